@@ -1,0 +1,549 @@
+//! The [`Decode`] trait, the offset-tracking [`Reader`], and the impls for
+//! primitives, strings, byte slices and containers.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::mem::MaybeUninit;
+
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::wire::{self, Endian, Unit};
+
+/// A cursor over borrowed input that knows its absolute byte offset, so
+/// every error can say where it happened.
+///
+/// A `Reader` may be a window on a larger input (a frame's payload, a field
+/// bounded by a byte length): offsets stay those of the whole input, and
+/// `rest` fields end at the window's end.
+#[derive(Debug, Clone)]
+pub struct Reader<'de> {
+    data: &'de [u8],
+    offset: usize,
+}
+
+impl<'de> Reader<'de> {
+    /// A reader over all of `data`, starting at offset 0.
+    #[inline]
+    pub fn new(data: &'de [u8]) -> Self {
+        Reader { data, offset: 0 }
+    }
+
+    /// A reader over `data`, which starts at absolute offset `offset` of
+    /// some larger input.
+    #[inline]
+    pub fn with_offset(data: &'de [u8], offset: usize) -> Self {
+        Reader { data, offset }
+    }
+
+    /// Absolute offset of the next byte.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Bytes left in this reader.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when nothing is left.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The unread bytes, without consuming them.
+    #[inline]
+    pub fn peek(&self) -> &'de [u8] {
+        self.data
+    }
+
+    /// The error for a read of `needed` bytes at the current offset.
+    #[cold]
+    #[inline(never)]
+    pub fn end_error(&self, needed: u64) -> DecodeError {
+        DecodeError::new(
+            DecodeErrorKind::UnexpectedEnd { needed, available: self.data.len() },
+            self.offset,
+        )
+    }
+
+    /// An error of `kind` at the current offset.
+    #[cold]
+    #[inline(never)]
+    pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError::new(kind, self.offset)
+    }
+
+    /// Consumes and borrows the next `n` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeErrorKind::UnexpectedEnd`] naming exactly how many bytes were
+    /// needed, when fewer than `n` remain; nothing is consumed then.
+    #[inline]
+    pub fn take(&mut self, n: usize) -> Result<&'de [u8], DecodeError> {
+        if n > self.data.len() {
+            return Err(self.end_error(n as u64));
+        }
+        let (head, tail) = self.data.split_at(n);
+        self.data = tail;
+        self.offset += n;
+        Ok(head)
+    }
+
+    /// Consumes the next `N` bytes as an array.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::take`].
+    #[inline]
+    pub fn take_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        match self.data.split_first_chunk::<N>() {
+            Some((head, tail)) => {
+                self.data = tail;
+                self.offset += N;
+                Ok(*head)
+            }
+            None => Err(self.end_error(N as u64)),
+        }
+    }
+
+    /// Consumes one byte.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::take`].
+    #[inline]
+    pub fn byte(&mut self) -> Result<u8, DecodeError> {
+        match self.data.split_first() {
+            Some((&b, tail)) => {
+                self.data = tail;
+                self.offset += 1;
+                Ok(b)
+            }
+            None => Err(self.end_error(1)),
+        }
+    }
+
+    /// Consumes everything left.
+    #[inline]
+    pub fn take_rest(&mut self) -> &'de [u8] {
+        let rest = self.data;
+        self.offset += rest.len();
+        self.data = &[];
+        rest
+    }
+
+    /// Splits off the next `n` bytes as a reader of their own (a window
+    /// keeping absolute offsets).
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::take`].
+    #[inline]
+    pub fn split(&mut self, n: usize) -> Result<Reader<'de>, DecodeError> {
+        let offset = self.offset;
+        let data = self.take(n)?;
+        Ok(Reader { data, offset })
+    }
+
+    /// Succeeds if nothing is left.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeErrorKind::TrailingBytes`] with the count left over.
+    #[inline]
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        if self.data.is_empty() {
+            Ok(())
+        } else {
+            Err(self.error(DecodeErrorKind::TrailingBytes { count: self.data.len() }))
+        }
+    }
+}
+
+/// A type that can be read from bytes.
+///
+/// `'de` is the lifetime of the input: types like `&'de str` and `&'de [u8]`
+/// borrow from it without copying. Derive it with `#[derive(Decode)]`.
+///
+/// ```
+/// use codec::{Decode, Reader};
+///
+/// let mut r = Reader::new(&[0x01, 0x02, 0xff]);
+/// assert_eq!(u16::decode(&mut r)?, 0x0102);
+/// assert_eq!(r.offset(), 2);
+/// assert!(bool::decode(&mut r).is_err()); // 0xff is not a bool
+/// # Ok::<(), codec::DecodeError>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be decoded by codec",
+    note = "derive it with `#[derive(codec::Decode)]`, or mark the field `#[codec(skip)]`"
+)]
+pub trait Decode<'de>: Sized {
+    /// The fewest bytes any value of this type takes on the wire. Used to
+    /// bound allocations by what the input can justify.
+    const MIN_LEN: usize = 0;
+
+    /// Reads a value. `order` is the byte order the enclosing field asks for:
+    /// integers, floats and containers of them honour it; derived types keep
+    /// their own `#[codec(endian)]`.
+    ///
+    /// # Errors
+    ///
+    /// Any [`DecodeError`]; the reader's position is then unspecified.
+    fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError>;
+
+    /// Reads a value in the default (big-endian) byte order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decode::decode_with`].
+    #[inline]
+    fn decode(r: &mut Reader<'de>) -> Result<Self, DecodeError> {
+        Self::decode_with(r, Endian::Big)
+    }
+
+    /// Decodes a value that must take all of `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// Any [`DecodeError`], including [`DecodeErrorKind::TrailingBytes`].
+    #[inline]
+    fn from_bytes(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let value = Self::decode(&mut r)?;
+        r.finish()?;
+        Ok(value)
+    }
+
+    /// Reads `count` values into a vector. Byte-sized types override this
+    /// with a single copy.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decode::decode_with`], with the element index in the path.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_vec(r: &mut Reader<'de>, count: usize, order: Endian) -> Result<Vec<Self>, DecodeError> {
+        let mut out = Vec::with_capacity(bounded_capacity::<Self>(r, count)?);
+        for i in 0..count {
+            out.push(Self::decode_with(r, order).map_err(|e| e.in_index(i))?);
+        }
+        Ok(out)
+    }
+}
+
+/// The capacity to reserve for `count` elements of `T`: never more than the
+/// remaining input could hold, so a hostile count allocates nothing.
+///
+/// # Errors
+///
+/// For types that may take zero bytes, a count over the remaining input
+/// (the loop would otherwise run on no input at all).
+#[inline]
+pub fn bounded_capacity<'de, T: Decode<'de>>(r: &Reader<'de>, count: usize) -> Result<usize, DecodeError> {
+    if T::MIN_LEN == 0 {
+        if count > r.remaining() {
+            return Err(r.error(DecodeErrorKind::LengthOverLimit {
+                len: count as u64,
+                limit: r.remaining() as u64,
+            }));
+        }
+        Ok(count)
+    } else {
+        Ok(count.min(r.remaining() / T::MIN_LEN))
+    }
+}
+
+/// A sequence whose length is written apart from its body: an inline
+/// `#[codec(len = ..)]` prefix, an earlier field (`len_from`), or the end of
+/// the frame (`rest`).
+pub trait DecodeSeq<'de>: Sized {
+    /// Reads a body of `count` elements, or of `count` bytes when `unit` is
+    /// [`Unit::Bytes`].
+    ///
+    /// # Errors
+    ///
+    /// Truncated input (checked before any allocation), or an element error.
+    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError>;
+
+    /// Reads a body that takes everything left in the reader.
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeSeq::decode_seq`].
+    #[inline]
+    fn decode_rest(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+        let n = r.remaining();
+        Self::decode_seq(r, n, Unit::Bytes, order)
+    }
+}
+
+macro_rules! int_impls {
+    ($($t:ty),*) => {$(
+        impl<'de> Decode<'de> for $t {
+            const MIN_LEN: usize = core::mem::size_of::<$t>();
+            #[inline]
+            fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+                let b = r.take_array::<{ core::mem::size_of::<$t>() }>()?;
+                Ok(match order {
+                    Endian::Big => <$t>::from_be_bytes(b),
+                    Endian::Little => <$t>::from_le_bytes(b),
+                })
+            }
+        }
+    )*};
+}
+int_impls!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
+
+impl<'de> Decode<'de> for u8 {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn decode_with(r: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
+        r.byte()
+    }
+    #[inline]
+    fn decode_vec(r: &mut Reader<'de>, count: usize, _: Endian) -> Result<Vec<Self>, DecodeError> {
+        Ok(r.take(count)?.to_vec())
+    }
+}
+
+/// `usize` and `isize` travel as 64-bit integers, whatever the platform.
+macro_rules! size_impls {
+    ($($t:ty => $wire:ty),*) => {$(
+        impl<'de> Decode<'de> for $t {
+            const MIN_LEN: usize = 8;
+            #[inline]
+            fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+                let start = r.offset();
+                let v = <$wire>::decode_with(r, order)?;
+                <$t>::try_from(v).map_err(|_| DecodeError::new(
+                    DecodeErrorKind::IntegerOutOfRange { value: v as u128, target: stringify!($t) },
+                    start,
+                ))
+            }
+        }
+    )*};
+}
+size_impls!(usize => u64, isize => i64);
+
+impl<'de> Decode<'de> for bool {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn decode_with(r: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
+        match r.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(DecodeError::new(DecodeErrorKind::InvalidBool(b), r.offset() - 1)),
+        }
+    }
+}
+
+impl<'de> Decode<'de> for char {
+    const MIN_LEN: usize = 4;
+    #[inline]
+    fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+        let start = r.offset();
+        let v = u32::decode_with(r, order)?;
+        char::from_u32(v).ok_or_else(|| DecodeError::new(DecodeErrorKind::InvalidChar(v), start))
+    }
+}
+
+impl<'de> Decode<'de> for () {
+    #[inline]
+    fn decode_with(_: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
+        Ok(())
+    }
+}
+
+impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
+    const MIN_LEN: usize = T::MIN_LEN * N;
+    #[inline]
+    fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+        /// Drops the elements written so far if an element fails.
+        struct Partial<T, const N: usize> {
+            items: [MaybeUninit<T>; N],
+            init: usize,
+        }
+        impl<T, const N: usize> Drop for Partial<T, N> {
+            fn drop(&mut self) {
+                for item in &mut self.items[..self.init] {
+                    // SAFETY: the first `init` items were written and not
+                    // yet moved out.
+                    unsafe { item.assume_init_drop() };
+                }
+            }
+        }
+        let mut partial = Partial::<T, N> {
+            items: [const { MaybeUninit::uninit() }; N],
+            init: 0,
+        };
+        while partial.init < N {
+            let i = partial.init;
+            partial.items[i].write(T::decode_with(r, order).map_err(|e| e.in_index(i))?);
+            partial.init += 1;
+        }
+        partial.init = 0; // ownership moves to the array below
+        // SAFETY: all N items are initialised, and `Partial` will not drop
+        // them since `init` is 0; `[MaybeUninit<T>; N]` and `[T; N]` have the
+        // same layout.
+        Ok(unsafe { core::ptr::read(partial.items.as_ptr().cast::<[T; N]>()) })
+    }
+}
+
+impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
+    const MIN_LEN: usize = T::MIN_LEN;
+    #[inline]
+    fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+        T::decode_with(r, order).map(Box::new)
+    }
+}
+
+/// Without `#[codec(when = ..)]`, an `Option` is a presence byte (0 or 1)
+/// followed by the value when present.
+impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+        match r.byte()? {
+            0 => Ok(None),
+            1 => T::decode_with(r, order).map(Some),
+            b => Err(DecodeError::new(DecodeErrorKind::InvalidPresence(b), r.offset() - 1)),
+        }
+    }
+}
+
+/// Reads a default-prefixed sequence: a LEB128 count, then the body.
+#[inline]
+fn decode_prefixed<'de, S: DecodeSeq<'de>>(r: &mut Reader<'de>, order: Endian) -> Result<S, DecodeError> {
+    let n = wire::LenPrefix::Varint.read(r, order)?;
+    S::decode_seq(r, n, Unit::Elements, order)
+}
+
+macro_rules! prefixed_impls {
+    ($(impl[$($g:tt)*] $t:ty;)*) => {$(
+        /// Without a length attribute, a sequence is prefixed by its LEB128
+        /// element count (bytes, for strings).
+        impl<$($g)*> Decode<'de> for $t {
+            const MIN_LEN: usize = 1;
+            #[inline]
+            fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+                decode_prefixed(r, order)
+            }
+        }
+    )*};
+}
+prefixed_impls! {
+    impl['de] &'de [u8];
+    impl['de] &'de str;
+    impl['de] String;
+    impl['de, T: Decode<'de>] Vec<T>;
+    impl['de, T: Decode<'de>] Box<[T]>;
+    impl['de] Box<str>;
+}
+
+#[inline]
+fn utf8<'de>(bytes: &'de [u8], offset: usize) -> Result<&'de str, DecodeError> {
+    core::str::from_utf8(bytes).map_err(|e| {
+        DecodeError::new(DecodeErrorKind::InvalidUtf8 { valid_up_to: e.valid_up_to() }, offset)
+    })
+}
+
+impl<'de> DecodeSeq<'de> for &'de [u8] {
+    #[inline]
+    fn decode_seq(r: &mut Reader<'de>, count: usize, _: Unit, _: Endian) -> Result<Self, DecodeError> {
+        r.take(count)
+    }
+}
+
+impl<'de> DecodeSeq<'de> for &'de str {
+    #[inline]
+    fn decode_seq(r: &mut Reader<'de>, count: usize, _: Unit, _: Endian) -> Result<Self, DecodeError> {
+        let start = r.offset();
+        utf8(r.take(count)?, start)
+    }
+}
+
+impl<'de> DecodeSeq<'de> for String {
+    #[inline]
+    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+        <&str>::decode_seq(r, count, unit, order).map(String::from)
+    }
+}
+
+impl<'de> DecodeSeq<'de> for Box<str> {
+    #[inline]
+    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+        <&str>::decode_seq(r, count, unit, order).map(Box::from)
+    }
+}
+
+impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
+    #[inline]
+    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+        match unit {
+            Unit::Elements => T::decode_vec(r, count, order),
+            Unit::Bytes => {
+                let mut window = r.split(count)?;
+                // The window is real input, so this capacity is justified.
+                let mut out = Vec::with_capacity(window.remaining().checked_div(T::MIN_LEN).unwrap_or(0));
+                let mut i = 0;
+                while !window.is_empty() {
+                    let before = window.remaining();
+                    out.push(T::decode_with(&mut window, order).map_err(|e| e.in_index(i))?);
+                    if window.remaining() == before {
+                        // A zero-length element would never reach the end.
+                        return Err(window.error(DecodeErrorKind::Invalid(
+                            "zero-length element in a byte-counted sequence",
+                        )));
+                    }
+                    i += 1;
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl<'de, T: Decode<'de>> DecodeSeq<'de> for Box<[T]> {
+    #[inline]
+    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+        Vec::<T>::decode_seq(r, count, unit, order).map(Vec::into_boxed_slice)
+    }
+}
+
+#[cfg(feature = "bytes")]
+impl<'de> Decode<'de> for bytes::Bytes {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+        decode_prefixed(r, order)
+    }
+}
+
+#[cfg(feature = "bytes")]
+impl<'de> DecodeSeq<'de> for bytes::Bytes {
+    #[inline]
+    fn decode_seq(r: &mut Reader<'de>, count: usize, _: Unit, _: Endian) -> Result<Self, DecodeError> {
+        r.take(count).map(bytes::Bytes::copy_from_slice)
+    }
+}
+
+macro_rules! tuple_impls {
+    ($($name:ident)+) => {
+        impl<'de, $($name: Decode<'de>),+> Decode<'de> for ($($name,)+) {
+            const MIN_LEN: usize = 0 $(+ $name::MIN_LEN)+;
+            #[inline]
+            fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
+                Ok(($($name::decode_with(r, order)?,)+))
+            }
+        }
+    };
+}
+tuple_impls!(A);
+tuple_impls!(A B);
+tuple_impls!(A B C);
+tuple_impls!(A B C D);

@@ -1,0 +1,386 @@
+//! The [`Encode`] trait and its impls for primitives, strings, byte slices
+//! and containers.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::{EncodeError, EncodeErrorKind};
+use crate::wire::{put, Endian, LenPrefix, Unit};
+
+/// A type that can be written as bytes.
+///
+/// Derive it with `#[derive(Encode)]`. [`Encode::encoded_len`] is exact and
+/// computed without encoding, so [`Encode::to_bytes`] allocates once.
+///
+/// ```
+/// use codec::Encode;
+///
+/// assert_eq!(0x0102u16.to_bytes()?, [0x01, 0x02]);
+/// assert_eq!(0x0102u16.encoded_len(), 2);
+/// # Ok::<(), codec::EncodeError>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be encoded by codec",
+    note = "derive it with `#[derive(codec::Encode)]`, or mark the field `#[codec(skip)]`"
+)]
+pub trait Encode {
+    /// The exact number of bytes [`Encode::encode`] appends.
+    fn encoded_len(&self) -> usize;
+
+    /// Appends the encoding to `buf`. `order` is the byte order the
+    /// enclosing field asks for: integers, floats and containers of them
+    /// honour it; derived types keep their own `#[codec(endian)]`.
+    ///
+    /// # Errors
+    ///
+    /// A value its wire format cannot describe; `buf` may then hold a
+    /// partial encoding (the provided methods undo it).
+    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError>;
+
+    /// Appends the encoding to `buf` in the default (big-endian) byte order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Encode::encode_with`]; on error `buf` is truncated back to its
+    /// original length.
+    #[inline]
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let start = buf.len();
+        self.encode_with(buf, Endian::Big).inspect_err(|_| buf.truncate(start))
+    }
+
+    /// Encodes into a new vector of exactly [`Encode::encoded_len`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Encode::encode_with`].
+    #[inline]
+    fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = Vec::with_capacity(self.encoded_len());
+        self.encode_with(&mut buf, Endian::Big)?;
+        Ok(buf)
+    }
+
+    /// Encodes a run of values. Byte-sized types override this with a
+    /// single copy.
+    ///
+    /// # Errors
+    ///
+    /// As [`Encode::encode_with`], with the element index in the path.
+    #[doc(hidden)]
+    #[inline]
+    fn encode_slice(items: &[Self], buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError>
+    where
+        Self: Sized,
+    {
+        for (i, item) in items.iter().enumerate() {
+            item.encode_with(buf, order).map_err(|e| e.in_index(i))?;
+        }
+        Ok(())
+    }
+
+    /// The encoded length of a run of values.
+    #[doc(hidden)]
+    #[inline]
+    fn encoded_len_slice(items: &[Self]) -> usize
+    where
+        Self: Sized,
+    {
+        items.iter().map(Encode::encoded_len).sum()
+    }
+}
+
+/// A sequence whose length is written apart from its body: an inline
+/// `#[codec(len = ..)]` prefix, an earlier field (`len_from`), or the end of
+/// the frame (`rest`).
+pub trait EncodeSeq {
+    /// The length to write: elements, or encoded body bytes when `unit` is
+    /// [`Unit::Bytes`] (for strings and byte slices, both are the byte count).
+    fn seq_count(&self, unit: Unit) -> usize;
+
+    /// Bytes the body takes, without any length.
+    fn seq_encoded_len(&self) -> usize;
+
+    /// Appends the body, without any length.
+    ///
+    /// # Errors
+    ///
+    /// An element that cannot be encoded.
+    fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError>;
+}
+
+macro_rules! num_impls {
+    ($($t:ty),*) => {$(
+        impl Encode for $t {
+            #[inline]
+            fn encoded_len(&self) -> usize {
+                core::mem::size_of::<$t>()
+            }
+            #[inline]
+            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                put(buf, order, self.to_be_bytes(), self.to_le_bytes());
+                Ok(())
+            }
+            #[inline]
+            fn encoded_len_slice(items: &[Self]) -> usize {
+                core::mem::size_of_val(items)
+            }
+        }
+    )*};
+}
+num_impls!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
+
+impl Encode for u8 {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+        buf.push(*self);
+        Ok(())
+    }
+    #[inline]
+    fn encode_slice(items: &[Self], buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+        buf.extend_from_slice(items);
+        Ok(())
+    }
+    #[inline]
+    fn encoded_len_slice(items: &[Self]) -> usize {
+        items.len()
+    }
+}
+
+/// `usize` and `isize` travel as 64-bit integers, whatever the platform.
+macro_rules! size_impls {
+    ($($t:ty => $wire:ty),*) => {$(
+        impl Encode for $t {
+            #[inline]
+            fn encoded_len(&self) -> usize {
+                8
+            }
+            #[inline]
+            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                let v = <$wire>::try_from(*self).map_err(|_| {
+                    EncodeError::new(EncodeErrorKind::ValueOutOfRange {
+                        value: *self as i128,
+                        target: stringify!($wire),
+                    })
+                })?;
+                v.encode_with(buf, order)
+            }
+        }
+    )*};
+}
+size_impls!(usize => u64, isize => i64);
+
+impl Encode for bool {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+        buf.push(*self as u8);
+        Ok(())
+    }
+}
+
+impl Encode for char {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        4
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+        (*self as u32).encode_with(buf, order)
+    }
+}
+
+impl Encode for () {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        0
+    }
+    #[inline]
+    fn encode_with(&self, _: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+        Ok(())
+    }
+}
+
+impl<T: Encode, const N: usize> Encode for [T; N] {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        T::encoded_len_slice(self)
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+        T::encode_slice(self, buf, order)
+    }
+}
+
+impl<T: Encode + ?Sized> Encode for &T {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        (**self).encoded_len()
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+        (**self).encode_with(buf, order)
+    }
+}
+
+impl<T: Encode + ?Sized> Encode for Box<T> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        (**self).encoded_len()
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+        (**self).encode_with(buf, order)
+    }
+}
+
+/// Without `#[codec(when = ..)]`, an `Option` is a presence byte (0 or 1)
+/// followed by the value when present.
+impl<T: Encode> Encode for Option<T> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        1 + self.as_ref().map_or(0, Encode::encoded_len)
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+        match self {
+            None => {
+                buf.push(0);
+                Ok(())
+            }
+            Some(v) => {
+                buf.push(1);
+                v.encode_with(buf, order)
+            }
+        }
+    }
+}
+
+macro_rules! prefixed_impls {
+    ($(impl[$($g:tt)*] $t:ty;)*) => {$(
+        /// Without a length attribute, a sequence is prefixed by its LEB128
+        /// element count (bytes, for strings).
+        impl<$($g)*> Encode for $t {
+            #[inline]
+            fn encoded_len(&self) -> usize {
+                LenPrefix::Varint.size(self.seq_count(Unit::Elements)) + self.seq_encoded_len()
+            }
+            #[inline]
+            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                LenPrefix::Varint.write(self.seq_count(Unit::Elements), buf, order)?;
+                self.encode_seq(buf, order)
+            }
+        }
+    )*};
+}
+prefixed_impls! {
+    impl[] str;
+    impl[] String;
+    impl[T: Encode] [T];
+    impl[T: Encode] Vec<T>;
+}
+
+impl EncodeSeq for str {
+    #[inline]
+    fn seq_count(&self, _: Unit) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn seq_encoded_len(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn encode_seq(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+        buf.extend_from_slice(self.as_bytes());
+        Ok(())
+    }
+}
+
+impl<T: Encode> EncodeSeq for [T] {
+    #[inline]
+    fn seq_count(&self, unit: Unit) -> usize {
+        match unit {
+            Unit::Elements => self.len(),
+            Unit::Bytes => T::encoded_len_slice(self),
+        }
+    }
+    #[inline]
+    fn seq_encoded_len(&self) -> usize {
+        T::encoded_len_slice(self)
+    }
+    #[inline]
+    fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+        T::encode_slice(self, buf, order)
+    }
+}
+
+/// Forwards [`EncodeSeq`] through owning and borrowing wrappers.
+macro_rules! deref_seq_impls {
+    ($(impl[$($g:tt)*] $t:ty;)*) => {$(
+        impl<$($g)*> EncodeSeq for $t {
+            #[inline]
+            fn seq_count(&self, unit: Unit) -> usize {
+                (**self).seq_count(unit)
+            }
+            #[inline]
+            fn seq_encoded_len(&self) -> usize {
+                (**self).seq_encoded_len()
+            }
+            #[inline]
+            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                (**self).encode_seq(buf, order)
+            }
+        }
+    )*};
+}
+deref_seq_impls! {
+    impl[] String;
+    impl[T: Encode] Vec<T>;
+    impl[S: EncodeSeq + ?Sized] &S;
+    impl[S: EncodeSeq + ?Sized] Box<S>;
+}
+
+#[cfg(feature = "bytes")]
+impl Encode for bytes::Bytes {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        (**self).encoded_len()
+    }
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+        (**self).encode_with(buf, order)
+    }
+}
+
+#[cfg(feature = "bytes")]
+deref_seq_impls! {
+    impl[] bytes::Bytes;
+}
+
+macro_rules! tuple_impls {
+    ($($name:ident $i:tt)+) => {
+        impl<$($name: Encode),+> Encode for ($($name,)+) {
+            #[inline]
+            fn encoded_len(&self) -> usize {
+                0 $(+ self.$i.encoded_len())+
+            }
+            #[inline]
+            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                $(self.$i.encode_with(buf, order)?;)+
+                Ok(())
+            }
+        }
+    };
+}
+tuple_impls!(A 0);
+tuple_impls!(A 0 B 1);
+tuple_impls!(A 0 B 1 C 2);
+tuple_impls!(A 0 B 1 C 2 D 3);

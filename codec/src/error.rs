@@ -1,0 +1,388 @@
+//! Errors: [`DecodeError`] and [`EncodeError`], each with a kind, the field
+//! path where it happened and (for decoding) the byte offset.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// One step of a [`FieldPath`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathSegment {
+    /// The outermost type, e.g. `StoreRequest`.
+    Type(&'static str),
+    /// A named (or numbered, for tuple structs) field.
+    Field(&'static str),
+    /// An element of a sequence or array.
+    Index(usize),
+}
+
+/// Where in a value an error happened, e.g. `StoreRequest.name` or
+/// `Directory.entries[3].name`.
+///
+/// Paths are built from the inside out while an error travels up through
+/// the generated code, so they cost nothing until something goes wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPath(Vec<PathSegment>);
+
+impl FieldPath {
+    /// The segments, outermost first.
+    pub fn segments(&self) -> &[PathSegment] {
+        &self.0
+    }
+
+    /// True when no field context was recorded (a bare primitive decode).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The inner type's own name is replaced by the field that holds it,
+    /// so `Inner.name` seen from `Outer.inner` reads `Outer.inner.name`.
+    fn drop_leading_type(&mut self) {
+        if let Some(PathSegment::Type(_)) = self.0.first() {
+            self.0.remove(0);
+        }
+    }
+
+    fn enter_field(&mut self, ty: &'static str, field: &'static str) {
+        self.drop_leading_type();
+        self.0
+            .splice(0..0, [PathSegment::Type(ty), PathSegment::Field(field)]);
+    }
+
+    fn enter_index(&mut self, index: usize) {
+        self.drop_leading_type();
+        self.0.insert(0, PathSegment::Index(index));
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                PathSegment::Type(t) => f.write_str(t)?,
+                PathSegment::Field(name) if i == 0 => f.write_str(name)?,
+                PathSegment::Field(name) => write!(f, ".{name}")?,
+                PathSegment::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What went wrong while decoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The input ended early. `needed` bytes were required at the offset,
+    /// `available` were there: exactly `needed - available` more are needed.
+    #[error("unexpected end of input (need {needed} bytes, have {available})")]
+    UnexpectedEnd {
+        /// Bytes the read required.
+        needed: u64,
+        /// Bytes that remained.
+        available: usize,
+    },
+    /// A string was not valid UTF-8.
+    #[error("invalid utf-8 (valid up to byte {valid_up_to} of the string)")]
+    InvalidUtf8 {
+        /// Length of the valid prefix.
+        valid_up_to: usize,
+    },
+    /// A `bool` byte other than 0 or 1.
+    #[error("invalid bool {0:#04x} (expected 0 or 1)")]
+    InvalidBool(u8),
+    /// An `Option` presence byte other than 0 or 1.
+    #[error("invalid presence byte {0:#04x} (expected 0 or 1)")]
+    InvalidPresence(u8),
+    /// An enum discriminant no variant claims.
+    #[error("invalid discriminant {0}")]
+    InvalidDiscriminant(u64),
+    /// A message id no protocol variant claims.
+    #[error("unknown message id {0:#x}")]
+    UnknownId(u64),
+    /// A `char` that is not a Unicode scalar value.
+    #[error("invalid char {0:#x}")]
+    InvalidChar(u32),
+    /// An integer that does not fit the target type (a varint into a `u8`,
+    /// a length into `usize`).
+    #[error("integer {value} out of range for {target}")]
+    IntegerOutOfRange {
+        /// The value read.
+        value: u128,
+        /// The type it had to fit.
+        target: &'static str,
+    },
+    /// A varint with more continuation bytes than its type can hold.
+    #[error("varint too long for {target}")]
+    VarintTooLong {
+        /// The type being decoded.
+        target: &'static str,
+    },
+    /// A length or count over a limit, before anything was allocated.
+    #[error("length {len} over the limit of {limit}")]
+    LengthOverLimit {
+        /// The declared length.
+        len: u64,
+        /// The limit it broke.
+        limit: u64,
+    },
+    /// Bytes were left after the value; `from_bytes` consumes whole inputs.
+    #[error("{count} trailing bytes")]
+    TrailingBytes {
+        /// How many bytes were left.
+        count: usize,
+    },
+    /// A header declared a payload length other than what the payload used.
+    #[error("header declares {declared} payload bytes, message used {actual}")]
+    LengthMismatch {
+        /// Length in the header.
+        declared: u64,
+        /// Bytes the message decoded from.
+        actual: u64,
+    },
+    /// A protocol-specific rule was broken.
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+/// A decode failure: what went wrong, where in the input and in which field.
+///
+/// ```
+/// # use codec::{Decode, DecodeError};
+/// #[derive(Debug, codec::Decode)]
+/// struct StoreRequest { trans: u8, #[codec(len = u8)] name: String }
+///
+/// let err = StoreRequest::from_bytes(&[7, 5, b'k', b'e']).unwrap_err();
+/// assert_eq!(err.offset(), 2);
+/// assert_eq!(err.path().to_string(), "StoreRequest.name");
+/// assert_eq!(err.bytes_needed(), Some(3));
+/// assert_eq!(
+///     err.to_string(),
+///     "unexpected end of input (need 5 bytes, have 2) at byte 2 in StoreRequest.name"
+/// );
+/// ```
+// Boxed so that `Result<T, DecodeError>` stays two words on the hot path.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecodeError(Box<DecodeInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DecodeInner {
+    kind: DecodeErrorKind,
+    offset: usize,
+    path: FieldPath,
+}
+
+impl DecodeError {
+    /// An error of `kind` at byte `offset`, with no field context yet.
+    #[cold]
+    #[inline(never)]
+    pub fn new(kind: DecodeErrorKind, offset: usize) -> Self {
+        DecodeError(Box::new(DecodeInner {
+            kind,
+            offset,
+            path: FieldPath::default(),
+        }))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &DecodeErrorKind {
+        &self.0.kind
+    }
+
+    /// Absolute byte offset in the input where the failing read started.
+    pub fn offset(&self) -> usize {
+        self.0.offset
+    }
+
+    /// The field being decoded, e.g. `StoreRequest.name`.
+    pub fn path(&self) -> &FieldPath {
+        &self.0.path
+    }
+
+    /// For truncated input, exactly how many more bytes the failing read
+    /// needed; `None` for every other kind.
+    pub fn bytes_needed(&self) -> Option<u64> {
+        match self.0.kind {
+            DecodeErrorKind::UnexpectedEnd { needed, available } => {
+                Some(needed - available as u64)
+            }
+            _ => None,
+        }
+    }
+
+    /// True when the error is only a lack of input: more bytes could fix it.
+    pub fn is_incomplete(&self) -> bool {
+        self.bytes_needed().is_some()
+    }
+
+    /// Records that the error happened inside field `field` of type `ty`.
+    /// Called by generated code.
+    #[cold]
+    #[inline(never)]
+    pub fn in_field(mut self, ty: &'static str, field: &'static str) -> Self {
+        self.0.path.enter_field(ty, field);
+        self
+    }
+
+    /// Records that the error happened in element `index` of a sequence.
+    #[cold]
+    #[inline(never)]
+    pub fn in_index(mut self, index: usize) -> Self {
+        self.0.path.enter_index(index);
+        self
+    }
+
+    /// Records the type name for an error raised by a type itself rather
+    /// than one of its fields (an enum's discriminant, a frame's header).
+    #[cold]
+    #[inline(never)]
+    pub fn in_type(mut self, ty: &'static str) -> Self {
+        if self.0.path.is_empty() {
+            self.0.path.0.push(PathSegment::Type(ty));
+        }
+        self
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("kind", &self.0.kind)
+            .field("offset", &self.0.offset)
+            .field("path", &format_args!("{}", self.0.path))
+            .finish()
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.0.kind, self.0.offset)?;
+        if !self.0.path.is_empty() {
+            write!(f, " in {}", self.0.path)?;
+        }
+        Ok(())
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// What went wrong while encoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeErrorKind {
+    /// A length does not fit its prefix (a 300-byte name under `len = u8`).
+    #[error("length {len} does not fit a {prefix} length prefix (max {max})")]
+    LengthOverflow {
+        /// The real length.
+        len: u64,
+        /// The prefix's name (`u8`, `u16`, ...).
+        prefix: &'static str,
+        /// The largest length the prefix can describe.
+        max: u64,
+    },
+    /// An `Option` field disagrees with its `when` condition.
+    #[error("value is {actual} but its `when` condition says {expected}")]
+    WhenMismatch {
+        /// `"present"` or `"absent"`, what the condition requires.
+        expected: &'static str,
+        /// What the value is.
+        actual: &'static str,
+    },
+    /// A `usize`/`isize` or similar value that the wire type cannot carry.
+    #[error("value {value} out of range for {target}")]
+    ValueOutOfRange {
+        /// The value.
+        value: i128,
+        /// The wire type.
+        target: &'static str,
+    },
+    /// A protocol-specific rule was broken.
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+/// An encode failure, naming the field whose value cannot be written.
+///
+/// Nothing is written for a value that fails: [`Encode::to_bytes`](crate::Encode::to_bytes)
+/// returns the error, and [`Encode::encode`](crate::Encode::encode) leaves
+/// the caller's buffer as it found it.
+///
+/// ```
+/// # use codec::Encode;
+/// #[derive(codec::Encode)]
+/// struct StoreRequest { trans: u8, #[codec(len = u8)] name: String }
+///
+/// let err = StoreRequest { trans: 1, name: "x".repeat(256) }.to_bytes().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "length 256 does not fit a u8 length prefix (max 255) in StoreRequest.name"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncodeError(Box<EncodeInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EncodeInner {
+    kind: EncodeErrorKind,
+    path: FieldPath,
+}
+
+impl EncodeError {
+    /// An error of `kind`, with no field context yet.
+    #[cold]
+    #[inline(never)]
+    pub fn new(kind: EncodeErrorKind) -> Self {
+        EncodeError(Box::new(EncodeInner {
+            kind,
+            path: FieldPath::default(),
+        }))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &EncodeErrorKind {
+        &self.0.kind
+    }
+
+    /// The field whose value could not be written, e.g. `StoreRequest.name`.
+    pub fn path(&self) -> &FieldPath {
+        &self.0.path
+    }
+
+    /// Records that the error happened inside field `field` of type `ty`.
+    #[cold]
+    #[inline(never)]
+    pub fn in_field(mut self, ty: &'static str, field: &'static str) -> Self {
+        self.0.path.enter_field(ty, field);
+        self
+    }
+
+    /// Records that the error happened in element `index` of a sequence.
+    #[cold]
+    #[inline(never)]
+    pub fn in_index(mut self, index: usize) -> Self {
+        self.0.path.enter_index(index);
+        self
+    }
+}
+
+impl fmt::Debug for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncodeError")
+            .field("kind", &self.0.kind)
+            .field("path", &format_args!("{}", self.0.path))
+            .finish()
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.kind)?;
+        if !self.0.path.is_empty() {
+            write!(f, " in {}", self.0.path)?;
+        }
+        Ok(())
+    }
+}
+
+impl core::error::Error for EncodeError {}

@@ -1,0 +1,60 @@
+//! Exact, fast, safe binary message codecs from a derive.
+//!
+//! Annotate a struct with `#[derive(Encode, Decode)]`, describe its
+//! length-prefixed fields with `#[codec(..)]`, and get an encoder that
+//! computes its exact size up front and a decoder that borrows where it can,
+//! never panics, never over-allocates, and says which field at which byte
+//! offset was wrong.
+//!
+//! ```
+//! use codec::{Decode, Encode};
+//!
+//! #[derive(Debug, PartialEq, Encode, Decode)]
+//! struct StoreRequest {
+//!     trans: u8,
+//!     #[codec(len = u8)]
+//!     name: String,
+//!     #[codec(len = u16)]
+//!     data: Vec<u8>,
+//! }
+//!
+//! let req = StoreRequest { trans: 7, name: "key".into(), data: b"hello".to_vec() };
+//! let bytes = req.to_bytes()?;
+//! // trans | name.len | name     | data.len | data
+//! // 07    | 03       | 6b 65 79 | 00 05    | 68 65 6c 6c 6f
+//! assert_eq!(bytes, b"\x07\x03key\x00\x05hello");
+//! assert_eq!(bytes.len(), req.encoded_len());
+//! assert_eq!(StoreRequest::from_bytes(&bytes)?, req);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The attribute language is documented on the [`Encode`](derive@Encode)
+//! derive.
+#![no_std]
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+// Lets the derives name `::codec` from inside this crate's own tests.
+extern crate self as codec;
+
+pub mod decode;
+pub mod encode;
+pub mod error;
+pub mod wire;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use crate::decode::{Decode, DecodeSeq, Reader};
+pub use crate::encode::{Encode, EncodeSeq};
+pub use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, PathSegment};
+pub use crate::wire::Endian;
+
+#[cfg(feature = "derive")]
+pub use codec_derive::{Decode, Encode};

@@ -1,0 +1,1 @@
+//! Example protocols built on `codec`.
