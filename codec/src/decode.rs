@@ -64,7 +64,10 @@ impl<'de> Reader<'de> {
     #[inline(never)]
     pub fn end_error(&self, needed: u64) -> DecodeError {
         DecodeError::new(
-            DecodeErrorKind::UnexpectedEnd { needed, available: self.data.len() },
+            DecodeErrorKind::UnexpectedEnd {
+                needed,
+                available: self.data.len(),
+            },
             self.offset,
         )
     }
@@ -159,7 +162,9 @@ impl<'de> Reader<'de> {
         if self.data.is_empty() {
             Ok(())
         } else {
-            Err(self.error(DecodeErrorKind::TrailingBytes { count: self.data.len() }))
+            Err(self.error(DecodeErrorKind::TrailingBytes {
+                count: self.data.len(),
+            }))
         }
     }
 }
@@ -227,7 +232,11 @@ pub trait Decode<'de>: Sized {
     /// As [`Decode::decode_with`], with the element index in the path.
     #[doc(hidden)]
     #[inline]
-    fn decode_vec(r: &mut Reader<'de>, count: usize, order: Endian) -> Result<Vec<Self>, DecodeError> {
+    fn decode_vec(
+        r: &mut Reader<'de>,
+        count: usize,
+        order: Endian,
+    ) -> Result<Vec<Self>, DecodeError> {
         let mut out = Vec::with_capacity(bounded_capacity::<Self>(r, count)?);
         for i in 0..count {
             out.push(Self::decode_with(r, order).map_err(|e| e.in_index(i))?);
@@ -244,7 +253,10 @@ pub trait Decode<'de>: Sized {
 /// For types that may take zero bytes, a count over the remaining input
 /// (the loop would otherwise run on no input at all).
 #[inline]
-pub fn bounded_capacity<'de, T: Decode<'de>>(r: &Reader<'de>, count: usize) -> Result<usize, DecodeError> {
+pub fn bounded_capacity<'de, T: Decode<'de>>(
+    r: &Reader<'de>,
+    count: usize,
+) -> Result<usize, DecodeError> {
     if T::MIN_LEN == 0 {
         if count > r.remaining() {
             return Err(r.error(DecodeErrorKind::LengthOverLimit {
@@ -268,7 +280,12 @@ pub trait DecodeSeq<'de>: Sized {
     /// # Errors
     ///
     /// Truncated input (checked before any allocation), or an element error.
-    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError>;
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<Self, DecodeError>;
 
     /// Reads a body that takes everything left in the reader.
     ///
@@ -337,7 +354,10 @@ impl<'de> Decode<'de> for bool {
         match r.byte()? {
             0 => Ok(false),
             1 => Ok(true),
-            b => Err(DecodeError::new(DecodeErrorKind::InvalidBool(b), r.offset() - 1)),
+            b => Err(DecodeError::new(
+                DecodeErrorKind::InvalidBool(b),
+                r.offset() - 1,
+            )),
         }
     }
 }
@@ -387,9 +407,9 @@ impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
             partial.init += 1;
         }
         partial.init = 0; // ownership moves to the array below
-        // SAFETY: all N items are initialised, and `Partial` will not drop
-        // them since `init` is 0; `[MaybeUninit<T>; N]` and `[T; N]` have the
-        // same layout.
+                          // SAFETY: all N items are initialised, and `Partial` will not drop
+                          // them since `init` is 0; `[MaybeUninit<T>; N]` and `[T; N]` have the
+                          // same layout.
         Ok(unsafe { core::ptr::read(partial.items.as_ptr().cast::<[T; N]>()) })
     }
 }
@@ -411,14 +431,20 @@ impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
         match r.byte()? {
             0 => Ok(None),
             1 => T::decode_with(r, order).map(Some),
-            b => Err(DecodeError::new(DecodeErrorKind::InvalidPresence(b), r.offset() - 1)),
+            b => Err(DecodeError::new(
+                DecodeErrorKind::InvalidPresence(b),
+                r.offset() - 1,
+            )),
         }
     }
 }
 
 /// Reads a default-prefixed sequence: a LEB128 count, then the body.
 #[inline]
-fn decode_prefixed<'de, S: DecodeSeq<'de>>(r: &mut Reader<'de>, order: Endian) -> Result<S, DecodeError> {
+fn decode_prefixed<'de, S: DecodeSeq<'de>>(
+    r: &mut Reader<'de>,
+    order: Endian,
+) -> Result<S, DecodeError> {
     let n = wire::LenPrefix::Varint.read(r, order)?;
     S::decode_seq(r, n, Unit::Elements, order)
 }
@@ -437,8 +463,8 @@ macro_rules! prefixed_impls {
     )*};
 }
 prefixed_impls! {
-    impl['de] &'de [u8];
-    impl['de] &'de str;
+    impl['de: 'a, 'a] &'a [u8];
+    impl['de: 'a, 'a] &'a str;
     impl['de] String;
     impl['de, T: Decode<'de>] Vec<T>;
     impl['de, T: Decode<'de>] Box<[T]>;
@@ -448,20 +474,35 @@ prefixed_impls! {
 #[inline]
 fn utf8<'de>(bytes: &'de [u8], offset: usize) -> Result<&'de str, DecodeError> {
     core::str::from_utf8(bytes).map_err(|e| {
-        DecodeError::new(DecodeErrorKind::InvalidUtf8 { valid_up_to: e.valid_up_to() }, offset)
+        DecodeError::new(
+            DecodeErrorKind::InvalidUtf8 {
+                valid_up_to: e.valid_up_to(),
+            },
+            offset,
+        )
     })
 }
 
-impl<'de> DecodeSeq<'de> for &'de [u8] {
+impl<'de: 'a, 'a> DecodeSeq<'de> for &'a [u8] {
     #[inline]
-    fn decode_seq(r: &mut Reader<'de>, count: usize, _: Unit, _: Endian) -> Result<Self, DecodeError> {
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        _: Unit,
+        _: Endian,
+    ) -> Result<Self, DecodeError> {
         r.take(count)
     }
 }
 
-impl<'de> DecodeSeq<'de> for &'de str {
+impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
     #[inline]
-    fn decode_seq(r: &mut Reader<'de>, count: usize, _: Unit, _: Endian) -> Result<Self, DecodeError> {
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        _: Unit,
+        _: Endian,
+    ) -> Result<Self, DecodeError> {
         let start = r.offset();
         utf8(r.take(count)?, start)
     }
@@ -469,27 +510,43 @@ impl<'de> DecodeSeq<'de> for &'de str {
 
 impl<'de> DecodeSeq<'de> for String {
     #[inline]
-    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<Self, DecodeError> {
         <&str>::decode_seq(r, count, unit, order).map(String::from)
     }
 }
 
 impl<'de> DecodeSeq<'de> for Box<str> {
     #[inline]
-    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<Self, DecodeError> {
         <&str>::decode_seq(r, count, unit, order).map(Box::from)
     }
 }
 
 impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
     #[inline]
-    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<Self, DecodeError> {
         match unit {
             Unit::Elements => T::decode_vec(r, count, order),
             Unit::Bytes => {
                 let mut window = r.split(count)?;
                 // The window is real input, so this capacity is justified.
-                let mut out = Vec::with_capacity(window.remaining().checked_div(T::MIN_LEN).unwrap_or(0));
+                let mut out =
+                    Vec::with_capacity(window.remaining().checked_div(T::MIN_LEN).unwrap_or(0));
                 let mut i = 0;
                 while !window.is_empty() {
                     let before = window.remaining();
@@ -510,7 +567,12 @@ impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
 
 impl<'de, T: Decode<'de>> DecodeSeq<'de> for Box<[T]> {
     #[inline]
-    fn decode_seq(r: &mut Reader<'de>, count: usize, unit: Unit, order: Endian) -> Result<Self, DecodeError> {
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<Self, DecodeError> {
         Vec::<T>::decode_seq(r, count, unit, order).map(Vec::into_boxed_slice)
     }
 }
@@ -527,7 +589,12 @@ impl<'de> Decode<'de> for bytes::Bytes {
 #[cfg(feature = "bytes")]
 impl<'de> DecodeSeq<'de> for bytes::Bytes {
     #[inline]
-    fn decode_seq(r: &mut Reader<'de>, count: usize, _: Unit, _: Endian) -> Result<Self, DecodeError> {
+    fn decode_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        _: Unit,
+        _: Endian,
+    ) -> Result<Self, DecodeError> {
         r.take(count).map(bytes::Bytes::copy_from_slice)
     }
 }

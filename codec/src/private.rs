@@ -107,9 +107,53 @@ pub fn invalid_discriminant(value: u64, offset: usize) -> DecodeError {
 
 /// Reads an inline length prefix.
 #[inline]
-pub fn read_len(r: &mut Reader<'_>, prefix: LenPrefix, order: crate::wire::Endian) -> Result<usize, DecodeError> {
+pub fn read_len(
+    r: &mut Reader<'_>,
+    prefix: LenPrefix,
+    order: crate::wire::Endian,
+) -> Result<usize, DecodeError> {
     prefix.read(r, order)
 }
 
 pub use crate::wire::{read_base128, write_base128};
 pub use crate::{decode::DecodeSeq, encode::EncodeSeq};
+pub use core::convert::From;
+
+/// Reads an `Option` presence byte.
+#[inline]
+pub fn read_presence(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
+    match r.byte()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        b => Err(DecodeError::new(
+            DecodeErrorKind::InvalidPresence(b),
+            r.offset() - 1,
+        )),
+    }
+}
+
+/// Adds the field to an encode error's path.
+#[inline(always)]
+pub fn encode_ctx(
+    r: Result<(), EncodeError>,
+    ty: &'static str,
+    field: &'static str,
+) -> Result<(), EncodeError> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) => Err(e.in_field(ty, field)),
+    }
+}
+
+/// Adds the field to a decode error's path.
+#[inline(always)]
+pub fn decode_ctx<T>(
+    r: Result<T, DecodeError>,
+    ty: &'static str,
+    field: &'static str,
+) -> Result<T, DecodeError> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.in_field(ty, field)),
+    }
+}

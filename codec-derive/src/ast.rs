@@ -1,0 +1,180 @@
+//! The input model: a struct or enum with typed attributes on every node.
+
+use quote::format_ident;
+use syn::{Data, DeriveInput, Fields, Ident, Member, Type};
+
+use crate::attr::{ContainerAttrs, FieldAttrs, VariantAttrs};
+use crate::ctxt::Ctxt;
+
+pub struct Input<'a> {
+    pub original: &'a DeriveInput,
+    pub attrs: ContainerAttrs,
+    pub body: Body<'a>,
+}
+
+pub enum Body<'a> {
+    Struct(Vec<Field<'a>>),
+    Enum(Vec<Variant<'a>>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Named,
+    Tuple,
+    Unit,
+}
+
+pub struct Variant<'a> {
+    pub original: &'a syn::Variant,
+    pub ident: &'a Ident,
+    pub attrs: VariantAttrs,
+    pub shape: Shape,
+    pub fields: Vec<Field<'a>>,
+}
+
+pub struct Field<'a> {
+    /// `self.<member>` in a struct.
+    pub member: Member,
+    /// The local that holds the field while decoding (the field's own name,
+    /// so `when` and `len_from` expressions can refer to earlier fields).
+    pub local: Ident,
+    /// The name used in paths and layouts: `name`, or `0` in a tuple struct.
+    pub name: String,
+    pub ty: &'a Type,
+    pub attrs: FieldAttrs,
+}
+
+impl<'a> Input<'a> {
+    pub fn from_syn(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
+        let is_enum = matches!(input.data, Data::Enum(_));
+        let attrs = ContainerAttrs::parse(cx, &input.attrs, is_enum);
+        let body = match &input.data {
+            Data::Struct(s) => {
+                let (_, fields) = fields_from_syn(cx, &s.fields);
+                Body::Struct(fields)
+            }
+            Data::Enum(e) => Body::Enum(
+                e.variants
+                    .iter()
+                    .map(|v| {
+                        let (shape, fields) = fields_from_syn(cx, &v.fields);
+                        Variant {
+                            original: v,
+                            ident: &v.ident,
+                            attrs: VariantAttrs::parse(cx, &v.attrs),
+                            shape,
+                            fields,
+                        }
+                    })
+                    .collect(),
+            ),
+            Data::Union(u) => {
+                cx.error_spanned_by(u.union_token, "codec cannot derive for unions");
+                return None;
+            }
+        };
+        Some(Input {
+            original: input,
+            attrs,
+            body,
+        })
+    }
+
+    pub fn ident(&self) -> &'a Ident {
+        &self.original.ident
+    }
+}
+
+fn fields_from_syn<'a>(cx: &Ctxt, fields: &'a Fields) -> (Shape, Vec<Field<'a>>) {
+    let shape = match fields {
+        Fields::Named(_) => Shape::Named,
+        Fields::Unnamed(_) => Shape::Tuple,
+        Fields::Unit => Shape::Unit,
+    };
+    let fields = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (member, local, name) = match &f.ident {
+                Some(id) => (Member::Named(id.clone()), id.clone(), unraw(id)),
+                None => (
+                    Member::Unnamed(i.into()),
+                    format_ident!("__f{}", i),
+                    i.to_string(),
+                ),
+            };
+            Field {
+                member,
+                local,
+                name,
+                ty: &f.ty,
+                attrs: FieldAttrs::parse(cx, &f.attrs),
+            }
+        })
+        .collect();
+    (shape, fields)
+}
+
+fn unraw(id: &Ident) -> String {
+    let s = id.to_string();
+    s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+}
+
+/// The last path segment's name and generic arguments of a type, looking
+/// through references and parentheses.
+pub fn type_head(ty: &Type) -> Option<(String, Vec<&Type>)> {
+    match ty {
+        Type::Paren(p) => type_head(&p.elem),
+        Type::Group(g) => type_head(&g.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            let seg = p.path.segments.last()?;
+            let args = match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) => a
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Some((seg.ident.to_string(), args))
+        }
+        _ => None,
+    }
+}
+
+/// `T` when `ty` is written `Option<T>`.
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    match type_head(ty) {
+        Some((name, args)) if name == "Option" && args.len() == 1 => Some(args[0]),
+        _ => None,
+    }
+}
+
+const INTEGERS: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+];
+
+/// True when `ty` is written as a primitive integer.
+pub fn is_integer(ty: &Type) -> bool {
+    matches!(type_head(ty), Some((name, args)) if args.is_empty() && INTEGERS.contains(&name.as_str()))
+}
+
+/// True when `ty` is written as a type that certainly has no length:
+/// a scalar primitive or an array.
+pub fn is_scalar(ty: &Type) -> bool {
+    match ty {
+        Type::Array(_) => true,
+        Type::Paren(p) => is_scalar(&p.elem),
+        _ => match type_head(ty) {
+            Some((name, args)) => {
+                args.is_empty()
+                    && (INTEGERS.contains(&name.as_str())
+                        || ["bool", "char", "f32", "f64"].contains(&name.as_str()))
+            }
+            None => false,
+        },
+    }
+}

@@ -1,0 +1,199 @@
+//! `#[derive(Decode)]`.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{
+    container_endian, decode_generics, len_prefix, path_name, plan, repr_type, unit, wrap,
+    FieldPlan, Presence, Wire,
+};
+use crate::ast::{Body, Field, Input, Variant};
+use crate::attr::LenKind;
+
+pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
+    let ident = input.ident();
+    let mut generics = decode_generics(input.original);
+    for p in generics.type_params_mut() {
+        p.bounds.push(syn::parse_quote!(_codec::Decode<'de>));
+    }
+    let (impl_g, _, where_c) = generics.split_for_impl();
+    let (_, ty_g, _) = input.original.generics.split_for_impl();
+    let (min_len, body) = match &input.body {
+        Body::Struct(fields) => {
+            let (min, reads, construct) = fields_code(input, None, fields, None);
+            (
+                min,
+                quote! { #reads _codec::__private::Ok(Self #construct) },
+            )
+        }
+        Body::Enum(variants) => enum_code(input, variants, ids),
+    };
+    wrap(
+        input,
+        quote! {
+            #[automatically_derived]
+            impl #impl_g _codec::Decode<'de> for #ident #ty_g #where_c {
+                const MIN_LEN: usize = #min_len;
+
+                #[inline]
+                fn decode_with(
+                    __r: &mut _codec::Reader<'de>,
+                    _: _codec::wire::Endian,
+                ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+                    #body
+                }
+            }
+        },
+    )
+}
+
+/// The minimum length, the `let` statements reading each field into a
+/// local, and the braced constructor `{ member: local, .. }`. `first` is
+/// the local an `other` variant's first field takes.
+fn fields_code(
+    input: &Input,
+    variant: Option<&syn::Ident>,
+    fields: &[Field],
+    first: Option<TokenStream>,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let ty_name = path_name(input, variant);
+    let plans = plan(fields, container_endian(input));
+    let skip = usize::from(first.is_some());
+    let mut mins = Vec::new();
+    let mut reads = TokenStream::new();
+    for p in plans.iter().skip(skip) {
+        let local = &p.field.local;
+        let field_ty = p.field.ty;
+        if let Wire::Skip = p.wire {
+            reads.extend(quote! { let #local: #field_ty = _codec::__private::Default::default(); });
+            continue;
+        }
+        mins.push(min_len(p));
+        let read = value_read(p);
+        let read = match p.presence {
+            Presence::Always => read,
+            Presence::When(expr) => quote! {
+                if #expr {
+                    (#read).map(_codec::__private::Some)
+                } else {
+                    _codec::__private::Ok(_codec::__private::None)
+                }
+            },
+            Presence::Byte => quote! {
+                _codec::__private::read_presence(__r).and_then(|__p| {
+                    if __p {
+                        (#read).map(_codec::__private::Some)
+                    } else {
+                        _codec::__private::Ok(_codec::__private::None)
+                    }
+                })
+            },
+        };
+        let name = &p.field.name;
+        reads.extend(quote! {
+            let #local: #field_ty = _codec::__private::decode_ctx(#read, #ty_name, #name)?;
+        });
+    }
+    let members = fields.iter().map(|f| &f.member);
+    let locals = fields.iter().enumerate().map(|(i, f)| match (&first, i) {
+        (Some(first), 0) => first.clone(),
+        _ => {
+            let l = &f.local;
+            quote!(#l)
+        }
+    });
+    let construct = quote!({ #(#members: #locals),* });
+    (quote!(0 #(+ #mins)*), reads, construct)
+}
+
+fn min_len(p: &FieldPlan) -> TokenStream {
+    let ty = p.ty;
+    match (&p.presence, &p.wire) {
+        (Presence::When(_), _) | (_, Wire::Skip | Wire::LenFrom { .. } | Wire::Rest) => quote!(0),
+        (Presence::Byte, _) => quote!(1),
+        (Presence::Always, Wire::Plain) => {
+            quote_spanned!(ty.span()=> <#ty as _codec::Decode<'de>>::MIN_LEN)
+        }
+        (Presence::Always, Wire::Base128 { .. }) => quote!(1),
+        (Presence::Always, Wire::Prefixed(k, _)) => {
+            let n = k.min_len();
+            quote!(#n)
+        }
+    }
+}
+
+/// A `Result` expression reading one value.
+fn value_read(p: &FieldPlan) -> TokenStream {
+    let ty = p.ty;
+    let order = &p.order;
+    match &p.wire {
+        Wire::Skip => quote!(_codec::__private::Ok(_codec::__private::Default::default())),
+        Wire::Plain => {
+            quote_spanned!(ty.span()=> <#ty as _codec::Decode<'de>>::decode_with(__r, #order))
+        }
+        Wire::Base128 { vlq } => quote!(_codec::__private::read_base128::<#ty>(__r, #vlq)),
+        Wire::Prefixed(k, u) => {
+            let prefix = len_prefix(*k);
+            let u = unit(*u);
+            quote_spanned! {ty.span()=>
+                _codec::__private::read_len(__r, #prefix, #order)
+                    .and_then(|__n| <#ty as _codec::DecodeSeq<'de>>::decode_seq(__r, __n, #u, #order))
+            }
+        }
+        Wire::LenFrom { holder, unit: u } => {
+            let holder = &holder.local;
+            let u = unit(*u);
+            quote_spanned! {ty.span()=>
+                _codec::__private::len_value(#holder, __r.offset())
+                    .and_then(|__n| <#ty as _codec::DecodeSeq<'de>>::decode_seq(__r, __n, #u, #order))
+            }
+        }
+        Wire::Rest => {
+            quote_spanned!(ty.span()=> <#ty as _codec::DecodeSeq<'de>>::decode_rest(__r, #order))
+        }
+    }
+}
+
+fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, TokenStream) {
+    let name = input.ident().to_string();
+    let repr = input.attrs.repr.get().copied().unwrap_or(LenKind::U8);
+    let repr_ty = repr_type(repr);
+    let order = match container_endian(input) {
+        Some(crate::attr::Endian::Little) => quote!(_codec::wire::Endian::Little),
+        _ => quote!(_codec::wire::Endian::Big),
+    };
+    let read_raw = match repr {
+        LenKind::Varint => quote!(_codec::__private::read_base128::<u64>(__r, false)),
+        LenKind::Vlq => quote!(_codec::__private::read_base128::<u64>(__r, true)),
+        _ => quote!(<#repr_ty as _codec::Decode<'de>>::decode_with(__r, #order)),
+    };
+    let mut arms = TokenStream::new();
+    let mut fallback = quote! {
+        _ => _codec::__private::Err(_codec::__private::invalid_discriminant(__id, __start).in_type(#name)),
+    };
+    for (v, id) in variants.iter().zip(ids) {
+        let ident = v.ident;
+        let other = v.attrs.other.is_set();
+        let (_, reads, construct) =
+            fields_code(input, Some(ident), &v.fields, other.then(|| quote!(__raw)));
+        let arm = quote!({ #reads _codec::__private::Ok(Self::#ident #construct) });
+        if other {
+            fallback = quote!(_ => #arm);
+        } else {
+            let lit = Literal::u64_unsuffixed(*id);
+            arms.extend(quote!(#lit => #arm,));
+        }
+    }
+    let min = repr.min_len();
+    let body = quote! {
+        let __start = __r.offset();
+        let __raw: #repr_ty = (#read_raw).map_err(|__e| __e.in_type(#name))?;
+        let __id: u64 = _codec::__private::From::from(__raw);
+        match __id {
+            #arms
+            #fallback
+        }
+    };
+    (quote!(#min), body)
+}

@@ -1,0 +1,322 @@
+//! Rules that span several attributes or fields. Each returns nothing and
+//! records its errors in the `Ctxt`, so one run reports every problem.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+
+use syn::{Expr, Lit};
+
+use crate::ast::{is_integer, is_scalar, option_inner, Body, Field, Input, Shape, Variant};
+use crate::attr::LenKind;
+use crate::ctxt::Ctxt;
+
+/// Checks the input; returns the wire id of every enum variant (empty for
+/// structs).
+pub fn check(cx: &Ctxt, input: &Input) -> Vec<u64> {
+    match &input.body {
+        Body::Struct(fields) => {
+            check_fields(cx, fields);
+            Vec::new()
+        }
+        Body::Enum(variants) => {
+            for v in variants {
+                check_fields(cx, &v.fields);
+                check_other_variant(cx, v);
+            }
+            check_single_other(cx, variants);
+            let repr = input.attrs.repr.get().copied().unwrap_or(LenKind::U8);
+            resolve_ids(cx, variants, repr)
+        }
+    }
+}
+
+fn check_fields(cx: &Ctxt, fields: &[Field]) {
+    let mut holders: BTreeMap<String, &Field> = BTreeMap::new();
+    let mut tag: Option<&Field> = None;
+    for (i, f) in fields.iter().enumerate() {
+        check_skip_alone(cx, f);
+        check_one_length_source(cx, f);
+        check_when_on_option(cx, f);
+        let value_ty = value_type(f);
+        check_len_has_length(cx, f, value_ty);
+        check_int_encoding(cx, f, value_ty);
+        check_unit_needs_length(cx, f);
+        check_rest_last(cx, fields, i);
+        check_len_from(cx, fields, i, &mut holders);
+        check_tag(cx, f, &mut tag);
+    }
+}
+
+/// The type the value attributes apply to: `T` for an `Option<T>` field
+/// with `when`, the field's type otherwise.
+pub fn value_type<'a>(f: &Field<'a>) -> &'a syn::Type {
+    if f.attrs.when.is_set() {
+        option_inner(f.ty).unwrap_or(f.ty)
+    } else {
+        f.ty
+    }
+}
+
+/// `skip` fields are not on the wire, so no wire attribute can apply.
+fn check_skip_alone(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    if a.skip.is_set()
+        && (a.len.is_set()
+            || a.len_from.is_set()
+            || a.unit.is_set()
+            || a.int.is_set()
+            || a.endian.is_set()
+            || a.when.is_set()
+            || a.rest.is_set()
+            || a.tag.is_set())
+    {
+        err(
+            cx,
+            a.skip.span(),
+            "`skip` cannot be combined with other codec attributes",
+        );
+    }
+}
+
+/// A body's length comes from exactly one place.
+fn check_one_length_source(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    let sources = [
+        ("len", a.len.span()),
+        ("len_from", a.len_from.span()),
+        ("rest", a.rest.span()),
+    ];
+    let set: Vec<_> = sources.iter().filter(|(_, s)| s.is_some()).collect();
+    if set.len() > 1 {
+        err(
+            cx,
+            set[1].1,
+            format!(
+                "`{}` conflicts with `{}`: a field's length comes from one place",
+                set[1].0, set[0].0
+            ),
+        );
+    }
+}
+
+/// `when` decides presence, so the field must be able to be absent.
+fn check_when_on_option(cx: &Ctxt, f: &Field) {
+    if f.attrs.when.is_set() && option_inner(f.ty).is_none() {
+        err(cx, f.attrs.when.span(), "`when` needs an `Option<T>` field");
+    }
+}
+
+/// A length prefix needs something with a length (String, Vec, slices).
+fn check_len_has_length(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    for (name, span) in [
+        ("len", f.attrs.len.span()),
+        ("len_from", f.attrs.len_from.span()),
+        ("rest", f.attrs.rest.span()),
+    ] {
+        if span.is_some() && is_scalar(value_ty) {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{name}` needs a type with a length (String, Vec<T>, &str, &[u8], ...), not `{}`",
+                    quote::quote!(#value_ty)
+                ),
+            );
+        }
+    }
+}
+
+/// Base-128 encodings are for integers.
+fn check_int_encoding(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    if f.attrs.int.is_set() && !is_integer(value_ty) {
+        err(
+            cx,
+            f.attrs.int.span(),
+            "`varint` and `vlq` apply to integer fields",
+        );
+    }
+}
+
+/// `unit` says what a length counts, so there must be a length.
+fn check_unit_needs_length(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    if a.unit.is_set() && !(a.len.is_set() || a.len_from.is_set()) {
+        err(
+            cx,
+            a.unit.span(),
+            "`unit` needs `len` or `len_from` on the same field",
+        );
+    }
+}
+
+/// `rest` takes the remaining bytes, so nothing may follow it on the wire.
+fn check_rest_last(cx: &Ctxt, fields: &[Field], i: usize) {
+    let f = &fields[i];
+    if f.attrs.rest.is_set() && fields[i + 1..].iter().any(|g| !g.attrs.skip.is_set()) {
+        err(cx, f.attrs.rest.span(), "`rest` must be on the last field");
+    }
+}
+
+/// `len_from` reads a length decoded earlier from an integer field that
+/// holds no other length (encode writes the real length into it).
+fn check_len_from<'a>(
+    cx: &Ctxt,
+    fields: &'a [Field<'a>],
+    i: usize,
+    holders: &mut BTreeMap<String, &'a Field<'a>>,
+) {
+    let f = &fields[i];
+    let Some(target) = f.attrs.len_from.get() else {
+        return;
+    };
+    let name = target.to_string();
+    let Some(j) = fields.iter().position(|g| g.name == name) else {
+        cx.error_spanned_by(target, format!("`len_from` names no field `{name}`"));
+        return;
+    };
+    let holder = &fields[j];
+    if j >= i {
+        cx.error_spanned_by(
+            target,
+            format!(
+                "`len_from` must name an earlier field; `{name}` comes after `{}`",
+                f.name
+            ),
+        );
+    } else if !is_integer(holder.ty) || holder.attrs.skip.is_set() || holder.attrs.when.is_set() {
+        cx.error_spanned_by(
+            target,
+            format!("`len_from` field `{name}` must be an integer on the wire"),
+        );
+    } else if let Some(prev) = holders.insert(name.clone(), f) {
+        cx.error_spanned_by(
+            target,
+            format!("`{name}` already holds the length of `{}`", prev.name),
+        );
+    }
+}
+
+/// One correlation tag per message, and it is an integer.
+fn check_tag<'a>(cx: &Ctxt, f: &'a Field<'a>, tag: &mut Option<&'a Field<'a>>) {
+    if !f.attrs.tag.is_set() {
+        return;
+    }
+    if !is_integer(f.ty) {
+        err(cx, f.attrs.tag.span(), "`tag` must be on an integer field");
+    }
+    if let Some(prev) = tag.replace(f) {
+        err(
+            cx,
+            f.attrs.tag.span(),
+            format!(
+                "only one field can be the `tag`; `{}` already is",
+                prev.name
+            ),
+        );
+    }
+}
+
+/// An `other` variant keeps the unknown discriminant in its first field.
+fn check_other_variant(cx: &Ctxt, v: &Variant) {
+    if !v.attrs.other.is_set() {
+        return;
+    }
+    if v.attrs.id.is_set() {
+        err(
+            cx,
+            v.attrs.id.span(),
+            "an `other` variant has no `id`: it takes every unknown one",
+        );
+    }
+    if v.shape == Shape::Unit || v.fields.is_empty() {
+        err(
+            cx,
+            v.attrs.other.span(),
+            "an `other` variant needs a first field to hold the unknown discriminant",
+        );
+    } else if v.fields[0].attrs.skip.is_set() || v.fields[0].attrs.len.is_set() {
+        err(
+            cx,
+            v.attrs.other.span(),
+            "the first field of an `other` variant holds the discriminant as is",
+        );
+    }
+}
+
+fn check_single_other(cx: &Ctxt, variants: &[Variant]) {
+    let others: Vec<_> = variants.iter().filter(|v| v.attrs.other.is_set()).collect();
+    if others.len() > 1 {
+        err(
+            cx,
+            others[1].attrs.other.span(),
+            "only one variant can be `other`",
+        );
+    }
+}
+
+/// Each variant's id: `#[codec(id = N)]`, else its Rust discriminant, else
+/// one more than the previous (Rust's rule). Ids must be distinct and fit
+/// the discriminant's encoding.
+fn resolve_ids(cx: &Ctxt, variants: &[Variant], repr: LenKind) -> Vec<u64> {
+    let mut ids = Vec::with_capacity(variants.len());
+    let mut seen: BTreeMap<u64, &Variant> = BTreeMap::new();
+    let mut next: u64 = 0;
+    for v in variants {
+        let id = if let Some(lit) = v.attrs.id.get() {
+            lit.base10_parse::<u64>().map_err(|e| cx.syn_error(e)).ok()
+        } else if let Some((_, expr)) = &v.original.discriminant {
+            literal_u64(expr).or_else(|| {
+                cx.error_spanned_by(
+                    expr,
+                    "codec needs a literal integer discriminant (or `#[codec(id = N)]`)",
+                );
+                None
+            })
+        } else {
+            Some(next)
+        };
+        let id = id.unwrap_or(next);
+        next = id.wrapping_add(1);
+        ids.push(id);
+        if v.attrs.other.is_set() {
+            continue;
+        }
+        if id > repr.max() {
+            cx.error_spanned_by(
+                v.ident,
+                format!(
+                    "`id` {id} of `{}` does not fit the `{}` discriminant",
+                    v.ident,
+                    repr.name()
+                ),
+            );
+        }
+        if let Some(prev) = seen.insert(id, v) {
+            cx.error_spanned_by(
+                v.ident,
+                format!(
+                    "duplicate id {id}: variants `{}` and `{}`",
+                    prev.ident, v.ident
+                ),
+            );
+        }
+    }
+    ids
+}
+
+fn literal_u64(expr: &Expr) -> Option<u64> {
+    match expr {
+        Expr::Lit(l) => match &l.lit {
+            Lit::Int(i) => i.base10_parse().ok(),
+            _ => None,
+        },
+        Expr::Group(g) => literal_u64(&g.expr),
+        Expr::Paren(p) => literal_u64(&p.expr),
+        _ => None,
+    }
+}
+
+fn err(cx: &Ctxt, span: Option<Span>, msg: impl std::fmt::Display) {
+    cx.syn_error(syn::Error::new(span.unwrap_or_else(Span::call_site), msg));
+}
