@@ -156,10 +156,7 @@ pub fn plan<'a>(fields: &'a [Field<'a>], container: Option<Endian>) -> Vec<Field
             } else if let Some(k) = a.len.get() {
                 Wire::Prefixed(*k, unit)
             } else if let Some(h) = a.len_from.get() {
-                let holder = fields
-                    .iter()
-                    .find(|g| g.name == h.to_string())
-                    .expect("validated");
+                let holder = fields.iter().find(|g| *h == g.name).expect("validated");
                 Wire::LenFrom { holder, unit }
             } else if a.rest.is_set() {
                 Wire::Rest

@@ -1,0 +1,119 @@
+//! Derive unit tests: input tokens in, error text out.
+
+use quote::quote;
+
+use crate::expand::{derive, Derive};
+
+/// The compile errors the derive emits for `input`, in order.
+fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
+    let input: syn::DeriveInput = syn::parse2(input).expect("test input parses");
+    let out = derive(&input, Derive::Encode).to_string();
+    out.match_indices("compile_error ! {")
+        .map(|(i, _)| {
+            let rest = &out[i..];
+            let start = rest.find('"').expect("message") + 1;
+            let end = start + rest[start..].find("\" }").expect("end of message");
+            rest[start..end].replace("\\\"", "\"")
+        })
+        .collect()
+}
+
+#[test]
+fn valid_input_has_no_errors() {
+    assert!(errors(quote! {
+        struct S { a: u8, #[codec(len = u8)] b: String, #[codec(rest)] c: Vec<u8> }
+    })
+    .is_empty());
+}
+
+#[test]
+fn all_errors_are_reported_at_once() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(bogus)] a: u8,
+            #[codec(len = u8, len = u16)] b: String,
+            #[codec(when = true)] c: u32,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, unit, varint, vlq, endian, when, rest, skip, tag)",
+            "duplicate `len` attribute",
+            "`when` needs an `Option<T>` field",
+        ]
+    );
+}
+
+#[test]
+fn len_from_rules() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(len_from = later)] a: String,
+            later: u8,
+            #[codec(len_from = nope)] b: String,
+            text: String,
+            #[codec(len_from = text)] c: String,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`len_from` must name an earlier field; `later` comes after `a`",
+            "`len_from` names no field `nope`",
+            "`len_from` field `text` must be an integer on the wire",
+        ]
+    );
+}
+
+#[test]
+fn length_attributes_need_lengths() {
+    let errs = errors(quote! {
+        struct S { #[codec(len = u8)] a: u32, #[codec(len = u8, rest)] b: Vec<u8>, #[codec(unit = bytes)] c: Vec<u16> }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`len` needs a type with a length (String, Vec<T>, &str, &[u8], ...), not `u32`",
+            "`rest` conflicts with `len`: a field's length comes from one place",
+            "`rest` must be on the last field",
+            "`unit` needs `len` or `len_from` on the same field",
+        ]
+    );
+}
+
+#[test]
+fn rest_must_be_last() {
+    let errs =
+        errors(quote! { struct S { #[codec(rest)] a: Vec<u8>, b: u8, #[codec(skip)] c: u8 } });
+    assert_eq!(errs, ["`rest` must be on the last field"]);
+}
+
+#[test]
+fn enum_ids_are_checked() {
+    let errs = errors(quote! {
+        #[codec(repr = u8)]
+        enum E { #[codec(id = 1)] A, #[codec(id = 1)] B, #[codec(id = 256)] C, D = 7, #[codec(other)] X }
+    });
+    assert_eq!(
+        errs,
+        [
+            "an `other` variant needs a first field to hold the unknown discriminant",
+            "duplicate id 1: variants `A` and `B`",
+            "`id` 256 of `C` does not fit the `u8` discriminant",
+        ]
+    );
+}
+
+#[test]
+fn invalid_input_still_gets_a_placeholder_impl() {
+    let input: syn::DeriveInput =
+        syn::parse2(quote! { struct S { #[codec(len = u9)] a: String } }).unwrap();
+    let out = derive(&input, Derive::Decode).to_string();
+    assert!(out.contains("compile_error"));
+    assert!(
+        out.contains("impl < 'de > :: codec :: Decode < 'de > for S"),
+        "{out}"
+    );
+    assert!(out.contains("unreachable"));
+}
