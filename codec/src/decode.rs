@@ -224,6 +224,7 @@ pub trait Decode<'de>: Sized {
         Ok(value)
     }
 
+
     /// Reads `count` values into a vector. Byte-sized types override this
     /// with a single copy.
     ///
@@ -245,6 +246,8 @@ pub trait Decode<'de>: Sized {
     }
 }
 
+
+
 /// The capacity to reserve for `count` elements of `T`: never more than the
 /// remaining input could hold, so a hostile count allocates nothing.
 ///
@@ -257,16 +260,13 @@ pub fn bounded_capacity<'de, T: Decode<'de>>(
     r: &Reader<'de>,
     count: usize,
 ) -> Result<usize, DecodeError> {
-    if T::MIN_LEN == 0 {
-        if count > r.remaining() {
-            return Err(r.error(DecodeErrorKind::LengthOverLimit {
-                len: count as u64,
-                limit: r.remaining() as u64,
-            }));
-        }
-        Ok(count)
-    } else {
-        Ok(count.min(r.remaining() / T::MIN_LEN))
+    match r.remaining().checked_div(T::MIN_LEN) {
+        Some(fit) => Ok(count.min(fit)),
+        None if count > r.remaining() => Err(r.error(DecodeErrorKind::LengthOverLimit {
+            len: count as u64,
+            limit: r.remaining() as u64,
+        })),
+        None => Ok(count),
     }
 }
 
@@ -286,6 +286,7 @@ pub trait DecodeSeq<'de>: Sized {
         unit: Unit,
         order: Endian,
     ) -> Result<Self, DecodeError>;
+
 
     /// Reads a body that takes everything left in the reader.
     ///
@@ -449,6 +450,7 @@ fn decode_prefixed<'de, S: DecodeSeq<'de>>(
     S::decode_seq(r, n, Unit::Elements, order)
 }
 
+
 macro_rules! prefixed_impls {
     ($(impl[$($g:tt)*] $t:ty;)*) => {$(
         /// Without a length attribute, a sequence is prefixed by its LEB128
@@ -472,7 +474,7 @@ prefixed_impls! {
 }
 
 #[inline]
-fn utf8<'de>(bytes: &'de [u8], offset: usize) -> Result<&'de str, DecodeError> {
+fn utf8(bytes: &[u8], offset: usize) -> Result<&str, DecodeError> {
     core::str::from_utf8(bytes).map_err(|e| {
         DecodeError::new(
             DecodeErrorKind::InvalidUtf8 {
