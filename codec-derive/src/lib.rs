@@ -114,6 +114,85 @@ pub fn derive_encode(input: TokenStream) -> TokenStream {
     expand::derive(&input, Derive::Encode).into()
 }
 
+/// Derives `codec::Message`: the id (`#[codec(id = N)]`, required), the
+/// name, and the payload layout of a message type.
+///
+/// On a request, `#[codec(response = Type)]` names the reply type for typed
+/// calls; a field marked `#[codec(tag)]` is the correlation tag.
+///
+/// ```
+/// use codec::{Decode, Encode, Message};
+///
+/// #[derive(Encode, Decode, Message)]
+/// #[codec(id = 0x03)]
+/// struct FetchRequest {
+///     #[codec(tag)]
+///     trans: u8,
+///     #[codec(len = u8)]
+///     name: String,
+/// }
+///
+/// assert_eq!(FetchRequest::ID, 3);
+/// assert_eq!(FetchRequest::NAME, "FetchRequest");
+/// assert_eq!(FetchRequest::FIELDS[0].width, Some(1));
+/// assert_eq!(FetchRequest::FIELDS[1].encoding, "len = u8, String");
+/// ```
+#[proc_macro_derive(Message, attributes(codec))]
+pub fn derive_message(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive(&input, Derive::Message).into()
+}
+
+/// Derives `codec::Protocol` (and `DecodeProtocol`, `Encode`, `Decode`,
+/// `From<M>` and `TryFrom<Self> for M`) on an enum whose variants each hold
+/// one message: the enum encodes and decodes whole frames, header then
+/// payload, choosing the variant by the id in the header.
+///
+/// | attribute | meaning |
+/// | --- | --- |
+/// | `header = Path` | (on the enum) the frame header; default `codec::StdHeader` (u8 id, u16 big-endian length) |
+/// | `other` | (on a variant holding `codec::RawFrame`) receives frames with unknown ids intact |
+///
+/// Two variants with the same id, or an id too large for the header, fail
+/// to compile.
+///
+/// ```
+/// use codec::{Decode, Encode, Message, Protocol};
+///
+/// #[derive(Debug, PartialEq, Encode, Decode, Message)]
+/// #[codec(id = 0x03)]
+/// struct FetchRequest { trans: u8, #[codec(len = u8)] name: String }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode, Message)]
+/// #[codec(id = 0x04)]
+/// struct FetchResponse {
+///     trans: u8,
+///     status: u8,
+///     #[codec(len = u8)] name: String,
+///     #[codec(len = u16)] data: Vec<u8>,
+/// }
+///
+/// #[derive(Debug, PartialEq, Protocol)]
+/// enum Fetch {
+///     Request(FetchRequest),
+///     Response(FetchResponse),
+///     #[codec(other)]
+///     Unknown(codec::RawFrame),
+/// }
+///
+/// let frame = Fetch::from(FetchRequest { trans: 1, name: "k".into() }).to_bytes()?;
+/// assert_eq!(frame, [0x03, 0x00, 0x03, 0x01, 0x01, b'k']);
+/// let msg = Fetch::from_bytes(&frame)?;
+/// assert_eq!(msg.name(), "FetchRequest");
+/// assert_eq!(Fetch::from_bytes(&[0x7f, 0x00, 0x01, 0xaa])?, Fetch::Unknown(codec::RawFrame::new(0x7f, vec![0xaa])));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[proc_macro_derive(Protocol, attributes(codec))]
+pub fn derive_protocol(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive(&input, Derive::Protocol).into()
+}
+
 /// Derives `codec::Decode`, reading the layout that the same `#[codec(..)]`
 /// attributes describe (see the `Encode` derive for the full list).
 ///

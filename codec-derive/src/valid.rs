@@ -320,3 +320,43 @@ fn literal_u64(expr: &Expr) -> Option<u64> {
 fn err(cx: &Ctxt, span: Option<Span>, msg: impl std::fmt::Display) {
     cx.syn_error(syn::Error::new(span.unwrap_or_else(Span::call_site), msg));
 }
+
+/// `#[derive(Message)]` needs the id its frames carry.
+pub fn check_message(cx: &Ctxt, input: &Input) {
+    if !input.attrs.id.is_set() {
+        cx.error_spanned_by(
+            input.ident(),
+            "`#[derive(Message)]` needs `#[codec(id = N)]` on the type",
+        );
+    }
+}
+
+/// A protocol is an enum whose variants each hold one message, distinct
+/// types (each gets `From`), at most one of them the `other` catch-all.
+pub fn check_protocol(cx: &Ctxt, input: &Input) {
+    let Body::Enum(variants) = &input.body else {
+        cx.error_spanned_by(input.ident(), "`#[derive(Protocol)]` needs an enum of messages");
+        return;
+    };
+    let mut seen: BTreeMap<String, &Variant> = BTreeMap::new();
+    for v in variants {
+        if v.shape != Shape::Tuple || v.fields.len() != 1 {
+            cx.error_spanned_by(
+                v.ident,
+                format!("variant `{}` must hold exactly one message, as `{}(Message)`", v.ident, v.ident),
+            );
+            continue;
+        }
+        if v.attrs.id.is_set() {
+            err(cx, v.attrs.id.span(), "a protocol variant takes its id from its message's `#[codec(id = N)]`");
+        }
+        let ty = v.fields[0].ty;
+        if let Some(prev) = seen.insert(quote::quote!(#ty).to_string(), v) {
+            cx.error_spanned_by(
+                v.ident,
+                format!("variants `{}` and `{}` hold the same message type", prev.ident, v.ident),
+            );
+        }
+    }
+    check_single_other(cx, variants);
+}

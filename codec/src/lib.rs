@@ -53,8 +53,10 @@ pub mod __private;
 
 pub use crate::decode::{Decode, DecodeSeq, Reader};
 pub use crate::encode::{Encode, EncodeSeq};
-pub use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, PathSegment};
+pub use crate::error::{
+    DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, PathSegment,
+};
 pub use crate::wire::Endian;
 
 #[cfg(feature = "derive")]
-pub use codec_derive::{Decode, Encode};
+pub use codec_derive::{Decode, Encode, Message, Protocol};

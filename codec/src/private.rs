@@ -6,7 +6,7 @@ pub use core::clone::Clone;
 pub use core::default::Default;
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
-pub use core::{stringify, unreachable};
+pub use core::{panic, stringify, unreachable};
 
 use crate::decode::Reader;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
@@ -117,7 +117,7 @@ pub fn read_len(
 
 pub use crate::wire::{read_base128, write_base128};
 pub use crate::{decode::DecodeSeq, encode::EncodeSeq};
-pub use core::convert::From;
+pub use core::convert::{From, TryFrom};
 
 /// Reads an `Option` presence byte.
 #[inline]

@@ -1,4 +1,5 @@
-//! `#[derive(Decode)]`.
+//! `#[derive(Decode)]`: `decode_with`, and `explain_with` which reads the
+//! same layout while recording one annotated line per field.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
@@ -11,6 +12,13 @@ use super::{
 use crate::ast::{Body, Field, Input, Variant};
 use crate::attr::LenKind;
 
+/// Which method is being generated: both read the same layout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Decode,
+    Explain,
+}
+
 pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
     let ident = input.ident();
     let mut generics = decode_generics(input.original);
@@ -19,15 +27,27 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
     }
     let (impl_g, _, where_c) = generics.split_for_impl();
     let (_, ty_g, _) = input.original.generics.split_for_impl();
-    let (min_len, body) = match &input.body {
+    let body = |mode| match &input.body {
         Body::Struct(fields) => {
-            let (min, reads, construct) = fields_code(input, None, fields, None);
-            (
-                min,
-                quote! { #reads _codec::__private::Ok(Self #construct) },
-            )
+            let (min, reads, construct) = fields_code(input, None, fields, None, mode);
+            (min, quote! { #reads _codec::__private::Ok(Self #construct) })
         }
-        Body::Enum(variants) => enum_code(input, variants, ids),
+        Body::Enum(variants) => enum_code(input, variants, ids, mode),
+    };
+    let (min_len, decode_body) = body(Mode::Decode);
+    let (_, explain_body) = body(Mode::Explain);
+    let explain_method = if super::EMIT_EXPLAIN {
+        quote! {
+            fn explain_with(
+                __r: &mut _codec::Reader<'de>,
+                _: _codec::wire::Endian,
+                __out: &mut _codec::Explainer,
+            ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+                #explain_body
+            }
+        }
+    } else {
+        quote!()
     };
     wrap(
         input,
@@ -41,8 +61,10 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
                     __r: &mut _codec::Reader<'de>,
                     _: _codec::wire::Endian,
                 ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-                    #body
+                    #decode_body
                 }
+
+                #explain_method
             }
         },
     )
@@ -56,6 +78,7 @@ fn fields_code(
     variant: Option<&syn::Ident>,
     fields: &[Field],
     first: Option<TokenStream>,
+    mode: Mode,
 ) -> (TokenStream, TokenStream, TokenStream) {
     let ty_name = path_name(input, variant);
     let plans = plan(fields, container_endian(input));
@@ -70,7 +93,7 @@ fn fields_code(
             continue;
         }
         mins.push(min_len(p));
-        let read = value_read(p);
+        let read = value_read(p, mode);
         let read = match p.presence {
             Presence::Always => read,
             Presence::When(expr) => quote! {
@@ -80,19 +103,30 @@ fn fields_code(
                     _codec::__private::Ok(_codec::__private::None)
                 }
             },
-            Presence::Byte => quote! {
-                _codec::__private::read_presence(__r).and_then(|__p| {
-                    if __p {
-                        (#read).map(_codec::__private::Some)
-                    } else {
-                        _codec::__private::Ok(_codec::__private::None)
-                    }
-                })
-            },
+            Presence::Byte => {
+                let presence = labelled(
+                    mode,
+                    "present",
+                    quote!(_codec::__private::read_presence(__r)),
+                );
+                quote! {
+                    (#presence).and_then(|__p| {
+                        if __p {
+                            (#read).map(_codec::__private::Some)
+                        } else {
+                            _codec::__private::Ok(_codec::__private::None)
+                        }
+                    })
+                }
+            }
         };
         let name = &p.field.name;
-        reads.extend(quote! {
+        let read = quote! {
             let #local: #field_ty = _codec::__private::decode_ctx(#read, #ty_name, #name)?;
+        };
+        reads.extend(match mode {
+            Mode::Decode => read,
+            Mode::Explain => quote! { __out.push(#name); #read __out.pop(); },
         });
     }
     let members = fields.iter().map(|f| &f.member);
@@ -105,6 +139,20 @@ fn fields_code(
     });
     let construct = quote!({ #(#members: #locals),* });
     (quote!(0 #(+ #mins)*), reads, construct)
+}
+
+/// In explain mode, a `Result` expression reading a displayable value
+/// with `read` and recording it under the extra path segment `label`.
+fn labelled(mode: Mode, label: &str, read: TokenStream) -> TokenStream {
+    match mode {
+        Mode::Decode => read,
+        Mode::Explain => quote! {{
+            __out.push(#label);
+            let __v = _codec::decode::explain_leaf(__r, __out, |__r| #read);
+            __out.pop();
+            __v
+        }},
+    }
 }
 
 fn min_len(p: &FieldPlan) -> TokenStream {
@@ -124,30 +172,49 @@ fn min_len(p: &FieldPlan) -> TokenStream {
 }
 
 /// A `Result` expression reading one value.
-fn value_read(p: &FieldPlan) -> TokenStream {
+fn value_read(p: &FieldPlan, mode: Mode) -> TokenStream {
     let ty = p.ty;
     let order = &p.order;
+    let explain = mode == Mode::Explain;
+    let body = |n: TokenStream, u: TokenStream| {
+        if explain {
+            quote_spanned! {ty.span()=>
+                <#ty as _codec::DecodeSeq<'de>>::explain_seq(__r, #n, #u, #order, __out)
+            }
+        } else {
+            quote_spanned! {ty.span()=>
+                <#ty as _codec::DecodeSeq<'de>>::decode_seq(__r, #n, #u, #order)
+            }
+        }
+    };
     match &p.wire {
         Wire::Skip => quote!(_codec::__private::Ok(_codec::__private::Default::default())),
+        Wire::Plain if explain => quote_spanned! {ty.span()=>
+            <#ty as _codec::Decode<'de>>::explain_with(__r, #order, __out)
+        },
         Wire::Plain => {
             quote_spanned!(ty.span()=> <#ty as _codec::Decode<'de>>::decode_with(__r, #order))
         }
+        Wire::Base128 { vlq } if explain => quote! {
+            _codec::decode::explain_leaf(__r, __out, |__r| {
+                _codec::__private::read_base128::<#ty>(__r, #vlq)
+            })
+        },
         Wire::Base128 { vlq } => quote!(_codec::__private::read_base128::<#ty>(__r, #vlq)),
         Wire::Prefixed(k, u) => {
             let prefix = len_prefix(*k);
-            let u = unit(*u);
-            quote_spanned! {ty.span()=>
-                _codec::__private::read_len(__r, #prefix, #order)
-                    .and_then(|__n| <#ty as _codec::DecodeSeq<'de>>::decode_seq(__r, __n, #u, #order))
-            }
+            let len = labelled(mode, "len", quote!(_codec::__private::read_len(__r, #prefix, #order)));
+            let body = body(quote!(__n), unit(*u));
+            quote!((#len).and_then(|__n| #body))
         }
         Wire::LenFrom { holder, unit: u } => {
             let holder = &holder.local;
-            let u = unit(*u);
-            quote_spanned! {ty.span()=>
-                _codec::__private::len_value(#holder, __r.offset())
-                    .and_then(|__n| <#ty as _codec::DecodeSeq<'de>>::decode_seq(__r, __n, #u, #order))
-            }
+            let body = body(quote!(__n), unit(*u));
+            quote!(_codec::__private::len_value(#holder, __r.offset()).and_then(|__n| #body))
+        }
+        Wire::Rest if explain => {
+            let body = body(quote!(__n), quote!(_codec::wire::Unit::Bytes));
+            quote!({ let __n = __r.remaining(); #body })
         }
         Wire::Rest => {
             quote_spanned!(ty.span()=> <#ty as _codec::DecodeSeq<'de>>::decode_rest(__r, #order))
@@ -155,7 +222,12 @@ fn value_read(p: &FieldPlan) -> TokenStream {
     }
 }
 
-fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, TokenStream) {
+fn enum_code(
+    input: &Input,
+    variants: &[Variant],
+    ids: &[u64],
+    mode: Mode,
+) -> (TokenStream, TokenStream) {
     let name = input.ident().to_string();
     let repr = input.attrs.repr.get().copied().unwrap_or(LenKind::U8);
     let repr_ty = repr_type(repr);
@@ -168,16 +240,24 @@ fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, 
         LenKind::Vlq => quote!(_codec::__private::read_base128::<u64>(__r, true)),
         _ => quote!(<#repr_ty as _codec::Decode<'de>>::decode_with(__r, #order)),
     };
+    let read_raw = labelled(mode, "id", read_raw);
     let mut arms = TokenStream::new();
     let mut fallback = quote! {
-        _ => _codec::__private::Err(_codec::__private::invalid_discriminant(__id, __start).in_type(#name)),
+        _ => _codec::__private::Err(
+            _codec::__private::invalid_discriminant(__id, __start).in_type(#name)
+        ),
     };
     for (v, id) in variants.iter().zip(ids) {
         let ident = v.ident;
+        let variant = ident.to_string();
         let other = v.attrs.other.is_set();
         let (_, reads, construct) =
-            fields_code(input, Some(ident), &v.fields, other.then(|| quote!(__raw)));
-        let arm = quote!({ #reads _codec::__private::Ok(Self::#ident #construct) });
+            fields_code(input, Some(ident), &v.fields, other.then(|| quote!(__raw)), mode);
+        let (enter, leave) = match mode {
+            Mode::Decode => (quote!(), quote!()),
+            Mode::Explain => (quote!(__out.push(#variant);), quote!(__out.pop();)),
+        };
+        let arm = quote!({ #enter #reads #leave _codec::__private::Ok(Self::#ident #construct) });
         if other {
             fallback = quote!(_ => #arm);
         } else {

@@ -2,6 +2,11 @@
 
 mod decode;
 mod encode;
+mod message;
+mod protocol;
+
+/// TEMPORARY: the runtime's `Explainer` lands with the protocol layer.
+pub const EMIT_EXPLAIN: bool = false;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -18,6 +23,8 @@ use crate::valid;
 pub enum Derive {
     Encode,
     Decode,
+    Message,
+    Protocol,
 }
 
 /// Parse, validate, expand. On invalid input the errors come with a
@@ -26,13 +33,25 @@ pub enum Derive {
 pub fn derive(input: &DeriveInput, which: Derive) -> TokenStream {
     let cx = Ctxt::new();
     let parsed = Input::from_syn(&cx, input).map(|i| {
-        let ids = valid::check(&cx, &i);
+        let ids = match which {
+            Derive::Protocol => {
+                valid::check_protocol(&cx, &i);
+                Vec::new()
+            }
+            Derive::Message => {
+                valid::check_message(&cx, &i);
+                valid::check(&cx, &i)
+            }
+            Derive::Encode | Derive::Decode => valid::check(&cx, &i),
+        };
         (i, ids)
     });
     match (cx.check(), parsed) {
         (Ok(()), Some((input, ids))) => match which {
             Derive::Encode => encode::expand(&input, &ids),
             Derive::Decode => decode::expand(&input, &ids),
+            Derive::Message => message::expand(&input),
+            Derive::Protocol => protocol::expand(&input),
         },
         (Err(err), _) => {
             let mut out = err.into_compile_error();
@@ -48,6 +67,8 @@ fn placeholder(input: &DeriveInput, which: Derive) -> TokenStream {
     let ident = &input.ident;
     let krate = quote!(::codec);
     match which {
+        // The other traits have no required items users could call into.
+        Derive::Message | Derive::Protocol => quote!(),
         Derive::Encode => {
             let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
             quote! {
