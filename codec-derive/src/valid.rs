@@ -335,7 +335,10 @@ pub fn check_message(cx: &Ctxt, input: &Input) {
 /// types (each gets `From`), at most one of them the `other` catch-all.
 pub fn check_protocol(cx: &Ctxt, input: &Input) {
     let Body::Enum(variants) = &input.body else {
-        cx.error_spanned_by(input.ident(), "`#[derive(Protocol)]` needs an enum of messages");
+        cx.error_spanned_by(
+            input.ident(),
+            "`#[derive(Protocol)]` needs an enum of messages",
+        );
         return;
     };
     let mut seen: BTreeMap<String, &Variant> = BTreeMap::new();
@@ -343,18 +346,28 @@ pub fn check_protocol(cx: &Ctxt, input: &Input) {
         if v.shape != Shape::Tuple || v.fields.len() != 1 {
             cx.error_spanned_by(
                 v.ident,
-                format!("variant `{}` must hold exactly one message, as `{}(Message)`", v.ident, v.ident),
+                format!(
+                    "variant `{}` must hold exactly one message, as `{}(Message)`",
+                    v.ident, v.ident
+                ),
             );
             continue;
         }
         if v.attrs.id.is_set() {
-            err(cx, v.attrs.id.span(), "a protocol variant takes its id from its message's `#[codec(id = N)]`");
+            err(
+                cx,
+                v.attrs.id.span(),
+                "a protocol variant takes its id from its message's `#[codec(id = N)]`",
+            );
         }
         let ty = v.fields[0].ty;
         if let Some(prev) = seen.insert(quote::quote!(#ty).to_string(), v) {
             cx.error_spanned_by(
                 v.ident,
-                format!("variants `{}` and `{}` hold the same message type", prev.ident, v.ident),
+                format!(
+                    "variants `{}` and `{}` hold the same message type",
+                    prev.ident, v.ident
+                ),
             );
         }
     }

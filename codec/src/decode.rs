@@ -224,7 +224,6 @@ pub trait Decode<'de>: Sized {
         Ok(value)
     }
 
-
     /// Reads `count` values into a vector. Byte-sized types override this
     /// with a single copy.
     ///
@@ -245,8 +244,6 @@ pub trait Decode<'de>: Sized {
         Ok(out)
     }
 }
-
-
 
 /// The capacity to reserve for `count` elements of `T`: never more than the
 /// remaining input could hold, so a hostile count allocates nothing.
@@ -286,7 +283,6 @@ pub trait DecodeSeq<'de>: Sized {
         unit: Unit,
         order: Endian,
     ) -> Result<Self, DecodeError>;
-
 
     /// Reads a body that takes everything left in the reader.
     ///
@@ -450,7 +446,6 @@ fn decode_prefixed<'de, S: DecodeSeq<'de>>(
     S::decode_seq(r, n, Unit::Elements, order)
 }
 
-
 macro_rules! prefixed_impls {
     ($(impl[$($g:tt)*] $t:ty;)*) => {$(
         /// Without a length attribute, a sequence is prefixed by its LEB128
@@ -552,7 +547,22 @@ impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
                 let mut i = 0;
                 while !window.is_empty() {
                     let before = window.remaining();
-                    out.push(T::decode_with(&mut window, order).map_err(|e| e.in_index(i))?);
+                    let item = T::decode_with(&mut window, order).map_err(|e| {
+                        // The window's end is fixed by the length: running
+                        // off it is malformed input, not input still to come.
+                        let e = match e.kind() {
+                            DecodeErrorKind::UnexpectedEnd { .. } => {
+                                let at = e.offset();
+                                e.restate(
+                                    DecodeErrorKind::Invalid("byte length ends inside an element"),
+                                    at,
+                                )
+                            }
+                            _ => e,
+                        };
+                        e.in_index(i)
+                    })?;
+                    out.push(item);
                     if window.remaining() == before {
                         // A zero-length element would never reach the end.
                         return Err(window.error(DecodeErrorKind::Invalid(

@@ -47,7 +47,8 @@ pub trait Encode {
     #[inline]
     fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         let start = buf.len();
-        self.encode_with(buf, Endian::Big).inspect_err(|_| buf.truncate(start))
+        self.encode_with(buf, Endian::Big)
+            .inspect_err(|_| buf.truncate(start))
     }
 
     /// Encodes into a new vector of exactly [`Encode::encoded_len`] bytes.

@@ -204,9 +204,7 @@ impl DecodeError {
     /// needed; `None` for every other kind.
     pub fn bytes_needed(&self) -> Option<u64> {
         match self.0.kind {
-            DecodeErrorKind::UnexpectedEnd { needed, available } => {
-                Some(needed - available as u64)
-            }
+            DecodeErrorKind::UnexpectedEnd { needed, available } => Some(needed - available as u64),
             _ => None,
         }
     }
@@ -241,6 +239,15 @@ impl DecodeError {
         if self.0.path.is_empty() {
             self.0.path.0.push(PathSegment::Type(ty));
         }
+        self
+    }
+
+    /// Replaces the kind and offset, keeping the field path. Framing uses it
+    /// to restate a payload's end of input as a length mismatch.
+    #[cold]
+    pub(crate) fn restate(mut self, kind: DecodeErrorKind, offset: usize) -> Self {
+        self.0.kind = kind;
+        self.0.offset = offset;
         self
     }
 }

@@ -43,8 +43,20 @@ extern crate std;
 extern crate self as codec;
 
 pub mod decode;
+pub mod dispatch;
 pub mod encode;
 pub mod error;
+pub mod explain;
+pub mod frame;
+pub mod header;
+#[cfg(feature = "std")]
+pub mod io;
+pub mod message;
+pub mod registry;
+#[cfg(feature = "rpc")]
+pub mod rpc;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod wire;
 
 #[doc(hidden)]
@@ -57,6 +69,13 @@ pub use crate::error::{
     DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, PathSegment,
 };
 pub use crate::wire::Endian;
+
+pub use crate::dispatch::{Dispatch, DispatchAsync, Handle, HandleAsync};
+pub use crate::explain::{explain, Explainer};
+pub use crate::frame::{Frame, FrameDecoder, FrameError};
+pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader, HEADER_LEN};
+pub use crate::message::{DecodeProtocol, FieldLayout, Message, Protocol, RawFrame, Request};
+pub use crate::registry::{DispatchError, Registry, RegistryError};
 
 #[cfg(feature = "derive")]
 pub use codec_derive::{Decode, Encode, Message, Protocol};

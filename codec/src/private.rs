@@ -118,6 +118,8 @@ pub fn read_len(
 pub use crate::wire::{read_base128, write_base128};
 pub use crate::{decode::DecodeSeq, encode::EncodeSeq};
 pub use core::convert::{From, TryFrom};
+pub use core::future::Future;
+pub use core::marker::{Send, Sync};
 
 /// Reads an `Option` presence byte.
 #[inline]
@@ -157,3 +159,30 @@ pub fn decode_ctx<T>(
         Err(e) => Err(e.in_field(ty, field)),
     }
 }
+
+/// Integers that can be a `#[codec(tag)]` (non-negative values only).
+pub trait TagInt: Copy {
+    /// The largest tag the type holds.
+    const TAG_MAX: u64;
+    /// The tag as `u64`.
+    fn to_tag(self) -> u64;
+    /// Back from `u64`, if it fits.
+    fn from_tag(tag: u64) -> Option<Self>;
+}
+
+macro_rules! tag_ints {
+    ($($t:ty),*) => {$(
+        impl TagInt for $t {
+            const TAG_MAX: u64 = if (<$t>::MAX as u128) > u64::MAX as u128 { u64::MAX } else { <$t>::MAX as u64 };
+            #[inline]
+            fn to_tag(self) -> u64 {
+                self as u64
+            }
+            #[inline]
+            fn from_tag(tag: u64) -> Option<Self> {
+                <$t>::try_from(tag).ok()
+            }
+        }
+    )*};
+}
+tag_ints!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);

@@ -101,8 +101,18 @@ impl LenPrefix {
         }
         match self {
             LenPrefix::U8 => buf.push(len as u8),
-            LenPrefix::U16 => put(buf, order, (len as u16).to_be_bytes(), (len as u16).to_le_bytes()),
-            LenPrefix::U32 => put(buf, order, (len as u32).to_be_bytes(), (len as u32).to_le_bytes()),
+            LenPrefix::U16 => put(
+                buf,
+                order,
+                (len as u16).to_be_bytes(),
+                (len as u16).to_le_bytes(),
+            ),
+            LenPrefix::U32 => put(
+                buf,
+                order,
+                (len as u32).to_be_bytes(),
+                (len as u32).to_le_bytes(),
+            ),
             LenPrefix::U64 => put(buf, order, len.to_be_bytes(), len.to_le_bytes()),
             LenPrefix::Varint => write_varint(len, buf),
             LenPrefix::Vlq => write_vlq(len, buf),
@@ -124,22 +134,37 @@ impl LenPrefix {
             LenPrefix::U8 => r.take_array::<1>()?[0] as u64,
             LenPrefix::U16 => {
                 let b = r.take_array::<2>()?;
-                (if order == Endian::Big { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }) as u64
+                (if order == Endian::Big {
+                    u16::from_be_bytes(b)
+                } else {
+                    u16::from_le_bytes(b)
+                }) as u64
             }
             LenPrefix::U32 => {
                 let b = r.take_array::<4>()?;
-                (if order == Endian::Big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }) as u64
+                (if order == Endian::Big {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }) as u64
             }
             LenPrefix::U64 => {
                 let b = r.take_array::<8>()?;
-                if order == Endian::Big { u64::from_be_bytes(b) } else { u64::from_le_bytes(b) }
+                if order == Endian::Big {
+                    u64::from_be_bytes(b)
+                } else {
+                    u64::from_le_bytes(b)
+                }
             }
             LenPrefix::Varint => read_varint(r, 64, "u64")?,
             LenPrefix::Vlq => read_vlq(r, 64, "u64")?,
         };
         usize::try_from(len).map_err(|_| {
             DecodeError::new(
-                DecodeErrorKind::IntegerOutOfRange { value: len as u128, target: "usize" },
+                DecodeErrorKind::IntegerOutOfRange {
+                    value: len as u128,
+                    target: "usize",
+                },
                 start,
             )
         })
@@ -198,7 +223,11 @@ pub fn write_vlq(v: u64, buf: &mut Vec<u8>) {
 ///
 /// Truncated input, more groups than `bits` allows, or a value over `bits`.
 #[inline]
-pub fn read_varint(r: &mut Reader<'_>, bits: u32, target: &'static str) -> Result<u64, DecodeError> {
+pub fn read_varint(
+    r: &mut Reader<'_>,
+    bits: u32,
+    target: &'static str,
+) -> Result<u64, DecodeError> {
     let start = r.offset();
     let mut value: u64 = 0;
     let mut shift = 0u32;
@@ -206,10 +235,17 @@ pub fn read_varint(r: &mut Reader<'_>, bits: u32, target: &'static str) -> Resul
         let b = r.byte()?;
         let group = (b & 0x7f) as u64;
         if shift > 63 {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong { target }, start));
+            return Err(DecodeError::new(
+                DecodeErrorKind::VarintTooLong { target },
+                start,
+            ));
         }
         if shift == 63 && group > 1 {
-            return Err(out_of_range((group as u128) << 63 | value as u128, target, start));
+            return Err(out_of_range(
+                (group as u128) << 63 | value as u128,
+                target,
+                start,
+            ));
         }
         value |= group << shift;
         if b & 0x80 == 0 {
@@ -235,10 +271,17 @@ pub fn read_vlq(r: &mut Reader<'_>, bits: u32, target: &'static str) -> Result<u
         let b = r.byte()?;
         count += 1;
         if value >> 57 != 0 {
-            return Err(out_of_range(value as u128 * 128 + (b & 0x7f) as u128, target, start));
+            return Err(out_of_range(
+                value as u128 * 128 + (b & 0x7f) as u128,
+                target,
+                start,
+            ));
         }
         if count > 10 {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong { target }, start));
+            return Err(DecodeError::new(
+                DecodeErrorKind::VarintTooLong { target },
+                start,
+            ));
         }
         value = value << 7 | (b & 0x7f) as u64;
         if b & 0x80 == 0 {
@@ -249,7 +292,12 @@ pub fn read_vlq(r: &mut Reader<'_>, bits: u32, target: &'static str) -> Result<u
 }
 
 #[inline]
-fn check_bits(value: u64, bits: u32, target: &'static str, start: usize) -> Result<u64, DecodeError> {
+fn check_bits(
+    value: u64,
+    bits: u32,
+    target: &'static str,
+    start: usize,
+) -> Result<u64, DecodeError> {
     if bits < 64 && value >> bits != 0 {
         return Err(out_of_range(value as u128, target, start));
     }
@@ -259,7 +307,10 @@ fn check_bits(value: u64, bits: u32, target: &'static str, start: usize) -> Resu
 #[cold]
 fn out_of_range<V: Into<u128>>(value: V, target: &'static str, offset: usize) -> DecodeError {
     DecodeError::new(
-        DecodeErrorKind::IntegerOutOfRange { value: value.into(), target },
+        DecodeErrorKind::IntegerOutOfRange {
+            value: value.into(),
+            target,
+        },
         offset,
     )
 }
@@ -319,7 +370,11 @@ base128_signed!(i8 => u8, i16 => u16, i32 => u32, i64 => u64, isize => usize);
 #[inline]
 pub fn read_base128<T: Base128>(r: &mut Reader<'_>, vlq: bool) -> Result<T, DecodeError> {
     let start = r.offset();
-    let v = if vlq { read_vlq(r, 64, T::NAME)? } else { read_varint(r, 64, T::NAME)? };
+    let v = if vlq {
+        read_vlq(r, 64, T::NAME)?
+    } else {
+        read_varint(r, 64, T::NAME)?
+    };
     T::from_base128(v).ok_or_else(|| out_of_range(v, T::NAME, start))
 }
 

@@ -30,7 +30,10 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
     let body = |mode| match &input.body {
         Body::Struct(fields) => {
             let (min, reads, construct) = fields_code(input, None, fields, None, mode);
-            (min, quote! { #reads _codec::__private::Ok(Self #construct) })
+            (
+                min,
+                quote! { #reads _codec::__private::Ok(Self #construct) },
+            )
         }
         Body::Enum(variants) => enum_code(input, variants, ids, mode),
     };
@@ -203,7 +206,11 @@ fn value_read(p: &FieldPlan, mode: Mode) -> TokenStream {
         Wire::Base128 { vlq } => quote!(_codec::__private::read_base128::<#ty>(__r, #vlq)),
         Wire::Prefixed(k, u) => {
             let prefix = len_prefix(*k);
-            let len = labelled(mode, "len", quote!(_codec::__private::read_len(__r, #prefix, #order)));
+            let len = labelled(
+                mode,
+                "len",
+                quote!(_codec::__private::read_len(__r, #prefix, #order)),
+            );
             let body = body(quote!(__n), unit(*u));
             quote!((#len).and_then(|__n| #body))
         }
@@ -251,8 +258,13 @@ fn enum_code(
         let ident = v.ident;
         let variant = ident.to_string();
         let other = v.attrs.other.is_set();
-        let (_, reads, construct) =
-            fields_code(input, Some(ident), &v.fields, other.then(|| quote!(__raw)), mode);
+        let (_, reads, construct) = fields_code(
+            input,
+            Some(ident),
+            &v.fields,
+            other.then(|| quote!(__raw)),
+            mode,
+        );
         let (enter, leave) = match mode {
             Mode::Decode => (quote!(), quote!()),
             Mode::Explain => (quote!(__out.push(#variant);), quote!(__out.pop();)),

@@ -290,8 +290,35 @@ fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, 
         let (lens, writes) = fields_code(input, Some(v.ident), fields, &access);
         let dl = disc_len(&id_expr);
         let dw = disc_write(&id_expr);
+        // An `other` value holding an id another variant claims would
+        // decode as that variant: refuse it, so every encoding round-trips.
+        let claimed: Vec<_> = variants
+            .iter()
+            .zip(ids)
+            .filter(|(w, _)| !w.attrs.other.is_set())
+            .map(|(_, id)| Literal::u64_unsuffixed(*id))
+            .collect();
+        let check = if v.attrs.other.is_set() && !claimed.is_empty() {
+            let ty_name = path_name(input, Some(v.ident));
+            let first = &v.fields[0].name;
+            quote! {
+                match { let __id: u64 = _codec::__private::From::from(*__b0); __id } {
+                    #(#claimed)|* => {
+                        return _codec::__private::Err(
+                            _codec::EncodeError::new(_codec::EncodeErrorKind::Invalid(
+                                "an `other` variant cannot hold an id another variant claims",
+                            ))
+                            .in_field(#ty_name, #first),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            TokenStream::new()
+        };
         len_arms.extend(quote!(#pat => #dl + { #lens },));
-        write_arms.extend(quote!(#pat => { #dw #writes }));
+        write_arms.extend(quote!(#pat => { #check #dw #writes }));
     }
     let len_body = if variants.is_empty() {
         quote!(match *self {})

@@ -7,18 +7,30 @@ use quote::{quote, ToTokens};
 use super::{container_endian, plan, wrap, FieldPlan, Presence, Wire};
 use crate::ast::{Body, Input};
 
-
 pub fn expand(input: &Input) -> TokenStream {
     let ident = input.ident();
     let name = ident.to_string();
     let (impl_g, ty_g, where_c) = input.original.generics.split_for_impl();
-    let id = input.attrs.id.get().expect("validated: Message needs an id");
+    let id = input
+        .attrs
+        .id
+        .get()
+        .expect("validated: Message needs an id");
     let fields = match &input.body {
         Body::Struct(fields) => layouts(&plan(fields, container_endian(input))),
         Body::Enum(_) => quote! {
             _codec::message::FieldLayout { name: "id", offset: Some(0), width: None, encoding: "discriminant" }
         },
     };
+    let tag = tag_items(input);
+    let request = input.attrs.response.get().map(|resp| {
+        quote! {
+            #[automatically_derived]
+            impl #impl_g _codec::message::Request for #ident #ty_g #where_c {
+                type Response = #resp;
+            }
+        }
+    });
     wrap(
         input,
         quote! {
@@ -27,9 +39,42 @@ pub fn expand(input: &Input) -> TokenStream {
                 const ID: u64 = #id;
                 const NAME: &'static str = #name;
                 const FIELDS: &'static [_codec::message::FieldLayout] = &[#fields];
+                #tag
             }
+
+            #request
         },
     )
+}
+
+/// `TAG_MAX`, `tag` and `set_tag` for a struct with a `#[codec(tag)]` field.
+fn tag_items(input: &Input) -> TokenStream {
+    let Body::Struct(fields) = &input.body else {
+        return quote!();
+    };
+    let Some(f) = fields.iter().find(|f| f.attrs.tag.is_set()) else {
+        return quote!();
+    };
+    let (m, ty) = (&f.member, f.ty);
+    quote! {
+        const TAG_MAX: u64 = <#ty as _codec::__private::TagInt>::TAG_MAX;
+
+        #[inline]
+        fn tag(&self) -> _codec::__private::Option<u64> {
+            _codec::__private::Some(_codec::__private::TagInt::to_tag(self.#m))
+        }
+
+        #[inline]
+        fn set_tag(&mut self, tag: u64) -> bool {
+            match <#ty as _codec::__private::TagInt>::from_tag(tag) {
+                _codec::__private::Some(t) => {
+                    self.#m = t;
+                    true
+                }
+                _codec::__private::None => false,
+            }
+        }
+    }
 }
 
 /// One `FieldLayout` per wire field, with offsets while every earlier field
@@ -103,4 +148,3 @@ fn describe(p: &FieldPlan) -> String {
         Presence::Byte => format!("presence byte, {value}"),
     }
 }
-

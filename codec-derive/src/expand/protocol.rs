@@ -17,7 +17,9 @@ struct Arm<'a> {
 }
 
 pub fn expand(input: &Input) -> TokenStream {
-    let Body::Enum(variants) = &input.body else { unreachable!("validated: Protocol is an enum") };
+    let Body::Enum(variants) = &input.body else {
+        unreachable!("validated: Protocol is an enum")
+    };
     let arms: Vec<Arm> = variants.iter().map(arm).collect();
     let ident = input.ident();
     let header = match input.attrs.header.get() {
@@ -43,6 +45,18 @@ pub fn expand(input: &Input) -> TokenStream {
         quote!(Self::#v(_) => #name,)
     });
     let all_var: Vec<_> = arms.iter().map(|a| a.variant).collect();
+    let tag_max = m_ty.iter().fold(
+        quote!(0),
+        |acc, ty| quote!(_codec::message::tag_limit(#acc, <#ty as _codec::Message>::TAG_MAX)),
+    );
+    let other_none = other.map(|a| {
+        let v = a.variant;
+        quote!(Self::#v(_) => _codec::__private::None,)
+    });
+    let other_false = other.map(|a| {
+        let v = a.variant;
+        quote!(Self::#v(_) => false,)
+    });
     let unknown = match other {
         Some(a) => {
             let (v, ty) = (a.variant, a.ty);
@@ -96,6 +110,7 @@ pub fn expand(input: &Input) -> TokenStream {
         }
     });
     let checks = compile_checks(input, &messages, &header);
+    let dispatch = dispatch(input, &arms);
 
     wrap(
         input,
@@ -103,6 +118,24 @@ pub fn expand(input: &Input) -> TokenStream {
             #[automatically_derived]
             impl #impl_g _codec::Protocol for #ident #ty_g #where_c {
                 type Header = #header;
+
+                const TAG_MAX: u64 = #tag_max;
+
+                #[inline]
+                fn tag(&self) -> _codec::__private::Option<u64> {
+                    match self {
+                        #(Self::#m_var(__m) => _codec::Message::tag(__m),)*
+                        #other_none
+                    }
+                }
+
+                #[inline]
+                fn set_tag(&mut self, __tag: u64) -> bool {
+                    match self {
+                        #(Self::#m_var(__m) => _codec::Message::set_tag(__m, __tag),)*
+                        #other_false
+                    }
+                }
 
                 #[inline]
                 fn id(&self) -> u64 {
@@ -198,13 +231,80 @@ pub fn expand(input: &Input) -> TokenStream {
 
             #(#conversions)*
 
+            #dispatch
+
             #checks
         },
     )
 }
 
+/// `Dispatch` and `DispatchAsync`: forward each variant to its message's
+/// handler, for any context every message has a handler for.
+fn dispatch(input: &Input, arms: &[Arm]) -> TokenStream {
+    let ident = input.ident();
+    let (_, ty_g, where_c) = input.original.generics.split_for_impl();
+    let mut generics = input.original.generics.clone();
+    generics.params.push(syn::parse_quote!(__Ctx: ?Sized));
+    generics.params.push(syn::parse_quote!(__R));
+    let (impl_g, _, _) = generics.split_for_impl();
+    let mut async_generics = input.original.generics.clone();
+    async_generics
+        .params
+        .push(syn::parse_quote!(__Ctx: ?Sized + _codec::__private::Sync));
+    async_generics.params.push(syn::parse_quote!(__R));
+    let (async_impl_g, _, _) = async_generics.split_for_impl();
+    let preds = where_c.map(|w| {
+        let p = &w.predicates;
+        quote!(#p,)
+    });
+    let vars: Vec<_> = arms.iter().map(|a| a.variant).collect();
+    let tys: Vec<_> = arms.iter().map(|a| a.ty).collect();
+    quote! {
+        #[automatically_derived]
+        impl #impl_g _codec::dispatch::Dispatch<__Ctx> for #ident #ty_g
+        where
+            #preds
+            #(#tys: _codec::dispatch::Handle<__Ctx, Reply = __R>,)*
+        {
+            type Reply = __R;
+
+            #[inline]
+            fn dispatch(self, __ctx: &mut __Ctx) -> __R {
+                match self {
+                    #(Self::#vars(__m) => _codec::dispatch::Handle::handle(__m, __ctx),)*
+                }
+            }
+        }
+
+        #[automatically_derived]
+        impl #async_impl_g _codec::dispatch::DispatchAsync<__Ctx> for #ident #ty_g
+        where
+            #preds
+            Self: _codec::__private::Send,
+            #(#tys: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,)*
+        {
+            type Reply = __R;
+
+            fn dispatch(
+                self,
+                __ctx: &__Ctx,
+            ) -> impl _codec::__private::Future<Output = __R> + _codec::__private::Send {
+                async move {
+                    match self {
+                        #(Self::#vars(__m) => _codec::dispatch::HandleAsync::handle(__m, __ctx).await,)*
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn arm<'a>(v: &'a Variant<'a>) -> Arm<'a> {
-    Arm { variant: v.ident, ty: v.fields[0].ty, other: v.attrs.other.is_set() }
+    Arm {
+        variant: v.ident,
+        ty: v.fields[0].ty,
+        other: v.attrs.other.is_set(),
+    }
 }
 
 /// Constant assertions, evaluated when the crate compiles: every id fits

@@ -1,0 +1,219 @@
+//! What both sides share: reading frames under limits, writing batched
+//! frames, and the handshake exchange.
+
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::codec::Decoder;
+
+use super::{ConnError, Counters};
+use crate::frame::FrameError;
+use crate::message::{DecodeProtocol, Protocol};
+use crate::tokio::ProtocolCodec;
+
+/// Default limit on a frame's payload for connections: 16 MiB (and never
+/// more than the header can describe).
+pub(crate) const DEFAULT_MAX_FRAME: usize = crate::frame::DEFAULT_MAX_FRAME_LEN;
+
+/// Read-side limits of one connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_frame_len: usize,
+    /// Longest wait for the first byte of a frame.
+    pub(crate) idle: Option<Duration>,
+    /// Longest time from a frame's first byte to its last.
+    pub(crate) frame: Option<Duration>,
+}
+
+/// Reads whole messages from a socket, enforcing [`Limits`].
+pub(crate) struct FrameReader<P> {
+    rd: OwnedReadHalf,
+    buf: BytesMut,
+    codec: ProtocolCodec<P>,
+    limits: Limits,
+    /// When the first byte of the unfinished frame in `buf` arrived.
+    frame_started: Option<Instant>,
+    bytes_read: u64,
+}
+
+impl<P> FrameReader<P>
+where
+    P: Protocol + for<'de> DecodeProtocol<'de>,
+{
+    pub(crate) fn new(rd: OwnedReadHalf, limits: Limits) -> Self {
+        FrameReader {
+            rd,
+            buf: BytesMut::with_capacity(8 * 1024),
+            codec: ProtocolCodec::new().with_max_frame_len(limits.max_frame_len),
+            limits,
+            frame_started: None,
+            bytes_read: 0,
+        }
+    }
+
+    /// Bytes read since the last call.
+    pub(crate) fn take_bytes_read(&mut self) -> u64 {
+        std::mem::take(&mut self.bytes_read)
+    }
+
+    /// The next message; `Ok(None)` when the peer closed between frames.
+    /// Cancel-safe: a partial frame stays buffered.
+    pub(crate) async fn next(&mut self) -> Result<Option<P>, ConnError> {
+        loop {
+            if let Some(msg) = self.codec.decode(&mut self.buf).map_err(conn_error)? {
+                self.frame_started = if self.buf.is_empty() {
+                    None
+                } else {
+                    Some(Instant::now())
+                };
+                return Ok(Some(msg));
+            }
+            let (deadline, expired) = match self.frame_started {
+                None => (
+                    self.limits.idle.map(|d| Instant::now() + d),
+                    self.limits.idle.map(ConnError::Idle),
+                ),
+                Some(start) => (
+                    self.limits.frame.map(|d| start + d),
+                    self.limits.frame.map(ConnError::FrameTimeout),
+                ),
+            };
+            let read = self.rd.read_buf(&mut self.buf);
+            let n = match deadline {
+                None => read.await?,
+                Some(at) => match tokio::time::timeout_at(at, read).await {
+                    Ok(n) => n?,
+                    Err(_) => return Err(expired.expect("a deadline comes with its error")),
+                },
+            };
+            if n == 0 {
+                return match self.codec.decode_eof(&mut self.buf).map_err(conn_error)? {
+                    Some(msg) => Ok(Some(msg)),
+                    None => Ok(None),
+                };
+            }
+            self.bytes_read += n as u64;
+            if self.frame_started.is_none() {
+                self.frame_started = Some(Instant::now());
+            }
+        }
+    }
+
+    /// Reads and discards until the peer closes (bounded by `limit`).
+    pub(crate) async fn drain_until_eof(&mut self, limit: Duration) {
+        let mut sink = [0u8; 4096];
+        let _ = tokio::time::timeout(limit, async {
+            while let Ok(n) = self.rd.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+fn conn_error(e: FrameError) -> ConnError {
+    match e {
+        FrameError::TooLarge { len, max } => ConnError::FrameTooLarge { len, max },
+        FrameError::Truncated { have, .. } | FrameError::Unread { len: have } => {
+            ConnError::Truncated { have }
+        }
+        FrameError::Decode(e) => ConnError::Decode(e),
+        FrameError::Io(e) => ConnError::Io(e),
+        other => ConnError::Io(io::Error::other(other.to_string())),
+    }
+}
+
+/// Writes queued frames, batching whatever is queued into one write. When
+/// every sender is gone, or `stop` completes (after writing what is
+/// already queued), half-closes the connection.
+pub(crate) async fn write_loop(
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+    counters: &Counters,
+    stop: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
+    const BATCH: usize = 64 * 1024;
+    let mut batch = Vec::with_capacity(BATCH);
+    tokio::pin!(stop);
+    let mut stopping = false;
+    loop {
+        let frame = if stopping {
+            match rx.try_recv() {
+                Ok(frame) => frame,
+                Err(_) => break,
+            }
+        } else {
+            tokio::select! {
+                frame = rx.recv() => match frame {
+                    Some(frame) => frame,
+                    None => break,
+                },
+                () = &mut stop => {
+                    stopping = true;
+                    continue;
+                }
+            }
+        };
+        batch.clear();
+        batch.extend_from_slice(&frame);
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(frame) => batch.extend_from_slice(&frame),
+                Err(_) => break,
+            }
+        }
+        wr.write_all(&batch).await?;
+        counters.bytes_out(batch.len() as u64);
+    }
+    wr.shutdown().await
+}
+
+/// The connection as a handshake sees it: send and receive messages before
+/// the connection carries calls.
+pub struct HandshakeConn<'a, P> {
+    reader: &'a mut FrameReader<P>,
+    wr: &'a mut OwnedWriteHalf,
+}
+
+impl<'a, P> HandshakeConn<'a, P>
+where
+    P: Protocol + for<'de> DecodeProtocol<'de>,
+{
+    pub(crate) fn new(reader: &'a mut FrameReader<P>, wr: &'a mut OwnedWriteHalf) -> Self {
+        HandshakeConn { reader, wr }
+    }
+
+    /// Sends one message.
+    ///
+    /// # Errors
+    ///
+    /// The message does not encode, or the socket fails.
+    pub async fn send(&mut self, msg: &P) -> Result<(), String> {
+        let frame = crate::message::frame_bytes(msg).map_err(|e| e.to_string())?;
+        self.wr.write_all(&frame).await.map_err(|e| e.to_string())
+    }
+
+    /// Receives one message.
+    ///
+    /// # Errors
+    ///
+    /// The peer closed, sent an undecodable frame, or the socket failed.
+    pub async fn recv(&mut self) -> Result<P, String> {
+        match self.reader.next().await {
+            Ok(Some(msg)) => Ok(msg),
+            Ok(None) => Err("peer closed during the handshake".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Correlation tags: which are in flight, which are free, and which wait in
+//! quarantine after their call gave up.
+//!
+//! A tag whose call timed out or was dropped is not reused at once: a late
+//! reply would otherwise be delivered to the next call that drew the same
+//! tag. It stays in quarantine until that late reply arrives (then it is
+//! dropped and counted) or until the quarantine time passes.
+
+use std::vec::Vec;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// What a tag is doing.
+#[derive(Debug)]
+pub(crate) enum Slot<T> {
+    /// A call waits for the reply; `T` is how to reach it.
+    Waiting(T),
+    /// The call gave up at `since`; a reply is late.
+    Abandoned { since: Instant },
+}
+
+/// The tags of one connection.
+#[derive(Debug)]
+pub(crate) struct Tags<T> {
+    /// Largest tag value the messages can carry.
+    max: u64,
+    /// How many tags may be taken at once (waiting or abandoned).
+    capacity: usize,
+    next: u64,
+    slots: HashMap<u64, Slot<T>>,
+    quarantine: Duration,
+}
+
+impl<T> Tags<T> {
+    /// Tags `0..=max`, at most `limit` in use at once.
+    pub(crate) fn new(max: u64, limit: usize, quarantine: Duration) -> Self {
+        let space = usize::try_from(max).map_or(usize::MAX, |m| m.saturating_add(1));
+        Tags {
+            max,
+            capacity: space.min(limit).max(1),
+            next: 0,
+            slots: HashMap::new(),
+            quarantine,
+        }
+    }
+
+    /// How many calls can be in flight at once.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Calls still waiting for a reply.
+    pub(crate) fn waiting(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|s| matches!(s, Slot::Waiting(_)))
+            .count()
+    }
+
+    /// Takes a free tag for a call, or `None` when all are in use (the
+    /// caller waits for one to be released). Frees expired quarantines
+    /// first; returns how many it freed alongside.
+    pub(crate) fn take(&mut self, waiter: T, now: Instant) -> (Option<u64>, usize) {
+        let freed = self.expire(now);
+        if self.slots.len() >= self.capacity {
+            return (None, freed);
+        }
+        loop {
+            let tag = self.next;
+            self.next = if self.next >= self.max {
+                0
+            } else {
+                self.next + 1
+            };
+            if !self.slots.contains_key(&tag) {
+                self.slots.insert(tag, Slot::Waiting(waiter));
+                return (Some(tag), freed);
+            }
+        }
+    }
+
+    /// The reply for `tag` arrived: the waiter if a call waits for it. A
+    /// reply to an abandoned tag frees it and is reported late.
+    pub(crate) fn complete(&mut self, tag: u64) -> Completion<T> {
+        match self.slots.remove(&tag) {
+            Some(Slot::Waiting(w)) => Completion::Waiting(w),
+            Some(Slot::Abandoned { .. }) => Completion::Late,
+            None => Completion::Unknown,
+        }
+    }
+
+    /// The call on `tag` gave up (timeout or drop): quarantine its tag.
+    /// Returns false if the tag was not waiting (its reply already came).
+    pub(crate) fn abandon(&mut self, tag: u64, now: Instant) -> bool {
+        match self.slots.get_mut(&tag) {
+            Some(slot @ Slot::Waiting(_)) => {
+                if self.quarantine.is_zero() {
+                    self.slots.remove(&tag);
+                } else {
+                    *slot = Slot::Abandoned { since: now };
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Frees quarantined tags older than the quarantine time.
+    pub(crate) fn expire(&mut self, now: Instant) -> usize {
+        let before = self.slots.len();
+        let q = self.quarantine;
+        self.slots.retain(
+            |_, s| !matches!(s, Slot::Abandoned { since } if now.duration_since(*since) >= q),
+        );
+        before - self.slots.len()
+    }
+
+    /// Puts a waiter back under its old tag (after a reconnection).
+    pub(crate) fn restore(&mut self, tag: u64, waiter: T) {
+        self.slots.insert(tag, Slot::Waiting(waiter));
+    }
+
+    /// The waiter of `tag`, if a call waits on it.
+    pub(crate) fn waiter_mut(&mut self, tag: u64) -> Option<&mut T> {
+        match self.slots.get_mut(&tag) {
+            Some(Slot::Waiting(w)) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// Removes every tag, returning the waiters (the connection ended, so
+    /// abandoned tags can no longer get a late reply).
+    pub(crate) fn drain(&mut self) -> Vec<(u64, T)> {
+        let all = std::mem::take(&mut self.slots);
+        all.into_iter()
+            .filter_map(|(tag, s)| match s {
+                Slot::Waiting(w) => Some((tag, w)),
+                Slot::Abandoned { .. } => None,
+            })
+            .collect()
+    }
+}
+
+/// What a reply's tag matched.
+#[derive(Debug)]
+pub(crate) enum Completion<T> {
+    Waiting(T),
+    Late,
+    Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_unique_while_in_flight_and_bounded() {
+        let now = Instant::now();
+        let mut tags = Tags::<u32>::new(255, usize::MAX, Duration::from_secs(30));
+        assert_eq!(tags.capacity(), 256);
+        let taken: Vec<u64> = (0..256).map(|i| tags.take(i, now).0.unwrap()).collect();
+        let mut sorted = taken.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 256);
+        assert_eq!(tags.take(999, now).0, None, "the 257th call must wait");
+        assert!(matches!(tags.complete(7), Completion::Waiting(7)));
+        assert_eq!(
+            tags.take(1000, now).0,
+            Some(7),
+            "the only free tag is reused"
+        );
+    }
+
+    #[test]
+    fn abandoned_tags_wait_for_the_late_reply_or_the_quarantine() {
+        let t0 = Instant::now();
+        let mut tags = Tags::<()>::new(1, usize::MAX, Duration::from_secs(5));
+        let a = tags.take((), t0).0.unwrap();
+        let b = tags.take((), t0).0.unwrap();
+        assert!(tags.abandon(a, t0));
+        assert_eq!(tags.take((), t0).0, None, "quarantined tag is not reused");
+        assert!(matches!(tags.complete(a), Completion::Late));
+        assert_eq!(tags.take((), t0).0, Some(a), "freed by its late reply");
+        assert!(tags.abandon(b, t0));
+        assert!(tags.abandon(a, t0));
+        assert_eq!(tags.take((), t0 + Duration::from_secs(4)).0, None);
+        let (tag, freed) = tags.take((), t0 + Duration::from_secs(5));
+        assert!(tag.is_some());
+        assert_eq!(freed, 2, "both quarantines expired");
+        assert!(matches!(tags.complete(99), Completion::Unknown));
+    }
+}
