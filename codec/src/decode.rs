@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
 use crate::error::{DecodeError, DecodeErrorKind};
+use crate::explain::Explainer;
 use crate::wire::{self, Endian, Unit};
 
 /// A cursor over borrowed input that knows its absolute byte offset, so
@@ -224,6 +225,23 @@ pub trait Decode<'de>: Sized {
         Ok(value)
     }
 
+    /// Reads a value as [`Decode::decode_with`] does, recording in `out` one
+    /// annotated line per field for [`explain`](crate::explain()). The
+    /// default records a single line for the whole value; derived types
+    /// record a line per field, primitives show their value.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decode::decode_with`].
+    #[inline]
+    fn explain_with(
+        r: &mut Reader<'de>,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        explain_opaque(r, out, |r| Self::decode_with(r, order))
+    }
+
     /// Reads `count` values into a vector. Byte-sized types override this
     /// with a single copy.
     ///
@@ -243,6 +261,39 @@ pub trait Decode<'de>: Sized {
         }
         Ok(out)
     }
+}
+
+/// Decodes with `f` and records one line for the bytes it took, showing
+/// the value.
+///
+/// # Errors
+///
+/// Whatever `f` returns.
+#[inline]
+pub fn explain_leaf<'de, T: core::fmt::Display>(
+    r: &mut Reader<'de>,
+    out: &mut Explainer,
+    f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let (start, all) = (r.offset(), r.peek());
+    let value = f(r)?;
+    out.line(start, &all[..r.offset() - start], &value);
+    Ok(value)
+}
+
+/// Decodes with `f` and records one line for the bytes it took, showing the
+/// type's name (for values with no natural one-line form).
+fn explain_opaque<'de, T>(
+    r: &mut Reader<'de>,
+    out: &mut Explainer,
+    f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let (start, all) = (r.offset(), r.peek());
+    let value = f(r)?;
+    let name = core::any::type_name::<T>();
+    let short = name.rsplit("::").next().unwrap_or(name);
+    out.line(start, &all[..r.offset() - start], format_args!("<{short}>"));
+    Ok(value)
 }
 
 /// The capacity to reserve for `count` elements of `T`: never more than the
@@ -284,6 +335,22 @@ pub trait DecodeSeq<'de>: Sized {
         order: Endian,
     ) -> Result<Self, DecodeError>;
 
+    /// Reads a body as [`DecodeSeq::decode_seq`] does, recording it in `out`.
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeSeq::decode_seq`].
+    #[inline]
+    fn explain_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        explain_opaque(r, out, |r| Self::decode_seq(r, count, unit, order))
+    }
+
     /// Reads a body that takes everything left in the reader.
     ///
     /// # Errors
@@ -299,6 +366,10 @@ pub trait DecodeSeq<'de>: Sized {
 macro_rules! int_impls {
     ($($t:ty),*) => {$(
         impl<'de> Decode<'de> for $t {
+            #[inline]
+            fn explain_with(r: &mut Reader<'de>, order: Endian, out: &mut Explainer) -> Result<Self, DecodeError> {
+                explain_leaf(r, out, |r| Self::decode_with(r, order))
+            }
             const MIN_LEN: usize = core::mem::size_of::<$t>();
             #[inline]
             fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
@@ -314,6 +385,14 @@ macro_rules! int_impls {
 int_impls!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
 impl<'de> Decode<'de> for u8 {
+    #[inline]
+    fn explain_with(
+        r: &mut Reader<'de>,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        explain_leaf(r, out, |r| Self::decode_with(r, order))
+    }
     const MIN_LEN: usize = 1;
     #[inline]
     fn decode_with(r: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
@@ -329,6 +408,10 @@ impl<'de> Decode<'de> for u8 {
 macro_rules! size_impls {
     ($($t:ty => $wire:ty),*) => {$(
         impl<'de> Decode<'de> for $t {
+            #[inline]
+            fn explain_with(r: &mut Reader<'de>, order: Endian, out: &mut Explainer) -> Result<Self, DecodeError> {
+                explain_leaf(r, out, |r| Self::decode_with(r, order))
+            }
             const MIN_LEN: usize = 8;
             #[inline]
             fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
@@ -345,6 +428,14 @@ macro_rules! size_impls {
 size_impls!(usize => u64, isize => i64);
 
 impl<'de> Decode<'de> for bool {
+    #[inline]
+    fn explain_with(
+        r: &mut Reader<'de>,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        explain_leaf(r, out, |r| Self::decode_with(r, order))
+    }
     const MIN_LEN: usize = 1;
     #[inline]
     fn decode_with(r: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
@@ -360,6 +451,14 @@ impl<'de> Decode<'de> for bool {
 }
 
 impl<'de> Decode<'de> for char {
+    #[inline]
+    fn explain_with(
+        r: &mut Reader<'de>,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        explain_leaf(r, out, |r| Self::decode_with(r, order))
+    }
     const MIN_LEN: usize = 4;
     #[inline]
     fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
@@ -446,6 +545,18 @@ fn decode_prefixed<'de, S: DecodeSeq<'de>>(
     S::decode_seq(r, n, Unit::Elements, order)
 }
 
+/// Explains a default-prefixed sequence: a `len` line, then the body.
+fn explain_prefixed<'de, S: DecodeSeq<'de>>(
+    r: &mut Reader<'de>,
+    order: Endian,
+    out: &mut Explainer,
+) -> Result<S, DecodeError> {
+    out.push("len");
+    let n = explain_leaf(r, out, |r| wire::LenPrefix::Varint.read(r, order));
+    out.pop();
+    S::explain_seq(r, n?, Unit::Elements, order, out)
+}
+
 macro_rules! prefixed_impls {
     ($(impl[$($g:tt)*] $t:ty;)*) => {$(
         /// Without a length attribute, a sequence is prefixed by its LEB128
@@ -455,6 +566,10 @@ macro_rules! prefixed_impls {
             #[inline]
             fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
                 decode_prefixed(r, order)
+            }
+            #[inline]
+            fn explain_with(r: &mut Reader<'de>, order: Endian, out: &mut Explainer) -> Result<Self, DecodeError> {
+                explain_prefixed(r, order, out)
             }
         }
     )*};
@@ -493,6 +608,18 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a [u8] {
 }
 
 impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
+    fn explain_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        let (start, all) = (r.offset(), r.peek());
+        let s = Self::decode_seq(r, count, unit, order)?;
+        out.line(start, &all[..count], format_args!("{s:?}"));
+        Ok(s)
+    }
     #[inline]
     fn decode_seq(
         r: &mut Reader<'de>,
@@ -506,6 +633,15 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
 }
 
 impl<'de> DecodeSeq<'de> for String {
+    fn explain_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        <&str>::explain_seq(r, count, unit, order, out).map(String::from)
+    }
     #[inline]
     fn decode_seq(
         r: &mut Reader<'de>,
@@ -518,6 +654,15 @@ impl<'de> DecodeSeq<'de> for String {
 }
 
 impl<'de> DecodeSeq<'de> for Box<str> {
+    fn explain_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        <&str>::explain_seq(r, count, unit, order, out).map(Box::from)
+    }
     #[inline]
     fn decode_seq(
         r: &mut Reader<'de>,

@@ -19,7 +19,7 @@
 //! Encoding needs no lifetime, decoding needs the input's: the derive
 //! implements [`Protocol`] once and [`DecodeProtocol<'de>`] for every `'de`
 //! the messages can borrow from, exactly like [`Encode`] and
-//! [`Decode<'de>`]. An owned protocol (`Storage`) is
+//! [`Decode<'de>`](crate::Decode). An owned protocol (`Storage`) is
 //! `for<'de> DecodeProtocol<'de>`; a borrowing one (`Storage<'a>` holding
 //! `&'a str` fields) is `DecodeProtocol<'de>` for `'de: 'a`.
 

@@ -39,18 +39,14 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
     };
     let (min_len, decode_body) = body(Mode::Decode);
     let (_, explain_body) = body(Mode::Explain);
-    let explain_method = if super::EMIT_EXPLAIN {
-        quote! {
-            fn explain_with(
-                __r: &mut _codec::Reader<'de>,
-                _: _codec::wire::Endian,
-                __out: &mut _codec::Explainer,
-            ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-                #explain_body
-            }
+    let explain_method = quote! {
+        fn explain_with(
+            __r: &mut _codec::Reader<'de>,
+            _: _codec::wire::Endian,
+            __out: &mut _codec::Explainer,
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            #explain_body
         }
-    } else {
-        quote!()
     };
     wrap(
         input,

@@ -5,9 +5,6 @@ mod encode;
 mod message;
 mod protocol;
 
-/// TEMPORARY: the runtime's `Explainer` lands with the protocol layer.
-pub const EMIT_EXPLAIN: bool = false;
-
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use syn::visit::Visit;

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 use syn::Type;
 
-use super::{decode_generics, wrap, EMIT_EXPLAIN};
+use super::{decode_generics, wrap};
 use crate::ast::{Body, Input, Variant};
 
 /// A variant and the message type it holds.
@@ -64,8 +64,7 @@ pub fn expand(input: &Input) -> TokenStream {
         }
         None => quote!(_ => _codec::__private::Err(_codec::message::unknown_id(__id, __payload))),
     };
-    let explain = EMIT_EXPLAIN.then(|| {
-        quote! {
+    let explain = quote! {
             fn explain_payload(
                 __id: u64,
                 __payload: &mut _codec::Reader<'de>,
@@ -83,8 +82,7 @@ pub fn expand(input: &Input) -> TokenStream {
                     _ => <Self as _codec::DecodeProtocol<'de>>::decode_payload(__id, __payload).map(|_| ()),
                 }
             }
-        }
-    });
+    };
     let conversions = arms.iter().map(|a| {
         let (v, ty) = (a.variant, a.ty);
         quote! {
