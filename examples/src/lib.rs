@@ -1,1 +1,4 @@
-//! Example protocols built on `codec`.
+//! Example protocols built on `codec`: the storage service.
+#![warn(missing_docs)]
+
+pub mod storage;

@@ -1,0 +1,434 @@
+//! The storage server: the protocol's handlers over [`Db`], watchers, and
+//! the token handshake.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use codec::rpc::{BoxFuture, Handler, Handshake, HandshakeConn, Peer};
+use codec::Protocol;
+
+use super::db::{Change, Db};
+use super::protocol::*;
+
+/// An upload in progress.
+#[derive(Debug)]
+struct Upload {
+    name: String,
+    size: u64,
+    /// The connection that started it; only it may send chunks.
+    owner: u64,
+    /// Chunk indexes received.
+    received: BTreeSet<u64>,
+}
+
+impl Upload {
+    fn chunks(&self) -> u64 {
+        self.size.div_ceil(CHUNK as u64)
+    }
+}
+
+/// Watchers by key: peer id to peer.
+type Watchers = HashMap<String, HashMap<u64, Peer<Storage>>>;
+
+/// The service behind every connection.
+pub struct Service {
+    db: Db,
+    uploads: Mutex<HashMap<u64, Upload>>,
+    watchers: Arc<Mutex<Watchers>>,
+    token: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Uploads in progress at once, across all connections.
+const MAX_UPLOADS: usize = 1024;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Handlers never leave these maps half-updated, so a poisoned lock
+    // (a panic elsewhere while holding it) is still consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Service {
+    /// Opens the database (`None`: in memory) and builds the service;
+    /// `token` is the shared secret clients must present, if any.
+    ///
+    /// # Errors
+    ///
+    /// The database cannot be opened.
+    pub fn open(
+        path: Option<&std::path::Path>,
+        token: Option<Vec<u8>>,
+    ) -> Result<Arc<Service>, super::db::DbError> {
+        let watchers: Arc<Mutex<Watchers>> = Arc::default();
+        let notify = Arc::clone(&watchers);
+        let db = Db::open(path, move |changes| notify_watchers(&notify, changes))?;
+        Ok(Arc::new(Service {
+            db,
+            uploads: Mutex::default(),
+            watchers,
+            token,
+        }))
+    }
+
+    /// The database, for shutdown.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The handshake clients must pass, when the server has a token.
+    pub fn handshake(&self) -> Option<TokenHandshake> {
+        self.token
+            .as_ref()
+            .map(|t| TokenHandshake { token: t.clone() })
+    }
+
+    async fn handle(&self, req: Storage, peer: &Peer<Storage>) -> Option<Storage> {
+        Some(match req {
+            Storage::StoreRequest(r) => self.store(r).await.into(),
+            Storage::FetchRequest(r) => self.fetch(r).await.into(),
+            Storage::DeleteRequest(r) => self.delete(r).await.into(),
+            Storage::ListRequest(r) => self.list(r).await.into(),
+            Storage::WatchRequest(r) => self.watch(r, peer).into(),
+            Storage::PutBegin(r) => self.put_begin(r, peer).await.into(),
+            Storage::PutChunk(r) => self.put_chunk(r, peer).await.into(),
+            Storage::PutCommit(r) => self.put_commit(r, peer).await.into(),
+            Storage::PutAbort(r) => self.put_abort(r, peer).into(),
+            Storage::GetChunk(r) => self.get_chunk(r).await.into(),
+            // A client that says hello to a server without a token is
+            // welcome: there is nothing to check.
+            Storage::Hello(_) if self.token.is_none() => Welcome {
+                status: Status::Success,
+            }
+            .into(),
+            // Replies and notifications sent to a server answer nothing.
+            other => {
+                tracing::debug!(peer = %peer.addr(), message = other.name(), "ignored message a client should not send");
+                return None;
+            }
+        })
+    }
+
+    async fn store(&self, r: StoreRequest) -> StoreResponse {
+        let status = if !valid_name(&r.name) {
+            Status::Einval
+        } else {
+            match self.db.store(r.name.clone(), r.data).await {
+                Ok(_) => Status::Success,
+                Err(e) => eio(&e),
+            }
+        };
+        StoreResponse {
+            trans: r.trans,
+            name: r.name,
+            status,
+        }
+    }
+
+    async fn fetch(&self, r: FetchRequest) -> FetchResponse {
+        // What fits in one frame: trans, status, name.len, name, data.len.
+        let limit = (MAX_PAYLOAD - 5 - r.name.len()) as u64;
+        let (status, data) = match self.db.fetch(r.name.clone(), limit).await {
+            Ok(Some(Ok(data))) => (Status::Success, data),
+            Ok(Some(Err(_too_big))) => (Status::Fail, Vec::new()),
+            Ok(None) => (Status::Ekey, Vec::new()),
+            Err(e) => (eio(&e), Vec::new()),
+        };
+        FetchResponse {
+            trans: r.trans,
+            status,
+            name: r.name,
+            data,
+        }
+    }
+
+    async fn delete(&self, r: DeleteRequest) -> DeleteResponse {
+        let status = match self.db.delete(r.name.clone()).await {
+            Ok(Some(_)) => Status::Success,
+            Ok(None) => Status::Ekey,
+            Err(e) => eio(&e),
+        };
+        DeleteResponse {
+            trans: r.trans,
+            name: r.name,
+            status,
+        }
+    }
+
+    async fn list(&self, r: ListRequest) -> ListResponse {
+        // An entry takes at most 1 + 255 + 10 bytes: 240 fit in one frame.
+        let limit = usize::from(r.limit).clamp(1, 240);
+        match self.db.list(r.prefix, r.after, limit).await {
+            Ok((entries, more)) => ListResponse {
+                trans: r.trans,
+                status: Status::Success,
+                more,
+                entries,
+            },
+            Err(e) => ListResponse {
+                trans: r.trans,
+                status: eio(&e),
+                more: false,
+                entries: Vec::new(),
+            },
+        }
+    }
+
+    fn watch(&self, r: WatchRequest, peer: &Peer<Storage>) -> WatchResponse {
+        let mut watchers = lock(&self.watchers);
+        if r.watch {
+            watchers
+                .entry(r.name.clone())
+                .or_default()
+                .insert(peer.id(), peer.clone());
+        } else if let Some(peers) = watchers.get_mut(&r.name) {
+            peers.remove(&peer.id());
+            if peers.is_empty() {
+                watchers.remove(&r.name);
+            }
+        }
+        WatchResponse {
+            trans: r.trans,
+            name: r.name,
+            status: Status::Success,
+        }
+    }
+
+    async fn put_begin(&self, r: PutBegin, peer: &Peer<Storage>) -> PutBeginResponse {
+        let refuse = |status| PutBeginResponse {
+            trans: r.trans,
+            status,
+            upload: 0,
+        };
+        if !valid_name(&r.name) || r.size > MAX_VALUE || lock(&self.uploads).len() >= MAX_UPLOADS {
+            return refuse(Status::Einval);
+        }
+        match self.db.new_blob().await {
+            Ok(blob) => {
+                let upload = Upload {
+                    name: r.name,
+                    size: r.size,
+                    owner: peer.id(),
+                    received: BTreeSet::new(),
+                };
+                lock(&self.uploads).insert(blob, upload);
+                PutBeginResponse {
+                    trans: r.trans,
+                    status: Status::Success,
+                    upload: blob,
+                }
+            }
+            Err(e) => refuse(eio(&e)),
+        }
+    }
+
+    /// Checks a chunk against its upload; the chunk's index if it belongs.
+    fn chunk_index(&self, r: &PutChunk, peer: &Peer<Storage>) -> Option<u64> {
+        let uploads = lock(&self.uploads);
+        let up = uploads.get(&r.upload).filter(|u| u.owner == peer.id())?;
+        let index = r.offset / CHUNK as u64;
+        let expected = (up.size - (index * CHUNK as u64).min(up.size)).min(CHUNK as u64);
+        let aligned = r.offset % CHUNK as u64 == 0 && index < up.chunks();
+        (aligned && r.data.len() as u64 == expected).then_some(index)
+    }
+
+    async fn put_chunk(&self, r: PutChunk, peer: &Peer<Storage>) -> ChunkAck {
+        let Some(index) = self.chunk_index(&r, peer) else {
+            return ChunkAck {
+                trans: r.trans,
+                status: Status::Einval,
+            };
+        };
+        let status = match self.db.put_chunk(r.upload, index, r.data).await {
+            Ok(()) => {
+                if let Some(up) = lock(&self.uploads).get_mut(&r.upload) {
+                    up.received.insert(index);
+                }
+                Status::Success
+            }
+            Err(e) => eio(&e),
+        };
+        ChunkAck {
+            trans: r.trans,
+            status,
+        }
+    }
+
+    async fn put_commit(&self, r: PutCommit, peer: &Peer<Storage>) -> StoreResponse {
+        let ready = {
+            let mut uploads = lock(&self.uploads);
+            match uploads.get(&r.upload) {
+                Some(up) if up.owner == peer.id() && up.received.len() as u64 == up.chunks() => {
+                    uploads.remove(&r.upload)
+                }
+                Some(up) if up.owner == peer.id() => {
+                    return StoreResponse {
+                        trans: r.trans,
+                        name: up.name.clone(),
+                        status: Status::Einval,
+                    };
+                }
+                _ => None,
+            }
+        };
+        let Some(up) = ready else {
+            return StoreResponse {
+                trans: r.trans,
+                name: String::new(),
+                status: Status::Einval,
+            };
+        };
+        let status = match self.db.commit(up.name.clone(), r.upload, up.size).await {
+            Ok(_) => Status::Success,
+            Err(e) => eio(&e),
+        };
+        StoreResponse {
+            trans: r.trans,
+            name: up.name,
+            status,
+        }
+    }
+
+    fn put_abort(&self, r: PutAbort, peer: &Peer<Storage>) -> ChunkAck {
+        let mut uploads = lock(&self.uploads);
+        let status = match uploads.get(&r.upload) {
+            Some(up) if up.owner == peer.id() => {
+                uploads.remove(&r.upload);
+                self.db.drop_blob(r.upload);
+                Status::Success
+            }
+            _ => Status::Einval,
+        };
+        ChunkAck {
+            trans: r.trans,
+            status,
+        }
+    }
+
+    async fn get_chunk(&self, r: GetChunk) -> GetChunkResponse {
+        let reply = |status, version, size, data| GetChunkResponse {
+            trans: r.trans,
+            status,
+            version,
+            size,
+            data,
+        };
+        match self.db.chunk(r.name.clone(), r.offset).await {
+            Ok(Some((meta, _))) if r.version != 0 && meta.version != r.version => {
+                reply(Status::Echanged, meta.version, meta.size, Vec::new())
+            }
+            Ok(Some((meta, data))) => reply(Status::Success, meta.version, meta.size, data),
+            Ok(None) => reply(Status::Ekey, 0, 0, Vec::new()),
+            Err(e) => reply(eio(&e), 0, 0, Vec::new()),
+        }
+    }
+}
+
+fn eio(e: &super::db::DbError) -> Status {
+    tracing::error!(error = %e, "answering EIO");
+    Status::Eio
+}
+
+/// Sends each committed change to the key's watchers, in commit order
+/// (this runs on the database's writer thread).
+fn notify_watchers(watchers: &Mutex<Watchers>, changes: &[Change]) {
+    let mut watchers = lock(watchers);
+    for c in changes {
+        let Some(peers) = watchers.get_mut(&c.name) else {
+            continue;
+        };
+        let note = Storage::from(Changed {
+            kind: c.kind,
+            name: c.name.clone(),
+            version: c.version,
+            size: c.size,
+        });
+        peers.retain(|_, peer| matches!(peer.notify(&note), Ok(true)));
+    }
+    watchers.retain(|_, peers| !peers.is_empty());
+}
+
+/// The connection handler: one shared [`Service`].
+#[derive(Debug, Clone)]
+pub struct StorageHandler(pub Arc<Service>);
+
+impl Handler<Storage> for StorageHandler {
+    fn handle(
+        &self,
+        req: Storage,
+        peer: &Peer<Storage>,
+    ) -> impl Future<Output = Option<Storage>> + Send {
+        self.0.handle(req, peer)
+    }
+}
+
+/// The shared-token handshake: the client sends [`Hello`] with the token,
+/// the server answers [`Welcome`]; a wrong token is refused before any
+/// request is read.
+#[derive(Clone)]
+pub struct TokenHandshake {
+    /// The shared secret.
+    pub token: Vec<u8>,
+}
+
+impl std::fmt::Debug for TokenHandshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenHandshake { token: <hidden> }")
+    }
+}
+
+/// Compares without leaking through timing where the first byte differs.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Handshake<Storage> for TokenHandshake {
+    fn client<'a>(
+        &'a self,
+        conn: &'a mut HandshakeConn<'_, Storage>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            conn.send(
+                &Hello {
+                    version: VERSION,
+                    token: self.token.clone(),
+                }
+                .into(),
+            )
+            .await?;
+            match conn.recv().await? {
+                Storage::Welcome(Welcome {
+                    status: Status::Success,
+                }) => Ok(()),
+                Storage::Welcome(_) => Err("the server refused the token".into()),
+                other => Err(format!("expected a Welcome, got {}", other.name())),
+            }
+        })
+    }
+
+    fn server<'a>(
+        &'a self,
+        conn: &'a mut HandshakeConn<'_, Storage>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let ok = match conn.recv().await? {
+                Storage::Hello(h) => h.version == VERSION && same_secret(&h.token, &self.token),
+                _ => false,
+            };
+            let status = if ok { Status::Success } else { Status::Einval };
+            conn.send(&Welcome { status }.into()).await?;
+            if ok {
+                Ok(())
+            } else {
+                Err("wrong or missing token".into())
+            }
+        })
+    }
+}
