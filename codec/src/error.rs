@@ -149,8 +149,10 @@ pub enum DecodeErrorKind {
 /// A decode failure: what went wrong, where in the input and in which field.
 ///
 /// ```
-/// # use codec::{Decode, DecodeError};
+/// use codec::Decode;
+///
 /// #[derive(Debug, codec::Decode)]
+/// #[allow(dead_code)] // only decoded here
 /// struct StoreRequest { trans: u8, #[codec(len = u8)] name: String }
 ///
 /// let err = StoreRequest::from_bytes(&[7, 5, b'k', b'e']).unwrap_err();

@@ -56,6 +56,8 @@ pub struct BlockingFramed<T, P: Protocol> {
     io: T,
     frames: FrameDecoder<P::Header>,
     out: Vec<u8>,
+    /// Read buffer, allocated on the first read.
+    chunk: Vec<u8>,
     protocol: PhantomData<fn(P) -> P>,
 }
 
@@ -68,6 +70,7 @@ impl<T, P: Protocol> BlockingFramed<T, P> {
             io,
             frames: FrameDecoder::new(),
             out: Vec::new(),
+            chunk: Vec::new(),
             protocol: PhantomData,
         }
     }
@@ -175,12 +178,14 @@ where
     ///
     /// `Ok(None)` means the stream ended cleanly, between frames.
     pub fn recv(&mut self) -> Result<Option<P>, FrameError> {
-        let mut chunk = [0u8; READ_CHUNK];
         loop {
             if let Some(msg) = self.frames.next_message::<P>()? {
                 return Ok(Some(msg));
             }
-            let n = match self.io.read(&mut chunk) {
+            if self.chunk.is_empty() {
+                self.chunk = alloc::vec![0; READ_CHUNK];
+            }
+            let n = match self.io.read(&mut self.chunk) {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
@@ -189,7 +194,7 @@ where
                 self.frames.finish()?;
                 return Ok(None);
             }
-            self.frames.push(&chunk[..n]);
+            self.frames.push(&self.chunk[..n]);
         }
     }
 }

@@ -73,7 +73,7 @@ pub use crate::wire::Endian;
 pub use crate::dispatch::{Dispatch, DispatchAsync, Handle, HandleAsync};
 pub use crate::explain::{explain, Explainer};
 pub use crate::frame::{Frame, FrameDecoder, FrameError};
-pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader, HEADER_LEN};
+pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader};
 pub use crate::message::{DecodeProtocol, FieldLayout, Message, Protocol, RawFrame, Request};
 pub use crate::registry::{DispatchError, Registry, RegistryError};
 

@@ -74,8 +74,8 @@ impl<T> Tags<T> {
             } else {
                 self.next + 1
             };
-            if !self.slots.contains_key(&tag) {
-                self.slots.insert(tag, Slot::Waiting(waiter));
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.slots.entry(tag) {
+                slot.insert(Slot::Waiting(waiter));
                 return (Some(tag), freed);
             }
         }
