@@ -1,0 +1,70 @@
+const _: () = {
+    use ::codec as _codec;
+    #[automatically_derived]
+    impl<'a> _codec::Encode for Packet<'a> {
+        #[inline]
+        fn encoded_len(&self) -> usize {
+            0 + _codec::__private::base128_len::<u64>(&self.tag)
+                + _codec::__private::base128_len::<u64>(&self.flags)
+                + match &self.channel {
+                    _codec::__private::Some(__v) => {
+                        _codec::__private::base128_len::<u64>(__v)
+                    }
+                    _codec::__private::None => 0,
+                } + <&'a [u8] as _codec::EncodeSeq>::seq_encoded_len(&self.payload)
+        }
+        #[inline]
+        fn encode_with(
+            &self,
+            __buf: &mut _codec::__private::Vec<u8>,
+            _: _codec::wire::Endian,
+        ) -> _codec::__private::Result<(), _codec::EncodeError> {
+            _codec::__private::encode_ctx(
+                {
+                    _codec::__private::write_base128::<u64>(*&self.tag, __buf, true);
+                    _codec::__private::Ok(())
+                },
+                "Packet",
+                "tag",
+            )?;
+            _codec::__private::encode_ctx(
+                {
+                    _codec::__private::write_base128::<u64>(*&self.flags, __buf, true);
+                    _codec::__private::Ok(())
+                },
+                "Packet",
+                "flags",
+            )?;
+            _codec::__private::encode_ctx(
+                match (
+                    {
+                        let flags = _codec::__private::Clone::clone(&self.flags);
+                        flags & 1 != 0
+                    },
+                    &self.channel,
+                ) {
+                    (true, _codec::__private::Some(__v)) => {
+                        _codec::__private::write_base128::<u64>(*__v, __buf, true);
+                        _codec::__private::Ok(())
+                    }
+                    (false, _codec::__private::None) => _codec::__private::Ok(()),
+                    (__p, _) => {
+                        _codec::__private::Err(_codec::__private::when_mismatch(__p))
+                    }
+                },
+                "Packet",
+                "channel",
+            )?;
+            _codec::__private::encode_ctx(
+                <&'a [u8] as _codec::EncodeSeq>::encode_seq(
+                    &self.payload,
+                    __buf,
+                    _codec::wire::Endian::Big,
+                ),
+                "Packet",
+                "payload",
+            )?;
+            _codec::__private::Ok(())
+        }
+    }
+};

@@ -1,0 +1,284 @@
+const _: () = {
+    use ::codec as _codec;
+    #[automatically_derived]
+    impl _codec::Protocol for Storage {
+        type Header = _codec::StdHeader;
+        const TAG_MAX: u64 = _codec::message::tag_limit(
+            _codec::message::tag_limit(0, <StoreRequest as _codec::Message>::TAG_MAX),
+            <StoreResponse as _codec::Message>::TAG_MAX,
+        );
+        #[inline]
+        fn tag(&self) -> _codec::__private::Option<u64> {
+            match self {
+                Self::StoreRequest(__m) => _codec::Message::tag(__m),
+                Self::StoreResponse(__m) => _codec::Message::tag(__m),
+                Self::Unknown(_) => _codec::__private::None,
+            }
+        }
+        #[inline]
+        fn set_tag(&mut self, __tag: u64) -> bool {
+            match self {
+                Self::StoreRequest(__m) => _codec::Message::set_tag(__m, __tag),
+                Self::StoreResponse(__m) => _codec::Message::set_tag(__m, __tag),
+                Self::Unknown(_) => false,
+            }
+        }
+        #[inline]
+        fn id(&self) -> u64 {
+            match self {
+                Self::StoreRequest(_) => <StoreRequest as _codec::Message>::ID,
+                Self::StoreResponse(_) => <StoreResponse as _codec::Message>::ID,
+                Self::Unknown(__m) => __m.id,
+            }
+        }
+        fn name(&self) -> &'static str {
+            match self {
+                Self::StoreRequest(_) => <StoreRequest as _codec::Message>::NAME,
+                Self::StoreResponse(_) => <StoreResponse as _codec::Message>::NAME,
+                Self::Unknown(_) => "Unknown",
+            }
+        }
+        fn name_of(__id: u64) -> _codec::__private::Option<&'static str> {
+            match __id {
+                <StoreRequest as _codec::Message>::ID => {
+                    _codec::__private::Some(<StoreRequest as _codec::Message>::NAME)
+                }
+                <StoreResponse as _codec::Message>::ID => {
+                    _codec::__private::Some(<StoreResponse as _codec::Message>::NAME)
+                }
+                _ => _codec::__private::None,
+            }
+        }
+        #[inline]
+        fn payload_len(&self) -> usize {
+            match self {
+                Self::StoreRequest(__m) => _codec::Encode::encoded_len(__m),
+                Self::StoreResponse(__m) => _codec::Encode::encoded_len(__m),
+                Self::Unknown(__m) => _codec::Encode::encoded_len(__m),
+            }
+        }
+        #[inline]
+        fn encode_payload(
+            &self,
+            __buf: &mut _codec::__private::Vec<u8>,
+        ) -> _codec::__private::Result<(), _codec::EncodeError> {
+            match self {
+                Self::StoreRequest(__m) => {
+                    _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
+                }
+                Self::StoreResponse(__m) => {
+                    _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
+                }
+                Self::Unknown(__m) => {
+                    _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
+                }
+            }
+        }
+    }
+    #[automatically_derived]
+    impl<'de> _codec::DecodeProtocol<'de> for Storage {
+        #[inline]
+        fn decode_payload(
+            __id: u64,
+            __payload: &mut _codec::Reader<'de>,
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            match __id {
+                <StoreRequest as _codec::Message>::ID => {
+                    <StoreRequest as _codec::Decode<'de>>::decode(__payload)
+                        .map(Self::StoreRequest)
+                }
+                <StoreResponse as _codec::Message>::ID => {
+                    <StoreResponse as _codec::Decode<'de>>::decode(__payload)
+                        .map(Self::StoreResponse)
+                }
+                _ => {
+                    _codec::__private::Ok(
+                        Self::Unknown(<codec::RawFrame>::read(__id, __payload)),
+                    )
+                }
+            }
+        }
+        fn explain_payload(
+            __id: u64,
+            __payload: &mut _codec::Reader<'de>,
+            __ex: &mut _codec::Explainer,
+        ) -> _codec::__private::Result<(), _codec::DecodeError> {
+            match __id {
+                <StoreRequest as _codec::Message>::ID => {
+                    __ex.push(<StoreRequest as _codec::Message>::NAME);
+                    let __r = <StoreRequest as _codec::Decode<
+                        'de,
+                    >>::explain_with(__payload, _codec::wire::Endian::Big, __ex);
+                    __ex.pop();
+                    __r.map(|_| ())
+                }
+                <StoreResponse as _codec::Message>::ID => {
+                    __ex.push(<StoreResponse as _codec::Message>::NAME);
+                    let __r = <StoreResponse as _codec::Decode<
+                        'de,
+                    >>::explain_with(__payload, _codec::wire::Endian::Big, __ex);
+                    __ex.pop();
+                    __r.map(|_| ())
+                }
+                _ => {
+                    <Self as _codec::DecodeProtocol<
+                        'de,
+                    >>::decode_payload(__id, __payload)
+                        .map(|_| ())
+                }
+            }
+        }
+    }
+    /// The whole frame: header, then payload.
+    #[automatically_derived]
+    impl _codec::Encode for Storage {
+        #[inline]
+        fn encoded_len(&self) -> usize {
+            _codec::message::frame_len(self)
+        }
+        #[inline]
+        fn encode_with(
+            &self,
+            __buf: &mut _codec::__private::Vec<u8>,
+            _: _codec::wire::Endian,
+        ) -> _codec::__private::Result<(), _codec::EncodeError> {
+            _codec::message::encode_frame(self, __buf)
+        }
+    }
+    /// The whole frame: header, then payload.
+    #[automatically_derived]
+    impl<'de> _codec::Decode<'de> for Storage {
+        #[inline]
+        fn decode_with(
+            __r: &mut _codec::Reader<'de>,
+            _: _codec::wire::Endian,
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            _codec::message::decode_frame(__r)
+        }
+    }
+    #[automatically_derived]
+    impl _codec::__private::From<StoreRequest> for Storage {
+        #[inline]
+        fn from(m: StoreRequest) -> Self {
+            Self::StoreRequest(m)
+        }
+    }
+    #[automatically_derived]
+    impl _codec::__private::TryFrom<Storage> for StoreRequest {
+        type Error = Storage;
+        #[inline]
+        fn try_from(p: Storage) -> _codec::__private::Result<Self, Storage> {
+            match p {
+                Storage::StoreRequest(m) => _codec::__private::Ok(m),
+                other => _codec::__private::Err(other),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl _codec::__private::From<StoreResponse> for Storage {
+        #[inline]
+        fn from(m: StoreResponse) -> Self {
+            Self::StoreResponse(m)
+        }
+    }
+    #[automatically_derived]
+    impl _codec::__private::TryFrom<Storage> for StoreResponse {
+        type Error = Storage;
+        #[inline]
+        fn try_from(p: Storage) -> _codec::__private::Result<Self, Storage> {
+            match p {
+                Storage::StoreResponse(m) => _codec::__private::Ok(m),
+                other => _codec::__private::Err(other),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl _codec::__private::From<codec::RawFrame> for Storage {
+        #[inline]
+        fn from(m: codec::RawFrame) -> Self {
+            Self::Unknown(m)
+        }
+    }
+    #[automatically_derived]
+    impl _codec::__private::TryFrom<Storage> for codec::RawFrame {
+        type Error = Storage;
+        #[inline]
+        fn try_from(p: Storage) -> _codec::__private::Result<Self, Storage> {
+            match p {
+                Storage::Unknown(m) => _codec::__private::Ok(m),
+                other => _codec::__private::Err(other),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl<__Ctx: ?Sized, __R> _codec::dispatch::Dispatch<__Ctx> for Storage
+    where
+        StoreRequest: _codec::dispatch::Handle<__Ctx, Reply = __R>,
+        StoreResponse: _codec::dispatch::Handle<__Ctx, Reply = __R>,
+        codec::RawFrame: _codec::dispatch::Handle<__Ctx, Reply = __R>,
+    {
+        type Reply = __R;
+        #[inline]
+        fn dispatch(self, __ctx: &mut __Ctx) -> __R {
+            match self {
+                Self::StoreRequest(__m) => _codec::dispatch::Handle::handle(__m, __ctx),
+                Self::StoreResponse(__m) => _codec::dispatch::Handle::handle(__m, __ctx),
+                Self::Unknown(__m) => _codec::dispatch::Handle::handle(__m, __ctx),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl<
+        __Ctx: ?Sized + _codec::__private::Sync,
+        __R,
+    > _codec::dispatch::DispatchAsync<__Ctx> for Storage
+    where
+        Self: _codec::__private::Send,
+        StoreRequest: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,
+        StoreResponse: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,
+        codec::RawFrame: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,
+    {
+        type Reply = __R;
+        fn dispatch(
+            self,
+            __ctx: &__Ctx,
+        ) -> impl _codec::__private::Future<Output = __R> + _codec::__private::Send {
+            async move {
+                match self {
+                    Self::StoreRequest(__m) => {
+                        _codec::dispatch::HandleAsync::handle(__m, __ctx).await
+                    }
+                    Self::StoreResponse(__m) => {
+                        _codec::dispatch::HandleAsync::handle(__m, __ctx).await
+                    }
+                    Self::Unknown(__m) => {
+                        _codec::dispatch::HandleAsync::handle(__m, __ctx).await
+                    }
+                }
+            }
+        }
+    }
+    const _: () = {
+        if <StoreRequest as _codec::Message>::ID
+            > <_codec::StdHeader as _codec::Header>::MAX_ID
+        {
+            _codec::__private::panic!(
+                "the id of variant `StoreRequest` does not fit the header's id field"
+            );
+        }
+        if <StoreResponse as _codec::Message>::ID
+            > <_codec::StdHeader as _codec::Header>::MAX_ID
+        {
+            _codec::__private::panic!(
+                "the id of variant `StoreResponse` does not fit the header's id field"
+            );
+        }
+        if <StoreRequest as _codec::Message>::ID
+            == <StoreResponse as _codec::Message>::ID
+        {
+            _codec::__private::panic!(
+                "variants `StoreRequest` and `StoreResponse` have the same id"
+            );
+        }
+    };
+};

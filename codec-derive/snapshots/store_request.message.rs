@@ -1,0 +1,47 @@
+const _: () = {
+    use ::codec as _codec;
+    #[automatically_derived]
+    impl _codec::Message for StoreRequest {
+        const ID: u64 = 0x01;
+        const NAME: &'static str = "StoreRequest";
+        const FIELDS: &'static [_codec::message::FieldLayout] = &[
+            _codec::message::FieldLayout {
+                name: "trans",
+                offset: _codec::__private::Some(0usize),
+                width: _codec::__private::Some(1usize),
+                encoding: "u8",
+            },
+            _codec::message::FieldLayout {
+                name: "name",
+                offset: _codec::__private::Some(1usize),
+                width: _codec::__private::None,
+                encoding: "len = u8, String",
+            },
+            _codec::message::FieldLayout {
+                name: "data",
+                offset: _codec::__private::None,
+                width: _codec::__private::None,
+                encoding: "len = u16, Vec<u8>",
+            },
+        ];
+        const TAG_MAX: u64 = <u8 as _codec::__private::TagInt>::TAG_MAX;
+        #[inline]
+        fn tag(&self) -> _codec::__private::Option<u64> {
+            _codec::__private::Some(_codec::__private::TagInt::to_tag(self.trans))
+        }
+        #[inline]
+        fn set_tag(&mut self, tag: u64) -> bool {
+            match <u8 as _codec::__private::TagInt>::from_tag(tag) {
+                _codec::__private::Some(t) => {
+                    self.trans = t;
+                    true
+                }
+                _codec::__private::None => false,
+            }
+        }
+    }
+    #[automatically_derived]
+    impl _codec::message::Request for StoreRequest {
+        type Response = StoreResponse;
+    }
+};
