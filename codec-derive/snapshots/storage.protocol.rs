@@ -258,27 +258,25 @@ const _: () = {
             }
         }
     }
-    const _: () = {
-        if <StoreRequest as _codec::Message>::ID
-            > <_codec::StdHeader as _codec::Header>::MAX_ID
-        {
-            _codec::__private::panic!(
-                "the id of variant `StoreRequest` does not fit the header's id field"
-            );
-        }
-        if <StoreResponse as _codec::Message>::ID
-            > <_codec::StdHeader as _codec::Header>::MAX_ID
-        {
-            _codec::__private::panic!(
-                "the id of variant `StoreResponse` does not fit the header's id field"
-            );
-        }
-        if <StoreRequest as _codec::Message>::ID
-            == <StoreResponse as _codec::Message>::ID
-        {
-            _codec::__private::panic!(
-                "variants `StoreRequest` and `StoreResponse` have the same id"
-            );
-        }
+    const _: () = if <StoreRequest as _codec::Message>::ID
+        > <_codec::StdHeader as _codec::Header>::MAX_ID
+    {
+        _codec::__private::panic!(
+            "the id of variant `StoreRequest` does not fit the header's id field"
+        )
+    };
+    const _: () = if <StoreResponse as _codec::Message>::ID
+        > <_codec::StdHeader as _codec::Header>::MAX_ID
+    {
+        _codec::__private::panic!(
+            "the id of variant `StoreResponse` does not fit the header's id field"
+        )
+    };
+    const _: () = if <StoreRequest as _codec::Message>::ID
+        == <StoreResponse as _codec::Message>::ID
+    {
+        _codec::__private::panic!(
+            "variants `StoreRequest` and `StoreResponse` have the same id"
+        )
     };
 };

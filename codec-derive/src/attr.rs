@@ -269,8 +269,26 @@ impl FieldAttrs {
                     };
                     out.unit.set(cx, span, unit);
                 }
-                "varint" => out.int.set(cx, span, IntEncoding::Varint),
-                "vlq" => out.int.set(cx, span, IntEncoding::Vlq),
+                "varint" | "vlq" => {
+                    let enc = if key(meta) == "vlq" {
+                        IntEncoding::Vlq
+                    } else {
+                        IntEncoding::Varint
+                    };
+                    match out.int.get() {
+                        Some(prev) if *prev != enc => {
+                            let (new, old) = if enc == IntEncoding::Vlq {
+                                ("vlq", "varint")
+                            } else {
+                                ("varint", "vlq")
+                            };
+                            cx.syn_error(meta.error(format!(
+                                "`{new}` conflicts with `{old}`: an integer has one encoding"
+                            )));
+                        }
+                        _ => out.int.set(cx, span, enc),
+                    }
+                }
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
                 "when" => out.when.set(cx, span, meta.value()?.parse()?),
                 "rest" => out.rest.flag(cx, span),

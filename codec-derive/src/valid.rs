@@ -45,6 +45,27 @@ fn check_fields(cx: &Ctxt, fields: &[Field]) {
         check_rest_last(cx, fields, i);
         check_len_from(cx, fields, i, &mut holders);
         check_tag(cx, f, &mut tag);
+        check_when_uses_earlier(cx, fields, i);
+    }
+}
+
+/// `when` is evaluated while decoding, when only earlier fields exist; an
+/// encoder that accepted a later one would write bytes nobody can read.
+fn check_when_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
+    let Some(expr) = fields[i].attrs.when.get() else {
+        return;
+    };
+    for later in crate::expand::referenced_fields(expr, &fields[i..]) {
+        let name = &later.name;
+        let what = if later.name == fields[i].name {
+            format!("`when` of `{name}` cannot use `{name}` itself")
+        } else {
+            format!(
+                "`when` may only use earlier fields; `{name}` comes after `{}`",
+                fields[i].name
+            )
+        };
+        cx.error_spanned_by(expr, what);
     }
 }
 
@@ -61,21 +82,27 @@ pub fn value_type<'a>(f: &Field<'a>) -> &'a syn::Type {
 /// `skip` fields are not on the wire, so no wire attribute can apply.
 fn check_skip_alone(cx: &Ctxt, f: &Field) {
     let a = &f.attrs;
-    if a.skip.is_set()
-        && (a.len.is_set()
-            || a.len_from.is_set()
-            || a.unit.is_set()
-            || a.int.is_set()
-            || a.endian.is_set()
-            || a.when.is_set()
-            || a.rest.is_set()
-            || a.tag.is_set())
-    {
-        err(
-            cx,
-            a.skip.span(),
-            "`skip` cannot be combined with other codec attributes",
-        );
+    if !a.skip.is_set() {
+        return;
+    }
+    let others = [
+        ("len", a.len.span()),
+        ("len_from", a.len_from.span()),
+        ("unit", a.unit.span()),
+        ("varint`/`vlq", a.int.span()),
+        ("endian", a.endian.span()),
+        ("when", a.when.span()),
+        ("rest", a.rest.span()),
+        ("tag", a.tag.span()),
+    ];
+    for (name, span) in others {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!("`{name}` has no effect on a `skip` field, which is not on the wire"),
+            );
+        }
     }
 }
 
@@ -263,6 +290,15 @@ fn resolve_ids(cx: &Ctxt, variants: &[Variant], repr: LenKind) -> Vec<u64> {
     let mut seen: BTreeMap<u64, &Variant> = BTreeMap::new();
     let mut next: u64 = 0;
     for v in variants {
+        // Errors about the id point at the id itself when it is written.
+        let id_span: proc_macro2::TokenStream = match (v.attrs.id.get(), &v.original.discriminant) {
+            (Some(lit), _) => quote::quote!(#lit),
+            (None, Some((_, expr))) => quote::quote!(#expr),
+            (None, None) => {
+                let ident = v.ident;
+                quote::quote!(#ident)
+            }
+        };
         let id = if let Some(lit) = v.attrs.id.get() {
             lit.base10_parse::<u64>().map_err(|e| cx.syn_error(e)).ok()
         } else if let Some((_, expr)) = &v.original.discriminant {
@@ -284,7 +320,7 @@ fn resolve_ids(cx: &Ctxt, variants: &[Variant], repr: LenKind) -> Vec<u64> {
         }
         if id > repr.max() {
             cx.error_spanned_by(
-                v.ident,
+                &id_span,
                 format!(
                     "`id` {id} of `{}` does not fit the `{}` discriminant",
                     v.ident,
@@ -294,7 +330,7 @@ fn resolve_ids(cx: &Ctxt, variants: &[Variant], repr: LenKind) -> Vec<u64> {
         }
         if let Some(prev) = seen.insert(id, v) {
             cx.error_spanned_by(
-                v.ident,
+                &id_span,
                 format!(
                     "duplicate id {id}: variants `{}` and `{}`",
                     prev.ident, v.ident

@@ -70,13 +70,22 @@ impl fmt::Display for FieldPath {
     }
 }
 
+/// "byte" or "bytes".
+fn bytes(n: u64) -> &'static str {
+    if n == 1 {
+        "byte"
+    } else {
+        "bytes"
+    }
+}
+
 /// What went wrong while decoding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeErrorKind {
     /// The input ended early. `needed` bytes were required at the offset,
     /// `available` were there: exactly `needed - available` more are needed.
-    #[error("unexpected end of input (need {needed} bytes, have {available})")]
+    #[error("unexpected end of input (need {needed} {}, have {available})", bytes(*needed))]
     UnexpectedEnd {
         /// Bytes the read required.
         needed: u64,
@@ -128,7 +137,7 @@ pub enum DecodeErrorKind {
         limit: u64,
     },
     /// Bytes were left after the value; `from_bytes` consumes whole inputs.
-    #[error("{count} trailing bytes")]
+    #[error("{count} trailing {}", bytes(*count as u64))]
     TrailingBytes {
         /// How many bytes were left.
         count: usize,

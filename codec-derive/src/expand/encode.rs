@@ -89,7 +89,8 @@ fn fields_code(
         } else {
             quote!(<#seq_ty as _codec::EncodeSeq>::seq_count(#seq_access, #u))
         };
-        let holder_name = &p.field.name;
+        // Errors name the holder's type as the prefix: `a u8 length prefix`.
+        let holder_name = quote::ToTokens::to_token_stream(holder_ty).to_string();
         let seq_name = &seq.name;
         len_locals.extend(quote! {
             let #local: #holder_ty =

@@ -2,7 +2,7 @@
 //! whole frames, choosing the variant by the id in the header.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 use syn::Type;
 
@@ -314,18 +314,20 @@ fn compile_checks(input: &Input, messages: &[&Arm], header: &TokenStream) -> Tok
         return quote!();
     }
     let tys: Vec<Type> = messages.iter().map(|a| static_lifetimes(a.ty)).collect();
-    let fits = messages.iter().zip(&tys).map(|(a, ty)| {
+    // Each check is its own constant, spanned at the variant it is about,
+    // so the compiler points there.
+    let mut checks = Vec::new();
+    for (a, ty) in messages.iter().zip(&tys) {
         let msg = format!(
             "the id of variant `{}` does not fit the header's id field",
             a.variant
         );
-        quote! {
-            if <#ty as _codec::Message>::ID > <#header as _codec::Header>::MAX_ID {
-                _codec::__private::panic!(#msg);
-            }
-        }
-    });
-    let mut dups = Vec::new();
+        checks.push(quote_spanned! {a.variant.span()=>
+            const _: () = if <#ty as _codec::Message>::ID > <#header as _codec::Header>::MAX_ID {
+                _codec::__private::panic!(#msg)
+            };
+        });
+    }
     for i in 0..messages.len() {
         for j in i + 1..messages.len() {
             let (a, b) = (&tys[i], &tys[j]);
@@ -333,20 +335,14 @@ fn compile_checks(input: &Input, messages: &[&Arm], header: &TokenStream) -> Tok
                 "variants `{}` and `{}` have the same id",
                 messages[i].variant, messages[j].variant
             );
-            dups.push(quote! {
-                if <#a as _codec::Message>::ID == <#b as _codec::Message>::ID {
-                    _codec::__private::panic!(#msg);
-                }
+            checks.push(quote_spanned! {messages[j].variant.span()=>
+                const _: () = if <#a as _codec::Message>::ID == <#b as _codec::Message>::ID {
+                    _codec::__private::panic!(#msg)
+                };
             });
         }
     }
-    let name = format_ident!("_");
-    quote! {
-        const #name: () = {
-            #(#fits)*
-            #(#dups)*
-        };
-    }
+    quote!(#(#checks)*)
 }
 
 /// The type with every lifetime replaced by `'static`, for use in a

@@ -1,0 +1,237 @@
+//! Hygiene fixture for `codec-tests` (tests/tests/hygiene.rs runs it).
+//!
+//! The derives must compile here, where:
+//! - the runtime is only reachable as `::codec_renamed` (this crate has no
+//!   dependency named `codec`), found through `#[codec(crate = "..")]`;
+//! - `#![no_implicit_prelude]` and `#![no_std]` leave no `Vec`, `Option`,
+//!   `Ok`, `Some`, `Default`, `Clone`, `vec!`, ... in scope;
+//! - the module that holds the types shadows those names with unit structs.
+//!
+//! Between them the types use every Layer 1 attribute.
+#![no_std]
+#![no_implicit_prelude]
+
+extern crate alloc;
+
+pub mod types {
+    #![allow(
+        dead_code,
+        non_camel_case_types,
+        reason = "these only shadow prelude names"
+    )]
+
+    pub struct Result;
+    pub struct Ok;
+    pub struct Err;
+    pub struct Some;
+    pub struct None;
+    pub struct Option;
+    pub struct Vec;
+    pub struct String;
+    pub struct Box;
+    pub struct Default;
+    pub struct Clone;
+    pub struct Copy;
+    pub struct From;
+    pub struct Into;
+    pub struct TryFrom;
+    pub struct Iterator;
+    pub struct IntoIterator;
+    pub struct Sized;
+    pub struct Send;
+    pub struct Sync;
+    pub struct Drop;
+    pub struct Fn;
+    pub struct FnOnce;
+    pub struct PartialEq;
+    pub struct AsRef;
+    pub struct ToOwned;
+    pub struct Encode;
+    pub struct Decode;
+    pub struct _codec;
+
+    /// Every field attribute, and nested types of each kind.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct Everything<'a> {
+        #[codec(tag)]
+        pub trans: u8,
+        #[codec(len = u8)]
+        pub a: ::alloc::string::String,
+        #[codec(len = u16)]
+        pub b: ::alloc::vec::Vec<u8>,
+        #[codec(len = u32)]
+        pub c: &'a str,
+        #[codec(len = u64)]
+        pub d: &'a [u8],
+        #[codec(len = varint)]
+        pub e: ::alloc::vec::Vec<u16>,
+        #[codec(len = vlq, unit = bytes)]
+        pub f: ::alloc::vec::Vec<u16>,
+        #[codec(len = u8, unit = elements)]
+        pub g: ::alloc::vec::Vec<Inner>,
+        pub nlen: u8,
+        #[codec(len_from = nlen)]
+        pub name: ::alloc::string::String,
+        #[codec(varint)]
+        pub v: i32,
+        #[codec(vlq)]
+        pub flags: u64,
+        #[codec(endian = "little")]
+        pub le: u32,
+        #[codec(when = flags & 1 != 0)]
+        pub channel: ::core::option::Option<u16>,
+        #[codec(when = flags & 2 != 0)]
+        #[codec(len = u8)]
+        pub note: ::core::option::Option<::alloc::string::String>,
+        pub presence: ::core::option::Option<Inner>,
+        #[codec(len = u8)]
+        pub nick: ::core::option::Option<::alloc::string::String>,
+        pub boxed: ::alloc::boxed::Box<Inner>,
+        pub array: [u16; 2],
+        pub yes: bool,
+        pub float: f64,
+        #[codec(skip)]
+        pub cache: u32,
+        pub kind: Kind,
+        pub command: Command,
+        pub generic: Generic<u16>,
+        pub tuple: Tuple,
+        pub unit: Unit,
+        #[codec(rest)]
+        pub rest: &'a [u8],
+    }
+
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed", endian = "little")]
+    pub struct Inner {
+        pub x: u16,
+    }
+
+    /// A plain enum.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    #[codec(repr = u16, endian = "little")]
+    pub enum Kind {
+        A = 1,
+        B = 2,
+    }
+
+    /// A data enum with ids, `len_from` inside a variant, and `other`.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed", repr = vlq)]
+    pub enum Command {
+        #[codec(id = 1)]
+        Put {
+            klen: u8,
+            #[codec(len_from = klen)]
+            key: ::alloc::string::String,
+        },
+        #[codec(id = 300)]
+        Ping,
+        #[codec(other)]
+        Unknown(u64),
+    }
+
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct Generic<T> {
+        #[codec(len = u8)]
+        pub items: ::alloc::vec::Vec<T>,
+        pub one: T,
+    }
+
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct Tuple(
+        #[codec(varint)] pub u32,
+        #[codec(len = u8)] pub ::alloc::string::String,
+    );
+
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct Unit;
+}
+
+use ::alloc::string::String;
+use ::alloc::vec;
+use ::codec_renamed::{Decode, Encode};
+use ::core::convert::From;
+
+use crate::types::{Command, Everything, Generic, Inner, Kind, Tuple, Unit};
+
+/// Encodes and decodes values of every type above; panics on a mismatch.
+pub fn run() {
+    let value = Everything {
+        trans: 7,
+        a: String::from("a"),
+        b: vec![1, 2],
+        c: "c",
+        d: &[4],
+        e: vec![5, 6],
+        f: vec![7],
+        g: vec![Inner { x: 8 }],
+        nlen: 0,
+        name: String::from("name"),
+        v: -9,
+        flags: 3,
+        le: 10,
+        channel: ::core::option::Option::Some(11),
+        note: ::core::option::Option::Some(String::from("note")),
+        presence: ::core::option::Option::None,
+        nick: ::core::option::Option::Some(String::from("nick")),
+        boxed: ::alloc::boxed::Box::new(Inner { x: 12 }),
+        array: [13, 14],
+        yes: true,
+        float: 1.5,
+        cache: 15,
+        kind: Kind::B,
+        command: Command::Put {
+            klen: 0,
+            key: String::from("key"),
+        },
+        generic: Generic {
+            items: vec![16],
+            one: 17,
+        },
+        tuple: Tuple(18, String::from("t")),
+        unit: Unit,
+        rest: b"rest",
+    };
+    let bytes = value.to_bytes().unwrap();
+    ::core::assert_eq!(value.encoded_len(), bytes.len());
+    let back = Everything::from_bytes(&bytes).unwrap();
+    // Encode wrote the real lengths into `nlen` and `klen`; `cache` is
+    // skipped.
+    let expected = Everything {
+        nlen: 4,
+        cache: 0,
+        command: Command::Put {
+            klen: 3,
+            key: String::from("key"),
+        },
+        ..value
+    };
+    ::core::assert_eq!(back, expected);
+
+    for command in [Command::Ping, Command::Unknown(99)] {
+        let bytes = command.to_bytes().unwrap();
+        ::core::assert_eq!(Command::from_bytes(&bytes).unwrap(), command);
+    }
+    ::core::assert_eq!(Command::Ping.to_bytes().unwrap(), [0x82, 0x2C]);
+    ::core::assert_eq!(Kind::A.to_bytes().unwrap(), [0x01, 0x00]);
+}

@@ -1,0 +1,161 @@
+//! proptest strategies for the test types in [`crate::types`]. Every value
+//! they generate encodes (lengths fit their prefixes, `when` fields agree
+//! with their conditions, `len_from` holders hold the real length).
+
+use proptest::prelude::*;
+
+use crate::types::*;
+
+/// Text whose UTF-8 length is at most `4 * max_chars` bytes.
+pub fn text(max_chars: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("(?s:.{{0,{max_chars}}})")).unwrap()
+}
+
+pub fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 0..=max)
+}
+
+prop_compose! {
+    pub fn store_request()(trans in any::<u8>(), name in text(60), data in bytes(600)) -> StoreRequest {
+        StoreRequest { trans, name, data }
+    }
+}
+
+pub fn status() -> impl Strategy<Value = Status> {
+    prop_oneof![
+        Just(Status::Success),
+        Just(Status::Eio),
+        Just(Status::Ekey),
+        Just(Status::Fail)
+    ]
+}
+
+prop_compose! {
+    pub fn point()(x in any::<u16>(), y in any::<u16>()) -> Point { Point { x, y } }
+}
+
+prop_compose! {
+    pub fn ints()(
+        (a, b, c, d, e, f) in (any::<u8>(), any::<u16>(), any::<u32>(), any::<u64>(), any::<u128>(), any::<i8>()),
+        (g, h, i, j, k, l) in (any::<i16>(), any::<i32>(), any::<i64>(), any::<i128>(), any::<usize>(), any::<isize>()),
+    ) -> Ints {
+        Ints { a, b, c, d, e, f, g, h, i, j, k, l }
+    }
+}
+
+prop_compose! {
+    pub fn nested()(
+        id in any::<u16>(),
+        point in point(),
+        points in prop::collection::vec(point(), 0..5),
+        boxed in point(),
+        maybe in prop::option::of(point()),
+        nick in prop::option::of(text(20)),
+        entries in prop::collection::vec(store_request(), 0..4),
+    ) -> Nested {
+        Nested { id, point, points, boxed: Box::new(boxed), maybe, nick, entries }
+    }
+}
+
+prop_compose! {
+    pub fn prefixes()(
+        a in text(60), b in text(100), c in bytes(100), d in bytes(100), e in text(100), f in bytes(300),
+    ) -> Prefixes {
+        Prefixes { a, b, c, d, e, f }
+    }
+}
+
+prop_compose! {
+    pub fn units()(
+        by_bytes in prop::collection::vec(any::<u16>(), 0..=127),
+        by_elements in prop::collection::vec(any::<u16>(), 0..=255),
+        by_default in prop::collection::vec(any::<u16>(), 0..=255),
+    ) -> Units {
+        Units { by_bytes, by_elements, by_default }
+    }
+}
+
+// `LenFrom` with consistent lengths (what decoding produces).
+prop_compose! {
+    pub fn len_from()(tag in any::<u8>(), name in text(60), words in prop::collection::vec(any::<u16>(), 0..200)) -> LenFrom {
+        LenFrom { nlen: name.len() as u8, wlen: (words.len() * 2) as u16, tag, name, words }
+    }
+}
+
+prop_compose! {
+    pub fn varints()(a in any::<u64>(), b in any::<u64>(), c in any::<i32>(), d in any::<i64>(), e in any::<u16>()) -> Varints {
+        Varints { a, b, c, d, e }
+    }
+}
+
+prop_compose! {
+    pub fn little()(
+        a in any::<u32>(), b in any::<u16>(), name in text(100), words in any::<[u16; 2]>(),
+        list in prop::collection::vec(any::<u16>(), 0..50), point in point(), f in any::<f32>(),
+    ) -> Little {
+        Little { a, b, name, words, list, point, f }
+    }
+}
+
+prop_compose! {
+    pub fn field_endian()(a in any::<u16>(), b in any::<u32>(), c in bytes(100)) -> FieldEndian {
+        FieldEndian { a, b, c }
+    }
+}
+
+// A packet's owned parts; `channel` and `note` agree with `flags`.
+prop_compose! {
+    pub fn packet_parts()(
+        tag in any::<u64>(),
+        flags in any::<u64>(),
+        channel in any::<u64>(),
+        note in text(60),
+        payload in bytes(100),
+    ) -> (u64, u64, Option<u64>, Option<String>, Vec<u8>) {
+        let channel = (flags & 1 != 0).then_some(channel);
+        let note = (flags & 2 != 0).then_some(note);
+        (tag, flags, channel, note, payload)
+    }
+}
+
+pub fn command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        (text(60), bytes(300)).prop_map(|(key, value)| Command::Put { key, value }),
+        text(60).prop_map(Command::Get),
+        Just(Command::Ping),
+        // An unknown id: any id no other variant claims.
+        (
+            any::<u8>().prop_filter("unclaimed id", |id| !(0x10..=0x12).contains(id)),
+            bytes(50)
+        )
+            .prop_map(|(id, rest)| Command::Unknown(id, rest)),
+    ]
+}
+
+pub fn shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![
+        any::<u16>().prop_map(Shape::Square),
+        (any::<u16>(), any::<u16>()).prop_map(|(w, h)| Shape::Rect { w, h }),
+        Just(Shape::Empty),
+    ]
+}
+
+prop_compose! {
+    pub fn kinds()(
+        var in prop_oneof![Just(VarKind::Small), Just(VarKind::Large)],
+        vlq in prop_oneof![Just(VlqKind::Small), Just(VlqKind::Large)],
+        status in status(),
+        shape in shape(),
+    ) -> Kinds {
+        Kinds { var, vlq, status, shape }
+    }
+}
+
+prop_compose! {
+    pub fn strings()(
+        names in prop::collection::vec(text(10), 0..20),
+        more in prop::collection::vec(text(10), 0..20),
+    ) -> Strings {
+        Strings { names, more }
+    }
+}

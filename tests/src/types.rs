@@ -1,0 +1,345 @@
+//! Derived test types. Between them they use every supported field type
+//! and every Layer 1 attribute; the golden, round-trip and hostile tests
+//! all run against this one set.
+
+use bytes::Bytes;
+use codec::{Decode, Encode};
+
+/// The runtime under another path, for `#[codec(crate = "crate::rt")]`.
+pub mod rt {
+    pub use ::codec::*;
+}
+
+/// The striptease tutorial's store request (message 0x01).
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct StoreRequest {
+    #[codec(tag)]
+    pub trans: u8,
+    #[codec(len = u8)]
+    pub name: String,
+    #[codec(len = u16)]
+    pub data: Vec<u8>,
+}
+
+/// The tutorial's status codes: a plain `repr` enum with explicit values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[codec(repr = u8)]
+pub enum Status {
+    Success = 0,
+    Eio = 1,
+    Ekey = 2,
+    Fail = 0xFF,
+}
+
+/// The tutorial's store response: a nested plain enum.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct StoreResponse {
+    pub trans: u8,
+    pub status: Status,
+}
+
+/// Every fixed-width integer, big-endian by default.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Ints {
+    pub a: u8,
+    pub b: u16,
+    pub c: u32,
+    pub d: u64,
+    pub e: u128,
+    pub f: i8,
+    pub g: i16,
+    pub h: i32,
+    pub i: i64,
+    pub j: i128,
+    pub k: usize,
+    pub l: isize,
+}
+
+/// `bool`, floats and `char`. Floats compare by bits in the round-trip
+/// tests (NaN).
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Scalars {
+    pub yes: bool,
+    pub no: bool,
+    pub single: f32,
+    pub double: f64,
+    pub letter: char,
+}
+
+/// Arrays: bytes, wider integers, and arrays of arrays.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Arrays {
+    pub bytes: [u8; 3],
+    pub words: [u16; 2],
+    pub grid: [[u8; 2]; 2],
+}
+
+/// Types with no length attribute: strings and vectors take a LEB128
+/// count, `Option` a presence byte, `Box` is transparent.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Defaults {
+    pub name: String,
+    pub data: Vec<u8>,
+    pub words: Vec<u16>,
+    pub maybe: Option<u16>,
+    pub boxed: Box<u32>,
+}
+
+/// Borrowed strings and byte slices, zero-copy.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Borrowed<'a> {
+    #[codec(len = u8)]
+    pub name: &'a str,
+    #[codec(len = u16)]
+    pub data: &'a [u8],
+    pub label: &'a str,
+    #[codec(rest)]
+    pub tail: &'a [u8],
+}
+
+/// One field per inline length prefix.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Prefixes {
+    #[codec(len = u8)]
+    pub a: String,
+    #[codec(len = u16)]
+    pub b: String,
+    #[codec(len = u32)]
+    pub c: Vec<u8>,
+    #[codec(len = u64)]
+    pub d: Vec<u8>,
+    #[codec(len = varint)]
+    pub e: String,
+    #[codec(len = vlq)]
+    pub f: Vec<u8>,
+}
+
+/// What a length counts: bytes of the body, or elements.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Units {
+    #[codec(len = u8, unit = bytes)]
+    pub by_bytes: Vec<u16>,
+    #[codec(len = u8, unit = elements)]
+    pub by_elements: Vec<u16>,
+    #[codec(len = u8)]
+    pub by_default: Vec<u16>,
+}
+
+/// Lengths held by earlier fields (striptease's `String('name')['nlen']`).
+/// Encode writes the real lengths into `nlen` and `wlen`, whatever they hold.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct LenFrom {
+    pub nlen: u8,
+    pub wlen: u16,
+    pub tag: u8,
+    #[codec(len_from = nlen)]
+    pub name: String,
+    #[codec(len_from = wlen, unit = bytes)]
+    pub words: Vec<u16>,
+}
+
+/// Base-128 integers: LEB128 (`varint`) and big-endian (`vlq`), signed
+/// ones zigzag-mapped.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Varints {
+    #[codec(varint)]
+    pub a: u64,
+    #[codec(vlq)]
+    pub b: u64,
+    #[codec(varint)]
+    pub c: i32,
+    #[codec(vlq)]
+    pub d: i64,
+    #[codec(varint)]
+    pub e: u16,
+}
+
+/// A small big-endian type, nested in others.
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+pub struct Point {
+    pub x: u16,
+    pub y: u16,
+}
+
+/// Little-endian by default, with one big-endian field; the nested
+/// `Point` keeps its own (big-endian) byte order.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(endian = "little")]
+pub struct Little {
+    pub a: u32,
+    #[codec(endian = "big")]
+    pub b: u16,
+    #[codec(len = u16)]
+    pub name: String,
+    pub words: [u16; 2],
+    #[codec(len = u16)]
+    pub list: Vec<u16>,
+    pub point: Point,
+    pub f: f32,
+}
+
+/// A big-endian type with one little-endian field.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct FieldEndian {
+    pub a: u16,
+    #[codec(endian = "little")]
+    pub b: u32,
+    #[codec(endian = "little", len = u16)]
+    pub c: Vec<u8>,
+}
+
+/// A cs.packetstream-style packet: `when` on `Option`s and a `rest` body.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Packet<'a> {
+    #[codec(vlq)]
+    pub tag: u64,
+    #[codec(vlq)]
+    pub flags: u64,
+    #[codec(when = flags & 1 != 0, vlq)]
+    pub channel: Option<u64>,
+    #[codec(when = flags & 2 != 0)]
+    #[codec(len = u8)]
+    pub note: Option<String>,
+    #[codec(rest)]
+    pub payload: &'a [u8],
+}
+
+/// Nested derived types in every container.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Nested {
+    pub id: u16,
+    pub point: Point,
+    #[codec(len = u8)]
+    pub points: Vec<Point>,
+    pub boxed: Box<Point>,
+    pub maybe: Option<Point>,
+    #[codec(len = u8)]
+    pub nick: Option<String>,
+    #[codec(len = u8)]
+    pub entries: Vec<StoreRequest>,
+}
+
+/// A field that is not on the wire.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Skipped {
+    pub a: u8,
+    #[codec(skip)]
+    pub cache: Vec<u32>,
+    pub b: u8,
+}
+
+/// A data enum: ids, unit/tuple/struct variants, and an `other` catch-all
+/// that keeps the unknown discriminant and the remaining bytes.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(repr = u8)]
+pub enum Command {
+    #[codec(id = 0x10)]
+    Put {
+        #[codec(len = u8)]
+        key: String,
+        #[codec(len = u16)]
+        value: Vec<u8>,
+    },
+    #[codec(id = 0x11)]
+    Get(#[codec(len = u8)] String),
+    #[codec(id = 0x12)]
+    Ping,
+    #[codec(other)]
+    Unknown(u8, #[codec(rest)] Vec<u8>),
+}
+
+/// A data enum with a wider, little-endian discriminant and no `other`.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(repr = u16, endian = "little")]
+pub enum Shape {
+    #[codec(id = 0x0102)]
+    Square(u16),
+    #[codec(id = 7)]
+    Rect {
+        w: u16,
+        h: u16,
+    },
+    Empty,
+}
+
+/// Plain enums with base-128 discriminants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[codec(repr = varint)]
+pub enum VarKind {
+    Small = 1,
+    Large = 300,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[codec(repr = vlq)]
+pub enum VlqKind {
+    Small = 1,
+    Large = 300,
+}
+
+/// Both base-128 enums and a plain one, nested.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Kinds {
+    pub var: VarKind,
+    pub vlq: VlqKind,
+    pub status: Status,
+    pub shape: Shape,
+}
+
+/// `#[codec(crate = "..")]`: the runtime found through a re-export.
+#[derive(Debug, Clone, PartialEq, rt::Encode, rt::Decode)]
+#[codec(crate = "crate::types::rt")]
+pub struct ViaPath {
+    #[codec(len = u8)]
+    pub name: String,
+    #[codec(vlq)]
+    pub n: u32,
+}
+
+/// `bytes::Bytes` (feature `bytes`), with and without a length attribute.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct WithBytes {
+    #[codec(len = u16)]
+    pub a: Bytes,
+    pub b: Bytes,
+}
+
+/// A tuple struct.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Pair(pub u8, #[codec(len = u8)] pub String);
+
+/// A unit struct: zero bytes.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Nothing;
+
+/// A generic struct.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Wrapper<T> {
+    #[codec(len = u8)]
+    pub items: Vec<T>,
+}
+
+/// Vectors of strings, with inline and default lengths (used by the
+/// allocation tests too).
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Strings {
+    #[codec(len = u8)]
+    pub names: Vec<String>,
+    pub more: Vec<String>,
+}
+
+/// One `vlq` integer (cs.binary BSUInt).
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+pub struct Vlq(#[codec(vlq)] pub u64);
+
+/// One `varint` integer (LEB128).
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+pub struct Varint(#[codec(varint)] pub u64);
+
+/// One zigzag `varint` signed integer.
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+pub struct ZigZag(#[codec(varint)] pub i64);
+
+/// One zigzag `vlq` signed integer.
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+pub struct VlqZigZag(#[codec(vlq)] pub i32);

@@ -1,0 +1,788 @@
+//! Hostile and broken input: truncation answered exactly, random bytes
+//! that never panic, and every decode and encode error with its exact kind,
+//! offset, field path and `Display`.
+//!
+//! Every strict prefix of every golden encoding is also checked, by
+//! `codec_tests::golden` in golden.rs (see `assert_truncations`); here the
+//! same check runs over random valid encodings, plus exact values.
+
+use codec::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeErrorKind};
+use codec_tests::strategies::*;
+use codec_tests::types::*;
+use codec_tests::{assert_truncations, Hex};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+/// Decodes `input` as `T`, expecting an error.
+fn decode_err<'a, T: Decode<'a> + std::fmt::Debug>(input: &'a [u8]) -> DecodeError {
+    match T::from_bytes(input) {
+        Ok(v) => panic!("{:?} decoded as {v:?}", Hex(input)),
+        Err(e) => e,
+    }
+}
+
+/// Asserts an error's kind, offset, path and the whole `Display` line.
+#[track_caller]
+fn assert_error(e: &DecodeError, kind: DecodeErrorKind, offset: usize, path: &str, display: &str) {
+    assert_eq!(e.kind(), &kind, "{e:?}");
+    assert_eq!(e.offset(), offset, "{e:?}");
+    assert_eq!(e.path().to_string(), path, "{e:?}");
+    assert_eq!(e.to_string(), display);
+}
+
+fn end(needed: u64, available: usize) -> DecodeErrorKind {
+    DecodeErrorKind::UnexpectedEnd { needed, available }
+}
+
+// ## Truncation: exactly how many more bytes
+
+const STORE_REQUEST: &[u8] = &[
+    0x07, 0x03, 0x6B, 0x65, 0x79, 0x00, 0x05, 0x68, 0x65, 0x6C, 0x6C, 0x6F,
+];
+
+/// ```text
+/// trans | name.len | name     | data.len | data
+/// 07    | 03       | 6B 65 79 | 00 05    | 68 65 6C 6C 6F
+/// ```
+#[test]
+fn store_request_truncations_are_exact() {
+    let at = |k: usize| decode_err::<StoreRequest>(&STORE_REQUEST[..k]);
+
+    // Nothing at all: the trans byte.
+    assert_error(
+        &at(0),
+        end(1, 0),
+        0,
+        "StoreRequest.trans",
+        "unexpected end of input (need 1 byte, have 0) at byte 0 in StoreRequest.trans",
+    );
+    assert_eq!(at(0).bytes_needed(), Some(1));
+    // The name's length byte.
+    assert_error(
+        &at(1),
+        end(1, 0),
+        1,
+        "StoreRequest.name",
+        "unexpected end of input (need 1 byte, have 0) at byte 1 in StoreRequest.name",
+    );
+    // One byte of a three-byte name: two more.
+    assert_error(
+        &at(3),
+        end(3, 1),
+        2,
+        "StoreRequest.name",
+        "unexpected end of input (need 3 bytes, have 1) at byte 2 in StoreRequest.name",
+    );
+    assert_eq!(at(3).bytes_needed(), Some(2));
+    // Half of the u16 length.
+    assert_eq!(at(6).bytes_needed(), Some(1));
+    assert_eq!(
+        (at(6).offset(), at(6).path().to_string()),
+        (5, "StoreRequest.data".into())
+    );
+    // One byte of a five-byte body: four more.
+    assert_error(
+        &at(8),
+        end(5, 1),
+        7,
+        "StoreRequest.data",
+        "unexpected end of input (need 5 bytes, have 1) at byte 7 in StoreRequest.data",
+    );
+    assert_eq!(at(8).bytes_needed(), Some(4));
+    assert_eq!(at(11).bytes_needed(), Some(1));
+
+    // Appending exactly the bytes asked for gets past the read that failed.
+    let mut k = 0;
+    let mut steps = Vec::new();
+    loop {
+        match StoreRequest::from_bytes(&STORE_REQUEST[..k]) {
+            Ok(_) => break,
+            Err(e) => {
+                steps.push((k, e.offset(), e.bytes_needed().unwrap()));
+                k += e.bytes_needed().unwrap() as usize;
+            }
+        }
+    }
+    // (prefix length, failing read's offset, bytes needed): one step per
+    // read, each landing exactly on the next read.
+    assert_eq!(
+        steps,
+        [(0, 0, 1), (1, 1, 1), (2, 2, 3), (5, 5, 2), (7, 7, 5)]
+    );
+    assert_eq!(k, STORE_REQUEST.len());
+}
+
+/// Base-128 integers are read a byte at a time: each missing byte is one
+/// more needed.
+#[test]
+fn base128_truncations() {
+    // vlq 16384 = 81 80 00
+    let e = decode_err::<Vlq>(&[0x81, 0x80]);
+    assert_error(
+        &e,
+        end(1, 0),
+        2,
+        "Vlq.0",
+        "unexpected end of input (need 1 byte, have 0) at byte 2 in Vlq.0",
+    );
+    // A varint length prefix (Prefixes.e) cut after its first byte.
+    let mut input = vec![0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
+    input.extend_from_slice(&[0; 8]);
+    input.push(0xAC);
+    let e = decode_err::<Prefixes>(&input);
+    assert_eq!((e.offset(), e.bytes_needed()), (16, Some(1)));
+    assert_eq!(e.path().to_string(), "Prefixes.e");
+}
+
+/// Truncation deep inside nested types names the whole path.
+#[test]
+fn nested_truncation_path() {
+    let v = Nested {
+        id: 1,
+        point: Point { x: 2, y: 3 },
+        points: vec![],
+        boxed: Box::new(Point { x: 6, y: 7 }),
+        maybe: None,
+        nick: None,
+        entries: vec![
+            StoreRequest {
+                trans: 1,
+                name: "a".into(),
+                data: vec![],
+            },
+            StoreRequest {
+                trans: 2,
+                name: "bcd".into(),
+                data: vec![],
+            },
+        ],
+    };
+    let bytes = v.to_bytes().unwrap();
+    // id 2 | point 4 | points 1 | boxed 4 | maybe 1 | nick 1 | count 1 |
+    // entries[0] 5 (offsets 14..19) | entries[1]: trans 19, name.len 20, name 21..24
+    let e = decode_err::<Nested>(&bytes[..22]);
+    assert_error(
+        &e,
+        end(3, 1),
+        21,
+        "Nested.entries[1].name",
+        "unexpected end of input (need 3 bytes, have 1) at byte 21 in Nested.entries[1].name",
+    );
+    let e = decode_err::<Nested>(&bytes[..3]);
+    assert_error(
+        &e,
+        end(2, 1),
+        2,
+        "Nested.point.x",
+        "unexpected end of input (need 2 bytes, have 1) at byte 2 in Nested.point.x",
+    );
+}
+
+/// A declared length longer than the input asks for exactly the rest of
+/// the body, without allocating it (see alloc_bound.rs).
+#[test]
+fn long_declared_length() {
+    // data.len = FFFF with 2 bytes of body.
+    let e = decode_err::<StoreRequest>(&[0x07, 0x00, 0xFF, 0xFF, 0x61, 0x62]);
+    assert_error(
+        &e,
+        end(0xFFFF, 2),
+        4,
+        "StoreRequest.data",
+        "unexpected end of input (need 65535 bytes, have 2) at byte 4 in StoreRequest.data",
+    );
+    assert_eq!(e.bytes_needed(), Some(0xFFFF - 2));
+    // len_from: the holder says 200, two bytes follow.
+    let e = decode_err::<LenFrom>(&[200, 0x00, 0x00, 0x09, 0x61, 0x62]);
+    assert_error(
+        &e,
+        end(200, 2),
+        4,
+        "LenFrom.name",
+        "unexpected end of input (need 200 bytes, have 2) at byte 4 in LenFrom.name",
+    );
+}
+
+// Every strict prefix of random valid encodings is an exact "need n more".
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn prefixes_store_request(v in store_request()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<StoreRequest>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_nested(v in nested()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Nested>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_prefixes(v in prefixes()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Prefixes>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_units(v in units()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Units>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_len_from(v in len_from()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<LenFrom>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_varints(v in varints()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Varints>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_little(v in little()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Little>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_kinds(v in kinds()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Kinds>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_strings(v in strings()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Strings>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_command(v in command()) {
+        let bytes = v.to_bytes().unwrap();
+        let complete_from = match v {
+            Command::Unknown(..) => 1,
+            _ => bytes.len(),
+        };
+        assert_truncations::<Command>(&bytes, complete_from);
+    }
+
+    #[test]
+    fn prefixes_packet((tag, flags, channel, note, payload) in packet_parts()) {
+        let v = Packet { tag, flags, channel, note, payload: &payload };
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Packet>(&bytes, bytes.len() - payload.len());
+    }
+}
+
+// ## Random bytes never panic
+
+/// Decodes random bytes as each type; whatever decodes must re-encode to
+/// exactly `encoded_len` bytes, and those bytes must decode and re-encode
+/// to themselves (a fixed point; floats compare bit for bit this way).
+macro_rules! random_bytes {
+    ($($name:ident: $ty:ty;)*) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(10_000))]
+            $(
+                #[test]
+                fn $name(input in prop::collection::vec(any::<u8>(), 0..96)) {
+                    if let Ok(v) = <$ty>::from_bytes(&input) {
+                        let once = v.to_bytes().map_err(|e| TestCaseError::fail(format!("{v:?}: {e}")))?;
+                        prop_assert_eq!(v.encoded_len(), once.len());
+                        let again = <$ty>::from_bytes(&once)
+                            .map_err(|e| TestCaseError::fail(format!("{:?}: {e}", Hex(&once))))?
+                            .to_bytes()
+                            .unwrap();
+                        prop_assert_eq!(Hex(&again), Hex(&once));
+                    }
+                }
+            )*
+        }
+    };
+}
+
+random_bytes! {
+    random_store_request: StoreRequest;
+    random_store_response: StoreResponse;
+    random_ints: Ints;
+    random_scalars: Scalars;
+    random_arrays: Arrays;
+    random_defaults: Defaults;
+    random_borrowed: Borrowed<'_>;
+    random_prefixes: Prefixes;
+    random_units: Units;
+    random_len_from: LenFrom;
+    random_varints: Varints;
+    random_little: Little;
+    random_field_endian: FieldEndian;
+    random_packet: Packet<'_>;
+    random_nested: Nested;
+    random_skipped: Skipped;
+    random_command: Command;
+    random_shape: Shape;
+    random_kinds: Kinds;
+    random_via_path: ViaPath;
+    random_with_bytes: WithBytes;
+    random_pair: Pair;
+    random_wrapper: Wrapper<Point>;
+    random_strings: Strings;
+    random_vlq_zigzag: VlqZigZag;
+}
+
+// Random edits of valid encodings reach deeper than random bytes do.
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn mutated_nested(v in nested(), edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
+        let mut bytes = v.to_bytes().unwrap();
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        if let Ok(v) = Nested::from_bytes(&bytes) {
+            prop_assert_eq!(v.encoded_len(), v.to_bytes().unwrap().len());
+        }
+    }
+
+    #[test]
+    fn mutated_packet((tag, flags, channel, note, payload) in packet_parts(), edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
+        let v = Packet { tag, flags, channel, note, payload: &payload };
+        let mut bytes = v.to_bytes().unwrap();
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        if let Ok(v) = Packet::from_bytes(&bytes) {
+            prop_assert_eq!(v.encoded_len(), v.to_bytes().unwrap().len());
+        }
+    }
+
+    #[test]
+    fn mutated_command(v in command(), edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
+        let mut bytes = v.to_bytes().unwrap();
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        if let Ok(v) = Command::from_bytes(&bytes) {
+            prop_assert_eq!(v.encoded_len(), v.to_bytes().unwrap().len());
+        }
+    }
+}
+
+// ## Invalid values: kind, offset, path, Display
+
+#[test]
+fn trailing_bytes() {
+    let mut input = STORE_REQUEST.to_vec();
+    input.extend_from_slice(&[0xAA, 0xBB]);
+    let e = decode_err::<StoreRequest>(&input);
+    assert_error(
+        &e,
+        DecodeErrorKind::TrailingBytes { count: 2 },
+        12,
+        "",
+        "2 trailing bytes at byte 12",
+    );
+    assert_eq!(e.bytes_needed(), None);
+    assert!(!e.is_incomplete());
+    // The value itself is fine: `decode` on a reader stops where it ends.
+    let mut r = codec::Reader::new(&input);
+    StoreRequest::decode(&mut r).unwrap();
+    assert_eq!(r.offset(), 12);
+}
+
+#[test]
+fn invalid_bool() {
+    // yes = 01, no = FF
+    let mut input = vec![0x01, 0xFF];
+    input.extend_from_slice(&[0; 16]);
+    let e = decode_err::<Scalars>(&input);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidBool(0xFF),
+        1,
+        "Scalars.no",
+        "invalid bool 0xff (expected 0 or 1) at byte 1 in Scalars.no",
+    );
+    assert_eq!(e.bytes_needed(), None);
+    let e = decode_err::<Scalars>(&[0x02]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidBool(2),
+        0,
+        "Scalars.yes",
+        "invalid bool 0x02 (expected 0 or 1) at byte 0 in Scalars.yes",
+    );
+}
+
+#[test]
+fn invalid_presence() {
+    // Defaults: name "" | data [] | words [] | maybe: presence 02
+    let e = decode_err::<Defaults>(&[0x00, 0x00, 0x00, 0x02, 0x00, 0x05]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidPresence(2),
+        3,
+        "Defaults.maybe",
+        "invalid presence byte 0x02 (expected 0 or 1) at byte 3 in Defaults.maybe",
+    );
+    // Nested: id 2 | point 4 | points 1 | boxed 4 | maybe 00 | nick: presence 07
+    let mut input = vec![0; 2 + 4 + 1 + 4 + 1];
+    input.push(0x07);
+    let e = decode_err::<Nested>(&input);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidPresence(7),
+        12,
+        "Nested.nick",
+        "invalid presence byte 0x07 (expected 0 or 1) at byte 12 in Nested.nick",
+    );
+}
+
+#[test]
+fn invalid_utf8() {
+    // name = 6B FF 79: valid up to byte 1 of the string, which starts at 2
+    let e = decode_err::<StoreRequest>(&[0x07, 0x03, 0x6B, 0xFF, 0x79, 0x00, 0x00]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidUtf8 { valid_up_to: 1 },
+        2,
+        "StoreRequest.name",
+        "invalid utf-8 (valid up to byte 1 of the string) at byte 2 in StoreRequest.name",
+    );
+    // In a vector element, and in a borrowed &str.
+    let e = decode_err::<Strings>(&[0x02, 0x01, 0x61, 0x02, 0xC3, 0x28, 0x00]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidUtf8 { valid_up_to: 0 },
+        4,
+        "Strings.names[1]",
+        "invalid utf-8 (valid up to byte 0 of the string) at byte 4 in Strings.names[1]",
+    );
+    let e = decode_err::<Borrowed>(&[0x00, 0x00, 0x00, 0x01, 0x80]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidUtf8 { valid_up_to: 0 },
+        4,
+        "Borrowed.label",
+        "invalid utf-8 (valid up to byte 0 of the string) at byte 4 in Borrowed.label",
+    );
+    // In an enum variant's field.
+    let e = decode_err::<Command>(&[0x11, 0x01, 0xFF]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidUtf8 { valid_up_to: 0 },
+        2,
+        "Command::Get.0",
+        "invalid utf-8 (valid up to byte 0 of the string) at byte 2 in Command::Get.0",
+    );
+}
+
+#[test]
+fn invalid_char() {
+    let mut input = vec![0x01, 0x00];
+    input.extend_from_slice(&[0; 12]);
+    input.extend_from_slice(&[0x00, 0x00, 0xD8, 0x00]);
+    let e = decode_err::<Scalars>(&input);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidChar(0xD800),
+        14,
+        "Scalars.letter",
+        "invalid char 0xd800 at byte 14 in Scalars.letter",
+    );
+}
+
+#[test]
+fn invalid_discriminant() {
+    let e = decode_err::<Status>(&[0x05]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidDiscriminant(5),
+        0,
+        "Status",
+        "invalid discriminant 5 at byte 0 in Status",
+    );
+    // Nested, the type's name is replaced by the field's path.
+    let e = decode_err::<StoreResponse>(&[0x07, 0x03]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidDiscriminant(3),
+        1,
+        "StoreResponse.status",
+        "invalid discriminant 3 at byte 1 in StoreResponse.status",
+    );
+    // A little-endian u16 id.
+    let e = decode_err::<Shape>(&[0x09, 0x01]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidDiscriminant(0x0109),
+        0,
+        "Shape",
+        "invalid discriminant 265 at byte 0 in Shape",
+    );
+    // A vlq id, after a varint one.
+    let e = decode_err::<Kinds>(&[0x01, 0x82, 0x2D]);
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidDiscriminant(301),
+        1,
+        "Kinds.vlq",
+        "invalid discriminant 301 at byte 1 in Kinds.vlq",
+    );
+}
+
+#[test]
+fn base128_out_of_range() {
+    // Varints.e is a u16: 70000 = F0 A2 04 does not fit.
+    let mut input = vec![0x00, 0x00, 0x00, 0x00];
+    input.extend_from_slice(&[0xF0, 0xA2, 0x04]);
+    let e = decode_err::<Varints>(&input);
+    assert_error(
+        &e,
+        DecodeErrorKind::IntegerOutOfRange {
+            value: 70000,
+            target: "u16",
+        },
+        4,
+        "Varints.e",
+        "integer 70000 out of range for u16 at byte 4 in Varints.e",
+    );
+    // Eleven LEB128 bytes are more than any u64 takes.
+    let e = decode_err::<Varint>(&[0x80; 11]);
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::VarintTooLong { target: "u64" },
+        "{e}"
+    );
+    assert_eq!((e.offset(), e.path().to_string()), (0, "Varint.0".into()));
+    // A vlq over 64 bits: 82 followed by 9 x 80 then 00 is 2^64.
+    let mut input = vec![0x82];
+    input.extend_from_slice(&[0x80; 8]);
+    input.push(0x00);
+    let e = decode_err::<Vlq>(&input);
+    assert!(
+        matches!(
+            e.kind(),
+            DecodeErrorKind::IntegerOutOfRange { target: "u64", .. }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.offset(), 0);
+}
+
+/// A byte length that ends inside an element is malformed input, and
+/// more input cannot fix it: it must not be reported as "need more bytes".
+#[test]
+fn byte_length_ending_inside_an_element() {
+    // by_bytes: len 3 = 00 01 | 00 <- the second u16 is cut by the length
+    // by_elements: 0 | by_default: 0
+    let input = [0x03, 0x00, 0x01, 0x00, 0x00, 0x00];
+    let e = decode_err::<Units>(&input);
+    assert_error(
+        &e,
+        DecodeErrorKind::Invalid("byte length ends inside an element"),
+        3,
+        "Units.by_bytes[1]",
+        "byte length ends inside an element at byte 3 in Units.by_bytes[1]",
+    );
+    assert_eq!(
+        e.bytes_needed(),
+        None,
+        "more input cannot fix a fixed window"
+    );
+    // Appending bytes does not help: the same error stays.
+    let mut longer = input.to_vec();
+    longer.extend_from_slice(&[0; 8]);
+    assert_eq!(decode_err::<Units>(&longer), e);
+}
+
+// ## Encode errors
+
+#[test]
+fn name_too_long_for_u8_prefix() {
+    let req = StoreRequest {
+        trans: 1,
+        name: "x".repeat(256),
+        data: b"d".to_vec(),
+    };
+    let e = req.to_bytes().unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::LengthOverflow {
+            len: 256,
+            prefix: "u8",
+            max: 255
+        }
+    );
+    assert_eq!(e.path().to_string(), "StoreRequest.name");
+    assert_eq!(
+        e.to_string(),
+        "length 256 does not fit a u8 length prefix (max 255) in StoreRequest.name"
+    );
+
+    // `encode` leaves the caller's buffer as it was (trans was written
+    // before the name failed, and must be gone).
+    let mut buf = vec![0xAB, 0xCD];
+    let before = buf.clone();
+    assert_eq!(req.encode(&mut buf).unwrap_err(), e);
+    assert_eq!(buf, before);
+
+    // 255 is fine.
+    let ok = StoreRequest {
+        name: "x".repeat(255),
+        ..req
+    };
+    assert_eq!(ok.to_bytes().unwrap().len(), 1 + 1 + 255 + 2 + 1);
+}
+
+#[test]
+fn data_too_long_for_u16_prefix() {
+    let req = StoreRequest {
+        trans: 1,
+        name: "k".into(),
+        data: vec![0; 65536],
+    };
+    let e = req.to_bytes().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "length 65536 does not fit a u16 length prefix (max 65535) in StoreRequest.data"
+    );
+}
+
+#[test]
+fn too_long_deep_inside() {
+    let mut v = Nested {
+        id: 0,
+        point: Point { x: 0, y: 0 },
+        points: vec![],
+        boxed: Box::new(Point { x: 0, y: 0 }),
+        maybe: None,
+        nick: Some("n".repeat(300)),
+        entries: vec![],
+    };
+    let e = v.to_bytes().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "length 300 does not fit a u8 length prefix (max 255) in Nested.nick"
+    );
+    v.nick = None;
+    let long = StoreRequest {
+        trans: 0,
+        name: "n".repeat(256),
+        data: vec![],
+    };
+    let short = StoreRequest {
+        name: String::new(),
+        ..long.clone()
+    };
+    v.entries = vec![short.clone(), short, long];
+    let e = v.to_bytes().unwrap_err();
+    assert_eq!(e.path().to_string(), "Nested.entries[2].name");
+    // Too many elements for the count prefix.
+    let w = Wrapper {
+        items: vec![0u8; 256],
+    };
+    assert_eq!(
+        w.to_bytes().unwrap_err().to_string(),
+        "length 256 does not fit a u8 length prefix (max 255) in Wrapper.items"
+    );
+}
+
+#[test]
+fn len_from_holder_too_small() {
+    let v = LenFrom {
+        nlen: 0,
+        wlen: 0,
+        tag: 0,
+        name: "n".repeat(256),
+        words: vec![],
+    };
+    let e = v.to_bytes().unwrap_err();
+    assert_eq!(e.path().to_string(), "LenFrom.name");
+    assert!(
+        matches!(
+            e.kind(),
+            EncodeErrorKind::LengthOverflow {
+                len: 256,
+                max: 255,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let mut buf = vec![1, 2, 3];
+    v.encode(&mut buf).unwrap_err();
+    assert_eq!(buf, [1, 2, 3]);
+}
+
+#[test]
+fn when_mismatch() {
+    // flags & 1 == 0 but the channel is present.
+    let v = Packet {
+        tag: 1,
+        flags: 0,
+        channel: Some(5),
+        note: None,
+        payload: b"",
+    };
+    let e = v.to_bytes().unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::WhenMismatch {
+            expected: "absent",
+            actual: "present"
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "value is present but its `when` condition says absent in Packet.channel"
+    );
+    // flags & 2 != 0 but the note is missing.
+    let v = Packet {
+        tag: 1,
+        flags: 2,
+        channel: None,
+        note: None,
+        payload: b"",
+    };
+    let e = v.to_bytes().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "value is absent but its `when` condition says present in Packet.note"
+    );
+    let mut buf = vec![9];
+    v.encode(&mut buf).unwrap_err();
+    assert_eq!(buf, [9]);
+}
+
+/// The `other` variant holds ids no other variant claims. Encoding it with
+/// a claimed id would produce bytes that decode as a different variant,
+/// breaking the round trip, so it must be an encode error.
+#[test]
+fn other_variant_with_a_claimed_id() {
+    let v = Command::Unknown(0x12, vec![]);
+    let e = match v.to_bytes() {
+        Err(e) => e,
+        Ok(bytes) => panic!(
+            "{v:?} encoded as {:?}, which decodes as {:?}",
+            Hex(&bytes),
+            Command::from_bytes(&bytes)
+        ),
+    };
+    assert_eq!(
+        e.to_string(),
+        "an `other` variant cannot hold an id another variant claims in Command::Unknown.0"
+    );
+    for id in [0x10, 0x11] {
+        assert!(Command::Unknown(id, vec![1]).to_bytes().is_err());
+    }
+    assert!(Command::Unknown(0x13, vec![1]).to_bytes().is_ok());
+}

@@ -1,0 +1,9 @@
+use codec::Encode;
+
+#[derive(Encode)]
+#[codec(endian = "middle")]
+struct Word {
+    value: u32,
+}
+
+fn main() {}
