@@ -137,6 +137,8 @@ struct Shared<P> {
     idle: Notify,
     counters: Counters,
     config: ClientConfig<P>,
+    /// The notification stream was taken: deliver with back-pressure.
+    notes_taken: std::sync::atomic::AtomicBool,
 }
 
 struct State<P> {
@@ -251,6 +253,7 @@ where
             idle: Notify::new(),
             counters: Counters::default(),
             config,
+            notes_taken: std::sync::atomic::AtomicBool::new(false),
         });
         shared.counters.connections(1);
         let task = tokio::spawn(run(Arc::clone(&shared), stream, peer, out_rx, note_tx));
@@ -307,11 +310,14 @@ where
 
     /// The notifications the server pushes (messages without a tag). The
     /// stream can be taken once; later calls return `None`. Until it is
-    /// taken, notifications are queued (up to
-    /// [`ClientConfig::notification_queue`]).
+    /// taken, up to [`ClientConfig::notification_queue`] notifications are
+    /// kept and later ones dropped; once taken, a full queue makes the
+    /// connection wait for the reader.
     pub fn notifications(&self) -> Option<Notifications<P>> {
         let mut slot = self.notifications.lock().unwrap_or_else(|e| e.into_inner());
-        slot.take().map(|rx| Notifications { rx })
+        let rx = slot.take()?;
+        self.shared.notes_taken.store(true, std::sync::atomic::Ordering::Release);
+        Some(Notifications { rx })
     }
 
     /// Stops new calls, waits for the calls in flight, half-closes the
@@ -681,8 +687,15 @@ where
 async fn deliver<P: Protocol>(shared: &Shared<P>, msg: P, notes: &mpsc::Sender<P>) {
     let Some(tag) = msg.tag() else {
         shared.counters.notifications(1);
-        if notes.send(msg).await.is_err() {
-            tracing::debug!("notification dropped: the stream was dropped");
+        if shared.notes_taken.load(std::sync::atomic::Ordering::Acquire) {
+            // Someone reads them: wait for room rather than lose one.
+            if notes.send(msg).await.is_err() {
+                tracing::debug!("notification dropped: the stream was dropped");
+            }
+        } else if notes.try_send(msg).is_err() {
+            // Nobody took the stream and the queue is full: replies must
+            // keep flowing, so the oldest-unread policy is to drop this one.
+            tracing::debug!("notification dropped: queue full and the stream was never taken");
         }
         return;
     };
