@@ -61,21 +61,18 @@ impl<'de> Reader<'de> {
     }
 
     /// The error for a read of `needed` bytes at the current offset.
-    #[cold]
-    #[inline(never)]
+    // Inlined, and taking `self`'s fields by value into the cold
+    // constructor: a `&self` passed to an out-of-line function makes the
+    // reader escape, so LLVM keeps it in memory and stores its pointer,
+    // length and offset after every read (measured: +20% instructions on
+    // a borrowed decode of 14 fields).
+    #[inline(always)]
     pub fn end_error(&self, needed: u64) -> DecodeError {
-        DecodeError::new(
-            DecodeErrorKind::UnexpectedEnd {
-                needed,
-                available: self.data.len(),
-            },
-            self.offset,
-        )
+        end_error_at(self.offset, self.data.len(), needed)
     }
 
     /// An error of `kind` at the current offset.
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
         DecodeError::new(kind, self.offset)
     }
@@ -168,6 +165,12 @@ impl<'de> Reader<'de> {
             }))
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn end_error_at(offset: usize, available: usize, needed: u64) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::UnexpectedEnd { needed, available }, offset)
 }
 
 /// A type that can be read from bytes.
