@@ -208,6 +208,8 @@ pub enum HandError {
     },
     /// Writing to the buffer failed (never happens for a `Vec`).
     Io(std::io::ErrorKind),
+    /// Anything else (an unknown message id).
+    Invalid(&'static str),
 }
 
 impl From<std::io::Error> for HandError {
@@ -702,5 +704,186 @@ mod tests {
         assert!(m.encode(&mut buf).is_err());
         assert!(hand::encode_store_owned(&m, &mut buf).is_err());
         assert_eq!(buf, [9]);
+    }
+}
+
+/// The striptease tutorial's four messages as a protocol, and a
+/// hand-written decoder of their payloads, for the frame benchmark.
+pub mod tutorial {
+    use super::{Cursor, HandError};
+    use codec::{Decode, Encode, Message, Protocol};
+
+    /// Tutorial 0x01.
+    #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+    #[codec(id = 0x01)]
+    pub struct StoreRequest {
+        /// Transaction.
+        pub trans: u8,
+        /// Key.
+        #[codec(len = u8)]
+        pub name: String,
+        /// Value.
+        #[codec(len = u16)]
+        pub data: Vec<u8>,
+    }
+
+    /// Tutorial 0x02.
+    #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+    #[codec(id = 0x02)]
+    pub struct StoreResponse {
+        /// Transaction.
+        pub trans: u8,
+        /// Key.
+        #[codec(len = u8)]
+        pub name: String,
+        /// Status.
+        pub status: u8,
+    }
+
+    /// Tutorial 0x03.
+    #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+    #[codec(id = 0x03)]
+    pub struct FetchRequest {
+        /// Transaction.
+        pub trans: u8,
+        /// Key.
+        #[codec(len = u8)]
+        pub name: String,
+    }
+
+    /// Tutorial 0x04.
+    #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+    #[codec(id = 0x04)]
+    pub struct FetchResponse {
+        /// Transaction.
+        pub trans: u8,
+        /// Status.
+        pub status: u8,
+        /// Key.
+        #[codec(len = u8)]
+        pub name: String,
+        /// Value.
+        #[codec(len = u16)]
+        pub data: Vec<u8>,
+    }
+
+    /// The tutorial protocol under `StdHeader`.
+    #[derive(Debug, Clone, PartialEq, Protocol)]
+    #[allow(missing_docs, reason = "each variant is its message, documented there")]
+    pub enum Tutorial {
+        StoreRequest(StoreRequest),
+        StoreResponse(StoreResponse),
+        FetchRequest(FetchRequest),
+        FetchResponse(FetchResponse),
+    }
+
+    /// `count` small frames of all four kinds, back to back.
+    pub fn frames(count: usize) -> (Vec<Tutorial>, Vec<u8>) {
+        let msgs: Vec<Tutorial> = (0..count)
+            .map(|i| {
+                let trans = i as u8;
+                let name = format!("key-{:04}", i % 1000);
+                match i % 4 {
+                    0 => StoreRequest {
+                        trans,
+                        name,
+                        data: vec![i as u8; 32],
+                    }
+                    .into(),
+                    1 => StoreResponse {
+                        trans,
+                        name,
+                        status: 0,
+                    }
+                    .into(),
+                    2 => FetchRequest { trans, name }.into(),
+                    _ => FetchResponse {
+                        trans,
+                        status: 0,
+                        name,
+                        data: vec![i as u8; 32],
+                    }
+                    .into(),
+                }
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        for m in &msgs {
+            m.encode(&mut bytes).expect("tutorial frames encode");
+        }
+        (msgs, bytes)
+    }
+
+    /// Hand-written decode of one payload whose header carried `id`.
+    ///
+    /// # Errors
+    ///
+    /// Truncation, bad UTF-8, trailing bytes, or an unknown id.
+    #[inline]
+    pub fn decode_payload(id: u8, payload: &[u8]) -> Result<Tutorial, HandError> {
+        let mut c = Cursor::new(payload);
+        let msg = match id {
+            0x01 => {
+                let trans = c.u8()?;
+                let n = c.u8()? as usize;
+                let name = c.str(n)?.to_owned();
+                let n = c.u16()? as usize;
+                let data = c.take(n)?.to_vec();
+                StoreRequest { trans, name, data }.into()
+            }
+            0x02 => {
+                let trans = c.u8()?;
+                let n = c.u8()? as usize;
+                let name = c.str(n)?.to_owned();
+                let status = c.u8()?;
+                StoreResponse {
+                    trans,
+                    name,
+                    status,
+                }
+                .into()
+            }
+            0x03 => {
+                let trans = c.u8()?;
+                let n = c.u8()? as usize;
+                let name = c.str(n)?.to_owned();
+                FetchRequest { trans, name }.into()
+            }
+            0x04 => {
+                let trans = c.u8()?;
+                let status = c.u8()?;
+                let n = c.u8()? as usize;
+                let name = c.str(n)?.to_owned();
+                let n = c.u16()? as usize;
+                let data = c.take(n)?.to_vec();
+                FetchResponse {
+                    trans,
+                    status,
+                    name,
+                    data,
+                }
+                .into()
+            }
+            _ => return Err(HandError::Invalid("unknown id")),
+        };
+        c.finish()?;
+        Ok(msg)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn hand_decoder_agrees_with_the_protocol() {
+            let (msgs, bytes) = frames(64);
+            let mut rest = &bytes[..];
+            for m in msgs {
+                let len = u16::from_be_bytes([rest[1], rest[2]]) as usize;
+                assert_eq!(decode_payload(rest[0], &rest[3..3 + len]).unwrap(), m);
+                rest = &rest[3 + len..];
+            }
+            assert!(rest.is_empty());
+        }
     }
 }
