@@ -241,9 +241,33 @@ impl Side {
     }
 }
 
-/// Round trips per second with `depth` tasks calling in a loop for `len`.
-async fn sample(side: &Side, depth: usize, len: Duration) -> f64 {
+/// CPU time used by every thread of this process so far (Linux
+/// `schedstat`), or zero where that is not available.
+fn cpu_time() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let ns: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(ns)
+}
+
+/// One sample: round trips per second, and CPU microseconds per round trip
+/// (both sides, all threads; less sensitive than throughput to other
+/// load on the machine).
+#[derive(Clone, Copy)]
+struct Sample {
+    rate: f64,
+    cpu_us: f64,
+}
+
+/// A sample of `depth` tasks calling in a loop for `len`.
+async fn sample(side: &Side, depth: usize, len: Duration) -> Sample {
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu = cpu_time();
     let start = Instant::now();
     let tasks: Vec<_> = (0..depth)
         .map(|t| {
@@ -266,7 +290,11 @@ async fn sample(side: &Side, depth: usize, len: Duration) -> f64 {
     for t in tasks {
         total += t.await.unwrap();
     }
-    total as f64 / start.elapsed().as_secs_f64()
+    let (elapsed, cpu) = (start.elapsed(), cpu_time() - cpu);
+    Sample {
+        rate: total as f64 / elapsed.as_secs_f64(),
+        cpu_us: cpu.as_secs_f64() * 1e6 / total as f64,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -325,7 +353,7 @@ fn main() {
         );
         print!("{:>5}", "depth");
         for (name, _) in &sides {
-            print!(" {name:>22}");
+            print!(" {:>26}", format!("{name} rt/s (cpu us/rt)"));
         }
         println!(" {:>15}", "framework/hand");
         for depth in depths {
@@ -340,13 +368,19 @@ fn main() {
                     }
                 }
             }
-            let medians: Vec<f64> = results.into_iter().map(median).collect();
+            let medians: Vec<(f64, f64)> = results
+                .into_iter()
+                .map(|r| {
+                    let rate = median(r.iter().map(|s| s.rate).collect());
+                    (rate, median(r.iter().map(|s| s.cpu_us).collect()))
+                })
+                .collect();
             print!("{depth:>5}");
-            for m in &medians {
-                print!(" {m:>22.0}");
+            for (rate, cpu) in &medians {
+                print!(" {:>26}", format!("{rate:.0} ({cpu:.1})"));
             }
             let ratio = match (sides.first(), sides.get(1)) {
-                (Some(("framework", _)), Some(("hand", _))) => medians[0] / medians[1],
+                (Some(("framework", _)), Some(("hand", _))) => medians[0].0 / medians[1].0,
                 _ => f64::NAN,
             };
             println!(" {ratio:>14.2}x");

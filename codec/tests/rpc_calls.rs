@@ -247,3 +247,39 @@ async fn notifications_in_order_interleaved_with_replies() {
     })
     .await;
 }
+
+/// A client that never takes its notification stream: the server pushes
+/// more notifications than the queue holds, and replies still flow (the
+/// extra notifications are dropped, not waited for).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untaken_notifications_never_stall_replies() {
+    bounded(20, async {
+        let server = Server::<Small>::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let handle = server.serve(|req: Small, peer: Peer<Small>| async move {
+            if let Small::Ping(p) = &req {
+                for i in 0..100 {
+                    peer.notify(&Small::Note(Note { seq: p.n * 100 + i }))
+                        .unwrap();
+                }
+            }
+            answer(req)
+        });
+        let mut cfg = codec::rpc::ClientConfig::default();
+        cfg.notification_queue = 16;
+        let client = Client::<Small>::connect_with(addr, cfg).await.unwrap();
+        for n in 0..50 {
+            check_pong(n, &client.call(ping(n)).await.unwrap());
+        }
+        assert_eq!(client.counters().notifications, 5_000);
+        // Taken late, the stream holds the first 16, in order.
+        let mut notes = client.notifications().unwrap();
+        for seq in 0..16 {
+            assert_eq!(notes.recv().await, Some(Small::Note(Note { seq })));
+        }
+        client.close().await.unwrap();
+        assert_eq!(notes.recv().await, None);
+        handle.shutdown().await;
+    })
+    .await;
+}

@@ -126,6 +126,10 @@ struct Waiter<P> {
     tx: oneshot::Sender<Result<P, CallError>>,
     /// The encoded request, kept for idempotent calls to resend.
     resend: Option<Arc<Vec<u8>>>,
+    /// The request was queued on a connection. A call holds its tag before
+    /// it has encoded its request; if the connection breaks in between,
+    /// the request went nowhere and is sent on the next connection.
+    sent: bool,
 }
 
 /// State shared by the client handle, its calls and its connection task.
@@ -139,6 +143,9 @@ struct Shared<P> {
     config: ClientConfig<P>,
     /// The notification stream was taken: deliver with back-pressure.
     notes_taken: std::sync::atomic::AtomicBool,
+    /// Replies delivered since the writer last wrote: their callers may be
+    /// about to send again, so the writer waits a moment for them.
+    replied: std::sync::atomic::AtomicUsize,
 }
 
 struct State<P> {
@@ -180,6 +187,10 @@ pub struct Client<P> {
     shared: Arc<Shared<P>>,
     notifications: Arc<Mutex<Option<mpsc::Receiver<P>>>>,
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Shared by every clone: when the last one goes, the connection is
+    /// half-closed (the connection task holds `shared` too, so it would
+    /// otherwise keep the connection open for as long as the server does).
+    _last: Arc<LastHandle<P>>,
 }
 
 impl<P> Clone for Client<P> {
@@ -188,7 +199,22 @@ impl<P> Clone for Client<P> {
             shared: Arc::clone(&self.shared),
             notifications: Arc::clone(&self.notifications),
             task: Arc::clone(&self.task),
+            _last: Arc::clone(&self._last),
         }
+    }
+}
+
+/// Dropped with the last [`Client`] handle: no call can be in flight then
+/// (calls borrow a handle), so stop new ones (pings) and half-close, like
+/// [`Client::close`] without the wait.
+struct LastHandle<P>(Arc<Shared<P>>);
+
+impl<P> Drop for LastHandle<P> {
+    fn drop(&mut self) {
+        let mut st = self.0.lock();
+        st.closing = true;
+        let (dead, _) = mpsc::unbounded_channel();
+        st.out = dead;
     }
 }
 
@@ -254,10 +280,12 @@ where
             counters: Counters::default(),
             config,
             notes_taken: std::sync::atomic::AtomicBool::new(false),
+            replied: std::sync::atomic::AtomicUsize::new(0),
         });
         shared.counters.connections(1);
         let task = tokio::spawn(run(Arc::clone(&shared), stream, peer, out_rx, note_tx));
         Ok(Client {
+            _last: Arc::new(LastHandle(Arc::clone(&shared))),
             shared,
             notifications: Arc::new(Mutex::new(Some(note_rx))),
             task: Arc::new(Mutex::new(Some(task))),
@@ -316,7 +344,9 @@ where
     pub fn notifications(&self) -> Option<Notifications<P>> {
         let mut slot = self.notifications.lock().unwrap_or_else(|e| e.into_inner());
         let rx = slot.take()?;
-        self.shared.notes_taken.store(true, std::sync::atomic::Ordering::Release);
+        self.shared
+            .notes_taken
+            .store(true, std::sync::atomic::Ordering::Release);
         Some(Notifications { rx })
     }
 
@@ -387,12 +417,17 @@ where
         };
         {
             let mut st = shared.lock();
-            if let (true, Some(w)) = (opts.idempotent, st.tags.waiter_mut(tag)) {
-                w.resend = Some(Arc::clone(&frame));
+            // No waiter: the connection ended and the call has been failed
+            // (its tag may already be someone else's): send nothing.
+            if let Some(w) = st.tags.waiter_mut(tag) {
+                if opts.idempotent {
+                    w.resend = Some(Arc::clone(&frame));
+                }
+                w.sent = true;
+                // A send error means the connection task is gone; it fails
+                // the waiter.
+                let _ = st.out.send(frame);
             }
-            // A send error means the connection task is gone; it fails the
-            // waiter (or already has).
-            let _ = st.out.send(frame);
         }
         shared.counters.requests(1);
         let result = rx.await.unwrap_or(Err(CallError::ConnectionClosed));
@@ -416,30 +451,46 @@ async fn take_tag<P>(
     shared: &Shared<P>,
 ) -> Result<(u64, oneshot::Receiver<Result<P, CallError>>), CallError> {
     loop {
+        // Usually a tag is free: take it without registering for a wakeup
+        // (registering takes the `Notify`'s own lock, twice per call).
+        if let Some(taken) = try_take_tag(shared)? {
+            return Ok(taken);
+        }
         let freed = shared.tag_freed.notified();
         tokio::pin!(freed);
         freed.as_mut().enable();
-        {
-            let mut st = shared.lock();
-            if st.closing {
-                return Err(CallError::Closed);
-            }
-            if let Some(reason) = &st.ended {
-                return Err(reason.error());
-            }
-            let (tx, rx) = oneshot::channel();
-            let (tag, expired) = st.tags.take(Waiter { tx, resend: None }, Instant::now());
-            if expired > 0 {
-                shared.tag_freed.notify_waiters();
-            }
-            if let Some(tag) = tag {
-                return Ok((tag, rx));
-            }
+        // Again, now that a release cannot be missed.
+        if let Some(taken) = try_take_tag(shared)? {
+            return Ok(taken);
         }
         // Quarantined tags free themselves with time, not with a reply.
         let q = shared.config.tag_quarantine.max(Duration::from_millis(10));
         let _ = tokio::time::timeout(q, freed).await;
     }
+}
+
+type Taken<P> = (u64, oneshot::Receiver<Result<P, CallError>>);
+
+fn try_take_tag<P>(shared: &Shared<P>) -> Result<Option<Taken<P>>, CallError> {
+    let mut st = shared.lock();
+    if st.closing {
+        return Err(CallError::Closed);
+    }
+    if let Some(reason) = &st.ended {
+        return Err(reason.error());
+    }
+    let (tx, rx) = oneshot::channel();
+    let waiter = Waiter {
+        tx,
+        resend: None,
+        sent: false,
+    };
+    let (tag, expired) = st.tags.take(waiter, Instant::now);
+    drop(st);
+    if expired > 0 {
+        shared.tag_freed.notify_waiters();
+    }
+    Ok(tag.map(|tag| (tag, rx)))
 }
 
 /// Quarantines a call's tag if the call goes away before its reply.
@@ -514,12 +565,15 @@ async fn run<P>(
                     st.out = tx;
                     let mut frames = Vec::new();
                     for (tag, w) in st.tags.drain() {
-                        match w.resend.clone() {
-                            Some(frame) => {
+                        match (w.sent, w.resend.clone()) {
+                            // Not sent yet: its call sends it on the new
+                            // connection's queue.
+                            (false, _) => st.tags.restore(tag, w),
+                            (true, Some(frame)) => {
                                 frames.push(frame);
                                 st.tags.restore(tag, w);
                             }
-                            None => {
+                            (true, None) => {
                                 let _ = w.tx.send(Err(CallError::NotIdempotent));
                             }
                         }
@@ -558,6 +612,14 @@ async fn reconnect<P>(
 ) -> Option<TcpStream> {
     let mut backoff = policy.initial_backoff;
     loop {
+        // Every handle was dropped (or closed with nothing left to resend).
+        let abandoned = {
+            let st = shared.lock();
+            st.closing && st.tags.waiting() == 0
+        };
+        if abandoned {
+            return None;
+        }
         if policy.max_attempts.is_some_and(|max| *attempt >= max) {
             tracing::warn!(%peer, attempts = *attempt, "giving up reconnecting");
             return None;
@@ -625,7 +687,14 @@ where
     }
     let counters_out = Arc::clone(shared);
     let writer = tokio::spawn(async move {
-        let r = conn::write_loop(wr, out_rx, &counters_out.counters, std::future::pending()).await;
+        let r = conn::write_loop(
+            wr,
+            out_rx,
+            &counters_out.counters,
+            std::future::pending(),
+            Some(&counters_out.replied),
+        )
+        .await;
         if let Err(e) = &r {
             tracing::debug!(error = %e, "client writer ended");
         }
@@ -687,7 +756,10 @@ where
 async fn deliver<P: Protocol>(shared: &Shared<P>, msg: P, notes: &mpsc::Sender<P>) {
     let Some(tag) = msg.tag() else {
         shared.counters.notifications(1);
-        if shared.notes_taken.load(std::sync::atomic::Ordering::Acquire) {
+        if shared
+            .notes_taken
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
             // Someone reads them: wait for room rather than lose one.
             if notes.send(msg).await.is_err() {
                 tracing::debug!("notification dropped: the stream was dropped");
@@ -699,10 +771,16 @@ async fn deliver<P: Protocol>(shared: &Shared<P>, msg: P, notes: &mpsc::Sender<P
         }
         return;
     };
-    let completion = shared.lock().tags.complete(tag);
+    let (completion, closing) = {
+        let mut st = shared.lock();
+        (st.tags.complete(tag), st.closing)
+    };
     match completion {
         Completion::Waiting(w) => {
             shared.counters.responses(1);
+            shared
+                .replied
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let _ = w.tx.send(Ok(msg));
         }
         Completion::Late => {
@@ -719,5 +797,7 @@ async fn deliver<P: Protocol>(shared: &Shared<P>, msg: P, notes: &mpsc::Sender<P
         }
     }
     shared.tag_freed.notify_one();
-    shared.idle.notify_waiters();
+    if closing {
+        shared.idle.notify_waiters();
+    }
 }

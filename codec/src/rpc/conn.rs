@@ -5,6 +5,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,22 +71,26 @@ where
     pub(crate) async fn next(&mut self) -> Result<Option<P>, ConnError> {
         loop {
             if let Some(msg) = self.codec.decode(&mut self.buf).map_err(conn_error)? {
-                self.frame_started = if self.buf.is_empty() {
-                    None
-                } else {
-                    Some(Instant::now())
-                };
+                // The next frame's clock starts when we wait for its bytes
+                // (below), not here: no clock read per message.
+                self.frame_started = None;
                 return Ok(Some(msg));
             }
-            let (deadline, expired) = match self.frame_started {
-                None => (
-                    self.limits.idle.map(|d| Instant::now() + d),
-                    self.limits.idle.map(ConnError::Idle),
-                ),
-                Some(start) => (
-                    self.limits.frame.map(|d| start + d),
-                    self.limits.frame.map(ConnError::FrameTimeout),
-                ),
+            let (deadline, expired) = if self.buf.is_empty() {
+                match self.limits.idle {
+                    Some(d) => (Some(Instant::now() + d), Some(ConnError::Idle(d))),
+                    None => (None, None),
+                }
+            } else {
+                // Part of a frame is here: it must be finished in time,
+                // counted from when its first bytes were found waiting.
+                match self.limits.frame {
+                    Some(d) => {
+                        let start = *self.frame_started.get_or_insert_with(Instant::now);
+                        (Some(start + d), Some(ConnError::FrameTimeout(d)))
+                    }
+                    None => (None, None),
+                }
             };
             let read = self.rd.read_buf(&mut self.buf);
             let n = match deadline {
@@ -102,9 +107,6 @@ where
                 };
             }
             self.bytes_read += n as u64;
-            if self.frame_started.is_none() {
-                self.frame_started = Some(Instant::now());
-            }
         }
     }
 
@@ -137,11 +139,19 @@ fn conn_error(e: FrameError) -> ConnError {
 /// Writes queued frames, batching whatever is queued into one write. When
 /// every sender is gone, or `stop` completes (after writing what is
 /// already queued), half-closes the connection.
+///
+/// `due` (the client's) counts replies delivered since the last write.
+/// Their callers tend to call again at once, but each runs after the writer
+/// that the first of them woke: so while fewer frames are queued than are
+/// due, and yielding keeps bringing more, the writer yields (at most 8
+/// times) before writing. Without it a client with 16 to 64 calls in
+/// flight wrote 2 to 4 frames per syscall; with it, tens.
 pub(crate) async fn write_loop(
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
     counters: &Counters,
     stop: impl std::future::Future<Output = ()>,
+    due: Option<&AtomicUsize>,
 ) -> io::Result<()> {
     const BATCH: usize = 64 * 1024;
     let mut batch = Vec::with_capacity(BATCH);
@@ -167,11 +177,35 @@ pub(crate) async fn write_loop(
         };
         batch.clear();
         batch.extend_from_slice(&frame);
+        let mut frames = 1;
+        // Frames since the last yield (the first yield is always worth it).
+        let mut fresh = 1;
+        let mut yields = 0;
         while batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(frame) => batch.extend_from_slice(&frame),
+                Ok(frame) => {
+                    batch.extend_from_slice(&frame);
+                    frames += 1;
+                    fresh += 1;
+                }
+                // Frames are due (callers just got their replies and are
+                // likely to call again) but not all here yet: while they
+                // keep coming, let them run before writing, rather than
+                // write each alone.
+                Err(_)
+                    if fresh > 0
+                        && yields < 8
+                        && due.is_some_and(|d| d.load(Ordering::Relaxed) > frames) =>
+                {
+                    fresh = 0;
+                    yields += 1;
+                    tokio::task::yield_now().await;
+                }
                 Err(_) => break,
             }
+        }
+        if let Some(d) = due {
+            d.store(0, Ordering::Relaxed);
         }
         wr.write_all(&batch).await?;
         counters.bytes_out(batch.len() as u64);

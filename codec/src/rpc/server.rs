@@ -1,6 +1,7 @@
 //! The server side: an accept loop, one task per connection, many
 //! requests in flight per connection, replies in completion order.
 
+use std::boxed::Box;
 use std::format;
 
 use std::vec::Vec;
@@ -11,6 +12,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -452,18 +454,24 @@ async fn serve_connection<P, H>(
         let stop = async {
             let _ = writer_stop.await;
         };
-        conn::write_loop(wr, rx, &counters, stop).await
+        conn::write_loop(wr, rx, &counters, stop, None).await
     });
 
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight));
     let mut stop = shared.shutdown.subscribe();
+    // One wait for the whole connection: made anew for every request, it
+    // would register with the shutdown channel (taking its lock) each time.
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopped);
     let mut shutting_down = false;
     let mut tasks = JoinSet::new();
     loop {
         while tasks.try_join_next().is_some() {}
         let next = tokio::select! {
             biased;
-            _ = stop.wait_for(|s| *s) => {
+            () = &mut stopped => {
                 shutting_down = true;
                 break;
             }
@@ -495,7 +503,7 @@ async fn serve_connection<P, H>(
             peer.clone(),
             Arc::clone(&shared.counters),
         );
-        tasks.spawn(async move {
+        let mut job = Box::pin(async move {
             let tag = req.tag();
             let reply = handler.handle(req, &peer).await;
             if let Some(mut reply) = reply {
@@ -508,11 +516,23 @@ async fn serve_connection<P, H>(
                             counters.responses(1);
                         }
                     }
-                    Err(e) => tracing::error!(addr = %peer.addr, error = %e, "reply cannot be encoded; dropped"),
+                    Err(e) => {
+                        tracing::error!(addr = %peer.addr, error = %e, "reply cannot be encoded; dropped")
+                    }
                 }
             }
             drop(permit);
         });
+        // Most handlers answer without waiting: run them here, so the
+        // replies to the requests of one read are queued together and the
+        // writer sends them in one write. Only a handler that waits gets a
+        // task of its own (which polls it again, with its own waker).
+        // Spawning every request made the writer wake, and write, once per
+        // reply.
+        let ran = std::future::poll_fn(|cx| Poll::Ready(job.as_mut().poll(cx))).await;
+        if ran.is_pending() {
+            tasks.spawn(job);
+        }
     }
 
     // Finish what is in flight, then let the writer drain and half-close.

@@ -9,7 +9,31 @@
 use std::vec::Vec;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
+
+/// Tags are small sequential integers: a multiplicative hash spreads them
+/// over the table at a fraction of SipHash's cost (nothing here is keyed
+/// by peer input: the client draws its own tags, and a reply's tag only
+/// looks one up).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct TagHasher(u64);
+
+impl Hasher for TagHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// What a tag is doing.
 #[derive(Debug)]
@@ -28,7 +52,10 @@ pub(crate) struct Tags<T> {
     /// How many tags may be taken at once (waiting or abandoned).
     capacity: usize,
     next: u64,
-    slots: HashMap<u64, Slot<T>>,
+    slots: HashMap<u64, Slot<T>, BuildHasherDefault<TagHasher>>,
+    /// How many slots are `Abandoned` (so taking a tag scans for expired
+    /// quarantines only when there can be some).
+    abandoned: usize,
     quarantine: Duration,
 }
 
@@ -40,7 +67,8 @@ impl<T> Tags<T> {
             max,
             capacity: space.min(limit).max(1),
             next: 0,
-            slots: HashMap::new(),
+            slots: HashMap::default(),
+            abandoned: 0,
             quarantine,
         }
     }
@@ -61,9 +89,18 @@ impl<T> Tags<T> {
 
     /// Takes a free tag for a call, or `None` when all are in use (the
     /// caller waits for one to be released). Frees expired quarantines
-    /// first; returns how many it freed alongside.
-    pub(crate) fn take(&mut self, waiter: T, now: Instant) -> (Option<u64>, usize) {
-        let freed = self.expire(now);
+    /// first (`now` is only asked for when some tag is quarantined);
+    /// returns how many it freed alongside.
+    pub(crate) fn take(
+        &mut self,
+        waiter: T,
+        now: impl FnOnce() -> Instant,
+    ) -> (Option<u64>, usize) {
+        let freed = if self.abandoned > 0 {
+            self.expire(now())
+        } else {
+            0
+        };
         if self.slots.len() >= self.capacity {
             return (None, freed);
         }
@@ -86,7 +123,10 @@ impl<T> Tags<T> {
     pub(crate) fn complete(&mut self, tag: u64) -> Completion<T> {
         match self.slots.remove(&tag) {
             Some(Slot::Waiting(w)) => Completion::Waiting(w),
-            Some(Slot::Abandoned { .. }) => Completion::Late,
+            Some(Slot::Abandoned { .. }) => {
+                self.abandoned -= 1;
+                Completion::Late
+            }
             None => Completion::Unknown,
         }
     }
@@ -100,6 +140,7 @@ impl<T> Tags<T> {
                     self.slots.remove(&tag);
                 } else {
                     *slot = Slot::Abandoned { since: now };
+                    self.abandoned += 1;
                 }
                 true
             }
@@ -109,17 +150,24 @@ impl<T> Tags<T> {
 
     /// Frees quarantined tags older than the quarantine time.
     pub(crate) fn expire(&mut self, now: Instant) -> usize {
+        if self.abandoned == 0 {
+            return 0;
+        }
         let before = self.slots.len();
         let q = self.quarantine;
         self.slots.retain(
             |_, s| !matches!(s, Slot::Abandoned { since } if now.duration_since(*since) >= q),
         );
-        before - self.slots.len()
+        let freed = before - self.slots.len();
+        self.abandoned -= freed;
+        freed
     }
 
     /// Puts a waiter back under its old tag (after a reconnection).
     pub(crate) fn restore(&mut self, tag: u64, waiter: T) {
-        self.slots.insert(tag, Slot::Waiting(waiter));
+        if let Some(Slot::Abandoned { .. }) = self.slots.insert(tag, Slot::Waiting(waiter)) {
+            self.abandoned -= 1;
+        }
     }
 
     /// The waiter of `tag`, if a call waits on it.
@@ -134,6 +182,7 @@ impl<T> Tags<T> {
     /// abandoned tags can no longer get a late reply).
     pub(crate) fn drain(&mut self) -> Vec<(u64, T)> {
         let all = std::mem::take(&mut self.slots);
+        self.abandoned = 0;
         all.into_iter()
             .filter_map(|(tag, s)| match s {
                 Slot::Waiting(w) => Some((tag, w)),
@@ -160,15 +209,15 @@ mod tests {
         let now = Instant::now();
         let mut tags = Tags::<u32>::new(255, usize::MAX, Duration::from_secs(30));
         assert_eq!(tags.capacity(), 256);
-        let taken: Vec<u64> = (0..256).map(|i| tags.take(i, now).0.unwrap()).collect();
+        let taken: Vec<u64> = (0..256).map(|i| tags.take(i, || now).0.unwrap()).collect();
         let mut sorted = taken.clone();
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), 256);
-        assert_eq!(tags.take(999, now).0, None, "the 257th call must wait");
+        assert_eq!(tags.take(999, || now).0, None, "the 257th call must wait");
         assert!(matches!(tags.complete(7), Completion::Waiting(7)));
         assert_eq!(
-            tags.take(1000, now).0,
+            tags.take(1000, || now).0,
             Some(7),
             "the only free tag is reused"
         );
@@ -178,16 +227,20 @@ mod tests {
     fn abandoned_tags_wait_for_the_late_reply_or_the_quarantine() {
         let t0 = Instant::now();
         let mut tags = Tags::<()>::new(1, usize::MAX, Duration::from_secs(5));
-        let a = tags.take((), t0).0.unwrap();
-        let b = tags.take((), t0).0.unwrap();
+        let a = tags.take((), || t0).0.unwrap();
+        let b = tags.take((), || t0).0.unwrap();
         assert!(tags.abandon(a, t0));
-        assert_eq!(tags.take((), t0).0, None, "quarantined tag is not reused");
+        assert_eq!(
+            tags.take((), || t0).0,
+            None,
+            "quarantined tag is not reused"
+        );
         assert!(matches!(tags.complete(a), Completion::Late));
-        assert_eq!(tags.take((), t0).0, Some(a), "freed by its late reply");
+        assert_eq!(tags.take((), || t0).0, Some(a), "freed by its late reply");
         assert!(tags.abandon(b, t0));
         assert!(tags.abandon(a, t0));
-        assert_eq!(tags.take((), t0 + Duration::from_secs(4)).0, None);
-        let (tag, freed) = tags.take((), t0 + Duration::from_secs(5));
+        assert_eq!(tags.take((), || t0 + Duration::from_secs(4)).0, None);
+        let (tag, freed) = tags.take((), || t0 + Duration::from_secs(5));
         assert!(tag.is_some());
         assert_eq!(freed, 2, "both quarantines expired");
         assert!(matches!(tags.complete(99), Completion::Unknown));
