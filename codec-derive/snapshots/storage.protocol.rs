@@ -258,23 +258,26 @@ const _: () = {
             }
         }
     }
-    const _: () = if <StoreRequest as _codec::Message>::ID
-        > <_codec::StdHeader as _codec::Header>::MAX_ID
-    {
+    const _: () = if !_codec::__private::id_fits(
+        <StoreRequest as _codec::Message>::ID,
+        <_codec::StdHeader as _codec::Header>::MAX_ID,
+    ) {
         _codec::__private::panic!(
             "the id of variant `StoreRequest` does not fit the header's id field"
         )
     };
-    const _: () = if <StoreResponse as _codec::Message>::ID
-        > <_codec::StdHeader as _codec::Header>::MAX_ID
-    {
+    const _: () = if !_codec::__private::id_fits(
+        <StoreResponse as _codec::Message>::ID,
+        <_codec::StdHeader as _codec::Header>::MAX_ID,
+    ) {
         _codec::__private::panic!(
             "the id of variant `StoreResponse` does not fit the header's id field"
         )
     };
-    const _: () = if <StoreRequest as _codec::Message>::ID
-        == <StoreResponse as _codec::Message>::ID
-    {
+    const _: () = if _codec::__private::same_id(
+        <StoreRequest as _codec::Message>::ID,
+        <StoreResponse as _codec::Message>::ID,
+    ) {
         _codec::__private::panic!(
             "variants `StoreRequest` and `StoreResponse` have the same id"
         )

@@ -67,11 +67,16 @@ pub enum FrameError {
         /// Bytes left in the buffer.
         len: usize,
     },
-    /// A header did not parse (the stream cannot be resynchronised after
-    /// this), or a frame's payload did not decode (that frame is skipped
-    /// and the next can be read). Offsets count from the frame's first byte.
+    /// A header did not parse: the stream cannot be resynchronised after
+    /// this. Offsets count from the frame's first byte.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// A whole frame arrived but its payload did not decode as the
+    /// protocol (an unknown id, a length mismatch, a bad field). That frame
+    /// was consumed: the next one can be read. Offsets count from the
+    /// frame's first byte.
+    #[error(transparent)]
+    Payload(DecodeError),
     /// A message could not be encoded; nothing was sent.
     #[error(transparent)]
     Encode(#[from] EncodeError),
@@ -79,6 +84,14 @@ pub enum FrameError {
     #[cfg(feature = "std")]
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+impl FrameError {
+    /// True when only one frame was bad and the stream can go on
+    /// ([`FrameError::Payload`]); every other error ends the stream.
+    pub fn is_recoverable(&self) -> bool {
+        matches!(self, FrameError::Payload(_))
+    }
 }
 
 /// What is known about the frame at the start of some bytes.
@@ -287,7 +300,7 @@ impl<H: Header> FrameDecoder<H> {
     ///
     /// # Errors
     ///
-    /// As [`FrameDecoder::next_frame`], and [`FrameError::Decode`] for a
+    /// As [`FrameDecoder::next_frame`], and [`FrameError::Payload`] for a
     /// frame that does not decode as `P` (an unknown id, a length mismatch,
     /// a bad field); that frame is consumed, so the next call reads the next
     /// one. Offsets count from the frame's first byte.
@@ -300,7 +313,9 @@ impl<H: Header> FrameDecoder<H> {
             return Ok(None);
         };
         let mut payload = Reader::with_offset(frame.payload(), frame.head.header_len);
-        Ok(Some(decode_split::<P>(0, &frame.head, &mut payload)?))
+        decode_split::<P>(0, &frame.head, &mut payload)
+            .map(Some)
+            .map_err(FrameError::Payload)
     }
 
     /// The least number of bytes to push before the next frame can be
@@ -682,7 +697,7 @@ mod tests {
         d.push(&[0x03, 0x00, 0x01, 0x00]);
         assert!(matches!(
             d.next_message::<Storage>(),
-            Err(FrameError::Decode(_))
+            Err(FrameError::Payload(_))
         ));
         d.push(&frame[..14]);
         let err = d.next_message::<Storage>().unwrap_err();

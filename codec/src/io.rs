@@ -172,7 +172,7 @@ where
     /// - [`FrameError::Truncated`] if the stream ends inside a frame;
     /// - [`FrameError::TooLarge`] for a header over the limit (before
     ///   anything is allocated for it; the stream is unusable after);
-    /// - [`FrameError::Decode`] for a frame that does not decode as `P`
+    /// - [`FrameError::Payload`] for a frame that does not decode as `P`
     ///   (that frame is skipped: the next call reads the next one);
     /// - [`FrameError::Io`] from the stream.
     ///

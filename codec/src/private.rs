@@ -186,3 +186,14 @@ macro_rules! tag_ints {
     )*};
 }
 tag_ints!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+/// Whether a message id fits a header's id field (a function, so the
+/// comparison is not linted as absurd when an id is 0).
+pub const fn id_fits(id: u64, max: u64) -> bool {
+    id <= max
+}
+
+/// Whether two variants share an id.
+pub const fn same_id(a: u64, b: u64) -> bool {
+    a == b
+}

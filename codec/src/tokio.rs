@@ -147,7 +147,7 @@ where
             decode_split::<P>(0, &head, &mut payload)
         };
         src.advance(total);
-        Ok(Some(result?))
+        result.map(Some).map_err(FrameError::Payload)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<P>, FrameError> {

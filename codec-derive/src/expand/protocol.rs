@@ -323,7 +323,7 @@ fn compile_checks(input: &Input, messages: &[&Arm], header: &TokenStream) -> Tok
             a.variant
         );
         checks.push(quote_spanned! {a.variant.span()=>
-            const _: () = if <#ty as _codec::Message>::ID > <#header as _codec::Header>::MAX_ID {
+            const _: () = if !_codec::__private::id_fits(<#ty as _codec::Message>::ID, <#header as _codec::Header>::MAX_ID) {
                 _codec::__private::panic!(#msg)
             };
         });
@@ -336,7 +336,7 @@ fn compile_checks(input: &Input, messages: &[&Arm], header: &TokenStream) -> Tok
                 messages[i].variant, messages[j].variant
             );
             checks.push(quote_spanned! {messages[j].variant.span()=>
-                const _: () = if <#a as _codec::Message>::ID == <#b as _codec::Message>::ID {
+                const _: () = if _codec::__private::same_id(<#a as _codec::Message>::ID, <#b as _codec::Message>::ID) {
                     _codec::__private::panic!(#msg)
                 };
             });

@@ -1,5 +1,6 @@
 //! The client side: pipelined, tagged calls over one connection.
 
+use std::format;
 use std::string::String;
 use std::vec::Vec;
 
@@ -41,6 +42,9 @@ pub struct ClientConfig<P> {
     pub reconnect: Option<ReconnectPolicy>,
     /// A handshake to run on every new connection before calls.
     pub handshake: Option<Arc<dyn Handshake<P>>>,
+    /// Time allowed for the handshake; past it the connection fails as a
+    /// refused handshake would.
+    pub handshake_timeout: Duration,
 }
 
 impl<P> Default for ClientConfig<P> {
@@ -55,6 +59,7 @@ impl<P> Default for ClientConfig<P> {
             ping: None,
             reconnect: None,
             handshake: None,
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -70,6 +75,7 @@ impl<P> std::fmt::Debug for ClientConfig<P> {
             .field("ping", &self.ping.as_ref().map(|(d, _)| d))
             .field("reconnect", &self.reconnect)
             .field("handshake", &self.handshake.is_some())
+            .field("handshake_timeout", &self.handshake_timeout)
             .finish()
     }
 }
@@ -681,8 +687,11 @@ where
     let mut wr = wr;
     if let Some(hs) = &shared.config.handshake {
         let mut conn = HandshakeConn::new(&mut reader, &mut wr);
-        if let Err(why) = hs.client(&mut conn).await {
-            return Ended::Handshake(why);
+        let limit = shared.config.handshake_timeout;
+        match tokio::time::timeout(limit, hs.client(&mut conn)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => return Ended::Handshake(why),
+            Err(_) => return Ended::Handshake(format!("no handshake reply within {limit:?}")),
         }
     }
     let counters_out = Arc::clone(shared);

@@ -61,6 +61,11 @@ where
         }
     }
 
+    /// Changes the idle limit (the server lifts it while requests run).
+    pub(crate) fn set_idle(&mut self, idle: Option<Duration>) {
+        self.limits.idle = idle;
+    }
+
     /// Bytes read since the last call.
     pub(crate) fn take_bytes_read(&mut self) -> u64 {
         std::mem::take(&mut self.bytes_read)
@@ -130,7 +135,7 @@ fn conn_error(e: FrameError) -> ConnError {
         FrameError::Truncated { have, .. } | FrameError::Unread { len: have } => {
             ConnError::Truncated { have }
         }
-        FrameError::Decode(e) => ConnError::Decode(e),
+        FrameError::Decode(e) | FrameError::Payload(e) => ConnError::Decode(e),
         FrameError::Io(e) => ConnError::Io(e),
         other => ConnError::Io(io::Error::other(other.to_string())),
     }

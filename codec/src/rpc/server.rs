@@ -468,14 +468,40 @@ async fn serve_connection<P, H>(
     let mut shutting_down = false;
     let mut tasks = JoinSet::new();
     loop {
-        while tasks.try_join_next().is_some() {}
+        // A connection waiting on its own slow requests is not idle.
+        reader.set_idle(if tasks.is_empty() {
+            config.idle_timeout
+        } else {
+            None
+        });
         let next = tokio::select! {
             biased;
-            () = &mut stopped => {
+            () = &mut stopped, if !shutting_down => {
+                // Stop taking new requests, but serve those already sent:
+                // read on while frames keep arriving (briefly, bounded).
                 shutting_down = true;
-                break;
+                continue;
             }
-            next = reader.next() => next,
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Err(e) = done {
+                    if e.is_panic() {
+                        tracing::error!(%addr, "request handler panicked; closing the connection");
+                        shared.counters.closed_on_error(1);
+                        break;
+                    }
+                }
+                continue;
+            }
+            next = async {
+                if shutting_down {
+                    tokio::time::timeout(SHUTDOWN_QUIET, reader.next()).await.ok()
+                } else {
+                    Some(reader.next().await)
+                }
+            } => match next {
+                Some(next) => next,
+                None => break,
+            },
         };
         shared.counters.bytes_in(reader.take_bytes_read());
         let req = match next {
@@ -529,9 +555,24 @@ async fn serve_connection<P, H>(
         // task of its own (which polls it again, with its own waker).
         // Spawning every request made the writer wake, and write, once per
         // reply.
-        let ran = std::future::poll_fn(|cx| Poll::Ready(job.as_mut().poll(cx))).await;
-        if ran.is_pending() {
-            tasks.spawn(job);
+        // A panic in a handler closes this connection (its calls then fail
+        // at once instead of waiting for a reply that will never come).
+        let ran = std::future::poll_fn(|cx| {
+            Poll::Ready(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || job.as_mut().poll(cx),
+            )))
+        })
+        .await;
+        match ran {
+            Ok(Poll::Ready(())) => {}
+            Ok(Poll::Pending) => {
+                tasks.spawn(job);
+            }
+            Err(_) => {
+                tracing::error!(%addr, "request handler panicked; closing the connection");
+                shared.counters.closed_on_error(1);
+                break;
+            }
         }
     }
 
@@ -559,6 +600,10 @@ async fn serve_connection<P, H>(
         reader.drain_until_eof(grace).await;
     }
 }
+
+/// On shutdown, a connection keeps reading requests that are already on
+/// their way until none has arrived for this long.
+const SHUTDOWN_QUIET: Duration = Duration::from_millis(100);
 
 fn log_conn_error(addr: SocketAddr, e: &ConnError) {
     match e {
