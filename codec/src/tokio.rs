@@ -122,6 +122,9 @@ impl<P> fmt::Debug for ProtocolCodec<P> {
     }
 }
 
+/// The most [`ProtocolCodec`] reserves ahead of the bytes that arrived.
+const READ_AHEAD: usize = 16 * 1024;
+
 impl<P> Decoder for ProtocolCodec<P>
 where
     P: Protocol + for<'a> DecodeProtocol<'a>,
@@ -138,8 +141,11 @@ where
             Next::Frame(head, total) => (head, total),
         };
         if src.len() < total {
-            // The header passed the limit: room for the whole frame.
-            src.reserve(total - src.len());
+            // Room for what is missing, but at most READ_AHEAD at a time: a
+            // peer that sends a header claiming a large frame and then
+            // trickles (or stalls) gets memory as its bytes arrive, not up
+            // front.
+            src.reserve((total - src.len()).min(READ_AHEAD));
             return Ok(None);
         }
         let result = {
