@@ -30,6 +30,11 @@ const META: TableDefinition<&str, (u64, u64, u64)> = TableDefinition::new("meta"
 const CHUNKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("chunks");
 const SEQ: TableDefinition<&str, u64> = TableDefinition::new("seq");
 
+/// redb's page cache. Its default (1 GiB) would let a large value read or
+/// written in chunks stay resident; the server must keep its memory
+/// bounded whatever the size of the values.
+const CACHE_BYTES: usize = 16 << 20;
+
 /// Writes queued at once are committed together, up to this many.
 const MAX_BATCH: usize = 1024;
 
@@ -96,7 +101,9 @@ enum Op {
         blob: u64,
     },
     /// Commit what came before, then stop the writer.
-    Shutdown { reply: oneshot::Sender<()> },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 impl Op {
@@ -134,9 +141,11 @@ impl Db {
         path: Option<&Path>,
         on_commit: impl Fn(&[Change]) + Send + 'static,
     ) -> Result<Db, DbError> {
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
         let db = match path {
-            Some(path) => Database::create(path).map_err(db_err)?,
-            None => Database::builder()
+            Some(path) => builder.create(path).map_err(db_err)?,
+            None => builder
                 .create_with_backend(redb::backends::InMemoryBackend::new())
                 .map_err(db_err)?,
         };
@@ -146,7 +155,15 @@ impl Db {
         let writer = Arc::clone(&db);
         thread::Builder::new()
             .name("storage-writer".into())
-            .spawn(move || write_loop(&writer, &rx, &on_commit))
+            .spawn(move || {
+                let stop = write_loop(&writer, &rx, &on_commit);
+                // Release the database before `close` returns, so the last
+                // handle's drop closes the file cleanly.
+                drop(writer);
+                if let Some(reply) = stop {
+                    let _ = reply.send(());
+                }
+            })
             .map_err(db_err)?;
         Ok(Db { db, writes: tx })
     }
@@ -422,9 +439,17 @@ fn init(db: &Database) -> Result<(), DbError> {
 
 /// The writer thread: takes every queued write, applies them in one
 /// transaction, commits once, then answers each and reports the changes.
-fn write_loop(db: &Database, rx: &std_mpsc::Receiver<Op>, on_commit: &dyn Fn(&[Change])) {
+/// Returns the reply of the `Shutdown` that stopped it, if one did.
+fn write_loop(
+    db: &Database,
+    rx: &std_mpsc::Receiver<Op>,
+    on_commit: &dyn Fn(&[Change]),
+) -> Option<oneshot::Sender<()>> {
     let mut stop = None;
-    while let (None, Ok(first)) = (&stop, rx.recv()) {
+    // `stop` is checked before waiting: once a shutdown is seen, nothing
+    // more is read (handles still alive would keep `recv` blocked).
+    while stop.is_none() {
+        let Ok(first) = rx.recv() else { break };
         let mut batch = Vec::new();
         let mut next = Some(first);
         while let Some(op) = next.take() {
@@ -456,9 +481,7 @@ fn write_loop(db: &Database, rx: &std_mpsc::Receiver<Op>, on_commit: &dyn Fn(&[C
             }
         }
     }
-    if let Some(reply) = stop {
-        let _ = reply.send(());
-    }
+    stop
 }
 
 /// A write without its reply channel.

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use codec::rpc::{BoxFuture, Handler, Handshake, HandshakeConn, Peer};
 use codec::Protocol;
@@ -20,6 +21,8 @@ struct Upload {
     owner: u64,
     /// Chunk indexes received.
     received: BTreeSet<u64>,
+    /// When it last received a chunk (or began).
+    touched: Instant,
 }
 
 impl Upload {
@@ -49,6 +52,9 @@ impl std::fmt::Debug for Service {
 
 /// Uploads in progress at once, across all connections.
 const MAX_UPLOADS: usize = 1024;
+
+/// Uploads in progress at once on one connection.
+const MAX_UPLOADS_PER_CONN: usize = 64;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Handlers never leave these maps half-updated, so a poisoned lock
@@ -207,7 +213,7 @@ impl Service {
             status,
             upload: 0,
         };
-        if !valid_name(&r.name) || r.size > MAX_VALUE || lock(&self.uploads).len() >= MAX_UPLOADS {
+        if !valid_name(&r.name) || r.size > MAX_VALUE || !self.make_room(peer.id()) {
             return refuse(Status::Einval);
         }
         match self.db.new_blob().await {
@@ -217,6 +223,7 @@ impl Service {
                     size: r.size,
                     owner: peer.id(),
                     received: BTreeSet::new(),
+                    touched: Instant::now(),
                 };
                 lock(&self.uploads).insert(blob, upload);
                 PutBeginResponse {
@@ -229,13 +236,43 @@ impl Service {
         }
     }
 
+    /// Whether `peer` may begin another upload: at most
+    /// [`MAX_UPLOADS_PER_CONN`] each. When [`MAX_UPLOADS`] are in progress,
+    /// the one idle the longest is dropped: the handler hears of no
+    /// disconnection, so uploads abandoned by clients that went away must
+    /// not lock everyone else out (an active upload touches its entry with
+    /// every chunk, so it is the last to go).
+    fn make_room(&self, peer: u64) -> bool {
+        let mut uploads = lock(&self.uploads);
+        if uploads.values().filter(|u| u.owner == peer).count() >= MAX_UPLOADS_PER_CONN {
+            return false;
+        }
+        if uploads.len() < MAX_UPLOADS {
+            return true;
+        }
+        let oldest = uploads
+            .iter()
+            .min_by_key(|(_, u)| u.touched)
+            .map(|(id, u)| (*id, u.touched));
+        match oldest {
+            Some((id, touched)) => {
+                uploads.remove(&id);
+                drop(uploads);
+                self.db.drop_blob(id);
+                tracing::info!(upload = id, idle = ?touched.elapsed(), "upload table full: dropped the upload idle the longest");
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Checks a chunk against its upload; the chunk's index if it belongs.
     fn chunk_index(&self, r: &PutChunk, peer: &Peer<Storage>) -> Option<u64> {
         let uploads = lock(&self.uploads);
         let up = uploads.get(&r.upload).filter(|u| u.owner == peer.id())?;
         let index = r.offset / CHUNK as u64;
         let expected = (up.size - (index * CHUNK as u64).min(up.size)).min(CHUNK as u64);
-        let aligned = r.offset % CHUNK as u64 == 0 && index < up.chunks();
+        let aligned = r.offset.is_multiple_of(CHUNK as u64) && index < up.chunks();
         (aligned && r.data.len() as u64 == expected).then_some(index)
     }
 
@@ -250,6 +287,7 @@ impl Service {
             Ok(()) => {
                 if let Some(up) = lock(&self.uploads).get_mut(&r.upload) {
                     up.received.insert(index);
+                    up.touched = Instant::now();
                 }
                 Status::Success
             }

@@ -1,0 +1,401 @@
+//! `storage bench`: a load generator. Opens `--conns` connections, keeps
+//! `--depth` calls in flight on each, mixes gets and puts of `--size`-byte
+//! values over pre-populated keys for `--duration`, and prints ops/s and
+//! latency percentiles.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use codec::rpc::{Server, ServerConfig, ServerHandle};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::cli::{client_token, Failure};
+use super::client::{inline_limit, Options, StorageClient};
+use super::protocol::{FetchRequest, Status, Storage, StoreRequest};
+use super::server::{Service, StorageHandler};
+
+/// `bench`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Server to load (default: start one in this process, in memory).
+    #[arg(long, value_name = "ADDR")]
+    pub server: Option<String>,
+    /// For the in-process server: use a database file instead of memory.
+    #[arg(long, value_name = "PATH", conflicts_with = "server")]
+    pub db: Option<PathBuf>,
+    /// A file holding the server's token (default: $STORAGE_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Connections.
+    #[arg(long, default_value_t = 1)]
+    pub conns: usize,
+    /// Calls in flight per connection.
+    #[arg(long, default_value_t = 1)]
+    pub depth: usize,
+    /// Value size in bytes.
+    #[arg(long, default_value_t = 32)]
+    pub size: usize,
+    /// Fraction of gets (0.0: only puts, 1.0: only gets).
+    #[arg(long, default_value_t = 0.5)]
+    pub mix: f64,
+    /// How long to run, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub duration: f64,
+    /// Keys to spread the load over (all pre-populated).
+    #[arg(long, default_value_t = 1000)]
+    pub keys: usize,
+}
+
+/// Latencies in log-linear buckets (32 per power of two: about 3%
+/// precision), in nanoseconds.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    total: u64,
+    max: u64,
+}
+
+const SUB: u64 = 32;
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            counts: vec![0; 64 * SUB as usize],
+            total: 0,
+            max: 0,
+        }
+    }
+}
+
+impl Histogram {
+    fn bucket(v: u64) -> usize {
+        if v < SUB {
+            return v as usize;
+        }
+        let msb = 63 - u64::from(v.leading_zeros());
+        let shift = msb - 5;
+        let mantissa = (v >> shift) & (SUB - 1);
+        ((shift + 1) * SUB + mantissa) as usize
+    }
+
+    fn lower_bound(b: usize) -> u64 {
+        let b = b as u64;
+        if b < SUB {
+            return b;
+        }
+        let shift = b / SUB - 1;
+        (SUB + b % SUB) << shift
+    }
+
+    /// Records one latency.
+    pub fn record(&mut self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.counts[Self::bucket(ns)] += 1;
+        self.total += 1;
+        self.max = self.max.max(ns);
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.total += other.total;
+        self.max = self.max.max(other.max);
+    }
+
+    /// The latency at quantile `q` (0..=1).
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.total == 0 {
+            return Duration::ZERO;
+        }
+        let rank = ((self.total as f64 * q).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0;
+        for (b, &n) in self.counts.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Duration::from_nanos(Self::lower_bound(b).min(self.max));
+            }
+        }
+        Duration::from_nanos(self.max)
+    }
+
+    /// Recorded latencies.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+}
+
+/// A small, fast generator (xorshift64*), one per worker.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn key(i: usize) -> String {
+    format!("bench/{i:07}")
+}
+
+#[derive(Default)]
+struct Totals {
+    gets: AtomicU64,
+    puts: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// One worker: calls back to back on a shared connection until `end`.
+async fn worker(
+    client: StorageClient,
+    args: Arc<BenchArgs>,
+    seed: u64,
+    end: Instant,
+    totals: Arc<Totals>,
+) -> Histogram {
+    let mut hist = Histogram::default();
+    let mut rng = Rng(seed | 1);
+    let value = vec![0xA5u8; args.size];
+    let inline = args.size <= inline_limit(&key(0));
+    while Instant::now() < end {
+        let name = key((rng.next() % args.keys as u64) as usize);
+        let get = rng.unit() < args.mix;
+        let start = Instant::now();
+        let ok = match (get, inline) {
+            (true, true) => client
+                .rpc()
+                .call(FetchRequest { trans: 0, name })
+                .await
+                .is_ok_and(|r| r.status == Status::Success && r.data.len() == args.size),
+            (false, true) => client
+                .rpc()
+                .call(StoreRequest {
+                    trans: 0,
+                    name,
+                    data: value.clone(),
+                })
+                .await
+                .is_ok_and(|r| r.status == Status::Success),
+            (true, false) => client.get_bytes(&name).await.is_ok(),
+            (false, false) => client.put_bytes(&name, &value).await.is_ok(),
+        };
+        hist.record(start.elapsed());
+        let counter = match (ok, get) {
+            (false, _) => &totals.errors,
+            (true, true) => &totals.gets,
+            (true, false) => &totals.puts,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    hist
+}
+
+/// Starts the in-process server (memory, or `db`).
+async fn local_server(
+    db: Option<PathBuf>,
+) -> Result<(String, ServerHandle<Storage>, Arc<Service>), Failure> {
+    let service = tokio::task::spawn_blocking(move || Service::open(db.as_deref(), None))
+        .await
+        .map_err(Failure::other)?
+        .map_err(Failure::other)?;
+    let mut config = ServerConfig::default();
+    config.max_in_flight = 1024;
+    let server = Server::<Storage>::bind_with("127.0.0.1:0", config).await?;
+    let addr = server.local_addr()?.to_string();
+    let handle = server.serve(StorageHandler(Arc::clone(&service)));
+    Ok((addr, handle, service))
+}
+
+/// Runs the benchmark and prints the results.
+///
+/// # Errors
+///
+/// Bad options, or the server cannot be reached or populated.
+pub async fn run(args: BenchArgs) -> Result<(), Failure> {
+    if args.conns == 0 || args.depth == 0 || args.keys == 0 {
+        return Err(Failure::other(
+            "--conns, --depth and --keys must be at least 1",
+        ));
+    }
+    if !(0.0..=1.0).contains(&args.mix) {
+        return Err(Failure::other("--mix is the fraction of gets, from 0 to 1"));
+    }
+    if !(args.duration > 0.0 && args.duration.is_finite()) {
+        return Err(Failure::other(
+            "--duration must be a positive number of seconds",
+        ));
+    }
+    let token = client_token(args.token_file.as_deref())?;
+    let (addr, local, what) = match &args.server {
+        Some(addr) => (addr.clone(), None, "remote".to_string()),
+        None => {
+            let (addr, handle, service) = local_server(args.db.clone()).await?;
+            let what = match &args.db {
+                Some(p) => format!("in-process, {}", p.display()),
+                None => "in-process, memory".to_string(),
+            };
+            (addr, Some((handle, service)), what)
+        }
+    };
+    let mut clients = Vec::with_capacity(args.conns);
+    for _ in 0..args.conns {
+        let opts = Options {
+            token: token.clone(),
+            timeout: Some(Duration::from_secs(30)),
+            ..Options::default()
+        };
+        let c = StorageClient::connect(addr.as_str(), opts)
+            .await
+            .map_err(|e| Failure::other(format!("cannot connect to {addr}: {e}")))?;
+        clients.push(c);
+    }
+    println!(
+        "bench: {} conns x depth {}, {}-byte values, {:.0}% gets, {} keys, {:.1} s, server {addr} ({what})",
+        args.conns,
+        args.depth,
+        args.size,
+        args.mix * 100.0,
+        args.keys,
+        args.duration
+    );
+    populate(&clients, &args).await?;
+
+    let args = Arc::new(args);
+    let totals = Arc::new(Totals::default());
+    let duration = Duration::from_secs_f64(args.duration);
+    let start = Instant::now();
+    let end = start + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (c, client) in clients.iter().enumerate() {
+        for d in 0..args.depth {
+            let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul((c * args.depth + d + 1) as u64);
+            tasks.spawn(worker(
+                client.clone(),
+                Arc::clone(&args),
+                seed,
+                end,
+                Arc::clone(&totals),
+            ));
+        }
+    }
+    let bar = ProgressBar::new(duration.as_millis() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {elapsed}/{duration} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let ticker = {
+        let (bar, totals) = (bar.clone(), Arc::clone(&totals));
+        tokio::spawn(async move {
+            let mut last = (Instant::now(), 0u64);
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let now = Instant::now();
+                let ops = totals.gets.load(Ordering::Relaxed) + totals.puts.load(Ordering::Relaxed);
+                let rate = (ops - last.1) as f64 / (now - last.0).as_secs_f64();
+                last = (now, ops);
+                bar.set_position(now.duration_since(start).as_millis() as u64);
+                bar.set_message(format!("{ops} ops, {rate:.0} ops/s"));
+            }
+        })
+    };
+    let mut hist = Histogram::default();
+    while let Some(h) = tasks.join_next().await {
+        hist.merge(&h.map_err(Failure::other)?);
+    }
+    let elapsed = start.elapsed();
+    ticker.abort();
+    bar.finish_and_clear();
+
+    let gets = totals.gets.load(Ordering::Relaxed);
+    let puts = totals.puts.load(Ordering::Relaxed);
+    let errors = totals.errors.load(Ordering::Relaxed);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "ops: {} in {:.2} s = {:.0} ops/s (gets {gets}, puts {puts}, errors {errors})",
+        hist.count(),
+        elapsed.as_secs_f64(),
+        (gets + puts) as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "latency: p50 {:.3} ms  p99 {:.3} ms  p999 {:.3} ms  max {:.3} ms",
+        ms(hist.quantile(0.50)),
+        ms(hist.quantile(0.99)),
+        ms(hist.quantile(0.999)),
+        ms(Duration::from_nanos(hist.max))
+    );
+    for c in &clients {
+        c.close().await;
+    }
+    if let Some((handle, service)) = local {
+        handle.shutdown().await;
+        service.db().close().await;
+    }
+    if errors > 0 {
+        return Err(Failure::other(format!("{errors} calls failed")));
+    }
+    Ok(())
+}
+
+/// Stores every key once, pipelined over all connections.
+async fn populate(clients: &[StorageClient], args: &BenchArgs) -> Result<(), Failure> {
+    let value = vec![0xA5u8; args.size];
+    let mut tasks = tokio::task::JoinSet::new();
+    let lanes = (clients.len() * 16).min(args.keys);
+    for lane in 0..lanes {
+        let client = clients[lane % clients.len()].clone();
+        let (value, keys) = (value.clone(), args.keys);
+        tasks.spawn(async move {
+            for i in (lane..keys).step_by(lanes) {
+                client.put_bytes(&key(i), &value).await?;
+            }
+            Ok::<(), super::client::Error>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(Failure::other)?
+            .map_err(|e| Failure::other(format!("populating the keys failed: {e}")))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_monotonic_and_tight() {
+        let mut last = 0;
+        for v in (0..1_000_000u64).step_by(7).chain([u64::MAX / 2]) {
+            let b = Histogram::bucket(v);
+            assert!(b >= last);
+            last = b;
+            let low = Histogram::lower_bound(b);
+            assert!(low <= v, "{v} in bucket {b} starting at {low}");
+            assert!(v - low <= v / 16 + 1, "{v} too far from {low}");
+        }
+    }
+
+    #[test]
+    fn quantiles() {
+        let mut h = Histogram::default();
+        for us in 1..=1000u64 {
+            h.record(Duration::from_micros(us));
+        }
+        let p50 = h.quantile(0.5).as_micros() as i64;
+        assert!((p50 - 500).abs() <= 20, "{p50}");
+        let p999 = h.quantile(0.999).as_micros() as i64;
+        assert!((p999 - 999).abs() <= 40, "{p999}");
+    }
+}

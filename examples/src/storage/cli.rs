@@ -1,0 +1,633 @@
+//! The `storage` command line: `serve`, `put`, `get`, `del`, `ls`,
+//! `watch`, `explain`, `bench` and `demo`.
+//!
+//! Exit status: 0 on success, 2 when the key does not exist, 1 on any
+//! other error, with a one-line message on stderr.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use codec::rpc::{CallError, Server, ServerConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use super::bench::{self, BenchArgs};
+use super::client::{self, Forward, Options, StorageClient};
+use super::protocol::Storage;
+use super::server::{Service, StorageHandler};
+
+/// The storage service: a persistent key/value server and its client.
+#[derive(Debug, Parser)]
+#[command(name = "storage", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the server is and how to get in.
+#[derive(Debug, Clone, Args)]
+pub struct ConnArgs {
+    /// The server's address.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "STORAGE_SERVER",
+        default_value = "127.0.0.1:7070"
+    )]
+    pub server: String,
+    /// A file holding the server's token (default: $STORAGE_TOKEN, if set).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Seconds to wait for each reply.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+}
+
+/// `serve`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7070")]
+    pub listen: String,
+    /// The database file (created if missing).
+    #[arg(long, value_name = "PATH", default_value = "./storage.redb")]
+    pub db: PathBuf,
+    /// Keep the data in memory instead (lost on exit).
+    #[arg(long, conflicts_with = "db")]
+    pub memory: bool,
+    /// Require every client to present the token in this file.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the protocol over TCP until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Store a file (or standard input) under NAME.
+    Put {
+        /// Server options.
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// The key.
+        name: String,
+        /// The file to store; `-` or nothing for standard input.
+        file: Option<PathBuf>,
+    },
+    /// Write the value of NAME to standard output or a file.
+    Get {
+        /// Server options.
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// The key.
+        name: String,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Delete NAME.
+    Del {
+        /// Server options.
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// The key.
+        name: String,
+    },
+    /// List keys (starting with PREFIX) and their sizes.
+    Ls {
+        /// Server options.
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// Only keys starting with this.
+        prefix: Option<String>,
+    },
+    /// Print each change of the NAMEs until interrupted.
+    Watch {
+        /// Server options.
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// The keys to watch.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Annotated dump of a frame given in hex (spaces allowed), or `-` to
+    /// read the hex from standard input.
+    Explain {
+        /// Hex digits (several arguments are joined), or `-`.
+        #[arg(required = true, value_name = "HEX|-")]
+        hex: Vec<String>,
+    },
+    /// Load generator: ops/s and latency percentiles.
+    Bench(BenchArgs),
+    /// Run a server and a scripted client conversation in one process.
+    Demo,
+}
+
+/// How a command failed: the exit status and the one-line message.
+#[derive(Debug)]
+pub enum Failure {
+    /// The key does not exist (exit status 2).
+    Missing(String),
+    /// Anything else (exit status 1).
+    Other(String),
+}
+
+impl Failure {
+    /// A failure with exit status 1.
+    pub fn other(msg: impl std::fmt::Display) -> Self {
+        Failure::Other(msg.to_string())
+    }
+}
+
+impl From<client::Error> for Failure {
+    fn from(e: client::Error) -> Self {
+        match e {
+            client::Error::NotFound(name) => Failure::Missing(format!("no such key: {name:?}")),
+            client::Error::Call(CallError::ConnectionClosed) => Failure::other(
+                "the server closed the connection (if it requires a token, \
+                 pass --token-file FILE or set STORAGE_TOKEN)",
+            ),
+            client::Error::Call(CallError::Handshake(why)) => {
+                Failure::other(format!("access refused: {why}"))
+            }
+            client::Error::Call(CallError::Timeout(d)) => {
+                Failure::other(format!("no reply from the server within {d:?}"))
+            }
+            e => Failure::other(e),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::other(e)
+    }
+}
+
+/// Parses the command line, runs the command, and returns the exit
+/// status (printing the failure, if any, on stderr).
+pub fn main() -> ExitCode {
+    tune_allocator();
+    // Usage errors exit 1 (clap's own 2 means "no such key" here).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_tracing(matches!(cli.command, Command::Serve(_)));
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("storage: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(run(cli.command));
+    // A blocked read of stdin must not keep the process alive.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Missing(msg)) => {
+            eprintln!("storage: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(msg)) => {
+            eprintln!("storage: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Chunk buffers (60 KiB) are allocated on one thread and freed on
+/// another; glibc would keep them in per-thread arenas, and a large
+/// transfer would leave tens of MiB resident. Served from `mmap` instead,
+/// they go back to the system when freed.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets an allocator parameter; it is called
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024);
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` chooses what is shown (default: `info`
+/// for `serve`, nothing but the one-line error for the client commands).
+fn init_tracing(serving: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if serving { "info" } else { "off" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// Runs one command.
+///
+/// # Errors
+///
+/// What went wrong, with the exit status it calls for.
+pub async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Put { conn, name, file } => put(&conn, &name, file.as_deref()).await,
+        Command::Get { conn, name, output } => get(&conn, &name, output.as_deref()).await,
+        Command::Del { conn, name } => {
+            let client = connect(&conn).await?;
+            client.delete(&name).await?;
+            client.close().await;
+            Ok(())
+        }
+        Command::Ls { conn, prefix } => ls(&conn, prefix.as_deref().unwrap_or("")).await,
+        Command::Watch { conn, names } => watch(&conn, &names).await,
+        Command::Explain { hex } => explain(&hex).await,
+        Command::Bench(args) => bench::run(args).await,
+        Command::Demo => super::demo::run().await,
+    }
+}
+
+/// Reads a token file: its contents without the trailing newline.
+///
+/// # Errors
+///
+/// The file cannot be read, or the token is empty or over 255 bytes.
+pub fn read_token(path: &Path) -> Result<Vec<u8>, Failure> {
+    let raw = std::fs::read(path)
+        .map_err(|e| Failure::other(format!("cannot read token file {}: {e}", path.display())))?;
+    check_token(trim_newline(raw), &format!("token file {}", path.display()))
+}
+
+fn trim_newline(mut raw: Vec<u8>) -> Vec<u8> {
+    while raw.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        raw.pop();
+    }
+    raw
+}
+
+fn check_token(token: Vec<u8>, source: &str) -> Result<Vec<u8>, Failure> {
+    if token.is_empty() {
+        return Err(Failure::other(format!("{source}: the token is empty")));
+    }
+    if token.len() > usize::from(u8::MAX) {
+        return Err(Failure::other(format!(
+            "{source}: the token is over 255 bytes"
+        )));
+    }
+    Ok(token)
+}
+
+/// The client's token: `--token-file`, else `$STORAGE_TOKEN`, else none.
+///
+/// # Errors
+///
+/// The file cannot be read or the token is invalid.
+pub fn client_token(token_file: Option<&Path>) -> Result<Option<Vec<u8>>, Failure> {
+    if let Some(path) = token_file {
+        return read_token(path).map(Some);
+    }
+    match std::env::var_os("STORAGE_TOKEN") {
+        Some(t) if !t.is_empty() => {
+            let bytes = t.into_encoded_bytes();
+            check_token(bytes, "STORAGE_TOKEN").map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+async fn connect(conn: &ConnArgs) -> Result<StorageClient, Failure> {
+    let token = client_token(conn.token_file.as_deref())?;
+    let timeout = (conn.timeout > 0.0).then(|| Duration::from_secs_f64(conn.timeout));
+    let opts = Options {
+        token,
+        timeout,
+        ..Options::default()
+    };
+    StorageClient::connect(conn.server.as_str(), opts)
+        .await
+        .map_err(|e| match e {
+            client::Error::Call(CallError::Io(e)) => {
+                Failure::other(format!("cannot connect to {}: {e}", conn.server))
+            }
+            e => e.into(),
+        })
+}
+
+/// A byte progress bar on stderr (hidden when stderr is not a terminal).
+pub fn byte_bar(what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn follow(bar: &ProgressBar) -> impl FnMut(u64, u64) + Send + '_ {
+    move |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    }
+}
+
+async fn put(conn: &ConnArgs, name: &str, file: Option<&Path>) -> Result<(), Failure> {
+    let client = connect(conn).await?;
+    let bar = byte_bar(&format!("put {name}"));
+    match file {
+        Some(path) if path != Path::new("-") => {
+            let f = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| Failure::other(format!("cannot open {}: {e}", path.display())))?;
+            let size = f.metadata().await?.len();
+            client.put_reader(name, f, size, follow(&bar)).await?;
+        }
+        _ => put_stdin(&client, name, &bar).await?,
+    }
+    bar.finish_and_clear();
+    client.close().await;
+    Ok(())
+}
+
+/// Standard input has no size: a short input is stored in one message; a
+/// longer one is spooled to a temporary file first, since a chunked upload
+/// announces its size.
+async fn put_stdin(client: &StorageClient, name: &str, bar: &ProgressBar) -> Result<(), Failure> {
+    let mut stdin = tokio::io::stdin();
+    let limit = client::inline_limit(name);
+    let mut head = Vec::with_capacity(limit + 1);
+    (&mut stdin)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut head)
+        .await?;
+    if head.len() <= limit {
+        client.store(name, head).await?;
+        return Ok(());
+    }
+    let spool = tempfile::tempfile()?;
+    let mut spool = tokio::fs::File::from_std(spool);
+    spool.write_all(&head).await?;
+    drop(head);
+    tokio::io::copy(&mut stdin, &mut spool).await?;
+    spool.flush().await?;
+    let size = spool.metadata().await?.len();
+    spool.rewind().await?;
+    client.put_reader(name, spool, size, follow(bar)).await?;
+    Ok(())
+}
+
+async fn get(conn: &ConnArgs, name: &str, output: Option<&Path>) -> Result<(), Failure> {
+    let client = connect(conn).await?;
+    let bar = byte_bar(&format!("get {name}"));
+    match output {
+        Some(path) if path != Path::new("-") => {
+            client.get_file(name, path, follow(&bar)).await?;
+        }
+        _ => {
+            let mut out = Forward(tokio::io::stdout());
+            client.get_to(name, &mut out, follow(&bar)).await?;
+            out.0.flush().await?;
+        }
+    }
+    bar.finish_and_clear();
+    client.close().await;
+    Ok(())
+}
+
+async fn ls(conn: &ConnArgs, prefix: &str) -> Result<(), Failure> {
+    let client = connect(conn).await?;
+    let mut after = String::new();
+    let mut out = std::io::stdout().lock();
+    loop {
+        let (page, more) = client.list_page(prefix, &after, u16::MAX).await?;
+        for e in &page {
+            writeln!(out, "{}\t{}", e.name, e.size)?;
+        }
+        match page.last() {
+            Some(last) if more => after.clone_from(&last.name),
+            _ => break,
+        }
+    }
+    out.flush()?;
+    drop(out);
+    client.close().await;
+    Ok(())
+}
+
+async fn watch(conn: &ConnArgs, names: &[String]) -> Result<(), Failure> {
+    let client = connect(conn).await?;
+    let mut changes = client
+        .changes()
+        .ok_or_else(|| Failure::other("the notification stream was already taken"))?;
+    for name in names {
+        client.watch(name).await?;
+    }
+    let mut signals = Signals::install()?;
+    eprintln!("watching {}", names.join(", "));
+    loop {
+        tokio::select! {
+            () = signals.recv() => break,
+            change = changes.next() => match change {
+                Some(c) => {
+                    let mut out = std::io::stdout().lock();
+                    match c.kind {
+                        super::protocol::ChangeKind::Stored => writeln!(
+                            out,
+                            "stored {} version={} size={}",
+                            c.name, c.version, c.size
+                        )?,
+                        super::protocol::ChangeKind::Deleted => {
+                            writeln!(out, "deleted {} version={}", c.name, c.version)?
+                        }
+                    }
+                    out.flush()?;
+                }
+                None => return Err(Failure::other("the connection to the server ended")),
+            }
+        }
+    }
+    client.close().await;
+    Ok(())
+}
+
+/// Parses hex digits, ignoring whitespace, `:`/`,` separators and `0x`
+/// prefixes.
+///
+/// # Errors
+///
+/// A character that is not a hex digit, or an odd number of digits.
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let mut digits = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == ':') {
+        let word = word
+            .strip_prefix("0x")
+            .or_else(|| word.strip_prefix("0X"))
+            .unwrap_or(word);
+        for c in word.chars() {
+            let d = c
+                .to_digit(16)
+                .ok_or_else(|| format!("not a hex digit: {c:?}"))?;
+            digits.push(d as u8);
+        }
+    }
+    if digits.len() % 2 != 0 {
+        return Err(format!("odd number of hex digits ({})", digits.len()));
+    }
+    Ok(digits.chunks(2).map(|p| (p[0] << 4) | p[1]).collect())
+}
+
+async fn explain(hex: &[String]) -> Result<(), Failure> {
+    let text = if hex.len() == 1 && hex[0] == "-" {
+        let mut s = String::new();
+        tokio::io::stdin().read_to_string(&mut s).await?;
+        s
+    } else {
+        hex.join(" ")
+    };
+    let bytes = parse_hex(&text).map_err(|e| Failure::other(format!("bad hex: {e}")))?;
+    if bytes.is_empty() {
+        return Err(Failure::other("bad hex: no bytes given"));
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(codec::explain::<Storage>(&bytes).as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// SIGINT and SIGTERM, caught from the moment this is created (so a
+/// signal sent right after `listening on` is printed is not missed).
+#[derive(Debug)]
+pub struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers.
+    ///
+    /// # Errors
+    ///
+    /// The handlers cannot be installed.
+    pub fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
+    }
+
+    /// Completes at the next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => {}
+                _ = self.term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let token = args.token_file.as_deref().map(read_token).transpose()?;
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(args.listen.as_str())
+        .await
+        .map_err(|e| Failure::other(format!("cannot resolve {}: {e}", args.listen)))?
+        .collect();
+    let Some(addr) = addrs.first().copied() else {
+        return Err(Failure::other(format!(
+            "{} resolves to no address",
+            args.listen
+        )));
+    };
+    if token.is_none() && !addr.ip().is_loopback() {
+        return Err(Failure::other(format!(
+            "refusing to listen on {addr} without a token: anyone who can reach it could \
+             read and overwrite every value; pass --token-file FILE, or listen on 127.0.0.1"
+        )));
+    }
+    let path = (!args.memory).then(|| args.db.clone());
+    let opened = tokio::task::spawn_blocking(move || Service::open(path.as_deref(), token))
+        .await
+        .map_err(Failure::other)?;
+    let service = opened.map_err(|e| {
+        let what = if args.memory {
+            "the in-memory database".to_string()
+        } else {
+            args.db.display().to_string()
+        };
+        Failure::other(format!("cannot open {what}: {e}"))
+    })?;
+    let mut config = ServerConfig::default();
+    config.shutdown_grace = Duration::from_secs(5);
+    let server = Server::<Storage>::bind_with(addr, config)
+        .await
+        .map_err(|e| Failure::other(format!("cannot listen on {addr}: {e}")))?;
+    let server = match service.handshake() {
+        Some(hs) => server.with_handshake(hs),
+        None => server,
+    };
+    let mut signals = Signals::install()?;
+    let local = server.local_addr()?;
+    let handle = server.serve(StorageHandler(Arc::clone(&service)));
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {local}")?;
+        out.flush()?;
+    }
+    tracing::info!(
+        addr = %local,
+        db = %if args.memory { "memory".into() } else { args.db.display().to_string() },
+        token = service.handshake().is_some(),
+        "serving"
+    );
+    signals.recv().await;
+    tracing::info!("signal received: finishing requests in flight");
+    let stop = async {
+        handle.shutdown().await;
+        service.db().close().await;
+    };
+    tokio::select! {
+        () = stop => {}
+        () = signals.recv() => {
+            return Err(Failure::other("second signal: stopped without finishing"));
+        }
+    }
+    drop(handle);
+    drop(service);
+    tracing::info!("database closed; bye");
+    Ok(())
+}
