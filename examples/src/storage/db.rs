@@ -119,8 +119,41 @@ impl Op {
 /// Handle to the database: cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    db: Arc<Database>,
     writes: std_mpsc::Sender<Op>,
+    reads: std_mpsc::Sender<ReadJob>,
+}
+
+/// A read, run by a reader thread inside a read transaction it shares with
+/// the other reads queued at the same moment.
+type ReadJob = Box<dyn FnOnce(Result<&redb::ReadTransaction, &DbError>) + Send>;
+
+/// Reader threads; each takes every queued read and runs them in one
+/// transaction, so a burst of reads costs one wakeup, not one each.
+const READERS: usize = 2;
+
+/// Reads taken in one batch at most.
+const MAX_READ_BATCH: usize = 256;
+
+/// The reader thread: batches of queued reads, one transaction each.
+fn read_loop(db: &Database, rx: &std::sync::Mutex<std_mpsc::Receiver<ReadJob>>) {
+    loop {
+        let batch: Vec<ReadJob> = {
+            let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
+            let Ok(first) = rx.recv() else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_READ_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        match db.begin_read().map_err(db_err) {
+            Ok(tx) => batch.into_iter().for_each(|job| job(Ok(&tx))),
+            Err(e) => batch.into_iter().for_each(|job| job(Err(&e))),
+        }
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -165,7 +198,16 @@ impl Db {
                 }
             })
             .map_err(db_err)?;
-        Ok(Db { db, writes: tx })
+        let (reads, read_rx) = std_mpsc::channel::<ReadJob>();
+        let read_rx = Arc::new(std::sync::Mutex::new(read_rx));
+        for i in 0..READERS {
+            let (db, rx) = (Arc::clone(&db), Arc::clone(&read_rx));
+            thread::Builder::new()
+                .name(format!("storage-reader-{i}"))
+                .spawn(move || read_loop(&db, &rx))
+                .map_err(db_err)?;
+        }
+        Ok(Db { writes: tx, reads })
     }
 
     async fn write<T>(&self, op: impl FnOnce(Reply<T>) -> Op) -> Result<T, DbError> {
@@ -251,12 +293,21 @@ impl Db {
 
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Database) -> Result<T, DbError> + Send + 'static,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || f(&db))
+        let (reply, result) = oneshot::channel();
+        let job: ReadJob = Box::new(move |tx| {
+            let _ = reply.send(match tx {
+                Ok(tx) => f(tx),
+                Err(e) => Err(DbError(e.0.clone())),
+            });
+        });
+        self.reads
+            .send(job)
+            .map_err(|_| DbError("the readers have stopped".into()))?;
+        result
             .await
-            .map_err(db_err)?
+            .map_err(|_| DbError("the readers have stopped".into()))?
     }
 
     /// The metadata of `name`.
@@ -265,8 +316,7 @@ impl Db {
     ///
     /// The database failed.
     pub async fn meta(&self, name: String) -> Result<Option<Meta>, DbError> {
-        self.read(move |db| {
-            let tx = db.begin_read().map_err(db_err)?;
+        self.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
             Ok(meta
                 .get(name.as_str())
@@ -287,8 +337,7 @@ impl Db {
         name: String,
         limit: u64,
     ) -> Result<Option<Result<Vec<u8>, u64>>, DbError> {
-        self.read(move |db| {
-            let tx = db.begin_read().map_err(db_err)?;
+        self.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
             let Some(m) = meta
                 .get(name.as_str())
@@ -325,8 +374,7 @@ impl Db {
         name: String,
         offset: u64,
     ) -> Result<Option<(Meta, Vec<u8>)>, DbError> {
-        self.read(move |db| {
-            let tx = db.begin_read().map_err(db_err)?;
+        self.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
             let Some(m) = meta
                 .get(name.as_str())
@@ -358,8 +406,7 @@ impl Db {
         after: String,
         limit: usize,
     ) -> Result<(Vec<Entry>, bool), DbError> {
-        self.read(move |db| {
-            let tx = db.begin_read().map_err(db_err)?;
+        self.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
             let start = if after.as_str() > prefix.as_str() {
                 after.as_str()
