@@ -402,3 +402,70 @@ async fn in_flight_limit_applies_back_pressure() {
     })
     .await;
 }
+
+/// A peer that sends requests and never reads the replies: replies count
+/// against the in-flight limit until they are written, so the server stops
+/// reading from it (instead of queueing every reply in memory) and serves
+/// others meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_never_reads_replies_is_paused() {
+    bounded(20, async {
+        let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = std::sync::Arc::clone(&handled);
+        let mut config = ServerConfig::default();
+        config.max_in_flight = 4;
+        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let handle = server.serve(move |req: Small, _peer: Peer<Small>| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async move {
+                match req {
+                    // A large reply: a few of them fill the socket buffers.
+                    Small::Ping(p) => Some(Small::Pong(Pong {
+                        tag: p.tag,
+                        n: p.n,
+                        text: "x".repeat(250),
+                    })),
+                    _ => None,
+                }
+            }
+        });
+        // 26 MB of replies: more than the socket buffers on both ends hold.
+        let sent = 100_000u32;
+        let mut hog = TcpStream::connect(addr).await.unwrap();
+        let mut frames = Vec::new();
+        for n in 0..sent {
+            frames.extend(Small::Ping(ping(n)).to_bytes().unwrap());
+        }
+        // Written from a task (the server stops reading, so this may
+        // block), which keeps the socket open until told to let go.
+        let (release, released) = oneshot::channel::<()>();
+        let writer = tokio::spawn(async move {
+            let _ = hog.write_all(&frames).await;
+            let _ = released.await;
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let paused_at = handled.load(std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let later = handled.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            paused_at, later,
+            "the server kept handling requests nobody reads"
+        );
+        assert!(
+            (later as u32) < sent * 3 / 4,
+            "{later} of {sent} requests handled: replies were queued without bound"
+        );
+        // Others are served meanwhile.
+        let client = Client::<Small>::connect(addr).await.unwrap();
+        assert_eq!(client.call(ping(7)).await.unwrap().n, 7);
+        client.close().await.unwrap();
+        // The hog leaves; its connection ends and the server shuts down.
+        let _ = release.send(());
+        writer.abort();
+        handle.shutdown().await;
+    })
+    .await;
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use super::conn::{self, FrameReader, HandshakeConn, Limits};
+use super::conn::{self, FrameReader, HandshakeConn, Limits, Outgoing};
 use super::tags::{Completion, Tags};
 use super::{apply_keepalive, CallError, CounterSnapshot, Counters, Handshake, Keepalive};
 use crate::message::{DecodeProtocol, Message, Protocol, Request};
@@ -161,7 +161,7 @@ struct State<P> {
     /// The connection ended for good; new calls fail with this.
     ended: Option<EndReason>,
     /// Where frames for the current connection go.
-    out: mpsc::UnboundedSender<Arc<Vec<u8>>>,
+    out: mpsc::UnboundedSender<Outgoing>,
 }
 
 #[derive(Debug, Clone)]
@@ -432,7 +432,7 @@ where
                 w.sent = true;
                 // A send error means the connection task is gone; it fails
                 // the waiter.
-                let _ = st.out.send(frame);
+                let _ = st.out.send(frame.into());
             }
         }
         shared.counters.requests(1);
@@ -536,7 +536,7 @@ async fn run<P>(
     shared: Arc<Shared<P>>,
     stream: TcpStream,
     peer: SocketAddr,
-    out_rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+    out_rx: mpsc::UnboundedReceiver<Outgoing>,
     notes: mpsc::Sender<P>,
 ) where
     P: Protocol + for<'de> DecodeProtocol<'de> + Send + 'static,
@@ -594,7 +594,7 @@ async fn run<P>(
                         shared.counters.resent(resend.len() as u64);
                         let st = shared.lock();
                         for frame in resend {
-                            let _ = st.out.send(frame);
+                            let _ = st.out.send(frame.into());
                         }
                         drop(st);
                         stream = s;
@@ -671,7 +671,7 @@ enum Ended {
 async fn serve_connection<P>(
     shared: &Arc<Shared<P>>,
     stream: TcpStream,
-    out_rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+    out_rx: mpsc::UnboundedReceiver<Outgoing>,
     notes: &mpsc::Sender<P>,
 ) -> Ended
 where

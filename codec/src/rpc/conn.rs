@@ -153,13 +153,15 @@ fn conn_error(e: FrameError) -> ConnError {
 /// flight wrote 2 to 4 frames per syscall; with it, tens.
 pub(crate) async fn write_loop(
     mut wr: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Arc<Vec<u8>>>,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
     counters: &Counters,
     stop: impl std::future::Future<Output = ()>,
     due: Option<&AtomicUsize>,
 ) -> io::Result<()> {
     const BATCH: usize = 64 * 1024;
     let mut batch = Vec::with_capacity(BATCH);
+    // Released once their frames are written, not when queued.
+    let mut permits = Vec::new();
     tokio::pin!(stop);
     let mut stopping = false;
     loop {
@@ -181,7 +183,8 @@ pub(crate) async fn write_loop(
             }
         };
         batch.clear();
-        batch.extend_from_slice(&frame);
+        batch.extend_from_slice(&frame.frame);
+        permits.extend(frame.permit);
         let mut frames = 1;
         // Frames since the last yield (the first yield is always worth it).
         let mut fresh = 1;
@@ -189,7 +192,8 @@ pub(crate) async fn write_loop(
         while batch.len() < BATCH {
             match rx.try_recv() {
                 Ok(frame) => {
-                    batch.extend_from_slice(&frame);
+                    batch.extend_from_slice(&frame.frame);
+                    permits.extend(frame.permit);
                     frames += 1;
                     fresh += 1;
                 }
@@ -214,8 +218,28 @@ pub(crate) async fn write_loop(
         }
         wr.write_all(&batch).await?;
         counters.bytes_out(batch.len() as u64);
+        permits.clear();
     }
     wr.shutdown().await
+}
+
+/// A frame queued for a connection's writer.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub(crate) frame: Arc<Vec<u8>>,
+    /// A reply's in-flight permit: its request counts against the limit
+    /// until the reply is written, so a peer that sends requests without
+    /// reading replies is paused instead of filling the server's memory.
+    pub(crate) permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl From<Arc<Vec<u8>>> for Outgoing {
+    fn from(frame: Arc<Vec<u8>>) -> Self {
+        Outgoing {
+            frame,
+            permit: None,
+        }
+    }
 }
 
 /// The connection as a handshake sees it: send and receive messages before

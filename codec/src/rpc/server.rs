@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::conn::{self, FrameReader, HandshakeConn, Limits};
+use super::conn::{self, FrameReader, HandshakeConn, Limits, Outgoing};
 use super::{apply_keepalive, ConnError, CounterSnapshot, Counters, Handshake, Keepalive};
 use crate::dispatch::DispatchAsync;
 use crate::message::{DecodeProtocol, Protocol};
@@ -121,7 +121,7 @@ where
 pub struct Peer<P> {
     id: u64,
     addr: SocketAddr,
-    out: mpsc::UnboundedSender<Arc<Vec<u8>>>,
+    out: mpsc::UnboundedSender<Outgoing>,
     counters: Arc<Counters>,
     _protocol: std::marker::PhantomData<fn(P)>,
 }
@@ -170,7 +170,7 @@ impl<P: Protocol> Peer<P> {
     }
 
     fn send_frame(&self, frame: Arc<Vec<u8>>) -> bool {
-        let sent = self.out.send(frame).is_ok();
+        let sent = self.out.send(frame.into()).is_ok();
         if sent {
             self.counters.notifications(1);
         }
@@ -450,11 +450,16 @@ async fn serve_connection<P, H>(
     shared.peers().insert(id, peer.clone());
     let counters = Arc::clone(&shared.counters);
     let (stop_writer, writer_stop) = tokio::sync::oneshot::channel::<()>();
+    // Set when the writer ends (the peer stopped taking bytes, or we
+    // stopped it): requests waiting for a reply slot then wait no longer.
+    let (writer_gone, mut writer_ended) = watch::channel(false);
     let writer = tokio::spawn(async move {
         let stop = async {
             let _ = writer_stop.await;
         };
-        conn::write_loop(wr, rx, &counters, stop, None).await
+        let result = conn::write_loop(wr, rx, &counters, stop, None).await;
+        writer_gone.send_replace(true);
+        result
     });
 
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight));
@@ -518,9 +523,18 @@ async fn serve_connection<P, H>(
             Ok(p) => p,
             Err(_) => {
                 tracing::info!(%addr, max = config.max_in_flight, "in-flight limit reached; pausing reads");
-                match Arc::clone(&in_flight).acquire_owned().await {
-                    Ok(p) => p,
-                    Err(_) => break,
+                // Slots free up as replies are written; a peer that never
+                // reads them ends here when its connection does.
+                tokio::select! {
+                    permit = Arc::clone(&in_flight).acquire_owned() => match permit {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                    _ = writer_ended.wait_for(|gone| *gone) => break,
+                    () = &mut stopped, if !shutting_down => {
+                        shutting_down = true;
+                        break;
+                    }
                 }
             }
         };
@@ -538,7 +552,11 @@ async fn serve_connection<P, H>(
                 }
                 match crate::message::frame_bytes(&reply) {
                     Ok(frame) => {
-                        if peer.out.send(Arc::new(frame)).is_ok() {
+                        let out = Outgoing {
+                            frame: Arc::new(frame),
+                            permit: Some(permit),
+                        };
+                        if peer.out.send(out).is_ok() {
                             counters.responses(1);
                         }
                     }
@@ -547,7 +565,7 @@ async fn serve_connection<P, H>(
                     }
                 }
             }
-            drop(permit);
+            // Without a reply queued, the permit is dropped here.
         });
         // Most handlers answer without waiting: run them here, so the
         // replies to the requests of one read are queued together and the
