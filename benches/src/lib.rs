@@ -24,14 +24,9 @@
 use byteorder::{BigEndian, ByteOrder, WriteBytesExt};
 use codec::{Decode, Encode};
 
+pub mod peers;
 pub mod placement;
 
-/// The workspace README, compiled and run as a doctest so that its example
-/// stays true. (This crate hosts it because it depends on nothing but
-/// `codec`.)
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
 
 /// The striptease tutorial's store request, owning its strings.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]

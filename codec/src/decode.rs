@@ -264,6 +264,52 @@ pub trait Decode<'de>: Sized {
         }
         Ok(out)
     }
+
+    /// [`Decode::decode_vec`] while recording it in `out`: one line for
+    /// the run. Byte-sized types show the bytes as text where they are.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decode::decode_vec`].
+    #[doc(hidden)]
+    #[inline]
+    fn explain_vec(
+        r: &mut Reader<'de>,
+        count: usize,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Vec<Self>, DecodeError> {
+        explain_opaque(r, out, |r| Self::decode_vec(r, count, order))
+    }
+}
+
+/// How an explained run of bytes reads: `5 bytes "hello"`, or just the
+/// count when the bytes are not text.
+struct BytesValue<'a>(&'a [u8]);
+
+impl core::fmt::Display for BytesValue<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let n = self.0.len();
+        write!(f, "{n} byte{}", if n == 1 { "" } else { "s" })?;
+        match core::str::from_utf8(self.0) {
+            Ok(text) if !text.is_empty() && !text.chars().any(char::is_control) => {
+                write!(f, " {text:?}")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Explains a run of raw bytes.
+fn explain_bytes<'de>(
+    r: &mut Reader<'de>,
+    count: usize,
+    out: &mut Explainer,
+) -> Result<&'de [u8], DecodeError> {
+    let start = r.offset();
+    let bytes = r.take(count)?;
+    out.line(start, bytes, BytesValue(bytes));
+    Ok(bytes)
 }
 
 /// Decodes with `f` and records one line for the bytes it took, showing
@@ -404,6 +450,14 @@ impl<'de> Decode<'de> for u8 {
     #[inline]
     fn decode_vec(r: &mut Reader<'de>, count: usize, _: Endian) -> Result<Vec<Self>, DecodeError> {
         Ok(r.take(count)?.to_vec())
+    }
+    fn explain_vec(
+        r: &mut Reader<'de>,
+        count: usize,
+        _: Endian,
+        out: &mut Explainer,
+    ) -> Result<Vec<Self>, DecodeError> {
+        explain_bytes(r, count, out).map(<[u8]>::to_vec)
     }
 }
 
@@ -608,6 +662,15 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a [u8] {
     ) -> Result<Self, DecodeError> {
         r.take(count)
     }
+    fn explain_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        _: Unit,
+        _: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        explain_bytes(r, count, out)
+    }
 }
 
 impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
@@ -678,6 +741,18 @@ impl<'de> DecodeSeq<'de> for Box<str> {
 }
 
 impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
+    fn explain_seq(
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self, DecodeError> {
+        match unit {
+            Unit::Elements => T::explain_vec(r, count, order, out),
+            Unit::Bytes => explain_opaque(r, out, |r| Self::decode_seq(r, count, unit, order)),
+        }
+    }
     #[inline]
     fn decode_seq(
         r: &mut Reader<'de>,

@@ -167,7 +167,7 @@ fn explain_snapshot() {
 0004  03           StoreRequest.name.len = 3
 0005  6b 65 79     StoreRequest.name = \"key\"
 0008  00 05        StoreRequest.data.len = 5
-000a  68 65 6c 6c  StoreRequest.data = <Vec<u8>>
+000a  68 65 6c 6c  StoreRequest.data = 5 bytes \"hello\"
 000e  6f
 ";
     assert_eq!(codec::explain::<Storage>(&frame), expected);

@@ -4,3 +4,9 @@
 pub mod packetstream;
 pub mod stockings;
 pub mod storage;
+
+/// The workspace README, compiled and run as a doctest so that its
+/// examples stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -4,7 +4,7 @@
 //! failure response, within seconds, without a panic, and without an
 //! allocation anywhere near the declared sizes. (The original loses the
 //! response, hangs, or kills its receive thread in several of these; see
-//! examples/INTEROP.md.)
+//! the README.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};

@@ -52,7 +52,8 @@ fn store_and_fetch(addr: &str) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     // 01 | 00 07 | trans 05 | name 01 'k' | data 00 02 'h' 'i'
-    s.write_all(&[0x01, 0x00, 0x07, 0x05, 0x01, b'k', 0x00, 0x02, b'h', b'i']).unwrap();
+    s.write_all(&[0x01, 0x00, 0x07, 0x05, 0x01, b'k', 0x00, 0x02, b'h', b'i'])
+        .unwrap();
     let mut reply = [0u8; 7];
     s.read_exact(&mut reply).unwrap();
     // 02 | 00 04 | trans 05 | name 01 'k' | status 00
@@ -73,12 +74,18 @@ fn idle_and_half_sent_connections_cost_little_memory() {
     let pid = server.0.id();
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_string();
 
     store_and_fetch(&addr);
     let base = settled_rss(pid);
 
-    let idle: Vec<TcpStream> = (0..CONNS).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    let idle: Vec<TcpStream> = (0..CONNS)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
     let with_idle = settled_rss(pid);
 
     // A StoreRequest header claiming 65,000 payload bytes, then 10 of them.

@@ -71,12 +71,20 @@ fn config() -> ClientConfig<Storage> {
     config
 }
 
-async fn load(server: String, log: PathBuf, duration: u64, conns: usize, depth: usize) -> Result<(), String> {
+async fn load(
+    server: String,
+    log: PathBuf,
+    duration: u64,
+    conns: usize,
+    depth: usize,
+) -> Result<(), String> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let end = Instant::now() + Duration::from_secs(duration);
     let mut workers = tokio::task::JoinSet::new();
     for c in 0..conns {
-        let client = Client::connect_with(server.as_str(), config()).await.map_err(|e| e.to_string())?;
+        let client = Client::connect_with(server.as_str(), config())
+            .await
+            .map_err(|e| e.to_string())?;
         for d in 0..depth {
             let (client, tx) = (client.clone(), tx.clone());
             workers.spawn(async move {
@@ -84,9 +92,16 @@ async fn load(server: String, log: PathBuf, duration: u64, conns: usize, depth: 
                 while Instant::now() < end {
                     let key = format!("soak-{}-{c}-{d}-{seq}", std::process::id());
                     seq += 1;
-                    let req = StoreRequest { trans: 0, name: key.clone(), data: value_of(&key) };
+                    let req = StoreRequest {
+                        trans: 0,
+                        name: key.clone(),
+                        data: value_of(&key),
+                    };
                     // A store of a fresh key is safe to send twice.
-                    match client.call_with(req, CallOptions::default().idempotent()).await {
+                    match client
+                        .call_with(req, CallOptions::default().idempotent())
+                        .await
+                    {
                         Ok(resp) if resp.status == Status::Success => {
                             let _ = tx.send(key);
                         }
@@ -110,13 +125,18 @@ async fn load(server: String, log: PathBuf, duration: u64, conns: usize, depth: 
 }
 
 async fn verify(server: String, log: PathBuf) -> Result<(), String> {
-    let client = Client::<Storage>::connect(server.as_str()).await.map_err(|e| e.to_string())?;
+    let client = Client::<Storage>::connect(server.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
     let file = std::fs::File::open(&log).map_err(|e| e.to_string())?;
     let (mut checked, mut missing, mut wrong) = (0u64, 0u64, 0u64);
     for line in BufReader::new(file).lines() {
         let key = line.map_err(|e| e.to_string())?;
         let resp = client
-            .call(FetchRequest { trans: 0, name: key.clone() })
+            .call(FetchRequest {
+                trans: 0,
+                name: key.clone(),
+            })
             .await
             .map_err(|e| e.to_string())?;
         checked += 1;
@@ -137,14 +157,22 @@ async fn verify(server: String, log: PathBuf) -> Result<(), String> {
     if missing + wrong == 0 {
         Ok(())
     } else {
-        Err(format!("{missing} acknowledged stores missing, {wrong} with wrong bytes"))
+        Err(format!(
+            "{missing} acknowledged stores missing, {wrong} with wrong bytes"
+        ))
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let result = match Cli::parse().cmd {
-        Cmd::Load { server, log, duration, conns, depth } => load(server, log, duration, conns, depth).await,
+        Cmd::Load {
+            server,
+            log,
+            duration,
+            conns,
+            depth,
+        } => load(server, log, duration, conns, depth).await,
         Cmd::Verify { server, log } => verify(server, log).await,
     };
     match result {
