@@ -698,47 +698,32 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
     }
 }
 
-impl<'de> DecodeSeq<'de> for String {
-    fn explain_seq(
-        r: &mut Reader<'de>,
-        count: usize,
-        unit: Unit,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<Self, DecodeError> {
-        <&str>::explain_seq(r, count, unit, order, out).map(String::from)
-    }
-    #[inline]
-    fn decode_seq(
-        r: &mut Reader<'de>,
-        count: usize,
-        unit: Unit,
-        order: Endian,
-    ) -> Result<Self, DecodeError> {
-        <&str>::decode_seq(r, count, unit, order).map(String::from)
-    }
+/// Owned strings decode (and explain) as a borrowed `&str`, then copy.
+macro_rules! owned_str_seq {
+    ($($t:ty),*) => {$(
+        impl<'de> DecodeSeq<'de> for $t {
+            #[inline]
+            fn decode_seq(
+                r: &mut Reader<'de>,
+                count: usize,
+                unit: Unit,
+                order: Endian,
+            ) -> Result<Self, DecodeError> {
+                <&str>::decode_seq(r, count, unit, order).map(<$t>::from)
+            }
+            fn explain_seq(
+                r: &mut Reader<'de>,
+                count: usize,
+                unit: Unit,
+                order: Endian,
+                out: &mut Explainer,
+            ) -> Result<Self, DecodeError> {
+                <&str>::explain_seq(r, count, unit, order, out).map(<$t>::from)
+            }
+        }
+    )*};
 }
-
-impl<'de> DecodeSeq<'de> for Box<str> {
-    fn explain_seq(
-        r: &mut Reader<'de>,
-        count: usize,
-        unit: Unit,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<Self, DecodeError> {
-        <&str>::explain_seq(r, count, unit, order, out).map(Box::from)
-    }
-    #[inline]
-    fn decode_seq(
-        r: &mut Reader<'de>,
-        count: usize,
-        unit: Unit,
-        order: Endian,
-    ) -> Result<Self, DecodeError> {
-        <&str>::decode_seq(r, count, unit, order).map(Box::from)
-    }
-}
+owned_str_seq!(String, Box<str>);
 
 impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
     fn explain_seq(
