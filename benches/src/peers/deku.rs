@@ -1,0 +1,176 @@
+//! deku 0.20 (byte-level: without its `bits` feature):
+//! `#[deku_derive(DekuRead, DekuWrite)]` with `endian = "big"`; each length
+//! prefix is a `temp` field whose `temp_value` is a checked conversion.
+//! Byte vectors use `count` (deku's fast `ReadExact` path on read). Strings
+//! and byte vectors are written with `Writer::write_bytes` through a
+//! `writer` attribute, and strings read through a `reader` that reads the
+//! bytes with `ReadExact` and checks UTF-8: deku has no `String`, and its
+//! `Vec<u8>` writer goes byte by byte. deku checks bools itself.
+//!
+//! deku reads from `io::Read + Seek` (`from_bytes` wraps the input in a
+//! cursor), so it cannot borrow; `from_bytes` returns the rest of the input,
+//! which must be empty. Encoding writes through an `io::Cursor` over the
+//! caller's `Vec`, positioned at its end.
+
+use deku::ctx::ReadExact;
+use deku::no_std_io::{Cursor, Read, Seek};
+use deku::prelude::*;
+use deku::reader::Reader;
+
+use super::{Borrowing, Peer, PeerInfo, Whole};
+
+/// The deku contender.
+#[derive(Debug, Clone, Copy)]
+pub struct Deku;
+
+impl PeerInfo for Deku {
+    const NAME: &'static str = "deku";
+    const WIRE_COMPATIBLE: bool = true;
+    const BORROWING: Borrowing = Borrowing::Unsupported("reads from io::Read + Seek");
+    const NOTES: &'static str =
+        "string fields read and bytes written by small `reader`/`writer` functions";
+}
+
+/// A length that does not fit its prefix.
+fn too_long() -> DekuError {
+    DekuError::InvalidParam("length does not fit its prefix".into())
+}
+
+/// Reads `len` bytes of UTF-8.
+fn read_string<R: Read + Seek>(reader: &mut Reader<R>, len: usize) -> Result<String, DekuError> {
+    let bytes = Vec::<u8>::from_reader_with_ctx(reader, ReadExact(len))?;
+    String::from_utf8(bytes).map_err(|_| DekuError::Parse("invalid utf-8".into()))
+}
+
+/// The store request, deku's way.
+#[deku_derive(DekuRead, DekuWrite)]
+#[derive(Debug, Clone, PartialEq)]
+#[deku(endian = "big")]
+pub struct StoreRequest {
+    /// Transaction number.
+    pub trans: u8,
+    #[deku(temp, temp_value = "u8::try_from(name.len()).map_err(|_| too_long())?")]
+    name_len: u8,
+    /// Key.
+    #[deku(
+        reader = "read_string(deku::reader, usize::from(*name_len))",
+        writer = "deku::writer.write_bytes(name.as_bytes())"
+    )]
+    pub name: String,
+    #[deku(temp, temp_value = "u16::try_from(data.len()).map_err(|_| too_long())?")]
+    data_len: u16,
+    /// Value.
+    #[deku(count = "data_len", writer = "deku::writer.write_bytes(data)")]
+    pub data: Vec<u8>,
+}
+
+/// The mixed message, deku's way.
+#[deku_derive(DekuRead, DekuWrite)]
+#[derive(Debug, Clone, PartialEq)]
+#[deku(endian = "big")]
+#[allow(missing_docs, reason = "the fields of crate::Mixed")]
+pub struct Mixed {
+    pub id: u64,
+    pub seq: u32,
+    pub kind: u8,
+    pub flags: u16,
+    pub temp: i16,
+    pub delta: i32,
+    pub offset: i64,
+    pub ratio: f32,
+    pub value: f64,
+    pub small: i8,
+    pub active: bool,
+    pub urgent: bool,
+    #[deku(temp, temp_value = "u8::try_from(label.len()).map_err(|_| too_long())?")]
+    label_len: u8,
+    #[deku(
+        reader = "read_string(deku::reader, usize::from(*label_len))",
+        writer = "deku::writer.write_bytes(label.as_bytes())"
+    )]
+    pub label: String,
+    #[deku(temp, temp_value = "u8::try_from(note.len()).map_err(|_| too_long())?")]
+    note_len: u8,
+    #[deku(
+        reader = "read_string(deku::reader, usize::from(*note_len))",
+        writer = "deku::writer.write_bytes(note.as_bytes())"
+    )]
+    pub note: String,
+}
+
+/// Reads one `T` that takes all of `input`.
+#[inline(always)]
+fn read_whole<'a, T: DekuContainerRead<'a>>(input: &'a [u8]) -> Result<T, Whole<DekuError>> {
+    let ((rest, bits), value) = T::from_bytes((input, 0))?;
+    if rest.is_empty() && bits == 0 {
+        Ok(value)
+    } else {
+        Err(Whole::Trailing { count: rest.len() })
+    }
+}
+
+/// Appends `value` to `buf`.
+#[inline(always)]
+fn append<T: DekuWriter>(value: &T, buf: &mut Vec<u8>) -> Result<(), DekuError> {
+    let end = buf.len() as u64;
+    let mut cursor = Cursor::new(buf);
+    cursor.set_position(end);
+    let mut writer = Writer::new(&mut cursor);
+    value.to_writer(&mut writer, ())?;
+    writer.finalize()
+}
+
+impl Peer<crate::StoreRequest> for Deku {
+    type Owned = StoreRequest;
+    type Borrowed<'a> = ();
+    type EncodeError = DekuError;
+    type DecodeError = Whole<DekuError>;
+
+    fn owned(m: &crate::StoreRequest) -> StoreRequest {
+        StoreRequest {
+            trans: m.trans,
+            name: m.name.clone(),
+            data: m.data.clone(),
+        }
+    }
+    fn model(o: &StoreRequest) -> crate::StoreRequest {
+        crate::StoreRequest {
+            trans: o.trans,
+            name: o.name.clone(),
+            data: o.data.clone(),
+        }
+    }
+    #[inline(always)]
+    fn encode(o: &StoreRequest, buf: &mut Vec<u8>) -> Result<(), DekuError> {
+        append(o, buf)
+    }
+    #[inline(always)]
+    fn decode(input: &[u8]) -> Result<StoreRequest, Self::DecodeError> {
+        read_whole(input)
+    }
+    fn data_ptr(o: &StoreRequest) -> Option<*const u8> {
+        Some(o.data.as_ptr())
+    }
+}
+
+impl Peer<crate::Mixed> for Deku {
+    type Owned = Mixed;
+    type Borrowed<'a> = ();
+    type EncodeError = DekuError;
+    type DecodeError = Whole<DekuError>;
+
+    fn owned(m: &crate::Mixed) -> Mixed {
+        copy_mixed!(Mixed, m, |s| s.clone(), |b| *b)
+    }
+    fn model(o: &Mixed) -> crate::Mixed {
+        copy_mixed!(crate::Mixed, o, |s| s.clone(), |b| *b)
+    }
+    #[inline(always)]
+    fn encode(o: &Mixed, buf: &mut Vec<u8>) -> Result<(), DekuError> {
+        append(o, buf)
+    }
+    #[inline(always)]
+    fn decode(input: &[u8]) -> Result<Mixed, Self::DecodeError> {
+        read_whole(input)
+    }
+}

@@ -1,0 +1,202 @@
+//! Ready-to-run batches of one routine, for one contender on one message:
+//! shared by the `peers` criterion benchmark, the round-robin timer and
+//! the callgrind counter of the `peers-ops` binary, so that all three
+//! measure exactly the same loop.
+//!
+//! A batch owns everything it touches (the contender's value, its placed
+//! input or its reused output buffer) and runs the routine `n` times in a
+//! tight, monomorphized loop; only the call into the batch is dynamic.
+//!
+//! Placement (see [`crate::placement`]): for the store requests, every
+//! contender's big copy (the value's bytes) goes exactly
+//! [`TARGET_DISTANCE`] past its source modulo 4096, on encode (the output
+//! buffer keeps a prefix chosen from the source and destination addresses)
+//! and on owned decode (the input is placed before the address the
+//! contender's decode is seen to allocate). The mixed message has no copy
+//! near glibc's 2 KiB threshold and is not placed.
+
+use std::hint::black_box;
+
+use super::{bin_proto, bincode, binrw, deku, postcard, scroll, speedy};
+use super::{Borrowing, Derive, Hand, Peer, NAMES};
+use crate::placement::{self, Placed, PAGE, TARGET_DISTANCE};
+use crate::{mixed, store_large, store_small, Mixed, StoreRequest};
+
+/// The routines, in table order.
+pub const ROUTINES: [&str; 3] = ["encode", "decode_owned", "decode_borrowed"];
+
+/// The messages, in table order.
+pub const MESSAGES: [&str; 3] = ["store_small", "store_large", "mixed"];
+
+/// The routine run `n` times.
+pub type Batch = Box<dyn FnMut(u64)>;
+
+/// A prepared batch, or why there is none.
+pub enum Prepared {
+    /// Ready to run.
+    Ready(Batch),
+    /// The contender cannot run this routine (e.g. no borrowed decoding).
+    Unsupported(&'static str),
+}
+
+/// The batch for `routine` on `message` by contender `name` (one of
+/// [`NAMES`]); `None` for an unknown name, routine or message.
+///
+/// # Panics
+///
+/// If the contender's codec fails on the message, or placement fails.
+pub fn prepare(routine: &str, message: &str, name: &str) -> Option<Prepared> {
+    if !ROUTINES.contains(&routine) || !NAMES.contains(&name) {
+        return None;
+    }
+    let msg = match message {
+        "store_small" => Msg::Store(store_small()),
+        "store_large" => Msg::Store(store_large()),
+        "mixed" => Msg::Mixed(mixed()),
+        _ => return None,
+    };
+    Some(match name {
+        "derive" => for_peer::<Derive>(routine, msg),
+        "hand" => for_peer::<Hand>(routine, msg),
+        "speedy" => for_peer::<speedy::Speedy>(routine, msg),
+        "binrw" => for_peer::<binrw::Binrw>(routine, msg),
+        "deku" => for_peer::<deku::Deku>(routine, msg),
+        "bin-proto" => for_peer::<bin_proto::BinProto>(routine, msg),
+        "scroll" => for_peer::<scroll::Scroll>(routine, msg),
+        "bincode" => for_peer::<bincode::Bincode>(routine, msg),
+        "postcard" => for_peer::<postcard::Postcard>(routine, msg),
+        _ => return None,
+    })
+}
+
+enum Msg {
+    Store(StoreRequest),
+    Mixed(Mixed),
+}
+
+fn for_peer<P>(routine: &str, msg: Msg) -> Prepared
+where
+    P: Peer<StoreRequest> + Peer<Mixed> + 'static,
+{
+    match msg {
+        Msg::Store(m) => {
+            let data = m.data.len();
+            for_message::<P, StoreRequest>(routine, &m, Some(data))
+        }
+        Msg::Mixed(m) => for_message::<P, Mixed>(routine, &m, None),
+    }
+}
+
+/// `data_len`: the length of the value's big field, which every format
+/// writes last (so it starts `data_len` bytes before the end).
+fn for_message<P, M>(routine: &str, msg: &M, data_len: Option<usize>) -> Prepared
+where
+    P: Peer<M> + 'static,
+{
+    let owned = P::owned(msg);
+    let mut bytes = Vec::new();
+    P::encode(&owned, &mut bytes).unwrap_or_else(|e| panic!("{}: encode: {e:?}", P::NAME));
+    let len = bytes.len();
+    match routine {
+        "encode" => {
+            let mut buf: Vec<u8> = Vec::with_capacity(PAGE + len);
+            let pad = match (data_len, P::data_ptr(&owned)) {
+                (Some(d), Some(src)) => {
+                    let at = len - d;
+                    let pad = placement::encode_pad(buf.as_ptr(), at, src);
+                    let dst = buf.as_ptr().wrapping_add(pad + at);
+                    assert_eq!(placement::distance(src, dst), TARGET_DISTANCE);
+                    pad
+                }
+                _ => 0,
+            };
+            buf.resize(pad, 0);
+            let start = buf.as_ptr();
+            Prepared::Ready(Box::new(move |n| {
+                for _ in 0..n {
+                    buf.truncate(pad);
+                    let ok = P::encode(black_box(&owned), &mut buf).is_ok();
+                    black_box(ok);
+                    black_box(&buf);
+                }
+                debug_assert_eq!(buf.len(), pad + len);
+                debug_assert_eq!(buf.as_ptr(), start, "the buffer never moved");
+            }))
+        }
+        "decode_owned" => {
+            let mut input = Placed::new(&bytes);
+            if let Some(d) = data_len {
+                let probe = |b: &[u8]| {
+                    let v = P::decode(b).unwrap_or_else(|e| panic!("{}: decode: {e:?}", P::NAME));
+                    P::data_ptr(&v).expect("store requests have data")
+                };
+                // The first decodes may warm the allocator's caches; from
+                // then on each decode gets the chunk the previous one freed.
+                let mut dst = probe(input.bytes());
+                for _ in 0..8 {
+                    let again = probe(input.bytes());
+                    if again == dst {
+                        break;
+                    }
+                    dst = again;
+                }
+                assert_eq!(
+                    probe(input.bytes()),
+                    dst,
+                    "{}: the allocator reuses the chunk",
+                    P::NAME
+                );
+                let at = len - d;
+                input.place_before(at, dst);
+                let got = placement::distance(input.bytes()[at..].as_ptr(), probe(input.bytes()));
+                if got != TARGET_DISTANCE {
+                    eprintln!(
+                        "warning: {}: decode copy distance {got} mod 4096, not {TARGET_DISTANCE}",
+                        P::NAME
+                    );
+                }
+            }
+            Prepared::Ready(Box::new(move |n| {
+                for _ in 0..n {
+                    drop(black_box(P::decode(black_box(input.bytes()))));
+                }
+            }))
+        }
+        "decode_borrowed" => match P::BORROWING {
+            Borrowing::Unsupported(why) => Prepared::Unsupported(why),
+            Borrowing::Supported => {
+                let input = Placed::new(&bytes);
+                Prepared::Ready(Box::new(move |n| {
+                    for _ in 0..n {
+                        black_box(P::decode_borrowed(black_box(input.bytes()))).ok();
+                    }
+                }))
+            }
+        },
+        _ => unreachable!("checked by prepare"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_batch_runs() {
+        for routine in ROUTINES {
+            for message in MESSAGES {
+                for name in NAMES {
+                    match prepare(routine, message, name) {
+                        Some(Prepared::Ready(mut batch)) => batch(3),
+                        Some(Prepared::Unsupported(why)) => {
+                            assert_eq!(routine, "decode_borrowed", "{name}: {why}");
+                        }
+                        None => panic!("{routine} {message} {name}"),
+                    }
+                }
+            }
+        }
+        assert!(prepare("encode", "nope", "derive").is_none());
+        assert!(prepare("encode", "mixed", "nope").is_none());
+    }
+}
