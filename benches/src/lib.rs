@@ -27,7 +27,6 @@ use codec::{Decode, Encode};
 pub mod peers;
 pub mod placement;
 
-
 /// The striptease tutorial's store request, owning its strings.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 pub struct StoreRequest {

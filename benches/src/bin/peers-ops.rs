@@ -54,7 +54,9 @@ fn main() -> ExitCode {
         ["rr", rounds, run] => parse(rounds).and_then(|r| rr(r, run)),
         ["callgrind"] => callgrind(1000),
         ["callgrind", n] => parse(n).and_then(callgrind),
-        ["count", routine, message, name, n] => parse(n).and_then(|n| count(routine, message, name, n)),
+        ["count", routine, message, name, n] => {
+            parse(n).and_then(|n| count(routine, message, name, n))
+        }
         ["report", csv] => report(Path::new(csv)),
         _ => Err(USAGE.to_owned()),
     };
@@ -102,7 +104,8 @@ fn criterion(dir: &Path, run: &str) -> Result<(), String> {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let json: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let median = json["median"]["point_estimate"]
             .as_f64()
             .ok_or_else(|| format!("{}: no median", path.display()))?;
@@ -141,7 +144,10 @@ fn rr(rounds: usize, run: &str) -> Result<(), String> {
                 }
             }
             for (name, _, _, mut times) in sides {
-                println!("rr,{run},{routine},{message},{name},{:.3}", median(&mut times));
+                println!(
+                    "rr,{run},{routine},{message},{name},{:.3}",
+                    median(&mut times)
+                );
             }
         }
     }
@@ -196,7 +202,13 @@ fn callgrind(n: u64) -> Result<(), String> {
 }
 
 /// Total instructions of `peers-ops count .. k` under callgrind.
-fn instructions(exe: &Path, routine: &str, message: &str, name: &str, k: u64) -> Result<u64, String> {
+fn instructions(
+    exe: &Path,
+    routine: &str,
+    message: &str,
+    name: &str,
+    k: u64,
+) -> Result<u64, String> {
     let out = Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
         .arg(exe)
@@ -205,11 +217,16 @@ fn instructions(exe: &Path, routine: &str, message: &str, name: &str, k: u64) ->
         .map_err(|e| format!("cannot run valgrind: {e}"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        return Err(format!("valgrind failed on {routine} {message} {name}:\n{stderr}"));
+        return Err(format!(
+            "valgrind failed on {routine} {message} {name}:\n{stderr}"
+        ));
     }
     stderr
         .lines()
-        .find_map(|l| l.split_once("Collected :").map(|(_, v)| v.trim().to_owned()))
+        .find_map(|l| {
+            l.split_once("Collected :")
+                .map(|(_, v)| v.trim().to_owned())
+        })
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| format!("no instruction count in valgrind's output:\n{stderr}"))
 }
@@ -347,7 +364,10 @@ fn ratio_table(method: &str, table: &Table) -> String {
         runs.len(),
         if runs.len() == 1 { "" } else { "s" }
     );
-    out.push_str(&header(&format!("benchmark ({}/call of hand)", unit(method))));
+    out.push_str(&header(&format!(
+        "benchmark ({}/call of hand)",
+        unit(method)
+    )));
     for (&(mi, ri), cell) in table {
         let derive = ratio(cell, "derive");
         out.push_str(&format!(

@@ -21,7 +21,8 @@ impl PeerInfo for BinProto {
     const NAME: &'static str = "bin-proto";
     const WIRE_COMPATIBLE: bool = true;
     const BORROWING: Borrowing = Borrowing::Unsupported("reads from a bit stream");
-    const NOTES: &'static str = "no bool check (any non-zero byte is true); bit stream, byte by byte";
+    const NOTES: &'static str =
+        "no bool check (any non-zero byte is true); bit stream, byte by byte";
 }
 
 /// The store request, bin-proto's way.

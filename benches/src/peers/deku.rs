@@ -57,7 +57,10 @@ pub struct StoreRequest {
         writer = "deku::writer.write_bytes(name.as_bytes())"
     )]
     pub name: String,
-    #[deku(temp, temp_value = "u16::try_from(data.len()).map_err(|_| too_long())?")]
+    #[deku(
+        temp,
+        temp_value = "u16::try_from(data.len()).map_err(|_| too_long())?"
+    )]
     data_len: u16,
     /// Value.
     #[deku(count = "data_len", writer = "deku::writer.write_bytes(data)")]
@@ -82,7 +85,10 @@ pub struct Mixed {
     pub small: i8,
     pub active: bool,
     pub urgent: bool,
-    #[deku(temp, temp_value = "u8::try_from(label.len()).map_err(|_| too_long())?")]
+    #[deku(
+        temp,
+        temp_value = "u8::try_from(label.len()).map_err(|_| too_long())?"
+    )]
     label_len: u8,
     #[deku(
         reader = "read_string(deku::reader, usize::from(*label_len))",

@@ -444,7 +444,12 @@ where
     if P::BORROWING == Borrowing::Supported {
         let view = P::decode_borrowed(&bytes)
             .unwrap_or_else(|e| panic!("{}: borrowed decode: {e:?}", P::NAME));
-        assert_eq!(&P::borrowed_model(&view), m, "{}: borrowed round trip", P::NAME);
+        assert_eq!(
+            &P::borrowed_model(&view),
+            m,
+            "{}: borrowed round trip",
+            P::NAME
+        );
     }
     let mut trailing = bytes.clone();
     trailing.push(0);

@@ -101,9 +101,7 @@ pub struct MixedRef<'a> {
 
 /// Reads one `T` that takes all of `input`.
 #[inline(always)]
-fn read_whole<'a, T: Readable<'a, Endianness>>(
-    input: &'a [u8],
-) -> Result<T, Whole<speedy::Error>> {
+fn read_whole<'a, T: Readable<'a, Endianness>>(input: &'a [u8]) -> Result<T, Whole<speedy::Error>> {
     let (value, consumed) = T::read_with_length_from_buffer_with_ctx(BE, input);
     let value = value?;
     whole(consumed, input.len())?;
