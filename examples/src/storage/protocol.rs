@@ -95,7 +95,7 @@ pub struct FetchRequest {
 }
 
 /// Reply to [`FetchRequest`] (tutorial 0x04). A value too large for one
-/// frame is answered `Fail` with no data: fetch it with [`GetBegin`].
+/// frame is answered `Fail` with no data: fetch it with [`GetChunk`]s.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message)]
 #[codec(id = 0x04)]
 pub struct FetchResponse {
