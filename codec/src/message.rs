@@ -311,7 +311,7 @@ pub fn split_frame<'de, H: Header>(
         Ok(Parsed::Complete(head)) => head,
         Ok(Parsed::Incomplete { needed }) => {
             return Err(r
-                .end_error(r.remaining() as u64 + needed as u64)
+                .end_error((r.remaining() as u64).saturating_add(needed as u64))
                 .in_type(H::NAME));
         }
         Err(e) => return Err(shift(e, start)),
@@ -393,7 +393,7 @@ fn overrun(e: DecodeError, start: usize, end: usize) -> DecodeError {
             if e.offset().saturating_add(available) == end =>
         {
             let at = e.offset();
-            let actual = (at - start) as u64 + needed;
+            let actual = ((at - start) as u64).saturating_add(needed);
             e.restate(
                 DecodeErrorKind::LengthMismatch {
                     declared: (end - start) as u64,

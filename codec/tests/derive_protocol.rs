@@ -172,3 +172,35 @@ fn explain_snapshot() {
 ";
     assert_eq!(codec::explain::<Storage>(&frame), expected);
 }
+
+/// Found by fuzzing (`protocol_frame`): a length inside the payload that
+/// claims nearly 2^64 bytes, in a frame whose header is complete, made the
+/// length-mismatch report overflow. It is a clear error now.
+#[test]
+fn a_huge_inner_length_in_a_complete_frame_is_a_length_mismatch() {
+    #[derive(Debug, PartialEq, Encode, Decode, Message)]
+    #[codec(id = 0x07)]
+    struct Blob {
+        #[codec(len = u64)]
+        data: Vec<u8>,
+    }
+    #[derive(Debug, PartialEq, Protocol)]
+    enum Blobs {
+        Blob(Blob),
+    }
+    // id 07 | len 00 08 | data.len FF FF FF FF FF FF FF FF
+    let frame = [
+        0x07, 0x00, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    ];
+    let err = Blobs::from_bytes(&frame).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            DecodeErrorKind::LengthMismatch {
+                declared: 8,
+                actual: u64::MAX
+            }
+        ),
+        "{err}"
+    );
+}
