@@ -29,7 +29,9 @@ start_server() {
     "$bin/storage" serve --listen "$1" --db "$db" >"$out/server.out" 2>>"$out/server.err" &
     server_pid=$!
     echo "$server_pid" >"$out/server.pid"
-    for _ in $(seq 1 200); do
+    # After a SIGKILL, redb checks and repairs the file on open: allow for
+    # that on a large database.
+    for _ in $(seq 1 2400); do
         addr=$(sed -n 's/^listening on //p' "$out/server.out" | head -n 1)
         [ -n "$addr" ] && return
         sleep 0.05
@@ -62,7 +64,8 @@ echo "t,rss_kib" >"$rss"
 ) &
 sampler_pid=$!
 
-"$bin/storage-soak" load --server "$addr" --log "$log" --duration "$seconds" &
+"$bin/storage-soak" load --server "$addr" --log "$log" --duration "$seconds" \
+    --conns "${CONNS:-2}" --depth "${DEPTH:-4}" &
 load_pid=$!
 
 kills=0

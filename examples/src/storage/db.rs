@@ -1,6 +1,7 @@
 //! The storage engine: redb in one file (or in memory), a single writer
-//! thread that groups concurrent writes into shared commits, and reads on
-//! the blocking pool, so the async runtime never waits on the disk.
+//! thread that groups concurrent writes into shared commits, and reader
+//! threads that batch concurrent reads into shared transactions, so the
+//! async runtime never waits on the disk.
 //!
 //! Every value is a blob of chunks:
 //!
@@ -8,20 +9,22 @@
 //! meta   name            -> (version, size, blob)
 //! chunks (blob, index)   -> up to CHUNK bytes
 //! seq    "version"|"blob" -> last number handed out
+//! uploads blob           -> 0 (uploads begun, not yet committed)
 //! ```
 //!
 //! A store writes a new blob and points the name at it in one transaction,
 //! then drops the old blob's chunks. A chunked upload writes its chunks
 //! under a fresh blob id as they come (without waiting for the disk), and
-//! `commit` points the name at it durably. Blobs no name points at (uploads
-//! cut off by a crash) are collected when the database opens.
+//! `commit` points the name at it durably. Uploads begun and never
+//! committed (cut off by a crash) are listed in `uploads` and collected
+//! when the database opens, without scanning the chunks.
 
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::thread;
 
-use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{Database, Durability, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
 use super::protocol::{ChangeKind, Entry, CHUNK};
@@ -29,6 +32,9 @@ use super::protocol::{ChangeKind, Entry, CHUNK};
 const META: TableDefinition<&str, (u64, u64, u64)> = TableDefinition::new("meta");
 const CHUNKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("chunks");
 const SEQ: TableDefinition<&str, u64> = TableDefinition::new("seq");
+/// Blobs of uploads begun and not yet committed or aborted: what a crash
+/// can leave behind, so all that opening the database has to collect.
+const UPLOADS: TableDefinition<u64, u64> = TableDefinition::new("uploads");
 
 /// redb's page cache. Its default (1 GiB) would let a large value read or
 /// written in chunks stay resident; the server must keep its memory
@@ -451,27 +457,19 @@ fn to_meta((version, size, blob): (u64, u64, u64)) -> Meta {
 fn init(db: &Database) -> Result<(), DbError> {
     let tx = db.begin_write().map_err(db_err)?;
     {
-        let meta = tx.open_table(META).map_err(db_err)?;
-        let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+        tx.open_table(META).map_err(db_err)?;
         tx.open_table(SEQ).map_err(db_err)?;
-        let live: std::collections::HashSet<u64> = meta
+        let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+        let mut uploads = tx.open_table(UPLOADS).map_err(db_err)?;
+        let orphans: Vec<u64> = uploads
             .iter()
             .map_err(db_err)?
-            .map(|item| item.map(|(_, v)| v.value().2))
+            .map(|item| item.map(|(k, _)| k.value()))
             .collect::<Result<_, _>>()
             .map_err(db_err)?;
-        let mut orphans = std::collections::BTreeSet::new();
-        for item in chunks.iter().map_err(db_err)? {
-            let (k, _) = item.map_err(db_err)?;
-            let (blob, _) = k.value();
-            if !live.contains(&blob) {
-                orphans.insert(blob);
-            }
-        }
         for blob in &orphans {
-            chunks
-                .retain_in((*blob, 0)..=(*blob, u64::MAX), |_, _| false)
-                .map_err(db_err)?;
+            drop_chunks(&mut chunks, *blob)?;
+            uploads.remove(blob).map_err(db_err)?;
         }
         if !orphans.is_empty() {
             tracing::info!(
@@ -479,7 +477,6 @@ fn init(db: &Database) -> Result<(), DbError> {
                 "collected blobs of unfinished uploads"
             );
         }
-        let _ = meta.len();
     }
     tx.commit().map_err(db_err)
 }
@@ -644,6 +641,7 @@ fn apply(
         let mut meta = tx.open_table(META).map_err(db_err)?;
         let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
         let mut seq = tx.open_table(SEQ).map_err(db_err)?;
+        let mut uploads = tx.open_table(UPLOADS).map_err(db_err)?;
         for action in actions {
             let done = match action {
                 Action::Store { name, data } => {
@@ -662,6 +660,7 @@ fn apply(
                     Done::Meta(m)
                 }
                 Action::Commit { name, blob, size } => {
+                    uploads.remove(blob).map_err(db_err)?;
                     let m = point(&mut meta, &mut chunks, &mut seq, &name, blob, size)?;
                     changes.push(Change {
                         kind: ChangeKind::Stored,
@@ -691,7 +690,13 @@ fn apply(
                         None => Done::Deleted(None),
                     }
                 }
-                Action::NewBlob => Done::Blob(next(&mut seq, "blob")?),
+                Action::NewBlob => {
+                    let blob = next(&mut seq, "blob")?;
+                    // In this transaction or an earlier one than any of
+                    // its chunks, so a crash never leaves chunks unlisted.
+                    uploads.insert(blob, 0).map_err(db_err)?;
+                    Done::Blob(blob)
+                }
                 Action::Chunk { blob, index, data } => {
                     chunks
                         .insert((blob, index), data.as_slice())
@@ -699,6 +704,7 @@ fn apply(
                     Done::Unit
                 }
                 Action::DropBlob { blob } => {
+                    uploads.remove(blob).map_err(db_err)?;
                     drop_chunks(&mut chunks, blob)?;
                     Done::Unit
                 }
@@ -734,4 +740,63 @@ fn point(
         size,
         blob,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Opens the file directly once the service's threads have let go.
+    fn chunk_count(path: &Path) -> usize {
+        let mut tries = 0;
+        let db = loop {
+            match Database::create(path) {
+                Ok(db) => break db,
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) if tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let tx = db.begin_read().unwrap();
+        let chunks = tx.open_table(CHUNKS).unwrap();
+        chunks.iter().unwrap().count()
+    }
+
+    /// An upload cut off (never committed) leaves its chunks behind until
+    /// the database is opened again, which collects them from the
+    /// `uploads` list; committed values keep theirs.
+    #[tokio::test]
+    async fn unfinished_uploads_are_collected_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.redb");
+        {
+            let db = Db::open(Some(&path), |_| {}).unwrap();
+            db.store("kept".into(), vec![1; 10]).await.unwrap();
+            let done = db.new_blob().await.unwrap();
+            db.put_chunk(done, 0, vec![2; 10]).await.unwrap();
+            db.commit("uploaded".into(), done, 10).await.unwrap();
+            let cut = db.new_blob().await.unwrap();
+            db.put_chunk(cut, 0, vec![3; CHUNK]).await.unwrap();
+            db.put_chunk(cut, 1, vec![3; 5]).await.unwrap();
+            // A durable write after the chunks makes them durable too.
+            db.store("later".into(), vec![4; 3]).await.unwrap();
+            db.close().await;
+        }
+        assert_eq!(
+            chunk_count(&path),
+            5,
+            "three values and the two orphan chunks"
+        );
+        {
+            let db = Db::open(Some(&path), |_| {}).unwrap();
+            assert_eq!(
+                db.fetch("uploaded".into(), 100).await.unwrap(),
+                Some(Ok(vec![2; 10]))
+            );
+            db.close().await;
+        }
+        assert_eq!(chunk_count(&path), 3, "the orphan chunks are gone");
+    }
 }
