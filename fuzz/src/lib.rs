@@ -1,0 +1,420 @@
+//! Types and checks shared by the fuzz targets.
+//!
+//! The tutorial messages are declared here with the derives, byte for byte
+//! the storage protocol's (`examples/src/storage/protocol.rs`): fuzzing them
+//! exercises the code `#[derive(Encode, Decode, Message, Protocol)]`
+//! generates, not a hand-written copy. `Complex` and `Cmd` use every
+//! attribute the tutorial does not: nesting, borrowed `&str`/`&[u8]`,
+//! `when`, `rest`, varint/vlq (zigzag too), `len_from`, `unit = bytes`,
+//! little-endian fields, arrays, boxes, presence bytes, enums with `other`.
+//!
+//! Every type also derives `arbitrary::Arbitrary` for the round-trip target.
+
+use std::fmt::Debug;
+
+pub mod stream;
+
+use arbitrary::Arbitrary;
+use codec::{Decode, DecodeError, Encode, Message, Protocol, RawFrame};
+
+// ## The tutorial protocol (StdHeader: u8 id, u16 BE length)
+
+/// Outcome of a request: the tutorial's codes plus a catch-all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Arbitrary)]
+#[codec(repr = u8)]
+pub enum Status {
+    #[codec(id = 0x00)]
+    Success,
+    #[codec(id = 0x01)]
+    Eio,
+    #[codec(id = 0x02)]
+    Ekey,
+    #[codec(id = 0xFF)]
+    Fail,
+    #[codec(other)]
+    Other(u8),
+}
+
+/// `trans u8 | name.len u8 | name | data.len u16 | data` (0x01).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x01, response = StoreResponse)]
+pub struct StoreRequest {
+    #[codec(tag)]
+    pub trans: u8,
+    #[codec(len = u8)]
+    pub name: String,
+    #[codec(len = u16)]
+    pub data: Vec<u8>,
+}
+
+/// `trans u8 | name.len u8 | name | status u8` (0x02).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x02)]
+pub struct StoreResponse {
+    #[codec(tag)]
+    pub trans: u8,
+    #[codec(len = u8)]
+    pub name: String,
+    pub status: Status,
+}
+
+/// `trans u8 | name.len u8 | name` (0x03).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x03, response = FetchResponse)]
+pub struct FetchRequest {
+    #[codec(tag)]
+    pub trans: u8,
+    #[codec(len = u8)]
+    pub name: String,
+}
+
+/// `trans u8 | status u8 | name.len u8 | name | data.len u16 | data` (0x04).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x04)]
+pub struct FetchResponse {
+    #[codec(tag)]
+    pub trans: u8,
+    pub status: Status,
+    #[codec(len = u8)]
+    pub name: String,
+    #[codec(len = u16)]
+    pub data: Vec<u8>,
+}
+
+/// The four tutorial messages under `StdHeader`; unknown ids are errors.
+#[derive(Debug, Clone, PartialEq, Eq, Protocol, Arbitrary)]
+pub enum Storage {
+    StoreRequest(StoreRequest),
+    StoreResponse(StoreResponse),
+    FetchRequest(FetchRequest),
+    FetchResponse(FetchResponse),
+}
+
+// ## A complex derived type
+
+/// A small nested type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Arbitrary)]
+pub struct Point {
+    pub x: u16,
+    #[codec(varint)]
+    pub y: i32,
+}
+
+/// A nested type holding owned data, little-endian by default.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Arbitrary)]
+#[codec(endian = "little")]
+pub struct Inner {
+    pub a: u32,
+    #[codec(endian = "big")]
+    pub b: u16,
+    #[codec(len = u16)]
+    pub name: String,
+    pub f: f32,
+    pub words: [u16; 2],
+    pub flag: bool,
+}
+
+/// A data enum with a wide little-endian discriminant and no catch-all.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Arbitrary)]
+#[codec(repr = u16, endian = "little")]
+pub enum Shape {
+    #[codec(id = 0x0102)]
+    Square(u16),
+    #[codec(id = 7)]
+    Rect {
+        w: u16,
+        h: u16,
+    },
+    Empty,
+}
+
+/// A plain enum with a vlq discriminant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Arbitrary)]
+#[codec(repr = vlq)]
+pub enum Kind {
+    Small = 1,
+    Large = 300,
+}
+
+/// Every attribute at once, borrowing from the input. A message (0x30) of
+/// the [`Mixed`] protocol too.
+///
+/// ```text
+/// tag vlq | flags varint | [channel vlq] | [note.len u8 | note] | point
+/// | points.len varint | points | nlen u8 | kind vlq | shape | status
+/// | name (nlen bytes) | words.len u16 (bytes) | words | delta zigzag varint
+/// | small zigzag vlq | maybe presence | arr | le u32 LE | double f64
+/// | label.len LEB128 | label | inner.len u8 | inner | tail (rest)
+/// ```
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x30)]
+pub struct Complex<'a> {
+    #[codec(vlq)]
+    pub tag: u64,
+    #[codec(varint)]
+    pub flags: u32,
+    #[codec(when = flags & 1 != 0, vlq)]
+    pub channel: Option<u64>,
+    #[codec(when = flags & 2 != 0, len = u8)]
+    pub note: Option<&'a str>,
+    pub point: Point,
+    #[codec(len = varint)]
+    pub points: Vec<Point>,
+    pub nlen: u8,
+    pub kind: Kind,
+    pub shape: Shape,
+    pub status: Status,
+    #[codec(len_from = nlen)]
+    pub name: &'a str,
+    #[codec(len = u16, unit = bytes)]
+    pub words: Vec<u16>,
+    #[codec(varint)]
+    pub delta: i64,
+    #[codec(vlq)]
+    pub small: i16,
+    pub maybe: Option<Box<Point>>,
+    pub arr: [u16; 3],
+    #[codec(endian = "little")]
+    pub le: u32,
+    pub double: f64,
+    pub label: &'a [u8],
+    #[codec(len = u8)]
+    pub inner: Vec<Inner>,
+    #[codec(rest)]
+    pub tail: &'a [u8],
+}
+
+/// A data enum with a varint discriminant, borrowed fields and a
+/// catch-all that keeps the unknown discriminant and the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Arbitrary)]
+#[codec(repr = varint)]
+pub enum Cmd<'a> {
+    #[codec(id = 1)]
+    Put {
+        #[codec(len = u8)]
+        key: &'a str,
+        #[codec(len = u16)]
+        value: &'a [u8],
+    },
+    #[codec(id = 300)]
+    Get(#[codec(vlq)] u32),
+    #[codec(id = 2)]
+    Ping,
+    #[codec(other)]
+    Unknown(u64, #[codec(rest)] Vec<u8>),
+}
+
+/// A borrowed echo (0x31): the payload is the rest of the frame.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x31)]
+pub struct Echo<'a> {
+    #[codec(rest)]
+    pub data: &'a [u8],
+}
+
+/// A borrowing protocol under `WideHeader` (u16 id, u32 length) with an
+/// `other` variant that keeps unknown frames intact.
+#[derive(Debug, Clone, PartialEq, Protocol)]
+#[codec(header = codec::WideHeader)]
+pub enum Mixed<'a> {
+    StoreRequest(StoreRequest),
+    Complex(Complex<'a>),
+    Echo(Echo<'a>),
+    #[codec(other)]
+    Other(RawFrame),
+}
+
+/// What the round-trip target builds a [`Mixed`] from (`RawFrame` has no
+/// `Arbitrary`).
+#[derive(Debug, Arbitrary)]
+pub enum AnyMixed<'a> {
+    StoreRequest(StoreRequest),
+    Complex(Complex<'a>),
+    Echo(Echo<'a>),
+    Other(u16, Vec<u8>),
+}
+
+impl<'a> From<AnyMixed<'a>> for Mixed<'a> {
+    fn from(m: AnyMixed<'a>) -> Self {
+        match m {
+            AnyMixed::StoreRequest(m) => Mixed::StoreRequest(m),
+            AnyMixed::Complex(m) => Mixed::Complex(m),
+            AnyMixed::Echo(m) => Mixed::Echo(m),
+            AnyMixed::Other(id, payload) => Mixed::Other(RawFrame::new(id.into(), payload)),
+        }
+    }
+}
+
+// ## Checks
+
+/// Whether re-encoding a decoded value must give back the input bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Canon {
+    /// Fixed-width prefixes only: one encoding per value.
+    Exact,
+    /// Base-128 integers accept overlong encodings (`80 00` for 0), so the
+    /// re-encoding may be shorter than the input, never longer.
+    Shortest,
+}
+
+/// The invariants of any decode error: its offset lies within the input
+/// and it displays.
+pub fn check_error(e: &DecodeError, input: &[u8]) {
+    assert!(
+        e.offset() <= input.len(),
+        "error offset {} past the input's {} bytes: {e}",
+        e.offset(),
+        input.len()
+    );
+    let shown = e.to_string();
+    assert!(!shown.is_empty());
+    if let Some(n) = e.bytes_needed() {
+        assert!(n > 0, "need 0 more bytes: {e}");
+    }
+}
+
+/// Decodes `data` as `T`; if it decodes, re-encodes it and checks the
+/// length, the bytes (per `canon`) and that the re-encoding decodes to the
+/// same value. Floats are compared through their bits via the bytes, so
+/// values are compared by `Debug` (NaN != NaN).
+pub fn check_decode<'de, T>(data: &'de [u8], canon: Canon) -> Option<T>
+where
+    T: Decode<'de> + Encode + Debug,
+{
+    let value = match T::from_bytes(data) {
+        Ok(v) => v,
+        Err(e) => {
+            check_error(&e, data);
+            return None;
+        }
+    };
+    let bytes = value
+        .to_bytes()
+        .unwrap_or_else(|e| panic!("decoded value does not encode: {e}\n{value:?}"));
+    assert_eq!(bytes.len(), value.encoded_len(), "encoded_len of {value:?}");
+    match canon {
+        Canon::Exact => assert_eq!(bytes, data, "re-encoding differs: {value:?}"),
+        Canon::Shortest => assert!(
+            bytes.len() <= data.len(),
+            "re-encoding longer than the input: {value:?}"
+        ),
+    }
+    Some(value)
+}
+
+/// Re-decodes `bytes` (an encoding of `value`) and checks it gives `value`
+/// back and encodes to `bytes` again.
+pub fn check_redecode<'de, T>(value: &T, bytes: &'de [u8])
+where
+    T: Decode<'de> + Encode + Debug,
+{
+    let again = T::from_bytes(bytes)
+        .unwrap_or_else(|e| panic!("encoding does not decode: {e}\n{value:?}\n{bytes:02x?}"));
+    assert_eq!(format!("{again:?}"), format!("{value:?}"), "round trip");
+    assert_eq!(again.to_bytes().unwrap(), bytes, "second encoding differs");
+}
+
+/// Every strict prefix of a frame-bounded encoding (no `rest` field) is an
+/// incomplete-input error; check a few.
+pub fn check_prefixes<'de, T>(data: &'de [u8])
+where
+    T: Decode<'de> + Debug,
+{
+    let n = data.len();
+    for cut in [0, n / 2, n.saturating_sub(1)] {
+        if cut >= n {
+            continue;
+        }
+        match T::from_bytes(&data[..cut]) {
+            Ok(v) => panic!("prefix of {cut}/{n} bytes decoded: {v:?}"),
+            Err(e) => {
+                check_error(&e, &data[..cut]);
+                assert!(
+                    e.is_incomplete(),
+                    "prefix of {cut}/{n} bytes is not incomplete: {e}"
+                );
+            }
+        }
+    }
+}
+
+/// The label and value of an `explain` line (`header.id`, `0x01 (..)`),
+/// or `None` for a continuation row. Lines are
+/// `OFFSET  HEX(13 cols)LABEL = VALUE`.
+pub fn explain_line(line: &str) -> Option<(&str, &str)> {
+    let (_, rest) = line.split_once("  ")?;
+    rest.get(13..)?.split_once(" = ")
+}
+
+/// True when an `explain` dump reports a problem: an `error`, `trailing` or
+/// `unexplained` note, or an incomplete header (a line labelled with the
+/// header's bare name, not a `Type.field` path, whose value says so: a
+/// field's value may hold any text).
+pub fn explain_reports_problem(dump: &str) -> bool {
+    dump.lines().filter_map(explain_line).any(|(label, value)| {
+        matches!(label, "error" | "trailing" | "unexplained")
+            || (!label.contains('.') && value.starts_with("incomplete header (need "))
+    })
+}
+
+/// Frames of `P` decoded from `data` one after another, as a reader would
+/// take them off a stream; checks each decoded frame re-encodes to the
+/// bytes it came from (for protocols whose encoding is exact).
+pub fn check_frame_sequence<'de, P>(data: &'de [u8], exact: bool)
+where
+    P: codec::DecodeProtocol<'de> + Decode<'de> + Encode + Debug,
+{
+    let mut r = codec::Reader::new(data);
+    while !r.is_empty() {
+        let start = r.offset();
+        match P::decode(&mut r) {
+            Ok(msg) => {
+                let used = &data[start..r.offset()];
+                let bytes = codec::message::frame_bytes(&msg)
+                    .unwrap_or_else(|e| panic!("decoded frame does not encode: {e}\n{msg:?}"));
+                assert_eq!(bytes.len(), codec::message::frame_len(&msg));
+                if exact {
+                    assert_eq!(bytes, used, "frame re-encoding differs: {msg:?}");
+                } else {
+                    assert!(
+                        bytes.len() <= used.len(),
+                        "frame re-encoding longer: {msg:?}"
+                    );
+                }
+            }
+            Err(e) => {
+                check_error(&e, data);
+                break;
+            }
+        }
+    }
+}
+
+/// `Protocol` accessors agree with the message: id/name match `name_of`.
+pub fn check_protocol_meta<P: Protocol>(p: &P) {
+    if let Some(name) = P::name_of(p.id()) {
+        assert_eq!(name, p.name());
+    }
+}
+
+/// One whole frame of `P` from arbitrary bytes: `from_bytes` (one frame,
+/// exactly; re-encodes per `canon`), `explain` (never panics; reports a
+/// problem exactly when `from_bytes` fails), and a run of frames read one
+/// after another from one reader.
+pub fn check_one_frame<'de, P>(data: &'de [u8], canon: Canon) -> Option<P>
+where
+    P: codec::DecodeProtocol<'de> + Decode<'de> + Encode + Debug,
+{
+    let decoded = check_decode::<P>(data, canon);
+    if let Some(p) = &decoded {
+        check_protocol_meta(p);
+    }
+    let dump = codec::explain::<P>(data);
+    assert_eq!(
+        explain_reports_problem(&dump),
+        decoded.is_none(),
+        "explain and from_bytes disagree on {data:02x?}:\n{dump}"
+    );
+    check_frame_sequence::<P>(data, canon == Canon::Exact);
+    decoded
+}

@@ -1,0 +1,241 @@
+//! Writes the committed seed corpora, `fuzz/seeds/<target>/`, from the
+//! golden values of the codec's tests (the tutorial frames of
+//! `codec/tests/derive_protocol.rs`, the packetstream and Stockings golden
+//! frames of `examples/src/*/wire.rs`) encoded by the fuzz crate's types.
+//!
+//! ```text
+//! cargo +nightly test --manifest-path fuzz/Cargo.toml --test seeds
+//! ```
+//!
+//! The files are rewritten each run (the output is deterministic, so an
+//! unchanged tree stays unchanged), and each seed is checked to decode.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use codec::{Decode, Encode, RawFrame};
+use codec_examples::packetstream::{self, Packet, PacketStream};
+use codec_examples::stockings::Stockings;
+use codec_fuzz::*;
+
+fn dir(target: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(target);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(target: &str, name: &str, bytes: &[u8]) {
+    assert!(bytes.len() <= 512, "seeds stay small: {name}");
+    fs::write(dir(target).join(name), bytes).unwrap();
+}
+
+fn req() -> StoreRequest {
+    StoreRequest {
+        trans: 7,
+        name: "key".into(),
+        data: b"hello".to_vec(),
+    }
+}
+
+fn resp() -> StoreResponse {
+    StoreResponse {
+        trans: 7,
+        name: "key".into(),
+        status: Status::Success,
+    }
+}
+
+fn fetch() -> FetchRequest {
+    FetchRequest {
+        trans: 8,
+        name: "key".into(),
+    }
+}
+
+fn fetched() -> FetchResponse {
+    FetchResponse {
+        trans: 8,
+        status: Status::Success,
+        name: "key".into(),
+        data: b"hello".to_vec(),
+    }
+}
+
+fn complex() -> Complex<'static> {
+    Complex {
+        tag: 300,
+        flags: 3,
+        channel: Some(7),
+        note: Some("hi"),
+        point: Point { x: 1, y: -2 },
+        points: vec![Point { x: 3, y: 400 }],
+        nlen: 3,
+        kind: Kind::Large,
+        shape: Shape::Rect { w: 2, h: 3 },
+        status: Status::Other(9),
+        name: "key",
+        words: vec![0x0102, 0x0304],
+        delta: -300,
+        small: -5,
+        maybe: Some(Box::new(Point { x: 9, y: 0 })),
+        arr: [1, 2, 3],
+        le: 0x0102_0304,
+        double: -2.0,
+        label: b"lbl",
+        inner: vec![Inner {
+            a: 1,
+            b: 2,
+            name: "in".into(),
+            f: 1.5,
+            words: [4, 5],
+            flag: true,
+        }],
+        tail: b"tail",
+    }
+}
+
+/// `mode | limit | nsplits | splits | stream`, see `codec_fuzz::stream::Plan`.
+fn plan(mode: u8, limit: u8, splits: &[u8], stream: &[u8]) -> Vec<u8> {
+    let mut v = vec![mode, limit, splits.len() as u8];
+    v.extend_from_slice(splits);
+    v.extend_from_slice(stream);
+    v
+}
+
+fn frame<P: Encode>(p: &P) -> Vec<u8> {
+    p.to_bytes().unwrap()
+}
+
+#[test]
+fn write_seeds() {
+    // decode_tutorial: selector byte, then the body.
+    let bodies: [(u8, &str, Vec<u8>); 8] = [
+        (0, "store_request", frame(&req())),
+        (1, "store_response", frame(&resp())),
+        (2, "fetch_request", frame(&fetch())),
+        (3, "fetch_response", frame(&fetched())),
+        (4, "complex", frame(&complex())),
+        (
+            6,
+            "cmd_put",
+            frame(&Cmd::Put {
+                key: "k",
+                value: b"v",
+            }),
+        ),
+        (6, "cmd_other", frame(&Cmd::Unknown(9, vec![1, 2]))),
+        (7, "inner", frame(&complex().inner[0])),
+    ];
+    // The tutorial's golden body (codec/tests/derive_protocol.rs).
+    assert_eq!(bodies[0].2, b"\x07\x03key\x00\x05hello");
+    for (sel, name, body) in &bodies {
+        let mut v = vec![*sel];
+        v.extend_from_slice(body);
+        write("decode_tutorial", name, &v);
+    }
+    assert_eq!(Complex::from_bytes(&bodies[4].2).unwrap(), complex());
+
+    // protocol_frame: whole frames of both protocols.
+    let storage = [
+        Storage::from(req()),
+        Storage::from(resp()),
+        Storage::from(fetch()),
+        Storage::from(fetched()),
+    ];
+    let golden = b"\x01\x00\x0c\x07\x03key\x00\x05hello";
+    assert_eq!(frame(&storage[0]), golden);
+    let mut storage_stream = Vec::new();
+    for (i, m) in storage.iter().enumerate() {
+        let f = frame(m);
+        write("protocol_frame", &format!("storage_{i}"), &f);
+        storage_stream.extend_from_slice(&f);
+    }
+    let mixed = [
+        Mixed::StoreRequest(req()),
+        Mixed::Complex(complex()),
+        Mixed::Echo(Echo { data: b"abc" }),
+        Mixed::Other(RawFrame::new(0x7F, vec![0xAA, 0xBB])),
+    ];
+    let mut mixed_stream = Vec::new();
+    for (i, m) in mixed.iter().enumerate() {
+        let f = frame(m);
+        assert_eq!(Mixed::from_bytes(&f).unwrap(), *m);
+        write("protocol_frame", &format!("mixed_{i}"), &f);
+        mixed_stream.extend_from_slice(&f);
+    }
+    write(
+        "protocol_frame",
+        "storage_two_frames",
+        &storage_stream[..15 + 9],
+    );
+
+    // frame_splits: streams of frames in splits, with and without limits.
+    write(
+        "frame_splits",
+        "std_frames",
+        &plan(0, 0, &[1, 2, 3, 5, 7], &storage_stream),
+    );
+    write(
+        "frame_splits",
+        "storage_msgs",
+        &plan(1, 0, &[4, 0, 9], &storage_stream),
+    );
+    write(
+        "frame_splits",
+        "storage_limit",
+        &plan(1 | 4 | 8, 3, &[2], &storage_stream),
+    );
+    write(
+        "frame_splits",
+        "wide_frames",
+        &plan(2, 0, &[3, 1], &mixed_stream),
+    );
+    write(
+        "frame_splits",
+        "mixed_msgs",
+        &plan(3 | 8, 0, &[5, 11], &mixed_stream),
+    );
+
+    // roundtrip: arbitrary's input is unstructured; golden bytes give it
+    // something to start from.
+    write("roundtrip", "storage_stream", &storage_stream);
+    write("roundtrip", "complex", &bodies[4].2);
+
+    // packetstream: the golden frames of examples/src/packetstream/wire.rs.
+    let packets = [
+        Packet::request(0, 2, 0, 0, b"hello".to_vec()).unwrap(),
+        Packet::response(0, 2, true, 5, b"HELLO".to_vec()).unwrap(),
+        Packet::failure(0, 3, "exception during handler"),
+        Packet::request(7, 300, 1, 200, b"x".to_vec()).unwrap(),
+        Packet::ERQ,
+        Packet::EOF,
+    ];
+    let mut ps = Vec::new();
+    for p in &packets {
+        ps.extend(packetstream::wire::frame(p).unwrap());
+    }
+    assert!(ps.starts_with(b"\x08\x02\x02\x01hello\x07\x02\x2cHELLO"));
+    let one = packetstream::wire::frame(&packets[0]).unwrap();
+    assert_eq!(
+        PacketStream::from_bytes(&one).unwrap().into_packet(),
+        packets[0]
+    );
+    write("packetstream", "request", &plan(0, 0, &[], &one));
+    write("packetstream", "body", &plan(1, 0, &[], &one[1..]));
+    write("packetstream", "stream", &plan(3, 0, &[1, 3, 2], &ps));
+    write("packetstream", "stream_limit", &plan(4 | 8, 2, &[5], &ps));
+
+    // stockings: the golden frames of examples/src/stockings/wire.rs.
+    let mut st = Stockings::text("hi").to_bytes().unwrap();
+    assert_eq!(st, [0x82, b'h', b'i']);
+    st.extend(Stockings::bytes(vec![7; 70]).to_bytes().unwrap());
+    st.extend_from_slice(&[0x82, 0xff, 0xfe]); // str, not UTF-8
+    st.extend(Stockings::text("ok").to_bytes().unwrap());
+    write("stockings", "text", &plan(0, 0, &[], &st[..3]));
+    write("stockings", "body", &plan(1, 0, &[], b"hi"));
+    write("stockings", "header", &plan(2, 0, &[], &[0x40, 0x00, 0x81]));
+    write("stockings", "stream", &plan(3, 0, &[1, 2, 40], &st));
+    write("stockings", "stream_limit", &plan(4 | 8, 4, &[3], &st));
+}
