@@ -559,10 +559,11 @@ impl<'de, T: Decode<'de>, const N: usize> Decode<'de> for [T; N] {
             partial.items[i].write(T::decode_with(r, order).map_err(|e| e.in_index(i))?);
             partial.init += 1;
         }
-        partial.init = 0; // ownership moves to the array below
-                          // SAFETY: all N items are initialised, and `Partial` will not drop
-                          // them since `init` is 0; `[MaybeUninit<T>; N]` and `[T; N]` have the
-                          // same layout.
+        // Ownership moves to the array below.
+        partial.init = 0;
+        // SAFETY: all N items are initialised, and `Partial` will not drop
+        // them since `init` is 0; `[MaybeUninit<T>; N]` and `[T; N]` have the
+        // same layout.
         Ok(unsafe { core::ptr::read(partial.items.as_ptr().cast::<[T; N]>()) })
     }
 }

@@ -32,17 +32,25 @@ fn note(bytes: usize) {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
+        // SAFETY: forwarded unchanged to the system allocator, under the
+        // caller's own guarantees for this call.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
+        // SAFETY: forwarded unchanged to the system allocator, under the
+        // caller's own guarantees for this call.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note(new_size);
+        // SAFETY: forwarded unchanged to the system allocator, under the
+        // caller's own guarantees for this call.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator, under the
+        // caller's own guarantees for this call.
         unsafe { System.dealloc(ptr, layout) }
     }
 }
