@@ -43,6 +43,7 @@ log() { printf '== %s (load: %s)\n' "$*" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2;
     echo "nproc: $(nproc)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
     echo "rustc: $(rustc --version)"
+    echo "commit: $(git rev-parse --short HEAD) ($(git status --porcelain codec codec-derive benches | wc -l) changed files in codec, codec-derive, benches)"
     echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
 
@@ -61,8 +62,10 @@ for run in $(seq 1 "$RUNS"); do
     echo "load after run $run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 done
 
-log "peers, round-robin"
-"$OPS" rr 301 >>"$csv"
+for run in 1 2 3; do
+    log "peers, round-robin, run $run"
+    "$OPS" rr 301 "$run" >>"$csv"
+done
 if [ -z "${SKIP_CALLGRIND:-}" ]; then
     log "peers, callgrind"
     "$OPS" callgrind 1000 >>"$csv"

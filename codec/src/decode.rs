@@ -699,7 +699,7 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
     }
 }
 
-/// Owned strings decode (and explain) as a borrowed `&str`, then copy.
+/// Owned strings: the bytes are copied, then checked; explained as `&str`.
 macro_rules! owned_str_seq {
     ($($t:ty),*) => {$(
         impl<'de> DecodeSeq<'de> for $t {
@@ -710,7 +710,18 @@ macro_rules! owned_str_seq {
                 unit: Unit,
                 order: Endian,
             ) -> Result<Self, DecodeError> {
-                <&str>::decode_seq(r, count, unit, order).map(<$t>::from)
+                let _ = (unit, order);
+                let start = r.offset();
+                // Copy first, then check the copy: the check runs faster on
+                // the fresh, aligned allocation than on the input.
+                String::from_utf8(r.take(count)?.to_vec())
+                    .map(<$t>::from)
+                    .map_err(|e| {
+                        DecodeError::new(
+                            DecodeErrorKind::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() },
+                            start,
+                        )
+                    })
             }
             fn explain_seq(
                 r: &mut Reader<'de>,
