@@ -136,7 +136,10 @@ pub trait Peer<M>: PeerInfo {
     /// Where [`PeerInfo::BORROWING`] is unsupported.
     fn decode_borrowed(input: &[u8]) -> Result<Self::Borrowed<'_>, Self::DecodeError> {
         let _ = input;
-        unimplemented!("{} cannot decode borrowing", Self::NAME)
+        unreachable!(
+            "{} cannot decode borrowing: only called where BORROWING is true",
+            Self::NAME
+        )
     }
     /// Our value for the crate's borrowing one.
     ///
@@ -145,7 +148,10 @@ pub trait Peer<M>: PeerInfo {
     /// Where [`PeerInfo::BORROWING`] is unsupported.
     fn borrowed_model(b: &Self::Borrowed<'_>) -> M {
         let _ = b;
-        unimplemented!("{} cannot decode borrowing", Self::NAME)
+        unreachable!(
+            "{} cannot decode borrowing: only called where BORROWING is true",
+            Self::NAME
+        )
     }
     /// Where the value's big field (the store request's data) lives: the
     /// source of an encode's big copy and the destination of a decode's,
