@@ -16,7 +16,9 @@
 # Each log ends with libFuzzer's final stats (executions, exec/s, cov, ft,
 # corpus); the script prints a one-line summary per target.
 #
-# FUZZ_ARGS adds libFuzzer flags, e.g. FUZZ_ARGS="-max_len=8192".
+# FUZZ_ARGS adds libFuzzer flags, e.g. FUZZ_ARGS="-max_len=8192", or
+# FUZZ_ARGS="-fork=1 -ignore_crashes=1" to keep fuzzing past a known
+# finding (crashing inputs still land in fuzz/artifacts/; check them).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -81,6 +83,12 @@ for t in "${targets[@]}"; do
     done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    if [ -z "$done_line" ]; then
+        # -fork mode (FUZZ_ARGS="-fork=1 -ignore_crashes=1") prints
+        # `#N: cov: .. ft: .. corp: ..` lines and no final stats.
+        done_line=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1 || true)
+        execs=${execs:-$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$done_line")}
+    fi
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
     corp=$(sed -n 's/.* corp: \([^ ]*\).*/\1/p' <<<"$done_line")

@@ -35,7 +35,7 @@ const _: () = {
             match self {
                 Self::StoreRequest(_) => <StoreRequest as _codec::Message>::NAME,
                 Self::StoreResponse(_) => <StoreResponse as _codec::Message>::NAME,
-                Self::Unknown(_) => "Unknown",
+                Self::Unknown(_) => <codec::RawFrame>::NAME,
             }
         }
         fn name_of(__id: u64) -> _codec::__private::Option<&'static str> {
@@ -70,7 +70,24 @@ const _: () = {
                     _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
                 }
                 Self::Unknown(__m) => {
-                    _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
+                    match <Self as _codec::Protocol>::name_of(__m.id) {
+                        _codec::__private::Some(_) => {
+                            _codec::__private::Err(
+                                _codec::EncodeError::new(
+                                    _codec::EncodeErrorKind::Invalid(
+                                        "an `other` frame cannot carry an id a message claims",
+                                    ),
+                                ),
+                            )
+                        }
+                        _codec::__private::None => {
+                            _codec::Encode::encode_with(
+                                __m,
+                                __buf,
+                                _codec::wire::Endian::Big,
+                            )
+                        }
+                    }
                 }
             }
         }

@@ -204,3 +204,19 @@ fn a_huge_inner_length_in_a_complete_frame_is_a_length_mismatch() {
         "{err}"
     );
 }
+
+/// Found by fuzzing (`roundtrip`, F1/F2): an `other` frame carrying an id a
+/// message claims would decode as that message, so it does not encode;
+/// its name is `RawFrame::NAME`.
+#[test]
+fn other_frames_cannot_carry_a_claimed_id() {
+    let claimed = Open::Unknown(RawFrame::new(0x01, vec![]));
+    let err = claimed.to_bytes().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "an `other` frame cannot carry an id a message claims"
+    );
+    let free = Open::Unknown(RawFrame::new(0x7F, vec![1]));
+    assert_eq!(free.name(), RawFrame::NAME);
+    assert!(free.to_bytes().is_ok());
+}

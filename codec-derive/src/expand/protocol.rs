@@ -40,9 +40,21 @@ pub fn expand(input: &Input) -> TokenStream {
         quote!(Self::#v(__m) => __m.id,)
     });
     let other_name = other.map(|a| {
+        let (v, ty) = (a.variant, a.ty);
+        quote!(Self::#v(_) => <#ty>::NAME,)
+    });
+    // An `other` frame must not carry an id a message claims: it would
+    // decode as that message, not come back as it was.
+    let other_encode = other.map(|a| {
         let v = a.variant;
-        let name = v.to_string();
-        quote!(Self::#v(_) => #name,)
+        quote! {
+            Self::#v(__m) => match <Self as _codec::Protocol>::name_of(__m.id) {
+                _codec::__private::Some(_) => _codec::__private::Err(_codec::EncodeError::new(
+                    _codec::EncodeErrorKind::Invalid("an `other` frame cannot carry an id a message claims"),
+                )),
+                _codec::__private::None => _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big),
+            },
+        }
     });
     let all_var: Vec<_> = arms.iter().map(|a| a.variant).collect();
     let tag_max = m_ty.iter().fold(
@@ -172,9 +184,10 @@ pub fn expand(input: &Input) -> TokenStream {
                     __buf: &mut _codec::__private::Vec<u8>,
                 ) -> _codec::__private::Result<(), _codec::EncodeError> {
                     match self {
-                        #(Self::#all_var(__m) => {
+                        #(Self::#m_var(__m) => {
                             _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
                         })*
+                        #other_encode
                     }
                 }
             }
