@@ -5,9 +5,8 @@
 //! panics; reports a problem exactly when `from_bytes` fails), and a run of
 //! frames read one after another from one reader. Decoded frames re-encode
 //! to their own bytes (`Storage`) or to no more bytes (`Mixed`, which holds
-//! base-128 integers). Known ids name their message. (An `other` frame's
-//! name is the variant's, "Other", not `RawFrame::NAME`: finding F2 in
-//! docs/RELIABILITY.md, not checked.)
+//! base-128 integers). Known ids name their message, an `other` frame is
+//! named `RawFrame::NAME` (finding F2 in docs/RELIABILITY.md, fixed).
 #![no_main]
 
 use codec::{StdHeader, WideHeader};

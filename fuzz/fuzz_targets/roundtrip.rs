@@ -116,13 +116,12 @@ fn go(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             let mut m = Mixed::from(AnyMixed::arbitrary(u)?);
             if let Mixed::Other(raw) = &m {
                 if Mixed::name_of(raw.id).is_some() {
-                    // Finding F1 (docs/RELIABILITY.md): `#[derive(Protocol)]`
-                    // encodes an `other` frame whose id a message claims,
-                    // and it then decodes as that message, or not at all.
-                    // Data enums refuse the same case. Until the derive
-                    // does too, only check that encoding does not panic;
-                    // with the fix, expect an error here.
-                    let _ = codec::message::frame_bytes(&m);
+                    // Finding F1 (docs/RELIABILITY.md, fixed): an `other`
+                    // frame whose id a message claims would decode as that
+                    // message, so encoding refuses it, writing nothing.
+                    let mut buf = vec![0x5A];
+                    assert!(codec::message::encode_frame(&m, &mut buf).is_err(), "{m:?}");
+                    assert_eq!(buf, [0x5A]);
                     return Ok(());
                 }
             }
