@@ -201,6 +201,183 @@ async fn worker(
     hist
 }
 
+/// The fast path of the measured phase (no token, values that fit one
+/// frame, depth up to 256): like redis-benchmark, each connection is a
+/// plain socket with `depth` requests in flight, the slot number as the
+/// transaction byte, requests encoded into one reused buffer and written
+/// together, replies parsed in place; all connections run on one thread,
+/// so the load generator takes at most one core from the server.
+fn raw_ok(args: &BenchArgs, token: Option<&[u8]>) -> bool {
+    token.is_none() && args.depth <= 256 && args.size <= inline_limit(&key(args.keys))
+}
+
+/// Appends `key(i)` without allocating.
+fn push_key(out: &mut Vec<u8>, i: usize) {
+    if i >= 10_000_000 {
+        out.extend_from_slice(key(i).as_bytes());
+        return;
+    }
+    out.extend_from_slice(b"bench/");
+    let mut digits = [b'0'; 7];
+    let mut n = i;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend_from_slice(&digits);
+}
+
+/// Appends one request (a `StoreRequest` or a `FetchRequest` frame) for
+/// slot `trans`; returns whether it is a get.
+fn push_request(
+    out: &mut Vec<u8>,
+    rng: &mut Rng,
+    args: &BenchArgs,
+    value: &[u8],
+    trans: u8,
+) -> bool {
+    let i = (rng.next() % args.keys as u64) as usize;
+    let get = rng.unit() < args.mix;
+    let at = out.len();
+    out.extend_from_slice(&[if get { 0x03 } else { 0x01 }, 0, 0, trans, 0]);
+    push_key(out, i);
+    let name_len = out.len() - at - 5;
+    out[at + 4] = name_len as u8;
+    if !get {
+        out.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        out.extend_from_slice(value);
+    }
+    let payload = (out.len() - at - 3) as u16;
+    out[at + 1..at + 3].copy_from_slice(&payload.to_be_bytes());
+    get
+}
+
+/// Whether a reply payload is a success (of the right size, for a get).
+fn reply_ok(id: u8, payload: &[u8], size: usize) -> bool {
+    match id {
+        // StoreResponse: trans | name.len | name | status
+        0x02 => {
+            let nl = payload.get(1).map_or(0, |&n| usize::from(n));
+            payload.len() == 3 + nl && payload[2 + nl] == 0
+        }
+        // FetchResponse: trans | status | name.len | name | data.len | data
+        0x04 => {
+            let nl = payload.get(2).map_or(0, |&n| usize::from(n));
+            payload.len() == 5 + nl + size && payload[1] == 0
+        }
+        _ => false,
+    }
+}
+
+/// One connection of the fast path, until `end`.
+async fn raw_worker(
+    addr: String,
+    args: Arc<BenchArgs>,
+    seed: u64,
+    end: Instant,
+    totals: Arc<Totals>,
+) -> std::io::Result<Histogram> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(addr.as_str()).await?;
+    sock.set_nodelay(true)?;
+    let mut hist = Histogram::default();
+    let mut rng = Rng(seed | 1);
+    let value = vec![0xA5u8; args.size];
+    let depth = args.depth;
+    let mut sent: Vec<(Instant, bool)> = Vec::with_capacity(depth);
+    let mut out = Vec::with_capacity(depth * (args.size + 32));
+    let now = Instant::now();
+    for slot in 0..depth {
+        let get = push_request(&mut out, &mut rng, &args, &value, slot as u8);
+        sent.push((now, get));
+    }
+    let mut in_flight = depth;
+    let mut buf = vec![0u8; (depth * (args.size + 32)).max(64 * 1024)];
+    let mut filled = 0;
+    while in_flight > 0 {
+        if !out.is_empty() {
+            sock.write_all(&out).await?;
+            out.clear();
+        }
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = sock.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        filled += n;
+        let now = Instant::now();
+        let more = now < end;
+        let (mut gets, mut puts, mut errors) = (0, 0, 0);
+        let mut at = 0;
+        while filled - at >= 3 {
+            let len = usize::from(u16::from_be_bytes([buf[at + 1], buf[at + 2]]));
+            if filled - at < 3 + len {
+                break;
+            }
+            let id = buf[at];
+            let payload = &buf[at + 3..at + 3 + len];
+            let slot = payload.first().map_or(usize::MAX, |&t| usize::from(t));
+            at += 3 + len;
+            let Some(&(start, get)) = sent.get(slot) else {
+                return Err(std::io::Error::other("reply to no request"));
+            };
+            hist.record(now - start);
+            match (reply_ok(id, payload, args.size), get) {
+                (false, _) => errors += 1,
+                (true, true) => gets += 1,
+                (true, false) => puts += 1,
+            }
+            in_flight -= 1;
+            if more {
+                let get = push_request(&mut out, &mut rng, &args, &value, slot as u8);
+                sent[slot] = (now, get);
+                in_flight += 1;
+            }
+        }
+        buf.copy_within(at..filled, 0);
+        filled -= at;
+        totals.gets.fetch_add(gets, Ordering::Relaxed);
+        totals.puts.fetch_add(puts, Ordering::Relaxed);
+        totals.errors.fetch_add(errors, Ordering::Relaxed);
+    }
+    Ok(hist)
+}
+
+/// Runs the fast path's connections on one thread of their own.
+fn raw_run(
+    addr: &str,
+    args: &Arc<BenchArgs>,
+    end: Instant,
+    totals: &Arc<Totals>,
+) -> std::thread::JoinHandle<std::io::Result<Histogram>> {
+    let (addr, args, totals) = (addr.to_string(), Arc::clone(args), Arc::clone(totals));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for c in 0..args.conns {
+                let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(c as u64 + 1);
+                tasks.spawn(raw_worker(
+                    addr.clone(),
+                    Arc::clone(&args),
+                    seed,
+                    end,
+                    Arc::clone(&totals),
+                ));
+            }
+            let mut hist = Histogram::default();
+            while let Some(h) = tasks.join_next().await {
+                hist.merge(&h.map_err(std::io::Error::other)??);
+            }
+            Ok(hist)
+        })
+    })
+}
+
 /// Starts the in-process server (memory, or `db`).
 async fn local_server(
     db: Option<PathBuf>,
@@ -276,8 +453,16 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
     let duration = Duration::from_secs_f64(args.duration);
     let start = Instant::now();
     let end = start + duration;
+    let raw = raw_ok(&args, token.as_deref());
+    if raw {
+        // The fast path opens connections of its own.
+        for c in &clients {
+            c.close().await;
+        }
+    }
+    let raw = raw.then(|| raw_run(&addr, &args, end, &totals));
     let mut tasks = tokio::task::JoinSet::new();
-    for (c, client) in clients.iter().enumerate() {
+    for (c, client) in clients.iter().enumerate().filter(|_| raw.is_none()) {
         for d in 0..args.depth {
             let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul((c * args.depth + d + 1) as u64);
             tasks.spawn(worker(
@@ -313,6 +498,14 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
     let mut hist = Histogram::default();
     while let Some(h) = tasks.join_next().await {
         hist.merge(&h.map_err(Failure::other)?);
+    }
+    if let Some(raw) = raw {
+        let h = tokio::task::spawn_blocking(move || raw.join())
+            .await
+            .map_err(Failure::other)?
+            .map_err(|_| Failure::other("the load thread panicked"))?
+            .map_err(|e| Failure::other(format!("load connection failed: {e}")))?;
+        hist.merge(&h);
     }
     let elapsed = start.elapsed();
     ticker.abort();

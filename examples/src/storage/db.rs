@@ -1,23 +1,33 @@
-//! The storage engine: redb in one file (or in memory), a single writer
-//! thread that groups concurrent writes into shared commits, and reader
-//! threads that batch concurrent reads into shared transactions, so the
-//! async runtime never waits on the disk.
+//! The storage engine behind [`Db`]: redb in one file, or (`--memory`) an
+//! in-memory map with the same API and semantics ([`super::memdb`]).
 //!
-//! Every value is a blob of chunks:
+//! The redb engine has a single writer thread that groups concurrent
+//! writes into shared commits, and reader threads that batch concurrent
+//! reads into shared transactions, so the async runtime never waits on the
+//! disk.
+//!
+//! A value of at most [`INLINE`] bytes is stored inline in its metadata
+//! row; a larger one (or one uploaded in chunks) is a blob of chunks:
 //!
 //! ```text
-//! meta   name            -> (version, size, blob)
-//! chunks (blob, index)   -> up to CHUNK bytes
-//! seq    "version"|"blob" -> last number handed out
-//! uploads blob           -> 0 (uploads begun, not yet committed)
+//! meta2    name            -> version u64 | size u64 | blob u64 | inline bytes
+//!                             (little-endian; blob 0: the value is inline)
+//! chunks2  (blob, index)   -> up to CHUNK bytes
+//! seq2     "version"|"blob" -> last number handed out
+//! uploads2 blob            -> 0 (uploads begun, not yet committed)
 //! ```
 //!
-//! A store writes a new blob and points the name at it in one transaction,
-//! then drops the old blob's chunks. A chunked upload writes its chunks
-//! under a fresh blob id as they come (without waiting for the disk), and
-//! `commit` points the name at it durably. Uploads begun and never
-//! committed (cut off by a crash) are listed in `uploads` and collected
-//! when the database opens, without scanning the chunks.
+//! (The tables were renamed when values went inline: a file written by an
+//! earlier version opens as an empty database.)
+//!
+//! A store of an inline value is one insert into `meta2`; a larger store
+//! writes a new blob and points the name at it in one transaction, then
+//! drops the old blob's chunks. A chunked upload writes its chunks under a
+//! fresh blob id as they come (without waiting for the disk), and `commit`
+//! points the name at it durably. Uploads begun and never committed (cut
+//! off by a crash) are listed in `uploads2` and collected when the database
+//! opens, without scanning the chunks. The writer thread keeps the two
+//! counters in memory (loaded on open) and writes them once per commit.
 
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
@@ -27,14 +37,23 @@ use std::thread;
 use redb::{Database, Durability, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
+use super::memdb::MemDb;
 use super::protocol::{ChangeKind, Entry, CHUNK};
 
-const META: TableDefinition<&str, (u64, u64, u64)> = TableDefinition::new("meta");
-const CHUNKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("chunks");
-const SEQ: TableDefinition<&str, u64> = TableDefinition::new("seq");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta2");
+const CHUNKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("chunks2");
+const SEQ: TableDefinition<&str, u64> = TableDefinition::new("seq2");
 /// Blobs of uploads begun and not yet committed or aborted: what a crash
 /// can leave behind, so all that opening the database has to collect.
-const UPLOADS: TableDefinition<u64, u64> = TableDefinition::new("uploads");
+const UPLOADS: TableDefinition<u64, u64> = TableDefinition::new("uploads2");
+
+/// Values of at most this many bytes are stored inline in their metadata
+/// row (one insert per store, nothing to delete when overwritten); larger
+/// ones in chunks.
+pub const INLINE: usize = 16 * 1024;
+
+/// version, size, blob: the fixed part of a metadata row.
+const ROW_HEAD: usize = 24;
 
 /// redb's page cache. Its default (1 GiB) would let a large value read or
 /// written in chunks stay resident; the server must keep its memory
@@ -48,6 +67,12 @@ const MAX_BATCH: usize = 1024;
 #[derive(Debug, thiserror::Error)]
 #[error("database error: {0}")]
 pub struct DbError(String);
+
+impl DbError {
+    pub(super) fn new(what: impl Into<String>) -> DbError {
+        DbError(what.into())
+    }
+}
 
 fn db_err(e: impl std::fmt::Display) -> DbError {
     DbError(e.to_string())
@@ -66,6 +91,9 @@ pub struct Change {
     pub size: u64,
 }
 
+/// What sees every committed change, in commit order.
+pub(super) type OnCommit = dyn Fn(&[Change]) + Send + Sync;
+
 /// Where a value is and what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meta {
@@ -73,7 +101,47 @@ pub struct Meta {
     pub version: u64,
     /// Size in bytes.
     pub size: u64,
+    /// 0: inline (or in memory).
     blob: u64,
+}
+
+impl Meta {
+    pub(super) fn new(version: u64, size: u64, blob: u64) -> Meta {
+        Meta {
+            version,
+            size,
+            blob,
+        }
+    }
+}
+
+/// A metadata row, decoded.
+struct Row<'a> {
+    meta: Meta,
+    inline: &'a [u8],
+}
+
+fn encode_row(row: &mut Vec<u8>, meta: Meta, inline: &[u8]) {
+    row.clear();
+    row.extend_from_slice(&meta.version.to_le_bytes());
+    row.extend_from_slice(&meta.size.to_le_bytes());
+    row.extend_from_slice(&meta.blob.to_le_bytes());
+    row.extend_from_slice(inline);
+}
+
+fn decode_row(b: &[u8]) -> Result<Row<'_>, DbError> {
+    let word = |i: usize| {
+        b.get(i * 8..i * 8 + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    match (word(0), word(1), word(2)) {
+        (Some(version), Some(size), Some(blob)) => Ok(Row {
+            meta: Meta::new(version, size, blob),
+            inline: &b[ROW_HEAD..],
+        }),
+        _ => Err(DbError("corrupt metadata row".into())),
+    }
 }
 
 type Reply<T> = oneshot::Sender<Result<T, DbError>>;
@@ -125,6 +193,18 @@ impl Op {
 /// Handle to the database: cheap to clone.
 #[derive(Clone)]
 pub struct Db {
+    engine: Engine,
+}
+
+#[derive(Clone)]
+enum Engine {
+    Redb(Redb),
+    Memory(Arc<MemDb>),
+}
+
+/// The redb engine's writer and readers.
+#[derive(Clone)]
+struct Redb {
     writes: std_mpsc::Sender<Op>,
     reads: std_mpsc::Sender<ReadJob>,
 }
@@ -164,38 +244,44 @@ fn read_loop(db: &Database, rx: &std::sync::Mutex<std_mpsc::Receiver<ReadJob>>) 
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").finish_non_exhaustive()
+        let engine = match self.engine {
+            Engine::Redb(_) => "redb",
+            Engine::Memory(_) => "memory",
+        };
+        f.debug_struct("Db")
+            .field("engine", &engine)
+            .finish_non_exhaustive()
     }
 }
 
 impl Db {
-    /// Opens (or creates) the database file at `path`; with `memory`, keeps
-    /// everything in memory instead. `on_commit` sees every committed
-    /// change, in commit order, from the writer thread.
+    /// Opens (or creates) the database file at `path`; with `None`, keeps
+    /// everything in memory instead (the in-memory engine: same API, same
+    /// semantics, nothing durable). `on_commit` sees every committed
+    /// change, in commit order.
     ///
     /// # Errors
     ///
     /// The file cannot be opened or is not a redb database.
     pub fn open(
         path: Option<&Path>,
-        on_commit: impl Fn(&[Change]) + Send + 'static,
+        on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
     ) -> Result<Db, DbError> {
+        let Some(path) = path else {
+            return Ok(Db {
+                engine: Engine::Memory(Arc::new(MemDb::new(Box::new(on_commit)))),
+            });
+        };
         let mut builder = Database::builder();
         builder.set_cache_size(CACHE_BYTES);
-        let db = match path {
-            Some(path) => builder.create(path).map_err(db_err)?,
-            None => builder
-                .create_with_backend(redb::backends::InMemoryBackend::new())
-                .map_err(db_err)?,
-        };
-        let db = Arc::new(db);
-        init(&db)?;
+        let db = Arc::new(builder.create(path).map_err(db_err)?);
+        let counters = init(&db)?;
         let (tx, rx) = std_mpsc::channel();
         let writer = Arc::clone(&db);
         thread::Builder::new()
             .name("storage-writer".into())
             .spawn(move || {
-                let stop = write_loop(&writer, &rx, &on_commit);
+                let stop = write_loop(&writer, &rx, &on_commit, counters);
                 // Release the database before `close` returns, so the last
                 // handle's drop closes the file cleanly.
                 drop(writer);
@@ -213,16 +299,9 @@ impl Db {
                 .spawn(move || read_loop(&db, &rx))
                 .map_err(db_err)?;
         }
-        Ok(Db { writes: tx, reads })
-    }
-
-    async fn write<T>(&self, op: impl FnOnce(Reply<T>) -> Op) -> Result<T, DbError> {
-        let (tx, rx) = oneshot::channel();
-        self.writes
-            .send(op(tx))
-            .map_err(|_| DbError("the writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| DbError("the writer has stopped".into()))?
+        Ok(Db {
+            engine: Engine::Redb(Redb { writes: tx, reads }),
+        })
     }
 
     /// Stores a value; returns once it is durable.
@@ -231,7 +310,10 @@ impl Db {
     ///
     /// The database failed; nothing changed.
     pub async fn store(&self, name: String, data: Vec<u8>) -> Result<Meta, DbError> {
-        self.write(|reply| Op::Store { name, data, reply }).await
+        match &self.engine {
+            Engine::Memory(m) => m.store(name, data),
+            Engine::Redb(r) => r.write(|reply| Op::Store { name, data, reply }).await,
+        }
     }
 
     /// Deletes a key; `None` if it did not exist. Returns once durable.
@@ -240,7 +322,10 @@ impl Db {
     ///
     /// The database failed; nothing changed.
     pub async fn delete(&self, name: String) -> Result<Option<u64>, DbError> {
-        self.write(|reply| Op::Delete { name, reply }).await
+        match &self.engine {
+            Engine::Memory(m) => m.delete(name),
+            Engine::Redb(r) => r.write(|reply| Op::Delete { name, reply }).await,
+        }
     }
 
     /// A fresh blob id for an upload.
@@ -249,7 +334,10 @@ impl Db {
     ///
     /// The database failed.
     pub async fn new_blob(&self) -> Result<u64, DbError> {
-        self.write(|reply| Op::NewBlob { reply }).await
+        match &self.engine {
+            Engine::Memory(m) => m.new_blob(),
+            Engine::Redb(r) => r.write(|reply| Op::NewBlob { reply }).await,
+        }
     }
 
     /// Writes one chunk of an upload (not waiting for the disk: the commit
@@ -259,13 +347,18 @@ impl Db {
     ///
     /// The database failed.
     pub async fn put_chunk(&self, blob: u64, index: u64, data: Vec<u8>) -> Result<(), DbError> {
-        self.write(|reply| Op::Chunk {
-            blob,
-            index,
-            data,
-            reply,
-        })
-        .await
+        match &self.engine {
+            Engine::Memory(m) => m.put_chunk(blob, index, data),
+            Engine::Redb(r) => {
+                r.write(|reply| Op::Chunk {
+                    blob,
+                    index,
+                    data,
+                    reply,
+                })
+                .await
+            }
+        }
     }
 
     /// Points `name` at an uploaded blob; returns once durable.
@@ -274,46 +367,42 @@ impl Db {
     ///
     /// The database failed; nothing changed.
     pub async fn commit(&self, name: String, blob: u64, size: u64) -> Result<Meta, DbError> {
-        self.write(|reply| Op::Commit {
-            name,
-            blob,
-            size,
-            reply,
-        })
-        .await
+        match &self.engine {
+            Engine::Memory(m) => m.commit(name, blob, size),
+            Engine::Redb(r) => {
+                r.write(|reply| Op::Commit {
+                    name,
+                    blob,
+                    size,
+                    reply,
+                })
+                .await
+            }
+        }
     }
 
     /// Commits every write queued so far and stops the writer: later
     /// writes fail. Reads go on until the last handle is dropped.
     pub async fn close(&self) {
-        let (reply, done) = oneshot::channel();
-        if self.writes.send(Op::Shutdown { reply }).is_ok() {
-            let _ = done.await;
+        match &self.engine {
+            Engine::Memory(m) => m.close(),
+            Engine::Redb(r) => {
+                let (reply, done) = oneshot::channel();
+                if r.writes.send(Op::Shutdown { reply }).is_ok() {
+                    let _ = done.await;
+                }
+            }
         }
     }
 
     /// Drops an abandoned upload's chunks (in the background).
     pub fn drop_blob(&self, blob: u64) {
-        let _ = self.writes.send(Op::DropBlob { blob });
-    }
-
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, DbError> + Send + 'static,
-    ) -> Result<T, DbError> {
-        let (reply, result) = oneshot::channel();
-        let job: ReadJob = Box::new(move |tx| {
-            let _ = reply.send(match tx {
-                Ok(tx) => f(tx),
-                Err(e) => Err(DbError(e.0.clone())),
-            });
-        });
-        self.reads
-            .send(job)
-            .map_err(|_| DbError("the readers have stopped".into()))?;
-        result
-            .await
-            .map_err(|_| DbError("the readers have stopped".into()))?
+        match &self.engine {
+            Engine::Memory(m) => m.drop_blob(blob),
+            Engine::Redb(r) => {
+                let _ = r.writes.send(Op::DropBlob { blob });
+            }
+        }
     }
 
     /// The metadata of `name`.
@@ -322,12 +411,15 @@ impl Db {
     ///
     /// The database failed.
     pub async fn meta(&self, name: String) -> Result<Option<Meta>, DbError> {
-        self.read(move |tx| {
+        let r = match &self.engine {
+            Engine::Memory(m) => return Ok(m.meta(&name)),
+            Engine::Redb(r) => r,
+        };
+        r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
-            Ok(meta
-                .get(name.as_str())
-                .map_err(db_err)?
-                .map(|v| to_meta(v.value())))
+            let row = meta.get(name.as_str()).map_err(db_err)?;
+            row.map(|v| decode_row(v.value()).map(|r| r.meta))
+                .transpose()
         })
         .await
     }
@@ -343,17 +435,22 @@ impl Db {
         name: String,
         limit: u64,
     ) -> Result<Option<Result<Vec<u8>, u64>>, DbError> {
-        self.read(move |tx| {
+        let r = match &self.engine {
+            Engine::Memory(m) => return Ok(m.fetch(&name, limit)),
+            Engine::Redb(r) => r,
+        };
+        r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
-            let Some(m) = meta
-                .get(name.as_str())
-                .map_err(db_err)?
-                .map(|v| to_meta(v.value()))
-            else {
+            let Some(v) = meta.get(name.as_str()).map_err(db_err)? else {
                 return Ok(None);
             };
+            let row = decode_row(v.value())?;
+            let m = row.meta;
             if m.size > limit {
                 return Ok(Some(Err(m.size)));
+            }
+            if m.blob == 0 {
+                return Ok(Some(Ok(row.inline.to_vec())));
             }
             let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
             let mut data = Vec::with_capacity(m.size as usize);
@@ -380,17 +477,27 @@ impl Db {
         name: String,
         offset: u64,
     ) -> Result<Option<(Meta, Vec<u8>)>, DbError> {
-        self.read(move |tx| {
+        let r = match &self.engine {
+            Engine::Memory(m) => return Ok(m.chunk(&name, offset)),
+            Engine::Redb(r) => r,
+        };
+        r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
-            let Some(m) = meta
-                .get(name.as_str())
-                .map_err(db_err)?
-                .map(|v| to_meta(v.value()))
-            else {
+            let Some(v) = meta.get(name.as_str()).map_err(db_err)? else {
                 return Ok(None);
             };
-            let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+            let row = decode_row(v.value())?;
+            let m = row.meta;
             let index = offset / CHUNK as u64;
+            if m.blob == 0 {
+                let data = if index == 0 {
+                    row.inline.to_vec()
+                } else {
+                    Vec::new()
+                };
+                return Ok(Some((m, data)));
+            }
+            let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
             let data = match chunks.get((m.blob, index)).map_err(db_err)? {
                 Some(v) => v.value().to_vec(),
                 None => Vec::new(),
@@ -412,7 +519,11 @@ impl Db {
         after: String,
         limit: usize,
     ) -> Result<(Vec<Entry>, bool), DbError> {
-        self.read(move |tx| {
+        let r = match &self.engine {
+            Engine::Memory(m) => return Ok(m.list(&prefix, &after, limit)),
+            Engine::Redb(r) => r,
+        };
+        r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
             let start = if after.as_str() > prefix.as_str() {
                 after.as_str()
@@ -436,7 +547,7 @@ impl Db {
                 }
                 entries.push(Entry {
                     name: name.to_string(),
-                    size: to_meta(v.value()).size,
+                    size: decode_row(v.value())?.meta.size,
                 });
             }
             Ok((entries, more))
@@ -445,20 +556,58 @@ impl Db {
     }
 }
 
-fn to_meta((version, size, blob): (u64, u64, u64)) -> Meta {
-    Meta {
-        version,
-        size,
-        blob,
+impl Redb {
+    async fn write<T>(&self, op: impl FnOnce(Reply<T>) -> Op) -> Result<T, DbError> {
+        let (tx, rx) = oneshot::channel();
+        self.writes
+            .send(op(tx))
+            .map_err(|_| DbError("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| DbError("the writer has stopped".into()))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let (reply, result) = oneshot::channel();
+        let job: ReadJob = Box::new(move |tx| {
+            let _ = reply.send(match tx {
+                Ok(tx) => f(tx),
+                Err(e) => Err(DbError(e.0.clone())),
+            });
+        });
+        self.reads
+            .send(job)
+            .map_err(|_| DbError("the readers have stopped".into()))?;
+        result
+            .await
+            .map_err(|_| DbError("the readers have stopped".into()))?
     }
 }
 
-/// Creates the tables and collects orphan blobs.
-fn init(db: &Database) -> Result<(), DbError> {
+/// The last version and blob id handed out: kept by the writer thread,
+/// written to `seq2` once per commit that changes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Counters {
+    version: u64,
+    blob: u64,
+}
+
+/// Creates the tables, collects orphan blobs and loads the counters.
+fn init(db: &Database) -> Result<Counters, DbError> {
     let tx = db.begin_write().map_err(db_err)?;
+    let counters;
     {
         tx.open_table(META).map_err(db_err)?;
-        tx.open_table(SEQ).map_err(db_err)?;
+        let seq = tx.open_table(SEQ).map_err(db_err)?;
+        let get = |key| -> Result<u64, DbError> {
+            Ok(seq.get(key).map_err(db_err)?.map_or(0, |v| v.value()))
+        };
+        counters = Counters {
+            version: get("version")?,
+            blob: get("blob")?,
+        };
         let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
         let mut uploads = tx.open_table(UPLOADS).map_err(db_err)?;
         let orphans: Vec<u64> = uploads
@@ -478,7 +627,8 @@ fn init(db: &Database) -> Result<(), DbError> {
             );
         }
     }
-    tx.commit().map_err(db_err)
+    tx.commit().map_err(db_err)?;
+    Ok(counters)
 }
 
 /// The writer thread: takes every queued write, applies them in one
@@ -487,9 +637,11 @@ fn init(db: &Database) -> Result<(), DbError> {
 fn write_loop(
     db: &Database,
     rx: &std_mpsc::Receiver<Op>,
-    on_commit: &dyn Fn(&[Change]),
+    on_commit: &OnCommit,
+    mut counters: Counters,
 ) -> Option<oneshot::Sender<()>> {
     let mut stop = None;
+    let mut row = Vec::new();
     // `stop` is checked before waiting: once a shutdown is seen, nothing
     // more is read (handles still alive would keep `recv` blocked).
     while stop.is_none() {
@@ -510,7 +662,7 @@ fn write_loop(
         }
         let durable = batch.iter().any(Op::durable);
         let (actions, replies): (Vec<Action>, Vec<Waiting>) = batch.into_iter().map(split).unzip();
-        match apply(db, actions, durable) {
+        match apply(db, actions, durable, &mut counters, &mut row) {
             Ok((results, changes)) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     reply.send(Ok(result));
@@ -611,6 +763,7 @@ fn split(op: Op) -> (Action, Waiting) {
 }
 
 type ChunkTable<'t> = redb::Table<'t, (u64, u64), &'static [u8]>;
+type MetaTable<'t> = redb::Table<'t, &'static str, &'static [u8]>;
 
 fn drop_chunks(chunks: &mut ChunkTable<'_>, blob: u64) -> Result<(), DbError> {
     chunks
@@ -618,39 +771,41 @@ fn drop_chunks(chunks: &mut ChunkTable<'_>, blob: u64) -> Result<(), DbError> {
         .map_err(db_err)
 }
 
-fn next(seq: &mut redb::Table<'_, &'static str, u64>, key: &str) -> Result<u64, DbError> {
-    let n = seq.get(key).map_err(db_err)?.map_or(0, |v| v.value()) + 1;
-    seq.insert(key, n).map_err(db_err)?;
-    Ok(n)
-}
-
-/// Applies a batch in one transaction; all or nothing.
+/// Applies a batch in one transaction; all or nothing. `counters` move on
+/// only if the transaction commits.
 fn apply(
     db: &Database,
     actions: Vec<Action>,
     durable: bool,
+    counters: &mut Counters,
+    row: &mut Vec<u8>,
 ) -> Result<(Vec<Done>, Vec<Change>), DbError> {
     let mut tx = db.begin_write().map_err(db_err)?;
     if !durable {
         // Only upload chunks: the upload's commit makes them durable.
         tx.set_durability(Durability::None);
     }
+    let mut c = *counters;
     let mut changes = Vec::new();
     let mut results = Vec::with_capacity(actions.len());
     {
         let mut meta = tx.open_table(META).map_err(db_err)?;
         let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
-        let mut seq = tx.open_table(SEQ).map_err(db_err)?;
         let mut uploads = tx.open_table(UPLOADS).map_err(db_err)?;
         for action in actions {
             let done = match action {
                 Action::Store { name, data } => {
-                    let blob = next(&mut seq, "blob")?;
-                    for (i, part) in data.chunks(CHUNK).enumerate() {
-                        chunks.insert((blob, i as u64), part).map_err(db_err)?;
-                    }
                     let size = data.len() as u64;
-                    let m = point(&mut meta, &mut chunks, &mut seq, &name, blob, size)?;
+                    let m = if data.len() <= INLINE {
+                        point(&mut meta, &mut chunks, &mut c, row, &name, 0, size, &data)?
+                    } else {
+                        c.blob += 1;
+                        for (i, part) in data.chunks(CHUNK).enumerate() {
+                            chunks.insert((c.blob, i as u64), part).map_err(db_err)?;
+                        }
+                        let blob = c.blob;
+                        point(&mut meta, &mut chunks, &mut c, row, &name, blob, size, &[])?
+                    };
                     changes.push(Change {
                         kind: ChangeKind::Stored,
                         name,
@@ -661,7 +816,7 @@ fn apply(
                 }
                 Action::Commit { name, blob, size } => {
                     uploads.remove(blob).map_err(db_err)?;
-                    let m = point(&mut meta, &mut chunks, &mut seq, &name, blob, size)?;
+                    let m = point(&mut meta, &mut chunks, &mut c, row, &name, blob, size, &[])?;
                     changes.push(Change {
                         kind: ChangeKind::Stored,
                         name,
@@ -671,31 +826,33 @@ fn apply(
                     Done::Meta(m)
                 }
                 Action::Delete { name } => {
-                    let old = meta
-                        .remove(name.as_str())
-                        .map_err(db_err)?
-                        .map(|v| v.value());
+                    let old = match meta.remove(name.as_str()).map_err(db_err)? {
+                        Some(v) => Some(decode_row(v.value())?.meta.blob),
+                        None => None,
+                    };
                     match old {
-                        Some((_, _, blob)) => {
-                            drop_chunks(&mut chunks, blob)?;
-                            let version = next(&mut seq, "version")?;
+                        Some(blob) => {
+                            if blob != 0 {
+                                drop_chunks(&mut chunks, blob)?;
+                            }
+                            c.version += 1;
                             changes.push(Change {
                                 kind: ChangeKind::Deleted,
                                 name,
-                                version,
+                                version: c.version,
                                 size: 0,
                             });
-                            Done::Deleted(Some(version))
+                            Done::Deleted(Some(c.version))
                         }
                         None => Done::Deleted(None),
                     }
                 }
                 Action::NewBlob => {
-                    let blob = next(&mut seq, "blob")?;
+                    c.blob += 1;
                     // In this transaction or an earlier one than any of
                     // its chunks, so a crash never leaves chunks unlisted.
-                    uploads.insert(blob, 0).map_err(db_err)?;
-                    Done::Blob(blob)
+                    uploads.insert(c.blob, 0).map_err(db_err)?;
+                    Done::Blob(c.blob)
                 }
                 Action::Chunk { blob, index, data } => {
                     chunks
@@ -711,35 +868,47 @@ fn apply(
             };
             results.push(done);
         }
+        if c != *counters {
+            let mut seq = tx.open_table(SEQ).map_err(db_err)?;
+            if c.version != counters.version {
+                seq.insert("version", c.version).map_err(db_err)?;
+            }
+            if c.blob != counters.blob {
+                seq.insert("blob", c.blob).map_err(db_err)?;
+            }
+        }
     }
     tx.commit().map_err(db_err)?;
+    *counters = c;
     Ok((results, changes))
 }
 
-/// Points `name` at `blob` under a new version, dropping the old blob.
+/// Points `name` at `blob` (0: the `inline` bytes) under a new version,
+/// dropping the old blob.
+#[allow(clippy::too_many_arguments)]
 fn point(
-    meta: &mut redb::Table<'_, &'static str, (u64, u64, u64)>,
+    meta: &mut MetaTable<'_>,
     chunks: &mut ChunkTable<'_>,
-    seq: &mut redb::Table<'_, &'static str, u64>,
+    c: &mut Counters,
+    row: &mut Vec<u8>,
     name: &str,
     blob: u64,
     size: u64,
+    inline: &[u8],
 ) -> Result<Meta, DbError> {
-    let version = next(seq, "version")?;
-    let old = meta
-        .insert(name, (version, size, blob))
-        .map_err(db_err)?
-        .map(|v| v.value().2);
+    c.version += 1;
+    let m = Meta::new(c.version, size, blob);
+    encode_row(row, m, inline);
+    let old = match meta.insert(name, row.as_slice()).map_err(db_err)? {
+        Some(v) => Some(decode_row(v.value())?.meta.blob),
+        None => None,
+    };
     if let Some(old) = old {
-        if old != blob {
+        if old != 0 && old != blob {
             drop_chunks(chunks, old)?;
         }
     }
-    Ok(Meta {
-        version,
-        size,
-        blob,
-    })
+    Ok(m)
 }
 
 #[cfg(test)]
@@ -786,8 +955,8 @@ mod tests {
         }
         assert_eq!(
             chunk_count(&path),
-            5,
-            "three values and the two orphan chunks"
+            3,
+            "the uploaded value's chunk and the two orphan chunks (small stores are inline)"
         );
         {
             let db = Db::open(Some(&path), |_| {}).unwrap();
@@ -797,6 +966,175 @@ mod tests {
             );
             db.close().await;
         }
-        assert_eq!(chunk_count(&path), 3, "the orphan chunks are gone");
+        assert_eq!(chunk_count(&path), 1, "the orphan chunks are gone");
+    }
+
+    fn pattern(n: usize, seed: u8) -> Vec<u8> {
+        (0..n).map(|i| (i % 251) as u8 ^ seed).collect()
+    }
+
+    /// Overwriting an inline value with a chunked one and back (by store,
+    /// upload and delete) reads right at every step and leaves no chunk
+    /// behind once nothing points at it.
+    #[tokio::test]
+    async fn inline_and_chunked_overwrites_leave_no_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.redb");
+        {
+            let db = Db::open(Some(&path), |_| {}).unwrap();
+            let all = u64::MAX;
+            let small = pattern(100, 1);
+            let edge = pattern(INLINE, 2);
+            let big = pattern(INLINE.max(CHUNK) + 10, 3);
+            for value in [&small, &big, &edge, &big, &small, &Vec::new()] {
+                db.store("k".into(), value.clone()).await.unwrap();
+                assert_eq!(
+                    db.fetch("k".into(), all).await.unwrap(),
+                    Some(Ok(value.clone()))
+                );
+                let (m, first) = db.chunk("k".into(), 0).await.unwrap().unwrap();
+                assert_eq!(m.size, value.len() as u64);
+                assert_eq!(first, value[..value.len().min(CHUNK)]);
+                let (_, second) = db.chunk("k".into(), CHUNK as u64).await.unwrap().unwrap();
+                assert_eq!(second, value[value.len().min(CHUNK)..]);
+            }
+            // An upload over an inline value, then an inline store over it.
+            let blob = db.new_blob().await.unwrap();
+            db.put_chunk(blob, 0, small.clone()).await.unwrap();
+            db.commit("k".into(), blob, small.len() as u64)
+                .await
+                .unwrap();
+            assert_eq!(
+                db.fetch("k".into(), all).await.unwrap(),
+                Some(Ok(small.clone()))
+            );
+            db.store("k".into(), edge.clone()).await.unwrap();
+            assert_eq!(
+                db.fetch("k".into(), all).await.unwrap(),
+                Some(Ok(edge.clone()))
+            );
+            // A chunked value deleted, an inline one deleted.
+            db.store("big".into(), big.clone()).await.unwrap();
+            assert!(db.delete("big".into()).await.unwrap().is_some());
+            assert!(db.delete("k".into()).await.unwrap().is_some());
+            assert_eq!(db.fetch("k".into(), all).await.unwrap(), None);
+            db.close().await;
+        }
+        assert_eq!(chunk_count(&path), 0, "no chunk outlives its value");
+    }
+
+    /// Everything a caller can observe of a database.
+    async fn observe(db: &Db, names: &[&str]) -> Vec<String> {
+        let mut seen = Vec::new();
+        for name in names {
+            let meta = db.meta((*name).into()).await.unwrap();
+            let whole = db.fetch((*name).into(), u64::MAX).await.unwrap();
+            let small = db.fetch((*name).into(), 50).await.unwrap();
+            let mut chunks = Vec::new();
+            for i in 0..3 {
+                chunks.push(db.chunk((*name).into(), i * CHUNK as u64).await.unwrap());
+            }
+            let m = meta.map(|m| (m.version, m.size));
+            let c: Vec<_> = chunks
+                .into_iter()
+                .map(|c| c.map(|(m, d)| (m.version, m.size, d)))
+                .collect();
+            seen.push(format!("{name}: {m:?} {whole:?} {small:?} {c:?}"));
+        }
+        for prefix in ["", "a", "b/"] {
+            let mut after = String::new();
+            loop {
+                let (entries, more) = db.list(prefix.into(), after.clone(), 2).await.unwrap();
+                seen.push(format!(
+                    "list {prefix:?} after {after:?}: {entries:?} {more}"
+                ));
+                match entries.last() {
+                    Some(e) if more => after = e.name.clone(),
+                    _ => break,
+                }
+            }
+        }
+        seen
+    }
+
+    /// The in-memory engine and the redb engine agree on what a random
+    /// sequence of stores, deletes, uploads and abandoned uploads leaves,
+    /// on every version, and on the changes reported, in order.
+    #[tokio::test]
+    async fn memory_and_redb_engines_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.redb");
+        let log = |sink: Arc<std::sync::Mutex<Vec<Change>>>| {
+            move |changes: &[Change]| sink.lock().unwrap().extend_from_slice(changes)
+        };
+        let (mem_log, redb_log) = (Arc::default(), Arc::default());
+        let mem = Db::open(None, log(Arc::clone(&mem_log))).unwrap();
+        let disk = Db::open(Some(&path), log(Arc::clone(&redb_log))).unwrap();
+        let names = ["a", "a/1", "ab", "b/x", "b/y", "c"];
+        let sizes = [
+            0,
+            1,
+            50,
+            51,
+            INLINE,
+            INLINE + 1,
+            CHUNK,
+            CHUNK + 7,
+            2 * CHUNK + 1,
+        ];
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            rng ^= rng >> 12;
+            rng ^= rng << 25;
+            rng ^= rng >> 27;
+            (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+        };
+        for step in 0..300 {
+            let name = names[next(names.len())].to_string();
+            let value = pattern(sizes[next(sizes.len())], step as u8);
+            match next(4) {
+                0 | 1 => {
+                    let a = mem.store(name.clone(), value.clone()).await.unwrap();
+                    let b = disk.store(name, value).await.unwrap();
+                    assert_eq!((a.version, a.size), (b.version, b.size));
+                }
+                2 => {
+                    let a = mem.delete(name.clone()).await.unwrap();
+                    let b = disk.delete(name).await.unwrap();
+                    assert_eq!(a, b);
+                }
+                _ => {
+                    let abandon = next(3) == 0;
+                    let mut metas = Vec::new();
+                    for db in [&mem, &disk] {
+                        let blob = db.new_blob().await.unwrap();
+                        for (i, part) in value.chunks(CHUNK).enumerate() {
+                            db.put_chunk(blob, i as u64, part.to_vec()).await.unwrap();
+                        }
+                        if abandon {
+                            db.drop_blob(blob);
+                        } else {
+                            let m = db
+                                .commit(name.clone(), blob, value.len() as u64)
+                                .await
+                                .unwrap();
+                            metas.push((m.version, m.size));
+                        }
+                    }
+                    if let [a, b] = metas[..] {
+                        assert_eq!(a, b);
+                    }
+                }
+            }
+            if step % 50 == 49 {
+                assert_eq!(observe(&mem, &names).await, observe(&disk, &names).await);
+            }
+        }
+        assert_eq!(observe(&mem, &names).await, observe(&disk, &names).await);
+        assert_eq!(*mem_log.lock().unwrap(), *redb_log.lock().unwrap());
+        mem.close().await;
+        disk.close().await;
+        assert!(mem.store("a".into(), vec![1]).await.is_err(), "closed");
+        assert!(disk.store("a".into(), vec![1]).await.is_err(), "closed");
     }
 }

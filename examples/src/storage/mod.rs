@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod db;
+mod memdb;
 pub mod demo;
 pub mod protocol;
 pub mod server;

@@ -1,0 +1,227 @@
+//! The in-memory engine behind `serve --memory`: the same [`Db`](super::db::Db)
+//! API and the same semantics as the redb engine (versions, uploads in
+//! chunks, change notifications in commit order), with the data in a
+//! `BTreeMap` behind a lock instead of in a database.
+//!
+//! Reads run on the calling task under a shared lock; a write is applied
+//! under the exclusive lock and reported to `on_commit` before the lock is
+//! released, so watchers see the changes in commit (version) order. There
+//! is no thread hop and nothing to make durable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::db::{Change, DbError, Meta, OnCommit};
+use super::protocol::{ChangeKind, Entry, CHUNK};
+
+/// A stored value: its version and its chunks (one for a value of at most
+/// [`CHUNK`] bytes, which is then the request's own buffer, not a copy).
+#[derive(Debug)]
+struct Value {
+    version: u64,
+    size: u64,
+    chunks: Vec<Vec<u8>>,
+}
+
+impl Value {
+    fn meta(&self) -> Meta {
+        Meta::new(self.version, self.size, 0)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    values: BTreeMap<String, Value>,
+    /// Uploads begun and not yet committed or dropped: blob -> chunks.
+    uploads: HashMap<u64, BTreeMap<u64, Vec<u8>>>,
+    /// Last version handed out.
+    version: u64,
+    /// Last blob id handed out.
+    blob: u64,
+    /// Set by `close`: writes fail from then on.
+    closed: bool,
+}
+
+/// The in-memory engine.
+pub(super) struct MemDb {
+    state: RwLock<State>,
+    on_commit: Box<OnCommit>,
+}
+
+fn stopped() -> DbError {
+    DbError::new("the writer has stopped")
+}
+
+/// Splits a value into chunks, keeping a value of one chunk as it is.
+fn into_chunks(data: Vec<u8>) -> Vec<Vec<u8>> {
+    if data.len() <= CHUNK {
+        vec![data]
+    } else {
+        data.chunks(CHUNK).map(<[u8]>::to_vec).collect()
+    }
+}
+
+impl MemDb {
+    pub(super) fn new(on_commit: Box<OnCommit>) -> MemDb {
+        MemDb {
+            state: RwLock::default(),
+            on_commit,
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        // Every write leaves the state whole before anything can panic.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, State>, DbError> {
+        let state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if state.closed {
+            return Err(stopped());
+        }
+        Ok(state)
+    }
+
+    /// Points `name` at `chunks` under a new version and reports it (with
+    /// the lock held, so reports come in version order).
+    fn put(&self, state: &mut State, name: String, size: u64, chunks: Vec<Vec<u8>>) -> Meta {
+        state.version += 1;
+        let value = Value {
+            version: state.version,
+            size,
+            chunks,
+        };
+        let meta = value.meta();
+        let change = |name| Change {
+            kind: ChangeKind::Stored,
+            name,
+            version: meta.version,
+            size,
+        };
+        let change = match state.values.get_mut(&name) {
+            Some(old) => {
+                *old = value;
+                change(name)
+            }
+            None => {
+                state.values.insert(name.clone(), value);
+                change(name)
+            }
+        };
+        (self.on_commit)(std::slice::from_ref(&change));
+        meta
+    }
+
+    pub(super) fn store(&self, name: String, data: Vec<u8>) -> Result<Meta, DbError> {
+        let size = data.len() as u64;
+        let chunks = into_chunks(data);
+        let mut state = self.write()?;
+        Ok(self.put(&mut state, name, size, chunks))
+    }
+
+    pub(super) fn delete(&self, name: String) -> Result<Option<u64>, DbError> {
+        let mut state = self.write()?;
+        if state.values.remove(&name).is_none() {
+            return Ok(None);
+        }
+        state.version += 1;
+        let change = Change {
+            kind: ChangeKind::Deleted,
+            name,
+            version: state.version,
+            size: 0,
+        };
+        (self.on_commit)(std::slice::from_ref(&change));
+        Ok(Some(change.version))
+    }
+
+    pub(super) fn new_blob(&self) -> Result<u64, DbError> {
+        let mut state = self.write()?;
+        state.blob += 1;
+        let blob = state.blob;
+        state.uploads.insert(blob, BTreeMap::new());
+        Ok(blob)
+    }
+
+    pub(super) fn put_chunk(&self, blob: u64, index: u64, data: Vec<u8>) -> Result<(), DbError> {
+        let mut state = self.write()?;
+        // A chunk of an upload dropped meanwhile goes nowhere.
+        if let Some(up) = state.uploads.get_mut(&blob) {
+            up.insert(index, data);
+        }
+        Ok(())
+    }
+
+    pub(super) fn commit(&self, name: String, blob: u64, size: u64) -> Result<Meta, DbError> {
+        let mut state = self.write()?;
+        let Some(chunks) = state.uploads.remove(&blob) else {
+            return Err(DbError::new(format!("no upload with blob {blob}")));
+        };
+        Ok(self.put(&mut state, name, size, chunks.into_values().collect()))
+    }
+
+    pub(super) fn drop_blob(&self, blob: u64) {
+        if let Ok(mut state) = self.write() {
+            state.uploads.remove(&blob);
+        }
+    }
+
+    pub(super) fn close(&self) {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        state.closed = true;
+    }
+
+    pub(super) fn meta(&self, name: &str) -> Option<Meta> {
+        self.read().values.get(name).map(Value::meta)
+    }
+
+    pub(super) fn fetch(&self, name: &str, limit: u64) -> Option<Result<Vec<u8>, u64>> {
+        let state = self.read();
+        let value = state.values.get(name)?;
+        if value.size > limit {
+            return Some(Err(value.size));
+        }
+        Some(Ok(match value.chunks.as_slice() {
+            [one] => one.clone(),
+            many => many.concat(),
+        }))
+    }
+
+    pub(super) fn chunk(&self, name: &str, offset: u64) -> Option<(Meta, Vec<u8>)> {
+        let state = self.read();
+        let value = state.values.get(name)?;
+        let data = usize::try_from(offset / CHUNK as u64)
+            .ok()
+            .and_then(|i| value.chunks.get(i))
+            .cloned()
+            .unwrap_or_default();
+        Some((value.meta(), data))
+    }
+
+    pub(super) fn list(&self, prefix: &str, after: &str, limit: usize) -> (Vec<Entry>, bool) {
+        let state = self.read();
+        let start = if after > prefix { after } else { prefix };
+        let mut entries = Vec::new();
+        let mut more = false;
+        for (name, value) in state
+            .values
+            .range::<str, _>((std::ops::Bound::Included(start), std::ops::Bound::Unbounded))
+        {
+            if name == after {
+                continue;
+            }
+            if !name.starts_with(prefix) {
+                break;
+            }
+            if entries.len() == limit {
+                more = true;
+                break;
+            }
+            entries.push(Entry {
+                name: name.clone(),
+                size: value.size,
+            });
+        }
+        (entries, more)
+    }
+}
