@@ -1,12 +1,11 @@
 const _: () = {
     use ::codec as _codec;
     #[automatically_derived]
-    impl<'de: 'a, 'a> _codec::Decode<'de> for Packet<'a> {
-        const MIN_LEN: usize = 0 + 1 + 1 + 0 + 0;
-        #[inline]
-        fn decode_with(
+    impl<'de: 'a, 'a> Packet<'a> {
+        #[inline(always)]
+        fn __codec_decode(
             __r: &mut _codec::Reader<'de>,
-            _: _codec::wire::Endian,
+            __whole: bool,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             let tag: u64 = _codec::__private::decode_ctx(
                 _codec::__private::read_base128::<u64>(__r, true),
@@ -35,12 +34,32 @@ const _: () = {
                 "Packet",
                 "payload",
             )?;
+            if __whole {
+                __r.finish()?;
+            }
             _codec::__private::Ok(Self {
                 tag: tag,
                 flags: flags,
                 channel: channel,
                 payload: payload,
             })
+        }
+    }
+    #[automatically_derived]
+    impl<'de: 'a, 'a> _codec::Decode<'de> for Packet<'a> {
+        const MIN_LEN: usize = 0 + 1 + 1 + 0 + 0;
+        #[inline]
+        fn decode_with(
+            __r: &mut _codec::Reader<'de>,
+            _: _codec::wire::Endian,
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            Self::__codec_decode(__r, false)
+        }
+        #[inline]
+        fn from_bytes(
+            __bytes: &'de [u8],
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            Self::__codec_decode(&mut _codec::Reader::new(__bytes), true)
         }
         fn explain_with(
             __r: &mut _codec::Reader<'de>,

@@ -1,6 +1,109 @@
 const _: () = {
     use ::codec as _codec;
     #[automatically_derived]
+    impl<'de> StoreRequest {
+        #[inline(always)]
+        fn __codec_decode(
+            __r: &mut _codec::Reader<'de>,
+            __whole: bool,
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            let (trans, __n_name) = {
+                let __base = __r.offset();
+                match _codec::__private::take_run::<
+                    {
+                        0 + <u8 as _codec::__private::Fixed>::SIZE
+                            + <u8 as _codec::__private::Fixed>::SIZE
+                    },
+                >(__r) {
+                    _codec::__private::Some(__run) => {
+                        let __run: &[u8] = __run;
+                        let mut __at = 0usize;
+                        let trans: u8 = _codec::__private::decode_ctx(
+                            <u8 as _codec::__private::Fixed>::get(
+                                __run,
+                                &mut __at,
+                                _codec::wire::Endian::Big,
+                                __base,
+                            ),
+                            "StoreRequest",
+                            "trans",
+                        )?;
+                        let __n_name: usize = _codec::__private::decode_ctx(
+                            _codec::__private::get_len::<
+                                u8,
+                            >(__run, &mut __at, _codec::wire::Endian::Big, __base),
+                            "StoreRequest",
+                            "name",
+                        )?;
+                        (trans, __n_name)
+                    }
+                    _codec::__private::None => {
+                        let trans = _codec::__private::decode_ctx(
+                            <u8 as _codec::Decode<
+                                'de,
+                            >>::decode_with(__r, _codec::wire::Endian::Big),
+                            "StoreRequest",
+                            "trans",
+                        )?;
+                        let __n_name = _codec::__private::decode_ctx(
+                            _codec::__private::read_len(
+                                __r,
+                                _codec::wire::LenPrefix::U8,
+                                _codec::wire::Endian::Big,
+                            ),
+                            "StoreRequest",
+                            "name",
+                        )?;
+                        (trans, __n_name)
+                    }
+                }
+            };
+            let name: String = _codec::__private::decode_ctx(
+                <String as _codec::DecodeSeq<
+                    'de,
+                >>::decode_seq(
+                    __r,
+                    __n_name,
+                    _codec::wire::Unit::Elements,
+                    _codec::wire::Endian::Big,
+                ),
+                "StoreRequest",
+                "name",
+            )?;
+            let __n_data = _codec::__private::decode_ctx(
+                _codec::__private::read_len(
+                    __r,
+                    _codec::wire::LenPrefix::U16,
+                    _codec::wire::Endian::Big,
+                ),
+                "StoreRequest",
+                "data",
+            )?;
+            let data: Vec<u8> = _codec::__private::decode_ctx(
+                <Vec<
+                    u8,
+                > as _codec::DecodeSeq<
+                    'de,
+                >>::decode_seq(
+                    __r,
+                    __n_data,
+                    _codec::wire::Unit::Elements,
+                    _codec::wire::Endian::Big,
+                ),
+                "StoreRequest",
+                "data",
+            )?;
+            if __whole {
+                __r.finish()?;
+            }
+            _codec::__private::Ok(Self {
+                trans: trans,
+                name: name,
+                data: data,
+            })
+        }
+    }
+    #[automatically_derived]
     impl<'de> _codec::Decode<'de> for StoreRequest {
         const MIN_LEN: usize = 0 + <u8 as _codec::Decode<'de>>::MIN_LEN + 1usize
             + 2usize;
@@ -9,52 +112,13 @@ const _: () = {
             __r: &mut _codec::Reader<'de>,
             _: _codec::wire::Endian,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-            let trans: u8 = _codec::__private::decode_ctx(
-                <u8 as _codec::Decode<'de>>::decode_with(__r, _codec::wire::Endian::Big),
-                "StoreRequest",
-                "trans",
-            )?;
-            let name: String = _codec::__private::decode_ctx(
-                (_codec::__private::read_len(
-                    __r,
-                    _codec::wire::LenPrefix::U8,
-                    _codec::wire::Endian::Big,
-                ))
-                    .and_then(|__n| <String as _codec::DecodeSeq<
-                        'de,
-                    >>::decode_seq(
-                        __r,
-                        __n,
-                        _codec::wire::Unit::Elements,
-                        _codec::wire::Endian::Big,
-                    )),
-                "StoreRequest",
-                "name",
-            )?;
-            let data: Vec<u8> = _codec::__private::decode_ctx(
-                (_codec::__private::read_len(
-                    __r,
-                    _codec::wire::LenPrefix::U16,
-                    _codec::wire::Endian::Big,
-                ))
-                    .and_then(|__n| <Vec<
-                        u8,
-                    > as _codec::DecodeSeq<
-                        'de,
-                    >>::decode_seq(
-                        __r,
-                        __n,
-                        _codec::wire::Unit::Elements,
-                        _codec::wire::Endian::Big,
-                    )),
-                "StoreRequest",
-                "data",
-            )?;
-            _codec::__private::Ok(Self {
-                trans: trans,
-                name: name,
-                data: data,
-            })
+            Self::__codec_decode(__r, false)
+        }
+        #[inline]
+        fn from_bytes(
+            __bytes: &'de [u8],
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            Self::__codec_decode(&mut _codec::Reader::new(__bytes), true)
         }
         fn explain_with(
             __r: &mut _codec::Reader<'de>,

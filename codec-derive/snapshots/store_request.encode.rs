@@ -30,30 +30,42 @@ const _: () = {
             __buf: &mut _codec::__private::Vec<u8>,
             _: _codec::wire::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
-            _codec::__private::encode_ctx(
-                <u8 as _codec::Encode>::encode_with(
+            {
+                let mut __run = [0u8; 0 + <u8 as _codec::__private::Fixed>::SIZE
+                    + <u8 as _codec::__private::Fixed>::SIZE];
+                let mut __at = 0usize;
+                _codec::__private::Fixed::put(
                     &self.trans,
+                    &mut __run,
+                    &mut __at,
+                    _codec::wire::Endian::Big,
+                );
+                _codec::__private::Fixed::put(
+                    &_codec::__private::encode_ctx(
+                        _codec::__private::len_field::<
+                            u8,
+                        >(
+                            <String as _codec::EncodeSeq>::seq_count(
+                                &self.name,
+                                _codec::wire::Unit::Elements,
+                            ),
+                            "u8",
+                        ),
+                        "StoreRequest",
+                        "name",
+                    )?,
+                    &mut __run,
+                    &mut __at,
+                    _codec::wire::Endian::Big,
+                );
+                __buf.extend_from_slice(&__run);
+            }
+            _codec::__private::encode_ctx(
+                <String as _codec::EncodeSeq>::encode_seq(
+                    &self.name,
                     __buf,
                     _codec::wire::Endian::Big,
                 ),
-                "StoreRequest",
-                "trans",
-            )?;
-            _codec::__private::encode_ctx(
-                _codec::wire::LenPrefix::U8
-                    .write(
-                        <String as _codec::EncodeSeq>::seq_count(
-                            &self.name,
-                            _codec::wire::Unit::Elements,
-                        ),
-                        __buf,
-                        _codec::wire::Endian::Big,
-                    )
-                    .and_then(|()| <String as _codec::EncodeSeq>::encode_seq(
-                        &self.name,
-                        __buf,
-                        _codec::wire::Endian::Big,
-                    )),
                 "StoreRequest",
                 "name",
             )?;
@@ -68,14 +80,18 @@ const _: () = {
                         ),
                         __buf,
                         _codec::wire::Endian::Big,
-                    )
-                    .and_then(|()| <Vec<
-                        u8,
-                    > as _codec::EncodeSeq>::encode_seq(
-                        &self.data,
-                        __buf,
-                        _codec::wire::Endian::Big,
-                    )),
+                    ),
+                "StoreRequest",
+                "data",
+            )?;
+            _codec::__private::encode_ctx(
+                <Vec<
+                    u8,
+                > as _codec::EncodeSeq>::encode_seq(
+                    &self.data,
+                    __buf,
+                    _codec::wire::Endian::Big,
+                ),
                 "StoreRequest",
                 "data",
             )?;

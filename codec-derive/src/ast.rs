@@ -178,3 +178,12 @@ pub fn is_scalar(ty: &Type) -> bool {
         },
     }
 }
+
+/// True when `ty` is written as a scalar of fixed width whatever its value
+/// (not `usize`/`isize`, which are range-checked): the derive packs runs
+/// of these into one copy.
+pub fn is_fixed_width(ty: &Type) -> bool {
+    matches!(type_head(ty), Some((name, args)) if args.is_empty()
+        && !matches!(name.as_str(), "usize" | "isize")
+        && (INTEGERS.contains(&name.as_str()) || ["bool", "char", "f32", "f64"].contains(&name.as_str())))
+}

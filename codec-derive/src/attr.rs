@@ -79,6 +79,17 @@ impl LenKind {
         }
     }
 
+    /// The integer type of a fixed-width prefix; `None` for base-128 ones.
+    pub fn fixed_int(self) -> Option<&'static str> {
+        match self {
+            LenKind::U8 => Some("u8"),
+            LenKind::U16 => Some("u16"),
+            LenKind::U32 => Some("u32"),
+            LenKind::U64 => Some("u64"),
+            LenKind::Varint | LenKind::Vlq => None,
+        }
+    }
+
     /// Bytes of the smallest encoding.
     pub fn min_len(self) -> usize {
         match self {

@@ -111,6 +111,16 @@ impl<'de> Reader<'de> {
         }
     }
 
+    /// Consumes and borrows the next `N` bytes if that many are left;
+    /// consumes nothing otherwise.
+    #[inline]
+    pub(crate) fn take_array_ref<const N: usize>(&mut self) -> Option<&'de [u8; N]> {
+        let (head, tail) = self.data.split_first_chunk::<N>()?;
+        self.data = tail;
+        self.offset += N;
+        Some(head)
+    }
+
     /// Consumes one byte.
     ///
     /// # Errors
@@ -643,14 +653,18 @@ prefixed_impls! {
 
 #[inline]
 fn utf8(bytes: &[u8], offset: usize) -> Result<&str, DecodeError> {
-    core::str::from_utf8(bytes).map_err(|e| {
-        DecodeError::new(
-            DecodeErrorKind::InvalidUtf8 {
-                valid_up_to: e.valid_up_to(),
-            },
-            offset,
-        )
-    })
+    core::str::from_utf8(bytes).map_err(|e| utf8_error(e, offset))
+}
+
+#[cold]
+#[inline(never)]
+fn utf8_error(e: core::str::Utf8Error, offset: usize) -> DecodeError {
+    DecodeError::new(
+        DecodeErrorKind::InvalidUtf8 {
+            valid_up_to: e.valid_up_to(),
+        },
+        offset,
+    )
 }
 
 impl<'de: 'a, 'a> DecodeSeq<'de> for &'a [u8] {
@@ -703,7 +717,7 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
 macro_rules! owned_str_seq {
     ($($t:ty),*) => {$(
         impl<'de> DecodeSeq<'de> for $t {
-            #[inline]
+            #[inline(always)]
             fn decode_seq(
                 r: &mut Reader<'de>,
                 count: usize,
@@ -714,14 +728,10 @@ macro_rules! owned_str_seq {
                 let start = r.offset();
                 // Copy first, then check the copy: the check runs faster on
                 // the fresh, aligned allocation than on the input.
-                String::from_utf8(r.take(count)?.to_vec())
-                    .map(<$t>::from)
-                    .map_err(|e| {
-                        DecodeError::new(
-                            DecodeErrorKind::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() },
-                            start,
-                        )
-                    })
+                match String::from_utf8(r.take(count)?.to_vec()) {
+                    Ok(s) => Ok(<$t>::from(s)),
+                    Err(e) => Err(utf8_error(e.utf8_error(), start)),
+                }
             }
             fn explain_seq(
                 r: &mut Reader<'de>,

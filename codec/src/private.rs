@@ -136,13 +136,13 @@ pub fn read_presence(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
 
 /// Adds the field to an encode error's path.
 #[inline(always)]
-pub fn encode_ctx(
-    r: Result<(), EncodeError>,
+pub fn encode_ctx<T>(
+    r: Result<T, EncodeError>,
     ty: &'static str,
     field: &'static str,
-) -> Result<(), EncodeError> {
+) -> Result<T, EncodeError> {
     match r {
-        Ok(()) => Ok(()),
+        Ok(v) => Ok(v),
         Err(e) => Err(e.in_field(ty, field)),
     }
 }
@@ -196,4 +196,125 @@ pub const fn id_fits(id: u64, max: u64) -> bool {
 /// Whether two variants share an id.
 pub const fn same_id(a: u64, b: u64) -> bool {
     a == b
+}
+
+/// Fixed-width scalars the derive packs into one run: consecutive fields
+/// (and fixed length prefixes) are written into a stack array appended
+/// with one copy, and read from one bounds-checked slice.
+pub trait Fixed: Sized {
+    /// Bytes on the wire.
+    const SIZE: usize;
+    /// Writes the value at `*at` in `run` and advances `at`.
+    fn put(&self, run: &mut [u8], at: &mut usize, order: crate::wire::Endian);
+    /// Reads a value at `*at` in `run` (which starts at input offset
+    /// `base`) and advances `at`.
+    ///
+    /// # Errors
+    ///
+    /// A `bool` byte other than 0 or 1, a `char` that is not a scalar value.
+    fn get(
+        run: &[u8],
+        at: &mut usize,
+        order: crate::wire::Endian,
+        base: usize,
+    ) -> Result<Self, DecodeError>;
+}
+
+macro_rules! fixed_ints {
+    ($($t:ty),*) => {$(
+        impl Fixed for $t {
+            const SIZE: usize = core::mem::size_of::<$t>();
+            #[inline(always)]
+            fn put(&self, run: &mut [u8], at: &mut usize, order: crate::wire::Endian) {
+                let bytes = match order {
+                    crate::wire::Endian::Big => self.to_be_bytes(),
+                    crate::wire::Endian::Little => self.to_le_bytes(),
+                };
+                run[*at..*at + Self::SIZE].copy_from_slice(&bytes);
+                *at += Self::SIZE;
+            }
+            #[inline(always)]
+            fn get(
+                run: &[u8],
+                at: &mut usize,
+                order: crate::wire::Endian,
+                _: usize,
+            ) -> Result<Self, DecodeError> {
+                let mut bytes = [0u8; core::mem::size_of::<$t>()];
+                bytes.copy_from_slice(&run[*at..*at + Self::SIZE]);
+                *at += Self::SIZE;
+                Ok(match order {
+                    crate::wire::Endian::Big => <$t>::from_be_bytes(bytes),
+                    crate::wire::Endian::Little => <$t>::from_le_bytes(bytes),
+                })
+            }
+        }
+    )*};
+}
+fixed_ints!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
+
+impl Fixed for bool {
+    const SIZE: usize = 1;
+    #[inline(always)]
+    fn put(&self, run: &mut [u8], at: &mut usize, _: crate::wire::Endian) {
+        run[*at] = u8::from(*self);
+        *at += 1;
+    }
+    #[inline(always)]
+    fn get(
+        run: &[u8],
+        at: &mut usize,
+        _: crate::wire::Endian,
+        base: usize,
+    ) -> Result<Self, DecodeError> {
+        let b = run[*at];
+        *at += 1;
+        match b {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(DecodeError::new(
+                DecodeErrorKind::InvalidBool(b),
+                base + *at - 1,
+            )),
+        }
+    }
+}
+
+impl Fixed for char {
+    const SIZE: usize = 4;
+    #[inline(always)]
+    fn put(&self, run: &mut [u8], at: &mut usize, order: crate::wire::Endian) {
+        u32::from(*self).put(run, at, order);
+    }
+    #[inline(always)]
+    fn get(
+        run: &[u8],
+        at: &mut usize,
+        order: crate::wire::Endian,
+        base: usize,
+    ) -> Result<Self, DecodeError> {
+        let start = base + *at;
+        let v = u32::get(run, at, order, base)?;
+        char::from_u32(v).ok_or_else(|| DecodeError::new(DecodeErrorKind::InvalidChar(v), start))
+    }
+}
+
+/// The next `N` bytes, consumed, if that many are left; otherwise nothing
+/// is consumed (the caller reads field by field for the exact error).
+#[inline(always)]
+pub fn take_run<'de, const N: usize>(r: &mut Reader<'de>) -> Option<&'de [u8; N]> {
+    r.take_array_ref::<N>()
+}
+
+/// A fixed-width length prefix read from a run, as [`read_len`] would.
+#[inline(always)]
+pub fn get_len<T: Fixed + LenInt>(
+    run: &[u8],
+    at: &mut usize,
+    order: crate::wire::Endian,
+    base: usize,
+) -> Result<usize, DecodeError> {
+    let start = base + *at;
+    let v = T::get(run, at, order, base)?;
+    len_value(v, start)
 }

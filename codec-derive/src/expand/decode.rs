@@ -9,7 +9,7 @@ use super::{
     container_endian, decode_generics, len_prefix, path_name, plan, repr_type, unit, wrap,
     FieldPlan, Presence, Wire,
 };
-use crate::ast::{Body, Field, Input, Variant};
+use crate::ast::{is_fixed_width, Body, Field, Input, Variant};
 use crate::attr::LenKind;
 
 /// Which method is being generated: both read the same layout.
@@ -30,14 +30,48 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
     let body = |mode| match &input.body {
         Body::Struct(fields) => {
             let (min, reads, construct) = fields_code(input, None, fields, None, mode);
+            let end = (mode == Mode::Decode).then(|| {
+                quote!(if __whole {
+                    __r.finish()?;
+                })
+            });
             (
                 min,
-                quote! { #reads _codec::__private::Ok(Self #construct) },
+                quote! { #reads #end _codec::__private::Ok(Self #construct) },
             )
         }
         Body::Enum(variants) => enum_code(input, variants, ids, mode),
     };
     let (min_len, decode_body) = body(Mode::Decode);
+    // A struct's `from_bytes` checks for trailing bytes before the value
+    // is built, so it is built in the caller's return slot rather than
+    // copied there; `decode_with` shares the body.
+    let (helper, decode_body, from_bytes) = match &input.body {
+        Body::Struct(_) => (
+            quote! {
+                #[automatically_derived]
+                impl #impl_g #ident #ty_g #where_c {
+                    #[inline(always)]
+                    fn __codec_decode(
+                        __r: &mut _codec::Reader<'de>,
+                        __whole: bool,
+                    ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+                        #decode_body
+                    }
+                }
+            },
+            quote!(Self::__codec_decode(__r, false)),
+            quote! {
+                #[inline]
+                fn from_bytes(
+                    __bytes: &'de [u8],
+                ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+                    Self::__codec_decode(&mut _codec::Reader::new(__bytes), true)
+                }
+            },
+        ),
+        Body::Enum(_) => (TokenStream::new(), decode_body, TokenStream::new()),
+    };
     let (_, explain_body) = body(Mode::Explain);
     let explain_method = quote! {
         fn explain_with(
@@ -51,6 +85,8 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
     wrap(
         input,
         quote! {
+            #helper
+
             #[automatically_derived]
             impl #impl_g _codec::Decode<'de> for #ident #ty_g #where_c {
                 const MIN_LEN: usize = #min_len;
@@ -62,6 +98,8 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
                 ) -> _codec::__private::Result<Self, _codec::DecodeError> {
                     #decode_body
                 }
+
+                #from_bytes
 
                 #explain_method
             }
@@ -84,6 +122,7 @@ fn fields_code(
     let skip = usize::from(first.is_some());
     let mut mins = Vec::new();
     let mut reads = TokenStream::new();
+    let mut run = Run::default();
     for p in plans.iter().skip(skip) {
         let local = &p.field.local;
         let field_ty = p.field.ty;
@@ -92,6 +131,65 @@ fn fields_code(
             continue;
         }
         mins.push(min_len(p));
+        let name = &p.field.name;
+        let order = &p.order;
+        let ty = p.ty;
+        if mode == Mode::Decode {
+            match (&p.presence, &p.wire) {
+                (Presence::Always, Wire::Plain) if is_fixed_width(ty) => {
+                    let slow = value_read(p, mode);
+                    run.push(
+                        quote!(#local),
+                        quote!(<#ty as _codec::__private::Fixed>::SIZE),
+                        quote! {
+                            let #local: #field_ty = _codec::__private::decode_ctx(
+                                <#ty as _codec::__private::Fixed>::get(__run, &mut __at, #order, __base),
+                                #ty_name,
+                                #name,
+                            )?;
+                        },
+                        quote!(_codec::__private::decode_ctx(#slow, #ty_name, #name)),
+                    );
+                    continue;
+                }
+                (Presence::Always, Wire::Prefixed(k, u)) if k.fixed_int().is_some() => {
+                    // The prefix joins the run; the body follows it.
+                    let int = k.fixed_int().expect("checked");
+                    let int = syn::Ident::new(int, proc_macro2::Span::call_site());
+                    let prefix = len_prefix(*k);
+                    let n = quote::format_ident!("__n_{}", p.field.name);
+                    run.push(
+                        quote!(#n),
+                        quote!(<#int as _codec::__private::Fixed>::SIZE),
+                        quote! {
+                            let #n: usize = _codec::__private::decode_ctx(
+                                _codec::__private::get_len::<#int>(__run, &mut __at, #order, __base),
+                                #ty_name,
+                                #name,
+                            )?;
+                        },
+                        quote! {
+                            _codec::__private::decode_ctx(
+                                _codec::__private::read_len(__r, #prefix, #order),
+                                #ty_name,
+                                #name,
+                            )
+                        },
+                    );
+                    reads.extend(run.flush());
+                    let u = unit(*u);
+                    reads.extend(quote_spanned! {ty.span()=>
+                        let #local: #field_ty = _codec::__private::decode_ctx(
+                            <#ty as _codec::DecodeSeq<'de>>::decode_seq(__r, #n, #u, #order),
+                            #ty_name,
+                            #name,
+                        )?;
+                    });
+                    continue;
+                }
+                _ => reads.extend(run.flush()),
+            }
+        }
         let read = value_read(p, mode);
         let read = match p.presence {
             Presence::Always => read,
@@ -119,7 +217,6 @@ fn fields_code(
                 }
             }
         };
-        let name = &p.field.name;
         let read = quote! {
             let #local: #field_ty = _codec::__private::decode_ctx(#read, #ty_name, #name)?;
         };
@@ -128,6 +225,7 @@ fn fields_code(
             Mode::Explain => quote! { __out.push(#name); #read __out.pop(); },
         });
     }
+    reads.extend(run.flush());
     let members = fields.iter().map(|f| &f.member);
     let locals = fields.iter().enumerate().map(|(i, f)| match (&first, i) {
         (Some(first), 0) => first.clone(),
@@ -138,6 +236,64 @@ fn fields_code(
     });
     let construct = quote!({ #(#members: #locals),* });
     (quote!(0 #(+ #mins)*), reads, construct)
+}
+
+/// Consecutive fixed-width pieces (scalars, then at most one fixed length
+/// prefix) read from one slice after one bounds check. Input too short for
+/// the whole run takes the field-by-field path, which reports exactly
+/// which field ran out and how many bytes it needed.
+#[derive(Default)]
+struct Run {
+    locals: Vec<TokenStream>,
+    sizes: Vec<TokenStream>,
+    fast: Vec<TokenStream>,
+    slow: Vec<TokenStream>,
+}
+
+impl Run {
+    fn push(
+        &mut self,
+        local: TokenStream,
+        size: TokenStream,
+        fast: TokenStream,
+        slow: TokenStream,
+    ) {
+        self.locals.push(local);
+        self.sizes.push(size);
+        self.fast.push(fast);
+        self.slow.push(slow);
+    }
+
+    fn flush(&mut self) -> TokenStream {
+        let Run {
+            locals,
+            sizes,
+            fast,
+            slow,
+        } = std::mem::take(self);
+        match (&locals[..], &slow[..]) {
+            ([], []) => return TokenStream::new(),
+            ([local], [read]) => return quote!(let #local = #read?;),
+            _ => {}
+        }
+        quote! {
+            let (#(#locals,)*) = {
+                let __base = __r.offset();
+                match _codec::__private::take_run::<{ 0 #(+ #sizes)* }>(__r) {
+                    _codec::__private::Some(__run) => {
+                        let __run: &[u8] = __run;
+                        let mut __at = 0usize;
+                        #(#fast)*
+                        (#(#locals,)*)
+                    }
+                    _codec::__private::None => {
+                        #(let #locals = #slow?;)*
+                        (#(#locals,)*)
+                    }
+                }
+            };
+        }
+    }
 }
 
 /// In explain mode, a `Result` expression reading a displayable value

@@ -8,7 +8,7 @@ use super::{
     container_endian, len_local, len_prefix, path_name, plan, referenced_fields, repr_type, unit,
     wrap, FieldPlan, Presence, Wire,
 };
-use crate::ast::{Body, Field, Input, Shape, Variant};
+use crate::ast::{is_fixed_width, Body, Field, Input, Shape, Variant};
 use crate::attr::LenKind;
 
 pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
@@ -132,14 +132,75 @@ fn fields_code(
         });
     let len_body = quote! { #len_locals 0 #(+ #lens)* };
 
-    let writes = plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)).map(|p| {
+    let mut writes = TokenStream::new();
+    let mut run = Run::default();
+    for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
         let v = value(p);
+        let name = &p.field.name;
+        let order = &p.order;
+        let ty = p.ty;
+        match (&p.presence, &p.wire) {
+            (Presence::Always, Wire::Plain) if is_fixed_width(ty) => {
+                let alone = value_write(p, v.clone());
+                run.push(
+                    quote!(<#ty as _codec::__private::Fixed>::SIZE),
+                    quote!(_codec::__private::Fixed::put(#v, &mut __run, &mut __at, #order);),
+                    quote!(_codec::__private::encode_ctx(#alone, #ty_name, #name)?;),
+                );
+                continue;
+            }
+            (Presence::Always, Wire::Prefixed(k, u)) if k.fixed_int().is_some() => {
+                // The prefix joins the run; the body follows it.
+                let int_name = k.fixed_int().expect("checked");
+                let int = syn::Ident::new(int_name, proc_macro2::Span::call_site());
+                let prefix = len_prefix(*k);
+                let u = unit(*u);
+                let count = quote!(<#ty as _codec::EncodeSeq>::seq_count(#v, #u));
+                run.push(
+                    quote!(<#int as _codec::__private::Fixed>::SIZE),
+                    quote! {
+                        _codec::__private::Fixed::put(
+                            &_codec::__private::encode_ctx(
+                                _codec::__private::len_field::<#int>(#count, #int_name),
+                                #ty_name,
+                                #name,
+                            )?,
+                            &mut __run,
+                            &mut __at,
+                            #order,
+                        );
+                    },
+                    quote! {
+                        _codec::__private::encode_ctx(
+                            #prefix.write(#count, __buf, #order),
+                            #ty_name,
+                            #name,
+                        )?;
+                    },
+                );
+                writes.extend(run.flush());
+                writes.extend(quote! {
+                    _codec::__private::encode_ctx(
+                        <#ty as _codec::EncodeSeq>::encode_seq(#v, __buf, #order),
+                        #ty_name,
+                        #name,
+                    )?;
+                });
+                continue;
+            }
+            _ => {}
+        }
+        writes.extend(run.flush());
         let write = match p.presence {
             Presence::Always => value_write(p, v),
             Presence::When(expr) => {
                 let bindings = referenced_fields(expr, fields).into_iter().map(|f| {
                     let local = &f.local;
-                    match plans.iter().find(|q| q.field.name == f.name).and_then(|q| q.holds_len_of) {
+                    match plans
+                        .iter()
+                        .find(|q| q.field.name == f.name)
+                        .and_then(|q| q.holds_len_of)
+                    {
                         Some(_) => {
                             let len = len_local(f);
                             quote!(let #local = #len;)
@@ -175,12 +236,44 @@ fn fields_code(
                 }
             }
         };
-        let name = &p.field.name;
-        quote! {
+        writes.extend(quote! {
             _codec::__private::encode_ctx(#write, #ty_name, #name)?;
+        });
+    }
+    writes.extend(run.flush());
+    (len_body, quote! { #checked_len_locals #writes })
+}
+
+/// Consecutive fixed-width pieces (scalars, then at most one fixed length
+/// prefix) written into one stack array and appended with one copy: one
+/// capacity check instead of one per field.
+#[derive(Default)]
+struct Run {
+    sizes: Vec<TokenStream>,
+    puts: Vec<TokenStream>,
+    /// Each piece written on its own, for a run of one.
+    alone: Vec<TokenStream>,
+}
+
+impl Run {
+    fn push(&mut self, size: TokenStream, put: TokenStream, alone: TokenStream) {
+        self.sizes.push(size);
+        self.puts.push(put);
+        self.alone.push(alone);
+    }
+
+    fn flush(&mut self) -> TokenStream {
+        let Run { sizes, puts, alone } = std::mem::take(self);
+        if puts.len() < 2 {
+            return quote!(#(#alone)*);
         }
-    });
-    (len_body, quote! { #checked_len_locals #(#writes)* })
+        quote! {{
+            let mut __run = [0u8; 0 #(+ #sizes)*];
+            let mut __at = 0usize;
+            #(#puts)*
+            __buf.extend_from_slice(&__run);
+        }}
+    }
 }
 
 /// Bytes one value takes; `v` is a reference to it.
