@@ -5,7 +5,7 @@ const _: () = {
         #[inline(always)]
         fn __codec_decode(
             __r: &mut _codec::Reader<'de>,
-            __whole: bool,
+            __whole: _codec::__private::bool,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             let tag: u64 = _codec::__private::decode_ctx(
                 _codec::__private::read_base128::<u64>(__r, true),
@@ -47,7 +47,7 @@ const _: () = {
     }
     #[automatically_derived]
     impl<'de: 'a, 'a> _codec::Decode<'de> for Packet<'a> {
-        const MIN_LEN: usize = 0 + 1 + 1 + 0 + 0;
+        const MIN_LEN: _codec::__private::usize = 0 + 1 + 1 + 0 + 0;
         #[inline]
         fn decode_with(
             __r: &mut _codec::Reader<'de>,
@@ -57,7 +57,7 @@ const _: () = {
         }
         #[inline]
         fn from_bytes(
-            __bytes: &'de [u8],
+            __bytes: &'de [_codec::__private::u8],
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             Self::__codec_decode(&mut _codec::Reader::new(__bytes), true)
         }

@@ -3,7 +3,7 @@ const _: () = {
     #[automatically_derived]
     impl<'a> _codec::Encode for Packet<'a> {
         #[inline]
-        fn encoded_len(&self) -> usize {
+        fn encoded_len(&self) -> _codec::__private::usize {
             0 + _codec::__private::base128_len::<u64>(&self.tag)
                 + _codec::__private::base128_len::<u64>(&self.flags)
                 + match &self.channel {
@@ -16,7 +16,7 @@ const _: () = {
         #[inline]
         fn encode_with(
             &self,
-            __buf: &mut _codec::__private::Vec<u8>,
+            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
             _: _codec::wire::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             _codec::__private::encode_ctx(

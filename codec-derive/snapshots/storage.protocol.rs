@@ -3,12 +3,12 @@ const _: () = {
     #[automatically_derived]
     impl _codec::Protocol for Storage {
         type Header = _codec::StdHeader;
-        const TAG_MAX: u64 = _codec::message::tag_limit(
+        const TAG_MAX: _codec::__private::u64 = _codec::message::tag_limit(
             _codec::message::tag_limit(0, <StoreRequest as _codec::Message>::TAG_MAX),
             <StoreResponse as _codec::Message>::TAG_MAX,
         );
         #[inline]
-        fn tag(&self) -> _codec::__private::Option<u64> {
+        fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {
             match self {
                 Self::StoreRequest(__m) => _codec::Message::tag(__m),
                 Self::StoreResponse(__m) => _codec::Message::tag(__m),
@@ -16,7 +16,7 @@ const _: () = {
             }
         }
         #[inline]
-        fn set_tag(&mut self, __tag: u64) -> bool {
+        fn set_tag(&mut self, __tag: _codec::__private::u64) -> _codec::__private::bool {
             match self {
                 Self::StoreRequest(__m) => _codec::Message::set_tag(__m, __tag),
                 Self::StoreResponse(__m) => _codec::Message::set_tag(__m, __tag),
@@ -24,21 +24,23 @@ const _: () = {
             }
         }
         #[inline]
-        fn id(&self) -> u64 {
+        fn id(&self) -> _codec::__private::u64 {
             match self {
                 Self::StoreRequest(_) => <StoreRequest as _codec::Message>::ID,
                 Self::StoreResponse(_) => <StoreResponse as _codec::Message>::ID,
                 Self::Unknown(__m) => __m.id,
             }
         }
-        fn name(&self) -> &'static str {
+        fn name(&self) -> &'static _codec::__private::str {
             match self {
                 Self::StoreRequest(_) => <StoreRequest as _codec::Message>::NAME,
                 Self::StoreResponse(_) => <StoreResponse as _codec::Message>::NAME,
                 Self::Unknown(_) => <codec::RawFrame>::NAME,
             }
         }
-        fn name_of(__id: u64) -> _codec::__private::Option<&'static str> {
+        fn name_of(
+            __id: _codec::__private::u64,
+        ) -> _codec::__private::Option<&'static _codec::__private::str> {
             match __id {
                 <StoreRequest as _codec::Message>::ID => {
                     _codec::__private::Some(<StoreRequest as _codec::Message>::NAME)
@@ -50,7 +52,7 @@ const _: () = {
             }
         }
         #[inline]
-        fn payload_len(&self) -> usize {
+        fn payload_len(&self) -> _codec::__private::usize {
             match self {
                 Self::StoreRequest(__m) => _codec::Encode::encoded_len(__m),
                 Self::StoreResponse(__m) => _codec::Encode::encoded_len(__m),
@@ -60,7 +62,7 @@ const _: () = {
         #[inline]
         fn encode_payload(
             &self,
-            __buf: &mut _codec::__private::Vec<u8>,
+            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             match self {
                 Self::StoreRequest(__m) => {
@@ -96,7 +98,7 @@ const _: () = {
     impl<'de> _codec::DecodeProtocol<'de> for Storage {
         #[inline]
         fn decode_payload(
-            __id: u64,
+            __id: _codec::__private::u64,
             __payload: &mut _codec::Reader<'de>,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             match __id {
@@ -116,7 +118,7 @@ const _: () = {
             }
         }
         fn explain_payload(
-            __id: u64,
+            __id: _codec::__private::u64,
             __payload: &mut _codec::Reader<'de>,
             __ex: &mut _codec::Explainer,
         ) -> _codec::__private::Result<(), _codec::DecodeError> {
@@ -150,13 +152,13 @@ const _: () = {
     #[automatically_derived]
     impl _codec::Encode for Storage {
         #[inline]
-        fn encoded_len(&self) -> usize {
+        fn encoded_len(&self) -> _codec::__private::usize {
             _codec::message::frame_len(self)
         }
         #[inline]
         fn encode_with(
             &self,
-            __buf: &mut _codec::__private::Vec<u8>,
+            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
             _: _codec::wire::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             _codec::message::encode_frame(self, __buf)
@@ -228,7 +230,8 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl<__Ctx: ?Sized, __R> _codec::dispatch::Dispatch<__Ctx> for Storage
+    impl<__Ctx: ?_codec::__private::Sized, __R> _codec::dispatch::Dispatch<__Ctx>
+    for Storage
     where
         StoreRequest: _codec::dispatch::Handle<__Ctx, Reply = __R>,
         StoreResponse: _codec::dispatch::Handle<__Ctx, Reply = __R>,
@@ -246,7 +249,7 @@ const _: () = {
     }
     #[automatically_derived]
     impl<
-        __Ctx: ?Sized + _codec::__private::Sync,
+        __Ctx: ?_codec::__private::Sized + _codec::__private::Sync,
         __R,
     > _codec::dispatch::DispatchAsync<__Ctx> for Storage
     where

@@ -5,18 +5,18 @@ const _: () = {
         #[inline(always)]
         fn __codec_decode(
             __r: &mut _codec::Reader<'de>,
-            __whole: bool,
+            __whole: _codec::__private::bool,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             let (trans, __n_name) = {
                 let __base = __r.offset();
                 match _codec::__private::take_run::<
                     {
                         0 + <u8 as _codec::__private::Fixed>::SIZE
-                            + <u8 as _codec::__private::Fixed>::SIZE
+                            + <_codec::__private::u8 as _codec::__private::Fixed>::SIZE
                     },
                 >(__r) {
                     _codec::__private::Some(__run) => {
-                        let __run: &[u8] = __run;
+                        let __run: &[_codec::__private::u8] = __run;
                         let mut __at = 0usize;
                         let trans: u8 = _codec::__private::decode_ctx(
                             <u8 as _codec::__private::Fixed>::get(
@@ -28,9 +28,9 @@ const _: () = {
                             "StoreRequest",
                             "trans",
                         )?;
-                        let __n_name: usize = _codec::__private::decode_ctx(
+                        let __n_name: _codec::__private::usize = _codec::__private::decode_ctx(
                             _codec::__private::get_len::<
-                                u8,
+                                _codec::__private::u8,
                             >(__run, &mut __at, _codec::wire::Endian::Big, __base),
                             "StoreRequest",
                             "name",
@@ -105,8 +105,8 @@ const _: () = {
     }
     #[automatically_derived]
     impl<'de> _codec::Decode<'de> for StoreRequest {
-        const MIN_LEN: usize = 0 + <u8 as _codec::Decode<'de>>::MIN_LEN + 1usize
-            + 2usize;
+        const MIN_LEN: _codec::__private::usize = 0
+            + <u8 as _codec::Decode<'de>>::MIN_LEN + 1usize + 2usize;
         #[inline]
         fn decode_with(
             __r: &mut _codec::Reader<'de>,
@@ -116,7 +116,7 @@ const _: () = {
         }
         #[inline]
         fn from_bytes(
-            __bytes: &'de [u8],
+            __bytes: &'de [_codec::__private::u8],
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             Self::__codec_decode(&mut _codec::Reader::new(__bytes), true)
         }

@@ -3,7 +3,7 @@ const _: () = {
     #[automatically_derived]
     impl _codec::Encode for StoreRequest {
         #[inline]
-        fn encoded_len(&self) -> usize {
+        fn encoded_len(&self) -> _codec::__private::usize {
             0 + <u8 as _codec::Encode>::encoded_len(&self.trans)
                 + {
                     let __n = <String as _codec::EncodeSeq>::seq_count(
@@ -27,12 +27,12 @@ const _: () = {
         #[inline]
         fn encode_with(
             &self,
-            __buf: &mut _codec::__private::Vec<u8>,
+            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
             _: _codec::wire::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             {
                 let mut __run = [0u8; 0 + <u8 as _codec::__private::Fixed>::SIZE
-                    + <u8 as _codec::__private::Fixed>::SIZE];
+                    + <_codec::__private::u8 as _codec::__private::Fixed>::SIZE];
                 let mut __at = 0usize;
                 _codec::__private::Fixed::put(
                     &self.trans,
@@ -43,7 +43,7 @@ const _: () = {
                 _codec::__private::Fixed::put(
                     &_codec::__private::encode_ctx(
                         _codec::__private::len_field::<
-                            u8,
+                            _codec::__private::u8,
                         >(
                             <String as _codec::EncodeSeq>::seq_count(
                                 &self.name,

@@ -2,8 +2,8 @@ const _: () = {
     use ::codec as _codec;
     #[automatically_derived]
     impl _codec::Message for StoreRequest {
-        const ID: u64 = 0x01;
-        const NAME: &'static str = "StoreRequest";
+        const ID: _codec::__private::u64 = 0x01;
+        const NAME: &'static _codec::__private::str = "StoreRequest";
         const FIELDS: &'static [_codec::message::FieldLayout] = &[
             _codec::message::FieldLayout {
                 name: "trans",
@@ -24,13 +24,13 @@ const _: () = {
                 encoding: "len = u16, Vec<u8>",
             },
         ];
-        const TAG_MAX: u64 = <u8 as _codec::__private::TagInt>::TAG_MAX;
+        const TAG_MAX: _codec::__private::u64 = <u8 as _codec::__private::TagInt>::TAG_MAX;
         #[inline]
-        fn tag(&self) -> _codec::__private::Option<u64> {
+        fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {
             _codec::__private::Some(_codec::__private::TagInt::to_tag(self.trans))
         }
         #[inline]
-        fn set_tag(&mut self, tag: u64) -> bool {
+        fn set_tag(&mut self, tag: _codec::__private::u64) -> _codec::__private::bool {
             match <u8 as _codec::__private::TagInt>::from_tag(tag) {
                 _codec::__private::Some(t) => {
                     self.trans = t;

@@ -119,7 +119,7 @@ pub use crate::wire::{read_base128, write_base128};
 pub use crate::{decode::DecodeSeq, encode::EncodeSeq};
 pub use core::convert::{From, TryFrom};
 pub use core::future::Future;
-pub use core::marker::{Send, Sync};
+pub use core::marker::{Send, Sized, Sync};
 
 /// Reads an `Option` presence byte.
 #[inline]
@@ -318,3 +318,7 @@ pub fn get_len<T: Fixed + LenInt>(
     let v = T::get(run, at, order, base)?;
     len_value(v, start)
 }
+
+/// The primitive types, for generated code: a user's own type named `u8`
+/// or `usize` must not change what the derives mean.
+pub use core::primitive::{bool, str, u16, u32, u64, u8, usize};

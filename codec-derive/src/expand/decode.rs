@@ -54,7 +54,7 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
                     #[inline(always)]
                     fn __codec_decode(
                         __r: &mut _codec::Reader<'de>,
-                        __whole: bool,
+                        __whole: _codec::__private::bool,
                     ) -> _codec::__private::Result<Self, _codec::DecodeError> {
                         #decode_body
                     }
@@ -64,7 +64,7 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
             quote! {
                 #[inline]
                 fn from_bytes(
-                    __bytes: &'de [u8],
+                    __bytes: &'de [_codec::__private::u8],
                 ) -> _codec::__private::Result<Self, _codec::DecodeError> {
                     Self::__codec_decode(&mut _codec::Reader::new(__bytes), true)
                 }
@@ -89,7 +89,7 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
 
             #[automatically_derived]
             impl #impl_g _codec::Decode<'de> for #ident #ty_g #where_c {
-                const MIN_LEN: usize = #min_len;
+                const MIN_LEN: _codec::__private::usize = #min_len;
 
                 #[inline]
                 fn decode_with(
@@ -154,15 +154,14 @@ fn fields_code(
                 }
                 (Presence::Always, Wire::Prefixed(k, u)) if k.fixed_int().is_some() => {
                     // The prefix joins the run; the body follows it.
-                    let int = k.fixed_int().expect("checked");
-                    let int = syn::Ident::new(int, proc_macro2::Span::call_site());
+                    let int = repr_type(*k);
                     let prefix = len_prefix(*k);
                     let n = quote::format_ident!("__n_{}", p.field.name);
                     run.push(
                         quote!(#n),
                         quote!(<#int as _codec::__private::Fixed>::SIZE),
                         quote! {
-                            let #n: usize = _codec::__private::decode_ctx(
+                            let #n: _codec::__private::usize = _codec::__private::decode_ctx(
                                 _codec::__private::get_len::<#int>(__run, &mut __at, #order, __base),
                                 #ty_name,
                                 #name,
@@ -281,7 +280,7 @@ impl Run {
                 let __base = __r.offset();
                 match _codec::__private::take_run::<{ 0 #(+ #sizes)* }>(__r) {
                     _codec::__private::Some(__run) => {
-                        let __run: &[u8] = __run;
+                        let __run: &[_codec::__private::u8] = __run;
                         let mut __at = 0usize;
                         #(#fast)*
                         (#(#locals,)*)
@@ -395,8 +394,12 @@ fn enum_code(
         _ => quote!(_codec::wire::Endian::Big),
     };
     let read_raw = match repr {
-        LenKind::Varint => quote!(_codec::__private::read_base128::<u64>(__r, false)),
-        LenKind::Vlq => quote!(_codec::__private::read_base128::<u64>(__r, true)),
+        LenKind::Varint => quote!(_codec::__private::read_base128::<_codec::__private::u64>(
+            __r, false
+        )),
+        LenKind::Vlq => quote!(_codec::__private::read_base128::<_codec::__private::u64>(
+            __r, true
+        )),
         _ => quote!(<#repr_ty as _codec::Decode<'de>>::decode_with(__r, #order)),
     };
     let read_raw = labelled(mode, "id", read_raw);
@@ -433,7 +436,7 @@ fn enum_code(
     let body = quote! {
         let __start = __r.offset();
         let __raw: #repr_ty = (#read_raw).map_err(|__e| __e.in_type(#name))?;
-        let __id: u64 = _codec::__private::From::from(__raw);
+        let __id: _codec::__private::u64 = _codec::__private::From::from(__raw);
         match __id {
             #arms
             #fallback

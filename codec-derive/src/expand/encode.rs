@@ -35,14 +35,14 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
             #[automatically_derived]
             impl #impl_g _codec::Encode for #ident #ty_g #where_c {
                 #[inline]
-                fn encoded_len(&self) -> usize {
+                fn encoded_len(&self) -> _codec::__private::usize {
                     #len_body
                 }
 
                 #[inline]
                 fn encode_with(
                     &self,
-                    __buf: &mut _codec::__private::Vec<u8>,
+                    __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
                     _: _codec::wire::Endian,
                 ) -> _codec::__private::Result<(), _codec::EncodeError> {
                     #encode_body
@@ -152,7 +152,7 @@ fn fields_code(
             (Presence::Always, Wire::Prefixed(k, u)) if k.fixed_int().is_some() => {
                 // The prefix joins the run; the body follows it.
                 let int_name = k.fixed_int().expect("checked");
-                let int = syn::Ident::new(int_name, proc_macro2::Span::call_site());
+                let int = repr_type(*k);
                 let prefix = len_prefix(*k);
                 let u = unit(*u);
                 let count = quote!(<#ty as _codec::EncodeSeq>::seq_count(#v, #u));
@@ -350,14 +350,14 @@ fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, 
     let vlq = repr == LenKind::Vlq;
     let disc_len = |id: &TokenStream| {
         if base128 {
-            quote!(_codec::__private::base128_len::<u64>(&#id))
+            quote!(_codec::__private::base128_len::<_codec::__private::u64>(&#id))
         } else {
             quote!(<#repr_ty as _codec::Encode>::encoded_len(&#id))
         }
     };
     let disc_write = |id: &TokenStream| {
         if base128 {
-            quote!(_codec::__private::write_base128::<u64>(#id, __buf, #vlq);)
+            quote!(_codec::__private::write_base128::<_codec::__private::u64>(#id, __buf, #vlq);)
         } else {
             quote!(<#repr_ty as _codec::Encode>::encode_with(&#id, __buf, #order)?;)
         }
@@ -396,7 +396,7 @@ fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, 
             let ty_name = path_name(input, Some(v.ident));
             let first = &v.fields[0].name;
             quote! {
-                match { let __id: u64 = _codec::__private::From::from(*__b0); __id } {
+                match { let __id: _codec::__private::u64 = _codec::__private::From::from(*__b0); __id } {
                     #(#claimed)|* => {
                         return _codec::__private::Err(
                             _codec::EncodeError::new(_codec::EncodeErrorKind::Invalid(

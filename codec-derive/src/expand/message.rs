@@ -36,8 +36,8 @@ pub fn expand(input: &Input) -> TokenStream {
         quote! {
             #[automatically_derived]
             impl #impl_g _codec::Message for #ident #ty_g #where_c {
-                const ID: u64 = #id;
-                const NAME: &'static str = #name;
+                const ID: _codec::__private::u64 = #id;
+                const NAME: &'static _codec::__private::str = #name;
                 const FIELDS: &'static [_codec::message::FieldLayout] = &[#fields];
                 #tag
             }
@@ -57,15 +57,15 @@ fn tag_items(input: &Input) -> TokenStream {
     };
     let (m, ty) = (&f.member, f.ty);
     quote! {
-        const TAG_MAX: u64 = <#ty as _codec::__private::TagInt>::TAG_MAX;
+        const TAG_MAX: _codec::__private::u64 = <#ty as _codec::__private::TagInt>::TAG_MAX;
 
         #[inline]
-        fn tag(&self) -> _codec::__private::Option<u64> {
+        fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {
             _codec::__private::Some(_codec::__private::TagInt::to_tag(self.#m))
         }
 
         #[inline]
-        fn set_tag(&mut self, tag: u64) -> bool {
+        fn set_tag(&mut self, tag: _codec::__private::u64) -> _codec::__private::bool {
             match <#ty as _codec::__private::TagInt>::from_tag(tag) {
                 _codec::__private::Some(t) => {
                     self.#m = t;

@@ -70,8 +70,8 @@ fn placeholder(input: &DeriveInput, which: Derive) -> TokenStream {
             let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
             quote! {
                 impl #impl_g #krate::Encode for #ident #ty_g #where_c {
-                    fn encoded_len(&self) -> usize { ::core::unreachable!() }
-                    fn encode_with(&self, _: &mut #krate::__private::Vec<u8>, _: #krate::wire::Endian)
+                    fn encoded_len(&self) -> _codec::__private::usize { ::core::unreachable!() }
+                    fn encode_with(&self, _: &mut #krate::__private::Vec<#krate::__private::u8>, _: #krate::wire::Endian)
                         -> #krate::__private::Result<(), #krate::EncodeError> { ::core::unreachable!() }
                 }
             }
@@ -241,10 +241,10 @@ pub fn unit(u: Unit) -> TokenStream {
 /// The integer type carrying an enum's discriminant.
 pub fn repr_type(k: LenKind) -> TokenStream {
     match k {
-        LenKind::U8 => quote!(u8),
-        LenKind::U16 => quote!(u16),
-        LenKind::U32 => quote!(u32),
-        LenKind::U64 | LenKind::Varint | LenKind::Vlq => quote!(u64),
+        LenKind::U8 => quote!(_codec::__private::u8),
+        LenKind::U16 => quote!(_codec::__private::u16),
+        LenKind::U32 => quote!(_codec::__private::u32),
+        LenKind::U64 | LenKind::Varint | LenKind::Vlq => quote!(_codec::__private::u64),
     }
 }
 

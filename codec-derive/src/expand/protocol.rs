@@ -78,7 +78,7 @@ pub fn expand(input: &Input) -> TokenStream {
     };
     let explain = quote! {
             fn explain_payload(
-                __id: u64,
+                __id: _codec::__private::u64,
                 __payload: &mut _codec::Reader<'de>,
                 __ex: &mut _codec::Explainer,
             ) -> _codec::__private::Result<(), _codec::DecodeError> {
@@ -129,10 +129,10 @@ pub fn expand(input: &Input) -> TokenStream {
             impl #impl_g _codec::Protocol for #ident #ty_g #where_c {
                 type Header = #header;
 
-                const TAG_MAX: u64 = #tag_max;
+                const TAG_MAX: _codec::__private::u64 = #tag_max;
 
                 #[inline]
-                fn tag(&self) -> _codec::__private::Option<u64> {
+                fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {
                     match self {
                         #(Self::#m_var(__m) => _codec::Message::tag(__m),)*
                         #other_none
@@ -140,7 +140,7 @@ pub fn expand(input: &Input) -> TokenStream {
                 }
 
                 #[inline]
-                fn set_tag(&mut self, __tag: u64) -> bool {
+                fn set_tag(&mut self, __tag: _codec::__private::u64) -> _codec::__private::bool {
                     match self {
                         #(Self::#m_var(__m) => _codec::Message::set_tag(__m, __tag),)*
                         #other_false
@@ -148,21 +148,21 @@ pub fn expand(input: &Input) -> TokenStream {
                 }
 
                 #[inline]
-                fn id(&self) -> u64 {
+                fn id(&self) -> _codec::__private::u64 {
                     match self {
                         #(Self::#m_var(_) => <#m_ty as _codec::Message>::ID,)*
                         #other_id
                     }
                 }
 
-                fn name(&self) -> &'static str {
+                fn name(&self) -> &'static _codec::__private::str {
                     match self {
                         #(Self::#m_var(_) => <#m_ty as _codec::Message>::NAME,)*
                         #other_name
                     }
                 }
 
-                fn name_of(__id: u64) -> _codec::__private::Option<&'static str> {
+                fn name_of(__id: _codec::__private::u64) -> _codec::__private::Option<&'static _codec::__private::str> {
                     match __id {
                         #(<#m_ty as _codec::Message>::ID => {
                             _codec::__private::Some(<#m_ty as _codec::Message>::NAME)
@@ -172,7 +172,7 @@ pub fn expand(input: &Input) -> TokenStream {
                 }
 
                 #[inline]
-                fn payload_len(&self) -> usize {
+                fn payload_len(&self) -> _codec::__private::usize {
                     match self {
                         #(Self::#all_var(__m) => _codec::Encode::encoded_len(__m),)*
                     }
@@ -181,7 +181,7 @@ pub fn expand(input: &Input) -> TokenStream {
                 #[inline]
                 fn encode_payload(
                     &self,
-                    __buf: &mut _codec::__private::Vec<u8>,
+                    __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
                 ) -> _codec::__private::Result<(), _codec::EncodeError> {
                     match self {
                         #(Self::#m_var(__m) => {
@@ -196,7 +196,7 @@ pub fn expand(input: &Input) -> TokenStream {
             impl #de_impl_g _codec::DecodeProtocol<'de> for #ident #ty_g #where_c {
                 #[inline]
                 fn decode_payload(
-                    __id: u64,
+                    __id: _codec::__private::u64,
                     __payload: &mut _codec::Reader<'de>,
                 ) -> _codec::__private::Result<Self, _codec::DecodeError> {
                     match __id {
@@ -214,14 +214,14 @@ pub fn expand(input: &Input) -> TokenStream {
             #[automatically_derived]
             impl #impl_g _codec::Encode for #ident #ty_g #where_c {
                 #[inline]
-                fn encoded_len(&self) -> usize {
+                fn encoded_len(&self) -> _codec::__private::usize {
                     _codec::message::frame_len(self)
                 }
 
                 #[inline]
                 fn encode_with(
                     &self,
-                    __buf: &mut _codec::__private::Vec<u8>,
+                    __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
                     _: _codec::wire::Endian,
                 ) -> _codec::__private::Result<(), _codec::EncodeError> {
                     _codec::message::encode_frame(self, __buf)
@@ -255,13 +255,15 @@ fn dispatch(input: &Input, arms: &[Arm]) -> TokenStream {
     let ident = input.ident();
     let (_, ty_g, where_c) = input.original.generics.split_for_impl();
     let mut generics = input.original.generics.clone();
-    generics.params.push(syn::parse_quote!(__Ctx: ?Sized));
+    generics
+        .params
+        .push(syn::parse_quote!(__Ctx: ?_codec::__private::Sized));
     generics.params.push(syn::parse_quote!(__R));
     let (impl_g, _, _) = generics.split_for_impl();
     let mut async_generics = input.original.generics.clone();
     async_generics
         .params
-        .push(syn::parse_quote!(__Ctx: ?Sized + _codec::__private::Sync));
+        .push(syn::parse_quote!(__Ctx: ?_codec::__private::Sized + _codec::__private::Sync));
     async_generics.params.push(syn::parse_quote!(__R));
     let (async_impl_g, _, _) = async_generics.split_for_impl();
     let preds = where_c.map(|w| {

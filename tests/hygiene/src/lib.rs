@@ -5,9 +5,12 @@
 //!   dependency named `codec`), found through `#[codec(crate = "..")]`;
 //! - `#![no_implicit_prelude]` and `#![no_std]` leave no `Vec`, `Option`,
 //!   `Ok`, `Some`, `Default`, `Clone`, `vec!`, ... in scope;
-//! - the module that holds the types shadows those names with unit structs.
+//! - the module that holds the types shadows those names with unit structs,
+//!   and the `primitives` module shadows `u8`, `u64`, `usize`, `bool`,
+//!   `str`, `Sized`, ... as well.
 //!
-//! Between them the types use every Layer 1 attribute.
+//! Between them the types use every Layer 1 attribute, `Message` (tag,
+//! response) and `Protocol` (with an `other` variant).
 #![no_std]
 #![no_implicit_prelude]
 
@@ -167,6 +170,138 @@ pub mod types {
     pub struct Unit;
 }
 
+/// The primitive type names shadowed too: generated code must spell the
+/// primitives it names itself through the runtime, never bare.
+pub mod primitives {
+    #![allow(
+        dead_code,
+        non_camel_case_types,
+        reason = "these only shadow primitive names"
+    )]
+
+    pub struct u8;
+    pub struct u16;
+    pub struct u32;
+    pub struct u64;
+    pub struct usize;
+    pub struct i32;
+    pub struct bool;
+    pub struct str;
+    pub struct char;
+
+    use ::core::primitive as p;
+
+    /// Runs of fixed-width fields, every kind of length, `when`, varints,
+    /// a tag.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct Shadowed<'a> {
+        #[codec(tag)]
+        pub trans: p::u8,
+        pub flags: p::u64,
+        pub yes: p::bool,
+        pub letter: p::char,
+        #[codec(len = u8)]
+        pub name: &'a p::str,
+        #[codec(len = u16)]
+        pub data: ::alloc::vec::Vec<p::u8>,
+        #[codec(len = varint)]
+        pub words: ::alloc::vec::Vec<p::u16>,
+        pub nlen: p::u32,
+        #[codec(len_from = nlen)]
+        pub note: &'a [p::u8],
+        #[codec(when = flags & 1 != 0)]
+        pub channel: ::core::option::Option<p::u16>,
+        #[codec(varint)]
+        pub v: p::i32,
+        pub count: p::usize,
+        pub kind: Sized,
+    }
+
+    /// A plain enum of another repr.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed", repr = u16)]
+    pub enum Sized {
+        A = 1,
+        B = 2,
+    }
+
+    /// A request with a tag and a response type.
+    #[derive(
+        ::core::fmt::Debug,
+        ::core::cmp::PartialEq,
+        ::codec_renamed::Encode,
+        ::codec_renamed::Decode,
+        ::codec_renamed::Message,
+    )]
+    #[codec(crate = "::codec_renamed", id = 1, response = Pong)]
+    pub struct Ping {
+        #[codec(tag)]
+        pub tag: p::u16,
+        pub yes: p::bool,
+    }
+
+    /// Its response.
+    #[derive(
+        ::core::fmt::Debug,
+        ::core::cmp::PartialEq,
+        ::codec_renamed::Encode,
+        ::codec_renamed::Decode,
+        ::codec_renamed::Message,
+    )]
+    #[codec(crate = "::codec_renamed", id = 2)]
+    pub struct Pong {
+        #[codec(tag)]
+        pub tag: p::u16,
+        #[codec(len = u8)]
+        pub note: ::alloc::string::String,
+    }
+
+    /// A protocol over both, keeping unknown frames.
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Protocol)]
+    #[codec(crate = "::codec_renamed")]
+    pub enum Wire {
+        Ping(Ping),
+        Pong(Pong),
+        #[codec(other)]
+        Unknown(::codec_renamed::RawFrame),
+    }
+
+    /// Encodes and decodes a value; panics on a mismatch.
+    pub fn run() {
+        let ping = <Wire as ::core::convert::From<Ping>>::from(Ping { tag: 3, yes: true });
+        let bytes = ::codec_renamed::Encode::to_bytes(&ping).unwrap();
+        ::core::assert_eq!(bytes, [1, 0, 3, 0, 3, 1]);
+        let back: Wire = ::codec_renamed::Decode::from_bytes(&bytes).unwrap();
+        ::core::assert_eq!(back, ping);
+        ::core::assert_eq!(::codec_renamed::Protocol::name(&back), "Ping");
+
+        let value = Shadowed {
+            trans: 1,
+            flags: 1,
+            yes: true,
+            letter: 'x',
+            name: "name",
+            data: ::alloc::vec![2, 3],
+            words: ::alloc::vec![4],
+            nlen: 1,
+            note: &[5],
+            channel: ::core::option::Option::Some(6),
+            v: -7,
+            count: 8,
+            kind: Sized::B,
+        };
+        let bytes = ::codec_renamed::Encode::to_bytes(&value).unwrap();
+        ::core::assert_eq!(::codec_renamed::Encode::encoded_len(&value), bytes.len());
+        let back: Shadowed<'_> = ::codec_renamed::Decode::from_bytes(&bytes).unwrap();
+        ::core::assert_eq!(back, value);
+    }
+}
+
 use ::alloc::string::String;
 use ::alloc::vec;
 use ::codec_renamed::{Decode, Encode};
@@ -234,4 +369,5 @@ pub fn run() {
     }
     ::core::assert_eq!(Command::Ping.to_bytes().unwrap(), [0x82, 0x2C]);
     ::core::assert_eq!(Kind::A.to_bytes().unwrap(), [0x01, 0x00]);
+    primitives::run();
 }
