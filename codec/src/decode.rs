@@ -422,13 +422,24 @@ pub trait DecodeSeq<'de>: Sized {
     }
 }
 
+/// `explain_with` for a type shown on one line with its value.
+macro_rules! leaf_explain {
+    () => {
+        #[inline]
+        fn explain_with(
+            r: &mut Reader<'de>,
+            order: Endian,
+            out: &mut Explainer,
+        ) -> Result<Self, DecodeError> {
+            explain_leaf(r, out, |r| Self::decode_with(r, order))
+        }
+    };
+}
+
 macro_rules! int_impls {
     ($($t:ty),*) => {$(
         impl<'de> Decode<'de> for $t {
-            #[inline]
-            fn explain_with(r: &mut Reader<'de>, order: Endian, out: &mut Explainer) -> Result<Self, DecodeError> {
-                explain_leaf(r, out, |r| Self::decode_with(r, order))
-            }
+            leaf_explain!();
             const MIN_LEN: usize = core::mem::size_of::<$t>();
             #[inline]
             fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
@@ -444,14 +455,7 @@ macro_rules! int_impls {
 int_impls!(u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
 impl<'de> Decode<'de> for u8 {
-    #[inline]
-    fn explain_with(
-        r: &mut Reader<'de>,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<Self, DecodeError> {
-        explain_leaf(r, out, |r| Self::decode_with(r, order))
-    }
+    leaf_explain!();
     const MIN_LEN: usize = 1;
     #[inline]
     fn decode_with(r: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
@@ -475,10 +479,7 @@ impl<'de> Decode<'de> for u8 {
 macro_rules! size_impls {
     ($($t:ty => $wire:ty),*) => {$(
         impl<'de> Decode<'de> for $t {
-            #[inline]
-            fn explain_with(r: &mut Reader<'de>, order: Endian, out: &mut Explainer) -> Result<Self, DecodeError> {
-                explain_leaf(r, out, |r| Self::decode_with(r, order))
-            }
+            leaf_explain!();
             const MIN_LEN: usize = 8;
             #[inline]
             fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
@@ -495,14 +496,7 @@ macro_rules! size_impls {
 size_impls!(usize => u64, isize => i64);
 
 impl<'de> Decode<'de> for bool {
-    #[inline]
-    fn explain_with(
-        r: &mut Reader<'de>,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<Self, DecodeError> {
-        explain_leaf(r, out, |r| Self::decode_with(r, order))
-    }
+    leaf_explain!();
     const MIN_LEN: usize = 1;
     #[inline]
     fn decode_with(r: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
@@ -518,14 +512,7 @@ impl<'de> Decode<'de> for bool {
 }
 
 impl<'de> Decode<'de> for char {
-    #[inline]
-    fn explain_with(
-        r: &mut Reader<'de>,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<Self, DecodeError> {
-        explain_leaf(r, out, |r| Self::decode_with(r, order))
-    }
+    leaf_explain!();
     const MIN_LEN: usize = 4;
     #[inline]
     fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
