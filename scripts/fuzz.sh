@@ -35,6 +35,11 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# The sanitizer build has its own flags: keep it out of the workspace's
+# target directory (whatever CARGO_TARGET_DIR says), so neither rebuilds
+# the other.
+export CARGO_TARGET_DIR="$PWD/fuzz/target"
+
 if [ $# -gt 0 ]; then
     targets=("$@")
 else
