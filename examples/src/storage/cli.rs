@@ -64,6 +64,12 @@ pub struct ServeArgs {
     /// Require every client to present the token in this file.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Threads serving connections (default: half the cores, at least
+    /// one; the database has threads of its own). On a small machine one
+    /// thread is fastest: requests and replies then never wake another
+    /// thread.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// The subcommands.
@@ -188,10 +194,24 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing(matches!(cli.command, Command::Serve(_)));
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let threads = match &cli.command {
+        Command::Serve(args) => {
+            let half = std::thread::available_parallelism().map_or(1, |n| n.get() / 2);
+            args.threads.unwrap_or(half).max(1)
+        }
+        _ => 0,
+    };
+    let mut builder = match threads {
+        // All on the thread that runs `serve`: no worker to wake.
+        1 => tokio::runtime::Builder::new_current_thread(),
+        0 => tokio::runtime::Builder::new_multi_thread(),
+        n => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("storage: cannot start the runtime: {e}");

@@ -5,10 +5,11 @@
 //! transfers, over [`codec::rpc`].
 
 pub mod bench;
+mod cache;
 pub mod cli;
 pub mod client;
 pub mod db;
-mod memdb;
 pub mod demo;
+mod memdb;
 pub mod protocol;
 pub mod server;
