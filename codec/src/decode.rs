@@ -715,10 +715,12 @@ macro_rules! owned_str_seq {
                 let start = r.offset();
                 // Copy first, then check the copy: the check runs faster on
                 // the fresh, aligned allocation than on the input.
-                match String::from_utf8(r.take(count)?.to_vec()) {
-                    Ok(s) => Ok(<$t>::from(s)),
-                    Err(e) => Err(utf8_error(e.utf8_error(), start)),
+                let bytes = r.take(count)?.to_vec();
+                if let Err(e) = core::str::from_utf8(&bytes) {
+                    return Err(utf8_error(e, start));
                 }
+                // SAFETY: `bytes` was checked to be UTF-8 just above.
+                Ok(<$t>::from(unsafe { String::from_utf8_unchecked(bytes) }))
             }
             fn explain_seq(
                 r: &mut Reader<'de>,
