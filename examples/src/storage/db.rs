@@ -287,10 +287,11 @@ impl Db {
         let (tx, rx) = std_mpsc::channel();
         let writer = Arc::clone(&db);
         let fill = Arc::clone(&cache);
+        let answers = answerer();
         thread::Builder::new()
             .name("storage-writer".into())
             .spawn(move || {
-                let stop = write_loop(&writer, &rx, &on_commit, counters, &fill);
+                let stop = write_loop(&writer, &rx, &on_commit, counters, &fill, answers.as_ref());
                 // Release the database before `close` returns, so the last
                 // handle's drop closes the file cleanly.
                 drop(writer);
@@ -660,6 +661,7 @@ fn write_loop(
     on_commit: &OnCommit,
     mut counters: Counters,
     cache: &Cache,
+    answers: Option<&Answers>,
 ) -> Option<oneshot::Sender<()>> {
     let mut stop = None;
     let mut row = Vec::new();
@@ -689,16 +691,22 @@ fn write_loop(
         let (actions, replies): (Vec<Action>, Vec<Waiting>) = batch.into_iter().map(split).unzip();
         match apply(db, actions, durable, &mut counters, &mut row, cache) {
             Ok((results, changes)) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    reply.send(Ok(result));
-                }
+                answer(
+                    answers,
+                    replies
+                        .into_iter()
+                        .zip(results.into_iter().map(Ok))
+                        .collect(),
+                );
                 on_commit(&changes);
             }
             Err(e) => {
                 tracing::error!(error = %e, ops = replies.len(), "commit failed; nothing was written");
-                for reply in replies {
-                    reply.send(Err(DbError(e.0.clone())));
-                }
+                let failed = replies
+                    .into_iter()
+                    .map(|reply| (reply, Err(DbError(e.0.clone()))))
+                    .collect();
+                answer(answers, failed);
             }
         }
     }
@@ -729,6 +737,48 @@ fn linger(rx: &std_mpsc::Receiver<Op>, since: &mut Option<Instant>) -> Option<Op
             return None;
         }
         thread::yield_now();
+    }
+}
+
+/// A committed batch's replies, in order.
+type Replies = Vec<(Waiting, Result<Done, DbError>)>;
+
+/// Where the writer sends each batch's replies: a task on the runtime that
+/// opened the database, which answers them all in one go. Answered from
+/// the writer thread one by one, each reply would wake its request from
+/// outside the runtime, and the runtime would run each request's
+/// continuation and its connection's writer in turn, writing replies to
+/// the socket one by one; answered from a task, the requests run first and
+/// the connections' writers then find their replies together (one `send`
+/// for many).
+type Answers = tokio::sync::mpsc::UnboundedSender<Replies>;
+
+/// The answering task, if the database is opened inside a runtime.
+fn answerer() -> Option<Answers> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Replies>();
+    runtime.spawn(async move {
+        while let Some(batch) = rx.recv().await {
+            for (reply, result) in batch {
+                reply.send(result);
+            }
+        }
+    });
+    Some(tx)
+}
+
+/// Sends a batch's replies, through the answering task if there is one.
+fn answer(answers: Option<&Answers>, replies: Replies) {
+    let replies = match answers {
+        Some(tx) => match tx.send(replies) {
+            Ok(()) => return,
+            // The runtime is gone: answer from here.
+            Err(e) => e.0,
+        },
+        None => replies,
+    };
+    for (reply, result) in replies {
+        reply.send(result);
     }
 }
 
