@@ -16,8 +16,8 @@
 #                smoke_derive, frame_alloc; doctests.
 #   codec-tests  golden, roundtrip, and hostile's example-based tests: the
 #                derived types of tests/src/types.rs, including the
-#                `[T; N]` decoder that holds the only `unsafe` of the
-#                runtime (hostile's property tests pin 256 to 10,000 cases
+#                `[T; N]` decoder and the owned-string decoder, which
+#                hold the runtime's `unsafe` (hostile's property tests pin 256 to 10,000 cases
 #                in the source, which PROPTEST_CASES cannot lower).
 #   codec-fuzz   tests/unsafe_paths.rs: the `[T; N]` decoder with owned
 #                (heap) element types, on success and on every failure
@@ -70,16 +70,17 @@ lib_skips=(
     --skip frame::tests::big_frame_buffer_is_released_after
 )
 
-# The runtime's only `unsafe` first: the `[T; N]` decoder.
+# The `[T; N]` decoder's `unsafe` first (the owned-string decoder's is
+# taken by every test below that decodes a `String`).
 step "codec-fuzz: unsafe_paths ([T; N] decode with owned elements)"
 cargo +nightly miri test --manifest-path fuzz/Cargo.toml --test unsafe_paths
 
 # hostile.rs pins its property tests' case counts in the source
 # (`ProptestConfig::with_cases(256 | 2_000 | 10_000)`), which
 # PROPTEST_CASES cannot scale down: hours under Miri. Its example-based
-# tests run; the pinned ones (prefixes_*, random_*, mutated_*) run natively
+# tests run; the pinned ones (prefixes_*, random_*, mutated_*, runs_*) run natively
 # in `cargo test`, and the fuzz targets cover the same ground.
-hostile_skips=(--skip prefixes_ --skip random_ --skip mutated_)
+hostile_skips=(--skip prefixes_ --skip random_ --skip mutated_ --skip runs_)
 
 step "codec-tests: golden, roundtrip (derived types, [T; N] decode)"
 cargo +nightly miri test -p codec-tests --test golden --test roundtrip
