@@ -17,8 +17,9 @@
 #   codec-tests  golden, roundtrip, and hostile's example-based tests: the
 #                derived types of tests/src/types.rs, including the
 #                `[T; N]` decoder and the owned-string decoder, which
-#                hold the runtime's `unsafe` (hostile's property tests pin 256 to 10,000 cases
-#                in the source, which PROPTEST_CASES cannot lower).
+#                hold the runtime's `unsafe` (hostile's property tests
+#                pin 256 to 10,000 cases in the source, which
+#                PROPTEST_CASES cannot lower).
 #   codec-fuzz   tests/unsafe_paths.rs: the `[T; N]` decoder with owned
 #                (heap) element types, on success and on every failure
 #                path, so a double drop or leak is a Miri error.
