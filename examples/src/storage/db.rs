@@ -28,6 +28,16 @@
 //! off by a crash) are listed in `uploads2` and collected when the database
 //! opens, without scanning the chunks. The writer thread keeps the two
 //! counters in memory (loaded on open) and writes them once per commit.
+//!
+//! Small stores and deletes are made durable by a write-ahead log beside
+//! the file ([`super::wal`], `<db file>.wal`): each batch is appended to it
+//! with one `write` and one `fdatasync`, then acknowledged, and committed
+//! to redb without waiting for the disk. A checkpoint (a durable redb
+//! commit recording the last logged sequence number in `wal2`) empties the
+//! log when it passes [`WAL_MAX_BYTES`] or [`WAL_MAX_AGE`], when the
+//! database closes, and with every batch that has to go through redb
+//! durably anyway (an upload's commit, a value too large to be inline).
+//! Opening the database replays the records after the checkpointed one.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,6 +52,7 @@ use tokio::sync::oneshot;
 use super::cache::Cache;
 use super::memdb::MemDb;
 use super::protocol::{ChangeKind, Entry, CHUNK};
+use super::wal::{self, LogOp, Logged, Wal};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta2");
 const CHUNKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("chunks2");
@@ -49,6 +60,29 @@ const SEQ: TableDefinition<&str, u64> = TableDefinition::new("seq2");
 /// Blobs of uploads begun and not yet committed or aborted: what a crash
 /// can leave behind, so all that opening the database has to collect.
 const UPLOADS: TableDefinition<u64, u64> = TableDefinition::new("uploads2");
+/// `"lsn"`: the last write-ahead log record whose batch is durable in the
+/// database (written by each checkpoint, in its transaction).
+const WAL_TABLE: TableDefinition<&str, u64> = TableDefinition::new("wal2");
+
+/// A checkpoint is due once the write-ahead log holds this many bytes...
+const WAL_MAX_BYTES: u64 = 64 << 20;
+
+/// ...or its oldest record is this old. Regular checkpoints also let redb
+/// reuse the pages that non-durable commits free (it cannot before a
+/// durable commit), keeping the database file from growing.
+const WAL_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// When the writer checkpoints (tests lower or raise them).
+#[derive(Debug, Clone, Copy)]
+struct WalLimits {
+    bytes: u64,
+    age: Duration,
+}
+
+const WAL_LIMITS: WalLimits = WalLimits {
+    bytes: WAL_MAX_BYTES,
+    age: WAL_MAX_AGE,
+};
 
 /// Values of at most this many bytes are stored inline in their metadata
 /// row (one insert per store, nothing to delete when overwritten); larger
@@ -265,14 +299,25 @@ impl Db {
     /// Opens (or creates) the database file at `path`; with `None`, keeps
     /// everything in memory instead (the in-memory engine: same API, same
     /// semantics, nothing durable). `on_commit` sees every committed
-    /// change, in commit order.
+    /// change, in commit order. The write-ahead log `<path>.wal` is
+    /// created beside the file, or read and replayed (a torn tail cut off)
+    /// before this returns.
     ///
     /// # Errors
     ///
-    /// The file cannot be opened or is not a redb database.
+    /// The file cannot be opened or is not a redb database; the log
+    /// cannot be read or cut, or belongs to another database.
     pub fn open(
         path: Option<&Path>,
         on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
+    ) -> Result<Db, DbError> {
+        Db::open_with(path, on_commit, WAL_LIMITS)
+    }
+
+    fn open_with(
+        path: Option<&Path>,
+        on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
+        limits: WalLimits,
     ) -> Result<Db, DbError> {
         let Some(path) = path else {
             return Ok(Db {
@@ -282,8 +327,10 @@ impl Db {
         let mut builder = Database::builder();
         builder.set_cache_size(CACHE_BYTES);
         let db = Arc::new(builder.create(path).map_err(db_err)?);
-        let counters = init(&db)?;
+        let (mut counters, checkpointed) = init(&db)?;
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
+        let (mut wal, replay) = Wal::open(&wal::path_for(path), checkpointed)?;
+        recover(&db, &mut wal, replay, &mut counters, &cache)?;
         let (tx, rx) = std_mpsc::channel();
         let writer = Arc::clone(&db);
         let fill = Arc::clone(&cache);
@@ -291,7 +338,16 @@ impl Db {
         thread::Builder::new()
             .name("storage-writer".into())
             .spawn(move || {
-                let stop = write_loop(&writer, &rx, &on_commit, counters, &fill, answers.as_ref());
+                let stop = write_loop(
+                    &writer,
+                    &rx,
+                    &on_commit,
+                    counters,
+                    &fill,
+                    answers.as_ref(),
+                    wal,
+                    limits,
+                );
                 // Release the database before `close` returns, so the last
                 // handle's drop closes the file cleanly.
                 drop(writer);
@@ -615,12 +671,16 @@ struct Counters {
     blob: u64,
 }
 
-/// Creates the tables, collects orphan blobs and loads the counters.
-fn init(db: &Database) -> Result<Counters, DbError> {
+/// Creates the tables, collects orphan blobs and loads the counters and
+/// the last checkpointed log sequence number.
+fn init(db: &Database) -> Result<(Counters, u64), DbError> {
     let tx = db.begin_write().map_err(db_err)?;
     let counters;
+    let lsn;
     {
         tx.open_table(META).map_err(db_err)?;
+        let walt = tx.open_table(WAL_TABLE).map_err(db_err)?;
+        lsn = walt.get("lsn").map_err(db_err)?.map_or(0, |v| v.value());
         let seq = tx.open_table(SEQ).map_err(db_err)?;
         let get = |key| -> Result<u64, DbError> {
             Ok(seq.get(key).map_err(db_err)?.map_or(0, |v| v.value()))
@@ -649,12 +709,55 @@ fn init(db: &Database) -> Result<Counters, DbError> {
         }
     }
     tx.commit().map_err(db_err)?;
-    Ok(counters)
+    Ok((counters, lsn))
+}
+
+/// Replays the log's records after the checkpointed one (each batch as it
+/// was first applied, so versions come out the same), then checkpoints.
+fn recover(
+    db: &Database,
+    wal: &mut Wal,
+    replay: wal::Records,
+    counters: &mut Counters,
+    cache: &Cache,
+) -> Result<(), DbError> {
+    let mut row = Vec::new();
+    let records = replay.len();
+    for (_, ops) in replay {
+        let actions = ops
+            .into_iter()
+            .map(|op| match op {
+                Logged::Store { name, data } => Action::Store { name, data },
+                Logged::Delete { name } => Action::Delete { name },
+            })
+            .collect();
+        apply(db, actions, Mode::Plain, counters, &mut row, cache)?;
+    }
+    if records > 0 {
+        tracing::info!(records, "replayed the write-ahead log");
+    }
+    if wal.len() > 0 || records > 0 {
+        checkpoint(db, wal)?;
+    }
+    Ok(())
+}
+
+/// Makes everything committed so far durable and records the last logged
+/// sequence number with it, then empties the log.
+fn checkpoint(db: &Database, wal: &mut Wal) -> Result<(), DbError> {
+    let tx = db.begin_write().map_err(db_err)?;
+    tx.open_table(WAL_TABLE)
+        .map_err(db_err)?
+        .insert("lsn", wal.last())
+        .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    wal.reset()
 }
 
 /// The writer thread: takes every queued write, applies them in one
 /// transaction, commits once, then answers each and reports the changes.
 /// Returns the reply of the `Shutdown` that stopped it, if one did.
+#[allow(clippy::too_many_arguments)]
 fn write_loop(
     db: &Database,
     rx: &std_mpsc::Receiver<Op>,
@@ -662,13 +765,32 @@ fn write_loop(
     mut counters: Counters,
     cache: &Cache,
     answers: Option<&Answers>,
+    mut wal: Wal,
+    limits: WalLimits,
 ) -> Option<oneshot::Sender<()>> {
     let mut stop = None;
     let mut row = Vec::new();
     // `stop` is checked before waiting: once a shutdown is seen, nothing
     // more is read (handles still alive would keep `recv` blocked).
     while stop.is_none() {
-        let Ok(first) = rx.recv() else { break };
+        let first = match wal.since() {
+            // Idle with records in the log: checkpoint when they are due.
+            Some(since) => {
+                let wait = (since + limits.age).saturating_duration_since(Instant::now());
+                match rx.recv_timeout(wait) {
+                    Ok(op) => op,
+                    Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                        try_checkpoint(db, &mut wal);
+                        continue;
+                    }
+                    Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            None => match rx.recv() {
+                Ok(op) => op,
+                Err(_) => break,
+            },
+        };
         let mut batch = Vec::new();
         let mut next = Some(first);
         let mut lingered = None;
@@ -688,8 +810,29 @@ fn write_loop(
             continue;
         }
         let durable = batch.iter().any(Op::durable);
+        // Upload commits and values too large to be inline keep their path
+        // through redb: a durable commit, which is also a checkpoint.
+        let through_redb = batch.iter().any(|op| match op {
+            Op::Commit { .. } => true,
+            Op::Store { data, .. } => data.len() > INLINE,
+            _ => false,
+        });
+        let mode = if through_redb || (durable && !wal.usable()) {
+            Mode::Checkpoint(wal.last())
+        } else if durable {
+            Mode::Logged(&mut wal)
+        } else {
+            Mode::Plain
+        };
+        let checkpointed = matches!(mode, Mode::Checkpoint(_));
         let (actions, replies): (Vec<Action>, Vec<Waiting>) = batch.into_iter().map(split).unzip();
-        match apply(db, actions, durable, &mut counters, &mut row, cache) {
+        let applied = apply(db, actions, mode, &mut counters, &mut row, cache);
+        if checkpointed && applied.is_ok() {
+            if let Err(e) = wal.reset() {
+                tracing::error!(error = %e, "cannot empty the write-ahead log after a checkpoint");
+            }
+        }
+        match applied {
             Ok((results, changes)) => {
                 answer(
                     answers,
@@ -709,8 +852,25 @@ fn write_loop(
                 answer(answers, failed);
             }
         }
+        let due = wal
+            .since()
+            .is_some_and(|since| since.elapsed() >= limits.age);
+        if due || wal.len() >= limits.bytes || !wal.usable() {
+            try_checkpoint(db, &mut wal);
+        }
+    }
+    if wal.len() > 0 || !wal.usable() {
+        try_checkpoint(db, &mut wal);
     }
     stop
+}
+
+/// A checkpoint, or an error logged (the log keeps its records, and the
+/// next checkpoint tries again).
+fn try_checkpoint(db: &Database, wal: &mut Wal) {
+    if let Err(e) = checkpoint(db, wal) {
+        tracing::error!(error = %e, "checkpoint failed; the write-ahead log keeps its records");
+    }
 }
 
 /// Before a durable commit, the writer waits this long for another write
@@ -873,20 +1033,47 @@ fn drop_chunks(chunks: &mut ChunkTable<'_>, blob: u64) -> Result<(), DbError> {
         .map_err(db_err)
 }
 
+/// How a batch is made durable.
+enum Mode<'w> {
+    /// Not at all (upload chunks, whose upload's commit makes them
+    /// durable; a replayed record, which the checkpoint after the replay
+    /// does).
+    Plain,
+    /// By the write-ahead log: the batch's stores and deletes (all inline)
+    /// are appended to it and synced before the non-durable commit.
+    Logged(&'w mut Wal),
+    /// By a durable commit, which is also a checkpoint: it records the
+    /// last logged sequence number.
+    Checkpoint(u64),
+}
+
 /// Applies a batch in one transaction; all or nothing. `counters` move on
 /// only if the transaction commits.
 fn apply(
     db: &Database,
     actions: Vec<Action>,
-    durable: bool,
+    mut mode: Mode<'_>,
     counters: &mut Counters,
     row: &mut Vec<u8>,
     cache: &Cache,
 ) -> Result<(Vec<Done>, Vec<Change>), DbError> {
     let mut tx = db.begin_write().map_err(db_err)?;
-    if !durable {
-        // Only upload chunks: the upload's commit makes them durable.
-        tx.set_durability(Durability::None);
+    match &mut mode {
+        Mode::Checkpoint(lsn) => {
+            tx.open_table(WAL_TABLE)
+                .map_err(db_err)?
+                .insert("lsn", *lsn)
+                .map_err(db_err)?;
+        }
+        Mode::Logged(wal) => {
+            tx.set_durability(Durability::None);
+            wal.prepare(actions.iter().filter_map(|a| match a {
+                Action::Store { name, data } => Some(LogOp::Store { name, data }),
+                Action::Delete { name } => Some(LogOp::Delete { name }),
+                _ => None,
+            }));
+        }
+        Mode::Plain => tx.set_durability(Durability::None),
     }
     let mut c = *counters;
     // Every name the batch changes, with its new value if it is inline:
@@ -989,8 +1176,17 @@ fn apply(
             }
         }
     }
+    if let Mode::Logged(wal) = &mut mode {
+        // Durable from here: acknowledged once committed below.
+        wal.append()?;
+    }
     cache.remove(fill.keys().map(String::as_str));
-    tx.commit().map_err(db_err)?;
+    if let Err(e) = tx.commit() {
+        if let Mode::Logged(wal) = mode {
+            wal.undo_last();
+        }
+        return Err(db_err(e));
+    }
     *counters = c;
     for (name, value) in fill {
         if let Some((m, data)) = value {
@@ -1202,6 +1398,200 @@ mod tests {
         for r in readers {
             r.await.unwrap();
         }
+        db.close().await;
+    }
+
+    /// What a SIGKILL at this moment would leave on disk: the database
+    /// file and its log, copied while the writer is idle (redb keeps the
+    /// header of non-durable commits in memory, so the copy's database is
+    /// as of the last checkpoint).
+    fn crash_image(from: &Path, to: &Path) {
+        std::fs::copy(from, to).unwrap();
+        std::fs::copy(wal::path_for(from), wal::path_for(to)).unwrap();
+    }
+
+    /// Opens `path` once the threads of its last opening have let go.
+    fn reopen(path: &Path) -> Db {
+        for _ in 0..100 {
+            match Db::open(Some(path), |_| {}) {
+                Err(e) if e.0.contains("already open") => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("{} stays open", path.display());
+    }
+
+    /// Checkpoints only when closing (or when told to by a test).
+    const NO_CHECKPOINTS: WalLimits = WalLimits {
+        bytes: u64::MAX,
+        age: Duration::from_secs(3600),
+    };
+
+    async fn value_of(db: &Db, name: &str) -> Option<(u64, Vec<u8>)> {
+        let meta = db.meta(name.into()).await.unwrap()?;
+        match db.fetch(name.into(), u64::MAX).await.unwrap() {
+            Some(Ok(v)) => Some((meta.version, v)),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    /// Stores and deletes acknowledged through the log, never
+    /// checkpointed, survive a crash: the reopened database has every one
+    /// with its version, and the next version follows on. Without the log
+    /// the same image has none of them (so the log is what kept them).
+    /// Replaying again a log whose records were already checkpointed (the
+    /// emptying lost in a crash) changes nothing.
+    #[tokio::test]
+    async fn acknowledged_writes_survive_a_crash_before_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("live.redb");
+        let db = Db::open_with(Some(&live), |_| {}, NO_CHECKPOINTS).unwrap();
+        let mut want = std::collections::BTreeMap::new();
+        let mut last_version = 0;
+        for i in 0..200u32 {
+            let name = format!("k{}", i % 37);
+            if i % 11 == 5 {
+                if let Some(v) = db.delete(name.clone()).await.unwrap() {
+                    want.remove(&name);
+                    last_version = v;
+                }
+            } else {
+                let data = pattern((i as usize * 97) % (INLINE + 1), i as u8);
+                let m = db.store(name.clone(), data.clone()).await.unwrap();
+                last_version = m.version;
+                want.insert(name, (m.version, data));
+            }
+        }
+        assert!(std::fs::metadata(wal::path_for(&live)).unwrap().len() > 0);
+        let image = dir.path().join("image.redb");
+        crash_image(&live, &image);
+        let bare = dir.path().join("bare.redb");
+        std::fs::copy(&live, &bare).unwrap();
+        db.close().await;
+
+        let names: Vec<String> = (0..37).map(|i| format!("k{i}")).collect();
+        {
+            let db = Db::open(Some(&bare), |_| {}).unwrap();
+            for name in &names {
+                assert_eq!(
+                    db.meta(name.clone()).await.unwrap(),
+                    None,
+                    "{name} without the log"
+                );
+            }
+            db.close().await;
+        }
+        let kept_log = std::fs::read(wal::path_for(&image)).unwrap();
+        for round in 0..2 {
+            let db = reopen(&image);
+            for name in &names {
+                assert_eq!(
+                    value_of(&db, name).await,
+                    want.get(name).cloned(),
+                    "{name}, round {round}"
+                );
+            }
+            db.close().await;
+            assert_eq!(
+                std::fs::metadata(wal::path_for(&image)).unwrap().len(),
+                0,
+                "checkpointed"
+            );
+            // The emptying of the log is lost: its records come back.
+            std::fs::write(wal::path_for(&image), &kept_log).unwrap();
+        }
+        let db = reopen(&image);
+        let m = db.store("next".into(), vec![1]).await.unwrap();
+        assert_eq!(
+            m.version,
+            last_version + 1,
+            "versions follow on, none replayed twice"
+        );
+        db.close().await;
+    }
+
+    /// A log cut anywhere inside its last record, or with any byte of that
+    /// record flipped, reopens with every earlier write and without the
+    /// last one; the file is cut back to the whole records.
+    #[tokio::test]
+    async fn a_torn_last_record_is_dropped_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("live.redb");
+        let db = Db::open_with(Some(&live), |_| {}, NO_CHECKPOINTS).unwrap();
+        let mut metas = Vec::new();
+        for i in 0..5u8 {
+            metas.push(db.store(format!("k{i}"), vec![i; 10]).await.unwrap());
+        }
+        db.store("last".into(), b"torn".to_vec()).await.unwrap();
+        let image = dir.path().join("image.redb");
+        crash_image(&live, &image);
+        db.close().await;
+        let log = std::fs::read(wal::path_for(&image)).unwrap();
+        let records = wal::scan(&log);
+        assert_eq!((records.records.len(), records.valid), (6, log.len()));
+        let before = wal::scan(&log[..log.len() - 1]).valid;
+        let mut images = Vec::new();
+        for cut in before..log.len() {
+            images.push((format!("cut at {cut}"), log[..cut].to_vec()));
+        }
+        for at in before..log.len() {
+            let mut bad = log.clone();
+            bad[at] ^= 0x20;
+            images.push((format!("byte {at} flipped"), bad));
+        }
+        for (i, (what, bytes)) in images.into_iter().enumerate() {
+            let path = dir.path().join(format!("torn{i}.redb"));
+            std::fs::copy(&image, &path).unwrap();
+            std::fs::write(wal::path_for(&path), &bytes).unwrap();
+            let db = Db::open(Some(&path), |_| {}).unwrap();
+            for (n, m) in metas.iter().enumerate() {
+                let n = n as u8;
+                assert_eq!(
+                    value_of(&db, &format!("k{n}")).await,
+                    Some((m.version, vec![n; 10])),
+                    "{what}"
+                );
+            }
+            assert_eq!(db.meta("last".into()).await.unwrap(), None, "{what}");
+            db.close().await;
+            drop(db);
+            std::fs::remove_file(&path).ok();
+        }
+    }
+
+    /// The log stays small under a long run of writes: a checkpoint
+    /// empties it whenever it passes its size, and when its oldest record
+    /// passes its age while the writer is idle.
+    #[tokio::test]
+    async fn the_log_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.redb");
+        let limits = WalLimits {
+            bytes: 64 << 10,
+            age: Duration::from_millis(100),
+        };
+        let db = Db::open_with(Some(&path), |_| {}, limits).unwrap();
+        let log = || std::fs::metadata(wal::path_for(&path)).unwrap().len();
+        let mut largest = 0;
+        for i in 0..3000u32 {
+            db.store(format!("k{}", i % 50), pattern(1000, i as u8))
+                .await
+                .unwrap();
+            largest = largest.max(log());
+        }
+        assert!(
+            largest > 0 && largest < (64 << 10) + 2048,
+            "log reached {largest} bytes"
+        );
+        // 3 MB overwritten in 50 keys: the database reuses its pages.
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size < 16 << 20, "database file of {size} bytes");
+        db.store("idle".into(), vec![1]).await.unwrap();
+        assert!(log() > 0);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(log(), 0, "checkpointed when idle");
         db.close().await;
     }
 

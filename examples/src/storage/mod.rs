@@ -13,3 +13,4 @@ pub mod demo;
 mod memdb;
 pub mod protocol;
 pub mod server;
+mod wal;

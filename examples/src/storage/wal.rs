@@ -1,0 +1,454 @@
+//! The write-ahead log in front of the redb engine (`<db file>.wal`).
+//!
+//! A batch of small stores and deletes is appended as one record with one
+//! `write` and one `fdatasync`, then acknowledged; the same batch goes into
+//! redb in a non-durable transaction (readers, the read cache and watchers
+//! see it as before). A checkpoint (a durable redb commit that records the
+//! last applied log sequence number in `wal2`) makes every earlier
+//! non-durable commit durable, after which the log is emptied. On open,
+//! the records after the checkpointed one are replayed.
+//!
+//! ```text
+//! record   len u32 | crc u32 | payload            (little-endian)
+//!          len: bytes of payload; crc: CRC-32 (IEEE) of payload
+//! payload  lsn u64 | count u32 | op * count
+//! op       1 | name len u32 | name | data len u32 | data     (store)
+//!          2 | name len u32 | name                           (delete)
+//! ```
+//!
+//! A crash can only tear the tail the writer had not yet acknowledged, so
+//! reading stops at the first record whose length, checksum, contents or
+//! sequence number (each one more than the last) is wrong, and the file is
+//! cut there.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::db::DbError;
+
+/// Bytes before the payload: length and checksum.
+const HEAD: usize = 8;
+
+/// The smallest payload: a sequence number and an op count.
+const MIN_PAYLOAD: usize = 12;
+
+const STORE: u8 = 1;
+const DELETE: u8 = 2;
+
+/// One logged write, owned (as read back for replay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Logged {
+    Store { name: String, data: Vec<u8> },
+    Delete { name: String },
+}
+
+/// One logged write, borrowed (as appended).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum LogOp<'a> {
+    Store { name: &'a str, data: &'a [u8] },
+    Delete { name: &'a str },
+}
+
+/// Records read back: sequence number and writes, in order.
+pub(super) type Records = Vec<(u64, Vec<Logged>)>;
+
+/// What reading a log found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Scan {
+    /// Every well-formed record, in order: sequence number and writes.
+    pub records: Records,
+    /// Bytes up to the end of the last well-formed record.
+    pub valid: usize,
+}
+
+fn wal_err(what: &str, e: impl std::fmt::Display) -> DbError {
+    DbError::new(format!("write-ahead log: {what}: {e}"))
+}
+
+/// Appends one record (`lsn` and `ops`) to `out`.
+pub(super) fn encode<'a>(out: &mut Vec<u8>, lsn: u64, ops: impl IntoIterator<Item = LogOp<'a>>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEAD]);
+    out.extend_from_slice(&lsn.to_le_bytes());
+    let count_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let mut count = 0u32;
+    for op in ops {
+        count += 1;
+        let (tag, name, data) = match op {
+            LogOp::Store { name, data } => (STORE, name, Some(data)),
+            LogOp::Delete { name } => (DELETE, name, None),
+        };
+        out.push(tag);
+        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        if let Some(data) = data {
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(data);
+        }
+    }
+    out[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+    let payload_len = (out.len() - start - HEAD) as u32;
+    let crc = crc32fast::hash(&out[start + HEAD..]);
+    out[start..start + 4].copy_from_slice(&payload_len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Reads what `bytes` holds: records in order, each with a sequence number
+/// one more than the one before, stopping at the first that is not whole
+/// and well-formed. Allocates no more than the bytes justify.
+pub(super) fn scan(bytes: &[u8]) -> Scan {
+    let mut scan = Scan::default();
+    let mut at = 0;
+    let mut prev: Option<u64> = None;
+    while let Some((lsn, ops, next)) = record(bytes, at) {
+        if prev.is_some_and(|p| p.checked_add(1) != Some(lsn)) {
+            break;
+        }
+        prev = Some(lsn);
+        scan.records.push((lsn, ops));
+        at = next;
+        scan.valid = next;
+    }
+    scan
+}
+
+/// The record at `at`, if whole and well-formed: lsn, writes, end offset.
+fn record(bytes: &[u8], at: usize) -> Option<(u64, Vec<Logged>, usize)> {
+    let head = bytes.get(at..at.checked_add(HEAD)?)?;
+    let len = u32::from_le_bytes(head[..4].try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(head[4..].try_into().ok()?);
+    if len < MIN_PAYLOAD {
+        return None;
+    }
+    let start = at + HEAD;
+    let end = start.checked_add(len)?;
+    let payload = bytes.get(start..end)?;
+    if crc32fast::hash(payload) != crc {
+        return None;
+    }
+    let mut r = Reader(payload);
+    let lsn = r.u64()?;
+    let count = r.u32()?;
+    let mut ops = Vec::new();
+    for _ in 0..count {
+        let tag = r.take(1)?[0];
+        let name_len = r.u32()? as usize;
+        let name = std::str::from_utf8(r.take(name_len)?).ok()?.to_string();
+        ops.push(match tag {
+            STORE => {
+                let data_len = r.u32()? as usize;
+                Logged::Store {
+                    name,
+                    data: r.take(data_len)?.to_vec(),
+                }
+            }
+            DELETE => Logged::Delete { name },
+            _ => return None,
+        });
+    }
+    if !r.0.is_empty() {
+        return None;
+    }
+    Some((lsn, ops, end))
+}
+
+/// Reads a payload front to back; every read is bounds-checked.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
+
+/// The log file beside the database, owned by the writer thread.
+pub(super) struct Wal {
+    file: File,
+    path: PathBuf,
+    /// Bytes of whole records in the file.
+    len: u64,
+    /// The last sequence number handed out.
+    last: u64,
+    /// When the first record since the last checkpoint was appended.
+    since: Option<Instant>,
+    /// The record being built.
+    buf: Vec<u8>,
+    /// A failed append could not be undone: the file may end in a torn
+    /// record, so nothing may be appended until a checkpoint empties it.
+    broken: bool,
+}
+
+/// `<db file>.wal`.
+pub(super) fn path_for(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".wal");
+    PathBuf::from(p)
+}
+
+impl Wal {
+    /// Opens (or creates) the log at `path`, whose records up to
+    /// `checkpointed` are already in the database; returns the records to
+    /// replay, in order. A torn or corrupt tail is cut off (with a warning
+    /// giving the offset).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read or cut, or its records start after
+    /// `checkpointed + 1` (it belongs to another database).
+    pub(super) fn open(path: &Path, checkpointed: u64) -> Result<(Wal, Records), DbError> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| wal_err("open", e))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The file's name must survive a crash as well as its bytes.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| wal_err("read", e))?;
+        let Scan { records, valid } = scan(&bytes);
+        if valid < bytes.len() {
+            tracing::warn!(
+                path = %path.display(),
+                offset = valid,
+                dropped = bytes.len() - valid,
+                "write-ahead log ends in a torn or corrupt record; cutting it off"
+            );
+            file.set_len(valid as u64)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| wal_err("cut", e))?;
+        }
+        drop(bytes);
+        file.seek(SeekFrom::Start(valid as u64))
+            .map_err(|e| wal_err("seek", e))?;
+        let replay: Vec<_> = records
+            .into_iter()
+            .filter(|(lsn, _)| *lsn > checkpointed)
+            .collect();
+        if let Some((first, _)) = replay.first() {
+            if *first != checkpointed + 1 {
+                return Err(DbError::new(format!(
+                    "write-ahead log {} starts at record {first} but the database has only \
+                     {checkpointed}: it belongs to another database",
+                    path.display()
+                )));
+            }
+        }
+        let last = replay.last().map_or(checkpointed, |(lsn, _)| *lsn);
+        let wal = Wal {
+            file,
+            path: path.to_path_buf(),
+            len: valid as u64,
+            last,
+            since: (valid > 0).then(Instant::now),
+            buf: Vec::new(),
+            broken: false,
+        };
+        Ok((wal, replay))
+    }
+
+    /// The last sequence number handed out (what a checkpoint records).
+    pub(super) fn last(&self) -> u64 {
+        self.last
+    }
+
+    /// Bytes in the log.
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// When the first record since the last checkpoint was appended.
+    pub(super) fn since(&self) -> Option<Instant> {
+        self.since
+    }
+
+    /// Whether the log can take appends (a checkpoint repairs it).
+    pub(super) fn usable(&self) -> bool {
+        !self.broken
+    }
+
+    /// Builds the next record from `ops` (not yet written).
+    pub(super) fn prepare<'a>(&mut self, ops: impl IntoIterator<Item = LogOp<'a>>) {
+        self.buf.clear();
+        encode(&mut self.buf, self.last + 1, ops);
+    }
+
+    /// Writes the prepared record with one `write` and makes it durable
+    /// with one `fdatasync`. On failure, the file is cut back.
+    ///
+    /// # Errors
+    ///
+    /// The write or the sync failed; the record is not in the log.
+    pub(super) fn append(&mut self) -> Result<(), DbError> {
+        if self.broken {
+            return Err(DbError::new("write-ahead log unusable until a checkpoint"));
+        }
+        // The number is used even if the append fails: a record that
+        // reached the disk anyway is then never taken for a later one.
+        self.last += 1;
+        let written = self
+            .file
+            .write_all(&self.buf)
+            .and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += self.buf.len() as u64;
+                self.since.get_or_insert_with(Instant::now);
+                Ok(())
+            }
+            Err(e) => {
+                self.undo();
+                Err(wal_err("append", e))
+            }
+        }
+    }
+
+    /// Cuts the last appended record off (its batch failed to commit).
+    pub(super) fn undo_last(&mut self) {
+        self.len -= self.buf.len() as u64;
+        self.undo();
+    }
+
+    fn undo(&mut self) {
+        let len = self.len;
+        let cut = self
+            .file
+            .set_len(len)
+            .and_then(|()| self.file.seek(SeekFrom::Start(len)).map(drop))
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = cut {
+            tracing::error!(path = %self.path.display(), error = %e, "cannot cut the write-ahead log back");
+            self.broken = true;
+        }
+    }
+
+    /// Empties the log after a checkpoint has made its records durable in
+    /// the database. If the emptying is lost in a crash, the old records
+    /// are at or below the checkpoint and skipped on replay.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be cut; appends wait for the next checkpoint.
+    pub(super) fn reset(&mut self) -> Result<(), DbError> {
+        let cut = self
+            .file
+            .set_len(0)
+            .and_then(|()| self.file.seek(SeekFrom::Start(0)).map(drop));
+        match cut {
+            Ok(()) => {
+                self.len = 0;
+                self.since = None;
+                self.broken = false;
+                Ok(())
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(wal_err("empty", e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ops(n: u8) -> Vec<Logged> {
+        vec![
+            Logged::Store {
+                name: format!("k{n}"),
+                data: vec![n; usize::from(n) * 3],
+            },
+            Logged::Delete {
+                name: format!("d{n}"),
+            },
+        ]
+    }
+
+    fn encode_owned(out: &mut Vec<u8>, lsn: u64, ops: &[Logged]) {
+        encode(
+            out,
+            lsn,
+            ops.iter().map(|op| match op {
+                Logged::Store { name, data } => LogOp::Store { name, data },
+                Logged::Delete { name } => LogOp::Delete { name },
+            }),
+        );
+    }
+
+    /// Records read back as written; cutting the last one anywhere, or
+    /// flipping any byte of it, keeps exactly the ones before.
+    #[test]
+    fn torn_or_corrupt_tail_keeps_the_records_before() {
+        let mut log = Vec::new();
+        let mut ends = Vec::new();
+        for n in 1..=4u8 {
+            encode_owned(&mut log, u64::from(n) + 10, &ops(n));
+            ends.push(log.len());
+        }
+        let all = scan(&log);
+        assert_eq!(all.valid, log.len());
+        let want: Vec<_> = (1..=4u8).map(|n| (u64::from(n) + 10, ops(n))).collect();
+        assert_eq!(all.records, want);
+        let before = ends[2];
+        for cut in before..log.len() {
+            let s = scan(&log[..cut]);
+            assert_eq!(s.valid, before, "cut at {cut}");
+            assert_eq!(s.records, want[..3], "cut at {cut}");
+        }
+        for i in before..log.len() {
+            for bit in [0x01, 0x80] {
+                let mut bad = log.clone();
+                bad[i] ^= bit;
+                let s = scan(&bad);
+                assert_eq!(s.records, want[..3], "flip at {i}");
+                assert_eq!(s.valid, before);
+            }
+        }
+    }
+
+    /// A sequence number out of order ends the log; garbage, zeros and
+    /// huge lengths read as nothing, without allocating for them.
+    #[test]
+    fn garbage_reads_as_nothing() {
+        let mut log = Vec::new();
+        encode_owned(&mut log, 5, &ops(1));
+        let first = log.len();
+        encode_owned(&mut log, 7, &ops(2));
+        let s = scan(&log);
+        assert_eq!((s.records.len(), s.valid), (1, first));
+        assert_eq!(scan(&[0; 64]), Scan::default());
+        let mut huge = vec![0xff; 8];
+        huge.extend_from_slice(&[1; 32]);
+        assert_eq!(scan(&huge), Scan::default());
+        // A count far beyond the payload.
+        let mut lying = Vec::new();
+        encode(&mut lying, 1, []);
+        lying[HEAD + 8..HEAD + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+        let crc = crc32fast::hash(&lying[HEAD..]);
+        lying[4..8].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(scan(&lying), Scan::default());
+    }
+}
