@@ -18,7 +18,7 @@ log="$out/acked.log"
 rss="$out/rss.csv"
 
 cargo build --release -q -p codec-examples --bin storage --bin storage-soak
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 
 server_pid=
 addr=
