@@ -31,18 +31,25 @@
 //!
 //! Small stores and deletes are made durable by a write-ahead log beside
 //! the file ([`super::wal`], `<db file>.wal`): each batch is appended to it
-//! with one `write` and one `fdatasync`, then acknowledged, and committed
-//! to redb without waiting for the disk. A checkpoint (a durable redb
-//! commit recording the last logged sequence number in `wal2`) empties the
-//! log when it passes [`WAL_MAX_BYTES`] or [`WAL_MAX_AGE`], when the
-//! database closes, and with every batch that has to go through redb
-//! durably anyway (an upload's commit, a value too large to be inline).
-//! Opening the database replays the records after the checkpointed one.
+//! with one `write` and one `fdatasync`, put in an in-memory map of
+//! pending writes that readers consult before redb, and acknowledged. A
+//! checkpoint applies the pending writes to redb in one durable commit
+//! that also records the last logged sequence number (in `wal2`), then
+//! empties the map and the log: when the log passes [`WAL_MAX_BYTES`] or
+//! [`WAL_MAX_AGE`], when the database closes, and before every batch that
+//! has to go through redb durably anyway (an upload's commit, a value too
+//! large to be inline). So a key overwritten many times between two
+//! checkpoints costs redb one update, and redb commits about once a
+//! second rather than once per batch. (Committing each batch to redb
+//! without durability instead was tried and measured no faster: redb
+//! cannot reuse pages freed by non-durable commits, so every commit wrote
+//! fresh pages and each checkpoint flushed all of them.) Opening the
+//! database replays the records after the checkpointed one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -248,6 +255,32 @@ struct Redb {
     writes: std_mpsc::Sender<Op>,
     reads: std_mpsc::Sender<ReadJob>,
     cache: Arc<Cache>,
+    pending: Pending,
+}
+
+/// Acknowledged inline stores (`Some`) and deletes (`None`) that are in
+/// the write-ahead log but not yet in redb, the last of each name: readers
+/// look here before redb. Only the writer changes it: it adds a logged
+/// batch's writes before acknowledging them, and a checkpoint applies
+/// them all to redb in one durable commit, then empties it. A read that
+/// misses here and then asks a reader thread sees that commit, since the
+/// thread begins its transaction after taking the read.
+type Pending = Arc<RwLock<BTreeMap<String, Pended>>>;
+
+/// A pending write: the stored value and its metadata, or `None` (deleted).
+type Pended = Option<(Meta, Vec<u8>)>;
+
+/// Each write's result, in order, and the changes to report.
+type Outcome = (Vec<Result<Done, DbError>>, Vec<Change>);
+
+/// `f` of `name`'s pending write, if it has one.
+fn peek<T>(
+    pending: &Pending,
+    name: &str,
+    f: impl FnOnce(Option<&(Meta, Vec<u8>)>) -> T,
+) -> Option<T> {
+    let p = pending.read().unwrap_or_else(|e| e.into_inner());
+    p.get(name).map(|v| f(v.as_ref()))
 }
 
 /// A read, run by a reader thread inside a read transaction it shares with
@@ -329,8 +362,10 @@ impl Db {
         let db = Arc::new(builder.create(path).map_err(db_err)?);
         let (mut counters, checkpointed) = init(&db)?;
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
+        let pending = Pending::default();
         let (mut wal, replay) = Wal::open(&wal::path_for(path), checkpointed)?;
-        recover(&db, &mut wal, replay, &mut counters, &cache)?;
+        recover(&db, &mut wal, replay, &mut counters, &cache, &pending)?;
+        let overlay = Arc::clone(&pending);
         let (tx, rx) = std_mpsc::channel();
         let writer = Arc::clone(&db);
         let fill = Arc::clone(&cache);
@@ -347,6 +382,7 @@ impl Db {
                     answers.as_ref(),
                     wal,
                     limits,
+                    &overlay,
                 );
                 // Release the database before `close` returns, so the last
                 // handle's drop closes the file cleanly.
@@ -370,6 +406,7 @@ impl Db {
                 writes: tx,
                 reads,
                 cache,
+                pending,
             }),
         })
     }
@@ -485,6 +522,9 @@ impl Db {
             Engine::Memory(m) => return Ok(m.meta(&name)),
             Engine::Redb(r) => r,
         };
+        if let Some(m) = peek(&r.pending, &name, |v| v.map(|(m, _)| *m)) {
+            return Ok(m);
+        }
         r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
             let row = meta.get(name.as_str()).map_err(db_err)?;
@@ -515,6 +555,18 @@ impl Db {
             } else {
                 Ok(data)
             }));
+        }
+        let pending = peek(&r.pending, &name, |v| {
+            v.map(|(m, data)| {
+                if m.size > limit {
+                    Err(m.size)
+                } else {
+                    Ok(data.clone())
+                }
+            })
+        });
+        if let Some(found) = pending {
+            return Ok(found);
         }
         r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
@@ -558,6 +610,13 @@ impl Db {
             Engine::Memory(m) => return Ok(m.chunk(&name, offset)),
             Engine::Redb(r) => r,
         };
+        let first = offset / CHUNK as u64 == 0;
+        let pending = peek(&r.pending, &name, |v| {
+            v.map(|(m, data)| (*m, if first { data.clone() } else { Vec::new() }))
+        });
+        if let Some(found) = pending {
+            return Ok(found);
+        }
         r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
             let Some(v) = meta.get(name.as_str()).map_err(db_err)? else {
@@ -600,32 +659,70 @@ impl Db {
             Engine::Memory(m) => return Ok(m.list(&prefix, &after, limit)),
             Engine::Redb(r) => r,
         };
+        let start = if after > prefix {
+            after.clone()
+        } else {
+            prefix.clone()
+        };
+        // The pending writes in range (size, or `None`: deleted), taken
+        // before the reader's transaction begins, override its rows.
+        let overlay: Vec<(String, Option<u64>)> = {
+            let p = r.pending.read().unwrap_or_else(|e| e.into_inner());
+            p.range(start.clone()..)
+                .take_while(|(k, _)| k.starts_with(prefix.as_str()))
+                .filter(|(k, _)| **k != after)
+                .map(|(k, v)| (k.clone(), v.as_ref().map(|(m, _)| m.size)))
+                .collect()
+        };
         r.read(move |tx| {
             let meta = tx.open_table(META).map_err(db_err)?;
-            let start = if after.as_str() > prefix.as_str() {
-                after.as_str()
-            } else {
-                prefix.as_str()
+            let mut rows = meta.range(start.as_str()..).map_err(db_err)?;
+            let mut next_row = || -> Result<Option<(String, u64)>, DbError> {
+                for item in rows.by_ref() {
+                    let (k, v) = item.map_err(db_err)?;
+                    let name = k.value();
+                    if name == after {
+                        continue;
+                    }
+                    if !name.starts_with(prefix.as_str()) {
+                        return Ok(None);
+                    }
+                    return Ok(Some((name.to_string(), decode_row(v.value())?.meta.size)));
+                }
+                Ok(None)
             };
+            let mut overlay = overlay.into_iter().peekable();
+            let mut row = next_row()?;
             let mut entries = Vec::new();
             let mut more = false;
-            for item in meta.range(start..).map_err(db_err)? {
-                let (k, v) = item.map_err(db_err)?;
-                let name = k.value();
-                if name == after {
-                    continue;
-                }
-                if !name.starts_with(prefix.as_str()) {
-                    break;
-                }
+            loop {
+                let from_row = match (&row, overlay.peek()) {
+                    (None, None) => break,
+                    (Some(_), None) => true,
+                    (None, Some(_)) => false,
+                    (Some((a, _)), Some((b, _))) => a < b,
+                };
+                let (name, size) = if from_row {
+                    let Some((name, size)) = row.take() else {
+                        break;
+                    };
+                    row = next_row()?;
+                    (name, Some(size))
+                } else {
+                    let Some((name, size)) = overlay.next() else {
+                        break;
+                    };
+                    if row.as_ref().is_some_and(|(a, _)| *a == name) {
+                        row = next_row()?;
+                    }
+                    (name, size)
+                };
+                let Some(size) = size else { continue };
                 if entries.len() == limit {
                     more = true;
                     break;
                 }
-                entries.push(Entry {
-                    name: name.to_string(),
-                    size: decode_row(v.value())?.meta.size,
-                });
+                entries.push(Entry { name, size });
             }
             Ok((entries, more))
         })
@@ -720,6 +817,7 @@ fn recover(
     replay: wal::Records,
     counters: &mut Counters,
     cache: &Cache,
+    pending: &Pending,
 ) -> Result<(), DbError> {
     let mut row = Vec::new();
     let records = replay.len();
@@ -737,21 +835,185 @@ fn recover(
         tracing::info!(records, "replayed the write-ahead log");
     }
     if wal.len() > 0 || records > 0 {
-        checkpoint(db, wal)?;
+        checkpoint(db, wal, pending, counters, &mut row)?;
     }
     Ok(())
 }
 
 /// Makes everything committed so far durable and records the last logged
 /// sequence number with it, then empties the log.
-fn checkpoint(db: &Database, wal: &mut Wal) -> Result<(), DbError> {
+fn checkpoint(
+    db: &Database,
+    wal: &mut Wal,
+    pending: &Pending,
+    counters: &Counters,
+    row: &mut Vec<u8>,
+) -> Result<(), DbError> {
     let tx = db.begin_write().map_err(db_err)?;
-    tx.open_table(WAL_TABLE)
-        .map_err(db_err)?
-        .insert("lsn", wal.last())
-        .map_err(db_err)?;
+    {
+        // Only this thread changes `pending`: reading it here is stable.
+        let p = pending.read().unwrap_or_else(|e| e.into_inner());
+        if !p.is_empty() {
+            let mut meta = tx.open_table(META).map_err(db_err)?;
+            let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+            for (name, value) in p.iter() {
+                let old = match value {
+                    Some((m, data)) => {
+                        encode_row(row, *m, data);
+                        let old = meta.insert(name.as_str(), row.as_slice()).map_err(db_err)?;
+                        old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
+                    }
+                    None => {
+                        let old = meta.remove(name.as_str()).map_err(db_err)?;
+                        old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
+                    }
+                };
+                if let Some(blob) = old.transpose()? {
+                    if blob != 0 {
+                        drop_chunks(&mut chunks, blob)?;
+                    }
+                }
+            }
+        }
+        let mut seq = tx.open_table(SEQ).map_err(db_err)?;
+        seq.insert("version", counters.version).map_err(db_err)?;
+        seq.insert("blob", counters.blob).map_err(db_err)?;
+        tx.open_table(WAL_TABLE)
+            .map_err(db_err)?
+            .insert("lsn", wal.last())
+            .map_err(db_err)?;
+    }
     tx.commit().map_err(db_err)?;
+    pending.write().unwrap_or_else(|e| e.into_inner()).clear();
     wal.reset()
+}
+
+/// A batch of inline stores and deletes (and upload chunks, which go
+/// straight to redb without waiting for the disk): the stores and deletes
+/// are appended to the log, then added to `pending`, where readers see
+/// them. Each write's result, in order, and the changes.
+fn log_batch(
+    db: &Database,
+    wal: &mut Wal,
+    pending: &Pending,
+    actions: Vec<Action>,
+    counters: &mut Counters,
+    row: &mut Vec<u8>,
+    cache: &Cache,
+) -> Result<Outcome, DbError> {
+    let mut c = *counters;
+    let mut results = Vec::with_capacity(actions.len());
+    let mut others = Vec::new();
+    let mut staged: Vec<(String, Pended)> = Vec::new();
+    let mut changes = Vec::new();
+    // Whether each name staged so far exists after this batch's writes.
+    let mut exists_now: HashMap<String, bool> = HashMap::new();
+    let mut reader = None;
+    for (i, action) in actions.into_iter().enumerate() {
+        match action {
+            Action::Store { name, data } => {
+                c.version += 1;
+                let size = data.len() as u64;
+                let m = Meta::new(c.version, size, 0);
+                changes.push(Change {
+                    kind: ChangeKind::Stored,
+                    name: name.clone(),
+                    version: m.version,
+                    size,
+                });
+                exists_now.insert(name.clone(), true);
+                staged.push((name, Some((m, data))));
+                results.push(Some(Ok(Done::Meta(m))));
+            }
+            Action::Delete { name } => {
+                let exists = match exists_now.get(&name) {
+                    Some(e) => *e,
+                    None => match peek(pending, &name, |v| v.is_some()) {
+                        Some(e) => e,
+                        None => {
+                            if reader.is_none() {
+                                reader = Some(db.begin_read().map_err(db_err)?);
+                            }
+                            let tx = reader.as_ref().expect("just begun");
+                            let meta = tx.open_table(META).map_err(db_err)?;
+                            let found = meta.get(name.as_str()).map_err(db_err)?.is_some();
+                            found
+                        }
+                    },
+                };
+                if exists {
+                    c.version += 1;
+                    changes.push(Change {
+                        kind: ChangeKind::Deleted,
+                        name: name.clone(),
+                        version: c.version,
+                        size: 0,
+                    });
+                    exists_now.insert(name.clone(), false);
+                    staged.push((name, None));
+                    results.push(Some(Ok(Done::Deleted(Some(c.version)))));
+                } else {
+                    results.push(Some(Ok(Done::Deleted(None))));
+                }
+            }
+            other => {
+                others.push((i, other));
+                results.push(None);
+            }
+        }
+    }
+    drop(reader);
+    if !staged.is_empty() {
+        wal.prepare(staged.iter().map(|(name, value)| match value {
+            Some((_, data)) => LogOp::Store { name, data },
+            None => LogOp::Delete { name },
+        }));
+        // Durable from here: acknowledged once visible below.
+        wal.append()?;
+        *counters = c;
+        // The cache forgets the names first, so no read finds an older
+        // value in it after a newer one in `pending`.
+        cache.remove(staged.iter().map(|(name, _)| name.as_str()));
+        let mut fill = Vec::new();
+        {
+            let mut seen = HashSet::new();
+            for (name, value) in staged.iter().rev() {
+                if seen.insert(name.as_str()) {
+                    if let Some((m, data)) = value {
+                        fill.push((name.clone(), *m, data.clone()));
+                    }
+                }
+            }
+            let mut p = pending.write().unwrap_or_else(|e| e.into_inner());
+            for (name, value) in staged {
+                p.insert(name, value);
+            }
+        }
+        for (name, m, data) in fill {
+            cache.insert(&name, m, data);
+        }
+    }
+    if !others.is_empty() {
+        let (at, actions): (Vec<usize>, Vec<Action>) = others.into_iter().unzip();
+        match apply(db, actions, Mode::Plain, counters, row, cache) {
+            Ok((done, more)) => {
+                changes.extend(more);
+                for (i, d) in at.into_iter().zip(done) {
+                    results[i] = Some(Ok(d));
+                }
+            }
+            Err(e) => {
+                for i in at {
+                    results[i] = Some(Err(DbError(e.0.clone())));
+                }
+            }
+        }
+    }
+    let results = results
+        .into_iter()
+        .map(|r| r.expect("every write has a result"))
+        .collect();
+    Ok((results, changes))
 }
 
 /// The writer thread: takes every queued write, applies them in one
@@ -767,6 +1029,7 @@ fn write_loop(
     answers: Option<&Answers>,
     mut wal: Wal,
     limits: WalLimits,
+    pending: &Pending,
 ) -> Option<oneshot::Sender<()>> {
     let mut stop = None;
     let mut row = Vec::new();
@@ -780,7 +1043,7 @@ fn write_loop(
                 match rx.recv_timeout(wait) {
                     Ok(op) => op,
                     Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                        try_checkpoint(db, &mut wal);
+                        try_checkpoint(db, &mut wal, pending, &counters, &mut row);
                         continue;
                     }
                     Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
@@ -817,30 +1080,34 @@ fn write_loop(
             Op::Store { data, .. } => data.len() > INLINE,
             _ => false,
         });
-        let mode = if through_redb || (durable && !wal.usable()) {
-            Mode::Checkpoint(wal.last())
-        } else if durable {
-            Mode::Logged(&mut wal)
-        } else {
-            Mode::Plain
-        };
-        let checkpointed = matches!(mode, Mode::Checkpoint(_));
         let (actions, replies): (Vec<Action>, Vec<Waiting>) = batch.into_iter().map(split).unzip();
-        let applied = apply(db, actions, mode, &mut counters, &mut row, cache);
-        if checkpointed && applied.is_ok() {
-            if let Err(e) = wal.reset() {
-                tracing::error!(error = %e, "cannot empty the write-ahead log after a checkpoint");
-            }
-        }
+        let applied = if through_redb || (durable && !wal.usable()) {
+            // The pending writes first, then the batch, each durably.
+            checkpoint(db, &mut wal, pending, &counters, &mut row).and_then(|()| {
+                let done = apply(db, actions, Mode::Checkpoint(wal.last()), &mut counters, &mut row, cache)?;
+                if let Err(e) = wal.reset() {
+                    tracing::error!(error = %e, "cannot empty the write-ahead log after a checkpoint");
+                }
+                Ok(done)
+            })
+            .map(|(done, changes)| (done.into_iter().map(Ok).collect(), changes))
+        } else if durable {
+            log_batch(
+                db,
+                &mut wal,
+                pending,
+                actions,
+                &mut counters,
+                &mut row,
+                cache,
+            )
+        } else {
+            apply(db, actions, Mode::Plain, &mut counters, &mut row, cache)
+                .map(|(done, changes)| (done.into_iter().map(Ok).collect(), changes))
+        };
         match applied {
             Ok((results, changes)) => {
-                answer(
-                    answers,
-                    replies
-                        .into_iter()
-                        .zip(results.into_iter().map(Ok))
-                        .collect(),
-                );
+                answer(answers, replies.into_iter().zip(results).collect());
                 on_commit(&changes);
             }
             Err(e) => {
@@ -856,19 +1123,25 @@ fn write_loop(
             .since()
             .is_some_and(|since| since.elapsed() >= limits.age);
         if due || wal.len() >= limits.bytes || !wal.usable() {
-            try_checkpoint(db, &mut wal);
+            try_checkpoint(db, &mut wal, pending, &counters, &mut row);
         }
     }
     if wal.len() > 0 || !wal.usable() {
-        try_checkpoint(db, &mut wal);
+        try_checkpoint(db, &mut wal, pending, &counters, &mut row);
     }
     stop
 }
 
 /// A checkpoint, or an error logged (the log keeps its records, and the
 /// next checkpoint tries again).
-fn try_checkpoint(db: &Database, wal: &mut Wal) {
-    if let Err(e) = checkpoint(db, wal) {
+fn try_checkpoint(
+    db: &Database,
+    wal: &mut Wal,
+    pending: &Pending,
+    counters: &Counters,
+    row: &mut Vec<u8>,
+) {
+    if let Err(e) = checkpoint(db, wal, pending, counters, row) {
         tracing::error!(error = %e, "checkpoint failed; the write-ahead log keeps its records");
     }
 }
@@ -1034,14 +1307,11 @@ fn drop_chunks(chunks: &mut ChunkTable<'_>, blob: u64) -> Result<(), DbError> {
 }
 
 /// How a batch is made durable.
-enum Mode<'w> {
+enum Mode {
     /// Not at all (upload chunks, whose upload's commit makes them
     /// durable; a replayed record, which the checkpoint after the replay
     /// does).
     Plain,
-    /// By the write-ahead log: the batch's stores and deletes (all inline)
-    /// are appended to it and synced before the non-durable commit.
-    Logged(&'w mut Wal),
     /// By a durable commit, which is also a checkpoint: it records the
     /// last logged sequence number.
     Checkpoint(u64),
@@ -1052,26 +1322,18 @@ enum Mode<'w> {
 fn apply(
     db: &Database,
     actions: Vec<Action>,
-    mut mode: Mode<'_>,
+    mode: Mode,
     counters: &mut Counters,
     row: &mut Vec<u8>,
     cache: &Cache,
 ) -> Result<(Vec<Done>, Vec<Change>), DbError> {
     let mut tx = db.begin_write().map_err(db_err)?;
-    match &mut mode {
+    match mode {
         Mode::Checkpoint(lsn) => {
             tx.open_table(WAL_TABLE)
                 .map_err(db_err)?
-                .insert("lsn", *lsn)
+                .insert("lsn", lsn)
                 .map_err(db_err)?;
-        }
-        Mode::Logged(wal) => {
-            tx.set_durability(Durability::None);
-            wal.prepare(actions.iter().filter_map(|a| match a {
-                Action::Store { name, data } => Some(LogOp::Store { name, data }),
-                Action::Delete { name } => Some(LogOp::Delete { name }),
-                _ => None,
-            }));
         }
         Mode::Plain => tx.set_durability(Durability::None),
     }
@@ -1176,17 +1438,8 @@ fn apply(
             }
         }
     }
-    if let Mode::Logged(wal) = &mut mode {
-        // Durable from here: acknowledged once committed below.
-        wal.append()?;
-    }
     cache.remove(fill.keys().map(String::as_str));
-    if let Err(e) = tx.commit() {
-        if let Mode::Logged(wal) = mode {
-            wal.undo_last();
-        }
-        return Err(db_err(e));
-    }
+    tx.commit().map_err(db_err)?;
     *counters = c;
     for (name, value) in fill {
         if let Some((m, data)) = value {
@@ -1402,9 +1655,8 @@ mod tests {
     }
 
     /// What a SIGKILL at this moment would leave on disk: the database
-    /// file and its log, copied while the writer is idle (redb keeps the
-    /// header of non-durable commits in memory, so the copy's database is
-    /// as of the last checkpoint).
+    /// file and its log, copied while the writer is idle (the writes since
+    /// the last checkpoint are in the log and in memory only).
     fn crash_image(from: &Path, to: &Path) {
         std::fs::copy(from, to).unwrap();
         std::fs::copy(wal::path_for(from), wal::path_for(to)).unwrap();

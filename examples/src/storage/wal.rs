@@ -1,12 +1,11 @@
 //! The write-ahead log in front of the redb engine (`<db file>.wal`).
 //!
 //! A batch of small stores and deletes is appended as one record with one
-//! `write` and one `fdatasync`, then acknowledged; the same batch goes into
-//! redb in a non-durable transaction (readers, the read cache and watchers
-//! see it as before). A checkpoint (a durable redb commit that records the
-//! last applied log sequence number in `wal2`) makes every earlier
-//! non-durable commit durable, after which the log is emptied. On open,
-//! the records after the checkpointed one are replayed.
+//! `write` and one `fdatasync`, then acknowledged (the writer keeps the
+//! batch in memory, where readers see it, until a checkpoint applies it to
+//! redb). A checkpoint (a durable redb commit that also records the last
+//! logged sequence number in `wal2`) is followed by emptying the log. On
+//! open, the records after the checkpointed one are replayed.
 //!
 //! ```text
 //! record   len u32 | crc u32 | payload            (little-endian)
@@ -323,12 +322,6 @@ impl Wal {
                 Err(wal_err("append", e))
             }
         }
-    }
-
-    /// Cuts the last appended record off (its batch failed to commit).
-    pub(super) fn undo_last(&mut self) {
-        self.len -= self.buf.len() as u64;
-        self.undo();
     }
 
     fn undo(&mut self) {
