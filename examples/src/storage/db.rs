@@ -1,5 +1,5 @@
 //! The storage engine behind [`Db`]: redb in one file, or (`--memory`) an
-//! in-memory map with the same API and semantics ([`super::memdb`]).
+//! in-memory map with the same API and semantics (`storage::memdb`).
 //!
 //! The redb engine has a single writer thread that groups concurrent
 //! writes into shared commits, and reader threads that batch concurrent
@@ -30,13 +30,13 @@
 //! counters in memory (loaded on open) and writes them once per commit.
 //!
 //! Small stores and deletes are made durable by a write-ahead log beside
-//! the file ([`super::wal`], `<db file>.wal`): each batch is appended to it
+//! the file (`storage::wal`, `<db file>.wal`): each batch is appended to it
 //! with one `write` and one `fdatasync`, put in an in-memory map of
 //! pending writes that readers consult before redb, and acknowledged. A
 //! checkpoint applies the pending writes to redb in one durable commit
 //! that also records the last logged sequence number (in `wal2`), then
-//! empties the map and the log: when the log passes [`WAL_MAX_BYTES`] or
-//! [`WAL_MAX_AGE`], when the database closes, and before every batch that
+//! empties the map and the log: when the log passes `WAL_MAX_BYTES` or
+//! `WAL_MAX_AGE`, when the database closes, and before every batch that
 //! has to go through redb durably anyway (an upload's commit, a value too
 //! large to be inline). So a key overwritten many times between two
 //! checkpoints costs redb one update, and redb commits about once a
