@@ -188,8 +188,9 @@ pub(super) struct Wal {
     since: Option<Instant>,
     /// The record being built.
     buf: Vec<u8>,
-    /// A failed append could not be undone: the file may end in a torn
-    /// record, so nothing may be appended until a checkpoint empties it.
+    /// An append failed (the file may end in a torn record, and its
+    /// sequence number is spent), or emptying the log did: nothing may be
+    /// appended until a checkpoint records the number and empties it.
     broken: bool,
 }
 
@@ -295,7 +296,8 @@ impl Wal {
     }
 
     /// Writes the prepared record with one `write` and makes it durable
-    /// with one `fdatasync`. On failure, the file is cut back.
+    /// with one `fdatasync`. On failure, the file is cut back and the log
+    /// takes no more records until the next checkpoint.
     ///
     /// # Errors
     ///
@@ -318,7 +320,12 @@ impl Wal {
                 Ok(())
             }
             Err(e) => {
+                // Cut back what may have been written, and take no more
+                // records until a checkpoint has recorded this number:
+                // the next record must not follow a gap (replay stops at
+                // one), nor reuse a number a record on disk may carry.
                 self.undo();
+                self.broken = true;
                 Err(wal_err("append", e))
             }
         }
