@@ -967,7 +967,7 @@ fn log_batch(
         wal.prepare(staged.iter().map(|(name, value)| match value {
             Some((_, data)) => LogOp::Store { name, data },
             None => LogOp::Delete { name },
-        }));
+        }))?;
         // Durable from here: acknowledged once visible below.
         wal.append()?;
         *counters = c;

@@ -25,16 +25,12 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use codec::{Decode, Encode};
+
 use super::db::DbError;
 
 /// Bytes before the payload: length and checksum.
 const HEAD: usize = 8;
-
-/// The smallest payload: a sequence number and an op count.
-const MIN_PAYLOAD: usize = 12;
-
-const STORE: u8 = 1;
-const DELETE: u8 = 2;
 
 /// One logged write, owned (as read back for replay).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,11 +39,45 @@ pub(super) enum Logged {
     Delete { name: String },
 }
 
-/// One logged write, borrowed (as appended).
-#[derive(Debug, Clone, Copy)]
+/// One logged write, borrowed (as appended, and as decoded from the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[codec(repr = u8, endian = "little")]
 pub(super) enum LogOp<'a> {
-    Store { name: &'a str, data: &'a [u8] },
-    Delete { name: &'a str },
+    #[codec(id = 1)]
+    Store {
+        #[codec(len = u32)]
+        name: &'a str,
+        #[codec(len = u32)]
+        data: &'a [u8],
+    },
+    #[codec(id = 2)]
+    Delete {
+        #[codec(len = u32)]
+        name: &'a str,
+    },
+}
+
+impl From<LogOp<'_>> for Logged {
+    fn from(op: LogOp<'_>) -> Self {
+        match op {
+            LogOp::Store { name, data } => Logged::Store {
+                name: name.to_owned(),
+                data: data.to_vec(),
+            },
+            LogOp::Delete { name } => Logged::Delete {
+                name: name.to_owned(),
+            },
+        }
+    }
+}
+
+/// A record's payload: the bytes its checksum covers.
+#[derive(Debug, Encode, Decode)]
+#[codec(endian = "little")]
+struct Payload<'a> {
+    lsn: u64,
+    #[codec(len = u32)]
+    ops: Vec<LogOp<'a>>,
 }
 
 /// Records read back: sequence number and writes, in order.
@@ -67,32 +97,33 @@ fn wal_err(what: &str, e: impl std::fmt::Display) -> DbError {
 }
 
 /// Appends one record (`lsn` and `ops`) to `out`.
-pub(super) fn encode<'a>(out: &mut Vec<u8>, lsn: u64, ops: impl IntoIterator<Item = LogOp<'a>>) {
+///
+/// # Errors
+///
+/// A name, value or batch too long for its `u32` length (none is: values
+/// in the log are at most the inline limit); `out` is then as it was.
+pub(super) fn encode<'a>(
+    out: &mut Vec<u8>,
+    lsn: u64,
+    ops: impl IntoIterator<Item = LogOp<'a>>,
+) -> Result<(), DbError> {
+    let payload = Payload {
+        lsn,
+        ops: ops.into_iter().collect(),
+    };
     let start = out.len();
     out.extend_from_slice(&[0; HEAD]);
-    out.extend_from_slice(&lsn.to_le_bytes());
-    let count_at = out.len();
-    out.extend_from_slice(&[0; 4]);
-    let mut count = 0u32;
-    for op in ops {
-        count += 1;
-        let (tag, name, data) = match op {
-            LogOp::Store { name, data } => (STORE, name, Some(data)),
-            LogOp::Delete { name } => (DELETE, name, None),
-        };
-        out.push(tag);
-        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        out.extend_from_slice(name.as_bytes());
-        if let Some(data) = data {
-            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            out.extend_from_slice(data);
-        }
-    }
-    out[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-    let payload_len = (out.len() - start - HEAD) as u32;
+    let len = payload
+        .encode(out)
+        .map_err(|e| wal_err("encode", e))
+        .and_then(|()| {
+            u32::try_from(out.len() - start - HEAD).map_err(|e| wal_err("record length", e))
+        })
+        .inspect_err(|_| out.truncate(start))?;
     let crc = crc32fast::hash(&out[start + HEAD..]);
-    out[start..start + 4].copy_from_slice(&payload_len.to_le_bytes());
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    Ok(())
 }
 
 /// Reads what `bytes` holds: records in order, each with a sequence number
@@ -119,61 +150,14 @@ fn record(bytes: &[u8], at: usize) -> Option<(u64, Vec<Logged>, usize)> {
     let head = bytes.get(at..at.checked_add(HEAD)?)?;
     let len = u32::from_le_bytes(head[..4].try_into().ok()?) as usize;
     let crc = u32::from_le_bytes(head[4..].try_into().ok()?);
-    if len < MIN_PAYLOAD {
-        return None;
-    }
     let start = at + HEAD;
     let end = start.checked_add(len)?;
     let payload = bytes.get(start..end)?;
     if crc32fast::hash(payload) != crc {
         return None;
     }
-    let mut r = Reader(payload);
-    let lsn = r.u64()?;
-    let count = r.u32()?;
-    let mut ops = Vec::new();
-    for _ in 0..count {
-        let tag = r.take(1)?[0];
-        let name_len = r.u32()? as usize;
-        let name = std::str::from_utf8(r.take(name_len)?).ok()?.to_string();
-        ops.push(match tag {
-            STORE => {
-                let data_len = r.u32()? as usize;
-                Logged::Store {
-                    name,
-                    data: r.take(data_len)?.to_vec(),
-                }
-            }
-            DELETE => Logged::Delete { name },
-            _ => return None,
-        });
-    }
-    if !r.0.is_empty() {
-        return None;
-    }
-    Some((lsn, ops, end))
-}
-
-/// Reads a payload front to back; every read is bounds-checked.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.0.len() {
-            return None;
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
+    let Payload { lsn, ops } = Payload::from_bytes(payload).ok()?;
+    Some((lsn, ops.into_iter().map(Logged::from).collect(), end))
 }
 
 /// The log file beside the database, owned by the writer thread.
@@ -290,9 +274,16 @@ impl Wal {
     }
 
     /// Builds the next record from `ops` (not yet written).
-    pub(super) fn prepare<'a>(&mut self, ops: impl IntoIterator<Item = LogOp<'a>>) {
+    ///
+    /// # Errors
+    ///
+    /// As [`encode`].
+    pub(super) fn prepare<'a>(
+        &mut self,
+        ops: impl IntoIterator<Item = LogOp<'a>>,
+    ) -> Result<(), DbError> {
         self.buf.clear();
-        encode(&mut self.buf, self.last + 1, ops);
+        encode(&mut self.buf, self.last + 1, ops)
     }
 
     /// Writes the prepared record with one `write` and makes it durable
@@ -395,7 +386,35 @@ mod tests {
                 Logged::Store { name, data } => LogOp::Store { name, data },
                 Logged::Delete { name } => LogOp::Delete { name },
             }),
+        )
+        .unwrap();
+    }
+
+    /// The layout in the module docs, byte for byte.
+    #[test]
+    fn record_bytes() {
+        let mut log = Vec::new();
+        encode_owned(
+            &mut log,
+            7,
+            &[
+                Logged::Store {
+                    name: "k".into(),
+                    data: vec![0xAA, 0xBB],
+                },
+                Logged::Delete { name: "d".into() },
+            ],
         );
+        let payload = [
+            7, 0, 0, 0, 0, 0, 0, 0, // lsn
+            2, 0, 0, 0, // count
+            1, 1, 0, 0, 0, b'k', 2, 0, 0, 0, 0xAA, 0xBB, // store k
+            2, 1, 0, 0, 0, b'd', // delete d
+        ];
+        let mut want = (payload.len() as u32).to_le_bytes().to_vec();
+        want.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        want.extend_from_slice(&payload);
+        assert_eq!(log, want);
     }
 
     /// Records read back as written; cutting the last one anywhere, or
@@ -445,7 +464,7 @@ mod tests {
         assert_eq!(scan(&huge), Scan::default());
         // A count far beyond the payload.
         let mut lying = Vec::new();
-        encode(&mut lying, 1, []);
+        encode(&mut lying, 1, []).unwrap();
         lying[HEAD + 8..HEAD + 12].copy_from_slice(&u32::MAX.to_le_bytes());
         let crc = crc32fast::hash(&lying[HEAD..]);
         lying[4..8].copy_from_slice(&crc.to_le_bytes());
