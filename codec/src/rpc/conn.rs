@@ -16,14 +16,20 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 
+use super::error::Chain;
 use super::{ConnError, Counters};
-use crate::frame::FrameError;
-use crate::message::{DecodeProtocol, Protocol};
 use crate::tokio::ProtocolCodec;
+use crate::{DecodeProtocol, EncodeError, FrameError, Protocol};
 
 /// Default limit on a frame's payload for connections: 16 MiB (and never
 /// more than the header can describe).
 pub(crate) const DEFAULT_MAX_FRAME: usize = crate::frame::DEFAULT_MAX_FRAME_LEN;
+
+/// Encodes a whole frame (header and payload), shareable by every peer it
+/// goes to.
+pub(crate) fn encode_frame<P: Protocol>(msg: &P) -> Result<Arc<Vec<u8>>, EncodeError> {
+    crate::message::frame_bytes(msg).map(Arc::new)
+}
 
 /// Read-side limits of one connection.
 #[derive(Debug, Clone, Copy)]
@@ -137,7 +143,7 @@ fn conn_error(e: FrameError) -> ConnError {
         }
         FrameError::Decode(e) | FrameError::Payload(e) => ConnError::Decode(e),
         FrameError::Io(e) => ConnError::Io(e),
-        other => ConnError::Io(io::Error::other(other.to_string())),
+        other => ConnError::Io(io::Error::other(Chain(&other).to_string())),
     }
 }
 
@@ -263,8 +269,11 @@ where
     ///
     /// The message does not encode, or the socket fails.
     pub async fn send(&mut self, msg: &P) -> Result<(), String> {
-        let frame = crate::message::frame_bytes(msg).map_err(|e| e.to_string())?;
-        self.wr.write_all(&frame).await.map_err(|e| e.to_string())
+        let frame = encode_frame(msg).map_err(|e| Chain(&e).to_string())?;
+        self.wr
+            .write_all(&frame)
+            .await
+            .map_err(|e| Chain(&e).to_string())
     }
 
     /// Receives one message.
@@ -276,7 +285,7 @@ where
         match self.reader.next().await {
             Ok(Some(msg)) => Ok(msg),
             Ok(None) => Err("peer closed during the handshake".into()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(Chain(&e).to_string()),
         }
     }
 }

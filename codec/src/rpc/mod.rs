@@ -44,199 +44,49 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Where things are
+//!
+//! ```text
+//! mod.rs               this map, re-exports, `Handshake`, `Keepalive`
+//! error.rs             `CallError` (a call failed), `ConnError` (a connection ended)
+//! counters.rs          `Counters` and `CounterSnapshot`
+//! tags.rs              correlation tags: in flight, free, quarantined
+//! conn.rs              both sides: `FrameReader` (reads under limits), the
+//!                      batching writer, `HandshakeConn`
+//! client/mod.rs        `Client` (the handle) and `Notifications`
+//! client/config.rs     `ClientConfig`, `ReconnectPolicy`, `CallOptions`
+//! client/shared.rs     state shared by the handle, its calls and its task
+//! client/call.rs       one call: take a tag, send, wait for the reply
+//! client/task.rs       the background task: handshake, read replies, ping, reconnect
+//! server/mod.rs        `Server`, `ServerConfig`, `ServerHandle`, `Peer`, `Handler`
+//! server/listener.rs   the accept loop: connection limit, shutdown
+//! server/connection.rs one connection: handshake, run (read, dispatch), drain
+//! ```
 
 use std::boxed::Box;
 use std::string::String;
 
 mod client;
 mod conn;
+mod counters;
+mod error;
 mod server;
 mod tags;
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use self::client::{CallOptions, Client, ClientConfig, Notifications, ReconnectPolicy};
 pub use self::conn::HandshakeConn;
+pub use self::counters::{CounterSnapshot, Counters};
+pub use self::error::{CallError, ConnError};
 pub use self::server::{Dispatcher, Handler, Peer, RequestCtx, Server, ServerConfig, ServerHandle};
-
-use crate::error::{DecodeError, EncodeError};
 
 /// A boxed, sendable future, for handshake hooks.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Why a call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CallError {
-    /// No reply within the call's deadline. The tag stays quarantined until
-    /// the late reply arrives (then it is dropped and counted) or the
-    /// quarantine time passes.
-    #[error("call timed out after {0:?}")]
-    Timeout(Duration),
-    /// The connection ended before the reply came.
-    #[error("connection closed before the reply arrived")]
-    ConnectionClosed,
-    /// The connection broke, a new one was made, and this request was not
-    /// resent because it is not marked idempotent: it may or may not have
-    /// been executed.
-    #[error("connection lost before the reply; not resent because the call is not idempotent")]
-    NotIdempotent,
-    /// `close()` was called: the client takes no new calls.
-    #[error("client is closed; no new calls are accepted")]
-    Closed,
-    /// The handshake failed, so the connection carried no calls.
-    #[error("handshake failed: {0}")]
-    Handshake(String),
-    /// The request could not be encoded.
-    #[error("request cannot be encoded: {0}")]
-    Encode(#[from] EncodeError),
-    /// The request has no `#[codec(tag)]` field (or the tag does not fit).
-    #[error("request `{0}` has no tag field to correlate its reply")]
-    Untagged(&'static str),
-    /// The reply was another message than the request's response type.
-    #[error("unexpected reply `{got}` (expected `{expected}`)")]
-    UnexpectedReply {
-        /// The reply's message name.
-        got: &'static str,
-        /// The response type's name.
-        expected: &'static str,
-    },
-    /// The peer sent something that does not decode; the connection ended.
-    #[error("protocol error from peer: {0}")]
-    Protocol(DecodeError),
-    /// A socket error.
-    #[error("i/o error: {0}")]
-    Io(#[from] io::Error),
-}
-
-/// Why a connection ended, as seen by the side that ends it.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConnError {
-    /// The peer sent bytes that do not decode as a frame of the protocol.
-    #[error("undecodable frame: {0}")]
-    Decode(#[from] DecodeError),
-    /// A frame header declared more than the configured maximum.
-    #[error("frame of {len} bytes is over the limit of {max}")]
-    FrameTooLarge {
-        /// Declared frame length.
-        len: u64,
-        /// The limit.
-        max: usize,
-    },
-    /// The peer closed the connection in the middle of a frame.
-    #[error("peer closed mid-frame ({have} bytes of an unfinished frame)")]
-    Truncated {
-        /// Bytes of the unfinished frame received.
-        have: usize,
-    },
-    /// No frame started within the idle limit.
-    #[error("idle for {0:?}")]
-    Idle(Duration),
-    /// A started frame was not finished within the limit.
-    #[error("frame not finished within {0:?}")]
-    FrameTimeout(Duration),
-    /// The handshake was refused or failed.
-    #[error("handshake failed: {0}")]
-    Handshake(String),
-    /// A socket error.
-    #[error("i/o error: {0}")]
-    Io(#[from] io::Error),
-}
-
-/// Counters kept by a client or a server, readable at any time.
-#[derive(Debug, Default)]
-pub struct Counters {
-    requests: AtomicU64,
-    responses: AtomicU64,
-    notifications: AtomicU64,
-    unsolicited: AtomicU64,
-    late: AtomicU64,
-    timeouts: AtomicU64,
-    reconnects: AtomicU64,
-    resent: AtomicU64,
-    connections: AtomicU64,
-    refused: AtomicU64,
-    closed_on_error: AtomicU64,
-    bytes_in: AtomicU64,
-    bytes_out: AtomicU64,
-}
-
-/// A copy of [`Counters`] at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CounterSnapshot {
-    /// Requests sent (client) or received (server).
-    pub requests: u64,
-    /// Replies matched to a call (client) or sent (server).
-    pub responses: u64,
-    /// Notifications received (client) or pushed (server).
-    pub notifications: u64,
-    /// Replies dropped because no call had their tag (unsolicited or
-    /// duplicate).
-    pub unsolicited: u64,
-    /// Replies dropped because their call had timed out or been dropped.
-    pub late: u64,
-    /// Calls that timed out.
-    pub timeouts: u64,
-    /// Successful reconnections.
-    pub reconnects: u64,
-    /// Idempotent requests resent after a reconnection.
-    pub resent: u64,
-    /// Connections made (client) or accepted (server).
-    pub connections: u64,
-    /// Connections refused at the connection limit (server).
-    pub refused: u64,
-    /// Connections ended by an error (bad frame, limit, timeout).
-    pub closed_on_error: u64,
-    /// Bytes read from sockets.
-    pub bytes_in: u64,
-    /// Bytes written to sockets.
-    pub bytes_out: u64,
-}
-
-impl CounterSnapshot {
-    /// All dropped replies: unsolicited, duplicate and late.
-    pub fn dropped(&self) -> u64 {
-        self.unsolicited + self.late
-    }
-}
-
-macro_rules! counter_fns {
-    ($($field:ident),*) => {
-        impl Counters {
-            $(
-                pub(crate) fn $field(&self, n: u64) {
-                    self.$field.fetch_add(n, Ordering::Relaxed);
-                }
-            )*
-
-            /// The current values.
-            pub fn snapshot(&self) -> CounterSnapshot {
-                CounterSnapshot { $($field: self.$field.load(Ordering::Relaxed)),* }
-            }
-        }
-    };
-}
-counter_fns!(
-    requests,
-    responses,
-    notifications,
-    unsolicited,
-    late,
-    timeouts,
-    reconnects,
-    resent,
-    connections,
-    refused,
-    closed_on_error,
-    bytes_in,
-    bytes_out
-);
 
 /// A connection handshake run before a connection carries calls: a version
 /// or shared-token check, say (Stockings' `handshake()` hook).
@@ -252,7 +102,21 @@ pub trait Handshake<P>: Send + Sync + 'static {
 }
 
 /// TCP keepalive settings applied to every connection.
+///
+/// Start from [`Keepalive::default`] and change what you need with the
+/// `with_*` methods; the fields stay public for reading.
+///
+/// ```
+/// use std::time::Duration;
+/// use codec::rpc::Keepalive;
+///
+/// let ka = Keepalive::default()
+///     .with_time(Duration::from_secs(30))
+///     .with_retries(3);
+/// assert_eq!((ka.time, ka.retries), (Duration::from_secs(30), 3));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Keepalive {
     /// Idle time before the first probe.
     pub time: Duration,
@@ -269,6 +133,29 @@ impl Default for Keepalive {
             interval: Duration::from_secs(10),
             retries: 5,
         }
+    }
+}
+
+impl Keepalive {
+    /// Idle time before the first probe (default 60 s).
+    #[must_use = "`with_time` returns the changed settings"]
+    pub fn with_time(mut self, time: Duration) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// Time between probes (default 10 s).
+    #[must_use = "`with_interval` returns the changed settings"]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Unanswered probes before the connection is declared dead (default 5).
+    #[must_use = "`with_retries` returns the changed settings"]
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
     }
 }
 

@@ -1,0 +1,93 @@
+//! Counters kept by a client or a server, and their snapshot.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters kept by a client or a server, readable at any time.
+#[derive(Debug, Default)]
+pub struct Counters {
+    requests: AtomicU64,
+    responses: AtomicU64,
+    notifications: AtomicU64,
+    unsolicited: AtomicU64,
+    late: AtomicU64,
+    timeouts: AtomicU64,
+    reconnects: AtomicU64,
+    resent: AtomicU64,
+    connections: AtomicU64,
+    refused: AtomicU64,
+    closed_on_error: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+/// A copy of [`Counters`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CounterSnapshot {
+    /// Requests sent (client) or received (server).
+    pub requests: u64,
+    /// Replies matched to a call (client) or sent (server).
+    pub responses: u64,
+    /// Notifications received (client) or pushed (server).
+    pub notifications: u64,
+    /// Replies dropped because no call had their tag (unsolicited or
+    /// duplicate).
+    pub unsolicited: u64,
+    /// Replies dropped because their call had timed out or been dropped.
+    pub late: u64,
+    /// Calls that timed out.
+    pub timeouts: u64,
+    /// Successful reconnections.
+    pub reconnects: u64,
+    /// Idempotent requests resent after a reconnection.
+    pub resent: u64,
+    /// Connections made (client) or accepted (server).
+    pub connections: u64,
+    /// Connections refused at the connection limit (server).
+    pub refused: u64,
+    /// Connections ended by an error (bad frame, limit, timeout).
+    pub closed_on_error: u64,
+    /// Bytes read from sockets.
+    pub bytes_in: u64,
+    /// Bytes written to sockets.
+    pub bytes_out: u64,
+}
+
+impl CounterSnapshot {
+    /// All dropped replies: unsolicited, duplicate and late.
+    pub fn dropped(&self) -> u64 {
+        self.unsolicited + self.late
+    }
+}
+
+macro_rules! counter_fns {
+    ($($field:ident),*) => {
+        impl Counters {
+            $(
+                pub(crate) fn $field(&self, n: u64) {
+                    self.$field.fetch_add(n, Ordering::Relaxed);
+                }
+            )*
+
+            /// The current values.
+            pub fn snapshot(&self) -> CounterSnapshot {
+                CounterSnapshot { $($field: self.$field.load(Ordering::Relaxed)),* }
+            }
+        }
+    };
+}
+counter_fns!(
+    requests,
+    responses,
+    notifications,
+    unsolicited,
+    late,
+    timeouts,
+    reconnects,
+    resent,
+    connections,
+    refused,
+    closed_on_error,
+    bytes_in,
+    bytes_out
+);
