@@ -265,8 +265,7 @@ async fn untaken_notifications_never_stall_replies() {
             }
             answer(req)
         });
-        let mut cfg = codec::rpc::ClientConfig::default();
-        cfg.notification_queue = 16;
+        let cfg = codec::rpc::ClientConfig::default().with_notification_queue(16);
         let client = Client::<Small>::connect_with(addr, cfg).await.unwrap();
         for n in 0..50 {
             check_pong(n, &client.call(ping(n)).await.unwrap());

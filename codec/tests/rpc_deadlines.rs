@@ -96,11 +96,10 @@ async fn timeout_fires_late_reply_is_dropped_and_counted() {
         all_tags_in_flight(&client).await;
 
         // A client-wide default deadline applies to calls that set none.
-        let strict = Client::<Small>::connect_with(addr, {
-            let mut cfg = ClientConfig::default();
-            cfg.default_timeout = Some(Duration::from_millis(30));
-            cfg
-        })
+        let strict = Client::<Small>::connect_with(
+            addr,
+            ClientConfig::default().with_default_timeout(Duration::from_millis(30)),
+        )
         .await
         .unwrap();
         assert!(matches!(
@@ -123,8 +122,7 @@ async fn timeout_fires_late_reply_is_dropped_and_counted() {
 async fn dropped_call_frees_its_tag() {
     bounded(20, async {
         let (handle, addr) = serve_small().await;
-        let mut cfg = ClientConfig::default();
-        cfg.tag_quarantine = Duration::ZERO;
+        let cfg = ClientConfig::default().with_tag_quarantine(Duration::ZERO);
         let client = Client::<Small>::connect_with(addr, cfg).await.unwrap();
 
         // Dropping the future cancels the call (no CallOptions timeout).
@@ -150,8 +148,7 @@ async fn dropped_call_frees_its_tag() {
 async fn quarantined_tag_is_freed_after_the_quarantine() {
     bounded(20, async {
         let (handle, addr) = serve_small().await;
-        let mut cfg = ClientConfig::default();
-        cfg.tag_quarantine = Duration::from_millis(300);
+        let cfg = ClientConfig::default().with_tag_quarantine(Duration::from_millis(300));
         let client = Client::<Small>::connect_with(addr, cfg).await.unwrap();
 
         let dropped_at = Instant::now();
@@ -173,9 +170,7 @@ async fn quarantined_tag_is_freed_after_the_quarantine() {
 }
 
 fn ping_config(every: Duration) -> ClientConfig<Small> {
-    let mut cfg = ClientConfig::default();
-    cfg.ping = Some((every, Arc::new(|| Small::Ping(ping(99)))));
-    cfg
+    ClientConfig::default().with_ping(every, || Small::Ping(ping(99)))
 }
 
 /// The idle ping keeps a connection alive past the server's idle limit;
@@ -183,8 +178,7 @@ fn ping_config(every: Duration) -> ClientConfig<Small> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_ping_keeps_the_connection_alive() {
     bounded(20, async {
-        let mut scfg = ServerConfig::default();
-        scfg.idle_timeout = Some(Duration::from_millis(400));
+        let scfg = ServerConfig::default().with_idle_timeout(Duration::from_millis(400));
         let server = Server::<Small>::bind_with("127.0.0.1:0", scfg)
             .await
             .unwrap();

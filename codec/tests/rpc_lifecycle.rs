@@ -166,9 +166,7 @@ async fn thousand_concurrent_connections() {
 }
 
 fn with_handshake(hs: TokenHandshake) -> ClientConfig<Small> {
-    let mut cfg = ClientConfig::default();
-    cfg.handshake = Some(Arc::new(hs));
-    cfg
+    ClientConfig::default().with_handshake(hs)
 }
 
 /// Calls made before the handshake completes (the server takes 300 ms to
@@ -259,8 +257,7 @@ async fn wrong_token_is_refused_on_both_sides() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_resends_idempotent_calls() {
     bounded(20, async {
-        let mut scfg = ServerConfig::default();
-        scfg.shutdown_grace = Duration::from_millis(200);
+        let scfg = ServerConfig::default().with_shutdown_grace(Duration::from_millis(200));
         let first = Server::<Small>::bind_with("127.0.0.1:0", scfg.clone())
             .await
             .unwrap();
@@ -270,12 +267,12 @@ async fn reconnect_resends_idempotent_calls() {
             None
         });
 
-        let mut cfg = ClientConfig::default();
-        cfg.reconnect = Some(ReconnectPolicy {
-            initial_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(100),
-            max_attempts: Some(100),
-        });
+        let cfg = ClientConfig::default().with_reconnect(
+            ReconnectPolicy::default()
+                .with_initial_backoff(Duration::from_millis(20))
+                .with_max_backoff(Duration::from_millis(100))
+                .with_max_attempts(100),
+        );
         let client = Client::<Small>::connect_with(addr, cfg).await.unwrap();
         let idempotent: Vec<_> = (0..20u32)
             .map(|n| {

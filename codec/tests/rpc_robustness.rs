@@ -193,8 +193,7 @@ async fn wait_closed(rd: &mut tokio::net::tcp::OwnedReadHalf) -> Instant {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickling_peer_is_cut_off_others_are_served() {
     bounded(20, async {
-        let mut cfg = ServerConfig::default();
-        cfg.frame_timeout = Some(Duration::from_millis(300));
+        let cfg = ServerConfig::default().with_frame_timeout(Duration::from_millis(300));
         let server = Server::<Small>::bind_with("127.0.0.1:0", cfg)
             .await
             .unwrap();
@@ -255,8 +254,7 @@ async fn trickling_peer_is_cut_off_others_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_frame_closes_that_connection_only() {
     bounded(20, async {
-        let mut cfg = ServerConfig::default();
-        cfg.max_frame_len = 1024;
+        let cfg = ServerConfig::default().with_max_frame_len(1024);
         let server = Server::<Small>::bind_with("127.0.0.1:0", cfg)
             .await
             .unwrap();
@@ -295,8 +293,7 @@ async fn oversize_frame_closes_that_connection_only() {
 
         // 3. The same limit on the client side: a server reply over the
         //    client's max_frame_len ends that client's connection.
-        let mut ccfg = ClientConfig::default();
-        ccfg.max_frame_len = 8;
+        let ccfg = ClientConfig::default().with_max_frame_len(8);
         let picky = Client::<Small>::connect_with(addr, ccfg).await.unwrap();
         match picky.call(ping(1_000_000_000)).await {
             Err(CallError::ConnectionClosed) => {}
@@ -318,8 +315,7 @@ async fn oversize_frame_closes_that_connection_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_limit_refuses_extra_connections() {
     bounded(20, async {
-        let mut cfg = ServerConfig::default();
-        cfg.max_connections = 2;
+        let cfg = ServerConfig::default().with_max_connections(2);
         let server = Server::<Small>::bind_with("127.0.0.1:0", cfg)
             .await
             .unwrap();
@@ -370,8 +366,7 @@ async fn in_flight_limit_applies_back_pressure() {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     bounded(20, async {
-        let mut cfg = ServerConfig::default();
-        cfg.max_in_flight = 4;
+        let cfg = ServerConfig::default().with_max_in_flight(4);
         let server = Server::<Small>::bind_with("127.0.0.1:0", cfg)
             .await
             .unwrap();
@@ -412,8 +407,7 @@ async fn a_peer_that_never_reads_replies_is_paused() {
     bounded(20, async {
         let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let seen = std::sync::Arc::clone(&handled);
-        let mut config = ServerConfig::default();
-        config.max_in_flight = 4;
+        let config = ServerConfig::default().with_max_in_flight(4);
         let server = Server::<Small>::bind_with("127.0.0.1:0", config)
             .await
             .unwrap();

@@ -155,7 +155,11 @@ mod tests {
     fn each_cause_appears_once_in_the_chain() {
         let encode = EncodeError::new(EncodeErrorKind::Invalid("the test refuses it"));
         let cases: Vec<(&str, Box<dyn std::error::Error + 'static>, String)> = vec![
-            ("CallError::Io", Box::new(CallError::from(io_error())), io_error().to_string()),
+            (
+                "CallError::Io",
+                Box::new(CallError::from(io_error())),
+                io_error().to_string(),
+            ),
             (
                 "CallError::Encode",
                 Box::new(CallError::from(encode.clone())),
@@ -166,7 +170,11 @@ mod tests {
                 Box::new(CallError::Protocol(decode_error())),
                 decode_error().to_string(),
             ),
-            ("ConnError::Io", Box::new(ConnError::from(io_error())), io_error().to_string()),
+            (
+                "ConnError::Io",
+                Box::new(ConnError::from(io_error())),
+                io_error().to_string(),
+            ),
             (
                 "ConnError::Decode",
                 Box::new(ConnError::from(decode_error())),
@@ -192,8 +200,14 @@ mod tests {
             "i/o error: reset by the test"
         );
         let encode = EncodeError::new(EncodeErrorKind::Invalid("x"));
-        assert_eq!(CallError::from(encode).to_string(), "request cannot be encoded");
-        assert_eq!(ConnError::from(decode_error()).to_string(), "undecodable frame");
+        assert_eq!(
+            CallError::from(encode).to_string(),
+            "request cannot be encoded"
+        );
+        assert_eq!(
+            ConnError::from(decode_error()).to_string(),
+            "undecodable frame"
+        );
         assert_eq!(ConnError::from(io_error()).to_string(), "i/o error");
     }
 

@@ -61,14 +61,14 @@ fn value_of(key: &str) -> Vec<u8> {
 }
 
 fn config() -> ClientConfig<Storage> {
-    let mut config = ClientConfig::default();
-    config.default_timeout = Some(Duration::from_secs(10));
-    config.reconnect = Some(ReconnectPolicy {
-        initial_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(500),
-        max_attempts: None,
-    });
-    config
+    ClientConfig::default()
+        .with_default_timeout(Duration::from_secs(10))
+        .with_reconnect(
+            ReconnectPolicy::default()
+                .with_initial_backoff(Duration::from_millis(20))
+                .with_max_backoff(Duration::from_millis(500))
+                .with_max_attempts(None),
+        )
 }
 
 async fn load(

@@ -386,8 +386,7 @@ async fn local_server(
         .await
         .map_err(Failure::other)?
         .map_err(Failure::other)?;
-    let mut config = ServerConfig::default();
-    config.max_in_flight = 1024;
+    let config = ServerConfig::default().with_max_in_flight(1024);
     let server = Server::<Storage>::bind_with("127.0.0.1:0", config).await?;
     let addr = server.local_addr()?.to_string();
     let handle = server.serve(StorageHandler(Arc::clone(&service)));

@@ -611,8 +611,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         };
         Failure::other(format!("cannot open {what}: {e}"))
     })?;
-    let mut config = ServerConfig::default();
-    config.shutdown_grace = Duration::from_secs(5);
+    let config = ServerConfig::default().with_shutdown_grace(Duration::from_secs(5));
     let server = Server::<Storage>::bind_with(addr, config)
         .await
         .map_err(|e| Failure::other(format!("cannot listen on {addr}: {e}")))?;

@@ -23,7 +23,6 @@ use std::future::Future;
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -258,10 +257,9 @@ impl StorageClient {
     ///
     /// The TCP connection fails.
     pub async fn connect(addr: impl ToSocketAddrs, opts: Options) -> Result<Self, Error> {
-        let mut config = ClientConfig::default();
-        config.default_timeout = opts.timeout;
+        let mut config = ClientConfig::default().with_default_timeout(opts.timeout);
         if let Some(token) = opts.token {
-            config.handshake = Some(Arc::new(TokenHandshake { token }));
+            config = config.with_handshake(TokenHandshake { token });
         }
         let rpc = Client::connect_with(addr, config).await?;
         Ok(StorageClient {

@@ -54,7 +54,10 @@ where
     }
 
     /// The next connection, or `None` at shutdown.
-    async fn accept(&mut self, stop: &mut watch::Receiver<bool>) -> Option<(TcpStream, SocketAddr)> {
+    async fn accept(
+        &mut self,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<(TcpStream, SocketAddr)> {
         loop {
             let accepted = tokio::select! {
                 _ = stop.wait_for(|s| *s) => return None,

@@ -1,0 +1,216 @@
+//! The client side: pipelined, tagged calls over one connection.
+//!
+//! [`Client`] is the handle (cheap to clone); each call runs on the
+//! caller's task ([`call`]), and one background task per client
+//! ([`task`]) reads replies, routes them to the calls by tag, and
+//! reconnects. Both sides share the state in [`shared`].
+
+mod call;
+mod config;
+mod shared;
+mod task;
+
+use std::sync::{Arc, Mutex};
+
+use tokio::net::{TcpStream, ToSocketAddrs};
+use tokio::sync::mpsc;
+
+pub use self::config::{CallOptions, ClientConfig, ReconnectPolicy};
+
+use self::shared::Shared;
+use self::task::Task;
+use super::tags::Tags;
+use super::{apply_keepalive, CallError, CounterSnapshot};
+use crate::{DecodeProtocol, Message, Protocol, Request};
+
+/// A connection to a server: pipelined, tagged calls and a stream of
+/// notifications. Cheap to clone; all clones share the connection.
+pub struct Client<P> {
+    shared: Arc<Shared<P>>,
+    notifications: Arc<Mutex<Option<mpsc::Receiver<P>>>>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Shared by every clone: when the last one goes, the connection is
+    /// half-closed (the connection task holds `shared` too, so it would
+    /// otherwise keep the connection open for as long as the server does).
+    _last: Arc<LastHandle<P>>,
+}
+
+impl<P> Clone for Client<P> {
+    fn clone(&self) -> Self {
+        Client {
+            shared: Arc::clone(&self.shared),
+            notifications: Arc::clone(&self.notifications),
+            task: Arc::clone(&self.task),
+            _last: Arc::clone(&self._last),
+        }
+    }
+}
+
+/// Dropped with the last [`Client`] handle: no call can be in flight then
+/// (calls borrow a handle), so stop new ones (pings) and half-close, like
+/// [`Client::close`] without the wait.
+struct LastHandle<P>(Arc<Shared<P>>);
+
+impl<P> Drop for LastHandle<P> {
+    fn drop(&mut self) {
+        self.0.stop_sending();
+    }
+}
+
+impl<P> std::fmt::Debug for Client<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("counters", &self.shared.counters.snapshot())
+            .finish()
+    }
+}
+
+/// The notifications pushed by the server, in the order they arrived.
+#[derive(Debug)]
+pub struct Notifications<P> {
+    rx: mpsc::Receiver<P>,
+}
+
+impl<P> Notifications<P> {
+    /// The next notification, or `None` once the connection has ended.
+    pub async fn recv(&mut self) -> Option<P> {
+        self.rx.recv().await
+    }
+}
+
+impl<P> Client<P>
+where
+    P: Protocol + for<'de> DecodeProtocol<'de> + Send + 'static,
+{
+    /// Connects with the default configuration.
+    ///
+    /// # Errors
+    ///
+    /// The TCP connection fails.
+    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Self, CallError> {
+        Self::connect_with(addr, ClientConfig::default()).await
+    }
+
+    /// Connects. A configured handshake runs in the background: calls made
+    /// before it completes wait for it.
+    ///
+    /// # Errors
+    ///
+    /// The TCP connection fails.
+    pub async fn connect_with(
+        addr: impl ToSocketAddrs,
+        config: ClientConfig<P>,
+    ) -> Result<Self, CallError> {
+        let stream = TcpStream::connect(addr).await?;
+        let peer = stream.peer_addr()?;
+        apply_keepalive(&stream, config.keepalive)?;
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (note_tx, note_rx) = mpsc::channel(config.notification_queue.max(1));
+        let tags = Tags::new(P::TAG_MAX, config.max_in_flight, config.tag_quarantine);
+        let shared = Arc::new(Shared::new(config, tags, out_tx));
+        shared.counters.connections(1);
+        let task = Task::new(Arc::clone(&shared), peer, note_tx);
+        let task = tokio::spawn(task.run(stream, out_rx));
+        Ok(Client {
+            _last: Arc::new(LastHandle(Arc::clone(&shared))),
+            shared,
+            notifications: Arc::new(Mutex::new(Some(note_rx))),
+            task: Arc::new(Mutex::new(Some(task))),
+        })
+    }
+
+    /// Sends `req` and waits for its typed response.
+    ///
+    /// # Errors
+    ///
+    /// See [`CallError`]; a reply of another type is
+    /// [`CallError::UnexpectedReply`].
+    pub async fn call<R>(&self, req: R) -> Result<R::Response, CallError>
+    where
+        R: Request + Into<P>,
+        R::Response: TryFrom<P, Error = P>,
+    {
+        self.call_with(req, CallOptions::default()).await
+    }
+
+    /// [`Client::call`] with per-call options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::call`].
+    pub async fn call_with<R>(&self, req: R, opts: CallOptions) -> Result<R::Response, CallError>
+    where
+        R: Request + Into<P>,
+        R::Response: TryFrom<P, Error = P>,
+    {
+        let reply = self.call_raw(req.into(), opts).await?;
+        R::Response::try_from(reply).map_err(|other| CallError::UnexpectedReply {
+            got: other.name(),
+            expected: <R::Response as Message>::NAME,
+        })
+    }
+
+    /// Sends any request of the protocol and returns whatever reply carries
+    /// its tag.
+    ///
+    /// Dropping the returned future cancels the call: its tag is
+    /// quarantined, and a late reply is dropped and counted.
+    ///
+    /// # Errors
+    ///
+    /// See [`CallError`].
+    pub async fn call_raw(&self, req: P, opts: CallOptions) -> Result<P, CallError> {
+        call::call(&self.shared, req, opts).await
+    }
+
+    /// The notifications the server pushes (messages without a tag). The
+    /// stream can be taken once; later calls return `None`. Until it is
+    /// taken, up to [`ClientConfig::notification_queue`] notifications are
+    /// kept and later ones dropped; once taken, a full queue makes the
+    /// connection wait for the reader.
+    #[must_use = "the stream can be taken only once; dropping it loses the notifications"]
+    pub fn notifications(&self) -> Option<Notifications<P>> {
+        let mut slot = self.notifications.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = slot.take()?;
+        self.shared
+            .notes_taken
+            .store(true, std::sync::atomic::Ordering::Release);
+        Some(Notifications { rx })
+    }
+
+    /// Stops new calls, waits for the calls in flight, half-closes the
+    /// connection and waits for the server to close its side.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` leaves room for I/O errors on the way out.
+    pub async fn close(&self) -> Result<(), CallError> {
+        loop {
+            let idle = self.shared.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            {
+                let mut st = self.shared.lock();
+                st.closing = true;
+                if st.tags.waiting() == 0 || st.ended.is_some() {
+                    // Dropping the connection's sender lets the writer finish
+                    // and half-close; replace it with a closed one.
+                    let (dead, _) = mpsc::unbounded_channel();
+                    st.out = dead;
+                    break;
+                }
+            }
+            idle.await;
+        }
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        Ok(())
+    }
+
+    /// Counters: requests, responses, dropped replies, timeouts, ...
+    pub fn counters(&self) -> CounterSnapshot {
+        self.shared.counters.snapshot()
+    }
+}
