@@ -52,6 +52,8 @@ pub mod header;
 #[cfg(feature = "std")]
 pub mod io;
 pub mod message;
+pub mod protocol;
+pub mod reader;
 pub mod registry;
 #[cfg(feature = "rpc")]
 pub mod rpc;
@@ -63,7 +65,7 @@ pub mod wire;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use crate::decode::{Decode, DecodeSeq, Reader};
+pub use crate::decode::{Decode, DecodeSeq};
 pub use crate::encode::{Encode, EncodeSeq};
 pub use crate::error::{
     DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, PathSegment,
@@ -74,8 +76,16 @@ pub use crate::dispatch::{Dispatch, DispatchAsync, Handle, HandleAsync};
 pub use crate::explain::{explain, Explainer};
 pub use crate::frame::{Frame, FrameDecoder, FrameError};
 pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader};
-pub use crate::message::{DecodeProtocol, FieldLayout, Message, Protocol, RawFrame, Request};
+pub use crate::message::{FieldLayout, Message, Request};
+pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
+pub use crate::reader::Reader;
 pub use crate::registry::{DispatchError, Registry, RegistryError};
+
+/// The hand-written storage protocol shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/support/storage.rs"]
+#[allow(dead_code)] // each test binary uses part of it
+pub(crate) mod test_protocol;
 
 #[cfg(feature = "derive")]
 pub use codec_derive::{Decode, Encode, Message, Protocol};

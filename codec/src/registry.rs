@@ -54,11 +54,13 @@ use alloc::collections::btree_map::{BTreeMap, Entry};
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::decode::{Decode, Reader};
+use crate::decode::Decode;
 use crate::dispatch::Handle;
 use crate::error::{DecodeError, DecodeErrorKind};
+use crate::frame::{decode_payload_exact, split_frame};
 use crate::header::{Header, StdHeader};
-use crate::message::{decode_payload_exact, split_frame, Message};
+use crate::message::Message;
+use crate::reader::Reader;
 
 /// Decodes a payload window, checks that nothing follows the frame (the
 /// second reader), and runs the handler on the message.
@@ -252,7 +254,7 @@ pub enum DispatchError {
 mod tests {
     use super::*;
     use crate::header::WideHeader;
-    use crate::message::test_protocol::*;
+    use crate::test_protocol::*;
     use crate::Encode;
     use alloc::string::{String, ToString};
     use alloc::vec;
