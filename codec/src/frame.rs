@@ -264,6 +264,7 @@ fn frame_error<P: Protocol>(e: DecodeError, frame_start: usize, head: &FrameHead
 /// The error [`DecodeProtocol::decode_payload`] returns for an id no
 /// variant claims. [`decode_frame`] moves it to the frame's first byte.
 #[cold]
+#[must_use]
 pub fn unknown_id(id: u64, payload: &Reader<'_>) -> DecodeError {
     payload.error(DecodeErrorKind::UnknownId(id))
 }
@@ -993,6 +994,61 @@ mod tests {
         d.push(&[0xFF; 11]);
         assert!(matches!(d.next_frame(), Err(FrameError::Decode(_))));
         assert!(matches!(d.next_frame(), Err(FrameError::Decode(_))));
+    }
+
+    #[test]
+    fn error_chain_prints_each_cause_once() {
+        use crate::error::assert_each_cause_once;
+        use crate::EncodeErrorKind;
+
+        let e = FrameError::TooLarge { len: 101, max: 100 };
+        assert_eq!(
+            assert_each_cause_once(&e),
+            ["frame of 101 payload bytes over the limit of 100"]
+        );
+        // The wrapping variants are transparent: the cause's own text, once.
+        let decode = DecodeError::new(DecodeErrorKind::UnknownId(0x42), 0);
+        for e in [
+            FrameError::Decode(decode.clone()),
+            FrameError::Payload(decode),
+        ] {
+            assert_eq!(
+                assert_each_cause_once(&e),
+                ["unknown message id 0x42 at byte 0"]
+            );
+        }
+        let e = FrameError::from(EncodeError::new(EncodeErrorKind::Invalid("bad")));
+        assert_eq!(assert_each_cause_once(&e), ["bad"]);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn io_error_chain_prints_each_cause_once() {
+        #[derive(Debug)]
+        struct Cause;
+        impl fmt::Display for Cause {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("disk on fire")
+            }
+        }
+        impl std::error::Error for Cause {}
+        #[derive(Debug)]
+        struct Write;
+        impl fmt::Display for Write {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("write failed")
+            }
+        }
+        impl std::error::Error for Write {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&Cause)
+            }
+        }
+        let e = FrameError::from(std::io::Error::other(Write));
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["write failed", "disk on fire"]
+        );
     }
 
     #[test]

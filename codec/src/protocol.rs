@@ -200,6 +200,7 @@ impl RawFrame {
     /// assert_eq!(RawFrame::read(0x55, &mut payload), RawFrame::new(0x55, vec![9, 8]));
     /// assert!(payload.is_empty());
     /// ```
+    #[must_use]
     pub fn read(id: u64, payload: &mut Reader<'_>) -> Self {
         RawFrame {
             id,

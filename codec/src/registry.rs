@@ -467,4 +467,28 @@ mod tests {
         check::<Registry<Log, u8>>();
         check::<Registry<dyn core::any::Any, ()>>();
     }
+
+    #[test]
+    fn error_chains_print_each_cause_once() {
+        let e = RegistryError::DuplicateId {
+            id: 1,
+            existing: "StoreRequest",
+            new: "Other",
+        };
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["cannot register Other under id 0x1: StoreRequest already has it"]
+        );
+        let e = DispatchError::UnknownId { id: 9 };
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["no handler registered for message id 0x9"]
+        );
+        // Transparent: the decode error's own text, once.
+        let e = DispatchError::from(DecodeError::new(DecodeErrorKind::UnknownId(9), 0));
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["unknown message id 0x9 at byte 0"]
+        );
+    }
 }
