@@ -30,6 +30,35 @@
 //!
 //! The attribute language is documented on the [`Encode`](derive@Encode)
 //! derive.
+//!
+//! # Layout
+//!
+//! Each module is one concern, and modules import each other one way
+//! (`codec/tests/module_graph.rs` checks it). In the order a new reader
+//! needs them:
+//!
+//! - [`error`]: [`DecodeError`] and [`EncodeError`], with byte offset and
+//!   field path.
+//! - [`reader`]: the offset-tracking [`Reader`] every decoder reads from.
+//! - [`wire`]: byte order, length prefixes and base-128 integers.
+//! - [`encode`] and [`decode`]: the [`Encode`] and [`Decode`] traits and
+//!   their impls for std types.
+//! - [`header`]: the [`Header`] trait and the built-in [`StdHeader`] and
+//!   [`WideHeader`].
+//! - [`message`]: [`Message`] (a payload type with an id), [`Request`] and
+//!   [`FieldLayout`].
+//! - [`protocol`]: [`Protocol`] and [`DecodeProtocol`] (an enum of messages
+//!   sent as frames) and [`RawFrame`].
+//! - [`frame`]: whole-frame encode and decode, and the sans-IO
+//!   [`FrameDecoder`].
+//! - [`explain`](mod@explain): the annotated hex dump of a frame.
+//! - [`dispatch`] and [`registry`]: handling messages, by a `match` on the
+//!   protocol enum or by a run-time map from id to handler.
+//! - `io` (feature `std`) and `tokio` (feature `tokio`): frames over a
+//!   blocking `Read`/`Write` or a `tokio_util` codec.
+//! - `rpc` (feature `rpc`): request/response connections (client, server,
+//!   limits).
+//! - `__private`: support for generated code only, not public API.
 #![no_std]
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]

@@ -2,7 +2,7 @@
 //! [`FieldLayout`] of its payload; a [`Request`] is a message with a typed
 //! reply.
 //!
-//! Messages are grouped into a [`Protocol`](crate::Protocol) (in
+//! Messages are grouped into a [`Protocol`] (in
 //! [`protocol`](crate::protocol)), which is sent as frames (in
 //! [`frame`](crate::frame)).
 //!

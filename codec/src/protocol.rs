@@ -11,10 +11,16 @@
 //! ```
 //!
 //! `#[derive(Protocol)]` implements these traits; the whole-frame functions
-//! in [`frame`](crate::frame) ([`encode_frame`](crate::frame::encode_frame), [`frame_len`](crate::frame::frame_len),
-//! [`decode_frame`](crate::frame::decode_frame), [`split_frame`](crate::frame::split_frame),
-//! [`decode_payload_exact`](crate::frame::decode_payload_exact)) hold the
+//! in [`frame`](crate::frame) ([`encode_frame`], [`frame_len`],
+//! [`decode_frame`], [`split_frame`], [`decode_payload_exact`]) hold the
 //! logic, so generated code stays a `match` over variants.
+//!
+//! [`encode_frame`]: crate::frame::encode_frame
+//! [`frame_len`]: crate::frame::frame_len
+//! [`decode_frame`]: crate::frame::decode_frame
+//! [`split_frame`]: crate::frame::split_frame
+//! [`decode_payload_exact`]: crate::frame::decode_payload_exact
+//! [`unknown_id`]: crate::frame::unknown_id
 //!
 //! # Lifetimes
 //!
@@ -39,8 +45,11 @@ use crate::wire::Endian;
 ///
 /// Implemented by `#[derive(Protocol)]`, which also implements
 /// [`DecodeProtocol`], [`Encode`] and [`Decode`](crate::Decode) for the enum
-/// (where the encoding is the whole frame, through [`encode_frame`](crate::frame::encode_frame),
-/// [`frame_len`](crate::frame::frame_len) and [`decode_frame`](crate::frame::decode_frame)), and `From<M>` for each message.
+/// (where the encoding is the whole frame, through
+/// [`encode_frame`](crate::frame::encode_frame),
+/// [`frame_len`](crate::frame::frame_len) and
+/// [`decode_frame`](crate::frame::decode_frame)), and `From<M>` for each
+/// message.
 ///
 /// ```
 /// # use codec::{DecodeError, EncodeError, Reader};
@@ -125,9 +134,10 @@ pub trait Protocol: Sized {
 
 /// The decoding side of a [`Protocol`], for input that lives for `'de`.
 ///
-/// Call it through [`decode_frame`](crate::frame::decode_frame) (or the frame decoder, or `Decode` on
-/// the enum), which parses the header, bounds the payload and checks the
-/// payload is used exactly; `decode_payload` only picks the variant.
+/// Call it through [`decode_frame`](crate::frame::decode_frame) (or the
+/// frame decoder, or `Decode` on the enum), which parses the header, bounds
+/// the payload and checks the payload is used exactly; `decode_payload` only
+/// picks the variant.
 pub trait DecodeProtocol<'de>: Protocol {
     /// Decodes the payload of a frame whose header carried `id`. `payload` is
     /// a window of exactly the header's payload length, with the absolute
@@ -135,8 +145,9 @@ pub trait DecodeProtocol<'de>: Protocol {
     ///
     /// # Errors
     ///
-    /// For an id no variant claims, [`unknown_id`](crate::frame::unknown_id) (unless an `other`
-    /// variant takes the raw frame, see [`RawFrame::read`]); any error of the
+    /// For an id no variant claims,
+    /// [`unknown_id`](crate::frame::unknown_id) (unless an `other` variant
+    /// takes the raw frame, see [`RawFrame::read`]); any error of the
     /// message's decoder.
     fn decode_payload(id: u64, payload: &mut Reader<'de>) -> Result<Self, DecodeError>;
 
