@@ -9,6 +9,7 @@ use core::mem::MaybeUninit;
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::explain::Explainer;
+#[doc(no_inline)]
 pub use crate::reader::Reader;
 use crate::wire::{self, Endian, Unit};
 

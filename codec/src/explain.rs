@@ -502,4 +502,68 @@ mod tests {
              0007  79 00\n"
         );
     }
+
+    #[test]
+    fn a_header_the_frame_split_rejects_is_dumped_as_its_error() {
+        use crate::header::{FrameHead, Parsed};
+        use crate::{EncodeError, Protocol};
+
+        /// A buggy header: claims `bytes[0]` bytes, whatever it was given.
+        struct Claims;
+        impl Header for Claims {
+            const NAME: &'static str = "Claims";
+            const MAX_ID: u64 = 0;
+            const MAX_LEN: u64 = 0;
+            fn encoded_len(_: u64, _: usize) -> usize {
+                1
+            }
+            fn write(_: u64, _: usize, _: &mut Vec<u8>) -> Result<(), EncodeError> {
+                Ok(())
+            }
+            fn parse(bytes: &[u8]) -> Result<Parsed, DecodeError> {
+                Ok(Parsed::Complete(FrameHead {
+                    id: 0,
+                    header_len: usize::from(bytes[0]),
+                    payload_len: 0,
+                }))
+            }
+        }
+        struct Empty;
+        impl Protocol for Empty {
+            type Header = Claims;
+            fn id(&self) -> u64 {
+                0
+            }
+            fn name(&self) -> &'static str {
+                "Empty"
+            }
+            fn payload_len(&self) -> usize {
+                0
+            }
+            fn encode_payload(&self, _: &mut Vec<u8>) -> Result<(), EncodeError> {
+                Ok(())
+            }
+        }
+        impl DecodeProtocol<'_> for Empty {
+            fn decode_payload(_: u64, _: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                Ok(Empty)
+            }
+        }
+        // More header than there are bytes: what `split_frame` says, that
+        // the header is incomplete.
+        assert_eq!(
+            explain::<Empty>(&[4, 0]),
+            "0000  04 00        Claims = incomplete header (need 2 more bytes)\n"
+        );
+        // An empty header would never advance: an error.
+        assert_eq!(
+            explain::<Empty>(&[0, 0]),
+            "0000  00 00        error = header parser returned an empty header at byte 0 in Claims\n"
+        );
+        assert_eq!(
+            explain::<Empty>(&[1]),
+            "0000  01           header = id 0x00 (unknown) len 0\n\
+             0001               Empty = 0 bytes\n"
+        );
+    }
 }

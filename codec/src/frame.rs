@@ -132,14 +132,21 @@ pub(crate) fn read_head<H: Header>(r: &mut Reader<'_>) -> Result<FrameHead, Deco
         Err(e) => return Err(shift(e, start)),
     };
     if head.header_len == 0 {
-        return Err(r
-            .error(DecodeErrorKind::Invalid(
-                "header parser returned an empty header",
-            ))
-            .in_type(H::NAME));
+        return Err(empty_header::<H>(start));
     }
     r.take(head.header_len)?;
     Ok(head)
+}
+
+/// The error for a [`Header::parse`] that accepted zero bytes as a header
+/// (a bug in the header: framing would never advance).
+#[cold]
+fn empty_header<H: Header>(offset: usize) -> DecodeError {
+    DecodeError::new(
+        DecodeErrorKind::Invalid("header parser returned an empty header"),
+        offset,
+    )
+    .in_type(H::NAME)
 }
 
 /// Moves an error from offsets relative to a header's start to absolute ones.
@@ -362,13 +369,7 @@ pub(crate) fn inspect<H: Header>(bytes: &[u8], max: usize) -> Result<Next, Frame
         Parsed::Complete(head) => head,
     };
     if head.header_len == 0 {
-        return Err(FrameError::Decode(
-            DecodeError::new(
-                DecodeErrorKind::Invalid("header parser returned an empty header"),
-                0,
-            )
-            .in_type(H::NAME),
-        ));
+        return Err(FrameError::Decode(empty_header::<H>(0)));
     }
     let too_large = || FrameError::TooLarge {
         len: head.payload_len,
