@@ -155,7 +155,7 @@ pub trait DispatchAsync<Ctx: ?Sized> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_protocol::*;
+    use crate::test_protocol::*;
     use crate::{Decode, Encode, Protocol};
     use alloc::collections::BTreeMap;
     use alloc::string::String;

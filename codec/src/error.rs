@@ -188,6 +188,7 @@ impl DecodeError {
     /// An error of `kind` at byte `offset`, with no field context yet.
     #[cold]
     #[inline(never)]
+    #[must_use]
     pub fn new(kind: DecodeErrorKind, offset: usize) -> Self {
         DecodeError(Box::new(DecodeInner {
             kind,
@@ -229,6 +230,7 @@ impl DecodeError {
     /// Called by generated code.
     #[cold]
     #[inline(never)]
+    #[must_use]
     pub fn in_field(mut self, ty: &'static str, field: &'static str) -> Self {
         self.0.path.enter_field(ty, field);
         self
@@ -237,6 +239,7 @@ impl DecodeError {
     /// Records that the error happened in element `index` of a sequence.
     #[cold]
     #[inline(never)]
+    #[must_use]
     pub fn in_index(mut self, index: usize) -> Self {
         self.0.path.enter_index(index);
         self
@@ -246,6 +249,7 @@ impl DecodeError {
     /// than one of its fields (an enum's discriminant, a frame's header).
     #[cold]
     #[inline(never)]
+    #[must_use]
     pub fn in_type(mut self, ty: &'static str) -> Self {
         if self.0.path.is_empty() {
             self.0.path.0.push(PathSegment::Type(ty));
@@ -256,6 +260,7 @@ impl DecodeError {
     /// Replaces the kind and offset, keeping the field path. Framing uses it
     /// to restate a payload's end of input as a length mismatch.
     #[cold]
+    #[must_use]
     pub(crate) fn restate(mut self, kind: DecodeErrorKind, offset: usize) -> Self {
         self.0.kind = kind;
         self.0.offset = offset;
@@ -350,6 +355,7 @@ impl EncodeError {
     /// An error of `kind`, with no field context yet.
     #[cold]
     #[inline(never)]
+    #[must_use]
     pub fn new(kind: EncodeErrorKind) -> Self {
         EncodeError(Box::new(EncodeInner {
             kind,
@@ -370,6 +376,7 @@ impl EncodeError {
     /// Records that the error happened inside field `field` of type `ty`.
     #[cold]
     #[inline(never)]
+    #[must_use]
     pub fn in_field(mut self, ty: &'static str, field: &'static str) -> Self {
         self.0.path.enter_field(ty, field);
         self
@@ -378,6 +385,7 @@ impl EncodeError {
     /// Records that the error happened in element `index` of a sequence.
     #[cold]
     #[inline(never)]
+    #[must_use]
     pub fn in_index(mut self, index: usize) -> Self {
         self.0.path.enter_index(index);
         self
@@ -404,3 +412,50 @@ impl fmt::Display for EncodeError {
 }
 
 impl core::error::Error for EncodeError {}
+
+/// The message of `e` and of each of its sources, outermost first: what
+/// anyhow or eyre print for it.
+#[cfg(test)]
+pub(crate) fn error_chain(e: &dyn core::error::Error) -> Vec<alloc::string::String> {
+    use alloc::string::ToString;
+    let mut chain = alloc::vec![e.to_string()];
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        chain.push(c.to_string());
+        cause = c.source();
+    }
+    chain
+}
+
+/// Asserts that `e`'s chain prints each cause once: no message repeats a
+/// source's message (which happens when an error shows its source in
+/// `Display` and also returns it from `source()`). Returns the chain.
+#[cfg(test)]
+pub(crate) fn assert_each_cause_once(e: &dyn core::error::Error) -> Vec<alloc::string::String> {
+    let chain = error_chain(e);
+    for (i, cause) in chain.iter().enumerate().skip(1) {
+        for outer in &chain[..i] {
+            assert!(
+                !outer.contains(cause.as_str()),
+                "{cause:?} is printed twice in {chain:?}"
+            );
+        }
+    }
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_and_encode_errors_have_no_source() {
+        let e = DecodeError::new(DecodeErrorKind::InvalidBool(2), 3).in_field("M", "flag");
+        assert_eq!(
+            assert_each_cause_once(&e),
+            ["invalid bool 0x02 (expected 0 or 1) at byte 3 in M.flag"]
+        );
+        let e = EncodeError::new(EncodeErrorKind::Invalid("bad")).in_field("M", "x");
+        assert_eq!(assert_each_cause_once(&e), ["bad in M.x"]);
+    }
+}

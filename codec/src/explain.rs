@@ -22,10 +22,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Display, Write as _};
 
-use crate::decode::Reader;
 use crate::error::DecodeError;
-use crate::header::{Header, Parsed};
-use crate::message::{DecodeProtocol, Protocol};
+use crate::frame::read_head;
+use crate::header::Header;
+use crate::protocol::{DecodeProtocol, Protocol};
+use crate::reader::Reader;
 
 /// One step of an [`Explainer`] path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,28 +245,23 @@ pub fn explain<'de, P: DecodeProtocol<'de>>(frame: &'de [u8]) -> String {
 }
 
 fn explain_into<'de, P: DecodeProtocol<'de>>(frame: &'de [u8], ex: &mut Explainer) {
-    let name = <P::Header as Header>::NAME;
-    let head = match <P::Header as Header>::parse(frame) {
-        Ok(Parsed::Complete(head)) if head.header_len <= frame.len() => head,
-        Ok(Parsed::Complete(_)) => {
-            return note_rest(
-                ex,
-                frame,
-                0,
-                "error",
-                "header parser claimed bytes it was not given",
-            )
+    // The header step of the frame split; the payload is cut here rather
+    // than by `split_frame`, so that a short payload is still dumped.
+    let mut r = Reader::new(frame);
+    let head = match read_head::<P::Header>(&mut r) {
+        Ok(head) => head,
+        Err(e) => {
+            return match e.bytes_needed() {
+                Some(needed) => note_rest(
+                    ex,
+                    frame,
+                    0,
+                    <P::Header as Header>::NAME,
+                    format_args!("incomplete header (need {needed} more bytes)"),
+                ),
+                None => note_rest(ex, frame, 0, "error", e),
+            };
         }
-        Ok(Parsed::Incomplete { needed }) => {
-            return note_rest(
-                ex,
-                frame,
-                0,
-                name,
-                format_args!("incomplete header (need {needed} more bytes)"),
-            )
-        }
-        Err(e) => return note_rest(ex, frame, 0, "error", e),
     };
     let (header, rest) = frame.split_at(head.header_len);
     <P::Header as Header>::explain(header, &head, P::name_of(head.id), ex);
@@ -365,6 +361,8 @@ pub(crate) fn explain_whole<'de, P: DecodeProtocol<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::whole_frame_tests::{STORE_REQUEST, STORE_RESPONSE};
+    use crate::test_protocol::Storage;
     use alloc::string::ToString;
     use alloc::vec;
 
@@ -429,5 +427,143 @@ mod tests {
         assert_eq!(short_value("short"), "short");
         assert_eq!(short_value(12.to_string()), "12");
         let _ = vec![0u8];
+    }
+
+    #[test]
+    fn explain_snapshot_of_the_tutorial_frame() {
+        assert_eq!(
+            explain::<Storage>(&STORE_REQUEST),
+            "\
+0000  01           header.id = 0x01 (StoreRequest)
+0001  00 0c        header.len = 12
+0003  07           StoreRequest.trans = 7
+0004  03           StoreRequest.name.len = 3
+0005  6b 65 79     StoreRequest.name = \"key\"
+0008  00 05        StoreRequest.data.len = 5
+000a  68 65 6c 6c  StoreRequest.data = [68 65 6c 6c 6f]
+000e  6f
+"
+        );
+    }
+
+    #[test]
+    fn explain_shows_errors_and_leftovers() {
+        let mut frame = STORE_REQUEST.to_vec();
+        frame[2] = 13;
+        frame.extend_from_slice(&[0xEE, 0x01]);
+        let out = explain::<Storage>(&frame);
+        assert!(
+            out.contains(
+                "000f  ee           error = header declares 13 payload bytes, message used 12\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("0010  01           trailing = 1 bytes after the frame\n"),
+            "{out}"
+        );
+
+        let out = explain::<Storage>(&[0x09, 0x00, 0x01, 0x00]);
+        assert!(
+            out.starts_with("0000  09           header.id = 0x09 (unknown)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("error = unknown message id 0x9 at byte 3\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("0003  00           unexplained = 1 bytes\n"),
+            "{out}"
+        );
+
+        let out = explain::<Storage>(&[0x01, 0x00]);
+        assert_eq!(
+            out,
+            "0000  01 00        StdHeader = incomplete header (need 1 more bytes)\n"
+        );
+
+        let out = explain::<Storage>(&STORE_REQUEST[..6]);
+        assert!(
+            out.contains("error = frame truncated: 3 of 12 payload bytes present"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn explain_default_is_one_run_per_message() {
+        // StoreResponse does not override explain: one line for the payload.
+        let out = explain::<Storage>(&STORE_RESPONSE);
+        assert_eq!(
+            out,
+            "0000  02           header.id = 0x02 (StoreResponse)\n\
+             0001  00 06        header.len = 6\n\
+             0003  07 03 6b 65  StoreResponse = 6 bytes\n\
+             0007  79 00\n"
+        );
+    }
+
+    #[test]
+    fn a_header_the_frame_split_rejects_is_dumped_as_its_error() {
+        use crate::header::{FrameHead, Parsed};
+        use crate::{EncodeError, Protocol};
+
+        /// A buggy header: claims `bytes[0]` bytes, whatever it was given.
+        struct Claims;
+        impl Header for Claims {
+            const NAME: &'static str = "Claims";
+            const MAX_ID: u64 = 0;
+            const MAX_LEN: u64 = 0;
+            fn encoded_len(_: u64, _: usize) -> usize {
+                1
+            }
+            fn write(_: u64, _: usize, _: &mut Vec<u8>) -> Result<(), EncodeError> {
+                Ok(())
+            }
+            fn parse(bytes: &[u8]) -> Result<Parsed, DecodeError> {
+                Ok(Parsed::Complete(FrameHead {
+                    id: 0,
+                    header_len: usize::from(bytes[0]),
+                    payload_len: 0,
+                }))
+            }
+        }
+        struct Empty;
+        impl Protocol for Empty {
+            type Header = Claims;
+            fn id(&self) -> u64 {
+                0
+            }
+            fn name(&self) -> &'static str {
+                "Empty"
+            }
+            fn payload_len(&self) -> usize {
+                0
+            }
+            fn encode_payload(&self, _: &mut Vec<u8>) -> Result<(), EncodeError> {
+                Ok(())
+            }
+        }
+        impl DecodeProtocol<'_> for Empty {
+            fn decode_payload(_: u64, _: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                Ok(Empty)
+            }
+        }
+        // More header than there are bytes: what `split_frame` says, that
+        // the header is incomplete.
+        assert_eq!(
+            explain::<Empty>(&[4, 0]),
+            "0000  04 00        Claims = incomplete header (need 2 more bytes)\n"
+        );
+        // An empty header would never advance: an error.
+        assert_eq!(
+            explain::<Empty>(&[0, 0]),
+            "0000  00 00        error = header parser returned an empty header at byte 0 in Claims\n"
+        );
+        assert_eq!(
+            explain::<Empty>(&[1]),
+            "0000  01           header = id 0x00 (unknown) len 0\n\
+             0001               Empty = 0 bytes\n"
+        );
     }
 }

@@ -1,5 +1,9 @@
-//! A sans-IO frame decoder: push bytes as they arrive, in any split, and
-//! take whole frames (or decoded messages) out.
+//! Whole frames: encoding a [`Protocol`] value as header + payload
+//! ([`encode_frame`], [`frame_bytes`], [`frame_len`]), decoding one from a
+//! [`Reader`] ([`decode_frame`], built on [`split_frame`] and
+//! [`decode_payload_exact`]), and the sans-IO [`FrameDecoder`]: push bytes
+//! as they arrive, in any split, and take whole frames (or decoded
+//! messages) out.
 //!
 //! ```text
 //! push(01 00) push(0C 07 03 6B 65 79 00 05 68 65 6C 6C 6F 02 00)
@@ -20,10 +24,257 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::decode::Reader;
-use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::header::{FrameHead, Header, Parsed};
-use crate::message::{decode_split, DecodeProtocol, Protocol, RawFrame};
+use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
+use crate::reader::Reader;
+
+/// The whole frame of `p` (header and payload) in a new vector of exactly
+/// [`frame_len`] bytes.
+///
+/// # Errors
+///
+/// As [`encode_frame`].
+pub fn frame_bytes<P: Protocol>(p: &P) -> Result<Vec<u8>, EncodeError> {
+    let mut buf = Vec::with_capacity(frame_len(p));
+    encode_frame(p, &mut buf)?;
+    Ok(buf)
+}
+
+/// Bytes the whole frame of `p` takes: header plus payload.
+///
+/// Saturates at `usize::MAX` instead of overflowing (such a frame fails to
+/// encode anyway).
+#[inline]
+pub fn frame_len<P: Protocol>(p: &P) -> usize {
+    let len = p.payload_len();
+    <P::Header as Header>::encoded_len(p.id(), len).saturating_add(len)
+}
+
+/// Appends the frame of `p` (header, then payload) to `buf`.
+///
+/// The header is checked first: an id or payload length the header cannot
+/// carry fails before anything is written or reserved.
+///
+/// # Errors
+///
+/// The header's [`EncodeError`] (`length 70000 does not fit a u16 length
+/// prefix (max 65535) in StdHeader.len`), a message field's error, or
+/// [`EncodeErrorKind::Invalid`] when the payload written is not
+/// [`Protocol::payload_len`] bytes long (a bug in a hand-written impl). On
+/// error `buf` is left as it was.
+#[inline]
+pub fn encode_frame<P: Protocol>(p: &P, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let start = buf.len();
+    let len = p.payload_len();
+    <P::Header as Header>::write(p.id(), len, buf)?;
+    buf.reserve(len);
+    let body = buf.len();
+    if let Err(e) = p.encode_payload(buf) {
+        buf.truncate(start);
+        return Err(e);
+    }
+    if buf.len() - body != len {
+        buf.truncate(start);
+        return Err(EncodeError::new(EncodeErrorKind::Invalid(
+            "payload_len disagrees with the payload encoded",
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a frame header at `r`, consumes it, and splits off the payload as
+/// a window of exactly the declared length (keeping absolute offsets).
+///
+/// No limit is applied here beyond the input itself: a header declaring
+/// more than is left is [`DecodeErrorKind::UnexpectedEnd`], before anything
+/// is allocated. Streams enforce a maximum with
+/// [`FrameDecoder`].
+///
+/// # Errors
+///
+/// [`DecodeErrorKind::UnexpectedEnd`] with the exact number of bytes still
+/// needed when the header or the payload is cut short (path: the header's
+/// name, for a short header); the header's own parse errors, with offsets
+/// made absolute.
+#[inline]
+pub fn split_frame<'de, H: Header>(
+    r: &mut Reader<'de>,
+) -> Result<(FrameHead, Reader<'de>), DecodeError> {
+    let head = read_head::<H>(r)?;
+    let len = usize::try_from(head.payload_len).map_err(|_| {
+        r.error(DecodeErrorKind::LengthOverLimit {
+            len: head.payload_len,
+            limit: usize::MAX as u64,
+        })
+    })?;
+    let payload = r.split(len)?;
+    Ok((head, payload))
+}
+
+/// The header step of [`split_frame`]: parses the header at `r` and
+/// consumes it, leaving `r` at the payload. [`explain`](crate::explain())
+/// uses it on its own, to dump a payload that is cut short.
+///
+/// # Errors
+///
+/// As [`split_frame`], for the header.
+#[inline]
+pub(crate) fn read_head<H: Header>(r: &mut Reader<'_>) -> Result<FrameHead, DecodeError> {
+    let start = r.offset();
+    let head = match H::parse(r.peek()) {
+        Ok(Parsed::Complete(head)) => head,
+        Ok(Parsed::Incomplete { needed }) => {
+            return Err(r
+                .end_error((r.remaining() as u64).saturating_add(needed as u64))
+                .in_type(H::NAME));
+        }
+        Err(e) => return Err(shift(e, start)),
+    };
+    if head.header_len == 0 {
+        return Err(empty_header::<H>(start));
+    }
+    r.take(head.header_len)?;
+    Ok(head)
+}
+
+/// The error for a [`Header::parse`] that accepted zero bytes as a header
+/// (a bug in the header: framing would never advance).
+#[cold]
+fn empty_header<H: Header>(offset: usize) -> DecodeError {
+    DecodeError::new(
+        DecodeErrorKind::Invalid("header parser returned an empty header"),
+        offset,
+    )
+    .in_type(H::NAME)
+}
+
+/// Moves an error from offsets relative to a header's start to absolute ones.
+#[cold]
+fn shift(e: DecodeError, by: usize) -> DecodeError {
+    let (kind, at) = (e.kind().clone(), e.offset().saturating_add(by));
+    e.restate(kind, at)
+}
+
+/// Runs `decode` on a whole payload window and checks that it used exactly
+/// the payload: the header's length must equal the message's.
+///
+/// # Errors
+///
+/// `decode`'s errors, except that running off the end of the payload
+/// becomes [`DecodeErrorKind::LengthMismatch`] (the frame was complete, so
+/// more input would not help: the header's length is too small, `actual` is
+/// the least the message needed); bytes left over are
+/// [`DecodeErrorKind::LengthMismatch`] too, at the first unused byte.
+///
+/// ```
+/// use codec::frame::decode_payload_exact;
+/// use codec::{Decode, DecodeErrorKind, Reader};
+///
+/// // A 3-byte payload holding a u16: one byte too many.
+/// let mut payload = Reader::new(&[0, 1, 2]);
+/// let err = decode_payload_exact(&mut payload, u16::decode).unwrap_err();
+/// assert_eq!(err.kind(), &DecodeErrorKind::LengthMismatch { declared: 3, actual: 2 });
+///
+/// // A 1-byte payload: one too few. Not "need 1 more byte": the frame ended.
+/// let err = decode_payload_exact(&mut Reader::new(&[0]), u16::decode).unwrap_err();
+/// assert_eq!(err.kind(), &DecodeErrorKind::LengthMismatch { declared: 1, actual: 2 });
+/// assert!(!err.is_incomplete());
+/// ```
+#[inline]
+pub fn decode_payload_exact<'de, T>(
+    payload: &mut Reader<'de>,
+    decode: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let start = payload.offset();
+    let declared = payload.remaining();
+    let end = start + declared;
+    match decode(payload) {
+        Ok(value) if payload.is_empty() => Ok(value),
+        Ok(_) => Err(payload.error(DecodeErrorKind::LengthMismatch {
+            declared: declared as u64,
+            actual: (payload.offset() - start) as u64,
+        })),
+        Err(e) => Err(overrun(e, start, end)),
+    }
+}
+
+/// A read that ran off the end of the payload window (not off a narrower
+/// window inside it) is a header length that is too small.
+#[cold]
+fn overrun(e: DecodeError, start: usize, end: usize) -> DecodeError {
+    match *e.kind() {
+        DecodeErrorKind::UnexpectedEnd { needed, available }
+            if e.offset().saturating_add(available) == end =>
+        {
+            let at = e.offset();
+            let actual = ((at - start) as u64).saturating_add(needed);
+            e.restate(
+                DecodeErrorKind::LengthMismatch {
+                    declared: (end - start) as u64,
+                    actual,
+                },
+                at,
+            )
+        }
+        _ => e,
+    }
+}
+
+/// Decodes one whole frame of protocol `P` at `r`: the header, then the
+/// payload by id, which must use exactly the header's length.
+///
+/// The derive's `Decode` impl for a protocol enum is a call to this.
+///
+/// # Errors
+///
+/// - a short header or payload: [`DecodeErrorKind::UnexpectedEnd`], with
+///   [`DecodeError::bytes_needed`] exact;
+/// - an id no variant claims: [`DecodeErrorKind::UnknownId`] at the frame's
+///   first byte, path `StdHeader.id`;
+/// - a header length other than the message's:
+///   [`DecodeErrorKind::LengthMismatch`];
+/// - any error of the message's decoder, with its field path.
+pub fn decode_frame<'de, P: DecodeProtocol<'de>>(r: &mut Reader<'de>) -> Result<P, DecodeError> {
+    let frame_start = r.offset();
+    let (head, mut payload) = split_frame::<P::Header>(r)?;
+    decode_split::<P>(frame_start, &head, &mut payload)
+}
+
+/// Decodes a payload already split off by [`split_frame`] (or the frame
+/// decoder).
+#[inline]
+pub(crate) fn decode_split<'de, P: DecodeProtocol<'de>>(
+    frame_start: usize,
+    head: &FrameHead,
+    payload: &mut Reader<'de>,
+) -> Result<P, DecodeError> {
+    decode_payload_exact(payload, |r| P::decode_payload(head.id, r))
+        .map_err(|e| frame_error::<P>(e, frame_start, head))
+}
+
+/// Puts payload errors in frame terms: an unknown id points at the header,
+/// a length mismatch names the message.
+#[cold]
+fn frame_error<P: Protocol>(e: DecodeError, frame_start: usize, head: &FrameHead) -> DecodeError {
+    let name = <P::Header as Header>::NAME;
+    match e.kind() {
+        DecodeErrorKind::UnknownId(id) => {
+            let kind = DecodeErrorKind::UnknownId(*id);
+            e.restate(kind, frame_start).in_field(name, "id")
+        }
+        DecodeErrorKind::LengthMismatch { .. } => e.in_type(P::name_of(head.id).unwrap_or(name)),
+        _ => e,
+    }
+}
+
+/// The error [`DecodeProtocol::decode_payload`] returns for an id no
+/// variant claims. [`decode_frame`] moves it to the frame's first byte.
+#[cold]
+#[must_use]
+pub fn unknown_id(id: u64, payload: &Reader<'_>) -> DecodeError {
+    payload.error(DecodeErrorKind::UnknownId(id))
+}
 
 /// The default limit on a frame's payload: 16 MiB. Headers that cannot
 /// describe that much (like `StdHeader`, 64 KiB) are limited by what they
@@ -118,13 +369,7 @@ pub(crate) fn inspect<H: Header>(bytes: &[u8], max: usize) -> Result<Next, Frame
         Parsed::Complete(head) => head,
     };
     if head.header_len == 0 {
-        return Err(FrameError::Decode(
-            DecodeError::new(
-                DecodeErrorKind::Invalid("header parser returned an empty header"),
-                0,
-            )
-            .in_type(H::NAME),
-        ));
+        return Err(FrameError::Decode(empty_header::<H>(0)));
     }
     let too_large = || FrameError::TooLarge {
         len: head.payload_len,
@@ -413,12 +658,13 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// The sans-IO frame decoder.
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::header::tests::VlqHeader;
     use crate::header::{StdHeader, WideHeader};
-    use crate::message::test_protocol::*;
+    use crate::test_protocol::*;
     use crate::Encode;
     use alloc::string::ToString;
     use alloc::vec;
@@ -752,6 +998,61 @@ mod tests {
     }
 
     #[test]
+    fn error_chain_prints_each_cause_once() {
+        use crate::error::assert_each_cause_once;
+        use crate::EncodeErrorKind;
+
+        let e = FrameError::TooLarge { len: 101, max: 100 };
+        assert_eq!(
+            assert_each_cause_once(&e),
+            ["frame of 101 payload bytes over the limit of 100"]
+        );
+        // The wrapping variants are transparent: the cause's own text, once.
+        let decode = DecodeError::new(DecodeErrorKind::UnknownId(0x42), 0);
+        for e in [
+            FrameError::Decode(decode.clone()),
+            FrameError::Payload(decode),
+        ] {
+            assert_eq!(
+                assert_each_cause_once(&e),
+                ["unknown message id 0x42 at byte 0"]
+            );
+        }
+        let e = FrameError::from(EncodeError::new(EncodeErrorKind::Invalid("bad")));
+        assert_eq!(assert_each_cause_once(&e), ["bad"]);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn io_error_chain_prints_each_cause_once() {
+        #[derive(Debug)]
+        struct Cause;
+        impl fmt::Display for Cause {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("disk on fire")
+            }
+        }
+        impl std::error::Error for Cause {}
+        #[derive(Debug)]
+        struct Write;
+        impl fmt::Display for Write {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("write failed")
+            }
+        }
+        impl std::error::Error for Write {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&Cause)
+            }
+        }
+        let e = FrameError::from(std::io::Error::other(Write));
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["write failed", "disk on fire"]
+        );
+    }
+
+    #[test]
     fn big_frame_buffer_is_released_after() {
         let mut d = FrameDecoder::<WideHeader>::new();
         let len = 2 * SHRINK_ABOVE;
@@ -762,5 +1063,282 @@ mod tests {
         assert_eq!(d.next_frame().unwrap().unwrap().payload().len(), len);
         d.push(&[0]);
         assert!(d.buf.capacity() <= SHRINK_TO);
+    }
+}
+
+/// Whole-frame encode and decode (the functions above the decoder).
+#[cfg(test)]
+pub(crate) mod whole_frame_tests {
+    use super::*;
+    use crate::decode::Decode;
+    use crate::encode::Encode;
+    use crate::header::StdHeader;
+    use crate::test_protocol::*;
+    use alloc::string::{String, ToString};
+    use alloc::vec;
+
+    fn req() -> StoreRequest {
+        StoreRequest {
+            trans: 7,
+            name: "key".into(),
+            data: b"hello".to_vec(),
+        }
+    }
+
+    /// The tutorial's StoreRequest frame (also dumped by the explain tests).
+    // id | len   | trans | name.len | name     | data.len | data
+    // 01 | 00 0C | 07    | 03       | 6B 65 79 | 00 05    | 68 65 6C 6C 6F
+    pub(crate) const STORE_REQUEST: [u8; 15] = [
+        0x01, 0x00, 0x0C, 0x07, 0x03, 0x6B, 0x65, 0x79, 0x00, 0x05, 0x68, 0x65, 0x6C, 0x6C, 0x6F,
+    ];
+    // id | len   | trans | name.len | name     | status
+    // 02 | 00 06 | 07    | 03       | 6B 65 79 | 00 (SUCCESS)
+    pub(crate) const STORE_RESPONSE: [u8; 9] =
+        [0x02, 0x00, 0x06, 0x07, 0x03, 0x6B, 0x65, 0x79, 0x00];
+
+    #[test]
+    fn golden_frames() {
+        let msg = Storage::from(req());
+        assert_eq!(msg.to_bytes().unwrap(), STORE_REQUEST);
+        assert_eq!(frame_len(&msg), 15);
+        assert_eq!(msg.encoded_len(), 15);
+        assert_eq!(Storage::from_bytes(&STORE_REQUEST).unwrap(), msg);
+
+        let resp = Storage::from(StoreResponse {
+            trans: 7,
+            name: "key".into(),
+            status: SUCCESS,
+        });
+        assert_eq!(resp.to_bytes().unwrap(), STORE_RESPONSE);
+        assert_eq!(Storage::from_bytes(&STORE_RESPONSE).unwrap(), resp);
+        assert_eq!((resp.id(), resp.name()), (2, "StoreResponse"));
+    }
+
+    #[test]
+    fn every_truncation_is_incomplete_with_exact_need() {
+        for cut in 0..STORE_REQUEST.len() {
+            let err = Storage::from_bytes(&STORE_REQUEST[..cut]).unwrap_err();
+            // The header is cut: need the rest of it. The payload is cut:
+            // need the rest of the frame, which the header says is 15.
+            let need = if cut < 3 { 3 - cut } else { 15 - cut };
+            assert_eq!(err.bytes_needed(), Some(need as u64), "cut at {cut}: {err}");
+        }
+        let err = Storage::from_bytes(&STORE_REQUEST[..1]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unexpected end of input (need 3 bytes, have 1) at byte 0 in StdHeader"
+        );
+    }
+
+    #[test]
+    fn header_length_one_too_few() {
+        // The header says 11: the frame ends after "hell", leaving "o".
+        let mut frame = STORE_REQUEST;
+        frame[2] = 11;
+        let err = Storage::from_bytes(&frame).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::LengthMismatch {
+                declared: 11,
+                actual: 12
+            }
+        );
+        assert!(!err.is_incomplete());
+        assert_eq!(
+            err.to_string(),
+            "header declares 11 payload bytes, message used 12 at byte 10 in StoreRequest.data"
+        );
+        // Without the stray byte the answer is the same: the frame ended.
+        let err = Storage::from_bytes(&frame[..14]).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::LengthMismatch {
+                declared: 11,
+                actual: 12
+            }
+        );
+    }
+
+    #[test]
+    fn header_length_one_too_many() {
+        // The header says 13 and a 13th payload byte is there: unused.
+        let mut frame = STORE_REQUEST.to_vec();
+        frame[2] = 13;
+        frame.push(0xEE);
+        let err = Storage::from_bytes(&frame).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::LengthMismatch {
+                declared: 13,
+                actual: 12
+            }
+        );
+        assert_eq!(err.offset(), 15);
+        assert_eq!(
+            err.to_string(),
+            "header declares 13 payload bytes, message used 12 at byte 15 in StoreRequest"
+        );
+        // Without it, the frame is simply not complete yet.
+        frame.pop();
+        let err = Storage::from_bytes(&frame).unwrap_err();
+        assert_eq!(err.bytes_needed(), Some(1));
+    }
+
+    #[test]
+    fn overrun_of_an_inner_window_stays_an_end_of_input() {
+        // A field bounded by its own u8 byte length (Ping.note) that is too
+        // short for its u16 is the field's problem, not the header's.
+        // id | len   | seq         | note.len | note (u16 needs 2) | flag
+        // 10 | 00 07 | 00 00 00 01 | 01       | 05                 | 00
+        let frame = [0x10, 0x00, 0x07, 0, 0, 0, 1, 0x01, 0x05, 0x00];
+        let err = Storage::from_bytes(&frame).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                DecodeErrorKind::UnexpectedEnd {
+                    needed: 2,
+                    available: 1
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_id_and_trailing_bytes() {
+        let mut frame = STORE_RESPONSE;
+        frame[0] = 0x09;
+        let err = Storage::from_bytes(&frame).unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::UnknownId(9));
+        assert_eq!(
+            err.to_string(),
+            "unknown message id 0x9 at byte 0 in StdHeader.id"
+        );
+
+        let mut two = STORE_RESPONSE.to_vec();
+        two.push(0x02);
+        let err = Storage::from_bytes(&two).unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::TrailingBytes { count: 1 });
+        assert_eq!(err.offset(), 9);
+    }
+
+    #[test]
+    fn other_variant_keeps_unknown_frames_intact() {
+        let frame = [0x09, 0x00, 0x02, 0xAB, 0xCD];
+        let msg = Open::from_bytes(&frame).unwrap();
+        assert_eq!(msg, Open::Other(RawFrame::new(9, vec![0xAB, 0xCD])));
+        assert_eq!((msg.id(), msg.name()), (9, RawFrame::NAME));
+        assert_eq!(msg.to_bytes().unwrap(), frame);
+        // Known ids still decode to their variant.
+        assert_eq!(
+            Open::from_bytes(&STORE_RESPONSE).unwrap().name(),
+            "StoreResponse"
+        );
+        // An id over the header's range cannot be written.
+        let big = Open::Other(RawFrame::new(0x100, vec![]));
+        let mut buf = vec![1];
+        assert!(encode_frame(&big, &mut buf).is_err());
+        assert_eq!(buf, [1]);
+    }
+
+    #[test]
+    fn encode_checks_the_header_before_writing() {
+        let huge = Storage::from(StoreRequest {
+            trans: 1,
+            name: String::new(),
+            data: vec![0; 0xFFFF],
+        });
+        let mut buf = vec![0xAA];
+        let err = encode_frame(&huge, &mut buf).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "length 65539 does not fit a u16 length prefix (max 65535) in StdHeader.len"
+        );
+        assert_eq!(buf, [0xAA]);
+        assert_eq!(buf.capacity(), 1, "nothing reserved for the payload");
+        // A field error leaves the buffer as it was, header included.
+        let bad = Storage::from(StoreRequest {
+            trans: 1,
+            name: "x".repeat(256),
+            data: vec![],
+        });
+        assert!(encode_frame(&bad, &mut buf).is_err());
+        assert_eq!(buf, [0xAA]);
+    }
+
+    #[test]
+    fn lying_payload_len_is_caught() {
+        struct Liar;
+        impl Protocol for Liar {
+            type Header = StdHeader;
+            fn id(&self) -> u64 {
+                1
+            }
+            fn name(&self) -> &'static str {
+                "Liar"
+            }
+            fn payload_len(&self) -> usize {
+                2
+            }
+            fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+                buf.push(0);
+                Ok(())
+            }
+        }
+        let mut buf = Vec::new();
+        let err = encode_frame(&Liar, &mut buf).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "payload_len disagrees with the payload encoded"
+        );
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn borrowing_protocol_decodes_without_copying() {
+        // id | len   | data (rest)
+        // 11 | 00 03 | 61 62 63
+        let frame = [0x11, 0x00, 0x03, b'a', b'b', b'c'];
+        let msg: Borrowed<'_> = decode_frame(&mut Reader::new(&frame)).unwrap();
+        let Borrowed::Echo(Echo { data }) = msg;
+        assert_eq!(data, b"abc");
+        assert!(core::ptr::eq(data.as_ptr(), frame[3..].as_ptr()));
+        assert_eq!(Borrowed::Echo(Echo { data }).to_bytes().unwrap(), frame);
+    }
+
+    #[test]
+    fn frames_decode_in_sequence_from_one_reader() {
+        let mut input = STORE_REQUEST.to_vec();
+        input.extend_from_slice(&STORE_RESPONSE);
+        let mut r = Reader::new(&input);
+        assert_eq!(Storage::decode(&mut r).unwrap().name(), "StoreRequest");
+        assert_eq!(Storage::decode(&mut r).unwrap().name(), "StoreResponse");
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn split_frame_offsets_are_absolute() {
+        let mut input = vec![0xFF, 0xFF];
+        input.extend_from_slice(&STORE_RESPONSE);
+        let mut r = Reader::new(&input);
+        r.take(2).unwrap();
+        let (head, payload) = split_frame::<StdHeader>(&mut r).unwrap();
+        assert_eq!(
+            head,
+            FrameHead {
+                id: 2,
+                header_len: 3,
+                payload_len: 6
+            }
+        );
+        assert_eq!((payload.offset(), payload.remaining()), (5, 6));
+
+        // A header parse error at relative byte 0 is reported at byte 2.
+        let mut input = vec![0, 0];
+        input.extend_from_slice(&[0xFF; 12]);
+        let mut r = Reader::new(&input);
+        r.take(2).unwrap();
+        let err = split_frame::<crate::header::tests::TypeBitHeader>(&mut r).unwrap_err();
+        assert_eq!(err.offset(), 2);
     }
 }

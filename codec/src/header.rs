@@ -28,9 +28,6 @@ use alloc::vec::Vec;
 use crate::error::{DecodeError, EncodeError, EncodeErrorKind};
 use crate::explain::Explainer;
 
-/// The header length of [`StdHeader`]: one id byte, two length bytes.
-pub const HEADER_LEN: usize = StdHeader::LEN;
-
 /// A frame header: how a message id and a payload length are written in
 /// front of the payload.
 ///
@@ -330,8 +327,8 @@ impl Header for WideHeader {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::decode::Reader;
     use crate::error::DecodeErrorKind;
+    use crate::reader::Reader;
     use crate::wire;
     use alloc::string::ToString;
     use alloc::vec;

@@ -37,8 +37,9 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::io::{ErrorKind, Read, Write};
 
+use crate::frame::encode_frame;
 use crate::frame::{FrameDecoder, FrameError};
-use crate::message::{encode_frame, DecodeProtocol, Protocol};
+use crate::protocol::{DecodeProtocol, Protocol};
 
 /// Bytes read from the stream at a time.
 const READ_CHUNK: usize = 8 * 1024;
@@ -212,7 +213,7 @@ impl<T: fmt::Debug, P: Protocol> fmt::Debug for BlockingFramed<T, P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_protocol::*;
+    use crate::test_protocol::*;
     use std::io::Cursor;
     use std::net::{TcpListener, TcpStream};
     use std::string::ToString;

@@ -30,6 +30,35 @@
 //!
 //! The attribute language is documented on the [`Encode`](derive@Encode)
 //! derive.
+//!
+//! # Layout
+//!
+//! Each module is one concern, and modules import each other one way
+//! (`codec/tests/module_graph.rs` checks it). In the order a new reader
+//! needs them:
+//!
+//! - [`error`]: [`DecodeError`] and [`EncodeError`], with byte offset and
+//!   field path.
+//! - [`reader`]: the offset-tracking [`Reader`] every decoder reads from.
+//! - [`wire`]: byte order, length prefixes and base-128 integers.
+//! - [`encode`] and [`decode`]: the [`Encode`] and [`Decode`] traits and
+//!   their impls for std types.
+//! - [`header`]: the [`Header`] trait and the built-in [`StdHeader`] and
+//!   [`WideHeader`].
+//! - [`message`]: [`Message`] (a payload type with an id), [`Request`] and
+//!   [`FieldLayout`].
+//! - [`protocol`]: [`Protocol`] and [`DecodeProtocol`] (an enum of messages
+//!   sent as frames) and [`RawFrame`].
+//! - [`frame`]: whole-frame encode and decode, and the sans-IO
+//!   [`FrameDecoder`].
+//! - [`explain`](mod@explain): the annotated hex dump of a frame.
+//! - [`dispatch`] and [`registry`]: handling messages, by a `match` on the
+//!   protocol enum or by a run-time map from id to handler.
+//! - `io` (feature `std`) and `tokio` (feature `tokio`): frames over a
+//!   blocking `Read`/`Write` or a `tokio_util` codec.
+//! - `rpc` (feature `rpc`): request/response connections (client, server,
+//!   limits).
+//! - `__private`: support for generated code only, not public API.
 #![no_std]
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
@@ -52,6 +81,8 @@ pub mod header;
 #[cfg(feature = "std")]
 pub mod io;
 pub mod message;
+pub mod protocol;
+pub mod reader;
 pub mod registry;
 #[cfg(feature = "rpc")]
 pub mod rpc;
@@ -63,7 +94,7 @@ pub mod wire;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use crate::decode::{Decode, DecodeSeq, Reader};
+pub use crate::decode::{Decode, DecodeSeq};
 pub use crate::encode::{Encode, EncodeSeq};
 pub use crate::error::{
     DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, PathSegment,
@@ -74,8 +105,16 @@ pub use crate::dispatch::{Dispatch, DispatchAsync, Handle, HandleAsync};
 pub use crate::explain::{explain, Explainer};
 pub use crate::frame::{Frame, FrameDecoder, FrameError};
 pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader};
-pub use crate::message::{DecodeProtocol, FieldLayout, Message, Protocol, RawFrame, Request};
+pub use crate::message::{FieldLayout, Message, Request};
+pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
+pub use crate::reader::Reader;
 pub use crate::registry::{DispatchError, Registry, RegistryError};
+
+/// The hand-written storage protocol shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/support/storage.rs"]
+#[allow(dead_code)] // each test binary uses part of it
+pub(crate) mod test_protocol;
 
 #[cfg(feature = "derive")]
 pub use codec_derive::{Decode, Encode, Message, Protocol};

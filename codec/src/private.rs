@@ -8,8 +8,8 @@ pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
 pub use core::{panic, stringify, unreachable};
 
-use crate::decode::Reader;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+use crate::reader::Reader;
 use crate::wire::{Base128, LenPrefix};
 
 /// Integers that may hold another field's length (`len_from`).

@@ -54,11 +54,13 @@ use alloc::collections::btree_map::{BTreeMap, Entry};
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::decode::{Decode, Reader};
+use crate::decode::Decode;
 use crate::dispatch::Handle;
 use crate::error::{DecodeError, DecodeErrorKind};
+use crate::frame::{decode_payload_exact, split_frame};
 use crate::header::{Header, StdHeader};
-use crate::message::{decode_payload_exact, split_frame, Message};
+use crate::message::Message;
+use crate::reader::Reader;
 
 /// Decodes a payload window, checks that nothing follows the frame (the
 /// second reader), and runs the handler on the message.
@@ -252,7 +254,7 @@ pub enum DispatchError {
 mod tests {
     use super::*;
     use crate::header::WideHeader;
-    use crate::message::test_protocol::*;
+    use crate::test_protocol::*;
     use crate::Encode;
     use alloc::string::{String, ToString};
     use alloc::vec;
@@ -464,5 +466,29 @@ mod tests {
         fn check<T: Send + Sync>() {}
         check::<Registry<Log, u8>>();
         check::<Registry<dyn core::any::Any, ()>>();
+    }
+
+    #[test]
+    fn error_chains_print_each_cause_once() {
+        let e = RegistryError::DuplicateId {
+            id: 1,
+            existing: "StoreRequest",
+            new: "Other",
+        };
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["cannot register Other under id 0x1: StoreRequest already has it"]
+        );
+        let e = DispatchError::UnknownId { id: 9 };
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["no handler registered for message id 0x9"]
+        );
+        // Transparent: the decode error's own text, once.
+        let e = DispatchError::from(DecodeError::new(DecodeErrorKind::UnknownId(9), 0));
+        assert_eq!(
+            crate::error::assert_each_cause_once(&e),
+            ["unknown message id 0x9 at byte 0"]
+        );
     }
 }

@@ -39,9 +39,11 @@ use core::marker::PhantomData;
 use bytes::{Buf, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::decode::Reader;
-use crate::frame::{clamp_max, inspect, FrameError, Next, DEFAULT_MAX_FRAME_LEN};
-use crate::message::{decode_split, encode_frame, DecodeProtocol, Protocol};
+use crate::frame::{
+    clamp_max, decode_split, encode_frame, inspect, FrameError, Next, DEFAULT_MAX_FRAME_LEN,
+};
+use crate::protocol::{DecodeProtocol, Protocol};
+use crate::reader::Reader;
 
 /// A [`Decoder`] and [`Encoder`] of protocol `P`'s frames.
 ///
@@ -191,7 +193,7 @@ impl<P: Protocol> Encoder<&P> for ProtocolCodec<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_protocol::*;
+    use crate::test_protocol::*;
     use crate::Encode;
     use std::string::ToString;
     use std::vec;

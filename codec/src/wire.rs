@@ -10,8 +10,8 @@
 
 use alloc::vec::Vec;
 
-use crate::decode::Reader;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+use crate::reader::Reader;
 
 /// Byte order of fixed-width integers and floats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,0 +1,235 @@
+//! Protocols: a [`Protocol`] is an enum of messages that is sent as frames
+//! (header + payload), choosing the variant by the id in the header;
+//! [`DecodeProtocol`] is its decoding side, and [`RawFrame`] holds a frame
+//! no variant claims.
+//!
+//! ```text
+//! frame = header (Protocol::Header: id, payload length) | payload (one message)
+//! StoreRequest(7, "key", "hello") under StdHeader:
+//!   01 | 00 0C | 07 03 6B 65 79 00 05 68 65 6C 6C 6F
+//!   id   len     trans name.len name data.len data
+//! ```
+//!
+//! `#[derive(Protocol)]` implements these traits; the whole-frame functions
+//! in [`frame`](crate::frame) ([`encode_frame`], [`frame_len`],
+//! [`decode_frame`], [`split_frame`], [`decode_payload_exact`]) hold the
+//! logic, so generated code stays a `match` over variants.
+//!
+//! [`encode_frame`]: crate::frame::encode_frame
+//! [`frame_len`]: crate::frame::frame_len
+//! [`decode_frame`]: crate::frame::decode_frame
+//! [`split_frame`]: crate::frame::split_frame
+//! [`decode_payload_exact`]: crate::frame::decode_payload_exact
+//! [`unknown_id`]: crate::frame::unknown_id
+//!
+//! # Lifetimes
+//!
+//! Encoding needs no lifetime, decoding needs the input's: the derive
+//! implements [`Protocol`] once and [`DecodeProtocol<'de>`] for every `'de`
+//! the messages can borrow from, exactly like [`Encode`] and
+//! [`Decode<'de>`](crate::Decode). An owned protocol (`Storage`) is
+//! `for<'de> DecodeProtocol<'de>`; a borrowing one (`Storage<'a>` holding
+//! `&'a str` fields) is `DecodeProtocol<'de>` for `'de: 'a`.
+
+use alloc::vec::Vec;
+
+use crate::encode::Encode;
+use crate::error::{DecodeError, EncodeError};
+use crate::explain::Explainer;
+use crate::header::Header;
+use crate::reader::Reader;
+use crate::wire::Endian;
+
+/// An enum of messages sent as frames of one [`Header`] type: the encoding
+/// side and the id-to-name map.
+///
+/// Implemented by `#[derive(Protocol)]`, which also implements
+/// [`DecodeProtocol`], [`Encode`] and [`Decode`](crate::Decode) for the enum
+/// (where the encoding is the whole frame, through
+/// [`encode_frame`](crate::frame::encode_frame),
+/// [`frame_len`](crate::frame::frame_len) and
+/// [`decode_frame`](crate::frame::decode_frame)), and `From<M>` for each
+/// message.
+///
+/// ```
+/// # use codec::{DecodeError, EncodeError, Reader};
+/// use codec::{DecodeProtocol, Protocol, StdHeader};
+///
+/// /// One message: a `u8` counter, id 0x20.
+/// #[derive(Debug, PartialEq)]
+/// struct Tick(u8);
+///
+/// impl Protocol for Tick {
+///     type Header = StdHeader;
+///     fn id(&self) -> u64 { 0x20 }
+///     fn name(&self) -> &'static str { "Tick" }
+///     fn payload_len(&self) -> usize { 1 }
+///     fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+///         buf.push(self.0);
+///         Ok(())
+///     }
+/// }
+/// impl<'de> DecodeProtocol<'de> for Tick {
+///     fn decode_payload(id: u64, payload: &mut Reader<'de>) -> Result<Self, DecodeError> {
+///         match id {
+///             0x20 => Ok(Tick(payload.byte()?)),
+///             _ => Err(codec::frame::unknown_id(id, payload)),
+///         }
+///     }
+/// }
+///
+/// let mut frame = Vec::new();
+/// codec::frame::encode_frame(&Tick(5), &mut frame)?;
+/// assert_eq!(frame, [0x20, 0x00, 0x01, 0x05]);
+/// let back: Tick = codec::frame::decode_frame(&mut Reader::new(&frame))?;
+/// assert_eq!(back, Tick(5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Protocol: Sized {
+    /// The frame header, `StdHeader` unless `#[codec(header = ..)]` says
+    /// otherwise.
+    type Header: Header;
+
+    /// The id of this value's message (for an `other` variant, the id it
+    /// was received with).
+    fn id(&self) -> u64;
+
+    /// The name of this value's message, e.g. `"StoreRequest"`.
+    fn name(&self) -> &'static str;
+
+    /// The name of the message with id `id`, if the protocol has one. Used by
+    /// [`explain`](crate::explain()); the derive generates a `match`.
+    fn name_of(id: u64) -> Option<&'static str> {
+        let _ = id;
+        None
+    }
+
+    /// The exact payload length [`Protocol::encode_payload`] writes (without
+    /// the header).
+    fn payload_len(&self) -> usize;
+
+    /// Appends the payload (without the header).
+    ///
+    /// # Errors
+    ///
+    /// A field its wire format cannot describe.
+    fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
+
+    /// The largest tag every tagged message of the protocol can hold (the
+    /// tag space a client draws from); 0 when no message has a tag.
+    const TAG_MAX: u64 = 0;
+
+    /// The correlation tag of this message, if its type has one.
+    fn tag(&self) -> Option<u64> {
+        None
+    }
+
+    /// Sets the correlation tag; `false` when the message has none or the
+    /// value does not fit.
+    fn set_tag(&mut self, tag: u64) -> bool {
+        let _ = tag;
+        false
+    }
+}
+
+/// The decoding side of a [`Protocol`], for input that lives for `'de`.
+///
+/// Call it through [`decode_frame`](crate::frame::decode_frame) (or the
+/// frame decoder, or `Decode` on the enum), which parses the header, bounds
+/// the payload and checks the payload is used exactly; `decode_payload` only
+/// picks the variant.
+pub trait DecodeProtocol<'de>: Protocol {
+    /// Decodes the payload of a frame whose header carried `id`. `payload` is
+    /// a window of exactly the header's payload length, with the absolute
+    /// offsets of the input.
+    ///
+    /// # Errors
+    ///
+    /// For an id no variant claims,
+    /// [`unknown_id`](crate::frame::unknown_id) (unless an `other` variant
+    /// takes the raw frame, see [`RawFrame::read`]); any error of the
+    /// message's decoder.
+    fn decode_payload(id: u64, payload: &mut Reader<'de>) -> Result<Self, DecodeError>;
+
+    /// Decodes the payload like [`DecodeProtocol::decode_payload`] while
+    /// describing each field to `ex`, for [`explain`](crate::explain()).
+    ///
+    /// The default decodes the payload and records it as one run labelled
+    /// with the message name (`StoreRequest = 12 bytes`); the derive
+    /// overrides it to describe every field.
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeProtocol::decode_payload`].
+    fn explain_payload(
+        id: u64,
+        payload: &mut Reader<'de>,
+        ex: &mut Explainer,
+    ) -> Result<(), DecodeError> {
+        crate::explain::explain_whole::<Self>(id, payload, ex)
+    }
+}
+
+/// A frame kept as bytes: the message id and the raw payload.
+///
+/// This is what a `#[codec(other)]` protocol variant holds, so unknown
+/// messages pass through intact; it is also the owned form of a
+/// [`Frame`](crate::frame::Frame). As a payload it encodes as its bytes,
+/// unchanged; the id travels in the header.
+///
+/// ```
+/// use codec::{Encode, RawFrame};
+///
+/// let raw = RawFrame::new(0x7F, vec![1, 2, 3]);
+/// assert_eq!(raw.to_bytes()?, [1, 2, 3]);
+/// # Ok::<(), codec::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RawFrame {
+    /// The message id from the header.
+    pub id: u64,
+    /// The payload, exactly as received.
+    pub payload: Vec<u8>,
+}
+
+impl RawFrame {
+    /// The name protocols report for a raw frame.
+    pub const NAME: &'static str = "RawFrame";
+
+    /// A raw frame with id `id` and payload `payload`.
+    pub fn new(id: u64, payload: Vec<u8>) -> Self {
+        RawFrame { id, payload }
+    }
+
+    /// Takes the rest of a payload window as a raw frame with id `id`: what
+    /// an `other` variant's `decode_payload` arm calls.
+    ///
+    /// ```
+    /// use codec::{RawFrame, Reader};
+    ///
+    /// let mut payload = Reader::new(&[9, 8]);
+    /// assert_eq!(RawFrame::read(0x55, &mut payload), RawFrame::new(0x55, vec![9, 8]));
+    /// assert!(payload.is_empty());
+    /// ```
+    #[must_use]
+    pub fn read(id: u64, payload: &mut Reader<'_>) -> Self {
+        RawFrame {
+            id,
+            payload: payload.take_rest().to_vec(),
+        }
+    }
+}
+
+/// The payload bytes, as they are: no length prefix (the header has it).
+impl Encode for RawFrame {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        self.payload.len()
+    }
+
+    #[inline]
+    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+        buf.extend_from_slice(&self.payload);
+        Ok(())
+    }
+}
