@@ -6,9 +6,15 @@
 //! A global allocator is per binary, so each test file that measures
 //! allocations installs it itself:
 //!
-//! ```ignore
+//! ```
+//! use codec_tests::alloc::{requested_by, Counting};
+//!
 //! #[global_allocator]
-//! static ALLOCATOR: codec_tests::alloc::Counting = codec_tests::alloc::Counting;
+//! static ALLOCATOR: Counting = Counting;
+//!
+//! let (v, bytes) = requested_by(|| vec![0u8; 100]);
+//! assert!(bytes >= 100);
+//! # drop(v);
 //! ```
 //!
 //! Three measures, so that tests running in parallel can choose how much

@@ -91,7 +91,7 @@ pub enum Open {
 
 /// `StoreRequest { trans: 7, name: "key", data: "hello" }`: the tutorial's
 /// example request.
-pub fn store_request() -> StoreRequest {
+pub fn sample_request() -> StoreRequest {
     StoreRequest {
         trans: 7,
         name: "key".into(),
