@@ -60,7 +60,7 @@ fn golden_bytes_match_cs_packetstream() {
         ("erq", Packet::ERQ),
         ("eof", Packet::EOF),
     ];
-    // The literal bytes of WIRE.md first.
+    // The literal bytes of docs/WIRE-packetstream.md ("Exact bytes") first.
     let literal = [
         "0802020168656c6c6f",
         "07022c48454c4c4f",
