@@ -3,7 +3,9 @@
 //! interleaved with replies.
 #![cfg(feature = "rpc")]
 
-mod rpc_support;
+mod support {
+    pub mod rpc;
+}
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use codec::rpc::{Client, Peer, Server};
 use futures::{FutureExt, StreamExt};
-use rpc_support::*;
+use support::rpc::*;
 
 const CALLS: u64 = 10_000;
 const TASKS: u64 = 8;

@@ -4,13 +4,15 @@
 //! alive or finds a dead server.
 #![cfg(feature = "rpc")]
 
-mod rpc_support;
+mod support {
+    pub mod rpc;
+}
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use codec::rpc::{CallError, CallOptions, Client, ClientConfig, Peer, Server, ServerConfig};
-use rpc_support::*;
+use support::rpc::*;
 use tokio::sync::Barrier;
 use tokio::time::Instant;
 

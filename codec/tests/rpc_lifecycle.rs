@@ -3,7 +3,9 @@
 //! idempotent resends.
 #![cfg(feature = "rpc")]
 
-mod rpc_support;
+mod support {
+    pub mod rpc;
+}
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use std::time::Duration;
 use codec::rpc::{
     CallError, CallOptions, Client, ClientConfig, Peer, ReconnectPolicy, Server, ServerConfig,
 };
-use rpc_support::*;
+use support::rpc::*;
 use tokio::sync::Barrier;
 use tokio::time::Instant;
 

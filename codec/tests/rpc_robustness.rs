@@ -3,14 +3,16 @@
 //! that trickles a frame; an oversize frame.
 #![cfg(feature = "rpc")]
 
-mod rpc_support;
+mod support {
+    pub mod rpc;
+}
 
 use std::time::Duration;
 
 use codec::rpc::{CallError, Client, ClientConfig, Peer, Server, ServerConfig};
 use codec::Encode;
 use futures::StreamExt;
-use rpc_support::*;
+use support::rpc::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;

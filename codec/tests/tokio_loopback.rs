@@ -4,16 +4,20 @@
 
 extern crate alloc;
 
-#[path = "support/storage.rs"]
-#[allow(dead_code)]
-mod support;
+mod support {
+    #[allow(
+        dead_code,
+        reason = "the hand-written protocol also serves the codec unit tests, which use the rest"
+    )]
+    pub mod storage;
+}
 
 use std::time::Duration;
 
 use codec::frame::FrameError;
 use codec::tokio::ProtocolCodec;
 use futures::{SinkExt, StreamExt};
-use support::{sample, Storage};
+use support::storage::{sample, Storage};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;
 

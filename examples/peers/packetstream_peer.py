@@ -9,11 +9,11 @@ Mirrors the `packetstream-peer` binary:
     packetstream_peer.py golden          # cs.packetstream's own bytes for the golden packets
     packetstream_peer.py parse HEX...    # how cs.packetstream parses frames we made
 
-Sharp edges of cs.packetstream 20240630 handled here (see shared WIRE.md):
-the socket handed to PacketConnection must be blocking (it is read with
-os.read); packet_grace=0 avoids a 10 ms sleep per flush; the tuple form
-`(recv, send)` is used, because callable mode unpacks `send, recv, shutdown`
-contrary to its docstring.
+Sharp edges of cs.packetstream 20240630 handled here (see
+docs/WIRE-packetstream.md): the socket handed to PacketConnection must be
+blocking (it is read with os.read); packet_grace=0 avoids a 10 ms sleep per
+flush; the tuple form `(recv, send)` is used, because callable mode unpacks
+`send, recv, shutdown` contrary to its docstring.
 """
 
 import argparse

@@ -2,7 +2,9 @@
 //! pinned in examples/peers/requirements.txt), both directions, on
 //! 127.0.0.1 with ports picked by the OS.
 
-mod interop_support;
+mod support {
+    pub mod interop;
+}
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -14,7 +16,7 @@ use codec_examples::packetstream::{
     demo, wire, Config, Failure, Handler, Packet, PacketConnection, PacketServer, Reply, Request,
     RequestError,
 };
-use interop_support::{assert_clean_exit, py_driver, within, Proc};
+use support::interop::{assert_clean_exit, py_driver, within, Proc};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -58,7 +60,7 @@ fn golden_bytes_match_cs_packetstream() {
         ("erq", Packet::ERQ),
         ("eof", Packet::EOF),
     ];
-    // The literal bytes of WIRE.md first.
+    // The literal bytes of docs/WIRE-packetstream.md ("Exact bytes") first.
     let literal = [
         "0802020168656c6c6f",
         "07022c48454c4c4f",
@@ -259,7 +261,7 @@ fn python_client_to_rust_server() {
         cmd.args(["call", "--server", &addr.to_string()]).args(args);
         Proc::spawn("python packetstream client", &mut cmd).finish(LIMIT)
     };
-    let responses = |done: &interop_support::Finished| -> Vec<String> {
+    let responses = |done: &support::interop::Finished| -> Vec<String> {
         done.stdout
             .iter()
             .filter(|l| l.starts_with("ok="))
@@ -274,7 +276,7 @@ fn python_client_to_rust_server() {
     let done = call(&["1", "x"]);
     assert_eq!(done.status.code(), Some(1), "{done:?}");
     assert_eq!(
-        interop_support::unexpected_tracebacks(&done.stderr),
+        support::interop::unexpected_tracebacks(&done.stderr),
         0,
         "{}",
         done.stderr
@@ -393,7 +395,7 @@ async fn custom_handler_failure_reason_reaches_python() {
     });
     assert_eq!(done.status.code(), Some(1), "{done:?}");
     assert_eq!(
-        interop_support::unexpected_tracebacks(&done.stderr),
+        support::interop::unexpected_tracebacks(&done.stderr),
         0,
         "{}",
         done.stderr

@@ -6,43 +6,21 @@
 //! response, hangs, or kills its receive thread in several of these; see
 //! the README.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use codec::frame::FrameDecoder;
+use codec::FrameDecoder;
 use codec_examples::packetstream::{
     demo, wire, Config, ConnError, Packet, PacketConnection, PacketHeader, PacketServer,
     PacketStream, RequestError, Summary,
 };
+use codec_tests::alloc::{self, Counting};
 
-/// The largest single allocation made by this test binary.
-struct Peak;
-
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only records sizes.
-unsafe impl GlobalAlloc for Peak {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        PEAK.fetch_max(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        PEAK.fetch_max(new_size, Ordering::Relaxed);
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Records every allocation's size: `alloc::peak()` is the largest single
+/// one made by this test binary, on any thread (the server's included).
 #[global_allocator]
-static ALLOC: Peak = Peak;
+static ALLOCATOR: Counting = Counting;
 
 /// No test here may allocate more than this at once (the declared lengths
 /// go up to 2^62).
@@ -75,9 +53,9 @@ where
         .await
         .expect("server shut down in time");
     assert!(
-        PEAK.load(Ordering::Relaxed) < ALLOC_CEILING,
+        alloc::peak() < ALLOC_CEILING,
         "an allocation of {} bytes",
-        PEAK.load(Ordering::Relaxed)
+        alloc::peak()
     );
     summaries
 }
@@ -384,7 +362,7 @@ async fn client_against_hostile_server() {
     tokio::task::spawn_blocking(move || server.join().unwrap())
         .await
         .unwrap();
-    assert!(PEAK.load(Ordering::Relaxed) < ALLOC_CEILING);
+    assert!(alloc::peak() < ALLOC_CEILING);
 }
 
 /// A server that dies mid-frame: the waiting request fails with the

@@ -2,7 +2,9 @@
 //! examples/peers/requirements.txt), both directions, blocking and tokio,
 //! plus hostile input to our side. Loopback only, ports picked by the OS.
 
-mod interop_support;
+mod support {
+    pub mod interop;
+}
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -14,7 +16,7 @@ use codec::Header;
 use codec_examples::stockings::{
     connect_blocking, BlockingStockings, Stockings, StockingsHeader, StockingsStream,
 };
-use interop_support::{assert_clean_exit, describe, gen_message, py_driver, within, Proc};
+use support::interop::{assert_clean_exit, describe, gen_message, py_driver, within, Proc};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const LENGTHS: [usize; 6] = [0, 63, 64, 8191, 8192, 1 << 20];
@@ -53,7 +55,7 @@ fn rust_server_binary() -> (Proc, SocketAddr) {
     (proc, addr)
 }
 
-fn py_send(addr: SocketAddr) -> interop_support::Finished {
+fn py_send(addr: SocketAddr) -> support::interop::Finished {
     let lengths: Vec<String> = LENGTHS.iter().map(|n| n.to_string()).collect();
     let mut cmd = py_driver("stockings_peer.py");
     cmd.args([

@@ -1,7 +1,9 @@
 //! End to end through the real `storage` binary: every subcommand, exit
 //! statuses (0, 2 for a missing key, 1 for other errors) and messages.
 
-mod storage_support;
+mod support {
+    pub mod storage;
+}
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -10,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use codec_examples::storage::client::{Options, StorageClient};
-use storage_support::*;
+use support::storage::*;
 
 fn ok(r: &Run) {
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);

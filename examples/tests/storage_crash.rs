@@ -4,14 +4,16 @@
 //! there with the right bytes after the restart; a store that was not
 //! acknowledged is either absent or complete, never partial.
 
-mod storage_support;
+mod support {
+    pub mod storage;
+}
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use codec_examples::storage::client::{Error, Options, StorageClient};
 use futures::stream::{self, StreamExt};
-use storage_support::*;
+use support::storage::*;
 
 const ROUNDS: u32 = 20;
 const CLIENTS: usize = 4;

@@ -3,14 +3,16 @@
 //! in parallel with well-behaved ones, which see no errors; the server
 //! stays up and keeps its data.
 
-mod storage_support;
+mod support {
+    pub mod storage;
+}
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use codec_examples::storage::client::{Error, Options, StorageClient};
-use storage_support::*;
+use support::storage::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

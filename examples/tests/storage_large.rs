@@ -2,9 +2,11 @@
 //! come back, and neither the server nor the client ever holds the value
 //! (their peak resident memory stays far under its size).
 
-mod storage_support;
+mod support {
+    pub mod storage;
+}
 
-use storage_support::*;
+use support::storage::*;
 
 const SIZE: u64 = 100 << 20;
 /// Peak resident memory allowed to each process, in KiB.

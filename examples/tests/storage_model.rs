@@ -18,7 +18,9 @@
 //! - every watcher's sequence is increasing and equals the full watcher's
 //!   for the same key.
 
-mod storage_support;
+mod support {
+    pub mod storage;
+}
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use codec_examples::storage::client::{Error, Options, StorageClient};
 use codec_examples::storage::protocol::{ChangeKind, Changed};
-use storage_support::*;
+use support::storage::*;
 
 const CLIENTS: u64 = 50;
 const KEYS: usize = 12;

@@ -2,7 +2,9 @@
 //! refused before any request is executed and reads nothing; with the
 //! right token it works.
 
-mod storage_support;
+mod support {
+    pub mod storage;
+}
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use codec::rpc::CallError;
 use codec_examples::storage::client::{Error, Options, StorageClient};
-use storage_support::*;
+use support::storage::*;
 
 const TOKEN: &str = "correct horse battery staple";
 

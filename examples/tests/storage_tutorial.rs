@@ -11,7 +11,9 @@
 //! status        SUCCESS 0x00, EIO 0x01, EKEY 0x02, FAIL 0xFF
 //! ```
 
-mod storage_support;
+mod support {
+    pub mod storage;
+}
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,7 +21,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use codec_examples::storage::client::{Options, StorageClient};
-use storage_support::*;
+use support::storage::*;
 
 const SUCCESS: u8 = 0x00;
 const EKEY: u8 = 0x02;

@@ -1,6 +1,6 @@
 //! Writes the committed seed corpora, `fuzz/seeds/<target>/`, from the
 //! golden values of the codec's tests (the tutorial frames of
-//! `codec/tests/derive_protocol.rs`, the packetstream and Stockings golden
+//! `tests/tests/golden.rs`, the packetstream and Stockings golden
 //! frames of `examples/src/*/wire.rs`) encoded by the fuzz crate's types.
 //!
 //! ```text
@@ -128,7 +128,7 @@ fn write_seeds() {
         (6, "cmd_other", frame(&Cmd::Unknown(9, vec![1, 2]))),
         (7, "inner", frame(&complex().inner[0])),
     ];
-    // The tutorial's golden body (codec/tests/derive_protocol.rs).
+    // The tutorial's golden body (tests/tests/golden.rs).
     assert_eq!(bodies[0].2, b"\x07\x03key\x00\x05hello");
     for (sel, name, body) in &bodies {
         let mut v = vec![*sel];

@@ -1,13 +1,19 @@
-//! Shared fixtures for the integration tests in `tests/`: a set of derived
-//! types that between them use every supported type and every Layer 1
-//! attribute, and the assertion helpers the golden, round-trip and hostile
-//! tests share.
+//! Shared fixtures for the integration tests in `tests/` (and for the
+//! examples' tests, as a dev-dependency):
+//! - [`types`]: derived types that between them use every supported type
+//!   and every wire attribute of `#[derive(Encode, Decode)]`;
+//! - [`tutorial`]: the tutorial's storage messages and protocol, derived;
+//! - [`alloc`]: the counting allocator of the allocation-bound tests;
+//! - [`strategies`]: proptest strategies for the types;
+//! - the assertion helpers the golden, round-trip and hostile tests share.
 
 use std::fmt;
 
 use codec::{Decode, Encode};
 
+pub mod alloc;
 pub mod strategies;
+pub mod tutorial;
 pub mod types;
 
 /// Bytes printed as spaced upper-case hex (`07 03 6B`), so a failed

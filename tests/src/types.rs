@@ -1,6 +1,6 @@
 //! Derived test types. Between them they use every supported field type
-//! and every Layer 1 attribute; the golden, round-trip and hostile tests
-//! all run against this one set.
+//! and every wire attribute of `#[derive(Encode, Decode)]`; the golden,
+//! round-trip and hostile tests all run against this one set.
 
 use bytes::Bytes;
 use codec::{Decode, Encode};
@@ -10,28 +10,11 @@ pub mod rt {
     pub use ::codec::*;
 }
 
-/// The striptease tutorial's store request (message 0x01).
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
-pub struct StoreRequest {
-    #[codec(tag)]
-    pub trans: u8,
-    #[codec(len = u8)]
-    pub name: String,
-    #[codec(len = u16)]
-    pub data: Vec<u8>,
-}
+pub use crate::tutorial::{Status, StoreRequest};
 
-/// The tutorial's status codes: a plain `repr` enum with explicit values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
-#[codec(repr = u8)]
-pub enum Status {
-    Success = 0,
-    Eio = 1,
-    Ekey = 2,
-    Fail = 0xFF,
-}
-
-/// The tutorial's store response: a nested plain enum.
+/// A short store response (`trans`, `status`): a plain enum nested in a
+/// struct. The framed tutorial response, with the key, is
+/// [`crate::tutorial::StoreResponse`].
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 pub struct StoreResponse {
     pub trans: u8,

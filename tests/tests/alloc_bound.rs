@@ -18,63 +18,19 @@
 //! allocates for it; a decoder that trusted the prefix would request
 //! gigabytes here (and abort the process, or pass unnoticed under
 //! overcommit; this test catches both since it records the request).
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+//!
+//! The second half does the same for frames: a frame whose header declares
+//! more than the limit is rejected from the header alone, and the counter
+//! (bytes requested on this thread) shows that nothing beyond the header's
+//! own bytes was allocated.
 
 use bytes::Bytes;
-use codec::{Decode, DecodeError};
-
-struct Counting;
-
-thread_local! {
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note(size: usize) {
-    // `try_with`: during thread teardown the slot may be gone. The slot is
-    // a const-initialised `Cell` with no destructor, so touching it never
-    // allocates.
-    let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
-}
-
-// SAFETY: forwards every call to `System`, only recording sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: forwarded unchanged to the system allocator, under the
-        // caller's own guarantees for this call.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: forwarded unchanged to the system allocator, under the
-        // caller's own guarantees for this call.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size);
-        // SAFETY: forwarded unchanged to the system allocator, under the
-        // caller's own guarantees for this call.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator, under the
-        // caller's own guarantees for this call.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use codec::{Decode, DecodeError, FrameDecoder, FrameError, StdHeader, WideHeader};
+use codec_tests::alloc::{largest_during, requested_by, Counting};
+use codec_tests::tutorial::Storage;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// Runs `f`, returning its result and the largest allocation requested on
-/// this thread meanwhile.
-fn largest_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    LARGEST.with(|l| l.set(0));
-    let r = f();
-    (r, LARGEST.with(Cell::get))
-}
+static ALLOCATOR: Counting = Counting;
 
 /// How the length is written in front of the body.
 #[derive(Clone, Copy, Debug)]
@@ -232,4 +188,115 @@ fn counter_sees_real_allocations() {
     let (v, max) = largest_during(|| BytesU32::from_bytes(&bytes).unwrap());
     assert_eq!(v.v.len(), 1000);
     assert!(max >= 1000, "{max}");
+}
+
+// ## Frames: an oversize header allocates only the header
+
+/// The smallest allocation a `Vec<u8>` makes when it first grows.
+const VEC_MIN: usize = 8;
+
+#[test]
+fn oversize_wide_header_allocates_only_the_header() {
+    // id 0x0001 | len 0xFFFF_FFFF (4 GiB), over the 16 MiB default limit
+    let header = [0x00, 0x01, 0xFF, 0xFF, 0xFF, 0xFF];
+    let mut d = FrameDecoder::<WideHeader>::new();
+    let (err, bytes) = requested_by(|| {
+        d.push(&header);
+        d.next_frame().map(|f| f.is_some())
+    });
+    assert!(matches!(
+        err,
+        Err(FrameError::TooLarge {
+            len: 0xFFFF_FFFF,
+            max: 0x0100_0000
+        })
+    ));
+    assert!(
+        bytes <= header.len().max(VEC_MIN),
+        "allocated {bytes} bytes"
+    );
+}
+
+#[test]
+fn oversize_found_byte_by_byte_allocates_only_the_header() {
+    // 16 MiB + 1: one byte over the default limit.
+    let header = [0x00, 0x01, 0x01, 0x00, 0x00, 0x01];
+    let mut d = FrameDecoder::<WideHeader>::new();
+    let (result, bytes) = requested_by(|| {
+        for (i, b) in header.iter().enumerate() {
+            d.push(&[*b]);
+            let next = d.next_frame().map(|f| f.is_some());
+            if i + 1 < header.len() {
+                assert!(matches!(next, Ok(false)));
+            } else {
+                return next;
+            }
+        }
+        unreachable!()
+    });
+    assert!(matches!(result, Err(FrameError::TooLarge { .. })));
+    assert!(bytes <= VEC_MIN, "allocated {bytes} bytes");
+}
+
+#[test]
+fn oversize_std_header_under_a_small_limit() {
+    // id 01 | len FFFF, limit 100
+    let mut d = FrameDecoder::<StdHeader>::new().with_max_frame_len(100);
+    let (result, bytes) = requested_by(|| {
+        d.push(&[0x01, 0xFF, 0xFF]);
+        d.next_frame().map(|f| f.is_some())
+    });
+    assert!(matches!(
+        result,
+        Err(FrameError::TooLarge {
+            len: 0xFFFF,
+            max: 100
+        })
+    ));
+    assert!(bytes <= VEC_MIN, "allocated {bytes} bytes");
+}
+
+#[test]
+fn the_counter_sees_a_body_reservation_within_the_limit() {
+    // The same decoder reserves the body once the header passes the limit:
+    // proof that the counter would have seen a reservation above.
+    let mut d = FrameDecoder::<WideHeader>::new();
+    let (result, bytes) = requested_by(|| {
+        d.push(&[0x00, 0x01, 0x00, 0x10, 0x00, 0x00]); // 1 MiB
+        d.next_frame().map(|f| f.is_some())
+    });
+    assert!(matches!(result, Ok(false)));
+    assert!(bytes >= 1 << 20, "allocated {bytes} bytes");
+    assert_eq!(d.needed(), 1 << 20);
+}
+
+#[test]
+fn whole_frame_decode_allocates_nothing_for_a_hostile_length() {
+    // StoreRequest header declaring 65,535 payload bytes, then 5 bytes.
+    let input = [0x01, 0xFF, 0xFF, 0x07, 0x03, b'k', b'e', b'y'];
+    let (result, bytes) = requested_by(|| Storage::from_bytes(&input).map(|_| ()));
+    let err = result.unwrap_err();
+    assert_eq!(err.bytes_needed(), Some(0xFFFF - 5));
+    // Only the boxed error itself.
+    assert!(bytes < 256, "allocated {bytes} bytes");
+}
+
+#[test]
+fn tokio_codec_rejects_oversize_before_reserving() {
+    use bytes::BytesMut;
+    use codec::tokio::ProtocolCodec;
+    use tokio_util::codec::Decoder;
+
+    let mut codec = ProtocolCodec::<Storage>::new().with_max_frame_len(16);
+    let mut buf = BytesMut::with_capacity(3);
+    buf.extend_from_slice(&[0x01, 0xFF, 0xFF]);
+    let (result, bytes) = requested_by(|| codec.decode(&mut buf).map(|m| m.is_some()));
+    assert!(matches!(
+        result,
+        Err(FrameError::TooLarge {
+            len: 0xFFFF,
+            max: 16
+        })
+    ));
+    assert_eq!(bytes, 0, "allocated {bytes} bytes");
 }

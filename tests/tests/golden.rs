@@ -4,7 +4,8 @@
 //! exact "need n more bytes" error (see `codec_tests::assert_truncations`).
 
 use bytes::Bytes;
-use codec::{Decode, Encode};
+use codec::{Decode, Encode, Protocol, RawFrame};
+use codec_tests::tutorial::{self, sample_request, Open, Storage};
 use codec_tests::types::*;
 use codec_tests::{golden, golden_rest, Hex};
 
@@ -580,6 +581,80 @@ fn skip() {
     assert_eq!(Skipped::from_bytes(expected).unwrap(), v);
 }
 
+/// `when` on a `vlq` field, second flag bit only (from the first derive
+/// smoke test).
+///
+/// ```text
+/// tag | flags = 2 | rq_type (flags & 2) vlq | payload (rest)
+/// 02  | 02        | 01                      | 68 65 6C 6C 6F
+/// ```
+#[test]
+fn when_vlq_second_flag() {
+    #[derive(Debug, PartialEq, Encode, Decode)]
+    struct RqPacket<'a> {
+        #[codec(vlq)]
+        tag: u64,
+        #[codec(vlq)]
+        flags: u64,
+        #[codec(when = flags & 1 != 0, vlq)]
+        channel: Option<u64>,
+        #[codec(when = flags & 2 != 0)]
+        #[codec(vlq)]
+        rq_type: Option<u64>,
+        #[codec(rest)]
+        payload: &'a [u8],
+    }
+    let p = RqPacket {
+        tag: 2,
+        flags: 2,
+        channel: None,
+        rq_type: Some(1),
+        payload: b"hello",
+    };
+    let b = p.to_bytes().unwrap();
+    assert_eq!(b, [0x02, 0x02, 0x01, b'h', b'e', b'l', b'l', b'o']);
+    assert_eq!(RqPacket::from_bytes(&b).unwrap(), p);
+}
+
+/// Little-endian, `len_from` and `skip` together (from the first derive
+/// smoke test): encode writes the real length into `nlen`, decode leaves the
+/// skipped field at its default.
+///
+/// ```text
+/// a u32 LE    | nlen | name
+/// 01 00 00 00 | 02   | 61 62
+/// ```
+#[test]
+fn little_endian_len_from_skip() {
+    #[derive(Debug, PartialEq, Encode, Decode)]
+    #[codec(endian = "little")]
+    struct Le {
+        a: u32,
+        nlen: u8,
+        #[codec(len_from = nlen)]
+        name: String,
+        #[codec(skip)]
+        cache: u32,
+    }
+    let le = Le {
+        a: 1,
+        nlen: 0,
+        name: "ab".into(),
+        cache: 9,
+    };
+    let b = le.to_bytes().unwrap();
+    assert_eq!(b, [1, 0, 0, 0, 2, b'a', b'b']);
+    assert_eq!(
+        Le::from_bytes(&b).unwrap(),
+        Le {
+            a: 1,
+            nlen: 2,
+            name: "ab".into(),
+            cache: 0
+        }
+    );
+}
+
 // ## Nesting
 
 /// Derived types inside fields, vectors, boxes and options.
@@ -819,4 +894,61 @@ fn primitives() {
     golden(&None::<u8>, &[0x00]);
     golden(&(1u8, 2u16), &[0x01, 0x00, 0x02]);
     golden(&Box::new(3u8), &[0x03]);
+}
+
+// ## Frames: `#[derive(Message, Protocol)]`
+
+/// The tutorial protocol under `StdHeader` (u8 id, u16 BE payload length).
+///
+/// ```text
+/// id | len   | trans | name.len | name     | data.len | data
+/// 01 | 00 0C | 07    | 03       | 6B 65 79 | 00 05    | 68 65 6C 6C 6F
+///
+/// id | len   | trans | name.len | name     | status
+/// 02 | 00 06 | 07    | 03       | 6B 65 79 | 00
+/// ```
+#[test]
+fn tutorial_frames() {
+    let frame = Storage::from(sample_request()).to_bytes().unwrap();
+    assert_eq!(
+        frame,
+        [
+            0x01, 0x00, 0x0C, 0x07, 0x03, 0x6B, 0x65, 0x79, 0x00, 0x05, 0x68, 0x65, 0x6C, 0x6C,
+            0x6F
+        ]
+    );
+    assert_eq!(
+        Storage::from_bytes(&frame).unwrap(),
+        Storage::StoreRequest(sample_request())
+    );
+    let resp = tutorial::StoreResponse {
+        trans: 7,
+        name: "key".into(),
+        status: Status::Success,
+    };
+    let frame = Storage::from(resp.clone()).to_bytes().unwrap();
+    assert_eq!(
+        frame,
+        [0x02, 0x00, 0x06, 0x07, 0x03, 0x6B, 0x65, 0x79, 0x00]
+    );
+    assert_eq!(
+        tutorial::StoreResponse::try_from(Storage::from_bytes(&frame).unwrap()),
+        Ok(resp)
+    );
+}
+
+/// An `other` variant keeps a frame with an unknown id, and writes it back
+/// unchanged (`WideHeader`: u16 id, u32 length).
+///
+/// ```text
+/// id    | len         | payload
+/// 00 7F | 00 00 00 02 | AA BB
+/// ```
+#[test]
+fn other_variant_keeps_unknown_frames() {
+    let frame = [0x00, 0x7F, 0x00, 0x00, 0x00, 0x02, 0xAA, 0xBB];
+    let msg = Open::from_bytes(&frame).unwrap();
+    assert_eq!(msg, Open::Unknown(RawFrame::new(0x7F, vec![0xAA, 0xBB])));
+    assert_eq!(msg.id(), 0x7F);
+    assert_eq!(msg.to_bytes().unwrap(), frame);
 }

@@ -6,8 +6,11 @@
 //! `codec_tests::golden` in golden.rs (see `assert_truncations`); here the
 //! same check runs over random valid encodings, plus exact values.
 
-use codec::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeErrorKind};
+use codec::{
+    Decode, DecodeError, DecodeErrorKind, Encode, EncodeErrorKind, Message, Protocol, RawFrame,
+};
 use codec_tests::strategies::*;
+use codec_tests::tutorial::{sample_request, Open, Storage};
 use codec_tests::types::*;
 use codec_tests::{assert_truncations, Hex};
 use proptest::prelude::*;
@@ -182,6 +185,12 @@ fn nested_truncation_path() {
 /// the body, without allocating it (see alloc_bound.rs).
 #[test]
 fn long_declared_length() {
+    // name.len = 5 with 1 byte of name.
+    let e = StoreRequest::from_bytes(&[7, 5, b'k']).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unexpected end of input (need 5 bytes, have 1) at byte 2 in StoreRequest.name"
+    );
     // data.len = FFFF with 2 bytes of body.
     let e = decode_err::<StoreRequest>(&[0x07, 0x00, 0xFF, 0xFF, 0x61, 0x62]);
     assert_error(
@@ -856,4 +865,85 @@ fn other_variant_with_a_claimed_id() {
         assert!(Command::Unknown(id, vec![1]).to_bytes().is_err());
     }
     assert!(Command::Unknown(0x13, vec![1]).to_bytes().is_ok());
+}
+
+// ## Frames: `#[derive(Message, Protocol)]`
+
+/// An unknown id, a header length one byte short or long, and every strict
+/// prefix of a frame.
+#[test]
+fn hostile_frames() {
+    let unknown = Storage::from_bytes(&[0x09, 0x00, 0x00]).unwrap_err();
+    assert_eq!(unknown.kind(), &DecodeErrorKind::UnknownId(9));
+    // One byte too few and one too many in the header's length.
+    let mut short = Storage::from(sample_request()).to_bytes().unwrap();
+    short[2] = 0x0B;
+    short.pop();
+    assert!(matches!(
+        Storage::from_bytes(&short).unwrap_err().kind(),
+        DecodeErrorKind::LengthMismatch { .. }
+    ));
+    let mut long = Storage::from(sample_request()).to_bytes().unwrap();
+    long[2] = 0x0D;
+    long.push(0);
+    assert!(matches!(
+        Storage::from_bytes(&long).unwrap_err().kind(),
+        DecodeErrorKind::LengthMismatch {
+            declared: 13,
+            actual: 12
+        }
+    ));
+    for cut in 0..15 {
+        let frame = Storage::from(sample_request()).to_bytes().unwrap();
+        let err = Storage::from_bytes(&frame[..cut]).unwrap_err();
+        assert!(err.bytes_needed().is_some(), "prefix of {cut} bytes: {err}");
+    }
+}
+
+/// Found by fuzzing (`protocol_frame`): a length inside the payload that
+/// claims nearly 2^64 bytes, in a frame whose header is complete, made the
+/// length-mismatch report overflow. It is a clear error now.
+#[test]
+fn a_huge_inner_length_in_a_complete_frame_is_a_length_mismatch() {
+    #[derive(Debug, PartialEq, Encode, Decode, Message)]
+    #[codec(id = 0x07)]
+    struct Blob {
+        #[codec(len = u64)]
+        data: Vec<u8>,
+    }
+    #[derive(Debug, PartialEq, Protocol)]
+    enum Blobs {
+        Blob(Blob),
+    }
+    // id 07 | len 00 08 | data.len FF FF FF FF FF FF FF FF
+    let frame = [
+        0x07, 0x00, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    ];
+    let err = Blobs::from_bytes(&frame).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            DecodeErrorKind::LengthMismatch {
+                declared: 8,
+                actual: u64::MAX
+            }
+        ),
+        "{err}"
+    );
+}
+
+/// Found by fuzzing (`roundtrip`, F1/F2): an `other` frame carrying an id a
+/// message claims would decode as that message, so it does not encode;
+/// its name is `RawFrame::NAME`.
+#[test]
+fn other_frames_cannot_carry_a_claimed_id() {
+    let claimed = Open::Unknown(RawFrame::new(0x01, vec![]));
+    let err = claimed.to_bytes().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "an `other` frame cannot carry an id a message claims"
+    );
+    let free = Open::Unknown(RawFrame::new(0x7F, vec![1]));
+    assert_eq!(free.name(), RawFrame::NAME);
+    assert!(free.to_bytes().is_ok());
 }

@@ -256,3 +256,31 @@ fn unit_struct_rt() {
     assert_eq!(Nothing.to_bytes().unwrap(), Vec::<u8>::new());
     assert_eq!(Nothing::from_bytes(&[]).unwrap(), Nothing);
 }
+
+/// A `repr = u16` data enum with struct, tuple, unit and `other` variants
+/// (from the first derive smoke test).
+#[test]
+fn wide_enum_with_other_rt() {
+    #[derive(Debug, PartialEq, Encode, Decode)]
+    #[codec(repr = u16)]
+    enum WideShape {
+        #[codec(id = 1)]
+        Circle {
+            r: f32,
+        },
+        #[codec(id = 2)]
+        Rect(u8, u8),
+        Empty,
+        #[codec(other)]
+        Unknown(u16, #[codec(rest)] Vec<u8>),
+    }
+    for s in [
+        WideShape::Circle { r: 1.5 },
+        WideShape::Rect(1, 2),
+        WideShape::Empty,
+        WideShape::Unknown(77, vec![1, 2]),
+    ] {
+        let b = s.to_bytes().unwrap();
+        assert_eq!(WideShape::from_bytes(&b).unwrap(), s, "{b:?}");
+    }
+}

@@ -1,10 +1,14 @@
-//! A hand-written storage protocol for tests: the striptease tutorial's
-//! messages, implemented the way `#[derive(Encode, Decode, Message,
-//! Protocol)]` will generate them.
+//! The non-derive reference protocol: the striptease tutorial's storage
+//! messages with `Encode`, `Decode`, `Message` and `Protocol` written by
+//! hand against the runtime's traits, without `codec-derive`. It is kept on
+//! purpose: it tests the runtime (frames, explain, the tokio codec) apart
+//! from the derive, and shows what an implementation by hand looks like.
+//! Its bytes are those of the derived tutorial protocol in
+//! `tests/src/tutorial.rs` (`codec_tests::tutorial`).
 //!
 //! Shared by the unit tests (as `codec::message::test_protocol`) and the
-//! integration tests under `codec/tests/` (as `mod support`), so it names
-//! the runtime `codec::` and the allocation types `alloc::`.
+//! integration tests under `codec/tests/` (as `support::storage`), so it
+//! names the runtime `codec::` and the allocation types `alloc::`.
 
 use alloc::format;
 use alloc::string::String;
@@ -63,8 +67,8 @@ pub fn hex_list(bytes: &[u8]) -> String {
     s
 }
 
-/// What the derive will add to `Decode` for explain: decode while
-/// describing. The default shows the message as one run.
+/// Decoding while describing, for explain (the hand-written counterpart of
+/// the derived explain code). The default shows the message as one run.
 pub trait Explain<'de>: Decode<'de> + Message {
     /// Decodes `Self`, recording lines in `ex`.
     fn explain(r: &mut Reader<'de>, ex: &mut Explainer) -> Result<Self, DecodeError> {
@@ -142,7 +146,7 @@ impl<'de> Decode<'de> for StoreRequest {
     }
 }
 
-/// Field by field, as the derive will describe every message.
+/// Field by field, as the derive describes every message.
 impl<'de> Explain<'de> for StoreRequest {
     fn explain(r: &mut Reader<'de>, ex: &mut Explainer) -> Result<Self, DecodeError> {
         ex.push("StoreRequest");
@@ -381,7 +385,8 @@ impl<'de> Decode<'de> for Ping {
 
 impl Explain<'_> for Ping {}
 
-/// Writes a protocol enum and its impls the way `#[derive(Protocol)]` will.
+/// Writes a protocol enum and its impls by hand, as `#[derive(Protocol)]`
+/// would.
 macro_rules! protocol {
     ($(#[$meta:meta])* $name:ident { $($var:ident($msg:ty)),* $(,)? } $(other: $other:ident)?) => {
         $(#[$meta])*

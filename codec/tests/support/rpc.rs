@@ -1,7 +1,7 @@
 //! What the `rpc_*` loopback tests share: two small protocols (a `u8` tag
 //! and a `u16` tag), a time bound, polling, a deterministic "random"
 //! number, and raw-socket helpers for fake peers that hand-write frames.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each rpc_* test binary uses a part of this")]
 
 use std::future::Future;
 use std::time::Duration;

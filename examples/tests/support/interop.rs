@@ -5,7 +5,7 @@
 //! No silent skip: without python3, venv or pip the tests fail and say
 //! what is missing.
 
-#![allow(dead_code)] // each test binary uses part of it
+#![allow(dead_code, reason = "each interop_* test binary uses a part of this")]
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
