@@ -5,12 +5,9 @@
 //! transfers, over [`codec::rpc`].
 
 pub mod bench;
-mod cache;
 pub mod cli;
 pub mod client;
 pub mod db;
 pub mod demo;
-mod memdb;
 pub mod protocol;
 pub mod server;
-mod wal;

@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::db::{Change, DbError, Meta, OnCommit};
-use super::protocol::{ChangeKind, Entry, CHUNK};
+use super::types::{Change, DbError, Meta, OnCommit};
+use crate::storage::protocol::{ChangeKind, Entry, CHUNK};
 
 /// A stored value: its version and its chunks (one for a value of at most
 /// [`CHUNK`] bytes, which is then the request's own buffer, not a copy).
