@@ -1,4 +1,4 @@
-//! The in-memory engine behind `serve --memory`: the same [`Db`](super::db::Db)
+//! The in-memory engine behind `serve --memory`: the same [`Db`](super::Db)
 //! API and the same semantics as the redb engine (versions, uploads in
 //! chunks, change notifications in commit order), with the data in a
 //! `BTreeMap` behind a lock instead of in a database.
