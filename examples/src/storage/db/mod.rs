@@ -16,6 +16,9 @@
 //! schema.rs       the redb tables and the metadata row encoding
 //! redb_engine.rs  the redb engine's handle: reads, and writes sent to the writer
 //! writer.rs       the writer thread: batches, the log path, checkpoints, recovery
+//! request.rs      a write with its typed reply, and its answer
+//! pending.rs      the logged writes not yet in redb, which reads look at first
+//! batch.rs        one write transaction: what each write does to the tables
 //! wal.rs          the write-ahead log file: record format, append, replay
 //! cache.rs        the read cache of small values the writer has committed
 //! memdb.rs        the in-memory engine
@@ -25,9 +28,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+mod batch;
 mod cache;
 mod memdb;
+mod pending;
 mod redb_engine;
+mod request;
 mod schema;
 #[cfg(test)]
 mod tests;

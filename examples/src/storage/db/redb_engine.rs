@@ -16,10 +16,12 @@ use redb::Database;
 use tokio::sync::oneshot;
 
 use super::cache::Cache;
+use super::pending::{peek, Pending};
+use super::request::{Command, Reply, Write};
 use super::schema::{decode_row, CHUNKS, META};
 use super::types::{db_err, DbError, Meta, OnCommit};
 use super::wal;
-use super::writer::{peek, Command, Pending, Reply, WalLimits, Write, Writer};
+use super::writer::{WalLimits, Writer};
 use crate::storage::protocol::{Entry, CHUNK};
 
 /// redb's page cache. Its default (1 GiB) would let a large value read or

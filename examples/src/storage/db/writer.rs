@@ -10,7 +10,8 @@
 //!   one `write` and one `fdatasync`, put in [`Pending`], where readers see
 //!   them, and acknowledged. The chunks go to redb without waiting for the
 //!   disk.
-//! - An upload's commit, or a value too large to be inline, goes through
+//! - An upload's commit, or a value too large to be inline (or any durable
+//!   write while the log is unusable after a failed append), goes through
 //!   redb durably: a checkpoint first, then the batch in one durable commit
 //!   that also records the last logged sequence number.
 //! - Upload chunks, new blob ids and abandoned uploads alone are committed
@@ -27,28 +28,28 @@
 //! database replays the records after the checkpointed one.
 //!
 //! The writer keeps the version and blob counters in memory (loaded on
-//! open) and writes them once per commit that changes them. Each write's
-//! result goes back to its caller as an [`Answer`], which pairs the
-//! caller's [`Reply`] with a result of the type that caller waits for.
+//! open) and writes them once per commit that changes them. A batch
+//! settles into one [`Answer`] per write, sent to its caller through a
+//! task on the runtime that opened the database.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability, ReadableTable};
 use tokio::sync::oneshot;
 
+use super::batch::{Batch, Counters};
 use super::cache::Cache;
-use super::schema::{
-    decode_row, drop_chunks, encode_row, ChunkTable, MetaTable, CHUNKS, INLINE, META, SEQ, UPLOADS,
-    WAL_TABLE,
-};
+use super::pending::{peek, Pended, Pending};
+use super::request::{Answer, Command, Failed, Settled, Write};
+use super::schema::{decode_row, drop_chunks, encode_row, CHUNKS, META, SEQ, UPLOADS, WAL_TABLE};
 use super::types::{db_err, Change, DbError, Meta, OnCommit};
-use super::wal::{LogOp, Logged, Records, Wal};
-use crate::storage::protocol::{ChangeKind, CHUNK};
+use super::wal::{LogOp, Records, Wal};
+use crate::storage::protocol::ChangeKind;
 
 /// A checkpoint is due once the write-ahead log holds this many bytes...
 const WAL_MAX_BYTES: u64 = 64 << 20;
@@ -85,220 +86,6 @@ const LINGER_GAP: Duration = Duration::from_micros(15);
 
 /// The longest a commit waits for company in all.
 const LINGER_MAX: Duration = Duration::from_micros(150);
-
-/// Acknowledged inline stores (`Some`) and deletes (`None`) that are in
-/// the write-ahead log but not yet in redb, the last of each name: readers
-/// look here before redb. Only the writer changes it: it adds a logged
-/// batch's writes before acknowledging them, and a checkpoint applies
-/// them all to redb in one durable commit, then empties it. A read that
-/// misses here and then asks a reader thread sees that commit, since the
-/// thread begins its transaction after taking the read.
-pub(super) type Pending = Arc<RwLock<BTreeMap<String, Pended>>>;
-
-/// A pending write: the stored value and its metadata, or `None` (deleted).
-pub(super) type Pended = Option<(Meta, Vec<u8>)>;
-
-/// `f` of `name`'s pending write, if it has one.
-pub(super) fn peek<T>(
-    pending: &Pending,
-    name: &str,
-    f: impl FnOnce(Option<&(Meta, Vec<u8>)>) -> T,
-) -> Option<T> {
-    let p = pending.read().unwrap_or_else(|e| e.into_inner());
-    p.get(name).map(|v| f(v.as_ref()))
-}
-
-/// Whoever waits for a write's result, if anyone does.
-pub(super) struct Reply<T>(Option<oneshot::Sender<Result<T, DbError>>>);
-
-impl<T> Reply<T> {
-    /// A reply sent on `tx`.
-    pub(super) fn to(tx: oneshot::Sender<Result<T, DbError>>) -> Reply<T> {
-        Reply(Some(tx))
-    }
-
-    /// A reply nobody waits for (a replayed write, an abandoned upload).
-    fn nobody() -> Reply<T> {
-        Reply(None)
-    }
-
-    fn send(self, result: Result<T, DbError>) {
-        // A receiver that went away (its client disconnected) needs nothing.
-        if let Some(tx) = self.0 {
-            let _ = tx.send(result);
-        }
-    }
-}
-
-/// What the handles send the writer thread.
-pub(super) enum Command {
-    /// A write to apply.
-    Write(Write),
-    /// Commit what came before, then stop the writer; answered once the
-    /// writer has let go of the database.
-    Close(oneshot::Sender<()>),
-}
-
-/// A write and whoever waits for its result.
-pub(super) enum Write {
-    Store {
-        name: String,
-        data: Vec<u8>,
-        reply: Reply<Meta>,
-    },
-    Delete {
-        name: String,
-        reply: Reply<Option<u64>>,
-    },
-    NewBlob {
-        reply: Reply<u64>,
-    },
-    Chunk {
-        blob: u64,
-        index: u64,
-        data: Vec<u8>,
-        reply: Reply<()>,
-    },
-    Commit {
-        name: String,
-        blob: u64,
-        size: u64,
-        reply: Reply<Meta>,
-    },
-    /// Nobody waits for it.
-    DropBlob {
-        blob: u64,
-    },
-}
-
-impl Write {
-    /// A write read back from the log, which nobody waits for.
-    fn replayed(op: Logged) -> Write {
-        match op {
-            Logged::Store { name, data } => Write::Store {
-                name,
-                data,
-                reply: Reply::nobody(),
-            },
-            Logged::Delete { name } => Write::Delete {
-                name,
-                reply: Reply::nobody(),
-            },
-        }
-    }
-
-    /// Whether the caller waits for the write to be on disk.
-    fn durable(&self) -> bool {
-        matches!(
-            self,
-            Write::Store { .. } | Write::Delete { .. } | Write::Commit { .. }
-        )
-    }
-
-    /// Whether the write goes through redb durably rather than through the
-    /// log: an upload's commit, a value too large to be inline.
-    fn through_redb(&self) -> bool {
-        match self {
-            Write::Commit { .. } => true,
-            Write::Store { data, .. } => data.len() > INLINE,
-            _ => false,
-        }
-    }
-
-    /// The write, failed with `e`.
-    fn fail(self, e: &DbError) -> Answer {
-        match self {
-            Write::Store { reply, .. } | Write::Commit { reply, .. } => {
-                Answer::Meta(reply, Err(e.clone()))
-            }
-            Write::Delete { reply, .. } => Answer::Deleted(reply, Err(e.clone())),
-            Write::NewBlob { reply } => Answer::Blob(reply, Err(e.clone())),
-            Write::Chunk { reply, .. } => Answer::Unit(reply, Err(e.clone())),
-            Write::DropBlob { .. } => Answer::Unit(Reply::nobody(), Err(e.clone())),
-        }
-    }
-}
-
-/// A write's result, with whoever waits for it: each variant pairs a reply
-/// with a result of the type that reply carries.
-enum Answer {
-    /// A store or an upload's commit.
-    Meta(Reply<Meta>, Result<Meta, DbError>),
-    /// A delete: the version, or `None` if the key did not exist.
-    Deleted(Reply<Option<u64>>, Result<Option<u64>, DbError>),
-    /// A new blob id.
-    Blob(Reply<u64>, Result<u64, DbError>),
-    /// A chunk written or an upload dropped.
-    Unit(Reply<()>, Result<(), DbError>),
-}
-
-impl Answer {
-    /// The error this answer carries, if it is one.
-    fn error(&self) -> Option<&DbError> {
-        match self {
-            Answer::Meta(_, r) => r.as_ref().err(),
-            Answer::Deleted(_, r) => r.as_ref().err(),
-            Answer::Blob(_, r) => r.as_ref().err(),
-            Answer::Unit(_, r) => r.as_ref().err(),
-        }
-    }
-
-    /// The same reply, failed with `e` (the batch committed nothing).
-    fn fail(self, e: &DbError) -> Answer {
-        match self {
-            Answer::Meta(reply, _) => Answer::Meta(reply, Err(e.clone())),
-            Answer::Deleted(reply, _) => Answer::Deleted(reply, Err(e.clone())),
-            Answer::Blob(reply, _) => Answer::Blob(reply, Err(e.clone())),
-            Answer::Unit(reply, _) => Answer::Unit(reply, Err(e.clone())),
-        }
-    }
-
-    fn send(self) {
-        match self {
-            Answer::Meta(reply, r) => reply.send(r),
-            Answer::Deleted(reply, r) => reply.send(r),
-            Answer::Blob(reply, r) => reply.send(r),
-            Answer::Unit(reply, r) => reply.send(r),
-        }
-    }
-}
-
-/// A settled batch: an answer per write, in order, and the changes it
-/// committed.
-struct Settled {
-    answers: Vec<Answer>,
-    changes: Vec<Change>,
-}
-
-/// A batch that committed nothing: why, and every write answered with it.
-struct Failed {
-    error: DbError,
-    answers: Vec<Answer>,
-}
-
-impl Failed {
-    /// `answers` and then `writes`, all failed with `error`.
-    fn new(
-        error: DbError,
-        answers: impl IntoIterator<Item = Answer>,
-        writes: impl IntoIterator<Item = Write>,
-    ) -> Failed {
-        let answers = answers
-            .into_iter()
-            .map(|a| a.fail(&error))
-            .chain(writes.into_iter().map(|w| w.fail(&error)))
-            .collect();
-        Failed { error, answers }
-    }
-}
-
-/// The last version and blob id handed out: kept by the writer thread,
-/// written to `seq2` once per commit that changes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Counters {
-    version: u64,
-    blob: u64,
-}
 
 /// How a batch is made durable.
 enum Mode {
@@ -861,143 +648,4 @@ fn init(db: &Database) -> Result<(Counters, u64), DbError> {
     }
     tx.commit().map_err(db_err)?;
     Ok((counters, lsn))
-}
-
-/// One write transaction's open tables and what the batch has done in it
-/// so far.
-struct Batch<'t> {
-    meta: MetaTable<'t>,
-    chunks: ChunkTable<'t>,
-    uploads: redb::Table<'t, u64, u64>,
-    /// The counters as the batch leaves them.
-    c: Counters,
-    /// The metadata row being written, reused.
-    row: Vec<u8>,
-    /// Every name the batch changes, with its new value if it is inline:
-    /// what the cache must forget before the commit and learn after it.
-    fill: HashMap<String, Pended>,
-    changes: Vec<Change>,
-}
-
-impl Batch<'_> {
-    /// Applies one write: its answer (an error fails the whole batch).
-    fn apply(&mut self, write: Write) -> Answer {
-        match write {
-            Write::Store { name, data, reply } => Answer::Meta(reply, self.store(name, data)),
-            Write::Commit {
-                name,
-                blob,
-                size,
-                reply,
-            } => Answer::Meta(reply, self.commit(name, blob, size)),
-            Write::Delete { name, reply } => Answer::Deleted(reply, self.delete(name)),
-            Write::NewBlob { reply } => Answer::Blob(reply, self.new_blob()),
-            Write::Chunk {
-                blob,
-                index,
-                data,
-                reply,
-            } => Answer::Unit(reply, self.chunk(blob, index, &data)),
-            Write::DropBlob { blob } => Answer::Unit(Reply::nobody(), self.drop_blob(blob)),
-        }
-    }
-
-    fn store(&mut self, name: String, data: Vec<u8>) -> Result<Meta, DbError> {
-        let size = data.len() as u64;
-        let m = if data.len() <= INLINE {
-            let m = self.point(&name, 0, size, &data)?;
-            self.fill.insert(name.clone(), Some((m, data)));
-            m
-        } else {
-            self.fill.insert(name.clone(), None);
-            self.c.blob += 1;
-            let blob = self.c.blob;
-            for (i, part) in data.chunks(CHUNK).enumerate() {
-                self.chunks.insert((blob, i as u64), part).map_err(db_err)?;
-            }
-            self.point(&name, blob, size, &[])?
-        };
-        self.changes.push(Change {
-            kind: ChangeKind::Stored,
-            name,
-            version: m.version,
-            size,
-        });
-        Ok(m)
-    }
-
-    fn commit(&mut self, name: String, blob: u64, size: u64) -> Result<Meta, DbError> {
-        self.uploads.remove(blob).map_err(db_err)?;
-        self.fill.insert(name.clone(), None);
-        let m = self.point(&name, blob, size, &[])?;
-        self.changes.push(Change {
-            kind: ChangeKind::Stored,
-            name,
-            version: m.version,
-            size,
-        });
-        Ok(m)
-    }
-
-    fn delete(&mut self, name: String) -> Result<Option<u64>, DbError> {
-        let old = match self.meta.remove(name.as_str()).map_err(db_err)? {
-            Some(v) => Some(decode_row(v.value())?.meta.blob),
-            None => None,
-        };
-        let Some(blob) = old else {
-            return Ok(None);
-        };
-        self.fill.insert(name.clone(), None);
-        if blob != 0 {
-            drop_chunks(&mut self.chunks, blob)?;
-        }
-        self.c.version += 1;
-        self.changes.push(Change {
-            kind: ChangeKind::Deleted,
-            name,
-            version: self.c.version,
-            size: 0,
-        });
-        Ok(Some(self.c.version))
-    }
-
-    fn new_blob(&mut self) -> Result<u64, DbError> {
-        self.c.blob += 1;
-        // In this transaction or an earlier one than any of its chunks, so
-        // a crash never leaves chunks unlisted.
-        self.uploads.insert(self.c.blob, 0).map_err(db_err)?;
-        Ok(self.c.blob)
-    }
-
-    fn chunk(&mut self, blob: u64, index: u64, data: &[u8]) -> Result<(), DbError> {
-        self.chunks.insert((blob, index), data).map_err(db_err)?;
-        Ok(())
-    }
-
-    fn drop_blob(&mut self, blob: u64) -> Result<(), DbError> {
-        self.uploads.remove(blob).map_err(db_err)?;
-        drop_chunks(&mut self.chunks, blob)
-    }
-
-    /// Points `name` at `blob` (0: the `inline` bytes) under a new version,
-    /// dropping the old blob.
-    fn point(&mut self, name: &str, blob: u64, size: u64, inline: &[u8]) -> Result<Meta, DbError> {
-        self.c.version += 1;
-        let m = Meta::new(self.c.version, size, blob);
-        encode_row(&mut self.row, m, inline);
-        let old = match self
-            .meta
-            .insert(name, self.row.as_slice())
-            .map_err(db_err)?
-        {
-            Some(v) => Some(decode_row(v.value())?.meta.blob),
-            None => None,
-        };
-        if let Some(old) = old {
-            if old != 0 && old != blob {
-                drop_chunks(&mut self.chunks, old)?;
-            }
-        }
-        Ok(m)
-    }
 }
