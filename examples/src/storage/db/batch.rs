@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use super::pending::Pended;
 use super::request::{Answer, Reply, Write};
-use super::schema::{decode_row, drop_chunks, encode_row, ChunkTable, MetaTable, INLINE};
+use super::schema::{
+    decode_row, drop_chunks, encode_row, ChunkTable, MetaTable, CHUNKS, INLINE, META, UPLOADS,
+};
 use super::types::{db_err, Change, DbError, Meta};
 use crate::storage::protocol::{ChangeKind, CHUNK};
 
@@ -21,17 +23,59 @@ pub(super) struct Counters {
 /// One write transaction's open tables and what the batch has done in it
 /// so far.
 pub(super) struct Batch<'t> {
-    pub(super) meta: MetaTable<'t>,
-    pub(super) chunks: ChunkTable<'t>,
-    pub(super) uploads: redb::Table<'t, u64, u64>,
+    meta: MetaTable<'t>,
+    chunks: ChunkTable<'t>,
+    uploads: redb::Table<'t, u64, u64>,
     /// The counters as the batch leaves them.
-    pub(super) c: Counters,
+    c: Counters,
     /// The metadata row being written, reused.
+    row: Vec<u8>,
+    fill: HashMap<String, Pended>,
+    changes: Vec<Change>,
+}
+
+/// What a batch did, for the writer to commit.
+pub(super) struct Applied {
+    /// The counters as the batch leaves them.
+    pub(super) counters: Counters,
+    /// The row buffer, handed back for reuse.
     pub(super) row: Vec<u8>,
     /// Every name the batch changes, with its new value if it is inline:
     /// what the cache must forget before the commit and learn after it.
     pub(super) fill: HashMap<String, Pended>,
+    /// The changes to report once committed, in order.
     pub(super) changes: Vec<Change>,
+}
+
+impl<'t> Batch<'t> {
+    /// Opens the tables of `tx` for a batch starting from `counters`,
+    /// writing rows in `row`.
+    pub(super) fn begin(
+        tx: &'t redb::WriteTransaction,
+        counters: Counters,
+        row: Vec<u8>,
+    ) -> Result<Batch<'t>, DbError> {
+        Ok(Batch {
+            meta: tx.open_table(META).map_err(db_err)?,
+            chunks: tx.open_table(CHUNKS).map_err(db_err)?,
+            uploads: tx.open_table(UPLOADS).map_err(db_err)?,
+            c: counters,
+            row,
+            fill: HashMap::new(),
+            changes: Vec::new(),
+        })
+    }
+
+    /// Closes the tables (the transaction can then commit) and returns
+    /// what the batch did.
+    pub(super) fn finish(self) -> Applied {
+        Applied {
+            counters: self.c,
+            row: self.row,
+            fill: self.fill,
+            changes: self.changes,
+        }
+    }
 }
 
 impl Batch<'_> {

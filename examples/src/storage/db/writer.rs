@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use redb::{Database, Durability, ReadableTable};
 use tokio::sync::oneshot;
 
-use super::batch::{Batch, Counters};
+use super::batch::{Applied, Batch, Counters};
 use super::cache::Cache;
 use super::pending::{peek, Pended, Pending};
 use super::request::{Answer, Command, Failed, Settled, Write};
@@ -524,16 +524,13 @@ impl Writer {
             }
             Mode::Plain => tx.set_durability(Durability::None),
         }
-        let (c, fill, changes) = {
-            let mut batch = Batch {
-                meta: tx.open_table(META).map_err(db_err)?,
-                chunks: tx.open_table(CHUNKS).map_err(db_err)?,
-                uploads: tx.open_table(UPLOADS).map_err(db_err)?,
-                c: self.counters,
-                row: std::mem::take(&mut self.row),
-                fill: HashMap::new(),
-                changes: Vec::new(),
-            };
+        let Applied {
+            counters: c,
+            row,
+            fill,
+            changes,
+        } = {
+            let mut batch = Batch::begin(&tx, self.counters, std::mem::take(&mut self.row))?;
             for write in writes {
                 let answer = batch.apply(write);
                 let failed = answer.error().cloned();
@@ -542,9 +539,9 @@ impl Writer {
                     return Err(e);
                 }
             }
-            self.row = batch.row;
-            (batch.c, batch.fill, batch.changes)
+            batch.finish()
         };
+        self.row = row;
         if c != self.counters {
             let mut seq = tx.open_table(SEQ).map_err(db_err)?;
             if c.version != self.counters.version {
