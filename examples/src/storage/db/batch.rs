@@ -116,12 +116,7 @@ impl Batch<'_> {
             }
             self.point(&name, blob, size, &[])?
         };
-        self.changes.push(Change {
-            kind: ChangeKind::Stored,
-            name,
-            version: m.version,
-            size,
-        });
+        self.stored(name, m);
         Ok(m)
     }
 
@@ -129,13 +124,18 @@ impl Batch<'_> {
         self.uploads.remove(blob).map_err(db_err)?;
         self.fill.insert(name.clone(), None);
         let m = self.point(&name, blob, size, &[])?;
+        self.stored(name, m);
+        Ok(m)
+    }
+
+    /// Reports `name` stored as `m`.
+    fn stored(&mut self, name: String, m: Meta) {
         self.changes.push(Change {
             kind: ChangeKind::Stored,
             name,
             version: m.version,
-            size,
+            size: m.size,
         });
-        Ok(m)
     }
 
     fn delete(&mut self, name: String) -> Result<Option<u64>, DbError> {

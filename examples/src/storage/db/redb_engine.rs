@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use super::cache::Cache;
 use super::pending::{peek, Pending};
 use super::request::{Command, Reply, Write};
-use super::schema::{decode_row, CHUNKS, META};
+use super::schema::{decode_row, Row, CHUNKS, META};
 use super::types::{db_err, DbError, Meta, OnCommit};
 use super::wal;
 use super::writer::{WalLimits, Writer};
@@ -153,13 +153,8 @@ impl Redb {
         if let Some(m) = peek(&self.pending, &name, |v| v.map(|(m, _)| *m)) {
             return Ok(m);
         }
-        self.read(move |tx| {
-            let meta = tx.open_table(META).map_err(db_err)?;
-            let row = meta.get(name.as_str()).map_err(db_err)?;
-            row.map(|v| decode_row(v.value()).map(|r| r.meta))
-                .transpose()
-        })
-        .await
+        self.read(move |tx| with_row(tx, &name, |row| Ok(row.meta)))
+            .await
     }
 
     pub(super) async fn fetch(
@@ -187,28 +182,25 @@ impl Redb {
             return Ok(found);
         }
         self.read(move |tx| {
-            let meta = tx.open_table(META).map_err(db_err)?;
-            let Some(v) = meta.get(name.as_str()).map_err(db_err)? else {
-                return Ok(None);
-            };
-            let row = decode_row(v.value())?;
-            let m = row.meta;
-            if m.size > limit {
-                return Ok(Some(Err(m.size)));
-            }
-            if m.blob == 0 {
-                return Ok(Some(Ok(row.inline.to_vec())));
-            }
-            let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
-            let mut data = Vec::with_capacity(m.size as usize);
-            for item in chunks
-                .range((m.blob, 0)..=(m.blob, u64::MAX))
-                .map_err(db_err)?
-            {
-                let (_, v) = item.map_err(db_err)?;
-                data.extend_from_slice(v.value());
-            }
-            Ok(Some(Ok(data)))
+            with_row(tx, &name, |row| {
+                let m = row.meta;
+                if m.size > limit {
+                    return Ok(Err(m.size));
+                }
+                if m.blob == 0 {
+                    return Ok(Ok(row.inline.to_vec()));
+                }
+                let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+                let mut data = Vec::with_capacity(m.size as usize);
+                for item in chunks
+                    .range((m.blob, 0)..=(m.blob, u64::MAX))
+                    .map_err(db_err)?
+                {
+                    let (_, v) = item.map_err(db_err)?;
+                    data.extend_from_slice(v.value());
+                }
+                Ok(Ok(data))
+            })
         })
         .await
     }
@@ -226,27 +218,24 @@ impl Redb {
             return Ok(found);
         }
         self.read(move |tx| {
-            let meta = tx.open_table(META).map_err(db_err)?;
-            let Some(v) = meta.get(name.as_str()).map_err(db_err)? else {
-                return Ok(None);
-            };
-            let row = decode_row(v.value())?;
-            let m = row.meta;
-            let index = offset / CHUNK as u64;
-            if m.blob == 0 {
-                let data = if index == 0 {
-                    row.inline.to_vec()
-                } else {
-                    Vec::new()
+            with_row(tx, &name, |row| {
+                let m = row.meta;
+                let index = offset / CHUNK as u64;
+                if m.blob == 0 {
+                    let data = if index == 0 {
+                        row.inline.to_vec()
+                    } else {
+                        Vec::new()
+                    };
+                    return Ok((m, data));
+                }
+                let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+                let data = match chunks.get((m.blob, index)).map_err(db_err)? {
+                    Some(v) => v.value().to_vec(),
+                    None => Vec::new(),
                 };
-                return Ok(Some((m, data)));
-            }
-            let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
-            let data = match chunks.get((m.blob, index)).map_err(db_err)? {
-                Some(v) => v.value().to_vec(),
-                None => Vec::new(),
-            };
-            Ok(Some((m, data)))
+                Ok((m, data))
+            })
         })
         .await
     }
@@ -356,6 +345,19 @@ impl Redb {
             .await
             .map_err(|_| DbError::new("the readers have stopped"))?
     }
+}
+
+/// `f` of `name`'s metadata row in `tx`; `None` if it has none.
+fn with_row<T>(
+    tx: &redb::ReadTransaction,
+    name: &str,
+    f: impl FnOnce(Row<'_>) -> Result<T, DbError>,
+) -> Result<Option<T>, DbError> {
+    let meta = tx.open_table(META).map_err(db_err)?;
+    let Some(v) = meta.get(name).map_err(db_err)? else {
+        return Ok(None);
+    };
+    f(decode_row(v.value())?).map(Some)
 }
 
 /// The reader thread: batches of queued reads, one transaction each.
