@@ -1,4 +1,13 @@
-//! Example protocols built on `codec`: the storage service.
+//! Example protocols built on `codec`: a storage service of its own, and
+//! two existing protocols rebuilt so that they interoperate with their
+//! Python originals.
+//!
+//! ```text
+//! storage/       the storage service: protocol, server, client, CLI, engine (`db/`)
+//! packetstream/  cs.packetstream: bidirectional packet connections
+//! stockings/     Stockings: complete-message sockets, blocking and tokio
+//! bin/           storage, storage-soak, packetstream-peer, stockings-peer, codec-tour
+//! ```
 #![warn(missing_docs)]
 
 pub mod packetstream;

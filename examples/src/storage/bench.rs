@@ -12,7 +12,7 @@ use clap::Args;
 use codec::rpc::{Server, ServerConfig, ServerHandle};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::cli::{client_token, Failure};
+use super::cli::{client_token, Chain, Failure};
 use super::client::{inline_limit, Options, StorageClient};
 use super::protocol::{FetchRequest, Status, Storage, StoreRequest};
 use super::server::{Service, StorageHandler};
@@ -384,8 +384,8 @@ async fn local_server(
 ) -> Result<(String, ServerHandle<Storage>, Arc<Service>), Failure> {
     let service = tokio::task::spawn_blocking(move || Service::open(db.as_deref(), None))
         .await
-        .map_err(Failure::other)?
-        .map_err(Failure::other)?;
+        .map_err(|e| Failure::other(Chain(&e)))?
+        .map_err(|e| Failure::other(Chain(&e)))?;
     let config = ServerConfig::default().with_max_in_flight(1024);
     let server = Server::<Storage>::bind_with("127.0.0.1:0", config).await?;
     let addr = server.local_addr()?.to_string();
@@ -433,7 +433,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
         };
         let c = StorageClient::connect(addr.as_str(), opts)
             .await
-            .map_err(|e| Failure::other(format!("cannot connect to {addr}: {e}")))?;
+            .map_err(|e| Failure::other(format!("cannot connect to {addr}: {}", Chain(&e))))?;
         clients.push(c);
     }
     println!(
@@ -496,14 +496,14 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
     };
     let mut hist = Histogram::default();
     while let Some(h) = tasks.join_next().await {
-        hist.merge(&h.map_err(Failure::other)?);
+        hist.merge(&h.map_err(|e| Failure::other(Chain(&e)))?);
     }
     if let Some(raw) = raw {
         let h = tokio::task::spawn_blocking(move || raw.join())
             .await
-            .map_err(Failure::other)?
+            .map_err(|e| Failure::other(Chain(&e)))?
             .map_err(|_| Failure::other("the load thread panicked"))?
-            .map_err(|e| Failure::other(format!("load connection failed: {e}")))?;
+            .map_err(|e| Failure::other(format!("load connection failed: {}", Chain(&e))))?;
         hist.merge(&h);
     }
     let elapsed = start.elapsed();
@@ -556,8 +556,8 @@ async fn populate(clients: &[StorageClient], args: &BenchArgs) -> Result<(), Fai
         });
     }
     while let Some(r) = tasks.join_next().await {
-        r.map_err(Failure::other)?
-            .map_err(|e| Failure::other(format!("populating the keys failed: {e}")))?;
+        r.map_err(|e| Failure::other(Chain(&e)))?
+            .map_err(|e| Failure::other(format!("populating the keys failed: {}", Chain(&e))))?;
     }
     Ok(())
 }

@@ -152,6 +152,21 @@ impl Failure {
     }
 }
 
+/// An error followed by its sources, each once: `what failed: why: cause`.
+pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
+}
+
 impl From<client::Error> for Failure {
     fn from(e: client::Error) -> Self {
         match e {
@@ -166,14 +181,14 @@ impl From<client::Error> for Failure {
             client::Error::Call(CallError::Timeout(d)) => {
                 Failure::other(format!("no reply from the server within {d:?}"))
             }
-            e => Failure::other(e),
+            e => Failure::other(Chain(&e)),
         }
     }
 }
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
-        Failure::other(e)
+        Failure::other(Chain(&e))
     }
 }
 
@@ -290,8 +305,13 @@ pub async fn run(command: Command) -> Result<(), Failure> {
 ///
 /// The file cannot be read, or the token is empty or over 255 bytes.
 pub fn read_token(path: &Path) -> Result<Vec<u8>, Failure> {
-    let raw = std::fs::read(path)
-        .map_err(|e| Failure::other(format!("cannot read token file {}: {e}", path.display())))?;
+    let raw = std::fs::read(path).map_err(|e| {
+        Failure::other(format!(
+            "cannot read token file {}: {}",
+            path.display(),
+            Chain(&e)
+        ))
+    })?;
     check_token(trim_newline(raw), &format!("token file {}", path.display()))
 }
 
@@ -344,7 +364,7 @@ async fn connect(conn: &ConnArgs) -> Result<StorageClient, Failure> {
         .await
         .map_err(|e| match e {
             client::Error::Call(CallError::Io(e)) => {
-                Failure::other(format!("cannot connect to {}: {e}", conn.server))
+                Failure::other(format!("cannot connect to {}: {}", conn.server, Chain(&e)))
             }
             e => e.into(),
         })
@@ -376,9 +396,9 @@ async fn put(conn: &ConnArgs, name: &str, file: Option<&Path>) -> Result<(), Fai
     let bar = byte_bar(&format!("put {name}"));
     match file {
         Some(path) if path != Path::new("-") => {
-            let f = tokio::fs::File::open(path)
-                .await
-                .map_err(|e| Failure::other(format!("cannot open {}: {e}", path.display())))?;
+            let f = tokio::fs::File::open(path).await.map_err(|e| {
+                Failure::other(format!("cannot open {}: {}", path.display(), Chain(&e)))
+            })?;
             let size = f.metadata().await?.len();
             client.put_reader(name, f, size, follow(&bar)).await?;
         }
@@ -585,7 +605,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let token = args.token_file.as_deref().map(read_token).transpose()?;
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host(args.listen.as_str())
         .await
-        .map_err(|e| Failure::other(format!("cannot resolve {}: {e}", args.listen)))?
+        .map_err(|e| Failure::other(format!("cannot resolve {}: {}", args.listen, Chain(&e))))?
         .collect();
     let Some(addr) = addrs.first().copied() else {
         return Err(Failure::other(format!(
@@ -602,19 +622,19 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let path = (!args.memory).then(|| args.db.clone());
     let opened = tokio::task::spawn_blocking(move || Service::open(path.as_deref(), token))
         .await
-        .map_err(Failure::other)?;
+        .map_err(|e| Failure::other(Chain(&e)))?;
     let service = opened.map_err(|e| {
         let what = if args.memory {
             "the in-memory database".to_string()
         } else {
             args.db.display().to_string()
         };
-        Failure::other(format!("cannot open {what}: {e}"))
+        Failure::other(format!("cannot open {what}: {}", Chain(&e)))
     })?;
     let config = ServerConfig::default().with_shutdown_grace(Duration::from_secs(5));
     let server = Server::<Storage>::bind_with(addr, config)
         .await
-        .map_err(|e| Failure::other(format!("cannot listen on {addr}: {e}")))?;
+        .map_err(|e| Failure::other(format!("cannot listen on {addr}: {}", Chain(&e))))?;
     let server = match service.handshake() {
         Some(hs) => server.with_handshake(hs),
         None => server,

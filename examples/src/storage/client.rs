@@ -104,7 +104,7 @@ pub enum Error {
     #[error(transparent)]
     Call(#[from] CallError),
     /// Reading the input or writing the output failed.
-    #[error("{0}")]
+    #[error("cannot read the input or write the output")]
     Io(#[from] io::Error),
 }
 

@@ -10,7 +10,7 @@ use codec::rpc::{Server, ServerConfig};
 use codec::Encode;
 use tokio::io::AsyncWriteExt;
 
-use super::cli::{byte_bar, Failure};
+use super::cli::{byte_bar, Chain, Failure};
 use super::client::{Options, StorageClient};
 use super::protocol::*;
 use super::server::{Service, StorageHandler};
@@ -56,8 +56,12 @@ fn show(line: impl std::fmt::Display) {
     say(format_args!("    {line}"));
 }
 
-fn err(e: impl std::fmt::Display) -> Failure {
-    Failure::other(format!("demo failed: {e}"))
+fn err(e: impl std::error::Error + 'static) -> Failure {
+    Failure::other(format!("demo failed: {}", Chain(&e)))
+}
+
+fn failed(why: &str) -> Failure {
+    Failure::other(format!("demo failed: {why}"))
 }
 
 /// Runs the demo.
@@ -145,7 +149,7 @@ pub async fn run() -> Result<(), Failure> {
         reply.data.len()
     ));
     if reply.status != Status::Ekey {
-        return Err(err("a missing key should answer EKEY"));
+        return Err(failed("a missing key should answer EKEY"));
     }
 
     step(
@@ -155,7 +159,9 @@ pub async fn run() -> Result<(), Failure> {
     let watcher = StorageClient::connect(addr, Options::default())
         .await
         .map_err(err)?;
-    let mut changes = watcher.changes().ok_or_else(|| err("no notifications"))?;
+    let mut changes = watcher
+        .changes()
+        .ok_or_else(|| failed("no notifications"))?;
     watcher.watch("config").await.map_err(err)?;
     show("watcher: WatchRequest 0x14 -> SUCCESS");
     client
@@ -173,8 +179,8 @@ pub async fn run() -> Result<(), Failure> {
     for _ in 0..3 {
         let c = tokio::time::timeout(Duration::from_secs(5), changes.next())
             .await
-            .map_err(|_| err("no notification within 5 s"))?
-            .ok_or_else(|| err("watcher disconnected"))?;
+            .map_err(|_| failed("no notification within 5 s"))?
+            .ok_or_else(|| failed("watcher disconnected"))?;
         show(format!(
             "watcher: <- Changed 0x16 {:?} {:?} version={} size={}",
             c.kind, c.name, c.version, c.size
@@ -255,7 +261,7 @@ pub async fn run() -> Result<(), Failure> {
         if a == b { "identical" } else { "DIFFERENT" }
     ));
     if a != b {
-        return Err(err("the copy differs"));
+        return Err(failed("the copy differs"));
     }
 
     step(7, "list the keys (ListRequest 0x12)");

@@ -3,14 +3,21 @@
 //! A persistent key/value server speaking the striptease tutorial's
 //! protocol (kept byte for byte) plus delete, list, watch and chunked
 //! transfers, over [`codec::rpc`].
+//!
+//! ```text
+//! protocol.rs  the messages, their ids and status codes (the wire format)
+//! server.rs    the handlers: each request over `Db`, watchers, the token handshake
+//! client.rs    the typed client: small values in one call, large ones in chunks
+//! cli.rs       the `storage` command line (serve, put, get, del, ls, watch, ...)
+//! bench.rs     `storage bench`: a load generator with latency percentiles
+//! demo.rs      `storage demo`: a server and a scripted conversation in one process
+//! db/          the storage engine behind the `Db` handle (its own map in `db`)
+//! ```
 
 pub mod bench;
-mod cache;
 pub mod cli;
 pub mod client;
 pub mod db;
 pub mod demo;
-mod memdb;
 pub mod protocol;
 pub mod server;
-mod wal;

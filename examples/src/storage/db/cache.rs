@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
-use super::db::Meta;
+use super::types::Meta;
 
 /// Bytes counted per entry on top of its name and value (the map's and
 /// the queue's own share, roughly).

@@ -1,4 +1,4 @@
-//! The in-memory engine behind `serve --memory`: the same [`Db`](super::db::Db)
+//! The in-memory engine behind `serve --memory`: the same [`Db`](super::Db)
 //! API and the same semantics as the redb engine (versions, uploads in
 //! chunks, change notifications in commit order), with the data in a
 //! `BTreeMap` behind a lock instead of in a database.
@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::db::{Change, DbError, Meta, OnCommit};
-use super::protocol::{ChangeKind, Entry, CHUNK};
+use super::types::{Change, DbError, Meta, OnCommit};
+use crate::storage::protocol::{ChangeKind, Entry, CHUNK};
 
 /// A stored value: its version and its chunks (one for a value of at most
 /// [`CHUNK`] bytes, which is then the request's own buffer, not a copy).

@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use codec::{Decode, Encode};
 
-use super::db::DbError;
+use super::types::DbError;
 
 /// Bytes before the payload: length and checksum.
 const HEAD: usize = 8;

@@ -1,0 +1,247 @@
+//! The storage engine behind [`Db`]: redb in one file, made durable by a
+//! write-ahead log beside it, or (`serve --memory`) an in-memory map with
+//! the same API and semantics.
+//!
+//! [`Db`] is a cheap handle whose methods hand each call to its engine.
+//! The redb engine has a single writer thread that groups concurrent
+//! writes into shared commits, and reader threads that batch concurrent
+//! reads into shared transactions, so the async runtime never waits on the
+//! disk. Small stores and deletes are durable once appended to the log
+//! (one `write` and one `fdatasync` per batch); the writer applies them to
+//! redb in a checkpoint about once a second.
+//!
+//! ```text
+//! mod.rs          the `Db` handle: open, then one delegating method per call
+//! types.rs        `DbError`, `Meta`, `Change`: what both engines take and return
+//! schema.rs       the redb tables and the metadata row encoding
+//! redb_engine.rs  the redb engine's handle: reads, and writes sent to the writer
+//! writer.rs       the writer thread: batches, the log path, checkpoints, recovery
+//! request.rs      a write with its typed reply, and its answer
+//! pending.rs      the logged writes not yet in redb, which reads look at first
+//! batch.rs        one write transaction: what each write does to the tables
+//! wal.rs          the write-ahead log file: record format, append, replay
+//! cache.rs        the read cache of small values the writer has committed
+//! memdb.rs        the in-memory engine
+//! tests.rs        the engines' tests (the log's and the cache's sit beside them)
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+
+mod batch;
+mod cache;
+mod memdb;
+mod pending;
+mod redb_engine;
+mod request;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod types;
+mod wal;
+mod writer;
+
+use self::memdb::MemDb;
+use self::redb_engine::Redb;
+pub use self::schema::INLINE;
+pub use self::types::{Change, DbError, Meta};
+use self::writer::{WalLimits, WAL_LIMITS};
+use super::protocol::Entry;
+
+/// Handle to the database: cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    engine: Engine,
+}
+
+#[derive(Clone)]
+enum Engine {
+    Redb(Redb),
+    Memory(Arc<MemDb>),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let engine = match self.engine {
+            Engine::Redb(_) => "redb",
+            Engine::Memory(_) => "memory",
+        };
+        f.debug_struct("Db")
+            .field("engine", &engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Opens (or creates) the database file at `path`; with `None`, keeps
+    /// everything in memory instead (the in-memory engine: same API, same
+    /// semantics, nothing durable). `on_commit` sees every committed
+    /// change, in commit order. The write-ahead log `<path>.wal` is
+    /// created beside the file, or read and replayed (a torn tail cut off)
+    /// before this returns.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened or is not a redb database; the log
+    /// cannot be read or cut, or belongs to another database.
+    pub fn open(
+        path: Option<&Path>,
+        on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
+    ) -> Result<Db, DbError> {
+        Db::open_with(path, on_commit, WAL_LIMITS)
+    }
+
+    fn open_with(
+        path: Option<&Path>,
+        on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
+        limits: WalLimits,
+    ) -> Result<Db, DbError> {
+        let engine = match path {
+            None => Engine::Memory(Arc::new(MemDb::new(Box::new(on_commit)))),
+            Some(path) => Engine::Redb(Redb::open(path, Box::new(on_commit), limits)?),
+        };
+        Ok(Db { engine })
+    }
+
+    /// Stores a value; returns once it is durable.
+    ///
+    /// # Errors
+    ///
+    /// The database failed; nothing changed.
+    pub async fn store(&self, name: String, data: Vec<u8>) -> Result<Meta, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => m.store(name, data),
+            Engine::Redb(r) => r.store(name, data).await,
+        }
+    }
+
+    /// Deletes a key; `None` if it did not exist. Returns once durable.
+    ///
+    /// # Errors
+    ///
+    /// The database failed; nothing changed.
+    pub async fn delete(&self, name: String) -> Result<Option<u64>, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => m.delete(name),
+            Engine::Redb(r) => r.delete(name).await,
+        }
+    }
+
+    /// A fresh blob id for an upload.
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn new_blob(&self) -> Result<u64, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => m.new_blob(),
+            Engine::Redb(r) => r.new_blob().await,
+        }
+    }
+
+    /// Writes one chunk of an upload (not waiting for the disk: the commit
+    /// makes it durable).
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn put_chunk(&self, blob: u64, index: u64, data: Vec<u8>) -> Result<(), DbError> {
+        match &self.engine {
+            Engine::Memory(m) => m.put_chunk(blob, index, data),
+            Engine::Redb(r) => r.put_chunk(blob, index, data).await,
+        }
+    }
+
+    /// Points `name` at an uploaded blob; returns once durable.
+    ///
+    /// # Errors
+    ///
+    /// The database failed; nothing changed.
+    pub async fn commit(&self, name: String, blob: u64, size: u64) -> Result<Meta, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => m.commit(name, blob, size),
+            Engine::Redb(r) => r.commit(name, blob, size).await,
+        }
+    }
+
+    /// Commits every write queued so far and stops the writer: later
+    /// writes fail. Reads go on until the last handle is dropped.
+    pub async fn close(&self) {
+        match &self.engine {
+            Engine::Memory(m) => m.close(),
+            Engine::Redb(r) => r.close().await,
+        }
+    }
+
+    /// Drops an abandoned upload's chunks (in the background).
+    pub fn drop_blob(&self, blob: u64) {
+        match &self.engine {
+            Engine::Memory(m) => m.drop_blob(blob),
+            Engine::Redb(r) => r.drop_blob(blob),
+        }
+    }
+
+    /// The metadata of `name`.
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn meta(&self, name: String) -> Result<Option<Meta>, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => Ok(m.meta(&name)),
+            Engine::Redb(r) => r.meta(name).await,
+        }
+    }
+
+    /// The whole value of `name` if it is at most `limit` bytes: `Ok(None)`
+    /// when there is no such key, `Err(size)` inside when it is larger.
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn fetch(
+        &self,
+        name: String,
+        limit: u64,
+    ) -> Result<Option<Result<Vec<u8>, u64>>, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => Ok(m.fetch(&name, limit)),
+            Engine::Redb(r) => r.fetch(name, limit).await,
+        }
+    }
+
+    /// The chunk at `offset` of `name`'s value: `(meta, bytes)`;
+    /// `Ok(None)` for no such key.
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn chunk(
+        &self,
+        name: String,
+        offset: u64,
+    ) -> Result<Option<(Meta, Vec<u8>)>, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => Ok(m.chunk(&name, offset)),
+            Engine::Redb(r) => r.chunk(name, offset).await,
+        }
+    }
+
+    /// Up to `limit` keys starting with `prefix`, after `after`; and
+    /// whether more follow.
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn list(
+        &self,
+        prefix: String,
+        after: String,
+        limit: usize,
+    ) -> Result<(Vec<Entry>, bool), DbError> {
+        match &self.engine {
+            Engine::Memory(m) => Ok(m.list(&prefix, &after, limit)),
+            Engine::Redb(r) => r.list(prefix, after, limit).await,
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The redb engine: one database file, one writer thread and a few reader
+//! threads, so the async runtime never waits on the disk.
+//!
+//! Writes go to the [`Writer`] as [`Command`]s; it groups concurrent
+//! writes into shared commits. Reads look in the read cache, then in the
+//! writer's [`Pending`] writes (logged, not yet in redb), then ask a
+//! reader thread, which batches the reads queued at the same moment into
+//! one read transaction.
+
+use std::path::Path;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use redb::Database;
+use tokio::sync::oneshot;
+
+use super::cache::Cache;
+use super::pending::{peek, Pending};
+use super::request::{Command, Reply, Write};
+use super::schema::{decode_row, Row, CHUNKS, META};
+use super::types::{db_err, DbError, Meta, OnCommit};
+use super::wal;
+use super::writer::{WalLimits, Writer};
+use crate::storage::protocol::{Entry, CHUNK};
+
+/// redb's page cache. Its default (1 GiB) would let a large value read or
+/// written in chunks stay resident; the server must keep its memory
+/// bounded whatever the size of the values.
+const CACHE_BYTES: usize = 16 << 20;
+
+/// The read cache of small values (see [`super::cache`]): bytes at most.
+const READ_CACHE_BYTES: usize = 32 << 20;
+
+/// Reader threads; each takes every queued read and runs them in one
+/// transaction, so a burst of reads costs one wakeup, not one each.
+const READERS: usize = 2;
+
+/// Reads taken in one batch at most.
+const MAX_READ_BATCH: usize = 256;
+
+/// A read, run by a reader thread inside a read transaction it shares with
+/// the other reads queued at the same moment.
+type ReadJob = Box<dyn FnOnce(Result<&redb::ReadTransaction, &DbError>) + Send>;
+
+/// The redb engine's handle: where to send writes and reads, and what
+/// reads look at first. Cheap to clone.
+#[derive(Clone)]
+pub(super) struct Redb {
+    writes: std_mpsc::Sender<Command>,
+    reads: std_mpsc::Sender<ReadJob>,
+    cache: Arc<Cache>,
+    pending: Pending,
+}
+
+impl Redb {
+    /// Opens (or creates) the database file at `path` and its log, replays
+    /// the log, and starts the writer and reader threads.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened or is not a redb database; the log
+    /// cannot be read or cut, or belongs to another database.
+    pub(super) fn open(
+        path: &Path,
+        on_commit: Box<OnCommit>,
+        limits: WalLimits,
+    ) -> Result<Redb, DbError> {
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
+        let db = Arc::new(builder.create(path).map_err(db_err)?);
+        let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
+        let pending = Pending::default();
+        let writer = Writer::open(
+            Arc::clone(&db),
+            &wal::path_for(path),
+            Arc::clone(&cache),
+            Arc::clone(&pending),
+            on_commit,
+            limits,
+        )?;
+        let (writes, rx) = std_mpsc::channel();
+        thread::Builder::new()
+            .name("storage-writer".into())
+            .spawn(move || writer.run(&rx))
+            .map_err(db_err)?;
+        let (reads, read_rx) = std_mpsc::channel::<ReadJob>();
+        let read_rx = Arc::new(Mutex::new(read_rx));
+        for i in 0..READERS {
+            let (db, rx) = (Arc::clone(&db), Arc::clone(&read_rx));
+            thread::Builder::new()
+                .name(format!("storage-reader-{i}"))
+                .spawn(move || read_loop(&db, &rx))
+                .map_err(db_err)?;
+        }
+        Ok(Redb {
+            writes,
+            reads,
+            cache,
+            pending,
+        })
+    }
+
+    pub(super) async fn store(&self, name: String, data: Vec<u8>) -> Result<Meta, DbError> {
+        self.write(|reply| Write::Store { name, data, reply }).await
+    }
+
+    pub(super) async fn delete(&self, name: String) -> Result<Option<u64>, DbError> {
+        self.write(|reply| Write::Delete { name, reply }).await
+    }
+
+    pub(super) async fn new_blob(&self) -> Result<u64, DbError> {
+        self.write(|reply| Write::NewBlob { reply }).await
+    }
+
+    pub(super) async fn put_chunk(
+        &self,
+        blob: u64,
+        index: u64,
+        data: Vec<u8>,
+    ) -> Result<(), DbError> {
+        self.write(|reply| Write::Chunk {
+            blob,
+            index,
+            data,
+            reply,
+        })
+        .await
+    }
+
+    pub(super) async fn commit(&self, name: String, blob: u64, size: u64) -> Result<Meta, DbError> {
+        self.write(|reply| Write::Commit {
+            name,
+            blob,
+            size,
+            reply,
+        })
+        .await
+    }
+
+    pub(super) fn drop_blob(&self, blob: u64) {
+        let _ = self.writes.send(Command::Write(Write::DropBlob { blob }));
+    }
+
+    pub(super) async fn close(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.writes.send(Command::Close(reply)).is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    pub(super) async fn meta(&self, name: String) -> Result<Option<Meta>, DbError> {
+        if let Some(m) = peek(&self.pending, &name, |v| v.map(|(m, _)| *m)) {
+            return Ok(m);
+        }
+        self.read(move |tx| with_row(tx, &name, |row| Ok(row.meta)))
+            .await
+    }
+
+    pub(super) async fn fetch(
+        &self,
+        name: String,
+        limit: u64,
+    ) -> Result<Option<Result<Vec<u8>, u64>>, DbError> {
+        if let Some((m, data)) = self.cache.get(&name) {
+            return Ok(Some(if m.size > limit {
+                Err(m.size)
+            } else {
+                Ok(data)
+            }));
+        }
+        let pending = peek(&self.pending, &name, |v| {
+            v.map(|(m, data)| {
+                if m.size > limit {
+                    Err(m.size)
+                } else {
+                    Ok(data.clone())
+                }
+            })
+        });
+        if let Some(found) = pending {
+            return Ok(found);
+        }
+        self.read(move |tx| {
+            with_row(tx, &name, |row| {
+                let m = row.meta;
+                if m.size > limit {
+                    return Ok(Err(m.size));
+                }
+                if m.blob == 0 {
+                    return Ok(Ok(row.inline.to_vec()));
+                }
+                let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+                let mut data = Vec::with_capacity(m.size as usize);
+                for item in chunks
+                    .range((m.blob, 0)..=(m.blob, u64::MAX))
+                    .map_err(db_err)?
+                {
+                    let (_, v) = item.map_err(db_err)?;
+                    data.extend_from_slice(v.value());
+                }
+                Ok(Ok(data))
+            })
+        })
+        .await
+    }
+
+    pub(super) async fn chunk(
+        &self,
+        name: String,
+        offset: u64,
+    ) -> Result<Option<(Meta, Vec<u8>)>, DbError> {
+        let first = offset / CHUNK as u64 == 0;
+        let pending = peek(&self.pending, &name, |v| {
+            v.map(|(m, data)| (*m, if first { data.clone() } else { Vec::new() }))
+        });
+        if let Some(found) = pending {
+            return Ok(found);
+        }
+        self.read(move |tx| {
+            with_row(tx, &name, |row| {
+                let m = row.meta;
+                let index = offset / CHUNK as u64;
+                if m.blob == 0 {
+                    let data = if index == 0 {
+                        row.inline.to_vec()
+                    } else {
+                        Vec::new()
+                    };
+                    return Ok((m, data));
+                }
+                let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+                let data = match chunks.get((m.blob, index)).map_err(db_err)? {
+                    Some(v) => v.value().to_vec(),
+                    None => Vec::new(),
+                };
+                Ok((m, data))
+            })
+        })
+        .await
+    }
+
+    pub(super) async fn list(
+        &self,
+        prefix: String,
+        after: String,
+        limit: usize,
+    ) -> Result<(Vec<Entry>, bool), DbError> {
+        let start = if after > prefix {
+            after.clone()
+        } else {
+            prefix.clone()
+        };
+        // The pending writes in range (size, or `None`: deleted), taken
+        // before the reader's transaction begins, override its rows.
+        let overlay: Vec<(String, Option<u64>)> = {
+            let p = self.pending.read().unwrap_or_else(|e| e.into_inner());
+            p.range(start.clone()..)
+                .take_while(|(k, _)| k.starts_with(prefix.as_str()))
+                .filter(|(k, _)| **k != after)
+                .map(|(k, v)| (k.clone(), v.as_ref().map(|(m, _)| m.size)))
+                .collect()
+        };
+        self.read(move |tx| {
+            let meta = tx.open_table(META).map_err(db_err)?;
+            let mut rows = meta.range(start.as_str()..).map_err(db_err)?;
+            let mut next_row = || -> Result<Option<(String, u64)>, DbError> {
+                for item in rows.by_ref() {
+                    let (k, v) = item.map_err(db_err)?;
+                    let name = k.value();
+                    if name == after {
+                        continue;
+                    }
+                    if !name.starts_with(prefix.as_str()) {
+                        return Ok(None);
+                    }
+                    return Ok(Some((name.to_string(), decode_row(v.value())?.meta.size)));
+                }
+                Ok(None)
+            };
+            let mut overlay = overlay.into_iter().peekable();
+            let mut row = next_row()?;
+            let mut entries = Vec::new();
+            let mut more = false;
+            loop {
+                let from_row = match (&row, overlay.peek()) {
+                    (None, None) => break,
+                    (Some(_), None) => true,
+                    (None, Some(_)) => false,
+                    (Some((a, _)), Some((b, _))) => a < b,
+                };
+                let (name, size) = if from_row {
+                    let Some((name, size)) = row.take() else {
+                        break;
+                    };
+                    row = next_row()?;
+                    (name, Some(size))
+                } else {
+                    let Some((name, size)) = overlay.next() else {
+                        break;
+                    };
+                    if row.as_ref().is_some_and(|(a, _)| *a == name) {
+                        row = next_row()?;
+                    }
+                    (name, size)
+                };
+                let Some(size) = size else { continue };
+                if entries.len() == limit {
+                    more = true;
+                    break;
+                }
+                entries.push(Entry { name, size });
+            }
+            Ok((entries, more))
+        })
+        .await
+    }
+
+    /// Queues a write and waits for its answer.
+    async fn write<T>(&self, write: impl FnOnce(Reply<T>) -> Write) -> Result<T, DbError> {
+        let (tx, rx) = oneshot::channel();
+        self.writes
+            .send(Command::Write(write(Reply::to(tx))))
+            .map_err(|_| DbError::new("the writer has stopped"))?;
+        rx.await
+            .map_err(|_| DbError::new("the writer has stopped"))?
+    }
+
+    /// Runs `f` in a reader thread's transaction.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let (reply, result) = oneshot::channel();
+        let job: ReadJob = Box::new(move |tx| {
+            let _ = reply.send(match tx {
+                Ok(tx) => f(tx),
+                Err(e) => Err(e.clone()),
+            });
+        });
+        self.reads
+            .send(job)
+            .map_err(|_| DbError::new("the readers have stopped"))?;
+        result
+            .await
+            .map_err(|_| DbError::new("the readers have stopped"))?
+    }
+}
+
+/// `f` of `name`'s metadata row in `tx`; `None` if it has none.
+fn with_row<T>(
+    tx: &redb::ReadTransaction,
+    name: &str,
+    f: impl FnOnce(Row<'_>) -> Result<T, DbError>,
+) -> Result<Option<T>, DbError> {
+    let meta = tx.open_table(META).map_err(db_err)?;
+    let Some(v) = meta.get(name).map_err(db_err)? else {
+        return Ok(None);
+    };
+    f(decode_row(v.value())?).map(Some)
+}
+
+/// The reader thread: batches of queued reads, one transaction each.
+fn read_loop(db: &Database, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
+    loop {
+        let batch: Vec<ReadJob> = {
+            let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
+            let Ok(first) = rx.recv() else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_READ_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        match db.begin_read().map_err(db_err) {
+            Ok(tx) => batch.into_iter().for_each(|job| job(Ok(&tx))),
+            Err(e) => batch.into_iter().for_each(|job| job(Err(&e))),
+        }
+    }
+}

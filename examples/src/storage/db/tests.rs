@@ -1,0 +1,495 @@
+//! The engines' tests: blobs and uploads on disk, reads never stale, the
+//! write-ahead log across crashes, and the two engines agreeing.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redb::{Database, ReadableTable};
+
+use super::schema::{CHUNKS, INLINE};
+use super::wal;
+use super::writer::WalLimits;
+use super::{Change, Db};
+use crate::storage::protocol::CHUNK;
+
+/// Opens the file directly once the service's threads have let go.
+fn chunk_count(path: &Path) -> usize {
+    let mut tries = 0;
+    let db = loop {
+        match Database::create(path) {
+            Ok(db) => break db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let tx = db.begin_read().unwrap();
+    let chunks = tx.open_table(CHUNKS).unwrap();
+    chunks.iter().unwrap().count()
+}
+
+/// An upload cut off (never committed) leaves its chunks behind until
+/// the database is opened again, which collects them from the
+/// `uploads` list; committed values keep theirs.
+#[tokio::test]
+async fn unfinished_uploads_are_collected_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    {
+        let db = Db::open(Some(&path), |_| {}).unwrap();
+        db.store("kept".into(), vec![1; 10]).await.unwrap();
+        let done = db.new_blob().await.unwrap();
+        db.put_chunk(done, 0, vec![2; 10]).await.unwrap();
+        db.commit("uploaded".into(), done, 10).await.unwrap();
+        let cut = db.new_blob().await.unwrap();
+        db.put_chunk(cut, 0, vec![3; CHUNK]).await.unwrap();
+        db.put_chunk(cut, 1, vec![3; 5]).await.unwrap();
+        // A durable write after the chunks makes them durable too.
+        db.store("later".into(), vec![4; 3]).await.unwrap();
+        db.close().await;
+    }
+    assert_eq!(
+        chunk_count(&path),
+        3,
+        "the uploaded value's chunk and the two orphan chunks (small stores are inline)"
+    );
+    {
+        let db = Db::open(Some(&path), |_| {}).unwrap();
+        assert_eq!(
+            db.fetch("uploaded".into(), 100).await.unwrap(),
+            Some(Ok(vec![2; 10]))
+        );
+        db.close().await;
+    }
+    assert_eq!(chunk_count(&path), 1, "the orphan chunks are gone");
+}
+
+fn pattern(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8 ^ seed).collect()
+}
+
+/// Overwriting an inline value with a chunked one and back (by store,
+/// upload and delete) reads right at every step and leaves no chunk
+/// behind once nothing points at it.
+#[tokio::test]
+async fn inline_and_chunked_overwrites_leave_no_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    {
+        let db = Db::open(Some(&path), |_| {}).unwrap();
+        let all = u64::MAX;
+        let small = pattern(100, 1);
+        let edge = pattern(INLINE, 2);
+        let big = pattern(INLINE.max(CHUNK) + 10, 3);
+        for value in [&small, &big, &edge, &big, &small, &Vec::new()] {
+            db.store("k".into(), value.clone()).await.unwrap();
+            assert_eq!(
+                db.fetch("k".into(), all).await.unwrap(),
+                Some(Ok(value.clone()))
+            );
+            let (m, first) = db.chunk("k".into(), 0).await.unwrap().unwrap();
+            assert_eq!(m.size, value.len() as u64);
+            assert_eq!(first, value[..value.len().min(CHUNK)]);
+            let (_, second) = db.chunk("k".into(), CHUNK as u64).await.unwrap().unwrap();
+            assert_eq!(second, value[value.len().min(CHUNK)..]);
+        }
+        // An upload over an inline value, then an inline store over it.
+        let blob = db.new_blob().await.unwrap();
+        db.put_chunk(blob, 0, small.clone()).await.unwrap();
+        db.commit("k".into(), blob, small.len() as u64)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.fetch("k".into(), all).await.unwrap(),
+            Some(Ok(small.clone()))
+        );
+        db.store("k".into(), edge.clone()).await.unwrap();
+        assert_eq!(
+            db.fetch("k".into(), all).await.unwrap(),
+            Some(Ok(edge.clone()))
+        );
+        // A chunked value deleted, an inline one deleted.
+        db.store("big".into(), big.clone()).await.unwrap();
+        assert!(db.delete("big".into()).await.unwrap().is_some());
+        assert!(db.delete("k".into()).await.unwrap().is_some());
+        assert_eq!(db.fetch("k".into(), all).await.unwrap(), None);
+        db.close().await;
+    }
+    assert_eq!(chunk_count(&path), 0, "no chunk outlives its value");
+}
+
+/// Reads never go back in time, whether the read cache or a reader
+/// thread answers: a fetch after a store's acknowledgement sees it (or
+/// a later value), and values read concurrently never decrease, while
+/// the key flips between inline, chunked and deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_never_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(Some(&dir.path().join("db.redb")), |_| {}).unwrap();
+    let value = |n: u64| {
+        let len = match n % 3 {
+            0 => 8,
+            1 => INLINE + 1,
+            _ => 100,
+        };
+        let mut v = vec![0; len];
+        v[..8].copy_from_slice(&n.to_le_bytes());
+        v
+    };
+    let read = |db: Db| async move {
+        match db.fetch("k".into(), u64::MAX).await.unwrap() {
+            Some(Ok(v)) => Some(u64::from_le_bytes(v[..8].try_into().unwrap())),
+            None => None,
+            Some(Err(size)) => panic!("{size} bytes over no limit"),
+        }
+    };
+    /// Stops the readers however the test ends (a failed assertion
+    /// must not leave them spinning).
+    struct Stop(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let guard = Stop(Arc::clone(&stop));
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let (db, stop) = (db.clone(), Arc::clone(&stop));
+        readers.push(tokio::spawn(async move {
+            let mut seen = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(n) = read(db.clone()).await {
+                    assert!(n >= seen, "read {n} after {seen}");
+                    seen = n;
+                }
+                // A cached read does not wait: let others run.
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for n in 1..400u64 {
+        if n % 7 == 0 {
+            db.delete("k".into()).await.unwrap();
+            assert_eq!(read(db.clone()).await, None, "deleted");
+        }
+        db.store("k".into(), value(n)).await.unwrap();
+        assert_eq!(read(db.clone()).await, Some(n), "acknowledged store");
+    }
+    drop(guard);
+    for r in readers {
+        r.await.unwrap();
+    }
+    db.close().await;
+}
+
+/// What a SIGKILL at this moment would leave on disk: the database
+/// file and its log, copied while the writer is idle (the writes since
+/// the last checkpoint are in the log and in memory only).
+fn crash_image(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+    std::fs::copy(wal::path_for(from), wal::path_for(to)).unwrap();
+}
+
+/// Opens `path` once the threads of its last opening have let go.
+fn reopen(path: &Path) -> Db {
+    for _ in 0..100 {
+        match Db::open(Some(path), |_| {}) {
+            Err(e) if e.0.contains("already open") => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} stays open", path.display());
+}
+
+/// Checkpoints only when closing (or when told to by a test).
+const NO_CHECKPOINTS: WalLimits = WalLimits {
+    bytes: u64::MAX,
+    age: Duration::from_secs(3600),
+};
+
+async fn value_of(db: &Db, name: &str) -> Option<(u64, Vec<u8>)> {
+    let meta = db.meta(name.into()).await.unwrap()?;
+    match db.fetch(name.into(), u64::MAX).await.unwrap() {
+        Some(Ok(v)) => Some((meta.version, v)),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// Stores and deletes acknowledged through the log, never
+/// checkpointed, survive a crash: the reopened database has every one
+/// with its version, and the next version follows on. Without the log
+/// the same image has none of them (so the log is what kept them).
+/// Replaying again a log whose records were already checkpointed (the
+/// emptying lost in a crash) changes nothing.
+#[tokio::test]
+async fn acknowledged_writes_survive_a_crash_before_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.redb");
+    let db = Db::open_with(Some(&live), |_| {}, NO_CHECKPOINTS).unwrap();
+    let mut want = std::collections::BTreeMap::new();
+    let mut last_version = 0;
+    for i in 0..200u32 {
+        let name = format!("k{}", i % 37);
+        if i % 11 == 5 {
+            if let Some(v) = db.delete(name.clone()).await.unwrap() {
+                want.remove(&name);
+                last_version = v;
+            }
+        } else {
+            let data = pattern((i as usize * 97) % (INLINE + 1), i as u8);
+            let m = db.store(name.clone(), data.clone()).await.unwrap();
+            last_version = m.version;
+            want.insert(name, (m.version, data));
+        }
+    }
+    assert!(std::fs::metadata(wal::path_for(&live)).unwrap().len() > 0);
+    let image = dir.path().join("image.redb");
+    crash_image(&live, &image);
+    let bare = dir.path().join("bare.redb");
+    std::fs::copy(&live, &bare).unwrap();
+    db.close().await;
+
+    let names: Vec<String> = (0..37).map(|i| format!("k{i}")).collect();
+    {
+        let db = Db::open(Some(&bare), |_| {}).unwrap();
+        for name in &names {
+            assert_eq!(
+                db.meta(name.clone()).await.unwrap(),
+                None,
+                "{name} without the log"
+            );
+        }
+        db.close().await;
+    }
+    let kept_log = std::fs::read(wal::path_for(&image)).unwrap();
+    for round in 0..2 {
+        let db = reopen(&image);
+        for name in &names {
+            assert_eq!(
+                value_of(&db, name).await,
+                want.get(name).cloned(),
+                "{name}, round {round}"
+            );
+        }
+        db.close().await;
+        assert_eq!(
+            std::fs::metadata(wal::path_for(&image)).unwrap().len(),
+            0,
+            "checkpointed"
+        );
+        // The emptying of the log is lost: its records come back.
+        std::fs::write(wal::path_for(&image), &kept_log).unwrap();
+    }
+    let db = reopen(&image);
+    let m = db.store("next".into(), vec![1]).await.unwrap();
+    assert_eq!(
+        m.version,
+        last_version + 1,
+        "versions follow on, none replayed twice"
+    );
+    db.close().await;
+}
+
+/// A log cut anywhere inside its last record, or with any byte of that
+/// record flipped, reopens with every earlier write and without the
+/// last one; the file is cut back to the whole records.
+#[tokio::test]
+async fn a_torn_last_record_is_dropped_and_the_rest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.redb");
+    let db = Db::open_with(Some(&live), |_| {}, NO_CHECKPOINTS).unwrap();
+    let mut metas = Vec::new();
+    for i in 0..5u8 {
+        metas.push(db.store(format!("k{i}"), vec![i; 10]).await.unwrap());
+    }
+    db.store("last".into(), b"torn".to_vec()).await.unwrap();
+    let image = dir.path().join("image.redb");
+    crash_image(&live, &image);
+    db.close().await;
+    let log = std::fs::read(wal::path_for(&image)).unwrap();
+    let records = wal::scan(&log);
+    assert_eq!((records.records.len(), records.valid), (6, log.len()));
+    let before = wal::scan(&log[..log.len() - 1]).valid;
+    let mut images = Vec::new();
+    for cut in before..log.len() {
+        images.push((format!("cut at {cut}"), log[..cut].to_vec()));
+    }
+    for at in before..log.len() {
+        let mut bad = log.clone();
+        bad[at] ^= 0x20;
+        images.push((format!("byte {at} flipped"), bad));
+    }
+    for (i, (what, bytes)) in images.into_iter().enumerate() {
+        let path = dir.path().join(format!("torn{i}.redb"));
+        std::fs::copy(&image, &path).unwrap();
+        std::fs::write(wal::path_for(&path), &bytes).unwrap();
+        let db = Db::open(Some(&path), |_| {}).unwrap();
+        for (n, m) in metas.iter().enumerate() {
+            let n = n as u8;
+            assert_eq!(
+                value_of(&db, &format!("k{n}")).await,
+                Some((m.version, vec![n; 10])),
+                "{what}"
+            );
+        }
+        assert_eq!(db.meta("last".into()).await.unwrap(), None, "{what}");
+        db.close().await;
+        drop(db);
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+/// The log stays small under a long run of writes: a checkpoint
+/// empties it whenever it passes its size, and when its oldest record
+/// passes its age while the writer is idle.
+#[tokio::test]
+async fn the_log_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let limits = WalLimits {
+        bytes: 64 << 10,
+        age: Duration::from_millis(100),
+    };
+    let db = Db::open_with(Some(&path), |_| {}, limits).unwrap();
+    let log = || std::fs::metadata(wal::path_for(&path)).unwrap().len();
+    let mut largest = 0;
+    for i in 0..3000u32 {
+        db.store(format!("k{}", i % 50), pattern(1000, i as u8))
+            .await
+            .unwrap();
+        largest = largest.max(log());
+    }
+    assert!(
+        largest > 0 && largest < (64 << 10) + 2048,
+        "log reached {largest} bytes"
+    );
+    // 3 MB overwritten in 50 keys: the database reuses its pages.
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < 16 << 20, "database file of {size} bytes");
+    db.store("idle".into(), vec![1]).await.unwrap();
+    assert!(log() > 0);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(log(), 0, "checkpointed when idle");
+    db.close().await;
+}
+
+/// Everything a caller can observe of a database.
+async fn observe(db: &Db, names: &[&str]) -> Vec<String> {
+    let mut seen = Vec::new();
+    for name in names {
+        let meta = db.meta((*name).into()).await.unwrap();
+        let whole = db.fetch((*name).into(), u64::MAX).await.unwrap();
+        let small = db.fetch((*name).into(), 50).await.unwrap();
+        let mut chunks = Vec::new();
+        for i in 0..3 {
+            chunks.push(db.chunk((*name).into(), i * CHUNK as u64).await.unwrap());
+        }
+        let m = meta.map(|m| (m.version, m.size));
+        let c: Vec<_> = chunks
+            .into_iter()
+            .map(|c| c.map(|(m, d)| (m.version, m.size, d)))
+            .collect();
+        seen.push(format!("{name}: {m:?} {whole:?} {small:?} {c:?}"));
+    }
+    for prefix in ["", "a", "b/"] {
+        let mut after = String::new();
+        loop {
+            let (entries, more) = db.list(prefix.into(), after.clone(), 2).await.unwrap();
+            seen.push(format!(
+                "list {prefix:?} after {after:?}: {entries:?} {more}"
+            ));
+            match entries.last() {
+                Some(e) if more => after = e.name.clone(),
+                _ => break,
+            }
+        }
+    }
+    seen
+}
+
+/// The in-memory engine and the redb engine agree on what a random
+/// sequence of stores, deletes, uploads and abandoned uploads leaves,
+/// on every version, and on the changes reported, in order.
+#[tokio::test]
+async fn memory_and_redb_engines_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let log = |sink: Arc<std::sync::Mutex<Vec<Change>>>| {
+        move |changes: &[Change]| sink.lock().unwrap().extend_from_slice(changes)
+    };
+    let (mem_log, redb_log) = (Arc::default(), Arc::default());
+    let mem = Db::open(None, log(Arc::clone(&mem_log))).unwrap();
+    let disk = Db::open(Some(&path), log(Arc::clone(&redb_log))).unwrap();
+    let names = ["a", "a/1", "ab", "b/x", "b/y", "c"];
+    let sizes = [
+        0,
+        1,
+        50,
+        51,
+        INLINE,
+        INLINE + 1,
+        CHUNK,
+        CHUNK + 7,
+        2 * CHUNK + 1,
+    ];
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: usize| {
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    };
+    for step in 0..300 {
+        let name = names[next(names.len())].to_string();
+        let value = pattern(sizes[next(sizes.len())], step as u8);
+        match next(4) {
+            0 | 1 => {
+                let a = mem.store(name.clone(), value.clone()).await.unwrap();
+                let b = disk.store(name, value).await.unwrap();
+                assert_eq!((a.version, a.size), (b.version, b.size));
+            }
+            2 => {
+                let a = mem.delete(name.clone()).await.unwrap();
+                let b = disk.delete(name).await.unwrap();
+                assert_eq!(a, b);
+            }
+            _ => {
+                let abandon = next(3) == 0;
+                let mut metas = Vec::new();
+                for db in [&mem, &disk] {
+                    let blob = db.new_blob().await.unwrap();
+                    for (i, part) in value.chunks(CHUNK).enumerate() {
+                        db.put_chunk(blob, i as u64, part.to_vec()).await.unwrap();
+                    }
+                    if abandon {
+                        db.drop_blob(blob);
+                    } else {
+                        let m = db
+                            .commit(name.clone(), blob, value.len() as u64)
+                            .await
+                            .unwrap();
+                        metas.push((m.version, m.size));
+                    }
+                }
+                if let [a, b] = metas[..] {
+                    assert_eq!(a, b);
+                }
+            }
+        }
+        if step % 50 == 49 {
+            assert_eq!(observe(&mem, &names).await, observe(&disk, &names).await);
+        }
+    }
+    assert_eq!(observe(&mem, &names).await, observe(&disk, &names).await);
+    assert_eq!(*mem_log.lock().unwrap(), *redb_log.lock().unwrap());
+    mem.close().await;
+    disk.close().await;
+    assert!(mem.store("a".into(), vec![1]).await.is_err(), "closed");
+    assert!(disk.store("a".into(), vec![1]).await.is_err(), "closed");
+}

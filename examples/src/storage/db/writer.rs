@@ -1,0 +1,648 @@
+//! The redb engine's writer thread: a [`Writer`] owns the write side of
+//! the database and applies the queued [`Write`]s in batches.
+//!
+//! The writer takes every write queued at once (up to [`MAX_BATCH`],
+//! lingering a few microseconds for company before a durable one) and
+//! settles the batch on one of three paths:
+//!
+//! - Inline stores and deletes (and upload chunks in the same batch) are
+//!   appended to the write-ahead log ([`super::wal`]) as one record with
+//!   one `write` and one `fdatasync`, put in [`Pending`], where readers see
+//!   them, and acknowledged. The chunks go to redb without waiting for the
+//!   disk.
+//! - An upload's commit, or a value too large to be inline (or any durable
+//!   write while the log is unusable after a failed append), goes through
+//!   redb durably: a checkpoint first, then the batch in one durable commit
+//!   that also records the last logged sequence number.
+//! - Upload chunks, new blob ids and abandoned uploads alone are committed
+//!   to redb without waiting for the disk (the upload's commit makes them
+//!   durable).
+//!
+//! A checkpoint applies the pending writes to redb in one durable commit
+//! that records the last logged sequence number (in `wal2`), then empties
+//! [`Pending`] and the log. It runs when the log passes [`WAL_MAX_BYTES`]
+//! or its oldest record [`WAL_MAX_AGE`], when the database closes, and
+//! before every batch that goes through redb durably. So a key overwritten
+//! many times between two checkpoints costs redb one update, and redb
+//! commits about once a second rather than once per batch. Opening the
+//! database replays the records after the checkpointed one.
+//!
+//! The writer keeps the version and blob counters in memory (loaded on
+//! open) and writes them once per commit that changes them. A batch
+//! settles into one [`Answer`] per write, sent to its caller through a
+//! task on the runtime that opened the database.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use redb::{Database, Durability, ReadableTable};
+use tokio::sync::oneshot;
+
+use super::batch::{Applied, Batch, Counters};
+use super::cache::Cache;
+use super::pending::{peek, Pended, Pending};
+use super::request::{Answer, Command, Failed, Settled, Write};
+use super::schema::{decode_row, drop_chunks, encode_row, CHUNKS, META, SEQ, UPLOADS, WAL_TABLE};
+use super::types::{db_err, Change, DbError, Meta, OnCommit};
+use super::wal::{LogOp, Records, Wal};
+use crate::storage::protocol::ChangeKind;
+
+/// A checkpoint is due once the write-ahead log holds this many bytes...
+const WAL_MAX_BYTES: u64 = 64 << 20;
+
+/// ...or its oldest record is this old. Regular checkpoints also let redb
+/// reuse the pages that non-durable commits free (it cannot before a
+/// durable commit), keeping the database file from growing.
+const WAL_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// When the writer checkpoints (tests lower or raise them).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WalLimits {
+    /// Bytes in the log.
+    pub(super) bytes: u64,
+    /// Age of its oldest record.
+    pub(super) age: Duration,
+}
+
+/// The limits the service runs with.
+pub(super) const WAL_LIMITS: WalLimits = WalLimits {
+    bytes: WAL_MAX_BYTES,
+    age: WAL_MAX_AGE,
+};
+
+/// Writes queued at once are committed together, up to this many.
+const MAX_BATCH: usize = 1024;
+
+/// Before a durable commit, the writer waits this long for another write
+/// to arrive (and again after each that does, up to [`LINGER_MAX`]): the
+/// requests of one pipelined burst reach the writer a few microseconds
+/// apart, and a commit (an `fdatasync`) is far dearer than the wait, so
+/// they share it, as Redis's pipelined commands share one AOF `fsync`.
+const LINGER_GAP: Duration = Duration::from_micros(15);
+
+/// The longest a commit waits for company in all.
+const LINGER_MAX: Duration = Duration::from_micros(150);
+
+/// How a batch is made durable.
+enum Mode {
+    /// Not at all (upload chunks, whose upload's commit makes them
+    /// durable; a replayed record, which the checkpoint after the replay
+    /// does).
+    Plain,
+    /// By a durable commit, which is also a checkpoint: it records the
+    /// last logged sequence number.
+    Checkpoint(u64),
+}
+
+/// Where the writer sends each batch's answers: a task on the runtime that
+/// opened the database, which sends them all in one go. Sent from the
+/// writer thread one by one, each reply would wake its request from
+/// outside the runtime, and the runtime would run each request's
+/// continuation and its connection's writer in turn, writing replies to
+/// the socket one by one; sent from a task, the requests run first and
+/// the connections' writers then find their replies together (one `send`
+/// for many).
+type Answering = tokio::sync::mpsc::UnboundedSender<Vec<Answer>>;
+
+/// The answering task, if the database is opened inside a runtime.
+fn answering_task() -> Option<Answering> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Answer>>();
+    runtime.spawn(async move {
+        while let Some(batch) = rx.recv().await {
+            batch.into_iter().for_each(Answer::send);
+        }
+    });
+    Some(tx)
+}
+
+/// The writer thread's state: the database's write side, the log, the
+/// pending writes and the counters.
+pub(super) struct Writer {
+    db: Arc<Database>,
+    wal: Wal,
+    limits: WalLimits,
+    pending: Pending,
+    cache: Arc<Cache>,
+    counters: Counters,
+    /// The metadata row being written, reused.
+    row: Vec<u8>,
+    on_commit: Box<OnCommit>,
+    answering: Option<Answering>,
+}
+
+impl Writer {
+    /// Creates the tables, collects the blobs of unfinished uploads, opens
+    /// the log at `wal` and replays it into `db`.
+    ///
+    /// # Errors
+    ///
+    /// The database or the log cannot be read or written.
+    pub(super) fn open(
+        db: Arc<Database>,
+        wal: &Path,
+        cache: Arc<Cache>,
+        pending: Pending,
+        on_commit: Box<OnCommit>,
+        limits: WalLimits,
+    ) -> Result<Writer, DbError> {
+        let (counters, checkpointed) = init(&db)?;
+        let (wal, replay) = Wal::open(wal, checkpointed)?;
+        let mut writer = Writer {
+            db,
+            wal,
+            limits,
+            pending,
+            cache,
+            counters,
+            row: Vec::new(),
+            on_commit,
+            answering: None,
+        };
+        writer.recover(replay)?;
+        writer.answering = answering_task();
+        Ok(writer)
+    }
+
+    /// Applies writes until a [`Command::Close`] arrives or every handle is
+    /// gone, checkpoints, and lets go of the database and the log before
+    /// answering the close (so the last handle's drop closes the file
+    /// cleanly).
+    pub(super) fn run(mut self, rx: &std_mpsc::Receiver<Command>) {
+        let stop = self.serve(rx);
+        let Writer { db, wal, .. } = self;
+        drop((db, wal));
+        if let Some(reply) = stop {
+            let _ = reply.send(());
+        }
+    }
+
+    /// The loop: takes every queued write, settles them as one batch, then
+    /// answers each and reports the changes. Returns the reply of the
+    /// close that stopped it, if one did.
+    fn serve(&mut self, rx: &std_mpsc::Receiver<Command>) -> Option<oneshot::Sender<()>> {
+        let mut stop = None;
+        // `stop` is checked before waiting: once a close is seen, nothing
+        // more is read (handles still alive would keep `recv` blocked).
+        while stop.is_none() {
+            let first = match self.wal.since() {
+                // Idle with records in the log: checkpoint when they are due.
+                Some(since) => {
+                    let wait = (since + self.limits.age).saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(wait) {
+                        Ok(command) => command,
+                        Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                            self.try_checkpoint();
+                            continue;
+                        }
+                        Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                None => match rx.recv() {
+                    Ok(command) => command,
+                    Err(_) => break,
+                },
+            };
+            let batch = gather(rx, first, &mut stop);
+            if batch.is_empty() {
+                continue;
+            }
+            self.write_batch(batch);
+            let due = self
+                .wal
+                .since()
+                .is_some_and(|since| since.elapsed() >= self.limits.age);
+            if due || self.wal.len() >= self.limits.bytes || !self.wal.usable() {
+                self.try_checkpoint();
+            }
+        }
+        if self.wal.len() > 0 || !self.wal.usable() {
+            self.try_checkpoint();
+        }
+        stop
+    }
+
+    /// Settles a batch on its path, answers its writes and reports its
+    /// changes.
+    fn write_batch(&mut self, batch: Vec<Write>) {
+        let durable = batch.iter().any(Write::durable);
+        let settled = if batch.iter().any(Write::through_redb) || (durable && !self.wal.usable()) {
+            self.checkpoint_and_apply(batch)
+        } else if durable {
+            self.log_batch(batch)
+        } else {
+            self.apply(batch, Mode::Plain)
+        };
+        match settled {
+            Ok(Settled { answers, changes }) => {
+                self.answer(answers);
+                (self.on_commit)(&changes);
+            }
+            Err(Failed { error, answers }) => {
+                tracing::error!(error = %error, ops = answers.len(), "commit failed; nothing was written");
+                self.answer(answers);
+            }
+        }
+    }
+
+    /// Sends a batch's answers, through the answering task if there is one.
+    fn answer(&self, answers: Vec<Answer>) {
+        let answers = match &self.answering {
+            Some(tx) => match tx.send(answers) {
+                Ok(()) => return,
+                // The runtime is gone: answer from here.
+                Err(e) => e.0,
+            },
+            None => answers,
+        };
+        answers.into_iter().for_each(Answer::send);
+    }
+
+    /// Replays the log's records after the checkpointed one (each batch as
+    /// it was first applied, so versions come out the same), then
+    /// checkpoints.
+    fn recover(&mut self, replay: Records) -> Result<(), DbError> {
+        let records = replay.len();
+        for (_, ops) in replay {
+            let writes = ops.into_iter().map(Write::replayed).collect();
+            self.apply(writes, Mode::Plain).map_err(|f| f.error)?;
+        }
+        if records > 0 {
+            tracing::info!(records, "replayed the write-ahead log");
+        }
+        if self.wal.len() > 0 || records > 0 {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// A checkpoint, or an error logged (the log keeps its records, and the
+    /// next checkpoint tries again).
+    fn try_checkpoint(&mut self) {
+        if let Err(e) = self.checkpoint() {
+            tracing::error!(error = %e, "checkpoint failed; the write-ahead log keeps its records");
+        }
+    }
+
+    /// Makes everything committed so far durable and records the last
+    /// logged sequence number with it, then empties the log.
+    fn checkpoint(&mut self) -> Result<(), DbError> {
+        let tx = self.db.begin_write().map_err(db_err)?;
+        {
+            // Only this thread changes `pending`: reading it here is stable.
+            let p = self.pending.read().unwrap_or_else(|e| e.into_inner());
+            if !p.is_empty() {
+                let mut meta = tx.open_table(META).map_err(db_err)?;
+                let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+                for (name, value) in p.iter() {
+                    let old = match value {
+                        Some((m, data)) => {
+                            encode_row(&mut self.row, *m, data);
+                            let old = meta
+                                .insert(name.as_str(), self.row.as_slice())
+                                .map_err(db_err)?;
+                            old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
+                        }
+                        None => {
+                            let old = meta.remove(name.as_str()).map_err(db_err)?;
+                            old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
+                        }
+                    };
+                    if let Some(blob) = old.transpose()? {
+                        if blob != 0 {
+                            drop_chunks(&mut chunks, blob)?;
+                        }
+                    }
+                }
+            }
+            let mut seq = tx.open_table(SEQ).map_err(db_err)?;
+            seq.insert("version", self.counters.version)
+                .map_err(db_err)?;
+            seq.insert("blob", self.counters.blob).map_err(db_err)?;
+            tx.open_table(WAL_TABLE)
+                .map_err(db_err)?
+                .insert("lsn", self.wal.last())
+                .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)?;
+        self.pending
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.wal.reset()
+    }
+
+    /// The pending writes first, then the batch, each durably.
+    fn checkpoint_and_apply(&mut self, batch: Vec<Write>) -> Result<Settled, Failed> {
+        if let Err(e) = self.checkpoint() {
+            return Err(Failed::new(e, [], batch));
+        }
+        let settled = self.apply(batch, Mode::Checkpoint(self.wal.last()))?;
+        if let Err(e) = self.wal.reset() {
+            tracing::error!(error = %e, "cannot empty the write-ahead log after a checkpoint");
+        }
+        Ok(settled)
+    }
+
+    /// A batch of inline stores and deletes (and upload chunks, which go
+    /// straight to redb without waiting for the disk): the stores and
+    /// deletes are appended to the log, then added to `pending`, where
+    /// readers see them.
+    fn log_batch(&mut self, batch: Vec<Write>) -> Result<Settled, Failed> {
+        let mut c = self.counters;
+        let mut answers: Vec<(usize, Answer)> = Vec::with_capacity(batch.len());
+        let mut others: Vec<(usize, Write)> = Vec::new();
+        let mut staged: Vec<(String, Pended)> = Vec::new();
+        let mut changes = Vec::new();
+        // Whether each name staged so far exists after this batch's writes.
+        let mut exists_now: HashMap<String, bool> = HashMap::new();
+        let mut reader = None;
+        let mut writes = batch.into_iter().enumerate();
+        for (i, write) in writes.by_ref() {
+            match write {
+                Write::Store { name, data, reply } => {
+                    c.version += 1;
+                    let size = data.len() as u64;
+                    let m = Meta::new(c.version, size, 0);
+                    changes.push(Change {
+                        kind: ChangeKind::Stored,
+                        name: name.clone(),
+                        version: m.version,
+                        size,
+                    });
+                    exists_now.insert(name.clone(), true);
+                    staged.push((name, Some((m, data))));
+                    answers.push((i, Answer::Meta(reply, Ok(m))));
+                }
+                Write::Delete { name, reply } => {
+                    let exists = match exists_now.get(&name) {
+                        Some(e) => Ok(*e),
+                        None => match peek(&self.pending, &name, |v| v.is_some()) {
+                            Some(e) => Ok(e),
+                            None => self.exists_in_redb(&mut reader, &name),
+                        },
+                    };
+                    let exists = match exists {
+                        Ok(exists) => exists,
+                        Err(e) => {
+                            answers.push((i, Answer::Deleted(reply, Err(e.clone()))));
+                            let writes = others.into_iter().chain(writes).map(|(_, w)| w);
+                            return Err(Failed::new(
+                                e,
+                                answers.into_iter().map(|(_, a)| a),
+                                writes,
+                            ));
+                        }
+                    };
+                    if exists {
+                        c.version += 1;
+                        changes.push(Change {
+                            kind: ChangeKind::Deleted,
+                            name: name.clone(),
+                            version: c.version,
+                            size: 0,
+                        });
+                        exists_now.insert(name.clone(), false);
+                        staged.push((name, None));
+                        answers.push((i, Answer::Deleted(reply, Ok(Some(c.version)))));
+                    } else {
+                        answers.push((i, Answer::Deleted(reply, Ok(None))));
+                    }
+                }
+                other => others.push((i, other)),
+            }
+        }
+        drop(reader);
+        if !staged.is_empty() {
+            if let Err(e) = self.log(&staged) {
+                let writes = others.into_iter().map(|(_, w)| w);
+                return Err(Failed::new(e, answers.into_iter().map(|(_, a)| a), writes));
+            }
+            self.counters = c;
+            self.publish(staged);
+        }
+        if !others.is_empty() {
+            let (at, writes): (Vec<usize>, Vec<Write>) = others.into_iter().unzip();
+            let done = match self.apply(writes, Mode::Plain) {
+                Ok(settled) => {
+                    changes.extend(settled.changes);
+                    settled.answers
+                }
+                Err(failed) => failed.answers,
+            };
+            answers.extend(at.into_iter().zip(done));
+            answers.sort_by_key(|(i, _)| *i);
+        }
+        Ok(Settled {
+            answers: answers.into_iter().map(|(_, a)| a).collect(),
+            changes,
+        })
+    }
+
+    /// Whether `name` has a row in redb, read in `reader` (begun on first
+    /// use).
+    fn exists_in_redb(
+        &self,
+        reader: &mut Option<redb::ReadTransaction>,
+        name: &str,
+    ) -> Result<bool, DbError> {
+        let tx = match reader {
+            Some(tx) => tx,
+            None => reader.insert(self.db.begin_read().map_err(db_err)?),
+        };
+        let meta = tx.open_table(META).map_err(db_err)?;
+        let found = meta.get(name).map_err(db_err)?.is_some();
+        Ok(found)
+    }
+
+    /// Appends the staged writes to the log as one record, durably.
+    fn log(&mut self, staged: &[(String, Pended)]) -> Result<(), DbError> {
+        self.wal
+            .prepare(staged.iter().map(|(name, value)| match value {
+                Some((_, data)) => LogOp::Store { name, data },
+                None => LogOp::Delete { name },
+            }))?;
+        self.wal.append()
+    }
+
+    /// Makes logged writes visible to readers: in `pending`, and the
+    /// last value of each name in the cache.
+    fn publish(&self, staged: Vec<(String, Pended)>) {
+        // The cache forgets the names first, so no read finds an older
+        // value in it after a newer one in `pending`.
+        self.cache
+            .remove(staged.iter().map(|(name, _)| name.as_str()));
+        let mut fill = Vec::new();
+        {
+            let mut seen = HashSet::new();
+            for (name, value) in staged.iter().rev() {
+                if seen.insert(name.as_str()) {
+                    if let Some((m, data)) = value {
+                        fill.push((name.clone(), *m, data.clone()));
+                    }
+                }
+            }
+            let mut p = self.pending.write().unwrap_or_else(|e| e.into_inner());
+            for (name, value) in staged {
+                p.insert(name, value);
+            }
+        }
+        for (name, m, data) in fill {
+            self.cache.insert(&name, m, data);
+        }
+    }
+
+    /// Applies a batch in one transaction; all or nothing. The counters
+    /// move on only if the transaction commits.
+    fn apply(&mut self, batch: Vec<Write>, mode: Mode) -> Result<Settled, Failed> {
+        let mut answers = Vec::with_capacity(batch.len());
+        let mut writes = batch.into_iter();
+        match self.try_apply(&mut writes, &mut answers, mode) {
+            Ok(changes) => Ok(Settled { answers, changes }),
+            Err(error) => Err(Failed::new(error, answers, writes)),
+        }
+    }
+
+    /// [`Writer::apply`], answering into `answers` the writes it takes.
+    fn try_apply(
+        &mut self,
+        writes: &mut std::vec::IntoIter<Write>,
+        answers: &mut Vec<Answer>,
+        mode: Mode,
+    ) -> Result<Vec<Change>, DbError> {
+        let mut tx = self.db.begin_write().map_err(db_err)?;
+        match mode {
+            Mode::Checkpoint(lsn) => {
+                tx.open_table(WAL_TABLE)
+                    .map_err(db_err)?
+                    .insert("lsn", lsn)
+                    .map_err(db_err)?;
+            }
+            Mode::Plain => tx.set_durability(Durability::None),
+        }
+        let Applied {
+            counters: c,
+            row,
+            fill,
+            changes,
+        } = {
+            let mut batch = Batch::begin(&tx, self.counters, std::mem::take(&mut self.row))?;
+            for write in writes {
+                let answer = batch.apply(write);
+                let failed = answer.error().cloned();
+                answers.push(answer);
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            }
+            batch.finish()
+        };
+        self.row = row;
+        if c != self.counters {
+            let mut seq = tx.open_table(SEQ).map_err(db_err)?;
+            if c.version != self.counters.version {
+                seq.insert("version", c.version).map_err(db_err)?;
+            }
+            if c.blob != self.counters.blob {
+                seq.insert("blob", c.blob).map_err(db_err)?;
+            }
+        }
+        self.cache.remove(fill.keys().map(String::as_str));
+        tx.commit().map_err(db_err)?;
+        self.counters = c;
+        for (name, value) in fill {
+            if let Some((m, data)) = value {
+                self.cache.insert(&name, m, data);
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// Takes `first` and the commands queued behind it (lingering for more
+/// before a durable write), up to [`MAX_BATCH`] writes or a close, which
+/// goes to `stop`.
+fn gather(
+    rx: &std_mpsc::Receiver<Command>,
+    first: Command,
+    stop: &mut Option<oneshot::Sender<()>>,
+) -> Vec<Write> {
+    let mut batch = Vec::new();
+    let mut next = Some(first);
+    let mut lingered = None;
+    while let Some(command) = next.take() {
+        match command {
+            Command::Close(reply) => *stop = Some(reply),
+            Command::Write(write) => batch.push(write),
+        }
+        if stop.is_none() && batch.len() < MAX_BATCH {
+            next = rx.try_recv().ok();
+            if next.is_none() && batch.iter().any(Write::durable) {
+                next = linger(rx, &mut lingered);
+            }
+        }
+    }
+    batch
+}
+
+/// The next command if one arrives within [`LINGER_GAP`]; yields the core
+/// meanwhile (the writes come from the threads serving connections).
+fn linger(rx: &std_mpsc::Receiver<Command>, since: &mut Option<Instant>) -> Option<Command> {
+    let start = Instant::now();
+    let first = *since.get_or_insert(start);
+    let until = (start + LINGER_GAP).min(first + LINGER_MAX);
+    loop {
+        if let Ok(command) = rx.try_recv() {
+            return Some(command);
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        thread::yield_now();
+    }
+}
+
+/// Creates the tables, collects orphan blobs and loads the counters and
+/// the last checkpointed log sequence number.
+fn init(db: &Database) -> Result<(Counters, u64), DbError> {
+    let tx = db.begin_write().map_err(db_err)?;
+    let counters;
+    let lsn;
+    {
+        tx.open_table(META).map_err(db_err)?;
+        let walt = tx.open_table(WAL_TABLE).map_err(db_err)?;
+        lsn = walt.get("lsn").map_err(db_err)?.map_or(0, |v| v.value());
+        let seq = tx.open_table(SEQ).map_err(db_err)?;
+        let get = |key| -> Result<u64, DbError> {
+            Ok(seq.get(key).map_err(db_err)?.map_or(0, |v| v.value()))
+        };
+        counters = Counters {
+            version: get("version")?,
+            blob: get("blob")?,
+        };
+        let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+        let mut uploads = tx.open_table(UPLOADS).map_err(db_err)?;
+        let orphans: Vec<u64> = uploads
+            .iter()
+            .map_err(db_err)?
+            .map(|item| item.map(|(k, _)| k.value()))
+            .collect::<Result<_, _>>()
+            .map_err(db_err)?;
+        for blob in &orphans {
+            drop_chunks(&mut chunks, *blob)?;
+            uploads.remove(blob).map_err(db_err)?;
+        }
+        if !orphans.is_empty() {
+            tracing::info!(
+                count = orphans.len(),
+                "collected blobs of unfinished uploads"
+            );
+        }
+    }
+    tx.commit().map_err(db_err)?;
+    Ok((counters, lsn))
+}
