@@ -2,7 +2,8 @@
 
 use quote::quote;
 
-use crate::expand::{derive, Derive};
+use crate::derive;
+use crate::model::Derive;
 
 /// The compile errors the derive emits for `input`, in order.
 fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
@@ -111,11 +112,25 @@ fn invalid_input_still_gets_a_placeholder_impl() {
         syn::parse2(quote! { struct S { #[codec(len = u9)] a: String } }).unwrap();
     let out = derive(&input, Derive::Decode).to_string();
     assert!(out.contains("compile_error"));
+    assert!(out.contains("use :: codec as _codec ;"), "{out}");
     assert!(
-        out.contains("impl < 'de > :: codec :: Decode < 'de > for S"),
+        out.contains("impl < 'de > _codec :: Decode < 'de > for S"),
         "{out}"
     );
     assert!(out.contains("unreachable"));
+}
+
+#[test]
+fn the_placeholder_impl_honours_crate() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[codec(crate = "::renamed")]
+        struct S { #[codec(len = u9)] a: String }
+    })
+    .unwrap();
+    let out = derive(&input, Derive::Encode).to_string();
+    assert!(out.contains("use :: renamed as _codec ;"), "{out}");
+    assert!(out.contains("impl _codec :: Encode for S"), "{out}");
+    assert!(!out.contains(":: codec ::"), "{out}");
 }
 
 /// Pretty-printed expansions, compared with the committed snapshots in
