@@ -1,11 +1,11 @@
 //! Derive macros for the `codec` crate. Use them through `codec`, which
 //! re-exports them: `use codec::{Encode, Decode};`.
 //!
-//! Each derive runs one way: parse ([`ast`], [`attr`], errors gathered in
-//! [`ctxt`]) → check ([`valid`], which returns the [`model`] every choice
-//! is resolved in) → expand ([`expand`], one file per trait, naming the
-//! runtime through [`paths`]). Invalid input gets its errors and the
-//! [`fallback`] impl instead.
+//! Each derive runs one way: parse (`ast`, `attr`, errors gathered in
+//! `ctxt`) → check (`valid`, which returns the `model` every choice is
+//! resolved in) → expand (`expand/`, one file per trait, naming the
+//! runtime through `paths`). Invalid input gets its errors and the
+//! `fallback` impl instead.
 
 mod ast;
 mod attr;

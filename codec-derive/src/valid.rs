@@ -32,11 +32,12 @@ pub fn check<'a>(cx: &Ctxt, input: &'a Input<'a>, which: Derive) -> Option<Valid
 
 /// The wire layout, for `Encode` and `Decode`.
 fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
-    let container = input.attrs.endian.get().copied();
+    // Big-endian unless the type says otherwise; fields may override.
+    let order = input.attrs.endian.get().copied().unwrap_or(Endian::Big);
     let body = match &input.body {
         Body::Struct(fields) => {
             check_fields(cx, fields);
-            LayoutBody::Struct(plan(fields, container)?)
+            LayoutBody::Struct(plan(fields, order)?)
         }
         Body::Enum(variants) => {
             for v in variants {
@@ -54,13 +55,13 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
                         variant,
                         id,
                         other: variant.attrs.other.is_set(),
-                        fields: plan(&variant.fields, container)?,
+                        fields: plan(&variant.fields, order)?,
                     })
                 })
                 .collect::<Option<_>>()?;
             LayoutBody::Enum {
                 repr,
-                order: container.unwrap_or(Endian::Big),
+                order,
                 variants,
             }
         }
@@ -71,7 +72,7 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
 /// Each field's layout, with every attribute resolved. `None` only where
 /// a rule has recorded an error (a missing `len_from` field, `when` on a
 /// non-`Option`).
-fn plan<'a>(fields: &'a [Field<'a>], container: Option<Endian>) -> Option<Vec<FieldPlan<'a>>> {
+fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<'a>>> {
     let mut plans = fields
         .iter()
         .map(|f| {
@@ -127,12 +128,7 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Option<Endian>) -> Option<Vec<Fi
                 ty,
                 wire,
                 presence,
-                order: a
-                    .endian
-                    .get()
-                    .or(container.as_ref())
-                    .copied()
-                    .unwrap_or(Endian::Big),
+                order: a.endian.get().copied().unwrap_or(container),
                 packed,
                 holds_len_of: None,
             })
