@@ -122,16 +122,12 @@ fn shadowed_prelude() {
 mod codec_module {
     #![no_implicit_prelude]
 
+    use ::codec::{Decode, Encode, Message};
+
     /// The user's own `codec`: generated code must never resolve to it.
     pub mod codec {}
 
-    #[derive(
-        ::core::fmt::Debug,
-        ::core::cmp::PartialEq,
-        ::codec::Encode,
-        ::codec::Decode,
-        ::codec::Message,
-    )]
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, Encode, Decode, Message)]
     #[codec(id = 1, response = Pong)]
     pub struct Ping {
         #[codec(tag)]
@@ -140,13 +136,7 @@ mod codec_module {
         pub note: ::std::string::String,
     }
 
-    #[derive(
-        ::core::fmt::Debug,
-        ::core::cmp::PartialEq,
-        ::codec::Encode,
-        ::codec::Decode,
-        ::codec::Message,
-    )]
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, Encode, Decode, Message)]
     #[codec(id = 2)]
     pub struct Pong {
         #[codec(tag)]
@@ -155,13 +145,7 @@ mod codec_module {
     }
 
     /// A message that is an enum (its layout is the discriminant).
-    #[derive(
-        ::core::fmt::Debug,
-        ::core::cmp::PartialEq,
-        ::codec::Encode,
-        ::codec::Decode,
-        ::codec::Message,
-    )]
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, Encode, Decode, Message)]
     #[codec(id = 3, repr = u8)]
     pub enum Kind {
         A = 1,
