@@ -323,9 +323,9 @@ pub fn get_len<T: Fixed + LenInt>(
 /// or `usize` must not change what the derives mean.
 pub use core::primitive::{bool, str, u16, u32, u64, u8, usize};
 
-/// Runtime items below the crate root that generated code names: routed
-/// through here so the runtime can move its modules without touching the
-/// derive (codec-derive's `paths.rs` names each of them once).
+// Runtime items below the crate root that generated code names: routed
+// through here so the runtime can move its modules without touching the
+// derive (codec-derive's `paths.rs` names each of them once).
 pub use crate::decode::explain_leaf;
 pub use crate::message::{decode_frame, encode_frame, frame_len, tag_limit, unknown_id};
 pub use crate::wire::{LenPrefix, Unit};
