@@ -30,7 +30,7 @@ const _: () = {
             let payload: &'a [u8] = _codec::__private::decode_ctx(
                 <&'a [u8] as _codec::DecodeSeq<
                     'de,
-                >>::decode_rest(__r, _codec::wire::Endian::Big),
+                >>::decode_rest(__r, _codec::Endian::Big),
                 "Packet",
                 "payload",
             )?;
@@ -51,7 +51,7 @@ const _: () = {
         #[inline]
         fn decode_with(
             __r: &mut _codec::Reader<'de>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             Self::__codec_decode(__r, false)
         }
@@ -63,12 +63,12 @@ const _: () = {
         }
         fn explain_with(
             __r: &mut _codec::Reader<'de>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
             __out: &mut _codec::Explainer,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             __out.push("tag");
             let tag: u64 = _codec::__private::decode_ctx(
-                _codec::decode::explain_leaf(
+                _codec::__private::explain_leaf(
                     __r,
                     __out,
                     |__r| { _codec::__private::read_base128::<u64>(__r, true) },
@@ -79,7 +79,7 @@ const _: () = {
             __out.pop();
             __out.push("flags");
             let flags: u64 = _codec::__private::decode_ctx(
-                _codec::decode::explain_leaf(
+                _codec::__private::explain_leaf(
                     __r,
                     __out,
                     |__r| { _codec::__private::read_base128::<u64>(__r, true) },
@@ -91,7 +91,7 @@ const _: () = {
             __out.push("channel");
             let channel: Option<u64> = _codec::__private::decode_ctx(
                 if flags & 1 != 0 {
-                    (_codec::decode::explain_leaf(
+                    (_codec::__private::explain_leaf(
                         __r,
                         __out,
                         |__r| { _codec::__private::read_base128::<u64>(__r, true) },
@@ -113,8 +113,8 @@ const _: () = {
                     >>::explain_seq(
                         __r,
                         __n,
-                        _codec::wire::Unit::Bytes,
-                        _codec::wire::Endian::Big,
+                        _codec::__private::Unit::Bytes,
+                        _codec::Endian::Big,
                         __out,
                     )
                 },

@@ -17,7 +17,7 @@ const _: () = {
         fn encode_with(
             &self,
             __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             _codec::__private::encode_ctx(
                 {
@@ -59,7 +59,7 @@ const _: () = {
                 <&'a [u8] as _codec::EncodeSeq>::encode_seq(
                     &self.payload,
                     __buf,
-                    _codec::wire::Endian::Big,
+                    _codec::Endian::Big,
                 ),
                 "Packet",
                 "payload",

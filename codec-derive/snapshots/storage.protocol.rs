@@ -3,8 +3,8 @@ const _: () = {
     #[automatically_derived]
     impl _codec::Protocol for Storage {
         type Header = _codec::StdHeader;
-        const TAG_MAX: _codec::__private::u64 = _codec::message::tag_limit(
-            _codec::message::tag_limit(0, <StoreRequest as _codec::Message>::TAG_MAX),
+        const TAG_MAX: _codec::__private::u64 = _codec::__private::tag_limit(
+            _codec::__private::tag_limit(0, <StoreRequest as _codec::Message>::TAG_MAX),
             <StoreResponse as _codec::Message>::TAG_MAX,
         );
         #[inline]
@@ -35,7 +35,7 @@ const _: () = {
             match self {
                 Self::StoreRequest(_) => <StoreRequest as _codec::Message>::NAME,
                 Self::StoreResponse(_) => <StoreResponse as _codec::Message>::NAME,
-                Self::Unknown(_) => <codec::RawFrame>::NAME,
+                Self::Unknown(_) => _codec::RawFrame::NAME,
             }
         }
         fn name_of(
@@ -66,10 +66,10 @@ const _: () = {
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             match self {
                 Self::StoreRequest(__m) => {
-                    _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
+                    _codec::Encode::encode_with(__m, __buf, _codec::Endian::Big)
                 }
                 Self::StoreResponse(__m) => {
-                    _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
+                    _codec::Encode::encode_with(__m, __buf, _codec::Endian::Big)
                 }
                 Self::Unknown(__m) => {
                     match <Self as _codec::Protocol>::name_of(__m.id) {
@@ -83,11 +83,7 @@ const _: () = {
                             )
                         }
                         _codec::__private::None => {
-                            _codec::Encode::encode_with(
-                                __m,
-                                __buf,
-                                _codec::wire::Endian::Big,
-                            )
+                            _codec::Encode::encode_with(__m, __buf, _codec::Endian::Big)
                         }
                     }
                 }
@@ -112,7 +108,7 @@ const _: () = {
                 }
                 _ => {
                     _codec::__private::Ok(
-                        Self::Unknown(<codec::RawFrame>::read(__id, __payload)),
+                        Self::Unknown(_codec::RawFrame::read(__id, __payload)),
                     )
                 }
             }
@@ -127,7 +123,7 @@ const _: () = {
                     __ex.push(<StoreRequest as _codec::Message>::NAME);
                     let __r = <StoreRequest as _codec::Decode<
                         'de,
-                    >>::explain_with(__payload, _codec::wire::Endian::Big, __ex);
+                    >>::explain_with(__payload, _codec::Endian::Big, __ex);
                     __ex.pop();
                     __r.map(|_| ())
                 }
@@ -135,7 +131,7 @@ const _: () = {
                     __ex.push(<StoreResponse as _codec::Message>::NAME);
                     let __r = <StoreResponse as _codec::Decode<
                         'de,
-                    >>::explain_with(__payload, _codec::wire::Endian::Big, __ex);
+                    >>::explain_with(__payload, _codec::Endian::Big, __ex);
                     __ex.pop();
                     __r.map(|_| ())
                 }
@@ -153,15 +149,15 @@ const _: () = {
     impl _codec::Encode for Storage {
         #[inline]
         fn encoded_len(&self) -> _codec::__private::usize {
-            _codec::message::frame_len(self)
+            _codec::__private::frame_len(self)
         }
         #[inline]
         fn encode_with(
             &self,
             __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
-            _codec::message::encode_frame(self, __buf)
+            _codec::__private::encode_frame(self, __buf)
         }
     }
     /// The whole frame: header, then payload.
@@ -170,9 +166,9 @@ const _: () = {
         #[inline]
         fn decode_with(
             __r: &mut _codec::Reader<'de>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-            _codec::message::decode_frame(__r)
+            _codec::__private::decode_frame(__r)
         }
     }
     #[automatically_derived]
@@ -230,20 +226,19 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl<__Ctx: ?_codec::__private::Sized, __R> _codec::dispatch::Dispatch<__Ctx>
-    for Storage
+    impl<__Ctx: ?_codec::__private::Sized, __R> _codec::Dispatch<__Ctx> for Storage
     where
-        StoreRequest: _codec::dispatch::Handle<__Ctx, Reply = __R>,
-        StoreResponse: _codec::dispatch::Handle<__Ctx, Reply = __R>,
-        codec::RawFrame: _codec::dispatch::Handle<__Ctx, Reply = __R>,
+        StoreRequest: _codec::Handle<__Ctx, Reply = __R>,
+        StoreResponse: _codec::Handle<__Ctx, Reply = __R>,
+        codec::RawFrame: _codec::Handle<__Ctx, Reply = __R>,
     {
         type Reply = __R;
         #[inline]
         fn dispatch(self, __ctx: &mut __Ctx) -> __R {
             match self {
-                Self::StoreRequest(__m) => _codec::dispatch::Handle::handle(__m, __ctx),
-                Self::StoreResponse(__m) => _codec::dispatch::Handle::handle(__m, __ctx),
-                Self::Unknown(__m) => _codec::dispatch::Handle::handle(__m, __ctx),
+                Self::StoreRequest(__m) => _codec::Handle::handle(__m, __ctx),
+                Self::StoreResponse(__m) => _codec::Handle::handle(__m, __ctx),
+                Self::Unknown(__m) => _codec::Handle::handle(__m, __ctx),
             }
         }
     }
@@ -251,12 +246,12 @@ const _: () = {
     impl<
         __Ctx: ?_codec::__private::Sized + _codec::__private::Sync,
         __R,
-    > _codec::dispatch::DispatchAsync<__Ctx> for Storage
+    > _codec::DispatchAsync<__Ctx> for Storage
     where
         Self: _codec::__private::Send,
-        StoreRequest: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,
-        StoreResponse: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,
-        codec::RawFrame: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,
+        StoreRequest: _codec::HandleAsync<__Ctx, Reply = __R>,
+        StoreResponse: _codec::HandleAsync<__Ctx, Reply = __R>,
+        codec::RawFrame: _codec::HandleAsync<__Ctx, Reply = __R>,
     {
         type Reply = __R;
         fn dispatch(
@@ -266,14 +261,12 @@ const _: () = {
             async move {
                 match self {
                     Self::StoreRequest(__m) => {
-                        _codec::dispatch::HandleAsync::handle(__m, __ctx).await
+                        _codec::HandleAsync::handle(__m, __ctx).await
                     }
                     Self::StoreResponse(__m) => {
-                        _codec::dispatch::HandleAsync::handle(__m, __ctx).await
+                        _codec::HandleAsync::handle(__m, __ctx).await
                     }
-                    Self::Unknown(__m) => {
-                        _codec::dispatch::HandleAsync::handle(__m, __ctx).await
-                    }
+                    Self::Unknown(__m) => _codec::HandleAsync::handle(__m, __ctx).await,
                 }
             }
         }

@@ -22,7 +22,7 @@ const _: () = {
                             <u8 as _codec::__private::Fixed>::get(
                                 __run,
                                 &mut __at,
-                                _codec::wire::Endian::Big,
+                                _codec::Endian::Big,
                                 __base,
                             ),
                             "StoreRequest",
@@ -31,7 +31,7 @@ const _: () = {
                         let __n_name: _codec::__private::usize = _codec::__private::decode_ctx(
                             _codec::__private::get_len::<
                                 _codec::__private::u8,
-                            >(__run, &mut __at, _codec::wire::Endian::Big, __base),
+                            >(__run, &mut __at, _codec::Endian::Big, __base),
                             "StoreRequest",
                             "name",
                         )?;
@@ -41,15 +41,15 @@ const _: () = {
                         let trans = _codec::__private::decode_ctx(
                             <u8 as _codec::Decode<
                                 'de,
-                            >>::decode_with(__r, _codec::wire::Endian::Big),
+                            >>::decode_with(__r, _codec::Endian::Big),
                             "StoreRequest",
                             "trans",
                         )?;
                         let __n_name = _codec::__private::decode_ctx(
                             _codec::__private::read_len(
                                 __r,
-                                _codec::wire::LenPrefix::U8,
-                                _codec::wire::Endian::Big,
+                                _codec::__private::LenPrefix::U8,
+                                _codec::Endian::Big,
                             ),
                             "StoreRequest",
                             "name",
@@ -64,8 +64,8 @@ const _: () = {
                 >>::decode_seq(
                     __r,
                     __n_name,
-                    _codec::wire::Unit::Elements,
-                    _codec::wire::Endian::Big,
+                    _codec::__private::Unit::Elements,
+                    _codec::Endian::Big,
                 ),
                 "StoreRequest",
                 "name",
@@ -73,8 +73,8 @@ const _: () = {
             let __n_data = _codec::__private::decode_ctx(
                 _codec::__private::read_len(
                     __r,
-                    _codec::wire::LenPrefix::U16,
-                    _codec::wire::Endian::Big,
+                    _codec::__private::LenPrefix::U16,
+                    _codec::Endian::Big,
                 ),
                 "StoreRequest",
                 "data",
@@ -87,8 +87,8 @@ const _: () = {
                 >>::decode_seq(
                     __r,
                     __n_data,
-                    _codec::wire::Unit::Elements,
-                    _codec::wire::Endian::Big,
+                    _codec::__private::Unit::Elements,
+                    _codec::Endian::Big,
                 ),
                 "StoreRequest",
                 "data",
@@ -110,7 +110,7 @@ const _: () = {
         #[inline]
         fn decode_with(
             __r: &mut _codec::Reader<'de>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             Self::__codec_decode(__r, false)
         }
@@ -122,14 +122,14 @@ const _: () = {
         }
         fn explain_with(
             __r: &mut _codec::Reader<'de>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
             __out: &mut _codec::Explainer,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             __out.push("trans");
             let trans: u8 = _codec::__private::decode_ctx(
                 <u8 as _codec::Decode<
                     'de,
-                >>::explain_with(__r, _codec::wire::Endian::Big, __out),
+                >>::explain_with(__r, _codec::Endian::Big, __out),
                 "StoreRequest",
                 "trans",
             )?;
@@ -138,13 +138,13 @@ const _: () = {
             let name: String = _codec::__private::decode_ctx(
                 ({
                     __out.push("len");
-                    let __v = _codec::decode::explain_leaf(
+                    let __v = _codec::__private::explain_leaf(
                         __r,
                         __out,
                         |__r| _codec::__private::read_len(
                             __r,
-                            _codec::wire::LenPrefix::U8,
-                            _codec::wire::Endian::Big,
+                            _codec::__private::LenPrefix::U8,
+                            _codec::Endian::Big,
                         ),
                     );
                     __out.pop();
@@ -155,8 +155,8 @@ const _: () = {
                     >>::explain_seq(
                         __r,
                         __n,
-                        _codec::wire::Unit::Elements,
-                        _codec::wire::Endian::Big,
+                        _codec::__private::Unit::Elements,
+                        _codec::Endian::Big,
                         __out,
                     )),
                 "StoreRequest",
@@ -167,13 +167,13 @@ const _: () = {
             let data: Vec<u8> = _codec::__private::decode_ctx(
                 ({
                     __out.push("len");
-                    let __v = _codec::decode::explain_leaf(
+                    let __v = _codec::__private::explain_leaf(
                         __r,
                         __out,
                         |__r| _codec::__private::read_len(
                             __r,
-                            _codec::wire::LenPrefix::U16,
-                            _codec::wire::Endian::Big,
+                            _codec::__private::LenPrefix::U16,
+                            _codec::Endian::Big,
                         ),
                     );
                     __out.pop();
@@ -186,8 +186,8 @@ const _: () = {
                     >>::explain_seq(
                         __r,
                         __n,
-                        _codec::wire::Unit::Elements,
-                        _codec::wire::Endian::Big,
+                        _codec::__private::Unit::Elements,
+                        _codec::Endian::Big,
                         __out,
                     )),
                 "StoreRequest",

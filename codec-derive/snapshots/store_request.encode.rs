@@ -8,9 +8,9 @@ const _: () = {
                 + {
                     let __n = <String as _codec::EncodeSeq>::seq_count(
                         &self.name,
-                        _codec::wire::Unit::Elements,
+                        _codec::__private::Unit::Elements,
                     );
-                    _codec::wire::LenPrefix::U8.size(__n)
+                    _codec::__private::LenPrefix::U8.size(__n)
                         + <String as _codec::EncodeSeq>::seq_encoded_len(&self.name)
                 }
                 + {
@@ -18,9 +18,9 @@ const _: () = {
                         u8,
                     > as _codec::EncodeSeq>::seq_count(
                         &self.data,
-                        _codec::wire::Unit::Elements,
+                        _codec::__private::Unit::Elements,
                     );
-                    _codec::wire::LenPrefix::U16.size(__n)
+                    _codec::__private::LenPrefix::U16.size(__n)
                         + <Vec<u8> as _codec::EncodeSeq>::seq_encoded_len(&self.data)
                 }
         }
@@ -28,7 +28,7 @@ const _: () = {
         fn encode_with(
             &self,
             __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
-            _: _codec::wire::Endian,
+            _: _codec::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             {
                 let mut __run = [0u8; 0 + <u8 as _codec::__private::Fixed>::SIZE
@@ -38,7 +38,7 @@ const _: () = {
                     &self.trans,
                     &mut __run,
                     &mut __at,
-                    _codec::wire::Endian::Big,
+                    _codec::Endian::Big,
                 );
                 _codec::__private::Fixed::put(
                     &_codec::__private::encode_ctx(
@@ -47,7 +47,7 @@ const _: () = {
                         >(
                             <String as _codec::EncodeSeq>::seq_count(
                                 &self.name,
-                                _codec::wire::Unit::Elements,
+                                _codec::__private::Unit::Elements,
                             ),
                             "u8",
                         ),
@@ -56,7 +56,7 @@ const _: () = {
                     )?,
                     &mut __run,
                     &mut __at,
-                    _codec::wire::Endian::Big,
+                    _codec::Endian::Big,
                 );
                 __buf.extend_from_slice(&__run);
             }
@@ -64,22 +64,22 @@ const _: () = {
                 <String as _codec::EncodeSeq>::encode_seq(
                     &self.name,
                     __buf,
-                    _codec::wire::Endian::Big,
+                    _codec::Endian::Big,
                 ),
                 "StoreRequest",
                 "name",
             )?;
             _codec::__private::encode_ctx(
-                _codec::wire::LenPrefix::U16
+                _codec::__private::LenPrefix::U16
                     .write(
                         <Vec<
                             u8,
                         > as _codec::EncodeSeq>::seq_count(
                             &self.data,
-                            _codec::wire::Unit::Elements,
+                            _codec::__private::Unit::Elements,
                         ),
                         __buf,
-                        _codec::wire::Endian::Big,
+                        _codec::Endian::Big,
                     ),
                 "StoreRequest",
                 "data",
@@ -90,7 +90,7 @@ const _: () = {
                 > as _codec::EncodeSeq>::encode_seq(
                     &self.data,
                     __buf,
-                    _codec::wire::Endian::Big,
+                    _codec::Endian::Big,
                 ),
                 "StoreRequest",
                 "data",

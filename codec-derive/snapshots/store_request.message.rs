@@ -4,20 +4,20 @@ const _: () = {
     impl _codec::Message for StoreRequest {
         const ID: _codec::__private::u64 = 0x01;
         const NAME: &'static _codec::__private::str = "StoreRequest";
-        const FIELDS: &'static [_codec::message::FieldLayout] = &[
-            _codec::message::FieldLayout {
+        const FIELDS: &'static [_codec::FieldLayout] = &[
+            _codec::FieldLayout {
                 name: "trans",
                 offset: _codec::__private::Some(0usize),
                 width: _codec::__private::Some(1usize),
                 encoding: "u8",
             },
-            _codec::message::FieldLayout {
+            _codec::FieldLayout {
                 name: "name",
                 offset: _codec::__private::Some(1usize),
                 width: _codec::__private::None,
                 encoding: "len = u8, String",
             },
-            _codec::message::FieldLayout {
+            _codec::FieldLayout {
                 name: "data",
                 offset: _codec::__private::None,
                 width: _codec::__private::None,
@@ -41,7 +41,7 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl _codec::message::Request for StoreRequest {
+    impl _codec::Request for StoreRequest {
         type Response = StoreResponse;
     }
 };

@@ -1,7 +1,8 @@
 //! The input model: a struct or enum with typed attributes on every node.
 
 use quote::format_ident;
-use syn::{Data, DeriveInput, Fields, Ident, Member, Type};
+use syn::visit::Visit;
+use syn::{Data, DeriveInput, Expr, Fields, Ident, Member, Type};
 
 use crate::attr::{ContainerAttrs, FieldAttrs, VariantAttrs};
 use crate::ctxt::Ctxt;
@@ -33,6 +34,8 @@ pub struct Variant<'a> {
 }
 
 pub struct Field<'a> {
+    /// Position in its struct or variant (`__b<index>` when matched).
+    pub index: usize,
     /// `self.<member>` in a struct.
     pub member: Member,
     /// The local that holds the field while decoding (the field's own name,
@@ -104,6 +107,7 @@ fn fields_from_syn<'a>(cx: &Ctxt, fields: &'a Fields) -> (Shape, Vec<Field<'a>>)
                 ),
             };
             Field {
+                index: i,
                 member,
                 local,
                 name,
@@ -153,13 +157,42 @@ pub fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-const INTEGERS: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+/// Every primitive scalar the derive knows, with its width on the wire
+/// (`usize` and `isize` travel as 8 bytes, range-checked) and whether it
+/// is an integer.
+const SCALARS: &[(&str, usize, bool)] = &[
+    ("u8", 1, true),
+    ("i8", 1, true),
+    ("bool", 1, false),
+    ("u16", 2, true),
+    ("i16", 2, true),
+    ("u32", 4, true),
+    ("i32", 4, true),
+    ("f32", 4, false),
+    ("char", 4, false),
+    ("u64", 8, true),
+    ("i64", 8, true),
+    ("f64", 8, false),
+    ("usize", 8, true),
+    ("isize", 8, true),
+    ("u128", 16, true),
+    ("i128", 16, true),
 ];
+
+/// The scalar `ty` is written as (looking through references' paths and
+/// parentheses): its name, width and whether it is an integer.
+fn scalar(ty: &Type) -> Option<(&'static str, usize, bool)> {
+    match type_head(ty) {
+        Some((name, args)) if args.is_empty() => {
+            SCALARS.iter().copied().find(|(n, _, _)| *n == name)
+        }
+        _ => None,
+    }
+}
 
 /// True when `ty` is written as a primitive integer.
 pub fn is_integer(ty: &Type) -> bool {
-    matches!(type_head(ty), Some((name, args)) if args.is_empty() && INTEGERS.contains(&name.as_str()))
+    matches!(scalar(ty), Some((_, _, true)))
 }
 
 /// True when `ty` is written as a type that certainly has no length:
@@ -168,14 +201,7 @@ pub fn is_scalar(ty: &Type) -> bool {
     match ty {
         Type::Array(_) => true,
         Type::Paren(p) => is_scalar(&p.elem),
-        _ => match type_head(ty) {
-            Some((name, args)) => {
-                args.is_empty()
-                    && (INTEGERS.contains(&name.as_str())
-                        || ["bool", "char", "f32", "f64"].contains(&name.as_str()))
-            }
-            None => false,
-        },
+        _ => scalar(ty).is_some(),
     }
 }
 
@@ -183,7 +209,55 @@ pub fn is_scalar(ty: &Type) -> bool {
 /// (not `usize`/`isize`, which are range-checked): the derive packs runs
 /// of these into one copy.
 pub fn is_fixed_width(ty: &Type) -> bool {
-    matches!(type_head(ty), Some((name, args)) if args.is_empty()
-        && !matches!(name.as_str(), "usize" | "isize")
-        && (INTEGERS.contains(&name.as_str()) || ["bool", "char", "f32", "f64"].contains(&name.as_str())))
+    matches!(scalar(ty), Some((name, _, _)) if !matches!(name, "usize" | "isize"))
+}
+
+/// The wire width of `ty` when it is written as a bare primitive name
+/// (`u16`, not `core::primitive::u16`): what `Message::FIELDS` reports.
+pub fn bare_scalar_width(ty: &Type) -> Option<usize> {
+    match ty {
+        Type::Path(p)
+            if p.qself.is_none()
+                && p.path.leading_colon.is_none()
+                && p.path.segments.len() == 1
+                && p.path.segments[0].arguments.is_none() =>
+        {
+            scalar(ty).map(|(_, width, _)| width)
+        }
+        Type::Group(g) => bare_scalar_width(&g.elem),
+        _ => None,
+    }
+}
+
+/// The fields among `fields` that an expression names, in field order.
+pub fn referenced_fields<'a, 'b>(expr: &Expr, fields: &'b [Field<'a>]) -> Vec<&'b Field<'a>> {
+    struct Idents(Vec<String>);
+    impl<'ast> Visit<'ast> for Idents {
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            if let Some(id) = p.get_ident() {
+                self.0.push(id.to_string());
+            }
+            syn::visit::visit_path(self, p);
+        }
+    }
+    let mut found = Idents(Vec::new());
+    found.visit_expr(expr);
+    fields
+        .iter()
+        .filter(|f| found.0.contains(&f.local.to_string()))
+        .collect()
+}
+
+/// `generics` plus a leading `'de` that outlives every lifetime of the
+/// type: the generics of a `Decode<'de>` impl.
+pub fn de_generics(generics: &syn::Generics) -> syn::Generics {
+    let mut generics = generics.clone();
+    let bounds: Vec<syn::Lifetime> = generics.lifetimes().map(|l| l.lifetime.clone()).collect();
+    let de: syn::LifetimeParam = if bounds.is_empty() {
+        syn::parse_quote!('de)
+    } else {
+        syn::parse_quote!('de: #(#bounds)+*)
+    };
+    generics.params.insert(0, syn::GenericParam::Lifetime(de));
+    generics
 }

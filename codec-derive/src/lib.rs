@@ -1,10 +1,19 @@
 //! Derive macros for the `codec` crate. Use them through `codec`, which
 //! re-exports them: `use codec::{Encode, Decode};`.
+//!
+//! Each derive runs one way: parse (`ast`, `attr`, errors gathered in
+//! `ctxt`) → check (`valid`, which returns the `model` every choice is
+//! resolved in) → expand (`expand/`, one file per trait, naming the
+//! runtime through `paths`). Invalid input gets its errors and the
+//! `fallback` impl instead.
 
 mod ast;
 mod attr;
 mod ctxt;
 mod expand;
+mod fallback;
+mod model;
+mod paths;
 mod valid;
 
 #[cfg(test)]
@@ -13,7 +22,23 @@ mod tests;
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-use crate::expand::Derive;
+use crate::model::Derive;
+
+/// Parse, check, expand; on invalid input, every error and the fallback
+/// impl.
+fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
+    let cx = ctxt::Ctxt::new();
+    let parsed = ast::Input::from_syn(&cx, input);
+    let model = parsed.as_ref().and_then(|i| valid::check(&cx, i, which));
+    match (cx.check(), model) {
+        (Ok(()), Some(model)) => expand::expand(&model),
+        (Err(errors), _) => {
+            let crate_path = parsed.as_ref().and_then(|i| i.attrs.crate_path.get());
+            fallback::expand(input, crate_path, which, errors)
+        }
+        (Ok(()), None) => unreachable!("an invalid input always records an error"),
+    }
+}
 
 /// Derives `codec::Encode`: an exact `encoded_len` and an `encode` that
 /// writes the layout the `#[codec(..)]` attributes describe.
@@ -111,7 +136,7 @@ use crate::expand::Derive;
 #[proc_macro_derive(Encode, attributes(codec))]
 pub fn derive_encode(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input, Derive::Encode).into()
+    derive(&input, Derive::Encode).into()
 }
 
 /// Derives `codec::Message`: the id (`#[codec(id = N)]`, required), the
@@ -140,7 +165,7 @@ pub fn derive_encode(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Message, attributes(codec))]
 pub fn derive_message(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input, Derive::Message).into()
+    derive(&input, Derive::Message).into()
 }
 
 /// Derives `codec::Protocol` (and `DecodeProtocol`, `Encode`, `Decode`,
@@ -190,7 +215,7 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Protocol, attributes(codec))]
 pub fn derive_protocol(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input, Derive::Protocol).into()
+    derive(&input, Derive::Protocol).into()
 }
 
 /// Derives `codec::Decode`, reading the layout that the same `#[codec(..)]`
@@ -219,5 +244,5 @@ pub fn derive_protocol(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Decode, attributes(codec))]
 pub fn derive_decode(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input, Derive::Decode).into()
+    derive(&input, Derive::Decode).into()
 }

@@ -1,13 +1,25 @@
-//! Derive unit tests: input tokens in, error text out.
+//! Derive unit tests: input tokens in, error text out, plus expansion
+//! snapshots.
+//!
+//! These own every error text the derive writes itself: one test per rule
+//! of the attribute language. The trybuild cases (tests/tests/ui) keep only
+//! what needs rustc: where errors point (spans), a missing trait impl on a
+//! field, the compile-time protocol checks, and one several-errors case.
 
 use quote::quote;
 
-use crate::expand::{derive, Derive};
+use crate::derive;
+use crate::model::Derive;
 
-/// The compile errors the derive emits for `input`, in order.
+/// The compile errors `#[derive(Encode)]` emits for `input`, in order.
 fn errors(input: proc_macro2::TokenStream) -> Vec<String> {
+    errors_of(Derive::Encode, input)
+}
+
+/// The compile errors a derive emits for `input`, in order.
+fn errors_of(which: Derive, input: proc_macro2::TokenStream) -> Vec<String> {
     let input: syn::DeriveInput = syn::parse2(input).expect("test input parses");
-    let out = derive(&input, Derive::Encode).to_string();
+    let out = derive(&input, which).to_string();
     out.match_indices("compile_error ! {")
         .map(|(i, _)| {
             let rest = &out[i..];
@@ -106,16 +118,99 @@ fn enum_ids_are_checked() {
 }
 
 #[test]
+fn a_key_given_twice_over_two_attributes() {
+    let errs = errors(quote! {
+        struct S { trans: u8, #[codec(len = u8)] #[codec(len = u16)] name: String }
+    });
+    assert_eq!(errs, ["duplicate `len` attribute"]);
+}
+
+#[test]
+fn attribute_values_are_checked() {
+    let errs = errors(quote! {
+        #[codec(endian = "middle")]
+        struct S { #[codec(len = u24)] name: String }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`endian` must be \"big\" or \"little\"",
+            "`len` must be one of u8, u16, u32, u64, varint, vlq",
+        ]
+    );
+}
+
+#[test]
+fn skip_takes_no_wire_attribute() {
+    let errs = errors(quote! { struct S { id: u8, #[codec(skip, len = u8)] cache: Vec<u8> } });
+    assert_eq!(
+        errs,
+        ["`len` has no effect on a `skip` field, which is not on the wire"]
+    );
+}
+
+#[test]
+fn base128_rules() {
+    let errs = errors(quote! {
+        struct S { #[codec(varint, vlq)] n: u64, #[codec(varint)] name: String }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`vlq` conflicts with `varint`: an integer has one encoding",
+            "`varint` and `vlq` apply to integer fields",
+        ]
+    );
+}
+
+#[test]
+fn when_uses_earlier_fields_only() {
+    let errs = errors_of(
+        Derive::Decode,
+        quote! {
+            struct S { #[codec(when = flags & 1 != 0)] channel: Option<u64>, flags: u8 }
+        },
+    );
+    assert_eq!(
+        errs,
+        ["`when` may only use earlier fields; `flags` comes after `channel`"]
+    );
+}
+
+#[test]
+fn message_needs_an_id() {
+    let errs = errors_of(Derive::Message, quote! { struct Anonymous { n: u8 } });
+    assert_eq!(
+        errs,
+        ["`#[derive(Message)]` needs `#[codec(id = N)]` on the type"]
+    );
+}
+
+#[test]
 fn invalid_input_still_gets_a_placeholder_impl() {
     let input: syn::DeriveInput =
         syn::parse2(quote! { struct S { #[codec(len = u9)] a: String } }).unwrap();
     let out = derive(&input, Derive::Decode).to_string();
     assert!(out.contains("compile_error"));
+    assert!(out.contains("use :: codec as _codec ;"), "{out}");
     assert!(
-        out.contains("impl < 'de > :: codec :: Decode < 'de > for S"),
+        out.contains("impl < 'de > _codec :: Decode < 'de > for S"),
         "{out}"
     );
     assert!(out.contains("unreachable"));
+}
+
+#[test]
+fn the_placeholder_impl_honours_crate() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[codec(crate = "::renamed")]
+        struct S { #[codec(len = u9)] a: String }
+    })
+    .unwrap();
+    let out = derive(&input, Derive::Encode).to_string();
+    assert!(out.contains("use :: renamed as _codec ;"), "{out}");
+    assert!(out.contains("impl _codec :: Encode for S"), "{out}");
+    assert!(!out.contains(":: codec ::"), "{out}");
 }
 
 /// Pretty-printed expansions, compared with the committed snapshots in

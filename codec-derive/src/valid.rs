@@ -1,5 +1,6 @@
-//! Rules that span several attributes or fields. Each returns nothing and
-//! records its errors in the `Ctxt`, so one run reports every problem.
+//! Rules that span several attributes or fields, and the validated model
+//! built from the parsed input. Each rule records its errors in the
+//! `Ctxt`, so one run reports every problem.
 
 use std::collections::BTreeMap;
 
@@ -7,17 +8,36 @@ use proc_macro2::Span;
 
 use syn::{Expr, Lit};
 
-use crate::ast::{is_integer, is_scalar, option_inner, Body, Field, Input, Shape, Variant};
-use crate::attr::LenKind;
+use crate::ast::{
+    is_fixed_width, is_integer, is_scalar, option_inner, referenced_fields, Body, Field, Input,
+    Shape, Variant,
+};
+use crate::attr::{Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
+use crate::model::{
+    Arm, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Presence, Protocol, Use,
+    Validated, VariantPlan, Wire,
+};
 
-/// Checks the input; returns the wire id of every enum variant (empty for
-/// structs).
-pub fn check(cx: &Ctxt, input: &Input) -> Vec<u64> {
-    match &input.body {
+/// Checks the input for one derive; returns its model, or `None` when the
+/// input is invalid (the errors are in `cx`).
+pub fn check<'a>(cx: &Ctxt, input: &'a Input<'a>, which: Derive) -> Option<Validated<'a>> {
+    match which {
+        Derive::Encode => layout(cx, input).map(Validated::Encode),
+        Derive::Decode => layout(cx, input).map(Validated::Decode),
+        Derive::Message => message(cx, input).map(Validated::Message),
+        Derive::Protocol => protocol(cx, input).map(Validated::Protocol),
+    }
+}
+
+/// The wire layout, for `Encode` and `Decode`.
+fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
+    // Big-endian unless the type says otherwise; fields may override.
+    let order = input.attrs.endian.get().copied().unwrap_or(Endian::Big);
+    let body = match &input.body {
         Body::Struct(fields) => {
             check_fields(cx, fields);
-            Vec::new()
+            LayoutBody::Struct(plan(fields, order)?)
         }
         Body::Enum(variants) => {
             for v in variants {
@@ -26,9 +46,168 @@ pub fn check(cx: &Ctxt, input: &Input) -> Vec<u64> {
             }
             check_single_other(cx, variants);
             let repr = input.attrs.repr.get().copied().unwrap_or(LenKind::U8);
-            resolve_ids(cx, variants, repr)
+            let ids = resolve_ids(cx, variants, repr);
+            let variants = variants
+                .iter()
+                .zip(ids)
+                .map(|(variant, id)| {
+                    Some(VariantPlan {
+                        variant,
+                        id,
+                        other: variant.attrs.other.is_set(),
+                        fields: plan(&variant.fields, order)?,
+                    })
+                })
+                .collect::<Option<_>>()?;
+            LayoutBody::Enum {
+                repr,
+                order,
+                variants,
+            }
         }
+    };
+    Some(Layout { input, body })
+}
+
+/// Each field's layout, with every attribute resolved. `None` only where
+/// a rule has recorded an error (a missing `len_from` field, `when` on a
+/// non-`Option`).
+fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<'a>>> {
+    let mut plans = fields
+        .iter()
+        .map(|f| {
+            let a = &f.attrs;
+            let unit = unit_of(f);
+            let wire = if a.skip.is_set() {
+                Wire::Skip
+            } else if let Some(k) = a.len.get() {
+                Wire::Prefixed(*k, unit)
+            } else if let Some(h) = a.len_from.get() {
+                let holder = fields.iter().find(|g| *h == g.name)?;
+                Wire::LenFrom { holder, unit }
+            } else if a.rest.is_set() {
+                Wire::Rest
+            } else if let Some(i) = a.int.get() {
+                Wire::Base128 {
+                    vlq: *i == IntEncoding::Vlq,
+                }
+            } else {
+                Wire::Plain
+            };
+            let presence = match (a.when.get(), option_inner(f.ty), &wire) {
+                (Some(expr), _, _) => Presence::When {
+                    expr,
+                    uses: referenced_fields(expr, fields)
+                        .into_iter()
+                        .map(|field| Use {
+                            field,
+                            holds_len: holds_len_of(fields, field).is_some(),
+                        })
+                        .collect(),
+                },
+                (
+                    None,
+                    Some(_),
+                    Wire::Prefixed(..) | Wire::LenFrom { .. } | Wire::Base128 { .. },
+                ) => Presence::Byte,
+                _ => Presence::Always,
+            };
+            let ty = match presence {
+                Presence::Always => f.ty,
+                _ => option_inner(f.ty)?,
+            };
+            let packed = match (&presence, &wire) {
+                (Presence::Always, Wire::Plain) if is_fixed_width(ty) => Some(Packed::Scalar),
+                (Presence::Always, Wire::Prefixed(k, _)) if k.fixed_int().is_some() => {
+                    Some(Packed::Prefix(*k))
+                }
+                _ => None,
+            };
+            Some(FieldPlan {
+                field: f,
+                ty,
+                wire,
+                presence,
+                order: a.endian.get().copied().unwrap_or(container),
+                packed,
+                holds_len_of: None,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    // Each length holder learns the sequence it measures, as planned.
+    for i in 0..plans.len() {
+        let Some(seq) = holds_len_of(fields, &fields[i]) else {
+            continue;
+        };
+        let seq = &plans[seq.index];
+        let len_of = LenOf {
+            seq: seq.field,
+            seq_ty: seq.ty,
+            optional: !matches!(seq.presence, Presence::Always),
+            unit: unit_of(seq.field),
+        };
+        plans[i].holds_len_of = Some(len_of);
     }
+    Some(plans)
+}
+
+/// What a field's length counts: `unit`, else elements.
+fn unit_of(f: &Field) -> Unit {
+    f.attrs.unit.get().copied().unwrap_or(Unit::Elements)
+}
+
+/// The later field whose `len_from` names `f`.
+fn holds_len_of<'a>(fields: &'a [Field<'a>], f: &Field) -> Option<&'a Field<'a>> {
+    fields.iter().find(|g| {
+        g.attrs
+            .len_from
+            .get()
+            .is_some_and(|target| *target == f.name)
+    })
+}
+
+/// `#[derive(Message)]`: the layout rules, and the id its frames carry.
+fn message<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Message<'a>> {
+    check_message(cx, input);
+    let layout = layout(cx, input);
+    let fields = match layout?.body {
+        LayoutBody::Struct(plans) => Some(plans),
+        LayoutBody::Enum { .. } => None,
+    };
+    let tag = match &input.body {
+        Body::Struct(fields) => fields.iter().find(|f| f.attrs.tag.is_set()),
+        Body::Enum(_) => None,
+    };
+    Some(Message {
+        input,
+        id: input.attrs.id.get()?,
+        response: input.attrs.response.get(),
+        tag,
+        fields,
+    })
+}
+
+/// `#[derive(Protocol)]`: an enum of messages.
+fn protocol<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Protocol<'a>> {
+    check_protocol(cx, input);
+    let Body::Enum(variants) = &input.body else {
+        return None;
+    };
+    let arms = variants
+        .iter()
+        .map(|v| {
+            Some(Arm {
+                variant: v.ident,
+                ty: v.fields.first()?.ty,
+                other: v.attrs.other.is_set(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    Some(Protocol {
+        input,
+        header: input.attrs.header.get(),
+        arms,
+    })
 }
 
 fn check_fields(cx: &Ctxt, fields: &[Field]) {
@@ -55,7 +234,7 @@ fn check_when_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
     let Some(expr) = fields[i].attrs.when.get() else {
         return;
     };
-    for later in crate::expand::referenced_fields(expr, &fields[i..]) {
+    for later in referenced_fields(expr, &fields[i..]) {
         let name = &later.name;
         let what = if later.name == fields[i].name {
             format!("`when` of `{name}` cannot use `{name}` itself")
@@ -71,7 +250,7 @@ fn check_when_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
 
 /// The type the value attributes apply to: `T` for an `Option<T>` field
 /// with `when`, the field's type otherwise.
-pub fn value_type<'a>(f: &Field<'a>) -> &'a syn::Type {
+fn value_type<'a>(f: &Field<'a>) -> &'a syn::Type {
     if f.attrs.when.is_set() {
         option_inner(f.ty).unwrap_or(f.ty)
     } else {
@@ -358,7 +537,7 @@ fn err(cx: &Ctxt, span: Option<Span>, msg: impl std::fmt::Display) {
 }
 
 /// `#[derive(Message)]` needs the id its frames carry.
-pub fn check_message(cx: &Ctxt, input: &Input) {
+fn check_message(cx: &Ctxt, input: &Input) {
     if !input.attrs.id.is_set() {
         cx.error_spanned_by(
             input.ident(),
@@ -369,7 +548,7 @@ pub fn check_message(cx: &Ctxt, input: &Input) {
 
 /// A protocol is an enum whose variants each hold one message, distinct
 /// types (each gets `From`), at most one of them the `other` catch-all.
-pub fn check_protocol(cx: &Ctxt, input: &Input) {
+fn check_protocol(cx: &Ctxt, input: &Input) {
     let Body::Enum(variants) = &input.body else {
         cx.error_spanned_by(
             input.ident(),

@@ -10,7 +10,7 @@ pub use core::{panic, stringify, unreachable};
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
-use crate::wire::{Base128, LenPrefix};
+use crate::wire::Base128;
 
 /// Integers that may hold another field's length (`len_from`).
 pub trait LenInt: Copy {
@@ -322,3 +322,11 @@ pub fn get_len<T: Fixed + LenInt>(
 /// The primitive types, for generated code: a user's own type named `u8`
 /// or `usize` must not change what the derives mean.
 pub use core::primitive::{bool, str, u16, u32, u64, u8, usize};
+
+// Runtime items below the crate root that generated code names: routed
+// through here so the runtime can move its modules without touching the
+// derive (codec-derive's `paths.rs` names each of them once).
+pub use crate::decode::explain_leaf;
+pub use crate::frame::{decode_frame, encode_frame, frame_len, unknown_id};
+pub use crate::message::tag_limit;
+pub use crate::wire::{LenPrefix, Unit};

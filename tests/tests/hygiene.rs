@@ -10,6 +10,11 @@
 //!   build it. Every Layer 1 attribute is used there.
 //! - `shadowed_prelude` below: the same shadowing in this crate, with the
 //!   default runtime path (`::codec`), derives named by absolute path.
+//! - `user_module_named_codec` below: every derive (`Message` and
+//!   `Protocol` too) beside a user module named `codec`, with the default
+//!   runtime path: a generated path naming the crate bare (`codec::..`)
+//!   resolves to that module and fails to compile. (The `codec-hygiene`
+//!   fixture holds such a module as well, with the runtime renamed.)
 
 #[test]
 fn renamed_runtime() {
@@ -112,4 +117,71 @@ fn shadowed_prelude() {
             command
         );
     }
+}
+
+mod codec_module {
+    #![no_implicit_prelude]
+
+    use ::codec::{Decode, Encode, Message};
+
+    /// The user's own `codec`: generated code must never resolve to it.
+    pub mod codec {}
+
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, Encode, Decode, Message)]
+    #[codec(id = 1, response = Pong)]
+    pub struct Ping {
+        #[codec(tag)]
+        pub tag: u16,
+        #[codec(len = u8)]
+        pub note: ::std::string::String,
+    }
+
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, Encode, Decode, Message)]
+    #[codec(id = 2)]
+    pub struct Pong {
+        #[codec(tag)]
+        pub tag: u16,
+        pub kind: Kind,
+    }
+
+    /// A message that is an enum (its layout is the discriminant).
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, Encode, Decode, Message)]
+    #[codec(id = 3, repr = u8)]
+    pub enum Kind {
+        A = 1,
+        B = 2,
+    }
+
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, ::codec::Protocol)]
+    pub enum Wire {
+        Ping(Ping),
+        Pong(Pong),
+        Kind(Kind),
+        #[codec(other)]
+        Unknown(::codec::RawFrame),
+    }
+}
+
+#[test]
+fn user_module_named_codec() {
+    use codec::{Decode, Encode, Message, Protocol};
+    use codec_module::{Kind, Ping, Pong, Wire};
+
+    let ping = Wire::from(Ping {
+        tag: 3,
+        note: "n".into(),
+    });
+    let bytes = ping.to_bytes().unwrap();
+    assert_eq!(bytes, [1, 0, 4, 0, 3, 1, b'n']);
+    assert_eq!(Wire::from_bytes(&bytes).unwrap(), ping);
+    let pong = Wire::from(Pong {
+        tag: 3,
+        kind: Kind::B,
+    });
+    assert_eq!(Wire::from_bytes(&pong.to_bytes().unwrap()).unwrap(), pong);
+    assert_eq!(Wire::from(Kind::A).to_bytes().unwrap(), [3, 0, 1, 1]);
+    let unknown = Wire::from_bytes(&[9, 0, 1, 0xaa]).unwrap();
+    assert_eq!(unknown, Wire::Unknown(codec::RawFrame::new(9, vec![0xaa])));
+    assert_eq!(unknown.name(), "RawFrame");
+    assert_eq!(Kind::FIELDS[0].offset, Some(0));
 }

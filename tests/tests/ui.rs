@@ -1,7 +1,10 @@
-//! Compile-fail tests: each `ui/<rule>.rs` breaks one rule of the attribute
-//! language, and its committed `.stderr` pins the message and the token it
-//! points at. Regenerate with `TRYBUILD=overwrite cargo test -p codec-tests
-//! --test ui` on the pinned toolchain only, and review the diff.
+//! Compile-fail tests for what needs rustc: where derive errors point
+//! (`spans`, `several_errors`), a field type without `Encode`, and the
+//! compile-time protocol checks. The error texts themselves are pinned by
+//! the unit tests in `codec-derive/src/tests.rs`. Each case's committed
+//! `.stderr` pins rustc's output. Regenerate with `TRYBUILD=overwrite cargo
+//! test -p codec-tests --test ui` on the pinned toolchain only, and review
+//! the diff.
 
 #[test]
 fn ui() {

@@ -4,47 +4,56 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{
-    container_endian, len_local, len_prefix, path_name, plan, referenced_fields, repr_type, unit,
-    wrap, FieldPlan, Presence, Wire,
-};
-use crate::ast::{is_fixed_width, Body, Field, Input, Shape, Variant};
+use super::run::Run;
+use super::{len_local, path_name, wrap};
+use crate::ast::{Field, Input, Shape, Variant};
 use crate::attr::LenKind;
+use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
+use crate::paths::{
+    endian, int_type, len_prefix, unit, BASE128_LEN, CLONE, ENCODE, ENCODE_CTX, ENCODE_ERROR,
+    ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM, LEN_FIELD, NONE, OK, RESULT, SOME,
+    U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128,
+};
 
-pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
+pub fn expand(layout: &Layout) -> TokenStream {
+    let input = layout.input;
     let ident = input.ident();
     let mut generics = input.original.generics.clone();
     for p in generics.type_params_mut() {
-        p.bounds.push(syn::parse_quote!(_codec::Encode));
+        p.bounds.push(syn::parse_quote!(#ENCODE));
     }
     let (impl_g, ty_g, where_c) = generics.split_for_impl();
-    let (len_body, encode_body) = match &input.body {
-        Body::Struct(fields) => {
+    let (len_body, encode_body) = match &layout.body {
+        LayoutBody::Struct(plans) => {
             let access = |f: &Field| {
                 let m = &f.member;
                 quote!(&self.#m)
             };
-            let (lens, writes) = fields_code(input, None, fields, &access);
-            (lens, quote! { #writes _codec::__private::Ok(()) })
+            let (lens, writes) = fields_code(input, None, plans, &access);
+            (lens, quote! { #writes #OK(()) })
         }
-        Body::Enum(variants) => enum_code(input, variants, ids),
+        LayoutBody::Enum {
+            repr,
+            order,
+            variants,
+        } => enum_code(input, *repr, &endian(*order), variants),
     };
     wrap(
         input,
         quote! {
             #[automatically_derived]
-            impl #impl_g _codec::Encode for #ident #ty_g #where_c {
+            impl #impl_g #ENCODE for #ident #ty_g #where_c {
                 #[inline]
-                fn encoded_len(&self) -> _codec::__private::usize {
+                fn encoded_len(&self) -> #USIZE {
                     #len_body
                 }
 
                 #[inline]
                 fn encode_with(
                     &self,
-                    __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
-                    _: _codec::wire::Endian,
-                ) -> _codec::__private::Result<(), _codec::EncodeError> {
+                    __buf: &mut #VEC<#U8>,
+                    _: #ENDIAN,
+                ) -> #RESULT<(), #ENCODE_ERROR> {
                     #encode_body
                 }
             }
@@ -57,47 +66,41 @@ pub fn expand(input: &Input, ids: &[u64]) -> TokenStream {
 fn fields_code(
     input: &Input,
     variant: Option<&syn::Ident>,
-    fields: &[Field],
+    plans: &[FieldPlan],
     access: &dyn Fn(&Field) -> TokenStream,
 ) -> (TokenStream, TokenStream) {
     let ty_name = path_name(input, variant);
-    let plans = plan(fields, container_endian(input));
 
     let mut len_locals = TokenStream::new();
     let mut checked_len_locals = TokenStream::new();
-    for p in &plans {
-        let Some((seq, unit_kind)) = p.holds_len_of else {
+    for p in plans {
+        let Some(len_of) = &p.holds_len_of else {
             continue;
         };
-        let seq_plan = plans
-            .iter()
-            .find(|q| q.field.name == seq.name)
-            .expect("planned");
-        let optional = !matches!(seq_plan.presence, Presence::Always);
         let local = len_local(p.field);
         let holder_ty = p.field.ty;
-        let seq_ty = seq_plan.ty;
-        let seq_access = access(seq);
-        let u = unit(unit_kind);
-        let count = if optional {
+        let seq_ty = len_of.seq_ty;
+        let seq_access = access(len_of.seq);
+        let u = unit(len_of.unit);
+        let count = if len_of.optional {
             quote! {
                 match #seq_access {
-                    _codec::__private::Some(__v) => <#seq_ty as _codec::EncodeSeq>::seq_count(__v, #u),
-                    _codec::__private::None => 0,
+                    #SOME(__v) => <#seq_ty as #ENCODE_SEQ>::seq_count(__v, #u),
+                    #NONE => 0,
                 }
             }
         } else {
-            quote!(<#seq_ty as _codec::EncodeSeq>::seq_count(#seq_access, #u))
+            quote!(<#seq_ty as #ENCODE_SEQ>::seq_count(#seq_access, #u))
         };
         // Errors name the holder's type as the prefix: `a u8 length prefix`.
         let holder_name = quote::ToTokens::to_token_stream(holder_ty).to_string();
-        let seq_name = &seq.name;
+        let seq_name = &len_of.seq.name;
         len_locals.extend(quote! {
             let #local: #holder_ty =
-                _codec::__private::len_field::<#holder_ty>(#count, #holder_name).unwrap_or_default();
+                #LEN_FIELD::<#holder_ty>(#count, #holder_name).unwrap_or_default();
         });
         checked_len_locals.extend(quote! {
-            let #local: #holder_ty = _codec::__private::len_field::<#holder_ty>(#count, #holder_name)
+            let #local: #holder_ty = #LEN_FIELD::<#holder_ty>(#count, #holder_name)
                 .map_err(|__e| __e.in_field(#ty_name, #seq_name))?;
         });
     }
@@ -118,13 +121,13 @@ fn fields_code(
             let inner = |v: TokenStream| value_len(p, v);
             match p.presence {
                 Presence::Always => inner(v),
-                Presence::When(_) | Presence::Byte => {
+                Presence::When { .. } | Presence::Byte => {
                     let byte = matches!(p.presence, Presence::Byte).then(|| quote!(1 +));
                     let some = inner(quote!(__v));
                     quote! {
                         #byte match #v {
-                            _codec::__private::Some(__v) => #some,
-                            _codec::__private::None => 0,
+                            #SOME(__v) => #some,
+                            #NONE => 0,
                         }
                     }
                 }
@@ -137,51 +140,55 @@ fn fields_code(
     for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
         let v = value(p);
         let name = &p.field.name;
-        let order = &p.order;
+        let order = endian(p.order);
         let ty = p.ty;
-        match (&p.presence, &p.wire) {
-            (Presence::Always, Wire::Plain) if is_fixed_width(ty) => {
+        match (p.packed, &p.wire) {
+            (Some(Packed::Scalar), _) => {
                 let alone = value_write(p, v.clone());
                 run.push(
-                    quote!(<#ty as _codec::__private::Fixed>::SIZE),
-                    quote!(_codec::__private::Fixed::put(#v, &mut __run, &mut __at, #order);),
-                    quote!(_codec::__private::encode_ctx(#alone, #ty_name, #name)?;),
+                    quote!(<#ty as #FIXED>::SIZE),
+                    (
+                        quote!(#FIXED::put(#v, &mut __run, &mut __at, #order);),
+                        quote!(#ENCODE_CTX(#alone, #ty_name, #name)?;),
+                    ),
                 );
                 continue;
             }
-            (Presence::Always, Wire::Prefixed(k, u)) if k.fixed_int().is_some() => {
+            (Some(Packed::Prefix(k)), Wire::Prefixed(_, u)) => {
                 // The prefix joins the run; the body follows it.
-                let int_name = k.fixed_int().expect("checked");
-                let int = repr_type(*k);
-                let prefix = len_prefix(*k);
+                let int_name = k.name();
+                let int = int_type(k);
+                let prefix = len_prefix(k);
                 let u = unit(*u);
-                let count = quote!(<#ty as _codec::EncodeSeq>::seq_count(#v, #u));
+                let count = quote!(<#ty as #ENCODE_SEQ>::seq_count(#v, #u));
                 run.push(
-                    quote!(<#int as _codec::__private::Fixed>::SIZE),
-                    quote! {
-                        _codec::__private::Fixed::put(
-                            &_codec::__private::encode_ctx(
-                                _codec::__private::len_field::<#int>(#count, #int_name),
+                    quote!(<#int as #FIXED>::SIZE),
+                    (
+                        quote! {
+                            #FIXED::put(
+                                &#ENCODE_CTX(
+                                    #LEN_FIELD::<#int>(#count, #int_name),
+                                    #ty_name,
+                                    #name,
+                                )?,
+                                &mut __run,
+                                &mut __at,
+                                #order,
+                            );
+                        },
+                        quote! {
+                            #ENCODE_CTX(
+                                #prefix.write(#count, __buf, #order),
                                 #ty_name,
                                 #name,
-                            )?,
-                            &mut __run,
-                            &mut __at,
-                            #order,
-                        );
-                    },
-                    quote! {
-                        _codec::__private::encode_ctx(
-                            #prefix.write(#count, __buf, #order),
-                            #ty_name,
-                            #name,
-                        )?;
-                    },
+                            )?;
+                        },
+                    ),
                 );
-                writes.extend(run.flush());
+                writes.extend(flush(&mut run));
                 writes.extend(quote! {
-                    _codec::__private::encode_ctx(
-                        <#ty as _codec::EncodeSeq>::encode_seq(#v, __buf, #order),
+                    #ENCODE_CTX(
+                        <#ty as #ENCODE_SEQ>::encode_seq(#v, __buf, #order),
                         #ty_name,
                         #name,
                     )?;
@@ -190,33 +197,26 @@ fn fields_code(
             }
             _ => {}
         }
-        writes.extend(run.flush());
-        let write = match p.presence {
+        writes.extend(flush(&mut run));
+        let write = match &p.presence {
             Presence::Always => value_write(p, v),
-            Presence::When(expr) => {
-                let bindings = referenced_fields(expr, fields).into_iter().map(|f| {
-                    let local = &f.local;
-                    match plans
-                        .iter()
-                        .find(|q| q.field.name == f.name)
-                        .and_then(|q| q.holds_len_of)
-                    {
-                        Some(_) => {
-                            let len = len_local(f);
-                            quote!(let #local = #len;)
-                        }
-                        None => {
-                            let a = access(f);
-                            quote!(let #local = _codec::__private::Clone::clone(#a);)
-                        }
+            Presence::When { expr, uses } => {
+                let bindings = uses.iter().map(|u| {
+                    let local = &u.field.local;
+                    if u.holds_len {
+                        let len = len_local(u.field);
+                        quote!(let #local = #len;)
+                    } else {
+                        let a = access(u.field);
+                        quote!(let #local = #CLONE::clone(#a);)
                     }
                 });
                 let some = value_write(p, quote!(__v));
                 quote! {
                     match ({ #(#bindings)* #expr }, #v) {
-                        (true, _codec::__private::Some(__v)) => #some,
-                        (false, _codec::__private::None) => _codec::__private::Ok(()),
-                        (__p, _) => _codec::__private::Err(_codec::__private::when_mismatch(__p)),
+                        (true, #SOME(__v)) => #some,
+                        (false, #NONE) => #OK(()),
+                        (__p, _) => #ERR(#WHEN_MISMATCH(__p)),
                     }
                 }
             }
@@ -224,75 +224,62 @@ fn fields_code(
                 let some = value_write(p, quote!(__v));
                 quote! {
                     match #v {
-                        _codec::__private::Some(__v) => {
+                        #SOME(__v) => {
                             __buf.push(1u8);
                             #some
                         }
-                        _codec::__private::None => {
+                        #NONE => {
                             __buf.push(0u8);
-                            _codec::__private::Ok(())
+                            #OK(())
                         }
                     }
                 }
             }
         };
         writes.extend(quote! {
-            _codec::__private::encode_ctx(#write, #ty_name, #name)?;
+            #ENCODE_CTX(#write, #ty_name, #name)?;
         });
     }
-    writes.extend(run.flush());
+    writes.extend(flush(&mut run));
     (len_body, quote! { #checked_len_locals #writes })
 }
 
-/// Consecutive fixed-width pieces (scalars, then at most one fixed length
-/// prefix) written into one stack array and appended with one copy: one
-/// capacity check instead of one per field.
-#[derive(Default)]
-struct Run {
-    sizes: Vec<TokenStream>,
-    puts: Vec<TokenStream>,
-    /// Each piece written on its own, for a run of one.
-    alone: Vec<TokenStream>,
-}
-
-impl Run {
-    fn push(&mut self, size: TokenStream, put: TokenStream, alone: TokenStream) {
-        self.sizes.push(size);
-        self.puts.push(put);
-        self.alone.push(alone);
+/// Writes a run: into one stack array appended with one copy (one
+/// capacity check instead of one per field); a run of one on its own.
+/// Each piece is (its write into the run, its write on its own).
+fn flush(run: &mut Run<(TokenStream, TokenStream)>) -> TokenStream {
+    let (sizes, pieces) = run.take();
+    let (puts, alone): (Vec<_>, Vec<_>) = pieces.into_iter().unzip();
+    if puts.len() < 2 {
+        return quote!(#(#alone)*);
     }
-
-    fn flush(&mut self) -> TokenStream {
-        let Run { sizes, puts, alone } = std::mem::take(self);
-        if puts.len() < 2 {
-            return quote!(#(#alone)*);
-        }
-        quote! {{
-            let mut __run = [0u8; 0 #(+ #sizes)*];
-            let mut __at = 0usize;
-            #(#puts)*
-            __buf.extend_from_slice(&__run);
-        }}
-    }
+    quote! {{
+        let mut __run = [0u8; 0 #(+ #sizes)*];
+        let mut __at = 0usize;
+        #(#puts)*
+        __buf.extend_from_slice(&__run);
+    }}
 }
 
 /// Bytes one value takes; `v` is a reference to it.
 fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
     let ty = p.ty;
+    let span = ty.span();
+    let (encode, encode_seq) = (ENCODE.at(span), ENCODE_SEQ.at(span));
     match &p.wire {
         Wire::Skip => quote!(0),
-        Wire::Plain => quote_spanned!(ty.span()=> <#ty as _codec::Encode>::encoded_len(#v)),
-        Wire::Base128 { .. } => quote!(_codec::__private::base128_len::<#ty>(#v)),
+        Wire::Plain => quote_spanned!(span=> <#ty as #encode>::encoded_len(#v)),
+        Wire::Base128 { .. } => quote!(#BASE128_LEN::<#ty>(#v)),
         Wire::Prefixed(k, u) => {
             let prefix = len_prefix(*k);
             let u = unit(*u);
-            quote_spanned! {ty.span()=> {
-                let __n = <#ty as _codec::EncodeSeq>::seq_count(#v, #u);
-                #prefix.size(__n) + <#ty as _codec::EncodeSeq>::seq_encoded_len(#v)
+            quote_spanned! {span=> {
+                let __n = <#ty as #encode_seq>::seq_count(#v, #u);
+                #prefix.size(__n) + <#ty as #encode_seq>::seq_encoded_len(#v)
             }}
         }
         Wire::LenFrom { .. } | Wire::Rest => {
-            quote_spanned!(ty.span()=> <#ty as _codec::EncodeSeq>::seq_encoded_len(#v))
+            quote_spanned!(span=> <#ty as #encode_seq>::seq_encoded_len(#v))
         }
     }
 }
@@ -300,33 +287,35 @@ fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
 /// A `Result` expression writing one value; `v` is a reference to it.
 fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
     let ty = p.ty;
-    let order = &p.order;
+    let span = ty.span();
+    let (encode, encode_seq) = (ENCODE.at(span), ENCODE_SEQ.at(span));
+    let order = endian(p.order);
     match &p.wire {
-        Wire::Skip => quote!(_codec::__private::Ok(())),
+        Wire::Skip => quote!(#OK(())),
         Wire::Plain => {
-            quote_spanned!(ty.span()=> <#ty as _codec::Encode>::encode_with(#v, __buf, #order))
+            quote_spanned!(span=> <#ty as #encode>::encode_with(#v, __buf, #order))
         }
         Wire::Base128 { vlq } => quote! {{
-            _codec::__private::write_base128::<#ty>(*#v, __buf, #vlq);
-            _codec::__private::Ok(())
+            #WRITE_BASE128::<#ty>(*#v, __buf, #vlq);
+            #OK(())
         }},
         Wire::Prefixed(k, u) => {
             let prefix = len_prefix(*k);
             let u = unit(*u);
-            quote_spanned! {ty.span()=>
+            quote_spanned! {span=>
                 #prefix
-                    .write(<#ty as _codec::EncodeSeq>::seq_count(#v, #u), __buf, #order)
-                    .and_then(|()| <#ty as _codec::EncodeSeq>::encode_seq(#v, __buf, #order))
+                    .write(<#ty as #encode_seq>::seq_count(#v, #u), __buf, #order)
+                    .and_then(|()| <#ty as #encode_seq>::encode_seq(#v, __buf, #order))
             }
         }
         Wire::LenFrom { .. } | Wire::Rest => {
-            quote_spanned!(ty.span()=> <#ty as _codec::EncodeSeq>::encode_seq(#v, __buf, #order))
+            quote_spanned!(span=> <#ty as #encode_seq>::encode_seq(#v, __buf, #order))
         }
     }
 }
 
 /// Pattern binding every field of a variant as `__b0, __b1, ...`.
-pub fn variant_pattern(v: &Variant) -> TokenStream {
+fn variant_pattern(v: &Variant) -> TokenStream {
     let ident = v.ident;
     let binds = (0..v.fields.len()).map(|i| format_ident!("__b{}", i));
     match v.shape {
@@ -339,67 +328,62 @@ pub fn variant_pattern(v: &Variant) -> TokenStream {
     }
 }
 
-fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, TokenStream) {
-    let repr = input.attrs.repr.get().copied().unwrap_or(LenKind::U8);
-    let repr_ty = repr_type(repr);
-    let order = match container_endian(input) {
-        Some(crate::attr::Endian::Little) => quote!(_codec::wire::Endian::Little),
-        _ => quote!(_codec::wire::Endian::Big),
-    };
+fn enum_code(
+    input: &Input,
+    repr: LenKind,
+    order: &TokenStream,
+    variants: &[VariantPlan],
+) -> (TokenStream, TokenStream) {
+    let repr_ty = int_type(repr);
     let base128 = matches!(repr, LenKind::Varint | LenKind::Vlq);
     let vlq = repr == LenKind::Vlq;
     let disc_len = |id: &TokenStream| {
         if base128 {
-            quote!(_codec::__private::base128_len::<_codec::__private::u64>(&#id))
+            quote!(#BASE128_LEN::<#U64>(&#id))
         } else {
-            quote!(<#repr_ty as _codec::Encode>::encoded_len(&#id))
+            quote!(<#repr_ty as #ENCODE>::encoded_len(&#id))
         }
     };
     let disc_write = |id: &TokenStream| {
         if base128 {
-            quote!(_codec::__private::write_base128::<_codec::__private::u64>(#id, __buf, #vlq);)
+            quote!(#WRITE_BASE128::<#U64>(#id, __buf, #vlq);)
         } else {
-            quote!(<#repr_ty as _codec::Encode>::encode_with(&#id, __buf, #order)?;)
+            quote!(<#repr_ty as #ENCODE>::encode_with(&#id, __buf, #order)?;)
         }
     };
+    // An `other` value holding an id another variant claims would decode
+    // as that variant: refuse it, so every encoding round-trips.
+    let claimed: Vec<_> = variants
+        .iter()
+        .filter(|w| !w.other)
+        .map(|w| Literal::u64_unsuffixed(w.id))
+        .collect();
     let mut len_arms = TokenStream::new();
     let mut write_arms = TokenStream::new();
-    for (v, id) in variants.iter().zip(ids) {
+    for vp in variants {
+        let v = vp.variant;
         let pat = variant_pattern(v);
-        let (fields, id_expr) = if v.attrs.other.is_set() {
-            (&v.fields[1..], quote!(*__b0))
+        let (fields, id_expr) = if vp.other {
+            (&vp.fields[1..], quote!(*__b0))
         } else {
-            let lit = Literal::u64_unsuffixed(*id);
-            (&v.fields[..], quote!({ let __id: #repr_ty = #lit; __id }))
+            let lit = Literal::u64_unsuffixed(vp.id);
+            (&vp.fields[..], quote!({ let __id: #repr_ty = #lit; __id }))
         };
         let access = |f: &Field| {
-            let i = v
-                .fields
-                .iter()
-                .position(|g| std::ptr::eq(g, f))
-                .unwrap_or(0);
-            let b = format_ident!("__b{}", i);
+            let b = format_ident!("__b{}", f.index);
             quote!(#b)
         };
         let (lens, writes) = fields_code(input, Some(v.ident), fields, &access);
         let dl = disc_len(&id_expr);
         let dw = disc_write(&id_expr);
-        // An `other` value holding an id another variant claims would
-        // decode as that variant: refuse it, so every encoding round-trips.
-        let claimed: Vec<_> = variants
-            .iter()
-            .zip(ids)
-            .filter(|(w, _)| !w.attrs.other.is_set())
-            .map(|(_, id)| Literal::u64_unsuffixed(*id))
-            .collect();
-        let check = if v.attrs.other.is_set() && !claimed.is_empty() {
+        let check = if vp.other && !claimed.is_empty() {
             let ty_name = path_name(input, Some(v.ident));
             let first = &v.fields[0].name;
             quote! {
-                match { let __id: _codec::__private::u64 = _codec::__private::From::from(*__b0); __id } {
+                match { let __id: #U64 = #FROM::from(*__b0); __id } {
                     #(#claimed)|* => {
-                        return _codec::__private::Err(
-                            _codec::EncodeError::new(_codec::EncodeErrorKind::Invalid(
+                        return #ERR(
+                            #ENCODE_ERROR::new(#ENCODE_ERROR_KIND::Invalid(
                                 "an `other` variant cannot hold an id another variant claims",
                             ))
                             .in_field(#ty_name, #first),
@@ -424,7 +408,7 @@ fn enum_code(input: &Input, variants: &[Variant], ids: &[u64]) -> (TokenStream, 
     } else {
         quote! {
             match self { #write_arms }
-            _codec::__private::Ok(())
+            #OK(())
         }
     };
     (len_body, write_body)

@@ -4,29 +4,29 @@
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
-use super::{container_endian, plan, wrap, FieldPlan, Presence, Wire};
-use crate::ast::{Body, Input};
+use super::wrap;
+use crate::ast::{bare_scalar_width, Field};
+use crate::attr::Endian;
+use crate::model::{FieldPlan, Message, Presence, Wire};
+use crate::paths::{BOOL, FIELD_LAYOUT, MESSAGE, NONE, OPTION, REQUEST, SOME, STR, TAG_INT, U64};
 
-pub fn expand(input: &Input) -> TokenStream {
+pub fn expand(message: &Message) -> TokenStream {
+    let input = message.input;
     let ident = input.ident();
     let name = ident.to_string();
     let (impl_g, ty_g, where_c) = input.original.generics.split_for_impl();
-    let id = input
-        .attrs
-        .id
-        .get()
-        .expect("validated: Message needs an id");
-    let fields = match &input.body {
-        Body::Struct(fields) => layouts(&plan(fields, container_endian(input))),
-        Body::Enum(_) => quote! {
-            _codec::message::FieldLayout { name: "id", offset: Some(0), width: None, encoding: "discriminant" }
+    let id = message.id;
+    let fields = match &message.fields {
+        Some(plans) => layouts(plans),
+        None => quote! {
+            #FIELD_LAYOUT { name: "id", offset: #SOME(0), width: #NONE, encoding: "discriminant" }
         },
     };
-    let tag = tag_items(input);
-    let request = input.attrs.response.get().map(|resp| {
+    let tag = message.tag.map(tag_items);
+    let request = message.response.map(|resp| {
         quote! {
             #[automatically_derived]
-            impl #impl_g _codec::message::Request for #ident #ty_g #where_c {
+            impl #impl_g #REQUEST for #ident #ty_g #where_c {
                 type Response = #resp;
             }
         }
@@ -35,10 +35,10 @@ pub fn expand(input: &Input) -> TokenStream {
         input,
         quote! {
             #[automatically_derived]
-            impl #impl_g _codec::Message for #ident #ty_g #where_c {
-                const ID: _codec::__private::u64 = #id;
-                const NAME: &'static _codec::__private::str = #name;
-                const FIELDS: &'static [_codec::message::FieldLayout] = &[#fields];
+            impl #impl_g #MESSAGE for #ident #ty_g #where_c {
+                const ID: #U64 = #id;
+                const NAME: &'static #STR = #name;
+                const FIELDS: &'static [#FIELD_LAYOUT] = &[#fields];
                 #tag
             }
 
@@ -48,30 +48,24 @@ pub fn expand(input: &Input) -> TokenStream {
 }
 
 /// `TAG_MAX`, `tag` and `set_tag` for a struct with a `#[codec(tag)]` field.
-fn tag_items(input: &Input) -> TokenStream {
-    let Body::Struct(fields) = &input.body else {
-        return quote!();
-    };
-    let Some(f) = fields.iter().find(|f| f.attrs.tag.is_set()) else {
-        return quote!();
-    };
+fn tag_items(f: &Field) -> TokenStream {
     let (m, ty) = (&f.member, f.ty);
     quote! {
-        const TAG_MAX: _codec::__private::u64 = <#ty as _codec::__private::TagInt>::TAG_MAX;
+        const TAG_MAX: #U64 = <#ty as #TAG_INT>::TAG_MAX;
 
         #[inline]
-        fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {
-            _codec::__private::Some(_codec::__private::TagInt::to_tag(self.#m))
+        fn tag(&self) -> #OPTION<#U64> {
+            #SOME(#TAG_INT::to_tag(self.#m))
         }
 
         #[inline]
-        fn set_tag(&mut self, tag: _codec::__private::u64) -> _codec::__private::bool {
-            match <#ty as _codec::__private::TagInt>::from_tag(tag) {
-                _codec::__private::Some(t) => {
+        fn set_tag(&mut self, tag: #U64) -> #BOOL {
+            match <#ty as #TAG_INT>::from_tag(tag) {
+                #SOME(t) => {
                     self.#m = t;
                     true
                 }
-                _codec::__private::None => false,
+                #NONE => false,
             }
         }
     }
@@ -81,24 +75,27 @@ fn tag_items(input: &Input) -> TokenStream {
 /// has a fixed width.
 fn layouts(plans: &[FieldPlan]) -> TokenStream {
     let mut offset = Some(0usize);
-    let entries = plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)).map(|p| {
-        let name = &p.field.name;
-        let width = fixed_width(p);
-        let encoding = describe(p);
-        let off = option(offset);
-        let w = option(width);
-        offset = offset.zip(width).map(|(o, w)| o + w);
-        quote! {
-            _codec::message::FieldLayout { name: #name, offset: #off, width: #w, encoding: #encoding }
-        }
-    });
+    let entries = plans
+        .iter()
+        .filter(|p| !matches!(p.wire, Wire::Skip))
+        .map(|p| {
+            let name = &p.field.name;
+            let width = fixed_width(p);
+            let encoding = describe(p);
+            let off = option(offset);
+            let w = option(width);
+            offset = offset.zip(width).map(|(o, w)| o + w);
+            quote! {
+                #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
+            }
+        });
     quote!(#(#entries),*)
 }
 
 fn option(v: Option<usize>) -> TokenStream {
     match v {
-        Some(v) => quote!(_codec::__private::Some(#v)),
-        None => quote!(_codec::__private::None),
+        Some(v) => quote!(#SOME(#v)),
+        None => quote!(#NONE),
     }
 }
 
@@ -107,28 +104,17 @@ fn fixed_width(p: &FieldPlan) -> Option<usize> {
     if !matches!(p.presence, Presence::Always) || !matches!(p.wire, Wire::Plain) {
         return None;
     }
-    primitive_width(&p.ty.to_token_stream().to_string())
-}
-
-fn primitive_width(ty: &str) -> Option<usize> {
-    Some(match ty {
-        "u8" | "i8" | "bool" => 1,
-        "u16" | "i16" => 2,
-        "u32" | "i32" | "f32" | "char" => 4,
-        "u64" | "i64" | "f64" | "usize" | "isize" => 8,
-        "u128" | "i128" => 16,
-        _ => return None,
-    })
+    bare_scalar_width(p.ty)
 }
 
 /// A short description of a field's encoding: `u16`, `u32 le`,
 /// `len = u8, String`, `vlq u64`, `when flags & 1 != 0: vlq u64`.
 fn describe(p: &FieldPlan) -> String {
     let ty = p.ty.to_token_stream().to_string().replace(' ', "");
-    let little = p.order.to_string().contains("Little");
+    let little = p.order == Endian::Little;
     let value = match &p.wire {
         Wire::Skip => String::new(),
-        Wire::Plain => match primitive_width(&ty) {
+        Wire::Plain => match bare_scalar_width(p.ty) {
             Some(w) if w > 1 && little => format!("{ty} le"),
             Some(_) => ty,
             None => format!("nested {ty}"),
@@ -138,13 +124,13 @@ fn describe(p: &FieldPlan) -> String {
         Wire::LenFrom { holder, .. } => format!("len_from = {}, {ty}", holder.name),
         Wire::Rest => format!("rest, {ty}"),
     };
-    let value = match p.holds_len_of {
-        Some((seq, _)) => format!("{value} (length of {})", seq.name),
+    let value = match &p.holds_len_of {
+        Some(len_of) => format!("{value} (length of {})", len_of.seq.name),
         None => value,
     };
-    match p.presence {
+    match &p.presence {
         Presence::Always => value,
-        Presence::When(e) => format!("when {}: {value}", e.to_token_stream()),
+        Presence::When { expr: e, .. } => format!("when {}: {value}", e.to_token_stream()),
         Presence::Byte => format!("presence byte, {value}"),
     }
 }

@@ -1,33 +1,34 @@
 //! `#[derive(Protocol)]`: an enum of messages that encodes and decodes
 //! whole frames, choosing the variant by the id in the header.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 use syn::Type;
 
-use super::{decode_generics, wrap};
-use crate::ast::{Body, Input, Variant};
+use super::wrap;
+use crate::ast::{de_generics, Input};
+use crate::model::{Arm, Protocol};
+use crate::paths::{
+    BOOL, DECODE, DECODE_ERROR, DECODE_FRAME, DECODE_PROTOCOL, DISPATCH, DISPATCH_ASYNC, ENCODE,
+    ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_FRAME, ENDIAN, ERR, EXPLAINER, FRAME_LEN, FROM, FUTURE,
+    HANDLE, HANDLE_ASYNC, HEADER, ID_FITS, MESSAGE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME,
+    READER, RESULT, SAME_ID, SEND, SIZED, SOME, STD_HEADER, STR, SYNC, TAG_LIMIT, TRY_FROM, U64,
+    U8, UNKNOWN_ID, USIZE, VEC,
+};
 
-/// A variant and the message type it holds.
-struct Arm<'a> {
-    variant: &'a Ident,
-    ty: &'a Type,
-    other: bool,
-}
-
-pub fn expand(input: &Input) -> TokenStream {
-    let Body::Enum(variants) = &input.body else {
-        unreachable!("validated: Protocol is an enum")
-    };
-    let arms: Vec<Arm> = variants.iter().map(arm).collect();
+pub fn expand(protocol: &Protocol) -> TokenStream {
+    // Paths used inside `#(..)*` repetitions must be locals.
+    let (message, decode, encode, endian, some) = (MESSAGE, DECODE, ENCODE, ENDIAN, SOME);
+    let input = protocol.input;
+    let arms = &protocol.arms;
     let ident = input.ident();
-    let header = match input.attrs.header.get() {
+    let header = match protocol.header {
         Some(path) => quote!(#path),
-        None => quote!(_codec::StdHeader),
+        None => quote!(#STD_HEADER),
     };
     let (impl_g, ty_g, where_c) = input.original.generics.split_for_impl();
-    let de_generics = decode_generics(input.original);
+    let de_generics = de_generics(&input.original.generics);
     let (de_impl_g, _, _) = de_generics.split_for_impl();
 
     let messages: Vec<&Arm> = arms.iter().filter(|a| !a.other).collect();
@@ -39,31 +40,33 @@ pub fn expand(input: &Input) -> TokenStream {
         let v = a.variant;
         quote!(Self::#v(__m) => __m.id,)
     });
+    // The `other` variant holds the runtime's `RawFrame` (a different
+    // type fails to compile here, at the variant's type).
     let other_name = other.map(|a| {
-        let (v, ty) = (a.variant, a.ty);
-        quote!(Self::#v(_) => <#ty>::NAME,)
+        let v = a.variant;
+        quote!(Self::#v(_) => #RAW_FRAME::NAME,)
     });
     // An `other` frame must not carry an id a message claims: it would
     // decode as that message, not come back as it was.
     let other_encode = other.map(|a| {
         let v = a.variant;
         quote! {
-            Self::#v(__m) => match <Self as _codec::Protocol>::name_of(__m.id) {
-                _codec::__private::Some(_) => _codec::__private::Err(_codec::EncodeError::new(
-                    _codec::EncodeErrorKind::Invalid("an `other` frame cannot carry an id a message claims"),
+            Self::#v(__m) => match <Self as #PROTOCOL>::name_of(__m.id) {
+                #some(_) => #ERR(#ENCODE_ERROR::new(
+                    #ENCODE_ERROR_KIND::Invalid("an `other` frame cannot carry an id a message claims"),
                 )),
-                _codec::__private::None => _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big),
+                #NONE => #encode::encode_with(__m, __buf, #endian::Big),
             },
         }
     });
     let all_var: Vec<_> = arms.iter().map(|a| a.variant).collect();
     let tag_max = m_ty.iter().fold(
         quote!(0),
-        |acc, ty| quote!(_codec::message::tag_limit(#acc, <#ty as _codec::Message>::TAG_MAX)),
+        |acc, ty| quote!(#TAG_LIMIT(#acc, <#ty as #message>::TAG_MAX)),
     );
     let other_none = other.map(|a| {
         let v = a.variant;
-        quote!(Self::#v(_) => _codec::__private::None,)
+        quote!(Self::#v(_) => #NONE,)
     });
     let other_false = other.map(|a| {
         let v = a.variant;
@@ -71,27 +74,27 @@ pub fn expand(input: &Input) -> TokenStream {
     });
     let unknown = match other {
         Some(a) => {
-            let (v, ty) = (a.variant, a.ty);
-            quote!(_ => _codec::__private::Ok(Self::#v(<#ty>::read(__id, __payload))))
+            let v = a.variant;
+            quote!(_ => #OK(Self::#v(#RAW_FRAME::read(__id, __payload))))
         }
-        None => quote!(_ => _codec::__private::Err(_codec::message::unknown_id(__id, __payload))),
+        None => quote!(_ => #ERR(#UNKNOWN_ID(__id, __payload))),
     };
     let explain = quote! {
             fn explain_payload(
-                __id: _codec::__private::u64,
-                __payload: &mut _codec::Reader<'de>,
-                __ex: &mut _codec::Explainer,
-            ) -> _codec::__private::Result<(), _codec::DecodeError> {
+                __id: #U64,
+                __payload: &mut #READER<'de>,
+                __ex: &mut #EXPLAINER,
+            ) -> #RESULT<(), #DECODE_ERROR> {
                 match __id {
-                    #(<#m_ty as _codec::Message>::ID => {
-                        __ex.push(<#m_ty as _codec::Message>::NAME);
-                        let __r = <#m_ty as _codec::Decode<'de>>::explain_with(
-                            __payload, _codec::wire::Endian::Big, __ex,
+                    #(<#m_ty as #message>::ID => {
+                        __ex.push(<#m_ty as #message>::NAME);
+                        let __r = <#m_ty as #decode<'de>>::explain_with(
+                            __payload, #endian::Big, __ex,
                         );
                         __ex.pop();
                         __r.map(|_| ())
                     })*
-                    _ => <Self as _codec::DecodeProtocol<'de>>::decode_payload(__id, __payload).map(|_| ()),
+                    _ => <Self as #DECODE_PROTOCOL<'de>>::decode_payload(__id, __payload).map(|_| ()),
                 }
             }
     };
@@ -99,7 +102,7 @@ pub fn expand(input: &Input) -> TokenStream {
         let (v, ty) = (a.variant, a.ty);
         quote! {
             #[automatically_derived]
-            impl #impl_g _codec::__private::From<#ty> for #ident #ty_g #where_c {
+            impl #impl_g #FROM<#ty> for #ident #ty_g #where_c {
                 #[inline]
                 fn from(m: #ty) -> Self {
                     Self::#v(m)
@@ -107,85 +110,85 @@ pub fn expand(input: &Input) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #impl_g _codec::__private::TryFrom<#ident #ty_g> for #ty #where_c {
+            impl #impl_g #TRY_FROM<#ident #ty_g> for #ty #where_c {
                 type Error = #ident #ty_g;
                 #[inline]
-                fn try_from(p: #ident #ty_g) -> _codec::__private::Result<Self, #ident #ty_g> {
+                fn try_from(p: #ident #ty_g) -> #RESULT<Self, #ident #ty_g> {
                     match p {
-                        #ident::#v(m) => _codec::__private::Ok(m),
-                        other => _codec::__private::Err(other),
+                        #ident::#v(m) => #OK(m),
+                        other => #ERR(other),
                     }
                 }
             }
         }
     });
     let checks = compile_checks(input, &messages, &header);
-    let dispatch = dispatch(input, &arms);
+    let dispatch = dispatch(input, arms);
 
     wrap(
         input,
         quote! {
             #[automatically_derived]
-            impl #impl_g _codec::Protocol for #ident #ty_g #where_c {
+            impl #impl_g #PROTOCOL for #ident #ty_g #where_c {
                 type Header = #header;
 
-                const TAG_MAX: _codec::__private::u64 = #tag_max;
+                const TAG_MAX: #U64 = #tag_max;
 
                 #[inline]
-                fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {
+                fn tag(&self) -> #OPTION<#U64> {
                     match self {
-                        #(Self::#m_var(__m) => _codec::Message::tag(__m),)*
+                        #(Self::#m_var(__m) => #message::tag(__m),)*
                         #other_none
                     }
                 }
 
                 #[inline]
-                fn set_tag(&mut self, __tag: _codec::__private::u64) -> _codec::__private::bool {
+                fn set_tag(&mut self, __tag: #U64) -> #BOOL {
                     match self {
-                        #(Self::#m_var(__m) => _codec::Message::set_tag(__m, __tag),)*
+                        #(Self::#m_var(__m) => #message::set_tag(__m, __tag),)*
                         #other_false
                     }
                 }
 
                 #[inline]
-                fn id(&self) -> _codec::__private::u64 {
+                fn id(&self) -> #U64 {
                     match self {
-                        #(Self::#m_var(_) => <#m_ty as _codec::Message>::ID,)*
+                        #(Self::#m_var(_) => <#m_ty as #message>::ID,)*
                         #other_id
                     }
                 }
 
-                fn name(&self) -> &'static _codec::__private::str {
+                fn name(&self) -> &'static #STR {
                     match self {
-                        #(Self::#m_var(_) => <#m_ty as _codec::Message>::NAME,)*
+                        #(Self::#m_var(_) => <#m_ty as #message>::NAME,)*
                         #other_name
                     }
                 }
 
-                fn name_of(__id: _codec::__private::u64) -> _codec::__private::Option<&'static _codec::__private::str> {
+                fn name_of(__id: #U64) -> #OPTION<&'static #STR> {
                     match __id {
-                        #(<#m_ty as _codec::Message>::ID => {
-                            _codec::__private::Some(<#m_ty as _codec::Message>::NAME)
+                        #(<#m_ty as #message>::ID => {
+                            #some(<#m_ty as #message>::NAME)
                         })*
-                        _ => _codec::__private::None,
+                        _ => #NONE,
                     }
                 }
 
                 #[inline]
-                fn payload_len(&self) -> _codec::__private::usize {
+                fn payload_len(&self) -> #USIZE {
                     match self {
-                        #(Self::#all_var(__m) => _codec::Encode::encoded_len(__m),)*
+                        #(Self::#all_var(__m) => #encode::encoded_len(__m),)*
                     }
                 }
 
                 #[inline]
                 fn encode_payload(
                     &self,
-                    __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
-                ) -> _codec::__private::Result<(), _codec::EncodeError> {
+                    __buf: &mut #VEC<#U8>,
+                ) -> #RESULT<(), #ENCODE_ERROR> {
                     match self {
                         #(Self::#m_var(__m) => {
-                            _codec::Encode::encode_with(__m, __buf, _codec::wire::Endian::Big)
+                            #encode::encode_with(__m, __buf, #endian::Big)
                         })*
                         #other_encode
                     }
@@ -193,15 +196,15 @@ pub fn expand(input: &Input) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #de_impl_g _codec::DecodeProtocol<'de> for #ident #ty_g #where_c {
+            impl #de_impl_g #DECODE_PROTOCOL<'de> for #ident #ty_g #where_c {
                 #[inline]
                 fn decode_payload(
-                    __id: _codec::__private::u64,
-                    __payload: &mut _codec::Reader<'de>,
-                ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+                    __id: #U64,
+                    __payload: &mut #READER<'de>,
+                ) -> #RESULT<Self, #DECODE_ERROR> {
                     match __id {
-                        #(<#m_ty as _codec::Message>::ID => {
-                            <#m_ty as _codec::Decode<'de>>::decode(__payload).map(Self::#m_var)
+                        #(<#m_ty as #message>::ID => {
+                            <#m_ty as #decode<'de>>::decode(__payload).map(Self::#m_var)
                         })*
                         #unknown
                     }
@@ -212,31 +215,31 @@ pub fn expand(input: &Input) -> TokenStream {
 
             /// The whole frame: header, then payload.
             #[automatically_derived]
-            impl #impl_g _codec::Encode for #ident #ty_g #where_c {
+            impl #impl_g #encode for #ident #ty_g #where_c {
                 #[inline]
-                fn encoded_len(&self) -> _codec::__private::usize {
-                    _codec::message::frame_len(self)
+                fn encoded_len(&self) -> #USIZE {
+                    #FRAME_LEN(self)
                 }
 
                 #[inline]
                 fn encode_with(
                     &self,
-                    __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
-                    _: _codec::wire::Endian,
-                ) -> _codec::__private::Result<(), _codec::EncodeError> {
-                    _codec::message::encode_frame(self, __buf)
+                    __buf: &mut #VEC<#U8>,
+                    _: #endian,
+                ) -> #RESULT<(), #ENCODE_ERROR> {
+                    #ENCODE_FRAME(self, __buf)
                 }
             }
 
             /// The whole frame: header, then payload.
             #[automatically_derived]
-            impl #de_impl_g _codec::Decode<'de> for #ident #ty_g #where_c {
+            impl #de_impl_g #decode<'de> for #ident #ty_g #where_c {
                 #[inline]
                 fn decode_with(
-                    __r: &mut _codec::Reader<'de>,
-                    _: _codec::wire::Endian,
-                ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-                    _codec::message::decode_frame(__r)
+                    __r: &mut #READER<'de>,
+                    _: #endian,
+                ) -> #RESULT<Self, #DECODE_ERROR> {
+                    #DECODE_FRAME(__r)
                 }
             }
 
@@ -252,18 +255,17 @@ pub fn expand(input: &Input) -> TokenStream {
 /// `Dispatch` and `DispatchAsync`: forward each variant to its message's
 /// handler, for any context every message has a handler for.
 fn dispatch(input: &Input, arms: &[Arm]) -> TokenStream {
+    let (handle, handle_async) = (HANDLE, HANDLE_ASYNC);
     let ident = input.ident();
     let (_, ty_g, where_c) = input.original.generics.split_for_impl();
     let mut generics = input.original.generics.clone();
-    generics
-        .params
-        .push(syn::parse_quote!(__Ctx: ?_codec::__private::Sized));
+    generics.params.push(syn::parse_quote!(__Ctx: ?#SIZED));
     generics.params.push(syn::parse_quote!(__R));
     let (impl_g, _, _) = generics.split_for_impl();
     let mut async_generics = input.original.generics.clone();
     async_generics
         .params
-        .push(syn::parse_quote!(__Ctx: ?_codec::__private::Sized + _codec::__private::Sync));
+        .push(syn::parse_quote!(__Ctx: ?#SIZED + #SYNC));
     async_generics.params.push(syn::parse_quote!(__R));
     let (async_impl_g, _, _) = async_generics.split_for_impl();
     let preds = where_c.map(|w| {
@@ -274,49 +276,41 @@ fn dispatch(input: &Input, arms: &[Arm]) -> TokenStream {
     let tys: Vec<_> = arms.iter().map(|a| a.ty).collect();
     quote! {
         #[automatically_derived]
-        impl #impl_g _codec::dispatch::Dispatch<__Ctx> for #ident #ty_g
+        impl #impl_g #DISPATCH<__Ctx> for #ident #ty_g
         where
             #preds
-            #(#tys: _codec::dispatch::Handle<__Ctx, Reply = __R>,)*
+            #(#tys: #handle<__Ctx, Reply = __R>,)*
         {
             type Reply = __R;
 
             #[inline]
             fn dispatch(self, __ctx: &mut __Ctx) -> __R {
                 match self {
-                    #(Self::#vars(__m) => _codec::dispatch::Handle::handle(__m, __ctx),)*
+                    #(Self::#vars(__m) => #handle::handle(__m, __ctx),)*
                 }
             }
         }
 
         #[automatically_derived]
-        impl #async_impl_g _codec::dispatch::DispatchAsync<__Ctx> for #ident #ty_g
+        impl #async_impl_g #DISPATCH_ASYNC<__Ctx> for #ident #ty_g
         where
             #preds
-            Self: _codec::__private::Send,
-            #(#tys: _codec::dispatch::HandleAsync<__Ctx, Reply = __R>,)*
+            Self: #SEND,
+            #(#tys: #handle_async<__Ctx, Reply = __R>,)*
         {
             type Reply = __R;
 
             fn dispatch(
                 self,
                 __ctx: &__Ctx,
-            ) -> impl _codec::__private::Future<Output = __R> + _codec::__private::Send {
+            ) -> impl #FUTURE<Output = __R> + #SEND {
                 async move {
                     match self {
-                        #(Self::#vars(__m) => _codec::dispatch::HandleAsync::handle(__m, __ctx).await,)*
+                        #(Self::#vars(__m) => #handle_async::handle(__m, __ctx).await,)*
                     }
                 }
             }
         }
-    }
-}
-
-fn arm<'a>(v: &'a Variant<'a>) -> Arm<'a> {
-    Arm {
-        variant: v.ident,
-        ty: v.fields[0].ty,
-        other: v.attrs.other.is_set(),
     }
 }
 
@@ -337,9 +331,16 @@ fn compile_checks(input: &Input, messages: &[&Arm], header: &TokenStream) -> Tok
             "the id of variant `{}` does not fit the header's id field",
             a.variant
         );
-        checks.push(quote_spanned! {a.variant.span()=>
-            const _: () = if !_codec::__private::id_fits(<#ty as _codec::Message>::ID, <#header as _codec::Header>::MAX_ID) {
-                _codec::__private::panic!(#msg)
+        let span = a.variant.span();
+        let (id_fits, message, header_trait, panic) = (
+            ID_FITS.at(span),
+            MESSAGE.at(span),
+            HEADER.at(span),
+            PANIC.at(span),
+        );
+        checks.push(quote_spanned! {span=>
+            const _: () = if !#id_fits(<#ty as #message>::ID, <#header as #header_trait>::MAX_ID) {
+                #panic!(#msg)
             };
         });
     }
@@ -350,9 +351,11 @@ fn compile_checks(input: &Input, messages: &[&Arm], header: &TokenStream) -> Tok
                 "variants `{}` and `{}` have the same id",
                 messages[i].variant, messages[j].variant
             );
-            checks.push(quote_spanned! {messages[j].variant.span()=>
-                const _: () = if _codec::__private::same_id(<#a as _codec::Message>::ID, <#b as _codec::Message>::ID) {
-                    _codec::__private::panic!(#msg)
+            let span = messages[j].variant.span();
+            let (same_id, message, panic) = (SAME_ID.at(span), MESSAGE.at(span), PANIC.at(span));
+            checks.push(quote_spanned! {span=>
+                const _: () = if #same_id(<#a as #message>::ID, <#b as #message>::ID) {
+                    #panic!(#msg)
                 };
             });
         }

@@ -7,7 +7,9 @@
 //!   `Ok`, `Some`, `Default`, `Clone`, `vec!`, ... in scope;
 //! - the module that holds the types shadows those names with unit structs,
 //!   and the `primitives` module shadows `u8`, `u64`, `usize`, `bool`,
-//!   `str`, `Sized`, ... as well.
+//!   `str`, `Sized`, ... as well;
+//! - both hold a module named `codec`, so a generated path that names the
+//!   crate bare (`codec::..`) resolves to it and fails to compile.
 //!
 //! Between them the types use every Layer 1 attribute, `Message` (tag,
 //! response) and `Protocol` (with an `other` variant).
@@ -52,6 +54,9 @@ pub mod types {
     pub struct Encode;
     pub struct Decode;
     pub struct _codec;
+
+    /// Catches a bare `codec::..` in an expansion.
+    pub mod codec {}
 
     /// Every field attribute, and nested types of each kind.
     #[derive(
@@ -188,6 +193,9 @@ pub mod primitives {
     pub struct bool;
     pub struct str;
     pub struct char;
+
+    /// Catches a bare `codec::..` in an expansion.
+    pub mod codec {}
 
     use ::core::primitive as p;
 

@@ -1,0 +1,53 @@
+//! What a derive emits on invalid input: its errors, plus an impl with
+//! `unreachable!()` bodies, so users see their mistake and not a cascade
+//! of "trait not implemented" errors where the type is used.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+use crate::ast::de_generics;
+use crate::model::Derive;
+use crate::paths::{
+    in_runtime_scope, DECODE, DECODE_ERROR, ENCODE, ENCODE_ERROR, ENDIAN, READER, RESULT, U8,
+    UNREACHABLE, USIZE, VEC,
+};
+
+/// The errors, then the placeholder impl, inside the same runtime scope a
+/// valid expansion uses (so `#[codec(crate = "..")]` is honoured).
+pub fn expand(
+    input: &DeriveInput,
+    crate_path: Option<&syn::Path>,
+    which: Derive,
+    errors: syn::Error,
+) -> TokenStream {
+    let mut out = errors.into_compile_error();
+    let ident = &input.ident;
+    let placeholder = match which {
+        // The other traits have no required items users could call into.
+        Derive::Message | Derive::Protocol => return out,
+        Derive::Encode => {
+            let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
+            quote! {
+                impl #impl_g #ENCODE for #ident #ty_g #where_c {
+                    fn encoded_len(&self) -> #USIZE { #UNREACHABLE!() }
+                    fn encode_with(&self, _: &mut #VEC<#U8>, _: #ENDIAN)
+                        -> #RESULT<(), #ENCODE_ERROR> { #UNREACHABLE!() }
+                }
+            }
+        }
+        Derive::Decode => {
+            let generics = de_generics(&input.generics);
+            let (impl_g, _, where_c) = generics.split_for_impl();
+            let (_, ty_g, _) = input.generics.split_for_impl();
+            quote! {
+                impl #impl_g #DECODE<'de> for #ident #ty_g #where_c {
+                    fn decode_with(_: &mut #READER<'de>, _: #ENDIAN)
+                        -> #RESULT<Self, #DECODE_ERROR> { #UNREACHABLE!() }
+                }
+            }
+        }
+    };
+    out.extend(in_runtime_scope(crate_path, placeholder));
+    out
+}

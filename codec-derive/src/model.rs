@@ -1,0 +1,155 @@
+//! The validated model: what `valid::check` hands to the expansions. Every
+//! choice the attributes leave open is resolved here (defaults applied,
+//! field references looked up, variant ids assigned), so expansion reads
+//! it and decides nothing.
+
+use syn::{Expr, Ident, Path, Type};
+
+use crate::ast::{Field, Input, Variant};
+use crate::attr::{Endian, LenKind, Unit};
+
+/// Which trait a derive implements.
+#[derive(Clone, Copy)]
+pub enum Derive {
+    Encode,
+    Decode,
+    Message,
+    Protocol,
+}
+
+/// A valid input for one derive.
+pub enum Validated<'a> {
+    Encode(Layout<'a>),
+    Decode(Layout<'a>),
+    Message(Message<'a>),
+    Protocol(Protocol<'a>),
+}
+
+/// A type's wire layout: what `Encode` and `Decode` read.
+pub struct Layout<'a> {
+    pub input: &'a Input<'a>,
+    pub body: LayoutBody<'a>,
+}
+
+pub enum LayoutBody<'a> {
+    Struct(Vec<FieldPlan<'a>>),
+    Enum {
+        /// How the discriminant is written (`u8` unless `repr` says).
+        repr: LenKind,
+        /// The discriminant's byte order (the type's `endian`, else big).
+        order: Endian,
+        variants: Vec<VariantPlan<'a>>,
+    },
+}
+
+pub struct VariantPlan<'a> {
+    pub variant: &'a Variant<'a>,
+    /// The wire id (for an `other` variant: the id it would have had).
+    pub id: u64,
+    /// An `other` variant: its first field holds the unknown discriminant.
+    pub other: bool,
+    pub fields: Vec<FieldPlan<'a>>,
+}
+
+/// How a field's value is laid out, resolved from its attributes.
+pub enum Wire<'a> {
+    Skip,
+    /// The type's own `Encode`/`Decode`.
+    Plain,
+    Base128 {
+        vlq: bool,
+    },
+    /// An inline length prefix, then the body.
+    Prefixed(LenKind, Unit),
+    /// The body; its length lives in the earlier integer field `holder`.
+    LenFrom {
+        holder: &'a Field<'a>,
+        unit: Unit,
+    },
+    /// The body; its length is whatever is left of the frame.
+    Rest,
+}
+
+/// Whether a value is there.
+pub enum Presence<'a> {
+    /// Always (the field's type is the value's type).
+    Always,
+    /// An `Option<T>` present when the expression over earlier fields holds.
+    When {
+        expr: &'a Expr,
+        /// The earlier fields `expr` names.
+        uses: Vec<Use<'a>>,
+    },
+    /// An `Option<T>` with a presence byte (0 or 1), inner `T` laid out by
+    /// the field's attributes.
+    Byte,
+}
+
+/// An earlier field a `when` expression reads.
+pub struct Use<'a> {
+    pub field: &'a Field<'a>,
+    /// It holds another field's length, so encode reads the computed one.
+    pub holds_len: bool,
+}
+
+/// A piece of a run of fixed-width values that generated code reads or
+/// writes with one bounds check.
+#[derive(Clone, Copy)]
+pub enum Packed {
+    /// A fixed-width scalar.
+    Scalar,
+    /// A fixed-width length prefix (`u8`..`u64`); the body follows the run.
+    Prefix(LenKind),
+}
+
+/// The later field whose length an integer field holds (`len_from`).
+pub struct LenOf<'a> {
+    pub seq: &'a Field<'a>,
+    /// The sequence type (`T` of an `Option<T>` sequence).
+    pub seq_ty: &'a Type,
+    /// The sequence is an `Option` (absent counts as 0).
+    pub optional: bool,
+    pub unit: Unit,
+}
+
+pub struct FieldPlan<'a> {
+    pub field: &'a Field<'a>,
+    /// The value's type: `T` for a field of type `Option<T>` unless the
+    /// presence is `Always`.
+    pub ty: &'a Type,
+    pub wire: Wire<'a>,
+    pub presence: Presence<'a>,
+    /// The field's `endian`, else the type's, else big.
+    pub order: Endian,
+    /// Set when the value joins a run of fixed-width pieces.
+    pub packed: Option<Packed>,
+    /// Set when this integer field holds the length of a later field.
+    pub holds_len_of: Option<LenOf<'a>>,
+}
+
+/// What `#[derive(Message)]` reads.
+pub struct Message<'a> {
+    pub input: &'a Input<'a>,
+    pub id: &'a Expr,
+    pub response: Option<&'a Type>,
+    /// The `#[codec(tag)]` field of a struct.
+    pub tag: Option<&'a Field<'a>>,
+    /// A struct's fields; `None` for an enum (laid out by its discriminant).
+    pub fields: Option<Vec<FieldPlan<'a>>>,
+}
+
+/// What `#[derive(Protocol)]` reads.
+pub struct Protocol<'a> {
+    pub input: &'a Input<'a>,
+    /// The frame header; `None` for the runtime's `StdHeader`.
+    pub header: Option<&'a Path>,
+    pub arms: Vec<Arm<'a>>,
+}
+
+/// A protocol variant and the message type it holds.
+pub struct Arm<'a> {
+    pub variant: &'a Ident,
+    pub ty: &'a Type,
+    /// The catch-all holding a `RawFrame`.
+    pub other: bool,
+}

@@ -1,0 +1,190 @@
+//! Every runtime path the generated code names, in one place.
+//!
+//! Generated items live in `const _: () = { use <runtime> as _codec; .. };`
+//! ([`in_runtime_scope`]) and name the runtime only as `_codec`: through
+//! the crate root's public re-exports (`_codec::Encode`, `_codec::Reader`,
+//! ...) or through `_codec::__private`, which re-exports everything else
+//! generated code needs (std items, helpers, items of inner modules), so the
+//! runtime can move its modules without touching the derive. Nothing here
+//! names the crate bare (`codec::..`) or relies on the user's prelude.
+
+use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
+use quote::{quote, ToTokens, TokenStreamExt};
+
+use crate::attr::{Endian, LenKind, Unit};
+
+/// A path below the runtime alias: `_codec::seg::..`.
+#[derive(Clone, Copy)]
+pub struct RtPath(&'static [&'static str]);
+
+impl RtPath {
+    /// The path with every token at `span`, for `quote_spanned!` sites (so
+    /// a compile error about it points where the site does).
+    pub fn at(self, span: Span) -> TokenStream {
+        let mut out = TokenStream::new();
+        out.append(Ident::new(RUNTIME, span));
+        for seg in self.0 {
+            let mut colon = Punct::new(':', Spacing::Joint);
+            colon.set_span(span);
+            out.append(colon);
+            let mut colon = Punct::new(':', Spacing::Alone);
+            colon.set_span(span);
+            out.append(colon);
+            out.append(Ident::new(seg, span));
+        }
+        out
+    }
+}
+
+impl ToTokens for RtPath {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.at(Span::call_site()));
+    }
+}
+
+/// The alias generated code knows the runtime by.
+const RUNTIME: &str = "_codec";
+
+/// Wraps generated items so they name the runtime as `_codec`, wherever
+/// `#[codec(crate = "..")]` says it is (`::codec` by default), and leak
+/// nothing into the user's namespace.
+pub fn in_runtime_scope(crate_path: Option<&syn::Path>, items: TokenStream) -> TokenStream {
+    let runtime = Ident::new(RUNTIME, Span::call_site());
+    let use_crate = match crate_path {
+        Some(path) => quote!(use #path as #runtime;),
+        None => quote!(use ::codec as #runtime;),
+    };
+    quote! {
+        const _: () = {
+            #use_crate
+            #items
+        };
+    }
+}
+
+macro_rules! paths {
+    ($($(#[$doc:meta])* $name:ident = $($seg:ident)::+;)*) => {$(
+        $(#[$doc])*
+        pub const $name: RtPath = RtPath(&[$(stringify!($seg)),+]);
+    )*};
+}
+
+paths! {
+    // The crate root's public items.
+    DECODE = Decode;
+    DECODE_ERROR = DecodeError;
+    DECODE_PROTOCOL = DecodeProtocol;
+    DECODE_SEQ = DecodeSeq;
+    DISPATCH = Dispatch;
+    DISPATCH_ASYNC = DispatchAsync;
+    ENCODE = Encode;
+    ENCODE_ERROR = EncodeError;
+    ENCODE_ERROR_KIND = EncodeErrorKind;
+    ENCODE_SEQ = EncodeSeq;
+    ENDIAN = Endian;
+    EXPLAINER = Explainer;
+    FIELD_LAYOUT = FieldLayout;
+    HANDLE = Handle;
+    HANDLE_ASYNC = HandleAsync;
+    HEADER = Header;
+    MESSAGE = Message;
+    PROTOCOL = Protocol;
+    RAW_FRAME = RawFrame;
+    READER = Reader;
+    REQUEST = Request;
+    STD_HEADER = StdHeader;
+
+    // std, so nothing relies on the user's prelude.
+    CLONE = __private::Clone;
+    DEFAULT = __private::Default;
+    ERR = __private::Err;
+    FROM = __private::From;
+    FUTURE = __private::Future;
+    NONE = __private::None;
+    OK = __private::Ok;
+    OPTION = __private::Option;
+    PANIC = __private::panic;
+    RESULT = __private::Result;
+    SEND = __private::Send;
+    SIZED = __private::Sized;
+    SOME = __private::Some;
+    SYNC = __private::Sync;
+    TRY_FROM = __private::TryFrom;
+    UNREACHABLE = __private::unreachable;
+    VEC = __private::Vec;
+
+    // Primitive types, so a user's type named `u8` changes nothing.
+    BOOL = __private::bool;
+    STR = __private::str;
+    U8 = __private::u8;
+    U16 = __private::u16;
+    U32 = __private::u32;
+    U64 = __private::u64;
+    USIZE = __private::usize;
+
+    // Helpers for generated code.
+    BASE128_LEN = __private::base128_len;
+    DECODE_CTX = __private::decode_ctx;
+    DECODE_FRAME = __private::decode_frame;
+    ENCODE_CTX = __private::encode_ctx;
+    ENCODE_FRAME = __private::encode_frame;
+    EXPLAIN_LEAF = __private::explain_leaf;
+    FIXED = __private::Fixed;
+    FRAME_LEN = __private::frame_len;
+    GET_LEN = __private::get_len;
+    ID_FITS = __private::id_fits;
+    INVALID_DISCRIMINANT = __private::invalid_discriminant;
+    LEN_FIELD = __private::len_field;
+    LEN_PREFIX = __private::LenPrefix;
+    LEN_VALUE = __private::len_value;
+    READ_BASE128 = __private::read_base128;
+    READ_LEN = __private::read_len;
+    READ_PRESENCE = __private::read_presence;
+    SAME_ID = __private::same_id;
+    TAG_INT = __private::TagInt;
+    TAG_LIMIT = __private::tag_limit;
+    TAKE_RUN = __private::take_run;
+    UNIT = __private::Unit;
+    UNKNOWN_ID = __private::unknown_id;
+    WHEN_MISMATCH = __private::when_mismatch;
+    WRITE_BASE128 = __private::write_base128;
+}
+
+/// `_codec::Endian::Big` or `::Little`.
+pub fn endian(e: Endian) -> TokenStream {
+    match e {
+        Endian::Big => quote!(#ENDIAN::Big),
+        Endian::Little => quote!(#ENDIAN::Little),
+    }
+}
+
+/// `_codec::__private::LenPrefix::U8` etc.
+pub fn len_prefix(k: LenKind) -> TokenStream {
+    match k {
+        LenKind::U8 => quote!(#LEN_PREFIX::U8),
+        LenKind::U16 => quote!(#LEN_PREFIX::U16),
+        LenKind::U32 => quote!(#LEN_PREFIX::U32),
+        LenKind::U64 => quote!(#LEN_PREFIX::U64),
+        LenKind::Varint => quote!(#LEN_PREFIX::Varint),
+        LenKind::Vlq => quote!(#LEN_PREFIX::Vlq),
+    }
+}
+
+/// `_codec::__private::Unit::Bytes` or `::Elements`.
+pub fn unit(u: Unit) -> TokenStream {
+    match u {
+        Unit::Bytes => quote!(#UNIT::Bytes),
+        Unit::Elements => quote!(#UNIT::Elements),
+    }
+}
+
+/// The integer type carrying a length prefix or an enum's discriminant
+/// (`u64` for the base-128 ones).
+pub fn int_type(k: LenKind) -> RtPath {
+    match k {
+        LenKind::U8 => U8,
+        LenKind::U16 => U16,
+        LenKind::U32 => U32,
+        LenKind::U64 | LenKind::Varint | LenKind::Vlq => U64,
+    }
+}

@@ -1,9 +1,0 @@
-use codec::Encode;
-
-#[derive(Encode)]
-#[codec(endian = "middle")]
-struct Word {
-    value: u32,
-}
-
-fn main() {}

@@ -1,9 +1,0 @@
-use codec::Encode;
-
-#[derive(Encode)]
-struct Words {
-    #[codec(unit = bytes)]
-    words: Vec<u16>,
-}
-
-fn main() {}

@@ -1,9 +1,0 @@
-use codec::Encode;
-
-#[derive(Encode)]
-struct Counter {
-    #[codec(varint, vlq)]
-    n: u64,
-}
-
-fn main() {}
