@@ -2,25 +2,11 @@
 //! [`FieldLayout`] of its payload; a [`Request`] is a message with a typed
 //! reply.
 //!
-//! Messages are grouped into a [`Protocol`] (in
+//! Messages are grouped into a [`Protocol`](crate::Protocol) (in
 //! [`protocol`](crate::protocol)), which is sent as frames (in
 //! [`frame`](crate::frame)).
-//!
-//! The whole-frame functions and the protocol traits used to live here; they
-//! are re-exported under their old paths (`codec::message::encode_frame`,
-//! `codec::message::Protocol`, ...) so code written against them keeps
-//! compiling.
 
-// Old paths, kept working: the definitions live in `protocol` and `frame`.
-#[doc(no_inline)]
-pub use crate::frame::{
-    decode_frame, decode_payload_exact, encode_frame, frame_bytes, frame_len, split_frame,
-    unknown_id,
-};
-#[doc(no_inline)]
-pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
-
-/// A payload type with a message id: one variant of a [`Protocol`].
+/// A payload type with a message id: one variant of a [`Protocol`](crate::Protocol).
 ///
 /// Derived by `#[derive(Message)]` with `#[codec(id = N)]`.
 ///

@@ -82,7 +82,7 @@ async fn peer_closing_mid_frame_is_truncated() {
     let writer = tokio::spawn(async move {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let mut frame = Vec::new();
-        codec::message::encode_frame(&sample(0), &mut frame).unwrap();
+        codec::frame::encode_frame(&sample(0), &mut frame).unwrap();
         stream.write_all(&frame).await.unwrap();
         stream.write_all(&frame[..frame.len() - 3]).await.unwrap();
         stream.shutdown().await.unwrap();

@@ -106,7 +106,7 @@ trait ToBytesVec {
 
 impl ToBytesVec for Stockings {
     fn to_bytes_vec(&self) -> Vec<u8> {
-        codec::message::frame_bytes(self).unwrap()
+        codec::frame::frame_bytes(self).unwrap()
     }
 }
 

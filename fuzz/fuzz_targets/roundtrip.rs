@@ -43,13 +43,13 @@ where
     P: codec::DecodeProtocol<'de> + Decode<'de> + Encode + Debug,
 {
     let mut buf = vec![0x5A];
-    match codec::message::encode_frame(p, &mut buf) {
+    match codec::frame::encode_frame(p, &mut buf) {
         Err(e) => {
             assert_eq!(buf, [0x5A], "a failed frame encode left bytes behind: {e}");
         }
         Ok(()) => {
             *keep = buf.split_off(1);
-            assert_eq!(keep.len(), codec::message::frame_len(p));
+            assert_eq!(keep.len(), codec::frame::frame_len(p));
             assert_eq!(keep.len(), p.encoded_len());
             let back = P::from_bytes(keep)
                 .unwrap_or_else(|e| panic!("frame does not decode: {e}\n{p:?}\n{keep:02x?}"));
@@ -120,7 +120,7 @@ fn go(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
                     // frame whose id a message claims would decode as that
                     // message, so encoding refuses it, writing nothing.
                     let mut buf = vec![0x5A];
-                    assert!(codec::message::encode_frame(&m, &mut buf).is_err(), "{m:?}");
+                    assert!(codec::frame::encode_frame(&m, &mut buf).is_err(), "{m:?}");
                     assert_eq!(buf, [0x5A]);
                     return Ok(());
                 }

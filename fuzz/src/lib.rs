@@ -370,9 +370,9 @@ where
         match P::decode(&mut r) {
             Ok(msg) => {
                 let used = &data[start..r.offset()];
-                let bytes = codec::message::frame_bytes(&msg)
+                let bytes = codec::frame::frame_bytes(&msg)
                     .unwrap_or_else(|e| panic!("decoded frame does not encode: {e}\n{msg:?}"));
-                assert_eq!(bytes.len(), codec::message::frame_len(&msg));
+                assert_eq!(bytes.len(), codec::frame::frame_len(&msg));
                 if exact {
                     assert_eq!(bytes, used, "frame re-encoding differs: {msg:?}");
                 } else {

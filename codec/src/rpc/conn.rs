@@ -28,7 +28,7 @@ pub(crate) const DEFAULT_MAX_FRAME: usize = crate::frame::DEFAULT_MAX_FRAME_LEN;
 /// Encodes a whole frame (header and payload), shareable by every peer it
 /// goes to.
 pub(crate) fn encode_frame<P: Protocol>(msg: &P) -> Result<Arc<Vec<u8>>, EncodeError> {
-    crate::message::frame_bytes(msg).map(Arc::new)
+    crate::frame::frame_bytes(msg).map(Arc::new)
 }
 
 /// Read-side limits of one connection.

@@ -6,7 +6,7 @@
 //! Its bytes are those of the derived tutorial protocol in
 //! `tests/src/tutorial.rs` (`codec_tests::tutorial`).
 //!
-//! Shared by the unit tests (as `codec::message::test_protocol`) and the
+//! Shared by the unit tests (as `codec::test_protocol`) and the
 //! integration tests under `codec/tests/` (as `support::storage`), so it
 //! names the runtime `codec::` and the allocation types `alloc::`.
 
@@ -16,8 +16,9 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use codec::decode::DecodeSeq;
-use codec::message::{decode_frame, encode_frame, frame_len, unknown_id, FieldLayout};
+use codec::frame::{decode_frame, encode_frame, frame_len, unknown_id};
 use codec::wire::{LenPrefix, Unit};
+use codec::FieldLayout;
 use codec::{
     Decode, DecodeError, DecodeProtocol, Encode, EncodeError, Endian, Explainer, Message, Protocol,
     RawFrame, Reader, StdHeader,

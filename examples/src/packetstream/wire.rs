@@ -297,7 +297,7 @@ impl Packet {
 ///
 /// `channel`/`rq_type` presence disagreeing with the flag bits.
 pub fn frame(p: &Packet) -> Result<Vec<u8>, EncodeError> {
-    codec::message::frame_bytes(&PacketStream::Packet(p.clone()))
+    codec::frame::frame_bytes(&PacketStream::Packet(p.clone()))
 }
 
 #[cfg(test)]
