@@ -7,7 +7,8 @@
 //!   and can reach the runtime only as `::codec_renamed` through
 //!   `#[codec(crate = "::codec_renamed")]`: it has no dependency named
 //!   `codec`, so any generated path that bypasses `crate = ".."` fails to
-//!   build it. Every Layer 1 attribute is used there.
+//!   build it. Every wire attribute of
+//!   `#[derive(Encode, Decode)]` is used there.
 //! - `shadowed_prelude` below: the same shadowing in this crate, with the
 //!   default runtime path (`::codec`), derives named by absolute path.
 //! - `user_module_named_codec` below: every derive (`Message` and

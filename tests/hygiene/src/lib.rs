@@ -11,8 +11,9 @@
 //! - both hold a module named `codec`, so a generated path that names the
 //!   crate bare (`codec::..`) resolves to it and fails to compile.
 //!
-//! Between them the types use every Layer 1 attribute, `Message` (tag,
-//! response) and `Protocol` (with an `other` variant).
+//! Between them the types use every wire attribute of
+//! `#[derive(Encode, Decode)]`, `Message` (tag, response) and `Protocol`
+//! (with an `other` variant).
 #![no_std]
 #![no_implicit_prelude]
 
