@@ -103,9 +103,22 @@ pub enum ConnError {
 }
 
 /// Displays an error and its sources, joined by `": "`
-/// (`i/o error: connection reset by peer`): for log lines and for the
-/// handshake's reason text, which would otherwise lose the cause.
-pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+/// (`i/o error: connection reset by peer`).
+///
+/// The errors of this module say in `Display` only what failed at their
+/// own layer and return the cause from
+/// [`source()`](std::error::Error::source), so a log line or a message
+/// for a person should show the whole chain: this does, as anyhow's `{:#}`
+/// does.
+///
+/// ```
+/// use codec::rpc::{CallError, Chain};
+///
+/// let err = CallError::from(std::io::Error::other("connection reset by peer"));
+/// assert_eq!(err.to_string(), "i/o error");
+/// assert_eq!(Chain(&err).to_string(), "i/o error: connection reset by peer");
+/// ```
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

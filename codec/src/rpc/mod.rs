@@ -82,7 +82,7 @@ use std::time::Duration;
 pub use self::client::{CallOptions, Client, ClientConfig, Notifications, ReconnectPolicy};
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
-pub use self::error::{CallError, ConnError};
+pub use self::error::{CallError, Chain, ConnError};
 pub use self::server::{Dispatcher, Handler, Peer, RequestCtx, Server, ServerConfig, ServerHandle};
 
 /// A boxed, sendable future, for handshake hooks.

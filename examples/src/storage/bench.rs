@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use codec::rpc::{Server, ServerConfig, ServerHandle};
+use codec::rpc::{Chain, Server, ServerConfig, ServerHandle};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::cli::{client_token, Chain, Failure};
+use super::cli::{client_token, Failure};
 use super::client::{inline_limit, Options, StorageClient};
 use super::protocol::{FetchRequest, Status, Storage, StoreRequest};
 use super::server::{Service, StorageHandler};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use codec::rpc::{CallError, Server, ServerConfig};
+use codec::rpc::{CallError, Chain, Server, ServerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
@@ -149,21 +149,6 @@ impl Failure {
     /// A failure with exit status 1.
     pub fn other(msg: impl std::fmt::Display) -> Self {
         Failure::Other(msg.to_string())
-    }
-}
-
-/// An error followed by its sources, each once: `what failed: why: cause`.
-pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(e) = source {
-            write!(f, ": {e}")?;
-            source = e.source();
-        }
-        Ok(())
     }
 }
 

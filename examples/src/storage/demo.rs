@@ -6,11 +6,11 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use codec::rpc::{Server, ServerConfig};
+use codec::rpc::{Chain, Server, ServerConfig};
 use codec::Encode;
 use tokio::io::AsyncWriteExt;
 
-use super::cli::{byte_bar, Chain, Failure};
+use super::cli::{byte_bar, Failure};
 use super::client::{Options, StorageClient};
 use super::protocol::*;
 use super::server::{Service, StorageHandler};
