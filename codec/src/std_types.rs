@@ -997,3 +997,83 @@ tuple_impls!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8);
 tuple_impls!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9);
 tuple_impls!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10);
 tuple_impls!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `MIN_LEN` bounds allocations elsewhere (`Vec<T>` of these), so it
+    /// must be the length of the shortest encoding, never more.
+    #[test]
+    fn min_len_is_the_shortest_encoding() {
+        fn shortest<'de, T: Decode<'de> + Encode>(v: T) -> (usize, usize) {
+            (T::MIN_LEN, v.encoded_len())
+        }
+        let v4 = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+        let v6 = SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0);
+        for (min, len) in [
+            shortest(NonZero::<u8>::MIN),
+            shortest(NonZero::<u32>::MIN),
+            shortest(NonZero::<i128>::MIN),
+            shortest(NonZero::<usize>::MIN),
+            shortest(Ipv4Addr::UNSPECIFIED),
+            shortest(Ipv6Addr::UNSPECIFIED),
+            shortest(v4),
+            shortest(v6),
+            shortest(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            shortest(SocketAddr::V4(v4)),
+            shortest(CString::default()),
+            shortest(c""),
+            shortest(Cow::Borrowed("")),
+            shortest(Cow::Borrowed(&b""[..])),
+            shortest(Rc::new(0u16)),
+            shortest(Rc::<str>::from("")),
+            shortest(Rc::<[u32]>::from([])),
+            shortest(BTreeMap::<u8, u8>::new()),
+            shortest(BTreeSet::<u8>::new()),
+            shortest((0u8, 0u16, 0u32, 0u64, NonZero::<u8>::MIN)),
+            shortest((0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u16)),
+        ] {
+            assert_eq!(min, len);
+        }
+    }
+
+    #[test]
+    fn byte_counted_set_of_zero_length_elements_is_an_error() {
+        let mut r = Reader::new(&[0xAA]);
+        let e = BTreeSet::<()>::decode_seq(&mut r, 1, Unit::Bytes, Endian::Big).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &DecodeErrorKind::Invalid("zero-length element in a byte-counted sequence")
+        );
+        // Counted in elements, more than the input has is refused up front.
+        let mut r = Reader::new(&[0xAA]);
+        let e = BTreeSet::<()>::decode_seq(&mut r, 2, Unit::Elements, Endian::Big).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &DecodeErrorKind::LengthOverLimit { len: 2, limit: 1 }
+        );
+    }
+
+    #[test]
+    fn encode_errors_name_the_element() {
+        use alloc::string::ToString;
+
+        /// A value that never encodes.
+        struct Bad;
+        impl Encode for Bad {
+            fn encoded_len(&self) -> usize {
+                0
+            }
+            fn encode_with(&self, _: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+                Err(EncodeError::new(crate::error::EncodeErrorKind::Invalid(
+                    "bad",
+                )))
+            }
+        }
+        let map = BTreeMap::from([(1u8, None), (2u8, Some(Bad))]);
+        assert_eq!(map.to_bytes().unwrap_err().to_string(), "bad in [1]");
+        let tuple = (0u8, 0u8, 0u8, 0u8, Bad);
+        assert_eq!(tuple.to_bytes().unwrap_err().to_string(), "bad in tuple.4");
+    }
+}
