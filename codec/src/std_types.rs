@@ -73,7 +73,6 @@
 //! ```
 
 use alloc::borrow::{Cow, ToOwned};
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::ffi::CString;
 use alloc::rc::Rc;
 #[cfg(target_has_atomic = "ptr")]
@@ -84,412 +83,26 @@ use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use core::num::NonZero;
 
-use crate::decode::{bounded_capacity, explain_leaf, Decode, DecodeSeq};
+use crate::decode::{explain_leaf, Decode, DecodeSeq};
 use crate::encode::{Encode, EncodeSeq};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::explain::Explainer;
 use crate::reader::Reader;
-use crate::wire::{Endian, LenPrefix, Unit};
+use crate::wire::{Endian, Unit};
 
-// ## Maps and sets
+mod collections;
 
-/// The encoding side of a map or set: its elements, without any count.
-trait EncodeItems {
-    /// Entries (maps) or elements (sets).
-    fn item_count(&self) -> usize;
-    /// Bytes the elements take.
-    fn items_len(&self) -> usize;
-    /// Appends the elements, naming the index of one that fails.
-    fn encode_items(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError>;
-}
-
-fn entries_len<'a, K: Encode + 'a, V: Encode + 'a>(
-    entries: impl Iterator<Item = (&'a K, &'a V)>,
-) -> usize {
-    entries
-        .map(|(k, v)| k.encoded_len() + v.encoded_len())
-        .sum()
-}
-
-fn encode_entries<'a, K: Encode + 'a, V: Encode + 'a>(
-    entries: impl Iterator<Item = (&'a K, &'a V)>,
-    buf: &mut Vec<u8>,
-    order: Endian,
-) -> Result<(), EncodeError> {
-    for (i, (k, v)) in entries.enumerate() {
-        k.encode_with(buf, order)
-            .and_then(|()| v.encode_with(buf, order))
-            .map_err(|e| e.in_index(i))?;
-    }
-    Ok(())
-}
-
-fn encode_elements<'a, T: Encode + 'a>(
-    items: impl Iterator<Item = &'a T>,
-    buf: &mut Vec<u8>,
-    order: Endian,
-) -> Result<(), EncodeError> {
-    for (i, item) in items.enumerate() {
-        item.encode_with(buf, order).map_err(|e| e.in_index(i))?;
-    }
-    Ok(())
-}
-
-/// `EncodeItems` for a map (`entries`) or a set (`elements`).
-macro_rules! encode_items {
-    ($(impl[$($g:tt)*] $t:ty => $kind:ident;)*) => {$(
-        impl<$($g)*> EncodeItems for $t {
-            #[inline]
-            fn item_count(&self) -> usize {
-                self.len()
-            }
-            #[inline]
-            fn items_len(&self) -> usize {
-                encode_items!(@len $kind self)
-            }
-            #[inline]
-            fn encode_items(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                encode_items!(@encode $kind self, buf, order)
-            }
+/// `explain_with` for a type shown on one line with its `Display` value.
+macro_rules! leaf_explain {
+    () => {
+        fn explain_with(
+            r: &mut Reader<'de>,
+            order: Endian,
+            out: &mut Explainer,
+        ) -> Result<Self, DecodeError> {
+            explain_leaf(r, out, |r| Self::decode_with(r, order))
         }
-    )*};
-    (@len entries $s:ident) => { entries_len($s.iter()) };
-    (@len elements $s:ident) => { $s.iter().map(Encode::encoded_len).sum() };
-    (@encode entries $s:ident, $buf:ident, $order:ident) => { encode_entries($s.iter(), $buf, $order) };
-    (@encode elements $s:ident, $buf:ident, $order:ident) => { encode_elements($s.iter(), $buf, $order) };
-}
-
-encode_items! {
-    impl[K: Encode, V: Encode] BTreeMap<K, V> => entries;
-    impl[T: Encode] BTreeSet<T> => elements;
-}
-#[cfg(feature = "std")]
-encode_items! {
-    impl[K: Encode, V: Encode, S] std::collections::HashMap<K, V, S> => entries;
-    impl[T: Encode, S] std::collections::HashSet<T, S> => elements;
-}
-
-/// `Encode` (a LEB128 count, then the elements) and `EncodeSeq` (the
-/// elements alone, for `len`, `len_from` and `rest`) from `EncodeItems`.
-macro_rules! encode_collection {
-    ($(impl[$($g:tt)*] $t:ty;)*) => {$(
-        /// Without a length attribute: a LEB128 count of entries (or
-        /// elements), then each entry's key and value (or each element).
-        impl<$($g)*> Encode for $t {
-            #[inline]
-            fn encoded_len(&self) -> usize {
-                LenPrefix::Varint.size(self.item_count()) + self.items_len()
-            }
-            #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                LenPrefix::Varint.write(self.item_count(), buf, order)?;
-                self.encode_items(buf, order)
-            }
-        }
-
-        /// With `#[codec(len = ..)]` (or `len_from`, `rest`): the length
-        /// counts entries, or body bytes with `unit = bytes`.
-        impl<$($g)*> EncodeSeq for $t {
-            #[inline]
-            fn seq_count(&self, unit: Unit) -> usize {
-                match unit {
-                    Unit::Elements => self.item_count(),
-                    Unit::Bytes => self.items_len(),
-                }
-            }
-            #[inline]
-            fn seq_encoded_len(&self) -> usize {
-                self.items_len()
-            }
-            #[inline]
-            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                self.encode_items(buf, order)
-            }
-        }
-    )*};
-}
-
-encode_collection! {
-    impl[K: Encode, V: Encode] BTreeMap<K, V>;
-    impl[T: Encode] BTreeSet<T>;
-}
-#[cfg(feature = "std")]
-encode_collection! {
-    impl[K: Encode, V: Encode, S] std::collections::HashMap<K, V, S>;
-    impl[T: Encode, S] std::collections::HashSet<T, S>;
-}
-
-/// The decoding side of a map or set: built one element at a time,
-/// refusing duplicates.
-trait Collect<'de>: Sized {
-    /// One element: `(K, V)` for maps.
-    type Item: Decode<'de>;
-    /// The error for an element whose key is already present.
-    const DUPLICATE: &'static str;
-    /// An empty collection with room for `n` elements (`n` is already
-    /// bounded by the input).
-    fn with_room(n: usize) -> Self;
-    /// Inserts `item`; `false`, leaving the collection as it was, when its
-    /// key is already present.
-    fn insert_new(&mut self, item: Self::Item) -> bool;
-    /// Reads one element while recording it (a map records its key and
-    /// value on lines of their own).
-    fn explain_item(
-        r: &mut Reader<'de>,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<Self::Item, DecodeError> {
-        <Self::Item as Decode<'de>>::explain_with(r, order, out)
-    }
-}
-
-/// Reads a map entry as `key` and `value` lines.
-fn explain_entry<'de, K: Decode<'de>, V: Decode<'de>>(
-    r: &mut Reader<'de>,
-    order: Endian,
-    out: &mut Explainer,
-) -> Result<(K, V), DecodeError> {
-    // An early return on error need not pop (see `Explainer`).
-    out.push("key");
-    let k = K::explain_with(r, order, out)?;
-    out.pop();
-    out.push("value");
-    let v = V::explain_with(r, order, out)?;
-    out.pop();
-    Ok((k, v))
-}
-
-impl<'de, K: Decode<'de> + Ord, V: Decode<'de>> Collect<'de> for BTreeMap<K, V> {
-    type Item = (K, V);
-    const DUPLICATE: &'static str = "duplicate map key";
-    fn with_room(_: usize) -> Self {
-        BTreeMap::new()
-    }
-    #[inline]
-    fn insert_new(&mut self, (k, v): (K, V)) -> bool {
-        match self.entry(k) {
-            alloc::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(v);
-                true
-            }
-            alloc::collections::btree_map::Entry::Occupied(_) => false,
-        }
-    }
-    fn explain_item(
-        r: &mut Reader<'de>,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<(K, V), DecodeError> {
-        explain_entry(r, order, out)
-    }
-}
-
-impl<'de, T: Decode<'de> + Ord> Collect<'de> for BTreeSet<T> {
-    type Item = T;
-    const DUPLICATE: &'static str = "duplicate set element";
-    fn with_room(_: usize) -> Self {
-        BTreeSet::new()
-    }
-    #[inline]
-    fn insert_new(&mut self, item: T) -> bool {
-        self.insert(item)
-    }
-}
-
-#[cfg(feature = "std")]
-impl<'de, K, V, S> Collect<'de> for std::collections::HashMap<K, V, S>
-where
-    K: Decode<'de> + Eq + core::hash::Hash,
-    V: Decode<'de>,
-    S: core::hash::BuildHasher + Default,
-{
-    type Item = (K, V);
-    const DUPLICATE: &'static str = "duplicate map key";
-    fn with_room(n: usize) -> Self {
-        Self::with_capacity_and_hasher(n, S::default())
-    }
-    #[inline]
-    fn insert_new(&mut self, (k, v): (K, V)) -> bool {
-        match self.entry(k) {
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(v);
-                true
-            }
-            std::collections::hash_map::Entry::Occupied(_) => false,
-        }
-    }
-    fn explain_item(
-        r: &mut Reader<'de>,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<(K, V), DecodeError> {
-        explain_entry(r, order, out)
-    }
-}
-
-#[cfg(feature = "std")]
-impl<'de, T, S> Collect<'de> for std::collections::HashSet<T, S>
-where
-    T: Decode<'de> + Eq + core::hash::Hash,
-    S: core::hash::BuildHasher + Default,
-{
-    type Item = T;
-    const DUPLICATE: &'static str = "duplicate set element";
-    fn with_room(n: usize) -> Self {
-        Self::with_capacity_and_hasher(n, S::default())
-    }
-    #[inline]
-    fn insert_new(&mut self, item: T) -> bool {
-        self.insert(item)
-    }
-}
-
-/// Reads element `i` with `read` and inserts it; a duplicate is an error at
-/// the element's first byte.
-#[inline]
-fn read_into<'de, C: Collect<'de>>(
-    out: &mut C,
-    r: &mut Reader<'de>,
-    i: usize,
-    read: &mut impl FnMut(&mut Reader<'de>, usize) -> Result<C::Item, DecodeError>,
-) -> Result<(), DecodeError> {
-    let start = r.offset();
-    let item = read(r, i).map_err(|e| e.in_index(i))?;
-    if out.insert_new(item) {
-        Ok(())
-    } else {
-        Err(DecodeError::new(DecodeErrorKind::Invalid(C::DUPLICATE), start).in_index(i))
-    }
-}
-
-/// Reads a body of `count` elements, or of `count` bytes with
-/// [`Unit::Bytes`], reading each element with `read` (given its index).
-fn decode_items<'de, C: Collect<'de>>(
-    r: &mut Reader<'de>,
-    count: usize,
-    unit: Unit,
-    mut read: impl FnMut(&mut Reader<'de>, usize) -> Result<C::Item, DecodeError>,
-) -> Result<C, DecodeError> {
-    match unit {
-        Unit::Elements => {
-            // Also refuses a count of zero-length elements over the input,
-            // which would otherwise loop on no input at all.
-            let mut out = C::with_room(bounded_capacity::<C::Item>(r, count)?);
-            for i in 0..count {
-                read_into(&mut out, r, i, &mut read)?;
-            }
-            Ok(out)
-        }
-        Unit::Bytes => {
-            let mut window = r.split(count)?;
-            // The window is real input, so this room is justified.
-            let room = window
-                .remaining()
-                .checked_div(<C::Item as Decode<'de>>::MIN_LEN)
-                .unwrap_or(0);
-            let mut out = C::with_room(room);
-            let mut i = 0;
-            while !window.is_empty() {
-                let before = window.remaining();
-                read_into(&mut out, &mut window, i, &mut read).map_err(|e| {
-                    // The window's end is fixed by the length: running off
-                    // it is malformed input, not input still to come.
-                    if e.is_incomplete() {
-                        let at = e.offset();
-                        e.restate(
-                            DecodeErrorKind::Invalid("byte length ends inside an element"),
-                            at,
-                        )
-                    } else {
-                        e
-                    }
-                })?;
-                if window.remaining() == before {
-                    // A zero-length element would never reach the end.
-                    return Err(window.error(DecodeErrorKind::Invalid(
-                        "zero-length element in a byte-counted sequence",
-                    )));
-                }
-                i += 1;
-            }
-            Ok(out)
-        }
-    }
-}
-
-/// `Decode` (a LEB128 count, then the elements) and `DecodeSeq` (the
-/// elements alone) from `Collect`.
-macro_rules! decode_collection {
-    ($(impl[$($g:tt)*] $t:ty $(where [$($w:tt)*])?;)*) => {$(
-        /// Without a length attribute: a LEB128 count of entries (or
-        /// elements), then each entry's key and value (or each element). A
-        /// duplicate key is an error naming its index.
-        impl<$($g)*> Decode<'de> for $t $(where $($w)*)? {
-            const MIN_LEN: usize = 1;
-            #[inline]
-            fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
-                let n = LenPrefix::Varint.read(r, order)?;
-                Self::decode_seq(r, n, Unit::Elements, order)
-            }
-            fn explain_with(
-                r: &mut Reader<'de>,
-                order: Endian,
-                out: &mut Explainer,
-            ) -> Result<Self, DecodeError> {
-                out.push("len");
-                let n = explain_leaf(r, out, |r| LenPrefix::Varint.read(r, order));
-                out.pop();
-                Self::explain_seq(r, n?, Unit::Elements, order, out)
-            }
-        }
-
-        /// With `#[codec(len = ..)]` (or `len_from`, `rest`): `count`
-        /// entries, or `count` bytes of them with `unit = bytes`.
-        impl<$($g)*> DecodeSeq<'de> for $t $(where $($w)*)? {
-            #[inline]
-            fn decode_seq(
-                r: &mut Reader<'de>,
-                count: usize,
-                unit: Unit,
-                order: Endian,
-            ) -> Result<Self, DecodeError> {
-                decode_items(r, count, unit, |r, _| {
-                    <<Self as Collect<'de>>::Item as Decode<'de>>::decode_with(r, order)
-                })
-            }
-            fn explain_seq(
-                r: &mut Reader<'de>,
-                count: usize,
-                unit: Unit,
-                order: Endian,
-                out: &mut Explainer,
-            ) -> Result<Self, DecodeError> {
-                decode_items(r, count, unit, |r, i| {
-                    out.push_index(i);
-                    let item = <Self as Collect<'de>>::explain_item(r, order, out)?;
-                    out.pop();
-                    Ok(item)
-                })
-            }
-        }
-    )*};
-}
-
-decode_collection! {
-    impl['de, K: Decode<'de> + Ord, V: Decode<'de>] BTreeMap<K, V>;
-    impl['de, T: Decode<'de> + Ord] BTreeSet<T>;
-}
-#[cfg(feature = "std")]
-decode_collection! {
-    impl['de, K, V, S] std::collections::HashMap<K, V, S> where [
-        K: Decode<'de> + Eq + core::hash::Hash,
-        V: Decode<'de>,
-        S: core::hash::BuildHasher + Default,
-    ];
-    impl['de, T, S] std::collections::HashSet<T, S> where [
-        T: Decode<'de> + Eq + core::hash::Hash,
-        S: core::hash::BuildHasher + Default,
-    ];
+    };
 }
 
 // ## NonZero integers
@@ -523,13 +136,7 @@ macro_rules! nonzero_impls {
                     )
                 })
             }
-            fn explain_with(
-                r: &mut Reader<'de>,
-                order: Endian,
-                out: &mut Explainer,
-            ) -> Result<Self, DecodeError> {
-                explain_leaf(r, out, |r| Self::decode_with(r, order))
-            }
+            leaf_explain!();
         }
     )*};
 }
@@ -567,13 +174,7 @@ macro_rules! fixed_impls {
                 let $b: [u8; $n] = r.take_array()?;
                 Ok($from)
             }
-            fn explain_with(
-                r: &mut Reader<'de>,
-                order: Endian,
-                out: &mut Explainer,
-            ) -> Result<Self, DecodeError> {
-                explain_leaf(r, out, |r| Self::decode_with(r, order))
-            }
+            leaf_explain!();
         }
     )*};
 }
@@ -657,13 +258,7 @@ macro_rules! family_impls {
                     )),
                 }
             }
-            fn explain_with(
-                r: &mut Reader<'de>,
-                order: Endian,
-                out: &mut Explainer,
-            ) -> Result<Self, DecodeError> {
-                explain_leaf(r, out, |r| Self::decode_with(r, order))
-            }
+            leaf_explain!();
         }
     )*};
 }
@@ -763,31 +358,46 @@ impl<'de> Decode<'de> for CString {
 
 // ## Cow
 
-/// As the borrowed form (`Cow<str>` as `str`, `Cow<[u8]>` as `[u8]`).
-impl<B: ?Sized + ToOwned + Encode> Encode for Cow<'_, B> {
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        (**self).encoded_len()
-    }
-    #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-        (**self).encode_with(buf, order)
-    }
+/// `Encode` and `EncodeSeq` for a pointer-like wrapper (`Cow`, `Rc`,
+/// `Arc`): as the value it points to.
+macro_rules! deref_impls {
+    ($(impl[$($bound:tt)*] $t:ty;)*) => {$(
+        /// As the value it points to (`Cow<str>` as `str`, `Rc<T>` as `T`).
+        impl<T: Encode + $($bound)*> Encode for $t {
+            #[inline]
+            fn encoded_len(&self) -> usize {
+                (**self).encoded_len()
+            }
+            #[inline]
+            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                (**self).encode_with(buf, order)
+            }
+        }
+
+        impl<T: EncodeSeq + $($bound)*> EncodeSeq for $t {
+            #[inline]
+            fn seq_count(&self, unit: Unit) -> usize {
+                (**self).seq_count(unit)
+            }
+            #[inline]
+            fn seq_encoded_len(&self) -> usize {
+                (**self).seq_encoded_len()
+            }
+            #[inline]
+            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                (**self).encode_seq(buf, order)
+            }
+        }
+    )*};
 }
 
-impl<B: ?Sized + ToOwned + EncodeSeq> EncodeSeq for Cow<'_, B> {
-    #[inline]
-    fn seq_count(&self, unit: Unit) -> usize {
-        (**self).seq_count(unit)
-    }
-    #[inline]
-    fn seq_encoded_len(&self) -> usize {
-        (**self).seq_encoded_len()
-    }
-    #[inline]
-    fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-        (**self).encode_seq(buf, order)
-    }
+deref_impls! {
+    impl[?Sized + ToOwned] Cow<'_, T>;
+    impl[?Sized] Rc<T>;
+}
+#[cfg(target_has_atomic = "ptr")]
+deref_impls! {
+    impl[?Sized] Arc<T>;
 }
 
 /// `Decode` and `DecodeSeq` for `Cow<'a, $b>` through `&'a $b`: always
@@ -841,33 +451,6 @@ cow_impls!(str, [u8]);
 /// the `Rc` forms as `str` and `[T]`.
 macro_rules! shared_impls {
     ($($p:ident),*) => {$(
-        /// As the value it points to, like `Box<T>`.
-        impl<T: Encode + ?Sized> Encode for $p<T> {
-            #[inline]
-            fn encoded_len(&self) -> usize {
-                (**self).encoded_len()
-            }
-            #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                (**self).encode_with(buf, order)
-            }
-        }
-
-        impl<S: EncodeSeq + ?Sized> EncodeSeq for $p<S> {
-            #[inline]
-            fn seq_count(&self, unit: Unit) -> usize {
-                (**self).seq_count(unit)
-            }
-            #[inline]
-            fn seq_encoded_len(&self) -> usize {
-                (**self).seq_encoded_len()
-            }
-            #[inline]
-            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                (**self).encode_seq(buf, order)
-            }
-        }
-
         /// As the value it points to, like `Box<T>`.
         impl<'de, T: Decode<'de>> Decode<'de> for $p<T> {
             const MIN_LEN: usize = T::MIN_LEN;
@@ -1000,6 +583,8 @@ tuple_impls!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11);
 
 #[cfg(test)]
 mod tests {
+    use alloc::collections::{BTreeMap, BTreeSet};
+
     use super::*;
 
     /// `MIN_LEN` bounds allocations elsewhere (`Vec<T>` of these), so it
