@@ -86,6 +86,7 @@ pub mod reader;
 pub mod registry;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+pub mod std_types;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod wire;

@@ -2,6 +2,13 @@
 //! they generate encodes (lengths fit their prefixes, `when` fields agree
 //! with their conditions, `len_from` holders hold the real length).
 
+use std::borrow::Cow;
+use std::ffi::CString;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::num::NonZero;
+use std::rc::Rc;
+use std::sync::Arc;
+
 use proptest::prelude::*;
 
 use crate::types::*;
@@ -157,5 +164,88 @@ prop_compose! {
         more in prop::collection::vec(text(10), 0..20),
     ) -> Strings {
         Strings { names, more }
+    }
+}
+
+/// Any non-zero value of an integer type, e.g. `non_zero!(u32)`.
+macro_rules! non_zero {
+    ($t:ty) => {
+        any::<$t>().prop_filter_map("zero", NonZero::<$t>::new)
+    };
+}
+
+pub fn ipv4() -> impl Strategy<Value = Ipv4Addr> {
+    any::<[u8; 4]>().prop_map(Ipv4Addr::from)
+}
+
+pub fn ipv6() -> impl Strategy<Value = Ipv6Addr> {
+    any::<[u8; 16]>().prop_map(Ipv6Addr::from)
+}
+
+pub fn socket_v6() -> impl Strategy<Value = SocketAddrV6> {
+    (ipv6(), any::<u16>(), any::<u32>(), any::<u32>())
+        .prop_map(|(ip, port, flow, scope)| SocketAddrV6::new(ip, port, flow, scope))
+}
+
+pub fn ip_addr() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![ipv4().prop_map(IpAddr::V4), ipv6().prop_map(IpAddr::V6)]
+}
+
+pub fn socket_addr() -> impl Strategy<Value = SocketAddr> {
+    prop_oneof![
+        (ipv4(), any::<u16>()).prop_map(|(ip, port)| SocketAddr::V4(SocketAddrV4::new(ip, port))),
+        socket_v6().prop_map(SocketAddr::V6),
+    ]
+}
+
+/// A C string of up to `max` bytes (none of them NUL).
+pub fn c_string(max: usize) -> impl Strategy<Value = CString> {
+    prop::collection::vec(1u8..=255, 0..=max).prop_map(|b| CString::new(b).unwrap())
+}
+
+prop_compose! {
+    /// A `StdTypes` with owned `Cow`s and an empty `label`, and a C string
+    /// for the test to put in `label` (a `&CStr` borrows from its owner).
+    pub fn std_types()(
+        (id, small, v4, v6, ip, sock, sock6) in (
+            non_zero!(u32), non_zero!(i8), ipv4(), ipv6(), ip_addr(), socket_addr(), socket_v6(),
+        ),
+        (name, label, text, blob, shared, local) in (
+            c_string(20), c_string(20), text(20), bytes(255), any::<u16>(), text(20),
+        ),
+        (map, set, tuple, le, wide) in (
+            prop::collection::btree_map(any::<u8>(), text(10), 0..10),
+            prop::collection::btree_set(any::<u16>(), 0..50),
+            any::<(u8, u16, u8, u8, u8)>(),
+            (any::<u16>(), non_zero!(u16), any::<u8>(), any::<u8>(), any::<u8>()),
+            any::<[u8; 12]>(),
+        ),
+    ) -> (StdTypes<'static>, CString) {
+        let [w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11] = wide;
+        let value = StdTypes {
+            id, small, v4, v6, ip, sock, sock6, name,
+            label: c"",
+            text: Cow::Owned(text),
+            blob: Cow::Owned(blob),
+            shared: Arc::new(shared),
+            local: Arc::from(local),
+            map, set, tuple, le,
+            wide: (w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11),
+        };
+        (value, label)
+    }
+}
+
+prop_compose! {
+    /// A `Hashed` whose `n` holds the real length of `keys`.
+    pub fn hashed()(
+        map in prop::collection::hash_map(any::<u16>(), text(10), 0..10),
+        // At most 63 elements: 252 bytes under `len = u8, unit = bytes`.
+        set in prop::collection::hash_set(any::<u32>(), 0..=63),
+        shared in prop::collection::vec(any::<u16>(), 0..=255),
+        keys in prop::collection::btree_set(any::<u8>(), 0..50),
+        tail in prop::collection::btree_map(any::<u8>(), any::<u16>(), 0..10),
+    ) -> Hashed {
+        Hashed { map, set, shared: Rc::from(shared), n: keys.len() as u8, keys, tail }
     }
 }

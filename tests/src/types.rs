@@ -2,8 +2,16 @@
 //! and every wire attribute of `#[derive(Encode, Decode)]`; the golden,
 //! round-trip and hostile tests all run against this one set.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::{CStr, CString};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::num::{NonZeroI8, NonZeroU16, NonZeroU32};
+use std::rc::Rc;
+use std::sync::Arc;
+
 use bytes::Bytes;
-use codec::{Decode, Encode};
+use codec::{Decode, Encode, Message, Protocol};
 
 /// The runtime under another path, for `#[codec(crate = "crate::rt")]`.
 pub mod rt {
@@ -326,3 +334,55 @@ pub struct ZigZag(#[codec(varint)] pub i64);
 /// One zigzag `vlq` signed integer.
 #[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
 pub struct VlqZigZag(#[codec(vlq)] pub i32);
+
+/// The std types of `codec::std_types`, one field each (and maps and sets
+/// under default, inline and byte-counted lengths). See
+/// `tests/tests/std_types.rs` for the wire layout.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x30)]
+pub struct StdTypes<'a> {
+    pub id: NonZeroU32,
+    pub small: NonZeroI8,
+    pub v4: Ipv4Addr,
+    pub v6: Ipv6Addr,
+    pub ip: IpAddr,
+    pub sock: SocketAddr,
+    pub sock6: SocketAddrV6,
+    pub name: CString,
+    pub label: &'a CStr,
+    pub text: Cow<'a, str>,
+    #[codec(len = u8)]
+    pub blob: Cow<'a, [u8]>,
+    pub shared: Arc<u16>,
+    pub local: Arc<str>,
+    pub map: BTreeMap<u8, String>,
+    #[codec(len = u16)]
+    pub set: BTreeSet<u16>,
+    pub tuple: (u8, u16, u8, u8, u8),
+    #[codec(endian = "little")]
+    pub le: (u16, NonZeroU16, u8, u8, u8),
+    pub wide: (u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8),
+}
+
+/// A protocol of one message, for `explain` of [`StdTypes`].
+#[derive(Debug, Clone, PartialEq, Protocol)]
+pub enum StdProto<'a> {
+    StdTypes(StdTypes<'a>),
+}
+
+/// Hash maps and sets (written in iteration order), with default,
+/// byte-counted and `len_from` lengths, a map taking the rest, and an `Rc`
+/// (which `StdTypes`, in a protocol, cannot hold: it is not `Send`).
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Hashed {
+    pub map: HashMap<u16, String>,
+    #[codec(len = u8, unit = bytes)]
+    pub set: HashSet<u32>,
+    #[codec(len = u8)]
+    pub shared: Rc<[u16]>,
+    pub n: u8,
+    #[codec(len_from = n)]
+    pub keys: BTreeSet<u8>,
+    #[codec(rest)]
+    pub tail: BTreeMap<u8, u16>,
+}
