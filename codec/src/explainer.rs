@@ -30,10 +30,11 @@ struct Line {
 
 /// Collects the annotated lines of a hex dump and renders them.
 ///
-/// Generated code keeps a path of field names with [`Explainer::push`] and
-/// [`Explainer::pop`] and records each field's bytes with
-/// [`Explainer::line`], which labels them with the current path. Code that
-/// returns early on an error need not pop: [`explain`] starts its own notes
+/// Decoders keep a path of field names with [`Explainer::push`] and
+/// [`Explainer::pop`] and record each field's bytes with
+/// [`Explainer::line`], which labels them with the current path (derived
+/// decoders do so through their tracer). Code that returns early on an
+/// error need not pop: [`explain`](crate::explain()) starts its own notes
 /// from an empty path.
 ///
 /// ```
@@ -145,7 +146,11 @@ impl Explainer {
     /// # Errors
     ///
     /// Fewer than `count` bytes left.
-    pub(crate) fn bytes<'de>(&mut self, r: &mut Reader<'de>, count: usize) -> Result<&'de [u8], DecodeError> {
+    pub(crate) fn bytes<'de>(
+        &mut self,
+        r: &mut Reader<'de>,
+        count: usize,
+    ) -> Result<&'de [u8], DecodeError> {
         let start = r.offset();
         let bytes = r.take(count)?;
         self.line(start, bytes, BytesValue(bytes));
