@@ -630,10 +630,11 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
         order: Endian,
         out: &mut Explainer,
     ) -> Result<Self, DecodeError> {
-        let (start, all) = (r.offset(), r.peek());
-        let s = Self::decode_seq(r, count, unit, order)?;
-        out.line(start, &all[..count], format_args!("{s:?}"));
-        Ok(s)
+        out.recorded(
+            r,
+            |r| Self::decode_seq(r, count, unit, order),
+            |s, f| write!(f, "{s:?}"),
+        )
     }
     #[inline]
     fn decode_seq(

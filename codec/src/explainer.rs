@@ -115,10 +115,7 @@ impl Explainer {
         r: &mut Reader<'de>,
         f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
     ) -> Result<T, DecodeError> {
-        let (start, all) = (r.offset(), r.peek());
-        let value = f(r)?;
-        self.line(start, &all[..r.offset() - start], &value);
-        Ok(value)
+        self.recorded(r, f, |value, out| value.fmt(out))
     }
 
     /// Reads with `f` and records one line for the bytes it took, showing
@@ -132,11 +129,35 @@ impl Explainer {
         r: &mut Reader<'de>,
         f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
     ) -> Result<T, DecodeError> {
+        self.recorded(r, f, |_, out| {
+            let name = core::any::type_name::<T>();
+            write!(out, "<{}>", name.rsplit("::").next().unwrap_or(name))
+        })
+    }
+
+    /// Reads with `f` and records one line for the bytes it took, showing
+    /// the value as `show` has it.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` returns; nothing is recorded then.
+    #[inline]
+    pub(crate) fn recorded<'de, T>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+        show: fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
+    ) -> Result<T, DecodeError> {
+        /// A value as `show` has it.
+        struct Shown<'a, T>(&'a T, fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result);
+        impl<T> Display for Shown<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                (self.1)(self.0, f)
+            }
+        }
         let (start, all) = (r.offset(), r.peek());
         let value = f(r)?;
-        let name = core::any::type_name::<T>();
-        let short = name.rsplit("::").next().unwrap_or(name);
-        self.line(start, &all[..r.offset() - start], format_args!("<{short}>"));
+        self.line(start, &all[..r.offset() - start], Shown(&value, show));
         Ok(value)
     }
 

@@ -152,21 +152,17 @@ fn fields_code(
         let name = &p.field.name;
         let order = endian(p.order);
         let ty = p.ty;
+        // Errors of this field's reads carry its name in their path.
+        let ctx = |read: TokenStream| quote!(#DECODE_CTX(#read, #ty_name, #name));
         match (p.packed, &p.wire) {
             (Some(Packed::Scalar), _) => {
-                let slow = traced(name, value_read(p));
+                let fast = ctx(quote!(<#ty as #FIXED>::get(__run, &mut __at, #order, __base)));
                 run.push(
                     quote!(<#ty as #FIXED>::SIZE),
                     Piece {
                         local: quote!(#local),
-                        fast: quote! {
-                            let #local: #field_ty = #DECODE_CTX(
-                                <#ty as #FIXED>::get(__run, &mut __at, #order, __base),
-                                #ty_name,
-                                #name,
-                            )?;
-                        },
-                        slow: quote!(#DECODE_CTX(#slow, #ty_name, #name)),
+                        fast: quote!(let #local: #field_ty = #fast?;),
+                        slow: ctx(traced(name, value_read(p))),
                     },
                 );
                 continue;
@@ -177,29 +173,19 @@ fn fields_code(
                 let int = int_type(k);
                 let prefix = len_prefix(k);
                 let n = quote::format_ident!("__n_{}", p.field.name);
-                let slow = traced(
-                    name,
-                    labelled("len", quote!(#READ_LEN(__r, #prefix, #order))),
-                );
+                let fast = ctx(quote!(#GET_LEN::<#int>(__run, &mut __at, #order, __base)));
+                let len = labelled("len", quote!(#READ_LEN(__r, #prefix, #order)));
                 run.push(
                     quote!(<#int as #FIXED>::SIZE),
                     Piece {
                         local: quote!(#n),
-                        fast: quote! {
-                            let #n: #USIZE = #DECODE_CTX(
-                                #GET_LEN::<#int>(__run, &mut __at, #order, __base),
-                                #ty_name,
-                                #name,
-                            )?;
-                        },
-                        slow: quote!(#DECODE_CTX(#slow, #ty_name, #name)),
+                        fast: quote!(let #n: #USIZE = #fast?;),
+                        slow: ctx(traced(name, len)),
                     },
                 );
                 reads.extend(flush(&mut run));
-                let body = traced(name, seq_read(p, quote!(#n), unit(*u)));
-                reads.extend(quote! {
-                    let #local: #field_ty = #DECODE_CTX(#body, #ty_name, #name)?;
-                });
+                let body = ctx(traced(name, seq_read(p, quote!(#n), unit(*u))));
+                reads.extend(quote!(let #local: #field_ty = #body?;));
                 continue;
             }
             _ => reads.extend(flush(&mut run)),
@@ -227,10 +213,8 @@ fn fields_code(
                 }
             }
         };
-        let read = traced(name, read);
-        reads.extend(quote! {
-            let #local: #field_ty = #DECODE_CTX(#read, #ty_name, #name)?;
-        });
+        let read = ctx(traced(name, read));
+        reads.extend(quote!(let #local: #field_ty = #read?;));
     }
     reads.extend(flush(&mut run));
     let members = plans.iter().map(|p| &p.field.member);
