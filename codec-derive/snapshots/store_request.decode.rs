@@ -3,13 +3,15 @@ const _: () = {
     #[automatically_derived]
     impl<'de> StoreRequest {
         #[inline(always)]
-        fn __codec_decode(
+        fn __codec_decode<__T: _codec::__private::Trace>(
             __r: &mut _codec::Reader<'de>,
             __whole: _codec::__private::bool,
+            __t: &mut __T,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             let (trans, __n_name) = {
                 let __base = __r.offset();
                 match _codec::__private::take_run::<
+                    __T,
                     {
                         0 + <u8 as _codec::__private::Fixed>::SIZE
                             + <_codec::__private::u8 as _codec::__private::Fixed>::SIZE
@@ -39,18 +41,37 @@ const _: () = {
                     }
                     _codec::__private::None => {
                         let trans = _codec::__private::decode_ctx(
-                            <u8 as _codec::Decode<
-                                'de,
-                            >>::decode_with(__r, _codec::Endian::Big),
+                            {
+                                _codec::__private::Trace::enter(__t, "trans");
+                                let __v = _codec::__private::Trace::field::<
+                                    u8,
+                                >(__t, __r, _codec::Endian::Big);
+                                _codec::__private::Trace::leave(__t);
+                                __v
+                            },
                             "StoreRequest",
                             "trans",
                         )?;
                         let __n_name = _codec::__private::decode_ctx(
-                            _codec::__private::read_len(
-                                __r,
-                                _codec::__private::LenPrefix::U8,
-                                _codec::Endian::Big,
-                            ),
+                            {
+                                _codec::__private::Trace::enter(__t, "name");
+                                let __v = {
+                                    _codec::__private::Trace::enter(__t, "len");
+                                    let __v = _codec::__private::Trace::leaf(
+                                        __t,
+                                        __r,
+                                        |__r| _codec::__private::read_len(
+                                            __r,
+                                            _codec::__private::LenPrefix::U8,
+                                            _codec::Endian::Big,
+                                        ),
+                                    );
+                                    _codec::__private::Trace::leave(__t);
+                                    __v
+                                };
+                                _codec::__private::Trace::leave(__t);
+                                __v
+                            },
                             "StoreRequest",
                             "name",
                         )?;
@@ -59,37 +80,61 @@ const _: () = {
                 }
             };
             let name: String = _codec::__private::decode_ctx(
-                <String as _codec::DecodeSeq<
-                    'de,
-                >>::decode_seq(
-                    __r,
-                    __n_name,
-                    _codec::__private::Unit::Elements,
-                    _codec::Endian::Big,
-                ),
+                {
+                    _codec::__private::Trace::enter(__t, "name");
+                    let __v = _codec::__private::Trace::seq::<
+                        String,
+                    >(
+                        __t,
+                        __r,
+                        __n_name,
+                        _codec::__private::Unit::Elements,
+                        _codec::Endian::Big,
+                    );
+                    _codec::__private::Trace::leave(__t);
+                    __v
+                },
                 "StoreRequest",
                 "name",
             )?;
             let __n_data = _codec::__private::decode_ctx(
-                _codec::__private::read_len(
-                    __r,
-                    _codec::__private::LenPrefix::U16,
-                    _codec::Endian::Big,
-                ),
+                {
+                    _codec::__private::Trace::enter(__t, "data");
+                    let __v = {
+                        _codec::__private::Trace::enter(__t, "len");
+                        let __v = _codec::__private::Trace::leaf(
+                            __t,
+                            __r,
+                            |__r| _codec::__private::read_len(
+                                __r,
+                                _codec::__private::LenPrefix::U16,
+                                _codec::Endian::Big,
+                            ),
+                        );
+                        _codec::__private::Trace::leave(__t);
+                        __v
+                    };
+                    _codec::__private::Trace::leave(__t);
+                    __v
+                },
                 "StoreRequest",
                 "data",
             )?;
             let data: Vec<u8> = _codec::__private::decode_ctx(
-                <Vec<
-                    u8,
-                > as _codec::DecodeSeq<
-                    'de,
-                >>::decode_seq(
-                    __r,
-                    __n_data,
-                    _codec::__private::Unit::Elements,
-                    _codec::Endian::Big,
-                ),
+                {
+                    _codec::__private::Trace::enter(__t, "data");
+                    let __v = _codec::__private::Trace::seq::<
+                        Vec<u8>,
+                    >(
+                        __t,
+                        __r,
+                        __n_data,
+                        _codec::__private::Unit::Elements,
+                        _codec::Endian::Big,
+                    );
+                    _codec::__private::Trace::leave(__t);
+                    __v
+                },
                 "StoreRequest",
                 "data",
             )?;
@@ -112,93 +157,24 @@ const _: () = {
             __r: &mut _codec::Reader<'de>,
             _: _codec::Endian,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-            Self::__codec_decode(__r, false)
+            Self::__codec_decode(__r, false, &mut _codec::__private::NoTrace)
         }
         #[inline]
         fn from_bytes(
             __bytes: &'de [_codec::__private::u8],
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-            Self::__codec_decode(&mut _codec::Reader::new(__bytes), true)
+            Self::__codec_decode(
+                &mut _codec::Reader::new(__bytes),
+                true,
+                &mut _codec::__private::NoTrace,
+            )
         }
         fn explain_with(
             __r: &mut _codec::Reader<'de>,
             _: _codec::Endian,
             __out: &mut _codec::Explainer,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
-            __out.push("trans");
-            let trans: u8 = _codec::__private::decode_ctx(
-                <u8 as _codec::Decode<
-                    'de,
-                >>::explain_with(__r, _codec::Endian::Big, __out),
-                "StoreRequest",
-                "trans",
-            )?;
-            __out.pop();
-            __out.push("name");
-            let name: String = _codec::__private::decode_ctx(
-                ({
-                    __out.push("len");
-                    let __v = _codec::__private::explain_leaf(
-                        __r,
-                        __out,
-                        |__r| _codec::__private::read_len(
-                            __r,
-                            _codec::__private::LenPrefix::U8,
-                            _codec::Endian::Big,
-                        ),
-                    );
-                    __out.pop();
-                    __v
-                })
-                    .and_then(|__n| <String as _codec::DecodeSeq<
-                        'de,
-                    >>::explain_seq(
-                        __r,
-                        __n,
-                        _codec::__private::Unit::Elements,
-                        _codec::Endian::Big,
-                        __out,
-                    )),
-                "StoreRequest",
-                "name",
-            )?;
-            __out.pop();
-            __out.push("data");
-            let data: Vec<u8> = _codec::__private::decode_ctx(
-                ({
-                    __out.push("len");
-                    let __v = _codec::__private::explain_leaf(
-                        __r,
-                        __out,
-                        |__r| _codec::__private::read_len(
-                            __r,
-                            _codec::__private::LenPrefix::U16,
-                            _codec::Endian::Big,
-                        ),
-                    );
-                    __out.pop();
-                    __v
-                })
-                    .and_then(|__n| <Vec<
-                        u8,
-                    > as _codec::DecodeSeq<
-                        'de,
-                    >>::explain_seq(
-                        __r,
-                        __n,
-                        _codec::__private::Unit::Elements,
-                        _codec::Endian::Big,
-                        __out,
-                    )),
-                "StoreRequest",
-                "data",
-            )?;
-            __out.pop();
-            _codec::__private::Ok(Self {
-                trans: trans,
-                name: name,
-                data: data,
-            })
+            Self::__codec_decode(__r, false, __out)
         }
     }
 };

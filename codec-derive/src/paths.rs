@@ -74,7 +74,6 @@ paths! {
     DECODE = Decode;
     DECODE_ERROR = DecodeError;
     DECODE_PROTOCOL = DecodeProtocol;
-    DECODE_SEQ = DecodeSeq;
     DISPATCH = Dispatch;
     DISPATCH_ASYNC = DispatchAsync;
     ENCODE = Encode;
@@ -128,7 +127,6 @@ paths! {
     DECODE_FRAME = __private::decode_frame;
     ENCODE_CTX = __private::encode_ctx;
     ENCODE_FRAME = __private::encode_frame;
-    EXPLAIN_LEAF = __private::explain_leaf;
     FIXED = __private::Fixed;
     FRAME_LEN = __private::frame_len;
     GET_LEN = __private::get_len;
@@ -137,6 +135,7 @@ paths! {
     LEN_FIELD = __private::len_field;
     LEN_PREFIX = __private::LenPrefix;
     LEN_VALUE = __private::len_value;
+    NO_TRACE = __private::NoTrace;
     READ_BASE128 = __private::read_base128;
     READ_LEN = __private::read_len;
     READ_PRESENCE = __private::read_presence;
@@ -144,6 +143,7 @@ paths! {
     TAG_INT = __private::TagInt;
     TAG_LIMIT = __private::tag_limit;
     TAKE_RUN = __private::take_run;
+    TRACE = __private::Trace;
     UNIT = __private::Unit;
     UNKNOWN_ID = __private::unknown_id;
     WHEN_MISMATCH = __private::when_mismatch;

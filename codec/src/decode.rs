@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::explain::Explainer;
+use crate::explainer::Explainer;
 #[doc(no_inline)]
 pub use crate::reader::Reader;
 use crate::wire::{self, Endian, Unit};
@@ -82,7 +82,7 @@ pub trait Decode<'de>: Sized {
         order: Endian,
         out: &mut Explainer,
     ) -> Result<Self, DecodeError> {
-        explain_opaque(r, out, |r| Self::decode_with(r, order))
+        out.opaque(r, |r| Self::decode_with(r, order))
     }
 
     /// Reads `count` values into a vector. Byte-sized types override this
@@ -119,37 +119,8 @@ pub trait Decode<'de>: Sized {
         order: Endian,
         out: &mut Explainer,
     ) -> Result<Vec<Self>, DecodeError> {
-        explain_opaque(r, out, |r| Self::decode_vec(r, count, order))
+        out.opaque(r, |r| Self::decode_vec(r, count, order))
     }
-}
-
-/// How an explained run of bytes reads: `5 bytes "hello"`, or just the
-/// count when the bytes are not text.
-struct BytesValue<'a>(&'a [u8]);
-
-impl core::fmt::Display for BytesValue<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let n = self.0.len();
-        write!(f, "{n} byte{}", if n == 1 { "" } else { "s" })?;
-        match core::str::from_utf8(self.0) {
-            Ok(text) if !text.is_empty() && !text.chars().any(char::is_control) => {
-                write!(f, " {text:?}")
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Explains a run of raw bytes.
-fn explain_bytes<'de>(
-    r: &mut Reader<'de>,
-    count: usize,
-    out: &mut Explainer,
-) -> Result<&'de [u8], DecodeError> {
-    let start = r.offset();
-    let bytes = r.take(count)?;
-    out.line(start, bytes, BytesValue(bytes));
-    Ok(bytes)
 }
 
 /// Decodes with `f` and records one line for the bytes it took, showing
@@ -164,25 +135,7 @@ pub fn explain_leaf<'de, T: core::fmt::Display>(
     out: &mut Explainer,
     f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
 ) -> Result<T, DecodeError> {
-    let (start, all) = (r.offset(), r.peek());
-    let value = f(r)?;
-    out.line(start, &all[..r.offset() - start], &value);
-    Ok(value)
-}
-
-/// Decodes with `f` and records one line for the bytes it took, showing the
-/// type's name (for values with no natural one-line form).
-fn explain_opaque<'de, T>(
-    r: &mut Reader<'de>,
-    out: &mut Explainer,
-    f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
-) -> Result<T, DecodeError> {
-    let (start, all) = (r.offset(), r.peek());
-    let value = f(r)?;
-    let name = core::any::type_name::<T>();
-    let short = name.rsplit("::").next().unwrap_or(name);
-    out.line(start, &all[..r.offset() - start], format_args!("<{short}>"));
-    Ok(value)
+    out.leaf(r, f)
 }
 
 /// The capacity to reserve for `count` elements of `T`: never more than the
@@ -237,7 +190,7 @@ pub trait DecodeSeq<'de>: Sized {
         order: Endian,
         out: &mut Explainer,
     ) -> Result<Self, DecodeError> {
-        explain_opaque(r, out, |r| Self::decode_seq(r, count, unit, order))
+        out.opaque(r, |r| Self::decode_seq(r, count, unit, order))
     }
 
     /// Reads a body that takes everything left in the reader.
@@ -252,6 +205,178 @@ pub trait DecodeSeq<'de>: Sized {
     }
 }
 
+/// How a decode body reports what it reads, so that one body serves both
+/// [`Decode::decode_with`], through [`NoTrace`] (which reports nothing and
+/// compiles away), and [`Decode::explain_with`], through an [`Explainer`]
+/// (one line per field). Derived decoders are written once, generic over
+/// it. For generated code: not public API.
+#[doc(hidden)]
+pub trait Trace {
+    /// Whether reads are recorded. When they are, derived code reads field
+    /// by field rather than in packed runs, so that each field has a line.
+    const ON: bool;
+
+    /// Enters a field (or a label such as `len`).
+    fn enter(&mut self, name: &'static str);
+
+    /// Leaves the innermost field.
+    fn leave(&mut self);
+
+    /// Reads a field's value.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decode::decode_with`].
+    fn field<'de, T: Decode<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError>;
+
+    /// Reads a sequence body whose length was read apart.
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeSeq::decode_seq`].
+    fn seq<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<T, DecodeError>;
+
+    /// Reads a sequence body that takes the rest of the input.
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeSeq::decode_rest`].
+    fn rest<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError>;
+
+    /// Reads a value with `f` (a length, a presence byte, an id) that is
+    /// shown as it is.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` returns.
+    fn leaf<'de, T: core::fmt::Display>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError>;
+}
+
+/// The [`Trace`] of plain decoding: records nothing.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTrace;
+
+impl Trace for NoTrace {
+    const ON: bool = false;
+
+    #[inline(always)]
+    fn enter(&mut self, _: &'static str) {}
+
+    #[inline(always)]
+    fn leave(&mut self) {}
+
+    #[inline(always)]
+    fn field<'de, T: Decode<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        T::decode_with(r, order)
+    }
+
+    #[inline(always)]
+    fn seq<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        T::decode_seq(r, count, unit, order)
+    }
+
+    #[inline(always)]
+    fn rest<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        T::decode_rest(r, order)
+    }
+
+    #[inline(always)]
+    fn leaf<'de, T: core::fmt::Display>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        f(r)
+    }
+}
+
+/// Explaining: each read becomes a line labelled with the fields entered.
+impl Trace for Explainer {
+    const ON: bool = true;
+
+    #[inline]
+    fn enter(&mut self, name: &'static str) {
+        self.push(name);
+    }
+
+    #[inline]
+    fn leave(&mut self) {
+        self.pop();
+    }
+
+    #[inline]
+    fn field<'de, T: Decode<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        T::explain_with(r, order, self)
+    }
+
+    #[inline]
+    fn seq<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        T::explain_seq(r, count, unit, order, self)
+    }
+
+    #[inline]
+    fn rest<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        let n = r.remaining();
+        T::explain_seq(r, n, Unit::Bytes, order, self)
+    }
+
+    #[inline]
+    fn leaf<'de, T: core::fmt::Display>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        Explainer::leaf(self, r, f)
+    }
+}
+
 /// `explain_with` for a type shown on one line with its value.
 macro_rules! leaf_explain {
     () => {
@@ -261,7 +386,7 @@ macro_rules! leaf_explain {
             order: Endian,
             out: &mut Explainer,
         ) -> Result<Self, DecodeError> {
-            explain_leaf(r, out, |r| Self::decode_with(r, order))
+            out.leaf(r, |r| Self::decode_with(r, order))
         }
     };
 }
@@ -301,7 +426,7 @@ impl<'de> Decode<'de> for u8 {
         _: Endian,
         out: &mut Explainer,
     ) -> Result<Vec<Self>, DecodeError> {
-        explain_bytes(r, count, out).map(<[u8]>::to_vec)
+        out.bytes(r, count).map(<[u8]>::to_vec)
     }
 }
 
@@ -420,26 +545,18 @@ impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
     }
 }
 
-/// Reads a default-prefixed sequence: a LEB128 count, then the body.
-#[inline]
-fn decode_prefixed<'de, S: DecodeSeq<'de>>(
+/// Reads a default-prefixed sequence: a LEB128 count (labelled `len`),
+/// then the body.
+#[inline(always)]
+fn prefixed<'de, S: DecodeSeq<'de>>(
     r: &mut Reader<'de>,
     order: Endian,
+    t: &mut impl Trace,
 ) -> Result<S, DecodeError> {
-    let n = wire::LenPrefix::Varint.read(r, order)?;
-    S::decode_seq(r, n, Unit::Elements, order)
-}
-
-/// Explains a default-prefixed sequence: a `len` line, then the body.
-fn explain_prefixed<'de, S: DecodeSeq<'de>>(
-    r: &mut Reader<'de>,
-    order: Endian,
-    out: &mut Explainer,
-) -> Result<S, DecodeError> {
-    out.push("len");
-    let n = explain_leaf(r, out, |r| wire::LenPrefix::Varint.read(r, order));
-    out.pop();
-    S::explain_seq(r, n?, Unit::Elements, order, out)
+    t.enter("len");
+    let n = t.leaf(r, |r| wire::LenPrefix::Varint.read(r, order));
+    t.leave();
+    t.seq(r, n?, Unit::Elements, order)
 }
 
 macro_rules! prefixed_impls {
@@ -450,11 +567,11 @@ macro_rules! prefixed_impls {
             const MIN_LEN: usize = 1;
             #[inline]
             fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
-                decode_prefixed(r, order)
+                prefixed(r, order, &mut NoTrace)
             }
             #[inline]
             fn explain_with(r: &mut Reader<'de>, order: Endian, out: &mut Explainer) -> Result<Self, DecodeError> {
-                explain_prefixed(r, order, out)
+                prefixed(r, order, out)
             }
         }
     )*};
@@ -501,7 +618,7 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a [u8] {
         _: Endian,
         out: &mut Explainer,
     ) -> Result<Self, DecodeError> {
-        explain_bytes(r, count, out)
+        out.bytes(r, count)
     }
 }
 
@@ -513,10 +630,11 @@ impl<'de: 'a, 'a> DecodeSeq<'de> for &'a str {
         order: Endian,
         out: &mut Explainer,
     ) -> Result<Self, DecodeError> {
-        let (start, all) = (r.offset(), r.peek());
-        let s = Self::decode_seq(r, count, unit, order)?;
-        out.line(start, &all[..count], format_args!("{s:?}"));
-        Ok(s)
+        out.recorded(
+            r,
+            |r| Self::decode_seq(r, count, unit, order),
+            |s, f| write!(f, "{s:?}"),
+        )
     }
     #[inline]
     fn decode_seq(
@@ -576,7 +694,7 @@ impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
     ) -> Result<Self, DecodeError> {
         match unit {
             Unit::Elements => T::explain_vec(r, count, order, out),
-            Unit::Bytes => explain_opaque(r, out, |r| Self::decode_seq(r, count, unit, order)),
+            Unit::Bytes => out.opaque(r, |r| Self::decode_seq(r, count, unit, order)),
         }
     }
     #[inline]
@@ -643,7 +761,7 @@ impl<'de> Decode<'de> for bytes::Bytes {
     const MIN_LEN: usize = 1;
     #[inline]
     fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
-        decode_prefixed(r, order)
+        prefixed(r, order, &mut NoTrace)
     }
 }
 

@@ -17,190 +17,16 @@
 //! path, and the value. Longer runs continue on rows of their own, and runs
 //! longer than [`Explainer::MAX_ROWS`] rows are cut short with `…`.
 
-use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
-use core::fmt::{self, Display, Write as _};
+use core::fmt::Display;
 
 use crate::error::DecodeError;
+#[doc(no_inline)]
+pub use crate::explainer::Explainer;
 use crate::frame::read_head;
 use crate::header::Header;
-use crate::protocol::{DecodeProtocol, Protocol};
+use crate::protocol::DecodeProtocol;
 use crate::reader::Reader;
-
-/// One step of an [`Explainer`] path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seg {
-    Name(&'static str),
-    Index(usize),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Line {
-    offset: usize,
-    bytes: Vec<u8>,
-    label: String,
-    value: String,
-}
-
-/// Collects the annotated lines of a hex dump and renders them.
-///
-/// Generated code keeps a path of field names with [`Explainer::push`] and
-/// [`Explainer::pop`] and records each field's bytes with
-/// [`Explainer::line`], which labels them with the current path. Code that
-/// returns early on an error need not pop: [`explain`] starts its own notes
-/// from an empty path.
-///
-/// ```
-/// use codec::Explainer;
-///
-/// let frame = [0x07, 0x03, b'k', b'e', b'y'];
-/// let mut ex = Explainer::new();
-/// ex.push("StoreRequest");
-/// ex.push("trans");
-/// ex.line(0, &frame[..1], 7);
-/// ex.pop();
-/// ex.push("name");
-/// ex.push("len");
-/// ex.line(1, &frame[1..2], 3);
-/// ex.pop();
-/// ex.line(2, &frame[2..], "\"key\"");
-/// ex.pop();
-/// ex.pop();
-/// assert_eq!(
-///     ex.render(),
-///     "0000  07           StoreRequest.trans = 7\n\
-///      0001  03           StoreRequest.name.len = 3\n\
-///      0002  6b 65 79     StoreRequest.name = \"key\"\n"
-/// );
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Explainer {
-    path: Vec<Seg>,
-    lines: Vec<Line>,
-}
-
-impl Explainer {
-    /// Bytes shown in hex on one row.
-    pub const BYTES_PER_ROW: usize = 4;
-    /// Rows one line may take; a longer run shows its first
-    /// `MAX_ROWS - 1` rows, then a `…` row saying how many bytes were left out.
-    pub const MAX_ROWS: usize = 4;
-    /// Characters of a value shown before it is cut short with `…`.
-    pub const MAX_VALUE_CHARS: usize = 64;
-
-    /// An empty dump.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Enters a field (or a type name, at the top): later lines are labelled
-    /// `outer.seg`.
-    pub fn push(&mut self, seg: &'static str) {
-        self.path.push(Seg::Name(seg));
-    }
-
-    /// Enters element `index` of a sequence: later lines are labelled
-    /// `outer[index]`.
-    pub fn push_index(&mut self, index: usize) {
-        self.path.push(Seg::Index(index));
-    }
-
-    /// Leaves the innermost field or index; does nothing at the top.
-    pub fn pop(&mut self) {
-        self.path.pop();
-    }
-
-    /// Records that `bytes`, starting at frame offset `start`, hold `value`,
-    /// labelled with the current path. `bytes` may be empty (a zero-length
-    /// field).
-    pub fn line(&mut self, start: usize, bytes: &[u8], value: impl Display) {
-        let label = self.label();
-        self.lines.push(Line {
-            offset: start,
-            bytes: bytes.to_vec(),
-            label,
-            value: short_value(value),
-        });
-    }
-
-    /// The dump, one line per [`Explainer::line`] in the order recorded,
-    /// each ending in `\n`.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        for line in &self.lines {
-            // Writing to a String cannot fail.
-            let _ = render_line(&mut out, line);
-        }
-        out
-    }
-
-    fn label(&self) -> String {
-        let mut label = String::new();
-        for seg in &self.path {
-            match seg {
-                Seg::Name(name) if label.is_empty() => label.push_str(name),
-                Seg::Name(name) => {
-                    label.push('.');
-                    label.push_str(name);
-                }
-                Seg::Index(i) => {
-                    let _ = write!(label, "[{i}]");
-                }
-            }
-        }
-        label
-    }
-}
-
-/// The value's text, cut after [`Explainer::MAX_VALUE_CHARS`] characters.
-fn short_value(value: impl Display) -> String {
-    let mut text = format!("{value}");
-    if let Some((cut, _)) = text.char_indices().nth(Explainer::MAX_VALUE_CHARS) {
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
-const HEX_WIDTH: usize = Explainer::BYTES_PER_ROW * 3 - 1;
-
-fn render_line(out: &mut String, line: &Line) -> fmt::Result {
-    let rows = line.bytes.chunks(Explainer::BYTES_PER_ROW).count().max(1);
-    let shown = if rows > Explainer::MAX_ROWS {
-        Explainer::MAX_ROWS - 1
-    } else {
-        rows
-    };
-    for row in 0..shown {
-        let start = row * Explainer::BYTES_PER_ROW;
-        let end = (start + Explainer::BYTES_PER_ROW).min(line.bytes.len());
-        let mut hex = String::with_capacity(HEX_WIDTH);
-        for (i, b) in line.bytes[start..end].iter().enumerate() {
-            if i > 0 {
-                hex.push(' ');
-            }
-            write!(hex, "{b:02x}")?;
-        }
-        write!(out, "{:04x}  ", line.offset + start)?;
-        if row == 0 {
-            writeln!(out, "{hex:<HEX_WIDTH$}  {} = {}", line.label, line.value)?;
-        } else {
-            writeln!(out, "{}", hex)?;
-        }
-    }
-    if shown < rows {
-        let at = shown * Explainer::BYTES_PER_ROW;
-        writeln!(
-            out,
-            "{:04x}  {:<HEX_WIDTH$}  ({} more bytes)",
-            line.offset + at,
-            "…",
-            line.bytes.len() - at
-        )?;
-    }
-    Ok(())
-}
 
 /// An annotated hex dump of one frame of protocol `P`: the header's fields,
 /// then each payload field with its path and value, as described by
@@ -271,7 +97,7 @@ fn explain_into<'de, P: DecodeProtocol<'de>>(frame: &'de [u8], ex: &mut Explaine
     let mut r = Reader::with_offset(payload, head.header_len);
     let result = P::explain_payload(head.id, &mut r, ex);
     // An early return may have left fields pushed; notes go at the top.
-    ex.path.clear();
+    ex.clear_path();
     match result {
         Err(e) => note_decode_error(ex, &r, e),
         Ok(()) if !r.is_empty() => {
@@ -341,93 +167,12 @@ fn note_rest(
     ex.pop();
 }
 
-/// Used by [`DecodeProtocol::explain_payload`]'s default: decodes the
-/// payload and shows it as one run labelled with the message name.
-pub(crate) fn explain_whole<'de, P: DecodeProtocol<'de>>(
-    id: u64,
-    payload: &mut Reader<'de>,
-    ex: &mut Explainer,
-) -> Result<(), DecodeError> {
-    let start = payload.offset();
-    let bytes = payload.peek();
-    let msg = P::decode_payload(id, payload)?;
-    let used = &bytes[..payload.offset() - start];
-    ex.push(Protocol::name(&msg));
-    ex.line(start, used, format_args!("{} bytes", used.len()));
-    ex.pop();
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::frame::whole_frame_tests::{STORE_REQUEST, STORE_RESPONSE};
     use crate::test_protocol::Storage;
-    use alloc::string::ToString;
-    use alloc::vec;
-
-    #[test]
-    fn rows_wrap_and_elide() {
-        let mut ex = Explainer::new();
-        ex.push("M");
-        ex.push("data");
-        ex.line(0x10, b"hello", "\"hello\"");
-        ex.line(0, &[], "empty");
-        ex.line(0x20, &[0xAA; 40], "40 bytes");
-        assert_eq!(
-            ex.render(),
-            "0010  68 65 6c 6c  M.data = \"hello\"\n\
-             0014  6f\n\
-             0000               M.data = empty\n\
-             0020  aa aa aa aa  M.data = 40 bytes\n\
-             0024  aa aa aa aa\n\
-             0028  aa aa aa aa\n\
-             002c  …            (28 more bytes)\n"
-        );
-    }
-
-    #[test]
-    fn exactly_max_rows_is_not_elided() {
-        let mut ex = Explainer::new();
-        ex.push("x");
-        ex.line(0, &[1; 16], 0);
-        let out = ex.render();
-        assert_eq!(out.lines().count(), 4);
-        assert!(!out.contains('…'));
-    }
-
-    #[test]
-    fn paths_with_indices_and_pop_at_top() {
-        let mut ex = Explainer::new();
-        ex.pop(); // harmless
-        ex.push("Dir");
-        ex.push("entries");
-        ex.push_index(3);
-        ex.push("name");
-        ex.line(0x1_0000, &[1], 1);
-        ex.pop();
-        ex.pop();
-        ex.line(2, &[2], 2);
-        assert_eq!(
-            ex.render(),
-            "10000  01           Dir.entries[3].name = 1\n\
-             0002  02           Dir.entries = 2\n"
-        );
-    }
-
-    #[test]
-    fn long_values_are_cut() {
-        let mut ex = Explainer::new();
-        ex.push("v");
-        ex.line(0, &[0], "é".repeat(100));
-        let out = ex.render();
-        let value = out.trim_end().split(" = ").nth(1).unwrap();
-        assert_eq!(value.chars().count(), Explainer::MAX_VALUE_CHARS + 1);
-        assert!(value.ends_with('…'));
-        assert_eq!(short_value("short"), "short");
-        assert_eq!(short_value(12.to_string()), "12");
-        let _ = vec![0u8];
-    }
+    use alloc::vec::Vec;
 
     #[test]
     fn explain_snapshot_of_the_tutorial_frame() {

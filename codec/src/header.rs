@@ -26,7 +26,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::error::{DecodeError, EncodeError, EncodeErrorKind};
-use crate::explain::Explainer;
+use crate::explainer::Explainer;
 
 /// A frame header: how a message id and a payload length are written in
 /// front of the payload.

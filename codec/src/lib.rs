@@ -51,7 +51,10 @@
 //!   sent as frames) and [`RawFrame`].
 //! - [`frame`]: whole-frame encode and decode, and the sans-IO
 //!   [`FrameDecoder`].
-//! - [`explain`](mod@explain): the annotated hex dump of a frame.
+//! - `explainer` (re-exported as [`Explainer`]): the lines of an annotated
+//!   hex dump, which decoders fill in.
+//! - [`explain`](mod@explain): the annotated hex dump of a frame, a layer
+//!   above decoding.
 //! - [`dispatch`] and [`registry`]: handling messages, by a `match` on the
 //!   protocol enum or by a run-time map from id to handler.
 //! - `io` (feature `std`) and `tokio` (feature `tokio`): frames over a
@@ -76,6 +79,7 @@ pub mod dispatch;
 pub mod encode;
 pub mod error;
 pub mod explain;
+mod explainer;
 pub mod frame;
 pub mod header;
 #[cfg(feature = "std")]
@@ -103,7 +107,8 @@ pub use crate::error::{
 pub use crate::wire::Endian;
 
 pub use crate::dispatch::{Dispatch, DispatchAsync, Handle, HandleAsync};
-pub use crate::explain::{explain, Explainer};
+pub use crate::explain::explain;
+pub use crate::explainer::Explainer;
 pub use crate::frame::{Frame, FrameDecoder, FrameError};
 pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader};
 pub use crate::message::{FieldLayout, Message, Request};

@@ -299,11 +299,19 @@ impl Fixed for char {
     }
 }
 
-/// The next `N` bytes, consumed, if that many are left; otherwise nothing
-/// is consumed (the caller reads field by field for the exact error).
+/// The next `N` bytes, consumed, if that many are left and `T` records
+/// nothing; otherwise nothing is consumed (the caller reads field by field,
+/// for the exact error or for one traced line per field). `T::ON` is a
+/// constant, so the test compiles away.
 #[inline(always)]
-pub fn take_run<'de, const N: usize>(r: &mut Reader<'de>) -> Option<&'de [u8; N]> {
-    r.take_array_ref::<N>()
+pub fn take_run<'de, T: crate::decode::Trace, const N: usize>(
+    r: &mut Reader<'de>,
+) -> Option<&'de [u8; N]> {
+    if T::ON {
+        None
+    } else {
+        r.take_array_ref::<N>()
+    }
 }
 
 /// A fixed-width length prefix read from a run, as [`read_len`] would.
@@ -326,7 +334,7 @@ pub use core::primitive::{bool, str, u16, u32, u64, u8, usize};
 // Runtime items below the crate root that generated code names: routed
 // through here so the runtime can move its modules without touching the
 // derive (codec-derive's `paths.rs` names each of them once).
-pub use crate::decode::explain_leaf;
+pub use crate::decode::{NoTrace, Trace};
 pub use crate::frame::{decode_frame, encode_frame, frame_len, unknown_id};
 pub use crate::message::tag_limit;
 pub use crate::wire::{LenPrefix, Unit};

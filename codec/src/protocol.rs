@@ -35,7 +35,7 @@ use alloc::vec::Vec;
 
 use crate::encode::Encode;
 use crate::error::{DecodeError, EncodeError};
-use crate::explain::Explainer;
+use crate::explainer::Explainer;
 use crate::header::Header;
 use crate::reader::Reader;
 use crate::wire::Endian;
@@ -166,7 +166,14 @@ pub trait DecodeProtocol<'de>: Protocol {
         payload: &mut Reader<'de>,
         ex: &mut Explainer,
     ) -> Result<(), DecodeError> {
-        crate::explain::explain_whole::<Self>(id, payload, ex)
+        let start = payload.offset();
+        let bytes = payload.peek();
+        let msg = Self::decode_payload(id, payload)?;
+        let used = &bytes[..payload.offset() - start];
+        ex.push(msg.name());
+        ex.line(start, used, format_args!("{} bytes", used.len()));
+        ex.pop();
+        Ok(())
     }
 }
 

@@ -1,5 +1,13 @@
-//! `#[derive(Decode)]`: `decode_with`, and `explain_with` which reads the
-//! same layout while recording one annotated line per field.
+//! `#[derive(Decode)]`: one decode body per type, generic over a tracer
+//! (`__private::Trace`). `decode_with` and `from_bytes` run it with
+//! `NoTrace`, which records nothing and compiles away; `explain_with` runs
+//! it with the `Explainer`, which records one annotated line per field.
+//!
+//! Every read is wrapped in the tracer's `enter(name)`/`leave()` (field
+//! names, and the `len`, `present` and `id` labels), and lengths, presence
+//! bytes and ids go through its `leaf`. Packed runs (one bounds check for
+//! several fixed-width fields) are taken only when the tracer records
+//! nothing, so an explained value is always read field by field.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
@@ -11,18 +19,10 @@ use crate::ast::{de_generics, Input};
 use crate::attr::LenKind;
 use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
 use crate::paths::{
-    endian, int_type, len_prefix, unit, BOOL, DECODE, DECODE_CTX, DECODE_ERROR, DECODE_SEQ,
-    DEFAULT, ENDIAN, ERR, EXPLAINER, EXPLAIN_LEAF, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT,
-    LEN_VALUE, NONE, OK, READER, READ_BASE128, READ_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN,
-    U64, U8, USIZE,
+    endian, int_type, len_prefix, unit, BOOL, DECODE, DECODE_CTX, DECODE_ERROR, DEFAULT, ENDIAN,
+    ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT, LEN_VALUE, NONE, NO_TRACE, OK,
+    READER, READ_BASE128, READ_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN, TRACE, U64, U8, USIZE,
 };
-
-/// Which method is being generated: both read the same layout.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Decode,
-    Explain,
-}
 
 pub fn expand(layout: &Layout) -> TokenStream {
     let input = layout.input;
@@ -33,66 +33,57 @@ pub fn expand(layout: &Layout) -> TokenStream {
     }
     let (impl_g, _, where_c) = generics.split_for_impl();
     let (_, ty_g, _) = input.original.generics.split_for_impl();
-    let body = |mode| match &layout.body {
+    // A struct's `from_bytes` checks for trailing bytes before the value
+    // is built, so it is built in the caller's return slot rather than
+    // copied there; `decode_with` shares the body. Enums keep the default
+    // `from_bytes`.
+    let (min_len, body, whole, call, from_bytes) = match &layout.body {
         LayoutBody::Struct(plans) => {
-            let (min, reads, construct) = fields_code(input, None, plans, None, mode);
-            let end = (mode == Mode::Decode).then(|| {
-                quote!(if __whole {
-                    __r.finish()?;
-                })
-            });
-            (min, quote! { #reads #end #OK(Self #construct) })
+            let (min, reads, construct) = fields_code(input, None, plans, None);
+            (
+                min,
+                quote! {
+                    #reads
+                    if __whole {
+                        __r.finish()?;
+                    }
+                    #OK(Self #construct)
+                },
+                quote!(__whole: #BOOL,),
+                quote!(false,),
+                quote! {
+                    #[inline]
+                    fn from_bytes(
+                        __bytes: &'de [#U8],
+                    ) -> #RESULT<Self, #DECODE_ERROR> {
+                        Self::__codec_decode(&mut #READER::new(__bytes), true, &mut #NO_TRACE)
+                    }
+                },
+            )
         }
         LayoutBody::Enum {
             repr,
             order,
             variants,
-        } => enum_code(input, *repr, &endian(*order), variants, mode),
-    };
-    let (min_len, decode_body) = body(Mode::Decode);
-    // A struct's `from_bytes` checks for trailing bytes before the value
-    // is built, so it is built in the caller's return slot rather than
-    // copied there; `decode_with` shares the body.
-    let (helper, decode_body, from_bytes) = match &layout.body {
-        LayoutBody::Struct(_) => (
-            quote! {
-                #[automatically_derived]
-                impl #impl_g #ident #ty_g #where_c {
-                    #[inline(always)]
-                    fn __codec_decode(
-                        __r: &mut #READER<'de>,
-                        __whole: #BOOL,
-                    ) -> #RESULT<Self, #DECODE_ERROR> {
-                        #decode_body
-                    }
-                }
-            },
-            quote!(Self::__codec_decode(__r, false)),
-            quote! {
-                #[inline]
-                fn from_bytes(
-                    __bytes: &'de [#U8],
-                ) -> #RESULT<Self, #DECODE_ERROR> {
-                    Self::__codec_decode(&mut #READER::new(__bytes), true)
-                }
-            },
-        ),
-        LayoutBody::Enum { .. } => (TokenStream::new(), decode_body, TokenStream::new()),
-    };
-    let (_, explain_body) = body(Mode::Explain);
-    let explain_method = quote! {
-        fn explain_with(
-            __r: &mut #READER<'de>,
-            _: #ENDIAN,
-            __out: &mut #EXPLAINER,
-        ) -> #RESULT<Self, #DECODE_ERROR> {
-            #explain_body
+        } => {
+            let (min, body) = enum_code(input, *repr, &endian(*order), variants);
+            (min, body, quote!(), quote!(), TokenStream::new())
         }
     };
     wrap(
         input,
         quote! {
-            #helper
+            #[automatically_derived]
+            impl #impl_g #ident #ty_g #where_c {
+                #[inline(always)]
+                fn __codec_decode<__T: #TRACE>(
+                    __r: &mut #READER<'de>,
+                    #whole
+                    __t: &mut __T,
+                ) -> #RESULT<Self, #DECODE_ERROR> {
+                    #body
+                }
+            }
 
             #[automatically_derived]
             impl #impl_g #DECODE<'de> for #ident #ty_g #where_c {
@@ -103,15 +94,37 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     __r: &mut #READER<'de>,
                     _: #ENDIAN,
                 ) -> #RESULT<Self, #DECODE_ERROR> {
-                    #decode_body
+                    Self::__codec_decode(__r, #call &mut #NO_TRACE)
                 }
 
                 #from_bytes
 
-                #explain_method
+                fn explain_with(
+                    __r: &mut #READER<'de>,
+                    _: #ENDIAN,
+                    __out: &mut #EXPLAINER,
+                ) -> #RESULT<Self, #DECODE_ERROR> {
+                    Self::__codec_decode(__r, #call __out)
+                }
             }
         },
     )
+}
+
+/// A block evaluating `read` inside the tracer's `enter(name)`/`leave()`.
+fn traced(name: &str, read: TokenStream) -> TokenStream {
+    quote! {{
+        #TRACE::enter(__t, #name);
+        let __v = #read;
+        #TRACE::leave(__t);
+        __v
+    }}
+}
+
+/// A `Result` expression reading a displayable value (a length, a presence
+/// byte, an id) with `read`, traced as a leaf under the label `label`.
+fn labelled(label: &str, read: TokenStream) -> TokenStream {
+    traced(label, quote!(#TRACE::leaf(__t, __r, |__r| #read)))
 }
 
 /// The minimum length, the `let` statements reading each field into a
@@ -122,7 +135,6 @@ fn fields_code(
     variant: Option<&syn::Ident>,
     plans: &[FieldPlan],
     first: Option<TokenStream>,
-    mode: Mode,
 ) -> (TokenStream, TokenStream, TokenStream) {
     let ty_name = path_name(input, variant);
     let skip = usize::from(first.is_some());
@@ -140,68 +152,45 @@ fn fields_code(
         let name = &p.field.name;
         let order = endian(p.order);
         let ty = p.ty;
-        if mode == Mode::Decode {
-            match (p.packed, &p.wire) {
-                (Some(Packed::Scalar), _) => {
-                    let slow = value_read(p, mode);
-                    run.push(
-                        quote!(<#ty as #FIXED>::SIZE),
-                        Piece {
-                            local: quote!(#local),
-                            fast: quote! {
-                                let #local: #field_ty = #DECODE_CTX(
-                                    <#ty as #FIXED>::get(__run, &mut __at, #order, __base),
-                                    #ty_name,
-                                    #name,
-                                )?;
-                            },
-                            slow: quote!(#DECODE_CTX(#slow, #ty_name, #name)),
-                        },
-                    );
-                    continue;
-                }
-                (Some(Packed::Prefix(k)), Wire::Prefixed(_, u)) => {
-                    // The prefix joins the run; the body follows it.
-                    let int = int_type(k);
-                    let prefix = len_prefix(k);
-                    let n = quote::format_ident!("__n_{}", p.field.name);
-                    run.push(
-                        quote!(<#int as #FIXED>::SIZE),
-                        Piece {
-                            local: quote!(#n),
-                            fast: quote! {
-                                let #n: #USIZE = #DECODE_CTX(
-                                    #GET_LEN::<#int>(__run, &mut __at, #order, __base),
-                                    #ty_name,
-                                    #name,
-                                )?;
-                            },
-                            slow: quote! {
-                                #DECODE_CTX(
-                                    #READ_LEN(__r, #prefix, #order),
-                                    #ty_name,
-                                    #name,
-                                )
-                            },
-                        },
-                    );
-                    reads.extend(flush(&mut run));
-                    let u = unit(*u);
-                    let (decode_ctx, decode_seq) =
-                        (DECODE_CTX.at(ty.span()), DECODE_SEQ.at(ty.span()));
-                    reads.extend(quote_spanned! {ty.span()=>
-                        let #local: #field_ty = #decode_ctx(
-                            <#ty as #decode_seq<'de>>::decode_seq(__r, #n, #u, #order),
-                            #ty_name,
-                            #name,
-                        )?;
-                    });
-                    continue;
-                }
-                _ => reads.extend(flush(&mut run)),
+        // Errors of this field's reads carry its name in their path.
+        let ctx = |read: TokenStream| quote!(#DECODE_CTX(#read, #ty_name, #name));
+        match (p.packed, &p.wire) {
+            (Some(Packed::Scalar), _) => {
+                let fast = ctx(quote!(<#ty as #FIXED>::get(__run, &mut __at, #order, __base)));
+                run.push(
+                    quote!(<#ty as #FIXED>::SIZE),
+                    Piece {
+                        local: quote!(#local),
+                        fast: quote!(let #local: #field_ty = #fast?;),
+                        slow: ctx(traced(name, value_read(p))),
+                    },
+                );
+                continue;
             }
+            (Some(Packed::Prefix(k)), Wire::Prefixed(_, u)) => {
+                // The prefix joins the run; the body follows it. Traced,
+                // the prefix is `name.len` and the body `name`.
+                let int = int_type(k);
+                let prefix = len_prefix(k);
+                let n = quote::format_ident!("__n_{}", p.field.name);
+                let fast = ctx(quote!(#GET_LEN::<#int>(__run, &mut __at, #order, __base)));
+                let len = labelled("len", quote!(#READ_LEN(__r, #prefix, #order)));
+                run.push(
+                    quote!(<#int as #FIXED>::SIZE),
+                    Piece {
+                        local: quote!(#n),
+                        fast: quote!(let #n: #USIZE = #fast?;),
+                        slow: ctx(traced(name, len)),
+                    },
+                );
+                reads.extend(flush(&mut run));
+                let body = ctx(traced(name, seq_read(p, quote!(#n), unit(*u))));
+                reads.extend(quote!(let #local: #field_ty = #body?;));
+                continue;
+            }
+            _ => reads.extend(flush(&mut run)),
         }
-        let read = value_read(p, mode);
+        let read = value_read(p);
         let read = match p.presence {
             Presence::Always => read,
             Presence::When { expr, .. } => quote! {
@@ -212,7 +201,7 @@ fn fields_code(
                 }
             },
             Presence::Byte => {
-                let presence = labelled(mode, "present", quote!(#READ_PRESENCE(__r)));
+                let presence = labelled("present", quote!(#READ_PRESENCE(__r)));
                 quote! {
                     (#presence).and_then(|__p| {
                         if __p {
@@ -224,13 +213,8 @@ fn fields_code(
                 }
             }
         };
-        let read = quote! {
-            let #local: #field_ty = #DECODE_CTX(#read, #ty_name, #name)?;
-        };
-        reads.extend(match mode {
-            Mode::Decode => read,
-            Mode::Explain => quote! { __out.push(#name); #read __out.pop(); },
-        });
+        let read = ctx(traced(name, read));
+        reads.extend(quote!(let #local: #field_ty = #read?;));
     }
     reads.extend(flush(&mut run));
     let members = plans.iter().map(|p| &p.field.member);
@@ -246,7 +230,7 @@ fn fields_code(
 }
 
 /// One value of a run: the local it lands in, its read from the run, and
-/// its read on its own (a `Result` expression).
+/// its read on its own (a traced `Result` expression).
 struct Piece {
     local: TokenStream,
     fast: TokenStream,
@@ -254,8 +238,8 @@ struct Piece {
 }
 
 /// Reads a run from one slice after one bounds check. Input too short for
-/// the whole run takes the field-by-field path, which reports exactly
-/// which field ran out and how many bytes it needed.
+/// the whole run, or a tracer that records, takes the field-by-field path,
+/// which reports exactly which field ran out and how many bytes it needed.
 fn flush(run: &mut Run<Piece>) -> TokenStream {
     let (sizes, pieces) = run.take();
     let (locals, fast, slow): (Vec<_>, Vec<_>, Vec<_>) =
@@ -276,7 +260,7 @@ fn flush(run: &mut Run<Piece>) -> TokenStream {
     quote! {
         let (#(#locals,)*) = {
             let __base = __r.offset();
-            match #TAKE_RUN::<{ 0 #(+ #sizes)* }>(__r) {
+            match #TAKE_RUN::<__T, { 0 #(+ #sizes)* }>(__r) {
                 #SOME(__run) => {
                     let __run: &[#U8] = __run;
                     let mut __at = 0usize;
@@ -289,20 +273,6 @@ fn flush(run: &mut Run<Piece>) -> TokenStream {
                 }
             }
         };
-    }
-}
-
-/// In explain mode, a `Result` expression reading a displayable value
-/// with `read` and recording it under the extra path segment `label`.
-fn labelled(mode: Mode, label: &str, read: TokenStream) -> TokenStream {
-    match mode {
-        Mode::Decode => read,
-        Mode::Explain => quote! {{
-            __out.push(#label);
-            let __v = #EXPLAIN_LEAF(__r, __out, |__r| #read);
-            __out.pop();
-            __v
-        }},
     }
 }
 
@@ -325,56 +295,45 @@ fn min_len(p: &FieldPlan) -> TokenStream {
     }
 }
 
-/// A `Result` expression reading one value.
-fn value_read(p: &FieldPlan, mode: Mode) -> TokenStream {
+/// A `Result` expression reading a sequence body of `n` (elements or bytes).
+fn seq_read(p: &FieldPlan, n: TokenStream, u: TokenStream) -> TokenStream {
     let ty = p.ty;
     let span = ty.span();
-    let (decode, decode_seq) = (DECODE.at(span), DECODE_SEQ.at(span));
+    let trace = TRACE.at(span);
     let order = endian(p.order);
-    let explain = mode == Mode::Explain;
-    let body = |n: TokenStream, u: TokenStream| {
-        if explain {
-            quote_spanned! {span=>
-                <#ty as #decode_seq<'de>>::explain_seq(__r, #n, #u, #order, __out)
-            }
-        } else {
-            quote_spanned! {span=>
-                <#ty as #decode_seq<'de>>::decode_seq(__r, #n, #u, #order)
-            }
-        }
-    };
+    quote_spanned! {span=>
+        #trace::seq::<#ty>(__t, __r, #n, #u, #order)
+    }
+}
+
+/// A `Result` expression reading one value.
+fn value_read(p: &FieldPlan) -> TokenStream {
+    let ty = p.ty;
+    let span = ty.span();
+    let trace = TRACE.at(span);
+    let order = endian(p.order);
     match &p.wire {
         Wire::Skip => quote!(#OK(#DEFAULT::default())),
-        Wire::Plain if explain => quote_spanned! {span=>
-            <#ty as #decode<'de>>::explain_with(__r, #order, __out)
+        Wire::Plain => quote_spanned! {span=>
+            #trace::field::<#ty>(__t, __r, #order)
         },
-        Wire::Plain => {
-            quote_spanned!(span=> <#ty as #decode<'de>>::decode_with(__r, #order))
-        }
-        Wire::Base128 { vlq } if explain => quote! {
-            #EXPLAIN_LEAF(__r, __out, |__r| {
-                #READ_BASE128::<#ty>(__r, #vlq)
-            })
+        Wire::Base128 { vlq } => quote! {
+            #TRACE::leaf(__t, __r, |__r| #READ_BASE128::<#ty>(__r, #vlq))
         },
-        Wire::Base128 { vlq } => quote!(#READ_BASE128::<#ty>(__r, #vlq)),
         Wire::Prefixed(k, u) => {
             let prefix = len_prefix(*k);
-            let len = labelled(mode, "len", quote!(#READ_LEN(__r, #prefix, #order)));
-            let body = body(quote!(__n), unit(*u));
+            let len = labelled("len", quote!(#READ_LEN(__r, #prefix, #order)));
+            let body = seq_read(p, quote!(__n), unit(*u));
             quote!((#len).and_then(|__n| #body))
         }
         Wire::LenFrom { holder, unit: u } => {
             let holder = &holder.local;
-            let body = body(quote!(__n), unit(*u));
+            let body = seq_read(p, quote!(__n), unit(*u));
             quote!(#LEN_VALUE(#holder, __r.offset()).and_then(|__n| #body))
         }
-        Wire::Rest if explain => {
-            let body = body(quote!(__n), unit(crate::attr::Unit::Bytes));
-            quote!({ let __n = __r.remaining(); #body })
-        }
-        Wire::Rest => {
-            quote_spanned!(span=> <#ty as #decode_seq<'de>>::decode_rest(__r, #order))
-        }
+        Wire::Rest => quote_spanned! {span=>
+            #trace::rest::<#ty>(__t, __r, #order)
+        },
     }
 }
 
@@ -383,7 +342,6 @@ fn enum_code(
     repr: LenKind,
     order: &TokenStream,
     variants: &[VariantPlan],
-    mode: Mode,
 ) -> (TokenStream, TokenStream) {
     let name = input.ident().to_string();
     let repr_ty = int_type(repr);
@@ -392,7 +350,7 @@ fn enum_code(
         LenKind::Vlq => quote!(#READ_BASE128::<#U64>(__r, true)),
         _ => quote!(<#repr_ty as #DECODE<'de>>::decode_with(__r, #order)),
     };
-    let read_raw = labelled(mode, "id", read_raw);
+    let read_raw = labelled("id", read_raw);
     let mut arms = TokenStream::new();
     let mut fallback = quote! {
         _ => #ERR(
@@ -407,13 +365,13 @@ fn enum_code(
             Some(ident),
             &vp.fields,
             vp.other.then(|| quote!(__raw)),
-            mode,
         );
-        let (enter, leave) = match mode {
-            Mode::Decode => (quote!(), quote!()),
-            Mode::Explain => (quote!(__out.push(#variant);), quote!(__out.pop();)),
-        };
-        let arm = quote!({ #enter #reads #leave #OK(Self::#ident #construct) });
+        let arm = quote!({
+            #TRACE::enter(__t, #variant);
+            #reads
+            #TRACE::leave(__t);
+            #OK(Self::#ident #construct)
+        });
         if vp.other {
             fallback = quote!(_ => #arm);
         } else {
