@@ -3,15 +3,20 @@
 # the criterion benchmarks `wire`, `frames` and the derive's and the
 # hand-written rows of `peers` of BASE (A) and of the work tree (B), run in
 # turns (A B, then B A, ...) so that load from other processes falls on
-# both; then callgrind instruction counts of both (`peers-ops callgrind`),
-# which load does not move at all.
+# both; then round-robin timing of both (`peers-ops rr`: the derive and
+# hand-written code timed in turns in one process, A B B A), and callgrind
+# instruction counts of both (`peers-ops callgrind`), which load does not
+# move at all. The hand-written rows are the same code in A and B: how much
+# they move between A and B is the noise (load, code placement) to read
+# the derive's rows against.
 #
 # Usage: scripts/bench-ab.sh BASE [ROUNDS]      (ROUNDS=2 by default)
 #        OUT=/tmp/ab scripts/bench-ab.sh 7996b30 3
 #
-# Prints a markdown table per benchmark: the median of A's and of B's
-# per-round medians, and B/A. Takes about 6 minutes a round on 2 cores,
-# plus the two builds.
+# Prints markdown tables: per criterion benchmark the median of A's and
+# of B's per-round medians and B/A; per round-robin cell derive/hand in A
+# and in B; per callgrind cell A's and B's instructions. Takes about 8
+# minutes a round on 2 cores, plus the two builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +29,7 @@ PEERS_FILTER='^peers/.*/(derive|hand)$'
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+rm -rf "$OUT"/crit-* "$OUT"/rr-*.csv
 base_tree="$OUT/base-tree"
 if [ ! -d "$base_tree" ]; then
     git worktree add --detach "$base_tree" "$BASE" >/dev/null
@@ -69,6 +75,15 @@ for r in $(seq 1 "$ROUNDS"); do
     if [ $((r % 2)) = 1 ]; then run a "$r"; run b "$r"; else run b "$r"; run a "$r"; fi
 done
 
+for r in $(seq 1 "$ROUNDS"); do
+    echo "== round-robin, round $r" >&2
+    for side in a b b a; do
+        ops=$ops_a
+        [ "$side" = b ] && ops=$ops_b
+        "$ops" rr 301 "$r" >>"$OUT/rr-$side.csv" 2>/dev/null
+    done
+done
+
 echo "== callgrind A and B" >&2
 "$ops_a" callgrind 1000 >"$OUT/callgrind-a.csv"
 "$ops_b" callgrind 1000 >"$OUT/callgrind-b.csv"
@@ -100,6 +115,21 @@ def instr(path):
         if len(row) == 6 and row[0] == "callgrind":
             rows["/".join(row[2:5])] = float(row[5])
     return rows
+
+def rr(path):
+    rows = {}
+    for row in csv.reader(open(path)):
+        if len(row) == 6 and row[0] == "rr":
+            rows.setdefault("/".join(row[2:5]), []).append(float(row[5]))
+    return {k: statistics.median(v) for k, v in rows.items()}
+
+ra, rb = rr(out / "rr-a.csv"), rr(out / "rr-b.csv")
+print("\nround-robin (`peers-ops rr`): median ns per call, derive/hand within each side\n")
+print("| routine/message | A derive | A hand | A d/h | B derive | B hand | B d/h |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for k in sorted({k.rsplit("/", 1)[0] for k in ra} & {k.rsplit("/", 1)[0] for k in rb}):
+    ad, ah, bd, bh = ra[k + "/derive"], ra[k + "/hand"], rb[k + "/derive"], rb[k + "/hand"]
+    print(f"| {k} | {ad:.1f} | {ah:.1f} | {ad / ah:.2f} | {bd:.1f} | {bh:.1f} | {bd / bh:.2f} |")
 
 ca, cb = instr(out / "callgrind-a.csv"), instr(out / "callgrind-b.csv")
 print("\ncallgrind: instructions per call\n")
