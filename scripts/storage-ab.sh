@@ -51,10 +51,16 @@ rate() {
         sleep 0.1
     done
     [ -n "$addr" ] || { cat "$OUT/serve.err" >&2; exit 1; }
-    "$bin_b" bench --server "$addr" --mix "$3" --size "$4" --conns "$5" --depth "$6" \
-        --duration "$DUR" --keys 1000 2>/dev/null |
-        sed -n 's/^ops: .* = \([0-9.]*\) ops\/s.*/\1/p'
+    local ops
+    ops=$("$bin_b" bench --server "$addr" --mix "$3" --size "$4" --conns "$5" --depth "$6" \
+        --duration "$DUR" --keys 1000 2>>"$OUT/bench.err" |
+        sed -n 's/^ops: .* = \([0-9.]*\) ops\/s.*/\1/p')
     stop
+    if [ -z "$ops" ]; then
+        echo "storage bench against $1 ($*) reported nothing: see $OUT/bench.err" >&2
+        exit 1
+    fi
+    echo "$ops"
 }
 
 echo "| engine | op | size | conns x depth | A ops/s | B ops/s | B/A |"
