@@ -1,5 +1,6 @@
 //! End to end through the real `storage` binary: every subcommand, exit
-//! statuses (0, 2 for a missing key, 1 for other errors) and messages.
+//! statuses (0, 2 for a missing key, 1 for other errors, 64 for usage
+//! errors, 141 for a closed stdout) and messages.
 
 mod support {
     pub mod storage;
@@ -189,19 +190,181 @@ fn unreachable_server_is_exit_1() {
 }
 
 #[test]
-fn usage_errors_are_exit_1_and_help_is_exit_0() {
+fn usage_errors_are_exit_64_and_help_is_exit_0() {
     let r = run(&["get"], None, &[]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 64, "{}", r.stderr);
     assert!(r.stderr.contains("<NAME>"), "{}", r.stderr);
     let r = run(&["frobnicate"], None, &[]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 64);
+    let r = run(&["ls", "--no-such-option"], None, &[]);
+    assert_eq!(r.code, 64);
+    let r = run(&["serve", "--idle-timeout", "soon"], None, &[]);
+    assert_eq!(r.code, 64);
     let r = run(&["--help"], None, &[]);
     assert_eq!(r.code, 0);
     for cmd in [
-        "serve", "put", "get", "del", "ls", "watch", "explain", "bench", "demo",
+        "serve",
+        "put",
+        "get",
+        "del",
+        "ls",
+        "watch",
+        "explain",
+        "bench",
+        "demo",
+        "completions",
     ] {
         assert!(r.out().contains(cmd), "{cmd} missing from --help");
     }
+}
+
+/// `--help` documents the exit statuses, the environment and examples.
+#[test]
+fn help_lists_exit_statuses_environment_and_examples() {
+    let r = run(&["--help"], None, &[]);
+    ok(&r);
+    let help = r.out();
+    for needle in [
+        "Exit status:",
+        "  0 ",
+        "  1 ",
+        "  2    no such key",
+        "  64   usage error",
+        "  141  standard output was closed",
+        "Environment:",
+        "STORAGE_SERVER",
+        "STORAGE_TOKEN",
+        "RUST_LOG",
+        "Examples:",
+        "storage completions bash",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle:?} missing from --help:\n{help}"
+        );
+    }
+}
+
+/// `ls` into a pipe whose reader is gone: nothing on stderr, status 141.
+#[test]
+fn a_closed_stdout_ends_quietly_with_141() {
+    let server = ServerProc::start(&["--memory"]);
+    let s = server.addr.clone();
+    for i in 0..50 {
+        ok(&run(
+            &["put", &format!("k{i:02}"), "-", "--server", &s],
+            Some(b"v"),
+            &[],
+        ));
+    }
+    for args in [
+        vec!["ls", "--server", &s],
+        vec!["get", "k00", "--server", &s],
+        vec!["completions", "bash"],
+    ] {
+        let mut child = command()
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the command writes anything.
+        drop(child.stdout.take());
+        let mut err = child.stderr.take().unwrap();
+        let status = wait_bounded(&mut child, Duration::from_secs(20)).expect("exits");
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut err, &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(141), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+/// `--server`, `--token-file` and `--timeout` go before or after the
+/// command, `serve`'s `--token-file` too.
+#[test]
+fn connection_flags_go_before_or_after_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "sesame\n").unwrap();
+    let token = token.to_str().unwrap();
+    // `--token-file` before `serve`: the server requires it.
+    let mut child = command()
+        .args(["--token-file", token, "serve", "--memory"])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let s = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let before = [
+        "--server",
+        s.as_str(),
+        "--token-file",
+        token,
+        "--timeout",
+        "5",
+    ];
+    let mut put: Vec<&str> = before.to_vec();
+    put.extend(["put", "k", "-"]);
+    ok(&run(&put, Some(b"flags first"), &[]));
+    let mut get: Vec<&str> = before.to_vec();
+    get.extend(["get", "k"]);
+    let r = run(&get, None, &[]);
+    ok(&r);
+    assert_eq!(r.stdout, b"flags first");
+    // After the command, and mixed.
+    let r = run(
+        &["get", "k", "--server", &s, "--token-file", token],
+        None,
+        &[],
+    );
+    assert_eq!(r.stdout, b"flags first");
+    let r = run(&["--server", &s, "ls", "--token-file", token], None, &[]);
+    ok(&r);
+    assert_eq!(r.out(), "k\t11\n");
+    // Without the token the server refuses.
+    let r = run(&["--server", &s, "get", "k"], None, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `completions bash` prints a script bash accepts; an unknown shell is a
+/// usage error.
+#[test]
+fn completions_print_a_valid_bash_script() {
+    let r = run(&["completions", "bash"], None, &[]);
+    ok(&r);
+    let script = r.out();
+    assert!(script.contains("_storage"), "{script}");
+    assert!(script.contains("--token-file"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("storage.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("run bash");
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for shell in ["zsh", "fish"] {
+        ok(&run(&["completions", shell], None, &[]));
+    }
+    assert_eq!(run(&["completions", "tcsh"], None, &[]).code, 64);
 }
 
 #[test]
@@ -327,10 +490,45 @@ fn explain_dumps_a_frame() {
     let r = run(&["explain", "04 00 08 09 02 03 6b 65 79 00 00"], None, &[]);
     ok(&r);
     assert!(r.out().contains("FetchResponse"), "{}", r.out());
-    // A frame that does not decode is still explained, up to the error.
+    // A frame that does not decode is still explained, up to the error,
+    // and the command fails: an incomplete frame, ...
     let r = run(&["explain", "01 00 05 07 09 6b"], None, &[]);
-    ok(&r);
+    assert_eq!(r.code, 1);
     assert!(r.out().contains("error"), "{}", r.out());
+    assert!(
+        r.stderr
+            .starts_with("storage: incomplete frame: 2 more bytes needed"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["explain", "01ff"], None, &[]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("storage: incomplete frame"),
+        "{}",
+        r.stderr
+    );
+    // ... an unknown id, a payload that does not decode, ...
+    let r = run(&["explain", "ee 00 00"], None, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.out().contains("unknown message id 0xee"), "{}", r.out());
+    assert!(
+        r.stderr
+            .starts_with("storage: invalid frame: unknown message id 0xee"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["explain", "01 00 03 07 03 6b"], None, &[]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("storage: invalid frame"),
+        "{}",
+        r.stderr
+    );
+    // ... and bytes after a whole frame.
+    let r = run(&["explain", &format!("{spaced} 00")], None, &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "storage: 1 bytes after the end of the frame\n");
     // Not hex: exit 1.
     let r = run(&["explain", "zz"], None, &[]);
     assert_eq!(r.code, 1);

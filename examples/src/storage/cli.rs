@@ -341,8 +341,15 @@ impl Cli {
                 if args.token_file.is_none() {
                     args.token_file = token_file;
                 }
-                if args.server.is_none() && typed("server") {
-                    args.server = Some(self.conn.server.clone());
+                // clap hands the global `--server`'s default (or
+                // `STORAGE_SERVER`) down to `bench`'s own: only a typed
+                // one counts.
+                let bench_typed = matches
+                    .subcommand_matches("bench")
+                    .and_then(|m| m.value_source("server"))
+                    == Some(ValueSource::CommandLine);
+                if !bench_typed {
+                    args.server = typed("server").then(|| self.conn.server.clone());
                 }
             }
             _ => {}
