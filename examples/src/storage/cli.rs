@@ -332,11 +332,7 @@ impl Cli {
         let typed = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
         let token_file = self.conn.token_file.clone().filter(|_| typed("token_file"));
         match &mut self.command {
-            Command::Serve(args) => {
-                if args.token_file.is_none() {
-                    args.token_file = token_file;
-                }
-            }
+            Command::Serve(args) if args.token_file.is_none() => args.token_file = token_file,
             Command::Bench(args) => {
                 if args.token_file.is_none() {
                     args.token_file = token_file;

@@ -303,8 +303,8 @@ impl<P: Protocol> Peer<P> {
     /// [`ServerConfig::frame_timeout`], and at shutdown.
     ///
     /// ```
-    /// use std::sync::Mutex;
-    /// use codec::rpc::{IdleHold, Peer};
+    /// use std::sync::{Arc, Mutex};
+    /// use codec::rpc::{IdleHold, Peer, Server};
     /// # use codec::{Decode, Encode, Message, Protocol};
     /// # #[derive(Debug, Encode, Decode, Message)]
     /// # #[codec(id = 1)]
@@ -312,7 +312,8 @@ impl<P: Protocol> Peer<P> {
     /// # #[derive(Debug, Protocol)]
     /// # enum Chat { Subscribe(Subscribe) }
     ///
-    /// /// Subscribers: each keeps its connection open while subscribed.
+    /// /// Subscribers: each keeps its connection open while subscribed
+    /// /// (dropping an entry releases its hold).
     /// #[derive(Default)]
     /// struct Subscribers(Mutex<Vec<(Peer<Chat>, IdleHold)>>);
     ///
@@ -322,6 +323,23 @@ impl<P: Protocol> Peer<P> {
     ///         self.0.lock().unwrap().push((peer.clone(), hold));
     ///     }
     /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let subscribers = Arc::new(Subscribers::default());
+    /// let server = Server::<Chat>::bind("127.0.0.1:0").await?;
+    /// let handle = server.serve(move |req: Chat, peer: Peer<Chat>| {
+    ///     let subscribers = Arc::clone(&subscribers);
+    ///     async move {
+    ///         match req {
+    ///             Chat::Subscribe(_) => subscribers.add(&peer),
+    ///         }
+    ///         None
+    ///     }
+    /// });
+    /// handle.shutdown().await;
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn hold_open(&self) -> IdleHold {
         self.holds.send_modify(|n| *n += 1);
