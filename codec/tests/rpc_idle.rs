@@ -1,7 +1,8 @@
 //! The idle limit and subscribers: a connection the handler holds open
 //! (`Peer::hold_open`) outlives the idle limit and still gets
 //! notifications; an unheld one is closed; holds are counted, and once
-//! the last is released the limit applies again.
+//! the last is released the limit applies again; the frame time limit
+//! still applies to a held connection.
 #![cfg(feature = "rpc")]
 
 mod support {
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use codec::rpc::{CallError, Client, IdleHold, Peer, Server, ServerConfig};
+use futures::StreamExt;
 use support::rpc::*;
 
 /// `ping(SUBSCRIBE)` takes a hold on the caller's connection.
@@ -125,6 +127,58 @@ async fn a_hold_taken_between_requests_applies_at_once() {
             Err(CallError::ConnectionClosed) => {}
             other => panic!("released, the connection should be closed, got {other:?}"),
         }
+        handle.shutdown().await;
+    })
+    .await;
+}
+
+/// A held connection is exempt from the idle limit only: a frame it
+/// starts and never finishes is still cut off by the frame time limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_connection_still_has_the_frame_time_limit() {
+    bounded(20, async {
+        let config = ServerConfig::default()
+            .with_idle_timeout(Duration::from_millis(300))
+            .with_frame_timeout(Duration::from_millis(500));
+        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let holds: Holds = Arc::default();
+        let table = Arc::clone(&holds);
+        let handle = server.serve(move |req: Small, peer: Peer<Small>| {
+            let table = Arc::clone(&table);
+            async move {
+                table
+                    .lock()
+                    .unwrap()
+                    .entry(peer.id())
+                    .or_default()
+                    .push(peer.hold_open());
+                answer(req)
+            }
+        });
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut rd, mut wr) = split_raw(stream);
+        write_msg(&mut wr, ping(SUBSCRIBE)).await;
+        assert!(matches!(read_msg(&mut rd).await, Small::Pong(_)));
+        // Held: silence past the idle limit is fine.
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert_eq!(handle.peers().len(), 1, "held through the idle limit");
+        // Half a header, then nothing: closed by the frame limit.
+        tokio::io::AsyncWriteExt::write_all(&mut wr, &[1])
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let end = tokio::time::timeout(Duration::from_secs(5), rd.next())
+            .await
+            .expect("the stalled frame is cut off");
+        assert!(end.is_none(), "closed without a reply: {end:?}");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(400) && took < Duration::from_secs(3),
+            "closed after {took:?}"
+        );
         handle.shutdown().await;
     })
     .await;
