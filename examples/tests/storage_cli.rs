@@ -261,6 +261,7 @@ fn a_closed_stdout_ends_quietly_with_141() {
         vec!["ls", "--server", &s],
         vec!["get", "k00", "--server", &s],
         vec!["completions", "bash"],
+        vec!["bench", "--duration", "0.2", "--keys", "5"],
     ] {
         let mut child = command()
             .args(&args)
