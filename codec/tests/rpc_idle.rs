@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use codec::rpc::{CallError, Client, IdleHold, Peer, Server, ServerConfig};
+use codec::rpc::{CallError, Client, IdleHold, Peer, Server, ServerConfig, ServerHandle};
 use futures::StreamExt;
 use support::rpc::*;
 
@@ -25,32 +25,39 @@ const UNSUBSCRIBE: u32 = 2_000;
 /// Holds by peer id, as a service keeps its subscribers.
 type Holds = Arc<Mutex<HashMap<u64, Vec<IdleHold>>>>;
 
+/// A server answering `Small` whose `ping(SUBSCRIBE)` takes a hold on
+/// the caller's connection and `ping(UNSUBSCRIBE)` releases one.
+async fn holding_server(config: ServerConfig) -> (ServerHandle<Small>, Holds) {
+    let server = Server::<Small>::bind_with("127.0.0.1:0", config)
+        .await
+        .unwrap();
+    let holds: Holds = Arc::default();
+    let table = Arc::clone(&holds);
+    let handle = server.serve(move |req: Small, peer: Peer<Small>| {
+        let table = Arc::clone(&table);
+        async move {
+            if let Small::Ping(p) = &req {
+                let mut table = table.lock().unwrap();
+                let mine = table.entry(peer.id()).or_default();
+                match p.n {
+                    SUBSCRIBE => mine.push(peer.hold_open()),
+                    UNSUBSCRIBE => drop(mine.pop()),
+                    _ => {}
+                }
+            }
+            answer(req)
+        }
+    });
+    (handle, holds)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_connection_outlives_the_idle_limit() {
     bounded(20, async {
         let idle = Duration::from_millis(300);
         let config = ServerConfig::default().with_idle_timeout(idle);
-        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let holds: Holds = Arc::default();
-        let table = Arc::clone(&holds);
-        let handle = server.serve(move |req: Small, peer: Peer<Small>| {
-            let table = Arc::clone(&table);
-            async move {
-                if let Small::Ping(p) = &req {
-                    let mut table = table.lock().unwrap();
-                    let mine = table.entry(peer.id()).or_default();
-                    match p.n {
-                        SUBSCRIBE => mine.push(peer.hold_open()),
-                        UNSUBSCRIBE => drop(mine.pop()),
-                        _ => {}
-                    }
-                }
-                answer(req)
-            }
-        });
+        let (handle, holds) = holding_server(config).await;
+        let addr = handle.local_addr().unwrap();
 
         let subscriber = Client::<Small>::connect(addr).await.unwrap();
         let mut notes = subscriber.notifications().unwrap();
@@ -110,11 +117,8 @@ async fn a_hold_taken_between_requests_applies_at_once() {
     bounded(20, async {
         let idle = Duration::from_millis(300);
         let config = ServerConfig::default().with_idle_timeout(idle);
-        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(|req: Small, _peer: Peer<Small>| async move { answer(req) });
+        let (handle, _) = holding_server(config).await;
+        let addr = handle.local_addr().unwrap();
         let client = Client::<Small>::connect(addr).await.unwrap();
         check_pong(1, &client.call(ping(1)).await.unwrap());
         let peer = handle.peers().pop().expect("one peer");
@@ -140,24 +144,8 @@ async fn a_held_connection_still_has_the_frame_time_limit() {
         let config = ServerConfig::default()
             .with_idle_timeout(Duration::from_millis(300))
             .with_frame_timeout(Duration::from_millis(500));
-        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let holds: Holds = Arc::default();
-        let table = Arc::clone(&holds);
-        let handle = server.serve(move |req: Small, peer: Peer<Small>| {
-            let table = Arc::clone(&table);
-            async move {
-                table
-                    .lock()
-                    .unwrap()
-                    .entry(peer.id())
-                    .or_default()
-                    .push(peer.hold_open());
-                answer(req)
-            }
-        });
+        let (handle, _) = holding_server(config).await;
+        let addr = handle.local_addr().unwrap();
         let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         let (mut rd, mut wr) = split_raw(stream);
         write_msg(&mut wr, ping(SUBSCRIBE)).await;

@@ -1,16 +1,18 @@
 //! End to end through the real `storage` binary: every subcommand, exit
 //! statuses (0, 2 for a missing key, 1 for other errors, 64 for usage
-//! errors, 141 for a closed stdout) and messages.
+//! errors, 141 for a closed stdout) and messages; a watch outliving the
+//! server's idle limit.
 
 mod support {
     pub mod storage;
 }
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codec_examples::storage::client::{Options, StorageClient};
 use support::storage::*;
@@ -395,12 +397,13 @@ fn ls_pages_through_many_keys() {
     assert_eq!(r.out(), expected);
 }
 
-#[test]
-fn watch_prints_each_change_until_interrupted() {
-    let server = ServerProc::start(&["--memory"]);
-    let s = server.addr.clone();
+/// Starts `storage watch NAMES... --server S`; its lines arrive on the
+/// receiver as they are printed, stderr's prefixed with `err: `.
+fn spawn_watch(s: &str, names: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = command()
-        .args(["watch", "w1", "w2", "--server", &s])
+        .arg("watch")
+        .args(names)
+        .args(["--server", s])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -420,6 +423,26 @@ fn watch_prints_each_change_until_interrupted() {
             let _ = tx.send(line);
         }
     });
+    (child, rx)
+}
+
+/// SIGINT to a `watch`: it exits 0.
+fn interrupt(child: &mut Child) {
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = wait_bounded(child, Duration::from_secs(10)).expect("watch stops on SIGINT");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn watch_prints_each_change_until_interrupted() {
+    let server = ServerProc::start(&["--memory"]);
+    let s = server.addr.clone();
+    let (mut child, rx) = spawn_watch(&s, &["w1", "w2"]);
     let next = |what: &str| {
         rx.recv_timeout(Duration::from_secs(10))
             .unwrap_or_else(|_| panic!("no line while waiting for {what}"))
@@ -454,14 +477,7 @@ fn watch_prints_each_change_until_interrupted() {
     assert!(seen[0].2 < seen[1].2 && seen[1].2 < seen[2].2, "{lines:?}");
 
     // Interrupted: exits 0.
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = wait_bounded(&mut child, Duration::from_secs(10)).expect("watch stops on SIGINT");
-    assert_eq!(status.code(), Some(0));
+    interrupt(&mut child);
 }
 
 #[test]
@@ -492,44 +508,38 @@ fn explain_dumps_a_frame() {
     ok(&r);
     assert!(r.out().contains("FetchResponse"), "{}", r.out());
     // A frame that does not decode is still explained, up to the error,
-    // and the command fails: an incomplete frame, ...
-    let r = run(&["explain", "01 00 05 07 09 6b"], None, &[]);
-    assert_eq!(r.code, 1);
-    assert!(r.out().contains("error"), "{}", r.out());
-    assert!(
-        r.stderr
-            .starts_with("storage: incomplete frame: 2 more bytes needed"),
-        "{}",
-        r.stderr
-    );
-    let r = run(&["explain", "01ff"], None, &[]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.starts_with("storage: incomplete frame"),
-        "{}",
-        r.stderr
-    );
-    // ... an unknown id, a payload that does not decode, ...
-    let r = run(&["explain", "ee 00 00"], None, &[]);
-    assert_eq!(r.code, 1);
-    assert!(r.out().contains("unknown message id 0xee"), "{}", r.out());
-    assert!(
-        r.stderr
-            .starts_with("storage: invalid frame: unknown message id 0xee"),
-        "{}",
-        r.stderr
-    );
-    let r = run(&["explain", "01 00 03 07 03 6b"], None, &[]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.starts_with("storage: invalid frame"),
-        "{}",
-        r.stderr
-    );
-    // ... and bytes after a whole frame.
-    let r = run(&["explain", &format!("{spaced} 00")], None, &[]);
-    assert_eq!(r.code, 1);
-    assert_eq!(r.stderr, "storage: 1 bytes after the end of the frame\n");
+    // and the command fails with the reason: an incomplete frame, an
+    // unknown id, a payload that does not decode, bytes after the frame.
+    let trailing = format!("{spaced} 00");
+    for (hex, shown, reason) in [
+        (
+            "01 00 05 07 09 6b",
+            "error",
+            "incomplete frame: 2 more bytes needed",
+        ),
+        ("01ff", "incomplete header", "incomplete frame"),
+        (
+            "ee 00 00",
+            "unknown message id 0xee",
+            "invalid frame: unknown message id 0xee",
+        ),
+        ("01 00 03 07 03 6b", "error", "invalid frame"),
+        (
+            &trailing,
+            "StoreRequest.data",
+            "1 bytes after the end of the frame",
+        ),
+    ] {
+        let r = run(&["explain", hex], None, &[]);
+        assert_eq!(r.code, 1, "{hex}");
+        assert!(r.out().contains(shown), "{hex}: {}", r.out());
+        assert!(
+            r.stderr.starts_with(&format!("storage: {reason}")),
+            "{hex}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{hex}: {}", r.stderr);
+    }
     // Not hex: exit 1.
     let r = run(&["explain", "zz"], None, &[]);
     assert_eq!(r.code, 1);
@@ -637,4 +647,71 @@ fn serve_refuses_a_public_address_without_a_token() {
         err.contains("cannot open /nonexistent/dir/db.redb"),
         "{err}"
     );
+}
+
+/// Watches stay alive: with `serve --idle-timeout 2`, a `storage watch`
+/// on a quiet key is still there after 10 s and prints the change that
+/// then comes, while a connection that sends nothing is closed as idle.
+#[test]
+fn a_watch_outlives_the_idle_limit_and_an_idle_socket_does_not() {
+    let server = ServerProc::start(&["--memory", "--idle-timeout", "2"]);
+    let s = server.addr.clone();
+
+    let (mut watch, rx) = spawn_watch(&s, &["quietkey"]);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).expect("watching"),
+        "err: watching quietkey"
+    );
+
+    // A plain connection that sends nothing: closed within a few seconds
+    // (the limit is 2 s).
+    let mut idle = TcpStream::connect(&s).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let opened = Instant::now();
+    let mut byte = [0u8; 1];
+    match idle.read(&mut byte) {
+        Ok(0) => {}
+        other => panic!("the idle socket should be closed, got {other:?}"),
+    }
+    let took = opened.elapsed();
+    assert!(
+        took >= Duration::from_millis(1_500) && took < Duration::from_secs(6),
+        "closed after {took:?}"
+    );
+
+    // Five idle limits of silence on the watch.
+    let quiet = Duration::from_secs(10).saturating_sub(opened.elapsed());
+    match rx.recv_timeout(quiet) {
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+        other => panic!("the watch should be silent, got {other:?}"),
+    }
+    assert!(
+        watch.try_wait().unwrap().is_none(),
+        "the watch ended: {}",
+        server.stderr()
+    );
+
+    // The change arrives.
+    let r = run(
+        &["put", "quietkey", "-", "--server", &s],
+        Some(b"at last"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the change is printed");
+    assert!(
+        line.starts_with("stored quietkey version=") && line.ends_with(" size=7"),
+        "{line}"
+    );
+
+    let log = server.stderr();
+    assert_eq!(
+        log.matches("idle limit hit").count(),
+        1,
+        "only the plain connection is closed as idle:\n{log}"
+    );
+
+    interrupt(&mut watch);
 }
