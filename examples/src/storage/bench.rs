@@ -562,6 +562,16 @@ async fn populate(clients: &[StorageClient], args: &BenchArgs) -> Result<(), Fai
     Ok(())
 }
 
+/// Prints one line of the report; a closed stdout ends the command
+/// quietly ([`Failure::ClosedStdout`]).
+fn print_line(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(Failure::stdout)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,14 +600,4 @@ mod tests {
         let p999 = h.quantile(0.999).as_micros() as i64;
         assert!((p999 - 999).abs() <= 40, "{p999}");
     }
-}
-
-/// Prints one line of the report; a closed stdout ends the command
-/// quietly ([`Failure::ClosedStdout`]).
-fn print_line(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .map_err(Failure::stdout)
 }
