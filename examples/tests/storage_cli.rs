@@ -1,15 +1,18 @@
 //! End to end through the real `storage` binary: every subcommand, exit
-//! statuses (0, 2 for a missing key, 1 for other errors) and messages.
+//! statuses (0, 2 for a missing key, 1 for other errors, 64 for usage
+//! errors, 141 for a closed stdout) and messages; a watch outliving the
+//! server's idle limit.
 
 mod support {
     pub mod storage;
 }
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codec_examples::storage::client::{Options, StorageClient};
 use support::storage::*;
@@ -189,19 +192,182 @@ fn unreachable_server_is_exit_1() {
 }
 
 #[test]
-fn usage_errors_are_exit_1_and_help_is_exit_0() {
+fn usage_errors_are_exit_64_and_help_is_exit_0() {
     let r = run(&["get"], None, &[]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 64, "{}", r.stderr);
     assert!(r.stderr.contains("<NAME>"), "{}", r.stderr);
     let r = run(&["frobnicate"], None, &[]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 64);
+    let r = run(&["ls", "--no-such-option"], None, &[]);
+    assert_eq!(r.code, 64);
+    let r = run(&["serve", "--idle-timeout", "soon"], None, &[]);
+    assert_eq!(r.code, 64);
     let r = run(&["--help"], None, &[]);
     assert_eq!(r.code, 0);
     for cmd in [
-        "serve", "put", "get", "del", "ls", "watch", "explain", "bench", "demo",
+        "serve",
+        "put",
+        "get",
+        "del",
+        "ls",
+        "watch",
+        "explain",
+        "bench",
+        "demo",
+        "completions",
     ] {
         assert!(r.out().contains(cmd), "{cmd} missing from --help");
     }
+}
+
+/// `--help` documents the exit statuses, the environment and examples.
+#[test]
+fn help_lists_exit_statuses_environment_and_examples() {
+    let r = run(&["--help"], None, &[]);
+    ok(&r);
+    let help = r.out();
+    for needle in [
+        "Exit status:",
+        "  0 ",
+        "  1 ",
+        "  2    no such key",
+        "  64   usage error",
+        "  141  standard output was closed",
+        "Environment:",
+        "STORAGE_SERVER",
+        "STORAGE_TOKEN",
+        "RUST_LOG",
+        "Examples:",
+        "storage completions bash",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle:?} missing from --help:\n{help}"
+        );
+    }
+}
+
+/// `ls` into a pipe whose reader is gone: nothing on stderr, status 141.
+#[test]
+fn a_closed_stdout_ends_quietly_with_141() {
+    let server = ServerProc::start(&["--memory"]);
+    let s = server.addr.clone();
+    for i in 0..50 {
+        ok(&run(
+            &["put", &format!("k{i:02}"), "-", "--server", &s],
+            Some(b"v"),
+            &[],
+        ));
+    }
+    for args in [
+        vec!["ls", "--server", &s],
+        vec!["get", "k00", "--server", &s],
+        vec!["completions", "bash"],
+        vec!["bench", "--duration", "0.2", "--keys", "5"],
+    ] {
+        let mut child = command()
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the command writes anything.
+        drop(child.stdout.take());
+        let mut err = child.stderr.take().unwrap();
+        let status = wait_bounded(&mut child, Duration::from_secs(20)).expect("exits");
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut err, &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(141), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+/// `--server`, `--token-file` and `--timeout` go before or after the
+/// command, `serve`'s `--token-file` too.
+#[test]
+fn connection_flags_go_before_or_after_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "sesame\n").unwrap();
+    let token = token.to_str().unwrap();
+    // `--token-file` before `serve`: the server requires it.
+    let mut child = command()
+        .args(["--token-file", token, "serve", "--memory"])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let s = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let before = [
+        "--server",
+        s.as_str(),
+        "--token-file",
+        token,
+        "--timeout",
+        "5",
+    ];
+    let mut put: Vec<&str> = before.to_vec();
+    put.extend(["put", "k", "-"]);
+    ok(&run(&put, Some(b"flags first"), &[]));
+    let mut get: Vec<&str> = before.to_vec();
+    get.extend(["get", "k"]);
+    let r = run(&get, None, &[]);
+    ok(&r);
+    assert_eq!(r.stdout, b"flags first");
+    // After the command, and mixed.
+    let r = run(
+        &["get", "k", "--server", &s, "--token-file", token],
+        None,
+        &[],
+    );
+    assert_eq!(r.stdout, b"flags first");
+    let r = run(&["--server", &s, "ls", "--token-file", token], None, &[]);
+    ok(&r);
+    assert_eq!(r.out(), "k\t11\n");
+    // Without the token the server refuses.
+    let r = run(&["--server", &s, "get", "k"], None, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `completions bash` prints a script bash accepts; an unknown shell is a
+/// usage error.
+#[test]
+fn completions_print_a_valid_bash_script() {
+    let r = run(&["completions", "bash"], None, &[]);
+    ok(&r);
+    let script = r.out();
+    assert!(script.contains("_storage"), "{script}");
+    assert!(script.contains("--token-file"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("storage.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("run bash");
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for shell in ["zsh", "fish"] {
+        ok(&run(&["completions", shell], None, &[]));
+    }
+    assert_eq!(run(&["completions", "tcsh"], None, &[]).code, 64);
 }
 
 #[test]
@@ -231,12 +397,13 @@ fn ls_pages_through_many_keys() {
     assert_eq!(r.out(), expected);
 }
 
-#[test]
-fn watch_prints_each_change_until_interrupted() {
-    let server = ServerProc::start(&["--memory"]);
-    let s = server.addr.clone();
+/// Starts `storage watch NAMES... --server S`; its lines arrive on the
+/// receiver as they are printed, stderr's prefixed with `err: `.
+fn spawn_watch(s: &str, names: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = command()
-        .args(["watch", "w1", "w2", "--server", &s])
+        .arg("watch")
+        .args(names)
+        .args(["--server", s])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -256,6 +423,26 @@ fn watch_prints_each_change_until_interrupted() {
             let _ = tx.send(line);
         }
     });
+    (child, rx)
+}
+
+/// SIGINT to a `watch`: it exits 0.
+fn interrupt(child: &mut Child) {
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = wait_bounded(child, Duration::from_secs(10)).expect("watch stops on SIGINT");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn watch_prints_each_change_until_interrupted() {
+    let server = ServerProc::start(&["--memory"]);
+    let s = server.addr.clone();
+    let (mut child, rx) = spawn_watch(&s, &["w1", "w2"]);
     let next = |what: &str| {
         rx.recv_timeout(Duration::from_secs(10))
             .unwrap_or_else(|_| panic!("no line while waiting for {what}"))
@@ -290,14 +477,7 @@ fn watch_prints_each_change_until_interrupted() {
     assert!(seen[0].2 < seen[1].2 && seen[1].2 < seen[2].2, "{lines:?}");
 
     // Interrupted: exits 0.
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = wait_bounded(&mut child, Duration::from_secs(10)).expect("watch stops on SIGINT");
-    assert_eq!(status.code(), Some(0));
+    interrupt(&mut child);
 }
 
 #[test]
@@ -327,10 +507,39 @@ fn explain_dumps_a_frame() {
     let r = run(&["explain", "04 00 08 09 02 03 6b 65 79 00 00"], None, &[]);
     ok(&r);
     assert!(r.out().contains("FetchResponse"), "{}", r.out());
-    // A frame that does not decode is still explained, up to the error.
-    let r = run(&["explain", "01 00 05 07 09 6b"], None, &[]);
-    ok(&r);
-    assert!(r.out().contains("error"), "{}", r.out());
+    // A frame that does not decode is still explained, up to the error,
+    // and the command fails with the reason: an incomplete frame, an
+    // unknown id, a payload that does not decode, bytes after the frame.
+    let trailing = format!("{spaced} 00");
+    for (hex, shown, reason) in [
+        (
+            "01 00 05 07 09 6b",
+            "error",
+            "incomplete frame: 2 more bytes needed",
+        ),
+        ("01ff", "incomplete header", "incomplete frame"),
+        (
+            "ee 00 00",
+            "unknown message id 0xee",
+            "invalid frame: unknown message id 0xee",
+        ),
+        ("01 00 03 07 03 6b", "error", "invalid frame"),
+        (
+            &trailing,
+            "StoreRequest.data",
+            "1 bytes after the end of the frame",
+        ),
+    ] {
+        let r = run(&["explain", hex], None, &[]);
+        assert_eq!(r.code, 1, "{hex}");
+        assert!(r.out().contains(shown), "{hex}: {}", r.out());
+        assert!(
+            r.stderr.starts_with(&format!("storage: {reason}")),
+            "{hex}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{hex}: {}", r.stderr);
+    }
     // Not hex: exit 1.
     let r = run(&["explain", "zz"], None, &[]);
     assert_eq!(r.code, 1);
@@ -438,4 +647,71 @@ fn serve_refuses_a_public_address_without_a_token() {
         err.contains("cannot open /nonexistent/dir/db.redb"),
         "{err}"
     );
+}
+
+/// Watches stay alive: with `serve --idle-timeout 2`, a `storage watch`
+/// on a quiet key is still there after 10 s and prints the change that
+/// then comes, while a connection that sends nothing is closed as idle.
+#[test]
+fn a_watch_outlives_the_idle_limit_and_an_idle_socket_does_not() {
+    let server = ServerProc::start(&["--memory", "--idle-timeout", "2"]);
+    let s = server.addr.clone();
+
+    let (mut watch, rx) = spawn_watch(&s, &["quietkey"]);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).expect("watching"),
+        "err: watching quietkey"
+    );
+
+    // A plain connection that sends nothing: closed within a few seconds
+    // (the limit is 2 s).
+    let mut idle = TcpStream::connect(&s).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let opened = Instant::now();
+    let mut byte = [0u8; 1];
+    match idle.read(&mut byte) {
+        Ok(0) => {}
+        other => panic!("the idle socket should be closed, got {other:?}"),
+    }
+    let took = opened.elapsed();
+    assert!(
+        took >= Duration::from_millis(1_500) && took < Duration::from_secs(6),
+        "closed after {took:?}"
+    );
+
+    // Five idle limits of silence on the watch.
+    let quiet = Duration::from_secs(10).saturating_sub(opened.elapsed());
+    match rx.recv_timeout(quiet) {
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+        other => panic!("the watch should be silent, got {other:?}"),
+    }
+    assert!(
+        watch.try_wait().unwrap().is_none(),
+        "the watch ended: {}",
+        server.stderr()
+    );
+
+    // The change arrives.
+    let r = run(
+        &["put", "quietkey", "-", "--server", &s],
+        Some(b"at last"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the change is printed");
+    assert!(
+        line.starts_with("stored quietkey version=") && line.ends_with(" size=7"),
+        "{line}"
+    );
+
+    let log = server.stderr();
+    assert_eq!(
+        log.matches("idle limit hit").count(),
+        1,
+        "only the plain connection is closed as idle:\n{log}"
+    );
+
+    interrupt(&mut watch);
 }

@@ -59,7 +59,8 @@
 //! client/shared.rs     state shared by the handle, its calls and its task
 //! client/call.rs       one call: take a tag, send, wait for the reply
 //! client/task.rs       the background task: handshake, read replies, ping, reconnect
-//! server/mod.rs        `Server`, `ServerConfig`, `ServerHandle`, `Peer`, `Handler`
+//! server/mod.rs        `Server`, `ServerConfig`, `ServerHandle`, `Peer`, `IdleHold`,
+//!                      `Handler`
 //! server/listener.rs   the accept loop: connection limit, shutdown
 //! server/connection.rs one connection: handshake, run (read, dispatch), drain
 //! ```
@@ -83,7 +84,9 @@ pub use self::client::{CallOptions, Client, ClientConfig, Notifications, Reconne
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{CallError, Chain, ConnError};
-pub use self::server::{Dispatcher, Handler, Peer, RequestCtx, Server, ServerConfig, ServerHandle};
+pub use self::server::{
+    Dispatcher, Handler, IdleHold, Peer, RequestCtx, Server, ServerConfig, ServerHandle,
+};
 
 /// A boxed, sendable future, for handshake hooks.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -436,7 +436,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::other(format!("cannot connect to {addr}: {}", Chain(&e))))?;
         clients.push(c);
     }
-    println!(
+    print_line(format_args!(
         "bench: {} conns x depth {}, {}-byte values, {:.0}% gets, {} keys, {:.1} s, server {addr} ({what})",
         args.conns,
         args.depth,
@@ -444,7 +444,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
         args.mix * 100.0,
         args.keys,
         args.duration
-    );
+    ))?;
     populate(&clients, &args).await?;
 
     let args = Arc::new(args);
@@ -514,19 +514,19 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
     let puts = totals.puts.load(Ordering::Relaxed);
     let errors = totals.errors.load(Ordering::Relaxed);
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
+    print_line(format_args!(
         "ops: {} in {:.2} s = {:.0} ops/s (gets {gets}, puts {puts}, errors {errors})",
         hist.count(),
         elapsed.as_secs_f64(),
         (gets + puts) as f64 / elapsed.as_secs_f64()
-    );
-    println!(
+    ))?;
+    print_line(format_args!(
         "latency: p50 {:.3} ms  p99 {:.3} ms  p999 {:.3} ms  max {:.3} ms",
         ms(hist.quantile(0.50)),
         ms(hist.quantile(0.99)),
         ms(hist.quantile(0.999)),
         ms(Duration::from_nanos(hist.max))
-    );
+    ))?;
     for c in &clients {
         c.close().await;
     }
@@ -560,6 +560,16 @@ async fn populate(clients: &[StorageClient], args: &BenchArgs) -> Result<(), Fai
             .map_err(|e| Failure::other(format!("populating the keys failed: {}", Chain(&e))))?;
     }
     Ok(())
+}
+
+/// Prints one line of the report; a closed stdout ends the command
+/// quietly ([`Failure::ClosedStdout`]).
+fn print_line(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(Failure::stdout)
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The `storage` command line: `serve`, `put`, `get`, `del`, `ls`,
-//! `watch`, `explain`, `bench` and `demo`.
+//! `watch`, `explain`, `bench`, `demo` and `completions`.
 //!
-//! Exit status: 0 on success, 2 when the key does not exist, 1 on any
-//! other error, with a one-line message on stderr.
+//! Exit statuses are in [`status`]: 0 on success, 1 when the command
+//! failed, 2 when the key does not exist, 64 for a usage error, 141 when
+//! standard output was closed; every failure but the last prints one line
+//! on stderr.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -11,7 +13,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use codec::rpc::{CallError, Chain, Server, ServerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -21,31 +24,87 @@ use super::client::{self, Forward, Options, StorageClient};
 use super::protocol::Storage;
 use super::server::{Service, StorageHandler};
 
+/// The exit statuses of `storage`, as a shell script sees them.
+///
+/// Usage errors take 64, `EX_USAGE` of BSD's `sysexits.h`, rather than
+/// clap's default 2, which here means "no such key". A closed standard
+/// output (`storage ls | head -1`) ends the command quietly with 141, the
+/// status a shell reports for a command killed by `SIGPIPE` (128 + 13), as
+/// `cat` or `ls` are: a script with `set -o pipefail` sees that the
+/// output was cut short, which `git`'s choice (0) would hide.
+pub mod status {
+    /// The command did what was asked.
+    pub const OK: u8 = 0;
+    /// The command failed: the request, the connection, the input.
+    pub const FAILED: u8 = 1;
+    /// The key does not exist (`get`, `del`).
+    pub const NO_SUCH_KEY: u8 = 2;
+    /// The command line is wrong (`EX_USAGE`).
+    pub const USAGE: u8 = 64;
+    /// Standard output was closed before everything was written.
+    pub const CLOSED_STDOUT: u8 = 141;
+}
+
+/// What `storage --help` adds after the options.
+const AFTER_HELP: &str = "\
+Exit status:
+  0    success
+  1    the command failed (request refused, connection lost, bad input,
+       a frame `explain` cannot decode)
+  2    no such key (get, del)
+  64   usage error (unknown command or option, missing argument)
+  141  standard output was closed (e.g. `storage ls | head -1`); nothing
+       is printed on stderr
+
+Environment:
+  STORAGE_SERVER  the server's address when --server is not given
+  STORAGE_TOKEN   the token itself, when --token-file is not given (clients)
+  RUST_LOG        what `serve` logs on stderr (default: info)
+
+Connection options (--server, --token-file, --timeout) go before or after
+the command.
+
+Examples:
+  storage serve --db ./storage.redb
+  storage put notes.txt ./notes.txt
+  echo hello | storage --server 10.0.0.5:7070 put greeting
+  storage get greeting -o greeting.txt
+  storage ls logs/ | head -1
+  storage watch greeting notes.txt
+  storage explain 01 00 0c 07 03 6b 65 79 00 05 68 65 6c 6c 6f
+  storage completions bash > /etc/bash_completion.d/storage";
+
 /// The storage service: a persistent key/value server and its client.
 #[derive(Debug, Parser)]
-#[command(name = "storage", version, about, long_about = None)]
+#[command(name = "storage", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// Server options, accepted before or after the command.
+    #[command(flatten)]
+    pub conn: ConnArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Where the server is and how to get in.
+/// Where the server is and how to get in: global options, accepted before
+/// or after the command.
 #[derive(Debug, Clone, Args)]
 pub struct ConnArgs {
     /// The server's address.
     #[arg(
         long,
+        global = true,
         value_name = "ADDR",
         env = "STORAGE_SERVER",
         default_value = "127.0.0.1:7070"
     )]
     pub server: String,
-    /// A file holding the server's token (default: $STORAGE_TOKEN, if set).
-    #[arg(long, value_name = "FILE")]
+    /// A file holding the server's token (default: $STORAGE_TOKEN, if
+    /// set). For `serve`: the token every client must present.
+    #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// Seconds to wait for each reply.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
     pub timeout: f64,
 }
 
@@ -64,6 +123,10 @@ pub struct ServeArgs {
     /// Require every client to present the token in this file.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Close a connection that sends nothing for this long; 0: never.
+    /// Connections watching keys are exempt.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub idle_timeout: u64,
     /// Threads serving connections (default: half the cores, at least
     /// one; the database has threads of its own). On a small machine one
     /// thread is fastest: requests and replies then never wake another
@@ -79,9 +142,6 @@ pub enum Command {
     Serve(ServeArgs),
     /// Store a file (or standard input) under NAME.
     Put {
-        /// Server options.
-        #[command(flatten)]
-        conn: ConnArgs,
         /// The key.
         name: String,
         /// The file to store; `-` or nothing for standard input.
@@ -89,9 +149,6 @@ pub enum Command {
     },
     /// Write the value of NAME to standard output or a file.
     Get {
-        /// Server options.
-        #[command(flatten)]
-        conn: ConnArgs,
         /// The key.
         name: String,
         /// Write to this file instead of standard output.
@@ -100,25 +157,16 @@ pub enum Command {
     },
     /// Delete NAME.
     Del {
-        /// Server options.
-        #[command(flatten)]
-        conn: ConnArgs,
         /// The key.
         name: String,
     },
     /// List keys (starting with PREFIX) and their sizes.
     Ls {
-        /// Server options.
-        #[command(flatten)]
-        conn: ConnArgs,
         /// Only keys starting with this.
         prefix: Option<String>,
     },
     /// Print each change of the NAMEs until interrupted.
     Watch {
-        /// Server options.
-        #[command(flatten)]
-        conn: ConnArgs,
         /// The keys to watch.
         #[arg(required = true)]
         names: Vec<String>,
@@ -134,6 +182,12 @@ pub enum Command {
     Bench(BenchArgs),
     /// Run a server and a scripted client conversation in one process.
     Demo,
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish,
+    /// powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// How a command failed: the exit status and the one-line message.
@@ -141,6 +195,10 @@ pub enum Command {
 pub enum Failure {
     /// The key does not exist (exit status 2).
     Missing(String),
+    /// The command line is wrong (exit status 64).
+    Usage(String),
+    /// Standard output was closed: no message, exit status 141.
+    ClosedStdout,
     /// Anything else (exit status 1).
     Other(String),
 }
@@ -149,6 +207,34 @@ impl Failure {
     /// A failure with exit status 1.
     pub fn other(msg: impl std::fmt::Display) -> Self {
         Failure::Other(msg.to_string())
+    }
+
+    /// A failure writing standard output: [`Failure::ClosedStdout`] when
+    /// the reader went away, else exit status 1.
+    pub fn stdout(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::ClosedStdout
+        } else {
+            Failure::other(format!("cannot write the output: {}", Chain(&e)))
+        }
+    }
+
+    /// The exit status (see [`status`]).
+    pub fn status(&self) -> u8 {
+        match self {
+            Failure::Missing(_) => status::NO_SUCH_KEY,
+            Failure::Usage(_) => status::USAGE,
+            Failure::ClosedStdout => status::CLOSED_STDOUT,
+            Failure::Other(_) => status::FAILED,
+        }
+    }
+
+    /// The line for stderr, if any.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Failure::Missing(m) | Failure::Usage(m) | Failure::Other(m) => Some(m),
+            Failure::ClosedStdout => None,
+        }
     }
 }
 
@@ -181,18 +267,22 @@ impl From<std::io::Error> for Failure {
 /// status (printing the failure, if any, on stderr).
 pub fn main() -> ExitCode {
     tune_allocator();
-    // Usage errors exit 1 (clap's own 2 means "no such key" here).
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // Usage errors exit 64 (clap's own 2 means "no such key" here).
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
-                ExitCode::from(1)
+                ExitCode::from(status::USAGE)
             } else {
                 ExitCode::SUCCESS
             };
         }
     };
+    cli.lift_global_options(&matches);
     init_tracing(matches!(cli.command, Command::Serve(_)));
     let threads = match &cli.command {
         Command::Serve(args) => {
@@ -218,18 +308,47 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = rt.block_on(run(cli.command));
+    let result = rt.block_on(run(&cli.conn, cli.command));
     // A blocked read of stdin must not keep the process alive.
     rt.shutdown_timeout(Duration::from_millis(200));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Missing(msg)) => {
-            eprintln!("storage: {msg}");
-            ExitCode::from(2)
+        Ok(()) => ExitCode::from(status::OK),
+        Err(failure) => {
+            if let Some(msg) = failure.message() {
+                eprintln!("storage: {msg}");
+            }
+            ExitCode::from(failure.status())
         }
-        Err(Failure::Other(msg)) => {
-            eprintln!("storage: {msg}");
-            ExitCode::from(1)
+    }
+}
+
+impl Cli {
+    /// `serve` and `bench` have `--token-file` (and `bench` `--server`)
+    /// of their own, so the global options do not reach them: given before
+    /// the command, they are moved into it here. Only values typed on the
+    /// command line move (`bench` without `--server` runs its own server
+    /// even when `STORAGE_SERVER` is set).
+    fn lift_global_options(&mut self, matches: &ArgMatches) {
+        let typed = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
+        let token_file = self.conn.token_file.clone().filter(|_| typed("token_file"));
+        match &mut self.command {
+            Command::Serve(args) if args.token_file.is_none() => args.token_file = token_file,
+            Command::Bench(args) => {
+                if args.token_file.is_none() {
+                    args.token_file = token_file;
+                }
+                // clap hands the global `--server`'s default (or
+                // `STORAGE_SERVER`) down to `bench`'s own: only a typed
+                // one counts.
+                let bench_typed = matches
+                    .subcommand_matches("bench")
+                    .and_then(|m| m.value_source("server"))
+                    == Some(ValueSource::CommandLine);
+                if !bench_typed {
+                    args.server = typed("server").then(|| self.conn.server.clone());
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -260,28 +379,40 @@ fn init_tracing(serving: bool) {
         .try_init();
 }
 
-/// Runs one command.
+/// Runs one command; `conn` says where the server is, for the client
+/// commands.
 ///
 /// # Errors
 ///
 /// What went wrong, with the exit status it calls for.
-pub async fn run(command: Command) -> Result<(), Failure> {
+pub async fn run(conn: &ConnArgs, command: Command) -> Result<(), Failure> {
     match command {
         Command::Serve(args) => serve(args).await,
-        Command::Put { conn, name, file } => put(&conn, &name, file.as_deref()).await,
-        Command::Get { conn, name, output } => get(&conn, &name, output.as_deref()).await,
-        Command::Del { conn, name } => {
-            let client = connect(&conn).await?;
+        Command::Put { name, file } => put(conn, &name, file.as_deref()).await,
+        Command::Get { name, output } => get(conn, &name, output.as_deref()).await,
+        Command::Del { name } => {
+            let client = connect(conn).await?;
             client.delete(&name).await?;
             client.close().await;
             Ok(())
         }
-        Command::Ls { conn, prefix } => ls(&conn, prefix.as_deref().unwrap_or("")).await,
-        Command::Watch { conn, names } => watch(&conn, &names).await,
+        Command::Ls { prefix } => ls(conn, prefix.as_deref().unwrap_or("")).await,
+        Command::Watch { names } => watch(conn, &names).await,
         Command::Explain { hex } => explain(&hex).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Demo => super::demo::run().await,
+        Command::Completions { shell } => completions(shell),
     }
+}
+
+/// Writes the completion script for `shell` to standard output.
+fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    // Generated into memory: a closed stdout is then ours to report.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "storage", &mut script);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script).map_err(Failure::stdout)?;
+    out.flush().map_err(Failure::stdout)
 }
 
 /// Reads a token file: its contents without the trailing newline.
@@ -430,8 +561,11 @@ async fn get(conn: &ConnArgs, name: &str, output: Option<&Path>) -> Result<(), F
         }
         _ => {
             let mut out = Forward(tokio::io::stdout());
-            client.get_to(name, &mut out, follow(&bar)).await?;
-            out.0.flush().await?;
+            match client.get_to(name, &mut out, follow(&bar)).await {
+                Err(client::Error::Io(e)) => return Err(Failure::stdout(e)),
+                done => done?,
+            };
+            out.0.flush().await.map_err(Failure::stdout)?;
         }
     }
     bar.finish_and_clear();
@@ -446,14 +580,14 @@ async fn ls(conn: &ConnArgs, prefix: &str) -> Result<(), Failure> {
     loop {
         let (page, more) = client.list_page(prefix, &after, u16::MAX).await?;
         for e in &page {
-            writeln!(out, "{}\t{}", e.name, e.size)?;
+            writeln!(out, "{}\t{}", e.name, e.size).map_err(Failure::stdout)?;
         }
         match page.last() {
             Some(last) if more => after.clone_from(&last.name),
             _ => break,
         }
     }
-    out.flush()?;
+    out.flush().map_err(Failure::stdout)?;
     drop(out);
     client.close().await;
     Ok(())
@@ -475,17 +609,17 @@ async fn watch(conn: &ConnArgs, names: &[String]) -> Result<(), Failure> {
             change = changes.next() => match change {
                 Some(c) => {
                     let mut out = std::io::stdout().lock();
-                    match c.kind {
-                        super::protocol::ChangeKind::Stored => writeln!(
-                            out,
-                            "stored {} version={} size={}",
-                            c.name, c.version, c.size
-                        )?,
-                        super::protocol::ChangeKind::Deleted => {
-                            writeln!(out, "deleted {} version={}", c.name, c.version)?
+                    let line = match c.kind {
+                        super::protocol::ChangeKind::Stored => {
+                            format!("stored {} version={} size={}\n", c.name, c.version, c.size)
                         }
-                    }
-                    out.flush()?;
+                        super::protocol::ChangeKind::Deleted => {
+                            format!("deleted {} version={}\n", c.name, c.version)
+                        }
+                    };
+                    out.write_all(line.as_bytes())
+                        .and_then(|()| out.flush())
+                        .map_err(Failure::stdout)?;
                 }
                 None => return Err(Failure::other("the connection to the server ended")),
             }
@@ -534,9 +668,36 @@ async fn explain(hex: &[String]) -> Result<(), Failure> {
         return Err(Failure::other("bad hex: no bytes given"));
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(codec::explain::<Storage>(&bytes).as_bytes())?;
-    out.flush()?;
-    Ok(())
+    out.write_all(codec::explain::<Storage>(&bytes).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Failure::stdout)?;
+    check_frame(&bytes).map_err(Failure::Other)
+}
+
+/// Whether `bytes` is exactly one valid storage frame: the dump above
+/// shows where it goes wrong; this says so in one line, for the exit
+/// status.
+///
+/// # Errors
+///
+/// The frame is incomplete (with the bytes still needed), does not decode,
+/// or is followed by more bytes.
+pub fn check_frame(bytes: &[u8]) -> Result<(), String> {
+    let mut r = codec::Reader::new(bytes);
+    match codec::frame::decode_frame::<Storage>(&mut r) {
+        Ok(_) if r.remaining() > 0 => Err(format!(
+            "{} bytes after the end of the frame",
+            r.remaining()
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => match e.bytes_needed() {
+            Some(n) => Err(format!(
+                "incomplete frame: {n} more bytes needed ({})",
+                Chain(&e)
+            )),
+            None => Err(format!("invalid frame: {}", Chain(&e))),
+        },
+    }
 }
 
 /// SIGINT and SIGTERM, caught from the moment this is created (so a
@@ -616,7 +777,10 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         };
         Failure::other(format!("cannot open {what}: {}", Chain(&e)))
     })?;
-    let config = ServerConfig::default().with_shutdown_grace(Duration::from_secs(5));
+    let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
+    let config = ServerConfig::default()
+        .with_shutdown_grace(Duration::from_secs(5))
+        .with_idle_timeout(idle);
     let server = Server::<Storage>::bind_with(addr, config)
         .await
         .map_err(|e| Failure::other(format!("cannot listen on {addr}: {}", Chain(&e))))?;
@@ -629,8 +793,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let handle = server.serve(StorageHandler(Arc::clone(&service)));
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {local}")?;
-        out.flush()?;
+        writeln!(out, "listening on {local}")
+            .and_then(|()| out.flush())
+            .map_err(Failure::stdout)?;
     }
     tracing::info!(
         addr = %local,

@@ -707,6 +707,11 @@ impl StorageClient {
 
     /// Asks for a [`Changed`] notification each time `name` changes.
     ///
+    /// A watching connection may stay silent for as long as it likes: the
+    /// server exempts it from its idle limit while it watches, so the
+    /// client sends no pings; TCP keepalive (on by default, both ends)
+    /// keeps middleboxes' state alive and finds a peer that went away.
+    ///
     /// # Errors
     ///
     /// An error status, or the call failed.

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use codec::rpc::{BoxFuture, Handler, Handshake, HandshakeConn, Peer};
+use codec::rpc::{BoxFuture, Handler, Handshake, HandshakeConn, IdleHold, Peer};
 use codec::Protocol;
 
 use super::db::{Change, Db};
@@ -31,8 +31,17 @@ impl Upload {
     }
 }
 
-/// Watchers by key: peer id to peer.
-type Watchers = HashMap<String, HashMap<u64, Peer<Storage>>>;
+/// One connection watching one key: it is notified of each change, and
+/// held open (exempt from the idle limit) while it watches.
+#[derive(Debug)]
+struct Watcher {
+    peer: Peer<Storage>,
+    /// Released when the watch ends (unwatched, or the peer gone).
+    _hold: IdleHold,
+}
+
+/// Watchers by key: peer id to watcher.
+type Watchers = HashMap<String, HashMap<u64, Watcher>>;
 
 /// The service behind every connection.
 pub struct Service {
@@ -193,7 +202,11 @@ impl Service {
             watchers
                 .entry(r.name.clone())
                 .or_default()
-                .insert(peer.id(), peer.clone());
+                .entry(peer.id())
+                .or_insert_with(|| Watcher {
+                    peer: peer.clone(),
+                    _hold: peer.hold_open(),
+                });
         } else if let Some(peers) = watchers.get_mut(&r.name) {
             peers.remove(&peer.id());
             if peers.is_empty() {
@@ -388,7 +401,7 @@ fn notify_watchers(watchers: &Mutex<Watchers>, changes: &[Change]) {
             version: c.version,
             size: c.size,
         });
-        peers.retain(|_, peer| matches!(peer.notify(&note), Ok(true)));
+        peers.retain(|_, w| matches!(w.peer.notify(&note), Ok(true)));
     }
     watchers.retain(|_, peers| !peers.is_empty());
 }

@@ -42,6 +42,8 @@ pub(super) struct Connection<P, H> {
     addr: SocketAddr,
     reader: FrameReader<P>,
     peer: Peer<P>,
+    /// The count of the peer's [`IdleHold`](super::IdleHold)s.
+    holds: watch::Receiver<usize>,
     writer: Writer,
     /// One permit per request between its arrival and its reply's write.
     in_flight: Arc<Semaphore>,
@@ -98,11 +100,13 @@ where
             return None;
         }
         let (tx, rx) = mpsc::unbounded_channel();
+        let (holds, held) = watch::channel(0);
         let peer = Peer {
             id: shared.next_id.fetch_add(1, Ordering::Relaxed),
             addr,
             out: tx,
             counters: Arc::clone(&shared.counters),
+            holds: Arc::new(holds),
             _protocol: std::marker::PhantomData,
         };
         shared.peers().insert(peer.id, peer.clone());
@@ -116,6 +120,7 @@ where
             addr,
             reader,
             peer,
+            holds: held,
         })
     }
 
@@ -163,15 +168,21 @@ where
     /// the handler tasks that finish meanwhile.
     async fn next_request(&mut self, mut stopped: Pin<&mut impl Future<Output = ()>>) -> Option<P> {
         loop {
-            // A connection waiting on its own slow requests is not idle.
-            let idle = if self.tasks.is_empty() {
+            // A connection waiting on its own slow requests is not idle,
+            // nor is one the handler holds open (a subscriber).
+            let held = *self.holds.borrow_and_update() > 0;
+            let idle = if self.tasks.is_empty() && !held {
                 self.shared.config.idle_timeout
             } else {
                 None
             };
             self.reader.set_idle(idle);
-            let (reader, tasks, shutting_down) =
-                (&mut self.reader, &mut self.tasks, self.shutting_down);
+            let (reader, tasks, holds, shutting_down) = (
+                &mut self.reader,
+                &mut self.tasks,
+                &mut self.holds,
+                self.shutting_down,
+            );
             let next = tokio::select! {
                 biased;
                 () = &mut stopped, if !shutting_down => {
@@ -181,6 +192,9 @@ where
                     self.shutting_down = true;
                     continue;
                 }
+                // A hold taken or released while waiting: the idle limit
+                // changes (the reader keeps any partial frame).
+                Ok(()) = holds.changed() => continue,
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                     if self.finished(done).is_err() {
                         return None;

@@ -56,6 +56,14 @@ pub struct ServerConfig {
     /// connection before anything is allocated for it.
     pub max_frame_len: usize,
     /// A connection with no frame started for this long is closed.
+    ///
+    /// The limit is suspended while the connection's own requests run,
+    /// and while the handler holds the connection open with
+    /// [`Peer::hold_open`] (a subscriber, such as a watcher waiting for
+    /// notifications, is idle by design). A held connection still gets TCP
+    /// keepalive ([`ServerConfig::keepalive`]), which finds a peer that
+    /// went away, and [`ServerConfig::frame_timeout`] still applies to
+    /// every frame it starts.
     pub idle_timeout: Option<Duration>,
     /// A frame must be complete this long after its first byte (a peer
     /// trickling bytes is cut off).
@@ -107,7 +115,8 @@ impl ServerConfig {
     }
 
     /// Closes a connection with no frame started for this long (default
-    /// 300 s); `None` never does.
+    /// 300 s); `None` never does. Connections held open with
+    /// [`Peer::hold_open`] are exempt (see [`ServerConfig::idle_timeout`]).
     #[must_use = "`with_idle_timeout` returns the changed config"]
     pub fn with_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.idle_timeout = timeout.into();
@@ -197,12 +206,22 @@ where
     }
 }
 
-/// One connected peer: who it is, and a way to push notifications to it.
+/// One connected peer: who it is, a way to push notifications to it, and
+/// a way to keep its connection open while it waits for them.
+///
+/// A connection that sends nothing for [`ServerConfig::idle_timeout`] is
+/// closed, unless something holds it open: a handler that subscribes the
+/// peer to notifications (a watch, a subscription) takes a
+/// [`Peer::hold_open`] guard and keeps it as long as the subscription
+/// lasts. Holds are counted; the idle limit applies again once the last
+/// one is dropped.
 pub struct Peer<P> {
     id: u64,
     addr: SocketAddr,
     out: mpsc::UnboundedSender<Outgoing>,
     counters: Arc<Counters>,
+    /// How many [`IdleHold`]s exist; the connection watches it.
+    holds: Arc<watch::Sender<usize>>,
     _protocol: std::marker::PhantomData<fn(P)>,
 }
 
@@ -213,8 +232,33 @@ impl<P> Clone for Peer<P> {
             addr: self.addr,
             out: self.out.clone(),
             counters: Arc::clone(&self.counters),
+            holds: Arc::clone(&self.holds),
             _protocol: std::marker::PhantomData,
         }
+    }
+}
+
+/// Keeps a connection exempt from the idle limit while it lives: see
+/// [`Peer::hold_open`].
+///
+/// Dropping it releases the hold. Holds outliving their connection are
+/// harmless.
+#[must_use = "the connection is held open only while the guard lives"]
+pub struct IdleHold {
+    holds: Arc<watch::Sender<usize>>,
+}
+
+impl Drop for IdleHold {
+    fn drop(&mut self) {
+        self.holds.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl std::fmt::Debug for IdleHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdleHold")
+            .field("holds", &*self.holds.borrow())
+            .finish()
     }
 }
 
@@ -246,6 +290,67 @@ impl<P: Protocol> Peer<P> {
     /// The message cannot be encoded.
     pub fn notify(&self, msg: &P) -> Result<bool, EncodeError> {
         Ok(self.send_frame(conn::encode_frame(msg)?))
+    }
+
+    /// Exempts this connection from the idle limit until the returned
+    /// guard is dropped: for a peer that subscribed to notifications and
+    /// has nothing to send until they come.
+    ///
+    /// Holds are counted (one per subscription, say); the limit applies
+    /// again, counted from then, when the last is dropped. A held
+    /// connection still ends when the peer closes it, when TCP keepalive
+    /// finds the peer gone, when a frame takes longer than
+    /// [`ServerConfig::frame_timeout`], and at shutdown.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use codec::rpc::{IdleHold, Peer, Server};
+    /// # use codec::{Decode, Encode, Message, Protocol};
+    /// # #[derive(Debug, Encode, Decode, Message)]
+    /// # #[codec(id = 1)]
+    /// # struct Subscribe { #[codec(tag)] tag: u8 }
+    /// # #[derive(Debug, Protocol)]
+    /// # enum Chat { Subscribe(Subscribe) }
+    ///
+    /// /// Subscribers: each keeps its connection open while subscribed
+    /// /// (dropping an entry releases its hold).
+    /// #[derive(Default)]
+    /// struct Subscribers(Mutex<Vec<(Peer<Chat>, IdleHold)>>);
+    ///
+    /// impl Subscribers {
+    ///     fn add(&self, peer: &Peer<Chat>) {
+    ///         let hold = peer.hold_open();
+    ///         self.0.lock().unwrap().push((peer.clone(), hold));
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let subscribers = Arc::new(Subscribers::default());
+    /// let server = Server::<Chat>::bind("127.0.0.1:0").await?;
+    /// let handle = server.serve(move |req: Chat, peer: Peer<Chat>| {
+    ///     let subscribers = Arc::clone(&subscribers);
+    ///     async move {
+    ///         match req {
+    ///             Chat::Subscribe(_) => subscribers.add(&peer),
+    ///         }
+    ///         None
+    ///     }
+    /// });
+    /// handle.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn hold_open(&self) -> IdleHold {
+        self.holds.send_modify(|n| *n += 1);
+        IdleHold {
+            holds: Arc::clone(&self.holds),
+        }
+    }
+
+    /// Whether something holds this connection open ([`Peer::hold_open`]).
+    pub fn is_held(&self) -> bool {
+        *self.holds.borrow() > 0
     }
 
     fn send_frame(&self, frame: Arc<Vec<u8>>) -> bool {
