@@ -287,3 +287,39 @@ fn snapshot_protocol() {
     };
     check_snapshot("storage.protocol.rs", Derive::Protocol, input);
 }
+
+/// `Message::FIELDS` knows the widths of the fixed-width std types by their
+/// bare names, so offsets after them stay known; they are never packed
+/// with the primitives (their decoders check the value).
+#[test]
+fn fixed_width_std_types_have_widths() {
+    use crate::ast::{bare_scalar_width, is_fixed_width};
+    let width = |ty: syn::Type| bare_scalar_width(&ty);
+    for (ty, w) in [
+        (syn::parse_quote!(NonZeroU8), 1),
+        (syn::parse_quote!(NonZeroI16), 2),
+        (syn::parse_quote!(NonZeroU32), 4),
+        (syn::parse_quote!(NonZeroI64), 8),
+        (syn::parse_quote!(NonZeroU128), 16),
+        (syn::parse_quote!(NonZeroUsize), 8),
+        (syn::parse_quote!(NonZeroIsize), 8),
+        (syn::parse_quote!(Ipv4Addr), 4),
+        (syn::parse_quote!(Ipv6Addr), 16),
+        (syn::parse_quote!(SocketAddrV4), 6),
+        (syn::parse_quote!(SocketAddrV6), 26),
+        (syn::parse_quote!(u16), 2),
+    ] {
+        assert_eq!(width(ty), Some(w));
+    }
+    // Variable width, or not a bare name: unknown.
+    for ty in [
+        syn::parse_quote!(IpAddr),
+        syn::parse_quote!(SocketAddr),
+        syn::parse_quote!(NonZero<u8>),
+        syn::parse_quote!(std::net::Ipv4Addr),
+    ] {
+        assert_eq!(width(ty), None);
+    }
+    assert!(!is_fixed_width(&syn::parse_quote!(NonZeroU8)));
+    assert!(!is_fixed_width(&syn::parse_quote!(Ipv4Addr)));
+}
