@@ -335,13 +335,13 @@ deref_seq_impls! {
     impl[T: Encode] Vec<T>;
 }
 
-/// [`Encode`] and [`EncodeSeq`] for a pointer-like wrapper of `S`: as the
+/// [`Encode`] and [`EncodeSeq`] for a pointer-like wrapper of `T`: as the
 /// value it points to (`Box<T>` as `T`, `Cow<str>` as `str`, `Rc<[T]>` as
-/// `[T]`). `$b` adds bounds on `S`.
+/// `[T]`). `$b` adds bounds on `T`.
 macro_rules! deref_impls {
     ($(impl[$($b:tt)*] $t:ty;)*) => {$(
         /// As the value it points to.
-        impl<S: Encode + ?Sized $($b)*> Encode for $t {
+        impl<T: Encode + ?Sized $($b)*> Encode for $t {
             #[inline]
             fn encoded_len(&self) -> usize {
                 (**self).encoded_len()
@@ -352,7 +352,7 @@ macro_rules! deref_impls {
             }
         }
 
-        impl<S: EncodeSeq + ?Sized $($b)*> EncodeSeq for $t {
+        impl<T: EncodeSeq + ?Sized $($b)*> EncodeSeq for $t {
             #[inline]
             fn seq_count(&self, unit: Unit) -> usize {
                 (**self).seq_count(unit)
@@ -369,14 +369,14 @@ macro_rules! deref_impls {
     )*};
 }
 deref_impls! {
-    impl[] &S;
-    impl[] Box<S>;
-    impl[] Rc<S>;
-    impl[+ ToOwned] Cow<'_, S>;
+    impl[] &T;
+    impl[] Box<T>;
+    impl[] Rc<T>;
+    impl[+ ToOwned] Cow<'_, T>;
 }
 #[cfg(target_has_atomic = "ptr")]
 deref_impls! {
-    impl[] Arc<S>;
+    impl[] Arc<T>;
 }
 
 #[cfg(feature = "bytes")]

@@ -122,7 +122,11 @@ fuzz_target!(|input: &[u8]| {
         }
         _ => {
             let mut u = Unstructured::new(data);
-            type Bare = (Vec<(NonZeroU16, IpAddr)>, HashMap<u8, SocketAddr>, Rc<[u16]>);
+            type Bare = (
+                Vec<(NonZeroU16, IpAddr)>,
+                HashMap<u8, SocketAddr>,
+                Rc<[u16]>,
+            );
             if let Ok(v) = Bare::arbitrary(&mut u) {
                 round_trip(&v, |bytes| redecode(&v, bytes));
             }
