@@ -294,31 +294,26 @@ fn snapshot_protocol() {
 #[test]
 fn fixed_width_std_types_have_widths() {
     use crate::ast::{bare_scalar_width, is_fixed_width};
-    let width = |ty: syn::Type| bare_scalar_width(&ty);
+    let width = |ty: &str| bare_scalar_width(&syn::parse_str(ty).expect("a type"));
     for (ty, w) in [
-        (syn::parse_quote!(NonZeroU8), 1),
-        (syn::parse_quote!(NonZeroI16), 2),
-        (syn::parse_quote!(NonZeroU32), 4),
-        (syn::parse_quote!(NonZeroI64), 8),
-        (syn::parse_quote!(NonZeroU128), 16),
-        (syn::parse_quote!(NonZeroUsize), 8),
-        (syn::parse_quote!(NonZeroIsize), 8),
-        (syn::parse_quote!(Ipv4Addr), 4),
-        (syn::parse_quote!(Ipv6Addr), 16),
-        (syn::parse_quote!(SocketAddrV4), 6),
-        (syn::parse_quote!(SocketAddrV6), 26),
-        (syn::parse_quote!(u16), 2),
+        ("NonZeroU8", 1),
+        ("NonZeroI16", 2),
+        ("NonZeroU32", 4),
+        ("NonZeroI64", 8),
+        ("NonZeroU128", 16),
+        ("NonZeroUsize", 8),
+        ("NonZeroIsize", 8),
+        ("Ipv4Addr", 4),
+        ("Ipv6Addr", 16),
+        ("SocketAddrV4", 6),
+        ("SocketAddrV6", 26),
+        ("u16", 2),
     ] {
-        assert_eq!(width(ty), Some(w));
+        assert_eq!(width(ty), Some(w), "{ty}");
     }
     // Variable width, or not a bare name: unknown.
-    for ty in [
-        syn::parse_quote!(IpAddr),
-        syn::parse_quote!(SocketAddr),
-        syn::parse_quote!(NonZero<u8>),
-        syn::parse_quote!(std::net::Ipv4Addr),
-    ] {
-        assert_eq!(width(ty), None);
+    for ty in ["IpAddr", "SocketAddr", "NonZero<u8>", "std::net::Ipv4Addr"] {
+        assert_eq!(width(ty), None, "{ty}");
     }
     assert!(!is_fixed_width(&syn::parse_quote!(NonZeroU8)));
     assert!(!is_fixed_width(&syn::parse_quote!(Ipv4Addr)));

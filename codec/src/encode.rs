@@ -310,8 +310,8 @@ impl<T: Encode> EncodeSeq for [T] {
     }
 }
 
-/// Forwards [`EncodeSeq`] from an owned sequence to its borrowed form
-/// (`String` to `str`, `Vec<T>` to `[T]`).
+/// Forwards [`EncodeSeq`] through a `Deref` to a sequence (`String` to
+/// `str`, `Vec<T>` to `[T]`, and the pointers of `deref_impls!`).
 macro_rules! deref_seq_impls {
     ($(impl[$($g:tt)*] $t:ty;)*) => {$(
         impl<$($g)*> EncodeSeq for $t {
@@ -352,19 +352,8 @@ macro_rules! deref_impls {
             }
         }
 
-        impl<T: EncodeSeq + ?Sized $($b)*> EncodeSeq for $t {
-            #[inline]
-            fn seq_count(&self, unit: Unit) -> usize {
-                (**self).seq_count(unit)
-            }
-            #[inline]
-            fn seq_encoded_len(&self) -> usize {
-                (**self).seq_encoded_len()
-            }
-            #[inline]
-            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                (**self).encode_seq(buf, order)
-            }
+        deref_seq_impls! {
+            impl[T: EncodeSeq + ?Sized $($b)*] $t;
         }
     )*};
 }
