@@ -212,8 +212,31 @@ pub fn is_fixed_width(ty: &Type) -> bool {
     matches!(scalar(ty), Some((name, _, _)) if !matches!(name, "usize" | "isize"))
 }
 
-/// The wire width of `ty` when it is written as a bare primitive name
-/// (`u16`, not `core::primitive::u16`): what `Message::FIELDS` reports.
+/// The fixed-width std types (`codec::std_types`), with their width on the
+/// wire: known to `Message::FIELDS` by their bare name, never packed (their
+/// decoders check the value).
+const STD_FIXED: &[(&str, usize)] = &[
+    ("NonZeroU8", 1),
+    ("NonZeroI8", 1),
+    ("NonZeroU16", 2),
+    ("NonZeroI16", 2),
+    ("NonZeroU32", 4),
+    ("NonZeroI32", 4),
+    ("NonZeroU64", 8),
+    ("NonZeroI64", 8),
+    ("NonZeroU128", 16),
+    ("NonZeroI128", 16),
+    ("NonZeroUsize", 8),
+    ("NonZeroIsize", 8),
+    ("Ipv4Addr", 4),
+    ("Ipv6Addr", 16),
+    ("SocketAddrV4", 6),
+    ("SocketAddrV6", 26),
+];
+
+/// The wire width of `ty` when it is written as a bare primitive or
+/// fixed-width std type name (`u16`, `Ipv4Addr`, not
+/// `core::primitive::u16`): what `Message::FIELDS` reports.
 pub fn bare_scalar_width(ty: &Type) -> Option<usize> {
     match ty {
         Type::Path(p)
@@ -222,7 +245,13 @@ pub fn bare_scalar_width(ty: &Type) -> Option<usize> {
                 && p.path.segments.len() == 1
                 && p.path.segments[0].arguments.is_none() =>
         {
-            scalar(ty).map(|(_, width, _)| width)
+            let name = &p.path.segments[0].ident;
+            scalar(ty).map(|(_, width, _)| width).or_else(|| {
+                STD_FIXED
+                    .iter()
+                    .find(|(n, _)| name == n)
+                    .map(|&(_, width)| width)
+            })
         }
         Type::Group(g) => bare_scalar_width(&g.elem),
         _ => None,

@@ -73,6 +73,28 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// `&[u8]` carry a LEB128 count prefix, and an `Option<T>` without `when`
 /// carries a presence byte (0 or 1).
 ///
+/// # Field types
+///
+/// A field may be any type that implements `Encode` / `Decode`: the
+/// primitives, `String`, `&str`, `&[u8]`, `Vec<T>`, `Option<T>`, arrays,
+/// `Box<T>`, other derived types, and these std types (the `codec::std_types`
+/// module documents each wire format):
+///
+/// | type | on the wire |
+/// | --- | --- |
+/// | `BTreeMap`, `HashMap`, `BTreeSet`, `HashSet` | LEB128 count, then each key and value (or element); `len`, `len_from`, `unit`, `rest` apply as to `Vec<T>`; a duplicate key is a decode error |
+/// | `NonZeroU8` ... `NonZeroI128`, `NonZeroUsize`, `NonZeroIsize` | as the integer (usize as u64); zero is a decode error |
+/// | `Ipv4Addr`, `Ipv6Addr`, `SocketAddrV4`, `SocketAddrV6` | 4, 16, 6, 26 bytes: octets, then port, flow info and scope id, big-endian |
+/// | `IpAddr`, `SocketAddr` | a family byte (4 or 6), then the V4 or V6 form |
+/// | `CString`, `&CStr` | the bytes, then NUL |
+/// | `Cow<str>`, `Cow<[u8]>` | as `&str` / `&[u8]`, borrowed when decoding |
+/// | `Arc<T>`, `Rc<T>` | as `T` (`Arc<str>` as `str`, `Rc<[T]>` as `[T]`) |
+/// | tuples of 1 to 12 elements | the elements in order; an error names the element (`Msg.pair.1`) |
+///
+/// `Message::FIELDS` knows the width of primitives and of the fixed-width
+/// std types above (`NonZero*`, `Ipv4Addr`, `Ipv6Addr`, `SocketAddrV4`,
+/// `SocketAddrV6`) when written by their bare name.
+///
 /// # Variant attributes
 ///
 /// | attribute | meaning |

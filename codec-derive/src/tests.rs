@@ -287,3 +287,34 @@ fn snapshot_protocol() {
     };
     check_snapshot("storage.protocol.rs", Derive::Protocol, input);
 }
+
+/// `Message::FIELDS` knows the widths of the fixed-width std types by their
+/// bare names, so offsets after them stay known; they are never packed
+/// with the primitives (their decoders check the value).
+#[test]
+fn fixed_width_std_types_have_widths() {
+    use crate::ast::{bare_scalar_width, is_fixed_width};
+    let width = |ty: &str| bare_scalar_width(&syn::parse_str(ty).expect("a type"));
+    for (ty, w) in [
+        ("NonZeroU8", 1),
+        ("NonZeroI16", 2),
+        ("NonZeroU32", 4),
+        ("NonZeroI64", 8),
+        ("NonZeroU128", 16),
+        ("NonZeroUsize", 8),
+        ("NonZeroIsize", 8),
+        ("Ipv4Addr", 4),
+        ("Ipv6Addr", 16),
+        ("SocketAddrV4", 6),
+        ("SocketAddrV6", 26),
+        ("u16", 2),
+    ] {
+        assert_eq!(width(ty), Some(w), "{ty}");
+    }
+    // Variable width, or not a bare name: unknown.
+    for ty in ["IpAddr", "SocketAddr", "NonZero<u8>", "std::net::Ipv4Addr"] {
+        assert_eq!(width(ty), None, "{ty}");
+    }
+    assert!(!is_fixed_width(&syn::parse_quote!(NonZeroU8)));
+    assert!(!is_fixed_width(&syn::parse_quote!(Ipv4Addr)));
+}

@@ -160,6 +160,136 @@ pub fn bounded_capacity<'de, T: Decode<'de>>(
     }
 }
 
+/// A sequence built one element at a time (`Vec<T>`, and the maps and sets
+/// of [`std_types`](crate::std_types), which refuse duplicates), read by
+/// [`decode_items`].
+pub(crate) trait Collect<'de>: Sized {
+    /// One element: `(K, V)` for maps.
+    type Item: Decode<'de>;
+    /// An empty collection with room for `n` elements (`n` is already
+    /// bounded by the input).
+    fn with_room(n: usize) -> Self;
+    /// Inserts `item`; when its key is already present, the error message,
+    /// leaving the collection as it was.
+    ///
+    /// # Errors
+    ///
+    /// A duplicate (`"duplicate map key"`).
+    fn insert_new(&mut self, item: Self::Item) -> Result<(), &'static str>;
+    /// Reads one element (maps name the failing part: `key` or `value`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Decode::decode_with`].
+    #[inline]
+    fn decode_item(r: &mut Reader<'de>, order: Endian) -> Result<Self::Item, DecodeError> {
+        Self::Item::decode_with(r, order)
+    }
+    /// Reads one element while recording it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decode::explain_with`].
+    #[inline]
+    fn explain_item(
+        r: &mut Reader<'de>,
+        order: Endian,
+        out: &mut Explainer,
+    ) -> Result<Self::Item, DecodeError> {
+        Self::Item::explain_with(r, order, out)
+    }
+}
+
+/// Reads element `i` with `read` and inserts it; a duplicate is an error at
+/// the element's first byte.
+#[inline(always)]
+fn read_into<'de, C: Collect<'de>>(
+    out: &mut C,
+    r: &mut Reader<'de>,
+    i: usize,
+    read: &mut impl FnMut(&mut Reader<'de>, usize) -> Result<C::Item, DecodeError>,
+) -> Result<(), DecodeError> {
+    let start = r.offset();
+    let item = read(r, i).map_err(|e| e.in_index(i))?;
+    out.insert_new(item)
+        .map_err(|why| DecodeError::new(DecodeErrorKind::Invalid(why), start).in_index(i))
+}
+
+/// Reads a body of `count` elements, or of `count` bytes with
+/// [`Unit::Bytes`], reading each element with `read` (given its index).
+///
+/// # Errors
+///
+/// A count over what the input can hold (before any allocation), an
+/// element's error (with its index in the path), or a duplicate.
+#[inline]
+pub(crate) fn decode_items<'de, C: Collect<'de>>(
+    r: &mut Reader<'de>,
+    count: usize,
+    unit: Unit,
+    mut read: impl FnMut(&mut Reader<'de>, usize) -> Result<C::Item, DecodeError>,
+) -> Result<C, DecodeError> {
+    match unit {
+        Unit::Elements => {
+            // Also refuses a count of zero-length elements over the input,
+            // which would otherwise loop on no input at all.
+            let mut out = C::with_room(bounded_capacity::<C::Item>(r, count)?);
+            for i in 0..count {
+                read_into(&mut out, r, i, &mut read)?;
+            }
+            Ok(out)
+        }
+        Unit::Bytes => decode_byte_counted(r, count, read),
+    }
+}
+
+/// Reads a body of `count` bytes (with `unit = bytes`), reading each
+/// element with `read` (given its index) until the body ends.
+///
+/// # Errors
+///
+/// Fewer than `count` bytes; an element running past the body's end or
+/// taking no bytes at all (malformed, not "need more"); an element's error.
+#[inline]
+fn decode_byte_counted<'de, C: Collect<'de>>(
+    r: &mut Reader<'de>,
+    count: usize,
+    mut read: impl FnMut(&mut Reader<'de>, usize) -> Result<C::Item, DecodeError>,
+) -> Result<C, DecodeError> {
+    let mut window = r.split(count)?;
+    // The window is real input, so this room is justified.
+    let room = window
+        .remaining()
+        .checked_div(<C::Item as Decode<'de>>::MIN_LEN)
+        .unwrap_or(0);
+    let mut out = C::with_room(room);
+    let mut i = 0;
+    while !window.is_empty() {
+        let before = window.remaining();
+        read_into(&mut out, &mut window, i, &mut read).map_err(|e| {
+            // The window's end is fixed by the length: running off it is
+            // malformed input, not input still to come.
+            if e.is_incomplete() {
+                let at = e.offset();
+                e.restate(
+                    DecodeErrorKind::Invalid("byte length ends inside an element"),
+                    at,
+                )
+            } else {
+                e
+            }
+        })?;
+        if window.remaining() == before {
+            // A zero-length element would never reach the end.
+            return Err(window.error(DecodeErrorKind::Invalid(
+                "zero-length element in a byte-counted sequence",
+            )));
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
 /// A sequence whose length is written apart from its body: an inline
 /// `#[codec(len = ..)]` prefix, an earlier field (`len_from`), or the end of
 /// the frame (`rest`).
@@ -377,7 +507,9 @@ impl Trace for Explainer {
     }
 }
 
-/// `explain_with` for a type shown on one line with its value.
+/// `explain_with` for a type shown on one line with its value (its
+/// `Display`). Also used by [`std_types`](crate::std_types) (the caller
+/// imports `Reader`, `Endian`, `Explainer`, `DecodeError`).
 macro_rules! leaf_explain {
     () => {
         #[inline]
@@ -390,6 +522,7 @@ macro_rules! leaf_explain {
         }
     };
 }
+pub(crate) use leaf_explain;
 
 macro_rules! int_impls {
     ($($t:ty),*) => {$(
@@ -548,7 +681,7 @@ impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
 /// Reads a default-prefixed sequence: a LEB128 count (labelled `len`),
 /// then the body.
 #[inline(always)]
-fn prefixed<'de, S: DecodeSeq<'de>>(
+pub(crate) fn prefixed<'de, S: DecodeSeq<'de>>(
     r: &mut Reader<'de>,
     order: Endian,
     t: &mut impl Trace,
@@ -559,6 +692,10 @@ fn prefixed<'de, S: DecodeSeq<'de>>(
     t.seq(r, n?, Unit::Elements, order)
 }
 
+/// `Decode` for a sequence type through its `DecodeSeq`: without a length
+/// attribute, a LEB128 element count (bytes, for strings), then the body.
+/// Also used by [`std_types`](crate::std_types) (the caller imports
+/// `Decode`, `Reader`, `Endian`, `Explainer`, `DecodeError`).
 macro_rules! prefixed_impls {
     ($(impl[$($g:tt)*] $t:ty;)*) => {$(
         /// Without a length attribute, a sequence is prefixed by its LEB128
@@ -567,15 +704,16 @@ macro_rules! prefixed_impls {
             const MIN_LEN: usize = 1;
             #[inline]
             fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
-                prefixed(r, order, &mut NoTrace)
+                $crate::decode::prefixed(r, order, &mut $crate::decode::NoTrace)
             }
             #[inline]
             fn explain_with(r: &mut Reader<'de>, order: Endian, out: &mut Explainer) -> Result<Self, DecodeError> {
-                prefixed(r, order, out)
+                $crate::decode::prefixed(r, order, out)
             }
         }
     )*};
 }
+pub(crate) use prefixed_impls;
 prefixed_impls! {
     impl['de: 'a, 'a] &'a [u8];
     impl['de: 'a, 'a] &'a str;
@@ -706,41 +844,22 @@ impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
     ) -> Result<Self, DecodeError> {
         match unit {
             Unit::Elements => T::decode_vec(r, count, order),
-            Unit::Bytes => {
-                let mut window = r.split(count)?;
-                // The window is real input, so this capacity is justified.
-                let mut out =
-                    Vec::with_capacity(window.remaining().checked_div(T::MIN_LEN).unwrap_or(0));
-                let mut i = 0;
-                while !window.is_empty() {
-                    let before = window.remaining();
-                    let item = T::decode_with(&mut window, order).map_err(|e| {
-                        // The window's end is fixed by the length: running
-                        // off it is malformed input, not input still to come.
-                        let e = match e.kind() {
-                            DecodeErrorKind::UnexpectedEnd { .. } => {
-                                let at = e.offset();
-                                e.restate(
-                                    DecodeErrorKind::Invalid("byte length ends inside an element"),
-                                    at,
-                                )
-                            }
-                            _ => e,
-                        };
-                        e.in_index(i)
-                    })?;
-                    out.push(item);
-                    if window.remaining() == before {
-                        // A zero-length element would never reach the end.
-                        return Err(window.error(DecodeErrorKind::Invalid(
-                            "zero-length element in a byte-counted sequence",
-                        )));
-                    }
-                    i += 1;
-                }
-                Ok(out)
-            }
+            Unit::Bytes => decode_byte_counted(r, count, |r, _| T::decode_with(r, order)),
         }
+    }
+}
+
+/// A vector collects every element: no element is a duplicate.
+impl<'de, T: Decode<'de>> Collect<'de> for Vec<T> {
+    type Item = T;
+    #[inline]
+    fn with_room(n: usize) -> Self {
+        Vec::with_capacity(n)
+    }
+    #[inline(always)]
+    fn insert_new(&mut self, item: T) -> Result<(), &'static str> {
+        self.push(item);
+        Ok(())
     }
 }
 
@@ -777,19 +896,3 @@ impl<'de> DecodeSeq<'de> for bytes::Bytes {
         r.take(count).map(bytes::Bytes::copy_from_slice)
     }
 }
-
-macro_rules! tuple_impls {
-    ($($name:ident)+) => {
-        impl<'de, $($name: Decode<'de>),+> Decode<'de> for ($($name,)+) {
-            const MIN_LEN: usize = 0 $(+ $name::MIN_LEN)+;
-            #[inline]
-            fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
-                Ok(($($name::decode_with(r, order)?,)+))
-            }
-        }
-    };
-}
-tuple_impls!(A);
-tuple_impls!(A B);
-tuple_impls!(A B C);
-tuple_impls!(A B C D);

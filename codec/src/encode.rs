@@ -1,8 +1,12 @@
 //! The [`Encode`] trait and its impls for primitives, strings, byte slices
 //! and containers.
 
+use alloc::borrow::{Cow, ToOwned};
 use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::string::String;
+#[cfg(target_has_atomic = "ptr")]
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::error::{EncodeError, EncodeErrorKind};
@@ -221,28 +225,6 @@ impl<T: Encode, const N: usize> Encode for [T; N] {
     }
 }
 
-impl<T: Encode + ?Sized> Encode for &T {
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        (**self).encoded_len()
-    }
-    #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-        (**self).encode_with(buf, order)
-    }
-}
-
-impl<T: Encode + ?Sized> Encode for Box<T> {
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        (**self).encoded_len()
-    }
-    #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-        (**self).encode_with(buf, order)
-    }
-}
-
 /// Without `#[codec(when = ..)]`, an `Option` is a presence byte (0 or 1)
 /// followed by the value when present.
 impl<T: Encode> Encode for Option<T> {
@@ -265,6 +247,10 @@ impl<T: Encode> Encode for Option<T> {
     }
 }
 
+/// `Encode` for a sequence type through its `EncodeSeq`: without a length
+/// attribute, a LEB128 element count (bytes, for strings), then the body.
+/// Also used by [`std_types`](crate::std_types) (the caller imports
+/// `Encode`, `EncodeSeq`, `EncodeError`, `Endian`, `LenPrefix`, `Unit`).
 macro_rules! prefixed_impls {
     ($(impl[$($g:tt)*] $t:ty;)*) => {$(
         /// Without a length attribute, a sequence is prefixed by its LEB128
@@ -282,6 +268,7 @@ macro_rules! prefixed_impls {
         }
     )*};
 }
+pub(crate) use prefixed_impls;
 prefixed_impls! {
     impl[] str;
     impl[] String;
@@ -323,7 +310,8 @@ impl<T: Encode> EncodeSeq for [T] {
     }
 }
 
-/// Forwards [`EncodeSeq`] through owning and borrowing wrappers.
+/// Forwards [`EncodeSeq`] through a `Deref` to a sequence (`String` to
+/// `str`, `Vec<T>` to `[T]`, and the pointers of `deref_impls!`).
 macro_rules! deref_seq_impls {
     ($(impl[$($g:tt)*] $t:ty;)*) => {$(
         impl<$($g)*> EncodeSeq for $t {
@@ -345,8 +333,39 @@ macro_rules! deref_seq_impls {
 deref_seq_impls! {
     impl[] String;
     impl[T: Encode] Vec<T>;
-    impl[S: EncodeSeq + ?Sized] &S;
-    impl[S: EncodeSeq + ?Sized] Box<S>;
+}
+
+/// [`Encode`] and [`EncodeSeq`] for a pointer-like wrapper of `T`: as the
+/// value it points to (`Box<T>` as `T`, `Cow<str>` as `str`, `Rc<[T]>` as
+/// `[T]`). `$b` adds bounds on `T`.
+macro_rules! deref_impls {
+    ($(impl[$($b:tt)*] $t:ty;)*) => {$(
+        /// As the value it points to.
+        impl<T: Encode + ?Sized $($b)*> Encode for $t {
+            #[inline]
+            fn encoded_len(&self) -> usize {
+                (**self).encoded_len()
+            }
+            #[inline]
+            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+                (**self).encode_with(buf, order)
+            }
+        }
+
+        deref_seq_impls! {
+            impl[T: EncodeSeq + ?Sized $($b)*] $t;
+        }
+    )*};
+}
+deref_impls! {
+    impl[] &T;
+    impl[] Box<T>;
+    impl[] Rc<T>;
+    impl[+ ToOwned] Cow<'_, T>;
+}
+#[cfg(target_has_atomic = "ptr")]
+deref_impls! {
+    impl[] Arc<T>;
 }
 
 #[cfg(feature = "bytes")]
@@ -365,23 +384,3 @@ impl Encode for bytes::Bytes {
 deref_seq_impls! {
     impl[] bytes::Bytes;
 }
-
-macro_rules! tuple_impls {
-    ($($name:ident $i:tt)+) => {
-        impl<$($name: Encode),+> Encode for ($($name,)+) {
-            #[inline]
-            fn encoded_len(&self) -> usize {
-                0 $(+ self.$i.encoded_len())+
-            }
-            #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                $(self.$i.encode_with(buf, order)?;)+
-                Ok(())
-            }
-        }
-    };
-}
-tuple_impls!(A 0);
-tuple_impls!(A 0 B 1);
-tuple_impls!(A 0 B 1 C 2);
-tuple_impls!(A 0 B 1 C 2 D 3);

@@ -1,5 +1,5 @@
 //! [`Encode`] and [`Decode`] for more std types: maps and sets, `NonZero*`,
-//! IP and socket addresses, C strings, `Cow`, `Arc`/`Rc`, and tuples of 5
+//! IP and socket addresses, C strings, `Cow`, `Arc`/`Rc`, and tuples of 1
 //! to 12 elements.
 //!
 //! Their wire formats:
@@ -17,7 +17,7 @@
 //! | `CString`, `&CStr` | the bytes, then a NUL byte |
 //! | `Cow<'de, str>`, `Cow<'de, [u8]>` | as `&str` / `&[u8]`; decoding borrows from the input |
 //! | `Arc<T>`, `Rc<T>` | as `T` (like `Box<T>`) |
-//! | tuples of 5 to 12 elements | the elements in order, nothing between them |
+//! | tuples of 1 to 12 elements | the elements in order, nothing between them |
 //!
 //! ```text
 //! BTreeMap {1: "a", 2: "bc"}   02 | 01 01 61 | 02 02 62 63
@@ -83,27 +83,14 @@ use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use core::num::NonZero;
 
-use crate::decode::{explain_leaf, Decode, DecodeSeq};
-use crate::encode::{Encode, EncodeSeq};
+use crate::decode::{explain_leaf, leaf_explain, Decode, DecodeSeq};
+use crate::encode::Encode;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::explain::Explainer;
 use crate::reader::Reader;
 use crate::wire::{Endian, Unit};
 
 mod collections;
-
-/// `explain_with` for a type shown on one line with its `Display` value.
-macro_rules! leaf_explain {
-    () => {
-        fn explain_with(
-            r: &mut Reader<'de>,
-            order: Endian,
-            out: &mut Explainer,
-        ) -> Result<Self, DecodeError> {
-            explain_leaf(r, out, |r| Self::decode_with(r, order))
-        }
-    };
-}
 
 // ## NonZero integers
 
@@ -358,48 +345,6 @@ impl<'de> Decode<'de> for CString {
 
 // ## Cow
 
-/// `Encode` and `EncodeSeq` for a pointer-like wrapper (`Cow`, `Rc`,
-/// `Arc`): as the value it points to.
-macro_rules! deref_impls {
-    ($(impl[$($bound:tt)*] $t:ty;)*) => {$(
-        /// As the value it points to (`Cow<str>` as `str`, `Rc<T>` as `T`).
-        impl<T: Encode + $($bound)*> Encode for $t {
-            #[inline]
-            fn encoded_len(&self) -> usize {
-                (**self).encoded_len()
-            }
-            #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                (**self).encode_with(buf, order)
-            }
-        }
-
-        impl<T: EncodeSeq + $($bound)*> EncodeSeq for $t {
-            #[inline]
-            fn seq_count(&self, unit: Unit) -> usize {
-                (**self).seq_count(unit)
-            }
-            #[inline]
-            fn seq_encoded_len(&self) -> usize {
-                (**self).seq_encoded_len()
-            }
-            #[inline]
-            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                (**self).encode_seq(buf, order)
-            }
-        }
-    )*};
-}
-
-deref_impls! {
-    impl[?Sized + ToOwned] Cow<'_, T>;
-    impl[?Sized] Rc<T>;
-}
-#[cfg(target_has_atomic = "ptr")]
-deref_impls! {
-    impl[?Sized] Arc<T>;
-}
-
 /// `Decode` and `DecodeSeq` for `Cow<'a, $b>` through `&'a $b`: always
 /// `Cow::Borrowed`, borrowing from the input.
 macro_rules! cow_impls {
@@ -519,7 +464,7 @@ shared_impls!(Rc);
 #[cfg(target_has_atomic = "ptr")]
 shared_impls!(Arc);
 
-// ## Tuples of 5 to 12 elements
+// ## Tuples of 1 to 12 elements
 
 /// The type name an error inside a tuple reports when the tuple is decoded
 /// on its own (inside a field, the field's path replaces it).
@@ -572,6 +517,10 @@ macro_rules! tuple_impls {
     };
 }
 
+tuple_impls!(A 0);
+tuple_impls!(A 0 B 1);
+tuple_impls!(A 0 B 1 C 2);
+tuple_impls!(A 0 B 1 C 2 D 3);
 tuple_impls!(A 0 B 1 C 2 D 3 E 4);
 tuple_impls!(A 0 B 1 C 2 D 3 E 4 F 5);
 tuple_impls!(A 0 B 1 C 2 D 3 E 4 F 5 G 6);
@@ -657,7 +606,7 @@ mod tests {
             }
         }
         let map = BTreeMap::from([(1u8, None), (2u8, Some(Bad))]);
-        assert_eq!(map.to_bytes().unwrap_err().to_string(), "bad in [1]");
+        assert_eq!(map.to_bytes().unwrap_err().to_string(), "bad in [1].value");
         let tuple = (0u8, 0u8, 0u8, 0u8, Bad);
         assert_eq!(tuple.to_bytes().unwrap_err().to_string(), "bad in tuple.4");
     }

@@ -8,9 +8,17 @@
 //! `when`, `rest`, varint/vlq (zigzag too), `len_from`, `unit = bytes`,
 //! little-endian fields, arrays, boxes, presence bytes, enums with `other`.
 //!
+//! [`StdTypes`] holds every std type of `codec::std_types`.
+//!
 //! Every type also derives `arbitrary::Arbitrary` for the round-trip target.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::CString;
 use std::fmt::Debug;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::num::{NonZeroI16, NonZeroI8, NonZeroU32, NonZeroU64, NonZeroU8, NonZeroUsize};
+use std::sync::Arc;
 
 pub mod stream;
 
@@ -243,6 +251,57 @@ impl<'a> From<AnyMixed<'a>> for Mixed<'a> {
             AnyMixed::Other(id, payload) => Mixed::Other(RawFrame::new(id.into(), payload)),
         }
     }
+}
+
+// ## Std types
+
+/// Every std type of `codec::std_types` in one message (0x32): maps and
+/// sets (hash ones too, with and without length attributes), `NonZero*`,
+/// addresses, `CString`, `Cow`, `Arc`, tuples of 1, 5 and 12 elements,
+/// and little-endian ones. (`Rc` is not `Send`, which a protocol's
+/// messages must be: the `std_types` target decodes it on its own.)
+///
+/// `HashMap`/`HashSet` are written in iteration order, so equal values may
+/// encode to different bytes: compare values with `PartialEq`, not bytes
+/// (every field compares by value; there are no floats).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x32)]
+pub struct StdTypes<'a> {
+    pub id: NonZeroU32,
+    pub small: NonZeroI8,
+    pub big: NonZeroUsize,
+    pub v4: Ipv4Addr,
+    pub v6: Ipv6Addr,
+    pub ip: IpAddr,
+    pub sock: SocketAddr,
+    pub sock6: SocketAddrV6,
+    pub name: CString,
+    pub text: Cow<'a, str>,
+    #[codec(len = u8)]
+    pub blob: Cow<'a, [u8]>,
+    pub shared: Arc<u16>,
+    pub local: Arc<str>,
+    #[codec(len = u8)]
+    pub words: Arc<[u16]>,
+    pub map: BTreeMap<u8, String>,
+    #[codec(len = u16)]
+    pub set: BTreeSet<u16>,
+    pub hmap: HashMap<u16, Vec<u8>>,
+    #[codec(len = u8, unit = bytes)]
+    pub hset: HashSet<u32>,
+    pub one: (NonZeroU8,),
+    pub tuple: (u8, u16, NonZeroU64, bool, char),
+    #[codec(endian = "little")]
+    pub le: (u16, NonZeroI16, i32, SocketAddrV4, u8),
+    pub wide: (u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u16),
+    #[codec(rest)]
+    pub tail: BTreeMap<u8, Option<u8>>,
+}
+
+/// [`StdTypes`] framed under `StdHeader`.
+#[derive(Debug, Clone, PartialEq, Protocol)]
+pub enum StdFrames<'a> {
+    StdTypes(StdTypes<'a>),
 }
 
 // ## Checks

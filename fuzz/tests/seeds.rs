@@ -10,8 +10,16 @@
 //! The files are rewritten each run (the output is deterministic, so an
 //! unchanged tree stays unchanged), and each seed is checked to decode.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::CString;
 use std::fs;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::num::{
+    NonZeroI16, NonZeroI8, NonZeroU16, NonZeroU32, NonZeroU64, NonZeroU8, NonZeroUsize,
+};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use codec::{Decode, Encode, RawFrame};
 use codec_examples::packetstream::{self, Packet, PacketStream};
@@ -93,6 +101,43 @@ fn complex() -> Complex<'static> {
             flag: true,
         }],
         tail: b"tail",
+    }
+}
+
+/// The std types golden value (`tests/tests/std_types.rs`'s sample, with
+/// the fuzz struct's extra fields), one element per hash collection so the
+/// bytes are fixed.
+fn std_types() -> StdTypes<'static> {
+    StdTypes {
+        id: NonZeroU32::new(0x0102_0304).unwrap(),
+        small: NonZeroI8::new(-1).unwrap(),
+        big: NonZeroUsize::new(9).unwrap(),
+        v4: Ipv4Addr::new(192, 168, 0, 1),
+        v6: Ipv6Addr::LOCALHOST,
+        ip: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+        sock: SocketAddr::from((Ipv4Addr::new(10, 0, 0, 1), 80)),
+        sock6: SocketAddrV6::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), 443, 7, 2),
+        name: CString::new("hi").unwrap(),
+        text: Cow::Borrowed("key"),
+        blob: Cow::Owned(vec![0xAA, 0xBB]),
+        shared: Arc::new(0x0506),
+        local: Arc::from("é"),
+        words: Arc::from([1, 2]),
+        map: BTreeMap::from([(2, "b".to_string()), (1, "a".to_string())]),
+        set: BTreeSet::from([3, 1]),
+        hmap: HashMap::from([(7, b"hi".to_vec())]),
+        hset: HashSet::from([256]),
+        one: (NonZeroU8::new(5).unwrap(),),
+        tuple: (1, 0x0203, NonZeroU64::new(4).unwrap(), true, 'x'),
+        le: (
+            0x0102,
+            NonZeroI16::new(-2).unwrap(),
+            3,
+            SocketAddrV4::new(Ipv4Addr::new(1, 2, 3, 4), 5),
+            6,
+        ),
+        wide: (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+        tail: BTreeMap::from([(1, None), (2, Some(3))]),
     }
 }
 
@@ -202,6 +247,28 @@ fn write_seeds() {
     // something to start from.
     write("roundtrip", "storage_stream", &storage_stream);
     write("roundtrip", "complex", &bodies[4].2);
+
+    // std_types: selector byte, then a body, a frame, bare values, or
+    // arbitrary's unstructured input.
+    let body = frame(&std_types());
+    assert_eq!(StdTypes::from_bytes(&body).unwrap(), std_types());
+    // The golden prefix of tests/tests/std_types.rs: id, small.
+    assert!(body.starts_with(&[0x01, 0x02, 0x03, 0x04, 0xFF]));
+    let std_frame = frame(&StdFrames::StdTypes(std_types()));
+    let bare = frame(&vec![
+        (NonZeroU16::new(1).unwrap(), IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        (NonZeroU16::new(2).unwrap(), IpAddr::V6(Ipv6Addr::LOCALHOST)),
+    ]);
+    for (sel, name, bytes) in [
+        (0, "body", &body),
+        (2, "frame", &std_frame),
+        (3, "bare", &bare),
+        (4, "arbitrary", &body),
+    ] {
+        let mut v = vec![sel];
+        v.extend_from_slice(bytes);
+        write("std_types", name, &v);
+    }
 
     // packetstream: the golden frames of examples/src/packetstream/wire.rs.
     let packets = [

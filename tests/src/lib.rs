@@ -5,11 +5,12 @@
 //! - [`tutorial`]: the tutorial's storage messages and protocol, derived;
 //! - [`alloc`]: the counting allocator of the allocation-bound tests;
 //! - [`strategies`]: proptest strategies for the types;
-//! - the assertion helpers the golden, round-trip and hostile tests share.
+//! - the assertion helpers the golden, round-trip, hostile and std-types
+//!   tests share, and the [`shapes!`] of the allocation-bound tests.
 
 use std::fmt;
 
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeError, DecodeErrorKind, Encode};
 
 pub mod alloc;
 pub mod strategies;
@@ -143,4 +144,41 @@ where
             ),
         }
     }
+}
+
+/// Asserts an error's kind, offset, path and the whole `Display` line.
+#[track_caller]
+pub fn assert_error(
+    e: &DecodeError,
+    kind: DecodeErrorKind,
+    offset: usize,
+    path: &str,
+    display: &str,
+) {
+    assert_eq!(e.kind(), &kind, "{e:?}");
+    assert_eq!(e.offset(), offset, "{e:?}");
+    assert_eq!(e.path().to_string(), path, "{e:?}");
+    assert_eq!(e.to_string(), display);
+}
+
+/// One-field structs for the allocation-bound tests: `Name: Type =>
+/// (attrs);` declares `struct Name { #[codec attrs] v: Type }`, derived
+/// `Debug` and `Decode` (only decoded).
+///
+/// ```text
+/// shapes! {
+///     StrU32: String => (len = u32);
+///     SetBytesU32: BTreeSet<u32> => (len = u32, unit = bytes);
+/// }
+/// ```
+#[macro_export]
+macro_rules! shapes {
+    ($($name:ident: $ty:ty => $attr:tt;)*) => {$(
+        #[derive(Debug, ::codec::Decode)]
+        #[allow(dead_code, reason = "only decoded")]
+        struct $name {
+            #[codec $attr]
+            v: $ty,
+        }
+    )*};
 }

@@ -27,6 +27,7 @@
 use bytes::Bytes;
 use codec::{Decode, DecodeError, FrameDecoder, FrameError, StdHeader, WideHeader};
 use codec_tests::alloc::{largest_during, requested_by, Counting};
+use codec_tests::shapes;
 use codec_tests::tutorial::Storage;
 
 #[global_allocator]
@@ -54,17 +55,6 @@ fn input(prefix: Prefix, claim: u64) -> Vec<u8> {
     assert!(out.len() <= 8);
     out.resize(8, b'a');
     out
-}
-
-macro_rules! shapes {
-    ($($name:ident: $ty:ty => $attr:tt;)*) => {$(
-        #[derive(Debug, Decode)]
-        #[allow(dead_code, reason = "only decoded")]
-        struct $name {
-            #[codec $attr]
-            v: $ty,
-        }
-    )*};
 }
 
 shapes! {

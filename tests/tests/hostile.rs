@@ -12,7 +12,7 @@ use codec::{
 use codec_tests::strategies::*;
 use codec_tests::tutorial::{sample_request, Open, Storage};
 use codec_tests::types::*;
-use codec_tests::{assert_truncations, Hex};
+use codec_tests::{assert_error, assert_truncations, Hex};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -22,15 +22,6 @@ fn decode_err<'a, T: Decode<'a> + std::fmt::Debug>(input: &'a [u8]) -> DecodeErr
         Ok(v) => panic!("{:?} decoded as {v:?}", Hex(input)),
         Err(e) => e,
     }
-}
-
-/// Asserts an error's kind, offset, path and the whole `Display` line.
-#[track_caller]
-fn assert_error(e: &DecodeError, kind: DecodeErrorKind, offset: usize, path: &str, display: &str) {
-    assert_eq!(e.kind(), &kind, "{e:?}");
-    assert_eq!(e.offset(), offset, "{e:?}");
-    assert_eq!(e.path().to_string(), path, "{e:?}");
-    assert_eq!(e.to_string(), display);
 }
 
 fn end(needed: u64, available: usize) -> DecodeErrorKind {

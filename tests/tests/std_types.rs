@@ -15,7 +15,7 @@ use codec::{Decode, DecodeError, DecodeErrorKind, Encode, Message};
 use codec_tests::alloc::{largest_during, Counting};
 use codec_tests::strategies::{c_string, hashed, std_types};
 use codec_tests::types::{Hashed, StdProto, StdTypes};
-use codec_tests::{assert_truncations, golden, Hex};
+use codec_tests::{assert_error, assert_truncations, golden, shapes, Hex};
 use proptest::prelude::*;
 
 #[global_allocator]
@@ -152,8 +152,8 @@ fn hashed_golden() {
         &e,
         DecodeErrorKind::Invalid("byte length ends inside an element"),
         20,
-        "Hashed.tail[0]",
-        "byte length ends inside an element at byte 20 in Hashed.tail[0]",
+        "Hashed.tail[0].value",
+        "byte length ends inside an element at byte 20 in Hashed.tail[0].value",
     );
 }
 
@@ -230,15 +230,6 @@ proptest! {
 }
 
 // ## Hostile input
-
-/// Asserts an error's kind, offset, path and the whole `Display` line.
-#[track_caller]
-fn assert_error(e: &DecodeError, kind: DecodeErrorKind, offset: usize, path: &str, display: &str) {
-    assert_eq!(e.kind(), &kind, "{e:?}");
-    assert_eq!(e.offset(), offset, "{e:?}");
-    assert_eq!(e.path().to_string(), path, "{e:?}");
-    assert_eq!(e.to_string(), display);
-}
 
 /// The golden bytes with `bytes[at..]` overwritten by `with`.
 fn patched(at: usize, with: &[u8]) -> Vec<u8> {
@@ -336,8 +327,8 @@ fn element_errors_name_the_element() {
         &sample_error(97, &[0xFF]),
         DecodeErrorKind::InvalidUtf8 { valid_up_to: 0 },
         97,
-        "StdTypes.map[1]",
-        "invalid utf-8 (valid up to byte 0 of the string) at byte 97 in StdTypes.map[1]",
+        "StdTypes.map[1].value",
+        "invalid utf-8 (valid up to byte 0 of the string) at byte 97 in StdTypes.map[1].value",
     );
     // A byte-counted set whose length ends inside its first element.
     let bytes = [0, 3, 0, 0, 0, 0, 0, 0];
@@ -408,18 +399,7 @@ fn missing_nul_needs_one_more_byte_where_it_could_be() {
 
 // ## Allocation bounded by the input
 
-/// Maps and sets whose length claims far more elements than the input has.
-macro_rules! shapes {
-    ($($name:ident: $ty:ty => $attr:tt;)*) => {$(
-        #[derive(Debug, Decode)]
-        #[allow(dead_code, reason = "only decoded")]
-        struct $name {
-            #[codec $attr]
-            v: $ty,
-        }
-    )*};
-}
-
+// Maps and sets whose length claims far more elements than the input has.
 shapes! {
     MapU32: BTreeMap<u8, String> => (len = u32);
     HashMapU32: HashMap<u16, Vec<u8>> => (len = u32);
@@ -572,16 +552,17 @@ fn fields_list_each_std_type() {
         .iter()
         .map(|f| (f.name, f.offset, f.width, f.encoding))
         .collect();
-    // The derive knows the width of primitives only, so offsets stop after
-    // the first field (the fixed-width std types could report theirs).
+    // The derive knows the width of primitives and of the fixed-width std
+    // types (by their bare names), so offsets run up to the first field of
+    // variable width (`ip`); widths stay known after it (`sock6`).
     let expected: Vec<(&str, Option<usize>, Option<usize>, &str)> = vec![
-        ("id", Some(0), None, "nested NonZeroU32"),
-        ("small", None, None, "nested NonZeroI8"),
-        ("v4", None, None, "nested Ipv4Addr"),
-        ("v6", None, None, "nested Ipv6Addr"),
-        ("ip", None, None, "nested IpAddr"),
+        ("id", Some(0), Some(4), "NonZeroU32"),
+        ("small", Some(4), Some(1), "NonZeroI8"),
+        ("v4", Some(5), Some(4), "Ipv4Addr"),
+        ("v6", Some(9), Some(16), "Ipv6Addr"),
+        ("ip", Some(25), None, "nested IpAddr"),
         ("sock", None, None, "nested SocketAddr"),
-        ("sock6", None, None, "nested SocketAddrV6"),
+        ("sock6", None, Some(26), "SocketAddrV6"),
         ("name", None, None, "nested CString"),
         ("label", None, None, "nested &'aCStr"),
         ("text", None, None, "nested Cow<'a,str>"),
@@ -600,4 +581,39 @@ fn fields_list_each_std_type() {
         ),
     ];
     assert_eq!(fields, expected);
+}
+
+/// Fixed-width std types written by their bare names have known widths, so
+/// the offsets after them stay known (they would stop at `id` otherwise).
+#[test]
+fn fields_know_fixed_width_std_types() {
+    use std::net::SocketAddrV4;
+    use std::num::NonZeroUsize;
+
+    #[derive(Encode, Decode, Message)]
+    #[codec(id = 0x41)]
+    #[allow(dead_code, reason = "only its FIELDS are read")]
+    struct Fixed {
+        id: NonZeroU16,
+        peer: SocketAddrV4,
+        local: SocketAddrV6,
+        count: NonZeroUsize,
+        v6: Ipv6Addr,
+        last: u8,
+    }
+    let fields: Vec<_> = Fixed::FIELDS
+        .iter()
+        .map(|f| (f.name, f.offset, f.width))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("id", Some(0), Some(2)),
+            ("peer", Some(2), Some(6)),
+            ("local", Some(8), Some(26)),
+            ("count", Some(34), Some(8)),
+            ("v6", Some(42), Some(16)),
+            ("last", Some(58), Some(1)),
+        ]
+    );
 }

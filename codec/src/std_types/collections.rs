@@ -4,9 +4,9 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
-use crate::decode::{bounded_capacity, explain_leaf, Decode, DecodeSeq};
-use crate::encode::{Encode, EncodeSeq};
-use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::decode::{decode_items, prefixed_impls as decode_prefixed, Collect, Decode, DecodeSeq};
+use crate::encode::{prefixed_impls as encode_prefixed, Encode, EncodeSeq};
+use crate::error::{DecodeError, EncodeError};
 use crate::explain::Explainer;
 use crate::reader::Reader;
 use crate::wire::{Endian, LenPrefix, Unit};
@@ -20,7 +20,13 @@ fn entries_len<'a, K: Encode + 'a, V: Encode + 'a>(
         .sum()
 }
 
-/// Appends each key and its value, naming the index of an entry that fails.
+/// The type name an error inside a map entry reports when the map is
+/// encoded or decoded on its own (inside a field, the field's path
+/// replaces it): `[1].value`.
+const ENTRY: &str = "entry";
+
+/// Appends each key and its value, naming the entry's index and its part
+/// (`[1].value`) when one fails.
 fn encode_entries<'a, K: Encode + 'a, V: Encode + 'a>(
     entries: impl Iterator<Item = (&'a K, &'a V)>,
     buf: &mut Vec<u8>,
@@ -28,7 +34,11 @@ fn encode_entries<'a, K: Encode + 'a, V: Encode + 'a>(
 ) -> Result<(), EncodeError> {
     for (i, (k, v)) in entries.enumerate() {
         k.encode_with(buf, order)
-            .and_then(|()| v.encode_with(buf, order))
+            .map_err(|e| e.in_field(ENTRY, "key"))
+            .and_then(|()| {
+                v.encode_with(buf, order)
+                    .map_err(|e| e.in_field(ENTRY, "value"))
+            })
             .map_err(|e| e.in_index(i))?;
     }
     Ok(())
@@ -46,23 +56,13 @@ fn encode_elements<'a, T: Encode + 'a>(
     Ok(())
 }
 
-/// `Encode` (a LEB128 count, then the body) and `EncodeSeq` (the body
-/// alone, for `len`, `len_from` and `rest`) for a map (`entries`) or a set
-/// (`elements`).
+/// `Encode` (a LEB128 count, then the body, through `prefixed_impls!`) and
+/// `EncodeSeq` (the body alone, for `len`, `len_from` and `rest`) for a map
+/// (`entries`) or a set (`elements`).
 macro_rules! encode_collection {
     ($(impl[$($g:tt)*] $t:ty => $kind:ident;)*) => {$(
-        /// Without a length attribute: a LEB128 count of entries (or
-        /// elements), then each entry's key and value (or each element).
-        impl<$($g)*> Encode for $t {
-            #[inline]
-            fn encoded_len(&self) -> usize {
-                LenPrefix::Varint.size(self.len()) + self.seq_encoded_len()
-            }
-            #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
-                LenPrefix::Varint.write(self.len(), buf, order)?;
-                self.encode_seq(buf, order)
-            }
+        encode_prefixed! {
+            impl[$($g)*] $t;
         }
 
         /// With `#[codec(len = ..)]` (or `len_from`, `rest`): the length
@@ -105,28 +105,19 @@ encode_collection! {
     impl[T: Encode, S] std::collections::HashSet<T, S> => elements;
 }
 
-/// The decoding side of a map or set: built one element at a time,
-/// refusing duplicates.
-trait Collect<'de>: Sized {
-    /// One element: `(K, V)` for maps.
-    type Item: Decode<'de>;
-    /// The error for an element whose key is already present.
-    const DUPLICATE: &'static str;
-    /// An empty collection with room for `n` elements (`n` is already
-    /// bounded by the input).
-    fn with_room(n: usize) -> Self;
-    /// Inserts `item`; `false`, leaving the collection as it was, when its
-    /// key is already present.
-    fn insert_new(&mut self, item: Self::Item) -> bool;
-    /// Reads one element while recording it.
-    fn explain_item(
-        r: &mut Reader<'de>,
-        order: Endian,
-        out: &mut Explainer,
-    ) -> Result<Self::Item, DecodeError>;
+/// Reads a map entry, naming the part that fails (`key`, `value`).
+#[inline]
+fn decode_entry<'de, K: Decode<'de>, V: Decode<'de>>(
+    r: &mut Reader<'de>,
+    order: Endian,
+) -> Result<(K, V), DecodeError> {
+    let k = K::decode_with(r, order).map_err(|e| e.in_field(ENTRY, "key"))?;
+    let v = V::decode_with(r, order).map_err(|e| e.in_field(ENTRY, "value"))?;
+    Ok((k, v))
 }
 
-/// Reads a map entry as `key` and `value` lines.
+/// Reads a map entry as `key` and `value` lines, naming the part that
+/// fails as [`decode_entry`] does.
 fn explain_entry<'de, K: Decode<'de>, V: Decode<'de>>(
     r: &mut Reader<'de>,
     order: Endian,
@@ -134,139 +125,42 @@ fn explain_entry<'de, K: Decode<'de>, V: Decode<'de>>(
 ) -> Result<(K, V), DecodeError> {
     // An early return on error need not pop (see `Explainer`).
     out.push("key");
-    let k = K::explain_with(r, order, out)?;
+    let k = K::explain_with(r, order, out).map_err(|e| e.in_field(ENTRY, "key"))?;
     out.pop();
     out.push("value");
-    let v = V::explain_with(r, order, out)?;
+    let v = V::explain_with(r, order, out).map_err(|e| e.in_field(ENTRY, "value"))?;
     out.pop();
     Ok((k, v))
 }
 
-/// Reads element `i` with `read` and inserts it; a duplicate is an error at
-/// the element's first byte.
-#[inline]
-fn read_into<'de, C: Collect<'de>>(
-    out: &mut C,
-    r: &mut Reader<'de>,
-    i: usize,
-    read: &mut impl FnMut(&mut Reader<'de>, usize) -> Result<C::Item, DecodeError>,
-) -> Result<(), DecodeError> {
-    let start = r.offset();
-    let item = read(r, i).map_err(|e| e.in_index(i))?;
-    if out.insert_new(item) {
-        Ok(())
-    } else {
-        Err(DecodeError::new(DecodeErrorKind::Invalid(C::DUPLICATE), start).in_index(i))
-    }
-}
-
-/// Reads a body of `count` elements, or of `count` bytes with
-/// [`Unit::Bytes`], reading each element with `read` (given its index).
-fn decode_items<'de, C: Collect<'de>>(
-    r: &mut Reader<'de>,
-    count: usize,
-    unit: Unit,
-    mut read: impl FnMut(&mut Reader<'de>, usize) -> Result<C::Item, DecodeError>,
-) -> Result<C, DecodeError> {
-    match unit {
-        Unit::Elements => {
-            // Also refuses a count of zero-length elements over the input,
-            // which would otherwise loop on no input at all.
-            let mut out = C::with_room(bounded_capacity::<C::Item>(r, count)?);
-            for i in 0..count {
-                read_into(&mut out, r, i, &mut read)?;
-            }
-            Ok(out)
-        }
-        Unit::Bytes => {
-            let mut window = r.split(count)?;
-            // The window is real input, so this room is justified.
-            let room = window
-                .remaining()
-                .checked_div(<C::Item as Decode<'de>>::MIN_LEN)
-                .unwrap_or(0);
-            let mut out = C::with_room(room);
-            let mut i = 0;
-            while !window.is_empty() {
-                let before = window.remaining();
-                read_into(&mut out, &mut window, i, &mut read).map_err(|e| {
-                    // The window's end is fixed by the length: running off
-                    // it is malformed input, not input still to come.
-                    if e.is_incomplete() {
-                        let at = e.offset();
-                        e.restate(
-                            DecodeErrorKind::Invalid("byte length ends inside an element"),
-                            at,
-                        )
-                    } else {
-                        e
-                    }
-                })?;
-                if window.remaining() == before {
-                    // A zero-length element would never reach the end.
-                    return Err(window.error(DecodeErrorKind::Invalid(
-                        "zero-length element in a byte-counted sequence",
-                    )));
-                }
-                i += 1;
-            }
-            Ok(out)
-        }
-    }
-}
-
-/// `Collect`, `Decode` (a LEB128 count, then the body) and `DecodeSeq` (the
-/// body alone) for a map (`map (K, V)`) or a set (`set T`).
+/// `Collect` (refusing duplicates), `Decode` (a LEB128 count, then the
+/// body, through `prefixed_impls!`) and `DecodeSeq` (the body alone) for a
+/// map (`map (K, V)`) or a set (`set T`).
 macro_rules! decode_collection {
     ($(
-        impl[$($g:tt)*] $t:ty => $kind:ident $item:ty, |$n:pat_param| $room:expr
-        $(, where [$($w:tt)*])?;
+        impl[$($g:tt)*] $t:ty => $kind:ident $item:ty, |$n:pat_param| $room:expr;
     )*) => {$(
-        impl<$($g)*> Collect<'de> for $t $(where $($w)*)? {
+        impl<$($g)*> Collect<'de> for $t {
             type Item = $item;
-            const DUPLICATE: &'static str = decode_collection!(@duplicate $kind);
             #[inline]
             fn with_room($n: usize) -> Self {
                 $room
             }
             #[inline]
-            fn insert_new(&mut self, item: $item) -> bool {
+            fn insert_new(&mut self, item: $item) -> Result<(), &'static str> {
                 decode_collection!(@insert $kind self, item)
             }
-            fn explain_item(
-                r: &mut Reader<'de>,
-                order: Endian,
-                out: &mut Explainer,
-            ) -> Result<$item, DecodeError> {
-                decode_collection!(@explain $kind r, order, out)
-            }
+            decode_collection!(@item $kind);
         }
 
-        /// Without a length attribute: a LEB128 count of entries (or
-        /// elements), then each entry's key and value (or each element). A
-        /// duplicate key is an error naming its index.
-        impl<$($g)*> Decode<'de> for $t $(where $($w)*)? {
-            const MIN_LEN: usize = 1;
-            #[inline]
-            fn decode_with(r: &mut Reader<'de>, order: Endian) -> Result<Self, DecodeError> {
-                let n = LenPrefix::Varint.read(r, order)?;
-                Self::decode_seq(r, n, Unit::Elements, order)
-            }
-            fn explain_with(
-                r: &mut Reader<'de>,
-                order: Endian,
-                out: &mut Explainer,
-            ) -> Result<Self, DecodeError> {
-                out.push("len");
-                let n = explain_leaf(r, out, |r| LenPrefix::Varint.read(r, order));
-                out.pop();
-                Self::explain_seq(r, n?, Unit::Elements, order, out)
-            }
+        decode_prefixed! {
+            impl[$($g)*] $t;
         }
 
         /// With `#[codec(len = ..)]` (or `len_from`, `rest`): `count`
-        /// entries, or `count` bytes of them with `unit = bytes`.
-        impl<$($g)*> DecodeSeq<'de> for $t $(where $($w)*)? {
+        /// entries, or `count` bytes of them with `unit = bytes`. A
+        /// duplicate key is an error naming its index.
+        impl<$($g)*> DecodeSeq<'de> for $t {
             #[inline]
             fn decode_seq(
                 r: &mut Reader<'de>,
@@ -274,9 +168,7 @@ macro_rules! decode_collection {
                 unit: Unit,
                 order: Endian,
             ) -> Result<Self, DecodeError> {
-                decode_items(r, count, unit, |r, _| {
-                    <$item>::decode_with(r, order)
-                })
+                decode_items(r, count, unit, |r, _| Self::decode_item(r, order))
             }
             fn explain_seq(
                 r: &mut Reader<'de>,
@@ -294,8 +186,6 @@ macro_rules! decode_collection {
             }
         }
     )*};
-    (@duplicate map) => { "duplicate map key" };
-    (@duplicate set) => { "duplicate set element" };
     (@insert map $s:ident, $item:ident) => {{
         let (k, v) = $item;
         let mut new = false;
@@ -303,13 +193,25 @@ macro_rules! decode_collection {
             new = true;
             v
         });
-        new
+        if new { Ok(()) } else { Err("duplicate map key") }
     }};
-    (@insert set $s:ident, $item:ident) => { $s.insert($item) };
-    (@explain map $r:ident, $order:ident, $out:ident) => { explain_entry($r, $order, $out) };
-    (@explain set $r:ident, $order:ident, $out:ident) => {
-        <Self::Item as Decode<'de>>::explain_with($r, $order, $out)
+    (@insert set $s:ident, $item:ident) => {
+        if $s.insert($item) { Ok(()) } else { Err("duplicate set element") }
     };
+    (@item map) => {
+        #[inline]
+        fn decode_item(r: &mut Reader<'de>, order: Endian) -> Result<Self::Item, DecodeError> {
+            decode_entry(r, order)
+        }
+        fn explain_item(
+            r: &mut Reader<'de>,
+            order: Endian,
+            out: &mut Explainer,
+        ) -> Result<Self::Item, DecodeError> {
+            explain_entry(r, order, out)
+        }
+    };
+    (@item set) => {};
 }
 
 decode_collection! {
@@ -318,10 +220,14 @@ decode_collection! {
 }
 #[cfg(feature = "std")]
 decode_collection! {
-    impl['de, K, V, S] std::collections::HashMap<K, V, S> => map (K, V),
-        |n| Self::with_capacity_and_hasher(n, S::default()),
-        where [K: Decode<'de> + Eq + core::hash::Hash, V: Decode<'de>, S: core::hash::BuildHasher + Default];
-    impl['de, T, S] std::collections::HashSet<T, S> => set T,
-        |n| Self::with_capacity_and_hasher(n, S::default()),
-        where [T: Decode<'de> + Eq + core::hash::Hash, S: core::hash::BuildHasher + Default];
+    impl[
+        'de,
+        K: Decode<'de> + Eq + core::hash::Hash,
+        V: Decode<'de>,
+        S: core::hash::BuildHasher + Default,
+    ] std::collections::HashMap<K, V, S> => map (K, V),
+        |n| Self::with_capacity_and_hasher(n, S::default());
+    impl['de, T: Decode<'de> + Eq + core::hash::Hash, S: core::hash::BuildHasher + Default]
+        std::collections::HashSet<T, S> => set T,
+        |n| Self::with_capacity_and_hasher(n, S::default());
 }
