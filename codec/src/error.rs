@@ -150,9 +150,47 @@ pub enum DecodeErrorKind {
         /// Bytes the message decoded from.
         actual: u64,
     },
+    /// Constant bytes (`#[codec(magic = ..)]`) other than the expected
+    /// ones; the error's offset is where they start.
+    #[error("bad magic (expected {}, found {})", Hex(expected), Hex(found))]
+    BadMagic {
+        /// The bytes the layout requires (for an enum chosen by magic, the
+        /// first variant's).
+        expected: &'static [u8],
+        /// The bytes there, as many as the input had (up to the expected
+        /// length).
+        found: Vec<u8>,
+    },
+    /// A length field below the least value a length can take: negative,
+    /// or under the `len_adds` the field's length counts beyond its body.
+    #[error("length value {value} is below the minimum {min}")]
+    LengthBelowMin {
+        /// The value on the wire.
+        value: i128,
+        /// The least length value the field can hold.
+        min: u64,
+    },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
     Invalid(&'static str),
+}
+
+/// Bytes shown as lowercase hex pairs (`89 50 4e 47`).
+struct Hex<'a>(&'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("nothing");
+        }
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A decode failure: what went wrong, where in the input and in which field.
