@@ -321,9 +321,14 @@ fn flush(run: &mut Run<Piece>) -> TokenStream {
 }
 
 fn min_len(p: &FieldPlan) -> TokenStream {
-    let magic = p.magic.map_or(0, |m| m.value().len());
     let field = field_min_len(p);
-    quote!((#magic + #field))
+    match p.magic {
+        Some(m) => {
+            let n = m.value().len();
+            quote!((#n + #field))
+        }
+        None => field,
+    }
 }
 
 fn field_min_len(p: &FieldPlan) -> TokenStream {

@@ -169,7 +169,10 @@ fn fields_code(
                     }
                 }
             };
-            quote!((#magic #len))
+            match magic {
+                Some(m) => quote!((#m #len)),
+                None => len,
+            }
         });
     let len_body = quote! { #len_locals 0 #(+ #lens)* };
 
