@@ -1123,3 +1123,54 @@ fn kafka_nullable_and_compact() {
         ],
     );
 }
+
+#[derive(Debug, PartialEq, Protocol)]
+enum LayoutProto {
+    Widths(Widths),
+    Png(PngHeader),
+}
+
+/// `explain` shows magic bytes on lines of their own and `bytes = N`
+/// integers with their value.
+#[test]
+fn explain_new_forms() {
+    let png = PngHeader {
+        length: 13,
+        width: 1,
+        height: 1,
+        bit_depth: 8,
+        color_type: 6,
+        compression: 0,
+        filter: 0,
+        interlace: 0,
+        crc: 0x1F15_C489,
+    };
+    let frame = LayoutProto::from(png).to_bytes().unwrap();
+    let dump = codec::explain::<LayoutProto>(&frame);
+    assert!(
+        dump.contains("magic = magic b\"\\x89PNG\\r\\n\\x1a\\n\""),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("PngHeader.width.magic = magic b\"IHDR\""),
+        "{dump}"
+    );
+    let w = Widths {
+        msg_type: 2,
+        length: 2,
+        body: b"hi".to_vec(),
+        signed: -2,
+        five: 5,
+        seven: -1,
+    };
+    let frame = LayoutProto::from(w).to_bytes().unwrap();
+    let dump = codec::explain::<LayoutProto>(&frame);
+    assert!(
+        dump.contains("0009  ff ff fe     Widths.signed = -2"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("0004  00 00 02     Widths.length = 2"),
+        "{dump}"
+    );
+}
