@@ -147,6 +147,7 @@ paths! {
     NO_TRACE = __private::NoTrace;
     READ_BASE128 = __private::read_base128;
     READ_LEN = __private::read_len;
+    READ_LEN_SPEC = __private::read_len_spec;
     READ_PRESENCE = __private::read_presence;
     SAME_ID = __private::same_id;
     TAG_INT = __private::TagInt;

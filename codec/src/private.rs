@@ -107,36 +107,27 @@ pub fn invalid_discriminant(value: u64, offset: usize) -> DecodeError {
 
 /// Reads an inline length prefix.
 #[inline]
-pub fn read_len<P: ReadLen>(
+pub fn read_len(
     r: &mut Reader<'_>,
-    prefix: P,
+    prefix: LenPrefix,
     order: crate::wire::Endian,
 ) -> Result<usize, DecodeError> {
     prefix.read(r, order)
 }
 
-/// A length prefix generated code reads: [`LenPrefix`], or a [`LenSpec`].
-pub trait ReadLen: Copy {
-    /// Reads a length.
-    ///
-    /// # Errors
-    ///
-    /// As [`LenPrefix::read`] and [`LenSpec::read`].
-    fn read(self, r: &mut Reader<'_>, order: crate::wire::Endian) -> Result<usize, DecodeError>;
-}
-
-impl ReadLen for LenPrefix {
-    #[inline(always)]
-    fn read(self, r: &mut Reader<'_>, order: crate::wire::Endian) -> Result<usize, DecodeError> {
-        LenPrefix::read(self, r, order)
-    }
-}
-
-impl ReadLen for LenSpec {
-    #[inline(always)]
-    fn read(self, r: &mut Reader<'_>, order: crate::wire::Endian) -> Result<usize, DecodeError> {
-        LenSpec::read(self, r, order)
-    }
+/// Reads an inline length prefix described by a [`LenSpec`] (kept apart
+/// from [`read_len`], so plain prefixes compile exactly as before).
+///
+/// # Errors
+///
+/// As [`LenSpec::read`].
+#[inline]
+pub fn read_len_spec(
+    r: &mut Reader<'_>,
+    spec: LenSpec,
+    order: crate::wire::Endian,
+) -> Result<usize, DecodeError> {
+    spec.read(r, order)
 }
 
 /// A length prefix beyond [`LenPrefix`]'s: any byte width 1..=8, signed or
@@ -448,7 +439,7 @@ fn magic_error(r: &Reader<'_>, expected: &'static [u8]) -> DecodeError {
     } else {
         r.error(DecodeErrorKind::BadMagic {
             expected,
-            found: found.to_vec(),
+            found: crate::error::Found::new(found),
         })
     }
 }

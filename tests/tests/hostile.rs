@@ -6,6 +6,7 @@
 //! `codec_tests::golden` in golden.rs (see `assert_truncations`); here the
 //! same check runs over random valid encodings, plus exact values.
 
+use codec::error::Found;
 use codec::{
     Decode, DecodeError, DecodeErrorKind, Encode, EncodeErrorKind, Message, Protocol, RawFrame,
 };
@@ -997,7 +998,7 @@ fn bad_magic_names_expected_found_offset() {
         &e,
         DecodeErrorKind::BadMagic {
             expected: b"IHDR",
-            found: b"IHDX".to_vec(),
+            found: Found::new(b"IHDX"),
         },
         12,
         "PngHeader.width",
@@ -1008,7 +1009,7 @@ fn bad_magic_names_expected_found_offset() {
         e.kind(),
         &DecodeErrorKind::BadMagic {
             expected: b"\x89PNG\r\n\x1a\n",
-            found: b"GIF89a".to_vec(),
+            found: Found::new(b"GIF89a"),
         }
     );
     assert_eq!(e.offset(), 0);
@@ -1018,7 +1019,7 @@ fn bad_magic_names_expected_found_offset() {
         e.kind(),
         &DecodeErrorKind::BadMagic {
             expected: b"IEND",
-            found: b"IDAT".to_vec(),
+            found: Found::new(b"IDAT"),
         }
     );
 }

@@ -22,7 +22,8 @@ use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, BOOL, DECODE, DECODE_CTX, DECODE_ERROR,
     DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT, LEN_VALUE,
     LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N, READ_LEN,
-    READ_MAGIC, READ_NULLABLE_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN, TRACE, U64, U8, USIZE,
+    READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN, TRACE,
+    U64, U8, USIZE,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -381,8 +382,13 @@ fn value_read(p: &FieldPlan) -> TokenStream {
             #TRACE::leaf(__t, __r, |__r| #READ_INT_N::<#ty, #bytes>(__r, #order))
         },
         Wire::Prefixed(k, u) => {
+            let read = if k.is_plain() {
+                READ_LEN
+            } else {
+                READ_LEN_SPEC
+            };
             let prefix = prefix(k);
-            let len = labelled("len", quote!(#READ_LEN(__r, #prefix, #order)));
+            let len = labelled("len", quote!(#read(__r, #prefix, #order)));
             let body = seq_read(p, quote!(__n), unit(*u));
             quote!((#len).and_then(|__n| #body))
         }
