@@ -999,6 +999,21 @@ fn integer_widths() {
     assert_eq!(Widths::FIELDS[4].encoding, "u40 le u64");
 }
 
+/// The IHDR chunk of a 1×1 RGBA image.
+fn png_1x1_rgba() -> PngHeader {
+    PngHeader {
+        length: 13,
+        width: 1,
+        height: 1,
+        bit_depth: 8,
+        color_type: 6,
+        compression: 0,
+        filter: 0,
+        interlace: 0,
+        crc: 0x1F15_C489,
+    }
+}
+
 /// The 8-byte PNG signature and the IHDR chunk of a 1×1 RGBA image (PNG
 /// spec §5.2, §11.2.2), CRC as every encoder writes it:
 ///
@@ -1010,17 +1025,7 @@ fn integer_widths() {
 /// ```
 #[test]
 fn png_signature_magic() {
-    let png = PngHeader {
-        length: 13,
-        width: 1,
-        height: 1,
-        bit_depth: 8,
-        color_type: 6,
-        compression: 0,
-        filter: 0,
-        interlace: 0,
-        crc: 0x1F15_C489,
-    };
+    let png = png_1x1_rgba();
     golden(
         &png,
         &[
@@ -1134,17 +1139,7 @@ enum LayoutProto {
 /// integers with their value.
 #[test]
 fn explain_new_forms() {
-    let png = PngHeader {
-        length: 13,
-        width: 1,
-        height: 1,
-        bit_depth: 8,
-        color_type: 6,
-        compression: 0,
-        filter: 0,
-        interlace: 0,
-        crc: 0x1F15_C489,
-    };
+    let png = png_1x1_rgba();
     let frame = LayoutProto::from(png).to_bytes().unwrap();
     let dump = codec::explain::<LayoutProto>(&frame);
     assert!(
