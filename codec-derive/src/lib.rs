@@ -86,7 +86,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | --- | --- |
 /// | `id = N` | the discriminant (or write `Variant = N`; otherwise the previous plus one) |
 /// | `other` | catches unknown discriminants; its first field holds the value read |
-/// | `magic = b".."` | constant bytes after the discriminant; on every variant (with no `id`, `other` or `repr`), the enum has no discriminant and is chosen by magic, tried in declaration order |
+/// | `magic = b".."` | the variant's constant bytes, which choose it: given on every variant (with no `id`, discriminant, `other` or `repr`), the enum has no discriminant and decoding tries each variant's magic in declaration order (on partial input, an earlier magic the bytes could still be is waited for) |
 ///
 /// Fields with `bytes`, `magic` or a prefix beyond `u8`..`u64` without
 /// arithmetic are read and written on their own, not in the packed runs

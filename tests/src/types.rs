@@ -481,3 +481,23 @@ pub struct KafkaForms {
     #[codec(len = i32, null = -1)]
     pub bytes: Option<Vec<u8>>,
 }
+
+/// A ZIP-style record: the type's magic (`PK\x03\x04`, little-endian
+/// fields) before an enum's discriminant.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(magic = b"PK\x03\x04", repr = u16, endian = "little")]
+pub enum ZipRecord {
+    #[codec(id = 20)]
+    Version(u16),
+    #[codec(id = 8)]
+    Deflate,
+}
+
+/// A PostgreSQL column borrowed from the input: `None` is length −1.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct PgColumnRef<'a> {
+    #[codec(len = i32, null = -1)]
+    pub value: Option<&'a [u8]>,
+    #[codec(len = i16, null = -1)]
+    pub name: Option<&'a str>,
+}

@@ -1169,3 +1169,44 @@ fn explain_new_forms() {
         "{dump}"
     );
 }
+
+/// A type's magic comes before an enum's discriminant.
+///
+/// ```text
+/// magic       | id (u16 le) | version (u16 le)
+/// 50 4B 03 04 | 14 00       | 2D 00
+/// ```
+#[test]
+fn enum_with_type_magic() {
+    golden(
+        &ZipRecord::Version(45),
+        &[0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x2D, 0x00],
+    );
+    golden(&ZipRecord::Deflate, &[0x50, 0x4B, 0x03, 0x04, 0x08, 0x00]);
+}
+
+/// Nullable lengths over borrowed slices and strings, decoded without a
+/// copy.
+///
+/// ```text
+/// value len   | value    | name len (NULL)
+/// 00 00 00 02 | 01 02    | FF FF
+/// ```
+#[test]
+fn nullable_borrowed() {
+    let bytes = [0x00, 0x00, 0x00, 0x02, 0x01, 0x02, 0xFF, 0xFF];
+    let col = PgColumnRef {
+        value: Some(&[1, 2]),
+        name: None,
+    };
+    golden(&col, &bytes);
+    let back = PgColumnRef::from_bytes(&bytes).unwrap();
+    assert_eq!(back.value.unwrap().as_ptr(), bytes[4..].as_ptr());
+    golden(
+        &PgColumnRef {
+            value: None,
+            name: Some("n"),
+        },
+        &[0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01, b'n'],
+    );
+}

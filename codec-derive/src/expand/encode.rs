@@ -476,7 +476,8 @@ fn enum_code(
         } else {
             TokenStream::new()
         };
-        // A variant's magic follows its discriminant, if it has one.
+        // A variant's magic (validation allows it only where it replaces
+        // the discriminant).
         let (ml, mw) = match vp.magic {
             Some(m) => {
                 let n = m.value().len();
