@@ -290,3 +290,12 @@ pub fn de_generics(generics: &syn::Generics) -> syn::Generics {
     generics.params.insert(0, syn::GenericParam::Lifetime(de));
     generics
 }
+
+/// Bytes and signedness of `ty` when it is written as a primitive integer:
+/// the widest a `#[codec(bytes = N)]` field of it may be.
+pub fn integer_width(ty: &Type) -> Option<(usize, bool)> {
+    match scalar(ty) {
+        Some((name, width, true)) => Some((width, name.starts_with('i'))),
+        _ => None,
+    }
+}

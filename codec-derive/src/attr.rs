@@ -4,7 +4,7 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, Ident, LitInt, LitStr, Path, Type};
+use syn::{Attribute, Expr, Ident, LitByteStr, LitInt, LitStr, Path, Type};
 
 use crate::ctxt::Ctxt;
 
@@ -56,57 +56,97 @@ pub enum Endian {
     Little,
 }
 
-/// A length prefix or base-128 integer flavour.
+/// A length prefix or base-128 integer flavour. `U24`..`U56` and the
+/// signed ones are for `len` only (not an enum's `repr`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum LenKind {
     U8,
     U16,
+    U24,
     U32,
+    U40,
+    U48,
+    U56,
     U64,
+    I8,
+    I16,
+    I32,
+    I64,
     Varint,
     Vlq,
 }
 
+/// Every `len` kind by name, and whether `repr` takes it too.
+const LEN_KINDS: &[(&str, LenKind, bool)] = &[
+    ("u8", LenKind::U8, true),
+    ("u16", LenKind::U16, true),
+    ("u24", LenKind::U24, false),
+    ("u32", LenKind::U32, true),
+    ("u40", LenKind::U40, false),
+    ("u48", LenKind::U48, false),
+    ("u56", LenKind::U56, false),
+    ("u64", LenKind::U64, true),
+    ("i8", LenKind::I8, false),
+    ("i16", LenKind::I16, false),
+    ("i32", LenKind::I32, false),
+    ("i64", LenKind::I64, false),
+    ("varint", LenKind::Varint, true),
+    ("vlq", LenKind::Vlq, true),
+];
+
 impl LenKind {
     pub fn name(self) -> &'static str {
-        match self {
-            LenKind::U8 => "u8",
-            LenKind::U16 => "u16",
-            LenKind::U32 => "u32",
-            LenKind::U64 => "u64",
-            LenKind::Varint => "varint",
-            LenKind::Vlq => "vlq",
-        }
+        LEN_KINDS
+            .iter()
+            .find(|(_, k, _)| *k == self)
+            .map_or("?", |(n, _, _)| n)
     }
 
-    /// The integer type of a fixed-width prefix; `None` for base-128 ones.
+    /// The runtime's `LenPrefix` has it (u8, u16, u32, u64, varint, vlq):
+    /// such a prefix without arithmetic keeps the plain, packed code.
+    pub fn is_plain(self) -> bool {
+        LEN_KINDS.iter().any(|(_, k, plain)| *k == self && *plain)
+    }
+
+    /// Bytes and signedness of a fixed-width prefix; `None` for base-128.
+    pub fn width(self) -> Option<(u8, bool)> {
+        Some(match self {
+            LenKind::U8 => (1, false),
+            LenKind::U16 => (2, false),
+            LenKind::U24 => (3, false),
+            LenKind::U32 => (4, false),
+            LenKind::U40 => (5, false),
+            LenKind::U48 => (6, false),
+            LenKind::U56 => (7, false),
+            LenKind::U64 => (8, false),
+            LenKind::I8 => (1, true),
+            LenKind::I16 => (2, true),
+            LenKind::I32 => (4, true),
+            LenKind::I64 => (8, true),
+            LenKind::Varint | LenKind::Vlq => return None,
+        })
+    }
+
+    /// The integer type of a plain fixed-width prefix (the ones a packed
+    /// run reads); `None` for the others.
     pub fn fixed_int(self) -> Option<&'static str> {
         match self {
-            LenKind::U8 => Some("u8"),
-            LenKind::U16 => Some("u16"),
-            LenKind::U32 => Some("u32"),
-            LenKind::U64 => Some("u64"),
-            LenKind::Varint | LenKind::Vlq => None,
+            LenKind::U8 | LenKind::U16 | LenKind::U32 | LenKind::U64 => Some(self.name()),
+            _ => None,
         }
     }
 
     /// Bytes of the smallest encoding.
     pub fn min_len(self) -> usize {
-        match self {
-            LenKind::U8 | LenKind::Varint | LenKind::Vlq => 1,
-            LenKind::U16 => 2,
-            LenKind::U32 => 4,
-            LenKind::U64 => 8,
-        }
+        self.width().map_or(1, |(b, _)| b as usize)
     }
 
     /// The largest value it can carry.
     pub fn max(self) -> u64 {
-        match self {
-            LenKind::U8 => u8::MAX as u64,
-            LenKind::U16 => u16::MAX as u64,
-            LenKind::U32 => u32::MAX as u64,
-            _ => u64::MAX,
+        match self.width() {
+            Some((8, false)) | None => u64::MAX,
+            Some((b, true)) => (1u64 << (8 * b - 1)) - 1,
+            Some((b, false)) => (1u64 << (8 * b)) - 1,
         }
     }
 }
@@ -132,6 +172,7 @@ pub struct ContainerAttrs {
     pub repr: Slot<LenKind>,
     pub header: Slot<Path>,
     pub response: Slot<Type>,
+    pub magic: Slot<LitByteStr>,
 }
 
 /// Attributes on a field.
@@ -145,12 +186,21 @@ pub struct FieldAttrs {
     pub rest: Slot<()>,
     pub skip: Slot<()>,
     pub tag: Slot<()>,
+    /// `bytes = N`: an integer written in N bytes.
+    pub bytes: Slot<LitInt>,
+    /// `len_adds = N`: the length counts N more than the body.
+    pub len_adds: Slot<LitInt>,
+    /// `null = V`: the length value meaning `None`.
+    pub null: Slot<(i64, Span)>,
+    /// `magic = b".."`: constant bytes before the field.
+    pub magic: Slot<LitByteStr>,
 }
 
 /// Attributes on an enum variant.
 pub struct VariantAttrs {
     pub id: Slot<LitInt>,
     pub other: Slot<()>,
+    pub magic: Slot<LitByteStr>,
 }
 
 fn codec_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -180,22 +230,40 @@ fn parse_endian(meta: &ParseNestedMeta) -> syn::Result<Endian> {
     }
 }
 
-fn parse_len_kind(meta: &ParseNestedMeta, what: &str) -> syn::Result<LenKind> {
+/// A `len` kind (`all`), or a `repr` (the plain ones only).
+fn parse_len_kind(meta: &ParseNestedMeta, what: &str, all: bool) -> syn::Result<LenKind> {
     let id: Ident = meta.value()?.parse()?;
-    Ok(match id.to_string().as_str() {
-        "u8" => LenKind::U8,
-        "u16" => LenKind::U16,
-        "u32" => LenKind::U32,
-        "u64" => LenKind::U64,
-        "varint" => LenKind::Varint,
-        "vlq" => LenKind::Vlq,
-        _ => {
-            return Err(syn::Error::new(
+    let name = id.to_string();
+    let allowed = LEN_KINDS.iter().filter(|(_, _, plain)| all || *plain);
+    match allowed.clone().find(|(n, _, _)| *n == name) {
+        Some((_, k, _)) => Ok(*k),
+        None => {
+            let names: Vec<_> = allowed.map(|(n, _, _)| *n).collect();
+            Err(syn::Error::new(
                 id.span(),
-                format!("`{what}` must be one of u8, u16, u32, u64, varint, vlq"),
+                format!("`{what}` must be one of {}", names.join(", ")),
             ))
         }
-    })
+    }
+}
+
+/// `null = -1`: an integer literal, maybe negated.
+fn parse_null(meta: &ParseNestedMeta) -> syn::Result<(i64, Span)> {
+    let e: Expr = meta.value()?.parse()?;
+    let bad = || syn::Error::new_spanned(&e, "`null` must be an integer literal such as -1 or 0");
+    let (neg, lit) = match &e {
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => (true, &*u.expr),
+        _ => (false, &e),
+    };
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Int(i),
+        ..
+    }) = lit
+    else {
+        return Err(bad());
+    };
+    let v: i64 = i.base10_parse()?;
+    Ok((if neg { -v } else { v }, e.span()))
 }
 
 /// Parses every `#[codec(..)]` on `attrs` with `f` per key, recording errors.
@@ -220,6 +288,7 @@ impl ContainerAttrs {
             repr: Slot::new("repr"),
             header: Slot::new("header"),
             response: Slot::new("response"),
+            magic: Slot::new("magic"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -230,17 +299,24 @@ impl ContainerAttrs {
                     out.crate_path.set(cx, span, s.parse()?);
                 }
                 "id" => out.id.set(cx, span, meta.value()?.parse()?),
-                "repr" if is_enum => out.repr.set(cx, span, parse_len_kind(meta, "repr")?),
+                "repr" if is_enum => out.repr.set(cx, span, parse_len_kind(meta, "repr", false)?),
+                "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 "header" if is_enum => out.header.set(cx, span, meta.value()?.parse()?),
                 "response" => out.response.set(cx, span, meta.value()?.parse()?),
                 _ if is_enum => {
                     return Err(unknown(
                         meta,
                         "an enum",
-                        "endian, crate, repr, header, id, response",
+                        "endian, crate, repr, header, id, response, magic",
                     ))
                 }
-                _ => return Err(unknown(meta, "a struct", "endian, crate, id, response")),
+                _ => {
+                    return Err(unknown(
+                        meta,
+                        "a struct",
+                        "endian, crate, id, response, magic",
+                    ))
+                }
             }
             Ok(())
         });
@@ -260,11 +336,19 @@ impl FieldAttrs {
             rest: Slot::new("rest"),
             skip: Slot::new("skip"),
             tag: Slot::new("tag"),
+            bytes: Slot::new("bytes"),
+            len_adds: Slot::new("len_adds"),
+            null: Slot::new("null"),
+            magic: Slot::new("magic"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
-                "len" => out.len.set(cx, span, parse_len_kind(meta, "len")?),
+                "len" => out.len.set(cx, span, parse_len_kind(meta, "len", true)?),
+                "bytes" => out.bytes.set(cx, span, meta.value()?.parse()?),
+                "len_adds" => out.len_adds.set(cx, span, meta.value()?.parse()?),
+                "null" => out.null.set(cx, span, parse_null(meta)?),
+                "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 "len_from" => out.len_from.set(cx, span, meta.value()?.parse()?),
                 "unit" => {
                     let id: Ident = meta.value()?.parse()?;
@@ -309,7 +393,8 @@ impl FieldAttrs {
                     return Err(unknown(
                         meta,
                         "a field",
-                        "len, len_from, unit, varint, vlq, endian, when, rest, skip, tag",
+                        "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
+                         when, rest, skip, tag, magic",
                     ))
                 }
             }
@@ -324,13 +409,15 @@ impl VariantAttrs {
         let mut out = VariantAttrs {
             id: Slot::new("id"),
             other: Slot::new("other"),
+            magic: Slot::new("magic"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
                 "id" => out.id.set(cx, span, meta.value()?.parse()?),
                 "other" => out.other.flag(cx, span),
-                _ => return Err(unknown(meta, "a variant", "id, other")),
+                "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
+                _ => return Err(unknown(meta, "a variant", "id, other, magic")),
             }
             Ok(())
         });

@@ -53,12 +53,19 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `endian = "big"` / `"little"` | byte order of this type's fields (default big); nested types keep their own |
 /// | `crate = "path"` | where the generated code finds the runtime (default `::codec`) |
 /// | `repr = u8 \| u16 \| u32 \| u64 \| varint \| vlq` | (enums) how the leading discriminant is written; default `u8` |
+/// | `magic = b".."` | constant bytes before everything else (before an enum's discriminant): written on encode, checked on decode (`BadMagic` names expected, found and offset) |
 ///
 /// # Field attributes
 ///
 /// | attribute | meaning |
 /// | --- | --- |
 /// | `len = u8 \| u16 \| u32 \| u64 \| varint \| vlq` | a length prefix right before the field: bytes for strings and byte vectors, elements for `Vec<T>` |
+/// | `len = u24 \| u40 \| u48 \| u56` | a prefix of 3, 5, 6 or 7 bytes (TLS's `uint24`), in the field's byte order |
+/// | `len = i8 \| i16 \| i32 \| i64` | a signed prefix (Kafka's INT16, PostgreSQL's Int32); a negative value is a decode error unless it is the `null` value |
+/// | `len_adds = N` | the length (inline or `len_from`) counts N more than the body: 1 for Kafka's compact N+1, 4 for an Int32 that counts itself; a smaller value on the wire is a `LengthBelowMin` error at the length |
+/// | `null = V` | on an `Option<T>` with `len`: `None` is the length value V (`len = i32, null = -1`; `len = varint, len_adds = 1, null = 0` for Kafka's compact nullable forms); V must be negative or below `len_adds` |
+/// | `bytes = N` | this integer travels in N bytes (1 to 8, at most the type's width): `#[codec(bytes = 3)] length: u32` is a u24; a value that does not fit is an `EncodeError` naming the field; signed types are two's complement and sign-extend on decode |
+/// | `magic = b".."` | constant bytes right before this field, checked on decode |
 /// | `len_from = field` | the length is the earlier integer field `field`; encode writes the real length there |
 /// | `unit = bytes \| elements` | what the length counts (`Vec<T>` bounded by a byte length) |
 /// | `varint` / `vlq` | this integer is LEB128 / big-endian base-128 (cs.binary BSUInt); signed ones are zigzag-mapped |
@@ -101,7 +108,13 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | --- | --- |
 /// | `id = N` | the discriminant (or write `Variant = N`; otherwise the previous plus one) |
 /// | `other` | catches unknown discriminants; its first field holds the value read |
+/// | `magic = b".."` | the variant's constant bytes, which choose it: given on every variant (with no `id`, discriminant, `other` or `repr`), the enum has no discriminant and decoding tries each variant's magic in declaration order (on partial input, an earlier magic the bytes could still be is waited for) |
 ///
+/// Fields with `bytes`, `magic` or a prefix beyond `u8`..`u64` without
+/// arithmetic are read and written on their own, not in the packed runs
+/// of fixed-width fields. `explain` shows magic bytes on a line of their
+/// own (`field.magic`, or `magic` for the type's) and lengths as read
+/// (`null` for a null length).
 /// # Example
 ///
 /// ```
@@ -153,6 +166,40 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 ///
 /// assert_eq!(Shape::Rect(3, 4).to_bytes()?, [2, 3, 4]);
 /// assert_eq!(Shape::from_bytes(&[9, 0xaa])?, Shape::Unknown(9, vec![0xaa]));
+///
+/// // Real-world layouts: PNG's signature as magic, a TLS u24, PostgreSQL's
+/// // nullable Int32 length and an Int32 counting itself, Kafka's compact
+/// // nullable string (N+1, 0 for null).
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// #[codec(magic = b"\x89PNG\r\n\x1a\n")]
+/// struct Layouts {
+///     #[codec(bytes = 3)]
+///     tls_length: u32,
+///     #[codec(len = i32, null = -1)]
+///     column: Option<Vec<u8>>,
+///     #[codec(len = u32, len_adds = 4)]
+///     counted: Vec<u8>,
+///     #[codec(len = varint, len_adds = 1, null = 0)]
+///     compact: Option<String>,
+///     #[codec(magic = b"IEND")]
+///     end: u8,
+/// }
+///
+/// let v = Layouts { tls_length: 5, column: None, counted: vec![7], compact: Some("a".into()), end: 0 };
+/// let bytes = v.to_bytes()?;
+/// assert_eq!(bytes[8..], [0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 5, 7, 2, b'a', b'I', b'E', b'N', b'D', 0]);
+/// assert_eq!(Layouts::from_bytes(&bytes)?, v);
+///
+/// // An enum chosen by magic, tried in declaration order.
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// enum Chunk {
+///     #[codec(magic = b"IEND")]
+///     End,
+///     #[codec(magic = b"tEXt")]
+///     Text(#[codec(len = u8)] String),
+/// }
+///
+/// assert_eq!(Chunk::from_bytes(b"tEXt\x01a")?, Chunk::Text("a".into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[proc_macro_derive(Encode, attributes(codec))]

@@ -3,7 +3,7 @@
 //! field references looked up, variant ids assigned), so expansion reads
 //! it and decides nothing.
 
-use syn::{Expr, Ident, Path, Type};
+use syn::{Expr, Ident, LitByteStr, Path, Type};
 
 use crate::ast::{Field, Input, Variant};
 use crate::attr::{Endian, LenKind, Unit};
@@ -28,6 +28,8 @@ pub enum Validated<'a> {
 /// A type's wire layout: what `Encode` and `Decode` read.
 pub struct Layout<'a> {
     pub input: &'a Input<'a>,
+    /// The type's `magic`: constant bytes before everything else.
+    pub magic: Option<&'a LitByteStr>,
     pub body: LayoutBody<'a>,
 }
 
@@ -38,6 +40,8 @@ pub enum LayoutBody<'a> {
         repr: LenKind,
         /// The discriminant's byte order (the type's `endian`, else big).
         order: Endian,
+        /// Every variant has a `magic` that chooses it; no discriminant.
+        by_magic: bool,
         variants: Vec<VariantPlan<'a>>,
     },
 }
@@ -48,7 +52,26 @@ pub struct VariantPlan<'a> {
     pub id: u64,
     /// An `other` variant: its first field holds the unknown discriminant.
     pub other: bool,
+    /// The variant's `magic`, after the discriminant if there is one.
+    pub magic: Option<&'a LitByteStr>,
     pub fields: Vec<FieldPlan<'a>>,
+}
+
+/// An inline length prefix: its integer, what its value counts beyond the
+/// body (`len_adds`), and the value meaning `None` (`null`).
+#[derive(Clone, Copy)]
+pub struct Prefix {
+    pub kind: LenKind,
+    pub adds: u64,
+    pub null: Option<i64>,
+}
+
+impl Prefix {
+    /// A prefix the runtime's `LenPrefix` writes as is (the code every
+    /// existing layout has, packed into runs where it can be).
+    pub fn is_plain(&self) -> bool {
+        self.kind.is_plain() && self.adds == 0 && self.null.is_none()
+    }
 }
 
 /// How a field's value is laid out, resolved from its attributes.
@@ -59,12 +82,19 @@ pub enum Wire<'a> {
     Base128 {
         vlq: bool,
     },
+    /// An integer in `bytes` bytes (`#[codec(bytes = N)]`).
+    IntN {
+        bytes: usize,
+        signed: bool,
+    },
     /// An inline length prefix, then the body.
-    Prefixed(LenKind, Unit),
-    /// The body; its length lives in the earlier integer field `holder`.
+    Prefixed(Prefix, Unit),
+    /// The body; its length lives in the earlier integer field `holder`,
+    /// which counts `adds` more.
     LenFrom {
         holder: &'a Field<'a>,
         unit: Unit,
+        adds: u64,
     },
     /// The body; its length is whatever is left of the frame.
     Rest,
@@ -83,6 +113,8 @@ pub enum Presence<'a> {
     /// An `Option<T>` with a presence byte (0 or 1), inner `T` laid out by
     /// the field's attributes.
     Byte,
+    /// An `Option<T>` whose `None` is the length prefix's `null` value.
+    Null,
 }
 
 /// An earlier field a `when` expression reads.
@@ -110,6 +142,8 @@ pub struct LenOf<'a> {
     /// The sequence is an `Option` (absent counts as 0).
     pub optional: bool,
     pub unit: Unit,
+    /// What the holder counts beyond the sequence (`len_adds`).
+    pub adds: u64,
 }
 
 pub struct FieldPlan<'a> {
@@ -125,6 +159,8 @@ pub struct FieldPlan<'a> {
     pub packed: Option<Packed>,
     /// Set when this integer field holds the length of a later field.
     pub holds_len_of: Option<LenOf<'a>>,
+    /// The field's `magic`: constant bytes right before it.
+    pub magic: Option<&'a LitByteStr>,
 }
 
 /// What `#[derive(Message)]` reads.
@@ -134,6 +170,8 @@ pub struct Message<'a> {
     pub response: Option<&'a Type>,
     /// The `#[codec(tag)]` field of a struct.
     pub tag: Option<&'a Field<'a>>,
+    /// The type's `magic`, laid out before its fields.
+    pub layout_magic: Option<&'a LitByteStr>,
     /// A struct's fields; `None` for an enum (laid out by its discriminant).
     pub fields: Option<Vec<FieldPlan<'a>>>,
 }

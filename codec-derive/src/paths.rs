@@ -12,6 +12,7 @@ use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
 use quote::{quote, ToTokens, TokenStreamExt};
 
 use crate::attr::{Endian, LenKind, Unit};
+use crate::model::Prefix;
 
 /// A path below the runtime alias: `_codec::seg::..`.
 #[derive(Clone, Copy)]
@@ -133,11 +134,20 @@ paths! {
     ID_FITS = __private::id_fits;
     INVALID_DISCRIMINANT = __private::invalid_discriminant;
     LEN_FIELD = __private::len_field;
+    LEN_FIELD_ADDS = __private::len_field_adds;
+    LEN_SPEC = __private::LenSpec;
+    LEN_VALUE_ADDS = __private::len_value_adds;
+    MATCH_MAGIC = __private::match_magic;
+    READ_INT_N = __private::read_int_n;
+    READ_MAGIC = __private::read_magic;
+    READ_NULLABLE_LEN = __private::read_nullable_len;
+    WRITE_INT_N = __private::write_int_n;
     LEN_PREFIX = __private::LenPrefix;
     LEN_VALUE = __private::len_value;
     NO_TRACE = __private::NoTrace;
     READ_BASE128 = __private::read_base128;
     READ_LEN = __private::read_len;
+    READ_LEN_SPEC = __private::read_len_spec;
     READ_PRESENCE = __private::read_presence;
     SAME_ID = __private::same_id;
     TAG_INT = __private::TagInt;
@@ -167,6 +177,45 @@ pub fn len_prefix(k: LenKind) -> TokenStream {
         LenKind::U64 => quote!(#LEN_PREFIX::U64),
         LenKind::Varint => quote!(#LEN_PREFIX::Varint),
         LenKind::Vlq => quote!(#LEN_PREFIX::Vlq),
+        _ => len_spec(&Prefix {
+            kind: k,
+            adds: 0,
+            null: None,
+        }),
+    }
+}
+
+/// The value generated code writes and reads an inline prefix with:
+/// `LenPrefix::U8` etc. for a plain one (the code every existing layout
+/// keeps), a constant `LenSpec` for any width, arithmetic or `null`. Both
+/// have `size`, `write` and `read`.
+pub fn prefix(p: &Prefix) -> TokenStream {
+    if p.is_plain() {
+        len_prefix(p.kind)
+    } else {
+        len_spec(p)
+    }
+}
+
+/// `_codec::__private::LenSpec { .. }` for `p`.
+pub fn len_spec(p: &Prefix) -> TokenStream {
+    let (bytes, signed) = p.kind.width().unwrap_or((0, false));
+    let vlq = p.kind == LenKind::Vlq;
+    let adds = p.adds;
+    let null = match p.null {
+        Some(v) => quote!(#SOME(#v)),
+        None => quote!(#NONE),
+    };
+    let name = p.kind.name();
+    quote! {
+        #LEN_SPEC {
+            bytes: #bytes,
+            signed: #signed,
+            vlq: #vlq,
+            adds: #adds,
+            null: #null,
+            name: #name,
+        }
     }
 }
 
@@ -185,6 +234,6 @@ pub fn int_type(k: LenKind) -> RtPath {
         LenKind::U8 => U8,
         LenKind::U16 => U16,
         LenKind::U32 => U32,
-        LenKind::U64 | LenKind::Varint | LenKind::Vlq => U64,
+        _ => U64,
     }
 }

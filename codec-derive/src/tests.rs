@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, unit, varint, vlq, endian, when, rest, skip, tag)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -129,13 +129,13 @@ fn a_key_given_twice_over_two_attributes() {
 fn attribute_values_are_checked() {
     let errs = errors(quote! {
         #[codec(endian = "middle")]
-        struct S { #[codec(len = u24)] name: String }
+        struct S { #[codec(len = u12)] name: String }
     });
     assert_eq!(
         errs,
         [
             "`endian` must be \"big\" or \"little\"",
-            "`len` must be one of u8, u16, u32, u64, varint, vlq",
+            "`len` must be one of u8, u16, u24, u32, u40, u48, u56, u64, i8, i16, i32, i64, varint, vlq",
         ]
     );
 }
@@ -317,4 +317,110 @@ fn fixed_width_std_types_have_widths() {
     }
     assert!(!is_fixed_width(&syn::parse_quote!(NonZeroU8)));
     assert!(!is_fixed_width(&syn::parse_quote!(Ipv4Addr)));
+}
+
+#[test]
+fn new_layout_keys_are_valid_together() {
+    assert!(errors(quote! {
+        #[codec(magic = b"\x89PNG")]
+        struct S {
+            #[codec(bytes = 3)] a: u32,
+            #[codec(bytes = 3)] b: i32,
+            #[codec(len = u24, magic = b"X")] c: Vec<u8>,
+            #[codec(len = i32, null = -1)] d: Option<String>,
+            #[codec(len = varint, len_adds = 1, null = 0)] e: Option<Vec<u16>>,
+            #[codec(len_from = a, len_adds = 4)] f: Vec<u8>,
+        }
+    })
+    .is_empty());
+}
+
+#[test]
+fn bytes_rules() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(bytes = 3)] a: u16,
+            #[codec(bytes = 9)] b: u64,
+            #[codec(bytes = 2)] c: String,
+            #[codec(bytes = 2, varint)] d: u32,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`bytes = 3` is wider than `u16` (2 bytes): use a wider integer type",
+            "`bytes` must be from 1 to 8",
+            "`bytes` applies to integer fields, not `String`",
+            "`bytes` conflicts with `varint`/`vlq`: an integer has one encoding",
+        ]
+    );
+}
+
+#[test]
+fn len_adds_and_null_rules() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(len_adds = 1)] a: Vec<u8>,
+            #[codec(len = u32, null = -1)] b: Option<Vec<u8>>,
+            #[codec(len = i16, null = 5)] c: Option<String>,
+            #[codec(len = i16, null = -1)] d: Vec<u8>,
+            #[codec(null = -1)] e: Option<String>,
+            #[codec(len = i8, null = -200)] f: Option<String>,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`len_adds` needs `len` or `len_from` on the same field",
+            "`null = -1` does not fit `len = u32`",
+            "`null = 5` is a length a value can have: use a negative one with a signed `len` (`len = i32, null = -1`) or one below `len_adds` (`len_adds = 1, null = 0`)",
+            "`null` needs an `Option<T>` field without `when`: `None` is the null length",
+            "`null` needs `len = ..` on the same field (the length prefix holds it)",
+            "`null = -200` does not fit `len = i8`",
+        ]
+    );
+}
+
+#[test]
+fn magic_rules() {
+    let errs = errors(quote! {
+        #[codec(repr = u8)]
+        enum E {
+            #[codec(magic = b"A")] A,
+            B,
+            #[codec(magic = b"C", id = 3)] C,
+            #[codec(magic = b"")] D,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "variant `B` needs a `magic`: an enum chosen by magic has one on every variant",
+            "`id` conflicts with `magic`: a variant is chosen by one of them",
+            "`magic` needs at least one byte",
+            "`repr` conflicts with variant `magic`: the enum has no discriminant",
+        ]
+    );
+    let errs = errors(quote! {
+        struct S { #[codec(skip, magic = b"M", bytes = 2)] a: u16 }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`bytes` has no effect on a `skip` field, which is not on the wire",
+            "`magic` has no effect on a `skip` field, which is not on the wire",
+        ]
+    );
+    let errs = errors(quote! {
+        struct S { #[codec(len = u8)] a: String }
+    });
+    assert!(errs.is_empty());
+    let errs = errors(quote! {
+        #[codec(repr = u24)]
+        enum E { A }
+    });
+    assert_eq!(
+        errs,
+        ["`repr` must be one of u8, u16, u32, u64, varint, vlq"]
+    );
 }

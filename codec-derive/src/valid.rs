@@ -9,14 +9,14 @@ use proc_macro2::Span;
 use syn::{Expr, Lit};
 
 use crate::ast::{
-    is_fixed_width, is_integer, is_scalar, option_inner, referenced_fields, Body, Field, Input,
-    Shape, Variant,
+    integer_width, is_fixed_width, is_integer, is_scalar, option_inner, referenced_fields, Body,
+    Field, Input, Shape, Variant,
 };
 use crate::attr::{Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Presence, Protocol, Use,
-    Validated, VariantPlan, Wire,
+    Arm, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence, Protocol,
+    Use, Validated, VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -45,6 +45,7 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
                 check_other_variant(cx, v);
             }
             check_single_other(cx, variants);
+            let by_magic = check_variant_magic(cx, input, variants);
             let repr = input.attrs.repr.get().copied().unwrap_or(LenKind::U8);
             let ids = resolve_ids(cx, variants, repr);
             let variants = variants
@@ -55,6 +56,7 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
                         variant,
                         id,
                         other: variant.attrs.other.is_set(),
+                        magic: variant.attrs.magic.get(),
                         fields: plan(&variant.fields, order)?,
                     })
                 })
@@ -62,11 +64,19 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
             LayoutBody::Enum {
                 repr,
                 order,
+                by_magic,
                 variants,
             }
         }
     };
-    Some(Layout { input, body })
+    if let Some(m) = input.attrs.magic.get() {
+        check_magic_nonempty(cx, m);
+    }
+    Some(Layout {
+        input,
+        magic: input.attrs.magic.get(),
+        body,
+    })
 }
 
 /// Each field's layout, with every attribute resolved. `None` only where
@@ -78,13 +88,24 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
         .map(|f| {
             let a = &f.attrs;
             let unit = unit_of(f);
+            let adds = adds_of(f);
             let wire = if a.skip.is_set() {
                 Wire::Skip
             } else if let Some(k) = a.len.get() {
-                Wire::Prefixed(*k, unit)
+                let prefix = Prefix {
+                    kind: *k,
+                    adds,
+                    null: a.null.get().map(|(v, _)| *v),
+                };
+                Wire::Prefixed(prefix, unit)
             } else if let Some(h) = a.len_from.get() {
                 let holder = fields.iter().find(|g| *h == g.name)?;
-                Wire::LenFrom { holder, unit }
+                Wire::LenFrom { holder, unit, adds }
+            } else if let Some(n) = a.bytes.get() {
+                Wire::IntN {
+                    bytes: n.base10_parse().ok()?,
+                    signed: integer_width(value_type(f))?.1,
+                }
             } else if a.rest.is_set() {
                 Wire::Rest
             } else if let Some(i) = a.int.get() {
@@ -105,10 +126,16 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                         })
                         .collect(),
                 },
+                (None, Some(_), Wire::Prefixed(prefix, _)) if prefix.null.is_some() => {
+                    Presence::Null
+                }
                 (
                     None,
                     Some(_),
-                    Wire::Prefixed(..) | Wire::LenFrom { .. } | Wire::Base128 { .. },
+                    Wire::Prefixed(..)
+                    | Wire::LenFrom { .. }
+                    | Wire::Base128 { .. }
+                    | Wire::IntN { .. },
                 ) => Presence::Byte,
                 _ => Presence::Always,
             };
@@ -116,10 +143,15 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 Presence::Always => f.ty,
                 _ => option_inner(f.ty)?,
             };
-            let packed = match (&presence, &wire) {
-                (Presence::Always, Wire::Plain) if is_fixed_width(ty) => Some(Packed::Scalar),
-                (Presence::Always, Wire::Prefixed(k, _)) if k.fixed_int().is_some() => {
-                    Some(Packed::Prefix(*k))
+            // Runs hold plain scalars and plain prefixes: `bytes = N`
+            // integers, arithmetic prefixes and magic bytes are written on
+            // their own.
+            let packed = match (&presence, &wire, a.magic.get()) {
+                (Presence::Always, Wire::Plain, None) if is_fixed_width(ty) => Some(Packed::Scalar),
+                (Presence::Always, Wire::Prefixed(prefix, _), None)
+                    if prefix.is_plain() && prefix.kind.fixed_int().is_some() =>
+                {
+                    Some(Packed::Prefix(prefix.kind))
                 }
                 _ => None,
             };
@@ -131,6 +163,7 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 order: a.endian.get().copied().unwrap_or(container),
                 packed,
                 holds_len_of: None,
+                magic: a.magic.get(),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -145,6 +178,7 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
             seq_ty: seq.ty,
             optional: !matches!(seq.presence, Presence::Always),
             unit: unit_of(seq.field),
+            adds: adds_of(seq.field),
         };
         plans[i].holds_len_of = Some(len_of);
     }
@@ -154,6 +188,15 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
 /// What a field's length counts: `unit`, else elements.
 fn unit_of(f: &Field) -> Unit {
     f.attrs.unit.get().copied().unwrap_or(Unit::Elements)
+}
+
+/// What a field's length counts beyond its body: `len_adds`, else 0.
+fn adds_of(f: &Field) -> u64 {
+    f.attrs
+        .len_adds
+        .get()
+        .and_then(|n| n.base10_parse().ok())
+        .unwrap_or(0)
 }
 
 /// The later field whose `len_from` names `f`.
@@ -183,6 +226,7 @@ fn message<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Message<'a>> {
         id: input.attrs.id.get()?,
         response: input.attrs.response.get(),
         tag,
+        layout_magic: input.attrs.magic.get(),
         fields,
     })
 }
@@ -225,7 +269,170 @@ fn check_fields(cx: &Ctxt, fields: &[Field]) {
         check_len_from(cx, fields, i, &mut holders);
         check_tag(cx, f, &mut tag);
         check_when_uses_earlier(cx, fields, i);
+        check_bytes(cx, f, value_ty);
+        check_len_adds(cx, f);
+        check_null(cx, f);
+        if let Some(m) = f.attrs.magic.get() {
+            check_magic_nonempty(cx, m);
+        }
     }
+}
+
+/// `bytes = N` writes an integer in N bytes: an integer type at least N
+/// bytes wide (so every value read fits it), N from 1 to 8, and one
+/// encoding per integer.
+fn check_bytes(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    let a = &f.attrs;
+    let Some(lit) = a.bytes.get() else {
+        return;
+    };
+    let Some((width, _)) = integer_width(value_ty) else {
+        err(
+            cx,
+            a.bytes.span(),
+            format!(
+                "`bytes` applies to integer fields, not `{}`",
+                quote::quote!(#value_ty)
+            ),
+        );
+        return;
+    };
+    match lit.base10_parse::<usize>() {
+        Ok(n @ 1..=8) if n <= width => {}
+        Ok(n @ 1..=8) => cx.error_spanned_by(
+            lit,
+            format!(
+                "`bytes = {n}` is wider than `{}` ({width} bytes): use a wider integer type",
+                quote::quote!(#value_ty)
+            ),
+        ),
+        _ => cx.error_spanned_by(lit, "`bytes` must be from 1 to 8"),
+    }
+    if a.int.is_set() {
+        err(
+            cx,
+            a.bytes.span(),
+            "`bytes` conflicts with `varint`/`vlq`: an integer has one encoding",
+        );
+    }
+}
+
+/// `len_adds` changes what a length counts, so there must be a length.
+fn check_len_adds(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    let Some(lit) = a.len_adds.get() else {
+        return;
+    };
+    if let Err(e) = lit.base10_parse::<u64>() {
+        cx.syn_error(e);
+    }
+    if !(a.len.is_set() || a.len_from.is_set()) {
+        err(
+            cx,
+            a.len_adds.span(),
+            "`len_adds` needs `len` or `len_from` on the same field",
+        );
+    }
+}
+
+/// `null` is a value of the inline prefix that no length can take
+/// (negative in a signed prefix, or below `len_adds`), on an `Option<T>`
+/// whose `None` it stands for.
+fn check_null(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    let Some((null, null_span)) = a.null.get() else {
+        return;
+    };
+    let Some(kind) = a.len.get() else {
+        err(
+            cx,
+            a.null.span(),
+            "`null` needs `len = ..` on the same field (the length prefix holds it)",
+        );
+        return;
+    };
+    if option_inner(f.ty).is_none() || a.when.is_set() {
+        err(
+            cx,
+            a.null.span(),
+            "`null` needs an `Option<T>` field without `when`: `None` is the null length",
+        );
+    }
+    let adds = adds_of(f);
+    let fits = match kind.width() {
+        Some((b, true)) => {
+            let half = 1i128 << (8 * b - 1);
+            (-half..half).contains(&i128::from(*null))
+        }
+        _ => *null >= 0 && (*null as u64) <= kind.max(),
+    };
+    if !fits {
+        cx.syn_error(syn::Error::new(
+            *null_span,
+            format!("`null = {null}` does not fit `len = {}`", kind.name()),
+        ));
+    } else if *null >= 0 && (*null as u64) >= adds {
+        cx.syn_error(syn::Error::new(
+            *null_span,
+            format!(
+                "`null = {null}` is a length a value can have: use a negative one with a signed \
+                 `len` (`len = i32, null = -1`) or one below `len_adds` (`len_adds = 1, null = 0`)"
+            ),
+        ));
+    }
+}
+
+/// Magic bytes are there to be checked: an empty one checks nothing.
+fn check_magic_nonempty(cx: &Ctxt, m: &syn::LitByteStr) {
+    if m.value().is_empty() {
+        cx.error_spanned_by(m, "`magic` needs at least one byte");
+    }
+}
+
+/// An enum is chosen by discriminant or by magic, not both: variant
+/// magics on every variant (and no `id`, `other` or `repr`) choose it by
+/// magic, tried in declaration order. Returns whether it is.
+fn check_variant_magic(cx: &Ctxt, input: &Input, variants: &[Variant]) -> bool {
+    let with: Vec<_> = variants.iter().filter(|v| v.attrs.magic.is_set()).collect();
+    if with.is_empty() {
+        return false;
+    }
+    for v in variants {
+        if let Some(m) = v.attrs.magic.get() {
+            check_magic_nonempty(cx, m);
+        } else {
+            cx.error_spanned_by(
+                v.ident,
+                format!(
+                    "variant `{}` needs a `magic`: an enum chosen by magic has one on every variant",
+                    v.ident
+                ),
+            );
+        }
+        for (name, span) in [("id", v.attrs.id.span()), ("other", v.attrs.other.span())] {
+            if span.is_some() {
+                err(
+                    cx,
+                    span,
+                    format!("`{name}` conflicts with `magic`: a variant is chosen by one of them"),
+                );
+            }
+        }
+        if !v.attrs.id.is_set() && v.original.discriminant.is_some() {
+            cx.error_spanned_by(
+                v.ident,
+                "a discriminant conflicts with `magic`: a variant is chosen by one of them",
+            );
+        }
+    }
+    if input.attrs.repr.is_set() {
+        err(
+            cx,
+            input.attrs.repr.span(),
+            "`repr` conflicts with variant `magic`: the enum has no discriminant",
+        );
+    }
+    true
 }
 
 /// `when` is evaluated while decoding, when only earlier fields exist; an
@@ -269,6 +476,10 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
         ("len_from", a.len_from.span()),
         ("unit", a.unit.span()),
         ("varint`/`vlq", a.int.span()),
+        ("bytes", a.bytes.span()),
+        ("len_adds", a.len_adds.span()),
+        ("null", a.null.span()),
+        ("magic", a.magic.span()),
         ("endian", a.endian.span()),
         ("when", a.when.span()),
         ("rest", a.rest.span()),

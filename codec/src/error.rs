@@ -150,9 +150,89 @@ pub enum DecodeErrorKind {
         /// Bytes the message decoded from.
         actual: u64,
     },
+    /// Constant bytes (`#[codec(magic = ..)]`) other than the expected
+    /// ones; the error's offset is where they start.
+    #[error("bad magic (expected {}, found {found})", Hex(expected))]
+    BadMagic {
+        /// The bytes the layout requires (for an enum chosen by magic, the
+        /// first variant's).
+        expected: &'static [u8],
+        /// The bytes there, as many as the input had (up to the expected
+        /// length, and up to [`Found::CAPACITY`]).
+        found: Found,
+    },
+    /// A length field below the least value a length can take: negative,
+    /// or under the `len_adds` the field's length counts beyond its body.
+    #[error("length value {value} is below the minimum {min}")]
+    LengthBelowMin {
+        /// The value on the wire.
+        value: i128,
+        /// The least length value the field can hold.
+        min: u64,
+    },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
     Invalid(&'static str),
+}
+
+/// The first bytes found where constant bytes were expected, kept inline
+/// (so errors stay `Copy`-cheap, with no allocation and no drop).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    len: u8,
+    buf: [u8; Found::CAPACITY],
+}
+
+impl Found {
+    /// How many bytes are kept; longer magic is compared in full but
+    /// reported by its first 16 bytes.
+    pub const CAPACITY: usize = 16;
+
+    /// Keeps the first [`Found::CAPACITY`] bytes of `bytes`.
+    pub fn new(bytes: &[u8]) -> Self {
+        let len = bytes.len().min(Self::CAPACITY);
+        let mut buf = [0; Self::CAPACITY];
+        buf[..len].copy_from_slice(&bytes[..len]);
+        Found {
+            len: len as u8,
+            buf,
+        }
+    }
+
+    /// The bytes kept.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+impl fmt::Debug for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Hex(self.as_slice()).fmt(f)
+    }
+}
+
+/// Bytes shown as lowercase hex pairs (`89 50 4e 47`).
+struct Hex<'a>(&'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("nothing");
+        }
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A decode failure: what went wrong, where in the input and in which field.

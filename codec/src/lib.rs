@@ -102,7 +102,7 @@ pub mod __private;
 pub use crate::decode::{Decode, DecodeSeq};
 pub use crate::encode::{Encode, EncodeSeq};
 pub use crate::error::{
-    DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, PathSegment,
+    DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, Found, PathSegment,
 };
 pub use crate::wire::Endian;
 

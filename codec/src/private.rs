@@ -115,6 +115,440 @@ pub fn read_len(
     prefix.read(r, order)
 }
 
+/// Reads an inline length prefix described by a [`LenSpec`] (kept apart
+/// from [`read_len`], so plain prefixes compile exactly as before).
+///
+/// # Errors
+///
+/// As [`LenSpec::read`].
+#[inline]
+pub fn read_len_spec(
+    r: &mut Reader<'_>,
+    spec: LenSpec,
+    order: crate::wire::Endian,
+) -> Result<usize, DecodeError> {
+    spec.read(r, order)
+}
+
+/// A length prefix beyond [`LenPrefix`]'s: any byte width 1..=8, signed or
+/// not, or base-128; a wire value that counts `adds` more than the body
+/// (`len_adds`); and a `null` value meaning `None` (`null = -1`). The
+/// derive builds one as a constant for each field that needs it, so plain
+/// prefixes keep [`LenPrefix`]'s code.
+#[derive(Debug, Clone, Copy)]
+pub struct LenSpec {
+    /// Bytes of a fixed-width prefix; 0 for base-128.
+    pub bytes: u8,
+    /// A fixed-width prefix is two's complement (`len = i32`).
+    pub signed: bool,
+    /// A base-128 prefix is `vlq` rather than `varint`.
+    pub vlq: bool,
+    /// What the wire value counts beyond the body.
+    pub adds: u64,
+    /// The wire value meaning `None`, for a nullable field.
+    pub null: Option<i64>,
+    /// The prefix's name as written (`u24`, `i32`), for errors.
+    pub name: &'static str,
+}
+
+impl LenSpec {
+    /// The largest wire value the prefix holds.
+    const fn max_raw(self) -> u64 {
+        match (self.bytes, self.signed) {
+            (0, _) | (8, false) => u64::MAX,
+            (b, true) => (1u64 << (8 * b as u32 - 1)) - 1,
+            (b, false) => (1u64 << (8 * b as u32)) - 1,
+        }
+    }
+
+    fn raw_size(self, raw: u64) -> usize {
+        match self.bytes {
+            0 => crate::wire::base128_len(raw),
+            b => b as usize,
+        }
+    }
+
+    /// Bytes the prefix takes for a body of `n`.
+    #[inline]
+    pub fn size(self, n: usize) -> usize {
+        self.raw_size((n as u64).saturating_add(self.adds))
+    }
+
+    /// Bytes the prefix takes for `None`.
+    #[inline]
+    pub fn null_size(self) -> usize {
+        self.raw_size(self.null.unwrap_or(0) as u64)
+    }
+
+    /// Writes the prefix of a body of `n`, or fails without writing.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeErrorKind::LengthOverflow`] when `n` plus `adds` does not fit.
+    #[inline]
+    pub fn write(
+        self,
+        n: usize,
+        buf: &mut Vec<u8>,
+        order: crate::wire::Endian,
+    ) -> Result<(), EncodeError> {
+        match (n as u64).checked_add(self.adds) {
+            Some(raw) if raw <= self.max_raw() => {
+                self.put_raw(raw, buf, order);
+                Ok(())
+            }
+            _ => Err(EncodeError::new(EncodeErrorKind::LengthOverflow {
+                len: n as u64,
+                prefix: self.name,
+                max: self.max_raw() - self.adds,
+            })),
+        }
+    }
+
+    /// Writes the `null` value (a field's `None`).
+    #[inline]
+    pub fn write_null(self, buf: &mut Vec<u8>, order: crate::wire::Endian) {
+        self.put_raw(self.null.unwrap_or(0) as u64, buf, order);
+    }
+
+    fn put_raw(self, raw: u64, buf: &mut Vec<u8>, order: crate::wire::Endian) {
+        let b = self.bytes as usize;
+        match (b, order) {
+            (0, _) => crate::wire::write_base128(raw, buf, self.vlq),
+            (_, crate::wire::Endian::Big) => buf.extend_from_slice(&raw.to_be_bytes()[8 - b..]),
+            (_, crate::wire::Endian::Little) => buf.extend_from_slice(&raw.to_le_bytes()[..b]),
+        }
+    }
+
+    /// Reads the length, or `None` for the `null` value.
+    ///
+    /// # Errors
+    ///
+    /// Truncated input; a value below `adds` (or negative) that is not the
+    /// `null` value ([`DecodeErrorKind::LengthBelowMin`], at the prefix).
+    #[inline]
+    pub fn read_nullable(
+        self,
+        r: &mut Reader<'_>,
+        order: crate::wire::Endian,
+    ) -> Result<Option<usize>, DecodeError> {
+        let start = r.offset();
+        let v: i128 = match self.bytes {
+            0 => i128::from(crate::wire::read_base128::<u64>(r, self.vlq)?),
+            b => {
+                let raw = get_uint(r.take(b as usize)?, order);
+                if self.signed {
+                    let shift = 64 - 8 * u32::from(b);
+                    i128::from(((raw << shift) as i64) >> shift)
+                } else {
+                    i128::from(raw)
+                }
+            }
+        };
+        if self.null.is_some_and(|null| i128::from(null) == v) {
+            return Ok(None);
+        }
+        let n = v - i128::from(self.adds);
+        if n < 0 {
+            return Err(DecodeError::new(
+                DecodeErrorKind::LengthBelowMin {
+                    value: v,
+                    min: self.adds,
+                },
+                start,
+            ));
+        }
+        usize::try_from(n).map(Some).map_err(|_| {
+            DecodeError::new(
+                DecodeErrorKind::IntegerOutOfRange {
+                    value: n as u128,
+                    target: "usize",
+                },
+                start,
+            )
+        })
+    }
+
+    /// Reads a length that cannot be `null`.
+    ///
+    /// # Errors
+    ///
+    /// As [`LenSpec::read_nullable`].
+    #[inline]
+    pub fn read(
+        self,
+        r: &mut Reader<'_>,
+        order: crate::wire::Endian,
+    ) -> Result<usize, DecodeError> {
+        let start = r.offset();
+        match self.read_nullable(r, order)? {
+            Some(n) => Ok(n),
+            None => Err(DecodeError::new(
+                DecodeErrorKind::Invalid("a null length where a value is required"),
+                start,
+            )),
+        }
+    }
+}
+
+/// A nullable length as read, shown by `explain`: the length, or `null`.
+#[derive(Debug, Clone, Copy)]
+pub struct LenOrNull(pub Option<usize>);
+
+impl core::fmt::Display for LenOrNull {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(n) => n.fmt(f),
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// Reads a nullable length prefix (`null = ..`).
+///
+/// # Errors
+///
+/// As [`LenSpec::read_nullable`].
+#[inline]
+pub fn read_nullable_len(
+    r: &mut Reader<'_>,
+    spec: LenSpec,
+    order: crate::wire::Endian,
+) -> Result<LenOrNull, DecodeError> {
+    spec.read_nullable(r, order).map(LenOrNull)
+}
+
+/// `bytes` (1..=8 of them) as an unsigned integer in `order`.
+#[inline(always)]
+fn get_uint(bytes: &[u8], order: crate::wire::Endian) -> u64 {
+    let fold = |acc: u64, b: &u8| acc << 8 | u64::from(*b);
+    match order {
+        crate::wire::Endian::Big => bytes.iter().fold(0, fold),
+        crate::wire::Endian::Little => bytes.iter().rev().fold(0, fold),
+    }
+}
+
+/// Integers that travel in a chosen number of bytes (`#[codec(bytes = N)]`).
+pub trait IntN: Copy {
+    /// Two's complement: sign-extended on decode.
+    const SIGNED: bool;
+    /// The value, widened.
+    fn to_i128(self) -> i128;
+    /// Back from a widened value, if it fits.
+    fn from_i128(v: i128) -> Option<Self>;
+}
+
+macro_rules! int_n {
+    ($($t:ty => $signed:expr),*) => {$(
+        impl IntN for $t {
+            const SIGNED: bool = $signed;
+            #[inline(always)]
+            fn to_i128(self) -> i128 {
+                self as i128
+            }
+            #[inline(always)]
+            fn from_i128(v: i128) -> Option<Self> {
+                <$t>::try_from(v).ok()
+            }
+        }
+    )*};
+}
+int_n!(u8 => false, u16 => false, u32 => false, u64 => false, usize => false,
+       i8 => true, i16 => true, i32 => true, i64 => true, isize => true);
+
+/// Bytes of an `N`-byte integer field (`u32` in 3 bytes), or an error
+/// naming the wire type (`u24`) when the value does not fit.
+#[inline]
+pub fn write_int_n<T: IntN, const N: usize>(
+    v: T,
+    buf: &mut Vec<u8>,
+    order: crate::wire::Endian,
+    wire: &'static str,
+) -> Result<(), EncodeError> {
+    let v = v.to_i128();
+    let bits = 8 * N as u32;
+    let fits = if T::SIGNED {
+        let half = 1i128 << (bits - 1);
+        (-half..half).contains(&v)
+    } else {
+        v < 1i128 << bits
+    };
+    if !fits {
+        return Err(EncodeError::new(EncodeErrorKind::ValueOutOfRange {
+            value: v,
+            target: wire,
+        }));
+    }
+    let raw = v as u64;
+    match order {
+        crate::wire::Endian::Big => buf.extend_from_slice(&raw.to_be_bytes()[8 - N..]),
+        crate::wire::Endian::Little => buf.extend_from_slice(&raw.to_le_bytes()[..N]),
+    }
+    Ok(())
+}
+
+/// Reads an `N`-byte integer field, sign-extending a signed one.
+///
+/// # Errors
+///
+/// Truncated input. (The derive allows `N` up to the type's own width, so
+/// every value read fits.)
+#[inline]
+pub fn read_int_n<T: IntN, const N: usize>(
+    r: &mut Reader<'_>,
+    order: crate::wire::Endian,
+) -> Result<T, DecodeError> {
+    let start = r.offset();
+    let raw = get_uint(&r.take_array::<N>()?, order);
+    let v = if T::SIGNED {
+        let shift = 64 - 8 * N as u32;
+        i128::from(((raw << shift) as i64) >> shift)
+    } else {
+        i128::from(raw)
+    };
+    T::from_i128(v).ok_or_else(|| {
+        DecodeError::new(
+            DecodeErrorKind::IntegerOutOfRange {
+                value: v as u128,
+                target: core::any::type_name::<T>(),
+            },
+            start,
+        )
+    })
+}
+
+/// Constant bytes (`#[codec(magic = ..)]`), shown by `explain` as a byte
+/// string.
+#[derive(Debug, Clone, Copy)]
+pub struct Magic(pub &'static [u8]);
+
+impl core::fmt::Display for Magic {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "magic b\"{}\"", self.0.escape_ascii())
+    }
+}
+
+/// The error for input that is not `expected` where it starts: "need more"
+/// when the input is a strict prefix of it, bad magic otherwise.
+#[cold]
+fn magic_error(r: &Reader<'_>, expected: &'static [u8]) -> DecodeError {
+    let have = r.peek();
+    let found = &have[..have.len().min(expected.len())];
+    if expected.starts_with(found) {
+        r.end_error(expected.len() as u64)
+    } else {
+        r.error(DecodeErrorKind::BadMagic {
+            expected,
+            found: crate::error::Found::new(found),
+        })
+    }
+}
+
+/// Reads and checks constant bytes.
+///
+/// # Errors
+///
+/// [`DecodeErrorKind::BadMagic`] at their start, or "need more bytes" on
+/// a strict prefix of them.
+#[inline]
+pub fn read_magic(r: &mut Reader<'_>, expected: &'static [u8]) -> Result<Magic, DecodeError> {
+    if r.peek().starts_with(expected) {
+        r.take(expected.len())?;
+        Ok(Magic(expected))
+    } else {
+        Err(magic_error(r, expected))
+    }
+}
+
+/// Which of `magics` (tried in order) the input starts with, consumed: the
+/// variant of an enum chosen by magic.
+#[derive(Debug, Clone, Copy)]
+pub struct MagicMatch {
+    /// The index in `magics`.
+    pub index: usize,
+    /// The bytes matched.
+    pub magic: &'static [u8],
+}
+
+impl core::fmt::Display for MagicMatch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        Magic(self.magic).fmt(f)
+    }
+}
+
+/// Picks the first of `magics` the input starts with and consumes it.
+/// Partial input that could still be an earlier magic waits for it: the
+/// decision follows declaration order whatever bytes come next.
+///
+/// # Errors
+///
+/// "Need more bytes" when the first magic the input agrees with is longer
+/// than the input; bad magic naming the first magic when it agrees with
+/// none.
+#[inline]
+pub fn match_magic(
+    r: &mut Reader<'_>,
+    magics: &[&'static [u8]],
+) -> Result<MagicMatch, DecodeError> {
+    let have = r.peek();
+    for (index, magic) in magics.iter().enumerate() {
+        if have.starts_with(magic) {
+            r.take(magic.len())?;
+            return Ok(MagicMatch { index, magic });
+        }
+        if magic.starts_with(have) {
+            return Err(r.end_error(magic.len() as u64));
+        }
+    }
+    Err(match magics.first() {
+        Some(first) => magic_error(r, first),
+        None => r.error(DecodeErrorKind::Invalid("no variant to choose")),
+    })
+}
+
+/// The `len_from` holder's value for a body of `n` that it counts `adds`
+/// more than (`len_adds`).
+#[inline]
+pub fn len_field_adds<T: LenInt>(
+    n: usize,
+    adds: u64,
+    name: &'static str,
+) -> Result<T, EncodeError> {
+    let total = usize::try_from(adds)
+        .ok()
+        .and_then(|a| n.checked_add(a))
+        .and_then(T::from_len);
+    total.ok_or_else(|| {
+        EncodeError::new(EncodeErrorKind::LengthOverflow {
+            len: n as u64,
+            prefix: name,
+            max: max_len::<T>().saturating_sub(adds),
+        })
+    })
+}
+
+/// The body length a `len_from` holder that counts `adds` more declares.
+///
+/// # Errors
+///
+/// A value below `adds` ([`DecodeErrorKind::LengthBelowMin`]) or negative.
+#[inline]
+pub fn len_value_adds<T: LenInt>(v: T, adds: u64, offset: usize) -> Result<usize, DecodeError> {
+    let n = len_value(v, offset)?;
+    usize::try_from(adds)
+        .ok()
+        .and_then(|a| n.checked_sub(a))
+        .ok_or_else(|| {
+            DecodeError::new(
+                DecodeErrorKind::LengthBelowMin {
+                    value: n as i128,
+                    min: adds,
+                },
+                offset,
+            )
+        })
+}
+
 pub use crate::wire::{read_base128, write_base128};
 pub use crate::{decode::DecodeSeq, encode::EncodeSeq};
 pub use core::convert::{From, TryFrom};

@@ -249,3 +249,66 @@ prop_compose! {
         Hashed { map, set, shared: Rc::from(shared), n: keys.len() as u8, keys, tail }
     }
 }
+
+prop_compose! {
+    pub fn widths()(
+        msg_type in any::<u8>(),
+        body in bytes(300),
+        signed in -(1i32 << 23)..(1i32 << 23),
+        five in 0u64..(1u64 << 40),
+        seven in -(1i64 << 55)..(1i64 << 55),
+    ) -> Widths {
+        Widths { msg_type, length: body.len() as u32, body, signed, five, seven }
+    }
+}
+
+prop_compose! {
+    pub fn tls_handshake()(msg_type in any::<u8>(), body in bytes(300)) -> TlsHandshake {
+        TlsHandshake { msg_type, body }
+    }
+}
+
+prop_compose! {
+    pub fn png_header()(
+        length in any::<u32>(), width in any::<u32>(), height in any::<u32>(),
+        bit_depth in any::<u8>(), color_type in any::<u8>(), compression in any::<u8>(),
+        filter in any::<u8>(), interlace in any::<u8>(), crc in any::<u32>(),
+    ) -> PngHeader {
+        PngHeader { length, width, height, bit_depth, color_type, compression, filter, interlace, crc }
+    }
+}
+
+pub fn chunk() -> impl Strategy<Value = Chunk> {
+    prop_oneof![
+        Just(Chunk::End),
+        text(60).prop_map(Chunk::Text),
+        any::<u8>().prop_map(Chunk::Short),
+    ]
+}
+
+pub fn pg_data_row() -> impl Strategy<Value = PgDataRow> {
+    prop::collection::vec(prop::option::of(bytes(40)), 0..6).prop_map(|values| {
+        let columns: Vec<PgColumn> = values.into_iter().map(|value| PgColumn { value }).collect();
+        let body: usize = columns
+            .iter()
+            .map(|c| 4 + c.value.as_ref().map_or(0, Vec::len))
+            .sum();
+        PgDataRow {
+            length: body as u32 + 6,
+            ncols: columns.len() as i16,
+            columns,
+        }
+    })
+}
+
+prop_compose! {
+    pub fn kafka_forms()(
+        client_id in prop::option::of(text(30)),
+        compact in prop::option::of(text(30)),
+        array in prop::collection::vec(any::<u16>(), 0..50),
+        counted in bytes(100),
+        bytes in prop::option::of(bytes(100)),
+    ) -> KafkaForms {
+        KafkaForms { client_id, compact, array, counted, bytes }
+    }
+}

@@ -386,3 +386,118 @@ pub struct Hashed {
     #[codec(rest)]
     pub tail: BTreeMap<u8, u16>,
 }
+
+// ## Integer widths, magic, length arithmetic, nullable lengths
+
+/// A TLS handshake message header (RFC 8446 §4): a u8 type, then a u24
+/// length of the body, written in front of it (`len = u24`).
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct TlsHandshake {
+    pub msg_type: u8,
+    #[codec(len = u24)]
+    pub body: Vec<u8>,
+}
+
+/// The same u24 length as an integer field of its own (`bytes = 3`), plus
+/// signed and little-endian odd widths.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x50)]
+pub struct Widths {
+    pub msg_type: u8,
+    #[codec(bytes = 3)]
+    pub length: u32,
+    #[codec(len_from = length)]
+    pub body: Vec<u8>,
+    #[codec(bytes = 3)]
+    pub signed: i32,
+    #[codec(bytes = 5, endian = "little")]
+    pub five: u64,
+    #[codec(bytes = 7)]
+    pub seven: i64,
+}
+
+/// A PNG file's signature and IHDR chunk (PNG spec §5.2, §11.2.2): the
+/// signature is the type's magic, the chunk type `IHDR` a field's.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x51, magic = b"\x89PNG\r\n\x1a\n")]
+pub struct PngHeader {
+    pub length: u32,
+    #[codec(magic = b"IHDR")]
+    pub width: u32,
+    pub height: u32,
+    pub bit_depth: u8,
+    pub color_type: u8,
+    pub compression: u8,
+    pub filter: u8,
+    pub interlace: u8,
+    pub crc: u32,
+}
+
+/// PNG chunks chosen by their type's magic, tried in order.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub enum Chunk {
+    #[codec(magic = b"IEND")]
+    End,
+    #[codec(magic = b"tEXt")]
+    Text(#[codec(len = u8)] String),
+    #[codec(magic = b"tE")]
+    Short(u8),
+}
+
+/// A PostgreSQL DataRow column: Int32 length, −1 for NULL (protocol
+/// documentation, "Message Formats").
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct PgColumn {
+    #[codec(len = i32, null = -1)]
+    pub value: Option<Vec<u8>>,
+}
+
+/// A PostgreSQL DataRow: `D`, an Int32 length that counts itself and the
+/// Int16 column count (so 6 more than the columns' bytes), the count, the
+/// columns.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(magic = b"D")]
+pub struct PgDataRow {
+    pub length: u32,
+    pub ncols: i16,
+    #[codec(len_from = length, len_adds = 6, unit = bytes)]
+    pub columns: Vec<PgColumn>,
+}
+
+/// Kafka's nullable and compact forms: NULLABLE_STRING (INT16 length, −1
+/// for null), COMPACT_NULLABLE_STRING (unsigned varint of N+1, 0 for
+/// null), COMPACT_ARRAY (N+1) and a PostgreSQL-style Int32 that counts
+/// itself.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct KafkaForms {
+    #[codec(len = i16, null = -1)]
+    pub client_id: Option<String>,
+    #[codec(len = varint, len_adds = 1, null = 0)]
+    pub compact: Option<String>,
+    #[codec(len = varint, len_adds = 1)]
+    pub array: Vec<u16>,
+    #[codec(len = u32, len_adds = 4)]
+    pub counted: Vec<u8>,
+    #[codec(len = i32, null = -1)]
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// A ZIP-style record: the type's magic (`PK\x03\x04`, little-endian
+/// fields) before an enum's discriminant.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(magic = b"PK\x03\x04", repr = u16, endian = "little")]
+pub enum ZipRecord {
+    #[codec(id = 20)]
+    Version(u16),
+    #[codec(id = 8)]
+    Deflate,
+}
+
+/// A PostgreSQL column borrowed from the input: `None` is length −1.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct PgColumnRef<'a> {
+    #[codec(len = i32, null = -1)]
+    pub value: Option<&'a [u8]>,
+    #[codec(len = i16, null = -1)]
+    pub name: Option<&'a str>,
+}

@@ -952,3 +952,261 @@ fn other_variant_keeps_unknown_frames() {
     assert_eq!(msg.id(), 0x7F);
     assert_eq!(msg.to_bytes().unwrap(), frame);
 }
+
+// ## Integer widths, magic, length arithmetic, nullable lengths
+
+/// TLS 1.3 (RFC 8446 §4): `HandshakeType msg_type; uint24 length;` then
+/// the body. A ClientHello (type 1) with a 3-byte body:
+///
+/// ```text
+/// msg_type | length (u24) | body
+/// 01       | 00 00 03     | AA BB CC
+/// ```
+#[test]
+fn tls_u24_length() {
+    let h = TlsHandshake {
+        msg_type: 1,
+        body: vec![0xAA, 0xBB, 0xCC],
+    };
+    golden(&h, &[0x01, 0x00, 0x00, 0x03, 0xAA, 0xBB, 0xCC]);
+}
+
+/// ```text
+/// msg_type | length (bytes = 3) | body | signed (i24) | five (u40 le)  | seven (i56)
+/// 02       | 00 00 02           | 68 69 | FF FF FE     | 05 04 03 02 01 | FF FF FF FF FF FF FF
+/// ```
+#[test]
+fn integer_widths() {
+    let w = Widths {
+        msg_type: 2,
+        length: 2,
+        body: b"hi".to_vec(),
+        signed: -2,
+        five: 0x01_0203_0405,
+        seven: -1,
+    };
+    golden(
+        &w,
+        &[
+            0x02, 0x00, 0x00, 0x02, b'h', b'i', 0xFF, 0xFF, 0xFE, 0x05, 0x04, 0x03, 0x02, 0x01,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        ],
+    );
+    use codec::Message;
+    let widths: Vec<_> = Widths::FIELDS.iter().map(|f| f.width).collect();
+    assert_eq!(widths, [Some(1), Some(3), None, Some(3), Some(5), Some(7)]);
+    assert_eq!(Widths::FIELDS[1].encoding, "u24 u32 (length of body)");
+    assert_eq!(Widths::FIELDS[4].encoding, "u40 le u64");
+}
+
+/// The IHDR chunk of a 1×1 RGBA image.
+fn png_1x1_rgba() -> PngHeader {
+    PngHeader {
+        length: 13,
+        width: 1,
+        height: 1,
+        bit_depth: 8,
+        color_type: 6,
+        compression: 0,
+        filter: 0,
+        interlace: 0,
+        crc: 0x1F15_C489,
+    }
+}
+
+/// The 8-byte PNG signature and the IHDR chunk of a 1×1 RGBA image (PNG
+/// spec §5.2, §11.2.2), CRC as every encoder writes it:
+///
+/// ```text
+/// signature               | length      | type        | width       | height
+/// 89 50 4E 47 0D 0A 1A 0A | 00 00 00 0D | 49 48 44 52 | 00 00 00 01 | 00 00 00 01
+/// depth | color | compression | filter | interlace | crc
+/// 08    | 06    | 00          | 00     | 00        | 1F 15 C4 89
+/// ```
+#[test]
+fn png_signature_magic() {
+    let png = png_1x1_rgba();
+    golden(
+        &png,
+        &[
+            0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+            0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+            0x00, 0x1F, 0x15, 0xC4, 0x89,
+        ],
+    );
+    use codec::Message;
+    let names: Vec<_> = PngHeader::FIELDS
+        .iter()
+        .map(|f| (f.name, f.offset))
+        .collect();
+    assert_eq!(
+        names[..4],
+        [
+            ("magic", Some(0)),
+            ("length", Some(8)),
+            ("magic", Some(12)),
+            ("width", Some(16))
+        ]
+    );
+    assert_eq!(
+        PngHeader::FIELDS[0].encoding,
+        "magic b\"\\x89PNG\\r\\n\\x1a\\n\""
+    );
+}
+
+/// Variants chosen by magic, tried in declaration order (`tEXt` before its
+/// prefix `tE`).
+#[test]
+fn enum_chosen_by_magic() {
+    golden(&Chunk::End, b"IEND");
+    golden(&Chunk::Text("ab".into()), b"tEXt\x02ab");
+    assert_eq!(Chunk::from_bytes(b"tE\x07").unwrap(), Chunk::Short(7));
+}
+
+/// PostgreSQL DataRow for `SELECT 'a', NULL` ("Message Formats"): the
+/// Int32 length counts itself and the Int16 count; a NULL column is
+/// length −1 with no bytes.
+///
+/// ```text
+/// 'D' | length      | ncols | col 1 len   | 'a' | col 2 len (NULL)
+/// 44  | 00 00 00 0F | 00 02 | 00 00 00 01 | 61  | FF FF FF FF
+/// ```
+#[test]
+fn postgres_data_row_null() {
+    let row = PgDataRow {
+        length: 15,
+        ncols: 2,
+        columns: vec![
+            PgColumn {
+                value: Some(b"a".to_vec()),
+            },
+            PgColumn { value: None },
+        ],
+    };
+    golden(
+        &row,
+        &[
+            0x44, 0x00, 0x00, 0x00, 0x0F, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x61, 0xFF, 0xFF,
+            0xFF, 0xFF,
+        ],
+    );
+}
+
+/// Kafka's forms (protocol guide, "Protocol Primitive Types"):
+///
+/// ```text
+/// client_id (NULLABLE_STRING null) | compact ("ab": N+1) | array ([7]: N+1) | counted (Int32 + 4) | bytes (null)
+/// FF FF                            | 03 61 62            | 02 00 07         | 00 00 00 05 EE      | FF FF FF FF
+/// ```
+#[test]
+fn kafka_nullable_and_compact() {
+    let k = KafkaForms {
+        client_id: None,
+        compact: Some("ab".into()),
+        array: vec![7],
+        counted: vec![0xEE],
+        bytes: None,
+    };
+    golden(
+        &k,
+        &[
+            0xFF, 0xFF, 0x03, b'a', b'b', 0x02, 0x00, 0x07, 0x00, 0x00, 0x00, 0x05, 0xEE, 0xFF,
+            0xFF, 0xFF, 0xFF,
+        ],
+    );
+    let k = KafkaForms {
+        client_id: Some("c".into()),
+        compact: None,
+        array: vec![],
+        counted: vec![],
+        bytes: Some(vec![]),
+    };
+    golden(
+        &k,
+        &[
+            0x00, 0x01, b'c', 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
+        ],
+    );
+}
+
+#[derive(Debug, PartialEq, Protocol)]
+enum LayoutProto {
+    Widths(Widths),
+    Png(PngHeader),
+}
+
+/// `explain` shows magic bytes on lines of their own and `bytes = N`
+/// integers with their value.
+#[test]
+fn explain_new_forms() {
+    let png = png_1x1_rgba();
+    let frame = LayoutProto::from(png).to_bytes().unwrap();
+    let dump = codec::explain::<LayoutProto>(&frame);
+    assert!(
+        dump.contains("magic = magic b\"\\x89PNG\\r\\n\\x1a\\n\""),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("PngHeader.width.magic = magic b\"IHDR\""),
+        "{dump}"
+    );
+    let w = Widths {
+        msg_type: 2,
+        length: 2,
+        body: b"hi".to_vec(),
+        signed: -2,
+        five: 5,
+        seven: -1,
+    };
+    let frame = LayoutProto::from(w).to_bytes().unwrap();
+    let dump = codec::explain::<LayoutProto>(&frame);
+    assert!(
+        dump.contains("0009  ff ff fe     Widths.signed = -2"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("0004  00 00 02     Widths.length = 2"),
+        "{dump}"
+    );
+}
+
+/// A type's magic comes before an enum's discriminant.
+///
+/// ```text
+/// magic       | id (u16 le) | version (u16 le)
+/// 50 4B 03 04 | 14 00       | 2D 00
+/// ```
+#[test]
+fn enum_with_type_magic() {
+    golden(
+        &ZipRecord::Version(45),
+        &[0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x2D, 0x00],
+    );
+    golden(&ZipRecord::Deflate, &[0x50, 0x4B, 0x03, 0x04, 0x08, 0x00]);
+}
+
+/// Nullable lengths over borrowed slices and strings, decoded without a
+/// copy.
+///
+/// ```text
+/// value len   | value    | name len (NULL)
+/// 00 00 00 02 | 01 02    | FF FF
+/// ```
+#[test]
+fn nullable_borrowed() {
+    let bytes = [0x00, 0x00, 0x00, 0x02, 0x01, 0x02, 0xFF, 0xFF];
+    let col = PgColumnRef {
+        value: Some(&[1, 2]),
+        name: None,
+    };
+    golden(&col, &bytes);
+    let back = PgColumnRef::from_bytes(&bytes).unwrap();
+    assert_eq!(back.value.unwrap().as_ptr(), bytes[4..].as_ptr());
+    golden(
+        &PgColumnRef {
+            value: None,
+            name: Some("n"),
+        },
+        &[0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01, b'n'],
+    );
+}

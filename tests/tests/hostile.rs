@@ -6,6 +6,7 @@
 //! `codec_tests::golden` in golden.rs (see `assert_truncations`); here the
 //! same check runs over random valid encodings, plus exact values.
 
+use codec::error::Found;
 use codec::{
     Decode, DecodeError, DecodeErrorKind, Encode, EncodeErrorKind, Message, Protocol, RawFrame,
 };
@@ -937,4 +938,158 @@ fn other_frames_cannot_carry_a_claimed_id() {
     let free = Open::Unknown(RawFrame::new(0x7F, vec![1]));
     assert_eq!(free.name(), RawFrame::NAME);
     assert!(free.to_bytes().is_ok());
+}
+
+// ## Integer widths, magic, length arithmetic, nullable lengths
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn prefixes_widths(v in widths()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<Widths>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_png(v in png_header()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<PngHeader>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_pg_data_row(v in pg_data_row()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<PgDataRow>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn prefixes_kafka(v in kafka_forms()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<KafkaForms>(&bytes, bytes.len());
+    }
+
+    #[test]
+    fn random_bytes_new_forms(input in prop::collection::vec(any::<u8>(), 0..96)) {
+        let _ = Widths::from_bytes(&input);
+        let _ = PngHeader::from_bytes(&input);
+        let _ = Chunk::from_bytes(&input);
+        let _ = PgDataRow::from_bytes(&input);
+        let _ = KafkaForms::from_bytes(&input);
+        let _ = TlsHandshake::from_bytes(&input);
+    }
+}
+
+#[test]
+fn bad_magic_names_expected_found_offset() {
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDX".to_vec();
+    png.extend_from_slice(&[0; 17]);
+    let e = decode_err::<PngHeader>(&png);
+    assert_error(
+        &e,
+        DecodeErrorKind::BadMagic {
+            expected: b"IHDR",
+            found: Found::new(b"IHDX"),
+        },
+        12,
+        "PngHeader.width",
+        "bad magic (expected 49 48 44 52, found 49 48 44 58) at byte 12 in PngHeader.width",
+    );
+    let e = decode_err::<PngHeader>(b"GIF89a");
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::BadMagic {
+            expected: b"\x89PNG\r\n\x1a\n",
+            found: Found::new(b"GIF89a"),
+        }
+    );
+    assert_eq!(e.offset(), 0);
+    // No variant's magic: the first variant's is named.
+    let e = decode_err::<Chunk>(b"IDAT");
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::BadMagic {
+            expected: b"IEND",
+            found: Found::new(b"IDAT"),
+        }
+    );
+}
+
+#[test]
+fn sentinel_misuse_and_offset_underflow() {
+    // A PostgreSQL column length of -2: negative but not the null value.
+    let e = decode_err::<PgColumn>(&[0xFF, 0xFF, 0xFF, 0xFE]);
+    assert_error(
+        &e,
+        DecodeErrorKind::LengthBelowMin { value: -2, min: 0 },
+        0,
+        "PgColumn.value",
+        "length value -2 is below the minimum 0 at byte 0 in PgColumn.value",
+    );
+    // Kafka: a compact array (N+1) of wire value 0 has no null.
+    let e = decode_err::<KafkaForms>(&[0xFF, 0xFF, 0x00, 0x00]);
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::LengthBelowMin { value: 0, min: 1 }
+    );
+    assert_eq!(
+        (e.offset(), e.path().to_string()),
+        (3, "KafkaForms.array".into())
+    );
+    // An Int32 counting itself that says 3.
+    let e = decode_err::<KafkaForms>(&[0xFF, 0xFF, 0x00, 0x01, 0x00, 0x00, 0x00, 0x03]);
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::LengthBelowMin { value: 3, min: 4 }
+    );
+    assert_eq!(e.offset(), 4);
+    // DataRow: a length smaller than its own 4 bytes and the count.
+    let e = decode_err::<PgDataRow>(b"D\x00\x00\x00\x05\x00\x00");
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::LengthBelowMin { value: 5, min: 6 }
+    );
+    assert_eq!(e.path().to_string(), "PgDataRow.columns");
+}
+
+#[test]
+fn values_too_wide_for_their_bytes() {
+    let w = Widths {
+        msg_type: 0,
+        length: 0,
+        body: vec![],
+        signed: 1 << 23,
+        five: 0,
+        seven: 0,
+    };
+    let e = w.to_bytes().unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::ValueOutOfRange {
+            value: 1 << 23,
+            target: "i24"
+        }
+    );
+    assert_eq!(e.path().to_string(), "Widths.signed");
+    let w = Widths {
+        five: 1 << 40,
+        signed: 0,
+        ..w
+    };
+    assert_eq!(w.to_bytes().unwrap_err().path().to_string(), "Widths.five");
+    // A u24 prefix holds at most 2^24 - 1.
+    let h = TlsHandshake {
+        msg_type: 1,
+        body: vec![0; 1 << 24],
+    };
+    let e = h.to_bytes().unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::LengthOverflow {
+            len: 1 << 24,
+            prefix: "u24",
+            max: (1 << 24) - 1
+        }
+    );
+    assert_eq!(e.path().to_string(), "TlsHandshake.body");
 }

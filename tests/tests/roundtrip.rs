@@ -284,3 +284,23 @@ fn wide_enum_with_other_rt() {
         assert_eq!(WideShape::from_bytes(&b).unwrap(), s, "{b:?}");
     }
 }
+
+proptest! {
+    #[test]
+    fn widths_rt(v in widths()) { check(&v)?; }
+
+    #[test]
+    fn tls_handshake_rt(v in tls_handshake()) { check(&v)?; }
+
+    #[test]
+    fn png_header_rt(v in png_header()) { check(&v)?; }
+
+    #[test]
+    fn chunk_rt(v in chunk()) { check(&v)?; }
+
+    #[test]
+    fn pg_data_row_rt(v in pg_data_row()) { check(&v)?; }
+
+    #[test]
+    fn kafka_forms_rt(v in kafka_forms()) { check(&v)?; }
+}

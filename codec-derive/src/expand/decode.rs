@@ -19,9 +19,11 @@ use crate::ast::{de_generics, Input};
 use crate::attr::LenKind;
 use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
 use crate::paths::{
-    endian, int_type, len_prefix, unit, BOOL, DECODE, DECODE_CTX, DECODE_ERROR, DEFAULT, ENDIAN,
-    ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT, LEN_VALUE, NONE, NO_TRACE, OK,
-    READER, READ_BASE128, READ_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN, TRACE, U64, U8, USIZE,
+    endian, int_type, len_prefix, len_spec, prefix, unit, BOOL, DECODE, DECODE_CTX, DECODE_ERROR,
+    DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT, LEN_VALUE,
+    LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N, READ_LEN,
+    READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN, TRACE,
+    U64, U8, USIZE,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -64,11 +66,32 @@ pub fn expand(layout: &Layout) -> TokenStream {
         LayoutBody::Enum {
             repr,
             order,
+            by_magic,
             variants,
         } => {
-            let (min, body) = enum_code(input, *repr, &endian(*order), variants);
+            let (min, body) = if *by_magic {
+                magic_enum_code(input, variants)
+            } else {
+                enum_code(input, *repr, &endian(*order), variants)
+            };
             (min, body, quote!(), quote!(), TokenStream::new())
         }
+    };
+    // The type's magic comes first, on a line of its own.
+    let (min_len, body) = match layout.magic {
+        Some(m) => {
+            let n = m.value().len();
+            let name = input.ident().to_string();
+            let read = labelled("magic", quote!(#READ_MAGIC(__r, #m)));
+            (
+                quote!(#n + #min_len),
+                quote! {
+                    (#read).map_err(|__e| __e.in_type(#name))?;
+                    #body
+                },
+            )
+        }
+        None => (min_len, body),
     };
     wrap(
         input,
@@ -190,9 +213,31 @@ fn fields_code(
             }
             _ => reads.extend(flush(&mut run)),
         }
+        if let Some(m) = p.magic {
+            // Its own line, `name.magic`, before the field's.
+            let read = ctx(traced(
+                name,
+                labelled("magic", quote!(#READ_MAGIC(__r, #m))),
+            ));
+            reads.extend(quote!(#read?;));
+        }
         let read = value_read(p);
         let read = match p.presence {
             Presence::Always => read,
+            Presence::Null => {
+                let Wire::Prefixed(pre, u) = &p.wire else {
+                    unreachable!("`null` is validated to come with `len`")
+                };
+                let spec = len_spec(pre);
+                let len = labelled("len", quote!(#READ_NULLABLE_LEN(__r, #spec, #order)));
+                let body = seq_read(p, quote!(__n), unit(*u));
+                quote! {
+                    (#len).and_then(|__n| match __n.0 {
+                        #SOME(__n) => (#body).map(#SOME),
+                        #NONE => #OK(#NONE),
+                    })
+                }
+            }
             Presence::When { expr, .. } => quote! {
                 if #expr {
                     (#read).map(#SOME)
@@ -277,6 +322,17 @@ fn flush(run: &mut Run<Piece>) -> TokenStream {
 }
 
 fn min_len(p: &FieldPlan) -> TokenStream {
+    let field = field_min_len(p);
+    match p.magic {
+        Some(m) => {
+            let n = m.value().len();
+            quote!((#n + #field))
+        }
+        None => field,
+    }
+}
+
+fn field_min_len(p: &FieldPlan) -> TokenStream {
     let ty = p.ty;
     let decode = DECODE.at(ty.span());
     match (&p.presence, &p.wire) {
@@ -284,14 +340,16 @@ fn min_len(p: &FieldPlan) -> TokenStream {
             quote!(0)
         }
         (Presence::Byte, _) => quote!(1),
+        (Presence::Null, Wire::Prefixed(k, _)) | (Presence::Always, Wire::Prefixed(k, _)) => {
+            let n = k.kind.min_len();
+            quote!(#n)
+        }
+        (Presence::Null, _) => quote!(0),
+        (Presence::Always, Wire::IntN { bytes, .. }) => quote!(#bytes),
         (Presence::Always, Wire::Plain) => {
             quote_spanned!(ty.span()=> <#ty as #decode<'de>>::MIN_LEN)
         }
         (Presence::Always, Wire::Base128 { .. }) => quote!(1),
-        (Presence::Always, Wire::Prefixed(k, _)) => {
-            let n = k.min_len();
-            quote!(#n)
-        }
     }
 }
 
@@ -320,16 +378,32 @@ fn value_read(p: &FieldPlan) -> TokenStream {
         Wire::Base128 { vlq } => quote! {
             #TRACE::leaf(__t, __r, |__r| #READ_BASE128::<#ty>(__r, #vlq))
         },
+        Wire::IntN { bytes, .. } => quote! {
+            #TRACE::leaf(__t, __r, |__r| #READ_INT_N::<#ty, #bytes>(__r, #order))
+        },
         Wire::Prefixed(k, u) => {
-            let prefix = len_prefix(*k);
-            let len = labelled("len", quote!(#READ_LEN(__r, #prefix, #order)));
+            let read = if k.is_plain() {
+                READ_LEN
+            } else {
+                READ_LEN_SPEC
+            };
+            let prefix = prefix(k);
+            let len = labelled("len", quote!(#read(__r, #prefix, #order)));
             let body = seq_read(p, quote!(__n), unit(*u));
             quote!((#len).and_then(|__n| #body))
         }
-        Wire::LenFrom { holder, unit: u } => {
+        Wire::LenFrom {
+            holder,
+            unit: u,
+            adds,
+        } => {
             let holder = &holder.local;
             let body = seq_read(p, quote!(__n), unit(*u));
-            quote!(#LEN_VALUE(#holder, __r.offset()).and_then(|__n| #body))
+            let n = match adds {
+                0 => quote!(#LEN_VALUE(#holder, __r.offset())),
+                adds => quote!(#LEN_VALUE_ADDS(#holder, #adds, __r.offset())),
+            };
+            quote!(#n.and_then(|__n| #body))
         }
         Wire::Rest => quote_spanned! {span=>
             #trace::rest::<#ty>(__t, __r, #order)
@@ -366,8 +440,13 @@ fn enum_code(
             &vp.fields,
             vp.other.then(|| quote!(__raw)),
         );
+        let magic = vp.magic.map(|m| {
+            let read = labelled("magic", quote!(#READ_MAGIC(__r, #m)));
+            quote!((#read).map_err(|__e| __e.in_type(#name))?;)
+        });
         let arm = quote!({
             #TRACE::enter(__t, #variant);
+            #magic
             #reads
             #TRACE::leave(__t);
             #OK(Self::#ident #construct)
@@ -387,6 +466,47 @@ fn enum_code(
         match __id {
             #arms
             #fallback
+        }
+    };
+    (quote!(#min), body)
+}
+
+/// An enum chosen by its variants' magic, tried in declaration order: the
+/// least input is the shortest magic.
+fn magic_enum_code(input: &Input, variants: &[VariantPlan]) -> (TokenStream, TokenStream) {
+    let name = input.ident().to_string();
+    let magics = variants
+        .iter()
+        .filter_map(|vp| vp.magic)
+        .map(|m| quote!({ let __m: &'static [#U8] = #m; __m }));
+    let min = variants
+        .iter()
+        .filter_map(|vp| vp.magic.map(|m| m.value().len()))
+        .min()
+        .unwrap_or(0);
+    let which = labelled("magic", quote!(#MATCH_MAGIC(__r, &[#(#magics),*])));
+    let mut arms = TokenStream::new();
+    for (i, vp) in variants.iter().enumerate() {
+        let ident = vp.variant.ident;
+        let variant = ident.to_string();
+        let (_, reads, construct) = fields_code(input, Some(ident), &vp.fields, None);
+        // The last arm takes every index `match_magic` cannot return.
+        let pat = if i + 1 == variants.len() {
+            quote!(_)
+        } else {
+            quote!(#i)
+        };
+        arms.extend(quote!(#pat => {
+            #TRACE::enter(__t, #variant);
+            #reads
+            #TRACE::leave(__t);
+            #OK(Self::#ident #construct)
+        }));
+    }
+    let body = quote! {
+        let __which = (#which).map_err(|__e| __e.in_type(#name))?;
+        match __which.index {
+            #arms
         }
     };
     (quote!(#min), body)

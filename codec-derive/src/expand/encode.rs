@@ -10,9 +10,10 @@ use crate::ast::{Field, Input, Shape, Variant};
 use crate::attr::LenKind;
 use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
 use crate::paths::{
-    endian, int_type, len_prefix, unit, BASE128_LEN, CLONE, ENCODE, ENCODE_CTX, ENCODE_ERROR,
-    ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM, LEN_FIELD, NONE, OK, RESULT, SOME,
-    U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128,
+    endian, int_type, len_prefix, len_spec, prefix, unit, BASE128_LEN, CLONE, ENCODE, ENCODE_CTX,
+    ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM, LEN_FIELD,
+    LEN_FIELD_ADDS, NONE, OK, RESULT, SOME, U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128,
+    WRITE_INT_N,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -35,8 +36,28 @@ pub fn expand(layout: &Layout) -> TokenStream {
         LayoutBody::Enum {
             repr,
             order,
+            by_magic,
             variants,
-        } => enum_code(input, *repr, &endian(*order), variants),
+        } => enum_code(
+            input,
+            (!*by_magic).then_some(*repr),
+            &endian(*order),
+            variants,
+        ),
+    };
+    // The type's magic comes first.
+    let (len_body, encode_body) = match layout.magic {
+        Some(m) => {
+            let n = m.value().len();
+            (
+                quote!(#n + { #len_body }),
+                quote! {
+                    __buf.extend_from_slice(#m);
+                    #encode_body
+                },
+            )
+        }
+        None => (len_body, encode_body),
     };
     wrap(
         input,
@@ -95,13 +116,15 @@ fn fields_code(
         // Errors name the holder's type as the prefix: `a u8 length prefix`.
         let holder_name = quote::ToTokens::to_token_stream(holder_ty).to_string();
         let seq_name = &len_of.seq.name;
+        let value = match len_of.adds {
+            0 => quote!(#LEN_FIELD::<#holder_ty>(#count, #holder_name)),
+            adds => quote!(#LEN_FIELD_ADDS::<#holder_ty>(#count, #adds, #holder_name)),
+        };
         len_locals.extend(quote! {
-            let #local: #holder_ty =
-                #LEN_FIELD::<#holder_ty>(#count, #holder_name).unwrap_or_default();
+            let #local: #holder_ty = #value.unwrap_or_default();
         });
         checked_len_locals.extend(quote! {
-            let #local: #holder_ty = #LEN_FIELD::<#holder_ty>(#count, #holder_name)
-                .map_err(|__e| __e.in_field(#ty_name, #seq_name))?;
+            let #local: #holder_ty = #value.map_err(|__e| __e.in_field(#ty_name, #seq_name))?;
         });
     }
 
@@ -119,8 +142,22 @@ fn fields_code(
         .map(|p| {
             let v = value(p);
             let inner = |v: TokenStream| value_len(p, v);
-            match p.presence {
+            let magic = p.magic.map(|m| {
+                let n = m.value().len();
+                quote!(#n +)
+            });
+            let len = match p.presence {
                 Presence::Always => inner(v),
+                Presence::Null => {
+                    let some = inner(quote!(__v));
+                    let spec = null_spec(p);
+                    quote! {
+                        match #v {
+                            #SOME(__v) => #some,
+                            #NONE => #spec.null_size(),
+                        }
+                    }
+                }
                 Presence::When { .. } | Presence::Byte => {
                     let byte = matches!(p.presence, Presence::Byte).then(|| quote!(1 +));
                     let some = inner(quote!(__v));
@@ -131,6 +168,10 @@ fn fields_code(
                         }
                     }
                 }
+            };
+            match magic {
+                Some(m) => quote!((#m #len)),
+                None => len,
             }
         });
     let len_body = quote! { #len_locals 0 #(+ #lens)* };
@@ -198,8 +239,24 @@ fn fields_code(
             _ => {}
         }
         writes.extend(flush(&mut run));
+        if let Some(m) = p.magic {
+            writes.extend(quote!(__buf.extend_from_slice(#m);));
+        }
         let write = match &p.presence {
             Presence::Always => value_write(p, v),
+            Presence::Null => {
+                let some = value_write(p, quote!(__v));
+                let spec = null_spec(p);
+                quote! {
+                    match #v {
+                        #SOME(__v) => #some,
+                        #NONE => {
+                            #spec.write_null(__buf, #order);
+                            #OK(())
+                        }
+                    }
+                }
+            }
             Presence::When { expr, uses } => {
                 let bindings = uses.iter().map(|u| {
                     let local = &u.field.local;
@@ -261,6 +318,19 @@ fn flush(run: &mut Run<(TokenStream, TokenStream)>) -> TokenStream {
     }}
 }
 
+/// The `LenSpec` of a field whose `None` is a `null` length.
+fn null_spec(p: &FieldPlan) -> TokenStream {
+    match &p.wire {
+        Wire::Prefixed(pre, _) => len_spec(pre),
+        _ => unreachable!("`null` is validated to come with `len`"),
+    }
+}
+
+/// The wire type's name of an `N`-byte integer, for errors: `u24`, `i40`.
+pub(super) fn int_n_name(bytes: usize, signed: bool) -> String {
+    format!("{}{}", if signed { 'i' } else { 'u' }, 8 * bytes)
+}
+
 /// Bytes one value takes; `v` is a reference to it.
 fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
     let ty = p.ty;
@@ -270,8 +340,9 @@ fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
         Wire::Skip => quote!(0),
         Wire::Plain => quote_spanned!(span=> <#ty as #encode>::encoded_len(#v)),
         Wire::Base128 { .. } => quote!(#BASE128_LEN::<#ty>(#v)),
+        Wire::IntN { bytes, .. } => quote!(#bytes),
         Wire::Prefixed(k, u) => {
-            let prefix = len_prefix(*k);
+            let prefix = prefix(k);
             let u = unit(*u);
             quote_spanned! {span=> {
                 let __n = <#ty as #encode_seq>::seq_count(#v, #u);
@@ -299,8 +370,12 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
             #WRITE_BASE128::<#ty>(*#v, __buf, #vlq);
             #OK(())
         }},
+        Wire::IntN { bytes, signed } => {
+            let name = int_n_name(*bytes, *signed);
+            quote!(#WRITE_INT_N::<#ty, #bytes>(*#v, __buf, #order, #name))
+        }
         Wire::Prefixed(k, u) => {
-            let prefix = len_prefix(*k);
+            let prefix = prefix(k);
             let u = unit(*u);
             quote_spanned! {span=>
                 #prefix
@@ -328,24 +403,30 @@ fn variant_pattern(v: &Variant) -> TokenStream {
     }
 }
 
+/// An enum's size and write: `repr` is how its discriminant is written,
+/// `None` for an enum chosen by its variants' magic (which has none).
 fn enum_code(
     input: &Input,
-    repr: LenKind,
+    repr: Option<LenKind>,
     order: &TokenStream,
     variants: &[VariantPlan],
 ) -> (TokenStream, TokenStream) {
-    let repr_ty = int_type(repr);
-    let base128 = matches!(repr, LenKind::Varint | LenKind::Vlq);
-    let vlq = repr == LenKind::Vlq;
+    let repr_ty = int_type(repr.unwrap_or(LenKind::U8));
+    let base128 = matches!(repr, Some(LenKind::Varint | LenKind::Vlq));
+    let vlq = repr == Some(LenKind::Vlq);
     let disc_len = |id: &TokenStream| {
-        if base128 {
+        if repr.is_none() {
+            quote!(0)
+        } else if base128 {
             quote!(#BASE128_LEN::<#U64>(&#id))
         } else {
             quote!(<#repr_ty as #ENCODE>::encoded_len(&#id))
         }
     };
     let disc_write = |id: &TokenStream| {
-        if base128 {
+        if repr.is_none() {
+            TokenStream::new()
+        } else if base128 {
             quote!(#WRITE_BASE128::<#U64>(#id, __buf, #vlq);)
         } else {
             quote!(<#repr_ty as #ENCODE>::encode_with(&#id, __buf, #order)?;)
@@ -395,8 +476,17 @@ fn enum_code(
         } else {
             TokenStream::new()
         };
-        len_arms.extend(quote!(#pat => #dl + { #lens },));
-        write_arms.extend(quote!(#pat => { #check #dw #writes }));
+        // A variant's magic (validation allows it only where it replaces
+        // the discriminant).
+        let (ml, mw) = match vp.magic {
+            Some(m) => {
+                let n = m.value().len();
+                (quote!(#n +), quote!(__buf.extend_from_slice(#m);))
+            }
+            None => (TokenStream::new(), TokenStream::new()),
+        };
+        len_arms.extend(quote!(#pat => #dl + #ml { #lens },));
+        write_arms.extend(quote!(#pat => { #check #dw #mw #writes }));
     }
     let len_body = if variants.is_empty() {
         quote!(match *self {})

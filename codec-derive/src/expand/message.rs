@@ -7,6 +7,9 @@ use quote::{quote, ToTokens};
 use super::wrap;
 use crate::ast::{bare_scalar_width, Field};
 use crate::attr::Endian;
+use syn::LitByteStr;
+
+use super::encode::int_n_name;
 use crate::model::{FieldPlan, Message, Presence, Wire};
 use crate::paths::{BOOL, FIELD_LAYOUT, MESSAGE, NONE, OPTION, REQUEST, SOME, STR, TAG_INT, U64};
 
@@ -17,7 +20,7 @@ pub fn expand(message: &Message) -> TokenStream {
     let (impl_g, ty_g, where_c) = input.original.generics.split_for_impl();
     let id = message.id;
     let fields = match &message.fields {
-        Some(plans) => layouts(plans),
+        Some(plans) => layouts(message.layout_magic, plans),
         None => quote! {
             #FIELD_LAYOUT { name: "id", offset: #SOME(0), width: #NONE, encoding: "discriminant" }
         },
@@ -73,22 +76,34 @@ fn tag_items(f: &Field) -> TokenStream {
 
 /// One `FieldLayout` per wire field, with offsets while every earlier field
 /// has a fixed width.
-fn layouts(plans: &[FieldPlan]) -> TokenStream {
+/// Magic bytes (the type's, then each field's) have an entry of their
+/// own, named `magic`, before what they precede.
+fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
     let mut offset = Some(0usize);
-    let entries = plans
-        .iter()
-        .filter(|p| !matches!(p.wire, Wire::Skip))
-        .map(|p| {
-            let name = &p.field.name;
-            let width = fixed_width(p);
-            let encoding = describe(p);
-            let off = option(offset);
-            let w = option(width);
-            offset = offset.zip(width).map(|(o, w)| o + w);
-            quote! {
-                #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
-            }
+    let mut entries = Vec::new();
+    let mut push = |name: &str, width: Option<usize>, encoding: String| {
+        let off = option(offset);
+        let w = option(width);
+        offset = offset.zip(width).map(|(o, w)| o + w);
+        entries.push(quote! {
+            #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
         });
+    };
+    let magic_entry = |m: &LitByteStr| {
+        let v = m.value();
+        (Some(v.len()), format!("magic b\"{}\"", v.escape_ascii()))
+    };
+    if let Some(m) = magic {
+        let (w, e) = magic_entry(m);
+        push("magic", w, e);
+    }
+    for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
+        if let Some(m) = p.magic {
+            let (w, e) = magic_entry(m);
+            push("magic", w, e);
+        }
+        push(&p.field.name, fixed_width(p), describe(p));
+    }
     quote!(#(#entries),*)
 }
 
@@ -101,10 +116,11 @@ fn option(v: Option<usize>) -> TokenStream {
 
 /// Bytes a field always takes, when its type says so.
 fn fixed_width(p: &FieldPlan) -> Option<usize> {
-    if !matches!(p.presence, Presence::Always) || !matches!(p.wire, Wire::Plain) {
-        return None;
+    match (&p.presence, &p.wire) {
+        (Presence::Always, Wire::Plain) => bare_scalar_width(p.ty),
+        (Presence::Always, Wire::IntN { bytes, .. }) => Some(*bytes),
+        _ => None,
     }
-    bare_scalar_width(p.ty)
 }
 
 /// A short description of a field's encoding: `u16`, `u32 le`,
@@ -120,8 +136,23 @@ fn describe(p: &FieldPlan) -> String {
             None => format!("nested {ty}"),
         },
         Wire::Base128 { vlq } => format!("{} {ty}", if *vlq { "vlq" } else { "varint" }),
-        Wire::Prefixed(k, _) => format!("len = {}, {ty}", k.name()),
-        Wire::LenFrom { holder, .. } => format!("len_from = {}, {ty}", holder.name),
+        Wire::IntN { bytes, signed } => {
+            let wire = int_n_name(*bytes, *signed);
+            let le = if little && *bytes > 1 { " le" } else { "" };
+            format!("{wire}{le} {ty}")
+        }
+        Wire::Prefixed(k, _) => {
+            let adds = match k.adds {
+                0 => String::new(),
+                n => format!(", len_adds = {n}"),
+            };
+            let null = k.null.map_or(String::new(), |n| format!(", null = {n}"));
+            format!("len = {}{adds}{null}, {ty}", k.kind.name())
+        }
+        Wire::LenFrom { holder, adds, .. } => match adds {
+            0 => format!("len_from = {}, {ty}", holder.name),
+            n => format!("len_from = {}, len_adds = {n}, {ty}", holder.name),
+        },
         Wire::Rest => format!("rest, {ty}"),
     };
     let value = match &p.holds_len_of {
@@ -132,5 +163,6 @@ fn describe(p: &FieldPlan) -> String {
         Presence::Always => value,
         Presence::When { expr: e, .. } => format!("when {}: {value}", e.to_token_stream()),
         Presence::Byte => format!("presence byte, {value}"),
+        Presence::Null => format!("nullable {value}"),
     }
 }

@@ -121,6 +121,33 @@ pub mod types {
         pub x: u16,
     }
 
+    /// Integer widths, magic, length arithmetic and nullable lengths.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed", magic = b"HY")]
+    pub struct Layouts {
+        #[codec(bytes = 3)]
+        pub width: u32,
+        #[codec(len = u24, len_adds = 4, magic = b"\x00")]
+        pub counted: ::alloc::vec::Vec<u8>,
+        #[codec(len = i32, null = -1)]
+        pub nullable: ::core::option::Option<::alloc::string::String>,
+        pub by_magic: ByMagic,
+    }
+
+    /// An enum chosen by magic.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub enum ByMagic {
+        #[codec(magic = b"A")]
+        A,
+        #[codec(magic = b"B")]
+        B(u8),
+    }
+
     /// A plain enum.
     #[derive(
         ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,

@@ -14,7 +14,7 @@ struct Keys {
     a: String,
     #[codec(lenght = u8)]
     b: String,
-    #[codec(len = u24)]
+    #[codec(len = u12)]
     c: String,
     #[codec(len_from = nlne)]
     d: String,
