@@ -27,7 +27,13 @@ struct Served {
 impl Served {
     fn start(args: &[&str]) -> Served {
         let mut child = command()
-            .args(["serve", "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics",
+                "127.0.0.1:0",
+            ])
             .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -149,7 +155,11 @@ fn stat(out: &str, name: &str) -> Option<String> {
 fn scrape(addr: &str, path: &str) -> (String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/plain\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/plain\r\n\r\n"
+    )
+    .unwrap();
     let mut reply = String::new();
     s.read_to_string(&mut reply).unwrap();
     let (head, body) = reply.split_once("\r\n\r\n").expect("a head and a body");
@@ -210,7 +220,10 @@ fn stats_metrics_and_the_shutdown_summary() {
         "storage_keys 1",
         "# HELP storage_keys Keys stored.",
     ] {
-        assert!(body.lines().any(|l| l == line), "{line:?} missing from\n{body}");
+        assert!(
+            body.lines().any(|l| l == line),
+            "{line:?} missing from\n{body}"
+        );
     }
     // Every sample's family has exactly one `# TYPE` line.
     for sample in body.lines().filter(|l| !l.starts_with('#')) {
@@ -218,7 +231,10 @@ fn stats_metrics_and_the_shutdown_summary() {
         let ty = format!("# TYPE {metric} ");
         assert_eq!(body.matches(&ty).count(), 1, "{metric} in\n{body}");
     }
-    assert_eq!(scrape(&server.metrics, "/nothing").0, "HTTP/1.1 404 Not Found");
+    assert_eq!(
+        scrape(&server.metrics, "/nothing").0,
+        "HTTP/1.1 404 Not Found"
+    );
 
     server.terminate();
     let log = server.stderr();
@@ -226,7 +242,13 @@ fn stats_metrics_and_the_shutdown_summary() {
         .lines()
         .find(|l| l.contains("counters at shutdown"))
         .unwrap_or_else(|| panic!("no summary in\n{log}"));
-    for field in ["connections=2", "requests=7", "errors=1", "commits=3", "keys=1"] {
+    for field in [
+        "connections=2",
+        "requests=7",
+        "errors=1",
+        "commits=3",
+        "keys=1",
+    ] {
         assert!(line.contains(field), "{field} missing from {line}");
     }
 }
@@ -247,7 +269,11 @@ fn the_redb_engine_counts_keys_commits_and_cache_hits() {
     // value there), the fetch of `nope` is not.
     assert_eq!(stat(&out, "cache_hits").as_deref(), Some("1"), "{out}");
     assert_eq!(stat(&out, "cache_misses").as_deref(), Some("1"), "{out}");
-    assert_eq!(stat(&out, "cache_hit_rate").as_deref(), Some("0.500"), "{out}");
+    assert_eq!(
+        stat(&out, "cache_hit_rate").as_deref(),
+        Some("0.500"),
+        "{out}"
+    );
     // Three logged writes at least, each with its fdatasync.
     let num = |n| stat(&out, n).unwrap().parse::<u64>().unwrap();
     assert!(num("commits") >= 3 && num("fsyncs") >= 3, "{out}");

@@ -20,8 +20,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::bench::{self, BenchArgs};
-use super::metrics;
 use super::client::{self, Forward, Options, StorageClient};
+use super::metrics;
 use super::protocol::Storage;
 use super::server::{Service, StorageHandler};
 
@@ -824,12 +824,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         Some(l) => {
             let at = l.local_addr()?;
             let counters = Arc::downgrade(&handle);
-            let counters: metrics::ServerCounters = Arc::new(move || {
-                counters
-                    .upgrade()
-                    .map(|h| h.counters())
-                    .unwrap_or_default()
-            });
+            let counters: metrics::ServerCounters =
+                Arc::new(move || counters.upgrade().map(|h| h.counters()).unwrap_or_default());
             Some((at, metrics::spawn(l, Arc::clone(&service), counters)))
         }
         None => None,

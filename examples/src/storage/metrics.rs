@@ -37,7 +37,11 @@ pub type ServerCounters = Arc<dyn Fn() -> CounterSnapshot + Send + Sync>;
 
 /// Serves scrapes on `listener` until the returned task is aborted: each
 /// connection is answered in a task of its own, then closed.
-pub fn spawn(listener: TcpListener, service: Arc<Service>, server: ServerCounters) -> JoinHandle<()> {
+pub fn spawn(
+    listener: TcpListener,
+    service: Arc<Service>,
+    server: ServerCounters,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let stream = match listener.accept().await {
@@ -79,7 +83,10 @@ async fn answer(
             return respond(&mut stream, "431 Request Header Fields Too Large", "").await;
         }
     }
-    let line = head.split(|b| *b == b'\r' || *b == b'\n').next().unwrap_or(&[]);
+    let line = head
+        .split(|b| *b == b'\r' || *b == b'\n')
+        .next()
+        .unwrap_or(&[]);
     let mut parts = line.split(|b| *b == b' ');
     let (method, target) = (parts.next().unwrap_or(&[]), parts.next().unwrap_or(&[]));
     if method != b"GET" {

@@ -6,9 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use codec::rpc::{
-    BoxFuture, CounterSnapshot, Handler, Handshake, HandshakeConn, IdleHold, Peer,
-};
+use codec::rpc::{BoxFuture, CounterSnapshot, Handler, Handshake, HandshakeConn, IdleHold, Peer};
 use codec::Protocol;
 
 use super::db::{Change, Db};
@@ -117,10 +115,7 @@ impl Service {
     /// # Errors
     ///
     /// The database could not be measured.
-    pub async fn stats(
-        &self,
-        server: &CounterSnapshot,
-    ) -> Result<Vec<Stat>, super::db::DbError> {
+    pub async fn stats(&self, server: &CounterSnapshot) -> Result<Vec<Stat>, super::db::DbError> {
         let engine = self.db.stats().await?;
         Ok(stats::collect(server, &self.messages, &engine))
     }

@@ -75,7 +75,8 @@ impl MessageCounters {
                 if value == 0 {
                     continue;
                 }
-                let name = Storage::name_of(id as u64).map_or_else(|| format!("0x{id:02x}"), str::to_owned);
+                let name = Storage::name_of(id as u64)
+                    .map_or_else(|| format!("0x{id:02x}"), str::to_owned);
                 out.push(Stat {
                     name: format!("{family}.{name}"),
                     value,
@@ -107,7 +108,11 @@ pub fn failed(reply: Option<&Storage>) -> bool {
 }
 
 /// The named counters, in the order `storage stats` prints them.
-pub fn collect(server: &CounterSnapshot, messages: &MessageCounters, engine: &EngineStats) -> Vec<Stat> {
+pub fn collect(
+    server: &CounterSnapshot,
+    messages: &MessageCounters,
+    engine: &EngineStats,
+) -> Vec<Stat> {
     let stat = |name: &str, value| Stat {
         name: name.into(),
         value,
@@ -211,7 +216,9 @@ fn help(family: &str) -> &'static str {
     match family {
         "connections" => "Connections accepted.",
         "connections_refused" => "Connections refused at the connection limit.",
-        "connections_closed_on_error" => "Connections ended by an error (bad frame, limit, timeout).",
+        "connections_closed_on_error" => {
+            "Connections ended by an error (bad frame, limit, timeout)."
+        }
         "bytes_in" => "Bytes read from client sockets.",
         "bytes_out" => "Bytes written to client sockets.",
         "requests" => "Messages received, by message.",
@@ -288,7 +295,10 @@ mod tests {
             "storage_keys 1",
             "storage_connections_total 0",
         ] {
-            assert!(text.lines().any(|l| l == line), "{line:?} missing from\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line:?} missing from\n{text}"
+            );
         }
         assert_eq!(text.matches("# TYPE storage_requests_total").count(), 1);
     }

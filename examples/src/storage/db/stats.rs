@@ -27,7 +27,11 @@ impl EngineCounters {
 
     /// A read answered by the read cache (`true`) or not.
     pub(super) fn cache(&self, hit: bool) {
-        let c = if hit { &self.cache_hits } else { &self.cache_misses };
+        let c = if hit {
+            &self.cache_hits
+        } else {
+            &self.cache_misses
+        };
         c.fetch_add(1, Relaxed);
     }
 

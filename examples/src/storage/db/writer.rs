@@ -43,11 +43,11 @@ use redb::{Database, Durability, ReadableTable};
 use tokio::sync::oneshot;
 
 use super::batch::{Applied, Batch, Counters};
-use super::stats::EngineCounters;
 use super::cache::Cache;
 use super::pending::{peek, Pended, Pending};
 use super::request::{Answer, Command, Failed, Settled, Write};
 use super::schema::{decode_row, drop_chunks, encode_row, CHUNKS, META, SEQ, UPLOADS, WAL_TABLE};
+use super::stats::EngineCounters;
 use super::types::{db_err, Change, DbError, Meta, OnCommit};
 use super::wal::{LogOp, Records, Wal};
 use crate::storage::protocol::ChangeKind;
