@@ -1,4 +1,4 @@
-//! `storage serve --metrics ADDR`: the counters of [`stats`](super::stats)
+//! `storage serve --metrics ADDR`: the counters of [`stats`]
 //! in the Prometheus text format, over a small HTTP/1.1 listener.
 //!
 //! Hand-written rather than `metrics-exporter-prometheus` or the

@@ -110,7 +110,7 @@ impl Service {
     }
 
     /// The named counters: `server`'s (the connections'), the requests and
-    /// errors by message, and the engine's (see [`stats`](super::stats)).
+    /// errors by message, and the engine's (see [`stats`]).
     ///
     /// # Errors
     ///
