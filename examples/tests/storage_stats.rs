@@ -6,102 +6,32 @@ mod support {
     pub mod storage;
 }
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::storage::*;
 
-/// `storage serve --listen 127.0.0.1:0 --metrics 127.0.0.1:0 ARGS...`,
-/// with both addresses it printed; killed when dropped.
-struct Served {
-    child: Child,
-    addr: String,
-    metrics: String,
-    stderr: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Served {
-    fn start(args: &[&str]) -> Served {
-        let mut child = command()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--metrics",
-                "127.0.0.1:0",
-            ])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start storage serve");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let mut err = child.stderr.take().unwrap();
-        let sink = Arc::clone(&stderr);
-        thread::spawn(move || {
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = err.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let (mut addr, mut metrics) = (None, None);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while addr.is_none() || metrics.is_none() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .expect("server prints `listening on` and `metrics on` within 20 s");
-            if let Some(a) = line.strip_prefix("listening on ") {
-                addr = Some(a.trim().to_string());
-            } else if let Some(a) = line.strip_prefix("metrics on ") {
-                metrics = Some(a.trim().to_string());
-            }
-        }
-        Served {
-            child,
-            addr: addr.unwrap(),
-            metrics: metrics.unwrap(),
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
-    }
-
-    /// SIGTERM, then waits (at most 20 s) for the exit and its last logs.
-    fn terminate(&mut self) {
-        let pid = self.child.id().to_string();
-        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(ok.success());
-        let status = wait_bounded(&mut self.child, Duration::from_secs(20)).expect("server stops");
-        assert!(status.success(), "{status}: {}", self.stderr());
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `storage serve --listen 127.0.0.1:0 --metrics 127.0.0.1:0 ARGS...`
+/// and the metrics address it printed.
+fn start(args: &[&str]) -> (ServerProc, String) {
+    let mut all = vec!["--metrics", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let server = ServerProc::start(&all);
+    let metrics = server
+        .before
+        .iter()
+        .find_map(|l| l.strip_prefix("metrics on "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no `metrics on` line before `listening on`: {:?}",
+                server.before
+            )
+        })
+        .trim()
+        .to_string();
+    (server, metrics)
 }
 
 fn named(trans: u8, name: &str) -> Vec<u8> {
@@ -173,7 +103,7 @@ fn scrape(addr: &str, path: &str) -> (String, String) {
 
 #[test]
 fn stats_metrics_and_the_shutdown_summary() {
-    let mut server = Served::start(&["--memory"]);
+    let (mut server, metrics) = start(&["--memory"]);
     known_requests(&server.addr);
 
     let r = run(&["--server", &server.addr, "stats"], None, &[]);
@@ -200,7 +130,7 @@ fn stats_metrics_and_the_shutdown_summary() {
     assert_eq!(stat(&out, "requests.StatsRequest"), None, "{out}");
     assert!(stat(&out, "bytes_in").unwrap().parse::<u64>().unwrap() > 0);
 
-    let (status, body) = scrape(&server.metrics, "/metrics");
+    let (status, body) = scrape(&metrics, "/metrics");
     assert_eq!(status, "HTTP/1.1 200 OK");
     for line in [
         "# TYPE storage_connections_total counter",
@@ -231,12 +161,11 @@ fn stats_metrics_and_the_shutdown_summary() {
         let ty = format!("# TYPE {metric} ");
         assert_eq!(body.matches(&ty).count(), 1, "{metric} in\n{body}");
     }
-    assert_eq!(
-        scrape(&server.metrics, "/nothing").0,
-        "HTTP/1.1 404 Not Found"
-    );
+    assert_eq!(scrape(&metrics, "/nothing").0, "HTTP/1.1 404 Not Found");
 
-    server.terminate();
+    assert!(server.terminate().success(), "{}", server.stderr());
+    // The last log lines, written just before the exit.
+    thread::sleep(Duration::from_millis(100));
     let log = server.stderr();
     let line = log
         .lines()
@@ -257,7 +186,7 @@ fn stats_metrics_and_the_shutdown_summary() {
 fn the_redb_engine_counts_keys_commits_and_cache_hits() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.redb");
-    let server = Served::start(&["--db", db.to_str().unwrap()]);
+    let (server, _) = start(&["--db", db.to_str().unwrap()]);
     known_requests(&server.addr);
 
     let r = run(&["--server", &server.addr, "stats"], None, &[]);

@@ -138,7 +138,7 @@ pub struct ServeArgs {
     pub threads: Option<usize>,
     /// Serve the counters in the Prometheus text format at
     /// http://ADDR/metrics (port 0: any free port; the address is printed
-    /// as `metrics on ADDR`).
+    /// as `metrics on ADDR`, before `listening on`).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
 }
@@ -832,13 +832,14 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {local}")
-            .and_then(|()| match &metrics {
-                Some((at, _)) => writeln!(out, "metrics on {at}"),
-                None => Ok(()),
-            })
-            .and_then(|()| out.flush())
-            .map_err(Failure::stdout)?;
+        // `listening on` last: once it is printed, everything listens.
+        match &metrics {
+            Some((at, _)) => writeln!(out, "metrics on {at}"),
+            None => Ok(()),
+        }
+        .and_then(|()| writeln!(out, "listening on {local}"))
+        .and_then(|()| out.flush())
+        .map_err(Failure::stdout)?;
     }
     tracing::info!(
         addr = %local,
