@@ -170,6 +170,21 @@ pub enum DecodeErrorKind {
         /// The least length value the field can hold.
         min: u64,
     },
+    /// A `#[codec(assert(..))]` condition was false for the decoded value;
+    /// the error's offset is where the field starts (for a type's
+    /// `assert`, where the type starts).
+    #[error("assertion failed: {message}")]
+    Assertion {
+        /// The message the `assert` gives.
+        message: &'static str,
+    },
+    /// A `#[codec(assert(..))]` condition was false for the value to
+    /// encode; nothing was written.
+    #[error("assertion failed: {message}")]
+    Assertion {
+        /// The message the `assert` gives.
+        message: &'static str,
+    },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
     Invalid(&'static str),
