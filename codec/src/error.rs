@@ -178,13 +178,6 @@ pub enum DecodeErrorKind {
         /// The message the `assert` gives.
         message: &'static str,
     },
-    /// A `#[codec(assert(..))]` condition was false for the value to
-    /// encode; nothing was written.
-    #[error("assertion failed: {message}")]
-    Assertion {
-        /// The message the `assert` gives.
-        message: &'static str,
-    },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
     Invalid(&'static str),
@@ -415,6 +408,13 @@ pub enum EncodeErrorKind {
         /// The wire type.
         target: &'static str,
     },
+    /// A `#[codec(assert(..))]` condition was false for the value to
+    /// encode; nothing was written.
+    #[error("assertion failed: {message}")]
+    Assertion {
+        /// The message the `assert` gives.
+        message: &'static str,
+    },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
     Invalid(&'static str),
@@ -483,6 +483,18 @@ impl EncodeError {
     #[must_use]
     pub fn in_index(mut self, index: usize) -> Self {
         self.0.path.enter_index(index);
+        self
+    }
+
+    /// Records the type name for an error raised by a type itself rather
+    /// than one of its fields (a type's `assert`).
+    #[cold]
+    #[inline(never)]
+    #[must_use]
+    pub fn in_type(mut self, ty: &'static str) -> Self {
+        if self.0.path.is_empty() {
+            self.0.path.0.push(PathSegment::Type(ty));
+        }
         self
     }
 }
