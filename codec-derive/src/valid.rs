@@ -614,7 +614,11 @@ fn check_when_on_option(cx: &Ctxt, f: &Field) {
 }
 
 /// A length prefix needs something with a length (String, Vec, slices).
+/// (With `map`/`try_map`, the conflict is the one error reported.)
 fn check_len_has_length(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    if f.attrs.conv.is_set() {
+        return;
+    }
     for (name, span) in [
         ("len", f.attrs.len.span()),
         ("len_from", f.attrs.len_from.span()),
