@@ -295,11 +295,16 @@ fn parse_assert(meta: &ParseNestedMeta) -> syn::Result<Assert> {
     syn::parenthesized!(content in meta.input);
     let expr: Expr = content.parse()?;
     let _: syn::Token![,] = content.parse().map_err(|e| {
-        syn::Error::new(e.span(), "`assert` takes a condition and a message: `assert(expr, \"message\")`")
+        syn::Error::new(
+            e.span(),
+            "`assert` takes a condition and a message: `assert(expr, \"message\")`",
+        )
     })?;
     let message: LitStr = content.parse()?;
     if !content.is_empty() {
-        return Err(content.error("`assert` takes a condition and a message: `assert(expr, \"message\")`"));
+        return Err(
+            content.error("`assert` takes a condition and a message: `assert(expr, \"message\")`")
+        );
     }
     Ok(Assert { expr, message })
 }
@@ -307,7 +312,9 @@ fn parse_assert(meta: &ParseNestedMeta) -> syn::Result<Assert> {
 /// `map = (Wire, to_wire, from_wire)`, and the same for `try_map`.
 fn parse_conv(meta: &ParseNestedMeta, fallible: bool) -> syn::Result<Conv> {
     let name = if fallible { "try_map" } else { "map" };
-    let usage = format!("`{name}` takes a wire type and two functions: `{name} = (u64, to_wire, from_wire)`");
+    let usage = format!(
+        "`{name}` takes a wire type and two functions: `{name} = (u64, to_wire, from_wire)`"
+    );
     let value = meta.value()?;
     let content;
     syn::parenthesized!(content in value);

@@ -435,8 +435,10 @@ fn assert_rules() {
     });
     assert_eq!(
         errs,
-        ["`assert` of `a` may only use it and earlier fields; `b` comes after it \
-          (put the `assert` on the type to check all fields)"]
+        [
+            "`assert` of `a` may only use it and earlier fields; `b` comes after it \
+          (put the `assert` on the type to check all fields)"
+        ]
     );
     let errs = errors(quote! {
         struct S { #[codec(assert(a > 0))] a: u8, #[codec(assert(b > 0, "b", "c"))] b: u8 }

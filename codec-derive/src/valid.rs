@@ -15,8 +15,8 @@ use crate::ast::{
 use crate::attr::{Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, Check, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence, Protocol,
-    Use, Validated, VariantPlan, Wire,
+    Arm, Check, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence,
+    Protocol, Use, Validated, VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the

@@ -1275,10 +1275,7 @@ fn assertions_pass() {
         hi: 9,
         name: "abc".into(),
     };
-    golden(
-        &v,
-        &[0x02, 0x00, 0x01, 0x00, 0x09, 0x03, 0x61, 0x62, 0x63],
-    );
+    golden(&v, &[0x02, 0x00, 0x01, 0x00, 0x09, 0x03, 0x61, 0x62, 0x63]);
 }
 
 #[derive(Debug, PartialEq, Protocol)]
@@ -1305,5 +1302,8 @@ fn explain_assertion() {
     frame[3] = 1;
     let dump = codec::explain::<CheckProto>(&frame);
     assert!(dump.contains("Range.version = 1"), "{dump}");
-    assert!(dump.contains("assertion failed: name too long for the version"), "{dump}");
+    assert!(
+        dump.contains("assertion failed: name too long for the version"),
+        "{dump}"
+    );
 }

@@ -1101,7 +1101,9 @@ fn values_too_wide_for_their_bytes() {
 /// version | lo    | hi    | name.len | name
 /// 01      | 00 01 | 00 09 | 05       | 68 65 6C 6C 6F
 /// ```
-const RANGE_LONG_NAME: &[u8] = &[0x01, 0x00, 0x01, 0x00, 0x09, 0x05, 0x68, 0x65, 0x6C, 0x6C, 0x6F];
+const RANGE_LONG_NAME: &[u8] = &[
+    0x01, 0x00, 0x01, 0x00, 0x09, 0x05, 0x68, 0x65, 0x6C, 0x6C, 0x6F,
+];
 
 #[test]
 fn failing_assertions_on_decode() {
@@ -1142,17 +1144,32 @@ fn failing_assertions_on_decode() {
 fn failing_assertions_on_encode_write_nothing() {
     let cases = [
         (
-            Range { version: 4, lo: 1, hi: 2, name: String::new() },
+            Range {
+                version: 4,
+                lo: 1,
+                hi: 2,
+                name: String::new(),
+            },
             "unsupported version",
             "Range.version",
         ),
         (
-            Range { version: 1, lo: 1, hi: 2, name: "hello".into() },
+            Range {
+                version: 1,
+                lo: 1,
+                hi: 2,
+                name: "hello".into(),
+            },
             "name too long for the version",
             "Range.name",
         ),
         (
-            Range { version: 1, lo: 3, hi: 2, name: String::new() },
+            Range {
+                version: 1,
+                lo: 3,
+                hi: 2,
+                name: String::new(),
+            },
             "lo above hi",
             "Range",
         ),
@@ -1206,7 +1223,10 @@ fn failing_try_map() {
     };
     let mut buf = vec![0xEE];
     let e = v.encode_with(&mut buf, Endian::Big).unwrap_err();
-    assert_eq!(e.kind(), &EncodeErrorKind::Invalid("vendor kind below 0x80"));
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::Invalid("vendor kind below 0x80")
+    );
     assert_eq!(e.path().to_string(), "Reading.kind");
     assert_eq!(buf, [0xEE]);
     let before = Reading {

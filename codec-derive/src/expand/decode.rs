@@ -19,11 +19,11 @@ use crate::ast::{de_generics, Input};
 use crate::attr::LenKind;
 use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
 use crate::paths::{
-    endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX, DECODE_ERROR,
-    DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT, LEN_VALUE,
-    LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N, READ_LEN,
-    READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN, TRACE, TRY_FROM_WIRE,
-    U64, U8, USIZE,
+    endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX,
+    DECODE_ERROR, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT,
+    LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N,
+    READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN,
+    TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {

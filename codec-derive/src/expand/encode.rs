@@ -10,10 +10,10 @@ use crate::ast::{Field, Input, Shape, Variant};
 use crate::attr::LenKind;
 use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, Use, VariantPlan, Wire};
 use crate::paths::{
-    endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE, ENCODE, ENCODE_CTX,
-    ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM, LEN_FIELD,
-    LEN_FIELD_ADDS, NONE, OK, RESULT, SOME, U64, U8, USIZE, VEC, TRY_TO_WIRE, WHEN_MISMATCH, WRITE_BASE128,
-    WRITE_INT_N,
+    endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
+    ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM,
+    LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, RESULT, SOME, TRY_TO_WIRE, U64, U8, USIZE, VEC,
+    WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
