@@ -54,6 +54,14 @@ impl FieldPath {
         self.drop_leading_type();
         self.0.insert(0, PathSegment::Index(index));
     }
+
+    /// Names the type of an error raised by a type itself, unless a field
+    /// already did.
+    fn enter_type(&mut self, ty: &'static str) {
+        if self.is_empty() {
+            self.0.push(PathSegment::Type(ty));
+        }
+    }
 }
 
 impl fmt::Display for FieldPath {
@@ -339,9 +347,7 @@ impl DecodeError {
     #[inline(never)]
     #[must_use]
     pub fn in_type(mut self, ty: &'static str) -> Self {
-        if self.0.path.is_empty() {
-            self.0.path.0.push(PathSegment::Type(ty));
-        }
+        self.0.path.enter_type(ty);
         self
     }
 
@@ -409,7 +415,8 @@ pub enum EncodeErrorKind {
         target: &'static str,
     },
     /// A `#[codec(assert(..))]` condition was false for the value to
-    /// encode; nothing was written.
+    /// encode, checked before any field of the struct or variant is
+    /// written (`Encode::encode` leaves the buffer as it was).
     #[error("assertion failed: {message}")]
     Assertion {
         /// The message the `assert` gives.
@@ -492,9 +499,7 @@ impl EncodeError {
     #[inline(never)]
     #[must_use]
     pub fn in_type(mut self, ty: &'static str) -> Self {
-        if self.0.path.is_empty() {
-            self.0.path.0.push(PathSegment::Type(ty));
-        }
+        self.0.path.enter_type(ty);
         self
     }
 }
