@@ -312,3 +312,39 @@ prop_compose! {
         KafkaForms { client_id, compact, array, counted, bytes }
     }
 }
+
+/// Values every conversion of [`Reading`] carries exactly: whole seconds,
+/// prices in hundredths that fit 3 bytes, known or vendor kinds, `small`
+/// within `u16`.
+pub fn reading() -> impl Strategy<Value = Reading> {
+    let kind = prop_oneof![
+        Just(Kind::Data),
+        Just(Kind::Ack),
+        (0x80u8..=0xff).prop_map(Kind::Vendor),
+    ];
+    (
+        0u64..(1 << 40),
+        -(1i32 << 23)..(1i32 << 23),
+        kind,
+        0u32..=u32::from(u16::MAX),
+    )
+        .prop_map(|(secs, hundredths, kind, small)| Reading {
+            at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+            price: f64::from(hundredths) / 100.0,
+            kind,
+            small,
+        })
+}
+
+/// Ranges that pass their assertions.
+pub fn range() -> impl Strategy<Value = Range> {
+    (1u8..=3, any::<u16>(), any::<u16>(), "[a-z]{0,12}").prop_map(|(version, a, b, mut name)| {
+        name.truncate(usize::from(version) * 4);
+        Range {
+            version,
+            lo: a.min(b),
+            hi: a.max(b),
+            name,
+        }
+    })
+}
