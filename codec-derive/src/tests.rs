@@ -382,6 +382,21 @@ fn len_adds_and_null_rules() {
 }
 
 #[test]
+fn variant_magics_must_not_begin_each_other() {
+    let errs = errors(quote! {
+        enum E {
+            #[codec(magic = b"tEXt")] Text(u8),
+            #[codec(magic = b"tE")] Short(u8),
+            #[codec(magic = b"tIME")] Time(u8),
+        }
+    });
+    assert_eq!(
+        errs,
+        ["the magic of `Short` begins the magic of `Text`: the input cannot tell them apart; make neither a prefix of the other"]
+    );
+}
+
+#[test]
 fn magic_rules() {
     let errs = errors(quote! {
         #[codec(repr = u8)]

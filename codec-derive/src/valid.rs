@@ -516,7 +516,38 @@ fn check_variant_magic(cx: &Ctxt, input: &Input, variants: &[Variant]) -> bool {
             "`repr` conflicts with variant `magic`: the enum has no discriminant",
         );
     }
+    check_magics_prefix_free(cx, variants);
     true
+}
+
+/// No variant's magic may begin another's: after the shorter one the
+/// input would choose either variant (`b"tE"` then a byte `X` reads as the
+/// first bytes of `b"tEXt"`), so one of them could not round-trip or could
+/// never be chosen.
+fn check_magics_prefix_free(cx: &Ctxt, variants: &[Variant]) {
+    let magics: Vec<_> = variants
+        .iter()
+        .filter_map(|v| v.attrs.magic.get().map(|m| (v, m.value())))
+        .filter(|(_, m)| !m.is_empty()) // reported by `check_magic_nonempty`
+        .collect();
+    for (i, (a, ma)) in magics.iter().enumerate() {
+        for (b, mb) in &magics[i + 1..] {
+            let (short, long) = if ma.len() <= mb.len() {
+                ((a, ma), (b, mb))
+            } else {
+                ((b, mb), (a, ma))
+            };
+            if long.1.starts_with(short.1) {
+                cx.error_spanned_by(
+                    b.ident,
+                    format!(
+                        "the magic of `{}` begins the magic of `{}`: the input cannot tell them apart; make neither a prefix of the other",
+                        short.0.ident, long.0.ident
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// `when` is evaluated while decoding, when only earlier fields exist; an

@@ -440,7 +440,8 @@ pub enum Chunk {
     End,
     #[codec(magic = b"tEXt")]
     Text(#[codec(len = u8)] String),
-    #[codec(magic = b"tE")]
+    /// Shares `t` with `tEXt`: a decoder must read on to tell them apart.
+    #[codec(magic = b"tIME")]
     Short(u8),
 }
 

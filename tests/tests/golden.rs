@@ -1054,13 +1054,13 @@ fn png_signature_magic() {
     );
 }
 
-/// Variants chosen by magic, tried in declaration order (`tEXt` before its
-/// prefix `tE`).
+/// Variants chosen by magic, tried in declaration order (`tEXt` and
+/// `tIME` share their first byte).
 #[test]
 fn enum_chosen_by_magic() {
     golden(&Chunk::End, b"IEND");
     golden(&Chunk::Text("ab".into()), b"tEXt\x02ab");
-    assert_eq!(Chunk::from_bytes(b"tE\x07").unwrap(), Chunk::Short(7));
+    golden(&Chunk::Short(7), b"tIME\x07");
 }
 
 /// PostgreSQL DataRow for `SELECT 'a', NULL` ("Message Formats"): the
