@@ -194,6 +194,12 @@ pub struct FieldAttrs {
     pub null: Slot<(i64, Span)>,
     /// `magic = b".."`: constant bytes before the field.
     pub magic: Slot<LitByteStr>,
+    /// `term` / `term = B`: the value ends with the byte B (NUL if none).
+    pub term: Slot<Option<LitInt>>,
+    /// `size = N`: the value fills exactly N bytes, padded.
+    pub size: Slot<LitInt>,
+    /// `pad = B`: the byte a `size` field is padded with (NUL if none).
+    pub pad: Slot<LitInt>,
 }
 
 /// Attributes on an enum variant.
@@ -340,10 +346,23 @@ impl FieldAttrs {
             len_adds: Slot::new("len_adds"),
             null: Slot::new("null"),
             magic: Slot::new("magic"),
+            term: Slot::new("term"),
+            size: Slot::new("size"),
+            pad: Slot::new("pad"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
+                "term" => {
+                    let byte = if meta.input.peek(syn::Token![=]) {
+                        Some(meta.value()?.parse()?)
+                    } else {
+                        None
+                    };
+                    out.term.set(cx, span, byte);
+                }
+                "size" => out.size.set(cx, span, meta.value()?.parse()?),
+                "pad" => out.pad.set(cx, span, meta.value()?.parse()?),
                 "len" => out.len.set(cx, span, parse_len_kind(meta, "len", true)?),
                 "bytes" => out.bytes.set(cx, span, meta.value()?.parse()?),
                 "len_adds" => out.len_adds.set(cx, span, meta.value()?.parse()?),
@@ -394,7 +413,7 @@ impl FieldAttrs {
                         meta,
                         "a field",
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
-                         when, rest, skip, tag, magic",
+                         when, rest, skip, tag, magic, term, size, pad",
                     ))
                 }
             }
