@@ -1252,3 +1252,15 @@ fn fixed_size_oversize_and_trailing_pad() {
         "unexpected end of input (need 100 bytes, have 50) at byte 0 in TarName.name",
     );
 }
+
+proptest! {
+    /// Every strict prefix of random terminated and fixed-size encodings
+    /// is an exact "need n more bytes".
+    #[test]
+    fn term_truncations(v in pg_startup(), t in tar_name()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<PgStartup>(&bytes, bytes.len());
+        let bytes = t.to_bytes().unwrap();
+        assert_truncations::<TarName>(&bytes, bytes.len());
+    }
+}
