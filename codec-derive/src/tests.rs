@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -422,5 +422,74 @@ fn magic_rules() {
     assert_eq!(
         errs,
         ["`repr` must be one of u8, u16, u32, u64, varint, vlq"]
+    );
+}
+
+#[test]
+fn term_rules() {
+    let errs = errors(quote! {
+        struct S<'a> {
+            #[codec(term)] a: String,
+            #[codec(term = 0x0a)] b: &'a str,
+            #[codec(term)] c: &'a [u8],
+            #[codec(term)] d: Vec<Pair>,
+            #[codec(term)] e: Option<String>,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(term)] a: u32,
+            #[codec(term = 256)] b: String,
+            #[codec(term, len = u8)] c: String,
+            #[codec(len_from = n, term)] d: String,
+            #[codec(term, size = 4)] f: String,
+            #[codec(rest, term)] e: Vec<u8>,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`term` applies to String, &str, &[u8] and Vec<T>, not `u32`: use a string, a byte string or a list",
+            "`term` must be a byte from 0 to 255, such as `term = 0x0a`",
+            "`len` conflicts with `term`: a terminated value ends at its terminator; remove `len` or `term`",
+            "`len_from` names no field `n`",
+            "`len_from` conflicts with `term`: a terminated value ends at its terminator; remove `len_from` or `term`",
+            "`size` conflicts with `term`: a terminated value ends at its terminator; remove `size` or `term`",
+            "`rest` conflicts with `term`: a terminated value ends at its terminator; remove `rest` or `term`",
+        ]
+    );
+}
+
+#[test]
+fn size_and_pad_rules() {
+    let errs = errors(quote! {
+        struct S<'a> {
+            #[codec(size = 100)] a: String,
+            #[codec(size = 8, pad = 0x20)] b: Vec<u8>,
+            #[codec(size = 2, pad = b' ')] c: &'a [u8],
+        }
+    });
+    assert_eq!(errs, ["expected integer literal"], "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(size = 0)] a: String,
+            #[codec(size = 4)] b: Vec<u16>,
+            #[codec(pad = 0)] c: String,
+            #[codec(size = 4, pad = 300)] d: String,
+            #[codec(size = 4, len = u8)] e: String,
+            #[codec(skip, size = 4)] f: String,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`size` must be a byte count of at least 1",
+            "`size` applies to String, &str, Vec<u8> and &[u8], not `Vec < u16 >`",
+            "`pad` needs `size = N` on the same field (it fills the rest of the N bytes)",
+            "`pad` must be a byte from 0 to 255, such as `pad = 0x0a`",
+            "`len` conflicts with `size`: a fixed-size value is always `size` bytes; remove `len` or `size`",
+            "`size` has no effect on a `skip` field, which is not on the wire",
+        ]
     );
 }
