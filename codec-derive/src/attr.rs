@@ -272,6 +272,19 @@ fn parse_null(meta: &ParseNestedMeta) -> syn::Result<(i64, Span)> {
     Ok((if neg { -v } else { v }, e.span()))
 }
 
+/// A byte: an integer literal (`0x0a`) or a byte literal (`b'\n'`), kept
+/// as an integer literal (validation checks it fits a `u8`).
+fn parse_byte(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
+    match meta.value()?.parse()? {
+        syn::Lit::Int(i) => Ok(i),
+        syn::Lit::Byte(b) => Ok(LitInt::new(&b.value().to_string(), b.span())),
+        other => Err(syn::Error::new(
+            other.span(),
+            "expected a byte: an integer such as `0x0a` or a byte literal such as `b' '`",
+        )),
+    }
+}
+
 /// Parses every `#[codec(..)]` on `attrs` with `f` per key, recording errors.
 fn each_key(
     cx: &Ctxt,
@@ -355,14 +368,14 @@ impl FieldAttrs {
             match key(meta).as_str() {
                 "term" => {
                     let byte = if meta.input.peek(syn::Token![=]) {
-                        Some(meta.value()?.parse()?)
+                        Some(parse_byte(meta)?)
                     } else {
                         None
                     };
                     out.term.set(cx, span, byte);
                 }
                 "size" => out.size.set(cx, span, meta.value()?.parse()?),
-                "pad" => out.pad.set(cx, span, meta.value()?.parse()?),
+                "pad" => out.pad.set(cx, span, parse_byte(meta)?),
                 "len" => out.len.set(cx, span, parse_len_kind(meta, "len", true)?),
                 "bytes" => out.bytes.set(cx, span, meta.value()?.parse()?),
                 "len_adds" => out.len_adds.set(cx, span, meta.value()?.parse()?),

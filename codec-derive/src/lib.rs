@@ -66,6 +66,9 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `null = V` | on an `Option<T>` with `len`: `None` is the length value V (`len = i32, null = -1`; `len = varint, len_adds = 1, null = 0` for Kafka's compact nullable forms); V must be negative or below `len_adds` |
 /// | `bytes = N` | this integer travels in N bytes (1 to 8, at most the type's width): `#[codec(bytes = 3)] length: u32` is a u24; a value that does not fit is an `EncodeError` naming the field; signed types are two's complement and sign-extend on decode |
 /// | `magic = b".."` | constant bytes right before this field, checked on decode |
+/// | `term` / `term = B` | the value, then the terminator byte B (NUL by default; B is an integer such as `0x0a` or a byte literal such as `b'\n'`), instead of a length: on `String`, `&str`, `&[u8]` (a C-style string) and on `Vec<T>`, a list ended by B where the next element would start (PostgreSQL's StartupMessage parameters; `Vec<u8>` is a byte string). A value holding B, or a list element that is empty or starts with B, is an `EncodeError`; a missing terminator is "need 1 more byte" at the end of the input |
+/// | `size = N` | exactly N bytes: the value (`String`, `&str`, `Vec<u8>`, `&[u8]`), then padding (tar's 100-byte names). Decoding strips every trailing pad byte, so a value longer than N or ending with the pad byte is an `EncodeError`; pad bytes elsewhere in the value are kept |
+/// | `pad = B` | the byte a `size` field is padded with (default NUL): `size = 8, pad = 0x20` pads with spaces |
 /// | `len_from = field` | the length is the earlier integer field `field`; encode writes the real length there |
 /// | `unit = bytes \| elements` | what the length counts (`Vec<T>` bounded by a byte length) |
 /// | `varint` / `vlq` | this integer is LEB128 / big-endian base-128 (cs.binary BSUInt); signed ones are zigzag-mapped |
@@ -114,7 +117,8 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// arithmetic are read and written on their own, not in the packed runs
 /// of fixed-width fields. `explain` shows magic bytes on a line of their
 /// own (`field.magic`, or `magic` for the type's) and lengths as read
-/// (`null` for a null length).
+/// (`null` for a null length). A `term` or `size` field is one line: its
+/// string, its bytes, or its element count.
 /// # Example
 ///
 /// ```
@@ -200,6 +204,34 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// }
 ///
 /// assert_eq!(Chunk::from_bytes(b"tEXt\x01a")?, Chunk::Text("a".into()));
+///
+/// // Terminated and fixed-size data: PostgreSQL's NUL-terminated strings
+/// // and its list of name/value pairs ended by a NUL, tar's NUL-padded name.
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// struct Param {
+///     #[codec(term)]
+///     name: String,
+///     #[codec(term)]
+///     value: String,
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// struct Ended {
+///     #[codec(term)]
+///     params: Vec<Param>,
+///     #[codec(term = b'\n')]
+///     line: String,
+///     #[codec(size = 6, pad = 0x20)]
+///     name: String,
+/// }
+///
+/// let v = Ended {
+///     params: vec![Param { name: "user".into(), value: "me".into() }],
+///     line: "ok".into(),
+///     name: "ab".into(),
+/// };
+/// assert_eq!(v.to_bytes()?, b"user\0me\0\0ok\nab    ");
+/// assert_eq!(Ended::from_bytes(b"user\0me\0\0ok\nab    ")?, v);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[proc_macro_derive(Encode, attributes(codec))]
