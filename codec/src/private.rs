@@ -775,6 +775,4 @@ pub use crate::wire::{LenPrefix, Unit};
 
 #[path = "private/term.rs"]
 mod term;
-pub use term::{
-    read_padded, read_term, write_padded, Padded, Shown, TermDecode, TermEncode,
-};
+pub use term::{read_padded, read_term, write_padded, Padded, Shown, TermDecode, TermEncode};

@@ -329,25 +329,26 @@ pub fn bytes_without(term: u8, max: usize) -> impl Strategy<Value = Vec<u8>> {
 /// Name/value pairs with non-empty, NUL-free names (an empty name would
 /// read as the list's end), and the StartupMessage's length for them.
 pub fn pg_startup() -> impl Strategy<Value = PgStartup> {
-    prop::collection::vec(
-        (text_without('\0', 12), text_without('\0', 12)),
-        0..6,
+    prop::collection::vec((text_without('\0', 12), text_without('\0', 12)), 0..6).prop_map(
+        |pairs| {
+            let params: Vec<PgParam> = pairs
+                .into_iter()
+                .map(|(name, value)| PgParam {
+                    name: format!("k{name}"),
+                    value,
+                })
+                .collect();
+            let body: usize = params
+                .iter()
+                .map(|p| p.name.len() + p.value.len() + 2)
+                .sum();
+            PgStartup {
+                length: (body + 9) as u32,
+                protocol: 196608,
+                params,
+            }
+        },
     )
-    .prop_map(|pairs| {
-        let params: Vec<PgParam> = pairs
-            .into_iter()
-            .map(|(name, value)| PgParam {
-                name: format!("k{name}"),
-                value,
-            })
-            .collect();
-        let body: usize = params.iter().map(|p| p.name.len() + p.value.len() + 2).sum();
-        PgStartup {
-            length: (body + 9) as u32,
-            protocol: 196608,
-            params,
-        }
-    })
 }
 
 /// Values that fit their fixed size and do not end with their pad byte.

@@ -1241,7 +1241,10 @@ fn postgres_startup_message() {
     bytes.extend_from_slice(b"user\0postgres\0database\0mydb\0\0");
     assert_eq!(bytes.len(), 37);
     golden(&msg, &bytes);
-    assert_eq!(<PgStartup as codec::Message>::FIELDS[2].encoding, "term = 0x00, Vec<PgParam>");
+    assert_eq!(
+        <PgStartup as codec::Message>::FIELDS[2].encoding,
+        "term = 0x00, Vec<PgParam>"
+    );
 }
 
 /// PostgreSQL Query ("Message Formats"): `Q`, Int32 length counting itself
@@ -1281,10 +1284,16 @@ fn tar_fixed_size_name() {
     bytes.extend_from_slice(b"0000644 ");
     golden(&t, &bytes);
     assert_eq!(
-        (<TarName as codec::Message>::FIELDS[0].width, <TarName as codec::Message>::FIELDS[1].offset),
+        (
+            <TarName as codec::Message>::FIELDS[0].width,
+            <TarName as codec::Message>::FIELDS[1].offset
+        ),
         (Some(100), Some(100))
     );
-    assert_eq!(<TarName as codec::Message>::FIELDS[1].encoding, "size = 8, pad = 0x20, Vec<u8>");
+    assert_eq!(
+        <TarName as codec::Message>::FIELDS[1].encoding,
+        "size = 8, pad = 0x20, Vec<u8>"
+    );
     // A name of exactly 100 bytes has no padding at all.
     let full = TarName {
         name: "n".repeat(100),
@@ -1311,10 +1320,7 @@ fn terminated_forms() {
         fixed: b"ab",
         tag: "xy",
     };
-    golden(
-        &t,
-        b"hi\n\x01\x00\x02\xff\x00\x01\xff\x01m\x00ab  xy\x00",
-    );
+    golden(&t, b"hi\n\x01\x00\x02\xff\x00\x01\xff\x01m\x00ab  xy\x00");
     let empty = Terminated {
         line: String::new(),
         raw: &[],

@@ -12,8 +12,8 @@ use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan,
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, BASE128_LEN, CLONE, ENCODE, ENCODE_CTX,
     ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM, LEN_FIELD,
-    LEN_FIELD_ADDS, NONE, OK, RESULT, SOME, U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128,
-    WRITE_INT_N, PADDED, TERM_ENCODE, WRITE_PADDED,
+    LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE, U64, U8, USIZE, VEC,
+    WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
