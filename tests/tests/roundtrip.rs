@@ -303,9 +303,7 @@ proptest! {
 
     #[test]
     fn kafka_forms_rt(v in kafka_forms()) { check(&v)?; }
-}
 
-proptest! {
     #[test]
     fn pg_startup_rt(v in pg_startup()) { check(&v)?; }
 
