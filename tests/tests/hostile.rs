@@ -1166,6 +1166,14 @@ fn term_missing_at_end_of_frame() {
     let mut frame = vec![0x30, 0x00, payload.len() as u8];
     frame.extend_from_slice(&payload);
     let e = PgFrames::from_bytes(&frame).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::LengthMismatch {
+            declared: 22,
+            actual: 23
+        },
+        "{e:?}"
+    );
     assert_eq!(e.path().to_string(), "PgStartup.params", "{e:?}");
     assert_eq!(e.offset(), 3 + payload.len(), "{e:?}");
 }
