@@ -164,6 +164,23 @@ pub enum IntEncoding {
     Vlq,
 }
 
+/// `assert(expr, "message")`: a condition over decoded values, checked on
+/// decode (a `DecodeError`) and on encode (an `EncodeError`).
+pub struct Assert {
+    pub expr: Expr,
+    pub message: LitStr,
+}
+
+/// `map = (Wire, to_wire, from_wire)` or `try_map = (..)`: the value
+/// travels as `Wire`; `fallible` when the functions return
+/// `Result<_, &'static str>` (`try_map`).
+pub struct Conv {
+    pub wire: Type,
+    pub to_wire: Expr,
+    pub from_wire: Expr,
+    pub fallible: bool,
+}
+
 /// Attributes on a struct or enum.
 pub struct ContainerAttrs {
     pub endian: Slot<Endian>,
@@ -173,6 +190,8 @@ pub struct ContainerAttrs {
     pub header: Slot<Path>,
     pub response: Slot<Type>,
     pub magic: Slot<LitByteStr>,
+    /// `assert(expr, "message")` on a struct, over all its fields.
+    pub assert: Slot<Assert>,
 }
 
 /// Attributes on a field.
@@ -200,6 +219,10 @@ pub struct FieldAttrs {
     pub size: Slot<LitInt>,
     /// `pad = B`: the byte a `size` field is padded with (NUL if none).
     pub pad: Slot<LitInt>,
+    /// `assert(expr, "message")`: a condition on this and earlier fields.
+    pub assert: Slot<Assert>,
+    /// `map = (..)` or `try_map = (..)`: the field travels as another type.
+    pub conv: Slot<Conv>,
 }
 
 /// Attributes on an enum variant.
@@ -285,6 +308,55 @@ fn parse_byte(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
     }
 }
 
+/// `assert(expr, "message")`.
+fn parse_assert(meta: &ParseNestedMeta) -> syn::Result<Assert> {
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let expr: Expr = content.parse()?;
+    let _: syn::Token![,] = content.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "`assert` takes a condition and a message: `assert(expr, \"message\")`",
+        )
+    })?;
+    let message: LitStr = content.parse()?;
+    if !content.is_empty() {
+        return Err(
+            content.error("`assert` takes a condition and a message: `assert(expr, \"message\")`")
+        );
+    }
+    Ok(Assert { expr, message })
+}
+
+/// `map = (Wire, to_wire, from_wire)`, and the same for `try_map`.
+fn parse_conv(meta: &ParseNestedMeta, fallible: bool) -> syn::Result<Conv> {
+    let name = if fallible { "try_map" } else { "map" };
+    let usage = format!(
+        "`{name}` takes a wire type and two functions: `{name} = (u64, to_wire, from_wire)`"
+    );
+    let value = meta.value()?;
+    let content;
+    syn::parenthesized!(content in value);
+    let parse = || -> syn::Result<Conv> {
+        let wire: Type = content.parse()?;
+        let _: syn::Token![,] = content.parse()?;
+        let to_wire: Expr = content.parse()?;
+        let _: syn::Token![,] = content.parse()?;
+        let from_wire: Expr = content.parse()?;
+        let _: Option<syn::Token![,]> = content.parse()?;
+        if !content.is_empty() {
+            return Err(content.error("unexpected tokens"));
+        }
+        Ok(Conv {
+            wire,
+            to_wire,
+            from_wire,
+            fallible,
+        })
+    };
+    parse().map_err(|e| syn::Error::new(e.span(), &usage))
+}
+
 /// Parses every `#[codec(..)]` on `attrs` with `f` per key, recording errors.
 fn each_key(
     cx: &Ctxt,
@@ -308,11 +380,13 @@ impl ContainerAttrs {
             header: Slot::new("header"),
             response: Slot::new("response"),
             magic: Slot::new("magic"),
+            assert: Slot::new("assert"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
+                "assert" if !is_enum => out.assert.set(cx, span, parse_assert(meta)?),
                 "crate" => {
                     let s: LitStr = meta.value()?.parse()?;
                     out.crate_path.set(cx, span, s.parse()?);
@@ -333,7 +407,7 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "a struct",
-                        "endian, crate, id, response, magic",
+                        "endian, crate, id, response, magic, assert",
                     ))
                 }
             }
@@ -362,6 +436,8 @@ impl FieldAttrs {
             term: Slot::new("term"),
             size: Slot::new("size"),
             pad: Slot::new("pad"),
+            assert: Slot::new("assert"),
+            conv: Slot::new("map`/`try_map"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -376,6 +452,18 @@ impl FieldAttrs {
                 }
                 "size" => out.size.set(cx, span, meta.value()?.parse()?),
                 "pad" => out.pad.set(cx, span, parse_byte(meta)?),
+                "assert" => out.assert.set(cx, span, parse_assert(meta)?),
+                "map" | "try_map" => {
+                    let conv = parse_conv(meta, key(meta) == "try_map")?;
+                    match out.conv.get() {
+                        Some(prev) if prev.fallible != conv.fallible => {
+                            cx.syn_error(meta.error(
+                                "`map` conflicts with `try_map`: a field has one conversion",
+                            ));
+                        }
+                        _ => out.conv.set(cx, span, conv),
+                    }
+                }
                 "len" => out.len.set(cx, span, parse_len_kind(meta, "len", true)?),
                 "bytes" => out.bytes.set(cx, span, meta.value()?.parse()?),
                 "len_adds" => out.len_adds.set(cx, span, meta.value()?.parse()?),
@@ -426,7 +514,7 @@ impl FieldAttrs {
                         meta,
                         "a field",
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
-                         when, rest, skip, tag, magic, term, size, pad",
+                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map",
                     ))
                 }
             }

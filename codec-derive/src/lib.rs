@@ -54,6 +54,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `crate = "path"` | where the generated code finds the runtime (default `::codec`) |
 /// | `repr = u8 \| u16 \| u32 \| u64 \| varint \| vlq` | (enums) how the leading discriminant is written; default `u8` |
 /// | `magic = b".."` | constant bytes before everything else (before an enum's discriminant): written on encode, checked on decode (`BadMagic` names expected, found and offset) |
+/// | `assert(expr, "message")` | (structs) a condition over all fields, checked after the last one is decoded (`DecodeErrorKind::Assertion` at the type's start, path `Type`) and before encode writes anything (`EncodeErrorKind::Assertion`) |
 ///
 /// # Field attributes
 ///
@@ -69,6 +70,9 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `term` / `term = B` | the value, then the terminator byte B (NUL by default; B is an integer such as `0x0a` or a byte literal such as `b'\n'`), instead of a length: on `String`, `&str`, `&[u8]` (a C-style string) and on `Vec<T>`, a list ended by B where the next element would start (PostgreSQL's StartupMessage parameters; `Vec<u8>` is a byte string). A value holding B, or a list element that is empty or starts with B, is an `EncodeError`; a missing terminator is "need 1 more byte" at the end of the input |
 /// | `size = N` | exactly N bytes: the value (`String`, `&str`, `Vec<u8>`, `&[u8]`), then padding (tar's 100-byte names). Decoding strips every trailing pad byte, so a value longer than N or ending with the pad byte is an `EncodeError`; pad bytes elsewhere in the value are kept |
 /// | `pad = B` | the byte a `size` field is padded with (default NUL): `size = 8, pad = 0x20` pads with spaces |
+/// | `assert(expr, "message")` | a condition over this field and earlier ones (by name, as values, like `when`): false on decode is `DecodeErrorKind::Assertion { message }` at the field's offset with its path; false on encode is `EncodeErrorKind::Assertion` naming the field, before anything is written (encode clones the fields it names) |
+/// | `map = (Wire, to_wire, from_wire)` | the field travels as type `Wire`: `to_wire: fn(&T) -> Wire` on encode, `from_wire: fn(Wire) -> T` on decode (paths or closures); `Wire`'s own `bytes`, `varint`/`vlq` and `endian` apply; no `len`, `len_from`, `rest`, `when`, `null`, `term`, `size` or `pad` |
+/// | `try_map = (Wire, to_wire, from_wire)` | as `map`, with both functions returning `Result<_, &'static str>`: a refusal on decode is `DecodeErrorKind::Invalid(message)` at the field's offset with its path, on encode `EncodeErrorKind::Invalid(message)` naming the field, before anything is written (`Wire: Default`, for `encoded_len` of a value that fails) |
 /// | `len_from = field` | the length is the earlier integer field `field`; encode writes the real length there |
 /// | `unit = bytes \| elements` | what the length counts (`Vec<T>` bounded by a byte length) |
 /// | `varint` / `vlq` | this integer is LEB128 / big-endian base-128 (cs.binary BSUInt); signed ones are zigzag-mapped |
@@ -113,12 +117,14 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `other` | catches unknown discriminants; its first field holds the value read |
 /// | `magic = b".."` | the variant's constant bytes, which choose it: given on every variant (with no `id`, discriminant, `other` or `repr`), the enum has no discriminant and decoding tries each variant's magic in declaration order (on partial input, an earlier magic the bytes could still be is waited for) |
 ///
-/// Fields with `bytes`, `magic` or a prefix beyond `u8`..`u64` without
-/// arithmetic are read and written on their own, not in the packed runs
-/// of fixed-width fields. `explain` shows magic bytes on a line of their
-/// own (`field.magic`, or `magic` for the type's) and lengths as read
-/// (`null` for a null length). A `term` or `size` field is one line: its
-/// string, its bytes, or its element count.
+/// Fields with `bytes`, `magic`, `assert`, `map`/`try_map` or a prefix
+/// beyond `u8`..`u64` without arithmetic are read and written on their
+/// own, not in the packed runs of fixed-width fields. `explain` shows
+/// magic bytes on a line of their own (`field.magic`, or `magic` for the
+/// type's) and lengths as read (`null` for a null length); it and
+/// `Message::FIELDS` show a converted field as its wire type and value.
+/// A `term` or `size` field is one line: its string, its bytes, or its
+/// element count.
 /// # Example
 ///
 /// ```
@@ -232,6 +238,43 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// };
 /// assert_eq!(v.to_bytes()?, b"user\0me\0\0ok\nab    ");
 /// assert_eq!(Ended::from_bytes(b"user\0me\0\0ok\nab    ")?, v);
+///
+/// // Conversions and assertions: a timestamp as u32 seconds, a price as
+/// // i32 hundredths, a kind byte whose 2..=0x7f are reserved.
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+///
+/// fn secs(t: &SystemTime) -> Result<u32, &'static str> {
+///     let d = t.duration_since(UNIX_EPOCH).map_err(|_| "before 1970")?;
+///     u32::try_from(d.as_secs()).map_err(|_| "after 2106")
+/// }
+/// fn time(s: u32) -> Result<SystemTime, &'static str> {
+///     Ok(UNIX_EPOCH + Duration::from_secs(s.into()))
+/// }
+/// fn kind(b: u8) -> Result<u8, &'static str> {
+///     if (2..0x80).contains(&b) { Err("reserved kind") } else { Ok(b) }
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// #[codec(assert(lo <= hi, "lo above hi"))]
+/// struct Quote {
+///     #[codec(try_map = (u32, secs, time))]
+///     at: SystemTime,
+///     #[codec(map = (i32, |p: &f64| (p * 100.0).round() as i32, |h| f64::from(h) / 100.0))]
+///     price: f64,
+///     #[codec(try_map = (u8, |k: &u8| kind(*k), kind))]
+///     kind: u8,
+///     #[codec(assert(lo > 0, "lo is zero"))]
+///     lo: u8,
+///     hi: u8,
+/// }
+///
+/// let q = Quote { at: UNIX_EPOCH + Duration::from_secs(1), price: 12.34, kind: 0x80, lo: 1, hi: 2 };
+/// assert_eq!(q.to_bytes()?, [0, 0, 0, 1, 0, 0, 0x04, 0xD2, 0x80, 1, 2]);
+/// let e = Quote::from_bytes(&[0, 0, 0, 1, 0, 0, 0x04, 0xD2, 0x05, 1, 2]).unwrap_err();
+/// assert_eq!(e.to_string(), "reserved kind at byte 8 in Quote.kind");
+/// let e = Quote::from_bytes(&[0, 0, 0, 1, 0, 0, 0x04, 0xD2, 0x80, 0, 2]).unwrap_err();
+/// assert_eq!(e.to_string(), "assertion failed: lo is zero at byte 9 in Quote.lo");
+/// assert!(Quote { lo: 3, ..q }.to_bytes().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[proc_macro_derive(Encode, attributes(codec))]

@@ -6,7 +6,7 @@
 use syn::{Expr, Ident, LitByteStr, Path, Type};
 
 use crate::ast::{Field, Input, Variant};
-use crate::attr::{Endian, LenKind, Unit};
+use crate::attr::{Assert, Conv, Endian, LenKind, Unit};
 
 /// Which trait a derive implements.
 #[derive(Clone, Copy)]
@@ -31,6 +31,15 @@ pub struct Layout<'a> {
     /// The type's `magic`: constant bytes before everything else.
     pub magic: Option<&'a LitByteStr>,
     pub body: LayoutBody<'a>,
+    /// A struct's `assert`, over all its fields, checked after them.
+    pub assert: Option<Check<'a>>,
+}
+
+/// An `assert`: its condition, message and the fields it reads.
+pub struct Check<'a> {
+    pub assert: &'a Assert,
+    /// The fields (this one and earlier ones) the condition names.
+    pub uses: Vec<Use<'a>>,
 }
 
 pub enum LayoutBody<'a> {
@@ -173,6 +182,11 @@ pub struct FieldPlan<'a> {
     pub holds_len_of: Option<LenOf<'a>>,
     /// The field's `magic`: constant bytes right before it.
     pub magic: Option<&'a LitByteStr>,
+    /// The field's `map`/`try_map`: `ty` is then the wire type.
+    pub conv: Option<&'a Conv>,
+    /// The field's `assert`, checked after it is read and before encode
+    /// writes anything.
+    pub assert: Option<Check<'a>>,
 }
 
 /// What `#[derive(Message)]` reads.

@@ -123,6 +123,10 @@ paths! {
     USIZE = __private::usize;
 
     // Helpers for generated code.
+    ASSERT_FAILED = __private::assert_failed;
+    ASSERT_FAILED_ENCODE = __private::assert_failed_encode;
+    TRY_FROM_WIRE = __private::try_from_wire;
+    TRY_TO_WIRE = __private::try_to_wire;
     BASE128_LEN = __private::base128_len;
     DECODE_CTX = __private::decode_ctx;
     DECODE_FRAME = __private::decode_frame;

@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -497,6 +497,110 @@ fn size_and_pad_rules() {
             "`pad` must be a byte from 0 to 255, such as `pad = 0x0a`",
             "`len` conflicts with `size`: a fixed-size value is always `size` bytes; remove `len` or `size`",
             "`size` has no effect on a `skip` field, which is not on the wire",
+        ]
+    );
+}
+
+#[test]
+fn assert_rules() {
+    // A field's `assert` runs right after the field: it may not use later
+    // ones (the type's `assert` may).
+    let errs = errors(quote! {
+        #[codec(assert(a < b, "a below b"))]
+        struct S { #[codec(assert(a < b, "a below b"))] a: u8, b: u8 }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`assert` of `a` may only use it and earlier fields; `b` comes after it \
+          (put the `assert` on the type to check all fields)"
+        ]
+    );
+    let errs = errors(quote! {
+        struct S { #[codec(assert(a > 0))] a: u8, #[codec(assert(b > 0, "b", "c"))] b: u8 }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`assert` takes a condition and a message: `assert(expr, \"message\")`",
+            "`assert` takes a condition and a message: `assert(expr, \"message\")`",
+        ]
+    );
+    let errs = errors(quote! {
+        struct S { #[codec(assert(a > 0, "x"), assert(a < 9, "y"), skip)] a: u8 }
+    });
+    assert_eq!(
+        errs,
+        [
+            "duplicate `assert` attribute",
+            "`assert` has no effect on a `skip` field, which is not on the wire",
+        ]
+    );
+    let errs = errors(quote! {
+        #[codec(assert(true, "x"))]
+        enum E { A }
+    });
+    assert_eq!(
+        errs,
+        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic)"]
+    );
+}
+
+#[test]
+fn conversion_rules() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(map = (u64, f))] a: T,
+            #[codec(map = (u64, f, g), try_map = (u64, f, g))] b: T,
+            #[codec(try_map = (u64, f, g), len = u8, when = true)] c: Option<T>,
+            #[codec(map = (f32, f, g), varint)] d: T,
+            #[codec(map = (u32, f, g), bytes = 3)] e: T,
+            #[codec(map = (u8, f, g))] n: T,
+            #[codec(len_from = n)] body: Vec<u8>,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`map` takes a wire type and two functions: `map = (u64, to_wire, from_wire)`",
+            "`map` conflicts with `try_map`: a field has one conversion",
+            "`len` conflicts with `try_map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
+            "`when` conflicts with `try_map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
+            "`varint` and `vlq` apply to integer fields",
+            "`len_from` field `n` must be an integer on the wire",
+        ]
+    );
+}
+
+/// The two sides of issue 12 together: a terminated or fixed-size field
+/// may carry an `assert`, but not a conversion (the wire type's own
+/// encoding is used).
+#[test]
+fn term_with_assert_and_conversion() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(term, assert(!a.is_empty(), "empty"))] a: String,
+            #[codec(size = 4, pad = 0x20, assert(b.len() < 4, "long"))] b: Vec<u8>,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(term, map = (String, f, g))] a: T,
+            #[codec(try_map = (Vec<u8>, f, g), size = 4, pad = 0x20)] b: T,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`term` conflicts with `map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
+            "`size` conflicts with `try_map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
+            "`pad` conflicts with `try_map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
         ]
     );
 }

@@ -15,8 +15,8 @@ use crate::ast::{
 use crate::attr::{Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence, Protocol,
-    Use, Validated, VariantPlan, Wire,
+    Arm, Check, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence,
+    Protocol, Use, Validated, VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -72,10 +72,19 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
     if let Some(m) = input.attrs.magic.get() {
         check_magic_nonempty(cx, m);
     }
+    // A struct's `assert` reads any of its fields, after all of them.
+    let assert = match &input.body {
+        Body::Struct(fields) => input.attrs.assert.get().map(|assert| Check {
+            assert,
+            uses: uses_of(&assert.expr, fields),
+        }),
+        Body::Enum(_) => None,
+    };
     Some(Layout {
         input,
         magic: input.attrs.magic.get(),
         body,
+        assert,
     })
 }
 
@@ -125,15 +134,11 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 Wire::Plain
             };
             let presence = match (a.when.get(), option_inner(f.ty), &wire) {
+                // A converted field's whole value travels as the wire type.
+                _ if a.conv.is_set() => Presence::Always,
                 (Some(expr), _, _) => Presence::When {
                     expr,
-                    uses: referenced_fields(expr, fields)
-                        .into_iter()
-                        .map(|field| Use {
-                            field,
-                            holds_len: holds_len_of(fields, field).is_some(),
-                        })
-                        .collect(),
+                    uses: uses_of(expr, fields),
                 },
                 (None, Some(_), Wire::Prefixed(prefix, _)) if prefix.null.is_some() => {
                     Presence::Null
@@ -150,16 +155,21 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 ) => Presence::Byte,
                 _ => Presence::Always,
             };
-            let ty = match presence {
-                Presence::Always => f.ty,
-                _ => option_inner(f.ty)?,
+            let ty = match (presence_is_always(&presence), a.conv.get()) {
+                (_, Some(conv)) => &conv.wire,
+                (true, None) => f.ty,
+                (false, None) => option_inner(f.ty)?,
             };
             // Runs hold plain scalars and plain prefixes: `bytes = N`
             // integers, arithmetic prefixes and magic bytes are written on
-            // their own.
-            let packed = match (&presence, &wire, a.magic.get()) {
-                (Presence::Always, Wire::Plain, None) if is_fixed_width(ty) => Some(Packed::Scalar),
-                (Presence::Always, Wire::Prefixed(prefix, _), None)
+            // their own, and so are converted or asserted values (checked
+            // right after their own read).
+            let alone = a.magic.is_set() || a.conv.is_set() || a.assert.is_set();
+            let packed = match (&presence, &wire, alone) {
+                (Presence::Always, Wire::Plain, false) if is_fixed_width(ty) => {
+                    Some(Packed::Scalar)
+                }
+                (Presence::Always, Wire::Prefixed(prefix, _), false)
                     if prefix.is_plain() && prefix.kind.fixed_int().is_some() =>
                 {
                     Some(Packed::Prefix(prefix.kind))
@@ -175,6 +185,11 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 packed,
                 holds_len_of: None,
                 magic: a.magic.get(),
+                conv: a.conv.get(),
+                assert: a.assert.get().map(|assert| Check {
+                    assert,
+                    uses: uses_of(&assert.expr, fields),
+                }),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -200,6 +215,22 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
 /// `check_byte_lit` has recorded an error.
 fn byte_of(lit: Option<&syn::LitInt>) -> Option<u8> {
     lit.map_or(Some(0), |l| l.base10_parse().ok())
+}
+
+fn presence_is_always(p: &Presence) -> bool {
+    matches!(p, Presence::Always)
+}
+
+/// The fields `expr` names (a `when` or an `assert`), each with whether
+/// it holds another field's length (encode then reads the computed one).
+fn uses_of<'a>(expr: &Expr, fields: &'a [Field<'a>]) -> Vec<Use<'a>> {
+    referenced_fields(expr, fields)
+        .into_iter()
+        .map(|field| Use {
+            field,
+            holds_len: holds_len_of(fields, field).is_some(),
+        })
+        .collect()
 }
 
 /// What a field's length counts: `unit`, else elements.
@@ -293,6 +324,62 @@ fn check_fields(cx: &Ctxt, fields: &[Field]) {
         check_size(cx, f, value_ty);
         if let Some(m) = f.attrs.magic.get() {
             check_magic_nonempty(cx, m);
+        }
+        check_assert_uses_earlier(cx, fields, i);
+        check_conv_alone(cx, f);
+    }
+}
+
+/// A field's `assert` runs right after the field is decoded, when only it
+/// and earlier fields exist; encode checks the same condition.
+fn check_assert_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
+    let Some(assert) = fields[i].attrs.assert.get() else {
+        return;
+    };
+    for later in referenced_fields(&assert.expr, &fields[i + 1..]) {
+        cx.error_spanned_by(
+            &assert.expr,
+            format!(
+                "`assert` of `{}` may only use it and earlier fields; `{}` comes after it \
+                 (put the `assert` on the type to check all fields)",
+                fields[i].name, later.name
+            ),
+        );
+    }
+}
+
+/// `map`/`try_map` hand the whole field to the user's functions, which
+/// decide its wire type: attributes that shape a length, presence,
+/// terminator or fixed size would apply to a value the derive never sees (the wire type's own
+/// `bytes`, `varint`/`vlq` and `endian` still apply).
+fn check_conv_alone(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    let Some(conv) = a.conv.get() else {
+        return;
+    };
+    let name = if conv.fallible { "try_map" } else { "map" };
+    let others = [
+        ("len", a.len.span()),
+        ("len_from", a.len_from.span()),
+        ("rest", a.rest.span()),
+        ("when", a.when.span()),
+        ("null", a.null.span()),
+        ("len_adds", a.len_adds.span()),
+        ("unit", a.unit.span()),
+        ("term", a.term.span()),
+        ("size", a.size.span()),
+        ("pad", a.pad.span()),
+    ];
+    for (other, span) in others {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{other}` conflicts with `{name}`: the wire type's own encoding is used; \
+                     convert to a type that has the length or presence you need"
+                ),
+            );
         }
     }
 }
@@ -616,10 +703,13 @@ fn check_when_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
     }
 }
 
-/// The type the value attributes apply to: `T` for an `Option<T>` field
-/// with `when`, the field's type otherwise.
-fn value_type<'a>(f: &Field<'a>) -> &'a syn::Type {
-    if f.attrs.when.is_set() {
+/// The type the value attributes apply to: the wire type of a `map` or
+/// `try_map`, `T` for an `Option<T>` field with `when`, the field's type
+/// otherwise.
+fn value_type<'a>(f: &'a Field<'a>) -> &'a syn::Type {
+    if let Some(conv) = f.attrs.conv.get() {
+        &conv.wire
+    } else if f.attrs.when.is_set() {
         option_inner(f.ty).unwrap_or(f.ty)
     } else {
         f.ty
@@ -648,6 +738,8 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
         ("when", a.when.span()),
         ("rest", a.rest.span()),
         ("tag", a.tag.span()),
+        ("assert", a.assert.span()),
+        ("map`/`try_map", a.conv.span()),
     ];
     for (name, span) in others {
         if span.is_some() {
@@ -689,7 +781,11 @@ fn check_when_on_option(cx: &Ctxt, f: &Field) {
 }
 
 /// A length prefix needs something with a length (String, Vec, slices).
+/// (With `map`/`try_map`, the conflict is the one error reported.)
 fn check_len_has_length(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    if f.attrs.conv.is_set() {
+        return;
+    }
     for (name, span) in [
         ("len", f.attrs.len.span()),
         ("len_from", f.attrs.len_from.span()),
@@ -765,7 +861,11 @@ fn check_len_from<'a>(
                 f.name
             ),
         );
-    } else if !is_integer(holder.ty) || holder.attrs.skip.is_set() || holder.attrs.when.is_set() {
+    } else if !is_integer(holder.ty)
+        || holder.attrs.skip.is_set()
+        || holder.attrs.when.is_set()
+        || holder.attrs.conv.is_set()
+    {
         cx.error_spanned_by(
             target,
             format!("`len_from` field `{name}` must be an integer on the wire"),

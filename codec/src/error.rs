@@ -54,6 +54,14 @@ impl FieldPath {
         self.drop_leading_type();
         self.0.insert(0, PathSegment::Index(index));
     }
+
+    /// Names the type of an error raised by a type itself, unless a field
+    /// already did.
+    fn enter_type(&mut self, ty: &'static str) {
+        if self.is_empty() {
+            self.0.push(PathSegment::Type(ty));
+        }
+    }
 }
 
 impl fmt::Display for FieldPath {
@@ -169,6 +177,14 @@ pub enum DecodeErrorKind {
         value: i128,
         /// The least length value the field can hold.
         min: u64,
+    },
+    /// A `#[codec(assert(..))]` condition was false for the decoded value;
+    /// the error's offset is where the field starts (for a type's
+    /// `assert`, where the type starts).
+    #[error("assertion failed: {message}")]
+    Assertion {
+        /// The message the `assert` gives.
+        message: &'static str,
     },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
@@ -331,9 +347,7 @@ impl DecodeError {
     #[inline(never)]
     #[must_use]
     pub fn in_type(mut self, ty: &'static str) -> Self {
-        if self.0.path.is_empty() {
-            self.0.path.0.push(PathSegment::Type(ty));
-        }
+        self.0.path.enter_type(ty);
         self
     }
 
@@ -399,6 +413,14 @@ pub enum EncodeErrorKind {
         value: i128,
         /// The wire type.
         target: &'static str,
+    },
+    /// A `#[codec(assert(..))]` condition was false for the value to
+    /// encode, checked before any field of the struct or variant is
+    /// written (`Encode::encode` leaves the buffer as it was).
+    #[error("assertion failed: {message}")]
+    Assertion {
+        /// The message the `assert` gives.
+        message: &'static str,
     },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
@@ -468,6 +490,16 @@ impl EncodeError {
     #[must_use]
     pub fn in_index(mut self, index: usize) -> Self {
         self.0.path.enter_index(index);
+        self
+    }
+
+    /// Records the type name for an error raised by a type itself rather
+    /// than one of its fields (a type's `assert`).
+    #[cold]
+    #[inline(never)]
+    #[must_use]
+    pub fn in_type(mut self, ty: &'static str) -> Self {
+        self.0.path.enter_type(ty);
         self
     }
 }

@@ -568,6 +568,39 @@ pub fn read_presence(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
     }
 }
 
+/// A false `assert` while decoding: its message, at `offset`.
+#[cold]
+pub fn assert_failed(message: &'static str, offset: usize) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::Assertion { message }, offset)
+}
+
+/// A false `assert` while encoding (checked before anything is written).
+#[cold]
+pub fn assert_failed_encode(message: &'static str) -> EncodeError {
+    EncodeError::new(crate::error::EncodeErrorKind::Assertion { message })
+}
+
+/// A `try_map` field's value from its wire value: the function's refusal
+/// is [`DecodeErrorKind::Invalid`] at the field's `offset`.
+#[inline(always)]
+pub fn try_from_wire<W, T>(
+    wire: Result<W, DecodeError>,
+    offset: usize,
+    from_wire: impl FnOnce(W) -> Result<T, &'static str>,
+) -> Result<T, DecodeError> {
+    match from_wire(wire?) {
+        Ok(v) => Ok(v),
+        Err(why) => Err(DecodeError::new(DecodeErrorKind::Invalid(why), offset)),
+    }
+}
+
+/// A `try_map` field's wire value: the function's refusal is
+/// [`crate::EncodeErrorKind::Invalid`].
+#[inline(always)]
+pub fn try_to_wire<W>(wire: Result<W, &'static str>) -> Result<W, EncodeError> {
+    wire.map_err(|why| EncodeError::new(crate::error::EncodeErrorKind::Invalid(why)))
+}
+
 /// Adds the field to an encode error's path.
 #[inline(always)]
 pub fn encode_ctx<T>(

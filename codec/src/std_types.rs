@@ -86,7 +86,7 @@ use core::num::NonZero;
 use crate::decode::{explain_leaf, leaf_explain, Decode, DecodeSeq};
 use crate::encode::Encode;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::explain::Explainer;
+use crate::explainer::Explainer;
 use crate::reader::Reader;
 use crate::wire::{Endian, Unit};
 

@@ -29,6 +29,20 @@ fn runtime_modules_form_no_cycle() {
     }
 }
 
+/// `explain` is a layer above decoding: decoders record into the
+/// `Explainer` of the leaf module `explainer`, and nothing in the runtime
+/// imports `explain` itself (only the crate root re-exports it).
+#[test]
+fn nothing_depends_on_explain() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let users: Vec<String> = module_graph(&src)
+        .into_iter()
+        .filter(|(_, deps)| deps.contains("explain"))
+        .map(|(module, _)| module)
+        .collect();
+    assert!(users.is_empty(), "modules importing `explain`: {users:?}");
+}
+
 /// The dependencies of every top-level module of the crate at `src`.
 fn module_graph(src: &Path) -> Graph {
     let mut files = Vec::new();

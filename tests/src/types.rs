@@ -576,3 +576,90 @@ pub struct U16List {
     pub list: Vec<u16>,
     pub after: u8,
 }
+
+/// Conversions for [`Reading`]: each field travels as another type.
+pub mod conv {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use super::Kind;
+
+    /// A timestamp as whole seconds since 1970 (earlier ones refused).
+    pub fn to_secs(t: &SystemTime) -> Result<u64, &'static str> {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .map_err(|_| "timestamp before 1970")
+    }
+
+    /// Seconds since 1970 as a timestamp (one past `SystemTime`'s range
+    /// refused, never a panic).
+    pub fn from_secs(s: u64) -> Result<SystemTime, &'static str> {
+        UNIX_EPOCH
+            .checked_add(Duration::from_secs(s))
+            .ok_or("timestamp out of range")
+    }
+
+    /// A price in hundredths (fixed point, saturating).
+    pub fn to_hundredths(v: &f64) -> i32 {
+        (v * 100.0).round() as i32
+    }
+
+    pub fn from_hundredths(h: i32) -> f64 {
+        f64::from(h) / 100.0
+    }
+
+    /// A kind byte: 0 and 1 are known, 0x80.. are vendor kinds, the rest
+    /// is reserved.
+    pub fn kind_to_wire(k: &Kind) -> Result<u8, &'static str> {
+        match *k {
+            Kind::Data => Ok(0),
+            Kind::Ack => Ok(1),
+            Kind::Vendor(b @ 0x80..) => Ok(b),
+            Kind::Vendor(_) => Err("vendor kind below 0x80"),
+        }
+    }
+
+    pub fn kind_from_wire(b: u8) -> Result<Kind, &'static str> {
+        match b {
+            0 => Ok(Kind::Data),
+            1 => Ok(Kind::Ack),
+            0x80.. => Ok(Kind::Vendor(b)),
+            _ => Err("reserved kind"),
+        }
+    }
+}
+
+/// A kind with a reserved range (2..=0x7f), converted by `try_map`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Data,
+    Ack,
+    Vendor(u8),
+}
+
+/// Per-field conversions: a timestamp as u64 seconds, a fixed-point price
+/// as i32 hundredths (in 3 bytes), a kind with reserved values.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x52)]
+pub struct Reading {
+    #[codec(try_map = (u64, conv::to_secs, conv::from_secs))]
+    pub at: std::time::SystemTime,
+    #[codec(map = (i32, conv::to_hundredths, conv::from_hundredths), bytes = 3)]
+    pub price: f64,
+    #[codec(try_map = (u8, conv::kind_to_wire, conv::kind_from_wire))]
+    pub kind: Kind,
+    #[codec(map = (u16, |v: &u32| *v as u16, u32::from), varint)]
+    pub small: u32,
+}
+
+/// Assertions on fields (over this and earlier fields) and on the type
+/// (over all fields).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x53, assert(lo <= hi, "lo above hi"))]
+pub struct Range {
+    #[codec(assert((1..=3).contains(&version), "unsupported version"))]
+    pub version: u8,
+    pub lo: u16,
+    pub hi: u16,
+    #[codec(len = u8, assert(name.len() <= usize::from(version) * 4, "name too long for the version"))]
+    pub name: String,
+}

@@ -8,7 +8,8 @@
 
 use codec::error::Found;
 use codec::{
-    Decode, DecodeError, DecodeErrorKind, Encode, EncodeErrorKind, Message, Protocol, RawFrame,
+    Decode, DecodeError, DecodeErrorKind, Encode, EncodeErrorKind, Endian, Message, Protocol,
+    RawFrame,
 };
 use codec_tests::strategies::*;
 use codec_tests::tutorial::{sample_request, Open, Storage};
@@ -1271,4 +1272,216 @@ proptest! {
         let bytes = t.to_bytes().unwrap();
         assert_truncations::<TarName>(&bytes, bytes.len());
     }
+}
+
+// ## Assertions and conversions
+
+/// ```text
+/// version | lo    | hi    | name.len | name
+/// 01      | 00 01 | 00 09 | 05       | 68 65 6C 6C 6F
+/// ```
+const RANGE_LONG_NAME: &[u8] = &[
+    0x01, 0x00, 0x01, 0x00, 0x09, 0x05, 0x68, 0x65, 0x6C, 0x6C, 0x6F,
+];
+
+#[test]
+fn failing_assertions_on_decode() {
+    let assertion = |message| DecodeErrorKind::Assertion { message };
+    // A field's own condition: at the field, with its path.
+    let e = decode_err::<Range>(&[0x00, 0x00, 0x01, 0x00, 0x09, 0x00]);
+    assert_error(
+        &e,
+        assertion("unsupported version"),
+        0,
+        "Range.version",
+        "assertion failed: unsupported version at byte 0 in Range.version",
+    );
+    // A condition over an earlier field: at the field it is on (the name
+    // starts after its length prefix).
+    let e = decode_err::<Range>(RANGE_LONG_NAME);
+    assert_error(
+        &e,
+        assertion("name too long for the version"),
+        5,
+        "Range.name",
+        "assertion failed: name too long for the version at byte 5 in Range.name",
+    );
+    // The type's condition, after every field: at the type's start.
+    let e = decode_err::<Range>(&[0x01, 0x00, 0x09, 0x00, 0x01, 0x00]);
+    assert_error(
+        &e,
+        assertion("lo above hi"),
+        0,
+        "Range",
+        "assertion failed: lo above hi at byte 0 in Range",
+    );
+    // Partial input is still "need N more bytes", never an assertion.
+    assert_truncations::<Range>(&[0x02, 0x00, 0x01, 0x00, 0x09, 0x03, 0x61, 0x62, 0x63], 9);
+}
+
+#[test]
+fn failing_assertions_on_encode_write_nothing() {
+    let cases = [
+        (
+            Range {
+                version: 4,
+                lo: 1,
+                hi: 2,
+                name: String::new(),
+            },
+            "unsupported version",
+            "Range.version",
+        ),
+        (
+            Range {
+                version: 1,
+                lo: 1,
+                hi: 2,
+                name: "hello".into(),
+            },
+            "name too long for the version",
+            "Range.name",
+        ),
+        (
+            Range {
+                version: 1,
+                lo: 3,
+                hi: 2,
+                name: String::new(),
+            },
+            "lo above hi",
+            "Range",
+        ),
+    ];
+    for (v, message, path) in cases {
+        // `encode_with` itself checks before writing: the buffer keeps
+        // exactly what it had.
+        let mut buf = vec![0xEE];
+        let e = v.encode_with(&mut buf, Endian::Big).unwrap_err();
+        assert_eq!(e.kind(), &EncodeErrorKind::Assertion { message }, "{v:?}");
+        assert_eq!(e.path().to_string(), path, "{v:?}");
+        assert_eq!(buf, [0xEE], "{v:?}");
+        assert!(v.to_bytes().is_err());
+    }
+}
+
+/// ```text
+/// at (u64 secs)           | price    | kind | small
+/// 00 00 00 00 65 53 F1 00 | 00 04 D2 | 05   | 01
+/// ```
+#[test]
+fn failing_try_map() {
+    let mut bytes = [
+        0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xF1, 0x00, 0x00, 0x04, 0xD2, 0x05, 0x01,
+    ];
+    // A reserved kind: the function's message, at the kind's offset.
+    let e = decode_err::<Reading>(&bytes);
+    assert_error(
+        &e,
+        DecodeErrorKind::Invalid("reserved kind"),
+        11,
+        "Reading.kind",
+        "reserved kind at byte 11 in Reading.kind",
+    );
+    // A timestamp past `SystemTime`'s range: an error, not a panic.
+    bytes[..8].fill(0xFF);
+    let e = decode_err::<Reading>(&bytes);
+    assert_error(
+        &e,
+        DecodeErrorKind::Invalid("timestamp out of range"),
+        0,
+        "Reading.at",
+        "timestamp out of range at byte 0 in Reading.at",
+    );
+    // Encode refuses a value the wire type cannot hold, writing nothing.
+    let v = Reading {
+        at: std::time::UNIX_EPOCH,
+        price: 0.0,
+        kind: Kind::Vendor(5),
+        small: 0,
+    };
+    let mut buf = vec![0xEE];
+    let e = v.encode_with(&mut buf, Endian::Big).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::Invalid("vendor kind below 0x80")
+    );
+    assert_eq!(e.path().to_string(), "Reading.kind");
+    assert_eq!(buf, [0xEE]);
+    let before = Reading {
+        at: std::time::UNIX_EPOCH - std::time::Duration::from_secs(1),
+        kind: Kind::Data,
+        ..v
+    };
+    let e = before.to_bytes().unwrap_err();
+    assert_eq!(e.kind(), &EncodeErrorKind::Invalid("timestamp before 1970"));
+    assert_eq!(e.path().to_string(), "Reading.at");
+    // Every prefix of a valid value is "need more bytes".
+    bytes[..8].fill(0);
+    bytes[11] = 0x90;
+    assert_truncations::<Reading>(&bytes, bytes.len());
+}
+
+proptest! {
+    /// Any input decodes or fails with an error; never a panic.
+    #[test]
+    fn checked_types_never_panic(input in prop::collection::vec(any::<u8>(), 0..32)) {
+        let _ = Range::from_bytes(&input);
+        let _ = Reading::from_bytes(&input);
+    }
+}
+
+/// A terminated or fixed-size field with an `assert`: checked right after
+/// the value is read (at the field's offset), and before anything is
+/// written on encode.
+#[derive(Debug, PartialEq, codec::Encode, codec::Decode)]
+struct TermChecked {
+    #[codec(term, assert(!name.is_empty(), "empty name"))]
+    name: String,
+    #[codec(size = 4, pad = 0x20, assert(code.len() >= 2, "short code"))]
+    code: Vec<u8>,
+}
+
+#[test]
+fn term_and_size_with_assert() {
+    let v = TermChecked {
+        name: "ab".into(),
+        code: b"xy".to_vec(),
+    };
+    assert_eq!(v.to_bytes().unwrap(), b"ab\0xy  ");
+    assert_eq!(TermChecked::from_bytes(b"ab\0xy  ").unwrap(), v);
+    let assertion = |message| DecodeErrorKind::Assertion { message };
+    let e = decode_err::<TermChecked>(b"\0xy  ");
+    assert_error(
+        &e,
+        assertion("empty name"),
+        0,
+        "TermChecked.name",
+        "assertion failed: empty name at byte 0 in TermChecked.name",
+    );
+    let e = decode_err::<TermChecked>(b"a\0x   ");
+    assert_error(
+        &e,
+        assertion("short code"),
+        2,
+        "TermChecked.code",
+        "assertion failed: short code at byte 2 in TermChecked.code",
+    );
+    // Partial input is still "need N more bytes".
+    assert_truncations::<TermChecked>(b"ab\0xy  ", 7);
+    let mut buf = vec![0xEE];
+    let e = TermChecked {
+        name: String::new(),
+        code: b"xy".to_vec(),
+    }
+    .encode_with(&mut buf, Endian::Big)
+    .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::Assertion {
+            message: "empty name"
+        }
+    );
+    assert_eq!(e.path().to_string(), "TermChecked.name");
+    assert_eq!(buf, [0xEE]);
 }

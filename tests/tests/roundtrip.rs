@@ -336,3 +336,23 @@ proptest! {
         prop_assert_eq!(Terminated::from_bytes(&encoded).unwrap(), v);
     }
 }
+
+proptest! {
+    #[test]
+    fn reading_rt(v in reading()) { check(&v)?; }
+
+    #[test]
+    fn range_rt(v in range()) { check(&v)?; }
+
+    /// Whatever decodes passed the assertions, so it encodes back to the
+    /// same bytes (the encode side checks the same conditions).
+    #[test]
+    fn range_decoded_reencodes(v in range(), flip in any::<(usize, u8)>()) {
+        let mut bytes = v.to_bytes().unwrap();
+        let i = flip.0 % bytes.len();
+        bytes[i] ^= flip.1;
+        if let Ok(back) = Range::from_bytes(&bytes) {
+            prop_assert_eq!(back.to_bytes().unwrap(), bytes);
+        }
+    }
+}

@@ -19,11 +19,11 @@ use crate::ast::{de_generics, Input};
 use crate::attr::LenKind;
 use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
 use crate::paths::{
-    endian, int_type, len_prefix, len_spec, prefix, unit, BOOL, DECODE, DECODE_CTX, DECODE_ERROR,
-    DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT, LEN_VALUE,
-    LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N, READ_LEN,
-    READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PADDED, READ_PRESENCE, READ_TERM, RESULT,
-    SOME, TAKE_RUN, TRACE, U64, U8, USIZE,
+    endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX,
+    DECODE_ERROR, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT,
+    LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N,
+    READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PADDED, READ_PRESENCE, READ_TERM,
+    RESULT, SOME, TAKE_RUN, TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -42,10 +42,28 @@ pub fn expand(layout: &Layout) -> TokenStream {
     let (min_len, body, whole, call, from_bytes) = match &layout.body {
         LayoutBody::Struct(plans) => {
             let (min, reads, construct) = fields_code(input, None, plans, None);
+            // The type's `assert` runs after every field, at its start.
+            let (at, check) = match &layout.assert {
+                Some(c) => {
+                    let (expr, msg) = (&c.assert.expr, &c.assert.message);
+                    let name = input.ident().to_string();
+                    (
+                        quote!(let __type_at = __r.offset();),
+                        quote! {
+                            if !(#expr) {
+                                return #ERR(#ASSERT_FAILED(#msg, __type_at).in_type(#name));
+                            }
+                        },
+                    )
+                }
+                None => (TokenStream::new(), TokenStream::new()),
+            };
             (
                 min,
                 quote! {
+                    #at
                     #reads
+                    #check
                     if __whole {
                         __r.finish()?;
                     }
@@ -221,7 +239,23 @@ fn fields_code(
             ));
             reads.extend(quote!(#read?;));
         }
+        // Where the value starts, for a `try_map` refusal or an `assert`.
+        if p.assert.is_some() || p.conv.is_some_and(|c| c.fallible) {
+            reads.extend(quote!(let __field_at = __r.offset();));
+        }
         let read = value_read(p);
+        // A converted field reads its wire type, then converts.
+        let read = match p.conv {
+            Some(c) if c.fallible => {
+                let from = &c.from_wire;
+                quote!(#TRY_FROM_WIRE(#read, __field_at, #from))
+            }
+            Some(c) => {
+                let from = &c.from_wire;
+                quote!((#read).map(#from))
+            }
+            None => read,
+        };
         let read = match p.presence {
             Presence::Always => read,
             Presence::Null => {
@@ -260,6 +294,14 @@ fn fields_code(
         };
         let read = ctx(traced(name, read));
         reads.extend(quote!(let #local: #field_ty = #read?;));
+        if let Some(c) = &p.assert {
+            let (expr, msg) = (&c.assert.expr, &c.assert.message);
+            reads.extend(quote! {
+                if !(#expr) {
+                    return #ERR(#ASSERT_FAILED(#msg, __field_at).in_field(#ty_name, #name));
+                }
+            });
+        }
     }
     reads.extend(flush(&mut run));
     let members = plans.iter().map(|p| &p.field.member);

@@ -8,12 +8,12 @@ use super::run::Run;
 use super::{len_local, path_name, wrap};
 use crate::ast::{Field, Input, Shape, Variant};
 use crate::attr::LenKind;
-use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
+use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, Use, VariantPlan, Wire};
 use crate::paths::{
-    endian, int_type, len_prefix, len_spec, prefix, unit, BASE128_LEN, CLONE, ENCODE, ENCODE_CTX,
-    ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM, LEN_FIELD,
-    LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE, U64, U8, USIZE, VEC,
-    WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
+    endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
+    ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM,
+    LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE, TRY_TO_WIRE, U64, U8,
+    USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -30,8 +30,20 @@ pub fn expand(layout: &Layout) -> TokenStream {
                 let m = &f.member;
                 quote!(&self.#m)
             };
-            let (lens, writes) = fields_code(input, None, plans, &access);
-            (lens, quote! { #writes #OK(()) })
+            let (lens, checks, writes) = fields_code(input, None, plans, &access);
+            // The type's `assert`, after the fields' own checks and before
+            // anything is written.
+            let check = layout.assert.as_ref().map(|c| {
+                let name = input.ident().to_string();
+                let bindings = bind_uses(&c.uses, &access);
+                let (expr, msg) = (&c.assert.expr, &c.assert.message);
+                quote! {
+                    if !{ #(#bindings)* #expr } {
+                        return #ERR(#ASSERT_FAILED_ENCODE(#msg).in_type(#name));
+                    }
+                }
+            });
+            (lens, quote! { #checks #check #writes #OK(()) })
         }
         LayoutBody::Enum {
             repr,
@@ -82,14 +94,38 @@ pub fn expand(layout: &Layout) -> TokenStream {
     )
 }
 
-/// The length expression and the write statements of a field list; `access`
-/// gives a reference to each field's value.
+/// `let` statements binding the fields a `when` or `assert` names to their
+/// values (a length holder to the length it will write).
+fn bind_uses(uses: &[Use], access: &dyn Fn(&Field) -> TokenStream) -> Vec<TokenStream> {
+    uses.iter()
+        .map(|u| {
+            let local = &u.field.local;
+            if u.holds_len {
+                let len = len_local(u.field);
+                quote!(let #local = #len;)
+            } else {
+                let a = access(u.field);
+                quote!(let #local = #CLONE::clone(#a);)
+            }
+        })
+        .collect()
+}
+
+/// The local holding a `map`/`try_map` field's wire value.
+fn wire_local(f: &Field) -> syn::Ident {
+    format_ident!("__wire_{}", f.name)
+}
+
+/// The length expression, the checks that run before anything is written
+/// (lengths that must fit, conversions that may fail, `assert`s), and the
+/// write statements of a field list; `access` gives a reference to each
+/// field's value.
 fn fields_code(
     input: &Input,
     variant: Option<&syn::Ident>,
     plans: &[FieldPlan],
     access: &dyn Fn(&Field) -> TokenStream,
-) -> (TokenStream, TokenStream) {
+) -> (TokenStream, TokenStream, TokenStream) {
     let ty_name = path_name(input, variant);
 
     let mut len_locals = TokenStream::new();
@@ -128,12 +164,53 @@ fn fields_code(
         });
     }
 
-    let value = |p: &FieldPlan| match p.holds_len_of {
-        Some(_) => {
+    // Converted fields are converted once, before anything is written.
+    for p in plans {
+        let Some(c) = p.conv else {
+            continue;
+        };
+        let local = wire_local(p.field);
+        let (wire, to) = (&c.wire, &c.to_wire);
+        let a = access(p.field);
+        let name = &p.field.name;
+        if c.fallible {
+            len_locals.extend(quote! {
+                let #local: #wire = (#to)(#a).unwrap_or_default();
+            });
+            checked_len_locals.extend(quote! {
+                let #local: #wire = #ENCODE_CTX(#TRY_TO_WIRE((#to)(#a)), #ty_name, #name)?;
+            });
+        } else {
+            let conv = quote!(let #local: #wire = (#to)(#a););
+            len_locals.extend(conv.clone());
+            checked_len_locals.extend(conv);
+        }
+    }
+    // Each field's `assert`, on the values about to be written.
+    for p in plans {
+        let Some(c) = &p.assert else {
+            continue;
+        };
+        let bindings = bind_uses(&c.uses, access);
+        let (expr, msg) = (&c.assert.expr, &c.assert.message);
+        let name = &p.field.name;
+        checked_len_locals.extend(quote! {
+            if !{ #(#bindings)* #expr } {
+                return #ERR(#ASSERT_FAILED_ENCODE(#msg).in_field(#ty_name, #name));
+            }
+        });
+    }
+
+    let value = |p: &FieldPlan| match (&p.holds_len_of, p.conv) {
+        (Some(_), _) => {
             let local = len_local(p.field);
             quote!(&#local)
         }
-        None => access(p.field),
+        (None, Some(_)) => {
+            let local = wire_local(p.field);
+            quote!(&#local)
+        }
+        (None, None) => access(p.field),
     };
 
     let lens = plans
@@ -258,16 +335,7 @@ fn fields_code(
                 }
             }
             Presence::When { expr, uses } => {
-                let bindings = uses.iter().map(|u| {
-                    let local = &u.field.local;
-                    if u.holds_len {
-                        let len = len_local(u.field);
-                        quote!(let #local = #len;)
-                    } else {
-                        let a = access(u.field);
-                        quote!(let #local = #CLONE::clone(#a);)
-                    }
-                });
+                let bindings = bind_uses(uses, access);
                 let some = value_write(p, quote!(__v));
                 quote! {
                     match ({ #(#bindings)* #expr }, #v) {
@@ -298,7 +366,7 @@ fn fields_code(
         });
     }
     writes.extend(flush(&mut run));
-    (len_body, quote! { #checked_len_locals #writes })
+    (len_body, checked_len_locals, writes)
 }
 
 /// Writes a run: into one stack array appended with one copy (one
@@ -469,7 +537,8 @@ fn enum_code(
             let b = format_ident!("__b{}", f.index);
             quote!(#b)
         };
-        let (lens, writes) = fields_code(input, Some(v.ident), fields, &access);
+        let (lens, checks, writes) = fields_code(input, Some(v.ident), fields, &access);
+        let writes = quote!(#checks #writes);
         let dl = disc_len(&id_expr);
         let dw = disc_write(&id_expr);
         let check = if vp.other && !claimed.is_empty() {

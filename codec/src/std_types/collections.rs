@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use crate::decode::{decode_items, prefixed_impls as decode_prefixed, Collect, Decode, DecodeSeq};
 use crate::encode::{prefixed_impls as encode_prefixed, Encode, EncodeSeq};
 use crate::error::{DecodeError, EncodeError};
-use crate::explain::Explainer;
+use crate::explainer::Explainer;
 use crate::reader::Reader;
 use crate::wire::{Endian, LenPrefix, Unit};
 

@@ -1,5 +1,5 @@
 //! The `storage` command line: `serve`, `put`, `get`, `del`, `ls`,
-//! `watch`, `explain`, `bench`, `demo` and `completions`.
+//! `watch`, `stats`, `explain`, `bench`, `demo` and `completions`.
 //!
 //! Exit statuses are in [`status`]: 0 on success, 1 when the command
 //! failed, 2 when the key does not exist, 64 for a usage error, 141 when
@@ -21,6 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::bench::{self, BenchArgs};
 use super::client::{self, Forward, Options, StorageClient};
+use super::metrics;
 use super::protocol::Storage;
 use super::server::{Service, StorageHandler};
 
@@ -71,6 +72,8 @@ Examples:
   storage get greeting -o greeting.txt
   storage ls logs/ | head -1
   storage watch greeting notes.txt
+  storage stats
+  storage serve --memory --metrics 127.0.0.1:9100
   storage explain 01 00 0c 07 03 6b 65 79 00 05 68 65 6c 6c 6f
   storage completions bash > /etc/bash_completion.d/storage";
 
@@ -133,6 +136,11 @@ pub struct ServeArgs {
     /// thread.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Serve the counters in the Prometheus text format at
+    /// http://ADDR/metrics (port 0: any free port; the address is printed
+    /// as `metrics on ADDR`, before `listening on`).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 /// The subcommands.
@@ -171,6 +179,9 @@ pub enum Command {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Print the server's counters: connections, requests and errors by
+    /// message, bytes, commits, fsyncs, read-cache hit rate, keys, sizes.
+    Stats,
     /// Annotated dump of a frame given in hex (spaces allowed), or `-` to
     /// read the hex from standard input.
     Explain {
@@ -398,6 +409,15 @@ pub async fn run(conn: &ConnArgs, command: Command) -> Result<(), Failure> {
         }
         Command::Ls { prefix } => ls(conn, prefix.as_deref().unwrap_or("")).await,
         Command::Watch { names } => watch(conn, &names).await,
+        Command::Stats => {
+            let client = connect(conn).await?;
+            let stats = client.stats().await?;
+            client.close().await;
+            let mut out = std::io::stdout().lock();
+            out.write_all(super::stats::render_text(&stats).as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(Failure::stdout)
+        }
         Command::Explain { hex } => explain(&hex).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Demo => super::demo::run().await,
@@ -788,14 +808,38 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         Some(hs) => server.with_handshake(hs),
         None => server,
     };
+    let metrics_listener = match &args.metrics {
+        Some(at) => {
+            let l = tokio::net::TcpListener::bind(at.as_str())
+                .await
+                .map_err(|e| Failure::other(format!("cannot listen on {at}: {}", Chain(&e))))?;
+            Some(l)
+        }
+        None => None,
+    };
     let mut signals = Signals::install()?;
     let local = server.local_addr()?;
-    let handle = server.serve(StorageHandler(Arc::clone(&service)));
+    let handle = Arc::new(server.serve(StorageHandler(Arc::clone(&service))));
+    let metrics = match metrics_listener {
+        Some(l) => {
+            let at = l.local_addr()?;
+            let counters = Arc::downgrade(&handle);
+            let counters: metrics::ServerCounters =
+                Arc::new(move || counters.upgrade().map(|h| h.counters()).unwrap_or_default());
+            Some((at, metrics::spawn(l, Arc::clone(&service), counters)))
+        }
+        None => None,
+    };
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {local}")
-            .and_then(|()| out.flush())
-            .map_err(Failure::stdout)?;
+        // `listening on` last: once it is printed, everything listens.
+        match &metrics {
+            Some((at, _)) => writeln!(out, "metrics on {at}"),
+            None => Ok(()),
+        }
+        .and_then(|()| writeln!(out, "listening on {local}"))
+        .and_then(|()| out.flush())
+        .map_err(Failure::stdout)?;
     }
     tracing::info!(
         addr = %local,
@@ -814,6 +858,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         () = signals.recv() => {
             return Err(Failure::other("second signal: stopped without finishing"));
         }
+    }
+    if let Some((_, task)) = metrics {
+        task.abort();
+    }
+    match service.stats(&handle.counters()).await {
+        Ok(stats) => super::stats::log_summary(&stats),
+        Err(e) => tracing::warn!(error = %e, "cannot measure the database for the summary"),
     }
     drop(handle);
     drop(service);

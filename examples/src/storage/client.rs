@@ -654,6 +654,21 @@ impl StorageClient {
         }
     }
 
+    /// The server's counters, like Redis's `INFO`: connections, requests
+    /// and errors by message, bytes, commits, fsyncs, the read cache, keys
+    /// and sizes (the names are listed in [`stats`](super::stats)).
+    ///
+    /// # Errors
+    ///
+    /// An error status, or the call failed.
+    pub async fn stats(&self) -> Result<Vec<Stat>, Error> {
+        let reply = self.call(StatsRequest { trans: 0 }).await?;
+        match reply.status {
+            Status::Success => Ok(reply.stats),
+            s => Err(status("stats", "", s)),
+        }
+    }
+
     /// One page of the keys starting with `prefix` that sort after
     /// `after`, with their sizes; and whether more follow.
     ///

@@ -7,6 +7,8 @@
 //! ```text
 //! protocol.rs  the messages, their ids and status codes (the wire format)
 //! server.rs    the handlers: each request over `Db`, watchers, the token handshake
+//! stats.rs     requests and errors by message; the stats list, its Prometheus text
+//! metrics.rs   `serve --metrics ADDR`: the Prometheus text over a small HTTP listener
 //! client.rs    the typed client: small values in one call, large ones in chunks
 //! cli.rs       the `storage` command line (serve, put, get, del, ls, watch, ...)
 //! bench.rs     `storage bench`: a load generator with latency percentiles
@@ -19,5 +21,7 @@ pub mod cli;
 pub mod client;
 pub mod db;
 pub mod demo;
+pub mod metrics;
 pub mod protocol;
 pub mod server;
+pub mod stats;

@@ -11,6 +11,14 @@
 //! FetchRequest  0x03  trans u8 | name.len u8 | name
 //! FetchResponse 0x04  trans u8 | status u8 | name.len u8 | name | data.len u16 | data
 //! ```
+//!
+//! The service's stats request (0x40) is answered by a list of named
+//! counters (0x41):
+//!
+//! ```text
+//! StatsRequest  0x40  trans u8
+//! StatsResponse 0x41  trans u8 | status u8 | count u16 | count × (name.len u8 | name | value varint)
+//! ```
 
 use codec::{Decode, Encode, Message, Protocol};
 
@@ -382,6 +390,45 @@ pub struct Welcome {
     pub status: Status,
 }
 
+/// Ask for the server's counters, like Redis's `INFO` (0x40).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message)]
+#[codec(id = 0x40, response = StatsResponse)]
+pub struct StatsRequest {
+    /// Transaction number.
+    #[codec(tag)]
+    pub trans: u8,
+}
+
+/// One counter of a [`StatsResponse`]: a name and its value.
+///
+/// Names are `snake_case`; a per-message counter is `family.Message`
+/// (`requests.FetchRequest`). The server's module
+/// [`stats`](super::stats) lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Stat {
+    /// The counter's name.
+    #[codec(len = u8)]
+    pub name: String,
+    /// Its value.
+    #[codec(varint)]
+    pub value: u64,
+}
+
+/// Reply to [`StatsRequest`] (0x41): the counters at one moment, in a
+/// fixed order (server-wide first, then per message, then the engine's).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message)]
+#[codec(id = 0x41)]
+pub struct StatsResponse {
+    /// Transaction number.
+    #[codec(tag)]
+    pub trans: u8,
+    /// Outcome (`Eio` when the database could not be measured).
+    pub status: Status,
+    /// The counters.
+    #[codec(len = u16)]
+    pub stats: Vec<Stat>,
+}
+
 /// Version spoken in [`Hello`].
 pub const VERSION: u8 = 1;
 
@@ -413,6 +460,8 @@ pub enum Storage {
     GetChunkResponse(GetChunkResponse),
     Hello(Hello),
     Welcome(Welcome),
+    StatsRequest(StatsRequest),
+    StatsResponse(StatsResponse),
 }
 
 /// Checks a key: 1 to 255 bytes of UTF-8 (the type guarantees UTF-8).
@@ -471,6 +520,32 @@ mod tests {
             [0x04, 0x00, 0x08, 0x09, 0x02, 0x03, 0x6B, 0x65, 0x79, 0x00, 0x00]
         );
         for frame in [store, resp, fetch, missing] {
+            assert_eq!(
+                Storage::from_bytes(&frame.to_bytes().unwrap()).unwrap(),
+                frame
+            );
+        }
+    }
+
+    #[test]
+    fn stats_frames() {
+        // 40 | 00 01 | 05
+        let req = Storage::from(StatsRequest { trans: 5 });
+        assert_eq!(req.to_bytes().unwrap(), [0x40, 0x00, 0x01, 0x05]);
+        // 41 | 00 0B | 05 | 00 | 00 01 | 04 6B 65 79 73 | AC 02 (300)
+        let resp = Storage::from(StatsResponse {
+            trans: 5,
+            status: Status::Success,
+            stats: vec![Stat {
+                name: "keys".into(),
+                value: 300,
+            }],
+        });
+        assert_eq!(
+            resp.to_bytes().unwrap(),
+            [0x41, 0x00, 0x0B, 0x05, 0x00, 0x00, 0x01, 0x04, 0x6B, 0x65, 0x79, 0x73, 0xAC, 0x02]
+        );
+        for frame in [req, resp] {
             assert_eq!(
                 Storage::from_bytes(&frame.to_bytes().unwrap()).unwrap(),
                 frame

@@ -6,11 +6,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use codec::rpc::{BoxFuture, Handler, Handshake, HandshakeConn, IdleHold, Peer};
+use codec::rpc::{BoxFuture, CounterSnapshot, Handler, Handshake, HandshakeConn, IdleHold, Peer};
 use codec::Protocol;
 
 use super::db::{Change, Db};
 use super::protocol::*;
+use super::stats::{self, MessageCounters};
 
 /// An upload in progress.
 #[derive(Debug)]
@@ -49,6 +50,8 @@ pub struct Service {
     uploads: Mutex<HashMap<u64, Upload>>,
     watchers: Arc<Mutex<Watchers>>,
     token: Option<Vec<u8>>,
+    /// Requests and errors by message (relaxed atomics).
+    messages: MessageCounters,
 }
 
 impl std::fmt::Debug for Service {
@@ -90,6 +93,7 @@ impl Service {
             uploads: Mutex::default(),
             watchers,
             token,
+            messages: MessageCounters::default(),
         }))
     }
 
@@ -105,7 +109,26 @@ impl Service {
             .map(|t| TokenHandshake { token: t.clone() })
     }
 
+    /// The named counters: `server`'s (the connections'), the requests and
+    /// errors by message, and the engine's (see [`stats`]).
+    ///
+    /// # Errors
+    ///
+    /// The database could not be measured.
+    pub async fn stats(&self, server: &CounterSnapshot) -> Result<Vec<Stat>, super::db::DbError> {
+        let engine = self.db.stats().await?;
+        Ok(stats::collect(server, &self.messages, &engine))
+    }
+
+    /// Answers `req` and counts it, by message, with its outcome.
     async fn handle(&self, req: Storage, peer: &Peer<Storage>) -> Option<Storage> {
+        let id = req.id();
+        let reply = self.answer(req, peer).await;
+        self.messages.count(id, stats::failed(reply.as_ref()));
+        reply
+    }
+
+    async fn answer(&self, req: Storage, peer: &Peer<Storage>) -> Option<Storage> {
         Some(match req {
             Storage::StoreRequest(r) => self.store(r).await.into(),
             Storage::FetchRequest(r) => self.fetch(r).await.into(),
@@ -117,6 +140,7 @@ impl Service {
             Storage::PutCommit(r) => self.put_commit(r, peer).await.into(),
             Storage::PutAbort(r) => self.put_abort(r, peer).into(),
             Storage::GetChunk(r) => self.get_chunk(r).await.into(),
+            Storage::StatsRequest(r) => self.stats_reply(r, peer).await.into(),
             // A client that says hello to a server without a token is
             // welcome: there is nothing to check.
             Storage::Hello(_) if self.token.is_none() => Welcome {
@@ -129,6 +153,19 @@ impl Service {
                 return None;
             }
         })
+    }
+
+    /// The counters as they are before this request is counted.
+    async fn stats_reply(&self, r: StatsRequest, peer: &Peer<Storage>) -> StatsResponse {
+        let (status, stats) = match self.stats(&peer.server_counters()).await {
+            Ok(stats) => (Status::Success, stats),
+            Err(e) => (eio(&e), Vec::new()),
+        };
+        StatsResponse {
+            trans: r.trans,
+            status,
+            stats,
+        }
     }
 
     async fn store(&self, r: StoreRequest) -> StoreResponse {

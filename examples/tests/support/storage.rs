@@ -44,6 +44,8 @@ pub struct ServerProc {
     child: Child,
     /// The address it printed.
     pub addr: String,
+    /// The lines it printed before `listening on` (`metrics on ADDR`).
+    pub before: Vec<String>,
     stderr: Arc<Mutex<Vec<u8>>>,
 }
 
@@ -76,6 +78,7 @@ impl ServerProc {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(20);
+        let mut before = Vec::new();
         loop {
             match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(line) => {
@@ -83,9 +86,11 @@ impl ServerProc {
                         return Ok(ServerProc {
                             child,
                             addr: addr.trim().to_string(),
+                            before,
                             stderr,
                         });
                     }
+                    before.push(line);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {

@@ -152,6 +152,57 @@ pub mod types {
         pub maybe: ::core::option::Option<&'a [u8]>,
     }
 
+    fn to_tenths(v: &u32) -> u16 {
+        *v as u16
+    }
+
+    fn from_tenths(v: u16) -> u32 {
+        ::core::convert::From::from(v)
+    }
+
+    fn to_odd(v: &u8) -> ::core::result::Result<u8, &'static str> {
+        ::core::result::Result::Ok(*v)
+    }
+
+    fn from_odd(v: u8) -> ::core::result::Result<u8, &'static str> {
+        if v % 2 == 1 {
+            ::core::result::Result::Ok(v)
+        } else {
+            ::core::result::Result::Err("even")
+        }
+    }
+
+    /// Assertions (field and type) and conversions (`map`, `try_map`).
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(
+        crate = "::codec_renamed",
+        assert(lo as u32 <= hi, "lo above hi")
+    )]
+    pub struct Checked {
+        #[codec(assert(lo < 100, "lo too big"))]
+        pub lo: u8,
+        #[codec(map = (u16, to_tenths, from_tenths))]
+        pub hi: u32,
+        #[codec(try_map = (u8, to_odd, from_odd))]
+        pub odd: u8,
+    }
+
+    /// The same inside an enum's variant.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub enum CheckedVariant {
+        V {
+            #[codec(assert(a > 0, "zero"))]
+            a: u8,
+            #[codec(try_map = (u8, to_odd, from_odd))]
+            b: u8,
+        },
+    }
+
     /// An enum chosen by magic.
     #[derive(
         ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
@@ -421,5 +472,20 @@ pub fn run() {
     }
     ::core::assert_eq!(Command::Ping.to_bytes().unwrap(), [0x82, 0x2C]);
     ::core::assert_eq!(Kind::A.to_bytes().unwrap(), [0x01, 0x00]);
+
+    let checked = types::Checked {
+        lo: 1,
+        hi: 300,
+        odd: 3,
+    };
+    let bytes = checked.to_bytes().unwrap();
+    ::core::assert_eq!(bytes, [1, 0x01, 0x2C, 3]);
+    ::core::assert_eq!(types::Checked::from_bytes(&bytes).unwrap(), checked);
+    ::core::assert!(types::Checked::from_bytes(&[1, 0, 0, 3]).is_err());
+    ::core::assert!(types::Checked::from_bytes(&[1, 0, 1, 2]).is_err());
+    let v = types::CheckedVariant::V { a: 1, b: 5 };
+    let bytes = v.to_bytes().unwrap();
+    ::core::assert_eq!(types::CheckedVariant::from_bytes(&bytes).unwrap(), v);
+    ::core::assert!(types::CheckedVariant::V { a: 0, b: 5 }.to_bytes().is_err());
     primitives::run();
 }

@@ -192,9 +192,12 @@ where
                     self.shutting_down = true;
                     continue;
                 }
-                // A hold taken or released while waiting: the idle limit
-                // changes (the reader keeps any partial frame).
-                Ok(()) = holds.changed() => continue,
+                // While held, a release ends the wait so that the idle
+                // limit applies again (the reader keeps any partial frame).
+                // Unheld, the watch is not polled: no registration per
+                // request; a hold taken meanwhile is seen when the idle
+                // limit expires (below).
+                Ok(()) = holds.changed(), if held => continue,
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                     if self.finished(done).is_err() {
                         return None;
@@ -216,6 +219,8 @@ where
                     Some(req)
                 }
                 Ok(None) => None,
+                // A hold taken while the idle clock ran: not idle after all.
+                Err(ConnError::Idle(_)) if *self.holds.borrow() > 0 => continue,
                 Err(e) => {
                     log_conn_error(self.addr, &e);
                     self.shared.counters.closed_on_error(1);

@@ -282,6 +282,12 @@ impl<P: Protocol> Peer<P> {
         self.addr
     }
 
+    /// The whole server's counters, as [`ServerHandle::counters`] gives
+    /// them: for a handler that answers a stats request.
+    pub fn server_counters(&self) -> CounterSnapshot {
+        self.counters.snapshot()
+    }
+
     /// Queues a notification (a message without a tag) to this peer.
     /// Returns `false` if the connection has ended.
     ///

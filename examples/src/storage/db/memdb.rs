@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::stats::{EngineCounters, EngineStats};
 use super::types::{Change, DbError, Meta, OnCommit};
 use crate::storage::protocol::{ChangeKind, Entry, CHUNK};
 
@@ -46,6 +47,7 @@ struct State {
 pub(super) struct MemDb {
     state: RwLock<State>,
     on_commit: Box<OnCommit>,
+    stats: EngineCounters,
 }
 
 fn stopped() -> DbError {
@@ -66,6 +68,7 @@ impl MemDb {
         MemDb {
             state: RwLock::default(),
             on_commit,
+            stats: EngineCounters::default(),
         }
     }
 
@@ -109,6 +112,7 @@ impl MemDb {
             }
         };
         (self.on_commit)(std::slice::from_ref(&change));
+        self.stats.commit();
         meta
     }
 
@@ -132,7 +136,16 @@ impl MemDb {
             size: 0,
         };
         (self.on_commit)(std::slice::from_ref(&change));
+        self.stats.commit();
         Ok(Some(change.version))
+    }
+
+    /// The counters, the number of keys and the values' bytes (nothing
+    /// is cached or logged in memory).
+    pub(super) fn stats(&self) -> EngineStats {
+        let state = self.read();
+        let bytes = state.values.values().map(|v| v.size).sum();
+        self.stats.snapshot(state.values.len() as u64, bytes, 0)
     }
 
     pub(super) fn new_blob(&self) -> Result<u64, DbError> {

@@ -21,6 +21,7 @@
 //! batch.rs        one write transaction: what each write does to the tables
 //! wal.rs          the write-ahead log file: record format, append, replay
 //! cache.rs        the read cache of small values the writer has committed
+//! stats.rs        the engines' counters (relaxed atomics) and `EngineStats`
 //! memdb.rs        the in-memory engine
 //! tests.rs        the engines' tests (the log's and the cache's sit beside them)
 //! ```
@@ -35,6 +36,7 @@ mod pending;
 mod redb_engine;
 mod request;
 mod schema;
+mod stats;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -44,6 +46,7 @@ mod writer;
 use self::memdb::MemDb;
 use self::redb_engine::Redb;
 pub use self::schema::INLINE;
+pub use self::stats::EngineStats;
 pub use self::types::{Change, DbError, Meta};
 use self::writer::{WalLimits, WAL_LIMITS};
 use super::protocol::Entry;
@@ -224,6 +227,19 @@ impl Db {
         match &self.engine {
             Engine::Memory(m) => Ok(m.chunk(&name, offset)),
             Engine::Redb(r) => r.chunk(name, offset).await,
+        }
+    }
+
+    /// The engine's counters (commits, fsyncs, read-cache hits and
+    /// misses) and its sizes (keys, database and log bytes), measured now.
+    ///
+    /// # Errors
+    ///
+    /// The database failed.
+    pub async fn stats(&self) -> Result<EngineStats, DbError> {
+        match &self.engine {
+            Engine::Memory(m) => Ok(m.stats()),
+            Engine::Redb(r) => r.stats().await,
         }
     }
 

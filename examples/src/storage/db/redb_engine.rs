@@ -7,18 +7,19 @@
 //! reader thread, which batches the reads queued at the same moment into
 //! one read transaction.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use redb::Database;
+use redb::{Database, ReadableTableMetadata};
 use tokio::sync::oneshot;
 
 use super::cache::Cache;
 use super::pending::{peek, Pending};
 use super::request::{Command, Reply, Write};
 use super::schema::{decode_row, Row, CHUNKS, META};
+use super::stats::{EngineCounters, EngineStats};
 use super::types::{db_err, DbError, Meta, OnCommit};
 use super::wal;
 use super::writer::{WalLimits, Writer};
@@ -51,6 +52,9 @@ pub(super) struct Redb {
     reads: std_mpsc::Sender<ReadJob>,
     cache: Arc<Cache>,
     pending: Pending,
+    stats: Arc<EngineCounters>,
+    /// The database file (its log is beside it), for their sizes.
+    path: PathBuf,
 }
 
 impl Redb {
@@ -71,6 +75,7 @@ impl Redb {
         let db = Arc::new(builder.create(path).map_err(db_err)?);
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
         let pending = Pending::default();
+        let stats = Arc::new(EngineCounters::default());
         let writer = Writer::open(
             Arc::clone(&db),
             &wal::path_for(path),
@@ -78,6 +83,7 @@ impl Redb {
             Arc::clone(&pending),
             on_commit,
             limits,
+            Arc::clone(&stats),
         )?;
         let (writes, rx) = std_mpsc::channel();
         thread::Builder::new()
@@ -98,6 +104,8 @@ impl Redb {
             reads,
             cache,
             pending,
+            stats,
+            path: path.to_path_buf(),
         })
     }
 
@@ -162,7 +170,9 @@ impl Redb {
         name: String,
         limit: u64,
     ) -> Result<Option<Result<Vec<u8>, u64>>, DbError> {
-        if let Some((m, data)) = self.cache.get(&name) {
+        let cached = self.cache.get(&name);
+        self.stats.cache(cached.is_some());
+        if let Some((m, data)) = cached {
             return Ok(Some(if m.size > limit {
                 Err(m.size)
             } else {
@@ -314,6 +324,36 @@ impl Redb {
             Ok((entries, more))
         })
         .await
+    }
+
+    /// The counters, the number of keys and the files' sizes. Keys are
+    /// counted in redb, corrected by the logged writes not yet in it
+    /// (taken first: if a checkpoint applies them in between, each
+    /// correction is then zero).
+    pub(super) async fn stats(&self) -> Result<EngineStats, DbError> {
+        let pending: Vec<(String, bool)> = {
+            let p = self.pending.read().unwrap_or_else(|e| e.into_inner());
+            p.iter().map(|(k, v)| (k.clone(), v.is_some())).collect()
+        };
+        let keys = self
+            .read(move |tx| {
+                let meta = tx.open_table(META).map_err(db_err)?;
+                let mut keys = meta.len().map_err(db_err)?;
+                for (name, stored) in pending {
+                    let there = meta.get(name.as_str()).map_err(db_err)?.is_some();
+                    match (stored, there) {
+                        (true, false) => keys += 1,
+                        (false, true) => keys -= 1,
+                        _ => {}
+                    }
+                }
+                Ok(keys)
+            })
+            .await?;
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let db_bytes = size(&self.path);
+        let log_bytes = size(&wal::path_for(&self.path));
+        Ok(self.stats.snapshot(keys, db_bytes, log_bytes))
     }
 
     /// Queues a write and waits for its answer.

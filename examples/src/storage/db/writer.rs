@@ -47,6 +47,7 @@ use super::cache::Cache;
 use super::pending::{peek, Pended, Pending};
 use super::request::{Answer, Command, Failed, Settled, Write};
 use super::schema::{decode_row, drop_chunks, encode_row, CHUNKS, META, SEQ, UPLOADS, WAL_TABLE};
+use super::stats::EngineCounters;
 use super::types::{db_err, Change, DbError, Meta, OnCommit};
 use super::wal::{LogOp, Records, Wal};
 use crate::storage::protocol::ChangeKind;
@@ -129,6 +130,8 @@ pub(super) struct Writer {
     pending: Pending,
     cache: Arc<Cache>,
     counters: Counters,
+    /// Commits and fsyncs, for stats.
+    stats: Arc<EngineCounters>,
     /// The metadata row being written, reused.
     row: Vec<u8>,
     on_commit: Box<OnCommit>,
@@ -149,6 +152,7 @@ impl Writer {
         pending: Pending,
         on_commit: Box<OnCommit>,
         limits: WalLimits,
+        stats: Arc<EngineCounters>,
     ) -> Result<Writer, DbError> {
         let (counters, checkpointed) = init(&db)?;
         let (wal, replay) = Wal::open(wal, checkpointed)?;
@@ -159,6 +163,7 @@ impl Writer {
             pending,
             cache,
             counters,
+            stats,
             row: Vec::new(),
             on_commit,
             answering: None,
@@ -329,6 +334,8 @@ impl Writer {
                 .map_err(db_err)?;
         }
         tx.commit().map_err(db_err)?;
+        self.stats.commit();
+        self.stats.fsync();
         self.pending
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -466,7 +473,10 @@ impl Writer {
                 Some((_, data)) => LogOp::Store { name, data },
                 None => LogOp::Delete { name },
             }))?;
-        self.wal.append()
+        self.wal.append()?;
+        self.stats.commit();
+        self.stats.fsync();
+        Ok(())
     }
 
     /// Makes logged writes visible to readers: in `pending`, and the
@@ -553,6 +563,10 @@ impl Writer {
         }
         self.cache.remove(fill.keys().map(String::as_str));
         tx.commit().map_err(db_err)?;
+        self.stats.commit();
+        if matches!(mode, Mode::Checkpoint(_)) {
+            self.stats.fsync();
+        }
         self.counters = c;
         for (name, value) in fill {
             if let Some((m, data)) = value {
