@@ -213,6 +213,12 @@ pub struct FieldAttrs {
     pub null: Slot<(i64, Span)>,
     /// `magic = b".."`: constant bytes before the field.
     pub magic: Slot<LitByteStr>,
+    /// `term` / `term = B`: the value ends with the byte B (NUL if none).
+    pub term: Slot<Option<LitInt>>,
+    /// `size = N`: the value fills exactly N bytes, padded.
+    pub size: Slot<LitInt>,
+    /// `pad = B`: the byte a `size` field is padded with (NUL if none).
+    pub pad: Slot<LitInt>,
     /// `assert(expr, "message")`: a condition on this and earlier fields.
     pub assert: Slot<Assert>,
     /// `map = (..)` or `try_map = (..)`: the field travels as another type.
@@ -287,6 +293,19 @@ fn parse_null(meta: &ParseNestedMeta) -> syn::Result<(i64, Span)> {
     };
     let v: i64 = i.base10_parse()?;
     Ok((if neg { -v } else { v }, e.span()))
+}
+
+/// A byte: an integer literal (`0x0a`) or a byte literal (`b'\n'`), kept
+/// as an integer literal (validation checks it fits a `u8`).
+fn parse_byte(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
+    match meta.value()?.parse()? {
+        syn::Lit::Int(i) => Ok(i),
+        syn::Lit::Byte(b) => Ok(LitInt::new(&b.value().to_string(), b.span())),
+        other => Err(syn::Error::new(
+            other.span(),
+            "expected a byte: an integer such as `0x0a` or a byte literal such as `b' '`",
+        )),
+    }
 }
 
 /// `assert(expr, "message")`.
@@ -414,12 +433,25 @@ impl FieldAttrs {
             len_adds: Slot::new("len_adds"),
             null: Slot::new("null"),
             magic: Slot::new("magic"),
+            term: Slot::new("term"),
+            size: Slot::new("size"),
+            pad: Slot::new("pad"),
             assert: Slot::new("assert"),
             conv: Slot::new("map`/`try_map"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
+                "term" => {
+                    let byte = if meta.input.peek(syn::Token![=]) {
+                        Some(parse_byte(meta)?)
+                    } else {
+                        None
+                    };
+                    out.term.set(cx, span, byte);
+                }
+                "size" => out.size.set(cx, span, meta.value()?.parse()?),
+                "pad" => out.pad.set(cx, span, parse_byte(meta)?),
                 "assert" => out.assert.set(cx, span, parse_assert(meta)?),
                 "map" | "try_map" => {
                     let conv = parse_conv(meta, key(meta) == "try_map")?;
@@ -482,7 +514,7 @@ impl FieldAttrs {
                         meta,
                         "a field",
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
-                         when, rest, skip, tag, magic, assert, map, try_map",
+                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map",
                     ))
                 }
             }

@@ -67,8 +67,11 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `null = V` | on an `Option<T>` with `len`: `None` is the length value V (`len = i32, null = -1`; `len = varint, len_adds = 1, null = 0` for Kafka's compact nullable forms); V must be negative or below `len_adds` |
 /// | `bytes = N` | this integer travels in N bytes (1 to 8, at most the type's width): `#[codec(bytes = 3)] length: u32` is a u24; a value that does not fit is an `EncodeError` naming the field; signed types are two's complement and sign-extend on decode |
 /// | `magic = b".."` | constant bytes right before this field, checked on decode |
+/// | `term` / `term = B` | the value, then the terminator byte B (NUL by default; B is an integer such as `0x0a` or a byte literal such as `b'\n'`), instead of a length: on `String`, `&str`, `&[u8]` (a C-style string) and on `Vec<T>`, a list ended by B where the next element would start (PostgreSQL's StartupMessage parameters; `Vec<u8>` is a byte string). A value holding B, or a list element that is empty or starts with B, is an `EncodeError`; a missing terminator is "need 1 more byte" at the end of the input |
+/// | `size = N` | exactly N bytes: the value (`String`, `&str`, `Vec<u8>`, `&[u8]`), then padding (tar's 100-byte names). Decoding strips every trailing pad byte, so a value longer than N or ending with the pad byte is an `EncodeError`; pad bytes elsewhere in the value are kept |
+/// | `pad = B` | the byte a `size` field is padded with (default NUL): `size = 8, pad = 0x20` pads with spaces |
 /// | `assert(expr, "message")` | a condition over this field and earlier ones (by name, as values, like `when`): false on decode is `DecodeErrorKind::Assertion { message }` at the field's offset with its path; false on encode is `EncodeErrorKind::Assertion` naming the field, before anything is written (encode clones the fields it names) |
-/// | `map = (Wire, to_wire, from_wire)` | the field travels as type `Wire`: `to_wire: fn(&T) -> Wire` on encode, `from_wire: fn(Wire) -> T` on decode (paths or closures); `Wire`'s own `bytes`, `varint`/`vlq` and `endian` apply; no `len`, `len_from`, `rest`, `when` or `null` |
+/// | `map = (Wire, to_wire, from_wire)` | the field travels as type `Wire`: `to_wire: fn(&T) -> Wire` on encode, `from_wire: fn(Wire) -> T` on decode (paths or closures); `Wire`'s own `bytes`, `varint`/`vlq` and `endian` apply; no `len`, `len_from`, `rest`, `when`, `null`, `term`, `size` or `pad` |
 /// | `try_map = (Wire, to_wire, from_wire)` | as `map`, with both functions returning `Result<_, &'static str>`: a refusal on decode is `DecodeErrorKind::Invalid(message)` at the field's offset with its path, on encode `EncodeErrorKind::Invalid(message)` naming the field, before anything is written (`Wire: Default`, for `encoded_len` of a value that fails) |
 /// | `len_from = field` | the length is the earlier integer field `field`; encode writes the real length there |
 /// | `unit = bytes \| elements` | what the length counts (`Vec<T>` bounded by a byte length) |
@@ -120,6 +123,8 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// magic bytes on a line of their own (`field.magic`, or `magic` for the
 /// type's) and lengths as read (`null` for a null length); it and
 /// `Message::FIELDS` show a converted field as its wire type and value.
+/// A `term` or `size` field is one line: its string, its bytes, or its
+/// element count.
 /// # Example
 ///
 /// ```
@@ -205,6 +210,34 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// }
 ///
 /// assert_eq!(Chunk::from_bytes(b"tEXt\x01a")?, Chunk::Text("a".into()));
+///
+/// // Terminated and fixed-size data: PostgreSQL's NUL-terminated strings
+/// // and its list of name/value pairs ended by a NUL, tar's NUL-padded name.
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// struct Param {
+///     #[codec(term)]
+///     name: String,
+///     #[codec(term)]
+///     value: String,
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// struct Ended {
+///     #[codec(term)]
+///     params: Vec<Param>,
+///     #[codec(term = b'\n')]
+///     line: String,
+///     #[codec(size = 6, pad = 0x20)]
+///     name: String,
+/// }
+///
+/// let v = Ended {
+///     params: vec![Param { name: "user".into(), value: "me".into() }],
+///     line: "ok".into(),
+///     name: "ab".into(),
+/// };
+/// assert_eq!(v.to_bytes()?, b"user\0me\0\0ok\nab    ");
+/// assert_eq!(Ended::from_bytes(b"user\0me\0\0ok\nab    ")?, v);
 ///
 /// // Conversions and assertions: a timestamp as u32 seconds, a price as
 /// // i32 hundredths, a kind byte whose 2..=0x7f are reserved.

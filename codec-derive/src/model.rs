@@ -107,6 +107,18 @@ pub enum Wire<'a> {
     },
     /// The body; its length is whatever is left of the frame.
     Rest,
+    /// The body, then the terminator `byte` (`#[codec(term)]`): a string
+    /// or byte string without it, or a list whose elements do not start
+    /// with it.
+    Term {
+        byte: u8,
+    },
+    /// Exactly `size` bytes: the value, then `pad` bytes
+    /// (`#[codec(size = N, pad = B)]`).
+    Padded {
+        size: usize,
+        pad: u8,
+    },
 }
 
 /// Whether a value is there.

@@ -144,6 +144,11 @@ paths! {
     MATCH_MAGIC = __private::match_magic;
     READ_INT_N = __private::read_int_n;
     READ_MAGIC = __private::read_magic;
+    READ_PADDED = __private::read_padded;
+    READ_TERM = __private::read_term;
+    TERM_ENCODE = __private::TermEncode;
+    WRITE_PADDED = __private::write_padded;
+    PADDED = __private::Padded;
     READ_NULLABLE_LEN = __private::read_nullable_len;
     WRITE_INT_N = __private::write_int_n;
     LEN_PREFIX = __private::LenPrefix;

@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, assert, map, try_map)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -441,6 +441,82 @@ fn magic_rules() {
 }
 
 #[test]
+fn term_rules() {
+    let errs = errors(quote! {
+        struct S<'a> {
+            #[codec(term)] a: String,
+            #[codec(term = 0x0a)] b: &'a str,
+            #[codec(term)] c: &'a [u8],
+            #[codec(term)] d: Vec<Pair>,
+            #[codec(term)] e: Option<String>,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(term)] a: u32,
+            #[codec(term = 256)] b: String,
+            #[codec(term, len = u8)] c: String,
+            #[codec(len_from = n, term)] d: String,
+            #[codec(term, size = 4)] f: String,
+            #[codec(rest, term)] e: Vec<u8>,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`term` applies to String, &str, &[u8] and Vec<T>, not `u32`: use a string, a byte string or a list",
+            "`term` must be a byte from 0 to 255, such as `term = 0x0a`",
+            "`len` conflicts with `term`: a terminated value ends at its terminator; remove `len` or `term`",
+            "`len_from` names no field `n`",
+            "`len_from` conflicts with `term`: a terminated value ends at its terminator; remove `len_from` or `term`",
+            "`size` conflicts with `term`: a terminated value ends at its terminator; remove `size` or `term`",
+            "`rest` conflicts with `term`: a terminated value ends at its terminator; remove `rest` or `term`",
+        ]
+    );
+}
+
+#[test]
+fn size_and_pad_rules() {
+    let errs = errors(quote! {
+        struct S<'a> {
+            #[codec(size = 100)] a: String,
+            #[codec(size = 8, pad = 0x20)] b: Vec<u8>,
+            #[codec(size = 2, pad = b' ')] c: &'a [u8],
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S { #[codec(size = 2, pad = "x")] a: String }
+    });
+    assert_eq!(
+        errs,
+        ["expected a byte: an integer such as `0x0a` or a byte literal such as `b' '`"]
+    );
+    let errs = errors(quote! {
+        struct S {
+            #[codec(size = 0)] a: String,
+            #[codec(size = 4)] b: Vec<u16>,
+            #[codec(pad = 0)] c: String,
+            #[codec(size = 4, pad = 300)] d: String,
+            #[codec(size = 4, len = u8)] e: String,
+            #[codec(skip, size = 4)] f: String,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`size` must be a byte count of at least 1",
+            "`size` applies to String, &str, Vec<u8> and &[u8], not `Vec < u16 >`",
+            "`pad` needs `size = N` on the same field (it fills the rest of the N bytes)",
+            "`pad` must be a byte from 0 to 255, such as `pad = 0x0a`",
+            "`len` conflicts with `size`: a fixed-size value is always `size` bytes; remove `len` or `size`",
+            "`size` has no effect on a `skip` field, which is not on the wire",
+        ]
+    );
+}
+
+#[test]
 fn assert_rules() {
     // A field's `assert` runs right after the field: it may not use later
     // ones (the type's `assert` may).
@@ -509,6 +585,37 @@ fn conversion_rules() {
              type that has the length or presence you need",
             "`varint` and `vlq` apply to integer fields",
             "`len_from` field `n` must be an integer on the wire",
+        ]
+    );
+}
+
+/// The two sides of issue 12 together: a terminated or fixed-size field
+/// may carry an `assert`, but not a conversion (the wire type's own
+/// encoding is used).
+#[test]
+fn term_with_assert_and_conversion() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(term, assert(!a.is_empty(), "empty"))] a: String,
+            #[codec(size = 4, pad = 0x20, assert(b.len() < 4, "long"))] b: Vec<u8>,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(term, map = (String, f, g))] a: T,
+            #[codec(try_map = (Vec<u8>, f, g), size = 4, pad = 0x20)] b: T,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`term` conflicts with `map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
+            "`size` conflicts with `try_map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
+            "`pad` conflicts with `try_map`: the wire type's own encoding is used; convert to a \
+             type that has the length or presence you need",
         ]
     );
 }

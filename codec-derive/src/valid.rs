@@ -9,8 +9,8 @@ use proc_macro2::Span;
 use syn::{Expr, Lit};
 
 use crate::ast::{
-    integer_width, is_fixed_width, is_integer, is_scalar, option_inner, referenced_fields, Body,
-    Field, Input, Shape, Variant,
+    integer_width, is_fixed_width, is_integer, is_scalar, option_inner, referenced_fields,
+    type_head, Body, Field, Input, Shape, Variant,
 };
 use crate::attr::{Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
@@ -115,6 +115,15 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                     bytes: n.base10_parse().ok()?,
                     signed: integer_width(value_type(f))?.1,
                 }
+            } else if let Some(byte) = a.term.get() {
+                Wire::Term {
+                    byte: byte_of(byte.as_ref())?,
+                }
+            } else if let Some(size) = a.size.get() {
+                Wire::Padded {
+                    size: size.base10_parse().ok()?,
+                    pad: byte_of(a.pad.get())?,
+                }
             } else if a.rest.is_set() {
                 Wire::Rest
             } else if let Some(i) = a.int.get() {
@@ -140,7 +149,9 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                     Wire::Prefixed(..)
                     | Wire::LenFrom { .. }
                     | Wire::Base128 { .. }
-                    | Wire::IntN { .. },
+                    | Wire::IntN { .. }
+                    | Wire::Term { .. }
+                    | Wire::Padded { .. },
                 ) => Presence::Byte,
                 _ => Presence::Always,
             };
@@ -198,6 +209,12 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
         plans[i].holds_len_of = Some(len_of);
     }
     Some(plans)
+}
+
+/// A `term` or `pad` byte: the literal, else NUL. `None` only where
+/// `check_byte_lit` has recorded an error.
+fn byte_of(lit: Option<&syn::LitInt>) -> Option<u8> {
+    lit.map_or(Some(0), |l| l.base10_parse().ok())
 }
 
 fn presence_is_always(p: &Presence) -> bool {
@@ -303,6 +320,8 @@ fn check_fields(cx: &Ctxt, fields: &[Field]) {
         check_bytes(cx, f, value_ty);
         check_len_adds(cx, f);
         check_null(cx, f);
+        check_term(cx, f, value_ty);
+        check_size(cx, f, value_ty);
         if let Some(m) = f.attrs.magic.get() {
             check_magic_nonempty(cx, m);
         }
@@ -330,8 +349,8 @@ fn check_assert_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
 }
 
 /// `map`/`try_map` hand the whole field to the user's functions, which
-/// decide its wire type: attributes that shape a length or presence
-/// would apply to a value the derive never sees (the wire type's own
+/// decide its wire type: attributes that shape a length, presence,
+/// terminator or fixed size would apply to a value the derive never sees (the wire type's own
 /// `bytes`, `varint`/`vlq` and `endian` still apply).
 fn check_conv_alone(cx: &Ctxt, f: &Field) {
     let a = &f.attrs;
@@ -347,6 +366,9 @@ fn check_conv_alone(cx: &Ctxt, f: &Field) {
         ("null", a.null.span()),
         ("len_adds", a.len_adds.span()),
         ("unit", a.unit.span()),
+        ("term", a.term.span()),
+        ("size", a.size.span()),
+        ("pad", a.pad.span()),
     ];
     for (other, span) in others {
         if span.is_some() {
@@ -464,6 +486,148 @@ fn check_null(cx: &Ctxt, f: &Field) {
             ),
         ));
     }
+}
+
+/// What a terminator may end: `Some(true)` for a list (`Vec<T>`),
+/// `Some(false)` for a string or byte string (`String`, `&str`, `&[u8]`).
+fn term_target(ty: &syn::Type) -> Option<bool> {
+    match ty {
+        syn::Type::Reference(r) => match &*r.elem {
+            syn::Type::Path(p) if p.path.is_ident("str") => Some(false),
+            syn::Type::Slice(sl) if is_u8(&sl.elem) => Some(false),
+            _ => None,
+        },
+        _ => match type_head(ty) {
+            Some((name, args)) if name == "String" && args.is_empty() => Some(false),
+            Some((name, args)) if name == "Vec" && args.len() == 1 => Some(!is_u8(args[0])),
+            _ => None,
+        },
+    }
+}
+
+fn is_u8(ty: &syn::Type) -> bool {
+    matches!(type_head(ty), Some((name, args)) if name == "u8" && args.is_empty())
+}
+
+/// A `term` or `pad` value is one byte.
+fn check_byte_lit(cx: &Ctxt, key: &str, lit: &syn::LitInt) {
+    if lit.base10_parse::<u8>().is_err() {
+        cx.error_spanned_by(
+            lit,
+            format!("`{key}` must be a byte from 0 to 255, such as `{key} = 0x0a`"),
+        );
+    }
+}
+
+/// The keys that say where a value ends other than `term` and `size`:
+/// each conflicts with them (a value ends in one way).
+fn end_keys(a: &crate::attr::FieldAttrs) -> [(&'static str, Option<Span>); 8] {
+    [
+        ("len", a.len.span()),
+        ("len_from", a.len_from.span()),
+        ("rest", a.rest.span()),
+        ("unit", a.unit.span()),
+        ("len_adds", a.len_adds.span()),
+        ("null", a.null.span()),
+        ("bytes", a.bytes.span()),
+        ("varint`/`vlq", a.int.span()),
+    ]
+}
+
+/// `term` ends a string, byte string or list with a byte that cannot occur
+/// inside it; a length, `rest` or a fixed `size` would say the same thing
+/// twice, and could disagree.
+fn check_term(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    // An `Option<T>` without `when` has a presence byte, then `T`.
+    let value_ty = option_inner(value_ty).unwrap_or(value_ty);
+    let a = &f.attrs;
+    let Some(byte) = a.term.get() else {
+        return;
+    };
+    if let Some(lit) = byte {
+        check_byte_lit(cx, "term", lit);
+    }
+    if term_target(value_ty).is_none() {
+        err(
+            cx,
+            a.term.span(),
+            format!(
+                "`term` applies to String, &str, &[u8] and Vec<T>, not `{}`: use a string, \
+                 a byte string or a list",
+                quote::quote!(#value_ty)
+            ),
+        );
+    }
+    for (name, span) in end_keys(a)
+        .into_iter()
+        .chain([("size", a.size.span()), ("pad", a.pad.span())])
+    {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{name}` conflicts with `term`: a terminated value ends at its terminator; \
+                     remove `{name}` or `term`"
+                ),
+            );
+        }
+    }
+}
+
+/// `size = N` fills exactly N bytes with a string or byte string and its
+/// padding (`pad`, NUL by default); its length is N, so no other length
+/// may be given. `pad` means nothing without `size`.
+fn check_size(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    // An `Option<T>` without `when` has a presence byte, then `T`.
+    let value_ty = option_inner(value_ty).unwrap_or(value_ty);
+    let a = &f.attrs;
+    if let Some(pad) = a.pad.get() {
+        check_byte_lit(cx, "pad", pad);
+        if !a.size.is_set() {
+            err(
+                cx,
+                a.pad.span(),
+                "`pad` needs `size = N` on the same field (it fills the rest of the N bytes)",
+            );
+        }
+    }
+    let Some(size) = a.size.get() else {
+        return;
+    };
+    match size.base10_parse::<usize>() {
+        Ok(n) if n >= 1 => {}
+        _ => cx.error_spanned_by(size, "`size` must be a byte count of at least 1"),
+    }
+    if term_target(value_ty) != Some(false) && !is_u8_vec(value_ty) {
+        err(
+            cx,
+            a.size.span(),
+            format!(
+                "`size` applies to String, &str, Vec<u8> and &[u8], not `{}`",
+                quote::quote!(#value_ty)
+            ),
+        );
+    }
+    if a.term.is_set() {
+        return; // `check_term` reports the conflict.
+    }
+    for (name, span) in end_keys(a) {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{name}` conflicts with `size`: a fixed-size value is always `size` bytes; \
+                     remove `{name}` or `size`"
+                ),
+            );
+        }
+    }
+}
+
+fn is_u8_vec(ty: &syn::Type) -> bool {
+    matches!(type_head(ty), Some((name, args)) if name == "Vec" && args.len() == 1 && is_u8(args[0]))
 }
 
 /// Magic bytes are there to be checked: an empty one checks nothing.
@@ -598,6 +762,9 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
         ("len_adds", a.len_adds.span()),
         ("null", a.null.span()),
         ("magic", a.magic.span()),
+        ("term", a.term.span()),
+        ("size", a.size.span()),
+        ("pad", a.pad.span()),
         ("endian", a.endian.span()),
         ("when", a.when.span()),
         ("rest", a.rest.span()),

@@ -805,3 +805,7 @@ pub use crate::decode::{NoTrace, Trace};
 pub use crate::frame::{decode_frame, encode_frame, frame_len, unknown_id};
 pub use crate::message::tag_limit;
 pub use crate::wire::{LenPrefix, Unit};
+
+#[path = "private/term.rs"]
+mod term;
+pub use term::{read_padded, read_term, write_padded, Padded, Shown, TermDecode, TermEncode};

@@ -503,6 +503,81 @@ pub struct PgColumnRef<'a> {
     pub name: Option<&'a str>,
 }
 
+/// A PostgreSQL StartupMessage parameter: two NUL-terminated strings
+/// (protocol documentation, "Message Formats").
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct PgParam {
+    #[codec(term)]
+    pub name: String,
+    #[codec(term)]
+    pub value: String,
+}
+
+/// A PostgreSQL StartupMessage: Int32 length counting itself, Int32
+/// protocol version (196608 for 3.0), then name/value pairs ended by a NUL
+/// where the next name would start. The length is the caller's: a length
+/// over a terminated list is a computed field, not a `len_from` (which
+/// measures a length-delimited body).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x30)]
+pub struct PgStartup {
+    pub length: u32,
+    pub protocol: u32,
+    #[codec(term)]
+    pub params: Vec<PgParam>,
+}
+
+/// A PostgreSQL Query: `Q`, Int32 length counting itself, the query as a
+/// NUL-terminated string.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(magic = b"Q")]
+pub struct PgQuery<'a> {
+    pub length: u32,
+    #[codec(term)]
+    pub query: &'a str,
+}
+
+/// The start of a tar header: a 100-byte NUL-padded name, then an 8-byte
+/// octal mode padded with spaces.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x31)]
+pub struct TarName {
+    #[codec(size = 100)]
+    pub name: String,
+    #[codec(size = 8, pad = 0x20)]
+    pub mode: Vec<u8>,
+}
+
+/// Every terminated and fixed-size form: a newline-ended line, a borrowed
+/// byte string, a byte string as `Vec<u8>`, a list of `u16`, an optional
+/// terminated string (presence byte) and fixed-size borrowed bytes.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Terminated<'a> {
+    #[codec(term = 0x0a)]
+    pub line: String,
+    #[codec(term)]
+    pub raw: &'a [u8],
+    #[codec(term = 0xff)]
+    pub bytes: Vec<u8>,
+    #[codec(term = 0xff)]
+    pub list: Vec<i8>,
+    #[codec(term)]
+    pub maybe: Option<String>,
+    #[codec(size = 4, pad = 0x20)]
+    pub fixed: &'a [u8],
+    #[codec(size = 3)]
+    pub tag: &'a str,
+}
+
+/// A list of two-byte elements ended by `0xFFFF`'s first byte: an element
+/// may not start with `0xFF`.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct U16List {
+    #[codec(term = 0xff)]
+    pub list: Vec<u16>,
+    pub after: u8,
+}
+
 /// Conversions for [`Reading`]: each field travels as another type.
 pub mod conv {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1211,6 +1211,156 @@ fn nullable_borrowed() {
     );
 }
 
+// ## Terminated and fixed-size data
+
+/// PostgreSQL StartupMessage ("Message Formats"): Int32 length counting
+/// itself, Int32 protocol 196608 (3.0), NUL-terminated name/value pairs,
+/// and a NUL where the next name would start.
+///
+/// ```text
+/// length      | protocol    | "user" 00   | "postgres" 00 | "database" 00 | "mydb" 00 | 00
+/// 00 00 00 25 | 00 03 00 00 | 75 73 65 72 | 70 6F 73 ..   | 64 61 74 ..   | 6D 79 ..  | 00
+/// ```
+#[test]
+fn postgres_startup_message() {
+    let msg = PgStartup {
+        length: 37,
+        protocol: 196608,
+        params: vec![
+            PgParam {
+                name: "user".into(),
+                value: "postgres".into(),
+            },
+            PgParam {
+                name: "database".into(),
+                value: "mydb".into(),
+            },
+        ],
+    };
+    let mut bytes = vec![0x00, 0x00, 0x00, 0x25, 0x00, 0x03, 0x00, 0x00];
+    bytes.extend_from_slice(b"user\0postgres\0database\0mydb\0\0");
+    assert_eq!(bytes.len(), 37);
+    golden(&msg, &bytes);
+    assert_eq!(
+        <PgStartup as codec::Message>::FIELDS[2].encoding,
+        "term = 0x00, Vec<PgParam>"
+    );
+}
+
+/// PostgreSQL Query ("Message Formats"): `Q`, Int32 length counting itself
+/// and the string with its NUL, the query string; decoded without a copy.
+///
+/// ```text
+/// 'Q' | length      | "SELECT 1"                | 00
+/// 51  | 00 00 00 0D | 53 45 4C 45 43 54 20 31   | 00
+/// ```
+#[test]
+fn postgres_query() {
+    let bytes = b"Q\x00\x00\x00\x0dSELECT 1\x00";
+    let q = PgQuery {
+        length: 13,
+        query: "SELECT 1",
+    };
+    golden(&q, bytes);
+    let back = PgQuery::from_bytes(bytes).unwrap();
+    assert_eq!(back.query.as_ptr(), bytes[5..].as_ptr());
+}
+
+/// A tar header's name (100 bytes, NUL-padded) and mode (8 bytes, padded
+/// with spaces); decoding strips the padding.
+///
+/// ```text
+/// name                          | mode
+/// 68 65 6C 6C 6F 2E 74 78 74 00.. (100) | 30 30 30 30 36 34 34 20
+/// ```
+#[test]
+fn tar_fixed_size_name() {
+    let t = TarName {
+        name: "hello.txt".into(),
+        mode: b"0000644".to_vec(),
+    };
+    let mut bytes = b"hello.txt".to_vec();
+    bytes.resize(100, 0);
+    bytes.extend_from_slice(b"0000644 ");
+    golden(&t, &bytes);
+    assert_eq!(
+        (
+            <TarName as codec::Message>::FIELDS[0].width,
+            <TarName as codec::Message>::FIELDS[1].offset
+        ),
+        (Some(100), Some(100))
+    );
+    assert_eq!(
+        <TarName as codec::Message>::FIELDS[1].encoding,
+        "size = 8, pad = 0x20, Vec<u8>"
+    );
+    // A name of exactly 100 bytes has no padding at all.
+    let full = TarName {
+        name: "n".repeat(100),
+        mode: b"01234567".to_vec(),
+    };
+    let mut bytes = vec![b'n'; 100];
+    bytes.extend_from_slice(b"01234567");
+    golden(&full, &bytes);
+}
+
+/// Every terminated form, with its own terminator byte.
+///
+/// ```text
+/// line "hi" 0A | raw 01 00 | bytes 02 FF | list [0, 1] 00 01 FF | maybe 01 "m" 00 | fixed "ab  " | tag "xy" 00
+/// ```
+#[test]
+fn terminated_forms() {
+    let t = Terminated {
+        line: "hi".into(),
+        raw: &[1],
+        bytes: vec![2],
+        list: vec![0, 1],
+        maybe: Some("m".into()),
+        fixed: b"ab",
+        tag: "xy",
+    };
+    golden(&t, b"hi\n\x01\x00\x02\xff\x00\x01\xff\x01m\x00ab  xy\x00");
+    let empty = Terminated {
+        line: String::new(),
+        raw: &[],
+        bytes: vec![],
+        list: vec![],
+        maybe: None,
+        fixed: b"",
+        tag: "",
+    };
+    golden(&empty, b"\n\x00\xff\xff\x00    \x00\x00\x00");
+}
+
+#[derive(Debug, PartialEq, Protocol)]
+enum TermProto {
+    Startup(PgStartup),
+    Tar(TarName),
+}
+
+/// `explain` shows a terminated list and a fixed-size field on a line each.
+#[test]
+fn explain_terminated() {
+    let msg = PgStartup {
+        length: 23,
+        protocol: 196608,
+        params: vec![PgParam {
+            name: "user".into(),
+            value: "postgres".into(),
+        }],
+    };
+    let dump = codec::explain::<TermProto>(&TermProto::from(msg).to_bytes().unwrap());
+    assert!(dump.contains("PgStartup.params = 1 elements"), "{dump}");
+    let t = TarName {
+        name: "a".into(),
+        mode: b"0000644".to_vec(),
+    };
+    let dump = codec::explain::<TermProto>(&TermProto::from(t).to_bytes().unwrap());
+    assert!(dump.contains("TarName.name = \"a\""), "{dump}");
+    assert!(dump.contains("TarName.mode = \"0000644\""), "{dump}");
+}
+
 fn reading() -> Reading {
     Reading {
         at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),

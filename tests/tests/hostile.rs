@@ -1095,6 +1095,185 @@ fn values_too_wide_for_their_bytes() {
     assert_eq!(e.path().to_string(), "TlsHandshake.body");
 }
 
+// ## Terminated and fixed-size data
+
+/// A terminated list answers the exact need at each point: 1 byte where
+/// the terminator or an element may start, the element's need inside one.
+#[test]
+fn term_list_truncations() {
+    let e = decode_err::<U16List>(&[]);
+    assert_error(
+        &e,
+        end(1, 0),
+        0,
+        "U16List.list",
+        "unexpected end of input (need 1 byte, have 0) at byte 0 in U16List.list",
+    );
+    let e = decode_err::<U16List>(&[0x00]);
+    assert_error(
+        &e,
+        end(2, 1),
+        0,
+        "U16List.list[0]",
+        "unexpected end of input (need 2 bytes, have 1) at byte 0 in U16List.list[0]",
+    );
+    let e = decode_err::<U16List>(&[0x00, 0x01]);
+    assert_eq!((e.offset(), e.bytes_needed()), (2, Some(1)));
+    assert_eq!(e.path().to_string(), "U16List.list");
+    let e = decode_err::<U16List>(&[0x00, 0x01, 0xFF]);
+    assert_eq!((e.offset(), e.bytes_needed()), (3, Some(1)));
+    assert_eq!(e.path().to_string(), "U16List.after");
+    let v = U16List::from_bytes(&[0x00, 0x01, 0xFF, 0x07]).unwrap();
+    assert_eq!((v.list, v.after), (vec![1], 7));
+}
+
+/// A string with no terminator before the input ends asks for one more
+/// byte at the end of the input.
+#[test]
+fn term_string_missing_terminator() {
+    let mut bytes = vec![0x00, 0x00, 0x00, 0x17, 0x00, 0x03, 0x00, 0x00];
+    bytes.extend_from_slice(b"user\0postgr");
+    let e = decode_err::<PgStartup>(&bytes);
+    assert_error(
+        &e,
+        end(1, 0),
+        19,
+        "PgStartup.params[0].value",
+        "unexpected end of input (need 1 byte, have 0) at byte 19 in PgStartup.params[0].value",
+    );
+    // Invalid UTF-8 before the terminator is an error at the string.
+    let e = decode_err::<PgQuery>(b"Q\x00\x00\x00\x06\xff\x00");
+    assert_error(
+        &e,
+        DecodeErrorKind::InvalidUtf8 { valid_up_to: 0 },
+        5,
+        "PgQuery.query",
+        "invalid utf-8 (valid up to byte 0 of the string) at byte 5 in PgQuery.query",
+    );
+}
+
+#[derive(Debug, PartialEq, Protocol)]
+enum PgFrames {
+    Startup(PgStartup),
+}
+
+/// Inside a whole frame, a missing terminator is an error, not a request
+/// for more bytes: the frame's length says the input is all there.
+#[test]
+fn term_missing_at_end_of_frame() {
+    let mut payload = vec![0x00, 0x00, 0x00, 0x17, 0x00, 0x03, 0x00, 0x00];
+    payload.extend_from_slice(b"user\0postgres\0");
+    // The list's final NUL is missing.
+    let mut frame = vec![0x30, 0x00, payload.len() as u8];
+    frame.extend_from_slice(&payload);
+    let e = PgFrames::from_bytes(&frame).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &DecodeErrorKind::LengthMismatch {
+            declared: 22,
+            actual: 23
+        },
+        "{e:?}"
+    );
+    assert_eq!(e.path().to_string(), "PgStartup.params", "{e:?}");
+    assert_eq!(e.offset(), 3 + payload.len(), "{e:?}");
+}
+
+/// A terminator inside a value cannot be written: the value would end
+/// early on decode. So is a list element starting with the terminator.
+#[test]
+fn term_inside_value_on_encode() {
+    let msg = PgStartup {
+        length: 0,
+        protocol: 196608,
+        params: vec![PgParam {
+            name: "us\0er".into(),
+            value: "x".into(),
+        }],
+    };
+    let e = msg.to_bytes().unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::Invalid("value contains its terminator byte")
+    );
+    assert_eq!(
+        e.to_string(),
+        "value contains its terminator byte in PgStartup.params[0].name"
+    );
+    // An empty name would start with the list's terminator.
+    let msg = PgStartup {
+        length: 0,
+        protocol: 196608,
+        params: vec![PgParam {
+            name: String::new(),
+            value: "x".into(),
+        }],
+    };
+    let e = msg.to_bytes().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "list element is empty or starts with the list's terminator byte in PgStartup.params[0]"
+    );
+    let l = U16List {
+        list: vec![1, 0xFF00],
+        after: 0,
+    };
+    let mut buf = vec![9];
+    assert!(l.encode(&mut buf).is_err());
+    assert_eq!(buf, [9], "nothing written on error");
+}
+
+/// A value longer than its fixed size, or ending with its pad byte (which
+/// decoding strips), is an encode error.
+#[test]
+fn fixed_size_oversize_and_trailing_pad() {
+    let t = TarName {
+        name: "n".repeat(101),
+        mode: b"0".to_vec(),
+    };
+    let e = t.to_bytes().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "value longer than its fixed `size` in TarName.name"
+    );
+    let t = TarName {
+        name: "n".into(),
+        mode: b"0644 ".to_vec(),
+    };
+    let e = t.to_bytes().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "value ends with its `pad` byte, which decoding strips in TarName.mode"
+    );
+    // On decode, a field of padding only is the empty value; pad bytes
+    // inside a value are kept.
+    let mut bytes = b"a\0b".to_vec();
+    bytes.resize(100, 0);
+    bytes.extend_from_slice(b"        ");
+    let t = TarName::from_bytes(&bytes).unwrap();
+    assert_eq!((t.name.as_str(), t.mode.as_slice()), ("a\0b", &b""[..]));
+    let e = decode_err::<TarName>(&bytes[..50]);
+    assert_error(
+        &e,
+        end(100, 50),
+        0,
+        "TarName.name",
+        "unexpected end of input (need 100 bytes, have 50) at byte 0 in TarName.name",
+    );
+}
+
+proptest! {
+    /// Every strict prefix of random terminated and fixed-size encodings
+    /// is an exact "need n more bytes".
+    #[test]
+    fn term_truncations(v in pg_startup(), t in tar_name()) {
+        let bytes = v.to_bytes().unwrap();
+        assert_truncations::<PgStartup>(&bytes, bytes.len());
+        let bytes = t.to_bytes().unwrap();
+        assert_truncations::<TarName>(&bytes, bytes.len());
+    }
+}
+
 // ## Assertions and conversions
 
 /// ```text
@@ -1250,4 +1429,59 @@ proptest! {
         let _ = Range::from_bytes(&input);
         let _ = Reading::from_bytes(&input);
     }
+}
+
+/// A terminated or fixed-size field with an `assert`: checked right after
+/// the value is read (at the field's offset), and before anything is
+/// written on encode.
+#[derive(Debug, PartialEq, codec::Encode, codec::Decode)]
+struct TermChecked {
+    #[codec(term, assert(!name.is_empty(), "empty name"))]
+    name: String,
+    #[codec(size = 4, pad = 0x20, assert(code.len() >= 2, "short code"))]
+    code: Vec<u8>,
+}
+
+#[test]
+fn term_and_size_with_assert() {
+    let v = TermChecked {
+        name: "ab".into(),
+        code: b"xy".to_vec(),
+    };
+    assert_eq!(v.to_bytes().unwrap(), b"ab\0xy  ");
+    assert_eq!(TermChecked::from_bytes(b"ab\0xy  ").unwrap(), v);
+    let assertion = |message| DecodeErrorKind::Assertion { message };
+    let e = decode_err::<TermChecked>(b"\0xy  ");
+    assert_error(
+        &e,
+        assertion("empty name"),
+        0,
+        "TermChecked.name",
+        "assertion failed: empty name at byte 0 in TermChecked.name",
+    );
+    let e = decode_err::<TermChecked>(b"a\0x   ");
+    assert_error(
+        &e,
+        assertion("short code"),
+        2,
+        "TermChecked.code",
+        "assertion failed: short code at byte 2 in TermChecked.code",
+    );
+    // Partial input is still "need N more bytes".
+    assert_truncations::<TermChecked>(b"ab\0xy  ", 7);
+    let mut buf = vec![0xEE];
+    let e = TermChecked {
+        name: String::new(),
+        code: b"xy".to_vec(),
+    }
+    .encode_with(&mut buf, Endian::Big)
+    .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &EncodeErrorKind::Assertion {
+            message: "empty name"
+        }
+    );
+    assert_eq!(e.path().to_string(), "TermChecked.name");
+    assert_eq!(buf, [0xEE]);
 }

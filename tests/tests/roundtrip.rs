@@ -303,6 +303,38 @@ proptest! {
 
     #[test]
     fn kafka_forms_rt(v in kafka_forms()) { check(&v)?; }
+
+    #[test]
+    fn pg_startup_rt(v in pg_startup()) { check(&v)?; }
+
+    #[test]
+    fn tar_name_rt(v in tar_name()) { check(&v)?; }
+
+    #[test]
+    fn u16_list_rt(v in u16_list()) { check(&v)?; }
+
+    /// Every terminated and fixed-size form, borrowed ones included; the
+    /// strategies leave each terminator out of its value.
+    #[test]
+    fn terminated_rt(
+        line in text_without('\n', 20),
+        raw in bytes_without(0, 20),
+        bytes in bytes_without(0xFF, 20),
+        list in bytes_without(0xFF, 20),
+        maybe in prop::option::of(text_without('\0', 20)),
+        fixed in bytes(4),
+        tag in "[a-z]{0,3}",
+    ) {
+        let list: Vec<i8> = list.into_iter().map(|b| b as i8).collect();
+        let mut fixed = fixed;
+        while fixed.last() == Some(&b' ') {
+            fixed.pop();
+        }
+        let v = Terminated { line, raw: &raw, bytes, list, maybe, fixed: &fixed, tag: &tag };
+        let encoded = v.to_bytes().unwrap();
+        prop_assert_eq!(encoded.len(), v.encoded_len());
+        prop_assert_eq!(Terminated::from_bytes(&encoded).unwrap(), v);
+    }
 }
 
 proptest! {

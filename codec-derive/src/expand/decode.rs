@@ -22,8 +22,8 @@ use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX,
     DECODE_ERROR, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT,
     LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N,
-    READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PRESENCE, RESULT, SOME, TAKE_RUN,
-    TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
+    READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PADDED, READ_PRESENCE, READ_TERM,
+    RESULT, SOME, TAKE_RUN, TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -391,7 +391,8 @@ fn field_min_len(p: &FieldPlan) -> TokenStream {
         (Presence::Always, Wire::Plain) => {
             quote_spanned!(ty.span()=> <#ty as #decode<'de>>::MIN_LEN)
         }
-        (Presence::Always, Wire::Base128 { .. }) => quote!(1),
+        (Presence::Always, Wire::Base128 { .. } | Wire::Term { .. }) => quote!(1),
+        (Presence::Always, Wire::Padded { size, .. }) => quote!(#size),
     }
 }
 
@@ -447,6 +448,12 @@ fn value_read(p: &FieldPlan) -> TokenStream {
             };
             quote!(#n.and_then(|__n| #body))
         }
+        Wire::Term { byte } => quote_spanned! {span=>
+            #trace::leaf(__t, __r, |__r| #READ_TERM::<#ty>(__r, #byte, #order)).map(|__v| __v.0)
+        },
+        Wire::Padded { size, pad } => quote_spanned! {span=>
+            #trace::leaf(__t, __r, |__r| #READ_PADDED::<#ty>(__r, #size, #pad)).map(|__v| __v.0)
+        },
         Wire::Rest => quote_spanned! {span=>
             #trace::rest::<#ty>(__t, __r, #order)
         },

@@ -12,8 +12,8 @@ use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, Use, Variant
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
     ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM,
-    LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, RESULT, SOME, TRY_TO_WIRE, U64, U8, USIZE, VEC,
-    WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N,
+    LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE, TRY_TO_WIRE, U64, U8,
+    USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -420,6 +420,11 @@ fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
         Wire::LenFrom { .. } | Wire::Rest => {
             quote_spanned!(span=> <#ty as #encode_seq>::seq_encoded_len(#v))
         }
+        Wire::Term { .. } => {
+            let term = TERM_ENCODE.at(span);
+            quote_spanned!(span=> <#ty as #term>::term_len(#v) + 1)
+        }
+        Wire::Padded { size, .. } => quote!(#size),
     }
 }
 
@@ -453,6 +458,16 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
         }
         Wire::LenFrom { .. } | Wire::Rest => {
             quote_spanned!(span=> <#ty as #encode_seq>::encode_seq(#v, __buf, #order))
+        }
+        Wire::Term { byte } => {
+            let term = TERM_ENCODE.at(span);
+            quote_spanned!(span=> <#ty as #term>::encode_term(#v, __buf, #byte, #order))
+        }
+        Wire::Padded { size, pad } => {
+            let padded = PADDED.at(span);
+            quote_spanned! {span=>
+                #WRITE_PADDED(<#ty as #padded<'_>>::padded_bytes(#v), __buf, #size, #pad)
+            }
         }
     }
 }

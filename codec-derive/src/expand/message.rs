@@ -119,6 +119,7 @@ fn fixed_width(p: &FieldPlan) -> Option<usize> {
     match (&p.presence, &p.wire) {
         (Presence::Always, Wire::Plain) => bare_scalar_width(p.ty),
         (Presence::Always, Wire::IntN { bytes, .. }) => Some(*bytes),
+        (Presence::Always, Wire::Padded { size, .. }) => Some(*size),
         _ => None,
     }
 }
@@ -154,6 +155,8 @@ fn describe(p: &FieldPlan) -> String {
             n => format!("len_from = {}, len_adds = {n}, {ty}", holder.name),
         },
         Wire::Rest => format!("rest, {ty}"),
+        Wire::Term { byte } => format!("term = {byte:#04x}, {ty}"),
+        Wire::Padded { size, pad } => format!("size = {size}, pad = {pad:#04x}, {ty}"),
     };
     let value = match &p.holds_len_of {
         Some(len_of) => format!("{value} (length of {})", len_of.seq.name),

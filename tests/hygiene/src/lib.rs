@@ -136,6 +136,22 @@ pub mod types {
         pub by_magic: ByMagic,
     }
 
+    /// Terminated and fixed-size data.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct Ended<'a> {
+        #[codec(term)]
+        pub name: ::alloc::string::String,
+        #[codec(term = b'\n')]
+        pub list: ::alloc::vec::Vec<Inner>,
+        #[codec(size = 4, pad = 0x20)]
+        pub fixed: &'a str,
+        #[codec(term)]
+        pub maybe: ::core::option::Option<&'a [u8]>,
+    }
+
     fn to_tenths(v: &u32) -> u16 {
         *v as u16
     }
