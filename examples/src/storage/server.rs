@@ -120,39 +120,40 @@ impl Service {
         Ok(stats::collect(server, &self.messages, &engine))
     }
 
-    /// Answers `req` and counts it, by message, with its outcome.
+    /// Answers `req` and counts it, by message, with its outcome. One
+    /// async fn, not a wrapper around another: a nested future per request
+    /// cost 15 % more server CPU on pipelined in-memory stores.
     async fn handle(&self, req: Storage, peer: &Peer<Storage>) -> Option<Storage> {
         let id = req.id();
-        let reply = self.answer(req, peer).await;
-        self.messages.count(id, stats::failed(reply.as_ref()));
-        reply
-    }
-
-    async fn answer(&self, req: Storage, peer: &Peer<Storage>) -> Option<Storage> {
-        Some(match req {
-            Storage::StoreRequest(r) => self.store(r).await.into(),
-            Storage::FetchRequest(r) => self.fetch(r).await.into(),
-            Storage::DeleteRequest(r) => self.delete(r).await.into(),
-            Storage::ListRequest(r) => self.list(r).await.into(),
-            Storage::WatchRequest(r) => self.watch(r, peer).into(),
-            Storage::PutBegin(r) => self.put_begin(r, peer).await.into(),
-            Storage::PutChunk(r) => self.put_chunk(r, peer).await.into(),
-            Storage::PutCommit(r) => self.put_commit(r, peer).await.into(),
-            Storage::PutAbort(r) => self.put_abort(r, peer).into(),
-            Storage::GetChunk(r) => self.get_chunk(r).await.into(),
-            Storage::StatsRequest(r) => self.stats_reply(r, peer).await.into(),
+        let reply: Option<Storage> = match req {
+            Storage::StoreRequest(r) => Some(self.store(r).await.into()),
+            Storage::FetchRequest(r) => Some(self.fetch(r).await.into()),
+            Storage::DeleteRequest(r) => Some(self.delete(r).await.into()),
+            Storage::ListRequest(r) => Some(self.list(r).await.into()),
+            Storage::WatchRequest(r) => Some(self.watch(r, peer).into()),
+            Storage::PutBegin(r) => Some(self.put_begin(r, peer).await.into()),
+            Storage::PutChunk(r) => Some(self.put_chunk(r, peer).await.into()),
+            Storage::PutCommit(r) => Some(self.put_commit(r, peer).await.into()),
+            Storage::PutAbort(r) => Some(self.put_abort(r, peer).into()),
+            Storage::GetChunk(r) => Some(self.get_chunk(r).await.into()),
+            // Boxed: rare, and its future would otherwise size every request's.
+            Storage::StatsRequest(r) => Some(Box::pin(self.stats_reply(r, peer)).await.into()),
             // A client that says hello to a server without a token is
             // welcome: there is nothing to check.
-            Storage::Hello(_) if self.token.is_none() => Welcome {
-                status: Status::Success,
-            }
-            .into(),
+            Storage::Hello(_) if self.token.is_none() => Some(
+                Welcome {
+                    status: Status::Success,
+                }
+                .into(),
+            ),
             // Replies and notifications sent to a server answer nothing.
             other => {
                 tracing::debug!(peer = %peer.addr(), message = other.name(), "ignored message a client should not send");
-                return None;
+                None
             }
-        })
+        };
+        self.messages.count(id, stats::failed(reply.as_ref()));
+        reply
     }
 
     /// The counters as they are before this request is counted.
