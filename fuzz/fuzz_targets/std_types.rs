@@ -21,72 +21,9 @@ use std::num::NonZeroU16;
 use std::rc::Rc;
 
 use arbitrary::{Arbitrary, Unstructured};
-use codec::{Decode, Encode, Explainer, Reader};
+use codec::Encode;
 use codec_fuzz::*;
 use libfuzzer_sys::fuzz_target;
-
-/// Decodes `data` as `T` with `decode` and with `explain_with`: both agree;
-/// a decoded value re-encodes to `encoded_len` bytes, at most the input's.
-fn decode_check<'de, T>(data: &'de [u8]) -> Option<T>
-where
-    T: Decode<'de> + Encode + PartialEq + Debug,
-{
-    let decoded = T::from_bytes(data);
-    let mut ex = Explainer::new();
-    let mut r = Reader::new(data);
-    let explained =
-        T::explain_with(&mut r, codec::Endian::Big, &mut ex).and_then(|v| r.finish().map(|()| v));
-    let _ = ex.render();
-    match (&decoded, &explained) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b, "explain_with"),
-        (Err(a), Err(b)) => {
-            check_error(a, data);
-            check_error(b, data);
-        }
-        (a, b) => panic!("explain_with and decode disagree: {a:?} vs {b:?}"),
-    }
-    let v = decoded.ok()?;
-    let bytes = v
-        .to_bytes()
-        .unwrap_or_else(|e| panic!("decoded value does not encode: {e}\n{v:?}"));
-    assert_eq!(bytes.len(), v.encoded_len(), "encoded_len of {v:?}");
-    assert!(bytes.len() <= data.len(), "re-encoding longer: {v:?}");
-    Some(v)
-}
-
-/// `bytes` (an encoding of `v`) decodes to a value equal to `v`.
-fn redecode<'b, T>(v: &T, bytes: &'b [u8])
-where
-    T: Decode<'b> + PartialEq + Debug,
-{
-    let again = T::from_bytes(bytes)
-        .unwrap_or_else(|e| panic!("encoding does not decode: {e}\n{v:?}\n{bytes:02x?}"));
-    assert_eq!(&again, v, "round trip");
-}
-
-/// [`decode_check`], then the re-encoding decodes to an equal value.
-macro_rules! decode_round {
-    ($data:expr, $($t:ty),+) => {$(
-        if let Some(v) = decode_check::<$t>($data) {
-            redecode(&v, &v.to_bytes().unwrap());
-        }
-    )+};
-}
-
-/// Encodes an arbitrary `v`: a failed encode leaves the buffer as it was; a
-/// successful one takes `encoded_len` bytes that decode to `v`; a
-/// `StdTypes` frame explains without a problem.
-fn round_trip<T: Encode + Debug>(v: &T, check: impl FnOnce(&[u8])) {
-    let mut buf = vec![0xA5];
-    match v.encode(&mut buf) {
-        Err(e) => assert_eq!(buf, [0xA5], "a failed encode left bytes behind: {e}"),
-        Ok(()) => {
-            let bytes = &buf[1..];
-            assert_eq!(bytes.len(), v.encoded_len(), "encoded_len of {v:?}");
-            check(bytes);
-        }
-    }
-}
 
 fuzz_target!(|input: &[u8]| {
     let Some((&which, data)) = input.split_first() else {

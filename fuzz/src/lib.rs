@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub mod stream;
 
 use arbitrary::Arbitrary;
-use codec::{Decode, DecodeError, Encode, Message, Protocol, RawFrame};
+use codec::{Decode, DecodeError, Encode, Explainer, Message, Protocol, RawFrame, Reader};
 
 // ## The tutorial protocol (StdHeader: u8 id, u16 BE length)
 
@@ -304,7 +304,167 @@ pub enum StdFrames<'a> {
     StdTypes(StdTypes<'a>),
 }
 
+// ## Layout attributes
+
+/// Every layout key of issue 12's first part in one message (0x33): odd
+/// integer widths (`bytes = N`, `len = u24`), magic on the type and on a
+/// field, length arithmetic (`len_adds`), nullable lengths (`null`),
+/// terminated strings and lists (`term`), fixed-size padded fields
+/// (`size`, `pad`), assertions and conversions (`map`, `try_map`).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x33, magic = b"AT", assert(lo <= hi, "lo above hi"))]
+pub struct Attrs<'a> {
+    #[codec(bytes = 3)]
+    pub u24: u32,
+    #[codec(bytes = 5, endian = "little")]
+    pub i40: i64,
+    #[codec(len = u24)]
+    pub tls: Vec<u8>,
+    #[codec(len = i16, null = -1)]
+    pub nullable: Option<String>,
+    #[codec(len = varint, len_adds = 1, null = 0)]
+    pub compact: Option<&'a [u8]>,
+    #[codec(len = u32, len_adds = 4)]
+    pub counted: &'a str,
+    #[codec(term)]
+    pub cstr: String,
+    #[codec(term = b'\n')]
+    pub line: &'a [u8],
+    #[codec(term)]
+    pub params: Vec<Param>,
+    #[codec(size = 6, pad = 0x20)]
+    pub name: String,
+    #[codec(magic = b"\xff\x00")]
+    pub lo: u16,
+    #[codec(assert(hi < 0xf000, "hi in the reserved range"))]
+    pub hi: u16,
+    #[codec(map = (i64, conv::widen, conv::narrow), bytes = 6)]
+    pub wide: i32,
+    #[codec(try_map = (u8, conv::level_to_wire, conv::level_from_wire))]
+    pub level: Level,
+}
+
+/// [`Attrs`] framed under `StdHeader`.
+#[derive(Debug, Clone, PartialEq, Protocol)]
+pub enum AttrsFrames<'a> {
+    Attrs(Attrs<'a>),
+}
+
+/// A StartupMessage-style parameter: two NUL-terminated strings.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Arbitrary)]
+pub struct Param {
+    #[codec(term)]
+    pub name: String,
+    #[codec(term)]
+    pub value: String,
+}
+
+/// A level with a reserved range, converted by `try_map`.
+#[derive(Debug, Clone, Copy, PartialEq, Arbitrary)]
+pub enum Level {
+    Low,
+    High,
+    Vendor(u8),
+}
+
+/// The conversions of [`Attrs`].
+pub mod conv {
+    use super::Level;
+
+    /// An i32 as an i64 (in 6 bytes on the wire).
+    pub fn widen(v: &i32) -> i64 {
+        (*v).into()
+    }
+
+    /// The low 32 bits of the wire value (never fails).
+    pub fn narrow(w: i64) -> i32 {
+        w as i32
+    }
+
+    /// 0 and 1 are known, 0x80.. vendor levels, the rest reserved.
+    pub fn level_to_wire(l: &Level) -> Result<u8, &'static str> {
+        match *l {
+            Level::Low => Ok(0),
+            Level::High => Ok(1),
+            Level::Vendor(b @ 0x80..) => Ok(b),
+            Level::Vendor(_) => Err("vendor level below 0x80"),
+        }
+    }
+
+    pub fn level_from_wire(b: u8) -> Result<Level, &'static str> {
+        match b {
+            0 => Ok(Level::Low),
+            1 => Ok(Level::High),
+            0x80.. => Ok(Level::Vendor(b)),
+            _ => Err("reserved level"),
+        }
+    }
+}
+
 // ## Checks
+
+/// Decodes `data` as `T` with `decode` and with `explain_with`: both agree;
+/// a decoded value re-encodes to `encoded_len` bytes, at most the input's.
+pub fn decode_check<'de, T>(data: &'de [u8]) -> Option<T>
+where
+    T: Decode<'de> + Encode + PartialEq + Debug,
+{
+    let decoded = T::from_bytes(data);
+    let mut ex = Explainer::new();
+    let mut r = Reader::new(data);
+    let explained =
+        T::explain_with(&mut r, codec::Endian::Big, &mut ex).and_then(|v| r.finish().map(|()| v));
+    let _ = ex.render();
+    match (&decoded, &explained) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "explain_with"),
+        (Err(a), Err(b)) => {
+            check_error(a, data);
+            check_error(b, data);
+        }
+        (a, b) => panic!("explain_with and decode disagree: {a:?} vs {b:?}"),
+    }
+    let v = decoded.ok()?;
+    let bytes = v
+        .to_bytes()
+        .unwrap_or_else(|e| panic!("decoded value does not encode: {e}\n{v:?}"));
+    assert_eq!(bytes.len(), v.encoded_len(), "encoded_len of {v:?}");
+    assert!(bytes.len() <= data.len(), "re-encoding longer: {v:?}");
+    Some(v)
+}
+
+/// `bytes` (an encoding of `v`) decodes to a value equal to `v`.
+pub fn redecode<'b, T>(v: &T, bytes: &'b [u8])
+where
+    T: Decode<'b> + PartialEq + Debug,
+{
+    let again = T::from_bytes(bytes)
+        .unwrap_or_else(|e| panic!("encoding does not decode: {e}\n{v:?}\n{bytes:02x?}"));
+    assert_eq!(&again, v, "round trip");
+}
+
+/// [`decode_check`], then the re-encoding decodes to an equal value.
+#[macro_export]
+macro_rules! decode_round {
+    ($data:expr, $($t:ty),+) => {$(
+        if let Some(v) = $crate::decode_check::<$t>($data) {
+            $crate::redecode(&v, &::codec::Encode::to_bytes(&v).unwrap());
+        }
+    )+};
+}
+
+/// Encodes an arbitrary `v`: a failed encode leaves the buffer as it was; a
+/// successful one takes `encoded_len` bytes, which `check` is given.
+pub fn round_trip<T: Encode + Debug>(v: &T, check: impl FnOnce(&[u8])) {
+    let mut buf = vec![0xA5];
+    match v.encode(&mut buf) {
+        Err(e) => assert_eq!(buf, [0xA5], "a failed encode left bytes behind: {e}"),
+        Ok(()) => {
+            let bytes = &buf[1..];
+            assert_eq!(bytes.len(), v.encoded_len(), "encoded_len of {v:?}");
+            check(bytes);
+        }
+    }
+}
 
 /// Whether re-encoding a decoded value must give back the input bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
