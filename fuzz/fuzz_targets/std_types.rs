@@ -15,13 +15,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::CString;
-use std::fmt::Debug;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU16;
 use std::rc::Rc;
 
 use arbitrary::{Arbitrary, Unstructured};
-use codec::Encode;
 use codec_fuzz::*;
 use libfuzzer_sys::fuzz_target;
 
