@@ -94,6 +94,7 @@ pub mod std_types;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod wire;
+pub mod wireshark;
 
 #[doc(hidden)]
 #[path = "private.rs"]
