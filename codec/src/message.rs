@@ -137,6 +137,9 @@ pub enum Shape {
     Seq(fn() -> Shape),
     /// A fixed-size array `[T; N]`.
     Array(fn() -> Shape, usize),
+    /// An `Option<T>` as its own type writes it: a presence byte (0 or 1),
+    /// then the value when present.
+    Option(fn() -> Shape),
     /// A derived struct: its fields in wire order.
     Struct(&'static [FieldShape]),
     /// A derived enum: a discriminant, then the chosen variant's fields.

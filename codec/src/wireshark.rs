@@ -362,6 +362,10 @@ impl Gen<'_> {
                 };
                 format!("{{ k = \"seq\", f = {pf}, e = {e}, n = {n} }}")
             }
+            Shape::Option(inner) => {
+                let inner = self.shape(&inner(), path, label, depth + 1, None);
+                format!("{{ k = \"option\", e = {inner} }}")
+            }
             Shape::Struct(_) => {
                 let pf = self.field(path, label, "none", "");
                 let fields = self.fields_table(shape, path, depth + 1);
@@ -782,6 +786,12 @@ function one(tvb, off, stop, tree, s, c, name, le)
     local next_off = fields(tvb, off + n, stop, t, v.fields, {})
     if next_off ~= nil then t:set_len(next_off - off) end
     return next_off
+  elseif k == "option" then
+    if off >= stop then return nil end
+    local b = tvb(off, 1):uint()
+    if b > 1 then return nil end
+    if b == 0 then return off + 1 end
+    return one(tvb, off + 1, stop, tree, s.e, c, name, le)
   elseif k == "opaque" then
     if s.width == nil or off + s.width > stop then return nil end
     tree:add(s.f, tvb(off, s.width))
@@ -936,6 +946,94 @@ mod tests {
         assert_eq!(when_lua("x.is_some()"), None);
         assert_eq!(when_lua("flags & 1"), None, "not a condition");
         assert_eq!(when_lua("a && 1"), None, "logic on a number");
+    }
+
+    /// A hand-written `Encode`: its shape is unknown.
+    struct Opaque;
+    impl crate::Encode for Opaque {
+        fn encoded_len(&self) -> usize {
+            0
+        }
+        fn encode_with(
+            &self,
+            _: &mut Vec<u8>,
+            _: crate::Endian,
+        ) -> Result<(), crate::EncodeError> {
+            Ok(())
+        }
+    }
+    impl crate::Decode<'_> for Opaque {
+        fn decode_with(
+            _: &mut crate::Reader<'_>,
+            _: crate::Endian,
+        ) -> Result<Self, crate::DecodeError> {
+            Ok(Opaque)
+        }
+    }
+
+    #[derive(crate::Encode, crate::Decode)]
+    struct Item {
+        #[codec(term)]
+        label: String,
+    }
+
+    #[derive(crate::Encode, crate::Decode)]
+    #[codec(repr = u16)]
+    enum Choice {
+        #[codec(id = 7)]
+        Plain,
+        #[codec(id = 9)]
+        With(#[codec(len = u8)] String),
+    }
+
+    #[derive(crate::Encode, crate::Decode, crate::Message)]
+    #[codec(id = 0x0102)]
+    #[allow(dead_code, reason = "only its layout is read")]
+    struct Everything {
+        #[codec(endian = "little")]
+        small: u32,
+        #[codec(bytes = 3)]
+        three: u32,
+        maybe: Option<u8>,
+        count: u8,
+        #[codec(len_from = count)]
+        items: Vec<Item>,
+        #[codec(size = 8, pad = 0x20)]
+        padded: String,
+        choice: Choice,
+        opaque: Opaque,
+    }
+
+    #[derive(crate::Protocol)]
+    #[codec(header = crate::WideHeader)]
+    enum Wide {
+        Everything(Everything),
+    }
+
+    #[test]
+    fn every_attribute_reaches_the_lua_tables() {
+        let lua = Dissector::new("wide", "Wide").heuristic(false).lua::<Wide>();
+        let has = |needle: &str| assert!(lua.contains(needle), "missing {needle:?} in\n{lua}");
+        // The header: u16 id, u32 length; the message by its id.
+        has("local n = 2 + 4");
+        has("M[258] = { name = \"Everything\"");
+        has(r#"ProtoField.uint32("wide.Everything.small", "small", base.DEC)"#);
+        has(r#"{ n = "small", w = { k = "plain" }, p = nil, le = true"#);
+        has(r#"ProtoField.uint24("wide.Everything.three""#);
+        has(r#"{ n = "maybe", w = { k = "plain" }, p = nil, le = false, s = { k = "option", e = { k = "uint", b = 1"#);
+        has(r#"w = { k = "lenfrom", h = "count", adds = 0, bytes = false }"#);
+        has(r#"ProtoField.none("wide.Everything.items.item", "item")"#);
+        has(r#"ProtoField.string("wide.Everything.items.label", "label", base.UNICODE)"#);
+        has(r#"w = { k = "term", byte = 0 }"#);
+        has(r#"w = { k = "padded", size = 8, pad = 32 }"#);
+        has(r#"ProtoField.uint16("wide.Everything.choice", "choice", base.DEC, { [7] = "Plain", [9] = "With", })"#);
+        has(r#"ProtoField.string("wide.Everything.choice.With.0""#);
+        // Unknown to the metadata: bytes, with no width to go on.
+        has(r#"ProtoField.bytes("wide.Everything.opaque", "opaque")"#);
+        let opaque = lua.find(r#"{ n = "opaque""#).expect("the opaque field");
+        assert!(lua[opaque..].starts_with(r#"{ n = "opaque", w = { k = "plain" }, p = nil, le = false, s = { k = "opaque", f = PF["#));
+        assert!(lua[opaque..].contains("], width = nil } }"));
+        assert!(!lua.contains("register_heuristic"));
     }
 
     #[test]

@@ -188,6 +188,10 @@ fn shape_expr(ty: &Type) -> TokenStream {
                             quote!(#SHAPE::Seq(#elem))
                         }
                         (Some(inner), None, "Box" | "Rc" | "Arc" | "Cow") => shape_expr(inner),
+                        (Some(inner), None, "Option") => {
+                            let inner = shape_fn(inner);
+                            quote!(#SHAPE::Option(#inner))
+                        }
                         _ => own(),
                     }
                 }
