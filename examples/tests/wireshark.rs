@@ -389,9 +389,9 @@ fn status(s: &Status) -> String {
 
 /// Every field tshark must show for a message, as `(field, value)`: the
 /// values come from the message itself, the names from the protocol.
-fn expected(m: &Storage) -> BTreeMap<String, Vec<String>> {
+fn expected(m: &Storage) -> Shown {
     let name = m.name();
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out = Shown::new();
     let mut put = |field: &str, v: String| {
         let key = if field == "id" || field == "len" {
             format!("storage.{field}")
@@ -522,21 +522,23 @@ fn expected(m: &Storage) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// Every leaf `storage.*` value under a JSON node, by field name in
+/// Every leaf `PREFIX.*` value under a JSON node, by field name in
 /// document order (`--no-duplicate-keys` turns repeats into arrays).
-fn leaves(key: &str, v: &serde_json::Value, out: &mut BTreeMap<String, Vec<String>>) {
+fn leaves(prefix: &str, key: &str, v: &serde_json::Value, out: &mut Shown) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, v) in map {
-                leaves(k, v, out);
+                leaves(prefix, k, v, out);
             }
         }
         serde_json::Value::Array(items) => {
             for v in items {
-                leaves(key, v, out);
+                leaves(prefix, key, v, out);
             }
         }
-        serde_json::Value::String(s) if key.starts_with("storage.") => {
+        serde_json::Value::String(s)
+            if key.strip_prefix(prefix).is_some_and(|k| k.starts_with('.')) =>
+        {
             out.entry(key.to_string()).or_default().push(s.clone());
         }
         _ => {}
@@ -546,15 +548,16 @@ fn leaves(key: &str, v: &serde_json::Value, out: &mut BTreeMap<String, Vec<Strin
 /// A frame as tshark shows it: its values by field name.
 type Shown = BTreeMap<String, Vec<String>>;
 
-/// The storage frames tshark shows, per (source port, destination port),
-/// in capture order; and the most frames one packet carried.
-fn dissected(json: &str) -> (BTreeMap<(u16, u16), Vec<Shown>>, usize) {
+/// The frames of protocol `proto` tshark shows, per (source port,
+/// destination port), in capture order; and the most frames one packet
+/// carried.
+fn dissected_as(json: &str, proto: &str) -> (BTreeMap<(u16, u16), Vec<Shown>>, usize) {
     let packets: serde_json::Value = serde_json::from_str(json).expect("tshark's JSON");
     let mut flows: BTreeMap<(u16, u16), Vec<_>> = BTreeMap::new();
     let mut most = 0;
     for p in packets.as_array().expect("an array of packets") {
         let layers = &p["_source"]["layers"];
-        let Some(pdus) = layers.get("storage") else {
+        let Some(pdus) = layers.get(proto) else {
             continue;
         };
         let port = |f: &str| -> u16 {
@@ -573,11 +576,48 @@ fn dissected(json: &str) -> (BTreeMap<(u16, u16), Vec<Shown>>, usize) {
         most = most.max(pdus.len());
         for pdu in &pdus {
             let mut fields = BTreeMap::new();
-            leaves("storage", pdu, &mut fields);
+            leaves(proto, proto, pdu, &mut fields);
             flow.push(fields);
         }
     }
     (flows, most)
+}
+
+/// `tshark -X lua_script:LUA -r PCAP -T json --no-duplicate-keys`, at most
+/// 120 s; fails on any Lua error.
+fn tshark_json(lua: &std::path::Path, pcap: &std::path::Path) -> String {
+    let mut tshark = Command::new("tshark")
+        .arg("-X")
+        .arg(format!("lua_script:{}", lua.display()))
+        .arg("-r")
+        .arg(pcap)
+        .args(["-T", "json", "--no-duplicate-keys"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tshark");
+    let read_all = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = read_all(Box::new(tshark.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(tshark.stderr.take().unwrap()));
+    let status = wait_bounded(&mut tshark, Duration::from_secs(120))
+        .expect("tshark finishes within 120 s");
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    let output = std::process::Output {
+        status,
+        stdout,
+        stderr,
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "tshark failed: {stderr}");
+    assert!(!stderr.contains("Lua"), "Lua errors: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
 }
 
 #[test]
@@ -610,38 +650,7 @@ fn tshark_shows_every_field_of_a_real_storage_session() {
         <Storage as Protocol>::MESSAGES.iter().map(|m| m.name).collect();
     assert_eq!(kinds, all, "the session covers every message kind");
 
-    let mut tshark = Command::new("tshark")
-        .arg("-X")
-        .arg(format!("lua_script:{}", lua.display()))
-        .arg("-r")
-        .arg(&pcap)
-        .args(["-T", "json", "--no-duplicate-keys"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tshark");
-    let read_all = |mut r: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let stdout = read_all(Box::new(tshark.stdout.take().unwrap()));
-    let stderr = read_all(Box::new(tshark.stderr.take().unwrap()));
-    let status = wait_bounded(&mut tshark, Duration::from_secs(120))
-        .expect("tshark finishes within 120 s");
-    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    let output = std::process::Output {
-        status,
-        stdout,
-        stderr,
-    };
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "tshark failed: {stderr}");
-    assert!(!stderr.contains("Lua"), "Lua errors: {stderr}");
-    let json = String::from_utf8(output.stdout).unwrap();
+    let json = tshark_json(&lua, &pcap);
     assert!(
         !json.contains("storage.undescribed"),
         "a frame was not dissected field by field"
@@ -650,7 +659,7 @@ fn tshark_shows_every_field_of_a_real_storage_session() {
         json.contains("\"tcp.segments\""),
         "no frame was split across segments"
     );
-    let (flows, most) = dissected(&json);
+    let (flows, most) = dissected_as(&json, "storage");
     assert!(most >= 3, "no segment carried several frames");
 
     // Per connection and direction, the frames in the order they went.
@@ -672,4 +681,220 @@ fn tshark_shows_every_field_of_a_real_storage_session() {
             assert_eq!(got, want, "frame {i} ({name}) of {flow:?}");
         }
     }
+}
+
+/// A protocol using every attribute the dissector reads, under a
+/// `WideHeader`.
+mod exotic {
+    use codec::{Decode, Encode, Message, Protocol};
+
+    #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+    pub struct Item {
+        #[codec(term)]
+        pub label: String,
+        #[codec(vlq)]
+        pub weight: u64,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+    #[codec(repr = u16)]
+    pub enum Choice {
+        #[codec(id = 7)]
+        Plain,
+        #[codec(id = 9)]
+        With(#[codec(len = u8)] String),
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Message)]
+    #[codec(id = 0x0102)]
+    pub struct Everything {
+        #[codec(endian = "little")]
+        pub small: u32,
+        #[codec(bytes = 3)]
+        pub three: u32,
+        pub maybe: Option<u8>,
+        pub flags: u8,
+        #[codec(when = flags & 1 != 0, varint)]
+        pub extra: Option<u64>,
+        pub count: u8,
+        #[codec(len_from = count)]
+        pub items: Vec<Item>,
+        #[codec(size = 8, pad = 0x20)]
+        pub padded: String,
+        pub choice: Choice,
+        pub signed: i16,
+        #[codec(rest)]
+        pub tail: Vec<u8>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Protocol)]
+    #[codec(header = codec::WideHeader)]
+    pub enum Exotic {
+        Everything(Everything),
+    }
+}
+
+/// A pcap (raw IPv4) of one TCP connection 127.0.0.1:40000 → :7474: the
+/// handshake, then `segments` of data from the client.
+fn pcap(segments: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Global header: magic, v2.4, no zone or accuracy, snaplen, LINKTYPE_RAW.
+    for v in [0xa1b2_c3d4u32] {
+        out.extend(v.to_le_bytes());
+    }
+    out.extend(2u16.to_le_bytes());
+    out.extend(4u16.to_le_bytes());
+    out.extend([0u8; 8]);
+    out.extend(262_144u32.to_le_bytes());
+    out.extend(101u32.to_le_bytes());
+    let (client, server) = (40_000u16, 7474u16);
+    let (mut cseq, mut sseq) = (1000u32, 5000u32);
+    let mut n = 0u32;
+    let mut packet = |out: &mut Vec<u8>, from_client: bool, seq: u32, ack: u32, flags: u8, data: &[u8]| {
+        let (sp, dp) = if from_client { (client, server) } else { (server, client) };
+        let mut tcp = Vec::new();
+        tcp.extend(sp.to_be_bytes());
+        tcp.extend(dp.to_be_bytes());
+        tcp.extend(seq.to_be_bytes());
+        tcp.extend(ack.to_be_bytes());
+        tcp.extend([5 << 4, flags]);
+        tcp.extend(65_535u16.to_be_bytes());
+        tcp.extend([0, 0, 0, 0]); // checksum (not verified by default), urgent
+        tcp.extend(data);
+        let mut ip = vec![0x45, 0];
+        ip.extend((20 + tcp.len() as u16).to_be_bytes());
+        ip.extend([0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+        ip.extend(tcp);
+        out.extend(1_700_000_000u32.to_le_bytes());
+        out.extend(n.to_le_bytes());
+        out.extend((ip.len() as u32).to_le_bytes());
+        out.extend((ip.len() as u32).to_le_bytes());
+        out.extend(ip);
+        n += 1;
+    };
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const PSH_ACK: u8 = 0x18;
+    packet(&mut out, true, cseq, 0, SYN, &[]);
+    packet(&mut out, false, sseq, cseq + 1, SYN | ACK, &[]);
+    cseq += 1;
+    sseq += 1;
+    packet(&mut out, true, cseq, sseq, ACK, &[]);
+    for s in segments {
+        packet(&mut out, true, cseq, sseq, PSH_ACK, s);
+        cseq += s.len() as u32;
+        packet(&mut out, false, sseq, cseq, ACK, &[]);
+    }
+    out
+}
+
+/// What tshark must show for an `Everything`.
+fn expected_exotic(m: &exotic::Exotic) -> Shown {
+    let exotic::Exotic::Everything(e) = m;
+    let mut out = Shown::new();
+    let mut put = |field: &str, v: String| {
+        let key = match field {
+            "id" | "len" => format!("exotic.{field}"),
+            _ => format!("exotic.Everything.{field}"),
+        };
+        out.entry(key).or_default().push(v);
+    };
+    put("id", m.id().to_string());
+    put("len", m.payload_len().to_string());
+    put("small", e.small.to_string());
+    put("three", e.three.to_string());
+    if let Some(v) = e.maybe {
+        put("maybe", v.to_string());
+    }
+    put("flags", e.flags.to_string());
+    if let Some(v) = e.extra {
+        put("extra", v.to_string());
+    }
+    put("count", e.count.to_string());
+    for i in &e.items {
+        put("items.label", i.label.clone());
+        put("items.weight", i.weight.to_string());
+    }
+    put("padded", e.padded.clone());
+    match &e.choice {
+        exotic::Choice::Plain => put("choice", "7".into()),
+        exotic::Choice::With(s) => {
+            put("choice", "9".into());
+            put("choice.With.0", s.clone());
+        }
+    }
+    put("signed", e.signed.to_string());
+    put("tail", hex(&e.tail));
+    out
+}
+
+#[test]
+fn tshark_shows_every_attribute_of_a_generated_layout() {
+    use exotic::*;
+    require("tshark");
+    let frames = [
+        Exotic::from(Everything {
+            small: 0x0403_0201,
+            three: 0x00AB_CDEF,
+            maybe: Some(5),
+            flags: 1,
+            extra: Some(300),
+            count: 2,
+            items: vec![
+                Item {
+                    label: "first".into(),
+                    weight: 127,
+                },
+                Item {
+                    label: "second".into(),
+                    weight: 0x3FFF,
+                },
+            ],
+            padded: "pad".into(),
+            choice: Choice::With("hi".into()),
+            signed: -5,
+            tail: vec![0xde, 0xad],
+        }),
+        Exotic::from(Everything {
+            small: 7,
+            three: 1,
+            maybe: None,
+            flags: 2,
+            extra: None,
+            count: 1,
+            items: vec![Item {
+                label: "only".into(),
+                weight: (1 << 40) + 0x7F,
+            }],
+            padded: "12345678".into(),
+            choice: Choice::Plain,
+            signed: i16::MIN,
+            tail: vec![],
+        }),
+    ];
+    let bytes: Vec<Vec<u8>> = frames.iter().map(|f| f.to_bytes().unwrap()).collect();
+    for (f, b) in frames.iter().zip(&bytes) {
+        assert_eq!(&Exotic::from_bytes(b).unwrap(), f, "the layout round-trips");
+    }
+    // The first frame in two segments, the second with the first's end.
+    let cut = 9;
+    let mut second = bytes[0][cut..].to_vec();
+    second.extend(&bytes[1]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exotic.pcap");
+    std::fs::write(&file, pcap(&[bytes[0][..cut].to_vec(), second])).unwrap();
+    let lua = dir.path().join("exotic.lua");
+    let script = codec::wireshark::Dissector::new("exotic", "Exotic")
+        .port(7474)
+        .heuristic(false)
+        .lua::<Exotic>();
+    std::fs::write(&lua, script).unwrap();
+
+    let json = tshark_json(&lua, &file);
+    assert!(!json.contains("exotic.undescribed"), "{json}");
+    let (flows, most) = dissected_as(&json, "exotic");
+    assert_eq!(most, 2, "the second segment ends one frame and holds another");
+    let got = &flows[&(40_000, 7474)];
+    let want: Vec<Shown> = frames.iter().map(expected_exotic).collect();
+    assert_eq!(got, &want);
 }
