@@ -160,7 +160,13 @@ impl Dissector {
         let mut names = String::new();
         for m in P::MESSAGES {
             let table = g.fields_table(&(m.shape)(), m.name, 0);
-            let _ = writeln!(messages, "M[{}] = {{ name = {}, fields = {} }}", m.id, lua_str(m.name), table);
+            let _ = writeln!(
+                messages,
+                "M[{}] = {{ name = {}, fields = {} }}",
+                m.id,
+                lua_str(m.name),
+                table
+            );
             let _ = write!(names, "[{}] = {}, ", m.id, lua_str(m.name));
         }
         let mut out = String::new();
@@ -267,7 +273,10 @@ impl Gen<'_> {
         let (wire, shape) = match f.wire {
             FieldWire::Magic(bytes) => {
                 let pf = self.field(&path, name, "bytes", "");
-                (format!("{{ k = \"magic\", n = {} }}", bytes.len()), format!("{{ k = \"opaque\", f = {pf} }}"))
+                (
+                    format!("{{ k = \"magic\", n = {} }}", bytes.len()),
+                    format!("{{ k = \"opaque\", f = {pf} }}"),
+                )
             }
             FieldWire::Base128 { vlq } => {
                 let signed = matches!((f.shape)(), Shape::Int { signed: true, .. });
@@ -290,10 +299,20 @@ impl Gen<'_> {
                 (wire_lua(w), shape)
             }
         };
-        format!("{{ n = {}, w = {wire}, p = {presence}, le = {le}, s = {shape} }}", lua_str(name))
+        format!(
+            "{{ n = {}, w = {wire}, p = {presence}, le = {le}, s = {shape} }}",
+            lua_str(name)
+        )
     }
 
-    fn int_shape(&mut self, path: &str, label: &str, bytes: u8, signed: bool, names: Option<String>) -> String {
+    fn int_shape(
+        &mut self,
+        path: &str,
+        label: &str,
+        bytes: u8,
+        signed: bool,
+        names: Option<String>,
+    ) -> String {
         let (ctor, lua_kind) = match (bytes, signed) {
             (1, false) => ("uint8", "uint"),
             (2, false) => ("uint16", "uint"),
@@ -319,7 +338,14 @@ impl Gen<'_> {
     }
 
     /// The Lua shape table of a value at `path`.
-    fn shape(&mut self, shape: &Shape, path: &str, label: &str, depth: usize, width: Option<usize>) -> String {
+    fn shape(
+        &mut self,
+        shape: &Shape,
+        path: &str,
+        label: &str,
+        depth: usize,
+        width: Option<usize>,
+    ) -> String {
         if depth >= MAX_DEPTH {
             let pf = self.field(path, label, "bytes", "");
             return format!("{{ k = \"opaque\", f = {pf} }}");
@@ -332,7 +358,12 @@ impl Gen<'_> {
                 format!("{{ k = \"float\", b = {bytes}, f = {pf} }}")
             }
             Shape::Bool => {
-                let pf = self.field(path, label, "uint8", ", base.DEC, { [0] = \"false\", [1] = \"true\" }");
+                let pf = self.field(
+                    path,
+                    label,
+                    "uint8",
+                    ", base.DEC, { [0] = \"false\", [1] = \"true\" }",
+                );
                 format!("{{ k = \"uint\", b = 1, f = {pf} }}")
             }
             Shape::Text => {
@@ -371,7 +402,11 @@ impl Gen<'_> {
                 let fields = self.fields_table(shape, path, depth + 1);
                 format!("{{ k = \"struct\", f = {pf}, fields = {fields} }}")
             }
-            Shape::Enum { repr: Some(repr), little, variants } => {
+            Shape::Enum {
+                repr: Some(repr),
+                little,
+                variants,
+            } => {
                 let mut names = String::from("{ ");
                 let mut vs = String::from("{ ");
                 let mut other = "nil".to_string();
@@ -382,7 +417,9 @@ impl Gen<'_> {
                 }
                 names.push('}');
                 let disc = match repr {
-                    LenWire::Int { bytes, signed } => self.int_shape(path, label, bytes, signed, Some(names)),
+                    LenWire::Int { bytes, signed } => {
+                        self.int_shape(path, label, bytes, signed, Some(names))
+                    }
                     LenWire::Varint | LenWire::Vlq => {
                         let pf = self.field(path, label, "uint64", ", base.DEC");
                         let vlq = matches!(repr, LenWire::Vlq);
@@ -418,26 +455,42 @@ impl Gen<'_> {
 /// The Lua table of a field's wire.
 fn wire_lua(w: FieldWire) -> String {
     match w {
-        FieldWire::Prefixed { len, adds, null, bytes } => {
+        FieldWire::Prefixed {
+            len,
+            adds,
+            null,
+            bytes,
+        } => {
             let null = null.map_or("nil".to_string(), |n| n.to_string());
             format!(
                 "{{ k = \"prefix\", len = {}, adds = {adds}, null = {null}, bytes = {bytes} }}",
                 len_lua(len)
             )
         }
-        FieldWire::LenFrom { holder, adds, bytes } => {
-            format!("{{ k = \"lenfrom\", h = {}, adds = {adds}, bytes = {bytes} }}", lua_str(holder))
+        FieldWire::LenFrom {
+            holder,
+            adds,
+            bytes,
+        } => {
+            format!(
+                "{{ k = \"lenfrom\", h = {}, adds = {adds}, bytes = {bytes} }}",
+                lua_str(holder)
+            )
         }
         FieldWire::Rest => "{ k = \"rest\" }".to_string(),
         FieldWire::Term(b) => format!("{{ k = \"term\", byte = {b} }}"),
-        FieldWire::Padded { size, pad } => format!("{{ k = \"padded\", size = {size}, pad = {pad} }}"),
+        FieldWire::Padded { size, pad } => {
+            format!("{{ k = \"padded\", size = {size}, pad = {pad} }}")
+        }
         _ => "{ k = \"plain\" }".to_string(),
     }
 }
 
 fn len_lua(l: LenWire) -> String {
     match l {
-        LenWire::Int { bytes, signed } => format!("{{ k = \"int\", b = {bytes}, signed = {signed} }}"),
+        LenWire::Int { bytes, signed } => {
+            format!("{{ k = \"int\", b = {bytes}, signed = {signed} }}")
+        }
         LenWire::Varint => "{ k = \"varint\" }".to_string(),
         LenWire::Vlq => "{ k = \"vlq\" }".to_string(),
     }
@@ -445,7 +498,11 @@ fn len_lua(l: LenWire) -> String {
 
 fn header_lua(h: HeaderLua) -> String {
     match h {
-        HeaderLua::Fixed { id_bytes, len_bytes, little } => format!(
+        HeaderLua::Fixed {
+            id_bytes,
+            len_bytes,
+            little,
+        } => format!(
             "local function header(tvb, off, avail)\n\
              \x20 local n = {id_bytes} + {len_bytes}\n\
              \x20 if avail < n then return nil, n - avail end\n\
@@ -579,10 +636,7 @@ impl ExprParser {
     /// Parses operators of precedence at least `min`: (Lua code, is boolean).
     fn binary(&mut self, min: u8) -> Option<(String, bool)> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some(Tok::Op(op)) = self.tokens.get(self.pos) else {
-                break;
-            };
+        while let Some(Tok::Op(op)) = self.tokens.get(self.pos) {
             let Some(&(_, prec, lua, boolean)) = BINARY.iter().find(|(o, ..)| o == op) else {
                 break;
             };
@@ -954,11 +1008,7 @@ mod tests {
         fn encoded_len(&self) -> usize {
             0
         }
-        fn encode_with(
-            &self,
-            _: &mut Vec<u8>,
-            _: crate::Endian,
-        ) -> Result<(), crate::EncodeError> {
+        fn encode_with(&self, _: &mut Vec<u8>, _: crate::Endian) -> Result<(), crate::EncodeError> {
             Ok(())
         }
     }
@@ -1012,7 +1062,9 @@ mod tests {
 
     #[test]
     fn every_attribute_reaches_the_lua_tables() {
-        let lua = Dissector::new("wide", "Wide").heuristic(false).lua::<Wide>();
+        let lua = Dissector::new("wide", "Wide")
+            .heuristic(false)
+            .lua::<Wide>();
         let has = |needle: &str| assert!(lua.contains(needle), "missing {needle:?} in\n{lua}");
         // The header: u16 id, u32 length; the message by its id.
         has("local n = 2 + 4");
@@ -1020,13 +1072,17 @@ mod tests {
         has(r#"ProtoField.uint32("wide.Everything.small", "small", base.DEC)"#);
         has(r#"{ n = "small", w = { k = "plain" }, p = nil, le = true"#);
         has(r#"ProtoField.uint24("wide.Everything.three""#);
-        has(r#"{ n = "maybe", w = { k = "plain" }, p = nil, le = false, s = { k = "option", e = { k = "uint", b = 1"#);
+        has(
+            r#"{ n = "maybe", w = { k = "plain" }, p = nil, le = false, s = { k = "option", e = { k = "uint", b = 1"#,
+        );
         has(r#"w = { k = "lenfrom", h = "count", adds = 0, bytes = false }"#);
         has(r#"ProtoField.none("wide.Everything.items.item", "item")"#);
         has(r#"ProtoField.string("wide.Everything.items.label", "label", base.UNICODE)"#);
         has(r#"w = { k = "term", byte = 0 }"#);
         has(r#"w = { k = "padded", size = 8, pad = 32 }"#);
-        has(r#"ProtoField.uint16("wide.Everything.choice", "choice", base.DEC, { [7] = "Plain", [9] = "With", })"#);
+        has(
+            r#"ProtoField.uint16("wide.Everything.choice", "choice", base.DEC, { [7] = "Plain", [9] = "With", })"#,
+        );
         has(r#"ProtoField.string("wide.Everything.choice.With.0""#);
         // Unknown to the metadata: bytes, with no width to go on.
         has(r#"ProtoField.bytes("wide.Everything.opaque", "opaque")"#);

@@ -208,7 +208,9 @@ impl Conn {
         let len = u16::from_be_bytes([head[1], head[2]]) as usize;
         let mut frame = head.to_vec();
         frame.resize(3 + len, 0);
-        self.stream.read_exact(&mut frame[3..]).expect("read a payload");
+        self.stream
+            .read_exact(&mut frame[3..])
+            .expect("read a payload");
         let msg = Storage::from_bytes(&frame).expect("a storage frame");
         self.log.push((self.port, Dir::ToClient, msg.clone()));
         msg
@@ -269,7 +271,9 @@ fn session(addr: &str) -> Vec<(u16, Dir, Storage)> {
     );
     assert!(matches!(c.recv(), Storage::StoreResponse(r) if r.status == Status::Success));
     // The watcher's notification.
-    assert!(matches!(watcher.recv(), Storage::Changed(ch) if ch.name == "watched" && ch.size == 300));
+    assert!(
+        matches!(watcher.recv(), Storage::Changed(ch) if ch.name == "watched" && ch.size == 300)
+    );
 
     c.send(&[ListRequest {
         trans: 14,
@@ -606,8 +610,8 @@ fn tshark_json(lua: &std::path::Path, pcap: &std::path::Path) -> String {
     };
     let stdout = read_all(Box::new(tshark.stdout.take().unwrap()));
     let stderr = read_all(Box::new(tshark.stderr.take().unwrap()));
-    let status = wait_bounded(&mut tshark, Duration::from_secs(120))
-        .expect("tshark finishes within 120 s");
+    let status =
+        wait_bounded(&mut tshark, Duration::from_secs(120)).expect("tshark finishes within 120 s");
     let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
     let output = std::process::Output {
         status,
@@ -646,8 +650,10 @@ fn tshark_shows_every_field_of_a_real_storage_session() {
 
     // Every message kind is in the session.
     let kinds: std::collections::BTreeSet<&str> = log.iter().map(|(_, _, m)| m.name()).collect();
-    let all: std::collections::BTreeSet<&str> =
-        <Storage as Protocol>::MESSAGES.iter().map(|m| m.name).collect();
+    let all: std::collections::BTreeSet<&str> = <Storage as Protocol>::MESSAGES
+        .iter()
+        .map(|m| m.name)
+        .collect();
     assert_eq!(kinds, all, "the session covers every message kind");
 
     let json = tshark_json(&lua, &pcap);
@@ -669,7 +675,9 @@ fn tshark_shows_every_field_of_a_real_storage_session() {
             Dir::ToServer => (*client, port),
             Dir::ToClient => (port, *client),
         };
-        want.entry(key).or_default().push((msg.name(), expected(msg)));
+        want.entry(key)
+            .or_default()
+            .push((msg.name(), expected(msg)));
     }
     assert_eq!(flows.len(), want.len(), "flows: {:?}", flows.keys());
     for (flow, msgs) in &want {
@@ -739,9 +747,7 @@ mod exotic {
 fn pcap(segments: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
     // Global header: magic, v2.4, no zone or accuracy, snaplen, LINKTYPE_RAW.
-    for v in [0xa1b2_c3d4u32] {
-        out.extend(v.to_le_bytes());
-    }
+    out.extend(0xa1b2_c3d4u32.to_le_bytes());
     out.extend(2u16.to_le_bytes());
     out.extend(4u16.to_le_bytes());
     out.extend([0u8; 8]);
@@ -750,28 +756,33 @@ fn pcap(segments: &[Vec<u8>]) -> Vec<u8> {
     let (client, server) = (40_000u16, 7474u16);
     let (mut cseq, mut sseq) = (1000u32, 5000u32);
     let mut n = 0u32;
-    let mut packet = |out: &mut Vec<u8>, from_client: bool, seq: u32, ack: u32, flags: u8, data: &[u8]| {
-        let (sp, dp) = if from_client { (client, server) } else { (server, client) };
-        let mut tcp = Vec::new();
-        tcp.extend(sp.to_be_bytes());
-        tcp.extend(dp.to_be_bytes());
-        tcp.extend(seq.to_be_bytes());
-        tcp.extend(ack.to_be_bytes());
-        tcp.extend([5 << 4, flags]);
-        tcp.extend(65_535u16.to_be_bytes());
-        tcp.extend([0, 0, 0, 0]); // checksum (not verified by default), urgent
-        tcp.extend(data);
-        let mut ip = vec![0x45, 0];
-        ip.extend((20 + tcp.len() as u16).to_be_bytes());
-        ip.extend([0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
-        ip.extend(tcp);
-        out.extend(1_700_000_000u32.to_le_bytes());
-        out.extend(n.to_le_bytes());
-        out.extend((ip.len() as u32).to_le_bytes());
-        out.extend((ip.len() as u32).to_le_bytes());
-        out.extend(ip);
-        n += 1;
-    };
+    let mut packet =
+        |out: &mut Vec<u8>, from_client: bool, seq: u32, ack: u32, flags: u8, data: &[u8]| {
+            let (sp, dp) = if from_client {
+                (client, server)
+            } else {
+                (server, client)
+            };
+            let mut tcp = Vec::new();
+            tcp.extend(sp.to_be_bytes());
+            tcp.extend(dp.to_be_bytes());
+            tcp.extend(seq.to_be_bytes());
+            tcp.extend(ack.to_be_bytes());
+            tcp.extend([5 << 4, flags]);
+            tcp.extend(65_535u16.to_be_bytes());
+            tcp.extend([0, 0, 0, 0]); // checksum (not verified by default), urgent
+            tcp.extend(data);
+            let mut ip = vec![0x45, 0];
+            ip.extend((20 + tcp.len() as u16).to_be_bytes());
+            ip.extend([0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+            ip.extend(tcp);
+            out.extend(1_700_000_000u32.to_le_bytes());
+            out.extend(n.to_le_bytes());
+            out.extend((ip.len() as u32).to_le_bytes());
+            out.extend((ip.len() as u32).to_le_bytes());
+            out.extend(ip);
+            n += 1;
+        };
     const SYN: u8 = 0x02;
     const ACK: u8 = 0x10;
     const PSH_ACK: u8 = 0x18;
@@ -893,7 +904,10 @@ fn tshark_shows_every_attribute_of_a_generated_layout() {
     let json = tshark_json(&lua, &file);
     assert!(!json.contains("exotic.undescribed"), "{json}");
     let (flows, most) = dissected_as(&json, "exotic");
-    assert_eq!(most, 2, "the second segment ends one frame and holds another");
+    assert_eq!(
+        most, 2,
+        "the second segment ends one frame and holds another"
+    );
     let got = &flows[&(40_000, 7474)];
     let want: Vec<Shown> = frames.iter().map(expected_exotic).collect();
     assert_eq!(got, &want);

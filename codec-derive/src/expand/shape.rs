@@ -204,7 +204,8 @@ fn shape_expr(ty: &Type) -> TokenStream {
 
 /// Primitives and text by their bare names.
 fn scalar_shape(name: &str) -> Option<TokenStream> {
-    let int = |bytes: u8, signed: bool| Some(quote!(#SHAPE::Int { bytes: #bytes, signed: #signed }));
+    let int =
+        |bytes: u8, signed: bool| Some(quote!(#SHAPE::Int { bytes: #bytes, signed: #signed }));
     match name {
         "u8" => int(1, false),
         "u16" => int(2, false),
