@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use codec::{Decode, Encode, Protocol};
 use codec_examples::storage::protocol::*;
-use support::storage::{run, wait_bounded, ServerProc};
+use support::storage::{run, terminate, wait_bounded, ServerProc};
 
 /// The token the server is started with (so every connection begins with
 /// `Hello`/`Welcome`).
@@ -119,13 +119,7 @@ impl Capture {
 
     /// SIGTERM (dumpcap then writes out what it has), bounded.
     fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let ok = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(ok.success());
-        let status = wait_bounded(&mut self.child, Duration::from_secs(20))
+        let status = terminate(&mut self.child, Duration::from_secs(20))
             .expect("dumpcap stops after SIGTERM");
         assert!(status.success(), "dumpcap failed: {status}");
     }
