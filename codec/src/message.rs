@@ -225,7 +225,7 @@ pub enum FieldWire {
     },
     /// Whatever is left of the frame.
     Rest,
-    /// The body, then the byte `0`.
+    /// The body, then this terminator byte.
     Term(u8),
     /// Exactly `size` bytes: the value, then padding.
     Padded {

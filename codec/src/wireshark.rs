@@ -948,7 +948,9 @@ function P.dissector(tvb, pinfo, tree)
   local off = 0
   local names = {}
   while off < len do
-    local id, hl, pl = header(tvb, off, len - off)
+    -- A custom header's Lua may throw on odd bytes: then it is no header.
+    local ok, id, hl, pl = pcall(header, tvb, off, len - off)
+    if not ok then return 0 end
     if id == nil then
       if hl == 0 then return 0 end
       pinfo.desegment_offset = off
@@ -974,8 +976,8 @@ end
 /// A TCP heuristic: the first bytes are a header of a known message id.
 const HEURISTIC: &str = r#"
 local function heuristic(tvb, pinfo, tree)
-  local id, hl, pl = header(tvb, 0, tvb:len())
-  if id == nil or M[id] == nil then return false end
+  local ok, id, hl, pl = pcall(header, tvb, 0, tvb:len())
+  if not ok or id == nil or M[id] == nil then return false end
   pinfo.conversation = P
   P.dissector(tvb, pinfo, tree)
   return true
