@@ -2,6 +2,76 @@ const _: () = {
     use ::codec as _codec;
     #[automatically_derived]
     impl<'a> _codec::Encode for Packet<'a> {
+        const SHAPE: _codec::__private::Shape = _codec::__private::Shape::Struct(
+            &[
+                _codec::__private::FieldShape {
+                    layout: _codec::FieldLayout {
+                        name: "tag",
+                        offset: _codec::__private::Some(0usize),
+                        width: _codec::__private::None,
+                        encoding: "vlq u64",
+                    },
+                    shape: || _codec::__private::Shape::Int {
+                        bytes: 8u8,
+                        signed: false,
+                    },
+                    wire: _codec::__private::FieldWire::Base128 {
+                        vlq: true,
+                    },
+                    presence: _codec::__private::FieldPresence::Always,
+                    little: false,
+                },
+                _codec::__private::FieldShape {
+                    layout: _codec::FieldLayout {
+                        name: "flags",
+                        offset: _codec::__private::None,
+                        width: _codec::__private::None,
+                        encoding: "vlq u64",
+                    },
+                    shape: || _codec::__private::Shape::Int {
+                        bytes: 8u8,
+                        signed: false,
+                    },
+                    wire: _codec::__private::FieldWire::Base128 {
+                        vlq: true,
+                    },
+                    presence: _codec::__private::FieldPresence::Always,
+                    little: false,
+                },
+                _codec::__private::FieldShape {
+                    layout: _codec::FieldLayout {
+                        name: "channel",
+                        offset: _codec::__private::None,
+                        width: _codec::__private::None,
+                        encoding: "when flags & 1 != 0: vlq u64",
+                    },
+                    shape: || _codec::__private::Shape::Int {
+                        bytes: 8u8,
+                        signed: false,
+                    },
+                    wire: _codec::__private::FieldWire::Base128 {
+                        vlq: true,
+                    },
+                    presence: _codec::__private::FieldPresence::When("flags & 1 != 0"),
+                    little: false,
+                },
+                _codec::__private::FieldShape {
+                    layout: _codec::FieldLayout {
+                        name: "payload",
+                        offset: _codec::__private::None,
+                        width: _codec::__private::None,
+                        encoding: "rest, &'a[u8]",
+                    },
+                    shape: || _codec::__private::Shape::Seq(|| _codec::__private::Shape::Int {
+                        bytes: 1u8,
+                        signed: false,
+                    }),
+                    wire: _codec::__private::FieldWire::Rest,
+                    presence: _codec::__private::FieldPresence::Always,
+                    little: false,
+                },
+            ],
+        );
         #[inline]
         fn encoded_len(&self) -> _codec::__private::usize {
             0 + _codec::__private::base128_len::<u64>(&self.tag)

@@ -7,6 +7,18 @@ const _: () = {
             _codec::__private::tag_limit(0, <StoreRequest as _codec::Message>::TAG_MAX),
             <StoreResponse as _codec::Message>::TAG_MAX,
         );
+        const MESSAGES: &'static [_codec::__private::MessageShape] = &[
+            _codec::__private::MessageShape {
+                id: <StoreRequest as _codec::Message>::ID,
+                name: <StoreRequest as _codec::Message>::NAME,
+                shape: || <StoreRequest as _codec::Encode>::SHAPE,
+            },
+            _codec::__private::MessageShape {
+                id: <StoreResponse as _codec::Message>::ID,
+                name: <StoreResponse as _codec::Message>::NAME,
+                shape: || <StoreResponse as _codec::Encode>::SHAPE,
+            },
+        ];
         #[inline]
         fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {
             match self {

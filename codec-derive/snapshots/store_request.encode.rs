@@ -2,6 +2,68 @@ const _: () = {
     use ::codec as _codec;
     #[automatically_derived]
     impl _codec::Encode for StoreRequest {
+        const SHAPE: _codec::__private::Shape = _codec::__private::Shape::Struct(
+            &[
+                _codec::__private::FieldShape {
+                    layout: _codec::FieldLayout {
+                        name: "trans",
+                        offset: _codec::__private::Some(0usize),
+                        width: _codec::__private::Some(1usize),
+                        encoding: "u8",
+                    },
+                    shape: || _codec::__private::Shape::Int {
+                        bytes: 1u8,
+                        signed: false,
+                    },
+                    wire: _codec::__private::FieldWire::Plain,
+                    presence: _codec::__private::FieldPresence::Always,
+                    little: false,
+                },
+                _codec::__private::FieldShape {
+                    layout: _codec::FieldLayout {
+                        name: "name",
+                        offset: _codec::__private::Some(1usize),
+                        width: _codec::__private::None,
+                        encoding: "len = u8, String",
+                    },
+                    shape: || _codec::__private::Shape::Text,
+                    wire: _codec::__private::FieldWire::Prefixed {
+                        len: _codec::__private::LenWire::Int {
+                            bytes: 1u8,
+                            signed: false,
+                        },
+                        adds: 0u64,
+                        null: _codec::__private::None,
+                        bytes: false,
+                    },
+                    presence: _codec::__private::FieldPresence::Always,
+                    little: false,
+                },
+                _codec::__private::FieldShape {
+                    layout: _codec::FieldLayout {
+                        name: "data",
+                        offset: _codec::__private::None,
+                        width: _codec::__private::None,
+                        encoding: "len = u16, Vec<u8>",
+                    },
+                    shape: || _codec::__private::Shape::Seq(|| _codec::__private::Shape::Int {
+                        bytes: 1u8,
+                        signed: false,
+                    }),
+                    wire: _codec::__private::FieldWire::Prefixed {
+                        len: _codec::__private::LenWire::Int {
+                            bytes: 2u8,
+                            signed: false,
+                        },
+                        adds: 0u64,
+                        null: _codec::__private::None,
+                        bytes: false,
+                    },
+                    presence: _codec::__private::FieldPresence::Always,
+                    little: false,
+                },
+            ],
+        );
         #[inline]
         fn encoded_len(&self) -> _codec::__private::usize {
             0 + <u8 as _codec::Encode>::encoded_len(&self.trans)

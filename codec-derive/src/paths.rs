@@ -94,6 +94,15 @@ paths! {
     REQUEST = Request;
     STD_HEADER = StdHeader;
 
+    // The wire metadata behind `Encode::SHAPE` and `Protocol::MESSAGES`.
+    SHAPE = __private::Shape;
+    FIELD_SHAPE = __private::FieldShape;
+    VARIANT_SHAPE = __private::VariantShape;
+    FIELD_WIRE = __private::FieldWire;
+    FIELD_PRESENCE = __private::FieldPresence;
+    LEN_WIRE = __private::LenWire;
+    MESSAGE_SHAPE = __private::MessageShape;
+
     // std, so nothing relies on the user's prelude.
     CLONE = __private::Clone;
     DEFAULT = __private::Default;

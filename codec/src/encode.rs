@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::error::{EncodeError, EncodeErrorKind};
+use crate::message::Shape;
 use crate::wire::{put, Endian, LenPrefix, Unit};
 
 /// A type that can be written as bytes.
@@ -29,6 +30,12 @@ use crate::wire::{put, Endian, LenPrefix, Unit};
     note = "derive it with `#[derive(codec::Encode)]`, or mark the field `#[codec(skip)]`"
 )]
 pub trait Encode {
+    /// What the encoding looks like, for tools that walk the bytes without
+    /// Rust (the dissectors of [`wireshark`](crate::wireshark)):
+    /// `#[derive(Encode)]` describes its struct or enum, anything else is
+    /// [`Shape::Opaque`].
+    const SHAPE: Shape = Shape::Opaque;
+
     /// The exact number of bytes [`Encode::encode`] appends.
     fn encoded_len(&self) -> usize;
 

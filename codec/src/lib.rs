@@ -46,7 +46,7 @@
 //! - [`header`]: the [`Header`] trait and the built-in [`StdHeader`] and
 //!   [`WideHeader`].
 //! - [`message`]: [`Message`] (a payload type with an id), [`Request`] and
-//!   [`FieldLayout`].
+//!   [`FieldLayout`]; the wire [`Shape`](message::Shape) of derived types.
 //! - [`protocol`]: [`Protocol`] and [`DecodeProtocol`] (an enum of messages
 //!   sent as frames) and [`RawFrame`].
 //! - [`frame`]: whole-frame encode and decode, and the sans-IO
@@ -61,6 +61,8 @@
 //!   blocking `Read`/`Write` or a `tokio_util` codec.
 //! - `rpc` (feature `rpc`): request/response connections (client, server,
 //!   limits).
+//! - [`wireshark`]: a Wireshark dissector (Lua) generated for any
+//!   protocol from its layouts, a layer above [`message`] and [`protocol`].
 //! - `__private`: support for generated code only, not public API.
 #![no_std]
 #![warn(missing_docs)]
@@ -94,6 +96,7 @@ pub mod std_types;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod wire;
+pub mod wireshark;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -804,6 +804,10 @@ pub use core::primitive::{bool, str, u16, u32, u64, u8, usize};
 pub use crate::decode::{NoTrace, Trace};
 pub use crate::frame::{decode_frame, encode_frame, frame_len, unknown_id};
 pub use crate::message::tag_limit;
+/// The wire metadata `Encode::SHAPE` and `Protocol::MESSAGES` are made of.
+pub use crate::message::{
+    FieldPresence, FieldShape, FieldWire, LenWire, MessageShape, Shape, VariantShape,
+};
 pub use crate::wire::{LenPrefix, Unit};
 
 #[path = "private/term.rs"]

@@ -119,6 +119,12 @@ pub trait Protocol: Sized {
     /// tag space a client draws from); 0 when no message has a tag.
     const TAG_MAX: u64 = 0;
 
+    /// Every message the protocol declares (not the `other` catch-all): its
+    /// id, name and payload [`Shape`](crate::message::Shape), for tools that
+    /// describe the protocol outside Rust ([`wireshark`](crate::wireshark)).
+    /// The derive lists them in declaration order; empty by default.
+    const MESSAGES: &'static [crate::message::MessageShape] = &[];
+
     /// The correlation tag of this message, if its type has one.
     fn tag(&self) -> Option<u64> {
         None

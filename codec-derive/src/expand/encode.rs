@@ -71,11 +71,14 @@ pub fn expand(layout: &Layout) -> TokenStream {
         }
         None => (len_body, encode_body),
     };
+    let shape = super::shape::shape_const(layout);
     wrap(
         input,
         quote! {
             #[automatically_derived]
             impl #impl_g #ENCODE for #ident #ty_g #where_c {
+                #shape
+
                 #[inline]
                 fn encoded_len(&self) -> #USIZE {
                     #len_body

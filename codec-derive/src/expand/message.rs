@@ -79,15 +79,34 @@ fn tag_items(f: &Field) -> TokenStream {
 /// Magic bytes (the type's, then each field's) have an entry of their
 /// own, named `magic`, before what they precede.
 fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
+    let entries = layout_entries(magic, plans).into_iter().map(|(e, _)| e);
+    quote!(#(#entries),*)
+}
+
+/// What one `FieldLayout` entry describes: magic bytes or a field.
+pub(super) enum Entry<'p, 'a> {
+    Magic(&'a LitByteStr),
+    Field(&'p FieldPlan<'a>),
+}
+
+/// The `FieldLayout` expressions of [`layouts`], each with what it
+/// describes (for `Encode::SHAPE`, which pairs them with wire metadata).
+pub(super) fn layout_entries<'p, 'a>(
+    magic: Option<&'a LitByteStr>,
+    plans: &'p [FieldPlan<'a>],
+) -> Vec<(TokenStream, Entry<'p, 'a>)> {
     let mut offset = Some(0usize);
     let mut entries = Vec::new();
-    let mut push = |name: &str, width: Option<usize>, encoding: String| {
+    let mut push = |name: &str, width: Option<usize>, encoding: String, what: Entry<'p, 'a>| {
         let off = option(offset);
         let w = option(width);
         offset = offset.zip(width).map(|(o, w)| o + w);
-        entries.push(quote! {
-            #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
-        });
+        entries.push((
+            quote! {
+                #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
+            },
+            what,
+        ));
     };
     let magic_entry = |m: &LitByteStr| {
         let v = m.value();
@@ -95,16 +114,16 @@ fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
     };
     if let Some(m) = magic {
         let (w, e) = magic_entry(m);
-        push("magic", w, e);
+        push("magic", w, e, Entry::Magic(m));
     }
     for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
         if let Some(m) = p.magic {
             let (w, e) = magic_entry(m);
-            push("magic", w, e);
+            push("magic", w, e, Entry::Magic(m));
         }
-        push(&p.field.name, fixed_width(p), describe(p));
+        push(&p.field.name, fixed_width(p), describe(p), Entry::Field(p));
     }
-    quote!(#(#entries),*)
+    entries
 }
 
 fn option(v: Option<usize>) -> TokenStream {

@@ -12,9 +12,9 @@ use crate::model::{Arm, Protocol};
 use crate::paths::{
     BOOL, DECODE, DECODE_ERROR, DECODE_FRAME, DECODE_PROTOCOL, DISPATCH, DISPATCH_ASYNC, ENCODE,
     ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_FRAME, ENDIAN, ERR, EXPLAINER, FRAME_LEN, FROM, FUTURE,
-    HANDLE, HANDLE_ASYNC, HEADER, ID_FITS, MESSAGE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME,
-    READER, RESULT, SAME_ID, SEND, SIZED, SOME, STD_HEADER, STR, SYNC, TAG_LIMIT, TRY_FROM, U64,
-    U8, UNKNOWN_ID, USIZE, VEC,
+    HANDLE, HANDLE_ASYNC, HEADER, ID_FITS, MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC,
+    PROTOCOL, RAW_FRAME, READER, RESULT, SAME_ID, SEND, SIZED, SOME, STD_HEADER, STR, SYNC,
+    TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
 };
 
 pub fn expand(protocol: &Protocol) -> TokenStream {
@@ -122,6 +122,7 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
             }
         }
     });
+    let messages_const = messages_const(&m_ty);
     let checks = compile_checks(input, &messages, &header);
     let dispatch = dispatch(input, arms);
 
@@ -133,6 +134,8 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 type Header = #header;
 
                 const TAG_MAX: #U64 = #tag_max;
+
+                #messages_const
 
                 #[inline]
                 fn tag(&self) -> #OPTION<#U64> {
@@ -375,4 +378,18 @@ fn static_lifetimes(ty: &Type) -> Type {
     let mut ty = ty.clone();
     Static.visit_type_mut(&mut ty);
     ty
+}
+
+/// `Protocol::MESSAGES`: each message's id, name and payload shape, in
+/// declaration order (the `other` catch-all has none).
+fn messages_const(m_ty: &[&Type]) -> TokenStream {
+    // Paths used inside `#(..)*` repetitions must be locals.
+    let (shape, message, encode) = (MESSAGE_SHAPE, MESSAGE, ENCODE);
+    quote! {
+        const MESSAGES: &'static [#MESSAGE_SHAPE] = &[#(#shape {
+            id: <#m_ty as #message>::ID,
+            name: <#m_ty as #message>::NAME,
+            shape: || <#m_ty as #encode>::SHAPE,
+        }),*];
+    }
 }

@@ -26,6 +26,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print a Wireshark dissector (Lua) for cs.packetstream on the TCP
+    /// PORTs, generated from the layouts:
+    /// `packetstream-peer dissector --port 9000 > packetstream.lua`.
+    Dissector {
+        /// TCP ports to register it for (the protocol has no header a
+        /// heuristic could recognise).
+        #[arg(long = "port", value_name = "PORT", required = true)]
+        ports: Vec<u16>,
+    },
     /// Serve one packet connection per TCP connection, until killed
     /// (SIGINT/SIGTERM close every connection in order first).
     ///
@@ -65,6 +74,20 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Dissector { ports } = &cli.command {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        return match out
+            .write_all(codec_examples::packetstream::dissector::lua(ports).as_bytes())
+            .and_then(|()| out.flush())
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write the dissector: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -102,6 +125,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            Command::Dissector { .. } => unreachable!("handled before the runtime starts"),
         }
     })
 }

@@ -26,6 +26,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print a Wireshark dissector (Lua) for Stockings on the TCP PORTs,
+    /// generated from the layouts:
+    /// `stockings-peer dissector --port 9000 > stockings.lua`.
+    Dissector {
+        /// TCP ports to register it for (any byte can start a header, so
+        /// there is no heuristic).
+        #[arg(long = "port", value_name = "PORT", required = true)]
+        ports: Vec<u16>,
+    },
     /// Echo every message back with its type, on every connection, until
     /// killed. A `str` message that is not UTF-8 is answered with the str
     /// message `error: ...` and the connection goes on.
@@ -72,6 +81,20 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Dissector { ports } => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match out
+                .write_all(codec_examples::stockings::dissector::lua(&ports).as_bytes())
+                .and_then(|()| out.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the dissector: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Serve {
             listen,
             max_frame_len,

@@ -10,6 +10,7 @@
 //!   responses come in any order, and the connection ends with the ERQ/EOF
 //!   exchange in either direction.
 //! - [`demo`]: the handlers of the `packetstream-peer` binary.
+//! - [`dissector`]: its Wireshark dissector, generated from the layouts.
 //!
 //! ```
 //! use codec_examples::packetstream::{demo, Config, PacketConnection};
@@ -29,6 +30,7 @@
 //! ```
 
 pub mod conn;
+pub mod dissector;
 pub mod wire;
 
 pub use self::conn::{

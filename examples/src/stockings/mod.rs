@@ -7,7 +7,9 @@
 //! - [`transport`]: blocking ([`BlockingStockings`]) and tokio
 //!   ([`StockingsStream`]) transports. A `str` frame that is not UTF-8 is
 //!   an error for that one call, not a dead connection.
+//! - [`dissector`]: its Wireshark dissector, generated from the layouts.
 
+pub mod dissector;
 pub mod transport;
 pub mod wire;
 

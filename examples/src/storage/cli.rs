@@ -199,6 +199,15 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Print a Wireshark dissector (Lua) for the protocol, generated from
+    /// its layouts: `storage dissector > storage.lua`, then
+    /// `tshark -X lua_script:storage.lua -r capture.pcap`.
+    Dissector {
+        /// TCP ports to register it for (a heuristic finds the protocol on
+        /// other ports too).
+        #[arg(long = "port", value_name = "PORT", default_value = "7070")]
+        ports: Vec<u16>,
+    },
 }
 
 /// How a command failed: the exit status and the one-line message.
@@ -422,7 +431,21 @@ pub async fn run(conn: &ConnArgs, command: Command) -> Result<(), Failure> {
         Command::Bench(args) => bench::run(args).await,
         Command::Demo => super::demo::run().await,
         Command::Completions { shell } => completions(shell),
+        Command::Dissector { ports } => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(dissector_lua(&ports).as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(Failure::stdout)
+        }
     }
+}
+
+/// The storage protocol's Wireshark dissector, registered for `ports` and
+/// found by a TCP heuristic elsewhere (`storage dissector`).
+pub fn dissector_lua(ports: &[u16]) -> String {
+    let d = codec::wireshark::Dissector::new("storage", "Storage service");
+    let d = ports.iter().fold(d, |d, &p| d.port(p));
+    d.lua::<super::protocol::Storage>()
 }
 
 /// Writes the completion script for `shell` to standard output.

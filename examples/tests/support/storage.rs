@@ -126,13 +126,7 @@ impl ServerProc {
 
     /// SIGTERM; waits (at most 20 s) for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
-        let pid = self.child.id().to_string();
-        let ok = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(ok.success());
-        wait_bounded(&mut self.child, Duration::from_secs(20)).expect("server stops after SIGTERM")
+        terminate(&mut self.child, Duration::from_secs(20)).expect("server stops after SIGTERM")
     }
 
     /// The peak resident memory so far, in KiB (`VmHWM`).
@@ -155,6 +149,18 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Sends a child SIGTERM and waits for it at most `limit` (killing it past
+/// that: `None`).
+pub fn terminate(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let pid = child.id().to_string();
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(ok.success());
+    wait_bounded(child, limit)
 }
 
 /// Waits for a child at most `limit`; kills it past that.
