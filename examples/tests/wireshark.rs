@@ -5,9 +5,10 @@
 //! decoded with `tshark -X lua_script:storage.lua -T json`; every field of
 //! every message must show the value the test sent or received.
 //!
-//! Needs Debian's `tshark` package (`.ci/run` installs it) and the right
-//! to capture on `lo` (root, as in CI): without them the test fails with
-//! a message saying so, never skips.
+//! Needs Debian's `tshark` package (the test installs it when missing, as
+//! root, the way the interop tests set up their Python venv) and the right
+//! to capture on `lo` (root, as in CI): without them the test fails with a
+//! message saying so, never skips.
 
 mod support {
     pub mod storage;
@@ -32,18 +33,38 @@ const TOKEN: &[u8] = b"wireshark-secret";
 /// A chunked value: three `PutChunk`s / `GetChunk`s.
 const BIG: usize = 2 * CHUNK + 27_120;
 
-/// Fails (never skips) when a tool is missing.
-fn require(tool: &str) {
-    let ok = Command::new(tool)
+/// Whether `tool --version` runs.
+fn runs(tool: &str) -> bool {
+    Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok_and(|s| s.success());
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs Debian's tshark package once if `tool` is missing (as root, the
+/// way the interop tests set up their Python venv); fails, never skips,
+/// when it cannot.
+fn require(tool: &str) {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if runs(tool) {
+        return;
+    }
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = apt(&["update", "-qq"]) && apt(&["install", "-y", "-qq", "tshark"]);
     assert!(
-        ok,
-        "`{tool}` is missing: install Debian's tshark package \
-         (`apt-get install -y tshark`, as .ci/run does)"
+        installed && runs(tool),
+        "`{tool}` is missing and `apt-get install -y tshark` failed \
+         (it needs root and the Debian package registry): install Debian's tshark package"
     );
 }
 
