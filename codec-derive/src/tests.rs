@@ -557,7 +557,7 @@ fn assert_rules() {
     });
     assert_eq!(
         errs,
-        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic)"]
+        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service)"]
     );
 }
 

@@ -552,7 +552,7 @@ pub fn len_value_adds<T: LenInt>(v: T, adds: u64, offset: usize) -> Result<usize
 pub use crate::wire::{read_base128, write_base128};
 pub use crate::{decode::DecodeSeq, encode::EncodeSeq};
 pub use core::convert::{From, TryFrom};
-pub use core::future::Future;
+pub use core::future::{ready, Future};
 pub use core::marker::{Send, Sized, Sync};
 
 /// Reads an `Option` presence byte.

@@ -85,7 +85,7 @@ pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{CallError, Chain, ConnError};
 pub use self::server::{
-    Dispatcher, Handler, IdleHold, Peer, RequestCtx, Server, ServerConfig, ServerHandle,
+    Dispatcher, Handler, IdleHold, Peer, Server, ServerConfig, ServerHandle,
 };
 
 /// A boxed, sendable future, for handshake hooks.
