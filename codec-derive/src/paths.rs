@@ -139,6 +139,7 @@ paths! {
     USIZE = __private::usize;
 
     // Helpers for generated code.
+    VARIANT_OF = __private::VariantOf;
     ASSERT_FAILED = __private::assert_failed;
     ASSERT_FAILED_ENCODE = __private::assert_failed_encode;
     TRY_FROM_WIRE = __private::try_from_wire;

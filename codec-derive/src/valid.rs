@@ -403,7 +403,10 @@ fn check_service(cx: &Ctxt, input: &Input, variants: &[Variant]) {
         let Some(method) = service_method(v.ident) else {
             cx.error_spanned_by(
                 v.ident,
-                format!("variant `{}` cannot name a service method: rename it", v.ident),
+                format!(
+                    "variant `{}` cannot name a service method: rename it",
+                    v.ident
+                ),
             );
             continue;
         };

@@ -118,18 +118,32 @@ impl KvService<Conn> for Store {
         let values = self.values.lock().unwrap();
         Value {
             tag: req.tag,
-            value: values.iter().rev().find(|(k, _)| *k == req.key).map(|(_, v)| *v),
+            value: values
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == req.key)
+                .map(|(_, v)| *v),
         }
     }
 
     // A message without a declared response may still answer.
     async fn hello(&self, m: Hello, conn: &Conn) -> Option<Kv> {
         self.log(format!("hello {} on {}", m.version, conn.0));
-        Some(Changed { key: "welcome".into() }.into())
+        Some(
+            Changed {
+                key: "welcome".into(),
+            }
+            .into(),
+        )
     }
 
     fn unexpected(&self, msg: Kv, conn: &Conn) -> Option<Kv> {
-        self.log(format!("unexpected {} {:#x} on {}", msg.name(), msg.id(), conn.0));
+        self.log(format!(
+            "unexpected {} {:#x} on {}",
+            msg.name(),
+            msg.id(),
+            conn.0
+        ));
         None
     }
 
@@ -206,8 +220,9 @@ fn each_request_reaches_its_method_and_gets_its_typed_reply() {
 #[test]
 fn decoded_frames_dispatch_like_built_ones() {
     let store = Store::default();
-    // 01 | 00 06 | 09 | 01 6b | 00 00 00 2a: Put { tag 9, "k", 42 }
-    let put = Kv::from_bytes(&[0x01, 0x00, 0x07, 0x09, 0x01, b'k', 0x00, 0x00, 0x00, 0x2a]).unwrap();
+    // 01 | 00 07 | 09 | 01 6b | 00 00 00 2a: Put { tag 9, "k", 42 }
+    let put =
+        Kv::from_bytes(&[0x01, 0x00, 0x07, 0x09, 0x01, b'k', 0x00, 0x00, 0x00, 0x2a]).unwrap();
     let reply = block_on(put.dispatch(&store, &Conn(3))).unwrap();
     // 02 | 00 05 | 09 | 00 00 00 2a: Stored { tag 9, total 42 }
     assert_eq!(
@@ -279,7 +294,10 @@ fn the_least_service_and_an_other_handler() {
             }
         }
         async fn unknown(&self, frame: RawFrame, _: &()) -> Option<Kv> {
-            self.raw.lock().unwrap().push((frame.id, frame.payload.clone()));
+            self.raw
+                .lock()
+                .unwrap()
+                .push((frame.id, frame.payload.clone()));
             Some(Kv::Unknown(frame))
         }
     }
@@ -295,7 +313,10 @@ fn the_least_service_and_an_other_handler() {
         block_on(put.dispatch(&echo, &())),
         Some(Kv::Stored(Stored { tag: 1, total: 3 }))
     );
-    assert_eq!(block_on(Kv::from(Hello { version: 1 }).dispatch(&echo, &())), None);
+    assert_eq!(
+        block_on(Kv::from(Hello { version: 1 }).dispatch(&echo, &())),
+        None
+    );
     let unknown = Kv::from_bytes(&[0x7f, 0x00, 0x01, 0xcc]).unwrap();
     let back = block_on(unknown.clone().dispatch(&echo, &())).unwrap();
     assert_eq!(back, unknown);

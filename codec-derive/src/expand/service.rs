@@ -12,15 +12,62 @@ use syn::Ident;
 
 use crate::model::Protocol;
 use crate::paths::{
-    runtime_root, DISPATCH, FROM, FUTURE, OPTION, PROTOCOL, RAW_FRAME, READY, REQUEST,
-    SEND, SIZED, SOME, SYNC, U64,
+    runtime_root, DISPATCH, FROM, FUTURE, MESSAGE, OPTION, PANIC, PROTOCOL, RAW_FRAME, READY,
+    REQUEST, SEND, SIZED, SOME, SYNC, U64, VARIANT_OF,
 };
 
 /// The trait (first) and the `Dispatch` impl (second, to go inside the
 /// runtime scope); `None` when the protocol asks for no service.
 pub fn expand(protocol: &Protocol) -> Option<(TokenStream, TokenStream)> {
     let service = protocol.service?;
-    Some((service_trait(protocol, service), dispatch(protocol, service)))
+    let impls = dispatch(protocol, service);
+    let variants = variant_of(protocol);
+    let checks = request_marks(protocol);
+    Some((
+        service_trait(protocol, service),
+        quote!(#impls #variants #checks),
+    ))
+}
+
+/// `VariantOf<Protocol>` for each variant's message: how a request's
+/// typed response becomes the protocol's reply, with a message of our own
+/// when the response is not one of the protocol's messages.
+fn variant_of(protocol: &Protocol) -> TokenStream {
+    let ident = protocol.input.ident();
+    let impls = protocol.arms.iter().map(|a| {
+        let (variant, ty) = (a.variant, a.ty);
+        quote! {
+            #[automatically_derived]
+            impl #VARIANT_OF<#ident> for #ty {
+                #[inline]
+                fn into_protocol(self) -> #ident {
+                    #ident::#variant(self)
+                }
+            }
+        }
+    });
+    quote!(#(#impls)*)
+}
+
+/// A variant whose message declares a `response` but is not marked
+/// `request` would be answered by `unexpected` (nothing): its client's
+/// call would wait for a reply that never comes. A constant assertion at
+/// the variant makes it a compile error.
+fn request_marks(protocol: &Protocol) -> TokenStream {
+    let checks = protocol.arms.iter().filter(|a| !a.request && !a.other).map(|a| {
+        let (variant, ty) = (a.variant, a.ty);
+        let msg = format!(
+            "variant `{variant}` holds a request (its message declares `response`): mark it `#[codec(request)]` so that the service must answer it"
+        );
+        let span = variant.span();
+        let (message, panic) = (MESSAGE.at(span), PANIC.at(span));
+        quote_spanned! {span=>
+            const _: () = if <#ty as #message>::IS_REQUEST {
+                #panic!(#msg)
+            };
+        }
+    });
+    quote!(#(#checks)*)
 }
 
 fn service_trait(protocol: &Protocol, service: &Ident) -> TokenStream {
@@ -117,7 +164,7 @@ fn dispatch(protocol: &Protocol, service: &Ident) -> TokenStream {
             // Spanned at the variant: a response that is not one of the
             // protocol's messages is reported there.
             let into = quote_spanned! {variant.span()=>
-                <Self as #FROM<<#ty as #REQUEST>::Response>>::from
+                <<#ty as #REQUEST>::Response as #VARIANT_OF<Self>>::into_protocol
             };
             quote! {
                 Self::#variant(__m) => #SOME(#into(

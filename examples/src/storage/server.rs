@@ -214,7 +214,6 @@ impl Service {
             stats,
         }
     }
-
 }
 
 /// The protocol's requests, each answered by its typed method; the
