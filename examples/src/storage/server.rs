@@ -120,31 +120,6 @@ impl Service {
         Ok(stats::collect(server, &self.messages, &engine))
     }
 
-    /// Subscribes `peer` to `r.name` or ends its watch; never waits.
-    fn watch(&self, r: WatchRequest, peer: &Peer<Storage>) -> WatchResponse {
-        let mut watchers = lock(&self.watchers);
-        if r.watch {
-            watchers
-                .entry(r.name.clone())
-                .or_default()
-                .entry(peer.id())
-                .or_insert_with(|| Watcher {
-                    peer: peer.clone(),
-                    _hold: peer.hold_open(),
-                });
-        } else if let Some(peers) = watchers.get_mut(&r.name) {
-            peers.remove(&peer.id());
-            if peers.is_empty() {
-                watchers.remove(&r.name);
-            }
-        }
-        WatchResponse {
-            trans: r.trans,
-            name: r.name,
-            status: Status::Success,
-        }
-    }
-
     /// Whether `peer` may begin another upload: at most
     /// [`MAX_UPLOADS_PER_CONN`] each. When [`MAX_UPLOADS`] are in progress,
     /// the one idle the longest is dropped: the handler hears of no
@@ -183,23 +158,6 @@ impl Service {
         let expected = (up.size - (index * CHUNK as u64).min(up.size)).min(CHUNK as u64);
         let aligned = r.offset.is_multiple_of(CHUNK as u64) && index < up.chunks();
         (aligned && r.data.len() as u64 == expected).then_some(index)
-    }
-
-    /// Drops `peer`'s upload `r.upload`; never waits.
-    fn abort_upload(&self, r: PutAbort, peer: &Peer<Storage>) -> ChunkAck {
-        let mut uploads = lock(&self.uploads);
-        let status = match uploads.get(&r.upload) {
-            Some(up) if up.owner == peer.id() => {
-                uploads.remove(&r.upload);
-                self.db.drop_blob(r.upload);
-                Status::Success
-            }
-            _ => Status::Einval,
-        };
-        ChunkAck {
-            trans: r.trans,
-            status,
-        }
     }
 
     /// The counters as they are before this request is counted.
@@ -390,20 +348,44 @@ impl StorageService<Peer<Storage>> for Service {
         }
     }
 
-    fn watch_request(
-        &self,
-        r: WatchRequest,
-        peer: &Peer<Storage>,
-    ) -> impl Future<Output = WatchResponse> + Send {
-        std::future::ready(self.watch(r, peer))
+    async fn watch_request(&self, r: WatchRequest, peer: &Peer<Storage>) -> WatchResponse {
+        let mut watchers = lock(&self.watchers);
+        if r.watch {
+            watchers
+                .entry(r.name.clone())
+                .or_default()
+                .entry(peer.id())
+                .or_insert_with(|| Watcher {
+                    peer: peer.clone(),
+                    _hold: peer.hold_open(),
+                });
+        } else if let Some(peers) = watchers.get_mut(&r.name) {
+            peers.remove(&peer.id());
+            if peers.is_empty() {
+                watchers.remove(&r.name);
+            }
+        }
+        WatchResponse {
+            trans: r.trans,
+            name: r.name,
+            status: Status::Success,
+        }
     }
 
-    fn put_abort(
-        &self,
-        r: PutAbort,
-        peer: &Peer<Storage>,
-    ) -> impl Future<Output = ChunkAck> + Send {
-        std::future::ready(self.abort_upload(r, peer))
+    async fn put_abort(&self, r: PutAbort, peer: &Peer<Storage>) -> ChunkAck {
+        let mut uploads = lock(&self.uploads);
+        let status = match uploads.get(&r.upload) {
+            Some(up) if up.owner == peer.id() => {
+                uploads.remove(&r.upload);
+                self.db.drop_blob(r.upload);
+                Status::Success
+            }
+            _ => Status::Einval,
+        };
+        ChunkAck {
+            trans: r.trans,
+            status,
+        }
     }
 
     /// Boxed: rare, and its future would otherwise size every request's.
