@@ -720,3 +720,20 @@ fn service_method_names() {
     // The request's method is required: no body after its signature.
     assert!(out.contains("fn put_begin (& self , request : A , ctx : & __Ctx ,) -> impl :: codec :: __private :: Future < Output = < A as :: codec :: Request > :: Response > + :: codec :: __private :: Send ;"), "{out}");
 }
+
+/// The service trait beside the enum (full runtime paths, as users name
+/// it), then `Dispatch`, `VariantOf` and the `request` mark checks.
+#[test]
+fn snapshot_protocol_service() {
+    let input = quote! {
+        #[codec(service = StorageService)]
+        enum Storage {
+            #[codec(request)]
+            StoreRequest(StoreRequest),
+            StoreResponse(StoreResponse),
+            #[codec(other)]
+            Unknown(codec::RawFrame),
+        }
+    };
+    check_snapshot("storage.service.rs", Derive::Protocol, input);
+}
