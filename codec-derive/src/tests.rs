@@ -219,7 +219,12 @@ fn the_placeholder_impl_honours_crate() {
 fn check_snapshot(name: &str, which: Derive, input: proc_macro2::TokenStream) {
     let input: syn::DeriveInput = syn::parse2(input).expect("test input parses");
     let file: syn::File = syn::parse2(derive(&input, which)).expect("expansion parses as items");
-    let pretty = prettyplease::unparse(&file);
+    check_pretty(name, &file);
+}
+
+/// `file` pretty-printed, compared with (or written to) `snapshots/<name>`.
+fn check_pretty(name: &str, file: &syn::File) {
+    let pretty = prettyplease::unparse(file);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("snapshots")
         .join(name);
@@ -721,11 +726,13 @@ fn service_method_names() {
     assert!(out.contains("fn put_begin (& self , request : A , ctx : & __Ctx ,) -> impl :: codec :: __private :: Future < Output = < A as :: codec :: Request > :: Response > + :: codec :: __private :: Send ;"), "{out}");
 }
 
-/// The service trait beside the enum (full runtime paths, as users name
-/// it), then `Dispatch`, `VariantOf` and the `request` mark checks.
+/// What `service` adds to a protocol's expansion (the rest is
+/// `storage.protocol.rs`): the service trait beside the enum (full runtime
+/// paths, as users name it), then `Dispatch`, `VariantOf` and the
+/// `request` mark checks.
 #[test]
 fn snapshot_protocol_service() {
-    let input = quote! {
+    let input: syn::DeriveInput = syn::parse2(quote! {
         #[codec(service = StorageService)]
         enum Storage {
             #[codec(request)]
@@ -734,6 +741,16 @@ fn snapshot_protocol_service() {
             #[codec(other)]
             Unknown(codec::RawFrame),
         }
+    })
+    .unwrap();
+    let cx = crate::ctxt::Ctxt::new();
+    let parsed = crate::ast::Input::from_syn(&cx, &input).unwrap();
+    let model = crate::valid::check(&cx, &parsed, Derive::Protocol);
+    cx.check().unwrap();
+    let Some(crate::model::Validated::Protocol(protocol)) = model else {
+        panic!("a protocol")
     };
-    check_snapshot("storage.service.rs", Derive::Protocol, input);
+    let (service, impls) = crate::expand::service::expand(&protocol).unwrap();
+    let file: syn::File = syn::parse2(quote!(#service const _: () = { #impls };)).unwrap();
+    check_pretty("storage.service.rs", &file);
 }

@@ -6,7 +6,7 @@ mod encode;
 mod message;
 mod protocol;
 mod run;
-mod service;
+pub(crate) mod service;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::format_ident;
