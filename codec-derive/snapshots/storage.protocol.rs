@@ -237,52 +237,6 @@ const _: () = {
             }
         }
     }
-    #[automatically_derived]
-    impl<__Ctx: ?_codec::__private::Sized, __R> _codec::Dispatch<__Ctx> for Storage
-    where
-        StoreRequest: _codec::Handle<__Ctx, Reply = __R>,
-        StoreResponse: _codec::Handle<__Ctx, Reply = __R>,
-        codec::RawFrame: _codec::Handle<__Ctx, Reply = __R>,
-    {
-        type Reply = __R;
-        #[inline]
-        fn dispatch(self, __ctx: &mut __Ctx) -> __R {
-            match self {
-                Self::StoreRequest(__m) => _codec::Handle::handle(__m, __ctx),
-                Self::StoreResponse(__m) => _codec::Handle::handle(__m, __ctx),
-                Self::Unknown(__m) => _codec::Handle::handle(__m, __ctx),
-            }
-        }
-    }
-    #[automatically_derived]
-    impl<
-        __Ctx: ?_codec::__private::Sized + _codec::__private::Sync,
-        __R,
-    > _codec::DispatchAsync<__Ctx> for Storage
-    where
-        Self: _codec::__private::Send,
-        StoreRequest: _codec::HandleAsync<__Ctx, Reply = __R>,
-        StoreResponse: _codec::HandleAsync<__Ctx, Reply = __R>,
-        codec::RawFrame: _codec::HandleAsync<__Ctx, Reply = __R>,
-    {
-        type Reply = __R;
-        fn dispatch(
-            self,
-            __ctx: &__Ctx,
-        ) -> impl _codec::__private::Future<Output = __R> + _codec::__private::Send {
-            async move {
-                match self {
-                    Self::StoreRequest(__m) => {
-                        _codec::HandleAsync::handle(__m, __ctx).await
-                    }
-                    Self::StoreResponse(__m) => {
-                        _codec::HandleAsync::handle(__m, __ctx).await
-                    }
-                    Self::Unknown(__m) => _codec::HandleAsync::handle(__m, __ctx).await,
-                }
-            }
-        }
-    }
     const _: () = if !_codec::__private::id_fits(
         <StoreRequest as _codec::Message>::ID,
         <_codec::StdHeader as _codec::Header>::MAX_ID,

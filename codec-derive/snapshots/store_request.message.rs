@@ -24,6 +24,7 @@ const _: () = {
                 encoding: "len = u16, Vec<u8>",
             },
         ];
+        const IS_REQUEST: _codec::__private::bool = true;
         const TAG_MAX: _codec::__private::u64 = <u8 as _codec::__private::TagInt>::TAG_MAX;
         #[inline]
         fn tag(&self) -> _codec::__private::Option<_codec::__private::u64> {

@@ -192,6 +192,8 @@ pub struct ContainerAttrs {
     pub magic: Slot<LitByteStr>,
     /// `assert(expr, "message")` on a struct, over all its fields.
     pub assert: Slot<Assert>,
+    /// `service = Name` on a protocol: the service trait to generate.
+    pub service: Slot<Ident>,
 }
 
 /// Attributes on a field.
@@ -230,6 +232,9 @@ pub struct VariantAttrs {
     pub id: Slot<LitInt>,
     pub other: Slot<()>,
     pub magic: Slot<LitByteStr>,
+    /// `request` on a protocol variant: its method answers the message's
+    /// `response`.
+    pub request: Slot<()>,
 }
 
 fn codec_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -381,10 +386,12 @@ impl ContainerAttrs {
             response: Slot::new("response"),
             magic: Slot::new("magic"),
             assert: Slot::new("assert"),
+            service: Slot::new("service"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
+                "service" if is_enum => out.service.set(cx, span, meta.value()?.parse()?),
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
                 "assert" if !is_enum => out.assert.set(cx, span, parse_assert(meta)?),
                 "crate" => {
@@ -400,7 +407,7 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "an enum",
-                        "endian, crate, repr, header, id, response, magic",
+                        "endian, crate, repr, header, id, response, magic, service",
                     ))
                 }
                 _ => {
@@ -530,6 +537,7 @@ impl VariantAttrs {
             id: Slot::new("id"),
             other: Slot::new("other"),
             magic: Slot::new("magic"),
+            request: Slot::new("request"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -537,7 +545,8 @@ impl VariantAttrs {
                 "id" => out.id.set(cx, span, meta.value()?.parse()?),
                 "other" => out.other.flag(cx, span),
                 "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
-                _ => return Err(unknown(meta, "a variant", "id, other, magic")),
+                "request" => out.request.flag(cx, span),
+                _ => return Err(unknown(meta, "a variant", "id, other, magic, request")),
             }
             Ok(())
         });

@@ -321,6 +321,8 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
 /// | --- | --- |
 /// | `header = Path` | (on the enum) the frame header; default `codec::StdHeader` (u8 id, u16 big-endian length) |
 /// | `other` | (on a variant holding `codec::RawFrame`) receives frames with unknown ids intact |
+/// | `service = Name` | (on the enum) generates the service trait `Name<Ctx>`, one method per variant named in snake case, and `codec::Dispatch` for its implementors (see `codec::dispatch`) |
+/// | `request` | (on a variant, with `service`) the variant's method is required and its future yields the message's `response`; the others default to `unexpected` |
 ///
 /// Two variants with the same id, or an id too large for the header, fail
 /// to compile.

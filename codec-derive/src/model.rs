@@ -208,6 +208,8 @@ pub struct Protocol<'a> {
     /// The frame header; `None` for the runtime's `StdHeader`.
     pub header: Option<&'a Path>,
     pub arms: Vec<Arm<'a>>,
+    /// `service = Name`: the service trait to generate, if asked.
+    pub service: Option<&'a Ident>,
 }
 
 /// A protocol variant and the message type it holds.
@@ -216,4 +218,9 @@ pub struct Arm<'a> {
     pub ty: &'a Type,
     /// The catch-all holding a `RawFrame`.
     pub other: bool,
+    /// `#[codec(request)]`: the service method answers the message's
+    /// `response` (required); other variants' methods have a default.
+    pub request: bool,
+    /// The variant's method in the service trait (its name in snake case).
+    pub method: Ident,
 }

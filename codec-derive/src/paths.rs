@@ -37,6 +37,24 @@ impl RtPath {
     }
 }
 
+impl RtPath {
+    /// The path below `root` (the runtime's path, see [`runtime_root`]),
+    /// for items emitted outside [`in_runtime_scope`]: a generated trait
+    /// that users name and implement.
+    pub fn under(self, root: &TokenStream) -> TokenStream {
+        let segs = self.0.iter().map(|s| Ident::new(s, Span::call_site()));
+        quote!(#root #(:: #segs)*)
+    }
+}
+
+/// The runtime's own path: `#[codec(crate = "..")]`, else `::codec`.
+pub fn runtime_root(crate_path: Option<&syn::Path>) -> TokenStream {
+    match crate_path {
+        Some(path) => quote!(#path),
+        None => quote!(::codec),
+    }
+}
+
 impl ToTokens for RtPath {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         tokens.extend(self.at(Span::call_site()));
@@ -76,7 +94,6 @@ paths! {
     DECODE_ERROR = DecodeError;
     DECODE_PROTOCOL = DecodeProtocol;
     DISPATCH = Dispatch;
-    DISPATCH_ASYNC = DispatchAsync;
     ENCODE = Encode;
     ENCODE_ERROR = EncodeError;
     ENCODE_ERROR_KIND = EncodeErrorKind;
@@ -84,8 +101,6 @@ paths! {
     ENDIAN = Endian;
     EXPLAINER = Explainer;
     FIELD_LAYOUT = FieldLayout;
-    HANDLE = Handle;
-    HANDLE_ASYNC = HandleAsync;
     HEADER = Header;
     MESSAGE = Message;
     PROTOCOL = Protocol;
@@ -113,6 +128,7 @@ paths! {
     OK = __private::Ok;
     OPTION = __private::Option;
     PANIC = __private::panic;
+    READY = __private::ready;
     RESULT = __private::Result;
     SEND = __private::Send;
     SIZED = __private::Sized;
@@ -132,6 +148,7 @@ paths! {
     USIZE = __private::usize;
 
     // Helpers for generated code.
+    VARIANT_OF = __private::VariantOf;
     ASSERT_FAILED = __private::assert_failed;
     ASSERT_FAILED_ENCODE = __private::assert_failed_encode;
     TRY_FROM_WIRE = __private::try_from_wire;

@@ -219,7 +219,12 @@ fn the_placeholder_impl_honours_crate() {
 fn check_snapshot(name: &str, which: Derive, input: proc_macro2::TokenStream) {
     let input: syn::DeriveInput = syn::parse2(input).expect("test input parses");
     let file: syn::File = syn::parse2(derive(&input, which)).expect("expansion parses as items");
-    let pretty = prettyplease::unparse(&file);
+    check_pretty(name, &file);
+}
+
+/// `file` pretty-printed, compared with (or written to) `snapshots/<name>`.
+fn check_pretty(name: &str, file: &syn::File) {
+    let pretty = prettyplease::unparse(file);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("snapshots")
         .join(name);
@@ -557,7 +562,7 @@ fn assert_rules() {
     });
     assert_eq!(
         errs,
-        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic)"]
+        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service)"]
     );
 }
 
@@ -618,4 +623,134 @@ fn term_with_assert_and_conversion() {
              type that has the length or presence you need",
         ]
     );
+}
+
+/// `#[codec(service = Name)]` and `#[codec(request)]`: the service trait's
+/// rules, one error per misuse.
+#[test]
+fn service_rules() {
+    let protocol = |input| errors_of(Derive::Protocol, input);
+    assert!(protocol(quote! {
+        #[codec(service = KvService)]
+        enum Kv { #[codec(request)] Get(Get), Value(Value), #[codec(other)] Unknown(RawFrame) }
+    })
+    .is_empty());
+    assert_eq!(
+        protocol(quote! {
+            enum Kv { #[codec(request)] Get(Get), Value(Value) }
+        }),
+        ["`request` marks a method of the service trait: add `#[codec(service = Name)]` to the enum"]
+    );
+    assert_eq!(
+        protocol(quote! {
+            #[codec(service = KvService)]
+            enum Kv { Get(Get), #[codec(other, request)] Unknown(RawFrame) }
+        }),
+        ["an `other` variant holds frames no message claims: it cannot be a `request`"]
+    );
+    assert_eq!(
+        protocol(quote! {
+            #[codec(service = KvService)]
+            enum Kv<'a> { #[codec(request)] Get(Get<'a>) }
+        }),
+        ["`service` needs a protocol without generic parameters: the trait names each variant's message type"]
+    );
+    assert_eq!(
+        protocol(quote! {
+            #[codec(service = KvService, service = Other)]
+            enum Kv { Replied(Done), PutBegin(A), Put_Begin(B) }
+        }),
+        [
+            "duplicate `service` attribute",
+            "variant `Replied` would name its method `replied`, which every service trait (`KvService`) already has: rename the variant",
+            "variants `PutBegin` and `Put_Begin` would both name the service method `put_begin`: rename one",
+        ]
+    );
+    assert_eq!(
+        protocol(quote! {
+            #[codec(service = KvService)]
+            enum Kv { Crate(Get) }
+        }),
+        ["variant `Crate` cannot name a service method: rename it"]
+    );
+    assert_eq!(
+        protocol(quote! {
+            enum Kv { #[codec(request, request)] Get(Get) }
+        }),
+        [
+            "duplicate `request` attribute",
+            "`request` marks a method of the service trait: add `#[codec(service = Name)]` to the enum",
+        ]
+    );
+    // On the other derives the keys would do nothing: refused.
+    assert_eq!(
+        errors(quote! {
+            #[codec(service = S)]
+            enum E { #[codec(request)] A }
+        }),
+        [
+            "`service` generates a protocol's service trait: it needs `#[derive(Protocol)]`",
+            "`request` marks a variant of a `#[derive(Protocol)]` enum",
+        ]
+    );
+    assert_eq!(
+        errors(quote! {
+            #[codec(service = S)]
+            struct S { a: u8 }
+        }),
+        ["unknown codec attribute `service` on a struct (expected one of: endian, crate, id, response, magic, assert)"]
+    );
+}
+
+/// Service methods are the variants in snake case; keywords become raw.
+#[test]
+fn service_method_names() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[codec(service = S)]
+        enum P {
+            #[codec(request)] PutBegin(A), HTTPRequest(B), Type(C), Get2Chunk(D), Ping(E),
+        }
+    })
+    .unwrap();
+    let out = derive(&input, Derive::Protocol).to_string();
+    for method in [
+        "fn put_begin (",
+        "fn http_request (",
+        "fn r#type (",
+        "fn get2_chunk (",
+        "fn ping (",
+    ] {
+        assert!(out.contains(method), "{method} missing from {out}");
+    }
+    // The request's method is required: no body after its signature.
+    assert!(out.contains("fn put_begin (& self , request : A , ctx : & __Ctx ,) -> impl :: codec :: __private :: Future < Output = < A as :: codec :: Request > :: Response > + :: codec :: __private :: Send ;"), "{out}");
+}
+
+/// What `service` adds to a protocol's expansion (the rest is
+/// `storage.protocol.rs`): the service trait beside the enum (full runtime
+/// paths, as users name it), then `Dispatch`, `VariantOf` and the
+/// `request` mark checks.
+#[test]
+fn snapshot_protocol_service() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[codec(service = StorageService)]
+        enum Storage {
+            #[codec(request)]
+            StoreRequest(StoreRequest),
+            StoreResponse(StoreResponse),
+            #[codec(other)]
+            Unknown(codec::RawFrame),
+        }
+    })
+    .unwrap();
+    let cx = crate::ctxt::Ctxt::new();
+    let parsed = crate::ast::Input::from_syn(&cx, &input).unwrap();
+    let model = crate::valid::check(&cx, &parsed, Derive::Protocol);
+    cx.check().unwrap();
+    let Some(crate::model::Validated::Protocol(protocol)) = model else {
+        panic!("a protocol")
+    };
+    let (service, impls) = crate::expand::service::expand(&protocol).unwrap();
+    let file: syn::File = syn::parse2(quote!(#service const _: () = { #impls };)).unwrap();
+    check_pretty("storage.service.rs", &file);
 }

@@ -22,6 +22,9 @@ use crate::model::{
 /// Checks the input for one derive; returns its model, or `None` when the
 /// input is invalid (the errors are in `cx`).
 pub fn check<'a>(cx: &Ctxt, input: &'a Input<'a>, which: Derive) -> Option<Validated<'a>> {
+    if !matches!(which, Derive::Protocol) {
+        check_service_keys_on_protocol(cx, input);
+    }
     match which {
         Derive::Encode => layout(cx, input).map(Validated::Encode),
         Derive::Decode => layout(cx, input).map(Validated::Decode),
@@ -285,6 +288,7 @@ fn protocol<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Protocol<'a>> {
     let Body::Enum(variants) = &input.body else {
         return None;
     };
+    check_service(cx, input, variants);
     let arms = variants
         .iter()
         .map(|v| {
@@ -292,6 +296,9 @@ fn protocol<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Protocol<'a>> {
                 variant: v.ident,
                 ty: v.fields.first()?.ty,
                 other: v.attrs.other.is_set(),
+                request: v.attrs.request.is_set(),
+                // Checked by `check_service` when a trait is generated.
+                method: service_method(v.ident).unwrap_or_else(|| v.ident.clone()),
             })
         })
         .collect::<Option<_>>()?;
@@ -299,7 +306,129 @@ fn protocol<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Protocol<'a>> {
         input,
         header: input.attrs.header.get(),
         arms,
+        service: input.attrs.service.get(),
     })
+}
+
+/// Methods every generated service trait has besides the variants' own.
+const SERVICE_PROVIDED: [&str; 2] = ["unexpected", "replied"];
+
+/// A variant's method in the service trait: its name in snake case
+/// (`PutBegin` → `put_begin`, `HTTPRequest` → `http_request`), a raw
+/// identifier for a keyword (`Type` → `r#type`); `None` for the three
+/// keywords that cannot be raw.
+fn service_method(variant: &syn::Ident) -> Option<syn::Ident> {
+    let name = variant.to_string();
+    let name = name.trim_start_matches("r#");
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let word_start = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(char::is_uppercase) && next.is_some_and(|n| n.is_lowercase()));
+            if word_start && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    match syn::parse_str::<syn::Ident>(&out) {
+        Ok(_) => Some(syn::Ident::new(&out, variant.span())),
+        Err(_) if ["crate", "self", "super", "_"].contains(&out.as_str()) => None,
+        Err(_) => Some(syn::Ident::new_raw(&out, variant.span())),
+    }
+}
+
+/// `service` and `request` shape the service trait of a protocol; on any
+/// other derive they would be silently ignored.
+fn check_service_keys_on_protocol(cx: &Ctxt, input: &Input) {
+    if let Some(span) = input.attrs.service.span() {
+        err(
+            cx,
+            Some(span),
+            "`service` generates a protocol's service trait: it needs `#[derive(Protocol)]`",
+        );
+    }
+    if let Body::Enum(variants) = &input.body {
+        for v in variants {
+            if let Some(span) = v.attrs.request.span() {
+                err(
+                    cx,
+                    Some(span),
+                    "`request` marks a variant of a `#[derive(Protocol)]` enum",
+                );
+            }
+        }
+    }
+}
+
+/// The service trait's rules: `request` only with `service` (it marks a
+/// method of that trait) and never on the `other` catch-all (raw frames
+/// declare no response); no generic parameters (the trait names the
+/// variants' concrete types); one method per name.
+fn check_service(cx: &Ctxt, input: &Input, variants: &[Variant]) {
+    let service = input.attrs.service.get();
+    for v in variants {
+        let Some(span) = v.attrs.request.span() else {
+            continue;
+        };
+        if service.is_none() {
+            err(
+                cx,
+                Some(span),
+                "`request` marks a method of the service trait: add `#[codec(service = Name)]` to the enum",
+            );
+        } else if v.attrs.other.is_set() {
+            err(
+                cx,
+                Some(span),
+                "an `other` variant holds frames no message claims: it cannot be a `request`",
+            );
+        }
+    }
+    let Some(service) = service else { return };
+    if !input.original.generics.params.is_empty() {
+        err(
+            cx,
+            input.attrs.service.span(),
+            "`service` needs a protocol without generic parameters: the trait names each variant's message type",
+        );
+    }
+    let mut seen: BTreeMap<String, &Variant> = BTreeMap::new();
+    for v in variants {
+        let Some(method) = service_method(v.ident) else {
+            cx.error_spanned_by(
+                v.ident,
+                format!(
+                    "variant `{}` cannot name a service method: rename it",
+                    v.ident
+                ),
+            );
+            continue;
+        };
+        let name = method.to_string();
+        if SERVICE_PROVIDED.contains(&name.as_str()) {
+            cx.error_spanned_by(
+                v.ident,
+                format!(
+                    "variant `{}` would name its method `{name}`, which every service trait (`{service}`) already has: rename the variant",
+                    v.ident
+                ),
+            );
+        } else if let Some(prev) = seen.insert(name.clone(), v) {
+            cx.error_spanned_by(
+                v.ident,
+                format!(
+                    "variants `{}` and `{}` would both name the service method `{name}`: rename one",
+                    prev.ident, v.ident
+                ),
+            );
+        }
+    }
 }
 
 fn check_fields(cx: &Ctxt, fields: &[Field]) {

@@ -1,395 +1,141 @@
-//! How a message is handled: [`Handle`] (synchronous) and [`HandleAsync`]
-//! on each message type say what it does given a context and what it
-//! replies, striptease's `msg.process(handler)`; [`Dispatch`] and
-//! [`DispatchAsync`] on a protocol enum forward each variant to its
-//! message's handler with a `match`.
+//! Serving a protocol: a service trait generated from the protocol enum,
+//! with one typed method per request, and [`Dispatch`], which hands each
+//! message to its method.
+//!
+//! `#[codec(service = Name)]` on a `#[derive(Protocol)]` enum generates a
+//! trait `Name<Ctx>`. Each variant marked `#[codec(request)]` (its message
+//! declares `#[codec(response = Reply)]`) gets a required method whose
+//! future yields exactly that `Reply`: a handler answering with another
+//! type does not compile. Every other variant (replies, notifications, the
+//! `#[codec(other)]` catch-all holding a [`RawFrame`](crate::RawFrame))
+//! gets a method with a default body that calls `unexpected`, whose own
+//! default answers nothing. Methods are named after their variants in
+//! `snake_case`.
+//!
+//! ```text
+//! #[derive(Protocol)]
+//! #[codec(service = KvService)]
+//! enum Kv {
+//!     #[codec(request)] Get(Get),       // Get: #[codec(response = Value)]
+//!     Value(Value),
+//!     #[codec(other)] Unknown(RawFrame),
+//! }
+//!
+//! // generates:
+//! trait KvService<Ctx: ?Sized + Sync>: Sync {
+//!     fn get(&self, request: Get, ctx: &Ctx) -> impl Future<Output = Value> + Send;
+//!     fn value(&self, msg: Value, ctx: &Ctx) -> impl Future<Output = Option<Kv>> + Send { /* unexpected */ }
+//!     fn unknown(&self, msg: RawFrame, ctx: &Ctx) -> impl Future<Output = Option<Kv>> + Send { /* unexpected */ }
+//!     fn unexpected(&self, msg: Kv, ctx: &Ctx) -> Option<Kv> { None }
+//!     fn replied(&self, request_id: u64, reply: Option<Kv>, ctx: &Ctx) -> Option<Kv> { reply }
+//! }
+//! impl<S: KvService<Ctx> + ?Sized, Ctx: ?Sized + Sync> Dispatch<S, Ctx> for Kv { /* one match */ }
+//! ```
+//!
+//! `Ctx` is what every method sees beside the message: the connection a
+//! request came on ([`rpc::Peer`] when served by [`rpc::Server`] through
+//! [`rpc::Dispatcher`]), or `()`. Methods take `&self`, as a server shares
+//! one service across connections: state that changes lives behind a lock,
+//! an atomic or a database handle. Implement them with `async fn` (one
+//! that never waits is ready at once; the rpc server answers it without
+//! spawning a task).
+//!
+//! [`Dispatch::dispatch`] is one `async` block around one `match`: the
+//! handler's future is awaited in place (nothing is boxed per message),
+//! then `replied` sees every reply, the one place for per-message
+//! counting or logging.
 //!
 //! ```
-//! use codec::dispatch::{Dispatch, Handle};
+//! use codec::{Decode, Dispatch, Encode, Message, Protocol, RawFrame};
+//! use std::sync::atomic::{AtomicU64, Ordering};
 //!
-//! struct Counter { stores: u32 }
-//! struct Store(u32);
-//! struct Stat;
+//! /// Adds to the total (0x01), answered by a [`Total`].
+//! #[derive(Debug, PartialEq, Encode, Decode, Message)]
+//! #[codec(id = 0x01, response = Total)]
+//! struct Add { #[codec(tag)] tag: u8, amount: u32 }
 //!
-//! impl Handle<Counter> for Store {
-//!     type Reply = Option<u32>;
-//!     fn handle(self, ctx: &mut Counter) -> Option<u32> {
-//!         ctx.stores += self.0;
+//! /// The total after an [`Add`] (0x02).
+//! #[derive(Debug, PartialEq, Encode, Decode, Message)]
+//! #[codec(id = 0x02)]
+//! struct Total { #[codec(tag)] tag: u8, total: u64 }
+//!
+//! #[derive(Debug, PartialEq, Protocol)]
+//! #[codec(service = CounterService)]
+//! enum Counter {
+//!     #[codec(request)]
+//!     Add(Add),
+//!     Total(Total),
+//!     #[codec(other)]
+//!     Unknown(RawFrame),
+//! }
+//!
+//! #[derive(Default)]
+//! struct Adder { total: AtomicU64, unexpected: AtomicU64 }
+//!
+//! impl CounterService<()> for Adder {
+//!     async fn add(&self, req: Add, _: &()) -> Total {
+//!         let amount = u64::from(req.amount);
+//!         let total = self.total.fetch_add(amount, Ordering::Relaxed) + amount;
+//!         Total { tag: req.tag, total }
+//!     }
+//!
+//!     // `total` and `unknown` keep their defaults, which come here.
+//!     fn unexpected(&self, _: Counter, _: &()) -> Option<Counter> {
+//!         self.unexpected.fetch_add(1, Ordering::Relaxed);
 //!         None
 //!     }
 //! }
-//! impl Handle<Counter> for Stat {
-//!     type Reply = Option<u32>;
-//!     fn handle(self, ctx: &mut Counter) -> Option<u32> {
-//!         Some(ctx.stores)
-//!     }
-//! }
 //!
-//! // What `#[derive(Protocol)]` generates for `enum Msg { Store(Store), Stat(Stat) }`:
-//! enum Msg { Store(Store), Stat(Stat) }
-//! impl<Ctx: ?Sized, R> Dispatch<Ctx> for Msg
-//! where
-//!     Store: Handle<Ctx, Reply = R>,
-//!     Stat: Handle<Ctx, Reply = R>,
-//! {
-//!     type Reply = R;
-//!     fn dispatch(self, ctx: &mut Ctx) -> R {
-//!         match self {
-//!             Msg::Store(m) => Handle::handle(m, ctx),
-//!             Msg::Stat(m) => Handle::handle(m, ctx),
-//!         }
-//!     }
-//! }
+//! # futures::executor::block_on(async {
+//! let adder = Adder::default();
+//! let add = Counter::from(Add { tag: 1, amount: 5 });
+//! assert_eq!(add.dispatch(&adder, &()).await, Some(Total { tag: 1, total: 5 }.into()));
 //!
-//! let mut ctx = Counter { stores: 0 };
-//! assert_eq!(Msg::Store(Store(2)).dispatch(&mut ctx), None);
-//! assert_eq!(Msg::Stat(Stat).dispatch(&mut ctx), Some(2));
+//! // A reply sent to the server, and a frame no variant claims: no answer.
+//! assert_eq!(Counter::from(Total { tag: 2, total: 9 }).dispatch(&adder, &()).await, None);
+//! let unknown = Counter::from_bytes(&[0x7f, 0x00, 0x01, 0xaa]).unwrap();
+//! assert_eq!(unknown.dispatch(&adder, &()).await, None);
+//! assert_eq!(adder.unexpected.load(Ordering::Relaxed), 2);
+//! # });
 //! ```
 //!
-//! # What the derive generates
+//! A handler that answers with the wrong type is a compile error (here
+//! `expected Total, found u64`):
 //!
-//! For `#[derive(Protocol)] enum P { A(MA), B(MB), #[codec(other)] O(RawFrame) }`,
-//! both impls below, generic over the context and the reply so that no
-//! attribute is needed; they apply wherever every variant's message (the
-//! `other` variant's [`RawFrame`](crate::RawFrame) included) has a handler
-//! for that context with one common reply type:
-//!
-//! ```text
-//! impl<__Ctx: ?Sized, __R> Dispatch<__Ctx> for P
-//! where MA: Handle<__Ctx, Reply = __R>, MB: Handle<__Ctx, Reply = __R>, RawFrame: Handle<__Ctx, Reply = __R>
-//! {
-//!     type Reply = __R;
-//!     fn dispatch(self, ctx: &mut __Ctx) -> __R {
-//!         match self { P::A(m) => Handle::handle(m, ctx), P::B(m) => .., P::O(m) => .. }
-//!     }
-//! }
-//!
-//! impl<__Ctx: ?Sized + Sync, __R> DispatchAsync<__Ctx> for P
-//! where MA: HandleAsync<__Ctx, Reply = __R>, MB: .., RawFrame: ..
-//! {
-//!     type Reply = __R;
-//!     fn dispatch(self, ctx: &__Ctx) -> impl Future<Output = __R> + Send {
-//!         async move {
-//!             match self { P::A(m) => HandleAsync::handle(m, ctx).await, P::B(m) => .., P::O(m) => .. }
-//!         }
+//! ```compile_fail
+//! # use codec::{Decode, Encode, Message, Protocol};
+//! # #[derive(Debug, Encode, Decode, Message)]
+//! # #[codec(id = 0x01, response = Total)]
+//! # struct Add { amount: u32 }
+//! # #[derive(Debug, Encode, Decode, Message)]
+//! # #[codec(id = 0x02)]
+//! # struct Total { total: u64 }
+//! # #[derive(Debug, Protocol)]
+//! # #[codec(service = CounterService)]
+//! # enum Counter { #[codec(request)] Add(Add), Total(Total) }
+//! struct Adder;
+//! impl CounterService<()> for Adder {
+//!     async fn add(&self, req: Add, _: &()) -> u64 {
+//!         u64::from(req.amount)
 //!     }
 //! }
 //! ```
 //!
-//! The async impl needs the enum to be `Send` (its messages are, unless they
-//! hold something like an `Rc`); a protocol with a lifetime adds it to the
-//! impl's generics as usual. A message a side never expects (a response
-//! arriving at a server) still needs a handler, which can reply with an
-//! error; or split requests and responses into two protocols.
+//! [`rpc::Peer`]: crate::rpc::Peer
+//! [`rpc::Server`]: crate::rpc::Server
+//! [`rpc::Dispatcher`]: crate::rpc::Dispatcher
 
 use core::future::Future;
 
-/// A message's synchronous handler: what it does to a context `Ctx`, and
-/// what it replies.
+use crate::protocol::Protocol;
+
+/// A protocol whose messages service `S` handles, given a context `Ctx`.
 ///
-/// The reply is any type: another message, `Option<P>` for "maybe a reply",
-/// a `Result`. All messages of a protocol handled through [`Dispatch`] must
-/// agree on it.
-pub trait Handle<Ctx: ?Sized> {
-    /// What handling produces.
-    type Reply;
-
-    /// Handles the message, consuming it.
-    fn handle(self, ctx: &mut Ctx) -> Self::Reply;
-}
-
-/// A message's asynchronous handler, for handlers that do I/O.
-///
-/// The context is shared (`&Ctx`): a server handles many connections at
-/// once, so state that changes lives behind a lock or in a database. The
-/// future must be `Send` so that it can run on a multi-threaded runtime;
-/// implement it with an `async fn`:
-///
-/// ```
-/// use codec::dispatch::HandleAsync;
-/// use std::sync::atomic::{AtomicU64, Ordering};
-///
-/// struct Server { bytes: AtomicU64 }
-/// struct Store(Vec<u8>);
-///
-/// impl HandleAsync<Server> for Store {
-///     type Reply = u64;
-///     async fn handle(self, ctx: &Server) -> u64 {
-///         ctx.bytes.fetch_add(self.0.len() as u64, Ordering::Relaxed) + self.0.len() as u64
-///     }
-/// }
-///
-/// let server = Server { bytes: AtomicU64::new(0) };
-/// assert_eq!(futures::executor::block_on(Store(vec![1, 2]).handle(&server)), 2);
-/// ```
-pub trait HandleAsync<Ctx: ?Sized> {
-    /// What handling produces.
-    type Reply;
-
-    /// Handles the message, consuming it.
-    fn handle(self, ctx: &Ctx) -> impl Future<Output = Self::Reply> + Send;
-}
-
-/// A protocol enum that forwards each variant to its message's [`Handle`]
-/// impl. Derived by `#[derive(Protocol)]`; see the [module docs](self) for
-/// the generated code.
-pub trait Dispatch<Ctx: ?Sized> {
-    /// The reply every variant's handler produces.
-    type Reply;
-
-    /// Handles the message held by this variant.
-    fn dispatch(self, ctx: &mut Ctx) -> Self::Reply;
-}
-
-/// A protocol enum that forwards each variant to its message's
-/// [`HandleAsync`] impl. Derived by `#[derive(Protocol)]`; see the
-/// [module docs](self) for the generated code.
-pub trait DispatchAsync<Ctx: ?Sized> {
-    /// The reply every variant's handler produces.
-    type Reply;
-
-    /// Handles the message held by this variant.
-    fn dispatch(self, ctx: &Ctx) -> impl Future<Output = Self::Reply> + Send;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_protocol::*;
-    use crate::{Decode, Encode, Protocol};
-    use alloc::collections::BTreeMap;
-    use alloc::string::String;
-    use alloc::vec::Vec;
-    use core::pin::pin;
-    use core::sync::atomic::{AtomicU32, Ordering};
-    use core::task::{Context, Poll, Waker};
-
-    /// The storage server's state, for the synchronous handlers.
-    #[derive(Default)]
-    struct Store {
-        values: BTreeMap<String, Vec<u8>>,
-        unexpected: u32,
-    }
-
-    impl Handle<Store> for StoreRequest {
-        type Reply = Option<Storage>;
-        fn handle(self, ctx: &mut Store) -> Option<Storage> {
-            ctx.values.insert(self.name.clone(), self.data);
-            Some(
-                StoreResponse {
-                    trans: self.trans,
-                    name: self.name,
-                    status: SUCCESS,
-                }
-                .into(),
-            )
-        }
-    }
-
-    impl Handle<Store> for FetchRequest {
-        type Reply = Option<Storage>;
-        fn handle(self, ctx: &mut Store) -> Option<Storage> {
-            let status = if ctx.values.contains_key(&self.name) {
-                SUCCESS
-            } else {
-                EKEY
-            };
-            Some(
-                StoreResponse {
-                    trans: self.trans,
-                    name: self.name,
-                    status,
-                }
-                .into(),
-            )
-        }
-    }
-
-    /// A server does not expect responses or pings: count and drop them.
-    macro_rules! unexpected {
-        ($($t:ty),*) => {$(
-            impl Handle<Store> for $t {
-                type Reply = Option<Storage>;
-                fn handle(self, ctx: &mut Store) -> Option<Storage> {
-                    ctx.unexpected += 1;
-                    None
-                }
-            }
-        )*};
-    }
-    unexpected!(StoreResponse, Ping);
-
-    // Hand-written: exactly what the derive generates for `Storage`.
-    impl<Ctx: ?Sized, R> Dispatch<Ctx> for Storage
-    where
-        StoreRequest: Handle<Ctx, Reply = R>,
-        StoreResponse: Handle<Ctx, Reply = R>,
-        FetchRequest: Handle<Ctx, Reply = R>,
-        Ping: Handle<Ctx, Reply = R>,
-    {
-        type Reply = R;
-        fn dispatch(self, ctx: &mut Ctx) -> R {
-            match self {
-                Storage::StoreRequest(m) => Handle::handle(m, ctx),
-                Storage::StoreResponse(m) => Handle::handle(m, ctx),
-                Storage::FetchRequest(m) => Handle::handle(m, ctx),
-                Storage::Ping(m) => Handle::handle(m, ctx),
-            }
-        }
-    }
-
-    impl<Ctx: ?Sized + Sync, R> DispatchAsync<Ctx> for Storage
-    where
-        StoreRequest: HandleAsync<Ctx, Reply = R>,
-        StoreResponse: HandleAsync<Ctx, Reply = R>,
-        FetchRequest: HandleAsync<Ctx, Reply = R>,
-        Ping: HandleAsync<Ctx, Reply = R>,
-    {
-        type Reply = R;
-        #[allow(clippy::manual_async_fn)] // spelled out as the derive does, Send bound visible
-        fn dispatch(self, ctx: &Ctx) -> impl Future<Output = R> + Send {
-            async move {
-                match self {
-                    Storage::StoreRequest(m) => HandleAsync::handle(m, ctx).await,
-                    Storage::StoreResponse(m) => HandleAsync::handle(m, ctx).await,
-                    Storage::FetchRequest(m) => HandleAsync::handle(m, ctx).await,
-                    Storage::Ping(m) => HandleAsync::handle(m, ctx).await,
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn sync_dispatch_routes_each_variant_and_replies() {
-        let mut ctx = Store::default();
-        let req = Storage::from_bytes(&[1, 0, 8, 7, 1, b'k', 0, 3, b'a', b'b', b'c']).unwrap();
-        let reply = Dispatch::dispatch(req, &mut ctx).unwrap();
-        assert_eq!(reply.to_bytes().unwrap(), [2, 0, 4, 7, 1, b'k', SUCCESS]);
-        assert_eq!(ctx.values["k"], b"abc");
-
-        let fetch = Storage::from(FetchRequest {
-            trans: 8,
-            name: "nope".into(),
-        });
-        let Some(Storage::StoreResponse(resp)) = Dispatch::dispatch(fetch, &mut ctx) else {
-            panic!("wrong reply")
-        };
-        assert_eq!((resp.trans, resp.status), (8, EKEY));
-
-        assert_eq!(
-            Dispatch::dispatch(
-                Storage::from(Ping {
-                    seq: 1,
-                    note: 2,
-                    flag: 0
-                }),
-                &mut ctx
-            ),
-            None
-        );
-        assert_eq!(ctx.unexpected, 1);
-        assert_eq!(reply.name(), "StoreResponse");
-    }
-
-    /// Shared state for the async handlers: atomics, since handlers run
-    /// concurrently.
-    #[derive(Default)]
-    struct Counters {
-        stored: AtomicU32,
-        fetched: AtomicU32,
-    }
-
-    /// Returns `Pending` once, so handlers really suspend.
-    struct YieldOnce(bool);
-    impl Future for YieldOnce {
-        type Output = ();
-        fn poll(mut self: core::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if self.0 {
-                Poll::Ready(())
-            } else {
-                self.0 = true;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
-    }
-
-    impl HandleAsync<Counters> for StoreRequest {
-        type Reply = u32;
-        async fn handle(self, ctx: &Counters) -> u32 {
-            YieldOnce(false).await;
-            ctx.stored
-                .fetch_add(self.data.len() as u32, Ordering::Relaxed)
-                + self.data.len() as u32
-        }
-    }
-    impl HandleAsync<Counters> for FetchRequest {
-        type Reply = u32;
-        async fn handle(self, ctx: &Counters) -> u32 {
-            ctx.fetched.fetch_add(1, Ordering::Relaxed) + 1
-        }
-    }
-    impl HandleAsync<Counters> for StoreResponse {
-        type Reply = u32;
-        async fn handle(self, _: &Counters) -> u32 {
-            u32::MAX
-        }
-    }
-    impl HandleAsync<Counters> for Ping {
-        type Reply = u32;
-        async fn handle(self, _: &Counters) -> u32 {
-            self.seq
-        }
-    }
-
-    fn block_on<F: Future>(fut: F) -> F::Output {
-        let mut fut = pin!(fut);
-        let mut cx = Context::from_waker(Waker::noop());
-        for _ in 0..1000 {
-            if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-        panic!("future did not finish");
-    }
-
-    fn assert_send<T: Send>(t: T) -> T {
-        t
-    }
-
-    #[test]
-    fn async_dispatch_routes_each_variant() {
-        let ctx = Counters::default();
-        let store = Storage::from(StoreRequest {
-            trans: 1,
-            name: "k".into(),
-            data: alloc::vec![0; 5],
-        });
-        assert_eq!(
-            block_on(assert_send(DispatchAsync::dispatch(store, &ctx))),
-            5
-        );
-        let fetch = Storage::from(FetchRequest {
-            trans: 2,
-            name: "k".into(),
-        });
-        assert_eq!(block_on(DispatchAsync::dispatch(fetch, &ctx)), 1);
-        let ping = Storage::from(Ping {
-            seq: 42,
-            note: 0,
-            flag: 0,
-        });
-        assert_eq!(block_on(DispatchAsync::dispatch(ping, &ctx)), 42);
-        let resp = StoreResponse {
-            trans: 3,
-            name: String::new(),
-            status: FAIL,
-        };
-        assert_eq!(
-            block_on(DispatchAsync::dispatch(Storage::from(resp), &ctx)),
-            u32::MAX
-        );
-        assert_eq!(ctx.stored.load(Ordering::Relaxed), 5);
-        assert_eq!(ctx.fetched.load(Ordering::Relaxed), 1);
-    }
+/// Implemented by `#[derive(Protocol)]` with `#[codec(service = Name)]`
+/// for every `S: Name<Ctx>`; see the [module docs](self).
+pub trait Dispatch<S: ?Sized, Ctx: ?Sized>: Protocol {
+    /// Hands this message to its method of `service`, then the reply to
+    /// the service's `replied`; resolves to the reply to send, if any (a
+    /// request's typed response, converted into the protocol).
+    fn dispatch(self, service: &S, ctx: &Ctx) -> impl Future<Output = Option<Self>> + Send;
 }

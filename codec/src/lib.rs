@@ -55,8 +55,10 @@
 //!   hex dump, which decoders fill in.
 //! - [`explain`](mod@explain): the annotated hex dump of a frame, a layer
 //!   above decoding.
-//! - [`dispatch`] and [`registry`]: handling messages, by a `match` on the
-//!   protocol enum or by a run-time map from id to handler.
+//! - [`dispatch`] and [`registry`]: handling messages, through the service
+//!   trait the protocol enum generates (one typed method per request) or
+//!   by a run-time map from id to handler (for protocols assembled from
+//!   several crates).
 //! - `io` (feature `std`) and `tokio` (feature `tokio`): frames over a
 //!   blocking `Read`/`Write` or a `tokio_util` codec.
 //! - `rpc` (feature `rpc`): request/response connections (client, server,
@@ -109,7 +111,7 @@ pub use crate::error::{
 };
 pub use crate::wire::Endian;
 
-pub use crate::dispatch::{Dispatch, DispatchAsync, Handle, HandleAsync};
+pub use crate::dispatch::Dispatch;
 pub use crate::explain::explain;
 pub use crate::explainer::Explainer;
 pub use crate::frame::{Frame, FrameDecoder, FrameError};

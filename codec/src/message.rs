@@ -37,6 +37,12 @@ pub trait Message {
     /// has no tag.
     const TAG_MAX: u64 = 0;
 
+    /// Whether the message is a [`Request`] (declares a `response`). The
+    /// derive sets it; a hand-written `Request` impl should too, so that a
+    /// protocol's service trait can check that every request variant is
+    /// marked `#[codec(request)]`.
+    const IS_REQUEST: bool = false;
+
     /// The correlation tag, for a message with a `#[codec(tag)]` field.
     fn tag(&self) -> Option<u64> {
         None
@@ -52,6 +58,10 @@ pub trait Message {
 
 /// A request with a typed reply, declared with
 /// `#[codec(response = Type)]`: `client.call(req)` returns a `Type`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a request: its message declares no `response`",
+    note = "declare the reply with `#[codec(response = Reply)]` on `{Self}`, or remove `#[codec(request)]` from its protocol variant"
+)]
 pub trait Request: Message {
     /// The reply's message type.
     type Response: Message;

@@ -552,7 +552,20 @@ pub fn len_value_adds<T: LenInt>(v: T, adds: u64, offset: usize) -> Result<usize
 pub use crate::wire::{read_base128, write_base128};
 pub use crate::{decode::DecodeSeq, encode::EncodeSeq};
 pub use core::convert::{From, TryFrom};
-pub use core::future::Future;
+pub use core::future::{ready, Future};
+
+/// A message that is a variant of protocol `P`: implemented by
+/// `#[derive(Protocol)]` with `service` for each variant's type, so that a
+/// request whose `response` is not in the protocol gets this message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a message of the protocol `{P}`",
+    label = "this request's `response` is `{Self}`",
+    note = "a request's `response` must be one of its protocol's messages: add a variant holding `{Self}` to `{P}`"
+)]
+pub trait VariantOf<P> {
+    /// The message as the protocol's variant.
+    fn into_protocol(self) -> P;
+}
 pub use core::marker::{Send, Sized, Sync};
 
 /// Reads an `Option` presence byte.

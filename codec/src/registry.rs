@@ -2,51 +2,109 @@
 //! assembled from several crates: each crate registers its messages, and
 //! [`Registry::dispatch`] routes a frame to the right one.
 //!
+//! # The protocol enum is the registry; this one is for what no enum lists
+//!
+//! A protocol known when it is compiled needs no run-time registry: the
+//! `#[derive(Protocol)]` enum *is* its registry. Its `match` maps an id to
+//! a decoder ([`DecodeProtocol`](crate::DecodeProtocol)) and to a name
+//! ([`Protocol::name_of`](crate::Protocol::name_of), which `explain`
+//! uses); duplicate ids and ids too large for the header are compile
+//! errors; and its service trait ([`dispatch`](crate::dispatch)) routes
+//! each request to a handler typed by its response, with no allocation
+//! or lookup. The storage example serves its protocol that way.
+//!
+//! A `Registry` is for a set of messages that no single enum can list:
+//! crates that each contribute messages to one connection (plugins, an
+//! application extending a base protocol), assembled when the program
+//! starts. It checks at run time what the enum checks at compile time
+//! (ids unique, each fits the header), and its handlers share one reply
+//! type.
+//!
 //! Ids are unique: registering a second type under a taken id is an error
 //! naming both types (striptease's `LookupError`, as a `Result`).
 //!
 //! ```
-//! # use codec::{Decode, DecodeError, Endian, Message, Reader};
-//! # use codec::message::FieldLayout;
 //! use codec::registry::{DispatchError, Registry};
+//! use codec::{Encode, Message};
 //!
-//! /// A one-byte message, id 0x10.
-//! struct Ping(u8);
-//! impl Message for Ping {
-//!     const ID: u64 = 0x10;
-//!     const NAME: &'static str = "Ping";
-//!     const FIELDS: &'static [FieldLayout] = &[];
-//! }
-//! impl<'de> Decode<'de> for Ping {
-//!     fn decode_with(r: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> {
-//!         Ok(Ping(r.byte()?))
+//! /// What every handler sees: the application's state.
+//! #[derive(Default)]
+//! pub struct App { log: Vec<String> }
+//!
+//! /// One crate: the base protocol's messages, and how to register them.
+//! mod base {
+//!     use codec::{Decode, Encode, Message};
+//!     use codec::registry::{Registry, RegistryError};
+//!
+//!     /// Liveness probe (0x01).
+//!     #[derive(Encode, Decode, Message)]
+//!     #[codec(id = 0x01)]
+//!     pub struct Ping { pub seq: u8 }
+//!
+//!     pub fn register(reg: &mut Registry<super::App, String>) -> Result<(), RegistryError> {
+//!         reg.register::<Ping>(|m, app| {
+//!             app.log.push(format!("ping {}", m.seq));
+//!             format!("pong {}", m.seq)
+//!         })?;
+//!         Ok(())
 //!     }
 //! }
-//! # struct Pong;
-//! # impl Message for Pong { const ID: u64 = 0x10; const NAME: &'static str = "Pong"; const FIELDS: &'static [FieldLayout] = &[]; }
-//! # impl<'de> Decode<'de> for Pong {
-//! #     fn decode_with(_: &mut Reader<'de>, _: Endian) -> Result<Self, DecodeError> { Ok(Pong) }
-//! # }
 //!
-//! // Context: a running total; reply: the new total.
-//! let mut reg = Registry::<u32, u32>::new();
-//! reg.register::<Ping>(|ping, total| {
-//!     *total += ping.0 as u32;
-//!     *total
-//! })?;
+//! /// Another crate, written without knowing `base`'s messages.
+//! mod metrics {
+//!     use codec::{Decode, Encode, Message};
+//!     use codec::registry::{Registry, RegistryError};
 //!
-//! let mut total = 0;
-//! // StdHeader: id 0x10, length 1, payload 05
-//! assert_eq!(reg.dispatch(&[0x10, 0x00, 0x01, 0x05], &mut total)?, 5);
+//!     /// A named sample (0x40).
+//!     #[derive(Encode, Decode, Message)]
+//!     #[codec(id = 0x40)]
+//!     pub struct Sample { #[codec(len = u8)] pub name: String, pub value: u32 }
+//!
+//!     /// Claims 0x01 too: the registry refuses it.
+//!     #[derive(Encode, Decode, Message)]
+//!     #[codec(id = 0x01)]
+//!     pub struct Reset;
+//!
+//!     pub fn register(reg: &mut Registry<super::App, String>) -> Result<(), RegistryError> {
+//!         reg.register::<Sample>(|m, app| {
+//!             app.log.push(format!("{} = {}", m.name, m.value));
+//!             "ok".into()
+//!         })?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // The application assembles the protocol from both.
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut reg = Registry::<App, String>::new();
+//! base::register(&mut reg)?;
+//! metrics::register(&mut reg)?;
+//! assert_eq!(reg.messages().collect::<Vec<_>>(), [(0x01, "Ping"), (0x40, "Sample")]);
+//!
+//! /// A frame as a peer sends it: StdHeader (id u8, length u16), payload.
+//! fn frame<M: Message + Encode>(m: &M) -> Vec<u8> {
+//!     let body = m.to_bytes().unwrap();
+//!     let mut f = vec![M::ID as u8];
+//!     f.extend((body.len() as u16).to_be_bytes());
+//!     f.extend(body);
+//!     f
+//! }
+//!
+//! let mut app = App::default();
+//! assert_eq!(reg.dispatch(&frame(&base::Ping { seq: 7 }), &mut app)?, "pong 7");
+//! let sample = metrics::Sample { name: "load".into(), value: 3 };
+//! assert_eq!(reg.dispatch(&frame(&sample), &mut app)?, "ok");
+//! assert_eq!(app.log, ["ping 7", "load = 3"]);
 //! assert_eq!(
-//!     reg.dispatch(&[0x11, 0x00, 0x00], &mut total),
+//!     reg.dispatch(&[0x11, 0x00, 0x00], &mut app),
 //!     Err(DispatchError::UnknownId { id: 0x11 })
 //! );
 //!
-//! // Pong also claims 0x10.
-//! let err = reg.register::<Pong>(|_, _| 0).unwrap_err();
-//! assert_eq!(err.to_string(), "cannot register Pong under id 0x10: Ping already has it");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! // A third crate's message under a taken id is refused, naming both.
+//! let err = reg.register::<metrics::Reset>(|_, _| String::new()).unwrap_err();
+//! assert_eq!(err.to_string(), "cannot register Reset under id 0x1: Ping already has it");
+//! # Ok(())
+//! # }
 //! ```
 
 use alloc::boxed::Box;
@@ -55,7 +113,6 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::decode::Decode;
-use crate::dispatch::Handle;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::frame::{decode_payload_exact, split_frame};
 use crate::header::{Header, StdHeader};
@@ -138,18 +195,6 @@ impl<Ctx: ?Sized, Reply, H: Header> Registry<Ctx, Reply, H> {
                 Ok(self)
             }
         }
-    }
-
-    /// Registers `M` with its own [`Handle`] impl as the handler.
-    ///
-    /// # Errors
-    ///
-    /// As [`Registry::register`].
-    pub fn register_handled<M>(&mut self) -> Result<&mut Self, RegistryError>
-    where
-        M: Message + for<'a> Decode<'a> + Handle<Ctx, Reply = Reply> + 'static,
-    {
-        self.register::<M>(|msg, ctx| msg.handle(ctx))
     }
 
     /// Decodes one whole frame (header, then the payload as the message
@@ -438,27 +483,6 @@ mod tests {
         assert_eq!(e.kind(), &DecodeErrorKind::TrailingBytes { count: 1 });
 
         assert!(log.seen.is_empty());
-    }
-
-    #[test]
-    fn handle_impls_register_directly() {
-        struct Count(u32);
-        impl Handle<Count> for FetchRequest {
-            type Reply = u32;
-            fn handle(self, ctx: &mut Count) -> u32 {
-                ctx.0 += 1;
-                ctx.0
-            }
-        }
-        let mut reg = Registry::<Count, u32>::new();
-        reg.register_handled::<FetchRequest>().unwrap();
-        let fetch = frame(FetchRequest {
-            trans: 1,
-            name: String::new(),
-        });
-        let mut count = Count(0);
-        assert_eq!(reg.dispatch(&fetch, &mut count), Ok(1));
-        assert_eq!(reg.dispatch(&fetch, &mut count), Ok(2));
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub fn expand(message: &Message) -> TokenStream {
         },
     };
     let tag = message.tag.map(tag_items);
+    // Lets a protocol's service trait check its `request` marks.
+    let is_request = message
+        .response
+        .map(|_| quote!(const IS_REQUEST: #BOOL = true;));
     let request = message.response.map(|resp| {
         quote! {
             #[automatically_derived]
@@ -42,6 +46,7 @@ pub fn expand(message: &Message) -> TokenStream {
                 const ID: #U64 = #id;
                 const NAME: &'static #STR = #name;
                 const FIELDS: &'static [#FIELD_LAYOUT] = &[#fields];
+                #is_request
                 #tag
             }
 

@@ -6,6 +6,7 @@ mod encode;
 mod message;
 mod protocol;
 mod run;
+pub(crate) mod service;
 mod shape;
 
 use proc_macro2::{Ident, TokenStream};

@@ -10,11 +10,10 @@ use super::wrap;
 use crate::ast::{de_generics, Input};
 use crate::model::{Arm, Protocol};
 use crate::paths::{
-    BOOL, DECODE, DECODE_ERROR, DECODE_FRAME, DECODE_PROTOCOL, DISPATCH, DISPATCH_ASYNC, ENCODE,
-    ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_FRAME, ENDIAN, ERR, EXPLAINER, FRAME_LEN, FROM, FUTURE,
-    HANDLE, HANDLE_ASYNC, HEADER, ID_FITS, MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC,
-    PROTOCOL, RAW_FRAME, READER, RESULT, SAME_ID, SEND, SIZED, SOME, STD_HEADER, STR, SYNC,
-    TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
+    BOOL, DECODE, DECODE_ERROR, DECODE_FRAME, DECODE_PROTOCOL, ENCODE, ENCODE_ERROR,
+    ENCODE_ERROR_KIND, ENCODE_FRAME, ENDIAN, ERR, EXPLAINER, FRAME_LEN, FROM, HEADER, ID_FITS,
+    MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME, READER, RESULT, SAME_ID,
+    SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
 };
 
 pub fn expand(protocol: &Protocol) -> TokenStream {
@@ -124,9 +123,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
     });
     let messages_const = messages_const(&m_ty);
     let checks = compile_checks(input, &messages, &header);
-    let dispatch = dispatch(input, arms);
+    let (service, dispatch) = super::service::expand(protocol).unzip();
 
-    wrap(
+    let impls = wrap(
         input,
         quote! {
             #[automatically_derived]
@@ -252,69 +251,8 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
 
             #checks
         },
-    )
-}
-
-/// `Dispatch` and `DispatchAsync`: forward each variant to its message's
-/// handler, for any context every message has a handler for.
-fn dispatch(input: &Input, arms: &[Arm]) -> TokenStream {
-    let (handle, handle_async) = (HANDLE, HANDLE_ASYNC);
-    let ident = input.ident();
-    let (_, ty_g, where_c) = input.original.generics.split_for_impl();
-    let mut generics = input.original.generics.clone();
-    generics.params.push(syn::parse_quote!(__Ctx: ?#SIZED));
-    generics.params.push(syn::parse_quote!(__R));
-    let (impl_g, _, _) = generics.split_for_impl();
-    let mut async_generics = input.original.generics.clone();
-    async_generics
-        .params
-        .push(syn::parse_quote!(__Ctx: ?#SIZED + #SYNC));
-    async_generics.params.push(syn::parse_quote!(__R));
-    let (async_impl_g, _, _) = async_generics.split_for_impl();
-    let preds = where_c.map(|w| {
-        let p = &w.predicates;
-        quote!(#p,)
-    });
-    let vars: Vec<_> = arms.iter().map(|a| a.variant).collect();
-    let tys: Vec<_> = arms.iter().map(|a| a.ty).collect();
-    quote! {
-        #[automatically_derived]
-        impl #impl_g #DISPATCH<__Ctx> for #ident #ty_g
-        where
-            #preds
-            #(#tys: #handle<__Ctx, Reply = __R>,)*
-        {
-            type Reply = __R;
-
-            #[inline]
-            fn dispatch(self, __ctx: &mut __Ctx) -> __R {
-                match self {
-                    #(Self::#vars(__m) => #handle::handle(__m, __ctx),)*
-                }
-            }
-        }
-
-        #[automatically_derived]
-        impl #async_impl_g #DISPATCH_ASYNC<__Ctx> for #ident #ty_g
-        where
-            #preds
-            Self: #SEND,
-            #(#tys: #handle_async<__Ctx, Reply = __R>,)*
-        {
-            type Reply = __R;
-
-            fn dispatch(
-                self,
-                __ctx: &__Ctx,
-            ) -> impl #FUTURE<Output = __R> + #SEND {
-                async move {
-                    match self {
-                        #(Self::#vars(__m) => #handle_async::handle(__m, __ctx).await,)*
-                    }
-                }
-            }
-        }
-    }
+    );
+    quote!(#service #impls)
 }
 
 /// Constant assertions, evaluated when the crate compiles: every id fits

@@ -84,9 +84,7 @@ pub use self::client::{CallOptions, Client, ClientConfig, Notifications, Reconne
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{CallError, Chain, ConnError};
-pub use self::server::{
-    Dispatcher, Handler, IdleHold, Peer, RequestCtx, Server, ServerConfig, ServerHandle,
-};
+pub use self::server::{Dispatcher, Handler, IdleHold, Peer, Server, ServerConfig, ServerHandle};
 
 /// A boxed, sendable future, for handshake hooks.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -12,6 +12,14 @@
 //! - [`demo`]: the handlers of the `packetstream-peer` binary.
 //! - [`dissector`]: its Wireshark dissector, generated from the layouts.
 //!
+//! The server side keeps its own [`Handler`] rather than a generated
+//! service trait (`#[codec(service = ..)]`, see `codec::dispatch`): the
+//! protocol has one message, [`Packet`], and a request's kind is the value
+//! of its `rq_type` field, chosen at run time by the peer (cs.packetstream
+//! registers handlers by number), not a message id with a variant the
+//! derive could give a method; and a packet is answered by a response
+//! packet or a failure, not by a typed `response` message.
+//!
 //! ```
 //! use codec_examples::packetstream::{demo, Config, PacketConnection};
 //!

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use codec::rpc::{CallError, Chain, Server, ServerConfig};
+use codec::rpc::{CallError, Chain, Dispatcher, Server, ServerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
@@ -23,7 +23,7 @@ use super::bench::{self, BenchArgs};
 use super::client::{self, Forward, Options, StorageClient};
 use super::metrics;
 use super::protocol::Storage;
-use super::server::{Service, StorageHandler};
+use super::server::Service;
 
 /// The exit statuses of `storage`, as a shell script sees them.
 ///
@@ -842,7 +842,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let mut signals = Signals::install()?;
     let local = server.local_addr()?;
-    let handle = Arc::new(server.serve(StorageHandler(Arc::clone(&service))));
+    let handle = Arc::new(server.serve(Dispatcher(Arc::clone(&service))));
     let metrics = match metrics_listener {
         Some(l) => {
             let at = l.local_addr()?;

@@ -6,14 +6,14 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use codec::rpc::{Chain, Server, ServerConfig};
+use codec::rpc::{Chain, Dispatcher, Server, ServerConfig};
 use codec::Encode;
 use tokio::io::AsyncWriteExt;
 
 use super::cli::{byte_bar, Failure};
 use super::client::{Options, StorageClient};
 use super::protocol::*;
-use super::server::{Service, StorageHandler};
+use super::server::Service;
 
 /// Size of the streamed value.
 const BIG: usize = 5 << 20;
@@ -84,7 +84,7 @@ pub async fn run() -> Result<(), Failure> {
         .map_err(err)?;
     let server = Server::<Storage>::bind_with("127.0.0.1:0", ServerConfig::default()).await?;
     let addr = server.local_addr()?;
-    let handle = server.serve(StorageHandler(Arc::clone(&service)));
+    let handle = server.serve(Dispatcher(Arc::clone(&service)));
     show(format!(
         "listening on {addr}, database {}",
         db_path.display()

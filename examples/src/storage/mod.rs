@@ -5,8 +5,8 @@
 //! transfers, over [`codec::rpc`].
 //!
 //! ```text
-//! protocol.rs  the messages, their ids and status codes (the wire format)
-//! server.rs    the handlers: each request over `Db`, watchers, the token handshake
+//! protocol.rs  the messages, their ids and status codes (the wire format); which are requests
+//! server.rs    `StorageService` (generated from the protocol): one method per request over `Db`, watchers, the token handshake
 //! stats.rs     requests and errors by message; the stats list, its Prometheus text
 //! metrics.rs   `serve --metrics ADDR`: the Prometheus text over a small HTTP listener
 //! client.rs    the typed client: small values in one call, large ones in chunks

@@ -433,33 +433,48 @@ pub struct StatsResponse {
 pub const VERSION: u8 = 1;
 
 /// Every message of the storage protocol.
+///
+/// The server implements the generated [`StorageService`]: one method per
+/// `request` variant, answering the message's `response`.
 #[derive(Debug, Clone, PartialEq, Eq, Protocol)]
+#[codec(service = StorageService)]
 #[allow(
     missing_docs,
     reason = "each variant is its message type, documented there"
 )]
 pub enum Storage {
+    #[codec(request)]
     StoreRequest(StoreRequest),
     StoreResponse(StoreResponse),
+    #[codec(request)]
     FetchRequest(FetchRequest),
     FetchResponse(FetchResponse),
+    #[codec(request)]
     DeleteRequest(DeleteRequest),
     DeleteResponse(DeleteResponse),
+    #[codec(request)]
     ListRequest(ListRequest),
     ListResponse(ListResponse),
+    #[codec(request)]
     WatchRequest(WatchRequest),
     WatchResponse(WatchResponse),
     Changed(Changed),
+    #[codec(request)]
     PutBegin(PutBegin),
     PutBeginResponse(PutBeginResponse),
+    #[codec(request)]
     PutChunk(PutChunk),
     ChunkAck(ChunkAck),
+    #[codec(request)]
     PutCommit(PutCommit),
+    #[codec(request)]
     PutAbort(PutAbort),
+    #[codec(request)]
     GetChunk(GetChunk),
     GetChunkResponse(GetChunkResponse),
     Hello(Hello),
     Welcome(Welcome),
+    #[codec(request)]
     StatsRequest(StatsRequest),
     StatsResponse(StatsResponse),
 }

@@ -374,8 +374,59 @@ pub mod primitives {
         Unknown(::codec_renamed::RawFrame),
     }
 
+    /// The same messages with a service trait: `Ping` is its request.
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Protocol)]
+    #[codec(crate = "::codec_renamed", service = PingService)]
+    pub enum Served {
+        #[codec(request)]
+        Ping(Ping),
+        Pong(Pong),
+        #[codec(other)]
+        Unknown(::codec_renamed::RawFrame),
+    }
+
+    /// Answers every ping with an empty note.
+    pub struct Ponger;
+
+    impl PingService<()> for Ponger {
+        fn ping(
+            &self,
+            request: Ping,
+            _: &(),
+        ) -> impl ::core::future::Future<Output = Pong> + ::core::marker::Send {
+            ::core::future::ready(Pong {
+                tag: request.tag,
+                note: ::alloc::string::String::new(),
+            })
+        }
+    }
+
+    /// Dispatches one request to [`Ponger`] and one reply to the default.
+    fn serve() {
+        let poll = |msg: Served| {
+            let mut fut = ::core::pin::pin!(::codec_renamed::Dispatch::dispatch(msg, &Ponger, &()));
+            let mut cx = ::core::task::Context::from_waker(::core::task::Waker::noop());
+            match ::core::future::Future::poll(fut.as_mut(), &mut cx) {
+                ::core::task::Poll::Ready(reply) => reply,
+                ::core::task::Poll::Pending => ::core::panic!("ready futures only"),
+            }
+        };
+        let ping = <Served as ::core::convert::From<Ping>>::from(Ping { tag: 4, yes: true });
+        let pong = Pong {
+            tag: 4,
+            note: ::alloc::string::String::new(),
+        };
+        ::core::assert_eq!(poll(ping), ::core::option::Option::Some(Served::Pong(pong)));
+        let pong = Served::Pong(Pong {
+            tag: 5,
+            note: ::alloc::string::String::new(),
+        });
+        ::core::assert_eq!(poll(pong), ::core::option::Option::None);
+    }
+
     /// Encodes and decodes a value; panics on a mismatch.
     pub fn run() {
+        serve();
         let ping = <Wire as ::core::convert::From<Ping>>::from(Ping { tag: 3, yes: true });
         let bytes = ::codec_renamed::Encode::to_bytes(&ping).unwrap();
         ::core::assert_eq!(bytes, [1, 0, 3, 0, 3, 1]);

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use self::listener::Listener;
 use super::conn::{self, Outgoing};
 use super::{CounterSnapshot, Counters, Handshake, Keepalive};
-use crate::{DecodeProtocol, DispatchAsync, EncodeError, Protocol};
+use crate::{DecodeProtocol, Dispatch, EncodeError, Protocol};
 
 /// Server limits, each with a default; each is reported in a log line
 /// when a peer hits it.
@@ -159,8 +159,8 @@ impl ServerConfig {
 /// tag copied into it.
 ///
 /// Closures `Fn(P, Peer<P>) -> impl Future<Output = Option<P>>` implement
-/// it, and so does [`Dispatcher`] for protocols whose messages implement
-/// [`HandleAsync`](crate::HandleAsync).
+/// it, and so does [`Dispatcher`] for a protocol's generated service trait
+/// (see [`dispatch`](crate::dispatch)).
 pub trait Handler<P>: Send + Sync + 'static {
     /// Handles `req`, which came from `peer`.
     fn handle(&self, req: P, peer: &Peer<P>) -> impl Future<Output = Option<P>> + Send;
@@ -177,32 +177,73 @@ where
     }
 }
 
-/// Serves a protocol through its derived [`DispatchAsync`] impl: every
-/// message's handler gets a [`RequestCtx`] with the shared application
-/// state and the peer.
+/// Serves a protocol through its generated service trait: each request
+/// goes to its method of the shared service `S`, with the [`Peer`] it came
+/// from as the context.
+///
+/// For `#[codec(service = StorageService)]` on `enum Storage`, implement
+/// `StorageService<Peer<Storage>>` and serve `Dispatcher(Arc::new(service))`.
+/// The [`Dispatch`] future is the request's whole handling: nothing is
+/// boxed or spawned per request beyond what the server does for any
+/// handler.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use codec::rpc::{Client, Dispatcher, Peer, Server};
+/// use codec::{Decode, Encode, Message, Protocol};
+///
+/// #[derive(Debug, Encode, Decode, Message)]
+/// #[codec(id = 1, response = Count)]
+/// struct Hit { #[codec(tag)] tag: u8 }
+///
+/// #[derive(Debug, Encode, Decode, Message)]
+/// #[codec(id = 2)]
+/// struct Count { #[codec(tag)] tag: u8, hits: u64 }
+///
+/// #[derive(Debug, Protocol)]
+/// #[codec(service = HitService)]
+/// enum Hits { #[codec(request)] Hit(Hit), Count(Count) }
+///
+/// #[derive(Default)]
+/// struct Counter(AtomicU64);
+///
+/// impl HitService<Peer<Hits>> for Counter {
+///     async fn hit(&self, req: Hit, _peer: &Peer<Hits>) -> Count {
+///         Count { tag: req.tag, hits: self.0.fetch_add(1, Ordering::Relaxed) + 1 }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = Server::<Hits>::bind("127.0.0.1:0").await?;
+/// let addr = server.local_addr()?;
+/// let handle = server.serve(Dispatcher(Arc::new(Counter::default())));
+/// let client = Client::<Hits>::connect(addr).await?;
+/// assert_eq!(client.call(Hit { tag: 0 }).await?.hits, 1);
+/// assert_eq!(client.call(Hit { tag: 0 }).await?.hits, 2);
+/// # client.close().await?;
+/// handle.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
-pub struct Dispatcher<C>(pub Arc<C>);
+pub struct Dispatcher<S>(pub Arc<S>);
 
-/// What a dispatched handler sees: the application state and the peer.
-#[derive(Debug)]
-pub struct RequestCtx<C, P> {
-    /// State shared by all connections.
-    pub app: Arc<C>,
-    /// The connection the request came on.
-    pub peer: Peer<P>,
+impl<S> Clone for Dispatcher<S> {
+    fn clone(&self) -> Self {
+        Dispatcher(Arc::clone(&self.0))
+    }
 }
 
-impl<C, P> Handler<P> for Dispatcher<C>
+impl<P, S> Handler<P> for Dispatcher<S>
 where
-    C: Send + Sync + 'static,
-    P: DispatchAsync<RequestCtx<C, P>, Reply = Option<P>> + Send + 'static,
+    S: Send + Sync + 'static,
+    P: Dispatch<S, Peer<P>> + Send + 'static,
 {
+    #[inline]
     fn handle(&self, req: P, peer: &Peer<P>) -> impl Future<Output = Option<P>> + Send {
-        let ctx = RequestCtx {
-            app: Arc::clone(&self.0),
-            peer: peer.clone(),
-        };
-        async move { req.dispatch(&ctx).await }
+        req.dispatch(&*self.0, peer)
     }
 }
 

@@ -1,0 +1,202 @@
+//! `#[codec(service = Name)]` on a protocol: the service trait, one method
+//! per variant (required and typed by the message's `response` for a
+//! `request` variant, a default that calls `unexpected` for the others),
+//! and `Dispatch` for every implementor, one `match` in one `async` block.
+//!
+//! The trait is emitted beside the enum, outside the runtime scope (users
+//! name and implement it), so it names the runtime by its full path.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Ident;
+
+use crate::model::Protocol;
+use crate::paths::{
+    runtime_root, DISPATCH, FROM, FUTURE, MESSAGE, OPTION, PANIC, PROTOCOL, RAW_FRAME, READY,
+    REQUEST, SEND, SIZED, SOME, SYNC, U64, VARIANT_OF,
+};
+
+/// The trait (first) and the `Dispatch` impl (second, to go inside the
+/// runtime scope); `None` when the protocol asks for no service.
+pub fn expand(protocol: &Protocol) -> Option<(TokenStream, TokenStream)> {
+    let service = protocol.service?;
+    let impls = dispatch(protocol, service);
+    let variants = variant_of(protocol);
+    let checks = request_marks(protocol);
+    Some((
+        service_trait(protocol, service),
+        quote!(#impls #variants #checks),
+    ))
+}
+
+/// `VariantOf<Protocol>` for each variant's message: how a request's
+/// typed response becomes the protocol's reply, with a message of our own
+/// when the response is not one of the protocol's messages.
+fn variant_of(protocol: &Protocol) -> TokenStream {
+    let ident = protocol.input.ident();
+    let impls = protocol.arms.iter().map(|a| {
+        let (variant, ty) = (a.variant, a.ty);
+        quote! {
+            #[automatically_derived]
+            impl #VARIANT_OF<#ident> for #ty {
+                #[inline]
+                fn into_protocol(self) -> #ident {
+                    #ident::#variant(self)
+                }
+            }
+        }
+    });
+    quote!(#(#impls)*)
+}
+
+/// A variant whose message declares a `response` but is not marked
+/// `request` would be answered by `unexpected` (nothing): its client's
+/// call would wait for a reply that never comes. A constant assertion at
+/// the variant makes it a compile error.
+fn request_marks(protocol: &Protocol) -> TokenStream {
+    let checks = protocol.arms.iter().filter(|a| !a.request && !a.other).map(|a| {
+        let (variant, ty) = (a.variant, a.ty);
+        let msg = format!(
+            "variant `{variant}` holds a request (its message declares `response`): mark it `#[codec(request)]` so that the service must answer it"
+        );
+        let span = variant.span();
+        let (message, panic) = (MESSAGE.at(span), PANIC.at(span));
+        quote_spanned! {span=>
+            const _: () = if <#ty as #message>::IS_REQUEST {
+                #panic!(#msg)
+            };
+        }
+    });
+    quote!(#(#checks)*)
+}
+
+fn service_trait(protocol: &Protocol, service: &Ident) -> TokenStream {
+    let input = protocol.input;
+    let root = runtime_root(input.attrs.crate_path.get());
+    let [future, send, sync, sized, option, request, from, ready, u64_] =
+        [FUTURE, SEND, SYNC, SIZED, OPTION, REQUEST, FROM, READY, U64].map(|p| p.under(&root));
+    let raw_frame = RAW_FRAME.under(&root);
+    let ident = input.ident();
+    let vis = &input.original.vis;
+    let methods = protocol.arms.iter().map(|a| {
+        let (method, ty, variant) = (&a.method, a.ty, a.variant);
+        if a.request {
+            let doc = format!(
+                " Answers the message of variant `{variant}` with its declared `response`."
+            );
+            // Spanned at the variant: a type that is not a request is
+            // reported there.
+            let output = quote_spanned!(variant.span()=> <#ty as #request>::Response);
+            quote! {
+                #[doc = #doc]
+                fn #method(
+                    &self,
+                    request: #ty,
+                    ctx: &__Ctx,
+                ) -> impl #future<Output = #output> + #send;
+            }
+        } else {
+            let what = if a.other {
+                quote!(#raw_frame)
+            } else {
+                quote!(#ty)
+            };
+            let doc = format!(
+                " Handles the message of variant `{variant}`, which a server does not expect: by default, [`{service}::unexpected`]."
+            );
+            quote! {
+                #[doc = #doc]
+                #[allow(unused_variables, reason = "the default body passes them on")]
+                fn #method(
+                    &self,
+                    message: #what,
+                    ctx: &__Ctx,
+                ) -> impl #future<Output = #option<#ident>> + #send {
+                    #ready(Self::unexpected(self, <#ident as #from<#what>>::from(message), ctx))
+                }
+            }
+        }
+    });
+    let doc = format!(
+        " The service of [`{ident}`]: one method per variant, generated by \
+         `#[codec(service = {service})]`.\n\n\
+         A `#[codec(request)]` variant's method is required and answers \
+         the message's `response`; the others default to \
+         [`{service}::unexpected`]. `__Ctx` is what each method sees beside \
+         the message (a `codec::rpc::Peer<{ident}>` when served by \
+         `codec::rpc::Dispatcher`). `codec::Dispatch` hands a message to \
+         its method."
+    );
+    quote! {
+        #[doc = #doc]
+        #vis trait #service<__Ctx: ?#sized + #sync>: #sync {
+            #(#methods)*
+
+            /// Answers a message the server does not expect (a reply, a
+            /// notification, an `other` frame); by default, nothing.
+            #[allow(unused_variables, reason = "the default ignores them")]
+            fn unexpected(&self, message: #ident, ctx: &__Ctx) -> #option<#ident> {
+                #option::None
+            }
+
+            /// Sees every reply before it is sent, with the id of the
+            /// message it answers (or `None` for no reply); returns what
+            /// is sent. The place for per-message counting or logging; by
+            /// default, the reply unchanged.
+            #[allow(unused_variables, reason = "the default ignores them")]
+            fn replied(
+                &self,
+                request_id: #u64_,
+                reply: #option<#ident>,
+                ctx: &__Ctx,
+            ) -> #option<#ident> {
+                reply
+            }
+        }
+    }
+}
+
+fn dispatch(protocol: &Protocol, service: &Ident) -> TokenStream {
+    let ident = protocol.input.ident();
+    let arms = protocol.arms.iter().map(|a| {
+        let (method, variant, ty) = (&a.method, a.variant, a.ty);
+        if a.request {
+            // Spanned at the variant: a response that is not one of the
+            // protocol's messages is reported there.
+            let into = quote_spanned! {variant.span()=>
+                <<#ty as #REQUEST>::Response as #VARIANT_OF<Self>>::into_protocol
+            };
+            quote! {
+                Self::#variant(__m) => #SOME(#into(
+                    <__S as #service<__Ctx>>::#method(__s, __m, __ctx).await,
+                )),
+            }
+        } else {
+            quote! {
+                Self::#variant(__m) => <__S as #service<__Ctx>>::#method(__s, __m, __ctx).await,
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl<__S, __Ctx> #DISPATCH<__S, __Ctx> for #ident
+        where
+            __S: #service<__Ctx> + ?#SIZED,
+            __Ctx: ?#SIZED + #SYNC,
+        {
+            fn dispatch(
+                self,
+                __s: &__S,
+                __ctx: &__Ctx,
+            ) -> impl #FUTURE<Output = #OPTION<Self>> + #SEND {
+                async move {
+                    let __id = <Self as #PROTOCOL>::id(&self);
+                    let __reply = match self {
+                        #(#arms)*
+                    };
+                    <__S as #service<__Ctx>>::replied(__s, __id, __reply, __ctx)
+                }
+            }
+        }
+    }
+}
