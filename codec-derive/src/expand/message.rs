@@ -10,7 +10,7 @@ use crate::attr::Endian;
 use syn::LitByteStr;
 
 use super::encode::int_n_name;
-use crate::model::{FieldPlan, Message, Presence, Wire};
+use crate::model::{Computed, FieldPlan, Message, Presence, TypeSize, Wire};
 use crate::paths::{BOOL, FIELD_LAYOUT, MESSAGE, NONE, OPTION, REQUEST, SOME, STR, TAG_INT, U64};
 
 pub fn expand(message: &Message) -> TokenStream {
@@ -20,7 +20,7 @@ pub fn expand(message: &Message) -> TokenStream {
     let (impl_g, ty_g, where_c) = input.original.generics.split_for_impl();
     let id = message.id;
     let fields = match &message.fields {
-        Some(plans) => layouts(message.layout_magic, plans),
+        Some(plans) => layouts(message.layout_magic, plans, message.size),
         None => quote! {
             #FIELD_LAYOUT { name: "id", offset: #SOME(0), width: #NONE, encoding: "discriminant" }
         },
@@ -78,13 +78,14 @@ fn tag_items(f: &Field) -> TokenStream {
 /// has a fixed width.
 /// Magic bytes (the type's, then each field's) have an entry of their
 /// own, named `magic`, before what they precede.
-fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
-    let mut offset = Some(0usize);
+fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan], size: Option<TypeSize>) -> TokenStream {
+    // A cell, so padding can read the offset `push` advances.
+    let offset = std::cell::Cell::new(Some(0usize));
     let mut entries = Vec::new();
     let mut push = |name: &str, width: Option<usize>, encoding: String| {
-        let off = option(offset);
+        let off = option(offset.get());
         let w = option(width);
-        offset = offset.zip(width).map(|(o, w)| o + w);
+        offset.set(offset.get().zip(width).map(|(o, w)| o + w));
         entries.push(quote! {
             #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
         });
@@ -98,11 +99,27 @@ fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
         push("magic", w, e);
     }
     for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
+        // Padding has entries of its own, named `pad`, where it is.
+        let pad = p.padding;
+        if pad.before > 0 {
+            push("pad", Some(pad.before), format!("pad_before = {}", pad.before));
+        }
+        if let Some(n) = pad.align {
+            let width = offset.get().map(|o| o.wrapping_neg() & (n - 1));
+            push("pad", width, format!("align = {n}"));
+        }
         if let Some(m) = p.magic {
             let (w, e) = magic_entry(m);
             push("magic", w, e);
         }
         push(&p.field.name, fixed_width(p), describe(p));
+        if pad.after > 0 {
+            push("pad", Some(pad.after), format!("pad_after = {}", pad.after));
+        }
+    }
+    if let Some(ts) = size {
+        let width = offset.get().map(|o| ts.size.saturating_sub(o));
+        push("pad", width, format!("size = {}", ts.size));
     }
     quote!(#(#entries),*)
 }
@@ -160,6 +177,16 @@ fn describe(p: &FieldPlan) -> String {
     };
     let value = match &p.holds_len_of {
         Some(len_of) => format!("{value} (length of {})", len_of.seq.name),
+        None => value,
+    };
+    let value = match &p.computed {
+        Some(Computed::Calc(c)) => format!("calc {}: {value}", c.expr.to_token_stream()),
+        Some(Computed::Checksum { func, from }) => {
+            format!("checksum {} from {}: {value}", func.to_token_stream(), from.name)
+        }
+        Some(Computed::WireOnly { value: v, .. }) => {
+            format!("wire-only {value} = {}", v.to_token_stream())
+        }
         None => value,
     };
     match &p.presence {
