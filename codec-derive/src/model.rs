@@ -194,6 +194,8 @@ pub struct Use<'a> {
     pub field: &'a Field<'a>,
     /// It holds another field's length, so encode reads the computed one.
     pub holds_len: bool,
+    /// It is a `calc` field, so encode reads the computed value.
+    pub calc: bool,
 }
 
 /// A piece of a run of fixed-width values that generated code reads or

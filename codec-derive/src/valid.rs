@@ -244,6 +244,7 @@ fn uses_of<'a>(expr: &Expr, fields: &'a [Field<'a>]) -> Vec<Use<'a>> {
         .map(|field| Use {
             field,
             holds_len: holds_len_of(fields, field).is_some(),
+            calc: field.attrs.calc.is_set(),
         })
         .collect()
 }
@@ -1268,6 +1269,19 @@ fn check_calc(cx: &Ctxt, fields: &[Field], i: usize) {
         return;
     }
     computed_conflicts(cx, f, "calc");
+    if let Some(expr) = f.attrs.calc.get() {
+        for other in referenced_fields(expr, fields) {
+            if other.attrs.calc.is_set() {
+                cx.error_spanned_by(
+                    expr,
+                    format!(
+                        "`calc` of `{}` cannot use `calc` field `{}`: compute from stored fields",
+                        f.name, other.name
+                    ),
+                );
+            }
+        }
+    }
     if holds_len_of(fields, f).is_some() {
         err(
             cx,

@@ -118,7 +118,8 @@ pub fn expand(layout: &Layout) -> TokenStream {
     // The type's magic comes first, on a line of its own.
     let (min_len, body) = match layout.magic {
         Some(m) => {
-            let n = m.value().len();
+            // A fixed `size` counts the magic.
+            let n = if layout.size.is_some() { 0 } else { m.value().len() };
             let name = input.ident().to_string();
             let read = labelled("magic", quote!(#READ_MAGIC(__r, #m)));
             (

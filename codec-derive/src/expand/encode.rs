@@ -75,10 +75,11 @@ pub fn expand(layout: &Layout) -> TokenStream {
             variants,
         ),
     };
-    // The type's magic comes first.
+    // The type's magic comes first (a fixed `size` counts it).
     let (len_body, encode_body) = match layout.magic {
         Some(m) => {
             let n = m.value().len();
+            let n = if layout.size.is_some() { 0 } else { n };
             (
                 quote!(#n + { #len_body }),
                 quote! {
@@ -164,6 +165,9 @@ fn bind_uses(uses: &[Use], access: &dyn Fn(&Field) -> TokenStream) -> Vec<TokenS
             if u.holds_len {
                 let len = len_local(u.field);
                 quote!(let #local = #len;)
+            } else if u.calc {
+                let calc = calc_local(u.field);
+                quote!(let #local = #CLONE::clone(&#calc);)
             } else {
                 let a = access(u.field);
                 quote!(let #local = #CLONE::clone(#a);)
