@@ -752,7 +752,7 @@ pub struct CrcChunk {
     pub data: Vec<u8>,
     #[codec(checksum = crc32, from = kind)]
     pub crc: u32,
-    #[codec(checksum = sum8, from = crc, endian = "little")]
+    #[codec(checksum = sum8, from = crc)]
     pub sum: u8,
 }
 
