@@ -726,7 +726,7 @@ fn calc_rules() {
     assert_eq!(
         errs,
         [
-            "`calc` has no effect on a `skip` field, which is not on the wire",
+            "`calc` conflicts with `skip`: a `skip` field is not written; remove `skip` to write the computed value, or `calc`",
             "`when` conflicts with `calc`: remove one of them",
             "`calc` of `c` cannot use `calc` field `a`: compute from stored fields",
             "`calc` conflicts with `len_from`: `n` already holds a length the derive computes",
@@ -759,7 +759,6 @@ fn checksum_rules() {
             "`from` names no field `x`",
             "`checksum` needs an unsigned integer field up to u64, not `i32`",
             "`from` needs `checksum = f` on the same field (it says where the checksum starts)",
-            "`checksum` conflicts with `calc`: remove one of them",
             "`calc` conflicts with `checksum`: remove one of them",
         ]
     );

@@ -801,7 +801,6 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
         ("pad_after", a.pad_after.span()),
         ("align", a.align.span()),
         ("pad_check", a.pad_check.span()),
-        ("calc", a.calc.span()),
         ("checksum", a.checksum.span()),
         ("from", a.from.span()),
         ("wire", a.wire.span()),
@@ -1245,9 +1244,9 @@ fn computed_conflicts(cx: &Ctxt, f: &Field, what: &str) {
         ("term", a.term.span()),
         ("size", a.size.span()),
         ("tag", a.tag.span()),
+        // Each pair of these is reported once, by the later one's rule.
         ("calc", a.calc.span().filter(|_| what != "calc")),
-        ("checksum", a.checksum.span().filter(|_| what != "checksum")),
-        ("wire", a.wire.span().filter(|_| what != "wire")),
+        ("checksum", a.checksum.span().filter(|_| what == "wire")),
     ];
     for (name, span) in others {
         if span.is_some() {
@@ -1265,7 +1264,16 @@ fn computed_conflicts(cx: &Ctxt, f: &Field, what: &str) {
 /// A length holder already has its value computed.
 fn check_calc(cx: &Ctxt, fields: &[Field], i: usize) {
     let f = &fields[i];
-    if !f.attrs.calc.is_set() || f.attrs.skip.is_set() {
+    if !f.attrs.calc.is_set() {
+        return;
+    }
+    if f.attrs.skip.is_set() {
+        err(
+            cx,
+            f.attrs.calc.span(),
+            "`calc` conflicts with `skip`: a `skip` field is not written; remove `skip` to \
+             write the computed value, or `calc`",
+        );
         return;
     }
     computed_conflicts(cx, f, "calc");
