@@ -278,6 +278,12 @@ fn fields_code(
         if p.assert.is_some() || p.conv.is_some_and(|c| c.fallible) || p.computed.is_some() {
             reads.extend(quote!(let __field_at = __r.offset();));
         }
+        if let Some(Computed::Checksum { func, from }) = &p.computed {
+            // Computed over the bytes read from `from` to this field, before
+            // the field's local exists (it may share the function's name).
+            let mark = super::encode::mark_local(from);
+            reads.extend(quote!(let __sum = (#func)(#mark.upto(__field_at));));
+        }
         let read = value_read(p);
         // A converted field reads its wire type, then converts.
         let read = match p.conv {
@@ -343,12 +349,8 @@ fn fields_code(
             }
             _ => reads.extend(quote!(let #local: #field_ty = #read?;)),
         }
-        if let Some(Computed::Checksum { func, from }) = &p.computed {
-            // Recomputed over the bytes read from `from` to this field.
-            let mark = super::encode::mark_local(from);
-            let check = ctx(quote! {
-                #CHECK_SUM(#local, (#func)(#mark.upto(__field_at)), __field_at)
-            });
+        if let Some(Computed::Checksum { .. }) = &p.computed {
+            let check = ctx(quote!(#CHECK_SUM(#local, __sum, __field_at)));
             reads.extend(quote!(#check?;));
         }
         if p.padding.after > 0 {
