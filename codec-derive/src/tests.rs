@@ -649,7 +649,7 @@ fn padding_rules() {
             "`pad_before` must be a byte count of at least 1",
             "`align` must be a power of two of at least 2, such as `align = 4`",
             "`align` must be a power of two of at least 2, such as `align = 4`",
-            "`pad_check` needs `pad_before`, `pad_after`, `align` or `size` on the same field (it checks their padding)",
+            "`pad_check` needs `pad_before`, `pad_after` or `align` on the same field (it checks their padding)",
             "`pad` needs `size`, `pad_before`, `pad_after` or `align` on the same field (it is the byte their padding is made of)",
             "`align` has no effect on a `skip` field, which is not on the wire",
         ]

@@ -1205,11 +1205,12 @@ fn check_padding(cx: &Ctxt, f: &Field) {
             );
         }
     }
-    if a.pad_check.is_set() && !has_field_padding(a) && !a.size.is_set() {
+    // A `size` field's padding is stripped from its value, not checked.
+    if a.pad_check.is_set() && !has_field_padding(a) {
         err(
             cx,
             a.pad_check.span(),
-            "`pad_check` needs `pad_before`, `pad_after`, `align` or `size` on the same field \
+            "`pad_check` needs `pad_before`, `pad_after` or `align` on the same field \
              (it checks their padding)",
         );
     }
