@@ -21,7 +21,7 @@ use std::num::NonZeroU16;
 use std::rc::Rc;
 
 use arbitrary::{Arbitrary, Unstructured};
-use codec::{Decode, Encode, Explainer, Reader};
+use codec::{Decode, Encode};
 use codec_fuzz::*;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,21 +31,7 @@ fn decode_check<'de, T>(data: &'de [u8]) -> Option<T>
 where
     T: Decode<'de> + Encode + PartialEq + Debug,
 {
-    let decoded = T::from_bytes(data);
-    let mut ex = Explainer::new();
-    let mut r = Reader::new(data);
-    let explained =
-        T::explain_with(&mut r, codec::Endian::Big, &mut ex).and_then(|v| r.finish().map(|()| v));
-    let _ = ex.render();
-    match (&decoded, &explained) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b, "explain_with"),
-        (Err(a), Err(b)) => {
-            check_error(a, data);
-            check_error(b, data);
-        }
-        (a, b) => panic!("explain_with and decode disagree: {a:?} vs {b:?}"),
-    }
-    let v = decoded.ok()?;
+    let v = decode_explained::<T>(data)?;
     let bytes = v
         .to_bytes()
         .unwrap_or_else(|e| panic!("decoded value does not encode: {e}\n{v:?}"));

@@ -724,17 +724,8 @@ impl Login {
     }
 }
 
-/// CRC-32 (ISO-HDLC, as PNG and ZIP use it), bit by bit: a test helper.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & 0u32.wrapping_sub(crc & 1));
-        }
-    }
-    !crc
-}
+/// CRC-32 (ISO-HDLC, as PNG and ZIP use it).
+pub use crc32fast::hash as crc32;
 
 /// The sum of the bytes, as a one-byte checksum.
 pub fn sum8(bytes: &[u8]) -> u8 {

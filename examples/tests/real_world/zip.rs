@@ -11,12 +11,9 @@
 //! 0B 00 00 00       | 09 00       | 00 00        | hello.txt | -     | hello, zip\n
 //! ```
 
-use std::process::Command;
-use std::time::Duration;
-
 use codec::{Decode, Encode, Endian, Reader};
 
-use crate::support::interop::{python, run_bounded};
+use crate::png::python_bytes;
 
 /// A local file header and its data (method 0, stored: the data is the
 /// file, so its CRC-32 is computed from it).
@@ -59,20 +56,7 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
     z.writestr(info, bytes(range(5)))
 sys.stdout.write(buf.getvalue().hex())
 "#;
-    let out = run_bounded(
-        Command::new(python()).args(["-c", SCRIPT]),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let hex = String::from_utf8(out.stdout).expect("hex output");
-    (0..hex.trim().len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex byte"))
-        .collect()
+    python_bytes(SCRIPT)
 }
 
 /// The first entry as the layout above shows it.
