@@ -71,10 +71,7 @@ pub enum Computed<'a> {
     Calc(CalcExpr<'a>),
     /// `checksum = f, from = field`: `f` over the bytes written from the
     /// start of `from` up to this field.
-    Checksum {
-        func: &'a Expr,
-        from: &'a Field<'a>,
-    },
+    Checksum { func: &'a Expr, from: &'a Field<'a> },
     /// `wire = T, value = expr`: a wire-only field (`()`), `T` on the wire,
     /// always `expr`; `check` when decode checks it.
     WireOnly { value: &'a Expr, check: bool },

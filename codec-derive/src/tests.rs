@@ -702,7 +702,10 @@ fn type_size_rules() {
         enum E { A }
     });
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].starts_with("unknown codec attribute `size` on an enum"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("unknown codec attribute `size` on an enum"),
+        "{errs:?}"
+    );
 }
 
 #[test]

@@ -139,8 +139,8 @@ where
         .unwrap_or_else(|e| panic!("decoded value does not encode: {e}\n{v:?}"));
     assert_eq!(bytes.len(), v.encoded_len(), "encoded_len of {v:?}");
     assert_eq!(bytes.len(), data.len(), "re-encoding length: {v:?}");
-    let again = T::from_bytes(&bytes)
-        .unwrap_or_else(|e| panic!("re-encoding does not decode: {e}\n{v:?}"));
+    let again =
+        T::from_bytes(&bytes).unwrap_or_else(|e| panic!("re-encoding does not decode: {e}\n{v:?}"));
     assert_eq!(again, v.clone().computed(), "round trip");
 }
 

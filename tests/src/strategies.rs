@@ -408,15 +408,20 @@ pub fn range() -> impl Strategy<Value = Range> {
 
 /// Any [`Aligned`] (names fit their `u8` prefix).
 pub fn aligned() -> impl Strategy<Value = Aligned> {
-    (any::<u8>(), any::<u32>(), any::<u16>(), text(60), any::<u64>()).prop_map(
-        |(kind, value, flags, name, tail)| Aligned {
+    (
+        any::<u8>(),
+        any::<u32>(),
+        any::<u16>(),
+        text(60),
+        any::<u64>(),
+    )
+        .prop_map(|(kind, value, flags, name, tail)| Aligned {
             kind,
             value,
             flags,
             name,
             tail,
-        },
-    )
+        })
 }
 
 /// Records whose fields fit the 16 bytes (names up to 12 bytes).

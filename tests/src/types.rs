@@ -720,7 +720,9 @@ pub struct Login {
 impl Login {
     /// The flags encode computes for this value.
     pub fn computed_flags(&self) -> u8 {
-        (u8::from(self.user.is_some()) << 7) | (u8::from(self.pass.is_some()) << 6) | (self.keep & 1)
+        (u8::from(self.user.is_some()) << 7)
+            | (u8::from(self.pass.is_some()) << 6)
+            | (self.keep & 1)
     }
 }
 

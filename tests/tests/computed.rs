@@ -71,8 +71,8 @@ fn ihdr() -> CrcChunk {
 }
 
 const IHDR: &[u8] = &[
-    0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-    0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x81,
+    0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x81,
 ];
 
 #[test]
@@ -183,10 +183,16 @@ fn fields_describe_computed_values() {
         fields.iter().map(|f| f.encoding.to_string()).collect()
     };
     let login = enc(Login::FIELDS);
-    assert!(login[0].starts_with("calc ") && login[0].ends_with(": u8"), "{login:?}");
+    assert!(
+        login[0].starts_with("calc ") && login[0].ends_with(": u8"),
+        "{login:?}"
+    );
     assert_eq!(
         enc(CrcChunk::FIELDS)[3..],
-        ["checksum crc32 from kind: u32", "checksum sum8 from crc: u8"]
+        [
+            "checksum crc32 from kind: u32",
+            "checksum sum8 from crc: u8"
+        ]
     );
     assert_eq!(
         enc(Versioned::FIELDS),

@@ -129,7 +129,9 @@ fn aligned_fields() {
         ]
     );
     assert_eq!(
-        FixedRecord::FIELDS.last().map(|f| (f.name, f.offset, f.width)),
+        FixedRecord::FIELDS
+            .last()
+            .map(|f| (f.name, f.offset, f.width)),
         Some(("pad", None, None))
     );
 }
@@ -146,8 +148,14 @@ enum PadProto {
 fn explain_shows_padding() {
     let frame = PadProto::from(sample("hey")).to_bytes().unwrap();
     let dump = codec::explain::<PadProto>(&frame);
-    assert!(dump.contains("Aligned.value.pad = 3 pad bytes 00 00 00"), "{dump}");
-    assert!(dump.contains("Aligned.flags.pad = 2 pad bytes ff ff"), "{dump}");
+    assert!(
+        dump.contains("Aligned.value.pad = 3 pad bytes 00 00 00"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("Aligned.flags.pad = 2 pad bytes ff ff"),
+        "{dump}"
+    );
     assert!(dump.contains("Aligned.name.pad = 1 pad byte 00"), "{dump}");
     assert!(
         dump.contains("Aligned.tail.pad = 7 pad bytes 20 20 20 20 20 20 20"),
@@ -192,13 +200,7 @@ fn fixed_size_golden() {
 fn fixed_size_overflow() {
     let long = record("abcdefghijklmn");
     let e = long.to_bytes().unwrap_err();
-    assert_eq!(
-        e.kind(),
-        &EncodeErrorKind::OverSize {
-            used: 18,
-            size: 16
-        }
-    );
+    assert_eq!(e.kind(), &EncodeErrorKind::OverSize { used: 18, size: 16 });
     assert_eq!(
         e.to_string(),
         "fields take 18 bytes, more than the type's size of 16 in FixedRecord"
@@ -213,10 +215,7 @@ fn fixed_size_overflow() {
     ];
     assert_error(
         &FixedRecord::from_bytes(&bytes).unwrap_err(),
-        DecodeErrorKind::OverSize {
-            used: 18,
-            size: 16,
-        },
+        DecodeErrorKind::OverSize { used: 18, size: 16 },
         0,
         "FixedRecord",
         "fields take 18 bytes, more than the type's size of 16 at byte 0 in FixedRecord",

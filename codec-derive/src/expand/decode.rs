@@ -119,7 +119,11 @@ pub fn expand(layout: &Layout) -> TokenStream {
     let (min_len, body) = match layout.magic {
         Some(m) => {
             // A fixed `size` counts the magic.
-            let n = if layout.size.is_some() { 0 } else { m.value().len() };
+            let n = if layout.size.is_some() {
+                0
+            } else {
+                m.value().len()
+            };
             let name = input.ident().to_string();
             let read = labelled("magic", quote!(#READ_MAGIC(__r, #m)));
             (

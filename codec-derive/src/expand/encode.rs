@@ -150,9 +150,9 @@ fn pad_before_write(pad: &Padding) -> TokenStream {
         let n = pad.before;
         quote!(#WRITE_PAD(__buf, #n, #byte);)
     });
-    let align = pad.align.map(|n| {
-        quote!(#WRITE_PAD(__buf, #ALIGN_PAD(__buf.len() - __start, #n), #byte);)
-    });
+    let align = pad
+        .align
+        .map(|n| quote!(#WRITE_PAD(__buf, #ALIGN_PAD(__buf.len() - __start, #n), #byte);));
     quote!(#before #align)
 }
 
@@ -490,10 +490,12 @@ fn padded_lens(
     lens: Vec<(Padding, TokenStream)>,
 ) -> TokenStream {
     if !lens.iter().any(|(pad, _)| pad.align.is_some()) {
-        let lens = lens.into_iter().map(|(pad, len)| match pad.before + pad.after {
-            0 => len,
-            n => quote!((#n + #len)),
-        });
+        let lens = lens
+            .into_iter()
+            .map(|(pad, len)| match pad.before + pad.after {
+                0 => len,
+                n => quote!((#n + #len)),
+            });
         return quote!(0 #(+ #lens)*);
     }
     let base = match variant {

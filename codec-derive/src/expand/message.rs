@@ -102,7 +102,11 @@ fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan], size: Option<TypeSiz
         // Padding has entries of its own, named `pad`, where it is.
         let pad = p.padding;
         if pad.before > 0 {
-            push("pad", Some(pad.before), format!("pad_before = {}", pad.before));
+            push(
+                "pad",
+                Some(pad.before),
+                format!("pad_before = {}", pad.before),
+            );
         }
         if let Some(n) = pad.align {
             let width = offset.get().map(|o| o.wrapping_neg() & (n - 1));
@@ -182,7 +186,11 @@ fn describe(p: &FieldPlan) -> String {
     let value = match &p.computed {
         Some(Computed::Calc(c)) => format!("calc {}: {value}", c.expr.to_token_stream()),
         Some(Computed::Checksum { func, from }) => {
-            format!("checksum {} from {}: {value}", func.to_token_stream(), from.name)
+            format!(
+                "checksum {} from {}: {value}",
+                func.to_token_stream(),
+                from.name
+            )
         }
         Some(Computed::WireOnly { value: v, .. }) => {
             format!("wire-only {value} = {}", v.to_token_stream())

@@ -136,7 +136,10 @@ fn signature_and_ihdr_golden() {
 #[test]
 fn python_png_round_trips() {
     let bytes = python_png();
-    assert_eq!(&bytes[..SIGNATURE_IHDR_1X1_RGBA.len()], SIGNATURE_IHDR_1X1_RGBA);
+    assert_eq!(
+        &bytes[..SIGNATURE_IHDR_1X1_RGBA.len()],
+        SIGNATURE_IHDR_1X1_RGBA
+    );
     let png = Png::from_bytes(&bytes).unwrap();
     assert_eq!(png.ihdr, ihdr_1x1_rgba(0x1F15_C489));
     let kinds: Vec<_> = png.chunks.iter().map(|c| &c.kind).collect();

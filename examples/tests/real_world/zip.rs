@@ -61,10 +61,10 @@ sys.stdout.write(buf.getvalue().hex())
 
 /// The first entry as the layout above shows it.
 const HELLO: &[u8] = &[
-    0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x83, 0x18, 0x22, 0x58, 0x1B,
-    0x38, 0x72, 0xCB, 0x0B, 0x00, 0x00, 0x00, 0x0B, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00,
-    b'h', b'e', b'l', b'l', b'o', b'.', b't', b'x', b't', b'h', b'e', b'l', b'l', b'o', b',',
-    b' ', b'z', b'i', b'p', b'\n',
+    0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x83, 0x18, 0x22, 0x58, 0x1B, 0x38,
+    0x72, 0xCB, 0x0B, 0x00, 0x00, 0x00, 0x0B, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, b'h', b'e',
+    b'l', b'l', b'o', b'.', b't', b'x', b't', b'h', b'e', b'l', b'l', b'o', b',', b' ', b'z', b'i',
+    b'p', b'\n',
 ];
 
 fn hello() -> LocalFile {
@@ -118,7 +118,11 @@ fn python_zip_entries_round_trip() {
     assert_eq!(second.data, [0, 1, 2, 3, 4]);
     assert_eq!(second.crc32, crc32fast::hash(&[0, 1, 2, 3, 4]));
     assert_eq!(second.to_bytes().unwrap(), &bytes[at..r.offset()]);
-    assert_eq!(&r.peek()[..4], b"PK\x01\x02", "the central directory follows");
+    assert_eq!(
+        &r.peek()[..4],
+        b"PK\x01\x02",
+        "the central directory follows"
+    );
     // The central directory is no local file: its signature is refused.
     let e = LocalFile::decode_with(&mut r, Endian::Little).unwrap_err();
     assert!(
