@@ -752,6 +752,7 @@ fn checksum_rules() {
             #[codec(checksum = f, from = a)] e: i32,
             #[codec(from = a)] g: u32,
             #[codec(checksum = f, from = a, calc = 1)] h: u32,
+            #[codec(checksum = f, from = a, varint)] i: u32,
         }
     });
     assert_eq!(
@@ -763,6 +764,7 @@ fn checksum_rules() {
             "`checksum` needs an unsigned integer field up to u64, not `i32`",
             "`from` needs `checksum = f` on the same field (it says where the checksum starts)",
             "`calc` conflicts with `checksum`: remove one of them",
+            "`varint`/`vlq` conflicts with `checksum`: a checksum has a fixed width; use `bytes = N` or the integer's own width",
         ]
     );
 }

@@ -1323,6 +1323,16 @@ fn check_checksum(cx: &Ctxt, fields: &[Field], i: usize) {
         return;
     }
     computed_conflicts(cx, f, "checksum");
+    // Its width must not depend on its value: `encoded_len` is known
+    // before the bytes it covers are written.
+    if a.int.is_set() {
+        err(
+            cx,
+            a.int.span(),
+            "`varint`/`vlq` conflicts with `checksum`: a checksum has a fixed width; \
+             use `bytes = N` or the integer's own width",
+        );
+    }
     let unsigned = matches!(integer_width(value_type(f)), Some((w, false)) if w <= 8);
     if !unsigned {
         let ty = value_type(f);
