@@ -194,6 +194,12 @@ pub struct ContainerAttrs {
     pub assert: Slot<Assert>,
     /// `service = Name` on a protocol: the service trait to generate.
     pub service: Slot<Ident>,
+    /// `size = N` on a struct: its encoding padded to exactly N bytes.
+    pub size: Slot<LitInt>,
+    /// `pad = B`: the byte the type's `size` pads with (NUL if none).
+    pub pad: Slot<LitInt>,
+    /// `pad_check`: decode checks the padding is all `pad` bytes.
+    pub pad_check: Slot<()>,
 }
 
 /// Attributes on a field.
@@ -225,6 +231,28 @@ pub struct FieldAttrs {
     pub assert: Slot<Assert>,
     /// `map = (..)` or `try_map = (..)`: the field travels as another type.
     pub conv: Slot<Conv>,
+    /// `pad_before = N`: N padding bytes before the field.
+    pub pad_before: Slot<LitInt>,
+    /// `pad_after = N`: N padding bytes after the field.
+    pub pad_after: Slot<LitInt>,
+    /// `align = N`: padding so the field starts at a multiple of N bytes
+    /// from the start of the type.
+    pub align: Slot<LitInt>,
+    /// `pad_check`: decode checks the padding is all `pad` bytes.
+    pub pad_check: Slot<()>,
+    /// `calc = expr`: encode writes `expr` (over the fields), not the value.
+    pub calc: Slot<Expr>,
+    /// `checksum = f`: encode writes `f(bytes)` over the bytes from the
+    /// field `from` to here; decode checks it.
+    pub checksum: Slot<Expr>,
+    /// `from = field`: where a `checksum` starts.
+    pub from: Slot<Ident>,
+    /// `wire = T`: a wire-only field, travelling as `T`.
+    pub wire: Slot<Type>,
+    /// `value = expr`: the value a wire-only field holds on the wire.
+    pub value: Slot<Expr>,
+    /// `unchecked`: decode accepts any value of a wire-only field.
+    pub unchecked: Slot<()>,
 }
 
 /// Attributes on an enum variant.
@@ -387,6 +415,9 @@ impl ContainerAttrs {
             magic: Slot::new("magic"),
             assert: Slot::new("assert"),
             service: Slot::new("service"),
+            size: Slot::new("size"),
+            pad: Slot::new("pad"),
+            pad_check: Slot::new("pad_check"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -403,6 +434,9 @@ impl ContainerAttrs {
                 "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 "header" if is_enum => out.header.set(cx, span, meta.value()?.parse()?),
                 "response" => out.response.set(cx, span, meta.value()?.parse()?),
+                "size" if !is_enum => out.size.set(cx, span, meta.value()?.parse()?),
+                "pad" if !is_enum => out.pad.set(cx, span, parse_byte(meta)?),
+                "pad_check" if !is_enum => out.pad_check.flag(cx, span),
                 _ if is_enum => {
                     return Err(unknown(
                         meta,
@@ -414,7 +448,7 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "a struct",
-                        "endian, crate, id, response, magic, assert",
+                        "endian, crate, id, response, magic, assert, size, pad, pad_check",
                     ))
                 }
             }
@@ -445,6 +479,16 @@ impl FieldAttrs {
             pad: Slot::new("pad"),
             assert: Slot::new("assert"),
             conv: Slot::new("map`/`try_map"),
+            pad_before: Slot::new("pad_before"),
+            pad_after: Slot::new("pad_after"),
+            align: Slot::new("align"),
+            pad_check: Slot::new("pad_check"),
+            calc: Slot::new("calc"),
+            checksum: Slot::new("checksum"),
+            from: Slot::new("from"),
+            wire: Slot::new("wire"),
+            value: Slot::new("value"),
+            unchecked: Slot::new("unchecked"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -516,12 +560,24 @@ impl FieldAttrs {
                 "rest" => out.rest.flag(cx, span),
                 "skip" => out.skip.flag(cx, span),
                 "tag" => out.tag.flag(cx, span),
+                "pad_before" => out.pad_before.set(cx, span, meta.value()?.parse()?),
+                "pad_after" => out.pad_after.set(cx, span, meta.value()?.parse()?),
+                "align" => out.align.set(cx, span, meta.value()?.parse()?),
+                "pad_check" => out.pad_check.flag(cx, span),
+                "calc" => out.calc.set(cx, span, meta.value()?.parse()?),
+                "checksum" => out.checksum.set(cx, span, meta.value()?.parse()?),
+                "from" => out.from.set(cx, span, meta.value()?.parse()?),
+                "wire" => out.wire.set(cx, span, meta.value()?.parse()?),
+                "value" => out.value.set(cx, span, meta.value()?.parse()?),
+                "unchecked" => out.unchecked.flag(cx, span),
                 _ => {
                     return Err(unknown(
                         meta,
                         "a field",
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
-                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map",
+                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, \
+                         pad_before, pad_after, align, pad_check, calc, checksum, from, wire, \
+                         value, unchecked",
                     ))
                 }
             }

@@ -55,6 +55,9 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `repr = u8 \| u16 \| u32 \| u64 \| varint \| vlq` | (enums) how the leading discriminant is written; default `u8` |
 /// | `magic = b".."` | constant bytes before everything else (before an enum's discriminant): written on encode, checked on decode (`BadMagic` names expected, found and offset) |
 /// | `assert(expr, "message")` | (structs) a condition over all fields, checked after the last one is decoded (`DecodeErrorKind::Assertion` at the type's start, path `Type`) and before encode writes anything (`EncodeErrorKind::Assertion`) |
+/// | `size = N` | (structs) the type's encoding (its magic included) padded to exactly N bytes: fields taking more are `EncodeErrorKind::OverSize` / `DecodeErrorKind::OverSize` at the type's start; N below the bytes the fields always take does not compile; no `rest` field |
+/// | `pad = B` | (structs, with `size`) the byte the type is padded with (default NUL) |
+/// | `pad_check` | (structs, with `size`) decode checks the padding is all `pad` bytes (`DecodeErrorKind::BadPadding` at the first other byte); without it padding is read and ignored |
 ///
 /// # Field attributes
 ///
@@ -69,7 +72,14 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `magic = b".."` | constant bytes right before this field, checked on decode |
 /// | `term` / `term = B` | the value, then the terminator byte B (NUL by default; B is an integer such as `0x0a` or a byte literal such as `b'\n'`), instead of a length: on `String`, `&str`, `&[u8]` (a C-style string) and on `Vec<T>`, a list ended by B where the next element would start (PostgreSQL's StartupMessage parameters; `Vec<u8>` is a byte string). A value holding B, or a list element that is empty or starts with B, is an `EncodeError`; a missing terminator is "need 1 more byte" at the end of the input |
 /// | `size = N` | exactly N bytes: the value (`String`, `&str`, `Vec<u8>`, `&[u8]`), then padding (tar's 100-byte names). Decoding strips every trailing pad byte, so a value longer than N or ending with the pad byte is an `EncodeError`; pad bytes elsewhere in the value are kept |
-/// | `pad = B` | the byte a `size` field is padded with (default NUL): `size = 8, pad = 0x20` pads with spaces |
+/// | `pad = B` | the byte a `size` field is padded with (default NUL): `size = 8, pad = 0x20` pads with spaces; also the byte of this field's `pad_before`, `pad_after` and `align` padding |
+/// | `pad_before = N` / `pad_after = N` | N padding bytes right before / after the field (before its `magic`; after its value) |
+/// | `align = N` | (struct fields) padding before the field up to a multiple of N bytes (a power of two) from the start of the type, its magic included; after `pad_before` when both are given |
+/// | `pad_check` | decode checks this field's padding (`pad_before`, `pad_after`, `align`) is all `pad` bytes: another byte is `DecodeErrorKind::BadPadding { expected, found }` at its offset with the field's path; without it padding is read and ignored. Encode always writes `pad` bytes |
+/// | `calc = expr` | encode writes `expr` (over any fields, by name, as values; a `when` or `assert` naming this field sees it too) instead of the field's value: MQTT CONNECT's flag bits from which options are present. Decode reads and keeps the value on the wire. Not with `skip`, `when`, `map`, lengths, or on a `len_from` holder |
+/// | `checksum = f, from = field` | an unsigned integer (up to u64) that encode computes as `f(&bytes)` over the bytes written from the start of the earlier `field` (after its padding, its magic included) up to this field; decode recomputes it over the bytes read and a mismatch is `DecodeErrorKind::ChecksumMismatch { expected, found }` at this field's offset with its path. PNG's CRC-32: `checksum = crc32fast::hash, from = kind` |
+/// | `wire = T, value = V` | a wire-only field: the struct field is `()` (or `PhantomData`), the wire holds V as integer type `T` (with `T`'s `bytes`, `varint`/`vlq`, `endian`): encode writes V; decode reads it and checks it equals V (`DecodeErrorKind::UnexpectedValue { expected, found }`) |
+/// | `unchecked` | with `wire`: decode reads the value and accepts anything (reserved fields) |
 /// | `assert(expr, "message")` | a condition over this field and earlier ones (by name, as values, like `when`): false on decode is `DecodeErrorKind::Assertion { message }` at the field's offset with its path; false on encode is `EncodeErrorKind::Assertion` naming the field, before anything is written (encode clones the fields it names) |
 /// | `map = (Wire, to_wire, from_wire)` | the field travels as type `Wire`: `to_wire: fn(&T) -> Wire` on encode, `from_wire: fn(Wire) -> T` on decode (paths or closures); `Wire`'s own `bytes`, `varint`/`vlq` and `endian` apply; no `len`, `len_from`, `rest`, `when`, `null`, `term`, `size` or `pad` |
 /// | `try_map = (Wire, to_wire, from_wire)` | as `map`, with both functions returning `Result<_, &'static str>`: a refusal on decode is `DecodeErrorKind::Invalid(message)` at the field's offset with its path, on encode `EncodeErrorKind::Invalid(message)` naming the field, before anything is written (`Wire: Default`, for `encoded_len` of a value that fails) |
@@ -124,7 +134,13 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// type's) and lengths as read (`null` for a null length); it and
 /// `Message::FIELDS` show a converted field as its wire type and value.
 /// A `term` or `size` field is one line: its string, its bytes, or its
-/// element count.
+/// element count. So are padded, computed, wire-only fields and the fields
+/// a checksum starts at. Padding has a line of its own (`field.pad`, or
+/// `pad` for the type's: its count and bytes) and `Message::FIELDS` entries
+/// named `pad` (with their width where it is fixed: an `align` whose offset
+/// is known, `pad_before`, `pad_after`); computed and wire-only fields say
+/// so in their `FIELDS` encoding (`calc ..`, `checksum f from field: u32`,
+/// `wire-only u8 = 2`).
 /// # Example
 ///
 /// ```
@@ -275,6 +291,36 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// let e = Quote::from_bytes(&[0, 0, 0, 1, 0, 0, 0x04, 0xD2, 0x80, 0, 2]).unwrap_err();
 /// assert_eq!(e.to_string(), "assertion failed: lo is zero at byte 9 in Quote.lo");
 /// assert!(Quote { lo: 3, ..q }.to_bytes().is_err());
+///
+/// // Padding, alignment and a fixed size; flags computed from the options
+/// // present; a checksum over the bytes written; a wire-only version byte.
+/// fn sum(bytes: &[u8]) -> u8 {
+///     bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b))
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// #[codec(size = 16, pad = 0x2e)]
+/// struct Record {
+///     #[codec(wire = u8, value = 2)]
+///     version: (),
+///     #[codec(calc = u8::from(name.is_some()))]
+///     flags: u8,
+///     #[codec(align = 4, pad_after = 1, pad = 0xff, pad_check)]
+///     id: u16,
+///     #[codec(when = flags & 1 != 0, len = u8)]
+///     name: Option<String>,
+///     #[codec(checksum = sum, from = id)]
+///     check: u8,
+/// }
+///
+/// let r = Record { version: (), flags: 0, id: 7, name: Some("ab".into()), check: 0 };
+/// let bytes = r.to_bytes()?;
+/// // version | flags | align 4 | id    | pad_after | name.len | name  | check | pad to 16
+/// // 02      | 01    | ff ff   | 00 07 | ff        | 02       | 61 62 | cb    | 2e x 5
+/// assert_eq!(bytes, b"\x02\x01\xff\xff\x00\x07\xff\x02ab\xcb.....");
+/// assert_eq!(Record::from_bytes(&bytes)?, Record { flags: 1, check: 0xcb, ..r });
+/// let e = Record::from_bytes(b"\x03\x01\xff\xff\x00\x07\xff\x02ab\xcb.....").unwrap_err();
+/// assert_eq!(e.to_string(), "unexpected value 3 (expected 2) at byte 0 in Record.version");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[proc_macro_derive(Encode, attributes(codec))]

@@ -33,6 +33,54 @@ pub struct Layout<'a> {
     pub body: LayoutBody<'a>,
     /// A struct's `assert`, over all its fields, checked after them.
     pub assert: Option<Check<'a>>,
+    /// A struct's `size`: its encoding padded to a fixed size.
+    pub size: Option<TypeSize>,
+}
+
+/// A type padded to `size` bytes with `pad` (`#[codec(size = N)]` on a
+/// struct); `check` when decode checks the padding.
+#[derive(Clone, Copy)]
+pub struct TypeSize {
+    pub size: usize,
+    pub pad: u8,
+    pub check: bool,
+}
+
+/// Padding around a field (`pad_before`, `align`, `pad_after`), in that
+/// order before and after it, made of `byte`; `check` when decode checks
+/// it.
+#[derive(Clone, Copy, Default)]
+pub struct Padding {
+    pub before: usize,
+    /// Pad to a multiple of this many bytes from the type's start.
+    pub align: Option<usize>,
+    pub after: usize,
+    pub byte: u8,
+    pub check: bool,
+}
+
+impl Padding {
+    pub fn is_none(&self) -> bool {
+        self.before == 0 && self.align.is_none() && self.after == 0
+    }
+}
+
+/// What a field's written value comes from, when not the field itself.
+pub enum Computed<'a> {
+    /// `calc = expr`: an expression over the fields.
+    Calc(CalcExpr<'a>),
+    /// `checksum = f, from = field`: `f` over the bytes written from the
+    /// start of `from` up to this field.
+    Checksum { func: &'a Expr, from: &'a Field<'a> },
+    /// `wire = T, value = expr`: a wire-only field (`()`), `T` on the wire,
+    /// always `expr`; `check` when decode checks it.
+    WireOnly { value: &'a Expr, check: bool },
+}
+
+/// An expression over fields and the fields it names (a `calc`).
+pub struct CalcExpr<'a> {
+    pub expr: &'a Expr,
+    pub uses: Vec<Use<'a>>,
 }
 
 /// An `assert`: its condition, message and the fields it reads.
@@ -143,6 +191,8 @@ pub struct Use<'a> {
     pub field: &'a Field<'a>,
     /// It holds another field's length, so encode reads the computed one.
     pub holds_len: bool,
+    /// It is a `calc` field, so encode reads the computed value.
+    pub calc: bool,
 }
 
 /// A piece of a run of fixed-width values that generated code reads or
@@ -187,6 +237,12 @@ pub struct FieldPlan<'a> {
     /// The field's `assert`, checked after it is read and before encode
     /// writes anything.
     pub assert: Option<Check<'a>>,
+    /// Padding before and after the field.
+    pub padding: Padding,
+    /// Where its written value comes from, when not the field.
+    pub computed: Option<Computed<'a>>,
+    /// A later `checksum` starts at this field.
+    pub starts_checksum: bool,
 }
 
 /// What `#[derive(Message)]` reads.
@@ -198,6 +254,8 @@ pub struct Message<'a> {
     pub tag: Option<&'a Field<'a>>,
     /// The type's `magic`, laid out before its fields.
     pub layout_magic: Option<&'a LitByteStr>,
+    /// The struct's `size`, padded to after its fields.
+    pub size: Option<TypeSize>,
     /// A struct's fields; `None` for an enum (laid out by its discriminant).
     pub fields: Option<Vec<FieldPlan<'a>>>,
 }

@@ -193,6 +193,16 @@ paths! {
     UNKNOWN_ID = __private::unknown_id;
     WHEN_MISMATCH = __private::when_mismatch;
     WRITE_BASE128 = __private::write_base128;
+
+    // Padding, fixed-size types, checksums and wire-only values.
+    ALIGN_PAD = __private::align_pad;
+    CHECK_SUM = __private::check_sum;
+    CHECK_VALUE = __private::check_value;
+    MARK = __private::mark;
+    READ_PAD = __private::read_pad;
+    READ_TO_SIZE = __private::read_to_size;
+    WRITE_PAD = __private::write_pad;
+    WRITE_TO_SIZE = __private::write_to_size;
 }
 
 /// `_codec::Endian::Big` or `::Little`.

@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, pad_before, pad_after, align, pad_check, calc, checksum, from, wire, value, unchecked)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -513,7 +513,7 @@ fn size_and_pad_rules() {
         [
             "`size` must be a byte count of at least 1",
             "`size` applies to String, &str, Vec<u8> and &[u8], not `Vec < u16 >`",
-            "`pad` needs `size = N` on the same field (it fills the rest of the N bytes)",
+            "`pad` needs `size`, `pad_before`, `pad_after` or `align` on the same field (it is the byte their padding is made of)",
             "`pad` must be a byte from 0 to 255, such as `pad = 0x0a`",
             "`len` conflicts with `size`: a fixed-size value is always `size` bytes; remove `len` or `size`",
             "`size` has no effect on a `skip` field, which is not on the wire",
@@ -753,4 +753,185 @@ fn snapshot_protocol_service() {
     let (service, impls) = crate::expand::service::expand(&protocol).unwrap();
     let file: syn::File = syn::parse2(quote!(#service const _: () = { #impls };)).unwrap();
     check_pretty("storage.service.rs", &file);
+
+// Padding, alignment, fixed-size types, computed and wire-only fields.
+
+#[test]
+fn padding_rules() {
+    let errs = errors(quote! {
+        #[codec(size = 8, pad = 0x20, pad_check)]
+        struct S {
+            #[codec(pad_before = 1, pad_after = 2, pad = 0xff, pad_check)] a: u8,
+            #[codec(align = 4)] b: u16,
+            #[codec(term, pad_after = 1, pad = b' ')] c: String,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(pad_before = 0)] a: u8,
+            #[codec(align = 3)] b: u8,
+            #[codec(align = 1)] c: u8,
+            #[codec(pad_check)] d: u8,
+            #[codec(pad = 0)] e: u8,
+            #[codec(skip, align = 4)] f: u8,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`pad_before` must be a byte count of at least 1",
+            "`align` must be a power of two of at least 2, such as `align = 4`",
+            "`align` must be a power of two of at least 2, such as `align = 4`",
+            "`pad_check` needs `pad_before`, `pad_after` or `align` on the same field (it checks their padding)",
+            "`pad` needs `size`, `pad_before`, `pad_after` or `align` on the same field (it is the byte their padding is made of)",
+            "`align` has no effect on a `skip` field, which is not on the wire",
+        ]
+    );
+    let errs = errors(quote! {
+        enum E { A { #[codec(align = 4)] a: u8 } }
+    });
+    assert_eq!(
+        errs,
+        ["`align` is supported on struct fields, not in enum variants: use `pad_before` with the padding the variant needs"]
+    );
+}
+
+#[test]
+fn type_size_rules() {
+    let errs = errors(quote! {
+        #[codec(magic = b"AB", size = 6)]
+        struct S { a: u32, #[codec(pad_after = 1)] b: u8 }
+    });
+    assert_eq!(
+        errs,
+        ["`size = 6` is smaller than the 8 bytes the fields always take: raise `size` to at least 8"]
+    );
+    let errs = errors(quote! {
+        #[codec(pad = 1, pad_check)]
+        struct S { a: u8 }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`pad` on a type needs `size = N` on the type (the padding it fills)",
+            "`pad_check` on a type needs `size = N` on the type (the padding it fills)",
+        ]
+    );
+    let errs = errors(quote! {
+        #[codec(size = 0)]
+        struct S { a: u8 }
+    });
+    assert_eq!(errs, ["`size` must be a byte count of at least 1"]);
+    let errs = errors(quote! {
+        #[codec(size = 16)]
+        struct S { a: u8, #[codec(rest)] b: Vec<u8> }
+    });
+    assert_eq!(
+        errs,
+        ["`rest` conflicts with the type's `size`: it would take the padding; give the field a length"]
+    );
+    let errs = errors(quote! {
+        #[codec(size = 4)]
+        enum E { A }
+    });
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].starts_with("unknown codec attribute `size` on an enum"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn calc_rules() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(calc = u8::from(b.is_some()))] a: u8,
+            #[codec(when = a & 1 != 0)] b: Option<u16>,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(calc = 1, skip)] a: u8,
+            #[codec(calc = 2, when = true)] b: Option<u8>,
+            #[codec(calc = a)] c: u8,
+            #[codec(calc = 3)] n: u8,
+            #[codec(len_from = n)] d: Vec<u8>,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`calc` conflicts with `skip`: a `skip` field is not written; remove `skip` to write the computed value, or `calc`",
+            "`when` conflicts with `calc`: remove one of them",
+            "`calc` of `c` cannot use `calc` field `a`: compute from stored fields",
+            "`calc` conflicts with `len_from`: `n` already holds a length the derive computes",
+        ]
+    );
+}
+
+#[test]
+fn checksum_rules() {
+    let errs = errors(quote! {
+        struct S { a: u8, b: u16, #[codec(checksum = crc::sum, from = a)] c: u32 }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            a: u8,
+            #[codec(checksum = f)] b: u32,
+            #[codec(checksum = f, from = d)] c: u32,
+            #[codec(checksum = f, from = x)] d: u32,
+            #[codec(checksum = f, from = a)] e: i32,
+            #[codec(from = a)] g: u32,
+            #[codec(checksum = f, from = a, calc = 1)] h: u32,
+            #[codec(checksum = f, from = a, varint)] i: u32,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`checksum` needs `from = field`: the earlier field where the bytes it covers start",
+            "`from` must name an earlier field; `d` does not come before `c`",
+            "`from` names no field `x`",
+            "`checksum` needs an unsigned integer field up to u64, not `i32`",
+            "`from` needs `checksum = f` on the same field (it says where the checksum starts)",
+            "`calc` conflicts with `checksum`: remove one of them",
+            "`varint`/`vlq` conflicts with `checksum`: a checksum has a fixed width; use `bytes = N` or the integer's own width",
+        ]
+    );
+}
+
+#[test]
+fn wire_only_rules() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(wire = u8, value = 1)] a: (),
+            #[codec(wire = u32, bytes = 3, value = 0, unchecked)] b: PhantomData<u8>,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+    let errs = errors(quote! {
+        struct S {
+            #[codec(wire = u8)] a: (),
+            #[codec(wire = u8, value = 1)] b: u8,
+            #[codec(wire = String, value = 1)] c: (),
+            #[codec(value = 1)] d: u8,
+            #[codec(unchecked)] e: u8,
+            #[codec(wire = u8, value = 1, len = u8)] f: (),
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`wire` needs `value = ..`: what encode writes and decode checks",
+            "a wire-only field holds nothing: give it type `()` (or `PhantomData`), not `u8`",
+            "`wire` must be an integer type up to 64 bits, not `String`",
+            "`value` needs `wire = T` on the same field (a wire-only field)",
+            "`unchecked` needs `wire = T` on the same field (a wire-only field)",
+            "`len` needs a type with a length (String, Vec<T>, &str, &[u8], ...), not `u8`",
+            "`len` conflicts with `wire`: remove one of them",
+        ]
+    );
 }

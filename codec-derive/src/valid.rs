@@ -15,8 +15,8 @@ use crate::ast::{
 use crate::attr::{Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, Check, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence,
-    Protocol, Use, Validated, VariantPlan, Wire,
+    Arm, CalcExpr, Check, Computed, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed,
+    Padding, Prefix, Presence, Protocol, TypeSize, Use, Validated, VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -46,6 +46,7 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
             for v in variants {
                 check_fields(cx, &v.fields);
                 check_other_variant(cx, v);
+                check_no_align_in_variant(cx, v);
             }
             check_single_other(cx, variants);
             let by_magic = check_variant_magic(cx, input, variants);
@@ -83,11 +84,13 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
         }),
         Body::Enum(_) => None,
     };
+    let size = check_type_size(cx, input, &body);
     Some(Layout {
         input,
         magic: input.attrs.magic.get(),
         body,
         assert,
+        size,
     })
 }
 
@@ -159,6 +162,7 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 _ => Presence::Always,
             };
             let ty = match (presence_is_always(&presence), a.conv.get()) {
+                _ if a.wire.is_set() => value_type(f),
                 (_, Some(conv)) => &conv.wire,
                 (true, None) => f.ty,
                 (false, None) => option_inner(f.ty)?,
@@ -168,6 +172,14 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
             // their own, and so are converted or asserted values (checked
             // right after their own read).
             let alone = a.magic.is_set() || a.conv.is_set() || a.assert.is_set();
+            // Padded, computed and wire-only fields, and where a checksum
+            // starts, are written on their own too.
+            let padding = padding_of(f);
+            let computed = computed_of(f, fields)?;
+            let starts_checksum = fields.iter().any(|g| {
+                g.attrs.checksum.is_set() && g.attrs.from.get().is_some_and(|h| *h == f.name)
+            });
+            let alone = alone || !padding.is_none() || computed.is_some() || starts_checksum;
             let packed = match (&presence, &wire, alone) {
                 (Presence::Always, Wire::Plain, false) if is_fixed_width(ty) => {
                     Some(Packed::Scalar)
@@ -193,6 +205,9 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                     assert,
                     uses: uses_of(&assert.expr, fields),
                 }),
+                padding,
+                computed,
+                starts_checksum,
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -232,6 +247,7 @@ fn uses_of<'a>(expr: &Expr, fields: &'a [Field<'a>]) -> Vec<Use<'a>> {
         .map(|field| Use {
             field,
             holds_len: holds_len_of(fields, field).is_some(),
+            calc: field.attrs.calc.is_set(),
         })
         .collect()
 }
@@ -263,8 +279,9 @@ fn holds_len_of<'a>(fields: &'a [Field<'a>], f: &Field) -> Option<&'a Field<'a>>
 /// `#[derive(Message)]`: the layout rules, and the id its frames carry.
 fn message<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Message<'a>> {
     check_message(cx, input);
-    let layout = layout(cx, input);
-    let fields = match layout?.body {
+    let layout = layout(cx, input)?;
+    let size = layout.size;
+    let fields = match layout.body {
         LayoutBody::Struct(plans) => Some(plans),
         LayoutBody::Enum { .. } => None,
     };
@@ -278,6 +295,7 @@ fn message<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Message<'a>> {
         response: input.attrs.response.get(),
         tag,
         layout_magic: input.attrs.magic.get(),
+        size,
         fields,
     })
 }
@@ -456,6 +474,10 @@ fn check_fields(cx: &Ctxt, fields: &[Field]) {
         }
         check_assert_uses_earlier(cx, fields, i);
         check_conv_alone(cx, f);
+        check_padding(cx, f);
+        check_calc(cx, fields, i);
+        check_checksum(cx, fields, i);
+        check_wire_only(cx, f);
     }
 }
 
@@ -497,7 +519,7 @@ fn check_conv_alone(cx: &Ctxt, f: &Field) {
         ("unit", a.unit.span()),
         ("term", a.term.span()),
         ("size", a.size.span()),
-        ("pad", a.pad.span()),
+        ("pad", a.pad.span().filter(|_| !has_field_padding(a))),
     ];
     for (other, span) in others {
         if span.is_some() {
@@ -687,9 +709,10 @@ fn check_term(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
             ),
         );
     }
+    let pad = a.pad.span().filter(|_| !has_field_padding(a));
     for (name, span) in end_keys(a)
         .into_iter()
-        .chain([("size", a.size.span()), ("pad", a.pad.span())])
+        .chain([("size", a.size.span()), ("pad", pad)])
     {
         if span.is_some() {
             err(
@@ -713,11 +736,12 @@ fn check_size(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
     let a = &f.attrs;
     if let Some(pad) = a.pad.get() {
         check_byte_lit(cx, "pad", pad);
-        if !a.size.is_set() {
+        if !a.size.is_set() && !has_field_padding(a) {
             err(
                 cx,
                 a.pad.span(),
-                "`pad` needs `size = N` on the same field (it fills the rest of the N bytes)",
+                "`pad` needs `size`, `pad_before`, `pad_after` or `align` on the same field \
+                 (it is the byte their padding is made of)",
             );
         }
     }
@@ -867,7 +891,9 @@ fn check_when_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
 /// `try_map`, `T` for an `Option<T>` field with `when`, the field's type
 /// otherwise.
 fn value_type<'a>(f: &'a Field<'a>) -> &'a syn::Type {
-    if let Some(conv) = f.attrs.conv.get() {
+    if let Some(wire) = f.attrs.wire.get() {
+        wire
+    } else if let Some(conv) = f.attrs.conv.get() {
         &conv.wire
     } else if f.attrs.when.is_set() {
         option_inner(f.ty).unwrap_or(f.ty)
@@ -900,6 +926,15 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
         ("tag", a.tag.span()),
         ("assert", a.assert.span()),
         ("map`/`try_map", a.conv.span()),
+        ("pad_before", a.pad_before.span()),
+        ("pad_after", a.pad_after.span()),
+        ("align", a.align.span()),
+        ("pad_check", a.pad_check.span()),
+        ("checksum", a.checksum.span()),
+        ("from", a.from.span()),
+        ("wire", a.wire.span()),
+        ("value", a.value.span()),
+        ("unchecked", a.unchecked.span()),
     ];
     for (name, span) in others {
         if span.is_some() {
@@ -1222,4 +1257,369 @@ fn check_protocol(cx: &Ctxt, input: &Input) {
         }
     }
     check_single_other(cx, variants);
+}
+
+// Padding, alignment, fixed-size types, computed and wire-only fields.
+
+/// The field has padding of its own (`pad_before`, `pad_after`, `align`),
+/// which its `pad` byte fills.
+fn has_field_padding(a: &crate::attr::FieldAttrs) -> bool {
+    a.pad_before.is_set() || a.pad_after.is_set() || a.align.is_set()
+}
+
+/// A literal count from a slot that validation has checked.
+fn count_of(lit: Option<&syn::LitInt>) -> usize {
+    lit.and_then(|l| l.base10_parse().ok()).unwrap_or(0)
+}
+
+/// A field's padding, as its attributes give it.
+fn padding_of(f: &Field) -> Padding {
+    let a = &f.attrs;
+    Padding {
+        before: count_of(a.pad_before.get()),
+        align: a
+            .align
+            .get()
+            .and_then(|l| l.base10_parse().ok())
+            .filter(|n: &usize| n.is_power_of_two()),
+        after: count_of(a.pad_after.get()),
+        byte: byte_of(a.pad.get()).unwrap_or(0),
+        check: a.pad_check.is_set(),
+    }
+}
+
+/// Where a field's written value comes from. `None` only where a rule has
+/// recorded an error (a `from` naming no field).
+fn computed_of<'a>(f: &'a Field<'a>, fields: &'a [Field<'a>]) -> Option<Option<Computed<'a>>> {
+    let a = &f.attrs;
+    Some(if let Some(expr) = a.calc.get() {
+        Some(Computed::Calc(CalcExpr {
+            expr,
+            uses: uses_of(expr, fields),
+        }))
+    } else if let Some(func) = a.checksum.get() {
+        let from = a.from.get()?;
+        Some(Computed::Checksum {
+            func,
+            from: fields.iter().find(|g| *from == g.name)?,
+        })
+    } else if a.wire.is_set() {
+        Some(Computed::WireOnly {
+            value: a.value.get()?,
+            check: !a.unchecked.is_set(),
+        })
+    } else {
+        None
+    })
+}
+
+/// Padding counts are byte counts; `align` is a power of two (so the
+/// padding is a mask away) and counts from the type's start, which only a
+/// struct's encode and decode know; `pad_check` checks padding, so there
+/// must be some.
+fn check_padding(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    for (name, slot) in [("pad_before", &a.pad_before), ("pad_after", &a.pad_after)] {
+        if let Some(lit) = slot.get() {
+            if !matches!(lit.base10_parse::<usize>(), Ok(1..)) {
+                cx.error_spanned_by(lit, format!("`{name}` must be a byte count of at least 1"));
+            }
+        }
+    }
+    if let Some(lit) = a.align.get() {
+        if !matches!(lit.base10_parse::<usize>(), Ok(n) if n.is_power_of_two() && n > 1) {
+            cx.error_spanned_by(
+                lit,
+                "`align` must be a power of two of at least 2, such as `align = 4`",
+            );
+        }
+    }
+    // A `size` field's padding is stripped from its value, not checked.
+    if a.pad_check.is_set() && !has_field_padding(a) {
+        err(
+            cx,
+            a.pad_check.span(),
+            "`pad_check` needs `pad_before`, `pad_after` or `align` on the same field \
+             (it checks their padding)",
+        );
+    }
+}
+
+/// `align` counts from the start of the type, which an enum variant's
+/// fields do not see (the discriminant precedes them).
+fn check_no_align_in_variant(cx: &Ctxt, v: &Variant) {
+    for f in &v.fields {
+        if f.attrs.align.is_set() {
+            err(
+                cx,
+                f.attrs.align.span(),
+                "`align` is supported on struct fields, not in enum variants: use `pad_before` \
+                 with the padding the variant needs",
+            );
+        }
+    }
+}
+
+/// The keys a computed or wire-only field cannot have with `what`: they
+/// decide presence, a length or a conversion of a value the field does not
+/// hold as such.
+fn computed_conflicts(cx: &Ctxt, f: &Field, what: &str) {
+    let a = &f.attrs;
+    let others = [
+        ("when", a.when.span()),
+        ("map`/`try_map", a.conv.span()),
+        ("len", a.len.span()),
+        ("len_from", a.len_from.span()),
+        ("rest", a.rest.span()),
+        ("term", a.term.span()),
+        ("size", a.size.span()),
+        ("tag", a.tag.span()),
+        // Each pair of these is reported once, by the later one's rule.
+        ("calc", a.calc.span().filter(|_| what != "calc")),
+        ("checksum", a.checksum.span().filter(|_| what == "wire")),
+    ];
+    for (name, span) in others {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!("`{name}` conflicts with `{what}`: remove one of them"),
+            );
+        }
+    }
+}
+
+/// `calc` replaces the value encode writes with an expression over the
+/// fields (any of them: encode has them all); the field is read as usual.
+/// A length holder already has its value computed.
+fn check_calc(cx: &Ctxt, fields: &[Field], i: usize) {
+    let f = &fields[i];
+    if !f.attrs.calc.is_set() {
+        return;
+    }
+    if f.attrs.skip.is_set() {
+        err(
+            cx,
+            f.attrs.calc.span(),
+            "`calc` conflicts with `skip`: a `skip` field is not written; remove `skip` to \
+             write the computed value, or `calc`",
+        );
+        return;
+    }
+    computed_conflicts(cx, f, "calc");
+    if let Some(expr) = f.attrs.calc.get() {
+        for other in referenced_fields(expr, fields) {
+            if other.attrs.calc.is_set() {
+                cx.error_spanned_by(
+                    expr,
+                    format!(
+                        "`calc` of `{}` cannot use `calc` field `{}`: compute from stored fields",
+                        f.name, other.name
+                    ),
+                );
+            }
+        }
+    }
+    if holds_len_of(fields, f).is_some() {
+        err(
+            cx,
+            f.attrs.calc.span(),
+            format!(
+                "`calc` conflicts with `len_from`: `{}` already holds a length the derive computes",
+                f.name
+            ),
+        );
+    }
+}
+
+/// `checksum = f, from = field` covers the bytes from an earlier field (or
+/// this one's predecessor) to here, and is an unsigned integer (shown and
+/// compared as `u64`).
+fn check_checksum(cx: &Ctxt, fields: &[Field], i: usize) {
+    let f = &fields[i];
+    let a = &f.attrs;
+    if a.skip.is_set() {
+        return;
+    }
+    if a.from.is_set() && !a.checksum.is_set() {
+        err(
+            cx,
+            a.from.span(),
+            "`from` needs `checksum = f` on the same field (it says where the checksum starts)",
+        );
+    }
+    if !a.checksum.is_set() {
+        return;
+    }
+    computed_conflicts(cx, f, "checksum");
+    // Its width must not depend on its value: `encoded_len` is known
+    // before the bytes it covers are written.
+    if a.int.is_set() {
+        err(
+            cx,
+            a.int.span(),
+            "`varint`/`vlq` conflicts with `checksum`: a checksum has a fixed width; \
+             use `bytes = N` or the integer's own width",
+        );
+    }
+    let unsigned = matches!(integer_width(value_type(f)), Some((w, false)) if w <= 8);
+    if !unsigned {
+        let ty = value_type(f);
+        err(
+            cx,
+            a.checksum.span(),
+            format!(
+                "`checksum` needs an unsigned integer field up to u64, not `{}`",
+                quote::quote!(#ty)
+            ),
+        );
+    }
+    let Some(from) = a.from.get() else {
+        err(
+            cx,
+            a.checksum.span(),
+            "`checksum` needs `from = field`: the earlier field where the bytes it covers start",
+        );
+        return;
+    };
+    match fields.iter().position(|g| *from == g.name) {
+        None => cx.error_spanned_by(from, format!("`from` names no field `{from}`")),
+        Some(j) if j >= i => cx.error_spanned_by(
+            from,
+            format!(
+                "`from` must name an earlier field; `{from}` does not come before `{}`",
+                f.name
+            ),
+        ),
+        Some(j) if fields[j].attrs.skip.is_set() => cx.error_spanned_by(
+            from,
+            format!("`from` field `{from}` is `skip`, not on the wire"),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// A wire-only field holds nothing (`()` or `PhantomData`): `wire = T`
+/// says what travels, `value` what it always is (checked on decode unless
+/// `unchecked`). `T` is an integer shown as one in errors.
+fn check_wire_only(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    for (name, slot) in [("value", a.value.span()), ("unchecked", a.unchecked.span())] {
+        if slot.is_some() && !a.wire.is_set() {
+            err(
+                cx,
+                slot,
+                format!("`{name}` needs `wire = T` on the same field (a wire-only field)"),
+            );
+        }
+    }
+    let Some(wire) = a.wire.get() else {
+        return;
+    };
+    if a.skip.is_set() {
+        return;
+    }
+    computed_conflicts(cx, f, "wire");
+    if !a.value.is_set() {
+        err(
+            cx,
+            a.wire.span(),
+            "`wire` needs `value = ..`: what encode writes and decode checks",
+        );
+    }
+    if !matches!(integer_width(wire), Some((w, _)) if w <= 8) {
+        cx.error_spanned_by(
+            wire,
+            format!(
+                "`wire` must be an integer type up to 64 bits, not `{}`",
+                quote::quote!(#wire)
+            ),
+        );
+    }
+    let holds_nothing = match f.ty {
+        syn::Type::Tuple(t) => t.elems.is_empty(),
+        ty => matches!(type_head(ty), Some((name, _)) if name == "PhantomData"),
+    };
+    if !holds_nothing {
+        let ty = f.ty;
+        err(
+            cx,
+            a.wire.span(),
+            format!(
+                "a wire-only field holds nothing: give it type `()` (or `PhantomData`), not `{}`",
+                quote::quote!(#ty)
+            ),
+        );
+    }
+    if a.assert.is_set() {
+        err(
+            cx,
+            a.assert.span(),
+            "`assert` conflicts with `wire`: a wire-only value is checked against `value`",
+        );
+    }
+}
+
+/// A struct's `size = N` pads its encoding to N bytes: N is at least the
+/// bytes its fields always take, and nothing may read to the end (`rest`),
+/// which would take the padding.
+fn check_type_size(cx: &Ctxt, input: &Input, body: &LayoutBody) -> Option<TypeSize> {
+    let a = &input.attrs;
+    for (name, span) in [("pad", a.pad.span()), ("pad_check", a.pad_check.span())] {
+        if span.is_some() && !a.size.is_set() {
+            err(
+                cx,
+                span,
+                format!("`{name}` on a type needs `size = N` on the type (the padding it fills)"),
+            );
+        }
+    }
+    if let Some(pad) = a.pad.get() {
+        check_byte_lit(cx, "pad", pad);
+    }
+    let lit = a.size.get()?;
+    let Ok(size @ 1..) = lit.base10_parse::<usize>() else {
+        cx.error_spanned_by(lit, "`size` must be a byte count of at least 1");
+        return None;
+    };
+    let LayoutBody::Struct(plans) = body else {
+        return None;
+    };
+    if let Some(p) = plans.iter().find(|p| matches!(p.wire, Wire::Rest)) {
+        err(
+            cx,
+            p.field.attrs.rest.span(),
+            "`rest` conflicts with the type's `size`: it would take the padding; \
+             give the field a length",
+        );
+    }
+    let magic = a.magic.get().map_or(0, |m| m.value().len());
+    let fixed = magic + plans.iter().map(fixed_part).sum::<usize>();
+    if fixed > size {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`size = {size}` is smaller than the {fixed} bytes the fields always take: \
+                 raise `size` to at least {fixed}"
+            ),
+        );
+    }
+    Some(TypeSize {
+        size,
+        pad: byte_of(a.pad.get()).unwrap_or(0),
+        check: a.pad_check.is_set(),
+    })
+}
+
+/// Bytes a field always takes at least, as far as the derive can tell.
+fn fixed_part(p: &FieldPlan) -> usize {
+    let value = match (&p.presence, &p.wire) {
+        (Presence::Always, Wire::Plain) => crate::ast::bare_scalar_width(p.ty).unwrap_or(0),
+        (Presence::Always, Wire::IntN { bytes, .. }) => *bytes,
+        (Presence::Always, Wire::Padded { size, .. }) => *size,
+        (Presence::Byte, _) => 1,
+        _ => 0,
+    };
+    let magic = p.magic.map_or(0, |m| m.value().len());
+    value + magic + p.padding.before + p.padding.after
 }

@@ -186,6 +186,42 @@ pub enum DecodeErrorKind {
         /// The message the `assert` gives.
         message: &'static str,
     },
+    /// A padding byte other than the `pad` byte, where the layout checks
+    /// padding (`#[codec(pad_check)]`); the error's offset is the byte's.
+    #[error("bad padding byte (expected {expected:#04x}, found {found:#04x})")]
+    BadPadding {
+        /// The `pad` byte.
+        expected: u8,
+        /// The byte there.
+        found: u8,
+    },
+    /// A `#[codec(checksum = ..)]` field whose value is not the checksum of
+    /// the bytes it covers; the error's offset is the field's.
+    #[error("checksum mismatch (computed {expected:#x}, found {found:#x})")]
+    ChecksumMismatch {
+        /// The checksum computed over the bytes read.
+        expected: u64,
+        /// The value on the wire.
+        found: u64,
+    },
+    /// A wire-only field (`#[codec(wire = T, value = V)]`) holding another
+    /// value than `V`; the error's offset is the field's.
+    #[error("unexpected value {found} (expected {expected})")]
+    UnexpectedValue {
+        /// The value the layout requires.
+        expected: i128,
+        /// The value on the wire.
+        found: i128,
+    },
+    /// A type with a fixed `size` whose fields took more bytes than it; the
+    /// error's offset is where the type starts.
+    #[error("fields take {used} bytes, more than the type's size of {size}")]
+    OverSize {
+        /// Bytes the fields took.
+        used: u64,
+        /// The type's `size`.
+        size: u64,
+    },
     /// A protocol-specific rule was broken.
     #[error("{0}")]
     Invalid(&'static str),
@@ -421,6 +457,15 @@ pub enum EncodeErrorKind {
     Assertion {
         /// The message the `assert` gives.
         message: &'static str,
+    },
+    /// A type with a fixed `size` (`#[codec(size = N)]` on the type) whose
+    /// fields take more than N bytes.
+    #[error("fields take {used} bytes, more than the type's size of {size}")]
+    OverSize {
+        /// Bytes the fields take.
+        used: u64,
+        /// The type's `size`.
+        size: u64,
     },
     /// A protocol-specific rule was broken.
     #[error("{0}")]

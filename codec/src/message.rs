@@ -246,6 +246,13 @@ pub enum FieldWire {
     },
     /// Constant bytes (an entry of its own, named `magic`).
     Magic(&'static [u8]),
+    /// Padding (an entry of its own, named `pad`: `pad_before`,
+    /// `pad_after`, `align` or a type's `size`).
+    Pad {
+        /// How many bytes, when it does not depend on the input (an
+        /// `align` or `size` after variable-width fields does).
+        bytes: Option<usize>,
+    },
 }
 
 /// An integer used as a length or discriminant.

@@ -826,3 +826,10 @@ pub use crate::wire::{LenPrefix, Unit};
 #[path = "private/term.rs"]
 mod term;
 pub use term::{read_padded, read_term, write_padded, Padded, Shown, TermDecode, TermEncode};
+
+#[path = "private/layout.rs"]
+mod layout;
+pub use layout::{
+    align_pad, check_sum, check_value, mark, read_pad, read_to_size, write_pad, write_to_size,
+    Mark, Padding,
+};

@@ -259,7 +259,10 @@ impl Gen<'_> {
         let name = f.layout.name;
         let path = format!("{parent}.{name}");
         let le = f.little;
+        // Padding whose width depends on the input is not walked: it and
+        // everything after it are shown as bytes.
         let presence = match f.presence {
+            _ if f.wire == (FieldWire::Pad { bytes: None }) => "\"unknown\"".to_string(),
             FieldPresence::Always => "nil".to_string(),
             FieldPresence::Byte => "\"byte\"".to_string(),
             FieldPresence::Null => "\"null\"".to_string(),
@@ -275,6 +278,14 @@ impl Gen<'_> {
                 let pf = self.field(&path, name, "bytes", "");
                 (
                     format!("{{ k = \"magic\", n = {} }}", bytes.len()),
+                    format!("{{ k = \"opaque\", f = {pf} }}"),
+                )
+            }
+            // Fixed padding is walked like magic: so many bytes, shown.
+            FieldWire::Pad { bytes: Some(n) } => {
+                let pf = self.field(&path, name, "bytes", "");
+                (
+                    format!("{{ k = \"magic\", n = {n} }}"),
                     format!("{{ k = \"opaque\", f = {pf} }}"),
                 )
             }

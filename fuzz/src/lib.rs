@@ -409,21 +409,7 @@ pub fn decode_check<'de, T>(data: &'de [u8]) -> Option<T>
 where
     T: Decode<'de> + Encode + PartialEq + Debug,
 {
-    let decoded = T::from_bytes(data);
-    let mut ex = Explainer::new();
-    let mut r = Reader::new(data);
-    let explained =
-        T::explain_with(&mut r, codec::Endian::Big, &mut ex).and_then(|v| r.finish().map(|()| v));
-    let _ = ex.render();
-    match (&decoded, &explained) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b, "explain_with"),
-        (Err(a), Err(b)) => {
-            check_error(a, data);
-            check_error(b, data);
-        }
-        (a, b) => panic!("explain_with and decode disagree: {a:?} vs {b:?}"),
-    }
-    let v = decoded.ok()?;
+    let v = decode_explained::<T>(data)?;
     let bytes = v
         .to_bytes()
         .unwrap_or_else(|e| panic!("decoded value does not encode: {e}\n{v:?}"));
@@ -490,6 +476,30 @@ pub fn check_error(e: &DecodeError, input: &[u8]) {
     if let Some(n) = e.bytes_needed() {
         assert!(n > 0, "need 0 more bytes: {e}");
     }
+}
+
+/// Decodes all of `data` as `T` with `decode` and with `explain_with`:
+/// both give equal values, or both fail (each error passing
+/// [`check_error`]). The decoded value, if any.
+pub fn decode_explained<'de, T>(data: &'de [u8]) -> Option<T>
+where
+    T: Decode<'de> + PartialEq + Debug,
+{
+    let decoded = T::from_bytes(data);
+    let mut ex = codec::Explainer::new();
+    let mut r = codec::Reader::new(data);
+    let explained =
+        T::explain_with(&mut r, codec::Endian::Big, &mut ex).and_then(|v| r.finish().map(|()| v));
+    let _ = ex.render();
+    match (&decoded, &explained) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "explain_with"),
+        (Err(a), Err(b)) => {
+            check_error(a, data);
+            check_error(b, data);
+        }
+        (a, b) => panic!("explain_with and decode disagree: {a:?} vs {b:?}"),
+    }
+    decoded.ok()
 }
 
 /// Decodes `data` as `T`; if it decodes, re-encodes it and checks the

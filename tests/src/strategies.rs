@@ -405,3 +405,78 @@ pub fn range() -> impl Strategy<Value = Range> {
         }
     })
 }
+
+/// Any [`Aligned`] (names fit their `u8` prefix).
+pub fn aligned() -> impl Strategy<Value = Aligned> {
+    (
+        any::<u8>(),
+        any::<u32>(),
+        any::<u16>(),
+        text(60),
+        any::<u64>(),
+    )
+        .prop_map(|(kind, value, flags, name, tail)| Aligned {
+            kind,
+            value,
+            flags,
+            name,
+            tail,
+        })
+}
+
+/// Records whose fields fit the 16 bytes (names up to 12 bytes).
+pub fn fixed_record() -> impl Strategy<Value = FixedRecord> {
+    (any::<u16>(), "[a-zA-Z0-9 ]{0,12}").prop_map(|(id, name)| FixedRecord { id, name })
+}
+
+pub fn padded_slot() -> impl Strategy<Value = PaddedSlot> {
+    prop_oneof![
+        Just(PaddedSlot::Empty),
+        any::<u16>().prop_map(|value| PaddedSlot::Full { value }),
+    ]
+}
+
+/// Logins whose stored flags are the ones encode computes (so they decode
+/// back equal).
+pub fn login() -> impl Strategy<Value = Login> {
+    (
+        any::<u8>(),
+        prop::option::of(text(30)),
+        prop::option::of(bytes(40)),
+    )
+        .prop_map(|(keep, user, pass)| {
+            let mut v = Login {
+                flags: 0,
+                keep,
+                user,
+                pass,
+            };
+            v.flags = v.computed_flags();
+            v
+        })
+}
+
+/// Chunks whose stored length and checksums are the ones encode writes.
+pub fn crc_chunk() -> impl Strategy<Value = CrcChunk> {
+    (any::<[u8; 4]>(), bytes(300)).prop_map(|(kind, data)| {
+        let mut covered = kind.to_vec();
+        covered.extend_from_slice(&data);
+        let crc = crc32(&covered);
+        CrcChunk {
+            length: data.len() as u32,
+            kind,
+            data,
+            crc,
+            sum: sum8(&crc.to_be_bytes()),
+        }
+    })
+}
+
+pub fn versioned() -> impl Strategy<Value = Versioned> {
+    any::<u16>().prop_map(|body| Versioned {
+        version: (),
+        body,
+        reserved: (),
+        tag: core::marker::PhantomData,
+    })
+}

@@ -664,3 +664,101 @@ pub struct Range {
     #[codec(len = u8, assert(name.len() <= usize::from(version) * 4, "name too long for the version"))]
     pub name: String,
 }
+
+/// Padding before and after fields, alignment from the type's start
+/// (after a field whose length varies, so the padding does too), and
+/// padding checked on decode.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x54)]
+pub struct Aligned {
+    pub kind: u8,
+    #[codec(align = 4)]
+    pub value: u32,
+    #[codec(pad_before = 2, pad = 0xff, pad_check)]
+    pub flags: u16,
+    #[codec(len = u8, pad_after = 1)]
+    pub name: String,
+    #[codec(align = 8, pad = 0x20, pad_check)]
+    pub tail: u64,
+}
+
+/// A record padded to a fixed 16 bytes (checked), after a magic.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x55, magic = b"R", size = 16, pad = 0x2e, pad_check)]
+pub struct FixedRecord {
+    pub id: u16,
+    #[codec(len = u8)]
+    pub name: String,
+}
+
+/// Padding in enum variants, ignored on decode.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub enum PaddedSlot {
+    #[codec(id = 1)]
+    Empty,
+    #[codec(id = 2)]
+    Full {
+        #[codec(pad_before = 1, pad_after = 2)]
+        value: u16,
+    },
+}
+
+/// MQTT CONNECT-style flags computed on encode from which options are
+/// present; the options' `when` reads the computed flags.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x56)]
+pub struct Login {
+    #[codec(calc = (u8::from(user.is_some()) << 7) | (u8::from(pass.is_some()) << 6) | (keep & 1))]
+    pub flags: u8,
+    pub keep: u8,
+    #[codec(when = flags & 0x80 != 0, len = u16)]
+    pub user: Option<String>,
+    #[codec(when = flags & 0x40 != 0, len = u16)]
+    pub pass: Option<Vec<u8>>,
+}
+
+impl Login {
+    /// The flags encode computes for this value.
+    pub fn computed_flags(&self) -> u8 {
+        (u8::from(self.user.is_some()) << 7)
+            | (u8::from(self.pass.is_some()) << 6)
+            | (self.keep & 1)
+    }
+}
+
+/// CRC-32 (ISO-HDLC, as PNG and ZIP use it).
+pub use crc32fast::hash as crc32;
+
+/// The sum of the bytes, as a one-byte checksum.
+pub fn sum8(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |a, &b| a.wrapping_add(b))
+}
+
+/// A PNG-style chunk: its CRC-32 over the type and data, computed on
+/// encode and checked on decode; plus a one-byte sum over the CRC itself.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x57)]
+pub struct CrcChunk {
+    pub length: u32,
+    pub kind: [u8; 4],
+    #[codec(len_from = length, unit = bytes)]
+    pub data: Vec<u8>,
+    #[codec(checksum = crc32, from = kind)]
+    pub crc: u32,
+    #[codec(checksum = sum8, from = crc)]
+    pub sum: u8,
+}
+
+/// Wire-only fields: a version byte checked on decode, a reserved `u16`
+/// ignored on decode, and a 3-byte tag.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x58)]
+pub struct Versioned {
+    #[codec(wire = u8, value = 2)]
+    pub version: (),
+    pub body: u16,
+    #[codec(wire = u16, value = 0, unchecked)]
+    pub reserved: (),
+    #[codec(wire = u32, bytes = 3, value = 0x00ab_cdef)]
+    pub tag: core::marker::PhantomData<u8>,
+}

@@ -17,7 +17,9 @@ use super::run::Run;
 use super::{path_name, wrap};
 use crate::ast::{de_generics, Input};
 use crate::attr::LenKind;
-use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, VariantPlan, Wire};
+use crate::model::{
+    Computed, FieldPlan, Layout, LayoutBody, Packed, Padding, Presence, VariantPlan, Wire,
+};
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX,
     DECODE_ERROR, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT,
@@ -25,6 +27,7 @@ use crate::paths::{
     READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PADDED, READ_PRESENCE, READ_TERM,
     RESULT, SOME, TAKE_RUN, TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
 };
+use crate::paths::{ALIGN_PAD, CHECK_SUM, CHECK_VALUE, MARK, READ_PAD, READ_TO_SIZE};
 
 pub fn expand(layout: &Layout) -> TokenStream {
     let input = layout.input;
@@ -58,12 +61,29 @@ pub fn expand(layout: &Layout) -> TokenStream {
                 }
                 None => (TokenStream::new(), TokenStream::new()),
             };
+            // A type of fixed `size`: its padding after the fields.
+            let (min, to_size) = match layout.size {
+                Some(ts) => {
+                    let (size, pad, check) = (ts.size, ts.pad, ts.check);
+                    let name = input.ident().to_string();
+                    let read = labelled(
+                        "pad",
+                        quote!(#READ_TO_SIZE(__r, __start, #size, #pad, #check)),
+                    );
+                    (
+                        quote!(#size),
+                        quote!((#read).map_err(|__e| __e.in_type(#name))?;),
+                    )
+                }
+                None => (min, TokenStream::new()),
+            };
             (
                 min,
                 quote! {
                     #at
                     #reads
                     #check
+                    #to_size
                     if __whole {
                         __r.finish()?;
                     }
@@ -98,7 +118,12 @@ pub fn expand(layout: &Layout) -> TokenStream {
     // The type's magic comes first, on a line of its own.
     let (min_len, body) = match layout.magic {
         Some(m) => {
-            let n = m.value().len();
+            // A fixed `size` counts the magic.
+            let n = if layout.size.is_some() {
+                0
+            } else {
+                m.value().len()
+            };
             let name = input.ident().to_string();
             let read = labelled("magic", quote!(#READ_MAGIC(__r, #m)));
             (
@@ -110,6 +135,15 @@ pub fn expand(layout: &Layout) -> TokenStream {
             )
         }
         None => (min_len, body),
+    };
+    // Alignment and a fixed size count from where the type starts.
+    let body = if super::encode::needs_start(layout) {
+        quote! {
+            let __start = __r.offset();
+            #body
+        }
+    } else {
+        body
     };
     wrap(
         input,
@@ -231,6 +265,11 @@ fn fields_code(
             }
             _ => reads.extend(flush(&mut run)),
         }
+        reads.extend(pad_before_read(&p.padding, &ctx, name));
+        if p.starts_checksum {
+            let mark = super::encode::mark_local(p.field);
+            reads.extend(quote!(let #mark = #MARK(__r);));
+        }
         if let Some(m) = p.magic {
             // Its own line, `name.magic`, before the field's.
             let read = ctx(traced(
@@ -240,8 +279,14 @@ fn fields_code(
             reads.extend(quote!(#read?;));
         }
         // Where the value starts, for a `try_map` refusal or an `assert`.
-        if p.assert.is_some() || p.conv.is_some_and(|c| c.fallible) {
+        if p.assert.is_some() || p.conv.is_some_and(|c| c.fallible) || p.computed.is_some() {
             reads.extend(quote!(let __field_at = __r.offset();));
+        }
+        if let Some(Computed::Checksum { func, from }) = &p.computed {
+            // Computed over the bytes read from `from` to this field, before
+            // the field's local exists (it may share the function's name).
+            let mark = super::encode::mark_local(from);
+            reads.extend(quote!(let __sum = (#func)(#mark.upto(__field_at));));
         }
         let read = value_read(p);
         // A converted field reads its wire type, then converts.
@@ -293,7 +338,33 @@ fn fields_code(
             }
         };
         let read = ctx(traced(name, read));
-        reads.extend(quote!(let #local: #field_ty = #read?;));
+        match &p.computed {
+            // A wire-only value: read, checked against `value`, not kept.
+            Some(Computed::WireOnly { value, check }) => {
+                let checked = check.then(|| {
+                    let check = ctx(quote!(#CHECK_VALUE(__wv, #value, __field_at)));
+                    quote!(#check?;)
+                });
+                reads.extend(quote! {
+                    let __wv: #ty = #read?;
+                    #checked
+                    let #local: #field_ty = #DEFAULT::default();
+                });
+            }
+            _ => reads.extend(quote!(let #local: #field_ty = #read?;)),
+        }
+        if let Some(Computed::Checksum { .. }) = &p.computed {
+            let check = ctx(quote!(#CHECK_SUM(#local, __sum, __field_at)));
+            reads.extend(quote!(#check?;));
+        }
+        if p.padding.after > 0 {
+            let (n, byte, check) = (p.padding.after, p.padding.byte, p.padding.check);
+            let read = ctx(traced(
+                name,
+                labelled("pad", quote!(#READ_PAD(__r, #n, #byte, #check))),
+            ));
+            reads.extend(quote!(#read?;));
+        }
         if let Some(c) = &p.assert {
             let (expr, msg) = (&c.assert.expr, &c.assert.message);
             reads.extend(quote! {
@@ -363,8 +434,38 @@ fn flush(run: &mut Run<Piece>) -> TokenStream {
     }
 }
 
+/// Statements reading the padding before a field (`pad_before`, then
+/// `align`), each on a `name.pad` line.
+fn pad_before_read(
+    pad: &Padding,
+    ctx: &dyn Fn(TokenStream) -> TokenStream,
+    name: &str,
+) -> TokenStream {
+    let (byte, check) = (pad.byte, pad.check);
+    let mut out = TokenStream::new();
+    let mut read = |n: TokenStream| {
+        let read = ctx(traced(
+            name,
+            labelled("pad", quote!(#READ_PAD(__r, #n, #byte, #check))),
+        ));
+        out.extend(quote!(#read?;));
+    };
+    if pad.before > 0 {
+        let n = pad.before;
+        read(quote!(#n));
+    }
+    if let Some(n) = pad.align {
+        read(quote!(#ALIGN_PAD(__r.offset() - __start, #n)));
+    }
+    out
+}
+
 fn min_len(p: &FieldPlan) -> TokenStream {
     let field = field_min_len(p);
+    let field = match p.padding.before + p.padding.after {
+        0 => field,
+        n => quote!((#n + #field)),
+    };
     match p.magic {
         Some(m) => {
             let n = m.value().len();

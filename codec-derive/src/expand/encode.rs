@@ -8,13 +8,16 @@ use super::run::Run;
 use super::{len_local, path_name, wrap};
 use crate::ast::{Field, Input, Shape, Variant};
 use crate::attr::LenKind;
-use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, Use, VariantPlan, Wire};
+use crate::model::{
+    Computed, FieldPlan, Layout, LayoutBody, Packed, Padding, Presence, Use, VariantPlan, Wire,
+};
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
     ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM,
     LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE, TRY_TO_WIRE, U64, U8,
     USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
 };
+use crate::paths::{ALIGN_PAD, WRITE_PAD, WRITE_TO_SIZE};
 
 pub fn expand(layout: &Layout) -> TokenStream {
     let input = layout.input;
@@ -43,7 +46,22 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     }
                 }
             });
-            (lens, quote! { #checks #check #writes #OK(()) })
+            // A type of fixed `size` is padded to it after its fields.
+            let (lens, to_size) = match layout.size {
+                Some(ts) => {
+                    let (size, pad) = (ts.size, ts.pad);
+                    let name = input.ident().to_string();
+                    (
+                        quote!(#size),
+                        quote! {
+                            #WRITE_TO_SIZE(__buf, __start, #size, #pad)
+                                .map_err(|__e| __e.in_type(#name))?;
+                        },
+                    )
+                }
+                None => (lens, TokenStream::new()),
+            };
+            (lens, quote! { #checks #check #writes #to_size #OK(()) })
         }
         LayoutBody::Enum {
             repr,
@@ -57,10 +75,11 @@ pub fn expand(layout: &Layout) -> TokenStream {
             variants,
         ),
     };
-    // The type's magic comes first.
+    // The type's magic comes first (a fixed `size` counts it).
     let (len_body, encode_body) = match layout.magic {
         Some(m) => {
             let n = m.value().len();
+            let n = if layout.size.is_some() { 0 } else { n };
             (
                 quote!(#n + { #len_body }),
                 quote! {
@@ -72,6 +91,15 @@ pub fn expand(layout: &Layout) -> TokenStream {
         None => (len_body, encode_body),
     };
     let shape = super::shape::shape_const(layout);
+    // Alignment and a fixed size count from where the type starts.
+    let encode_body = if needs_start(layout) {
+        quote! {
+            let __start = __buf.len();
+            #encode_body
+        }
+    } else {
+        encode_body
+    };
     wrap(
         input,
         quote! {
@@ -97,6 +125,40 @@ pub fn expand(layout: &Layout) -> TokenStream {
     )
 }
 
+/// The type's encode needs to know where it started: a field is aligned,
+/// or the type has a fixed size.
+pub(super) fn needs_start(layout: &Layout) -> bool {
+    let aligned = match &layout.body {
+        LayoutBody::Struct(plans) => plans.iter().any(|p| p.padding.align.is_some()),
+        LayoutBody::Enum { .. } => false,
+    };
+    aligned || layout.size.is_some()
+}
+
+/// The local holding a `calc` field's computed value.
+fn calc_local(f: &Field) -> syn::Ident {
+    format_ident!("__calc_{}", f.name)
+}
+
+/// The local marking where a checksum that starts at `f` starts.
+pub(super) fn mark_local(f: &Field) -> syn::Ident {
+    format_ident!("__mark_{}", f.name)
+}
+
+/// Statements writing the padding before a field (`pad_before`, then
+/// `align`).
+fn pad_before_write(pad: &Padding) -> TokenStream {
+    let byte = pad.byte;
+    let before = (pad.before > 0).then(|| {
+        let n = pad.before;
+        quote!(#WRITE_PAD(__buf, #n, #byte);)
+    });
+    let align = pad
+        .align
+        .map(|n| quote!(#WRITE_PAD(__buf, #ALIGN_PAD(__buf.len() - __start, #n), #byte);));
+    quote!(#before #align)
+}
+
 /// `let` statements binding the fields a `when` or `assert` names to their
 /// values (a length holder to the length it will write).
 fn bind_uses(uses: &[Use], access: &dyn Fn(&Field) -> TokenStream) -> Vec<TokenStream> {
@@ -106,6 +168,9 @@ fn bind_uses(uses: &[Use], access: &dyn Fn(&Field) -> TokenStream) -> Vec<TokenS
             if u.holds_len {
                 let len = len_local(u.field);
                 quote!(let #local = #len;)
+            } else if u.calc {
+                let calc = calc_local(u.field);
+                quote!(let #local = #CLONE::clone(&#calc);)
             } else {
                 let a = access(u.field);
                 quote!(let #local = #CLONE::clone(#a);)
@@ -189,6 +254,22 @@ fn fields_code(
             checked_len_locals.extend(conv);
         }
     }
+    // Computed and wire-only values, once, before anything is written.
+    for p in plans {
+        let (local, value) = match &p.computed {
+            Some(Computed::Calc(c)) => {
+                let bindings = bind_uses(&c.uses, access);
+                let expr = c.expr;
+                (calc_local(p.field), quote!({ #(#bindings)* #expr }))
+            }
+            Some(Computed::WireOnly { value, .. }) => (wire_local(p.field), quote!(#value)),
+            _ => continue,
+        };
+        let ty = p.ty;
+        let stmt = quote!(let #local: #ty = #value;);
+        len_locals.extend(stmt.clone());
+        checked_len_locals.extend(stmt);
+    }
     // Each field's `assert`, on the values about to be written.
     for p in plans {
         let Some(c) = &p.assert else {
@@ -205,6 +286,14 @@ fn fields_code(
     }
 
     let value = |p: &FieldPlan| match (&p.holds_len_of, p.conv) {
+        _ if matches!(p.computed, Some(Computed::Calc(_))) => {
+            let local = calc_local(p.field);
+            quote!(&#local)
+        }
+        _ if matches!(p.computed, Some(Computed::WireOnly { .. })) => {
+            let local = wire_local(p.field);
+            quote!(&#local)
+        }
         (Some(_), _) => {
             let local = len_local(p.field);
             quote!(&#local)
@@ -249,12 +338,14 @@ fn fields_code(
                     }
                 }
             };
-            match magic {
+            let len = match magic {
                 Some(m) => quote!((#m #len)),
                 None => len,
-            }
+            };
+            (p.padding, len)
         });
-    let len_body = quote! { #len_locals 0 #(+ #lens)* };
+    let len_body = padded_lens(input, variant, lens.collect());
+    let len_body = quote! { #len_locals #len_body };
 
     let mut writes = TokenStream::new();
     let mut run = Run::default();
@@ -319,10 +410,27 @@ fn fields_code(
             _ => {}
         }
         writes.extend(flush(&mut run));
+        writes.extend(pad_before_write(&p.padding));
+        if p.starts_checksum {
+            let mark = mark_local(p.field);
+            writes.extend(quote!(let #mark = __buf.len();));
+        }
         if let Some(m) = p.magic {
             writes.extend(quote!(__buf.extend_from_slice(#m);));
         }
         let write = match &p.presence {
+            // A checksum over the bytes written from `from` to here.
+            Presence::Always if matches!(p.computed, Some(Computed::Checksum { .. })) => {
+                let Some(Computed::Checksum { func, from }) = &p.computed else {
+                    unreachable!()
+                };
+                let mark = mark_local(from);
+                let write = value_write(p, quote!(&__v));
+                quote! {{
+                    let __v: #ty = (#func)(&__buf[#mark..]);
+                    #write
+                }}
+            }
             Presence::Always => value_write(p, v),
             Presence::Null => {
                 let some = value_write(p, quote!(__v));
@@ -367,9 +475,51 @@ fn fields_code(
         writes.extend(quote! {
             #ENCODE_CTX(#write, #ty_name, #name)?;
         });
+        if p.padding.after > 0 {
+            let (n, byte) = (p.padding.after, p.padding.byte);
+            writes.extend(quote!(#WRITE_PAD(__buf, #n, #byte);));
+        }
     }
     writes.extend(flush(&mut run));
     (len_body, checked_len_locals, writes)
+}
+
+/// The length of a field list, each field's with its padding: a sum, or,
+/// when a field is aligned, a running offset from the type's start (after
+/// the type's magic).
+fn padded_lens(
+    input: &Input,
+    variant: Option<&syn::Ident>,
+    lens: Vec<(Padding, TokenStream)>,
+) -> TokenStream {
+    if !lens.iter().any(|(pad, _)| pad.align.is_some()) {
+        let lens = lens
+            .into_iter()
+            .map(|(pad, len)| match pad.before + pad.after {
+                0 => len,
+                n => quote!((#n + #len)),
+            });
+        return quote!(0 #(+ #lens)*);
+    }
+    let base = match variant {
+        None => input.attrs.magic.get().map_or(0, |m| m.value().len()),
+        Some(_) => 0,
+    };
+    let steps = lens.into_iter().map(|(pad, len)| {
+        let before = pad.before;
+        let align = pad.align.map(|n| quote!(__o += #ALIGN_PAD(__o, #n);));
+        let after = pad.after;
+        quote! {
+            __o += #before;
+            #align
+            __o += #len + #after;
+        }
+    });
+    quote! {{
+        let mut __o: #USIZE = #base;
+        #(#steps)*
+        __o - #base
+    }}
 }
 
 /// Writes a run: into one stack array appended with one copy (one

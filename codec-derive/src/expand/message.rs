@@ -10,7 +10,7 @@ use crate::attr::Endian;
 use syn::LitByteStr;
 
 use super::encode::int_n_name;
-use crate::model::{FieldPlan, Message, Presence, Wire};
+use crate::model::{Computed, FieldPlan, Message, Presence, TypeSize, Wire};
 use crate::paths::{BOOL, FIELD_LAYOUT, MESSAGE, NONE, OPTION, REQUEST, SOME, STR, TAG_INT, U64};
 
 pub fn expand(message: &Message) -> TokenStream {
@@ -20,7 +20,7 @@ pub fn expand(message: &Message) -> TokenStream {
     let (impl_g, ty_g, where_c) = input.original.generics.split_for_impl();
     let id = message.id;
     let fields = match &message.fields {
-        Some(plans) => layouts(message.layout_magic, plans),
+        Some(plans) => layouts(message.layout_magic, plans, message.size),
         None => quote! {
             #FIELD_LAYOUT { name: "id", offset: #SOME(0), width: #NONE, encoding: "discriminant" }
         },
@@ -83,14 +83,18 @@ fn tag_items(f: &Field) -> TokenStream {
 /// has a fixed width.
 /// Magic bytes (the type's, then each field's) have an entry of their
 /// own, named `magic`, before what they precede.
-fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
-    let entries = layout_entries(magic, plans).into_iter().map(|(e, _)| e);
+fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan], size: Option<TypeSize>) -> TokenStream {
+    let entries = layout_entries(magic, plans, size)
+        .into_iter()
+        .map(|(e, _)| e);
     quote!(#(#entries),*)
 }
 
-/// What one `FieldLayout` entry describes: magic bytes or a field.
+/// What one `FieldLayout` entry describes: magic bytes, padding (its width
+/// when known) or a field.
 pub(super) enum Entry<'p, 'a> {
     Magic(&'a LitByteStr),
+    Pad(Option<usize>),
     Field(&'p FieldPlan<'a>),
 }
 
@@ -99,13 +103,15 @@ pub(super) enum Entry<'p, 'a> {
 pub(super) fn layout_entries<'p, 'a>(
     magic: Option<&'a LitByteStr>,
     plans: &'p [FieldPlan<'a>],
+    size: Option<TypeSize>,
 ) -> Vec<(TokenStream, Entry<'p, 'a>)> {
-    let mut offset = Some(0usize);
+    // A cell, so padding can read the offset `push` advances.
+    let offset = std::cell::Cell::new(Some(0usize));
     let mut entries = Vec::new();
     let mut push = |name: &str, width: Option<usize>, encoding: String, what: Entry<'p, 'a>| {
-        let off = option(offset);
+        let off = option(offset.get());
         let w = option(width);
-        offset = offset.zip(width).map(|(o, w)| o + w);
+        offset.set(offset.get().zip(width).map(|(o, w)| o + w));
         entries.push((
             quote! {
                 #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
@@ -122,11 +128,29 @@ pub(super) fn layout_entries<'p, 'a>(
         push("magic", w, e, Entry::Magic(m));
     }
     for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
+        // Padding has entries of its own, named `pad`, where it is.
+        let pad = p.padding;
+        if pad.before > 0 {
+            let before = Some(pad.before);
+            push("pad", before, format!("pad_before = {}", pad.before), Entry::Pad(before));
+        }
+        if let Some(n) = pad.align {
+            let width = offset.get().map(|o| o.wrapping_neg() & (n - 1));
+            push("pad", width, format!("align = {n}"), Entry::Pad(width));
+        }
         if let Some(m) = p.magic {
             let (w, e) = magic_entry(m);
             push("magic", w, e, Entry::Magic(m));
         }
         push(&p.field.name, fixed_width(p), describe(p), Entry::Field(p));
+        if pad.after > 0 {
+            let after = Some(pad.after);
+            push("pad", after, format!("pad_after = {}", pad.after), Entry::Pad(after));
+        }
+    }
+    if let Some(ts) = size {
+        let width = offset.get().map(|o| ts.size.saturating_sub(o));
+        push("pad", width, format!("size = {}", ts.size), Entry::Pad(width));
     }
     entries
 }
@@ -184,6 +208,20 @@ fn describe(p: &FieldPlan) -> String {
     };
     let value = match &p.holds_len_of {
         Some(len_of) => format!("{value} (length of {})", len_of.seq.name),
+        None => value,
+    };
+    let value = match &p.computed {
+        Some(Computed::Calc(c)) => format!("calc {}: {value}", c.expr.to_token_stream()),
+        Some(Computed::Checksum { func, from }) => {
+            format!(
+                "checksum {} from {}: {value}",
+                func.to_token_stream(),
+                from.name
+            )
+        }
+        Some(Computed::WireOnly { value: v, .. }) => {
+            format!("wire-only {value} = {}", v.to_token_stream())
+        }
         None => value,
     };
     match &p.presence {

@@ -8,7 +8,7 @@ use syn::{GenericArgument, PathArguments, Type};
 
 use super::message::{layout_entries, Entry};
 use crate::attr::{Endian, LenKind, Unit};
-use crate::model::{FieldPlan, Layout, LayoutBody, Presence, Wire};
+use crate::model::{FieldPlan, Layout, LayoutBody, Presence, TypeSize, Wire};
 use crate::paths::{
     ENCODE, FIELD_PRESENCE, FIELD_SHAPE, FIELD_WIRE, LEN_WIRE, NONE, SHAPE, SOME, VARIANT_SHAPE,
 };
@@ -17,7 +17,7 @@ use crate::paths::{
 pub fn shape_const(layout: &Layout) -> TokenStream {
     let shape = match &layout.body {
         LayoutBody::Struct(plans) => {
-            let fields = fields(layout.magic, plans);
+            let fields = fields(layout.magic, plans, layout.size);
             quote!(#SHAPE::Struct(&[#(#fields),*]))
         }
         // Variants chosen by magic, or a magic before the discriminant, are
@@ -37,7 +37,7 @@ pub fn shape_const(layout: &Layout) -> TokenStream {
                 let (id, other) = (v.id, v.other);
                 // An `other` variant's first field is the discriminant itself.
                 let plans = v.fields.get(usize::from(other)..).unwrap_or(&[]);
-                let fields = fields(v.magic, plans);
+                let fields = fields(v.magic, plans, None);
                 quote! {
                     #VARIANT_SHAPE { name: #name, id: #id, other: #other, fields: &[#(#fields),*] }
                 }
@@ -51,14 +51,30 @@ pub fn shape_const(layout: &Layout) -> TokenStream {
 }
 
 /// One `FieldShape` per `FieldLayout` entry of the fields.
-fn fields(magic: Option<&syn::LitByteStr>, plans: &[FieldPlan]) -> Vec<TokenStream> {
-    layout_entries(magic, plans)
+fn fields(
+    magic: Option<&syn::LitByteStr>,
+    plans: &[FieldPlan],
+    size: Option<TypeSize>,
+) -> Vec<TokenStream> {
+    layout_entries(magic, plans, size)
         .into_iter()
         .map(|(layout, what)| {
             let (shape, wire, presence, little) = match what {
                 Entry::Magic(m) => (
                     quote!(|| #SHAPE::Opaque),
                     quote!(#FIELD_WIRE::Magic(#m)),
+                    quote!(#FIELD_PRESENCE::Always),
+                    false,
+                ),
+                Entry::Pad(width) => (
+                    quote!(|| #SHAPE::Opaque),
+                    {
+                        let bytes = match width {
+                            Some(w) => quote!(#SOME(#w)),
+                            None => quote!(#NONE),
+                        };
+                        quote!(#FIELD_WIRE::Pad { bytes: #bytes })
+                    },
                     quote!(#FIELD_PRESENCE::Always),
                     false,
                 ),

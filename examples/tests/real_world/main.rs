@@ -3,8 +3,10 @@
 //! by a real implementation (pinned Python packages in the interop venv,
 //! examples/peers/requirements.txt). One module per protocol.
 
+#[path = "../support/interop.rs"]
+mod interop;
 mod support {
-    pub mod interop;
+    pub(crate) use super::interop;
 }
 
 mod dns;

@@ -268,6 +268,34 @@ pub mod types {
     )]
     #[codec(crate = "::codec_renamed")]
     pub struct Unit;
+
+    /// Padding, a fixed size, computed and wire-only fields: each of their
+    /// keys once.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed", size = 24, pad = 0x2e, pad_check)]
+    pub struct Laid {
+        #[codec(wire = u8, value = 7, unchecked)]
+        pub version: (),
+        #[codec(calc = if name.len() > 2 { 1 } else { 0 })]
+        pub flags: u8,
+        #[codec(pad_before = 1, pad_after = 1, pad = 0xff, pad_check)]
+        pub kind: u8,
+        #[codec(align = 4, len = u8)]
+        pub name: ::alloc::string::String,
+        #[codec(checksum = sum, from = kind)]
+        pub sum: u8,
+    }
+
+    /// The bytes' sum, for `Laid`'s checksum.
+    pub fn sum(bytes: &[u8]) -> u8 {
+        let mut s = 0u8;
+        for b in bytes {
+            s = s.wrapping_add(*b);
+        }
+        s
+    }
 }
 
 /// The primitive type names shadowed too: generated code must spell the
@@ -538,5 +566,30 @@ pub fn run() {
     let bytes = v.to_bytes().unwrap();
     ::core::assert_eq!(types::CheckedVariant::from_bytes(&bytes).unwrap(), v);
     ::core::assert!(types::CheckedVariant::V { a: 0, b: 5 }.to_bytes().is_err());
+    let laid = types::Laid {
+        version: (),
+        flags: 0,
+        kind: 5,
+        name: ::alloc::string::String::from("abc"),
+        sum: 0,
+    };
+    let bytes = laid.to_bytes().unwrap();
+    ::core::assert_eq!(
+        bytes,
+        [
+            7, 1, 0xff, 5, 0xff, 0, 0, 0, 3, b'a', b'b', b'c', 0x2d, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e,
+            0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e
+        ]
+    );
+    ::core::assert_eq!(laid.encoded_len(), 24);
+    let back = types::Laid::from_bytes(&bytes).unwrap();
+    ::core::assert_eq!(
+        back,
+        types::Laid {
+            flags: 1,
+            sum: 0x2d,
+            ..laid
+        }
+    );
     primitives::run();
 }
