@@ -809,3 +809,7 @@ pub use crate::wire::{LenPrefix, Unit};
 #[path = "private/term.rs"]
 mod term;
 pub use term::{read_padded, read_term, write_padded, Padded, Shown, TermDecode, TermEncode};
+
+#[path = "private/bits.rs"]
+mod bits;
+pub use bits::{bits_too_wide, bits_value, get_bits, put_bits, read_bits, write_bits};
