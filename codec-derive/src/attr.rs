@@ -181,6 +181,27 @@ pub struct Conv {
     pub fallible: bool,
 }
 
+/// The order bits of a run fill their bytes in (`bit_order`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum BitOrder {
+    /// Most significant bit first (network order; the default).
+    Msb,
+    /// Least significant bit first.
+    Lsb,
+}
+
+fn parse_bit_order(meta: &ParseNestedMeta) -> syn::Result<BitOrder> {
+    let s: LitStr = meta.value()?.parse()?;
+    match s.value().as_str() {
+        "msb" => Ok(BitOrder::Msb),
+        "lsb" => Ok(BitOrder::Lsb),
+        _ => Err(syn::Error::new(
+            s.span(),
+            "`bit_order` must be \"msb\" or \"lsb\"",
+        )),
+    }
+}
+
 /// Attributes on a struct or enum.
 pub struct ContainerAttrs {
     pub endian: Slot<Endian>,
@@ -192,6 +213,9 @@ pub struct ContainerAttrs {
     pub magic: Slot<LitByteStr>,
     /// `assert(expr, "message")` on a struct, over all its fields.
     pub assert: Slot<Assert>,
+    /// `bit_order = "msb" | "lsb"`: how runs of bit fields fill their
+    /// bytes (`Lsb` when least significant bit first).
+    pub bit_order: Slot<BitOrder>,
 }
 
 /// Attributes on a field.
@@ -223,6 +247,8 @@ pub struct FieldAttrs {
     pub assert: Slot<Assert>,
     /// `map = (..)` or `try_map = (..)`: the field travels as another type.
     pub conv: Slot<Conv>,
+    /// `bits = N`: the value is N bits of a run of bit fields.
+    pub bits: Slot<LitInt>,
 }
 
 /// Attributes on an enum variant.
@@ -381,10 +407,12 @@ impl ContainerAttrs {
             response: Slot::new("response"),
             magic: Slot::new("magic"),
             assert: Slot::new("assert"),
+            bit_order: Slot::new("bit_order"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
+                "bit_order" => out.bit_order.set(cx, span, parse_bit_order(meta)?),
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
                 "assert" if !is_enum => out.assert.set(cx, span, parse_assert(meta)?),
                 "crate" => {
@@ -400,14 +428,14 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "an enum",
-                        "endian, crate, repr, header, id, response, magic",
+                        "endian, crate, repr, header, id, response, magic, bit_order",
                     ))
                 }
                 _ => {
                     return Err(unknown(
                         meta,
                         "a struct",
-                        "endian, crate, id, response, magic, assert",
+                        "endian, crate, id, response, magic, assert, bit_order",
                     ))
                 }
             }
@@ -438,6 +466,7 @@ impl FieldAttrs {
             pad: Slot::new("pad"),
             assert: Slot::new("assert"),
             conv: Slot::new("map`/`try_map"),
+            bits: Slot::new("bits"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -450,6 +479,7 @@ impl FieldAttrs {
                     };
                     out.term.set(cx, span, byte);
                 }
+                "bits" => out.bits.set(cx, span, meta.value()?.parse()?),
                 "size" => out.size.set(cx, span, meta.value()?.parse()?),
                 "pad" => out.pad.set(cx, span, parse_byte(meta)?),
                 "assert" => out.assert.set(cx, span, parse_assert(meta)?),
@@ -514,7 +544,7 @@ impl FieldAttrs {
                         meta,
                         "a field",
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
-                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map",
+                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, bits",
                     ))
                 }
             }

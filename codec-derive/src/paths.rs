@@ -167,6 +167,16 @@ paths! {
     UNKNOWN_ID = __private::unknown_id;
     WHEN_MISMATCH = __private::when_mismatch;
     WRITE_BASE128 = __private::write_base128;
+
+    // Bit fields (`bits = N`).
+    ENCODE_BITS = EncodeBits;
+    DECODE_BITS = DecodeBits;
+    BITS_TOO_WIDE = __private::bits_too_wide;
+    BITS_VALUE = __private::bits_value;
+    GET_BITS = __private::get_bits;
+    PUT_BITS = __private::put_bits;
+    READ_BITS = __private::read_bits;
+    WRITE_BITS = __private::write_bits;
 }
 
 /// `_codec::Endian::Big` or `::Little`.

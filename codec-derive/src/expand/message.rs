@@ -81,10 +81,15 @@ fn tag_items(f: &Field) -> TokenStream {
 fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
     let mut offset = Some(0usize);
     let mut entries = Vec::new();
-    let mut push = |name: &str, width: Option<usize>, encoding: String| {
-        let off = option(offset);
+    let mut run_start = None;
+    let push = |offset: &mut Option<usize>,
+                entries: &mut Vec<TokenStream>,
+                name: &str,
+                width: Option<usize>,
+                encoding: String| {
+        let off = option(*offset);
         let w = option(width);
-        offset = offset.zip(width).map(|(o, w)| o + w);
+        *offset = offset.zip(width).map(|(o, w)| o + w);
         entries.push(quote! {
             #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
         });
@@ -95,14 +100,33 @@ fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
     };
     if let Some(m) = magic {
         let (w, e) = magic_entry(m);
-        push("magic", w, e);
+        push(&mut offset, &mut entries, "magic", w, e);
     }
     for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
+        // A bit field is placed in its run: at the byte holding its first
+        // bit, as wide as the bytes its bits touch; the offset moves past
+        // the run at its last field.
+        if let Wire::Bits(b) = &p.wire {
+            if b.leads() {
+                run_start = offset;
+            }
+            let (lo, hi) = (b.first as usize / 8, (b.first + b.width).div_ceil(8) as usize);
+            let off = option(run_start.map(|o| o + lo));
+            let w = option(Some(hi - lo));
+            let (name, encoding) = (&p.field.name, describe(p));
+            entries.push(quote! {
+                #FIELD_LAYOUT { name: #name, offset: #off, width: #w, encoding: #encoding }
+            });
+            if b.ends() {
+                offset = run_start.map(|o| o + b.run_bytes());
+            }
+            continue;
+        }
         if let Some(m) = p.magic {
             let (w, e) = magic_entry(m);
-            push("magic", w, e);
+            push(&mut offset, &mut entries, "magic", w, e);
         }
-        push(&p.field.name, fixed_width(p), describe(p));
+        push(&mut offset, &mut entries, &p.field.name, fixed_width(p), describe(p));
     }
     quote!(#(#entries),*)
 }
@@ -157,6 +181,12 @@ fn describe(p: &FieldPlan) -> String {
         Wire::Rest => format!("rest, {ty}"),
         Wire::Term { byte } => format!("term = {byte:#04x}, {ty}"),
         Wire::Padded { size, pad } => format!("size = {size}, pad = {pad:#04x}, {ty}"),
+        Wire::Bits(b) => format!(
+            "bits = {} from bit {} ({} first), {ty}",
+            b.width,
+            b.first % 8,
+            if b.lsb { "lsb" } else { "msb" }
+        ),
     };
     let value = match &p.holds_len_of {
         Some(len_of) => format!("{value} (length of {})", len_of.seq.name),
