@@ -496,6 +496,10 @@ fn check_bit_runs(cx: &Ctxt, fields: &[Field]) {
             .unwrap_or(fields.len());
         let run = &fields[i..end];
         i = end;
+        // A width out of range is reported by `check_bits` alone.
+        if run.iter().filter_map(width).any(|n| !(1..=64).contains(&n)) {
+            continue;
+        }
         let total: u32 = run.iter().filter_map(width).sum();
         let terms: Vec<String> = run
             .iter()
