@@ -441,7 +441,9 @@ fn check_bits(cx: &Ctxt, f: &Field) {
 }
 
 /// A bit field is laid out by its run alone: keys that give it a length,
-/// a presence, a byte encoding or a conversion describe whole bytes.
+/// a presence, a byte encoding or a conversion describe whole bytes (an
+/// `assert` applies: it is checked right after the field is taken from
+/// its run).
 fn check_bits_alone(cx: &Ctxt, f: &Field) {
     let a = &f.attrs;
     if !a.bits.is_set() {
@@ -463,7 +465,6 @@ fn check_bits_alone(cx: &Ctxt, f: &Field) {
         ("when", a.when.span()),
         ("rest", a.rest.span()),
         ("skip", a.skip.span()),
-        ("assert", a.assert.span()),
         ("map`/`try_map", a.conv.span()),
     ];
     for (name, span) in others {

@@ -278,3 +278,40 @@ proptest! {
         }
     }
 }
+
+/// Reserved bits checked with `assert`: right after the field is taken
+/// from its run, at the byte holding its first bit; on encode before
+/// anything is written.
+#[test]
+fn asserts_on_bit_fields() {
+    #[derive(Debug, PartialEq, Encode, Decode)]
+    struct Reserved {
+        tag: u8,
+        #[codec(bits = 4)]
+        kind: u8,
+        #[codec(bits = 3, assert(reserved == 0, "reserved bits must be zero"))]
+        reserved: u8,
+        #[codec(bits = 9, assert(kind != 0 || len == 0, "len needs a kind"))]
+        len: u16,
+    }
+    let v = Reserved {
+        tag: 1,
+        kind: 2,
+        reserved: 0,
+        len: 0x101,
+    };
+    // 0010 | 000 | 1 0000 0001
+    golden(&v, &[0x01, 0x21, 0x01]);
+    let e = Reserved::from_bytes(&[0x01, 0x22, 0x01]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "assertion failed: reserved bits must be zero at byte 1 in Reserved.reserved"
+    );
+    let e = Reserved::from_bytes(&[0x01, 0x01, 0x01]).unwrap_err();
+    assert_eq!(e.offset(), 1);
+    assert!(e.to_string().ends_with("in Reserved.len"), "{e}");
+    let mut buf = Vec::new();
+    let bad = Reserved { reserved: 1, ..v };
+    assert!(bad.encode(&mut buf).is_err());
+    assert!(buf.is_empty());
+}

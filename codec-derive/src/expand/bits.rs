@@ -11,7 +11,7 @@ use syn::spanned::Spanned;
 use crate::ast::{Field, Shape};
 use crate::model::{BitField, FieldPlan, Layout, LayoutBody, Wire};
 use crate::paths::{
-    BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE_BITS, ERR, GET_BITS,
+    ASSERT_FAILED, BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE_BITS, ERR, GET_BITS,
     NONE, OPTION, PUT_BITS, READ_BITS, RESULT, SOME, TRACE, U64, USIZE, WRITE_BITS,
 };
 
@@ -112,6 +112,15 @@ fn extract(run: &[(&FieldPlan, BitField)], ty_name: &str, trace: bool) -> TokenS
             let #raw: #U64 = (__acc >> #shift) & #mask;
             let #local: #ty = #DECODE_CTX(#read, #ty_name, #name)?;
         });
+        // Its `assert`, right after it, at the byte holding its first bit.
+        if let Some(c) = &p.assert {
+            let (expr, msg) = (&c.assert.expr, &c.assert.message);
+            out.extend(quote! {
+                if !(#expr) {
+                    return #ERR(#ASSERT_FAILED(#msg, __bits_at + #byte).in_field(#ty_name, #name));
+                }
+            });
+        }
         if trace {
             let (first, width, lsb) = (b.first, b.width, b.lsb);
             out.extend(quote! {
