@@ -735,6 +735,17 @@ fn bits_conflict_with_byte_keys() {
         ]
     );
     let errs = errors(quote! {
+        enum E {
+            #[codec(other)]
+            Other(#[codec(bits = 8)] u8),
+        }
+    });
+    assert_eq!(
+        errs,
+        ["the first field of an `other` variant holds the discriminant as is: it cannot be a \
+          bit field"]
+    );
+    let errs = errors(quote! {
         #[codec(bit_order = "middle")]
         struct S { a: u8 }
     });

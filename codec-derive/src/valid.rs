@@ -44,6 +44,7 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
             for v in variants {
                 check_fields(cx, &v.fields);
                 check_other_variant(cx, v);
+                check_other_not_bits(cx, v);
             }
             check_single_other(cx, variants);
             let by_magic = check_variant_magic(cx, input, variants);
@@ -449,7 +450,29 @@ fn check_bits_alone(cx: &Ctxt, f: &Field) {
     if !a.bits.is_set() {
         return;
     }
-    let others = [
+    let others = byte_keys(a).into_iter().chain([
+        ("skip", a.skip.span()),
+        ("map`/`try_map", a.conv.span()),
+    ]);
+    for (name, span) in others {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{name}` conflicts with `bits`: a bit field takes its place in its run \
+                     (put `{name}` on a field of whole bytes, or drop `bits`)"
+                ),
+            );
+        }
+    }
+}
+
+/// The keys that shape a value's bytes (its length, presence, encoding,
+/// terminator, size, byte order), with where each is set: none applies to
+/// a field that is not on the wire (`skip`) or is a few bits (`bits`).
+fn byte_keys(a: &crate::attr::FieldAttrs) -> [(&'static str, Option<Span>); 14] {
+    [
         ("len", a.len.span()),
         ("len_from", a.len_from.span()),
         ("unit", a.unit.span()),
@@ -464,21 +487,7 @@ fn check_bits_alone(cx: &Ctxt, f: &Field) {
         ("endian", a.endian.span()),
         ("when", a.when.span()),
         ("rest", a.rest.span()),
-        ("skip", a.skip.span()),
-        ("map`/`try_map", a.conv.span()),
-    ];
-    for (name, span) in others {
-        if span.is_some() {
-            err(
-                cx,
-                span,
-                format!(
-                    "`{name}` conflicts with `bits`: a bit field takes its place in its run \
-                     (put `{name}` on a field of whole bytes, or drop `bits`)"
-                ),
-            );
-        }
-    }
+    ]
 }
 
 /// Consecutive bit fields are read and written as one integer of whole
@@ -962,25 +971,11 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
     if !a.skip.is_set() {
         return;
     }
-    let others = [
-        ("len", a.len.span()),
-        ("len_from", a.len_from.span()),
-        ("unit", a.unit.span()),
-        ("varint`/`vlq", a.int.span()),
-        ("bytes", a.bytes.span()),
-        ("len_adds", a.len_adds.span()),
-        ("null", a.null.span()),
-        ("magic", a.magic.span()),
-        ("term", a.term.span()),
-        ("size", a.size.span()),
-        ("pad", a.pad.span()),
-        ("endian", a.endian.span()),
-        ("when", a.when.span()),
-        ("rest", a.rest.span()),
+    let others = byte_keys(a).into_iter().chain([
         ("tag", a.tag.span()),
         ("assert", a.assert.span()),
         ("map`/`try_map", a.conv.span()),
-    ];
+    ]);
     for (name, span) in others {
         if span.is_some() {
             err(
@@ -1162,6 +1157,21 @@ fn check_other_variant(cx: &Ctxt, v: &Variant) {
             v.attrs.other.span(),
             "the first field of an `other` variant holds the discriminant as is",
         );
+    }
+}
+
+/// An `other` variant's first field holds the unknown discriminant as
+/// read, so it cannot be a few bits of a run.
+fn check_other_not_bits(cx: &Ctxt, v: &Variant) {
+    if let (true, Some(first)) = (v.attrs.other.is_set(), v.fields.first()) {
+        if first.attrs.bits.is_set() {
+            err(
+                cx,
+                first.attrs.bits.span(),
+                "the first field of an `other` variant holds the discriminant as is: it cannot \
+                 be a bit field",
+            );
+        }
     }
 }
 

@@ -311,18 +311,10 @@ impl Peer<crate::rows::PgStrings> for Binrw {
     type DecodeError = Whole<binrw::Error>;
 
     fn owned(m: &crate::rows::PgStrings) -> PgStrings {
-        PgStrings {
-            user: m.user.clone(),
-            database: m.database.clone(),
-            application: m.application.clone(),
-        }
+        super::deku::copy_pg!(PgStrings, m)
     }
     fn model(o: &PgStrings) -> crate::rows::PgStrings {
-        crate::rows::PgStrings {
-            user: o.user.clone(),
-            database: o.database.clone(),
-            application: o.application.clone(),
-        }
+        super::deku::copy_pg!(crate::rows::PgStrings, o)
     }
     #[inline(always)]
     fn encode(o: &PgStrings, buf: &mut Vec<u8>) -> BinResult<()> {

@@ -277,6 +277,19 @@ macro_rules! copy_dns {
 }
 pub(crate) use copy_dns;
 
+/// Copies the three strings between two types with the same field names.
+macro_rules! copy_pg {
+    ($T:path, $m:expr) => {{
+        let m = $m;
+        $T {
+            user: m.user.clone(),
+            database: m.database.clone(),
+            application: m.application.clone(),
+        }
+    }};
+}
+pub(crate) use copy_pg;
+
 impl Peer<crate::rows::DnsHeader> for Deku {
     type Owned = DnsHeader;
     type Borrowed<'a> = ();
@@ -306,18 +319,10 @@ impl Peer<crate::rows::PgStrings> for Deku {
     type DecodeError = Whole<DekuError>;
 
     fn owned(m: &crate::rows::PgStrings) -> PgStrings {
-        PgStrings {
-            user: m.user.clone(),
-            database: m.database.clone(),
-            application: m.application.clone(),
-        }
+        copy_pg!(PgStrings, m)
     }
     fn model(o: &PgStrings) -> crate::rows::PgStrings {
-        crate::rows::PgStrings {
-            user: o.user.clone(),
-            database: o.database.clone(),
-            application: o.application.clone(),
-        }
+        copy_pg!(crate::rows::PgStrings, o)
     }
     #[inline(always)]
     fn encode(o: &PgStrings, buf: &mut Vec<u8>) -> Result<(), DekuError> {
