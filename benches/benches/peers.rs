@@ -28,8 +28,8 @@
 
 use std::time::Instant;
 
-use codec_benches::peers::run::{prepare, Prepared, MESSAGES, ROUTINES};
 use codec_benches::peers::rows::check_rows;
+use codec_benches::peers::run::{prepare, Prepared, MESSAGES, ROUTINES};
 use codec_benches::peers::{check_mixed, check_store, NAMES};
 use codec_benches::rows::{dns_header, pg_strings};
 use codec_benches::{mixed, store_large, store_small};

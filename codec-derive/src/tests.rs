@@ -666,8 +666,10 @@ fn bit_runs_must_fill_whole_bytes() {
     });
     assert_eq!(
         errs,
-        ["`a` (64 bits) + `b` (8 bits) = 72 bits: a run of bit fields may be at most 64 bits; \
-          put a field of whole bytes between two runs"]
+        [
+            "`a` (64 bits) + `b` (8 bits) = 72 bits: a run of bit fields may be at most 64 bits; \
+          put a field of whole bytes between two runs"
+        ]
     );
 }
 
@@ -742,8 +744,10 @@ fn bits_conflict_with_byte_keys() {
     });
     assert_eq!(
         errs,
-        ["the first field of an `other` variant holds the discriminant as is: it cannot be a \
-          bit field"]
+        [
+            "the first field of an `other` variant holds the discriminant as is: it cannot be a \
+          bit field"
+        ]
     );
     let errs = errors(quote! {
         #[codec(bit_order = "middle")]
@@ -764,10 +768,20 @@ fn fieldless_enums_get_bits_impls() {
         let input: syn::DeriveInput = syn::parse2(input).unwrap();
         derive(&input, Derive::Decode).to_string()
     };
-    let fieldless = quote!(enum K { A = 1, B = 7 });
+    let fieldless = quote!(
+        enum K {
+            A = 1,
+            B = 7,
+        }
+    );
     assert!(enc(fieldless.clone()).contains("EncodeBits for K"));
     assert!(dec(fieldless).contains("DecodeBits for K"));
-    let data = quote!(enum K { A(u8), B });
+    let data = quote!(
+        enum K {
+            A(u8),
+            B,
+        }
+    );
     assert!(!enc(data.clone()).contains("EncodeBits"));
     assert!(!dec(data).contains("DecodeBits"));
 }

@@ -15,8 +15,8 @@ use crate::ast::{
 use crate::attr::{BitOrder, Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, BitField, Check, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence,
-    Protocol, Use, Validated, VariantPlan, Wire,
+    Arm, BitField, Check, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix,
+    Presence, Protocol, Use, Validated, VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -430,7 +430,10 @@ fn check_bits(cx: &Ctxt, f: &Field) {
         (Some(_), _) => not_bits(),
         (None, Some((name, _))) if name == "bool" => {
             if n != 1 {
-                cx.error_spanned_by(lit, format!("`bits = {n}` on a `bool`: a bool is `bits = 1`"));
+                cx.error_spanned_by(
+                    lit,
+                    format!("`bits = {n}` on a `bool`: a bool is `bits = 1`"),
+                );
             }
         }
         (None, Some((name, args)))
@@ -450,10 +453,9 @@ fn check_bits_alone(cx: &Ctxt, f: &Field) {
     if !a.bits.is_set() {
         return;
     }
-    let others = byte_keys(a).into_iter().chain([
-        ("skip", a.skip.span()),
-        ("map`/`try_map", a.conv.span()),
-    ]);
+    let others = byte_keys(a)
+        .into_iter()
+        .chain([("skip", a.skip.span()), ("map`/`try_map", a.conv.span())]);
     for (name, span) in others {
         if span.is_some() {
             err(
@@ -494,7 +496,12 @@ fn byte_keys(a: &crate::attr::FieldAttrs) -> [(&'static str, Option<Span>); 14] 
 /// bytes: a run that ended mid-byte would leave the next field's start
 /// undefined, and one over 64 bits would not fit the integer.
 fn check_bit_runs(cx: &Ctxt, fields: &[Field]) {
-    let width = |f: &Field| f.attrs.bits.get().and_then(|n| n.base10_parse::<u32>().ok());
+    let width = |f: &Field| {
+        f.attrs
+            .bits
+            .get()
+            .and_then(|n| n.base10_parse::<u32>().ok())
+    };
     let mut i = 0;
     while i < fields.len() {
         if width(&fields[i]).is_none() {
@@ -524,7 +531,7 @@ fn check_bit_runs(cx: &Ctxt, fields: &[Field]) {
             format!("{} = {total} bits", terms.join(" + "))
         };
         let span = run[0].attrs.bits.span();
-        if total % 8 != 0 {
+        if !total.is_multiple_of(8) {
             let add = 8 - total % 8;
             err(
                 cx,

@@ -3,9 +3,7 @@
 //! values and values too wide for their bits, `explain`, `Message::FIELDS`
 //! and round trips.
 
-use codec::{
-    Decode, DecodeErrorKind, Encode, EncodeErrorKind, FieldLayout, Message, Protocol,
-};
+use codec::{Decode, DecodeErrorKind, Encode, EncodeErrorKind, FieldLayout, Message, Protocol};
 use codec_tests::strategies::*;
 use codec_tests::types::*;
 use codec_tests::{assert_truncations, golden};
@@ -97,7 +95,10 @@ fn golden_widest_run_and_variants() {
         &[0x01, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF],
     );
     // 10 | 0010 | 01
-    golden(&BitVariants::Flags(2, PacketKind::ConnAck, 1), &[0x02, 0x89]);
+    golden(
+        &BitVariants::Flags(2, PacketKind::ConnAck, 1),
+        &[0x02, 0x89],
+    );
 }
 
 /// A run is read whole: any prefix that cuts it needs the rest of it.
@@ -122,7 +123,10 @@ fn unknown_enum_bits_name_the_field() {
     let e = BitHeader::from_bytes(&[0x03, 0x00, 0x00]).unwrap_err();
     assert_eq!(*e.kind(), DecodeErrorKind::InvalidDiscriminant(0));
     assert_eq!(e.offset(), 0);
-    assert_eq!(e.to_string(), "invalid discriminant 0 at byte 0 in BitHeader.kind");
+    assert_eq!(
+        e.to_string(),
+        "invalid discriminant 0 at byte 0 in BitHeader.kind"
+    );
     let e = BitHeader::from_bytes(&[0xF0, 0x00, 0x00]).unwrap_err();
     assert_eq!(*e.kind(), DecodeErrorKind::InvalidDiscriminant(15));
     // In a variant, after its one-byte id: 10 | 1111 | 01.
@@ -151,7 +155,10 @@ fn values_too_wide_are_encode_errors() {
             target: "2 bits"
         }
     );
-    assert_eq!(e.to_string(), "value 4 out of range for 2 bits in BitHeader.qos");
+    assert_eq!(
+        e.to_string(),
+        "value 4 out of range for 2 bits in BitHeader.qos"
+    );
     let mut d = dns();
     d.rcode = 16;
     assert_eq!(
@@ -245,8 +252,14 @@ fn fields_place_each_bit_field() {
             f("qdcount", 4, 2, "u16"),
         ]
     );
-    assert_eq!(LsbBits::FIELDS[1], f("wide", 0, 2, "bits = 12 from bit 3 (lsb first), u16"));
-    assert_eq!(LsbBits::FIELDS[3], f("byte", 2, 1, "bits = 8 from bit 0 (lsb first), u8"));
+    assert_eq!(
+        LsbBits::FIELDS[1],
+        f("wide", 0, 2, "bits = 12 from bit 3 (lsb first), u16")
+    );
+    assert_eq!(
+        LsbBits::FIELDS[3],
+        f("byte", 2, 1, "bits = 8 from bit 0 (lsb first), u8")
+    );
     assert_eq!(LsbBits::FIELDS[4].offset, Some(3));
     assert_eq!(DnsFlags::MIN_LEN, 6);
     assert_eq!(BitHeader::MIN_LEN, 3);

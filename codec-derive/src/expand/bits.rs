@@ -11,8 +11,8 @@ use syn::spanned::Spanned;
 use crate::ast::{Field, Shape};
 use crate::model::{BitField, FieldPlan, Layout, LayoutBody, Wire};
 use crate::paths::{
-    ASSERT_FAILED, BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE_BITS, ERR, GET_BITS,
-    NONE, OPTION, PUT_BITS, READ_BITS, RESULT, SOME, TRACE, U64, USIZE, WRITE_BITS,
+    ASSERT_FAILED, BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE_BITS,
+    ERR, GET_BITS, NONE, OPTION, PUT_BITS, READ_BITS, RESULT, SOME, TRACE, U64, USIZE, WRITE_BITS,
 };
 
 /// The fields of the run `leader` starts, with their places.
@@ -139,7 +139,11 @@ pub fn decode_piece(
     ty_name: &str,
 ) -> (TokenStream, TokenStream, TokenStream) {
     let Some((lead_plan, lead)) = run.first() else {
-        return (quote!(()), TokenStream::new(), quote!(#RESULT::<(), #DECODE_ERROR>::Ok(())));
+        return (
+            quote!(()),
+            TokenStream::new(),
+            quote!(#RESULT::<(), #DECODE_ERROR>::Ok(())),
+        );
     };
     let (n, lsb) = (lead.run_bytes(), lead.lsb);
     let locals: Vec<_> = run.iter().map(|(p, _)| &p.field.local).collect();

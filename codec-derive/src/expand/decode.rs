@@ -202,7 +202,8 @@ fn fields_code(
         // A run of bit fields is one piece, at its first field.
         if let Wire::Bits(b) = &p.wire {
             if b.leads() {
-                let (local, fast, slow) = bits::decode_piece(&bits::run_of(plans, b.leader), &ty_name);
+                let (local, fast, slow) =
+                    bits::decode_piece(&bits::run_of(plans, b.leader), &ty_name);
                 let n = b.run_bytes();
                 run.push(quote!(#n), Piece { local, fast, slow });
             }

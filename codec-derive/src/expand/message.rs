@@ -110,7 +110,10 @@ fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
             if b.leads() {
                 run_start = offset;
             }
-            let (lo, hi) = (b.first as usize / 8, (b.first + b.width).div_ceil(8) as usize);
+            let (lo, hi) = (
+                b.first as usize / 8,
+                (b.first + b.width).div_ceil(8) as usize,
+            );
             let off = option(run_start.map(|o| o + lo));
             let w = option(Some(hi - lo));
             let (name, encoding) = (&p.field.name, describe(p));
@@ -126,7 +129,13 @@ fn layouts(magic: Option<&LitByteStr>, plans: &[FieldPlan]) -> TokenStream {
             let (w, e) = magic_entry(m);
             push(&mut offset, &mut entries, "magic", w, e);
         }
-        push(&mut offset, &mut entries, &p.field.name, fixed_width(p), describe(p));
+        push(
+            &mut offset,
+            &mut entries,
+            &p.field.name,
+            fixed_width(p),
+            describe(p),
+        );
     }
     quote!(#(#entries),*)
 }

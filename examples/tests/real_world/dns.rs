@@ -130,7 +130,9 @@ pub(crate) fn python_hex(code: &str) -> Vec<Vec<u8>> {
 pub(crate) fn assert_prefixes_need_more<'a, T: Decode<'a> + std::fmt::Debug>(full: &'a [u8]) {
     for k in 0..full.len() {
         let e = T::from_bytes(&full[..k]).expect_err("a strict prefix decodes");
-        let n = e.bytes_needed().unwrap_or_else(|| panic!("prefix {k}: {e}")) as usize;
+        let n = e
+            .bytes_needed()
+            .unwrap_or_else(|| panic!("prefix {k}: {e}")) as usize;
         assert!(n > 0 && k + n <= full.len(), "prefix {k}: {e}");
     }
 }
@@ -220,11 +222,17 @@ fn hostile_header() {
     let mut wire = query().header.to_bytes().unwrap();
     wire[2] = 0x18; // OPCODE 3: unassigned
     let e = Header::from_bytes(&wire).unwrap_err();
-    assert_eq!(e.to_string(), "invalid discriminant 3 at byte 2 in Header.opcode");
+    assert_eq!(
+        e.to_string(),
+        "invalid discriminant 3 at byte 2 in Header.opcode"
+    );
     wire[2] = 0x00;
     wire[3] = 0x0F; // RCODE 15
     let e = Header::from_bytes(&wire).unwrap_err();
-    assert_eq!(e.to_string(), "invalid discriminant 15 at byte 3 in Header.rcode");
+    assert_eq!(
+        e.to_string(),
+        "invalid discriminant 15 at byte 3 in Header.rcode"
+    );
     let mut h = query().header;
     h.z = 8;
     assert_eq!(
