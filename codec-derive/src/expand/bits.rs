@@ -56,6 +56,9 @@ pub fn encode_acc(
     let acc = acc_local(lead.leader);
     let mut stmts = TokenStream::new();
     let mut parts = Vec::new();
+    // The values that may not fit, checked with one branch: the error
+    // path (out of line) finds the first that does not.
+    let (mut wide, mut checked, mut widths) = (Vec::new(), Vec::new(), Vec::new());
     for (i, (p, b)) in run.iter().enumerate() {
         let ty = p.ty;
         let v = value(p);
@@ -66,16 +69,20 @@ pub fn encode_acc(
         });
         if b.check && b.width < 64 {
             let width = Literal::u32_unsuffixed(b.width);
-            let target = format!("{} bit{}", b.width, if b.width == 1 { "" } else { "s" });
             let name = &p.field.name;
-            stmts.extend(quote! {
-                if #local >> #width != 0 {
-                    return #ERR(#BITS_TOO_WIDE(#local, #target).in_field(#ty_name, #name));
-                }
-            });
+            wide.push(quote!((#local >> #width)));
+            checked.push(quote!(#local));
+            widths.push(quote!((#width, #name)));
         }
         let shift = Literal::u32_unsuffixed(b.shift());
         parts.push(quote!((#local << #shift)));
+    }
+    if !wide.is_empty() {
+        stmts.extend(quote! {
+            if 0 #(| #wide)* != 0 {
+                return #ERR(#BITS_TOO_WIDE(&[#(#checked),*], &[#(#widths),*], #ty_name));
+            }
+        });
     }
     quote! {
         let #acc: #U64 = {
