@@ -11,8 +11,9 @@ use syn::spanned::Spanned;
 use crate::ast::{Field, Shape};
 use crate::model::{BitField, FieldPlan, Layout, LayoutBody, Wire};
 use crate::paths::{
-    ASSERT_FAILED, BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE_BITS,
-    ERR, GET_BITS, NONE, OPTION, PUT_BITS, READ_BITS, RESULT, SOME, TRACE, U64, USIZE, WRITE_BITS,
+    ASSERT_FAILED, BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE,
+    ENCODE_BITS, ENCODE_ERROR, ENDIAN, ERR, GET_BITS, NONE, OPTION, PUT_BITS, READ_BITS, RESULT,
+    SOME, TRACE, U64, U8, USIZE, VEC, WRITE_BITS,
 };
 
 /// The fields of the run `leader` starts, with their places.
@@ -240,4 +241,34 @@ pub fn decode_bits_impl(layout: &Layout) -> TokenStream {
             }
         }
     }
+}
+
+/// A header (a struct of fixed-width fields with at least one bit run:
+/// a handful of loads, shifts and one store) is encoded inline in its
+/// caller: out of line, the call and its register saves cost as much as
+/// the header itself. Returns the `encode_with` inline attribute and an
+/// `Encode::encode` to emit; other types keep `#[inline]` and the default.
+pub fn encode_inline(layout: &Layout) -> (TokenStream, TokenStream) {
+    let plain = (quote!(#[inline]), TokenStream::new());
+    let LayoutBody::Struct(plans) = &layout.body else {
+        return plain;
+    };
+    let has_bits = plans.iter().any(|p| matches!(p.wire, Wire::Bits(_)));
+    let all_fixed = plans.iter().all(|p| {
+        matches!(
+            (&p.wire, p.packed),
+            (Wire::Bits(_) | Wire::Skip, _) | (_, Some(crate::model::Packed::Scalar))
+        ) && p.assert.is_none()
+    });
+    if !(has_bits && all_fixed) || layout.magic.is_some() || layout.assert.is_some() {
+        return plain;
+    }
+    let encode = quote! {
+        #[inline(always)]
+        fn encode(&self, __buf: &mut #VEC<#U8>) -> #RESULT<(), #ENCODE_ERROR> {
+            // Nothing is written before the checks pass: no truncation.
+            <Self as #ENCODE>::encode_with(self, __buf, #ENDIAN::Big)
+        }
+    };
+    (quote!(#[inline(always)]), encode)
 }

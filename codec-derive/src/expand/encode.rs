@@ -73,6 +73,7 @@ pub fn expand(layout: &Layout) -> TokenStream {
         None => (len_body, encode_body),
     };
     let bits_impl = bits::encode_bits_impl(layout);
+    let (encode_with_inline, bits_encode) = bits::encode_inline(layout);
     wrap(
         input,
         quote! {
@@ -85,7 +86,7 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     #len_body
                 }
 
-                #[inline]
+                #encode_with_inline
                 fn encode_with(
                     &self,
                     __buf: &mut #VEC<#U8>,
@@ -93,6 +94,8 @@ pub fn expand(layout: &Layout) -> TokenStream {
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     #encode_body
                 }
+
+                #bits_encode
             }
         },
     )
