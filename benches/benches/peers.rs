@@ -1,7 +1,9 @@
 //! The derive against the crates people would pick instead (speedy, binrw,
 //! deku, bin-proto, scroll, bincode 2, postcard) and hand-written
 //! `byteorder` code, on the `wire` benchmark's three messages, in the same
-//! run.
+//! run; and, against deku, binrw and hand-written code only, on issue 12's
+//! real-world rows (`dns_header`: 12 bytes with 8 bit fields;
+//! `pg_strings`: three NUL-terminated strings).
 //!
 //! ```text
 //! cargo bench -p codec-benches --bench peers -- --warm-up-time 1 --measurement-time 3
@@ -26,8 +28,10 @@
 
 use std::time::Instant;
 
+use codec_benches::peers::rows::check_rows;
 use codec_benches::peers::run::{prepare, Prepared, MESSAGES, ROUTINES};
 use codec_benches::peers::{check_mixed, check_store, NAMES};
+use codec_benches::rows::{dns_header, pg_strings};
 use codec_benches::{mixed, store_large, store_small};
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -35,6 +39,7 @@ fn benches(c: &mut Criterion) {
     check_store(&store_small());
     check_store(&store_large());
     check_mixed(&mixed());
+    check_rows(&dns_header(), &pg_strings());
     for message in MESSAGES {
         for routine in ROUTINES {
             let mut g = c.benchmark_group(format!("peers/{routine}/{message}"));

@@ -26,6 +26,7 @@ use codec::{Decode, Encode};
 
 pub mod peers;
 pub mod placement;
+pub mod rows;
 
 /// The striptease tutorial's store request, owning its strings.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]

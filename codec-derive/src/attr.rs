@@ -181,6 +181,27 @@ pub struct Conv {
     pub fallible: bool,
 }
 
+/// The order bits of a run fill their bytes in (`bit_order`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum BitOrder {
+    /// Most significant bit first (network order; the default).
+    Msb,
+    /// Least significant bit first.
+    Lsb,
+}
+
+fn parse_bit_order(meta: &ParseNestedMeta) -> syn::Result<BitOrder> {
+    let s: LitStr = meta.value()?.parse()?;
+    match s.value().as_str() {
+        "msb" => Ok(BitOrder::Msb),
+        "lsb" => Ok(BitOrder::Lsb),
+        _ => Err(syn::Error::new(
+            s.span(),
+            "`bit_order` must be \"msb\" or \"lsb\"",
+        )),
+    }
+}
+
 /// Attributes on a struct or enum.
 pub struct ContainerAttrs {
     pub endian: Slot<Endian>,
@@ -200,6 +221,9 @@ pub struct ContainerAttrs {
     pub pad: Slot<LitInt>,
     /// `pad_check`: decode checks the padding is all `pad` bytes.
     pub pad_check: Slot<()>,
+    /// `bit_order = "msb" | "lsb"`: how runs of bit fields fill their
+    /// bytes (`Lsb` when least significant bit first).
+    pub bit_order: Slot<BitOrder>,
 }
 
 /// Attributes on a field.
@@ -253,6 +277,8 @@ pub struct FieldAttrs {
     pub value: Slot<Expr>,
     /// `unchecked`: decode accepts any value of a wire-only field.
     pub unchecked: Slot<()>,
+    /// `bits = N`: the value is N bits of a run of bit fields.
+    pub bits: Slot<LitInt>,
 }
 
 /// Attributes on an enum variant.
@@ -418,11 +444,13 @@ impl ContainerAttrs {
             size: Slot::new("size"),
             pad: Slot::new("pad"),
             pad_check: Slot::new("pad_check"),
+            bit_order: Slot::new("bit_order"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
                 "service" if is_enum => out.service.set(cx, span, meta.value()?.parse()?),
+                "bit_order" => out.bit_order.set(cx, span, parse_bit_order(meta)?),
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
                 "assert" if !is_enum => out.assert.set(cx, span, parse_assert(meta)?),
                 "crate" => {
@@ -441,16 +469,14 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "an enum",
-                        "endian, crate, repr, header, id, response, magic, service",
+                        "endian, crate, repr, header, id, response, magic, service, bit_order",
                     ))
                 }
-                _ => {
-                    return Err(unknown(
-                        meta,
-                        "a struct",
-                        "endian, crate, id, response, magic, assert, size, pad, pad_check",
-                    ))
-                }
+                _ => return Err(unknown(
+                    meta,
+                    "a struct",
+                    "endian, crate, id, response, magic, assert, size, pad, pad_check, bit_order",
+                )),
             }
             Ok(())
         });
@@ -489,6 +515,7 @@ impl FieldAttrs {
             wire: Slot::new("wire"),
             value: Slot::new("value"),
             unchecked: Slot::new("unchecked"),
+            bits: Slot::new("bits"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -501,6 +528,7 @@ impl FieldAttrs {
                     };
                     out.term.set(cx, span, byte);
                 }
+                "bits" => out.bits.set(cx, span, meta.value()?.parse()?),
                 "size" => out.size.set(cx, span, meta.value()?.parse()?),
                 "pad" => out.pad.set(cx, span, parse_byte(meta)?),
                 "assert" => out.assert.set(cx, span, parse_assert(meta)?),
@@ -577,7 +605,7 @@ impl FieldAttrs {
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
                          when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, \
                          pad_before, pad_after, align, pad_check, calc, checksum, from, wire, \
-                         value, unchecked",
+                         value, unchecked, bits",
                     ))
                 }
             }

@@ -54,6 +54,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `crate = "path"` | where the generated code finds the runtime (default `::codec`) |
 /// | `repr = u8 \| u16 \| u32 \| u64 \| varint \| vlq` | (enums) how the leading discriminant is written; default `u8` |
 /// | `magic = b".."` | constant bytes before everything else (before an enum's discriminant): written on encode, checked on decode (`BadMagic` names expected, found and offset) |
+/// | `bit_order = "msb"` / `"lsb"` | how runs of `bits` fields fill their bytes: most significant bit first (default; network order, the DNS and MQTT headers) or least significant first (the run is then a little-endian integer whose low bits are the first field) |
 /// | `assert(expr, "message")` | (structs) a condition over all fields, checked after the last one is decoded (`DecodeErrorKind::Assertion` at the type's start, path `Type`) and before encode writes anything (`EncodeErrorKind::Assertion`) |
 /// | `size = N` | (structs) the type's encoding (its magic included) padded to exactly N bytes: fields taking more are `EncodeErrorKind::OverSize` / `DecodeErrorKind::OverSize` at the type's start; N below the bytes the fields always take does not compile; no `rest` field |
 /// | `pad = B` | (structs, with `size`) the byte the type is padded with (default NUL) |
@@ -83,6 +84,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `assert(expr, "message")` | a condition over this field and earlier ones (by name, as values, like `when`): false on decode is `DecodeErrorKind::Assertion { message }` at the field's offset with its path; false on encode is `EncodeErrorKind::Assertion` naming the field, before anything is written (encode clones the fields it names) |
 /// | `map = (Wire, to_wire, from_wire)` | the field travels as type `Wire`: `to_wire: fn(&T) -> Wire` on encode, `from_wire: fn(Wire) -> T` on decode (paths or closures); `Wire`'s own `bytes`, `varint`/`vlq` and `endian` apply; no `len`, `len_from`, `rest`, `when`, `null`, `term`, `size` or `pad` |
 /// | `try_map = (Wire, to_wire, from_wire)` | as `map`, with both functions returning `Result<_, &'static str>`: a refusal on decode is `DecodeErrorKind::Invalid(message)` at the field's offset with its path, on encode `EncodeErrorKind::Invalid(message)` naming the field, before anything is written (`Wire: Default`, for `encoded_len` of a value that fails) |
+/// | `bits = N` | this value is N bits (1 to 64) of a run of consecutive `bits` fields packed into whole bytes, in the type's `bit_order`: `u8`..`u64` (N at most the type's width), `bool` (N = 1) and fieldless enums (their `Encode`/`Decode` derives implement `EncodeBits`/`DecodeBits`; the id is the bits). A run must fill whole bytes (at most 8), read with one bounds check and split with shifts and masks; a value wider than N bits is an `EncodeError` (`ValueOutOfRange`, target `"N bits"`) naming the field; bits that name no variant are `InvalidDiscriminant` at the byte holding them. No byte-level key (`len`, `varint`, `bytes`, `endian`, `term`, `when`, `map`, ...) applies |
 /// | `len_from = field` | the length is the earlier integer field `field`; encode writes the real length there |
 /// | `unit = bytes \| elements` | what the length counts (`Vec<T>` bounded by a byte length) |
 /// | `varint` / `vlq` | this integer is LEB128 / big-endian base-128 (cs.binary BSUInt); signed ones are zigzag-mapped |
@@ -140,7 +142,12 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// named `pad` (with their width where it is fixed: an `align` whose offset
 /// is known, `pad_before`, `pad_after`); computed and wire-only fields say
 /// so in their `FIELDS` encoding (`calc ..`, `checksum f from field: u32`,
-/// `wire-only u8 = 2`).
+/// `wire-only u8 = 2`). A `bits` field is a line with the bytes its bits
+/// touch, its value and its bits (`kind = 3 (bits 0011....)`); in
+/// `Message::FIELDS` its `offset` is the byte holding its first bit, its
+/// `width` the bytes its bits touch, its `encoding`
+/// `bits = 4 from bit 0 (msb first), u8` (the bit counted within that byte
+/// in the run's order).
 /// # Example
 ///
 /// ```
@@ -254,6 +261,39 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// };
 /// assert_eq!(v.to_bytes()?, b"user\0me\0\0ok\nab    ");
 /// assert_eq!(Ended::from_bytes(b"user\0me\0\0ok\nab    ")?, v);
+///
+/// // Bit fields: the DNS header's flags (RFC 1035 §4.1.1), most
+/// // significant bit first, 16 bits between whole-byte fields.
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// struct DnsHeader {
+///     id: u16,
+///     #[codec(bits = 1)] qr: bool,
+///     #[codec(bits = 4)] opcode: u8,
+///     #[codec(bits = 1)] aa: bool,
+///     #[codec(bits = 1)] tc: bool,
+///     #[codec(bits = 1)] rd: bool,
+///     #[codec(bits = 1)] ra: bool,
+///     #[codec(bits = 3)] z: u8,
+///     #[codec(bits = 4)] rcode: Rcode,
+///     qdcount: u16,
+/// }
+///
+/// // A fieldless enum in a bit field: its id is its bits.
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// enum Rcode { NoError = 0, FormErr = 1, NxDomain = 3 }
+///
+/// let h = DnsHeader {
+///     id: 0xbeef, qr: true, opcode: 0, aa: false, tc: false, rd: true, ra: true,
+///     z: 0, rcode: Rcode::NxDomain, qdcount: 1,
+/// };
+/// assert_eq!(h.to_bytes()?, [0xbe, 0xef, 0x81, 0x83, 0x00, 0x01]);
+/// assert_eq!(DnsHeader::from_bytes(&[0xbe, 0xef, 0x81, 0x83, 0x00, 0x01])?, h);
+/// // Too wide for its bits: an `EncodeError` naming the field.
+/// let wide = DnsHeader { opcode: 16, ..h };
+/// assert_eq!(
+///     wide.to_bytes().unwrap_err().to_string(),
+///     "value 16 out of range for 4 bits in DnsHeader.opcode"
+/// );
 ///
 /// // Conversions and assertions: a timestamp as u32 seconds, a price as
 /// // i32 hundredths, a kind byte whose 2..=0x7f are reserved.

@@ -167,6 +167,52 @@ pub enum Wire<'a> {
         size: usize,
         pad: u8,
     },
+    /// `width` bits of a run of bit fields (`#[codec(bits = N)]`).
+    Bits(BitField<'a>),
+}
+
+/// A bit field's place in its run: consecutive bit fields fill whole
+/// bytes, read and written as one integer.
+#[derive(Clone, Copy)]
+pub struct BitField<'a> {
+    pub width: u32,
+    /// Its first bit, counted from the run's start in stream order.
+    pub first: u32,
+    /// Bits of the whole run (a multiple of 8, at most 64).
+    pub run_bits: u32,
+    /// Least significant bit first (`bit_order = "lsb"`).
+    pub lsb: bool,
+    /// The run's first field, whose name the run's locals take.
+    pub leader: &'a Field<'a>,
+    /// Encode checks the value fits (narrower than its type, or an enum).
+    pub check: bool,
+}
+
+impl BitField<'_> {
+    /// Whether this field starts its run.
+    pub fn leads(&self) -> bool {
+        self.first == 0
+    }
+
+    /// Whether this field ends its run.
+    pub fn ends(&self) -> bool {
+        self.first + self.width == self.run_bits
+    }
+
+    /// Bytes of the run.
+    pub fn run_bytes(&self) -> usize {
+        self.run_bits as usize / 8
+    }
+
+    /// How far right the run's integer is shifted to bring this field to
+    /// its low bits.
+    pub fn shift(&self) -> u32 {
+        if self.lsb {
+            self.first
+        } else {
+            self.run_bits - self.first - self.width
+        }
+    }
 }
 
 /// Whether a value is there.

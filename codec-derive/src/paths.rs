@@ -203,6 +203,15 @@ paths! {
     READ_TO_SIZE = __private::read_to_size;
     WRITE_PAD = __private::write_pad;
     WRITE_TO_SIZE = __private::write_to_size;
+    // Bit fields (`bits = N`).
+    ENCODE_BITS = EncodeBits;
+    DECODE_BITS = DecodeBits;
+    BITS_TOO_WIDE = __private::bits_too_wide;
+    BITS_VALUE = __private::bits_value;
+    GET_BITS = __private::get_bits;
+    PUT_BITS = __private::put_bits;
+    READ_BITS = __private::read_bits;
+    WRITE_BITS = __private::write_bits;
 }
 
 /// `_codec::Endian::Big` or `::Little`.

@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, pad_before, pad_after, align, pad_check, calc, checksum, from, wire, value, unchecked)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, pad_before, pad_after, align, pad_check, calc, checksum, from, wire, value, unchecked, bits)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -562,7 +562,7 @@ fn assert_rules() {
     });
     assert_eq!(
         errs,
-        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service)"]
+        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service, bit_order)"]
     );
 }
 
@@ -698,7 +698,7 @@ fn service_rules() {
             #[codec(service = S)]
             struct S { a: u8 }
         }),
-        ["unknown codec attribute `service` on a struct (expected one of: endian, crate, id, response, magic, assert)"]
+        ["unknown codec attribute `service` on a struct (expected one of: endian, crate, id, response, magic, assert, size, pad, pad_check, bit_order)"]
     );
 }
 
@@ -753,6 +753,7 @@ fn snapshot_protocol_service() {
     let (service, impls) = crate::expand::service::expand(&protocol).unwrap();
     let file: syn::File = syn::parse2(quote!(#service const _: () = { #impls };)).unwrap();
     check_pretty("storage.service.rs", &file);
+}
 
 // Padding, alignment, fixed-size types, computed and wire-only fields.
 
@@ -934,4 +935,170 @@ fn wire_only_rules() {
             "`len` conflicts with `wire`: remove one of them",
         ]
     );
+}
+
+/// Bit fields (issue 12 item 1): the runs they form, the types that can
+/// be a few bits, and the keys that make no sense with `bits`.
+#[test]
+fn bits_are_valid_in_whole_byte_runs() {
+    let errs = errors(quote! {
+        #[codec(bit_order = "lsb")]
+        struct S {
+            #[codec(bits = 4)] kind: Kind,
+            #[codec(bits = 1)] dup: bool,
+            #[codec(bits = 2)] qos: u8,
+            #[codec(bits = 1)] retain: bool,
+            id: u16,
+            #[codec(bits = 40)] a: u64,
+            #[codec(bits = 24, tag)] b: u32,
+            #[codec(when = qos > 0)] c: Option<u16>,
+        }
+    });
+    assert!(errs.is_empty(), "{errs:?}");
+}
+
+#[test]
+fn bit_runs_must_fill_whole_bytes() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(bits = 4)] kind: u8,
+            #[codec(bits = 1)] dup: bool,
+            id: u16,
+            #[codec(bits = 7)] lone: u8,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`kind` (4 bits) + `dup` (1 bit) = 5 bits: a run of bit fields must fill whole \
+             bytes; add 3 bits, e.g. a `#[codec(bits = 3)] reserved: u8`",
+            "`lone` (7 bits) is 7 bits: a run of bit fields must fill whole bytes; add 1 bit, \
+             e.g. a `#[codec(bits = 1)] reserved: u8`",
+        ]
+    );
+    let errs = errors(quote! {
+        enum E {
+            A { #[codec(bits = 64)] a: u64, #[codec(bits = 8)] b: u8 },
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`a` (64 bits) + `b` (8 bits) = 72 bits: a run of bit fields may be at most 64 bits; \
+          put a field of whole bytes between two runs"
+        ]
+    );
+}
+
+#[test]
+fn bits_take_unsigned_integers_bools_and_enums() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(bits = 9)] a: u8,
+            #[codec(bits = 2)] b: bool,
+            #[codec(bits = 8)] c: i8,
+            #[codec(bits = 8)] d: String,
+            #[codec(bits = 8)] e: f32,
+            #[codec(bits = 8)] f: Option<u8>,
+            #[codec(bits = 0)] g: u8,
+            #[codec(bits = 65)] h: u64,
+            #[codec(bits = 8)] i: [u8; 1],
+        }
+    });
+    let not = |t: &str| {
+        format!(
+            "`bits` applies to u8, u16, u32, u64, bool and fieldless enums, not `{t}`; drop \
+             `bits` to write it in whole bytes"
+        )
+    };
+    assert_eq!(
+        errs,
+        [
+            "`bits = 9` is wider than `u8` (8 bits): use a wider integer type".to_string(),
+            "`bits = 2` on a `bool`: a bool is `bits = 1`".to_string(),
+            not("i8"),
+            not("String"),
+            not("f32"),
+            not("Option<u8>"),
+            "`bits` must be from 1 to 64".to_string(),
+            "`bits` must be from 1 to 64".to_string(),
+            not("[u8;1]"),
+        ]
+    );
+}
+
+#[test]
+fn bits_conflict_with_byte_keys() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(bits = 8, varint)] a: u8,
+            #[codec(bits = 8, endian = "little", bytes = 1)] b: u8,
+            #[codec(bits = 8, map = (u8, f, g))] c: T,
+            #[codec(bits = 8, skip)] d: u8,
+        }
+    });
+    let conflict = |k: &str| {
+        format!(
+            "`{k}` conflicts with `bits`: a bit field takes its place in its run (put `{k}` on \
+             a field of whole bytes, or drop `bits`)"
+        )
+    };
+    assert_eq!(
+        errs,
+        [
+            conflict("varint`/`vlq"),
+            conflict("bytes"),
+            conflict("endian"),
+            conflict("map`/`try_map"),
+            conflict("skip"),
+        ]
+    );
+    let errs = errors(quote! {
+        enum E {
+            #[codec(other)]
+            Other(#[codec(bits = 8)] u8),
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "the first field of an `other` variant holds the discriminant as is: it cannot be a \
+          bit field"
+        ]
+    );
+    let errs = errors(quote! {
+        #[codec(bit_order = "middle")]
+        struct S { a: u8 }
+    });
+    assert_eq!(errs, ["`bit_order` must be \"msb\" or \"lsb\""]);
+}
+
+/// A fieldless enum gets `EncodeBits` and `DecodeBits` from its derives;
+/// an enum with data or chosen by magic does not.
+#[test]
+fn fieldless_enums_get_bits_impls() {
+    let enc = |input: proc_macro2::TokenStream| {
+        let input: syn::DeriveInput = syn::parse2(input).unwrap();
+        derive(&input, Derive::Encode).to_string()
+    };
+    let dec = |input: proc_macro2::TokenStream| {
+        let input: syn::DeriveInput = syn::parse2(input).unwrap();
+        derive(&input, Derive::Decode).to_string()
+    };
+    let fieldless = quote!(
+        enum K {
+            A = 1,
+            B = 7,
+        }
+    );
+    assert!(enc(fieldless.clone()).contains("EncodeBits for K"));
+    assert!(dec(fieldless).contains("DecodeBits for K"));
+    let data = quote!(
+        enum K {
+            A(u8),
+            B,
+        }
+    );
+    assert!(!enc(data.clone()).contains("EncodeBits"));
+    assert!(!dec(data).contains("DecodeBits"));
 }

@@ -12,11 +12,12 @@ use crate::ast::{
     integer_width, is_fixed_width, is_integer, is_scalar, option_inner, referenced_fields,
     type_head, Body, Field, Input, Shape, Variant,
 };
-use crate::attr::{Endian, IntEncoding, LenKind, Unit};
+use crate::attr::{BitOrder, Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, CalcExpr, Check, Computed, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed,
-    Padding, Prefix, Presence, Protocol, TypeSize, Use, Validated, VariantPlan, Wire,
+    Arm, BitField, CalcExpr, Check, Computed, Derive, FieldPlan, Layout, LayoutBody, LenOf,
+    Message, Packed, Padding, Prefix, Presence, Protocol, TypeSize, Use, Validated, VariantPlan,
+    Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -37,16 +38,18 @@ pub fn check<'a>(cx: &Ctxt, input: &'a Input<'a>, which: Derive) -> Option<Valid
 fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
     // Big-endian unless the type says otherwise; fields may override.
     let order = input.attrs.endian.get().copied().unwrap_or(Endian::Big);
+    let lsb = input.attrs.bit_order.get() == Some(&BitOrder::Lsb);
     let body = match &input.body {
         Body::Struct(fields) => {
             check_fields(cx, fields);
-            LayoutBody::Struct(plan(fields, order)?)
+            LayoutBody::Struct(bit_runs(plan(fields, order)?, lsb))
         }
         Body::Enum(variants) => {
             for v in variants {
                 check_fields(cx, &v.fields);
                 check_other_variant(cx, v);
                 check_no_align_in_variant(cx, v);
+                check_other_not_bits(cx, v);
             }
             check_single_other(cx, variants);
             let by_magic = check_variant_magic(cx, input, variants);
@@ -61,7 +64,7 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
                         id,
                         other: variant.attrs.other.is_set(),
                         magic: variant.attrs.magic.get(),
-                        fields: plan(&variant.fields, order)?,
+                        fields: bit_runs(plan(&variant.fields, order)?, lsb),
                     })
                 })
                 .collect::<Option<_>>()?;
@@ -106,6 +109,16 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
             let adds = adds_of(f);
             let wire = if a.skip.is_set() {
                 Wire::Skip
+            } else if let Some(n) = a.bits.get() {
+                let width = n.base10_parse().ok()?;
+                Wire::Bits(BitField {
+                    width,
+                    first: 0,
+                    run_bits: 0,
+                    lsb: false,
+                    leader: f,
+                    check: bits_need_check(f.ty, width),
+                })
             } else if let Some(k) = a.len.get() {
                 let prefix = Prefix {
                     kind: *k,
@@ -227,6 +240,49 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
         plans[i].holds_len_of = Some(len_of);
     }
     Some(plans)
+}
+
+/// Places each bit field in its run (consecutive bit fields), in the
+/// type's bit order.
+fn bit_runs<'a>(mut plans: Vec<FieldPlan<'a>>, lsb: bool) -> Vec<FieldPlan<'a>> {
+    let mut i = 0;
+    while i < plans.len() {
+        let Wire::Bits(lead) = plans[i].wire else {
+            i += 1;
+            continue;
+        };
+        let end = (i..plans.len())
+            .find(|&j| !matches!(plans[j].wire, Wire::Bits(_)))
+            .unwrap_or(plans.len());
+        let run_bits = plans[i..end]
+            .iter()
+            .map(|p| match p.wire {
+                Wire::Bits(b) => b.width,
+                _ => 0,
+            })
+            .sum();
+        let mut first = 0;
+        for p in &mut plans[i..end] {
+            if let Wire::Bits(b) = &mut p.wire {
+                b.first = first;
+                b.run_bits = run_bits;
+                b.lsb = lsb;
+                b.leader = lead.leader;
+                first += b.width;
+            }
+        }
+        i = end;
+    }
+    plans
+}
+
+/// Whether encode must check a value fits its bits: an integer narrower
+/// than its type, or an enum (whose ids the derive does not see here).
+fn bits_need_check(ty: &syn::Type, width: u32) -> bool {
+    match integer_width(ty) {
+        Some((bytes, _)) => (width as usize) < 8 * bytes,
+        None => type_head(ty).is_none_or(|(name, _)| name != "bool"),
+    }
 }
 
 /// A `term` or `pad` byte: the literal, else NUL. `None` only where
@@ -478,6 +534,184 @@ fn check_fields(cx: &Ctxt, fields: &[Field]) {
         check_calc(cx, fields, i);
         check_checksum(cx, fields, i);
         check_wire_only(cx, f);
+        check_bits(cx, f);
+        check_bits_alone(cx, f);
+    }
+    check_bit_runs(cx, fields);
+}
+
+/// `bits = N` packs a value into N bits: unsigned integers up to their
+/// width, `bool` in one bit, and fieldless enums (through `EncodeBits` /
+/// `DecodeBits`, which their derives implement). Signed integers, floats
+/// and values with a length have no meaning as a few bits.
+fn check_bits(cx: &Ctxt, f: &Field) {
+    let Some(lit) = f.attrs.bits.get() else {
+        return;
+    };
+    let ty = f.ty;
+    let shown = quote::quote!(#ty).to_string().replace(' ', "");
+    let n = match lit.base10_parse::<u32>() {
+        Ok(n @ 1..=64) => n,
+        _ => {
+            cx.error_spanned_by(lit, "`bits` must be from 1 to 64");
+            return;
+        }
+    };
+    let not_bits = || {
+        err(
+            cx,
+            f.attrs.bits.span(),
+            format!(
+                "`bits` applies to u8, u16, u32, u64, bool and fieldless enums, not `{shown}`; \
+                 drop `bits` to write it in whole bytes"
+            ),
+        );
+    };
+    match (integer_width(ty), type_head(ty)) {
+        (Some((bytes, false)), Some((name, _))) if name != "usize" && name != "u128" => {
+            if n as usize > 8 * bytes {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "`bits = {n}` is wider than `{shown}` ({} bits): use a wider integer type",
+                        8 * bytes
+                    ),
+                );
+            }
+        }
+        (Some(_), _) => not_bits(),
+        (None, Some((name, _))) if name == "bool" => {
+            if n != 1 {
+                cx.error_spanned_by(
+                    lit,
+                    format!("`bits = {n}` on a `bool`: a bool is `bits = 1`"),
+                );
+            }
+        }
+        (None, Some((name, args)))
+            if args.is_empty()
+                && !is_scalar(ty)
+                && !matches!(name.as_str(), "String" | "str" | "Bytes" | "CString") => {}
+        _ => not_bits(),
+    }
+}
+
+/// A bit field is laid out by its run alone: keys that give it a length,
+/// a presence, a byte encoding or a conversion describe whole bytes (an
+/// `assert` applies: it is checked right after the field is taken from
+/// its run).
+fn check_bits_alone(cx: &Ctxt, f: &Field) {
+    let a = &f.attrs;
+    if !a.bits.is_set() {
+        return;
+    }
+    let others = byte_keys(a).into_iter().chain([
+        ("skip", a.skip.span()),
+        ("map`/`try_map", a.conv.span()),
+        ("calc", a.calc.span()),
+        ("checksum", a.checksum.span()),
+        ("wire", a.wire.span()),
+    ]);
+    for (name, span) in others {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{name}` conflicts with `bits`: a bit field takes its place in its run \
+                     (put `{name}` on a field of whole bytes, or drop `bits`)"
+                ),
+            );
+        }
+    }
+}
+
+/// The keys that shape a value's bytes (its length, presence, encoding,
+/// terminator, size, byte order), with where each is set: none applies to
+/// a field that is not on the wire (`skip`) or is a few bits (`bits`).
+fn byte_keys(a: &crate::attr::FieldAttrs) -> [(&'static str, Option<Span>); 18] {
+    [
+        ("len", a.len.span()),
+        ("len_from", a.len_from.span()),
+        ("unit", a.unit.span()),
+        ("varint`/`vlq", a.int.span()),
+        ("bytes", a.bytes.span()),
+        ("len_adds", a.len_adds.span()),
+        ("null", a.null.span()),
+        ("magic", a.magic.span()),
+        ("term", a.term.span()),
+        ("size", a.size.span()),
+        ("pad", a.pad.span()),
+        ("endian", a.endian.span()),
+        ("when", a.when.span()),
+        ("rest", a.rest.span()),
+        ("pad_before", a.pad_before.span()),
+        ("pad_after", a.pad_after.span()),
+        ("align", a.align.span()),
+        ("pad_check", a.pad_check.span()),
+    ]
+}
+
+/// Consecutive bit fields are read and written as one integer of whole
+/// bytes: a run that ended mid-byte would leave the next field's start
+/// undefined, and one over 64 bits would not fit the integer.
+fn check_bit_runs(cx: &Ctxt, fields: &[Field]) {
+    let width = |f: &Field| {
+        f.attrs
+            .bits
+            .get()
+            .and_then(|n| n.base10_parse::<u32>().ok())
+    };
+    let mut i = 0;
+    while i < fields.len() {
+        if width(&fields[i]).is_none() {
+            i += 1;
+            continue;
+        }
+        let end = (i..fields.len())
+            .find(|&j| width(&fields[j]).is_none())
+            .unwrap_or(fields.len());
+        let run = &fields[i..end];
+        i = end;
+        // A width out of range is reported by `check_bits` alone.
+        if run.iter().filter_map(width).any(|n| !(1..=64).contains(&n)) {
+            continue;
+        }
+        let total: u32 = run.iter().filter_map(width).sum();
+        let terms: Vec<String> = run
+            .iter()
+            .map(|f| {
+                let n = width(f).unwrap_or(0);
+                format!("`{}` ({n} bit{})", f.name, if n == 1 { "" } else { "s" })
+            })
+            .collect();
+        let sum = if run.len() == 1 {
+            format!("{} is {total} bits", terms[0])
+        } else {
+            format!("{} = {total} bits", terms.join(" + "))
+        };
+        let span = run[0].attrs.bits.span();
+        if !total.is_multiple_of(8) {
+            let add = 8 - total % 8;
+            err(
+                cx,
+                span,
+                format!(
+                    "{sum}: a run of bit fields must fill whole bytes; add {add} bit{}, \
+                     e.g. a `#[codec(bits = {add})] reserved: u8`",
+                    if add == 1 { "" } else { "s" }
+                ),
+            );
+        } else if total > 64 {
+            err(
+                cx,
+                span,
+                format!(
+                    "{sum}: a run of bit fields may be at most 64 bits; \
+                     put a field of whole bytes between two runs"
+                ),
+            );
+        }
     }
 }
 
@@ -908,34 +1142,16 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
     if !a.skip.is_set() {
         return;
     }
-    let others = [
-        ("len", a.len.span()),
-        ("len_from", a.len_from.span()),
-        ("unit", a.unit.span()),
-        ("varint`/`vlq", a.int.span()),
-        ("bytes", a.bytes.span()),
-        ("len_adds", a.len_adds.span()),
-        ("null", a.null.span()),
-        ("magic", a.magic.span()),
-        ("term", a.term.span()),
-        ("size", a.size.span()),
-        ("pad", a.pad.span()),
-        ("endian", a.endian.span()),
-        ("when", a.when.span()),
-        ("rest", a.rest.span()),
+    let others = byte_keys(a).into_iter().chain([
         ("tag", a.tag.span()),
         ("assert", a.assert.span()),
         ("map`/`try_map", a.conv.span()),
-        ("pad_before", a.pad_before.span()),
-        ("pad_after", a.pad_after.span()),
-        ("align", a.align.span()),
-        ("pad_check", a.pad_check.span()),
         ("checksum", a.checksum.span()),
         ("from", a.from.span()),
         ("wire", a.wire.span()),
         ("value", a.value.span()),
         ("unchecked", a.unchecked.span()),
-    ];
+    ]);
     for (name, span) in others {
         if span.is_some() {
             err(
@@ -1117,6 +1333,21 @@ fn check_other_variant(cx: &Ctxt, v: &Variant) {
             v.attrs.other.span(),
             "the first field of an `other` variant holds the discriminant as is",
         );
+    }
+}
+
+/// An `other` variant's first field holds the unknown discriminant as
+/// read, so it cannot be a few bits of a run.
+fn check_other_not_bits(cx: &Ctxt, v: &Variant) {
+    if let (true, Some(first)) = (v.attrs.other.is_set(), v.fields.first()) {
+        if first.attrs.bits.is_set() {
+            err(
+                cx,
+                first.attrs.bits.span(),
+                "the first field of an `other` variant holds the discriminant as is: it cannot \
+                 be a bit field",
+            );
+        }
     }
 }
 

@@ -398,6 +398,25 @@ pub trait Trace {
         r: &mut Reader<'de>,
         f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
     ) -> Result<T, DecodeError>;
+
+    /// Shows the bit field `name`: `width` bits from bit `first` of `run`
+    /// (the run's bytes, read at input offset `at`), whose value is `raw`;
+    /// `lsb` when the run is least significant bit first. Records nothing
+    /// by default.
+    #[allow(clippy::too_many_arguments)] // one call per bit field, from generated code
+    #[inline(always)]
+    fn bits(
+        &mut self,
+        name: &'static str,
+        at: usize,
+        run: &[u8],
+        first: u32,
+        width: u32,
+        lsb: bool,
+        raw: u64,
+    ) {
+        let _ = (name, at, run, first, width, lsb, raw);
+    }
 }
 
 /// The [`Trace`] of plain decoding: records nothing.
@@ -456,6 +475,19 @@ impl Trace for NoTrace {
 /// Explaining: each read becomes a line labelled with the fields entered.
 impl Trace for Explainer {
     const ON: bool = true;
+
+    fn bits(
+        &mut self,
+        name: &'static str,
+        at: usize,
+        run: &[u8],
+        first: u32,
+        width: u32,
+        lsb: bool,
+        raw: u64,
+    ) {
+        self.bit_field(name, at, run, first, width, lsb, raw);
+    }
 
     #[inline]
     fn enter(&mut self, name: &'static str) {

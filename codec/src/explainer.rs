@@ -191,6 +191,53 @@ impl Explainer {
         });
     }
 
+    /// Records the bit field `name`: the bytes of `run` (read at offset
+    /// `at`) that hold its `width` bits from bit `first`, showing its value
+    /// and where its bits are: `3 (bits 0011....)`.
+    #[allow(clippy::too_many_arguments)] // the tracer's `bits`, passed on
+    pub(crate) fn bit_field(
+        &mut self,
+        name: &'static str,
+        at: usize,
+        run: &[u8],
+        first: u32,
+        width: u32,
+        lsb: bool,
+        raw: u64,
+    ) {
+        let (lo, hi) = (first / 8, (first + width).div_ceil(8));
+        let (lo, hi) = (lo as usize, (hi as usize).min(run.len()));
+        let mut picture = String::new();
+        for byte in lo..hi {
+            if byte > lo {
+                picture.push(' ');
+            }
+            for shown in 0..8u32 {
+                // The stream position of the bit drawn at `shown` (drawn
+                // most significant first, as binary is written).
+                let pos = byte as u32 * 8 + if lsb { 7 - shown } else { shown };
+                picture.push(match pos.checked_sub(first) {
+                    Some(j) if j < width => {
+                        let bit = if lsb { j } else { width - 1 - j };
+                        if (raw >> bit) & 1 == 1 {
+                            '1'
+                        } else {
+                            '0'
+                        }
+                    }
+                    _ => '.',
+                });
+            }
+        }
+        self.push(name);
+        self.line(
+            at + lo,
+            run.get(lo..hi).unwrap_or(&[]),
+            format!("{raw} (bits {picture})"),
+        );
+        self.pop();
+    }
+
     /// The dump, one line per [`Explainer::line`] in the order recorded,
     /// each ending in `\n`.
     pub fn render(&self) -> String {
@@ -291,6 +338,24 @@ mod tests {
     use super::*;
     use alloc::string::ToString;
     use alloc::vec;
+
+    #[test]
+    fn bit_fields_show_their_bits() {
+        let mut ex = Explainer::new();
+        ex.push("H");
+        // 0x81 0x80: a 1-bit field, a 4-bit field, then a 12-bit one across bytes.
+        ex.bit_field("qr", 2, &[0x81, 0x80], 0, 1, false, 1);
+        ex.bit_field("op", 2, &[0x81, 0x80], 1, 4, false, 0);
+        ex.bit_field("rest", 2, &[0x81, 0x80], 4, 12, false, 0x180);
+        ex.bit_field("low", 2, &[0x81, 0x80], 0, 3, true, 1);
+        assert_eq!(
+            ex.render(),
+            "0002  81           H.qr = 1 (bits 1.......)\n\
+             0002  81           H.op = 0 (bits .0000...)\n\
+             0002  81 80        H.rest = 384 (bits ....0001 10000000)\n\
+             0002  81           H.low = 1 (bits .....001)\n"
+        );
+    }
 
     #[test]
     fn rows_wrap_and_elide() {

@@ -78,6 +78,7 @@ extern crate std;
 // Lets the derives name `::codec` from inside this crate's own tests.
 extern crate self as codec;
 
+pub mod bits;
 pub mod decode;
 pub mod dispatch;
 pub mod encode;
@@ -104,6 +105,7 @@ pub mod wireshark;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use crate::bits::{DecodeBits, EncodeBits};
 pub use crate::decode::{Decode, DecodeSeq};
 pub use crate::encode::{Encode, EncodeSeq};
 pub use crate::error::{

@@ -246,6 +246,17 @@ pub enum FieldWire {
     },
     /// Constant bytes (an entry of its own, named `magic`).
     Magic(&'static [u8]),
+    /// A few bits of a run of bit fields (`#[codec(bits = N)]`).
+    Bits {
+        /// The field's width in bits.
+        width: u8,
+        /// Its first bit, counted from the run's start in stream order.
+        first: u8,
+        /// Bytes of the whole run.
+        run_bytes: u8,
+        /// Least significant bit first (`bit_order = "lsb"`).
+        lsb: bool,
+    },
     /// Padding (an entry of its own, named `pad`: `pad_before`,
     /// `pad_after`, `align` or a type's `size`).
     Pad {

@@ -833,3 +833,6 @@ pub use layout::{
     align_pad, check_sum, check_value, mark, read_pad, read_to_size, write_pad, write_to_size,
     Mark, Padding,
 };
+#[path = "private/bits.rs"]
+mod bits;
+pub use bits::{bits_too_wide, bits_value, get_bits, put_bits, read_bits, write_bits};

@@ -262,7 +262,12 @@ impl Gen<'_> {
         // Padding whose width depends on the input is not walked: it and
         // everything after it are shown as bytes.
         let presence = match f.presence {
-            _ if f.wire == (FieldWire::Pad { bytes: None }) => "\"unknown\"".to_string(),
+            // Nor are bit fields (yet): the run and what follows are bytes.
+            _ if f.wire == (FieldWire::Pad { bytes: None })
+                || matches!(f.wire, FieldWire::Bits { .. }) =>
+            {
+                "\"unknown\"".to_string()
+            }
             FieldPresence::Always => "nil".to_string(),
             FieldPresence::Byte => "\"byte\"".to_string(),
             FieldPresence::Null => "\"null\"".to_string(),

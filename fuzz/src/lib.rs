@@ -20,6 +20,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use std::num::{NonZeroI16, NonZeroI8, NonZeroU32, NonZeroU64, NonZeroU8, NonZeroUsize};
 use std::sync::Arc;
 
+pub mod bits;
 pub mod stream;
 
 use arbitrary::Arbitrary;

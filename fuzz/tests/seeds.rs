@@ -306,3 +306,49 @@ fn write_seeds() {
     write("stockings", "stream", &plan(3, 0, &[1, 2, 40], &st));
     write("stockings", "stream_limit", &plan(4 | 8, 4, &[3], &st));
 }
+
+/// bits: selector byte, then a body of each type, a frame, or
+/// arbitrary's unstructured input.
+#[test]
+fn write_bits_seeds() {
+    use codec_fuzz::bits::*;
+    let msb = MsbBits {
+        id: 0xBEEF,
+        qr: true,
+        op: Op::Notify,
+        aa: false,
+        two: 2,
+        wide: 0xABC,
+        nibble: 5,
+        extra: Some(7),
+        a: 3,
+        b: 17,
+    };
+    let lsb = LsbBits {
+        a: 0x55,
+        big: 0x12_3456_789A,
+        c: 0x1_0203,
+        name: "hi".into(),
+    };
+    let en = BitsEnum::Flags(Op::Update, 9);
+    let body = frame(&msb);
+    assert_eq!(MsbBits::from_bytes(&body).unwrap(), msb);
+    let frames = [
+        frame(&BitsFrames::Msb(msb)),
+        frame(&BitsFrames::Lsb(lsb.clone())),
+        frame(&BitsFrames::Enum(en.clone())),
+    ];
+    for (sel, name, bytes) in [
+        (0, "msb", body.clone()),
+        (1, "lsb", frame(&lsb)),
+        (1, "enum", frame(&en)),
+        (2, "frame_msb", frames[0].clone()),
+        (2, "frame_lsb", frames[1].clone()),
+        (2, "frame_enum", frames[2].clone()),
+        (3, "arbitrary", body),
+    ] {
+        let mut v = vec![sel];
+        v.extend_from_slice(&bytes);
+        write("bits", name, &v);
+    }
+}

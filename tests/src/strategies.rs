@@ -480,3 +480,45 @@ pub fn versioned() -> impl Strategy<Value = Versioned> {
         tag: core::marker::PhantomData,
     })
 }
+
+pub fn packet_kind() -> impl Strategy<Value = PacketKind> {
+    prop_oneof![
+        Just(PacketKind::Connect),
+        Just(PacketKind::ConnAck),
+        Just(PacketKind::Publish),
+        Just(PacketKind::PubAck),
+    ]
+}
+
+prop_compose! {
+    /// Values that fit their bits.
+    pub fn bit_header()(kind in packet_kind(), dup in any::<bool>(), qos in 0u8..4,
+                        retain in any::<bool>(), id in any::<u16>()) -> BitHeader {
+        BitHeader { kind, dup, qos, retain, id }
+    }
+}
+
+prop_compose! {
+    /// Values that fit their bits.
+    pub fn dns_flags()(id in any::<u16>(), qr in any::<bool>(), opcode in 0u8..16,
+                       aa in any::<bool>(), tc in any::<bool>(), rd in any::<bool>(),
+                       ra in any::<bool>(), z in 0u8..8, rcode in 0u8..16,
+                       qdcount in any::<u16>()) -> DnsFlags {
+        DnsFlags { id, qr, opcode, aa, tc, rd, ra, z, rcode, qdcount }
+    }
+}
+
+prop_compose! {
+    /// Values that fit their bits and a name that fits its `u8` prefix.
+    pub fn lsb_bits()(low in 0u8..8, wide in 0u16..4096, flag in any::<bool>(),
+                      byte in any::<u8>(), name in text(60)) -> LsbBits {
+        LsbBits { low, wide, flag, byte, name }
+    }
+}
+
+pub fn bit_variants() -> impl Strategy<Value = BitVariants> {
+    prop_oneof![
+        (0u64..1 << 40, 0u32..1 << 24).prop_map(|(big, small)| BitVariants::Wide { big, small }),
+        (0u8..4, packet_kind(), 0u16..4).prop_map(|(a, k, b)| BitVariants::Flags(a, k, b)),
+    ]
+}

@@ -762,3 +762,93 @@ pub struct Versioned {
     #[codec(wire = u32, bytes = 3, value = 0x00ab_cdef)]
     pub tag: core::marker::PhantomData<u8>,
 }
+
+// ---- Bit fields (`bits = N`, `bit_order`) ----
+
+/// MQTT's control packet type: a fieldless enum carried in a bit field
+/// (the derives give it `EncodeBits`/`DecodeBits`; ids 0 and 5..=15 are
+/// unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub enum PacketKind {
+    Connect = 1,
+    ConnAck = 2,
+    Publish = 3,
+    PubAck = 4,
+}
+
+/// An MQTT fixed header's first byte, most significant bit first, then a
+/// whole-byte field: one 3-byte run on the wire.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x60)]
+pub struct BitHeader {
+    #[codec(bits = 4)]
+    pub kind: PacketKind,
+    #[codec(bits = 1)]
+    pub dup: bool,
+    #[codec(bits = 2)]
+    pub qos: u8,
+    #[codec(bits = 1)]
+    pub retain: bool,
+    pub id: u16,
+}
+
+/// The DNS header's flags (RFC 1035 §4.1.1): a 16-bit run between
+/// whole-byte fields.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x61)]
+pub struct DnsFlags {
+    pub id: u16,
+    #[codec(bits = 1)]
+    pub qr: bool,
+    #[codec(bits = 4)]
+    pub opcode: u8,
+    #[codec(bits = 1)]
+    pub aa: bool,
+    #[codec(bits = 1)]
+    pub tc: bool,
+    #[codec(bits = 1)]
+    pub rd: bool,
+    #[codec(bits = 1)]
+    pub ra: bool,
+    #[codec(bits = 3)]
+    pub z: u8,
+    #[codec(bits = 4)]
+    pub rcode: u8,
+    pub qdcount: u16,
+}
+
+/// Least significant bit first: a 12-bit field across a byte boundary, a
+/// 3-byte run, then a variable-width field.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x62, bit_order = "lsb")]
+pub struct LsbBits {
+    #[codec(bits = 3)]
+    pub low: u8,
+    #[codec(bits = 12)]
+    pub wide: u16,
+    #[codec(bits = 1)]
+    pub flag: bool,
+    #[codec(bits = 8)]
+    pub byte: u8,
+    #[codec(len = u8)]
+    pub name: String,
+}
+
+/// A 64-bit run (the widest), most significant bit first, and bit fields
+/// in an enum's variant.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub enum BitVariants {
+    #[codec(id = 1)]
+    Wide {
+        #[codec(bits = 40)]
+        big: u64,
+        #[codec(bits = 24)]
+        small: u32,
+    },
+    #[codec(id = 2)]
+    Flags(
+        #[codec(bits = 2)] u8,
+        #[codec(bits = 4)] PacketKind,
+        #[codec(bits = 2)] u16,
+    ),
+}

@@ -180,3 +180,148 @@ impl Peer<crate::Mixed> for Binrw {
         read_whole(input)
     }
 }
+
+// ## The real-world rows (issue 12). binrw has no bit-field attribute: its
+// way is a `temp` integer read whole, each field `calc`ulated from it on
+// read, and the integer `try_calc`ulated from the fields on write (values
+// too wide are refused there). NUL-terminated strings are its `NullString`
+// on read (then a UTF-8 check) and a small writer checking for NUL.
+
+/// The DNS flags from the fields; a value too wide for its bits is an
+/// error.
+fn dns_flags(h: &DnsHeader) -> Result<u16, binrw::Error> {
+    if h.opcode > 15 || h.z > 7 || h.rcode > 15 {
+        return Err(binrw::Error::AssertFail {
+            pos: 0,
+            message: "a value too wide for its bits".into(),
+        });
+    }
+    Ok(u16::from(h.qr) << 15
+        | u16::from(h.opcode) << 11
+        | u16::from(h.aa) << 10
+        | u16::from(h.tc) << 9
+        | u16::from(h.rd) << 8
+        | u16::from(h.ra) << 7
+        | u16::from(h.z) << 4
+        | u16::from(h.rcode))
+}
+
+/// The DNS header, binrw's way.
+#[binrw]
+#[brw(big)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs, reason = "the fields of crate::rows::DnsHeader")]
+pub struct DnsHeader {
+    pub id: u16,
+    #[br(temp)]
+    #[bw(try_calc = dns_flags(&DnsHeader { id: *id, qr: *qr, opcode: *opcode, aa: *aa, tc: *tc, rd: *rd, ra: *ra, z: *z, rcode: *rcode, qdcount: *qdcount, ancount: *ancount, nscount: *nscount, arcount: *arcount }))]
+    flags: u16,
+    #[br(calc = flags >> 15 & 1 == 1)]
+    #[bw(ignore)]
+    pub qr: bool,
+    #[br(calc = (flags >> 11 & 0xf) as u8)]
+    #[bw(ignore)]
+    pub opcode: u8,
+    #[br(calc = flags >> 10 & 1 == 1)]
+    #[bw(ignore)]
+    pub aa: bool,
+    #[br(calc = flags >> 9 & 1 == 1)]
+    #[bw(ignore)]
+    pub tc: bool,
+    #[br(calc = flags >> 8 & 1 == 1)]
+    #[bw(ignore)]
+    pub rd: bool,
+    #[br(calc = flags >> 7 & 1 == 1)]
+    #[bw(ignore)]
+    pub ra: bool,
+    #[br(calc = (flags >> 4 & 7) as u8)]
+    #[bw(ignore)]
+    pub z: u8,
+    #[br(calc = (flags & 0xf) as u8)]
+    #[bw(ignore)]
+    pub rcode: u8,
+    pub qdcount: u16,
+    pub ancount: u16,
+    pub nscount: u16,
+    pub arcount: u16,
+}
+
+/// Writes a string and its NUL; a NUL inside it is an error.
+#[binrw::writer(writer)]
+fn write_cstr(s: &String) -> BinResult<()> {
+    if s.as_bytes().contains(&0) {
+        return Err(binrw::Error::AssertFail {
+            pos: 0,
+            message: "a NUL inside a string".into(),
+        });
+    }
+    writer.write_all(s.as_bytes())?;
+    writer.write_all(&[0])?;
+    Ok(())
+}
+
+/// A `NullString` as UTF-8.
+fn utf8(s: binrw::NullString) -> Result<String, std::string::FromUtf8Error> {
+    String::from_utf8(s.0)
+}
+
+/// The three NUL-terminated strings, binrw's way.
+#[binrw]
+#[brw(big)]
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs, reason = "the fields of crate::rows::PgStrings")]
+pub struct PgStrings {
+    #[br(try_map = utf8)]
+    #[bw(write_with = write_cstr)]
+    pub user: String,
+    #[br(try_map = utf8)]
+    #[bw(write_with = write_cstr)]
+    pub database: String,
+    #[br(try_map = utf8)]
+    #[bw(write_with = write_cstr)]
+    pub application: String,
+}
+
+impl Peer<crate::rows::DnsHeader> for Binrw {
+    type Owned = DnsHeader;
+    type Borrowed<'a> = ();
+    type EncodeError = binrw::Error;
+    type DecodeError = Whole<binrw::Error>;
+
+    fn owned(m: &crate::rows::DnsHeader) -> DnsHeader {
+        super::deku::copy_dns!(DnsHeader, m)
+    }
+    fn model(o: &DnsHeader) -> crate::rows::DnsHeader {
+        super::deku::copy_dns!(crate::rows::DnsHeader, o)
+    }
+    #[inline(always)]
+    fn encode(o: &DnsHeader, buf: &mut Vec<u8>) -> BinResult<()> {
+        append(o, buf)
+    }
+    #[inline(always)]
+    fn decode(input: &[u8]) -> Result<DnsHeader, Self::DecodeError> {
+        read_whole(input)
+    }
+}
+
+impl Peer<crate::rows::PgStrings> for Binrw {
+    type Owned = PgStrings;
+    type Borrowed<'a> = ();
+    type EncodeError = binrw::Error;
+    type DecodeError = Whole<binrw::Error>;
+
+    fn owned(m: &crate::rows::PgStrings) -> PgStrings {
+        super::deku::copy_pg!(PgStrings, m)
+    }
+    fn model(o: &PgStrings) -> crate::rows::PgStrings {
+        super::deku::copy_pg!(crate::rows::PgStrings, o)
+    }
+    #[inline(always)]
+    fn encode(o: &PgStrings, buf: &mut Vec<u8>) -> BinResult<()> {
+        append(o, buf)
+    }
+    #[inline(always)]
+    fn decode(input: &[u8]) -> Result<PgStrings, Self::DecodeError> {
+        read_whole(input)
+    }
+}

@@ -180,3 +180,156 @@ impl Peer<crate::Mixed> for Deku {
         read_whole(input)
     }
 }
+
+// ## The real-world rows (issue 12): deku's `bits` and NUL-terminated
+// strings (its `CString` reader, then a UTF-8 check).
+
+/// Reads a NUL-terminated UTF-8 string.
+fn read_cstr<R: Read + Seek>(reader: &mut Reader<R>) -> Result<String, DekuError> {
+    let c = std::ffi::CString::from_reader_with_ctx(reader, ())?;
+    c.into_string()
+        .map_err(|_| DekuError::Parse("invalid utf-8".into()))
+}
+
+/// Writes a string and its NUL; a NUL inside it is an error.
+fn write_cstr<W: deku::no_std_io::Write + Seek>(
+    writer: &mut Writer<W>,
+    s: &str,
+) -> Result<(), DekuError> {
+    if s.as_bytes().contains(&0) {
+        return Err(DekuError::InvalidParam("a NUL inside a string".into()));
+    }
+    writer.write_bytes(s.as_bytes())?;
+    writer.write_bytes(&[0])
+}
+
+/// The DNS header, deku's way: `bits` on each flag.
+#[deku_derive(DekuRead, DekuWrite)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[deku(endian = "big")]
+#[allow(missing_docs, reason = "the fields of crate::rows::DnsHeader")]
+pub struct DnsHeader {
+    pub id: u16,
+    #[deku(bits = 1)]
+    pub qr: bool,
+    #[deku(bits = 4)]
+    pub opcode: u8,
+    #[deku(bits = 1)]
+    pub aa: bool,
+    #[deku(bits = 1)]
+    pub tc: bool,
+    #[deku(bits = 1)]
+    pub rd: bool,
+    #[deku(bits = 1)]
+    pub ra: bool,
+    #[deku(bits = 3)]
+    pub z: u8,
+    #[deku(bits = 4)]
+    pub rcode: u8,
+    pub qdcount: u16,
+    pub ancount: u16,
+    pub nscount: u16,
+    pub arcount: u16,
+}
+
+/// The three NUL-terminated strings, deku's way.
+#[deku_derive(DekuRead, DekuWrite)]
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs, reason = "the fields of crate::rows::PgStrings")]
+pub struct PgStrings {
+    #[deku(
+        reader = "read_cstr(deku::reader)",
+        writer = "write_cstr(deku::writer, user)"
+    )]
+    pub user: String,
+    #[deku(
+        reader = "read_cstr(deku::reader)",
+        writer = "write_cstr(deku::writer, database)"
+    )]
+    pub database: String,
+    #[deku(
+        reader = "read_cstr(deku::reader)",
+        writer = "write_cstr(deku::writer, application)"
+    )]
+    pub application: String,
+}
+
+/// Copies a DNS header between two types with the same field names.
+macro_rules! copy_dns {
+    ($T:path, $h:expr) => {{
+        let h = $h;
+        $T {
+            id: h.id,
+            qr: h.qr,
+            opcode: h.opcode,
+            aa: h.aa,
+            tc: h.tc,
+            rd: h.rd,
+            ra: h.ra,
+            z: h.z,
+            rcode: h.rcode,
+            qdcount: h.qdcount,
+            ancount: h.ancount,
+            nscount: h.nscount,
+            arcount: h.arcount,
+        }
+    }};
+}
+pub(crate) use copy_dns;
+
+/// Copies the three strings between two types with the same field names.
+macro_rules! copy_pg {
+    ($T:path, $m:expr) => {{
+        let m = $m;
+        $T {
+            user: m.user.clone(),
+            database: m.database.clone(),
+            application: m.application.clone(),
+        }
+    }};
+}
+pub(crate) use copy_pg;
+
+impl Peer<crate::rows::DnsHeader> for Deku {
+    type Owned = DnsHeader;
+    type Borrowed<'a> = ();
+    type EncodeError = DekuError;
+    type DecodeError = Whole<DekuError>;
+
+    fn owned(m: &crate::rows::DnsHeader) -> DnsHeader {
+        copy_dns!(DnsHeader, m)
+    }
+    fn model(o: &DnsHeader) -> crate::rows::DnsHeader {
+        copy_dns!(crate::rows::DnsHeader, o)
+    }
+    #[inline(always)]
+    fn encode(o: &DnsHeader, buf: &mut Vec<u8>) -> Result<(), DekuError> {
+        append(o, buf)
+    }
+    #[inline(always)]
+    fn decode(input: &[u8]) -> Result<DnsHeader, Self::DecodeError> {
+        read_whole(input)
+    }
+}
+
+impl Peer<crate::rows::PgStrings> for Deku {
+    type Owned = PgStrings;
+    type Borrowed<'a> = ();
+    type EncodeError = DekuError;
+    type DecodeError = Whole<DekuError>;
+
+    fn owned(m: &crate::rows::PgStrings) -> PgStrings {
+        copy_pg!(PgStrings, m)
+    }
+    fn model(o: &PgStrings) -> crate::rows::PgStrings {
+        copy_pg!(crate::rows::PgStrings, o)
+    }
+    #[inline(always)]
+    fn encode(o: &PgStrings, buf: &mut Vec<u8>) -> Result<(), DekuError> {
+        append(o, buf)
+    }
+    #[inline(always)]
+    fn decode(input: &[u8]) -> Result<PgStrings, Self::DecodeError> {
+        read_whole(input)
+    }
+}

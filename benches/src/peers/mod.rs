@@ -84,6 +84,7 @@ pub mod bincode;
 pub mod binrw;
 pub mod deku;
 pub mod postcard;
+pub mod rows;
 pub mod run;
 pub mod scroll;
 pub mod speedy;

@@ -13,6 +13,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::bits;
 use super::run::Run;
 use super::{path_name, wrap};
 use crate::ast::{de_generics, Input};
@@ -145,9 +146,12 @@ pub fn expand(layout: &Layout) -> TokenStream {
     } else {
         body
     };
+    let bits_impl = bits::decode_bits_impl(layout);
     wrap(
         input,
         quote! {
+            #bits_impl
+
             #[automatically_derived]
             impl #impl_g #ident #ty_g #where_c {
                 #[inline(always)]
@@ -229,6 +233,16 @@ fn fields_code(
         let ty = p.ty;
         // Errors of this field's reads carry its name in their path.
         let ctx = |read: TokenStream| quote!(#DECODE_CTX(#read, #ty_name, #name));
+        // A run of bit fields is one piece, at its first field.
+        if let Wire::Bits(b) = &p.wire {
+            if b.leads() {
+                let (local, fast, slow) =
+                    bits::decode_piece(&bits::run_of(plans, b.leader), &ty_name);
+                let n = b.run_bytes();
+                run.push(quote!(#n), Piece { local, fast, slow });
+            }
+            continue;
+        }
         match (p.packed, &p.wire) {
             (Some(Packed::Scalar), _) => {
                 let fast = ctx(quote!(<#ty as #FIXED>::get(__run, &mut __at, #order, __base)));
@@ -494,6 +508,11 @@ fn field_min_len(p: &FieldPlan) -> TokenStream {
         }
         (Presence::Always, Wire::Base128 { .. } | Wire::Term { .. }) => quote!(1),
         (Presence::Always, Wire::Padded { size, .. }) => quote!(#size),
+        (Presence::Always, Wire::Bits(b)) if b.leads() => {
+            let n = b.run_bytes();
+            quote!(#n)
+        }
+        (Presence::Always, Wire::Bits(_)) => quote!(0),
     }
 }
 
@@ -558,6 +577,7 @@ fn value_read(p: &FieldPlan) -> TokenStream {
         Wire::Rest => quote_spanned! {span=>
             #trace::rest::<#ty>(__t, __r, #order)
         },
+        Wire::Bits(_) => unreachable!("bit fields are read by their run"),
     }
 }
 

@@ -4,6 +4,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::bits;
 use super::run::Run;
 use super::{len_local, path_name, wrap};
 use crate::ast::{Field, Input, Shape, Variant};
@@ -100,9 +101,13 @@ pub fn expand(layout: &Layout) -> TokenStream {
     } else {
         encode_body
     };
+    let bits_impl = bits::encode_bits_impl(layout);
+    let (encode_with_inline, bits_encode) = bits::encode_inline(layout);
     wrap(
         input,
         quote! {
+            #bits_impl
+
             #[automatically_derived]
             impl #impl_g #ENCODE for #ident #ty_g #where_c {
                 #shape
@@ -112,7 +117,7 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     #len_body
                 }
 
-                #[inline]
+                #encode_with_inline
                 fn encode_with(
                     &self,
                     __buf: &mut #VEC<#U8>,
@@ -120,6 +125,8 @@ pub fn expand(layout: &Layout) -> TokenStream {
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     #encode_body
                 }
+
+                #bits_encode
             }
         },
     )
@@ -304,6 +311,16 @@ fn fields_code(
         }
         (None, None) => access(p.field),
     };
+    // Each run of bit fields, assembled (and its values checked) before
+    // anything is written.
+    for p in plans {
+        if let Wire::Bits(b) = &p.wire {
+            if b.leads() {
+                let run = bits::run_of(plans, b.leader);
+                checked_len_locals.extend(bits::encode_acc(&run, &ty_name, &value));
+            }
+        }
+    }
 
     let lens = plans
         .iter()
@@ -354,6 +371,19 @@ fn fields_code(
         let name = &p.field.name;
         let order = endian(p.order);
         let ty = p.ty;
+        // A run of bit fields is one piece, at its first field.
+        if let Wire::Bits(b) = &p.wire {
+            if b.leads() {
+                run.push(
+                    {
+                        let n = b.run_bytes();
+                        quote!(#n)
+                    },
+                    bits::encode_piece(b),
+                );
+            }
+            continue;
+        }
         match (p.packed, &p.wire) {
             (Some(Packed::Scalar), _) => {
                 let alone = value_write(p, v.clone());
@@ -578,6 +608,12 @@ fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
             quote_spanned!(span=> <#ty as #term>::term_len(#v) + 1)
         }
         Wire::Padded { size, .. } => quote!(#size),
+        // A run's bytes count at its first field.
+        Wire::Bits(b) if b.leads() => {
+            let n = b.run_bytes();
+            quote!(#n)
+        }
+        Wire::Bits(_) => quote!(0),
     }
 }
 
@@ -616,6 +652,7 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
             let term = TERM_ENCODE.at(span);
             quote_spanned!(span=> <#ty as #term>::encode_term(#v, __buf, #byte, #order))
         }
+        Wire::Bits(_) => unreachable!("bit fields are written by their run"),
         Wire::Padded { size, pad } => {
             let padded = PADDED.at(span);
             quote_spanned! {span=>

@@ -127,12 +127,36 @@ pub(super) fn layout_entries<'p, 'a>(
         let (w, e) = magic_entry(m);
         push("magic", w, e, Entry::Magic(m));
     }
+    let mut run_start = None;
     for p in plans.iter().filter(|p| !matches!(p.wire, Wire::Skip)) {
+        // A bit field is placed in its run: at the byte holding its first
+        // bit, as wide as the bytes its bits touch; the offset moves past
+        // the run at its last field.
+        if let Wire::Bits(b) = &p.wire {
+            if b.leads() {
+                run_start = offset.get();
+            }
+            let (lo, hi) = (
+                b.first as usize / 8,
+                (b.first + b.width).div_ceil(8) as usize,
+            );
+            offset.set(run_start.map(|o| o + lo));
+            push(&p.field.name, Some(hi - lo), describe(p), Entry::Field(p));
+            if b.ends() {
+                offset.set(run_start.map(|o| o + b.run_bytes()));
+            }
+            continue;
+        }
         // Padding has entries of its own, named `pad`, where it is.
         let pad = p.padding;
         if pad.before > 0 {
             let before = Some(pad.before);
-            push("pad", before, format!("pad_before = {}", pad.before), Entry::Pad(before));
+            push(
+                "pad",
+                before,
+                format!("pad_before = {}", pad.before),
+                Entry::Pad(before),
+            );
         }
         if let Some(n) = pad.align {
             let width = offset.get().map(|o| o.wrapping_neg() & (n - 1));
@@ -145,12 +169,22 @@ pub(super) fn layout_entries<'p, 'a>(
         push(&p.field.name, fixed_width(p), describe(p), Entry::Field(p));
         if pad.after > 0 {
             let after = Some(pad.after);
-            push("pad", after, format!("pad_after = {}", pad.after), Entry::Pad(after));
+            push(
+                "pad",
+                after,
+                format!("pad_after = {}", pad.after),
+                Entry::Pad(after),
+            );
         }
     }
     if let Some(ts) = size {
         let width = offset.get().map(|o| ts.size.saturating_sub(o));
-        push("pad", width, format!("size = {}", ts.size), Entry::Pad(width));
+        push(
+            "pad",
+            width,
+            format!("size = {}", ts.size),
+            Entry::Pad(width),
+        );
     }
     entries
 }
@@ -205,6 +239,12 @@ fn describe(p: &FieldPlan) -> String {
         Wire::Rest => format!("rest, {ty}"),
         Wire::Term { byte } => format!("term = {byte:#04x}, {ty}"),
         Wire::Padded { size, pad } => format!("size = {size}, pad = {pad:#04x}, {ty}"),
+        Wire::Bits(b) => format!(
+            "bits = {} from bit {} ({} first), {ty}",
+            b.width,
+            b.first % 8,
+            if b.lsb { "lsb" } else { "msb" }
+        ),
     };
     let value = match &p.holds_len_of {
         Some(len_of) => format!("{value} (length of {})", len_of.seq.name),

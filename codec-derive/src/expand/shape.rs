@@ -124,6 +124,11 @@ fn wire(p: &FieldPlan) -> TokenStream {
             quote!(#FIELD_WIRE::LenFrom { holder: #holder, adds: #adds, bytes: #bytes })
         }
         Wire::Rest => quote!(#FIELD_WIRE::Rest),
+        Wire::Bits(b) => {
+            let (width, first, lsb) = (b.width as u8, b.first as u8, b.lsb);
+            let run_bytes = b.run_bytes() as u8;
+            quote!(#FIELD_WIRE::Bits { width: #width, first: #first, run_bytes: #run_bytes, lsb: #lsb })
+        }
         Wire::Term { byte } => quote!(#FIELD_WIRE::Term(#byte)),
         Wire::Padded { size, pad } => quote!(#FIELD_WIRE::Padded { size: #size, pad: #pad }),
     }

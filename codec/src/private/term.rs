@@ -84,25 +84,17 @@ fn take_term<'de>(r: &mut Reader<'de>, term: u8) -> Result<&'de [u8], DecodeErro
     }
 }
 
+/// Borrowed UTF-8 from `bytes` read at `start`, validated once.
 #[inline]
-fn utf8(r: &Reader<'_>, start: usize, bytes: &[u8]) -> Result<(), DecodeError> {
-    match core::str::from_utf8(bytes) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(DecodeError::new(
+fn as_str<'de>(r: &Reader<'de>, start: usize, bytes: &'de [u8]) -> Result<&'de str, DecodeError> {
+    core::str::from_utf8(bytes).map_err(|e| {
+        DecodeError::new(
             DecodeErrorKind::InvalidUtf8 {
                 valid_up_to: e.valid_up_to(),
             },
             start.min(r.offset()),
-        )),
-    }
-}
-
-/// Borrowed UTF-8 from `bytes` read at `start`.
-#[inline]
-fn as_str<'de>(r: &Reader<'de>, start: usize, bytes: &'de [u8]) -> Result<&'de str, DecodeError> {
-    utf8(r, start, bytes)?;
-    // Checked just above.
-    Ok(core::str::from_utf8(bytes).unwrap_or_default())
+        )
+    })
 }
 
 impl TermEncode for str {

@@ -3,6 +3,8 @@
 //! by a real implementation (pinned Python packages in the interop venv,
 //! examples/peers/requirements.txt). One module per protocol.
 
+// The interop tests' helpers, one directory up (this test is a folder),
+// under the path the other tests name them by.
 #[path = "../support/interop.rs"]
 mod interop;
 mod support {

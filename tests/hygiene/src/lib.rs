@@ -361,6 +361,25 @@ pub mod primitives {
         B = 2,
     }
 
+    /// Bit fields: an enum, a bool and an integer in one byte, least
+    /// significant bit first, with the primitives shadowed.
+    #[derive(
+        ::core::fmt::Debug,
+        ::core::cmp::PartialEq,
+        ::codec_renamed::Encode,
+        ::codec_renamed::Decode,
+        ::codec_renamed::Message,
+    )]
+    #[codec(crate = "::codec_renamed", id = 3, bit_order = "lsb")]
+    pub struct Flags {
+        #[codec(bits = 2)]
+        pub kind: Sized,
+        #[codec(bits = 1)]
+        pub yes: p::bool,
+        #[codec(bits = 5)]
+        pub n: p::u8,
+    }
+
     /// A request with a tag and a response type.
     #[derive(
         ::core::fmt::Debug,
@@ -481,6 +500,17 @@ pub mod primitives {
         ::core::assert_eq!(::codec_renamed::Encode::encoded_len(&value), bytes.len());
         let back: Shadowed<'_> = ::codec_renamed::Decode::from_bytes(&bytes).unwrap();
         ::core::assert_eq!(back, value);
+
+        // n = 3, yes, kind B: 00011 | 1 | 10.
+        let flags = Flags {
+            kind: Sized::B,
+            yes: true,
+            n: 3,
+        };
+        let bytes = ::codec_renamed::Encode::to_bytes(&flags).unwrap();
+        ::core::assert_eq!(bytes, [0x1E]);
+        let back: Flags = ::codec_renamed::Decode::from_bytes(&bytes).unwrap();
+        ::core::assert_eq!(back, flags);
     }
 }
 
