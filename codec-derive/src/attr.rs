@@ -181,6 +181,74 @@ pub struct Conv {
     pub fallible: bool,
 }
 
+/// `name: Type` in a type's `ctx(..)`: a value its parent passes in.
+pub struct CtxParam {
+    pub name: Ident,
+    pub ty: Type,
+}
+
+/// `name = expr` in a field's `ctx(..)`: the value passed to the field's
+/// type for its `ctx` parameter `name`.
+pub struct CtxArg {
+    pub name: Ident,
+    pub expr: Expr,
+}
+
+/// `ctx(qos: u8, version: u16)` on a type.
+fn parse_ctx_params(meta: &ParseNestedMeta) -> syn::Result<Vec<CtxParam>> {
+    let usage = "`ctx` on a type declares its context: `ctx(name: Type, ..)`";
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let params = content
+        .parse_terminated(
+            |input| {
+                let name: Ident = input.parse()?;
+                let _: syn::Token![:] = input.parse()?;
+                let ty: Type = input.parse()?;
+                Ok(CtxParam { name, ty })
+            },
+            syn::Token![,],
+        )
+        .map_err(|e| syn::Error::new(e.span(), usage))?;
+    if params.is_empty() {
+        return Err(meta.error(usage));
+    }
+    Ok(params.into_iter().collect())
+}
+
+/// `ctx(qos = flags >> 1 & 3, version = 2)` on a field.
+fn parse_ctx_args(meta: &ParseNestedMeta) -> syn::Result<Vec<CtxArg>> {
+    let usage = "`ctx` on a field passes its type's context: `ctx(name = expr, ..)`";
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let args = content
+        .parse_terminated(
+            |input| {
+                let name: Ident = input.parse()?;
+                let _: syn::Token![=] = input.parse()?;
+                let expr: Expr = input.parse()?;
+                Ok(CtxArg { name, expr })
+            },
+            syn::Token![,],
+        )
+        .map_err(|e| syn::Error::new(e.span(), usage))?;
+    Ok(args.into_iter().collect())
+}
+
+/// A variant's `id`: an integer (`id = 5`), or a pattern of integers and
+/// ranges (`id = 0x80..=0xff`, `id = 1 | 3`).
+fn parse_variant_id(meta: &ParseNestedMeta) -> syn::Result<Result<LitInt, syn::Pat>> {
+    let value = meta.value()?;
+    let pat = syn::Pat::parse_multi(value)?;
+    match pat {
+        syn::Pat::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => Ok(Ok(i)),
+        pat => Ok(Err(pat)),
+    }
+}
+
 /// Attributes on a struct or enum.
 pub struct ContainerAttrs {
     pub endian: Slot<Endian>,
@@ -192,6 +260,11 @@ pub struct ContainerAttrs {
     pub magic: Slot<LitByteStr>,
     /// `assert(expr, "message")` on a struct, over all its fields.
     pub assert: Slot<Assert>,
+    /// `ctx(name: Type, ..)`: values the parent passes in.
+    pub ctx: Slot<Vec<CtxParam>>,
+    /// `id_from = name` (enums): the variant is chosen by the context
+    /// value `name`; no discriminant is on the wire.
+    pub id_from: Slot<Ident>,
 }
 
 /// Attributes on a field.
@@ -223,11 +296,15 @@ pub struct FieldAttrs {
     pub assert: Slot<Assert>,
     /// `map = (..)` or `try_map = (..)`: the field travels as another type.
     pub conv: Slot<Conv>,
+    /// `ctx(name = expr, ..)`: the context passed to the field's type.
+    pub ctx: Slot<Vec<CtxArg>>,
 }
 
 /// Attributes on an enum variant.
 pub struct VariantAttrs {
     pub id: Slot<LitInt>,
+    /// `id = <pattern>`: a range or `|` of ids (`id = 0x80..=0xff`).
+    pub id_pat: Slot<syn::Pat>,
     pub other: Slot<()>,
     pub magic: Slot<LitByteStr>,
 }
@@ -381,10 +458,14 @@ impl ContainerAttrs {
             response: Slot::new("response"),
             magic: Slot::new("magic"),
             assert: Slot::new("assert"),
+            ctx: Slot::new("ctx"),
+            id_from: Slot::new("id_from"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
+                "ctx" => out.ctx.set(cx, span, parse_ctx_params(meta)?),
+                "id_from" if is_enum => out.id_from.set(cx, span, meta.value()?.parse()?),
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
                 "assert" if !is_enum => out.assert.set(cx, span, parse_assert(meta)?),
                 "crate" => {
@@ -400,14 +481,14 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "an enum",
-                        "endian, crate, repr, header, id, response, magic",
+                        "endian, crate, repr, header, id, response, magic, ctx, id_from",
                     ))
                 }
                 _ => {
                     return Err(unknown(
                         meta,
                         "a struct",
-                        "endian, crate, id, response, magic, assert",
+                        "endian, crate, id, response, magic, assert, ctx",
                     ))
                 }
             }
@@ -438,10 +519,12 @@ impl FieldAttrs {
             pad: Slot::new("pad"),
             assert: Slot::new("assert"),
             conv: Slot::new("map`/`try_map"),
+            ctx: Slot::new("ctx"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
+                "ctx" => out.ctx.set(cx, span, parse_ctx_args(meta)?),
                 "term" => {
                     let byte = if meta.input.peek(syn::Token![=]) {
                         Some(parse_byte(meta)?)
@@ -514,7 +597,7 @@ impl FieldAttrs {
                         meta,
                         "a field",
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
-                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map",
+                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, ctx",
                     ))
                 }
             }
@@ -528,13 +611,19 @@ impl VariantAttrs {
     pub fn parse(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut out = VariantAttrs {
             id: Slot::new("id"),
+            id_pat: Slot::new("id"),
             other: Slot::new("other"),
             magic: Slot::new("magic"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
-                "id" => out.id.set(cx, span, meta.value()?.parse()?),
+                // One `id` per variant, an integer or a pattern.
+                "id" => match parse_variant_id(meta)? {
+                    Ok(lit) if !out.id_pat.is_set() => out.id.set(cx, span, lit),
+                    Err(pat) if !out.id.is_set() => out.id_pat.set(cx, span, pat),
+                    _ => cx.syn_error(syn::Error::new(span, "duplicate `id` attribute")),
+                },
                 "other" => out.other.flag(cx, span),
                 "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 _ => return Err(unknown(meta, "a variant", "id, other, magic")),

@@ -78,6 +78,8 @@ paths! {
     DISPATCH = Dispatch;
     DISPATCH_ASYNC = DispatchAsync;
     ENCODE = Encode;
+    ENCODE_WITH = EncodeWith;
+    DECODE_WITH = DecodeWith;
     ENCODE_ERROR = EncodeError;
     ENCODE_ERROR_KIND = EncodeErrorKind;
     ENCODE_SEQ = EncodeSeq;
@@ -96,6 +98,7 @@ paths! {
 
     // std, so nothing relies on the user's prelude.
     CLONE = __private::Clone;
+    COPY = __private::Copy;
     DEFAULT = __private::Default;
     ERR = __private::Err;
     FROM = __private::From;

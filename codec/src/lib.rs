@@ -74,6 +74,7 @@ extern crate std;
 // Lets the derives name `::codec` from inside this crate's own tests.
 extern crate self as codec;
 
+pub mod context;
 pub mod decode;
 pub mod dispatch;
 pub mod encode;
@@ -99,6 +100,7 @@ pub mod wire;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use crate::context::{DecodeWith, EncodeWith};
 pub use crate::decode::{Decode, DecodeSeq};
 pub use crate::encode::{Encode, EncodeSeq};
 pub use crate::error::{

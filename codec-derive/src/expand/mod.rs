@@ -1,6 +1,7 @@
 //! Code generation, one file per generated trait. Everything here reads
 //! the validated model only, and names the runtime through `crate::paths`.
 
+mod ctx;
 mod decode;
 mod encode;
 mod message;
