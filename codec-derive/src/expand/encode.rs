@@ -513,7 +513,7 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
             let msg = format!("the length differs from the one the context's `{name}` gives");
             quote_spanned! {span=> {
                 let __n = <#ty as #encode_seq>::seq_count(#v, #u) as #U64;
-                if #FROM::from(#name) == __n.wrapping_add(#adds) {
+                if { let __c: #U64 = #FROM::from(#name); __c } == __n.wrapping_add(#adds) {
                     <#ty as #encode_seq>::encode_seq(#v, __buf, #order)
                 } else {
                     #ERR(#ENCODE_ERROR::new(#ENCODE_ERROR_KIND::Invalid(#msg)))
