@@ -763,4 +763,8 @@ fn id_pattern_rules() {
         enum E { #[codec(id = 1, id = 2..=3)] A(u8) }
     });
     assert_eq!(errs, ["duplicate `id` attribute"]);
+    let errs = errors(quote! {
+        enum E { #[codec(id = 1)] A, #[codec(other, id = 2..=3)] B(u8) }
+    });
+    assert_eq!(errs, ["an `other` variant has no `id`: it takes every unknown one"]);
 }

@@ -1260,11 +1260,19 @@ fn ctx_id_kind(ty: &syn::Type) -> LenKind {
 /// the first field holds it, as an `other` variant's does. Where the
 /// context chooses the variant, nothing is written and no field is needed.
 fn check_pattern_variant(cx: &Ctxt, v: &Variant, id_from: bool) {
-    if !v.attrs.id_pat.is_set() || id_from {
+    if !v.attrs.id_pat.is_set() {
         return;
     }
     if v.attrs.other.is_set() {
-        return; // reported by `check_other_variant`
+        err(
+            cx,
+            v.attrs.id_pat.span(),
+            "an `other` variant has no `id`: it takes every unknown one",
+        );
+        return;
+    }
+    if id_from {
+        return;
     }
     if v.shape == Shape::Unit || v.fields.is_empty() {
         err(
