@@ -4,8 +4,13 @@
 //! examples/peers/requirements.txt). One module per protocol.
 
 mod support {
-    pub mod interop;
+    pub use super::interop;
 }
+
+// The shared interop helpers (the pinned Python venv), one directory up.
+#[allow(dead_code, reason = "each test binary uses part of it")]
+#[path = "../support/interop.rs"]
+pub mod interop;
 
 mod dns;
 mod dns_rdata;
