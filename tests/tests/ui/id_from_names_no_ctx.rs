@@ -1,4 +1,5 @@
-// `id_from` must name one of the enum's own context values.
+// `id_from` must name one of the enum's own context values. The parent
+// passing the context reports nothing more: the one error is the enum's.
 use codec::{Decode, Encode};
 
 #[derive(Encode, Decode)]
@@ -6,6 +7,13 @@ use codec::{Decode, Encode};
 enum Rdata {
     #[codec(id = 1)]
     A([u8; 4]),
+}
+
+#[derive(Encode, Decode)]
+struct Record {
+    kind: u8,
+    #[codec(ctx(kind = kind))]
+    rdata: Rdata,
 }
 
 fn main() {}
