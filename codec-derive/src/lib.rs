@@ -56,6 +56,8 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `repr = u8 \| u16 \| u32 \| u64 \| varint \| vlq` | (enums) how the leading discriminant is written; default `u8` |
 /// | `magic = b".."` | constant bytes before everything else (before an enum's discriminant): written on encode, checked on decode (`BadMagic` names expected, found and offset) |
 /// | `assert(expr, "message")` | (structs) a condition over all fields, checked after the last one is decoded (`DecodeErrorKind::Assertion` at the type's start, path `Type`) and before encode writes anything (`EncodeErrorKind::Assertion`) |
+/// | `ctx(name: Type, ..)` | values the parent passes in (MQTT's QoS, a Kafka version, a DNS TYPE): the fields' expressions (`when`, `assert`, `ctx`, `len_from`, `id_from`) read them by name like earlier fields. The type then implements `codec::EncodeWith` / `codec::DecodeWith` (taking a generated `<Type>Ctx` struct with one public field per name) instead of `Encode` / `Decode`, so it is never read without its context; `Type` must be `Copy` |
+/// | `id_from = name` | (enums, with `ctx`) the variant is chosen by the context value `name` (an unsigned integer): no discriminant on the wire, `MIN_LEN` 0; an unknown value is `InvalidDiscriminant` at the enum's offset (or the `other` variant, whose first field holds it and is not written). Encode refuses, with an `EncodeError`, a variant the value does not select (the parent's field is not rewritten) |
 ///
 /// # Field attributes
 ///
@@ -75,6 +77,8 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `map = (Wire, to_wire, from_wire)` | the field travels as type `Wire`: `to_wire: fn(&T) -> Wire` on encode, `from_wire: fn(Wire) -> T` on decode (paths or closures); `Wire`'s own `bytes`, `varint`/`vlq` and `endian` apply; no `len`, `len_from`, `rest`, `when`, `null`, `term`, `size` or `pad` |
 /// | `try_map = (Wire, to_wire, from_wire)` | as `map`, with both functions returning `Result<_, &'static str>`: a refusal on decode is `DecodeErrorKind::Invalid(message)` at the field's offset with its path, on encode `EncodeErrorKind::Invalid(message)` naming the field, before anything is written (`Wire: Default`, for `encoded_len` of a value that fails) |
 /// | `len_from = field` | the length is the earlier integer field `field`; encode writes the real length there |
+/// | `len_from = name` (a `ctx` value) | the length is the context value `name` (DNS RDATA bounded by RDLENGTH); encode refuses a body of any other length, as it cannot write the parent's field |
+/// | `ctx(name = expr, ..)` | the field's type declares `ctx(..)`: pass each of its values, `expr` over earlier fields and this type's own context (`ctx(qos = flags >> 1 & 3)`). A name the type does not declare, one left out, or a missing `ctx(..)` is a compile error; it conflicts with the layout keys (`len`, `term`, `map`, ...), which belong on the type's fields; `when` and `endian` apply |
 /// | `unit = bytes \| elements` | what the length counts (`Vec<T>` bounded by a byte length) |
 /// | `varint` / `vlq` | this integer is LEB128 / big-endian base-128 (cs.binary BSUInt); signed ones are zigzag-mapped |
 /// | `endian = "big" \| "little"` | byte order of this field only |
@@ -115,6 +119,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | attribute | meaning |
 /// | --- | --- |
 /// | `id = N` | the discriminant (or write `Variant = N`; otherwise the previous plus one) |
+/// | `id = a..=b`, `id = 1 \| 3` | a pattern of integers and ranges: decode takes the variant for any id it matches. With a leading discriminant the variant's first field holds the id read (as `other`'s does) and encode writes it, refusing one outside the pattern; with `id_from` no field is needed. Ids claimed by two variants are a compile error |
 /// | `other` | catches unknown discriminants; its first field holds the value read |
 /// | `magic = b".."` | the variant's constant bytes, which choose it: given on every variant (with no `id`, discriminant, `other` or `repr`), the enum has no discriminant and decoding tries each variant's magic in declaration order (on partial input, an earlier magic the bytes could still be is waited for) |
 ///
@@ -276,6 +281,51 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// let e = Quote::from_bytes(&[0, 0, 0, 1, 0, 0, 0x04, 0xD2, 0x80, 0, 2]).unwrap_err();
 /// assert_eq!(e.to_string(), "assertion failed: lo is zero at byte 9 in Quote.lo");
 /// assert!(Quote { lo: 3, ..q }.to_bytes().is_err());
+///
+/// // Context: the fixed header's QoS decides whether PUBLISH has a packet
+/// // identifier; a DNS record's TYPE chooses its RDATA (no discriminant of
+/// // its own), RDLENGTH bounds the raw form; ids as ranges.
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// #[codec(ctx(qos: u8))]
+/// struct Publish {
+///     #[codec(len = u16)]
+///     topic: String,
+///     #[codec(when = qos > 0)]
+///     packet_id: Option<u16>,
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// #[codec(ctx(rtype: u16, rdlength: u16), id_from = rtype)]
+/// enum Rdata {
+///     #[codec(id = 1)]
+///     A([u8; 4]),
+///     #[codec(id = 0xff00..=0xfffe)]
+///     Private(#[codec(len_from = rdlength, unit = bytes)] Vec<u8>),
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// struct Frame {
+///     flags: u8,
+///     #[codec(ctx(qos = flags >> 1 & 3))]
+///     publish: Publish,
+///     rtype: u16,
+///     rdlength: u16,
+///     #[codec(ctx(rtype = rtype, rdlength = rdlength))]
+///     rdata: Rdata,
+/// }
+///
+/// let p = Frame {
+///     flags: 0x02,
+///     publish: Publish { topic: "t".into(), packet_id: Some(9) },
+///     rtype: 0xff01,
+///     rdlength: 1,
+///     rdata: Rdata::Private(vec![7]),
+/// };
+/// let bytes = p.to_bytes()?;
+/// assert_eq!(bytes, [0x02, 0, 1, b't', 0, 9, 0xff, 0x01, 0, 1, 7]);
+/// assert_eq!(Frame::from_bytes(&bytes)?, p);
+/// let e = Frame::from_bytes(&[0, 0, 1, b't', 0, 5, 0, 0]).unwrap_err();
+/// assert_eq!(e.to_string(), "invalid discriminant 5 at byte 8 in Frame.rdata");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[proc_macro_derive(Encode, attributes(codec))]
