@@ -10,8 +10,8 @@ use crate::ast::de_generics;
 use crate::attr::CtxParam;
 use crate::model::Derive;
 use crate::paths::{
-    in_runtime_scope, DECODE, DECODE_ERROR, DECODE_WITH, ENCODE, ENCODE_ERROR, ENCODE_WITH,
-    ENDIAN, EXPLAINER, READER, RESULT, U8, UNREACHABLE, USIZE, VEC,
+    in_runtime_scope, DECODE, DECODE_ERROR, DECODE_WITH, ENCODE, ENCODE_ERROR, ENCODE_WITH, ENDIAN,
+    EXPLAINER, READER, RESULT, U8, UNREACHABLE, USIZE, VEC,
 };
 
 /// The errors, then the placeholder impl, inside the same runtime scope a
@@ -28,7 +28,10 @@ pub fn expand(
     // A type declaring a context gets the context traits, so a parent
     // passing it one reports nothing more.
     if let (Some(params), Derive::Encode | Derive::Decode) = (ctx, which) {
-        out.extend(in_runtime_scope(crate_path, ctx_placeholder(input, which, params)));
+        out.extend(in_runtime_scope(
+            crate_path,
+            ctx_placeholder(input, which, params),
+        ));
         return out;
     }
     let placeholder = match which {

@@ -34,7 +34,10 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
         (Ok(()), Some(model)) => expand::expand(&model),
         (Err(errors), _) => {
             let crate_path = parsed.as_ref().and_then(|i| i.attrs.crate_path.get());
-            let ctx = parsed.as_ref().and_then(|i| i.attrs.ctx.get()).map(Vec::as_slice);
+            let ctx = parsed
+                .as_ref()
+                .and_then(|i| i.attrs.ctx.get())
+                .map(Vec::as_slice);
             fallback::expand(input, crate_path, which, errors, ctx)
         }
         (Ok(()), None) => unreachable!("an invalid input always records an error"),

@@ -719,7 +719,10 @@ fn id_from_rules() {
     let errs = errors(quote! {
         struct S { #[codec(id_from = kind)] a: u8 }
     });
-    assert!(errs[0].starts_with("unknown codec attribute `id_from` on a field"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("unknown codec attribute `id_from` on a field"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -766,5 +769,8 @@ fn id_pattern_rules() {
     let errs = errors(quote! {
         enum E { #[codec(id = 1)] A, #[codec(other, id = 2..=3)] B(u8) }
     });
-    assert_eq!(errs, ["an `other` variant has no `id`: it takes every unknown one"]);
+    assert_eq!(
+        errs,
+        ["an `other` variant has no `id`: it takes every unknown one"]
+    );
 }

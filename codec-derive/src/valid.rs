@@ -15,8 +15,8 @@ use crate::ast::{
 use crate::attr::{CtxParam, Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, Check, CtxPass, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix, Presence,
-    Protocol, Use, Validated, VariantPlan, Wire,
+    Arm, Check, CtxPass, Derive, FieldPlan, Layout, LayoutBody, LenOf, Message, Packed, Prefix,
+    Presence, Protocol, Use, Validated, VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -189,8 +189,7 @@ fn plan<'a>(
             // integers, arithmetic prefixes and magic bytes are written on
             // their own, and so are converted or asserted values (checked
             // right after their own read).
-            let alone =
-                a.magic.is_set() || a.conv.is_set() || a.assert.is_set() || a.ctx.is_set();
+            let alone = a.magic.is_set() || a.conv.is_set() || a.assert.is_set() || a.ctx.is_set();
             let packed = match (&presence, &wire, alone) {
                 (Presence::Always, Wire::Plain, false) if is_fixed_width(ty) => {
                     Some(Packed::Scalar)
@@ -218,7 +217,10 @@ fn plan<'a>(
                 }),
                 ctx: a.ctx.get().map(|args| CtxPass {
                     args,
-                    uses: args.iter().flat_map(|arg| uses_of(&arg.expr, fields)).collect(),
+                    uses: args
+                        .iter()
+                        .flat_map(|arg| uses_of(&arg.expr, fields))
+                        .collect(),
                 }),
             })
         })

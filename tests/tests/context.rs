@@ -318,7 +318,10 @@ fn encode_checks_conditions_on_context_values() {
     let mut v = body(8);
     v.body.flags = 1;
     let e = v.to_bytes().unwrap_err();
-    assert!(e.to_string().contains("flags must be 0 from version 8"), "{e}");
+    assert!(
+        e.to_string().contains("flags must be 0 from version 8"),
+        "{e}"
+    );
     let bytes = [
         0x00, 0x08, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
     ];

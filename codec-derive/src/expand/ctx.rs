@@ -21,7 +21,10 @@ pub fn struct_name(input: &Input) -> syn::Ident {
 /// parameter's type must be, so expressions can read it more than once).
 pub fn struct_def(input: &Input, params: &[CtxParam]) -> TokenStream {
     let name = struct_name(input);
-    let doc = format!("The context of `{}`: what its parent passes in.", input.ident());
+    let doc = format!(
+        "The context of `{}`: what its parent passes in.",
+        input.ident()
+    );
     let names: Vec<_> = params.iter().map(|p| &p.name).collect();
     let tys: Vec<_> = params.iter().map(|p| &p.ty).collect();
     let copies = params.iter().map(|p| {

@@ -11,9 +11,9 @@ use crate::attr::{CtxParam, LenKind};
 use crate::model::{FieldPlan, Layout, LayoutBody, Packed, Presence, Use, VariantPlan, Wire};
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
-    ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENCODE_WITH, ENDIAN, ERR, FIXED, FROM,
-    LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE, TRY_TO_WIRE, U64, U8,
-    USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
+    ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENCODE_WITH, ENDIAN, ERR,
+    FIXED, FROM, LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE,
+    TRY_TO_WIRE, U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
 };
 
 pub fn expand(layout: &Layout) -> TokenStream {
@@ -508,7 +508,11 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
             quote_spanned!(span=> <#ty as #encode_with>::encode_in(#v, __buf, #local()))
         }
         // The parent wrote the length; the body must have it.
-        Wire::LenCtx { name, unit: u, adds } => {
+        Wire::LenCtx {
+            name,
+            unit: u,
+            adds,
+        } => {
             let u = unit(*u);
             let msg = format!("the length differs from the one the context's `{name}` gives");
             quote_spanned! {span=> {

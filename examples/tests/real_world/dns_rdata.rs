@@ -145,8 +145,7 @@ fn golden(value: &ResourceRecord, expected: &[u8]) {
 fn owner(rtype: u16) -> Vec<u8> {
     let [hi, lo] = rtype.to_be_bytes();
     vec![
-        0x02, b'e', b'x', 0x03, b'c', b'o', b'm', 0x00, hi, lo, 0x00, 0x01, 0x00, 0x00, 0x0E,
-        0x10,
+        0x02, b'e', b'x', 0x03, b'c', b'o', b'm', 0x00, hi, lo, 0x00, 0x01, 0x00, 0x00, 0x0E, 0x10,
     ]
 }
 
@@ -252,5 +251,8 @@ fn hostile_rdata_is_an_error_with_path_and_offset() {
     let bytes = [owner(16), vec![0x00, 0x02, 0x05, b'a']].concat();
     let e = ResourceRecord::from_bytes(&bytes).unwrap_err();
     assert_ne!(e.kind(), &DecodeErrorKind::TrailingBytes { count: 0 });
-    assert!(e.path().to_string().starts_with("ResourceRecord.rdata.0"), "{e}");
+    assert!(
+        e.path().to_string().starts_with("ResourceRecord.rdata.0"),
+        "{e}"
+    );
 }

@@ -69,7 +69,12 @@ pub struct ApiVersions {
 }
 
 /// kafka-python's encoding of header v2 + ApiVersions v3 (hex).
-fn kafka_python(correlation_id: i32, client_id: Option<&str>, name: &str, version: &str) -> Vec<u8> {
+fn kafka_python(
+    correlation_id: i32,
+    client_id: Option<&str>,
+    name: &str,
+    version: &str,
+) -> Vec<u8> {
     let client_id = client_id.map_or("None".to_string(), |c| format!("{c:?}"));
     let script = format!(
         "from kafka.protocol.api_versions import ApiVersionsRequest\n\
@@ -181,5 +186,8 @@ fn the_version_gates_the_body() {
     bad[23] = 0x00;
     let e = ApiVersions::from_bytes(&bad).unwrap_err();
     assert_eq!(e.offset(), 23, "{e}");
-    assert_eq!(e.path().to_string(), "ApiVersions.body.client_software_name");
+    assert_eq!(
+        e.path().to_string(),
+        "ApiVersions.body.client_software_name"
+    );
 }
