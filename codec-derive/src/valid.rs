@@ -1295,6 +1295,9 @@ fn check_pattern_variant(cx: &Ctxt, v: &Variant, id_from: bool) {
     }
 }
 
+/// Inclusive ranges of ids.
+type IdRanges = Vec<(u64, u64)>;
+
 /// The ids an `id` pattern matches, as inclusive ranges: integer literals,
 /// `a..=b`, `a..b` and `|` of them. `None` for anything else.
 fn pattern_ranges(pat: &syn::Pat) -> Option<Vec<(u64, u64)>> {
@@ -1328,7 +1331,8 @@ fn pattern_ranges(pat: &syn::Pat) -> Option<Vec<(u64, u64)>> {
 /// discriminant, and no two variants claim the same id: decode could only
 /// ever choose the first, so the other would not round-trip.
 fn check_id_overlaps(cx: &Ctxt, variants: &[Variant], ids: &[u64], kind: LenKind) {
-    let mut claims: Vec<(&Variant, Vec<(u64, u64)>, bool)> = Vec::new();
+    // Each variant's inclusive id ranges, and whether they are a pattern.
+    let mut claims: Vec<(&Variant, IdRanges, bool)> = Vec::new();
     for (v, id) in variants.iter().zip(ids) {
         if v.attrs.other.is_set() || v.attrs.magic.is_set() {
             continue;

@@ -78,9 +78,15 @@ pub fn value(
 ) -> TokenStream {
     let names = pass.args.iter().map(|a| &a.name);
     let exprs = pass.args.iter().map(|a| &a.expr);
+    // Each value in a local first (in the order written), so the literal
+    // never reads `name: name`.
+    let locals: Vec<_> = (0..pass.args.len())
+        .map(|i| format_ident!("__ctx_v{}", i))
+        .collect();
     let de = de.then(|| quote!('__ctx_de,));
     quote_spanned! {ty.span()=> {
+        #(let #locals = #exprs;)*
         type __Ctx<#de #(#lifetimes),*> = <#ty as #trait_>::Ctx;
-        __Ctx { #(#names: #exprs),* }
+        __Ctx { #(#names: #locals),* }
     }}
 }

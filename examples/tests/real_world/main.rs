@@ -8,7 +8,6 @@ mod support {
 }
 
 // The shared interop helpers (the pinned Python venv), one directory up.
-#[allow(dead_code, reason = "each test binary uses part of it")]
 #[path = "../support/interop.rs"]
 pub mod interop;
 
