@@ -12,14 +12,49 @@ use crate::attr::CtxParam;
 use crate::model::CtxPass;
 use crate::paths::{CLONE, COPY};
 
+/// What a type's expansion adds for its context; all empty without one.
+pub struct Parts {
+    /// The context struct's name.
+    pub ty: TokenStream,
+    /// The struct and its `Clone`/`Copy` impls.
+    pub def: TokenStream,
+    /// The locals its expressions read (see [`bindings`]).
+    pub bind: TokenStream,
+    /// The parameter of the inner decode function, `__ctx: <Type>Ctx,`.
+    pub param: TokenStream,
+    /// The argument passing it on, `, __ctx`.
+    pub arg: TokenStream,
+}
+
+/// The [`Parts`] of a type declaring `params` (empty for `None`).
+pub fn parts(input: &Input, params: Option<&[CtxParam]>) -> Parts {
+    let Some(params) = params else {
+        return Parts {
+            ty: TokenStream::new(),
+            def: TokenStream::new(),
+            bind: TokenStream::new(),
+            param: TokenStream::new(),
+            arg: TokenStream::new(),
+        };
+    };
+    let ty = struct_name(input);
+    Parts {
+        def: struct_def(input, params),
+        bind: bindings(params),
+        param: quote!(__ctx: #ty,),
+        arg: quote!(, __ctx),
+        ty: quote!(#ty),
+    }
+}
+
 /// The context struct's name: `<Type>Ctx`.
-pub fn struct_name(input: &Input) -> syn::Ident {
+fn struct_name(input: &Input) -> syn::Ident {
     format_ident!("{}Ctx", input.ident())
 }
 
 /// The context struct: one public field per parameter, `Copy` (each
 /// parameter's type must be, so expressions can read it more than once).
-pub fn struct_def(input: &Input, params: &[CtxParam]) -> TokenStream {
+fn struct_def(input: &Input, params: &[CtxParam]) -> TokenStream {
     let name = struct_name(input);
     let doc = format!(
         "The context of `{}`: what its parent passes in.",
@@ -55,7 +90,7 @@ pub fn struct_def(input: &Input, params: &[CtxParam]) -> TokenStream {
 
 /// `let name = __ctx.name;` for every parameter, so expressions read them
 /// like fields.
-pub fn bindings(params: &[CtxParam]) -> TokenStream {
+fn bindings(params: &[CtxParam]) -> TokenStream {
     let names = params.iter().map(|p| &p.name);
     quote! {
         #(

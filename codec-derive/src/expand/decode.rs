@@ -114,69 +114,35 @@ pub fn expand(layout: &Layout) -> TokenStream {
     };
     // A type with a context reads it into locals first, and implements
     // `DecodeWith` (taking it) instead of `Decode`.
-    if let Some(params) = layout.ctx {
-        let ctx_ty = ctx::struct_name(input);
-        let ctx_def = ctx::struct_def(input, params);
-        let bind = ctx::bindings(params);
-        return wrap(
-            input,
-            quote! {
-                #ctx_def
-
-                #[automatically_derived]
-                impl #impl_g #ident #ty_g #where_c {
-                    #[inline(always)]
-                    fn __codec_decode<__T: #TRACE>(
-                        __r: &mut #READER<'de>,
-                        #whole
-                        __t: &mut __T,
-                        __ctx: #ctx_ty,
-                    ) -> #RESULT<Self, #DECODE_ERROR> {
-                        #bind
-                        #body
-                    }
-                }
-
-                #[automatically_derived]
-                impl #impl_g #DECODE_WITH<'de> for #ident #ty_g #where_c {
-                    type Ctx = #ctx_ty;
-
-                    const MIN_LEN: #USIZE = #min_len;
-
-                    #[inline]
-                    fn decode_in(
-                        __r: &mut #READER<'de>,
-                        __ctx: #ctx_ty,
-                    ) -> #RESULT<Self, #DECODE_ERROR> {
-                        Self::__codec_decode(__r, #call &mut #NO_TRACE, __ctx)
-                    }
-
-                    fn explain_in(
-                        __r: &mut #READER<'de>,
-                        __ctx: #ctx_ty,
-                        __out: &mut #EXPLAINER,
-                    ) -> #RESULT<Self, #DECODE_ERROR> {
-                        Self::__codec_decode(__r, #call __out, __ctx)
-                    }
-                }
-            },
-        );
-    }
-    wrap(
-        input,
+    let c = ctx::parts(input, layout.ctx);
+    let (ctx_def, ctx_ty, bind, param, arg) = (&c.def, &c.ty, &c.bind, &c.param, &c.arg);
+    let trait_impl = if layout.ctx.is_some() {
         quote! {
             #[automatically_derived]
-            impl #impl_g #ident #ty_g #where_c {
-                #[inline(always)]
-                fn __codec_decode<__T: #TRACE>(
+            impl #impl_g #DECODE_WITH<'de> for #ident #ty_g #where_c {
+                type Ctx = #ctx_ty;
+
+                const MIN_LEN: #USIZE = #min_len;
+
+                #[inline]
+                fn decode_in(
                     __r: &mut #READER<'de>,
-                    #whole
-                    __t: &mut __T,
+                    __ctx: #ctx_ty,
                 ) -> #RESULT<Self, #DECODE_ERROR> {
-                    #body
+                    Self::__codec_decode(__r, #call &mut #NO_TRACE #arg)
+                }
+
+                fn explain_in(
+                    __r: &mut #READER<'de>,
+                    __ctx: #ctx_ty,
+                    __out: &mut #EXPLAINER,
+                ) -> #RESULT<Self, #DECODE_ERROR> {
+                    Self::__codec_decode(__r, #call __out #arg)
                 }
             }
-
+        }
+    } else {
+        quote! {
             #[automatically_derived]
             impl #impl_g #DECODE<'de> for #ident #ty_g #where_c {
                 const MIN_LEN: #USIZE = #min_len;
@@ -199,6 +165,28 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     Self::__codec_decode(__r, #call __out)
                 }
             }
+        }
+    };
+    wrap(
+        input,
+        quote! {
+            #ctx_def
+
+            #[automatically_derived]
+            impl #impl_g #ident #ty_g #where_c {
+                #[inline(always)]
+                fn __codec_decode<__T: #TRACE>(
+                    __r: &mut #READER<'de>,
+                    #whole
+                    __t: &mut __T,
+                    #param
+                ) -> #RESULT<Self, #DECODE_ERROR> {
+                    #bind
+                    #body
+                }
+            }
+
+            #trait_impl
         },
     )
 }

@@ -75,10 +75,9 @@ pub fn expand(layout: &Layout) -> TokenStream {
     };
     // A type with a context reads it into locals first, and implements
     // `EncodeWith` (taking it) instead of `Encode`.
-    if let Some(params) = layout.ctx {
-        let ctx_ty = ctx::struct_name(input);
-        let ctx_def = ctx::struct_def(input, params);
-        let bind = ctx::bindings(params);
+    if layout.ctx.is_some() {
+        let c = ctx::parts(input, layout.ctx);
+        let (ctx_def, ctx_ty, bind) = (&c.def, &c.ty, &c.bind);
         return wrap(
             input,
             quote! {

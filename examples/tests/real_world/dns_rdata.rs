@@ -21,12 +21,9 @@
 //! RDATA whose size is not RDLENGTH; for A, AAAA and MX, RDLENGTH is the
 //! value's to get right (it is read and written as is).
 
-use std::process::Command;
-use std::time::Duration;
-
 use codec::{Decode, DecodeErrorKind, Encode};
 
-use crate::support::interop::{python, run_bounded};
+use crate::support::python_hex;
 
 /// One label of a name.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -112,21 +109,7 @@ fn dnspython(rtype: &str, text: &str) -> Vec<u8> {
          r.to_wire(f)\n\
          print(f.getvalue().hex())\n"
     );
-    let out = run_bounded(
-        Command::new(python()).args(["-c", &script]),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "dnspython failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let hex = String::from_utf8(out.stdout).unwrap();
-    let hex = hex.trim();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+    python_hex("dnspython", &script)
 }
 
 /// Encodes to `expected`, decodes back, and every strict prefix asks for

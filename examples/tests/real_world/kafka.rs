@@ -18,12 +18,9 @@
 //!   UNSIGNED_VARINT size, size bytes
 //! ```
 
-use std::process::Command;
-use std::time::Duration;
-
 use codec::{Decode, DecodeWith, Encode};
 
-use crate::support::interop::{python, run_bounded};
+use crate::support::python_hex;
 
 /// One tagged field: its tag and raw value.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -84,21 +81,7 @@ fn kafka_python(
          h = RequestHeaderV2(r, correlation_id={correlation_id}, client_id={client_id})\n\
          print((h.encode() + r.encode()).hex())\n"
     );
-    let out = run_bounded(
-        Command::new(python()).args(["-c", &script]),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "kafka-python failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let hex = String::from_utf8(out.stdout).unwrap();
-    let hex = hex.trim();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+    python_hex("kafka-python", &script)
 }
 
 fn request(client_id: Option<&str>) -> ApiVersions {

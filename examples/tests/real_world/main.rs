@@ -4,7 +4,30 @@
 //! examples/peers/requirements.txt). One module per protocol.
 
 mod support {
+    use std::process::Command;
+    use std::time::Duration;
+
     pub use super::interop;
+
+    /// Runs a Python snippet in the pinned venv and returns the bytes of
+    /// the hex it prints.
+    pub fn python_hex(what: &str, script: &str) -> Vec<u8> {
+        let out = interop::run_bounded(
+            Command::new(interop::python()).args(["-c", script]),
+            Duration::from_secs(60),
+        );
+        assert!(
+            out.status.success(),
+            "{what} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let hex = String::from_utf8(out.stdout).expect("hex output");
+        let hex = hex.trim();
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits"))
+            .collect()
+    }
 }
 
 // The shared interop helpers (the pinned Python venv), one directory up.
