@@ -791,3 +791,21 @@ pub enum CtxProto {
     Record(Record),
     Tagged(Tagged),
 }
+
+/// A borrowing type with a context, inside a borrowing parent.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(ctx(wide: bool))]
+pub struct BorrowedBody<'a> {
+    #[codec(when = wide)]
+    pub extra: Option<u32>,
+    #[codec(rest)]
+    pub data: &'a [u8],
+}
+
+/// The parent: its first byte says whether the body is wide.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Borrowing<'a> {
+    pub wide: bool,
+    #[codec(ctx(wide = wide))]
+    pub body: BorrowedBody<'a>,
+}

@@ -6,8 +6,8 @@
 use codec::{Decode, DecodeErrorKind, DecodeWith, Encode, EncodeWith, Message};
 use codec_tests::strategies::{opcode, publish_packet, record, tagged, versioned};
 use codec_tests::types::{
-    CtxProto, Opcode, Payload, Publish, PublishPacket, Rdata, Record, Tagged, Versioned,
-    VersionedBody,
+    BorrowedBody, Borrowing, CtxProto, Opcode, Payload, Publish, PublishPacket, Rdata, Record,
+    Tagged, Versioned, VersionedBody,
 };
 use codec_tests::{assert_error, assert_truncations, golden};
 use proptest::prelude::*;
@@ -183,6 +183,22 @@ fn a_type_with_a_context_is_used_alone_through_its_traits() {
     );
     // MIN_LEN counts what every value has: two u16 lengths.
     assert_eq!(<Publish as DecodeWith>::MIN_LEN, 4);
+}
+
+#[test]
+fn a_borrowing_type_takes_a_context_in_a_borrowing_parent() {
+    let v = Borrowing {
+        wide: true,
+        body: BorrowedBody {
+            extra: Some(2),
+            data: b"ab",
+        },
+    };
+    let bytes = v.to_bytes().unwrap();
+    assert_eq!(bytes, [1, 0, 0, 0, 2, b'a', b'b']);
+    assert_eq!(Borrowing::from_bytes(&bytes).unwrap(), v);
+    let narrow = Borrowing::from_bytes(&[0, b'a']).unwrap();
+    assert_eq!((narrow.body.extra, narrow.body.data), (None, &b"a"[..]));
 }
 
 // ## Hostile input

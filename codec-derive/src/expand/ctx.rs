@@ -102,15 +102,16 @@ fn bindings(params: &[CtxParam]) -> TokenStream {
 
 /// The context value a field passes to its type `ty`: a literal of the
 /// type's context struct, reached through `<ty as trait_>::Ctx` (`trait_`
-/// names `'__ctx_de` where it takes a lifetime). `lifetimes` are the
-/// parent's, which `ty` may use.
+/// names `'__ctx_de` where it takes a lifetime, `de`). `ty` may use the
+/// lifetimes of `input`, the parent.
 pub fn value(
+    input: &Input,
     ty: &syn::Type,
     pass: &CtxPass,
     trait_: TokenStream,
-    lifetimes: &[&syn::Lifetime],
     de: bool,
 ) -> TokenStream {
+    let lifetimes = input.original.generics.lifetimes().map(|l| &l.lifetime);
     let names = pass.args.iter().map(|a| &a.name);
     let exprs = pass.args.iter().map(|a| &a.expr);
     // Each value in a local first (in the order written), so the literal

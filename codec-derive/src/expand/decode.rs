@@ -524,13 +524,7 @@ fn ctx_read(input: &Input, p: &FieldPlan, pass: &CtxPass) -> TokenStream {
     let span = ty.span();
     let trace = TRACE.at(span);
     let decode_with = DECODE_WITH.at(span);
-    let lifetimes: Vec<_> = input
-        .original
-        .generics
-        .lifetimes()
-        .map(|l| &l.lifetime)
-        .collect();
-    let value = ctx::value(ty, pass, quote!(#decode_with<'__ctx_de>), &lifetimes, true);
+    let value = ctx::value(input, ty, pass, quote!(#decode_with<'__ctx_de>), true);
     quote_spanned! {span=>
         #trace::field_in::<#ty>(__t, __r, #value)
     }

@@ -230,13 +230,7 @@ fn fields_code(
         let local = ctx_local(p.field);
         let bindings = bind_uses(&pass.uses, access);
         let encode_with = ENCODE_WITH.at(p.ty.span());
-        let lifetimes: Vec<_> = input
-            .original
-            .generics
-            .lifetimes()
-            .map(|l| &l.lifetime)
-            .collect();
-        let value = ctx::value(p.ty, pass, quote!(#encode_with), &lifetimes, false);
+        let value = ctx::value(input, p.ty, pass, quote!(#encode_with), false);
         let def = quote! {
             let #local = || { #(#bindings)* #value };
         };
