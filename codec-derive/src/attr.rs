@@ -202,6 +202,74 @@ fn parse_bit_order(meta: &ParseNestedMeta) -> syn::Result<BitOrder> {
     }
 }
 
+/// `name: Type` in a type's `ctx(..)`: a value its parent passes in.
+pub struct CtxParam {
+    pub name: Ident,
+    pub ty: Type,
+}
+
+/// `name = expr` in a field's `ctx(..)`: the value passed to the field's
+/// type for its `ctx` parameter `name`.
+pub struct CtxArg {
+    pub name: Ident,
+    pub expr: Expr,
+}
+
+/// `ctx(qos: u8, version: u16)` on a type.
+fn parse_ctx_params(meta: &ParseNestedMeta) -> syn::Result<Vec<CtxParam>> {
+    let usage = "`ctx` on a type declares its context: `ctx(name: Type, ..)`";
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let params = content
+        .parse_terminated(
+            |input| {
+                let name: Ident = input.parse()?;
+                let _: syn::Token![:] = input.parse()?;
+                let ty: Type = input.parse()?;
+                Ok(CtxParam { name, ty })
+            },
+            syn::Token![,],
+        )
+        .map_err(|e| syn::Error::new(e.span(), usage))?;
+    if params.is_empty() {
+        return Err(meta.error(usage));
+    }
+    Ok(params.into_iter().collect())
+}
+
+/// `ctx(qos = flags >> 1 & 3, version = 2)` on a field.
+fn parse_ctx_args(meta: &ParseNestedMeta) -> syn::Result<Vec<CtxArg>> {
+    let usage = "`ctx` on a field passes its type's context: `ctx(name = expr, ..)`";
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let args = content
+        .parse_terminated(
+            |input| {
+                let name: Ident = input.parse()?;
+                let _: syn::Token![=] = input.parse()?;
+                let expr: Expr = input.parse()?;
+                Ok(CtxArg { name, expr })
+            },
+            syn::Token![,],
+        )
+        .map_err(|e| syn::Error::new(e.span(), usage))?;
+    Ok(args.into_iter().collect())
+}
+
+/// A variant's `id`: an integer (`id = 5`), or a pattern of integers and
+/// ranges (`id = 0x80..=0xff`, `id = 1 | 3`).
+fn parse_variant_id(meta: &ParseNestedMeta) -> syn::Result<Result<LitInt, syn::Pat>> {
+    let value = meta.value()?;
+    let pat = syn::Pat::parse_multi(value)?;
+    match pat {
+        syn::Pat::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => Ok(Ok(i)),
+        pat => Ok(Err(pat)),
+    }
+}
+
 /// Attributes on a struct or enum.
 pub struct ContainerAttrs {
     pub endian: Slot<Endian>,
@@ -224,6 +292,11 @@ pub struct ContainerAttrs {
     /// `bit_order = "msb" | "lsb"`: how runs of bit fields fill their
     /// bytes (`Lsb` when least significant bit first).
     pub bit_order: Slot<BitOrder>,
+    /// `ctx(name: Type, ..)`: values the parent passes in.
+    pub ctx: Slot<Vec<CtxParam>>,
+    /// `id_from = name` (enums): the variant is chosen by the context
+    /// value `name`; no discriminant is on the wire.
+    pub id_from: Slot<Ident>,
 }
 
 /// Attributes on a field.
@@ -279,11 +352,15 @@ pub struct FieldAttrs {
     pub unchecked: Slot<()>,
     /// `bits = N`: the value is N bits of a run of bit fields.
     pub bits: Slot<LitInt>,
+    /// `ctx(name = expr, ..)`: the context passed to the field's type.
+    pub ctx: Slot<Vec<CtxArg>>,
 }
 
 /// Attributes on an enum variant.
 pub struct VariantAttrs {
     pub id: Slot<LitInt>,
+    /// `id = <pattern>`: a range or `|` of ids (`id = 0x80..=0xff`).
+    pub id_pat: Slot<syn::Pat>,
     pub other: Slot<()>,
     pub magic: Slot<LitByteStr>,
     /// `request` on a protocol variant: its method answers the message's
@@ -445,12 +522,16 @@ impl ContainerAttrs {
             pad: Slot::new("pad"),
             pad_check: Slot::new("pad_check"),
             bit_order: Slot::new("bit_order"),
+            ctx: Slot::new("ctx"),
+            id_from: Slot::new("id_from"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
                 "service" if is_enum => out.service.set(cx, span, meta.value()?.parse()?),
                 "bit_order" => out.bit_order.set(cx, span, parse_bit_order(meta)?),
+                "ctx" => out.ctx.set(cx, span, parse_ctx_params(meta)?),
+                "id_from" if is_enum => out.id_from.set(cx, span, meta.value()?.parse()?),
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
                 "assert" if !is_enum => out.assert.set(cx, span, parse_assert(meta)?),
                 "crate" => {
@@ -469,13 +550,13 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "an enum",
-                        "endian, crate, repr, header, id, response, magic, service, bit_order",
+                        "endian, crate, repr, header, id, response, magic, service, bit_order, ctx, id_from",
                     ))
                 }
                 _ => return Err(unknown(
                     meta,
                     "a struct",
-                    "endian, crate, id, response, magic, assert, size, pad, pad_check, bit_order",
+                    "endian, crate, id, response, magic, assert, size, pad, pad_check, bit_order, ctx",
                 )),
             }
             Ok(())
@@ -516,10 +597,12 @@ impl FieldAttrs {
             value: Slot::new("value"),
             unchecked: Slot::new("unchecked"),
             bits: Slot::new("bits"),
+            ctx: Slot::new("ctx"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
+                "ctx" => out.ctx.set(cx, span, parse_ctx_args(meta)?),
                 "term" => {
                     let byte = if meta.input.peek(syn::Token![=]) {
                         Some(parse_byte(meta)?)
@@ -605,7 +688,7 @@ impl FieldAttrs {
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
                          when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, \
                          pad_before, pad_after, align, pad_check, calc, checksum, from, wire, \
-                         value, unchecked, bits",
+                         value, unchecked, bits, ctx",
                     ))
                 }
             }
@@ -619,6 +702,7 @@ impl VariantAttrs {
     pub fn parse(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut out = VariantAttrs {
             id: Slot::new("id"),
+            id_pat: Slot::new("id"),
             other: Slot::new("other"),
             magic: Slot::new("magic"),
             request: Slot::new("request"),
@@ -626,7 +710,12 @@ impl VariantAttrs {
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
-                "id" => out.id.set(cx, span, meta.value()?.parse()?),
+                // One `id` per variant, an integer or a pattern.
+                "id" => match parse_variant_id(meta)? {
+                    Ok(lit) if !out.id_pat.is_set() => out.id.set(cx, span, lit),
+                    Err(pat) if !out.id.is_set() => out.id_pat.set(cx, span, pat),
+                    _ => cx.syn_error(syn::Error::new(span, "duplicate `id` attribute")),
+                },
                 "other" => out.other.flag(cx, span),
                 "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 "request" => out.request.flag(cx, span),

@@ -7,10 +7,11 @@ use quote::quote;
 use syn::DeriveInput;
 
 use crate::ast::de_generics;
+use crate::attr::CtxParam;
 use crate::model::Derive;
 use crate::paths::{
-    in_runtime_scope, DECODE, DECODE_ERROR, ENCODE, ENCODE_ERROR, ENDIAN, READER, RESULT, U8,
-    UNREACHABLE, USIZE, VEC,
+    in_runtime_scope, DECODE, DECODE_ERROR, DECODE_WITH, ENCODE, ENCODE_ERROR, ENCODE_WITH, ENDIAN,
+    EXPLAINER, READER, RESULT, U8, UNREACHABLE, USIZE, VEC,
 };
 
 /// The errors, then the placeholder impl, inside the same runtime scope a
@@ -20,9 +21,19 @@ pub fn expand(
     crate_path: Option<&syn::Path>,
     which: Derive,
     errors: syn::Error,
+    ctx: Option<&[CtxParam]>,
 ) -> TokenStream {
     let mut out = errors.into_compile_error();
     let ident = &input.ident;
+    // A type declaring a context gets the context traits, so a parent
+    // passing it one reports nothing more.
+    if let (Some(params), Derive::Encode | Derive::Decode) = (ctx, which) {
+        out.extend(in_runtime_scope(
+            crate_path,
+            ctx_placeholder(input, which, params),
+        ));
+        return out;
+    }
     let placeholder = match which {
         // The other traits have no required items users could call into.
         Derive::Message | Derive::Protocol => return out,
@@ -50,4 +61,42 @@ pub fn expand(
     };
     out.extend(in_runtime_scope(crate_path, placeholder));
     out
+}
+
+/// `EncodeWith` or `DecodeWith` with `unreachable!()` bodies, and the
+/// context struct they take.
+fn ctx_placeholder(input: &DeriveInput, which: Derive, params: &[CtxParam]) -> TokenStream {
+    let ident = &input.ident;
+    let ctx_ty = quote::format_ident!("{}Ctx", ident);
+    let names = params.iter().map(|p| &p.name);
+    let tys = params.iter().map(|p| &p.ty);
+    let def = quote! {
+        #[allow(missing_docs, non_camel_case_types)] // a placeholder beside the errors
+        pub struct #ctx_ty { #(pub #names: #tys,)* }
+    };
+    let imp = if let Derive::Encode = which {
+        let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
+        quote! {
+            impl #impl_g #ENCODE_WITH for #ident #ty_g #where_c {
+                type Ctx = #ctx_ty;
+                fn encoded_len_in(&self, _: #ctx_ty) -> #USIZE { #UNREACHABLE!() }
+                fn encode_in(&self, _: &mut #VEC<#U8>, _: #ctx_ty)
+                    -> #RESULT<(), #ENCODE_ERROR> { #UNREACHABLE!() }
+            }
+        }
+    } else {
+        let generics = de_generics(&input.generics);
+        let (impl_g, _, where_c) = generics.split_for_impl();
+        let (_, ty_g, _) = input.generics.split_for_impl();
+        quote! {
+            impl #impl_g #DECODE_WITH<'de> for #ident #ty_g #where_c {
+                type Ctx = #ctx_ty;
+                fn decode_in(_: &mut #READER<'de>, _: #ctx_ty)
+                    -> #RESULT<Self, #DECODE_ERROR> { #UNREACHABLE!() }
+                fn explain_in(_: &mut #READER<'de>, _: #ctx_ty, _: &mut #EXPLAINER)
+                    -> #RESULT<Self, #DECODE_ERROR> { #UNREACHABLE!() }
+            }
+        }
+    };
+    quote!(#def #imp)
 }

@@ -34,7 +34,11 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
         (Ok(()), Some(model)) => expand::expand(&model),
         (Err(errors), _) => {
             let crate_path = parsed.as_ref().and_then(|i| i.attrs.crate_path.get());
-            fallback::expand(input, crate_path, which, errors)
+            let ctx = parsed
+                .as_ref()
+                .and_then(|i| i.attrs.ctx.get())
+                .map(Vec::as_slice);
+            fallback::expand(input, crate_path, which, errors, ctx)
         }
         (Ok(()), None) => unreachable!("an invalid input always records an error"),
     }
@@ -59,6 +63,8 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `size = N` | (structs) the type's encoding (its magic included) padded to exactly N bytes: fields taking more are `EncodeErrorKind::OverSize` / `DecodeErrorKind::OverSize` at the type's start; N below the bytes the fields always take does not compile; no `rest` field |
 /// | `pad = B` | (structs, with `size`) the byte the type is padded with (default NUL) |
 /// | `pad_check` | (structs, with `size`) decode checks the padding is all `pad` bytes (`DecodeErrorKind::BadPadding` at the first other byte); without it padding is read and ignored |
+/// | `ctx(name: Type, ..)` | values the parent passes in (MQTT's QoS, a Kafka version, a DNS TYPE): the fields' expressions (`when`, `assert`, `ctx`, `len_from`, `id_from`) read them by name like earlier fields. The type then implements `codec::EncodeWith` / `codec::DecodeWith` (taking a generated `<Type>Ctx` struct with one public field per name) instead of `Encode` / `Decode`, so it is never read without its context; `Type` must be `Copy` |
+/// | `id_from = name` | (enums, with `ctx`) the variant is chosen by the context value `name` (an unsigned integer): no discriminant on the wire, `MIN_LEN` 0; an unknown value is `InvalidDiscriminant` at the enum's offset (or the `other` variant, whose first field holds it and is not written). Encode refuses, with an `EncodeError`, a variant the value does not select (the parent's field is not rewritten) |
 ///
 /// # Field attributes
 ///
@@ -86,6 +92,8 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `try_map = (Wire, to_wire, from_wire)` | as `map`, with both functions returning `Result<_, &'static str>`: a refusal on decode is `DecodeErrorKind::Invalid(message)` at the field's offset with its path, on encode `EncodeErrorKind::Invalid(message)` naming the field, before anything is written (`Wire: Default`, for `encoded_len` of a value that fails) |
 /// | `bits = N` | this value is N bits (1 to 64) of a run of consecutive `bits` fields packed into whole bytes, in the type's `bit_order`: `u8`..`u64` (N at most the type's width), `bool` (N = 1) and fieldless enums (their `Encode`/`Decode` derives implement `EncodeBits`/`DecodeBits`; the id is the bits). A run must fill whole bytes (at most 8), read with one bounds check and split with shifts and masks; a value wider than N bits is an `EncodeError` (`ValueOutOfRange`, target `"N bits"`) naming the field; bits that name no variant are `InvalidDiscriminant` at the byte holding them. No byte-level key (`len`, `varint`, `bytes`, `endian`, `term`, `when`, `map`, ...) applies |
 /// | `len_from = field` | the length is the earlier integer field `field`; encode writes the real length there |
+/// | `len_from = name` (a `ctx` value) | the length is the context value `name` (DNS RDATA bounded by RDLENGTH); encode refuses a body of any other length, as it cannot write the parent's field |
+/// | `ctx(name = expr, ..)` | the field's type declares `ctx(..)`: pass each of its values, `expr` over earlier fields and this type's own context (`ctx(qos = flags >> 1 & 3)`). A name the type does not declare, one left out, or a missing `ctx(..)` is a compile error; it conflicts with the layout keys (`len`, `term`, `map`, ...), which belong on the type's fields; `when` and `endian` apply |
 /// | `unit = bytes \| elements` | what the length counts (`Vec<T>` bounded by a byte length) |
 /// | `varint` / `vlq` | this integer is LEB128 / big-endian base-128 (cs.binary BSUInt); signed ones are zigzag-mapped |
 /// | `endian = "big" \| "little"` | byte order of this field only |
@@ -126,6 +134,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | attribute | meaning |
 /// | --- | --- |
 /// | `id = N` | the discriminant (or write `Variant = N`; otherwise the previous plus one) |
+/// | `id = a..=b`, `id = 1 \| 3` | a pattern of integers and ranges: decode takes the variant for any id it matches. With a leading discriminant the variant's first field holds the id read (as `other`'s does) and encode writes it, refusing one outside the pattern; with `id_from` no field is needed. Ids claimed by two variants are a compile error |
 /// | `other` | catches unknown discriminants; its first field holds the value read |
 /// | `magic = b".."` | the variant's constant bytes, which choose it: given on every variant (with no `id`, discriminant, `other` or `repr`), the enum has no discriminant and decoding tries each variant's magic in declaration order (on partial input, an earlier magic the bytes could still be is waited for) |
 ///
@@ -361,6 +370,50 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// assert_eq!(Record::from_bytes(&bytes)?, Record { flags: 1, check: 0xcb, ..r });
 /// let e = Record::from_bytes(b"\x03\x01\xff\xff\x00\x07\xff\x02ab\xcb.....").unwrap_err();
 /// assert_eq!(e.to_string(), "unexpected value 3 (expected 2) at byte 0 in Record.version");
+/// // Context: the fixed header's QoS decides whether PUBLISH has a packet
+/// // identifier; a DNS record's TYPE chooses its RDATA (no discriminant of
+/// // its own), RDLENGTH bounds the raw form; ids as ranges.
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// #[codec(ctx(qos: u8))]
+/// struct Publish {
+///     #[codec(len = u16)]
+///     topic: String,
+///     #[codec(when = qos > 0)]
+///     packet_id: Option<u16>,
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// #[codec(ctx(rtype: u16, rdlength: u16), id_from = rtype)]
+/// enum Rdata {
+///     #[codec(id = 1)]
+///     A([u8; 4]),
+///     #[codec(id = 0xff00..=0xfffe)]
+///     Private(#[codec(len_from = rdlength, unit = bytes)] Vec<u8>),
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode)]
+/// struct Frame {
+///     flags: u8,
+///     #[codec(ctx(qos = flags >> 1 & 3))]
+///     publish: Publish,
+///     rtype: u16,
+///     rdlength: u16,
+///     #[codec(ctx(rtype = rtype, rdlength = rdlength))]
+///     rdata: Rdata,
+/// }
+///
+/// let p = Frame {
+///     flags: 0x02,
+///     publish: Publish { topic: "t".into(), packet_id: Some(9) },
+///     rtype: 0xff01,
+///     rdlength: 1,
+///     rdata: Rdata::Private(vec![7]),
+/// };
+/// let bytes = p.to_bytes()?;
+/// assert_eq!(bytes, [0x02, 0, 1, b't', 0, 9, 0xff, 0x01, 0, 1, 7]);
+/// assert_eq!(Frame::from_bytes(&bytes)?, p);
+/// let e = Frame::from_bytes(&[0, 0, 1, b't', 0, 5, 0, 0]).unwrap_err();
+/// assert_eq!(e.to_string(), "invalid discriminant 5 at byte 8 in Frame.rdata");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[proc_macro_derive(Encode, attributes(codec))]

@@ -6,7 +6,7 @@
 use syn::{Expr, Ident, LitByteStr, Path, Type};
 
 use crate::ast::{Field, Input, Variant};
-use crate::attr::{Assert, Conv, Endian, LenKind, Unit};
+use crate::attr::{Assert, Conv, CtxArg, CtxParam, Endian, LenKind, Unit};
 
 /// Which trait a derive implements.
 #[derive(Clone, Copy)]
@@ -35,6 +35,9 @@ pub struct Layout<'a> {
     pub assert: Option<Check<'a>>,
     /// A struct's `size`: its encoding padded to a fixed size.
     pub size: Option<TypeSize>,
+    /// The type's `ctx(..)`: it implements `EncodeWith`/`DecodeWith`
+    /// (taking these values) instead of `Encode`/`Decode`.
+    pub ctx: Option<&'a [CtxParam]>,
 }
 
 /// A type padded to `size` bytes with `pad` (`#[codec(size = N)]` on a
@@ -99,6 +102,9 @@ pub enum LayoutBody<'a> {
         order: Endian,
         /// Every variant has a `magic` that chooses it; no discriminant.
         by_magic: bool,
+        /// `id_from = name`: the context value choosing the variant; no
+        /// discriminant is on the wire.
+        id_from: Option<&'a CtxParam>,
         variants: Vec<VariantPlan<'a>>,
     },
 }
@@ -109,6 +115,13 @@ pub struct VariantPlan<'a> {
     pub id: u64,
     /// An `other` variant: its first field holds the unknown discriminant.
     pub other: bool,
+    /// `id = <pattern>`: the ids this variant takes (its `id` is then the
+    /// pattern's least value).
+    pub pat: Option<&'a syn::Pat>,
+    /// The first field holds the discriminant (an `other` variant, or a
+    /// pattern variant of an enum with a leading discriminant): decode
+    /// puts the id read there, encode writes it from there.
+    pub holds_id: bool,
     /// The variant's `magic`, after the discriminant if there is one.
     pub magic: Option<&'a LitByteStr>,
     pub fields: Vec<FieldPlan<'a>>,
@@ -150,6 +163,14 @@ pub enum Wire<'a> {
     /// which counts `adds` more.
     LenFrom {
         holder: &'a Field<'a>,
+        unit: Unit,
+        adds: u64,
+    },
+    /// The body; its length is the context value `name` (`len_from` naming
+    /// a `ctx` parameter), which counts `adds` more. Encode checks the
+    /// length agrees, as it cannot write the parent's field.
+    LenCtx {
+        name: &'a Ident,
         unit: Unit,
         adds: u64,
     },
@@ -289,6 +310,15 @@ pub struct FieldPlan<'a> {
     pub computed: Option<Computed<'a>>,
     /// A later `checksum` starts at this field.
     pub starts_checksum: bool,
+    /// The field's `ctx(..)`: its type takes a context, built from these.
+    pub ctx: Option<CtxPass<'a>>,
+}
+
+/// The context a field passes to its type: `name = expr` pairs and the
+/// earlier fields the expressions read.
+pub struct CtxPass<'a> {
+    pub args: &'a [CtxArg],
+    pub uses: Vec<Use<'a>>,
 }
 
 /// What `#[derive(Message)]` reads.

@@ -95,6 +95,8 @@ paths! {
     DECODE_PROTOCOL = DecodeProtocol;
     DISPATCH = Dispatch;
     ENCODE = Encode;
+    ENCODE_WITH = EncodeWith;
+    DECODE_WITH = DecodeWith;
     ENCODE_ERROR = EncodeError;
     ENCODE_ERROR_KIND = EncodeErrorKind;
     ENCODE_SEQ = EncodeSeq;
@@ -120,6 +122,7 @@ paths! {
 
     // std, so nothing relies on the user's prelude.
     CLONE = __private::Clone;
+    COPY = __private::Copy;
     DEFAULT = __private::Default;
     ERR = __private::Err;
     FROM = __private::From;

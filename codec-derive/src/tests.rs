@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, pad_before, pad_after, align, pad_check, calc, checksum, from, wire, value, unchecked, bits)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, pad_before, pad_after, align, pad_check, calc, checksum, from, wire, value, unchecked, bits, ctx)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -562,7 +562,7 @@ fn assert_rules() {
     });
     assert_eq!(
         errs,
-        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service, bit_order)"]
+        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service, bit_order, ctx, id_from)"]
     );
 }
 
@@ -698,7 +698,7 @@ fn service_rules() {
             #[codec(service = S)]
             struct S { a: u8 }
         }),
-        ["unknown codec attribute `service` on a struct (expected one of: endian, crate, id, response, magic, assert, size, pad, pad_check, bit_order)"]
+        ["unknown codec attribute `service` on a struct (expected one of: endian, crate, id, response, magic, assert, size, pad, pad_check, bit_order, ctx)"]
     );
 }
 
@@ -1101,4 +1101,159 @@ fn fieldless_enums_get_bits_impls() {
     );
     assert!(!enc(data.clone()).contains("EncodeBits"));
     assert!(!dec(data).contains("DecodeBits"));
+}
+
+#[test]
+fn ctx_declaration_rules() {
+    let errs = errors(quote! {
+        #[codec(ctx(qos: u8, qos: u16, flags: u8))]
+        struct S { flags: u8 }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`ctx` declares `qos` twice",
+            "`ctx` parameter `flags` has the name of a field: rename one of them",
+        ]
+    );
+    let errs = errors(quote! {
+        #[codec(ctx())]
+        struct S { a: u8 }
+    });
+    assert_eq!(
+        errs,
+        ["`ctx` on a type declares its context: `ctx(name: Type, ..)`"]
+    );
+    let errs = errors(quote! {
+        #[codec(ctx(qos = 1))]
+        struct S { a: u8 }
+    });
+    assert_eq!(
+        errs,
+        ["`ctx` on a type declares its context: `ctx(name: Type, ..)`"]
+    );
+}
+
+#[test]
+fn ctx_passing_rules() {
+    let errs = errors(quote! {
+        struct S {
+            #[codec(ctx(qos = later, qos = 2))] a: Inner,
+            later: u8,
+            #[codec(ctx(qos = 1), len = u8)] b: Inner,
+            #[codec(ctx(qos: u8))] c: Inner,
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`ctx` on a field passes its type's context: `ctx(name = expr, ..)`",
+            "`ctx` of `a` may only use earlier fields; `later` is not decoded yet",
+            "`ctx` passes `qos` twice",
+            "`len` conflicts with `ctx`: a field with a context is its type's own encoding; put the layout keys on that type's fields",
+        ]
+    );
+}
+
+#[test]
+fn len_from_may_name_a_ctx_value() {
+    assert!(errors(quote! {
+        #[codec(ctx(n: u16))]
+        struct S { #[codec(len_from = n, unit = bytes)] data: Vec<u8> }
+    })
+    .is_empty());
+    assert_eq!(
+        errors(quote! {
+            struct S { #[codec(len_from = n)] data: Vec<u8> }
+        }),
+        ["`len_from` names no field `n`"]
+    );
+}
+
+#[test]
+fn id_from_rules() {
+    let errs = errors(quote! {
+        #[codec(ctx(kind: u8), id_from = rtype)]
+        enum E { #[codec(id = 1)] A(u8) }
+    });
+    assert_eq!(
+        errs,
+        ["`id_from = rtype` names no `ctx` parameter: declare it on the enum, `#[codec(ctx(rtype: u16), id_from = rtype)]`"]
+    );
+    let errs = errors(quote! {
+        #[codec(ctx(kind: u8), id_from = kind, repr = u16)]
+        enum E { #[codec(id = 1)] A(u8), #[codec(id = 300)] B }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`repr` conflicts with `id_from`: the enum has no discriminant on the wire",
+            "`id` 300 of `B` does not fit the `u8` discriminant",
+        ]
+    );
+    let errs = errors(quote! {
+        #[codec(ctx(kind: u8), id_from = kind)]
+        enum E { #[codec(magic = b"x")] A(u8), #[codec(magic = b"y")] B }
+    });
+    assert_eq!(
+        errs[0],
+        "`magic` conflicts with `id_from`: a variant is chosen by one of them"
+    );
+    let errs = errors(quote! {
+        struct S { #[codec(id_from = kind)] a: u8 }
+    });
+    assert!(
+        errs[0].starts_with("unknown codec attribute `id_from` on a field"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn id_pattern_rules() {
+    // A pattern variant on a leading discriminant holds the id read.
+    let errs = errors(quote! {
+        enum E { #[codec(id = 1 | 3)] A, #[codec(id = 4..=5)] B { #[codec(skip)] x: u8 } }
+    });
+    assert_eq!(
+        errs,
+        [
+            "variant `A` has an `id` pattern, so it needs a first field to hold the discriminant it was read with (as an `other` variant does)",
+            "the first field of a variant with an `id` pattern holds the discriminant as is",
+        ]
+    );
+    // Chosen by a context value, it needs none.
+    assert!(errors(quote! {
+        #[codec(ctx(kind: u8), id_from = kind)]
+        enum E { #[codec(id = 1 | 3)] A, #[codec(id = 4..=5)] B }
+    })
+    .is_empty());
+    let errs = errors(quote! {
+        enum E {
+            #[codec(id = 1)] A,
+            #[codec(id = 0..=2)] B(u8),
+            #[codec(id = 2 | 9)] C(u8),
+            #[codec(id = x)] D(u8),
+            #[codec(id = 0x100..=0x1ff)] F(u8),
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "an `id` pattern is integers and ranges joined by `|`, such as `id = 1 | 3` or `id = 0x80..=0xff`",
+            "`id` of `F` does not fit the `u8` discriminant",
+            "the ids of `A` and `B` overlap (both take 1): make the patterns disjoint",
+            "the ids of `B` and `C` overlap (both take 2): make the patterns disjoint",
+        ]
+    );
+    let errs = errors(quote! {
+        enum E { #[codec(id = 1, id = 2..=3)] A(u8) }
+    });
+    assert_eq!(errs, ["duplicate `id` attribute"]);
+    let errs = errors(quote! {
+        enum E { #[codec(id = 1)] A, #[codec(other, id = 2..=3)] B(u8) }
+    });
+    assert_eq!(
+        errs,
+        ["an `other` variant has no `id`: it takes every unknown one"]
+    );
 }

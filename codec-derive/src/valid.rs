@@ -12,12 +12,12 @@ use crate::ast::{
     integer_width, is_fixed_width, is_integer, is_scalar, option_inner, referenced_fields,
     type_head, Body, Field, Input, Shape, Variant,
 };
-use crate::attr::{BitOrder, Endian, IntEncoding, LenKind, Unit};
+use crate::attr::{BitOrder, CtxParam, Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, BitField, CalcExpr, Check, Computed, Derive, FieldPlan, Layout, LayoutBody, LenOf,
-    Message, Packed, Padding, Prefix, Presence, Protocol, TypeSize, Use, Validated, VariantPlan,
-    Wire,
+    Arm, BitField, CalcExpr, Check, Computed, CtxPass, Derive, FieldPlan, Layout, LayoutBody,
+    LenOf, Message, Packed, Padding, Prefix, Presence, Protocol, TypeSize, Use, Validated,
+    VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -39,32 +39,43 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
     // Big-endian unless the type says otherwise; fields may override.
     let order = input.attrs.endian.get().copied().unwrap_or(Endian::Big);
     let lsb = input.attrs.bit_order.get() == Some(&BitOrder::Lsb);
+    let ctx = input.attrs.ctx.get().map(Vec::as_slice).unwrap_or_default();
+    check_ctx_params(cx, input, ctx);
     let body = match &input.body {
         Body::Struct(fields) => {
-            check_fields(cx, fields);
-            LayoutBody::Struct(bit_runs(plan(fields, order)?, lsb))
+            check_fields(cx, fields, ctx);
+            LayoutBody::Struct(bit_runs(plan(fields, order, ctx)?, lsb))
         }
         Body::Enum(variants) => {
+            let id_from = check_id_from(cx, input, ctx);
             for v in variants {
-                check_fields(cx, &v.fields);
+                check_fields(cx, &v.fields, ctx);
                 check_other_variant(cx, v);
                 check_no_align_in_variant(cx, v);
                 check_other_not_bits(cx, v);
+                check_pattern_variant(cx, v, id_from.is_some());
             }
             check_single_other(cx, variants);
             let by_magic = check_variant_magic(cx, input, variants);
             let repr = input.attrs.repr.get().copied().unwrap_or(LenKind::U8);
-            let ids = resolve_ids(cx, variants, repr);
+            // Ids chosen by a context value must fit its type.
+            let id_kind = id_from.map_or(repr, |p| ctx_id_kind(&p.ty));
+            let ids = resolve_ids(cx, variants, id_kind);
+            check_id_overlaps(cx, variants, &ids, id_kind);
             let variants = variants
                 .iter()
                 .zip(ids)
                 .map(|(variant, id)| {
+                    let pat = variant.attrs.id_pat.get();
                     Some(VariantPlan {
                         variant,
                         id,
                         other: variant.attrs.other.is_set(),
+                        pat,
+                        holds_id: variant.attrs.other.is_set()
+                            || (pat.is_some() && id_from.is_none()),
                         magic: variant.attrs.magic.get(),
-                        fields: bit_runs(plan(&variant.fields, order)?, lsb),
+                        fields: bit_runs(plan(&variant.fields, order, ctx)?, lsb),
                     })
                 })
                 .collect::<Option<_>>()?;
@@ -72,6 +83,7 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
                 repr,
                 order,
                 by_magic,
+                id_from,
                 variants,
             }
         }
@@ -94,13 +106,18 @@ fn layout<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Layout<'a>> {
         body,
         assert,
         size,
+        ctx: input.attrs.ctx.get().map(Vec::as_slice),
     })
 }
 
 /// Each field's layout, with every attribute resolved. `None` only where
 /// a rule has recorded an error (a missing `len_from` field, `when` on a
 /// non-`Option`).
-fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<'a>>> {
+fn plan<'a>(
+    fields: &'a [Field<'a>],
+    container: Endian,
+    ctx: &'a [CtxParam],
+) -> Option<Vec<FieldPlan<'a>>> {
     let mut plans = fields
         .iter()
         .map(|f| {
@@ -127,8 +144,15 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 };
                 Wire::Prefixed(prefix, unit)
             } else if let Some(h) = a.len_from.get() {
-                let holder = fields.iter().find(|g| *h == g.name)?;
-                Wire::LenFrom { holder, unit, adds }
+                match fields.iter().find(|g| *h == g.name) {
+                    Some(holder) => Wire::LenFrom { holder, unit, adds },
+                    // A `ctx` parameter holds the length.
+                    None => Wire::LenCtx {
+                        name: &ctx.iter().find(|p| p.name == *h)?.name,
+                        unit,
+                        adds,
+                    },
+                }
             } else if let Some(n) = a.bytes.get() {
                 Wire::IntN {
                     bytes: n.base10_parse().ok()?,
@@ -167,6 +191,7 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                     Some(_),
                     Wire::Prefixed(..)
                     | Wire::LenFrom { .. }
+                    | Wire::LenCtx { .. }
                     | Wire::Base128 { .. }
                     | Wire::IntN { .. }
                     | Wire::Term { .. }
@@ -184,7 +209,7 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
             // integers, arithmetic prefixes and magic bytes are written on
             // their own, and so are converted or asserted values (checked
             // right after their own read).
-            let alone = a.magic.is_set() || a.conv.is_set() || a.assert.is_set();
+            let alone = a.magic.is_set() || a.conv.is_set() || a.assert.is_set() || a.ctx.is_set();
             // Padded, computed and wire-only fields, and where a checksum
             // starts, are written on their own too.
             let padding = padding_of(f);
@@ -221,6 +246,13 @@ fn plan<'a>(fields: &'a [Field<'a>], container: Endian) -> Option<Vec<FieldPlan<
                 padding,
                 computed,
                 starts_checksum,
+                ctx: a.ctx.get().map(|args| CtxPass {
+                    args,
+                    uses: args
+                        .iter()
+                        .flat_map(|arg| uses_of(&arg.expr, fields))
+                        .collect(),
+                }),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -505,7 +537,7 @@ fn check_service(cx: &Ctxt, input: &Input, variants: &[Variant]) {
     }
 }
 
-fn check_fields(cx: &Ctxt, fields: &[Field]) {
+fn check_fields(cx: &Ctxt, fields: &[Field], ctx: &[CtxParam]) {
     let mut holders: BTreeMap<String, &Field> = BTreeMap::new();
     let mut tag: Option<&Field> = None;
     for (i, f) in fields.iter().enumerate() {
@@ -517,7 +549,8 @@ fn check_fields(cx: &Ctxt, fields: &[Field]) {
         check_int_encoding(cx, f, value_ty);
         check_unit_needs_length(cx, f);
         check_rest_last(cx, fields, i);
-        check_len_from(cx, fields, i, &mut holders);
+        check_len_from(cx, fields, i, &mut holders, ctx);
+        check_field_ctx(cx, fields, i);
         check_tag(cx, f, &mut tag);
         check_when_uses_earlier(cx, fields, i);
         check_bytes(cx, f, value_ty);
@@ -1253,6 +1286,7 @@ fn check_len_from<'a>(
     fields: &'a [Field<'a>],
     i: usize,
     holders: &mut BTreeMap<String, &'a Field<'a>>,
+    ctx: &[CtxParam],
 ) {
     let f = &fields[i];
     let Some(target) = f.attrs.len_from.get() else {
@@ -1260,7 +1294,10 @@ fn check_len_from<'a>(
     };
     let name = target.to_string();
     let Some(j) = fields.iter().position(|g| g.name == name) else {
-        cx.error_spanned_by(target, format!("`len_from` names no field `{name}`"));
+        // A context value may hold the length too.
+        if !ctx.iter().any(|p| p.name == name) {
+            cx.error_spanned_by(target, format!("`len_from` names no field `{name}`"));
+        }
         return;
     };
     let holder = &fields[j];
@@ -1395,7 +1432,8 @@ fn resolve_ids(cx: &Ctxt, variants: &[Variant], repr: LenKind) -> Vec<u64> {
         let id = id.unwrap_or(next);
         next = id.wrapping_add(1);
         ids.push(id);
-        if v.attrs.other.is_set() {
+        // Pattern ids are checked by `check_id_overlaps`.
+        if v.attrs.other.is_set() || v.attrs.id_pat.is_set() {
             continue;
         }
         if id > repr.max() {
@@ -1853,4 +1891,257 @@ fn fixed_part(p: &FieldPlan) -> usize {
     };
     let magic = p.magic.map_or(0, |m| m.value().len());
     value + magic + p.padding.before + p.padding.after
+}
+
+/// A type's `ctx(..)` names values its fields' expressions read like
+/// earlier fields, so a name is declared once and is not also a field's.
+fn check_ctx_params(cx: &Ctxt, input: &Input, ctx: &[CtxParam]) {
+    let mut seen: Vec<String> = Vec::new();
+    for p in ctx {
+        let name = p.name.to_string();
+        if seen.contains(&name) {
+            cx.error_spanned_by(&p.name, format!("`ctx` declares `{name}` twice"));
+        }
+        seen.push(name);
+    }
+    let fields: Vec<&Field> = match &input.body {
+        Body::Struct(fields) => fields.iter().collect(),
+        Body::Enum(variants) => variants.iter().flat_map(|v| &v.fields).collect(),
+    };
+    for f in fields {
+        if let Some(p) = ctx.iter().find(|p| f.local == p.name) {
+            cx.error_spanned_by(
+                &p.name,
+                format!(
+                    "`ctx` parameter `{}` has the name of a field: rename one of them",
+                    p.name
+                ),
+            );
+        }
+    }
+}
+
+/// A field's `ctx(..)` builds its type's context from earlier fields (and
+/// the parent's own context), for a type written as is: every key that
+/// changes how the value is laid out would apply to a type the derive does
+/// not see through.
+fn check_field_ctx(cx: &Ctxt, fields: &[Field], i: usize) {
+    let f = &fields[i];
+    let a = &f.attrs;
+    let Some(args) = a.ctx.get() else {
+        return;
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for arg in args {
+        let name = arg.name.to_string();
+        if seen.contains(&name) {
+            cx.error_spanned_by(&arg.name, format!("`ctx` passes `{name}` twice"));
+        }
+        seen.push(name);
+        for later in referenced_fields(&arg.expr, &fields[i..]) {
+            cx.error_spanned_by(
+                &arg.expr,
+                format!(
+                    "`ctx` of `{}` may only use earlier fields; `{}` is not decoded yet",
+                    f.name, later.name
+                ),
+            );
+        }
+    }
+    let others = end_keys(a).into_iter().chain([
+        ("term", a.term.span()),
+        ("size", a.size.span()),
+        ("pad", a.pad.span()),
+        ("skip", a.skip.span()),
+        ("map`/`try_map", a.conv.span()),
+    ]);
+    for (other, span) in others {
+        if span.is_some() {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{other}` conflicts with `ctx`: a field with a context is its type's own \
+                     encoding; put the layout keys on that type's fields"
+                ),
+            );
+        }
+    }
+}
+
+/// `id_from = name` chooses an enum's variant by one of its context
+/// values: it must be declared in `ctx(..)`, and the enum then has no
+/// discriminant of its own to `repr`, and is not chosen by magic.
+fn check_id_from<'a>(cx: &Ctxt, input: &'a Input, ctx: &'a [CtxParam]) -> Option<&'a CtxParam> {
+    let name = input.attrs.id_from.get()?;
+    if input.attrs.repr.is_set() {
+        err(
+            cx,
+            input.attrs.repr.span(),
+            "`repr` conflicts with `id_from`: the enum has no discriminant on the wire",
+        );
+    }
+    let found = ctx.iter().find(|p| p.name == *name);
+    if found.is_none() {
+        cx.error_spanned_by(
+            name,
+            format!(
+                "`id_from = {name}` names no `ctx` parameter: declare it on the enum, \
+                 `#[codec(ctx({name}: u16), id_from = {name})]`"
+            ),
+        );
+    }
+    if let Body::Enum(variants) = &input.body {
+        if let Some(v) = variants.iter().find(|v| v.attrs.magic.is_set()) {
+            err(
+                cx,
+                v.attrs.magic.span(),
+                "`magic` conflicts with `id_from`: a variant is chosen by one of them",
+            );
+        }
+    }
+    found
+}
+
+/// The id range of a context value choosing a variant: its integer type's,
+/// `u64` for any other type (which must convert to `u64`).
+fn ctx_id_kind(ty: &syn::Type) -> LenKind {
+    match type_head(ty) {
+        Some((name, args)) if args.is_empty() => match name.as_str() {
+            "u8" => LenKind::U8,
+            "u16" => LenKind::U16,
+            "u32" => LenKind::U32,
+            _ => LenKind::U64,
+        },
+        _ => LenKind::U64,
+    }
+}
+
+/// A variant with an id pattern (`id = 0x80..=0xff`) stands for several
+/// ids, so where a discriminant is written, encode needs to know which:
+/// the first field holds it, as an `other` variant's does. Where the
+/// context chooses the variant, nothing is written and no field is needed.
+fn check_pattern_variant(cx: &Ctxt, v: &Variant, id_from: bool) {
+    if !v.attrs.id_pat.is_set() {
+        return;
+    }
+    if v.attrs.other.is_set() {
+        err(
+            cx,
+            v.attrs.id_pat.span(),
+            "an `other` variant has no `id`: it takes every unknown one",
+        );
+        return;
+    }
+    if id_from {
+        return;
+    }
+    if v.shape == Shape::Unit || v.fields.is_empty() {
+        err(
+            cx,
+            v.attrs.id_pat.span(),
+            format!(
+                "variant `{}` has an `id` pattern, so it needs a first field to hold the \
+                 discriminant it was read with (as an `other` variant does)",
+                v.ident
+            ),
+        );
+    } else if v.fields[0].attrs.skip.is_set() || v.fields[0].attrs.len.is_set() {
+        err(
+            cx,
+            v.attrs.id_pat.span(),
+            "the first field of a variant with an `id` pattern holds the discriminant as is",
+        );
+    }
+}
+
+/// Inclusive ranges of ids.
+type IdRanges = Vec<(u64, u64)>;
+
+/// The ids an `id` pattern matches, as inclusive ranges: integer literals,
+/// `a..=b`, `a..b` and `|` of them. `None` for anything else.
+fn pattern_ranges(pat: &syn::Pat) -> Option<Vec<(u64, u64)>> {
+    match pat {
+        syn::Pat::Lit(l) => match &l.lit {
+            Lit::Int(i) => i.base10_parse().ok().map(|v| vec![(v, v)]),
+            _ => None,
+        },
+        syn::Pat::Range(r) => {
+            let lo = literal_u64(r.start.as_deref()?)?;
+            let hi = literal_u64(r.end.as_deref()?)?;
+            let hi = match r.limits {
+                syn::RangeLimits::Closed(_) => hi,
+                syn::RangeLimits::HalfOpen(_) => hi.checked_sub(1)?,
+            };
+            (lo <= hi).then(|| vec![(lo, hi)])
+        }
+        syn::Pat::Or(o) => {
+            let mut out = Vec::new();
+            for case in &o.cases {
+                out.extend(pattern_ranges(case)?);
+            }
+            Some(out)
+        }
+        syn::Pat::Paren(p) => pattern_ranges(&p.pat),
+        _ => None,
+    }
+}
+
+/// Each id pattern is made of integers and ranges that fit the
+/// discriminant, and no two variants claim the same id: decode could only
+/// ever choose the first, so the other would not round-trip.
+fn check_id_overlaps(cx: &Ctxt, variants: &[Variant], ids: &[u64], kind: LenKind) {
+    // Each variant's inclusive id ranges, and whether they are a pattern.
+    let mut claims: Vec<(&Variant, IdRanges, bool)> = Vec::new();
+    for (v, id) in variants.iter().zip(ids) {
+        if v.attrs.other.is_set() || v.attrs.magic.is_set() {
+            continue;
+        }
+        let Some(pat) = v.attrs.id_pat.get() else {
+            claims.push((v, vec![(*id, *id)], false));
+            continue;
+        };
+        let Some(ranges) = pattern_ranges(pat) else {
+            cx.error_spanned_by(
+                pat,
+                "an `id` pattern is integers and ranges joined by `|`, such as \
+                 `id = 1 | 3` or `id = 0x80..=0xff`",
+            );
+            continue;
+        };
+        if ranges.iter().any(|(_, hi)| *hi > kind.max()) {
+            cx.error_spanned_by(
+                pat,
+                format!(
+                    "`id` of `{}` does not fit the `{}` discriminant",
+                    v.ident,
+                    kind.name()
+                ),
+            );
+        }
+        claims.push((v, ranges, true));
+    }
+    for (i, (a, ra, pa)) in claims.iter().enumerate() {
+        for (b, rb, pb) in &claims[i + 1..] {
+            // Two plain ids are `resolve_ids`'s to report.
+            if !(*pa || *pb) {
+                continue;
+            }
+            let both = ra
+                .iter()
+                .flat_map(|x| rb.iter().map(move |y| (x, y)))
+                .find(|(x, y)| x.0 <= y.1 && y.0 <= x.1);
+            if let Some((x, y)) = both {
+                let shared = x.0.max(y.0);
+                cx.error_spanned_by(
+                    b.ident,
+                    format!(
+                        "the ids of `{}` and `{}` overlap (both take {shared}): make the \
+                         patterns disjoint",
+                        a.ident, b.ident
+                    ),
+                );
+            }
+        }
+    }
 }

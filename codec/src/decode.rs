@@ -7,6 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
+use crate::context::DecodeWith;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::explainer::Explainer;
 #[doc(no_inline)]
@@ -29,7 +30,8 @@ use crate::wire::{self, Endian, Unit};
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be decoded by codec",
-    note = "derive it with `#[derive(codec::Decode)]`, or mark the field `#[codec(skip)]`"
+    note = "derive it with `#[derive(codec::Decode)]`, or mark the field `#[codec(skip)]`",
+    note = "a type that declares `#[codec(ctx(..))]` is read with its context: pass it on the field, `#[codec(ctx(name = expr, ..))]`"
 )]
 pub trait Decode<'de>: Sized {
     /// The fewest bytes any value of this type takes on the wire. Used to
@@ -363,6 +365,17 @@ pub trait Trace {
         order: Endian,
     ) -> Result<T, DecodeError>;
 
+    /// Reads a value that takes a context (`#[codec(ctx(..))]`).
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeWith::decode_in`].
+    fn field_in<'de, T: DecodeWith<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        ctx: T::Ctx,
+    ) -> Result<T, DecodeError>;
+
     /// Reads a sequence body whose length was read apart.
     ///
     /// # Errors
@@ -443,6 +456,15 @@ impl Trace for NoTrace {
     }
 
     #[inline(always)]
+    fn field_in<'de, T: DecodeWith<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        ctx: T::Ctx,
+    ) -> Result<T, DecodeError> {
+        T::decode_in(r, ctx)
+    }
+
+    #[inline(always)]
     fn seq<'de, T: DecodeSeq<'de>>(
         &mut self,
         r: &mut Reader<'de>,
@@ -506,6 +528,15 @@ impl Trace for Explainer {
         order: Endian,
     ) -> Result<T, DecodeError> {
         T::explain_with(r, order, self)
+    }
+
+    #[inline]
+    fn field_in<'de, T: DecodeWith<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        ctx: T::Ctx,
+    ) -> Result<T, DecodeError> {
+        T::explain_in(r, ctx, self)
     }
 
     #[inline]

@@ -27,7 +27,8 @@ use crate::wire::{put, Endian, LenPrefix, Unit};
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be encoded by codec",
-    note = "derive it with `#[derive(codec::Encode)]`, or mark the field `#[codec(skip)]`"
+    note = "derive it with `#[derive(codec::Encode)]`, or mark the field `#[codec(skip)]`",
+    note = "a type that declares `#[codec(ctx(..))]` is written with its context: pass it on the field, `#[codec(ctx(name = expr, ..))]`"
 )]
 pub trait Encode {
     /// What the encoding looks like, for tools that walk the bytes without

@@ -79,6 +79,7 @@ extern crate std;
 extern crate self as codec;
 
 pub mod bits;
+pub mod context;
 pub mod decode;
 pub mod dispatch;
 pub mod encode;
@@ -106,6 +107,7 @@ pub mod wireshark;
 pub mod __private;
 
 pub use crate::bits::{DecodeBits, EncodeBits};
+pub use crate::context::{DecodeWith, EncodeWith};
 pub use crate::decode::{Decode, DecodeSeq};
 pub use crate::encode::{Encode, EncodeSeq};
 pub use crate::error::{

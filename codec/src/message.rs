@@ -233,6 +233,19 @@ pub enum FieldWire {
         /// The holder counts bytes, not elements.
         bytes: bool,
     },
+    /// The body; its length is the context value `name` (`len_from` a
+    /// `ctx` parameter), which a tool walking the bytes does not have.
+    LenCtx {
+        /// The context value holding the length.
+        name: &'static str,
+        /// What it counts beyond the body (`len_adds`).
+        adds: u64,
+        /// It counts bytes, not elements.
+        bytes: bool,
+    },
+    /// A value whose type takes a context from its parent (`ctx(..)` on the
+    /// field); its layout depends on that context.
+    WithCtx,
     /// Whatever is left of the frame.
     Rest,
     /// The body, then this terminator byte.

@@ -4,6 +4,7 @@
 pub use alloc::vec::Vec;
 pub use core::clone::Clone;
 pub use core::default::Default;
+pub use core::marker::Copy;
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
 pub use core::{panic, stringify, unreachable};

@@ -262,9 +262,13 @@ impl Gen<'_> {
         // Padding whose width depends on the input is not walked: it and
         // everything after it are shown as bytes.
         let presence = match f.presence {
-            // Nor are bit fields (yet): the run and what follows are bytes.
+            // Nor are bit fields (yet) and values depending on a parent's
+            // context: they and what follows are bytes.
             _ if f.wire == (FieldWire::Pad { bytes: None })
-                || matches!(f.wire, FieldWire::Bits { .. }) =>
+                || matches!(
+                    f.wire,
+                    FieldWire::Bits { .. } | FieldWire::LenCtx { .. } | FieldWire::WithCtx
+                ) =>
             {
                 "\"unknown\"".to_string()
             }

@@ -648,3 +648,74 @@ where
     check_frame_sequence::<P>(data, canon == Canon::Exact);
     decoded
 }
+
+// ## Context: `ctx`, `id_from`, id patterns
+
+/// A PUBLISH body: the packet identifier is there when the parent's QoS
+/// says.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Arbitrary)]
+#[codec(ctx(qos: u8))]
+pub struct CtxPublish {
+    #[codec(len = u16)]
+    pub topic: String,
+    #[codec(when = qos > 0)]
+    pub packet_id: Option<u16>,
+    #[codec(len = u16)]
+    pub payload: Vec<u8>,
+}
+
+/// RDATA chosen by TYPE, bounded by RDLENGTH where it varies.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Arbitrary)]
+#[codec(ctx(rtype: u16, rdlength: u16), id_from = rtype)]
+pub enum CtxRdata {
+    #[codec(id = 1)]
+    A([u8; 4]),
+    #[codec(id = 15)]
+    Mx {
+        preference: u16,
+        #[codec(len = u8)]
+        exchange: String,
+    },
+    #[codec(id = 0xff00..=0xfffe)]
+    Private(#[codec(len_from = rdlength, unit = bytes)] Vec<u8>),
+    #[codec(other)]
+    Other {
+        kind: u16,
+        #[codec(len_from = rdlength, unit = bytes)]
+        data: Vec<u8>,
+    },
+}
+
+/// Flags, TYPE and RDLENGTH passed on as context.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x70)]
+pub struct CtxRecord {
+    pub flags: u8,
+    pub rtype: u16,
+    pub rdlength: u16,
+    #[codec(ctx(rtype = rtype, rdlength = rdlength))]
+    pub rdata: CtxRdata,
+    #[codec(ctx(qos = flags & 3))]
+    pub publish: CtxPublish,
+}
+
+/// Variant ids as patterns on a leading discriminant.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message, Arbitrary)]
+#[codec(id = 0x71)]
+pub enum CtxOpcode {
+    #[codec(id = 0)]
+    Nop,
+    #[codec(id = 1 | 3)]
+    Odd(u8, u16),
+    #[codec(id = 0x80..=0xff)]
+    Vendor(u8, #[codec(len = u8)] Vec<u8>),
+    #[codec(other)]
+    Unknown(u8),
+}
+
+/// Both under `StdHeader`, for `explain`.
+#[derive(Debug, Clone, PartialEq, Protocol)]
+pub enum CtxFrames {
+    CtxRecord(CtxRecord),
+    CtxOpcode(CtxOpcode),
+}

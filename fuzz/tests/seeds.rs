@@ -270,6 +270,49 @@ fn write_seeds() {
         write("std_types", name, &v);
     }
 
+    // context: selector byte, then a record or an opcode (the goldens of
+    // tests/tests/context.rs, with the fuzz record's extra fields).
+    let record = CtxRecord {
+        flags: 1,
+        rtype: 15,
+        rdlength: 7,
+        rdata: CtxRdata::Mx {
+            preference: 10,
+            exchange: "mail".into(),
+        },
+        publish: CtxPublish {
+            topic: "a/b".into(),
+            packet_id: Some(10),
+            payload: b"hi".to_vec(),
+        },
+    };
+    let record = frame(&record);
+    let other = frame(&CtxRecord {
+        flags: 0,
+        rtype: 99,
+        rdlength: 3,
+        rdata: CtxRdata::Other {
+            kind: 99,
+            data: vec![1, 2, 3],
+        },
+        publish: CtxPublish {
+            topic: String::new(),
+            packet_id: None,
+            payload: Vec::new(),
+        },
+    });
+    let opcode = frame(&CtxOpcode::Vendor(0x81, vec![9]));
+    for (sel, name, bytes) in [
+        (0, "record", &record),
+        (0, "other", &other),
+        (1, "opcode", &opcode),
+        (2, "arbitrary", &record),
+    ] {
+        let mut v = vec![sel];
+        v.extend_from_slice(bytes);
+        write("context", name, &v);
+    }
+
     // packetstream: the golden frames of examples/src/packetstream/wire.rs.
     let packets = [
         Packet::request(0, 2, 0, 0, b"hello".to_vec()).unwrap(),

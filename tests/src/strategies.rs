@@ -522,3 +522,109 @@ pub fn bit_variants() -> impl Strategy<Value = BitVariants> {
         (0u8..4, packet_kind(), 0u16..4).prop_map(|(a, k, b)| BitVariants::Flags(a, k, b)),
     ]
 }
+
+/// A PUBLISH body whose packet identifier is there exactly when `qos`
+/// says.
+pub fn publish(qos: u8) -> impl Strategy<Value = Publish> {
+    (
+        "[a-z/]{0,12}",
+        any::<u16>(),
+        prop::collection::vec(any::<u8>(), 0..16),
+    )
+        .prop_map(move |(topic, id, payload)| Publish {
+            topic,
+            packet_id: (qos > 0).then_some(id),
+            payload,
+        })
+}
+
+/// Packets whose body agrees with the QoS in their flags.
+pub fn publish_packet() -> impl Strategy<Value = PublishPacket> {
+    any::<u8>().prop_flat_map(|flags| {
+        publish(flags >> 1 & 3).prop_map(move |publish| PublishPacket { flags, publish })
+    })
+}
+
+/// Records whose TYPE selects their RDATA and whose RDLENGTH is its size.
+pub fn record() -> impl Strategy<Value = Record> {
+    let bytes = || prop::collection::vec(any::<u8>(), 0..24);
+    prop_oneof![
+        any::<[u8; 4]>().prop_map(|a| Record {
+            rtype: 1,
+            rdlength: 4,
+            rdata: Rdata::A(a),
+        }),
+        (any::<u16>(), "[a-z.]{0,20}").prop_map(|(preference, exchange)| Record {
+            rtype: 15,
+            rdlength: 3 + exchange.len() as u16,
+            rdata: Rdata::Mx {
+                preference,
+                exchange,
+            },
+        }),
+        (0xff00u16..=0xfffe, bytes()).prop_map(|(rtype, data)| Record {
+            rtype,
+            rdlength: data.len() as u16,
+            rdata: Rdata::Private(data),
+        }),
+        (
+            any::<u16>().prop_filter("a known type", |t| {
+                !matches!(t, 1 | 15 | 0xff00..=0xfffe)
+            }),
+            bytes()
+        )
+            .prop_map(|(rtype, data)| Record {
+                rtype,
+                rdlength: data.len() as u16,
+                rdata: Rdata::Other { kind: rtype, data },
+            }),
+    ]
+}
+
+/// Opcodes whose held ids are theirs.
+pub fn opcode() -> impl Strategy<Value = Opcode> {
+    prop_oneof![
+        Just(Opcode::Nop),
+        (prop_oneof![Just(1u8), Just(3u8)], any::<u16>()).prop_map(|(id, v)| Opcode::Odd(id, v)),
+        (0x80u8..=0xff, prop::collection::vec(any::<u8>(), 0..8))
+            .prop_map(|(id, v)| Opcode::Vendor(id, v)),
+        any::<u8>()
+            .prop_filter("a known id", |id| !matches!(id, 0 | 1 | 3 | 0x80..=0xff))
+            .prop_map(Opcode::Unknown),
+    ]
+}
+
+/// Tagged payloads whose kind selects their variant.
+pub fn tagged() -> impl Strategy<Value = Tagged> {
+    prop_oneof![
+        any::<u32>().prop_map(|n| Tagged {
+            kind: 1,
+            payload: Payload::Num(n),
+        }),
+        (2u8..=4, "[a-z]{0,8}").prop_map(|(kind, s)| Tagged {
+            kind,
+            payload: Payload::Text(s),
+        }),
+    ]
+}
+
+/// Versioned values whose body has the fields its version asks for.
+pub fn version_gated() -> impl Strategy<Value = VersionGated> {
+    any::<u16>().prop_flat_map(|version| {
+        (
+            "[a-z]{0,10}",
+            any::<u32>(),
+            any::<u8>(),
+            publish((version & 3) as u8),
+        )
+            .prop_map(move |(name, extra, flags, publish)| VersionGated {
+                version,
+                body: VersionedBody {
+                    name,
+                    extra: (version >= 3).then_some(extra),
+                    flags: if version < 8 { flags } else { 0 },
+                    publish,
+                },
+            })
+    })
+}

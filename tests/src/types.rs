@@ -852,3 +852,148 @@ pub enum BitVariants {
         #[codec(bits = 2)] u16,
     ),
 }
+
+// ---- Context and discriminants from elsewhere (issue 12, items 10 and 11) ----
+
+/// MQTT PUBLISH's variable header and payload: the packet identifier is
+/// there only at QoS 1 and 2, which the fixed header's flags carry, so the
+/// parent passes the QoS in.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(ctx(qos: u8))]
+pub struct Publish {
+    #[codec(len = u16)]
+    pub topic: String,
+    #[codec(when = qos > 0)]
+    pub packet_id: Option<u16>,
+    #[codec(len = u16)]
+    pub payload: Vec<u8>,
+}
+
+/// A packet whose flags carry the QoS its body needs (bits 1-2).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x60)]
+pub struct PublishPacket {
+    pub flags: u8,
+    #[codec(ctx(qos = flags >> 1 & 3))]
+    pub publish: Publish,
+}
+
+/// A body gated by a version (Kafka style): `extra` only from version 3,
+/// and a nested type given a context computed from this one's.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(ctx(version: u16))]
+pub struct VersionedBody {
+    #[codec(len = varint, len_adds = 1)]
+    pub name: String,
+    #[codec(when = version >= 3)]
+    pub extra: Option<u32>,
+    #[codec(assert(version < 8 || flags == 0, "flags must be 0 from version 8"))]
+    pub flags: u8,
+    #[codec(ctx(qos = (version & 3) as u8))]
+    pub publish: Publish,
+}
+
+/// RDATA chosen by the record's TYPE (DNS style): no discriminant of its
+/// own; a range of private-use types; unknown types kept raw. Variable
+/// bodies take their length from the record's RDLENGTH.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(ctx(rtype: u16, rdlength: u16), id_from = rtype)]
+pub enum Rdata {
+    #[codec(id = 1)]
+    A([u8; 4]),
+    #[codec(id = 15)]
+    Mx {
+        preference: u16,
+        #[codec(len = u8)]
+        exchange: String,
+    },
+    #[codec(id = 0xff00..=0xfffe)]
+    Private(#[codec(len_from = rdlength, unit = bytes)] Vec<u8>),
+    #[codec(other)]
+    Other {
+        kind: u16,
+        #[codec(len_from = rdlength, unit = bytes)]
+        data: Vec<u8>,
+    },
+}
+
+/// A resource record's tail: TYPE and RDLENGTH, then the RDATA they select
+/// and bound.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x62)]
+pub struct Record {
+    pub rtype: u16,
+    pub rdlength: u16,
+    #[codec(ctx(rtype = rtype, rdlength = rdlength))]
+    pub rdata: Rdata,
+}
+
+/// Variant ids given as patterns on a leading discriminant: a pattern
+/// variant keeps the id it was read with in its first field.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub enum Opcode {
+    #[codec(id = 0)]
+    Nop,
+    #[codec(id = 1 | 3)]
+    Odd(u8, u16),
+    #[codec(id = 0x80..=0xff)]
+    Vendor(u8, #[codec(len = u8)] Vec<u8>),
+    #[codec(other)]
+    Unknown(u8),
+}
+
+/// A payload chosen by a context value with no catch-all: an unknown kind
+/// is an error.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(ctx(kind: u8), id_from = kind)]
+pub enum Payload {
+    #[codec(id = 1)]
+    Num(u32),
+    #[codec(id = 2..=4)]
+    Text(#[codec(len = u8)] String),
+}
+
+/// A kind byte, then the payload it selects.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x63)]
+pub struct Tagged {
+    pub kind: u8,
+    #[codec(ctx(kind = kind))]
+    pub payload: Payload,
+}
+
+/// The context messages in one protocol, for `explain`.
+#[derive(Debug, Clone, PartialEq, Protocol)]
+pub enum CtxProto {
+    PublishPacket(PublishPacket),
+    Versioned(Versioned),
+    Record(Record),
+    Tagged(Tagged),
+}
+
+/// A borrowing type with a context, inside a borrowing parent.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[codec(ctx(wide: bool))]
+pub struct BorrowedBody<'a> {
+    #[codec(when = wide)]
+    pub extra: Option<u32>,
+    #[codec(rest)]
+    pub data: &'a [u8],
+}
+
+/// The parent: its first byte says whether the body is wide.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Borrowing<'a> {
+    pub wide: bool,
+    #[codec(ctx(wide = wide))]
+    pub body: BorrowedBody<'a>,
+}
+
+/// The version, then a body read according to it.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x61)]
+pub struct VersionGated {
+    pub version: u16,
+    #[codec(ctx(version = version))]
+    pub body: VersionedBody,
+}

@@ -15,18 +15,18 @@ use syn::spanned::Spanned;
 
 use super::bits;
 use super::run::Run;
-use super::{path_name, wrap};
+use super::{ctx, path_name, wrap};
 use crate::ast::{de_generics, Input};
-use crate::attr::LenKind;
+use crate::attr::{CtxParam, LenKind};
 use crate::model::{
-    Computed, FieldPlan, Layout, LayoutBody, Packed, Padding, Presence, VariantPlan, Wire,
+    Computed, CtxPass, FieldPlan, Layout, LayoutBody, Packed, Padding, Presence, VariantPlan, Wire,
 };
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX,
-    DECODE_ERROR, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN, INVALID_DISCRIMINANT,
-    LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER, READ_BASE128, READ_INT_N,
-    READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PADDED, READ_PRESENCE, READ_TERM,
-    RESULT, SOME, TAKE_RUN, TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
+    DECODE_ERROR, DECODE_WITH, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN,
+    INVALID_DISCRIMINANT, LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER,
+    READ_BASE128, READ_INT_N, READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PADDED,
+    READ_PRESENCE, READ_TERM, RESULT, SOME, TAKE_RUN, TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
 };
 use crate::paths::{ALIGN_PAD, CHECK_SUM, CHECK_VALUE, MARK, READ_PAD, READ_TO_SIZE};
 
@@ -106,12 +106,13 @@ pub fn expand(layout: &Layout) -> TokenStream {
             repr,
             order,
             by_magic,
+            id_from,
             variants,
         } => {
             let (min, body) = if *by_magic {
                 magic_enum_code(input, variants)
             } else {
-                enum_code(input, *repr, &endian(*order), variants)
+                enum_code(input, *repr, &endian(*order), *id_from, variants)
             };
             (min, body, quote!(), quote!(), TokenStream::new())
         }
@@ -147,23 +148,37 @@ pub fn expand(layout: &Layout) -> TokenStream {
         body
     };
     let bits_impl = bits::decode_bits_impl(layout);
-    wrap(
-        input,
+    // A type with a context reads it into locals first, and implements
+    // `DecodeWith` (taking it) instead of `Decode`.
+    let c = ctx::parts(input, layout.ctx);
+    let (ctx_def, ctx_ty, bind, param, arg) = (&c.def, &c.ty, &c.bind, &c.param, &c.arg);
+    let trait_impl = if layout.ctx.is_some() {
         quote! {
-            #bits_impl
-
             #[automatically_derived]
-            impl #impl_g #ident #ty_g #where_c {
-                #[inline(always)]
-                fn __codec_decode<__T: #TRACE>(
+            impl #impl_g #DECODE_WITH<'de> for #ident #ty_g #where_c {
+                type Ctx = #ctx_ty;
+
+                const MIN_LEN: #USIZE = #min_len;
+
+                #[inline]
+                fn decode_in(
                     __r: &mut #READER<'de>,
-                    #whole
-                    __t: &mut __T,
+                    __ctx: #ctx_ty,
                 ) -> #RESULT<Self, #DECODE_ERROR> {
-                    #body
+                    Self::__codec_decode(__r, #call &mut #NO_TRACE #arg)
+                }
+
+                fn explain_in(
+                    __r: &mut #READER<'de>,
+                    __ctx: #ctx_ty,
+                    __out: &mut #EXPLAINER,
+                ) -> #RESULT<Self, #DECODE_ERROR> {
+                    Self::__codec_decode(__r, #call __out #arg)
                 }
             }
-
+        }
+    } else {
+        quote! {
             #[automatically_derived]
             impl #impl_g #DECODE<'de> for #ident #ty_g #where_c {
                 const MIN_LEN: #USIZE = #min_len;
@@ -186,6 +201,30 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     Self::__codec_decode(__r, #call __out)
                 }
             }
+        }
+    };
+    wrap(
+        input,
+        quote! {
+            #ctx_def
+
+            #bits_impl
+
+            #[automatically_derived]
+            impl #impl_g #ident #ty_g #where_c {
+                #[inline(always)]
+                fn __codec_decode<__T: #TRACE>(
+                    __r: &mut #READER<'de>,
+                    #whole
+                    __t: &mut __T,
+                    #param
+                ) -> #RESULT<Self, #DECODE_ERROR> {
+                    #bind
+                    #body
+                }
+            }
+
+            #trait_impl
         },
     )
 }
@@ -302,7 +341,10 @@ fn fields_code(
             let mark = super::encode::mark_local(from);
             reads.extend(quote!(let __sum = (#func)(#mark.upto(__field_at));));
         }
-        let read = value_read(p);
+        let read = match &p.ctx {
+            Some(pass) => ctx_read(input, p, pass),
+            None => value_read(p),
+        };
         // A converted field reads its wire type, then converts.
         let read = match p.conv {
             Some(c) if c.fallible => {
@@ -493,8 +535,11 @@ fn field_min_len(p: &FieldPlan) -> TokenStream {
     let ty = p.ty;
     let decode = DECODE.at(ty.span());
     match (&p.presence, &p.wire) {
-        (Presence::When { .. }, _) | (_, Wire::Skip | Wire::LenFrom { .. } | Wire::Rest) => {
-            quote!(0)
+        (Presence::When { .. }, _)
+        | (_, Wire::Skip | Wire::LenFrom { .. } | Wire::LenCtx { .. } | Wire::Rest) => quote!(0),
+        (Presence::Always, Wire::Plain) if p.ctx.is_some() => {
+            let decode_with = DECODE_WITH.at(ty.span());
+            quote_spanned!(ty.span()=> <#ty as #decode_with<'de>>::MIN_LEN)
         }
         (Presence::Byte, _) => quote!(1),
         (Presence::Null, Wire::Prefixed(k, _)) | (Presence::Always, Wire::Prefixed(k, _)) => {
@@ -568,6 +613,18 @@ fn value_read(p: &FieldPlan) -> TokenStream {
             };
             quote!(#n.and_then(|__n| #body))
         }
+        Wire::LenCtx {
+            name,
+            unit: u,
+            adds,
+        } => {
+            let body = seq_read(p, quote!(__n), unit(*u));
+            let n = match adds {
+                0 => quote!(#LEN_VALUE(#name, __r.offset())),
+                adds => quote!(#LEN_VALUE_ADDS(#name, #adds, __r.offset())),
+            };
+            quote!(#n.and_then(|__n| #body))
+        }
         Wire::Term { byte } => quote_spanned! {span=>
             #trace::leaf(__t, __r, |__r| #READ_TERM::<#ty>(__r, #byte, #order)).map(|__v| __v.0)
         },
@@ -581,10 +638,24 @@ fn value_read(p: &FieldPlan) -> TokenStream {
     }
 }
 
+/// A `Result` expression reading a value whose type takes a context,
+/// built from the field's `ctx(..)`.
+fn ctx_read(input: &Input, p: &FieldPlan, pass: &CtxPass) -> TokenStream {
+    let ty = p.ty;
+    let span = ty.span();
+    let trace = TRACE.at(span);
+    let decode_with = DECODE_WITH.at(span);
+    let value = ctx::value(input, ty, pass, quote!(#decode_with<'__ctx_de>), true);
+    quote_spanned! {span=>
+        #trace::field_in::<#ty>(__t, __r, #value)
+    }
+}
+
 fn enum_code(
     input: &Input,
     repr: LenKind,
     order: &TokenStream,
+    id_from: Option<&CtxParam>,
     variants: &[VariantPlan],
 ) -> (TokenStream, TokenStream) {
     let name = input.ident().to_string();
@@ -608,7 +679,7 @@ fn enum_code(
             input,
             Some(ident),
             &vp.fields,
-            vp.other.then(|| quote!(__raw)),
+            vp.holds_id.then(|| quote!(__raw)),
         );
         let magic = vp.magic.map(|m| {
             let read = labelled("magic", quote!(#READ_MAGIC(__r, #m)));
@@ -623,10 +694,27 @@ fn enum_code(
         });
         if vp.other {
             fallback = quote!(_ => #arm);
+        } else if let Some(pat) = vp.pat {
+            arms.extend(quote!(#pat => #arm,));
         } else {
             let lit = Literal::u64_unsuffixed(vp.id);
             arms.extend(quote!(#lit => #arm,));
         }
+    }
+    // Chosen by a context value: nothing is read, errors point at where
+    // the enum's bytes start.
+    if let Some(p) = id_from {
+        let value = &p.name;
+        let body = quote! {
+            let __start = __r.offset();
+            let __raw = #value;
+            let __id: #U64 = #FROM::from(__raw);
+            match __id {
+                #arms
+                #fallback
+            }
+        };
+        return (quote!(0), body);
     }
     let min = repr.min_len();
     let body = quote! {

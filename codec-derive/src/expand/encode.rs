@@ -6,17 +6,17 @@ use syn::spanned::Spanned;
 
 use super::bits;
 use super::run::Run;
-use super::{len_local, path_name, wrap};
+use super::{ctx, len_local, path_name, wrap};
 use crate::ast::{Field, Input, Shape, Variant};
-use crate::attr::LenKind;
+use crate::attr::{CtxParam, LenKind};
 use crate::model::{
     Computed, FieldPlan, Layout, LayoutBody, Packed, Padding, Presence, Use, VariantPlan, Wire,
 };
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
-    ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENDIAN, ERR, FIXED, FROM,
-    LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE, TRY_TO_WIRE, U64, U8,
-    USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
+    ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENCODE_WITH, ENDIAN, ERR,
+    FIXED, FROM, LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE,
+    TRY_TO_WIRE, U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
 };
 use crate::paths::{ALIGN_PAD, WRITE_PAD, WRITE_TO_SIZE};
 
@@ -68,11 +68,13 @@ pub fn expand(layout: &Layout) -> TokenStream {
             repr,
             order,
             by_magic,
+            id_from,
             variants,
         } => enum_code(
             input,
-            (!*by_magic).then_some(*repr),
+            (!*by_magic && id_from.is_none()).then_some(*repr),
             &endian(*order),
+            *id_from,
             variants,
         ),
     };
@@ -103,6 +105,39 @@ pub fn expand(layout: &Layout) -> TokenStream {
     };
     let bits_impl = bits::encode_bits_impl(layout);
     let (encode_with_inline, bits_encode) = bits::encode_inline(layout);
+    // A type with a context reads it into locals first, and implements
+    // `EncodeWith` (taking it) instead of `Encode`.
+    if layout.ctx.is_some() {
+        let c = ctx::parts(input, layout.ctx);
+        let (ctx_def, ctx_ty, bind) = (&c.def, &c.ty, &c.bind);
+        return wrap(
+            input,
+            quote! {
+                #ctx_def
+
+                #[automatically_derived]
+                impl #impl_g #ENCODE_WITH for #ident #ty_g #where_c {
+                    type Ctx = #ctx_ty;
+
+                    #[inline]
+                    fn encoded_len_in(&self, __ctx: #ctx_ty) -> #USIZE {
+                        #bind
+                        #len_body
+                    }
+
+                    #[inline]
+                    fn encode_in(
+                        &self,
+                        __buf: &mut #VEC<#U8>,
+                        __ctx: #ctx_ty,
+                    ) -> #RESULT<(), #ENCODE_ERROR> {
+                        #bind
+                        #encode_body
+                    }
+                }
+            },
+        );
+    }
     wrap(
         input,
         quote! {
@@ -276,6 +311,22 @@ fn fields_code(
         let stmt = quote!(let #local: #ty = #value;);
         len_locals.extend(stmt.clone());
         checked_len_locals.extend(stmt);
+    }
+    // Each field passing a context builds it in a closure (bound to the
+    // values the expressions read), called by its length and its write.
+    for p in plans {
+        let Some(pass) = &p.ctx else {
+            continue;
+        };
+        let local = ctx_local(p.field);
+        let bindings = bind_uses(&pass.uses, access);
+        let encode_with = ENCODE_WITH.at(p.ty.span());
+        let value = ctx::value(input, p.ty, pass, quote!(#encode_with), false);
+        let def = quote! {
+            let #local = || { #(#bindings)* #value };
+        };
+        len_locals.extend(def.clone());
+        checked_len_locals.extend(def);
     }
     // Each field's `assert`, on the values about to be written.
     for p in plans {
@@ -552,6 +603,11 @@ fn padded_lens(
     }}
 }
 
+/// The closure building the context a field passes to its type.
+fn ctx_local(f: &Field) -> syn::Ident {
+    format_ident!("__ctx_{}", f.name)
+}
+
 /// Writes a run: into one stack array appended with one copy (one
 /// capacity check instead of one per field); a run of one on its own.
 /// Each piece is (its write into the run, its write on its own).
@@ -589,6 +645,10 @@ fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
     let (encode, encode_seq) = (ENCODE.at(span), ENCODE_SEQ.at(span));
     match &p.wire {
         Wire::Skip => quote!(0),
+        Wire::Plain if p.ctx.is_some() => {
+            let (encode_with, local) = (ENCODE_WITH.at(span), ctx_local(p.field));
+            quote_spanned!(span=> <#ty as #encode_with>::encoded_len_in(#v, #local()))
+        }
         Wire::Plain => quote_spanned!(span=> <#ty as #encode>::encoded_len(#v)),
         Wire::Base128 { .. } => quote!(#BASE128_LEN::<#ty>(#v)),
         Wire::IntN { bytes, .. } => quote!(#bytes),
@@ -600,7 +660,7 @@ fn value_len(p: &FieldPlan, v: TokenStream) -> TokenStream {
                 #prefix.size(__n) + <#ty as #encode_seq>::seq_encoded_len(#v)
             }}
         }
-        Wire::LenFrom { .. } | Wire::Rest => {
+        Wire::LenFrom { .. } | Wire::LenCtx { .. } | Wire::Rest => {
             quote_spanned!(span=> <#ty as #encode_seq>::seq_encoded_len(#v))
         }
         Wire::Term { .. } => {
@@ -625,6 +685,27 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
     let order = endian(p.order);
     match &p.wire {
         Wire::Skip => quote!(#OK(())),
+        Wire::Plain if p.ctx.is_some() => {
+            let (encode_with, local) = (ENCODE_WITH.at(span), ctx_local(p.field));
+            quote_spanned!(span=> <#ty as #encode_with>::encode_in(#v, __buf, #local()))
+        }
+        // The parent wrote the length; the body must have it.
+        Wire::LenCtx {
+            name,
+            unit: u,
+            adds,
+        } => {
+            let u = unit(*u);
+            let msg = format!("the length differs from the one the context's `{name}` gives");
+            quote_spanned! {span=> {
+                let __n = <#ty as #encode_seq>::seq_count(#v, #u) as #U64;
+                if { let __c: #U64 = #FROM::from(#name); __c } == __n.wrapping_add(#adds) {
+                    <#ty as #encode_seq>::encode_seq(#v, __buf, #order)
+                } else {
+                    #ERR(#ENCODE_ERROR::new(#ENCODE_ERROR_KIND::Invalid(#msg)))
+                }
+            }}
+        }
         Wire::Plain => {
             quote_spanned!(span=> <#ty as #encode>::encode_with(#v, __buf, #order))
         }
@@ -682,6 +763,7 @@ fn enum_code(
     input: &Input,
     repr: Option<LenKind>,
     order: &TokenStream,
+    id_from: Option<&CtxParam>,
     variants: &[VariantPlan],
 ) -> (TokenStream, TokenStream) {
     let repr_ty = int_type(repr.unwrap_or(LenKind::U8));
@@ -710,14 +792,20 @@ fn enum_code(
     let claimed: Vec<_> = variants
         .iter()
         .filter(|w| !w.other)
-        .map(|w| Literal::u64_unsuffixed(w.id))
+        .map(|w| match w.pat {
+            Some(pat) => quote!(#pat),
+            None => {
+                let lit = Literal::u64_unsuffixed(w.id);
+                quote!(#lit)
+            }
+        })
         .collect();
     let mut len_arms = TokenStream::new();
     let mut write_arms = TokenStream::new();
     for vp in variants {
         let v = vp.variant;
         let pat = variant_pattern(v);
-        let (fields, id_expr) = if vp.other {
+        let (fields, id_expr) = if vp.holds_id {
             (&vp.fields[1..], quote!(*__b0))
         } else {
             let lit = Literal::u64_unsuffixed(vp.id);
@@ -731,6 +819,7 @@ fn enum_code(
         let writes = quote!(#checks #writes);
         let dl = disc_len(&id_expr);
         let dw = disc_write(&id_expr);
+        let id_check = id_check(input, vp, id_from);
         let check = if vp.other && !claimed.is_empty() {
             let ty_name = path_name(input, Some(v.ident));
             let first = &v.fields[0].name;
@@ -760,7 +849,7 @@ fn enum_code(
             None => (TokenStream::new(), TokenStream::new()),
         };
         len_arms.extend(quote!(#pat => #dl + #ml { #lens },));
-        write_arms.extend(quote!(#pat => { #check #dw #mw #writes }));
+        write_arms.extend(quote!(#pat => { #id_check #check #dw #mw #writes }));
     }
     let len_body = if variants.is_empty() {
         quote!(match *self {})
@@ -776,4 +865,63 @@ fn enum_code(
         }
     };
     (len_body, write_body)
+}
+
+/// The check that a variant may be written: with `id_from`, that the
+/// context value selects it (nothing else could tell the reader which
+/// variant follows); a pattern variant's held id must match its pattern.
+/// `None` where only the `other` rule applies.
+fn id_check(input: &Input, vp: &VariantPlan, id_from: Option<&CtxParam>) -> Option<TokenStream> {
+    let v = vp.variant;
+    let ty_name = path_name(input, Some(v.ident));
+    let refuse = |msg: String| {
+        quote! {
+            return #ERR(
+                #ENCODE_ERROR::new(#ENCODE_ERROR_KIND::Invalid(#msg)).in_type(#ty_name),
+            );
+        }
+    };
+    let (value, pat) = match (id_from, vp.pat, vp.other) {
+        (Some(p), _, true) => {
+            // The held id is the one the context gives.
+            let name = &p.name;
+            let no = refuse(format!(
+                "the id `{}` holds differs from the context's `{name}`",
+                v.ident
+            ));
+            return Some(quote! {
+                if { let __id: #U64 = #FROM::from(*__b0); __id } != #FROM::from(#name) {
+                    #no
+                }
+            });
+        }
+        (Some(p), Some(pat), false) => (&p.name, quote!(#pat)),
+        (Some(p), None, false) => {
+            let lit = Literal::u64_unsuffixed(vp.id);
+            (&p.name, quote!(#lit))
+        }
+        (None, Some(pat), false) => {
+            let no = refuse(format!(
+                "the id `{}` holds is not one of its `id` pattern",
+                v.ident
+            ));
+            return Some(quote! {
+                match { let __id: #U64 = #FROM::from(*__b0); __id } {
+                    #pat => {}
+                    _ => { #no }
+                }
+            });
+        }
+        (None, _, _) => return None,
+    };
+    let no = refuse(format!(
+        "the context's `{value}` does not select variant `{}`",
+        v.ident
+    ));
+    Some(quote! {
+        match { let __id: #U64 = #FROM::from(#value); __id } {
+            #pat => {}
+            _ => { #no }
+        }
+    })
 }

@@ -213,6 +213,14 @@ fn describe(p: &FieldPlan) -> String {
     let little = p.order == Endian::Little;
     let value = match &p.wire {
         Wire::Skip => String::new(),
+        // A nested type given a context: `nested Publish, ctx(qos = ..)`.
+        Wire::Plain if p.ctx.is_some() => {
+            let args = p.ctx.iter().flat_map(|c| c.args).map(|a| {
+                let e = a.expr.to_token_stream().to_string();
+                format!("{} = {e}", a.name)
+            });
+            format!("nested {ty}, ctx({})", args.collect::<Vec<_>>().join(", "))
+        }
         Wire::Plain => match bare_scalar_width(p.ty) {
             Some(w) if w > 1 && little => format!("{ty} le"),
             Some(_) => ty,
@@ -235,6 +243,10 @@ fn describe(p: &FieldPlan) -> String {
         Wire::LenFrom { holder, adds, .. } => match adds {
             0 => format!("len_from = {}, {ty}", holder.name),
             n => format!("len_from = {}, len_adds = {n}, {ty}", holder.name),
+        },
+        Wire::LenCtx { name, adds, .. } => match adds {
+            0 => format!("len_from = ctx {name}, {ty}"),
+            n => format!("len_from = ctx {name}, len_adds = {n}, {ty}"),
         },
         Wire::Rest => format!("rest, {ty}"),
         Wire::Term { byte } => format!("term = {byte:#04x}, {ty}"),

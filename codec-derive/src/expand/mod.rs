@@ -2,6 +2,7 @@
 //! the validated model only, and names the runtime through `crate::paths`.
 
 mod bits;
+mod ctx;
 mod decode;
 mod encode;
 mod message;

@@ -78,6 +78,14 @@ fn fields(
                     quote!(#FIELD_PRESENCE::Always),
                     false,
                 ),
+                // A type taking a context has no `Encode::SHAPE`: its
+                // layout depends on values the tool does not have.
+                Entry::Field(p) if p.ctx.is_some() => (
+                    quote!(|| #SHAPE::Opaque),
+                    quote!(#FIELD_WIRE::WithCtx),
+                    presence(p),
+                    false,
+                ),
                 Entry::Field(p) => (
                     shape_fn(p.ty),
                     wire(p),
@@ -124,6 +132,11 @@ fn wire(p: &FieldPlan) -> TokenStream {
             quote!(#FIELD_WIRE::LenFrom { holder: #holder, adds: #adds, bytes: #bytes })
         }
         Wire::Rest => quote!(#FIELD_WIRE::Rest),
+        Wire::LenCtx { name, unit, adds } => {
+            let name = name.to_string();
+            let bytes = bytes_unit(unit);
+            quote!(#FIELD_WIRE::LenCtx { name: #name, adds: #adds, bytes: #bytes })
+        }
         Wire::Bits(b) => {
             let (width, first, lsb) = (b.width as u8, b.first as u8, b.lsb);
             let run_bytes = b.run_bytes() as u8;

@@ -3,13 +3,36 @@
 //! by a real implementation (pinned Python packages in the interop venv,
 //! examples/peers/requirements.txt). One module per protocol.
 
-// The interop tests' helpers, one directory up (this test is a folder),
-// under the path the other tests name them by.
-#[path = "../support/interop.rs"]
-mod interop;
 mod support {
-    pub(crate) use super::interop;
+    use std::process::Command;
+    use std::time::Duration;
+
+    pub use super::interop;
+
+    /// Runs a Python snippet in the pinned venv and returns the bytes of
+    /// the hex it prints.
+    pub fn python_hex(what: &str, script: &str) -> Vec<u8> {
+        let out = interop::run_bounded(
+            Command::new(interop::python()).args(["-c", script]),
+            Duration::from_secs(60),
+        );
+        assert!(
+            out.status.success(),
+            "{what} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let hex = String::from_utf8(out.stdout).expect("hex output");
+        let hex = hex.trim();
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits"))
+            .collect()
+    }
 }
+
+// The shared interop helpers (the pinned Python venv), one directory up.
+#[path = "../support/interop.rs"]
+pub mod interop;
 
 mod dns;
 mod dns_rdata;

@@ -296,6 +296,36 @@ pub mod types {
         }
         s
     }
+
+    /// Context: a type declaring it, an enum chosen by it (with an id
+    /// pattern), and a parent passing it.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed", ctx(qos: u8, n: u16), id_from = qos)]
+    pub enum WithCtx {
+        #[codec(id = 0)]
+        Bare,
+        #[codec(id = 1..=2)]
+        Id {
+            #[codec(when = qos > 1)]
+            id: ::core::option::Option<u16>,
+            #[codec(len_from = n, unit = bytes)]
+            data: ::alloc::vec::Vec<u8>,
+        },
+    }
+
+    /// The parent passing the context from its flags.
+    #[derive(
+        ::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Encode, ::codec_renamed::Decode,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct PassesCtx {
+        pub flags: u8,
+        pub n: u16,
+        #[codec(ctx(qos = flags & 3, n = n))]
+        pub body: WithCtx,
+    }
 }
 
 /// The primitive type names shadowed too: generated code must spell the
@@ -621,5 +651,17 @@ pub fn run() {
             ..laid
         }
     );
+    let passes = types::PassesCtx {
+        flags: 2,
+        n: 1,
+        body: types::WithCtx::Id {
+            id: ::core::option::Option::Some(7),
+            data: vec![9],
+        },
+    };
+    let bytes = passes.to_bytes().unwrap();
+    ::core::assert_eq!(bytes, [2, 0, 1, 0, 7, 9]);
+    ::core::assert_eq!(types::PassesCtx::from_bytes(&bytes).unwrap(), passes);
+    ::core::assert!(types::PassesCtx::from_bytes(&[3, 0, 0]).is_err());
     primitives::run();
 }
