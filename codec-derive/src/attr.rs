@@ -223,6 +223,13 @@ pub struct FieldAttrs {
     pub assert: Slot<Assert>,
     /// `map = (..)` or `try_map = (..)`: the field travels as another type.
     pub conv: Slot<Conv>,
+    /// `id`: in a `#[derive(Header)]` struct, the field holding the message id.
+    pub id: Slot<()>,
+    /// `payload_len`: in a `#[derive(Header)]` struct, the field holding
+    /// the payload length (plus `len_adds`).
+    pub payload_len: Slot<()>,
+    /// `max_bytes = N`: a `varint`/`vlq` integer takes at most N bytes.
+    pub max_bytes: Slot<LitInt>,
 }
 
 /// Attributes on an enum variant.
@@ -438,6 +445,9 @@ impl FieldAttrs {
             pad: Slot::new("pad"),
             assert: Slot::new("assert"),
             conv: Slot::new("map`/`try_map"),
+            id: Slot::new("id"),
+            payload_len: Slot::new("payload_len"),
+            max_bytes: Slot::new("max_bytes"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -509,12 +519,34 @@ impl FieldAttrs {
                 "rest" => out.rest.flag(cx, span),
                 "skip" => out.skip.flag(cx, span),
                 "tag" => out.tag.flag(cx, span),
+                "id" | "payload_len" => {
+                    let role = key(meta);
+                    if meta.input.peek(syn::Token![=]) {
+                        return Err(meta.error(format!(
+                            "`{role}` on a field takes no value: it marks the field holding the \
+                             header's {}",
+                            if role == "id" {
+                                "message id"
+                            } else {
+                                "payload length"
+                            }
+                        )));
+                    }
+                    let slot = if role == "id" {
+                        &mut out.id
+                    } else {
+                        &mut out.payload_len
+                    };
+                    slot.flag(cx, span);
+                }
+                "max_bytes" => out.max_bytes.set(cx, span, meta.value()?.parse()?),
                 _ => {
                     return Err(unknown(
                         meta,
                         "a field",
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
-                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map",
+                         when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, \
+                         id, payload_len, max_bytes",
                     ))
                 }
             }

@@ -25,8 +25,11 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use crate::error::{DecodeError, EncodeError, EncodeErrorKind};
+use crate::decode::{Decode, DecodeSeq, Trace};
+use crate::error::{DecodeError, EncodeError, EncodeErrorKind, PathSegment};
 use crate::explainer::Explainer;
+use crate::reader::Reader;
+use crate::wire::{Endian, Unit};
 
 /// A frame header: how a message id and a payload length are written in
 /// front of the payload.
@@ -321,6 +324,248 @@ impl Header for WideHeader {
 
     fn explain(bytes: &[u8], head: &FrameHead, name: Option<&str>, ex: &mut Explainer) {
         explain_fixed(bytes, 2, head, name, ex);
+    }
+}
+
+/// A header declared as a struct with `#[derive(Header)]`: a value whose
+/// fields besides the message id and the payload length (flags, a
+/// version, reserved bits) a caller reads after parsing and sets before
+/// writing.
+///
+/// [`Header::write`] writes `Self::default()` with the id and the length
+/// filled in; [`HeaderValue::write_value`] writes any value that way.
+/// After [`Header::parse`], [`HeaderValue::value`] reads the whole header
+/// back, so flags in the header can decide how the payload is read.
+///
+/// ```
+/// use codec::header::{Header, HeaderValue, Parsed};
+/// use codec::{Decode, Encode};
+///
+/// /// MQTT 3.1.1's fixed header (§2.2), the flags nibble as a byte here.
+/// #[derive(Debug, Default, PartialEq, Encode, Decode, codec::Header)]
+/// struct Fixed {
+///     #[codec(id)]
+///     kind_and_flags: u8,
+///     #[codec(payload_len, varint, max_bytes = 4)]
+///     remaining: u32,
+/// }
+///
+/// let mut buf = Vec::new();
+/// Fixed::write(0x30, 200, &mut buf)?;
+/// assert_eq!(buf, [0x30, 0xc8, 0x01]);
+/// let Parsed::Complete(head) = Fixed::parse(&buf)? else { unreachable!() };
+/// assert_eq!((head.id, head.header_len, head.payload_len), (0x30, 3, 200));
+/// assert_eq!(Fixed::value(&buf)?, Fixed { kind_and_flags: 0x30, remaining: 200 });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait HeaderValue: Header + Sized {
+    /// The header at the start of `bytes` as a value (the bytes after it,
+    /// if any, are not read).
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::parse`], except that missing bytes are a
+    /// [`DecodeErrorKind::UnexpectedEnd`](crate::DecodeErrorKind::UnexpectedEnd).
+    fn value(bytes: &[u8]) -> Result<Self, DecodeError>;
+
+    /// Appends this header with `id` and `payload_len` in their fields and
+    /// every other field as it is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::write`], and any field's own encode error; nothing is
+    /// written then.
+    fn write_value(self, id: u64, payload_len: usize, buf: &mut Vec<u8>)
+        -> Result<(), EncodeError>;
+}
+
+/// For `#[derive(Header)]`: an id over the header's id field.
+#[doc(hidden)]
+#[cold]
+#[must_use]
+pub fn header_bad_id(
+    id: u64,
+    target: &'static str,
+    header: &'static str,
+    field: &'static str,
+) -> EncodeError {
+    EncodeError::new(EncodeErrorKind::ValueOutOfRange {
+        value: id as i128,
+        target,
+    })
+    .in_field(header, field)
+}
+
+/// For `#[derive(Header)]`: a payload length over the header's `MAX_LEN`.
+#[doc(hidden)]
+#[cold]
+#[must_use]
+pub fn header_too_large(
+    len: usize,
+    prefix: &'static str,
+    max: u64,
+    header: &'static str,
+    field: &'static str,
+) -> EncodeError {
+    EncodeError::new(EncodeErrorKind::LengthOverflow {
+        len: len as u64,
+        prefix,
+        max,
+    })
+    .in_field(header, field)
+}
+
+/// For `#[derive(Header)]`: a decode error of the header's fields as a
+/// parse result. Missing bytes are [`Parsed::Incomplete`]: what the read
+/// that ran out needed, plus the least the fields after it take (`after`:
+/// each field's name and that least count), and never less than `floor`
+/// (what the header's least length still lacks).
+///
+/// # Errors
+///
+/// Every error that more bytes cannot fix.
+#[doc(hidden)]
+#[cold]
+pub fn header_incomplete(
+    e: DecodeError,
+    after: &[(&'static str, usize)],
+    floor: usize,
+) -> Result<Parsed, DecodeError> {
+    let Some(needed) = e.bytes_needed() else {
+        return Err(e);
+    };
+    let field = match e.path().segments() {
+        [PathSegment::Type(_), PathSegment::Field(f), ..] => Some(*f),
+        _ => None,
+    };
+    let more = after
+        .iter()
+        .find(|(name, _)| Some(*name) == field)
+        .map_or(0, |(_, n)| *n);
+    Ok(Parsed::Incomplete {
+        needed: usize::try_from(needed)
+            .unwrap_or(usize::MAX)
+            .saturating_add(more)
+            .max(floor)
+            .max(1),
+    })
+}
+
+/// For `#[derive(Header)]`: explains a header by decoding it (`decode`
+/// runs the struct's decode body with the tracer it is given) under
+/// `header`, one line per field, the id field's line showing the message
+/// name as the built-in headers do (`header.id = 0x01 (StoreRequest)`).
+#[doc(hidden)]
+pub fn explain_header(
+    ex: &mut Explainer,
+    id_field: Option<&'static str>,
+    id: u64,
+    name: Option<&str>,
+    decode: impl FnOnce(&mut HeaderTrace<'_>),
+) {
+    ex.push("header");
+    let mut t = HeaderTrace {
+        ex,
+        id_field,
+        id_text: id_text(id, name),
+        depth: 0,
+        in_id: false,
+    };
+    decode(&mut t);
+    // A read that failed returned early without leaving its fields.
+    while t.depth > 0 {
+        t.leave();
+    }
+    t.ex.pop();
+}
+
+/// The tracer of a derived header's `explain`: the [`Explainer`]'s, except
+/// that the id field's value is shown with its message name.
+#[doc(hidden)]
+pub struct HeaderTrace<'a> {
+    ex: &'a mut Explainer,
+    id_field: Option<&'static str>,
+    id_text: alloc::string::String,
+    depth: usize,
+    in_id: bool,
+}
+
+impl HeaderTrace<'_> {
+    /// Inside the id field itself (not its `magic` or other labels).
+    fn at_id(&self) -> bool {
+        self.in_id && self.depth == 1
+    }
+
+    /// Reads with `f` and records the id's line.
+    fn id_line<'de, T>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        let (start, all) = (r.offset(), r.peek());
+        let value = f(r)?;
+        self.ex
+            .line(start, &all[..r.offset() - start], &self.id_text);
+        Ok(value)
+    }
+}
+
+impl Trace for HeaderTrace<'_> {
+    const ON: bool = true;
+
+    fn enter(&mut self, name: &'static str) {
+        if self.depth == 0 {
+            self.in_id = Some(name) == self.id_field;
+        }
+        self.depth += 1;
+        self.ex.push(name);
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.ex.pop();
+    }
+
+    fn field<'de, T: Decode<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        if self.at_id() {
+            self.id_line(r, |r| T::decode_with(r, order))
+        } else {
+            T::explain_with(r, order, self.ex)
+        }
+    }
+
+    fn seq<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        <Explainer as Trace>::seq(self.ex, r, count, unit, order)
+    }
+
+    fn rest<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        <Explainer as Trace>::rest(self.ex, r, order)
+    }
+
+    fn leaf<'de, T: core::fmt::Display>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        if self.at_id() {
+            self.id_line(r, f)
+        } else {
+            <Explainer as Trace>::leaf(self.ex, r, f)
+        }
     }
 }
 

@@ -110,7 +110,7 @@ pub use crate::dispatch::{Dispatch, DispatchAsync, Handle, HandleAsync};
 pub use crate::explain::explain;
 pub use crate::explainer::Explainer;
 pub use crate::frame::{Frame, FrameDecoder, FrameError};
-pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader};
+pub use crate::header::{FrameHead, Header, HeaderValue, Parsed, StdHeader, WideHeader};
 pub use crate::message::{FieldLayout, Message, Request};
 pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
 pub use crate::reader::Reader;
@@ -123,4 +123,4 @@ pub use crate::registry::{DispatchError, Registry, RegistryError};
 pub(crate) mod test_protocol;
 
 #[cfg(feature = "derive")]
-pub use codec_derive::{Decode, Encode, Message, Protocol};
+pub use codec_derive::{Decode, Encode, Header, Message, Protocol};

@@ -3,6 +3,7 @@
 
 mod decode;
 mod encode;
+mod header;
 mod message;
 mod protocol;
 mod run;
@@ -21,6 +22,7 @@ pub fn expand(model: &Validated) -> TokenStream {
         Validated::Decode(layout) => decode::expand(layout),
         Validated::Message(message) => message::expand(message),
         Validated::Protocol(protocol) => protocol::expand(protocol),
+        Validated::Header(header) => header::expand(header),
     }
 }
 
