@@ -1173,11 +1173,14 @@ fn header<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<FrameHeader<'a>> {
         let p = plans.iter().find(|p| p.field.index == f.index)?;
         role_of(cx, p, name)
     };
-    let id = match id {
-        Some(f) => Some(role(f, "id")?),
+    // Both roles are checked before either error returns.
+    let id_role = id.map(|f| role(f, "id"));
+    let len = role(len_field, "payload_len");
+    let id = match id_role {
+        Some(r) => Some(r?),
         None => None,
     };
-    let len = role(len_field, "payload_len")?;
+    let len = len?;
     let adds = adds_of(len_field);
     if adds > len.max {
         err(
