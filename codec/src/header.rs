@@ -21,6 +21,44 @@
 //! into a flag bit, no id at all): [`Header::parse`] sees the bytes so far
 //! and answers [`Parsed::Incomplete`] with the exact number of bytes it
 //! still needs before it can decide anything.
+//!
+//! A user header is usually declared, not written: `#[derive(Header)]` on a
+//! struct (with `Encode`, `Decode` and `Default`) whose fields are the
+//! header's, `#[codec(id)]` on the message id and `#[codec(payload_len)]`
+//! on the length (`len_adds = N` when the length counts N more, such as
+//! the header itself). Every field key applies, so MQTT's fixed header is
+//! a byte and a `varint, max_bytes = 4` length:
+//!
+//! ```text
+//! MQTT 3.1.1 fixed header (§2.2), 2 to 5 bytes:
+//! +-----------------+-----------------------------------+
+//! | type | flags    | remaining length: varint, 1..=4 B |
+//! +-----------------+-----------------------------------+
+//!   32               80 01                  (PUBLISH QoS 1, 128 bytes)
+//!
+//! PostgreSQL message header, 5 bytes:
+//! +-----------+------------------------------+
+//! | type: u8  | length: Int32, counts itself |   length = payload + 4
+//! +-----------+------------------------------+
+//! ```
+//!
+//! The derived `parse` is the struct's decode (one bounds check for a
+//! fixed layout), with the exact count on partial input; `write` encodes
+//! `Self::default()` with the id and length filled in. Fields without a
+//! role (flags, a version) are reachable through [`HeaderValue`]: `value`
+//! reads them after `parse`, and `write_value` writes a header that
+//! carries them. That is where a header hands values to the payload:
+//! a protocol whose messages take context (MQTT PUBLISH's QoS bits decide
+//! whether a packet identifier follows) reads `H::value` of the frame's
+//! header and passes its fields into the message's decode.
+//!
+//! [`StdHeader`] and [`WideHeader`] are the derive's two simplest layouts,
+//! but stay hand-written here: this crate builds without its `derive`
+//! feature (and `no_std`), and the protocol derive's default header must
+//! exist then. The `codec-tests` crate derives both layouts and checks
+//! they match these byte for byte, on every prefix, in their errors and
+//! in `explain` (`tests/tests/header_derive.rs`, the `header_derive` fuzz
+//! target).
 
 use alloc::format;
 use alloc::vec::Vec;
