@@ -638,8 +638,10 @@ fn header_rules() {
     .is_empty());
     assert_eq!(
         header_errors(quote! { struct H { #[codec(id)] id: u8, len: u16 } }),
-        ["`#[derive(Header)]` needs a `#[codec(payload_len)]` field: mark the field that holds \
-          the payload length (and `#[codec(id)]` the one holding the message id, if any)"]
+        [
+            "`#[derive(Header)]` needs a `#[codec(payload_len)]` field: mark the field that holds \
+          the payload length (and `#[codec(id)]` the one holding the message id, if any)"
+        ]
     );
     assert_eq!(
         header_errors(quote! {
@@ -669,7 +671,9 @@ fn header_rules() {
         ["`skip` conflicts with `id`: the header writes the id into this field and reads it back"]
     );
     assert_eq!(
-        header_errors(quote! { struct H { #[codec(id = 1)] id: u8, #[codec(payload_len)] len: u16 } }),
+        header_errors(
+            quote! { struct H { #[codec(id = 1)] id: u8, #[codec(payload_len)] len: u16 } }
+        ),
         ["`id` on a field takes no value: it marks the field holding the header's message id"]
     );
     assert_eq!(
@@ -684,8 +688,10 @@ fn header_rules() {
     );
     assert_eq!(
         header_errors(quote! { struct H<'a> { #[codec(payload_len)] len: u16, x: &'a [u8] } }),
-        ["`#[derive(Header)]` takes no generics: a header is one fixed layout, named by \
-          `#[codec(header = Type)]`"]
+        [
+            "`#[derive(Header)]` takes no generics: a header is one fixed layout, named by \
+          `#[codec(header = Type)]`"
+        ]
     );
 }
 

@@ -419,3 +419,59 @@ proptest! {
         prop_assert_eq!(DerivedWide::parse(&bytes).ok(), WideHeader::parse(&bytes).ok());
     }
 }
+
+/// `max_bytes` on any varint field: in `Message::FIELDS`, in `explain`, and
+/// its errors name the field.
+#[test]
+fn max_bytes_on_a_message_field() {
+    #[derive(Debug, PartialEq, Encode, Decode, codec::Message)]
+    #[codec(id = 9)]
+    struct Props {
+        #[codec(varint, max_bytes = 2)]
+        len: u32,
+        #[codec(vlq, max_bytes = 1)]
+        small: u8,
+    }
+    use codec::Message;
+    assert_eq!(Props::FIELDS[0].encoding, "varint u32, max_bytes = 2");
+    assert_eq!(Props::FIELDS[1].encoding, "vlq u8, max_bytes = 1");
+    let v = Props {
+        len: 16_383,
+        small: 127,
+    };
+    let bytes = v.to_bytes().unwrap();
+    assert_eq!(Hex(&bytes), Hex(&[0xFF, 0x7F, 0x7F]));
+    assert_eq!(Props::from_bytes(&bytes).unwrap(), v);
+    let err = Props {
+        len: 16_384,
+        small: 0,
+    }
+    .to_bytes()
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "value 16384 out of range for varint of at most 2 bytes in Props.len"
+    );
+    let err = Props { len: 0, small: 128 }.to_bytes().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "value 128 out of range for vlq of at most 1 byte in Props.small"
+    );
+    let err = Props::from_bytes(&[0x00, 0x81, 0x00]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "varint too long for u8 of at most 1 byte at byte 1 in Props.small"
+    );
+    // Exact need on every strict prefix of a value.
+    for cut in 0..bytes.len() {
+        let err = Props::from_bytes(&bytes[..cut]).unwrap_err();
+        assert_eq!(err.bytes_needed(), Some(1), "cut {cut}");
+    }
+    let mut ex = codec::Explainer::new();
+    Props::explain_with(&mut codec::Reader::new(&bytes), codec::Endian::Big, &mut ex).unwrap();
+    assert_eq!(
+        ex.render(),
+        "0000  ff 7f        len = 16383\n\
+         0002  7f           small = 127\n"
+    );
+}

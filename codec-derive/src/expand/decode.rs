@@ -486,7 +486,12 @@ pub(super) fn capped_target(ty: &syn::Type, max: usize) -> String {
     let ty = quote::ToTokens::to_token_stream(ty)
         .to_string()
         .replace(' ', "");
-    format!("{ty} of at most {max} bytes")
+    format!("{ty} of at most {}", byte_count(max))
+}
+
+/// `1 byte`, `4 bytes`.
+pub(super) fn byte_count(n: usize) -> String {
+    format!("{n} byte{}", if n == 1 { "" } else { "s" })
 }
 
 fn enum_code(

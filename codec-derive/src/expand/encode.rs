@@ -451,7 +451,7 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
             max_bytes: Some(max),
         } => {
             let flavour = if *vlq { "vlq" } else { "varint" };
-            let target = format!("{flavour} of at most {max} bytes");
+            let target = format!("{flavour} of at most {}", super::decode::byte_count(*max));
             quote!(#WRITE_BASE128_MAX::<#ty>(*#v, __buf, #vlq, #max, #target, *#v as #I128))
         }
         Wire::IntN { bytes, signed } => {
