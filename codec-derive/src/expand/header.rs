@@ -14,7 +14,8 @@ use quote::quote;
 
 use super::decode::min_len;
 use super::wrap;
-use crate::model::{FrameHeader, Packed, Presence, Wire};
+use crate::ast::is_fixed_width;
+use crate::model::{FrameHeader, Presence, Wire};
 use crate::paths::{
     DECODE, DECODE_ERROR, DEFAULT, ENCODE, ENCODE_ERROR, ENDIAN, ERR, EXPLAINER, EXPLAIN_HEADER,
     FRAME_HEAD, HEADER, HEADER_BAD_ID, HEADER_INCOMPLETE, HEADER_TOO_LARGE, HEADER_VALUE, ID_FITS,
@@ -74,7 +75,11 @@ pub fn expand(h: &FrameHeader) -> TokenStream {
     // Every field of a fixed width: the least length is the length.
     let fixed = wire_fields.iter().all(|p| {
         matches!(p.presence, Presence::Always)
-            && (matches!(p.packed, Some(Packed::Scalar)) || matches!(p.wire, Wire::IntN { .. }))
+            && match p.wire {
+                Wire::IntN { .. } => true,
+                Wire::Plain => is_fixed_width(p.ty),
+                _ => false,
+            }
     });
     // A fixed layout needs exactly its length, known without decoding; a
     // variable one may need more than its least, which decoding finds out.
