@@ -616,6 +616,12 @@ pub(crate) mod tests {
     use alloc::string::ToString;
     use alloc::vec;
 
+    // The test headers below stay hand-written: they test the trait itself,
+    // and these unit tests also run without the `derive` feature.
+    // (`VlqHeader` is `codec_examples::packetstream::PacketHeader`, which
+    // is derived; `TypeBitHeader`, like Stockings', keeps its id in one bit
+    // of the length's first byte, which no field encoding expresses.)
+
     /// cs.packetstream's framing, as a test that variable-length headers fit
     /// the trait: the payload length as a big-endian base-128 number
     /// (cs.binary BSUInt), and no id (always 0).
