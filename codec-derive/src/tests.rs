@@ -703,11 +703,11 @@ fn max_bytes_rules() {
     );
     assert_eq!(
         errors(quote! { struct S { #[codec(varint, max_bytes = 6)] a: u32 } }),
-        ["`max_bytes` must be from 1 to 5 (the most a varint `u32` takes)"]
+        ["`max_bytes` must be from 1 to 5 (the most a base-128 `u32` takes)"]
     );
     assert_eq!(
         errors(quote! { struct S { #[codec(vlq, max_bytes = 0)] a: u64 } }),
-        ["`max_bytes` must be from 1 to 10 (the most a varint `u64` takes)"]
+        ["`max_bytes` must be from 1 to 10 (the most a base-128 `u64` takes)"]
     );
     assert!(errors(quote! { struct S { #[codec(varint, max_bytes = 10)] a: u64 } }).is_empty());
     // `len_adds` now also counts a header's length.

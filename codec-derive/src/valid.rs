@@ -362,7 +362,7 @@ fn check_max_bytes(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
         _ => cx.error_spanned_by(
             lit,
             format!(
-                "`max_bytes` must be from 1 to {most} (the most a varint `{}` takes)",
+                "`max_bytes` must be from 1 to {most} (the most a base-128 `{}` takes)",
                 quote::quote!(#value_ty)
             ),
         ),
