@@ -14,7 +14,7 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use codec::header::{Header, Parsed};
 use codec::{Decode, Encode, StdHeader, WideHeader};
@@ -170,22 +170,6 @@ fn callgrind(n: u64) -> Result<(), String> {
 
 /// Total instructions of `header-ops count .. k` under callgrind.
 fn instructions(exe: &Path, routine: &str, header: &str, k: u64) -> Result<u64, String> {
-    let out = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-        .arg(exe)
-        .args(["count", routine, header, &k.to_string()])
-        .output()
-        .map_err(|e| format!("cannot run valgrind: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        return Err(format!("valgrind failed on {routine} {header}:\n{stderr}"));
-    }
-    stderr
-        .lines()
-        .find_map(|l| {
-            l.split_once("Collected :")
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("no instruction count in valgrind's output:\n{stderr}"))
+    let k = k.to_string();
+    codec_benches::callgrind::instructions(exe, &["count", routine, header, &k])
 }
