@@ -24,6 +24,7 @@
 use byteorder::{BigEndian, ByteOrder, WriteBytesExt};
 use codec::{Decode, Encode};
 
+pub mod callgrind;
 pub mod peers;
 pub mod placement;
 pub mod rows;

@@ -354,6 +354,13 @@ pub struct FieldAttrs {
     pub bits: Slot<LitInt>,
     /// `ctx(name = expr, ..)`: the context passed to the field's type.
     pub ctx: Slot<Vec<CtxArg>>,
+    /// `id`: in a `#[derive(Header)]` struct, the field holding the message id.
+    pub id: Slot<()>,
+    /// `payload_len`: in a `#[derive(Header)]` struct, the field holding
+    /// the payload length (plus `len_adds`).
+    pub payload_len: Slot<()>,
+    /// `max_bytes = N`: a `varint`/`vlq` integer takes at most N bytes.
+    pub max_bytes: Slot<LitInt>,
 }
 
 /// Attributes on an enum variant.
@@ -598,6 +605,9 @@ impl FieldAttrs {
             unchecked: Slot::new("unchecked"),
             bits: Slot::new("bits"),
             ctx: Slot::new("ctx"),
+            id: Slot::new("id"),
+            payload_len: Slot::new("payload_len"),
+            max_bytes: Slot::new("max_bytes"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -681,6 +691,27 @@ impl FieldAttrs {
                 "wire" => out.wire.set(cx, span, meta.value()?.parse()?),
                 "value" => out.value.set(cx, span, meta.value()?.parse()?),
                 "unchecked" => out.unchecked.flag(cx, span),
+                "id" | "payload_len" => {
+                    let role = key(meta);
+                    if meta.input.peek(syn::Token![=]) {
+                        return Err(meta.error(format!(
+                            "`{role}` on a field takes no value: it marks the field holding the \
+                             header's {}",
+                            if role == "id" {
+                                "message id"
+                            } else {
+                                "payload length"
+                            }
+                        )));
+                    }
+                    let slot = if role == "id" {
+                        &mut out.id
+                    } else {
+                        &mut out.payload_len
+                    };
+                    slot.flag(cx, span);
+                }
+                "max_bytes" => out.max_bytes.set(cx, span, meta.value()?.parse()?),
                 _ => {
                     return Err(unknown(
                         meta,
@@ -688,7 +719,7 @@ impl FieldAttrs {
                         "len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, \
                          when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, \
                          pad_before, pad_after, align, pad_check, calc, checksum, from, wire, \
-                         value, unchecked, bits, ctx",
+                         value, unchecked, bits, ctx, id, payload_len, max_bytes",
                     ))
                 }
             }

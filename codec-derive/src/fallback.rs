@@ -37,6 +37,9 @@ pub fn expand(
     let placeholder = match which {
         // The other traits have no required items users could call into.
         Derive::Message | Derive::Protocol => return out,
+        // `Header`'s items need the struct's `Encode`/`Decode`, which
+        // report their own errors.
+        Derive::Header => return out,
         Derive::Encode => {
             let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
             quote! {

@@ -101,6 +101,9 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `rest` | the last field takes every remaining byte of its frame |
 /// | `skip` | not on the wire; `Default` on decode |
 /// | `tag` | the request/response correlation field |
+/// | `max_bytes = N` | a `varint`/`vlq` integer takes at most N bytes (MQTT's remaining length: 4): an N-th byte with its continuation bit set is `VarintTooLong` at once (no waiting for more input), a value needing more bytes an `EncodeError` naming the field |
+/// | `id` | (in a `#[derive(Header)]` struct) the field holding the message id |
+/// | `payload_len` | (in a `#[derive(Header)]` struct) the field holding the payload length; with `len_adds = N` its value counts N more (a length that counts the header too), and decoding a smaller value is `LengthBelowMin` at the field |
 ///
 /// Keys may share one list or be spread over several; a key given twice is
 /// an error. Without a length attribute, `String`, `Vec<T>`, `&str` and
@@ -501,6 +504,70 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
 pub fn derive_protocol(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     derive(&input, Derive::Protocol).into()
+}
+
+/// Derives `codec::Header` (and `codec::HeaderValue`) on a struct whose
+/// fields are a frame header: the struct is written and read by its own
+/// `Encode` and `Decode` (derive them too), so every field key applies
+/// (`varint`, `vlq`, `max_bytes`, `bytes = N`, `magic`, `endian`, ...).
+/// Two keys give fields their role:
+///
+/// | attribute | meaning |
+/// | --- | --- |
+/// | `id` | the field holding the message id: an unsigned integer; `Header::MAX_ID` is what its wire form carries. Without one the header carries no id (every frame is id 0, as in cs.packetstream) |
+/// | `payload_len` | the field holding the payload length (required, one): an unsigned integer; with `len_adds = N` the wire value counts N more than the payload (4 for a PostgreSQL Int32 that counts itself); `Header::MAX_LEN` is what its wire form carries, less N |
+///
+/// The other fields (flags, a version, reserved bits) are written as they
+/// are in `Self::default()` (derive or implement `Default`; write another
+/// value with `HeaderValue::write_value`), and read back by
+/// `HeaderValue::value` after `Header::parse`. Errors name the header and
+/// field: `value 256 out of range for u8 message id in Hdr.kind`,
+/// `length 70000 does not fit a u16 length prefix (max 65535) in Hdr.len`.
+/// `parse` answers partial input with the exact bytes still needed, and
+/// `explain` shows one line per field, the id's with its message name.
+///
+/// ```
+/// use codec::header::{FrameHead, Header, Parsed};
+/// use codec::{Decode, Encode};
+///
+/// // PostgreSQL's message header: a type byte, then an Int32 length that
+/// // counts itself but not the type byte.
+/// #[derive(Debug, Default, Encode, Decode, codec::Header)]
+/// struct PgHeader {
+///     #[codec(id)]
+///     kind: u8,
+///     #[codec(payload_len, len_adds = 4)]
+///     len: u32,
+/// }
+///
+/// let mut buf = Vec::new();
+/// PgHeader::write(b'Q' as u64, 9, &mut buf)?;
+/// assert_eq!(buf, [b'Q', 0, 0, 0, 13]);
+/// assert_eq!(PgHeader::parse(&buf[..2])?, Parsed::Incomplete { needed: 3 });
+/// assert_eq!(
+///     PgHeader::parse(&buf)?,
+///     Parsed::Complete(FrameHead { id: b'Q' as u64, header_len: 5, payload_len: 9 })
+/// );
+///
+/// // MQTT 3.1.1's fixed header: the packet type and flags in the first
+/// // byte, the remaining length a varint of at most 4 bytes (§2.2.3).
+/// #[derive(Debug, Default, Encode, Decode, codec::Header)]
+/// struct MqttFixed {
+///     #[codec(id)]
+///     type_and_flags: u8,
+///     #[codec(payload_len, varint, max_bytes = 4)]
+///     remaining: u32,
+/// }
+///
+/// assert_eq!(MqttFixed::MAX_LEN, 268_435_455);
+/// assert!(MqttFixed::parse(&[0x30, 0xff, 0xff, 0xff, 0xff]).is_err()); // a 5th byte
+/// assert_eq!(MqttFixed::parse(&[0x30, 0xff])?, Parsed::Incomplete { needed: 1 });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[proc_macro_derive(Header, attributes(codec))]
+pub fn derive_header(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    derive(&input, Derive::Header).into()
 }
 
 /// Derives `codec::Decode`, reading the layout that the same `#[codec(..)]`

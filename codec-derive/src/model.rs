@@ -15,6 +15,7 @@ pub enum Derive {
     Decode,
     Message,
     Protocol,
+    Header,
 }
 
 /// A valid input for one derive.
@@ -23,6 +24,7 @@ pub enum Validated<'a> {
     Decode(Layout<'a>),
     Message(Message<'a>),
     Protocol(Protocol<'a>),
+    Header(FrameHeader<'a>),
 }
 
 /// A type's wire layout: what `Encode` and `Decode` read.
@@ -151,6 +153,8 @@ pub enum Wire<'a> {
     Plain,
     Base128 {
         vlq: bool,
+        /// `max_bytes = N`: at most N bytes on the wire.
+        max_bytes: Option<usize>,
     },
     /// An integer in `bytes` bytes (`#[codec(bytes = N)]`).
     IntN {
@@ -312,6 +316,9 @@ pub struct FieldPlan<'a> {
     pub starts_checksum: bool,
     /// The field's `ctx(..)`: its type takes a context, built from these.
     pub ctx: Option<CtxPass<'a>>,
+    /// A header's `payload_len` with `len_adds = N`: decoding a value below
+    /// N is a `LengthBelowMin` error at the field.
+    pub at_least: Option<u64>,
 }
 
 /// The context a field passes to its type: `name = expr` pairs and the
@@ -357,4 +364,29 @@ pub struct Arm<'a> {
     pub request: bool,
     /// The variant's method in the service trait (its name in snake case).
     pub method: Ident,
+}
+
+/// What `#[derive(Header)]` reads: the struct's fields (laid out by its own
+/// `Encode`/`Decode`) and the two roles.
+pub struct FrameHeader<'a> {
+    pub input: &'a Input<'a>,
+    /// Every field, as `Decode` plans them (for the bytes still needed after
+    /// each one on partial input).
+    pub fields: Vec<FieldPlan<'a>>,
+    /// The `#[codec(id)]` field; a header without one carries no id (0).
+    pub id: Option<Role<'a>>,
+    /// The `#[codec(payload_len)]` field.
+    pub len: Role<'a>,
+    /// What the length's wire value counts beyond the payload (`len_adds`).
+    pub adds: u64,
+}
+
+/// A field with a role in a header: the id or the payload length.
+pub struct Role<'a> {
+    pub field: &'a Field<'a>,
+    /// The largest value its wire form carries (the type's, or less with
+    /// `bytes = N` or `max_bytes = N`).
+    pub max: u64,
+    /// Its wire form in errors: `u8`, `u24`, `varint`.
+    pub wire: String,
 }

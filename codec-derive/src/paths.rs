@@ -215,6 +215,18 @@ paths! {
     PUT_BITS = __private::put_bits;
     READ_BITS = __private::read_bits;
     WRITE_BITS = __private::write_bits;
+    // `#[derive(Header)]` and `max_bytes`.
+    I128 = __private::i128;
+    EXPLAIN_HEADER = __private::explain_header;
+    FRAME_HEAD = __private::FrameHead;
+    HEADER_BAD_ID = __private::header_bad_id;
+    HEADER_INCOMPLETE = __private::header_incomplete;
+    HEADER_TOO_LARGE = __private::header_too_large;
+    HEADER_VALUE = __private::HeaderValue;
+    LEN_AT_LEAST = __private::len_at_least;
+    PARSED = __private::Parsed;
+    READ_BASE128_MAX = __private::read_base128_max;
+    WRITE_BASE128_MAX = __private::write_base128_max;
 }
 
 /// `_codec::Endian::Big` or `::Little`.

@@ -50,7 +50,7 @@ fn all_errors_are_reported_at_once() {
     assert_eq!(
         errs,
         [
-            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, pad_before, pad_after, align, pad_check, calc, checksum, from, wire, value, unchecked, bits, ctx)",
+            "unknown codec attribute `bogus` on a field (expected one of: len, len_from, len_adds, null, unit, varint, vlq, bytes, endian, when, rest, skip, tag, magic, term, size, pad, assert, map, try_map, pad_before, pad_after, align, pad_check, calc, checksum, from, wire, value, unchecked, bits, ctx, id, payload_len, max_bytes)",
             "duplicate `len` attribute",
             "`when` needs an `Option<T>` field",
         ]
@@ -376,7 +376,7 @@ fn len_adds_and_null_rules() {
     assert_eq!(
         errs,
         [
-            "`len_adds` needs `len` or `len_from` on the same field",
+            "`len_adds` needs `len`, `len_from` or `payload_len` on the same field",
             "`null = -1` does not fit `len = u32`",
             "`null = 5` is a length a value can have: use a negative one with a signed `len` (`len = i32, null = -1`) or one below `len_adds` (`len_adds = 1, null = 0`)",
             "`null` needs an `Option<T>` field without `when`: `None` is the null length",
@@ -1255,5 +1255,102 @@ fn id_pattern_rules() {
     assert_eq!(
         errs,
         ["an `other` variant has no `id`: it takes every unknown one"]
+    );
+}
+
+/// The compile errors `#[derive(Header)]` emits for `input`.
+fn header_errors(input: proc_macro2::TokenStream) -> Vec<String> {
+    errors_of(Derive::Header, input)
+}
+
+#[test]
+fn header_rules() {
+    assert!(header_errors(quote! {
+        struct H { #[codec(id)] id: u8, flags: u8, #[codec(payload_len, varint, max_bytes = 4)] len: u32 }
+    })
+    .is_empty());
+    // No id is a header without one (cs.packetstream's): only ids 0.
+    assert!(header_errors(quote! {
+        struct H { #[codec(payload_len, vlq)] len: u64 }
+    })
+    .is_empty());
+    assert_eq!(
+        header_errors(quote! { struct H { #[codec(id)] id: u8, len: u16 } }),
+        [
+            "`#[derive(Header)]` needs a `#[codec(payload_len)]` field: mark the field that holds \
+          the payload length (and `#[codec(id)]` the one holding the message id, if any)"
+        ]
+    );
+    assert_eq!(
+        header_errors(quote! {
+            struct H { #[codec(payload_len)] a: u16, #[codec(payload_len)] b: u16 }
+        }),
+        ["only one field can be the `payload_len`; `a` already is"]
+    );
+    assert_eq!(
+        header_errors(quote! {
+            struct H { #[codec(id)] a: u8, #[codec(id)] b: u8, #[codec(payload_len)] len: u16 }
+        }),
+        ["only one field can be the `id`; `a` already is"]
+    );
+    assert_eq!(
+        header_errors(quote! {
+            struct H { #[codec(id)] id: i8, #[codec(payload_len, len = u8)] len: String }
+        }),
+        [
+            "`id` must be on an unsigned integer field (u8, u16, u32 or u64), not `i8`",
+            "`payload_len` must be on an unsigned integer field (u8, u16, u32 or u64), not `String`",
+        ]
+    );
+    assert_eq!(
+        header_errors(quote! {
+            struct H { #[codec(id, skip)] id: u8, #[codec(payload_len)] len: u16 }
+        }),
+        ["`skip` conflicts with `id`: the header writes the id into this field and reads it back"]
+    );
+    assert_eq!(
+        header_errors(
+            quote! { struct H { #[codec(id = 1)] id: u8, #[codec(payload_len)] len: u16 } }
+        ),
+        ["`id` on a field takes no value: it marks the field holding the header's message id"]
+    );
+    assert_eq!(
+        header_errors(quote! {
+            struct H { #[codec(payload_len, len_adds = 300)] len: u8 }
+        }),
+        ["`len_adds = 300` is more than the `payload_len` field can hold (255)"]
+    );
+    assert_eq!(
+        header_errors(quote! { enum H { A } }),
+        ["`#[derive(Header)]` needs a struct: its fields are the header's, in wire order"]
+    );
+    assert_eq!(
+        header_errors(quote! { struct H<'a> { #[codec(payload_len)] len: u16, x: &'a [u8] } }),
+        [
+            "`#[derive(Header)]` takes no generics: a header is one fixed layout, named by \
+          `#[codec(header = Type)]`"
+        ]
+    );
+}
+
+#[test]
+fn max_bytes_rules() {
+    assert_eq!(
+        errors(quote! { struct S { #[codec(max_bytes = 4)] a: u32 } }),
+        ["`max_bytes` caps a `varint` or `vlq` integer: add `varint` or `vlq` to the field"]
+    );
+    assert_eq!(
+        errors(quote! { struct S { #[codec(varint, max_bytes = 6)] a: u32 } }),
+        ["`max_bytes` must be from 1 to 5 (the most a base-128 `u32` takes)"]
+    );
+    assert_eq!(
+        errors(quote! { struct S { #[codec(vlq, max_bytes = 0)] a: u64 } }),
+        ["`max_bytes` must be from 1 to 10 (the most a base-128 `u64` takes)"]
+    );
+    assert!(errors(quote! { struct S { #[codec(varint, max_bytes = 10)] a: u64 } }).is_empty());
+    // `len_adds` now also counts a header's length.
+    assert_eq!(
+        errors(quote! { struct S { #[codec(len_adds = 1)] a: u32 } }),
+        ["`len_adds` needs `len`, `len_from` or `payload_len` on the same field"]
     );
 }

@@ -15,9 +15,9 @@ use crate::ast::{
 use crate::attr::{BitOrder, CtxParam, Endian, IntEncoding, LenKind, Unit};
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Arm, BitField, CalcExpr, Check, Computed, CtxPass, Derive, FieldPlan, Layout, LayoutBody,
-    LenOf, Message, Packed, Padding, Prefix, Presence, Protocol, TypeSize, Use, Validated,
-    VariantPlan, Wire,
+    Arm, BitField, CalcExpr, Check, Computed, CtxPass, Derive, FieldPlan, FrameHeader, Layout,
+    LayoutBody, LenOf, Message, Packed, Padding, Prefix, Presence, Protocol, Role, TypeSize, Use,
+    Validated, VariantPlan, Wire,
 };
 
 /// Checks the input for one derive; returns its model, or `None` when the
@@ -31,6 +31,7 @@ pub fn check<'a>(cx: &Ctxt, input: &'a Input<'a>, which: Derive) -> Option<Valid
         Derive::Decode => layout(cx, input).map(Validated::Decode),
         Derive::Message => message(cx, input).map(Validated::Message),
         Derive::Protocol => protocol(cx, input).map(Validated::Protocol),
+        Derive::Header => header(cx, input).map(Validated::Header),
     }
 }
 
@@ -172,6 +173,7 @@ fn plan<'a>(
             } else if let Some(i) = a.int.get() {
                 Wire::Base128 {
                     vlq: *i == IntEncoding::Vlq,
+                    max_bytes: a.max_bytes.get().and_then(|n| n.base10_parse().ok()),
                 }
             } else {
                 Wire::Plain
@@ -209,7 +211,12 @@ fn plan<'a>(
             // integers, arithmetic prefixes and magic bytes are written on
             // their own, and so are converted or asserted values (checked
             // right after their own read).
-            let alone = a.magic.is_set() || a.conv.is_set() || a.assert.is_set() || a.ctx.is_set();
+            // A header length with `len_adds` is checked after its read too.
+            let alone = a.magic.is_set()
+                || a.conv.is_set()
+                || a.assert.is_set()
+                || a.ctx.is_set()
+                || (a.payload_len.is_set() && adds > 0);
             // Padded, computed and wire-only fields, and where a checksum
             // starts, are written on their own too.
             let padding = padding_of(f);
@@ -253,6 +260,7 @@ fn plan<'a>(
                         .flat_map(|arg| uses_of(&arg.expr, fields))
                         .collect(),
                 }),
+                at_least: (a.payload_len.is_set() && adds > 0).then_some(adds),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -569,6 +577,7 @@ fn check_fields(cx: &Ctxt, fields: &[Field], ctx: &[CtxParam]) {
         check_wire_only(cx, f);
         check_bits(cx, f);
         check_bits_alone(cx, f);
+        check_max_bytes(cx, f, value_ty);
     }
     check_bit_runs(cx, fields);
 }
@@ -748,6 +757,37 @@ fn check_bit_runs(cx: &Ctxt, fields: &[Field]) {
     }
 }
 
+/// `max_bytes = N` caps a base-128 integer (MQTT's remaining length takes
+/// at most 4 bytes): there must be one, and N must be a length it can
+/// take (1 up to what its type ever needs), or the cap would be a typo.
+fn check_max_bytes(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
+    let a = &f.attrs;
+    let Some(lit) = a.max_bytes.get() else {
+        return;
+    };
+    if !a.int.is_set() {
+        err(
+            cx,
+            a.max_bytes.span(),
+            "`max_bytes` caps a `varint` or `vlq` integer: add `varint` or `vlq` to the field",
+        );
+        return;
+    }
+    // Base-128 takes 7 bits a byte; signed types are zigzag-mapped to as
+    // many bits.
+    let most = integer_width(value_ty).map_or(10, |(w, _)| (8 * w).div_ceil(7));
+    match lit.base10_parse::<usize>() {
+        Ok(n) if (1..=most).contains(&n) => {}
+        _ => cx.error_spanned_by(
+            lit,
+            format!(
+                "`max_bytes` must be from 1 to {most} (the most a base-128 `{}` takes)",
+                quote::quote!(#value_ty)
+            ),
+        ),
+    }
+}
+
 /// A field's `assert` runs right after the field is decoded, when only it
 /// and earlier fields exist; encode checks the same condition.
 fn check_assert_uses_earlier(cx: &Ctxt, fields: &[Field], i: usize) {
@@ -850,11 +890,12 @@ fn check_len_adds(cx: &Ctxt, f: &Field) {
     if let Err(e) = lit.base10_parse::<u64>() {
         cx.syn_error(e);
     }
-    if !(a.len.is_set() || a.len_from.is_set()) {
+    // A header's `payload_len` is a length too: its value counts the payload.
+    if !(a.len.is_set() || a.len_from.is_set() || a.payload_len.is_set()) {
         err(
             cx,
             a.len_adds.span(),
-            "`len_adds` needs `len` or `len_from` on the same field",
+            "`len_adds` needs `len`, `len_from` or `payload_len` on the same field",
         );
     }
 }
@@ -2144,4 +2185,183 @@ fn check_id_overlaps(cx: &Ctxt, variants: &[Variant], ids: &[u64], kind: LenKind
             }
         }
     }
+}
+
+/// `#[derive(Header)]`: a struct laid out by its own `Encode`/`Decode`,
+/// with one `payload_len` field and at most one `id` field.
+fn header<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<FrameHeader<'a>> {
+    let Body::Struct(fields) = &input.body else {
+        cx.error_spanned_by(
+            input.ident(),
+            "`#[derive(Header)]` needs a struct: its fields are the header's, in wire order",
+        );
+        return None;
+    };
+    check_header_generics(cx, input);
+    check_fields(cx, fields, &[]);
+    let mut id = None;
+    let mut len = None;
+    for f in fields {
+        if f.attrs.id.is_set() {
+            check_one_role(cx, f, "id", &mut id);
+        }
+        if f.attrs.payload_len.is_set() {
+            check_one_role(cx, f, "payload_len", &mut len);
+        }
+    }
+    let Some(len_field) = len else {
+        cx.error_spanned_by(
+            input.ident(),
+            "`#[derive(Header)]` needs a `#[codec(payload_len)]` field: mark the field that \
+             holds the payload length (and `#[codec(id)]` the one holding the message id, if any)",
+        );
+        return None;
+    };
+    let order = input.attrs.endian.get().copied().unwrap_or(Endian::Big);
+    let lsb = input.attrs.bit_order.get() == Some(&BitOrder::Lsb);
+    let plans = bit_runs(plan(fields, order, &[])?, lsb);
+    let role = |f: &'a Field<'a>, name: &str| {
+        let p = plans.iter().find(|p| p.field.index == f.index)?;
+        role_of(cx, p, name)
+    };
+    // Both roles are checked before either error returns.
+    let id_role = id.map(|f| role(f, "id"));
+    let len = role(len_field, "payload_len");
+    let id = match id_role {
+        Some(r) => Some(r?),
+        None => None,
+    };
+    let len = len?;
+    let adds = adds_of(len_field);
+    if adds > len.max {
+        err(
+            cx,
+            len_field.attrs.len_adds.span(),
+            format!(
+                "`len_adds = {adds}` is more than the `payload_len` field can hold ({})",
+                len.max
+            ),
+        );
+    }
+    Some(FrameHeader {
+        input,
+        fields: plans,
+        id,
+        len,
+        adds,
+    })
+}
+
+/// A header is parsed from bytes of any lifetime and named by its type
+/// alone (`#[codec(header = H)]`): no lifetimes or type parameters.
+fn check_header_generics(cx: &Ctxt, input: &Input) {
+    let g = &input.original.generics;
+    if !g.params.is_empty() {
+        cx.error_spanned_by(
+            g,
+            "`#[derive(Header)]` takes no generics: a header is one fixed layout, named by \
+             `#[codec(header = Type)]`",
+        );
+    }
+}
+
+/// One field per role: the frame has one id and one length.
+fn check_one_role<'a>(cx: &Ctxt, f: &'a Field<'a>, role: &str, seen: &mut Option<&'a Field<'a>>) {
+    let span = if role == "id" {
+        f.attrs.id.span()
+    } else {
+        f.attrs.payload_len.span()
+    };
+    if let Some(prev) = seen {
+        err(
+            cx,
+            span,
+            format!(
+                "only one field can be the `{role}`; `{}` already is",
+                prev.name
+            ),
+        );
+    } else {
+        *seen = Some(f);
+    }
+}
+
+/// A role holds an unsigned integer the header writes from a `u64` and
+/// reads back exactly: no `skip`, `when` or conversion, which would write
+/// something else. Returns the largest value its wire form carries.
+fn role_of<'a>(cx: &Ctxt, p: &FieldPlan<'a>, role: &str) -> Option<Role<'a>> {
+    let f = p.field;
+    let a = &f.attrs;
+    let span = if role == "id" {
+        a.id.span()
+    } else {
+        a.payload_len.span()
+    };
+    let ty = f.ty;
+    let type_max = match integer_width(ty) {
+        Some((w, false)) if w <= 8 => u64::MAX >> (64 - 8 * w),
+        _ => {
+            err(
+                cx,
+                span,
+                format!(
+                    "`{role}` must be on an unsigned integer field (u8, u16, u32 or u64), not `{}`",
+                    quote::quote!(#ty)
+                ),
+            );
+            return None;
+        }
+    };
+    for (other, other_span) in [
+        ("skip", a.skip.span()),
+        ("when", a.when.span()),
+        ("map`/`try_map", a.conv.span()),
+    ] {
+        if other_span.is_some() {
+            err(
+                cx,
+                other_span,
+                format!(
+                    "`{other}` conflicts with `{role}`: the header writes the {role} into this \
+                     field and reads it back"
+                ),
+            );
+            return None;
+        }
+    }
+    let name = ty_name(ty);
+    let (max, wire) = match &p.wire {
+        Wire::Plain => (type_max, name),
+        Wire::IntN { bytes, .. } => (
+            type_max.min(u64::MAX >> (64 - 8 * bytes)),
+            format!("u{}", 8 * bytes),
+        ),
+        Wire::Base128 { vlq, max_bytes } => {
+            let flavour = if *vlq { "vlq" } else { "varint" };
+            match max_bytes {
+                Some(n) if 7 * n < 64 => (type_max.min((1u64 << (7 * n)) - 1), flavour.into()),
+                _ => (type_max, flavour.into()),
+            }
+        }
+        // A bit field (MQTT's packet type nibble): N bits.
+        Wire::Bits(b) => (
+            type_max.min(u64::MAX >> (64 - b.width)),
+            format!("{} bits", b.width),
+        ),
+        // Any other wire form of an integer: the type's range; the field's
+        // own encoder refuses a value its wire form cannot carry, naming
+        // the field. A form with a smaller range gets its arm above, so
+        // `MAX_ID`/`MAX_LEN` (and the protocol derive's compile-time id
+        // check) are exact.
+        _ => (type_max, name),
+    };
+    Some(Role {
+        field: f,
+        max,
+        wire,
+    })
+}
+
+fn ty_name(ty: &syn::Type) -> String {
+    quote::quote!(#ty).to_string().replace(' ', "")
 }

@@ -21,12 +21,54 @@
 //! into a flag bit, no id at all): [`Header::parse`] sees the bytes so far
 //! and answers [`Parsed::Incomplete`] with the exact number of bytes it
 //! still needs before it can decide anything.
+//!
+//! A user header is usually declared, not written: `#[derive(Header)]` on a
+//! struct (with `Encode`, `Decode` and `Default`) whose fields are the
+//! header's, `#[codec(id)]` on the message id and `#[codec(payload_len)]`
+//! on the length (`len_adds = N` when the length counts N more, such as
+//! the header itself). Every field key applies, so MQTT's fixed header is
+//! a byte and a `varint, max_bytes = 4` length:
+//!
+//! ```text
+//! MQTT 3.1.1 fixed header (§2.2), 2 to 5 bytes:
+//! +-----------------+-----------------------------------+
+//! | type | flags    | remaining length: varint, 1..=4 B |
+//! +-----------------+-----------------------------------+
+//!   32               80 01                  (PUBLISH QoS 1, 128 bytes)
+//!
+//! PostgreSQL message header, 5 bytes:
+//! +-----------+------------------------------+
+//! | type: u8  | length: Int32, counts itself |   length = payload + 4
+//! +-----------+------------------------------+
+//! ```
+//!
+//! The derived `parse` is the struct's decode (one bounds check for a
+//! fixed layout), with the exact count on partial input; `write` encodes
+//! `Self::default()` with the id and length filled in. Fields without a
+//! role (flags, a version) are reachable through [`HeaderValue`]: `value`
+//! reads them after `parse`, and `write_value` writes a header that
+//! carries them. That is where a header hands values to the payload:
+//! a protocol whose messages take context (MQTT PUBLISH's QoS bits decide
+//! whether a packet identifier follows) reads `H::value` of the frame's
+//! header and passes its fields into the message's decode.
+//!
+//! [`StdHeader`] and [`WideHeader`] are the derive's two simplest layouts,
+//! but stay hand-written here: this crate builds without its `derive`
+//! feature (and `no_std`), and the protocol derive's default header must
+//! exist then. The `codec-tests` crate derives both layouts and checks
+//! they match these byte for byte, on every prefix, in their errors and
+//! in `explain` (`tests/tests/header_derive.rs`, the `header_derive` fuzz
+//! target).
 
 use alloc::format;
 use alloc::vec::Vec;
 
-use crate::error::{DecodeError, EncodeError, EncodeErrorKind};
+use crate::decode::{Decode, DecodeSeq, Trace};
+use crate::context::DecodeWith;
+use crate::error::{DecodeError, EncodeError, EncodeErrorKind, PathSegment};
 use crate::explainer::Explainer;
+use crate::reader::Reader;
+use crate::wire::{Endian, Unit};
 
 /// A frame header: how a message id and a payload length are written in
 /// front of the payload.
@@ -324,6 +366,256 @@ impl Header for WideHeader {
     }
 }
 
+/// A header declared as a struct with `#[derive(Header)]`: a value whose
+/// fields besides the message id and the payload length (flags, a
+/// version, reserved bits) a caller reads after parsing and sets before
+/// writing.
+///
+/// [`Header::write`] writes `Self::default()` with the id and the length
+/// filled in; [`HeaderValue::write_value`] writes any value that way.
+/// After [`Header::parse`], [`HeaderValue::value`] reads the whole header
+/// back, so flags in the header can decide how the payload is read.
+///
+/// ```
+/// use codec::header::{Header, HeaderValue, Parsed};
+/// use codec::{Decode, Encode};
+///
+/// /// MQTT 3.1.1's fixed header (§2.2), the flags nibble as a byte here.
+/// #[derive(Debug, Default, PartialEq, Encode, Decode, codec::Header)]
+/// struct Fixed {
+///     #[codec(id)]
+///     kind_and_flags: u8,
+///     #[codec(payload_len, varint, max_bytes = 4)]
+///     remaining: u32,
+/// }
+///
+/// let mut buf = Vec::new();
+/// Fixed::write(0x30, 200, &mut buf)?;
+/// assert_eq!(buf, [0x30, 0xc8, 0x01]);
+/// let Parsed::Complete(head) = Fixed::parse(&buf)? else { unreachable!() };
+/// assert_eq!((head.id, head.header_len, head.payload_len), (0x30, 3, 200));
+/// assert_eq!(Fixed::value(&buf)?, Fixed { kind_and_flags: 0x30, remaining: 200 });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait HeaderValue: Header + Sized {
+    /// The header at the start of `bytes` as a value (the bytes after it,
+    /// if any, are not read).
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::parse`], except that missing bytes are a
+    /// [`DecodeErrorKind::UnexpectedEnd`](crate::DecodeErrorKind::UnexpectedEnd).
+    fn value(bytes: &[u8]) -> Result<Self, DecodeError>;
+
+    /// Appends this header with `id` and `payload_len` in their fields and
+    /// every other field as it is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::write`], and any field's own encode error; nothing is
+    /// written then.
+    fn write_value(self, id: u64, payload_len: usize, buf: &mut Vec<u8>)
+        -> Result<(), EncodeError>;
+}
+
+/// For `#[derive(Header)]`: an id over the header's id field.
+#[doc(hidden)]
+#[cold]
+#[must_use]
+pub fn header_bad_id(
+    id: u64,
+    target: &'static str,
+    header: &'static str,
+    field: &'static str,
+) -> EncodeError {
+    EncodeError::new(EncodeErrorKind::ValueOutOfRange {
+        value: id as i128,
+        target,
+    })
+    .in_field(header, field)
+}
+
+/// For `#[derive(Header)]`: a payload length over the header's `MAX_LEN`.
+#[doc(hidden)]
+#[cold]
+#[must_use]
+pub fn header_too_large(
+    len: usize,
+    prefix: &'static str,
+    max: u64,
+    header: &'static str,
+    field: &'static str,
+) -> EncodeError {
+    EncodeError::new(EncodeErrorKind::LengthOverflow {
+        len: len as u64,
+        prefix,
+        max,
+    })
+    .in_field(header, field)
+}
+
+/// For `#[derive(Header)]`: a decode error of the header's fields as a
+/// parse result. Missing bytes are [`Parsed::Incomplete`]: what the read
+/// that ran out needed, plus the least the fields after it take (`after`:
+/// each field's name and that least count), and never less than `floor`
+/// (what the header's least length still lacks).
+///
+/// # Errors
+///
+/// Every error that more bytes cannot fix.
+#[doc(hidden)]
+#[cold]
+pub fn header_incomplete(
+    e: DecodeError,
+    after: &[(&'static str, usize)],
+    floor: usize,
+) -> Result<Parsed, DecodeError> {
+    let Some(needed) = e.bytes_needed() else {
+        return Err(e);
+    };
+    let field = match e.path().segments() {
+        [PathSegment::Type(_), PathSegment::Field(f), ..] => Some(*f),
+        _ => None,
+    };
+    let more = after
+        .iter()
+        .find(|(name, _)| Some(*name) == field)
+        .map_or(0, |(_, n)| *n);
+    Ok(Parsed::Incomplete {
+        needed: usize::try_from(needed)
+            .unwrap_or(usize::MAX)
+            .saturating_add(more)
+            .max(floor)
+            .max(1),
+    })
+}
+
+/// For `#[derive(Header)]`: explains a header by decoding it (`decode`
+/// runs the struct's decode body with the tracer it is given) under
+/// `header`, one line per field, the id field's line showing the message
+/// name as the built-in headers do (`header.id = 0x01 (StoreRequest)`).
+#[doc(hidden)]
+pub fn explain_header(
+    ex: &mut Explainer,
+    id_field: Option<&'static str>,
+    id: u64,
+    name: Option<&str>,
+    decode: impl FnOnce(&mut HeaderTrace<'_>),
+) {
+    ex.push("header");
+    let mut t = HeaderTrace {
+        ex,
+        id_field,
+        id_text: id_text(id, name),
+        depth: 0,
+        in_id: false,
+    };
+    decode(&mut t);
+    // A read that failed returned early without leaving its fields.
+    while t.depth > 0 {
+        t.leave();
+    }
+    t.ex.pop();
+}
+
+/// The tracer of a derived header's `explain`: the [`Explainer`]'s, except
+/// that the id field's value is shown with its message name.
+#[doc(hidden)]
+pub struct HeaderTrace<'a> {
+    ex: &'a mut Explainer,
+    id_field: Option<&'static str>,
+    id_text: alloc::string::String,
+    depth: usize,
+    in_id: bool,
+}
+
+impl HeaderTrace<'_> {
+    /// Inside the id field itself (not its `magic` or other labels).
+    fn at_id(&self) -> bool {
+        self.in_id && self.depth == 1
+    }
+
+    /// Reads with `f` and records the id's line.
+    fn id_line<'de, T>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        let (start, all) = (r.offset(), r.peek());
+        let value = f(r)?;
+        self.ex
+            .line(start, &all[..r.offset() - start], &self.id_text);
+        Ok(value)
+    }
+}
+
+impl Trace for HeaderTrace<'_> {
+    const ON: bool = true;
+
+    fn enter(&mut self, name: &'static str) {
+        if self.depth == 0 {
+            self.in_id = Some(name) == self.id_field;
+        }
+        self.depth += 1;
+        self.ex.push(name);
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.ex.pop();
+    }
+
+    fn field<'de, T: Decode<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        if self.at_id() {
+            self.id_line(r, |r| T::decode_with(r, order))
+        } else {
+            T::explain_with(r, order, self.ex)
+        }
+    }
+
+    fn field_in<'de, T: DecodeWith<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        ctx: T::Ctx,
+    ) -> Result<T, DecodeError> {
+        <Explainer as Trace>::field_in(self.ex, r, ctx)
+    }
+
+    fn seq<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        count: usize,
+        unit: Unit,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        <Explainer as Trace>::seq(self.ex, r, count, unit, order)
+    }
+
+    fn rest<'de, T: DecodeSeq<'de>>(
+        &mut self,
+        r: &mut Reader<'de>,
+        order: Endian,
+    ) -> Result<T, DecodeError> {
+        <Explainer as Trace>::rest(self.ex, r, order)
+    }
+
+    fn leaf<'de, T: core::fmt::Display>(
+        &mut self,
+        r: &mut Reader<'de>,
+        f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        if self.at_id() {
+            self.id_line(r, f)
+        } else {
+            <Explainer as Trace>::leaf(self.ex, r, f)
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -332,6 +624,12 @@ pub(crate) mod tests {
     use crate::wire;
     use alloc::string::ToString;
     use alloc::vec;
+
+    // The test headers below stay hand-written: they test the trait itself,
+    // and these unit tests also run without the `derive` feature.
+    // (`VlqHeader` is `codec_examples::packetstream::PacketHeader`, which
+    // is derived; `TypeBitHeader`, like Stockings', keeps its id in one bit
+    // of the length's first byte, which no field encoding expresses.)
 
     /// cs.packetstream's framing, as a test that variable-length headers fit
     /// the trait: the payload length as a big-endian base-128 number

@@ -119,7 +119,7 @@ pub use crate::dispatch::Dispatch;
 pub use crate::explain::explain;
 pub use crate::explainer::Explainer;
 pub use crate::frame::{Frame, FrameDecoder, FrameError};
-pub use crate::header::{FrameHead, Header, Parsed, StdHeader, WideHeader};
+pub use crate::header::{FrameHead, Header, HeaderValue, Parsed, StdHeader, WideHeader};
 pub use crate::message::{FieldLayout, Message, Request};
 pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
 pub use crate::reader::Reader;
@@ -132,4 +132,4 @@ pub use crate::registry::{DispatchError, Registry, RegistryError};
 pub(crate) mod test_protocol;
 
 #[cfg(feature = "derive")]
-pub use codec_derive::{Decode, Encode, Message, Protocol};
+pub use codec_derive::{Decode, Encode, Header, Message, Protocol};

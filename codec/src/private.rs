@@ -837,3 +837,77 @@ pub use layout::{
 #[path = "private/bits.rs"]
 mod bits;
 pub use bits::{bits_too_wide, bits_value, get_bits, put_bits, read_bits, write_bits};
+// `#[derive(Header)]` and `#[codec(max_bytes = N)]`.
+pub use crate::header::{explain_header, header_bad_id, header_incomplete, header_too_large};
+pub use crate::header::{FrameHead, HeaderValue, Parsed};
+pub use core::primitive::i128;
+
+/// Reads a base-128 integer of at most `max_bytes` bytes (MQTT's remaining
+/// length: 4). A `max_bytes`-th byte that still has its continuation bit
+/// set is an error at once, without waiting for a byte that can never be
+/// valid; fewer bytes ending in a continuation bit need one more.
+///
+/// # Errors
+///
+/// [`DecodeErrorKind::VarintTooLong`] naming `target` at the integer's
+/// start, truncated input, a value that does not fit `T`.
+#[inline]
+pub fn read_base128_max<T: Base128>(
+    r: &mut Reader<'_>,
+    vlq: bool,
+    max_bytes: usize,
+    target: &'static str,
+) -> Result<T, DecodeError> {
+    let head = r.peek();
+    if head.len() >= max_bytes && head[..max_bytes].iter().all(|b| b & 0x80 != 0) {
+        return Err(r.error(DecodeErrorKind::VarintTooLong { target }));
+    }
+    crate::wire::read_base128(r, vlq)
+}
+
+/// Writes a base-128 integer that must take at most `max_bytes` bytes;
+/// `shown` is its value for the error.
+///
+/// # Errors
+///
+/// [`EncodeErrorKind::ValueOutOfRange`] naming `target`; nothing is
+/// written then.
+#[inline]
+pub fn write_base128_max<T: Base128>(
+    v: T,
+    buf: &mut Vec<u8>,
+    vlq: bool,
+    max_bytes: usize,
+    target: &'static str,
+    shown: i128,
+) -> Result<(), EncodeError> {
+    if crate::wire::base128_len(v.to_base128()) > max_bytes {
+        return Err(EncodeError::new(EncodeErrorKind::ValueOutOfRange {
+            value: shown,
+            target,
+        }));
+    }
+    crate::wire::write_base128(v, buf, vlq);
+    Ok(())
+}
+
+/// A header's length field counting `min` more than the payload (its
+/// `len_adds`) must hold at least `min`.
+///
+/// # Errors
+///
+/// [`DecodeErrorKind::LengthBelowMin`] at `offset`, where the field starts.
+#[inline]
+pub fn len_at_least<T: LenInt>(v: &T, min: u64, offset: usize) -> Result<(), DecodeError> {
+    let value = v.wire_value();
+    if value < u128::from(min) {
+        return Err(DecodeError::new(
+            DecodeErrorKind::LengthBelowMin {
+                value: value as i128,
+                min,
+            },
+            offset,
+        ));
+    }
+    Ok(())
+}

@@ -997,3 +997,114 @@ pub struct VersionGated {
     #[codec(ctx(version = version))]
     pub body: VersionedBody,
 }
+
+/// Frame headers declared with `#[derive(Header)]` (tests/header_derive.rs,
+/// the header fuzz target).
+pub mod headers {
+    use codec::{Decode, Encode, Header, Protocol};
+
+    use crate::tutorial::{Changed, StoreRequest, StoreResponse};
+
+    /// `StdHeader`'s layout, derived: a u8 id, a big-endian u16 length.
+    #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, Header)]
+    pub struct DerivedStd {
+        #[codec(id)]
+        pub id: u8,
+        #[codec(payload_len)]
+        pub len: u16,
+    }
+
+    /// `WideHeader`'s layout, derived: a u16 id, a big-endian u32 length.
+    #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, Header)]
+    pub struct DerivedWide {
+        #[codec(id)]
+        pub id: u16,
+        #[codec(payload_len)]
+        pub len: u32,
+    }
+
+    /// MQTT 3.1.1's fixed header (§2.2): the first byte (packet type and
+    /// flags; one id until bit fields split it), then the remaining length,
+    /// a varint of at most 4 bytes (§2.2.3).
+    #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, Header)]
+    pub struct MqttFixedHeader {
+        #[codec(id)]
+        pub packet: u8,
+        #[codec(payload_len, varint, max_bytes = 4)]
+        pub remaining_length: u32,
+    }
+
+    /// PostgreSQL's message header ("Message Formats"): a type byte, then
+    /// an Int32 length that counts itself but not the type byte.
+    #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, Header)]
+    pub struct PgHeader {
+        #[codec(id)]
+        pub kind: u8,
+        #[codec(payload_len, len_adds = 4)]
+        pub len: u32,
+    }
+
+    /// A header with fields besides the roles: magic, a version the
+    /// default sets, flags, a 3-byte id and a little-endian length.
+    #[derive(Debug, Clone, PartialEq, Encode, Decode, Header)]
+    pub struct Flagged {
+        #[codec(magic = b"CX")]
+        pub version: u8,
+        pub flags: u8,
+        #[codec(id, bytes = 3)]
+        pub kind: u32,
+        #[codec(payload_len, endian = "little")]
+        pub len: u32,
+    }
+
+    impl Default for Flagged {
+        fn default() -> Self {
+            Flagged {
+                version: 1,
+                flags: 0,
+                kind: 0,
+                len: 0,
+            }
+        }
+    }
+
+    /// A header with no id (cs.packetstream's): only a vlq length.
+    #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, Header)]
+    pub struct VlqLen {
+        #[codec(payload_len, vlq)]
+        pub len: u64,
+    }
+
+    /// A variable-width field before a fixed one: on partial input the
+    /// bytes still needed count the fields after the one that ran out.
+    #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, Header)]
+    pub struct VarFirst {
+        #[codec(id, varint)]
+        pub id: u16,
+        #[codec(payload_len)]
+        pub len: u16,
+    }
+
+    /// The tutorial protocol under [`DerivedStd`]: its frames and `explain`
+    /// must be `Storage`'s (under `StdHeader`) byte for byte.
+    #[derive(Debug, Clone, PartialEq, Protocol)]
+    #[codec(header = DerivedStd)]
+    pub enum StorageDerived {
+        /// 0x01.
+        StoreRequest(StoreRequest),
+        /// 0x02.
+        StoreResponse(StoreResponse),
+        /// 0x20.
+        Changed(Changed),
+    }
+
+    /// The tutorial's messages framed by the MQTT fixed header.
+    #[derive(Debug, Clone, PartialEq, Protocol)]
+    #[codec(header = MqttFixedHeader)]
+    pub enum StorageMqtt {
+        /// 0x01.
+        StoreRequest(StoreRequest),
+        /// 0x02.
+        StoreResponse(StoreResponse),
+    }
+}

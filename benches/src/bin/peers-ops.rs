@@ -28,7 +28,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use codec_benches::peers::run::{prepare, Batch, Prepared, MESSAGES, ROUTINES};
@@ -209,26 +209,8 @@ fn instructions(
     name: &str,
     k: u64,
 ) -> Result<u64, String> {
-    let out = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-        .arg(exe)
-        .args(["count", routine, message, name, &k.to_string()])
-        .output()
-        .map_err(|e| format!("cannot run valgrind: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        return Err(format!(
-            "valgrind failed on {routine} {message} {name}:\n{stderr}"
-        ));
-    }
-    stderr
-        .lines()
-        .find_map(|l| {
-            l.split_once("Collected :")
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("no instruction count in valgrind's output:\n{stderr}"))
+    let k = k.to_string();
+    codec_benches::callgrind::instructions(exe, &["count", routine, message, name, &k])
 }
 
 /// One measurement.

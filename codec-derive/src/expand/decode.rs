@@ -24,9 +24,10 @@ use crate::model::{
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX,
     DECODE_ERROR, DECODE_WITH, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN,
-    INVALID_DISCRIMINANT, LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK, READER,
-    READ_BASE128, READ_INT_N, READ_LEN, READ_LEN_SPEC, READ_MAGIC, READ_NULLABLE_LEN, READ_PADDED,
-    READ_PRESENCE, READ_TERM, RESULT, SOME, TAKE_RUN, TRACE, TRY_FROM_WIRE, U64, U8, USIZE,
+    INVALID_DISCRIMINANT, LEN_AT_LEAST, LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK,
+    READER, READ_BASE128, READ_BASE128_MAX, READ_INT_N, READ_LEN, READ_LEN_SPEC, READ_MAGIC,
+    READ_NULLABLE_LEN, READ_PADDED, READ_PRESENCE, READ_TERM, RESULT, SOME, TAKE_RUN, TRACE,
+    TRY_FROM_WIRE, U64, U8, USIZE,
 };
 use crate::paths::{ALIGN_PAD, CHECK_SUM, CHECK_VALUE, MARK, READ_PAD, READ_TO_SIZE};
 
@@ -331,8 +332,13 @@ fn fields_code(
             ));
             reads.extend(quote!(#read?;));
         }
-        // Where the value starts, for a `try_map` refusal or an `assert`.
-        if p.assert.is_some() || p.conv.is_some_and(|c| c.fallible) || p.computed.is_some() {
+        // Where the value starts, for a `try_map` refusal, an `assert`, a
+        // computed value or a header length below its `len_adds`.
+        if p.assert.is_some()
+            || p.conv.is_some_and(|c| c.fallible)
+            || p.computed.is_some()
+            || p.at_least.is_some()
+        {
             reads.extend(quote!(let __field_at = __r.offset();));
         }
         if let Some(Computed::Checksum { func, from }) = &p.computed {
@@ -429,6 +435,12 @@ fn fields_code(
                 }
             });
         }
+        if let Some(min) = p.at_least {
+            // A header's length counting `len_adds` more than the payload.
+            reads.extend(quote! {
+                #LEN_AT_LEAST(&#local, #min, __field_at).map_err(|__e| __e.in_field(#ty_name, #name))?;
+            });
+        }
     }
     reads.extend(flush(&mut run));
     let members = plans.iter().map(|p| &p.field.member);
@@ -516,7 +528,7 @@ fn pad_before_read(
     out
 }
 
-fn min_len(p: &FieldPlan) -> TokenStream {
+pub(super) fn min_len(p: &FieldPlan) -> TokenStream {
     let field = field_min_len(p);
     let field = match p.padding.before + p.padding.after {
         0 => field,
@@ -583,9 +595,21 @@ fn value_read(p: &FieldPlan) -> TokenStream {
         Wire::Plain => quote_spanned! {span=>
             #trace::field::<#ty>(__t, __r, #order)
         },
-        Wire::Base128 { vlq } => quote! {
+        Wire::Base128 {
+            vlq,
+            max_bytes: None,
+        } => quote! {
             #TRACE::leaf(__t, __r, |__r| #READ_BASE128::<#ty>(__r, #vlq))
         },
+        Wire::Base128 {
+            vlq,
+            max_bytes: Some(max),
+        } => {
+            let target = capped_target(ty, *max);
+            quote! {
+                #TRACE::leaf(__t, __r, |__r| #READ_BASE128_MAX::<#ty>(__r, #vlq, #max, #target))
+            }
+        }
         Wire::IntN { bytes, .. } => quote! {
             #TRACE::leaf(__t, __r, |__r| #READ_INT_N::<#ty, #bytes>(__r, #order))
         },
@@ -649,6 +673,20 @@ fn ctx_read(input: &Input, p: &FieldPlan, pass: &CtxPass) -> TokenStream {
     quote_spanned! {span=>
         #trace::field_in::<#ty>(__t, __r, #value)
     }
+}
+
+/// The type a capped base-128 integer is, for its too-long error:
+/// `u32 of at most 4 bytes`.
+pub(super) fn capped_target(ty: &syn::Type, max: usize) -> String {
+    let ty = quote::ToTokens::to_token_stream(ty)
+        .to_string()
+        .replace(' ', "");
+    format!("{ty} of at most {}", byte_count(max))
+}
+
+/// `1 byte`, `4 bytes`.
+pub(super) fn byte_count(n: usize) -> String {
+    format!("{n} byte{}", if n == 1 { "" } else { "s" })
 }
 
 fn enum_code(

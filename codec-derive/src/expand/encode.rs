@@ -15,8 +15,9 @@ use crate::model::{
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
     ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENCODE_WITH, ENDIAN, ERR,
-    FIXED, FROM, LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE,
-    TRY_TO_WIRE, U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_INT_N, WRITE_PADDED,
+    FIXED, FROM, I128, LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE,
+    TRY_TO_WIRE, U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_BASE128_MAX, WRITE_INT_N,
+    WRITE_PADDED,
 };
 use crate::paths::{ALIGN_PAD, WRITE_PAD, WRITE_TO_SIZE};
 
@@ -709,10 +710,21 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
         Wire::Plain => {
             quote_spanned!(span=> <#ty as #encode>::encode_with(#v, __buf, #order))
         }
-        Wire::Base128 { vlq } => quote! {{
+        Wire::Base128 {
+            vlq,
+            max_bytes: None,
+        } => quote! {{
             #WRITE_BASE128::<#ty>(*#v, __buf, #vlq);
             #OK(())
         }},
+        Wire::Base128 {
+            vlq,
+            max_bytes: Some(max),
+        } => {
+            let flavour = if *vlq { "vlq" } else { "varint" };
+            let target = format!("{flavour} of at most {}", super::decode::byte_count(*max));
+            quote!(#WRITE_BASE128_MAX::<#ty>(*#v, __buf, #vlq, #max, #target, *#v as #I128))
+        }
         Wire::IntN { bytes, signed } => {
             let name = int_n_name(*bytes, *signed);
             quote!(#WRITE_INT_N::<#ty, #bytes>(*#v, __buf, #order, #name))

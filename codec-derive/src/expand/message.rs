@@ -226,7 +226,13 @@ fn describe(p: &FieldPlan) -> String {
             Some(_) => ty,
             None => format!("nested {ty}"),
         },
-        Wire::Base128 { vlq } => format!("{} {ty}", if *vlq { "vlq" } else { "varint" }),
+        Wire::Base128 { vlq, max_bytes } => {
+            let flavour = if *vlq { "vlq" } else { "varint" };
+            match max_bytes {
+                Some(n) => format!("{flavour} {ty}, max_bytes = {n}"),
+                None => format!("{flavour} {ty}"),
+            }
+        }
         Wire::IntN { bytes, signed } => {
             let wire = int_n_name(*bytes, *signed);
             let le = if little && *bytes > 1 { " le" } else { "" };

@@ -5,6 +5,7 @@ mod bits;
 mod ctx;
 mod decode;
 mod encode;
+mod header;
 mod message;
 mod protocol;
 mod run;
@@ -25,6 +26,7 @@ pub fn expand(model: &Validated) -> TokenStream {
         Validated::Decode(layout) => decode::expand(layout),
         Validated::Message(message) => message::expand(message),
         Validated::Protocol(protocol) => protocol::expand(protocol),
+        Validated::Header(header) => header::expand(header),
     }
 }
 

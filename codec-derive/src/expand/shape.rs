@@ -111,7 +111,7 @@ fn wire(p: &FieldPlan) -> TokenStream {
     match &p.wire {
         // Skipped fields have no layout entry.
         Wire::Skip | Wire::Plain => quote!(#FIELD_WIRE::Plain),
-        Wire::Base128 { vlq } => quote!(#FIELD_WIRE::Base128 { vlq: #vlq }),
+        Wire::Base128 { vlq, .. } => quote!(#FIELD_WIRE::Base128 { vlq: #vlq }),
         Wire::IntN { bytes, signed } => {
             let bytes = *bytes as u8;
             quote!(#FIELD_WIRE::IntN { bytes: #bytes, signed: #signed })

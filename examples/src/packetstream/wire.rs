@@ -16,9 +16,8 @@
 //! EOF      03 | 00 | 02 | 00                       tag 0, request, rq_type 0
 //! ```
 
-use codec::error::{DecodeError, EncodeError, EncodeErrorKind};
-use codec::header::{FrameHead, Header, Parsed};
-use codec::{Decode, Encode, Message, Protocol, Reader};
+use codec::error::EncodeError;
+use codec::{Decode, Encode, Message, Protocol};
 
 /// Flag bit 0: a channel number follows the flags.
 pub const FLAG_CHANNEL: u64 = 0x01;
@@ -47,46 +46,14 @@ pub const FIRST_TAG: u64 = 2;
 ///     PacketHeader::parse(&buf)?,
 ///     Parsed::Complete(FrameHead { id: 0, header_len: 2, payload_len: 300 })
 /// );
+/// assert!(PacketHeader::write(1, 0, &mut buf).is_err()); // no id field
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PacketHeader;
-
-impl Header for PacketHeader {
-    const NAME: &'static str = "PacketHeader";
-    const MAX_ID: u64 = 0;
-    const MAX_LEN: u64 = u64::MAX;
-
-    fn encoded_len(_: u64, payload_len: usize) -> usize {
-        codec::wire::base128_len(payload_len as u64)
-    }
-
-    fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        if id != 0 {
-            return Err(EncodeError::new(EncodeErrorKind::ValueOutOfRange {
-                value: id as i128,
-                target: "no message id",
-            })
-            .in_field(Self::NAME, "id"));
-        }
-        codec::wire::write_vlq(payload_len as u64, buf);
-        Ok(())
-    }
-
-    fn parse(bytes: &[u8]) -> Result<Parsed, DecodeError> {
-        let mut r = Reader::new(bytes);
-        match codec::wire::read_vlq(&mut r, 64, "u64 body length") {
-            Ok(payload_len) => Ok(Parsed::Complete(FrameHead {
-                id: 0,
-                header_len: r.offset(),
-                payload_len,
-            })),
-            // Every byte so far had its continuation bit set: one more byte
-            // is the least that could finish the length.
-            Err(e) if e.is_incomplete() => Ok(Parsed::Incomplete { needed: 1 }),
-            Err(e) => Err(e.in_field(Self::NAME, "len")),
-        }
-    }
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, codec::Header)]
+pub struct PacketHeader {
+    /// The body length.
+    #[codec(payload_len, vlq)]
+    pub len: u64,
 }
 
 /// One cs.packetstream packet body, exactly as on the wire.

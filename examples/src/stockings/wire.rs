@@ -33,6 +33,11 @@ use codec::{Decode, Encode, Message, Protocol};
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+// Hand-written, not `#[derive(Header)]`: the id is one bit inside the
+// length's first byte, and the length is little-endian 6-then-7-bit groups
+// whose high bit marks the *last* byte (not "more follow"). Neither a
+// bit inside an integer's own bytes nor that group format is a field
+// encoding the derive has.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StockingsHeader;
 

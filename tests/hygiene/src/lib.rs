@@ -12,8 +12,8 @@
 //!   crate bare (`codec::..`) resolves to it and fails to compile.
 //!
 //! Between them the types use every wire attribute of
-//! `#[derive(Encode, Decode)]`, `Message` (tag, response) and `Protocol`
-//! (with an `other` variant).
+//! `#[derive(Encode, Decode)]`, `Message` (tag, response), `Protocol`
+//! (with an `other` variant) and `Header`.
 #![no_std]
 #![no_implicit_prelude]
 
@@ -501,9 +501,43 @@ pub mod primitives {
         ::core::assert_eq!(poll(pong), ::core::option::Option::None);
     }
 
+    /// A frame header by derive: an id, flags, a capped varint length
+    /// counting one more than the payload.
+    #[derive(
+        ::core::fmt::Debug,
+        ::core::default::Default,
+        ::core::cmp::PartialEq,
+        ::codec_renamed::Encode,
+        ::codec_renamed::Decode,
+        ::codec_renamed::Header,
+    )]
+    #[codec(crate = "::codec_renamed")]
+    pub struct Head {
+        #[codec(id)]
+        pub id: p::u8,
+        pub flags: p::u8,
+        #[codec(payload_len, varint, max_bytes = 4, len_adds = 1)]
+        pub len: p::u32,
+    }
+
+    /// A protocol framed by the derived header.
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Protocol)]
+    #[codec(crate = "::codec_renamed", header = Head)]
+    pub enum HeadWire {
+        Ping(Ping),
+    }
+
     /// Encodes and decodes a value; panics on a mismatch.
     pub fn run() {
         serve();
+        let framed = <HeadWire as ::core::convert::From<Ping>>::from(Ping { tag: 3, yes: true });
+        let bytes = ::codec_renamed::Encode::to_bytes(&framed).unwrap();
+        ::core::assert_eq!(bytes, [1, 0, 4, 0, 3, 1]);
+        let back: HeadWire = ::codec_renamed::Decode::from_bytes(&bytes).unwrap();
+        ::core::assert_eq!(back, framed);
+        let shown = ::codec_renamed::explain::<HeadWire>(&bytes);
+        ::core::assert!(shown.contains("header.id = 0x01 (Ping)"));
+
         let ping = <Wire as ::core::convert::From<Ping>>::from(Ping { tag: 3, yes: true });
         let bytes = ::codec_renamed::Encode::to_bytes(&ping).unwrap();
         ::core::assert_eq!(bytes, [1, 0, 3, 0, 3, 1]);
