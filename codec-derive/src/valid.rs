@@ -654,16 +654,23 @@ fn check_bits_alone(cx: &Ctxt, f: &Field) {
         ("checksum", a.checksum.span()),
         ("wire", a.wire.span()),
     ]);
-    for (name, span) in others {
+    refuse(cx, others, |name| {
+        format!(
+            "`{name}` conflicts with `bits`: a bit field takes its place in its run \
+             (put `{name}` on a field of whole bytes, or drop `bits`)"
+        )
+    });
+}
+
+/// Reports every key of `keys` that is set, each with `message(name)`.
+fn refuse(
+    cx: &Ctxt,
+    keys: impl IntoIterator<Item = (&'static str, Option<Span>)>,
+    message: impl Fn(&str) -> String,
+) {
+    for (name, span) in keys {
         if span.is_some() {
-            err(
-                cx,
-                span,
-                format!(
-                    "`{name}` conflicts with `bits`: a bit field takes its place in its run \
-                     (put `{name}` on a field of whole bytes, or drop `bits`)"
-                ),
-            );
+            err(cx, span, message(name));
         }
     }
 }
@@ -828,18 +835,12 @@ fn check_conv_alone(cx: &Ctxt, f: &Field) {
         ("size", a.size.span()),
         ("pad", a.pad.span().filter(|_| !has_field_padding(a))),
     ];
-    for (other, span) in others {
-        if span.is_some() {
-            err(
-                cx,
-                span,
-                format!(
-                    "`{other}` conflicts with `{name}`: the wire type's own encoding is used; \
-                     convert to a type that has the length or presence you need"
-                ),
-            );
-        }
-    }
+    refuse(cx, others, |other| {
+        format!(
+            "`{other}` conflicts with `{name}`: the wire type's own encoding is used; \
+             convert to a type that has the length or presence you need"
+        )
+    });
 }
 
 /// `bytes = N` writes an integer in N bytes: an integer type at least N
@@ -1018,21 +1019,18 @@ fn check_term(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
         );
     }
     let pad = a.pad.span().filter(|_| !has_field_padding(a));
-    for (name, span) in end_keys(a)
-        .into_iter()
-        .chain([("size", a.size.span()), ("pad", pad)])
-    {
-        if span.is_some() {
-            err(
-                cx,
-                span,
-                format!(
-                    "`{name}` conflicts with `term`: a terminated value ends at its terminator; \
-                     remove `{name}` or `term`"
-                ),
-            );
-        }
-    }
+    refuse(
+        cx,
+        end_keys(a)
+            .into_iter()
+            .chain([("size", a.size.span()), ("pad", pad)]),
+        |name| {
+            format!(
+                "`{name}` conflicts with `term`: a terminated value ends at its terminator; \
+                 remove `{name}` or `term`"
+            )
+        },
+    );
 }
 
 /// `size = N` fills exactly N bytes with a string or byte string and its
@@ -1073,18 +1071,12 @@ fn check_size(cx: &Ctxt, f: &Field, value_ty: &syn::Type) {
     if a.term.is_set() {
         return; // `check_term` reports the conflict.
     }
-    for (name, span) in end_keys(a) {
-        if span.is_some() {
-            err(
-                cx,
-                span,
-                format!(
-                    "`{name}` conflicts with `size`: a fixed-size value is always `size` bytes; \
-                     remove `{name}` or `size`"
-                ),
-            );
-        }
-    }
+    refuse(cx, end_keys(a), |name| {
+        format!(
+            "`{name}` conflicts with `size`: a fixed-size value is always `size` bytes; \
+             remove `{name}` or `size`"
+        )
+    });
 }
 
 fn is_u8_vec(ty: &syn::Type) -> bool {
@@ -1118,15 +1110,11 @@ fn check_variant_magic(cx: &Ctxt, input: &Input, variants: &[Variant]) -> bool {
                 ),
             );
         }
-        for (name, span) in [("id", v.attrs.id.span()), ("other", v.attrs.other.span())] {
-            if span.is_some() {
-                err(
-                    cx,
-                    span,
-                    format!("`{name}` conflicts with `magic`: a variant is chosen by one of them"),
-                );
-            }
-        }
+        refuse(
+            cx,
+            [("id", v.attrs.id.span()), ("other", v.attrs.other.span())],
+            |name| format!("`{name}` conflicts with `magic`: a variant is chosen by one of them"),
+        );
         if !v.attrs.id.is_set() && v.original.discriminant.is_some() {
             cx.error_spanned_by(
                 v.ident,
@@ -1226,15 +1214,9 @@ fn check_skip_alone(cx: &Ctxt, f: &Field) {
         ("value", a.value.span()),
         ("unchecked", a.unchecked.span()),
     ]);
-    for (name, span) in others {
-        if span.is_some() {
-            err(
-                cx,
-                span,
-                format!("`{name}` has no effect on a `skip` field, which is not on the wire"),
-            );
-        }
-    }
+    refuse(cx, others, |name| {
+        format!("`{name}` has no effect on a `skip` field, which is not on the wire")
+    });
 }
 
 /// A body's length comes from exactly one place.
@@ -1688,15 +1670,9 @@ fn computed_conflicts(cx: &Ctxt, f: &Field, what: &str) {
         ("calc", a.calc.span().filter(|_| what != "calc")),
         ("checksum", a.checksum.span().filter(|_| what == "wire")),
     ];
-    for (name, span) in others {
-        if span.is_some() {
-            err(
-                cx,
-                span,
-                format!("`{name}` conflicts with `{what}`: remove one of them"),
-            );
-        }
-    }
+    refuse(cx, others, |name| {
+        format!("`{name}` conflicts with `{what}`: remove one of them")
+    });
 }
 
 /// `calc` replaces the value encode writes with an expression over the
@@ -1996,18 +1972,12 @@ fn check_field_ctx(cx: &Ctxt, fields: &[Field], i: usize) {
         ("skip", a.skip.span()),
         ("map`/`try_map", a.conv.span()),
     ]);
-    for (other, span) in others {
-        if span.is_some() {
-            err(
-                cx,
-                span,
-                format!(
-                    "`{other}` conflicts with `ctx`: a field with a context is its type's own \
-                     encoding; put the layout keys on that type's fields"
-                ),
-            );
-        }
-    }
+    refuse(cx, others, |other| {
+        format!(
+            "`{other}` conflicts with `ctx`: a field with a context is its type's own \
+             encoding; put the layout keys on that type's fields"
+        )
+    });
 }
 
 /// `id_from = name` chooses an enum's variant by one of its context
