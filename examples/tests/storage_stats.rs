@@ -182,6 +182,46 @@ fn stats_metrics_and_the_shutdown_summary() {
     }
 }
 
+/// The handler hears of no disconnection, so a watcher whose connection
+/// ended is dropped at the next watch request: `watchers` counts live
+/// subscriptions only, and a quiet key's departed watchers do not pile up.
+#[test]
+fn watchers_of_closed_connections_are_dropped() {
+    let (mut server, _) = start(&["--memory"]);
+    let watch = |name: &str| {
+        let mut p = vec![1, 1, name.len() as u8];
+        p.extend_from_slice(name.as_bytes());
+        frame(0x14, &p)
+    };
+    let watchers = |addr: &str| {
+        let r = run(&["--server", addr, "stats"], None, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        stat(&r.out(), "watchers").expect("a watchers line")
+    };
+    let mut gone = TcpStream::connect(&server.addr).unwrap();
+    assert_eq!(call(&mut gone, &watch("quiet"), 7), (0x15, 0));
+    let mut live = TcpStream::connect(&server.addr).unwrap();
+    assert_eq!(call(&mut live, &watch("other"), 7), (0x15, 0));
+    assert_eq!(watchers(&server.addr), "2");
+
+    drop(gone);
+    // The server notices the closed socket on its own time: watch again
+    // (idempotent) until the departed watcher is gone, within 10 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        assert_eq!(call(&mut live, &watch("other"), 7), (0x15, 0));
+        if watchers(&server.addr) == "1" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the closed connection's watcher is still counted"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(server.terminate().success(), "{}", server.stderr());
+}
+
 #[test]
 fn the_redb_engine_counts_keys_commits_and_cache_hits() {
     let dir = tempfile::tempdir().unwrap();

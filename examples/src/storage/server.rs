@@ -117,7 +117,16 @@ impl Service {
     /// The database could not be measured.
     pub async fn stats(&self, server: &CounterSnapshot) -> Result<Vec<Stat>, super::db::DbError> {
         let engine = self.db.stats().await?;
-        Ok(stats::collect(server, &self.messages, &engine))
+        let watchers = lock(&self.watchers)
+            .values()
+            .map(HashMap::len)
+            .sum::<usize>();
+        Ok(stats::collect(
+            server,
+            &self.messages,
+            &engine,
+            watchers as u64,
+        ))
     }
 
     /// Whether `peer` may begin another upload: at most
@@ -351,6 +360,13 @@ impl StorageService<Peer<Storage>> for Service {
     async fn watch_request(&self, r: WatchRequest, peer: &Peer<Storage>) -> WatchResponse {
         let mut watchers = lock(&self.watchers);
         if r.watch {
+            // The handler hears of no disconnection: watchers of quiet keys
+            // whose connection ended go here, so the map holds at most the
+            // live watchers plus those gone since the last watch request.
+            for peers in watchers.values_mut() {
+                peers.retain(|_, w| !w.peer.is_closed());
+            }
+            watchers.retain(|_, peers| !peers.is_empty());
             watchers
                 .entry(r.name.clone())
                 .or_default()

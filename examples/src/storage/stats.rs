@@ -12,6 +12,7 @@
 //! connections_refused          storage_connections_refused_total         at the connection limit
 //! connections_closed_on_error  storage_connections_closed_on_error_total bad frame, limit, timeout
 //! bytes_in, bytes_out          storage_bytes_in_total, ..._out_total     on the sockets
+//! watchers                     storage_watchers                          live watch subscriptions (gauge)
 //! requests.<Message>           storage_requests_total{message="..."}     messages received
 //! errors.<Message>             storage_errors_total{message="..."}       replies not Success/Ekey
 //! commits, fsyncs              storage_commits_total, ..._fsyncs_total   the engine's
@@ -107,11 +108,13 @@ pub fn failed(reply: Option<&Storage>) -> bool {
     !matches!(status, Status::Success | Status::Ekey)
 }
 
-/// The named counters, in the order `storage stats` prints them.
+/// The named counters, in the order `storage stats` prints them;
+/// `watchers` is the number of watch subscriptions held.
 pub fn collect(
     server: &CounterSnapshot,
     messages: &MessageCounters,
     engine: &EngineStats,
+    watchers: u64,
 ) -> Vec<Stat> {
     let stat = |name: &str, value| Stat {
         name: name.into(),
@@ -123,6 +126,7 @@ pub fn collect(
         stat("connections_closed_on_error", server.closed_on_error),
         stat("bytes_in", server.bytes_in),
         stat("bytes_out", server.bytes_out),
+        stat("watchers", watchers),
     ];
     messages.push(&mut out);
     out.extend([
@@ -173,7 +177,7 @@ pub fn render_text(stats: &[Stat]) -> String {
 }
 
 /// Gauges: sizes at the moment of the snapshot; everything else counts up.
-const GAUGES: [&str; 3] = ["keys", "db_bytes", "log_bytes"];
+const GAUGES: [&str; 4] = ["watchers", "keys", "db_bytes", "log_bytes"];
 
 /// The Prometheus text exposition format (version 0.0.4) of `stats`:
 /// `storage_<name>_total` for counters, `storage_<name>` for gauges, a
@@ -221,6 +225,7 @@ fn help(family: &str) -> &'static str {
         }
         "bytes_in" => "Bytes read from client sockets.",
         "bytes_out" => "Bytes written to client sockets.",
+        "watchers" => "Watch subscriptions held (live connections watching a key).",
         "requests" => "Messages received, by message.",
         "errors" => "Replies with a status other than Success or Ekey, by message.",
         "commits" => "Batches of writes made durable (log appends and database commits).",
@@ -268,7 +273,7 @@ mod tests {
             cache_misses: 1,
             ..EngineStats::default()
         };
-        collect(&server, &messages, &engine)
+        collect(&server, &messages, &engine, 2)
     }
 
     #[test]
@@ -293,6 +298,8 @@ mod tests {
             "storage_errors_total{message=\"FetchRequest\"} 1",
             "# TYPE storage_keys gauge",
             "storage_keys 1",
+            "# TYPE storage_watchers gauge",
+            "storage_watchers 2",
             "storage_connections_total 0",
         ] {
             assert!(

@@ -395,6 +395,12 @@ impl<P: Protocol> Peer<P> {
         }
     }
 
+    /// Whether the connection has ended (a [`Peer::notify`] would return
+    /// `false`): for a handler pruning what it keeps per connection.
+    pub fn is_closed(&self) -> bool {
+        self.out.is_closed()
+    }
+
     /// Whether something holds this connection open ([`Peer::hold_open`]).
     pub fn is_held(&self) -> bool {
         *self.holds.borrow() > 0
