@@ -24,7 +24,7 @@ pub mod bits;
 pub mod stream;
 
 use arbitrary::Arbitrary;
-use codec::{Decode, DecodeError, Encode, Explainer, Message, Protocol, RawFrame, Reader};
+use codec::{Decode, DecodeError, Encode, Message, Protocol, RawFrame};
 
 // ## The tutorial protocol (StdHeader: u8 id, u16 BE length)
 
