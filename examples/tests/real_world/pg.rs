@@ -7,7 +7,10 @@
 //! header is the length and the protocol version (or request code), the
 //! latter as the id. Bytes assembled from the documentation's layouts for
 //! `SELECT 1 AS a, NULL::text AS b` (what a server answers with int4 and
-//! text columns).
+//! text columns). Checked once by hand against pg8000 1.31.6 over a socket
+//! pair (it is not in the pinned venv): it writes these SSLRequest,
+//! StartupMessage and Query bytes, and reads this RowDescription and
+//! DataRow as `[[1, None]]`.
 //!
 //! ```text
 //! typed message:  Byte1 type | Int32 length (counts itself, not the type) | body
@@ -38,7 +41,7 @@ pub struct PgHeader {
 
 /// Query ('Q', frontend): a simple query.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 0x51)]
+#[codec(id = 0x51)] // b'Q' (a message `id` takes an integer literal only)
 pub struct Query {
     #[codec(term)]
     pub query: String,
@@ -63,7 +66,7 @@ pub struct FieldDescription {
 
 /// RowDescription ('T', backend): an Int16 count of fields.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 0x54)]
+#[codec(id = 0x54)] // b'T'
 pub struct RowDescription {
     #[codec(len = i16)]
     pub fields: Vec<FieldDescription>,
@@ -78,7 +81,7 @@ pub struct Column {
 
 /// DataRow ('D', backend): an Int16 count of columns.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 0x44)]
+#[codec(id = 0x44)] // b'D'
 pub struct DataRow {
     #[codec(len = i16)]
     pub columns: Vec<Column>,
@@ -334,6 +337,23 @@ fn hostile_frames() {
     assert_eq!(
         e.to_string(),
         "length value -1 is below the minimum 0 at byte 5 in RowDescription.fields"
+    );
+
+    // A column length far beyond the frame, a count of 32767 columns in
+    // an 11-byte body: errors at the field, nothing allocated for them.
+    let mut wire = DATA_ROW.to_vec();
+    wire[7..11].copy_from_slice(&i32::MAX.to_be_bytes());
+    let e = Pg::from_bytes(&wire).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "header declares 11 payload bytes, message used 2147483653 at byte 11 in DataRow.columns[0].value"
+    );
+    let mut wire = DATA_ROW.to_vec();
+    wire[5..7].copy_from_slice(&i16::MAX.to_be_bytes());
+    let e = Pg::from_bytes(&wire).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "header declares 11 payload bytes, message used 15 at byte 16 in DataRow.columns[2].value"
     );
 
     // The length counts itself: 3 can never be.
