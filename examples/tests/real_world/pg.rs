@@ -27,7 +27,7 @@
 
 use codec::frame::FrameDecoder;
 use codec::header::{FrameHead, Header as _, Parsed};
-use codec::{Decode, Encode, FieldLayout, Message, Protocol};
+use codec::{Decode, DecodeError, Encode, FieldLayout, Message, Protocol};
 
 /// The typed messages' header: the type byte, then an Int32 length that
 /// counts itself but not the type byte.
@@ -313,64 +313,67 @@ fn a_null_column_round_trips_as_none() {
     assert_eq!(Pg::from_bytes(&bytes).unwrap(), Pg::from(empty));
 }
 
-/// A negative length other than -1, a length below the header's own
-/// four bytes, a count that is negative, an unknown type byte: errors with
-/// the path and the offset in the frame.
+/// `frame` with `patch` written at byte `at`, decoded: the error, which
+/// for a whole frame is never a wait for more bytes.
+fn patched_error(frame: &[u8], at: usize, patch: &[u8]) -> DecodeError {
+    let mut wire = frame.to_vec();
+    wire[at..at + patch.len()].copy_from_slice(patch);
+    let e = Pg::from_bytes(&wire).unwrap_err();
+    assert_eq!(e.bytes_needed(), None, "{e}");
+    e
+}
+
+/// The error's offset, path and text.
+fn assert_error(e: &DecodeError, offset: usize, path: &str, text: &str) {
+    assert_eq!(e.offset(), offset, "{e}");
+    assert_eq!(e.path().to_string(), path, "{e}");
+    assert_eq!(e.to_string(), text);
+}
+
+/// A negative length other than -1, a negative count, lengths beyond the
+/// frame, a header length below its own four bytes, an unknown type byte:
+/// errors with the path and the offset in the frame.
 #[test]
 fn hostile_frames() {
-    let mut wire = DATA_ROW.to_vec();
-    wire[12..16].copy_from_slice(&(-2i32).to_be_bytes());
-    let e = Pg::from_bytes(&wire).unwrap_err();
-    assert_eq!(e.offset(), 12, "{e}");
-    assert_eq!(e.path().to_string(), "DataRow.columns[1].value");
-    assert_eq!(
-        e.to_string(),
-        "length value -2 is below the minimum 0 at byte 12 in DataRow.columns[1].value"
+    assert_error(
+        &patched_error(DATA_ROW, 12, &(-2i32).to_be_bytes()),
+        12,
+        "DataRow.columns[1].value",
+        "length value -2 is below the minimum 0 at byte 12 in DataRow.columns[1].value",
     );
-    assert_eq!(e.bytes_needed(), None, "{e}");
-
-    let mut wire = ROW_DESCRIPTION.to_vec();
-    wire[5..7].copy_from_slice(&(-1i16).to_be_bytes());
-    let e = Pg::from_bytes(&wire).unwrap_err();
-    assert_eq!(e.offset(), 5, "{e}");
-    assert_eq!(e.path().to_string(), "RowDescription.fields");
-    assert_eq!(
-        e.to_string(),
-        "length value -1 is below the minimum 0 at byte 5 in RowDescription.fields"
+    assert_error(
+        &patched_error(ROW_DESCRIPTION, 5, &(-1i16).to_be_bytes()),
+        5,
+        "RowDescription.fields",
+        "length value -1 is below the minimum 0 at byte 5 in RowDescription.fields",
     );
-
     // A column length far beyond the frame, a count of 32767 columns in
     // an 11-byte body: errors at the field, nothing allocated for them.
-    let mut wire = DATA_ROW.to_vec();
-    wire[7..11].copy_from_slice(&i32::MAX.to_be_bytes());
-    let e = Pg::from_bytes(&wire).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "header declares 11 payload bytes, message used 2147483653 at byte 11 in DataRow.columns[0].value"
+    assert_error(
+        &patched_error(DATA_ROW, 7, &i32::MAX.to_be_bytes()),
+        11,
+        "DataRow.columns[0].value",
+        "header declares 11 payload bytes, message used 2147483653 at byte 11 in DataRow.columns[0].value",
     );
-    let mut wire = DATA_ROW.to_vec();
-    wire[5..7].copy_from_slice(&i16::MAX.to_be_bytes());
-    let e = Pg::from_bytes(&wire).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "header declares 11 payload bytes, message used 15 at byte 16 in DataRow.columns[2].value"
+    assert_error(
+        &patched_error(DATA_ROW, 5, &i16::MAX.to_be_bytes()),
+        16,
+        "DataRow.columns[2].value",
+        "header declares 11 payload bytes, message used 15 at byte 16 in DataRow.columns[2].value",
     );
-
     // The length counts itself: 3 can never be.
-    let e = PgHeader::parse(&[b'D', 0, 0, 0, 3]).unwrap_err();
-    assert_eq!(e.offset(), 1, "{e}");
-    assert_eq!(e.path().to_string(), "PgHeader.len");
-    assert_eq!(
-        e.to_string(),
-        "length value 3 is below the minimum 4 at byte 1 in PgHeader.len"
+    assert_error(
+        &PgHeader::parse(&[b'D', 0, 0, 0, 3]).unwrap_err(),
+        1,
+        "PgHeader.len",
+        "length value 3 is below the minimum 4 at byte 1 in PgHeader.len",
     );
-
-    let mut wire = query_frame();
-    wire[0] = b'X'; // Terminate: not in this protocol enum
-    let e = Pg::from_bytes(&wire).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "unknown message id 0x58 at byte 0 in PgHeader.id"
+    // 'X' (Terminate) is not in this protocol enum.
+    assert_error(
+        &patched_error(&query_frame(), 0, b"X"),
+        0,
+        "PgHeader.id",
+        "unknown message id 0x58 at byte 0 in PgHeader.id",
     );
 
     // A query without its NUL, the frame ending there: an error, not a
@@ -380,10 +383,11 @@ fn hostile_frames() {
     wire[4] -= 1;
     let e = Pg::from_bytes(&wire).unwrap_err();
     assert_eq!(e.bytes_needed(), None, "{e}");
-    assert_eq!(e.path().to_string(), "Query.query");
-    assert_eq!(
-        e.to_string(),
-        "header declares 30 payload bytes, message used 31 at byte 35 in Query.query"
+    assert_error(
+        &e,
+        35,
+        "Query.query",
+        "header declares 30 payload bytes, message used 31 at byte 35 in Query.query",
     );
 
     // A query holding a NUL cannot be written.
@@ -431,55 +435,57 @@ fn startup_and_ssl_request_match_the_documented_layouts() {
 /// offset and value; `FIELDS` lists each message's fields.
 #[test]
 fn explain_and_fields() {
-    let expect = |dump: String, lines: &[&str]| {
+    // A list of derived elements is one line (the explainer does not
+    // descend into `Vec<T>` elements), after its Int16 count.
+    let cases: [(String, &[&str]); 5] = [
+        (
+            codec::explain::<Pg>(&query_frame()),
+            &[
+                "0000  51           header.kind = 0x51 (Query)",
+                "0001  00 00 00 23  header.len = 35",
+                "0005  53 45 4c 45  Query.query = \"SELECT 1 AS a, NULL::text AS b\"",
+            ],
+        ),
+        (
+            codec::explain::<Pg>(DATA_ROW),
+            &[
+                "0000  44           header.kind = 0x44 (DataRow)",
+                "0001  00 00 00 0f  header.len = 15",
+                "0005  00 02        DataRow.columns.len = 2",
+                "0007  00 00 00 01  DataRow.columns = ",
+                "000b  31 ff ff ff",
+            ],
+        ),
+        (
+            codec::explain::<Pg>(ROW_DESCRIPTION),
+            &[
+                "0000  54           header.kind = 0x54 (RowDescription)",
+                "0001  00 00 00 2e  header.len = 46",
+                "0005  00 02        RowDescription.fields.len = 2",
+                "0007  61 00 00 00  RowDescription.fields = ",
+            ],
+        ),
+        (
+            codec::explain::<Startup>(&startup_frame()),
+            &[
+                "0000  00 00 00 29  header.len = 41",
+                "0004  00 03 00 00  header.version = 0x30000 (StartupMessage)",
+                "0008  75 73 65 72  StartupMessage.params = 2 elements",
+            ],
+        ),
+        (
+            codec::explain::<Startup>(SSL_REQUEST),
+            &[
+                "0000  00 00 00 08  header.len = 8",
+                "0004  04 d2 16 2f  header.version = 0x4d2162f (SslRequest)",
+            ],
+        ),
+    ];
+    for (dump, lines) in cases {
         for line in lines {
             assert!(dump.contains(line), "{line:?} not in\n{dump}");
         }
-    };
-    expect(
-        codec::explain::<Pg>(&query_frame()),
-        &[
-            "0000  51           header.kind = 0x51 (Query)",
-            "0001  00 00 00 23  header.len = 35",
-            "0005  53 45 4c 45  Query.query = \"SELECT 1 AS a, NULL::text AS b\"",
-        ],
-    );
-    // A list of derived elements is one line (the explainer does not
-    // descend into `Vec<T>` elements), after its Int16 count.
-    expect(
-        codec::explain::<Pg>(DATA_ROW),
-        &[
-            "0000  44           header.kind = 0x44 (DataRow)",
-            "0001  00 00 00 0f  header.len = 15",
-            "0005  00 02        DataRow.columns.len = 2",
-            "0007  00 00 00 01  DataRow.columns = ",
-            "000b  31 ff ff ff",
-        ],
-    );
-    expect(
-        codec::explain::<Pg>(ROW_DESCRIPTION),
-        &[
-            "0000  54           header.kind = 0x54 (RowDescription)",
-            "0001  00 00 00 2e  header.len = 46",
-            "0005  00 02        RowDescription.fields.len = 2",
-            "0007  61 00 00 00  RowDescription.fields = ",
-        ],
-    );
-    expect(
-        codec::explain::<Startup>(&startup_frame()),
-        &[
-            "0000  00 00 00 29  header.len = 41",
-            "0004  00 03 00 00  header.version = 0x30000 (StartupMessage)",
-            "0008  75 73 65 72  StartupMessage.params = 2 elements",
-        ],
-    );
-    expect(
-        codec::explain::<Startup>(SSL_REQUEST),
-        &[
-            "0000  00 00 00 08  header.len = 8",
-            "0004  04 d2 16 2f  header.version = 0x4d2162f (SslRequest)",
-        ],
-    );
+    }
 
     let only = |name, encoding| {
         [FieldLayout {
