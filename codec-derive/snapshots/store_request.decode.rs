@@ -176,5 +176,16 @@ const _: () = {
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             Self::__codec_decode(__r, false, __out)
         }
+        fn explain_vec(
+            __r: &mut _codec::Reader<'de>,
+            __count: _codec::__private::usize,
+            __order: _codec::Endian,
+            __out: &mut _codec::Explainer,
+        ) -> _codec::__private::Result<
+            _codec::__private::Vec<Self>,
+            _codec::DecodeError,
+        > {
+            _codec::__private::explain_each(__r, __count, __order, __out)
+        }
     }
 };

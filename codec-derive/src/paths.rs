@@ -102,6 +102,7 @@ paths! {
     ENCODE_SEQ = EncodeSeq;
     ENDIAN = Endian;
     EXPLAINER = Explainer;
+    EXPLAIN_EACH = __private::explain_each;
     FIELD_LAYOUT = FieldLayout;
     HEADER = Header;
     MESSAGE = Message;

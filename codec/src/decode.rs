@@ -162,6 +162,30 @@ pub fn bounded_capacity<'de, T: Decode<'de>>(
     }
 }
 
+/// [`Decode::explain_vec`] element by element, each on its own lines
+/// under `[i]`: what derived types use, whose elements have fields worth
+/// seeing (the default shows the run as one line).
+///
+/// # Errors
+///
+/// As [`Decode::decode_vec`].
+#[doc(hidden)]
+pub fn explain_each<'de, T: Decode<'de>>(
+    r: &mut Reader<'de>,
+    count: usize,
+    order: Endian,
+    out: &mut Explainer,
+) -> Result<Vec<T>, DecodeError> {
+    let mut items = Vec::with_capacity(bounded_capacity::<T>(r, count)?);
+    for i in 0..count {
+        out.push_index(i);
+        let item = T::explain_with(r, order, out).map_err(|e| e.in_index(i));
+        out.pop();
+        items.push(item?);
+    }
+    Ok(items)
+}
+
 /// A sequence built one element at a time (`Vec<T>`, and the maps and sets
 /// of [`std_types`](crate::std_types), which refuse duplicates), read by
 /// [`decode_items`].

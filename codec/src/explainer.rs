@@ -130,8 +130,9 @@ impl Explainer {
         f: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
     ) -> Result<T, DecodeError> {
         self.recorded(r, f, |_, out| {
-            let name = core::any::type_name::<T>();
-            write!(out, "<{}>", name.rsplit("::").next().unwrap_or(name))
+            write!(out, "<")?;
+            short_type_name(core::any::type_name::<T>(), out)?;
+            write!(out, ">")
         })
     }
 
@@ -333,6 +334,23 @@ impl Display for BytesValue<'_> {
     }
 }
 
+/// Writes a type name without its module paths:
+/// `alloc::vec::Vec<my_crate::pg::Column>` as `Vec<Column>`.
+fn short_type_name(name: &str, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+    let mut rest = name;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        let (path, tail) = rest.split_at(end);
+        out.write_str(path.rsplit("::").next().unwrap_or(path))?;
+        let delim = tail.chars().next().map_or(0, char::len_utf8);
+        out.write_str(&tail[..delim])?;
+        rest = &tail[delim..];
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,5 +436,23 @@ mod tests {
         assert_eq!(short_value("short"), "short");
         assert_eq!(short_value(12.to_string()), "12");
         let _ = vec![0u8];
+    }
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        let short = |name: &str| {
+            let mut out = String::new();
+            super::short_type_name(name, &mut out).unwrap();
+            out
+        };
+        assert_eq!(
+            short("alloc::vec::Vec<my_crate::pg::Column>"),
+            "Vec<Column>"
+        );
+        assert_eq!(
+            short("(u8, core::option::Option<&str>)"),
+            "(u8, Option<&str>)"
+        );
+        assert_eq!(short("[a::B; 4]"), "[B; 4]");
     }
 }

@@ -815,7 +815,7 @@ pub use core::primitive::{bool, str, u16, u32, u64, u8, usize};
 // Runtime items below the crate root that generated code names: routed
 // through here so the runtime can move its modules without touching the
 // derive (codec-derive's `paths.rs` names each of them once).
-pub use crate::decode::{NoTrace, Trace};
+pub use crate::decode::{explain_each, NoTrace, Trace};
 pub use crate::frame::{decode_frame, encode_frame, frame_len, unknown_id};
 pub use crate::message::tag_limit;
 /// The wire metadata `Encode::SHAPE` and `Protocol::MESSAGES` are made of.

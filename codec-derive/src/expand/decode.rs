@@ -23,11 +23,11 @@ use crate::model::{
 };
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED, BOOL, DECODE, DECODE_CTX,
-    DECODE_ERROR, DECODE_WITH, DEFAULT, ENDIAN, ERR, EXPLAINER, FIXED, FROM, GET_LEN,
+    DECODE_ERROR, DECODE_WITH, DEFAULT, ENDIAN, ERR, EXPLAINER, EXPLAIN_EACH, FIXED, FROM, GET_LEN,
     INVALID_DISCRIMINANT, LEN_AT_LEAST, LEN_VALUE, LEN_VALUE_ADDS, MATCH_MAGIC, NONE, NO_TRACE, OK,
     READER, READ_BASE128, READ_BASE128_MAX, READ_INT_N, READ_LEN, READ_LEN_SPEC, READ_MAGIC,
     READ_NULLABLE_LEN, READ_PADDED, READ_PRESENCE, READ_TERM, RESULT, SOME, TAKE_RUN, TRACE,
-    TRY_FROM_WIRE, U64, U8, USIZE,
+    TRY_FROM_WIRE, U64, U8, USIZE, VEC,
 };
 use crate::paths::{ALIGN_PAD, CHECK_SUM, CHECK_VALUE, MARK, READ_PAD, READ_TO_SIZE};
 
@@ -200,6 +200,15 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     __out: &mut #EXPLAINER,
                 ) -> #RESULT<Self, #DECODE_ERROR> {
                     Self::__codec_decode(__r, #call __out)
+                }
+
+                fn explain_vec(
+                    __r: &mut #READER<'de>,
+                    __count: #USIZE,
+                    __order: #ENDIAN,
+                    __out: &mut #EXPLAINER,
+                ) -> #RESULT<#VEC<Self>, #DECODE_ERROR> {
+                    #EXPLAIN_EACH(__r, __count, __order, __out)
                 }
             }
         }

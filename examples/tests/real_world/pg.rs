@@ -435,8 +435,8 @@ fn startup_and_ssl_request_match_the_documented_layouts() {
 /// offset and value; `FIELDS` lists each message's fields.
 #[test]
 fn explain_and_fields() {
-    // A list of derived elements is one line (the explainer does not
-    // descend into `Vec<T>` elements), after its Int16 count.
+    // A list of derived elements: its Int16 count, then each element's
+    // fields under `[i]` (a NULL column is its -1 length alone).
     let cases: [(String, &[&str]); 5] = [
         (
             codec::explain::<Pg>(&query_frame()),
@@ -452,8 +452,9 @@ fn explain_and_fields() {
                 "0000  44           header.kind = 0x44 (DataRow)",
                 "0001  00 00 00 0f  header.len = 15",
                 "0005  00 02        DataRow.columns.len = 2",
-                "0007  00 00 00 01  DataRow.columns = ",
-                "000b  31 ff ff ff",
+                "0007  00 00 00 01  DataRow.columns[0].value.len = 1",
+                "000b  31           DataRow.columns[0].value = 1 byte \"1\"",
+                "000c  ff ff ff ff  DataRow.columns[1].value.len = null",
             ],
         ),
         (
@@ -462,7 +463,11 @@ fn explain_and_fields() {
                 "0000  54           header.kind = 0x54 (RowDescription)",
                 "0001  00 00 00 2e  header.len = 46",
                 "0005  00 02        RowDescription.fields.len = 2",
-                "0007  61 00 00 00  RowDescription.fields = ",
+                "0007  61 00        RowDescription.fields[0].name = \"a\"",
+                "000f  00 00 00 17  RowDescription.fields[0].type_oid = 23",
+                "0015  ff ff ff ff  RowDescription.fields[0].type_modifier = -1",
+                "001b  62 00        RowDescription.fields[1].name = \"b\"",
+                "0023  00 00 00 19  RowDescription.fields[1].type_oid = 25",
             ],
         ),
         (
