@@ -266,8 +266,32 @@ fn parse_variant_id(meta: &ParseNestedMeta) -> syn::Result<Result<LitInt, syn::P
             lit: syn::Lit::Int(i),
             ..
         }) => Ok(Ok(i)),
+        syn::Pat::Lit(syn::ExprLit {
+            lit: syn::Lit::Byte(b),
+            ..
+        }) => Ok(Ok(byte_as_int(&b))),
         pat => Ok(Err(pat)),
     }
+}
+
+/// A byte literal as the integer it is: `id = b'Q'` reads like the
+/// protocol documents that name message types by their letter.
+fn byte_as_int(b: &syn::LitByte) -> LitInt {
+    LitInt::new(&b.value().to_string(), b.span())
+}
+
+/// A message id: any constant expression, a byte literal as its integer.
+fn parse_message_id(meta: &ParseNestedMeta) -> syn::Result<Expr> {
+    Ok(match meta.value()?.parse()? {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Byte(b),
+            attrs,
+        }) => Expr::Lit(syn::ExprLit {
+            attrs,
+            lit: syn::Lit::Int(byte_as_int(&b)),
+        }),
+        expr => expr,
+    })
 }
 
 /// Attributes on a struct or enum.
@@ -443,7 +467,7 @@ fn parse_null(meta: &ParseNestedMeta) -> syn::Result<(i64, Span)> {
 fn parse_byte(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
     match meta.value()?.parse()? {
         syn::Lit::Int(i) => Ok(i),
-        syn::Lit::Byte(b) => Ok(LitInt::new(&b.value().to_string(), b.span())),
+        syn::Lit::Byte(b) => Ok(byte_as_int(&b)),
         other => Err(syn::Error::new(
             other.span(),
             "expected a byte: an integer such as `0x0a` or a byte literal such as `b' '`",
@@ -545,7 +569,7 @@ impl ContainerAttrs {
                     let s: LitStr = meta.value()?.parse()?;
                     out.crate_path.set(cx, span, s.parse()?);
                 }
-                "id" => out.id.set(cx, span, meta.value()?.parse()?),
+                "id" => out.id.set(cx, span, parse_message_id(meta)?),
                 "repr" if is_enum => out.repr.set(cx, span, parse_len_kind(meta, "repr", false)?),
                 "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 "header" if is_enum => out.header.set(cx, span, meta.value()?.parse()?),

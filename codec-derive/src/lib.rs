@@ -136,7 +136,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 ///
 /// | attribute | meaning |
 /// | --- | --- |
-/// | `id = N` | the discriminant (or write `Variant = N`; otherwise the previous plus one) |
+/// | `id = N` | the discriminant, an integer or a byte literal (`id = b'Q'`) (or write `Variant = N`; otherwise the previous plus one) |
 /// | `id = a..=b`, `id = 1 \| 3` | a pattern of integers and ranges: decode takes the variant for any id it matches. With a leading discriminant the variant's first field holds the id read (as `other`'s does) and encode writes it, refusing one outside the pattern; with `id_from` no field is needed. Ids claimed by two variants are a compile error |
 /// | `other` | catches unknown discriminants; its first field holds the value read |
 /// | `magic = b".."` | the variant's constant bytes, which choose it: given on every variant (with no `id`, discriminant, `other` or `repr`), the enum has no discriminant and decoding tries each variant's magic in declaration order (on partial input, an earlier magic the bytes could still be is waited for) |
@@ -425,8 +425,10 @@ pub fn derive_encode(input: TokenStream) -> TokenStream {
     derive(&input, Derive::Encode).into()
 }
 
-/// Derives `codec::Message`: the id (`#[codec(id = N)]`, required), the
-/// name, and the payload layout of a message type.
+/// Derives `codec::Message`: the id (`#[codec(id = N)]`, required: a
+/// constant expression, or a byte literal such as `b'Q'` for protocols
+/// that name messages by a letter), the name, and the payload layout of a
+/// message type.
 ///
 /// On a request, `#[codec(response = Type)]` names the reply type for typed
 /// calls; a field marked `#[codec(tag)]` is the correlation tag.

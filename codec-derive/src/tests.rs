@@ -1354,3 +1354,29 @@ fn max_bytes_rules() {
         ["`len_adds` needs `len`, `len_from` or `payload_len` on the same field"]
     );
 }
+
+/// A message id or a variant id may be a byte literal: its integer.
+#[test]
+fn byte_literal_ids() {
+    let message = |input| errors_of(Derive::Message, input);
+    assert!(message(quote! {
+        #[codec(id = b'Q')]
+        struct Query { #[codec(term)] query: String }
+    })
+    .is_empty());
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[codec(id = b'Q')]
+        struct Query { #[codec(term)] query: String }
+    })
+    .unwrap();
+    let out = derive(&input, Derive::Message).to_string();
+    assert!(
+        out.contains("const ID : _codec :: __private :: u64 = 81"),
+        "{out}"
+    );
+    let decode = |input| errors_of(Derive::Decode, input);
+    assert!(decode(quote! {
+        enum Kind { #[codec(id = b'a')] A, #[codec(id = b'b')] B }
+    })
+    .is_empty());
+}

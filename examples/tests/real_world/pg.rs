@@ -41,7 +41,7 @@ pub struct PgHeader {
 
 /// Query ('Q', frontend): a simple query.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 0x51)] // b'Q' (a message `id` takes an integer literal only)
+#[codec(id = b'Q')]
 pub struct Query {
     #[codec(term)]
     pub query: String,
@@ -66,7 +66,7 @@ pub struct FieldDescription {
 
 /// RowDescription ('T', backend): an Int16 count of fields.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 0x54)] // b'T'
+#[codec(id = b'T')]
 pub struct RowDescription {
     #[codec(len = i16)]
     pub fields: Vec<FieldDescription>,
@@ -81,7 +81,7 @@ pub struct Column {
 
 /// DataRow ('D', backend): an Int16 count of columns.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 0x44)] // b'D'
+#[codec(id = b'D')]
 pub struct DataRow {
     #[codec(len = i16)]
     pub columns: Vec<Column>,
