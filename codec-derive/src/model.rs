@@ -364,6 +364,20 @@ pub struct Arm<'a> {
     pub request: bool,
     /// The variant's method in the service trait (its name in snake case).
     pub method: Ident,
+    /// `ctx(name = expr, ..)`: the message takes a context, built from the
+    /// frame header's value (`header`).
+    pub ctx: Option<&'a [CtxArg]>,
+    /// `header(field = expr, ..)`: header fields written from the message
+    /// (`msg`), and checked against it on decode.
+    pub header_fields: Option<&'a [CtxArg]>,
+}
+
+impl Arm<'_> {
+    /// Whether the variant's frame header and message are tied together
+    /// (`ctx` or `header`), so its frames need the header's value.
+    pub fn ties_header(&self) -> bool {
+        self.ctx.is_some() || self.header_fields.is_some()
+    }
 }
 
 /// What `#[derive(Header)]` reads: the struct's fields (laid out by its own

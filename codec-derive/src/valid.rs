@@ -25,6 +25,7 @@ use crate::model::{
 pub fn check<'a>(cx: &Ctxt, input: &'a Input<'a>, which: Derive) -> Option<Validated<'a>> {
     if !matches!(which, Derive::Protocol) {
         check_service_keys_on_protocol(cx, input);
+        check_header_keys_on_protocol(cx, input);
     }
     match which {
         Derive::Encode => layout(cx, input).map(Validated::Encode),
@@ -413,6 +414,8 @@ fn protocol<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Protocol<'a>> {
                 request: v.attrs.request.is_set(),
                 // Checked by `check_service` when a trait is generated.
                 method: service_method(v.ident).unwrap_or_else(|| v.ident.clone()),
+                ctx: v.attrs.ctx.get().map(Vec::as_slice),
+                header_fields: v.attrs.header.get().map(Vec::as_slice),
             })
         })
         .collect::<Option<_>>()?;
@@ -474,6 +477,50 @@ fn check_service_keys_on_protocol(cx: &Ctxt, input: &Input) {
                     cx,
                     Some(span),
                     "`request` marks a variant of a `#[derive(Protocol)]` enum",
+                );
+            }
+        }
+    }
+}
+
+/// `ctx` and `header` on a variant tie a protocol's frame header to the
+/// variant's message; on any other derive's variants they would be
+/// silently ignored (an enum's own context is `ctx(name: Type)` on the
+/// enum).
+fn check_header_keys_on_protocol(cx: &Ctxt, input: &Input) {
+    let Body::Enum(variants) = &input.body else {
+        return;
+    };
+    for v in variants {
+        for (key, span) in [("ctx", v.attrs.ctx.span()), ("header", v.attrs.header.span())] {
+            if span.is_some() {
+                err(
+                    cx,
+                    span,
+                    &format!(
+                        "`{key}` on a variant ties a `#[derive(Protocol)]` enum's frame header to \
+                         the variant's message; declare an enum's context on the enum, \
+                         `#[codec(ctx(name: Type))]`"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// An `other` variant holds raw frames: there is no message to give a
+/// context to or to take header fields from.
+fn check_header_keys_not_on_other(cx: &Ctxt, variants: &[Variant]) {
+    for v in variants.iter().filter(|v| v.attrs.other.is_set()) {
+        for (key, span) in [("ctx", v.attrs.ctx.span()), ("header", v.attrs.header.span())] {
+            if span.is_some() {
+                err(
+                    cx,
+                    span,
+                    &format!(
+                        "an `other` variant holds raw frames, with no message to tie to the \
+                         header: remove `{key}`"
+                    ),
                 );
             }
         }
@@ -1567,6 +1614,7 @@ fn check_protocol(cx: &Ctxt, input: &Input) {
         }
     }
     check_single_other(cx, variants);
+    check_header_keys_not_on_other(cx, variants);
 }
 
 // Padding, alignment, fixed-size types, computed and wire-only fields.
