@@ -648,6 +648,20 @@ impl Trace for HeaderTrace<'_> {
             <Explainer as Trace>::leaf(self.ex, r, f)
         }
     }
+    /// A header's bit fields (MQTT's type and flags nibbles) get their
+    /// lines as in any type's `explain`.
+    fn bits(
+        &mut self,
+        name: &'static str,
+        at: usize,
+        run: &[u8],
+        first: u32,
+        width: u32,
+        lsb: bool,
+        raw: u64,
+    ) {
+        <Explainer as Trace>::bits(self.ex, name, at, run, first, width, lsb, raw);
+    }
 }
 
 #[cfg(test)]

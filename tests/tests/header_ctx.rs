@@ -174,12 +174,29 @@ fn hostile_frames() {
 
 #[test]
 fn explain_shows_header_then_message() {
-    let text = explain::<Mqtt>(&QOS1);
-    assert!(text.contains("Publish.topic"), "{text}");
-    assert!(text.contains("Publish.packet_id"), "{text}");
-    assert!(text.contains("Publish.payload"), "{text}");
+    assert_eq!(
+        explain::<Mqtt>(&QOS1),
+        "0000  33           header.kind = 3 (bits 0011....)\n\
+         0000  33           header.flags = 3 (bits ....0011)\n\
+         0001  0c           header.remaining = 12\n\
+         0002  00 03        Publish.topic.len = 3\n\
+         0004  61 2f 62     Publish.topic = \"a/b\"\n\
+         0007  00 0a        Publish.packet_id = 10\n\
+         0009  68 65 6c 6c  Publish.payload = <Vec<u8>>\n\
+         000d  6f\n"
+    );
+    // A QoS 0 PUBLISH has no packet identifier line.
+    let text = explain::<Mqtt>(&QOS0);
+    assert!(!text.contains("packet_id"), "{text}");
+    // Wrong PUBACK flags: the message, then the error at the header.
     let text = explain::<Mqtt>(&[0x42, 0x02, 0x00, 0x0a]);
-    assert!(text.contains("disagrees"), "{text}");
+    assert!(
+        text.ends_with(
+            "0002  00 0a        PubAck.packet_id = 10\n\
+             0000               error = header field `flags` disagrees with the PubAck message at byte 0\u{2026}\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -215,3 +232,4 @@ proptest! {
         prop_assert_eq!(Mqtt::from_bytes(&wire).unwrap(), frame);
     }
 }
+
