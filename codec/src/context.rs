@@ -59,7 +59,7 @@ use crate::reader::Reader;
 /// A type written with a context (`#[codec(ctx(..))]`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` takes no context",
-    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field"
+    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field or protocol variant"
 )]
 pub trait EncodeWith {
     /// The values encoding needs: a struct with one public field per name
@@ -98,7 +98,7 @@ pub trait EncodeWith {
 /// A type read with a context (`#[codec(ctx(..))]`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` takes no context",
-    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field"
+    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field or protocol variant"
 )]
 pub trait DecodeWith<'de>: Sized {
     /// The values decoding needs: a struct with one public field per name
