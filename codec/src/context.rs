@@ -46,9 +46,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! A frame header plugs in the same way: a protocol that decodes a message
-//! after its header builds the message's `Ctx` from the header's fields and
-//! calls [`DecodeWith::decode_in`].
+//! A frame header plugs in the same way: a `#[derive(Protocol)]` variant
+//! with `#[codec(ctx(flags = header.flags))]` builds its message's `Ctx`
+//! from the parsed header's value and calls [`DecodeWith::decode_in`];
+//! with `#[codec(header(flags = ..))]` it writes header fields from the
+//! message (see the derive's docs).
 
 use alloc::vec::Vec;
 
