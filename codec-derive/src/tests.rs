@@ -293,6 +293,23 @@ fn snapshot_protocol() {
     check_snapshot("storage.protocol.rs", Derive::Protocol, input);
 }
 
+/// A protocol tied to its header: `write_header`, `decode_framed` and
+/// `explain_framed` for the tied variants, the rest as in any protocol.
+#[test]
+fn snapshot_protocol_tied_to_header() {
+    let input = quote! {
+        #[codec(header = Fixed)]
+        enum Mqtt {
+            #[codec(ctx(flags = header.flags), header(flags = msg.qos << 1))]
+            Publish(Publish),
+            #[codec(header(flags = 0))]
+            PubAck(PubAck),
+            PingReq(PingReq),
+        }
+    };
+    check_snapshot("mqtt.protocol.rs", Derive::Protocol, input);
+}
+
 /// `Message::FIELDS` knows the widths of the fixed-width std types by their
 /// bare names, so offsets after them stay known; they are never packed
 /// with the primitives (their decoders check the value).

@@ -168,6 +168,13 @@ fn hostile_frames() {
         DecodeErrorKind::UnknownId(15)
     ));
     assert!(Mqtt::from_bytes(&[0x30, 0xff, 0xff, 0xff, 0xff, 0x01]).is_err());
+    // Without its header, a PUBLISH payload cannot be read.
+    let e = <Mqtt as codec::DecodeProtocol>::decode_payload(3, &mut codec::Reader::new(&QOS0[2..]))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "this message takes its context from the frame header: decode the whole frame at byte 0 in Publish"
+    );
     // Encoding QoS 3 is refused before anything is written.
     assert!(Mqtt::from(publish(3, false, Some(1), b"")).to_bytes().is_err());
 }
@@ -233,3 +240,23 @@ proptest! {
     }
 }
 
+
+/// `ctx` without `header`: decode reads the context from the header;
+/// encode builds it from the header's `Default` (flags 0000 here) and
+/// writes that header, so only QoS 0 round-trips.
+#[derive(Debug, Clone, PartialEq, Protocol)]
+#[codec(header = Fixed)]
+enum ReadOnly {
+    #[codec(ctx(flags = header.flags))]
+    Publish(Publish),
+}
+
+#[test]
+fn ctx_without_header_fields() {
+    assert_eq!(
+        ReadOnly::from_bytes(&QOS1).unwrap(),
+        ReadOnly::Publish(publish(1, true, Some(10), b"hello"))
+    );
+    let q0 = ReadOnly::from(publish(0, false, None, b"hello"));
+    assert_eq!(q0.to_bytes().unwrap(), QOS0);
+}

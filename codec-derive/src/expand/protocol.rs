@@ -514,8 +514,13 @@ impl<'a> Tied<'a> {
                     quote!(<#ty as #decode<'de>>::explain_with(__payload, #endian::Big, __ex)),
                 ),
             };
+            // Where the payload starts, for a disagreeing header's error.
+            let at = a
+                .header_fields
+                .is_some()
+                .then(|| quote!(let __start = __payload.offset();));
             let start = quote! {
-                let __start = __payload.offset();
+                #at
                 #[allow(unused_variables)] // not every variant's context reads the header
                 let header: #header = <#header as #HEADER_VALUE>::value(__header)?;
             };
