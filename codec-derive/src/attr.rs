@@ -783,8 +783,13 @@ impl VariantAttrs {
                 "other" => out.other.flag(cx, span),
                 "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 "request" => out.request.flag(cx, span),
-                "ctx" => out.ctx.set(cx, span, parse_assignments(meta, VARIANT_CTX_USAGE)?),
-                "header" => out.header.set(cx, span, parse_assignments(meta, VARIANT_HEADER_USAGE)?),
+                "ctx" => out
+                    .ctx
+                    .set(cx, span, parse_assignments(meta, VARIANT_CTX_USAGE)?),
+                "header" => {
+                    out.header
+                        .set(cx, span, parse_assignments(meta, VARIANT_HEADER_USAGE)?)
+                }
                 _ => {
                     return Err(unknown(
                         meta,

@@ -492,12 +492,15 @@ fn check_header_keys_on_protocol(cx: &Ctxt, input: &Input) {
         return;
     };
     for v in variants {
-        for (key, span) in [("ctx", v.attrs.ctx.span()), ("header", v.attrs.header.span())] {
+        for (key, span) in [
+            ("ctx", v.attrs.ctx.span()),
+            ("header", v.attrs.header.span()),
+        ] {
             if span.is_some() {
                 err(
                     cx,
                     span,
-                    &format!(
+                    format!(
                         "`{key}` on a variant ties a `#[derive(Protocol)]` enum's frame header to \
                          the variant's message; declare an enum's context on the enum, \
                          `#[codec(ctx(name: Type))]`"
@@ -512,12 +515,15 @@ fn check_header_keys_on_protocol(cx: &Ctxt, input: &Input) {
 /// context to or to take header fields from.
 fn check_header_keys_not_on_other(cx: &Ctxt, variants: &[Variant]) {
     for v in variants.iter().filter(|v| v.attrs.other.is_set()) {
-        for (key, span) in [("ctx", v.attrs.ctx.span()), ("header", v.attrs.header.span())] {
+        for (key, span) in [
+            ("ctx", v.attrs.ctx.span()),
+            ("header", v.attrs.header.span()),
+        ] {
             if span.is_some() {
                 err(
                     cx,
                     span,
-                    &format!(
+                    format!(
                         "an `other` variant holds raw frames, with no message to tie to the \
                          header: remove `{key}`"
                     ),

@@ -63,8 +63,8 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use crate::decode::{Decode, DecodeSeq, Trace};
 use crate::context::DecodeWith;
+use crate::decode::{Decode, DecodeSeq, Trace};
 use crate::error::{DecodeError, EncodeError, EncodeErrorKind, PathSegment};
 use crate::explainer::Explainer;
 use crate::reader::Reader;

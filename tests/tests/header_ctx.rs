@@ -158,10 +158,7 @@ fn hostile_frames() {
     let mut wire = QOS0;
     wire[0] = 0x32;
     let back = Mqtt::from_bytes(&wire).unwrap();
-    assert_eq!(
-        back,
-        Mqtt::from(publish(1, false, Some(0x6865), b"llo"))
-    );
+    assert_eq!(back, Mqtt::from(publish(1, false, Some(0x6865), b"llo")));
     // Unknown packet type, remaining length over 4 bytes.
     assert!(matches!(
         Mqtt::from_bytes(&[0xf0, 0x00]).unwrap_err().kind(),
@@ -176,7 +173,9 @@ fn hostile_frames() {
         "this message takes its context from the frame header: decode the whole frame at byte 0 in Publish"
     );
     // Encoding QoS 3 is refused before anything is written.
-    assert!(Mqtt::from(publish(3, false, Some(1), b"")).to_bytes().is_err());
+    assert!(Mqtt::from(publish(3, false, Some(1), b""))
+        .to_bytes()
+        .is_err());
 }
 
 #[test]
@@ -239,7 +238,6 @@ proptest! {
         prop_assert_eq!(Mqtt::from_bytes(&wire).unwrap(), frame);
     }
 }
-
 
 /// `ctx` without `header`: decode reads the context from the header;
 /// encode builds it from the header's `Default` (flags 0000 here) and

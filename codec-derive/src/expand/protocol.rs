@@ -15,7 +15,9 @@ use crate::paths::{
     MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME, READER, RESULT, SAME_ID,
     SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
 };
-use crate::paths::{DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE};
+use crate::paths::{
+    DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
+};
 
 pub fn expand(protocol: &Protocol) -> TokenStream {
     // Paths used inside `#(..)*` repetitions must be locals.
@@ -81,9 +83,11 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
     };
     // A message taking its context from the header is explained with it,
     // by `explain_framed`; here it falls to `decode_payload`'s refusal.
-    let x_ty: Vec<_> = messages.iter().filter(|a| a.ctx.is_none()).map(|a| a.ty).collect();
-    let m_ty_all = m_ty.clone();
-    let m_ty = x_ty;
+    let x_ty: Vec<_> = messages
+        .iter()
+        .filter(|a| a.ctx.is_none())
+        .map(|a| a.ty)
+        .collect();
     let explain = quote! {
             fn explain_payload(
                 __id: #U64,
@@ -91,9 +95,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 __ex: &mut #EXPLAINER,
             ) -> #RESULT<(), #DECODE_ERROR> {
                 match __id {
-                    #(<#m_ty as #message>::ID => {
-                        __ex.push(<#m_ty as #message>::NAME);
-                        let __r = <#m_ty as #decode<'de>>::explain_with(
+                    #(<#x_ty as #message>::ID => {
+                        __ex.push(<#x_ty as #message>::NAME);
+                        let __r = <#x_ty as #decode<'de>>::explain_with(
                             __payload, #endian::Big, __ex,
                         );
                         __ex.pop();
@@ -103,7 +107,6 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 }
             }
     };
-    let m_ty = m_ty_all;
     let tied = Tied::new(protocol, &header);
     let (len_arms, encode_arms, decode_arms) = tied.arms(&messages, &all_var, arms);
     let (write_header, framed) = tied.methods();

@@ -195,7 +195,10 @@ fn hostile_packets() {
     );
     let mut c = connect();
     c.username = None;
-    assert!(Mqtt::from(c).to_bytes().is_err(), "username flag without a user name");
+    assert!(
+        Mqtt::from(c).to_bytes().is_err(),
+        "username flag without a user name"
+    );
 
     let mut wire = Mqtt::from(publish(1, false, false, Some(1), b"x"))
         .to_bytes()
@@ -215,8 +218,12 @@ fn hostile_packets() {
         "header field `flags` disagrees with the Connect message at byte 0 in Fixed.flags"
     );
     // QoS 0 with a packet id, QoS 1 without: `when` refuses both.
-    assert!(Mqtt::from(publish(0, false, false, Some(1), b"")).to_bytes().is_err());
-    assert!(Mqtt::from(publish(1, false, false, None, b"")).to_bytes().is_err());
+    assert!(Mqtt::from(publish(0, false, false, Some(1), b""))
+        .to_bytes()
+        .is_err());
+    assert!(Mqtt::from(publish(1, false, false, None, b""))
+        .to_bytes()
+        .is_err());
 }
 
 /// `explain` shows the fixed header's bits, then the packet; `FIELDS`
