@@ -492,43 +492,43 @@ fn check_header_keys_on_protocol(cx: &Ctxt, input: &Input) {
         return;
     };
     for v in variants {
-        for (key, span) in [
-            ("ctx", v.attrs.ctx.span()),
-            ("header", v.attrs.header.span()),
-        ] {
-            if span.is_some() {
-                err(
-                    cx,
-                    span,
-                    format!(
-                        "`{key}` on a variant ties a `#[derive(Protocol)]` enum's frame header to \
-                         the variant's message; declare an enum's context on the enum, \
-                         `#[codec(ctx(name: Type))]`"
-                    ),
-                );
-            }
+        for (key, span) in tie_keys(v) {
+            err(
+                cx,
+                Some(span),
+                format!(
+                    "`{key}` on a variant ties a `#[derive(Protocol)]` enum's frame header to \
+                     the variant's message; declare an enum's context on the enum, \
+                     `#[codec(ctx(name: Type))]`"
+                ),
+            );
         }
     }
+}
+
+/// The keys tying a protocol variant to the frame header, where given.
+fn tie_keys(v: &Variant) -> impl Iterator<Item = (&'static str, Span)> {
+    [
+        ("ctx", v.attrs.ctx.span()),
+        ("header", v.attrs.header.span()),
+    ]
+    .into_iter()
+    .filter_map(|(key, span)| Some((key, span?)))
 }
 
 /// An `other` variant holds raw frames: there is no message to give a
 /// context to or to take header fields from.
 fn check_header_keys_not_on_other(cx: &Ctxt, variants: &[Variant]) {
     for v in variants.iter().filter(|v| v.attrs.other.is_set()) {
-        for (key, span) in [
-            ("ctx", v.attrs.ctx.span()),
-            ("header", v.attrs.header.span()),
-        ] {
-            if span.is_some() {
-                err(
-                    cx,
-                    span,
-                    format!(
-                        "an `other` variant holds raw frames, with no message to tie to the \
-                         header: remove `{key}`"
-                    ),
-                );
-            }
+        for (key, span) in tie_keys(v) {
+            err(
+                cx,
+                Some(span),
+                format!(
+                    "an `other` variant holds raw frames, with no message to tie to the \
+                     header: remove `{key}`"
+                ),
+            );
         }
     }
 }
