@@ -210,6 +210,33 @@ fn messages_list_every_packet() {
     let names: Vec<_> = Mqtt::MESSAGES.iter().map(|m| (m.id, m.name)).collect();
     assert_eq!(names, [(3, "Publish"), (4, "PubAck"), (12, "PingReq")]);
     assert_eq!(PubAck::FIELDS.len(), 1);
+    // The header's flags are not payload fields.
+    let fields: Vec<_> = Publish::FIELDS.iter().map(|f| f.name).collect();
+    assert_eq!(fields, ["topic", "packet_id", "payload"]);
+}
+
+/// The stream decoder hands each frame's header to the message too.
+#[test]
+fn frame_decoder_passes_the_header() {
+    let mut stream = QOS1.to_vec();
+    stream.extend_from_slice(&QOS0);
+    stream.extend_from_slice(&[0x40, 0x02, 0x00, 0x0a]);
+    let mut d = codec::FrameDecoder::<Fixed>::new();
+    let mut got = Vec::new();
+    for byte in stream {
+        d.push(&[byte]);
+        while let Some(m) = d.next_message::<Mqtt>().unwrap() {
+            got.push(m);
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            Mqtt::from(publish(1, true, Some(10), b"hello")),
+            Mqtt::from(publish(0, false, None, b"hello")),
+            Mqtt::from(PubAck { packet_id: 10 }),
+        ]
+    );
 }
 
 proptest! {
