@@ -319,6 +319,9 @@ pub struct FieldPlan<'a> {
     /// A header's `payload_len` with `len_adds = N`: decoding a value below
     /// N is a `LengthBelowMin` error at the field.
     pub at_least: Option<u64>,
+    /// `skip = expr`: what decode stores in this `skip` field instead of
+    /// `Default` (a context value, such as a header flag).
+    pub skip_value: Option<&'a Expr>,
 }
 
 /// The context a field passes to its type: `name = expr` pairs and the

@@ -262,6 +262,7 @@ fn plan<'a>(
                         .collect(),
                 }),
                 at_least: (a.payload_len.is_set() && adds > 0).then_some(adds),
+                skip_value: a.skip.get().and_then(Option::as_ref),
             })
         })
         .collect::<Option<Vec<_>>>()?;

@@ -265,9 +265,9 @@ fn fields_code(
         let field_ty = p.field.ty;
         if let Wire::Skip = p.wire {
             // `skip = expr`: a value from the context (a header flag).
-            let value = match p.field.attrs.skip.get() {
-                Some(Some(expr)) => quote!(#expr),
-                _ => quote!(#DEFAULT::default()),
+            let value = match p.skip_value {
+                Some(expr) => quote!(#expr),
+                None => quote!(#DEFAULT::default()),
             };
             reads.extend(quote! { let #local: #field_ty = #value; });
             continue;
