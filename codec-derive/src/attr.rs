@@ -239,7 +239,23 @@ fn parse_ctx_params(meta: &ParseNestedMeta) -> syn::Result<Vec<CtxParam>> {
 
 /// `ctx(qos = flags >> 1 & 3, version = 2)` on a field.
 fn parse_ctx_args(meta: &ParseNestedMeta) -> syn::Result<Vec<CtxArg>> {
-    let usage = "`ctx` on a field passes its type's context: `ctx(name = expr, ..)`";
+    parse_assignments(
+        meta,
+        "`ctx` on a field passes its type's context: `ctx(name = expr, ..)`",
+    )
+}
+
+/// How `ctx(..)` on a protocol variant is written.
+const VARIANT_CTX_USAGE: &str = "`ctx` on a protocol variant builds its message's context from \
+     the frame header: `ctx(name = expr, ..)`, reading the header as `header`";
+
+/// How `header(..)` on a protocol variant is written.
+const VARIANT_HEADER_USAGE: &str = "`header` on a protocol variant sets frame header fields from \
+     the message: `header(field = expr, ..)`, reading the message as `msg`";
+
+/// `(name = expr, ..)`: a field's or a variant's `ctx`, a variant's
+/// `header`; a malformed list is `usage`.
+fn parse_assignments(meta: &ParseNestedMeta, usage: &str) -> syn::Result<Vec<CtxArg>> {
     let content;
     syn::parenthesized!(content in meta.input);
     let args = content
@@ -332,7 +348,9 @@ pub struct FieldAttrs {
     pub endian: Slot<Endian>,
     pub when: Slot<Expr>,
     pub rest: Slot<()>,
-    pub skip: Slot<()>,
+    /// `skip` / `skip = expr`: not on the wire; decode stores `Default`,
+    /// or `expr` over earlier fields and the context (a header flag).
+    pub skip: Slot<Option<Expr>>,
     pub tag: Slot<()>,
     /// `bytes = N`: an integer written in N bytes.
     pub bytes: Slot<LitInt>,
@@ -397,6 +415,12 @@ pub struct VariantAttrs {
     /// `request` on a protocol variant: its method answers the message's
     /// `response`.
     pub request: Slot<()>,
+    /// `ctx(name = expr, ..)` on a protocol variant: the message's context,
+    /// from the frame header's value (named `header`).
+    pub ctx: Slot<Vec<CtxArg>>,
+    /// `header(field = expr, ..)` on a protocol variant: header fields
+    /// written from the message (named `msg`).
+    pub header: Slot<Vec<CtxArg>>,
 }
 
 fn codec_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -703,7 +727,14 @@ impl FieldAttrs {
                 "endian" => out.endian.set(cx, span, parse_endian(meta)?),
                 "when" => out.when.set(cx, span, meta.value()?.parse()?),
                 "rest" => out.rest.flag(cx, span),
-                "skip" => out.skip.flag(cx, span),
+                "skip" => {
+                    let value = if meta.input.peek(syn::Token![=]) {
+                        Some(meta.value()?.parse()?)
+                    } else {
+                        None
+                    };
+                    out.skip.set(cx, span, value);
+                }
                 "tag" => out.tag.flag(cx, span),
                 "pad_before" => out.pad_before.set(cx, span, meta.value()?.parse()?),
                 "pad_after" => out.pad_after.set(cx, span, meta.value()?.parse()?),
@@ -761,6 +792,8 @@ impl VariantAttrs {
             other: Slot::new("other"),
             magic: Slot::new("magic"),
             request: Slot::new("request"),
+            ctx: Slot::new("ctx"),
+            header: Slot::new("header"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -774,7 +807,20 @@ impl VariantAttrs {
                 "other" => out.other.flag(cx, span),
                 "magic" => out.magic.set(cx, span, meta.value()?.parse()?),
                 "request" => out.request.flag(cx, span),
-                _ => return Err(unknown(meta, "a variant", "id, other, magic, request")),
+                "ctx" => out
+                    .ctx
+                    .set(cx, span, parse_assignments(meta, VARIANT_CTX_USAGE)?),
+                "header" => {
+                    out.header
+                        .set(cx, span, parse_assignments(meta, VARIANT_HEADER_USAGE)?)
+                }
+                _ => {
+                    return Err(unknown(
+                        meta,
+                        "a variant",
+                        "id, other, magic, request, ctx, header",
+                    ))
+                }
             }
             Ok(())
         });

@@ -100,6 +100,7 @@ fn derive(input: &DeriveInput, which: Derive) -> proc_macro2::TokenStream {
 /// | `when = expr` | an `Option<T>` present only when `expr` over earlier fields holds |
 /// | `rest` | the last field takes every remaining byte of its frame |
 /// | `skip` | not on the wire; `Default` on decode |
+/// | `skip = expr` | not on the wire; decode stores `expr` over earlier fields and the type's context (PUBLISH's `#[codec(skip = flags >> 1 & 3)] qos: u8` from the header's flags); encode writes nothing |
 /// | `tag` | the request/response correlation field |
 /// | `max_bytes = N` | a `varint`/`vlq` integer takes at most N bytes (MQTT's remaining length: 4): an N-th byte with its continuation bit set is `VarintTooLong` at once (no waiting for more input), a value needing more bytes an `EncodeError` naming the field |
 /// | `id` | (in a `#[derive(Header)]` struct) the field holding the message id |
@@ -467,9 +468,66 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
 /// | `other` | (on a variant holding `codec::RawFrame`) receives frames with unknown ids intact |
 /// | `service = Name` | (on the enum) generates the service trait `Name<Ctx>`, one method per variant named in snake case, and `codec::Dispatch` for its implementors (see `codec::dispatch`) |
 /// | `request` | (on a variant, with `service`) the variant's method is required and its future yields the message's `response`; the others default to `unexpected` |
+/// | `ctx(name = expr, ..)` | (on a variant whose message declares `ctx(..)`) the message's context, `expr` over the frame header's value named `header` (the header implements `HeaderValue`, as `#[derive(Header)]` does): `ctx(flags = header.flags)`. Decode reads the header with `HeaderValue::value` and calls `DecodeWith::decode_in`; encode builds the same context from the header the message gives (below). An undeclared or missing name is a compile error |
+/// | `header(field = expr, ..)` | (on a variant) header fields written from the message, `expr` over the message named `msg` (the other non-role fields as in `Default`), through `HeaderValue::write_value`: MQTT PUBLISH's `header(flags = u8::from(msg.dup) << 3 \| msg.qos << 1 \| u8::from(msg.retain))`, PUBACK's fixed `header(flags = 0)`. Decode checks each field is what the decoded message gives: another value is `DecodeErrorKind::Invalid` at the header, path `Header.field`. The fields must not change the header's length |
 ///
 /// Two variants with the same id, or an id too large for the header, fail
-/// to compile.
+/// to compile. Protocols without `ctx` or `header` on a variant generate
+/// the code they always did.
+///
+/// MQTT 3.1.1's fixed header: the packet type is the id, PUBLISH's flags
+/// carry DUP/QoS/RETAIN and decide whether a packet identifier follows.
+///
+/// ```
+/// use codec::{Decode, Encode, Message, Protocol};
+///
+/// #[derive(Debug, Default, Encode, Decode, codec::Header)]
+/// struct Fixed {
+///     #[codec(id, bits = 4)]
+///     kind: u8,
+///     #[codec(bits = 4)]
+///     flags: u8,
+///     #[codec(payload_len, varint, max_bytes = 4)]
+///     remaining: u32,
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode, Message)]
+/// #[codec(id = 3, ctx(flags: u8))]
+/// struct Publish {
+///     #[codec(skip = flags >> 1 & 3)]
+///     qos: u8,
+///     #[codec(len = u16)]
+///     topic: String,
+///     #[codec(when = qos > 0)]
+///     packet_id: Option<u16>,
+/// }
+///
+/// #[derive(Debug, PartialEq, Encode, Decode, Message)]
+/// #[codec(id = 4)]
+/// struct PubAck { packet_id: u16 }
+///
+/// #[derive(Debug, PartialEq, Protocol)]
+/// #[codec(header = Fixed)]
+/// enum Mqtt {
+///     #[codec(ctx(flags = header.flags), header(flags = msg.qos << 1))]
+///     Publish(Publish),
+///     #[codec(header(flags = 0))]
+///     PubAck(PubAck),
+/// }
+///
+/// let p = Mqtt::from(Publish { qos: 1, topic: "a".into(), packet_id: Some(10) });
+/// let frame = p.to_bytes()?;
+/// assert_eq!(frame, [0x32, 0x05, 0x00, 0x01, b'a', 0x00, 0x0a]);
+/// assert_eq!(Mqtt::from_bytes(&frame)?, p);
+/// // At QoS 0 there is no packet identifier.
+/// let q0 = Mqtt::from_bytes(&[0x30, 0x03, 0x00, 0x01, b'a'])?;
+/// assert_eq!(q0, Mqtt::from(Publish { qos: 0, topic: "a".into(), packet_id: None }));
+/// // PUBACK's flags must be 0000.
+/// assert!(Mqtt::from_bytes(&[0x42, 0x02, 0x00, 0x0a]).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The storage protocol, with a catch-all for unknown ids:
 ///
 /// ```
 /// use codec::{Decode, Encode, Message, Protocol};

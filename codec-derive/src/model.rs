@@ -319,6 +319,9 @@ pub struct FieldPlan<'a> {
     /// A header's `payload_len` with `len_adds = N`: decoding a value below
     /// N is a `LengthBelowMin` error at the field.
     pub at_least: Option<u64>,
+    /// `skip = expr`: what decode stores in this `skip` field instead of
+    /// `Default` (a context value, such as a header flag).
+    pub skip_value: Option<&'a Expr>,
 }
 
 /// The context a field passes to its type: `name = expr` pairs and the
@@ -364,6 +367,20 @@ pub struct Arm<'a> {
     pub request: bool,
     /// The variant's method in the service trait (its name in snake case).
     pub method: Ident,
+    /// `ctx(name = expr, ..)`: the message takes a context, built from the
+    /// frame header's value (`header`).
+    pub ctx: Option<&'a [CtxArg]>,
+    /// `header(field = expr, ..)`: header fields written from the message
+    /// (`msg`), and checked against it on decode.
+    pub header_fields: Option<&'a [CtxArg]>,
+}
+
+impl Arm<'_> {
+    /// Whether the variant's frame header and message are tied together
+    /// (`ctx` or `header`), so its frames need the header's value.
+    pub fn ties_header(&self) -> bool {
+        self.ctx.is_some() || self.header_fields.is_some()
+    }
 }
 
 /// What `#[derive(Header)]` reads: the struct's fields (laid out by its own

@@ -224,6 +224,9 @@ paths! {
     HEADER_INCOMPLETE = __private::header_incomplete;
     HEADER_TOO_LARGE = __private::header_too_large;
     HEADER_VALUE = __private::HeaderValue;
+    // A protocol variant tied to its frame header (`ctx`/`header`).
+    HEADER_DISAGREES = __private::header_disagrees;
+    NEEDS_HEADER = __private::needs_header;
     LEN_AT_LEAST = __private::len_at_least;
     PARSED = __private::Parsed;
     READ_BASE128_MAX = __private::read_base128_max;

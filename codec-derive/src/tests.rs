@@ -293,6 +293,23 @@ fn snapshot_protocol() {
     check_snapshot("storage.protocol.rs", Derive::Protocol, input);
 }
 
+/// A protocol tied to its header: `write_header`, `decode_framed` and
+/// `explain_framed` for the tied variants, the rest as in any protocol.
+#[test]
+fn snapshot_protocol_tied_to_header() {
+    let input = quote! {
+        #[codec(header = Fixed)]
+        enum Mqtt {
+            #[codec(ctx(flags = header.flags), header(flags = msg.qos << 1))]
+            Publish(Publish),
+            #[codec(header(flags = 0))]
+            PubAck(PubAck),
+            PingReq(PingReq),
+        }
+    };
+    check_snapshot("mqtt.protocol.rs", Derive::Protocol, input);
+}
+
 /// `Message::FIELDS` knows the widths of the fixed-width std types by their
 /// bare names, so offsets after them stay known; they are never packed
 /// with the primitives (their decoders check the value).
@@ -1379,4 +1396,85 @@ fn byte_literal_ids() {
         enum Kind { #[codec(id = b'a')] A, #[codec(id = b'b')] B }
     })
     .is_empty());
+}
+
+#[test]
+fn header_ctx_keys_belong_to_protocol_variants() {
+    // On another derive's variant they would be ignored.
+    let errs = errors(quote! {
+        enum E {
+            #[codec(id = 1, ctx(qos = header.flags))] A(u8),
+            #[codec(id = 2, header(flags = 0))] B(u8),
+        }
+    });
+    assert_eq!(
+        errs,
+        [
+            "`ctx` on a variant ties a `#[derive(Protocol)]` enum's frame header to the variant's message; declare an enum's context on the enum, `#[codec(ctx(name: Type))]`",
+            "`header` on a variant ties a `#[derive(Protocol)]` enum's frame header to the variant's message; declare an enum's context on the enum, `#[codec(ctx(name: Type))]`",
+        ]
+    );
+    // An `other` variant has no message to tie.
+    let errs = errors_of(
+        Derive::Protocol,
+        quote! {
+            #[codec(header = Fixed)]
+            enum P {
+                A(A),
+                #[codec(other, ctx(qos = 1), header(flags = 0))] Unknown(codec::RawFrame),
+            }
+        },
+    );
+    assert_eq!(
+        errs,
+        [
+            "an `other` variant holds raw frames, with no message to tie to the header: remove `ctx`",
+            "an `other` variant holds raw frames, with no message to tie to the header: remove `header`",
+        ]
+    );
+}
+
+#[test]
+fn header_ctx_syntax() {
+    let errs = errors_of(
+        Derive::Protocol,
+        quote! {
+            enum P {
+                #[codec(ctx(qos))] A(A),
+                #[codec(header(flags: u8))] B(B),
+                #[codec(ctx(a = 1), ctx(b = 2))] C(C),
+            }
+        },
+    );
+    assert_eq!(
+        errs,
+        [
+            "`ctx` on a protocol variant builds its message's context from the frame header: `ctx(name = expr, ..)`, reading the header as `header`",
+            "`header` on a protocol variant sets frame header fields from the message: `header(field = expr, ..)`, reading the message as `msg`",
+            "duplicate `ctx` attribute",
+        ]
+    );
+    // Valid: both keys on a message variant, and `skip = expr` on a field.
+    assert!(errors_of(
+        Derive::Protocol,
+        quote! {
+            #[codec(header = Fixed)]
+            enum P {
+                #[codec(ctx(flags = header.flags), header(flags = msg.qos << 1))] A(A),
+                #[codec(header(flags = 0))] B(B),
+            }
+        },
+    )
+    .is_empty());
+    assert!(errors(quote! {
+        #[codec(ctx(flags: u8))]
+        struct S { #[codec(skip = flags >> 1 & 3)] qos: u8, a: u8 }
+    })
+    .is_empty());
+    assert_eq!(
+        errors(quote! {
+            struct S { #[codec(skip = 1, len = u8)] a: String }
+        }),
+        ["`len` has no effect on a `skip` field, which is not on the wire"]
+    );
 }

@@ -25,6 +25,7 @@ use crate::model::{
 pub fn check<'a>(cx: &Ctxt, input: &'a Input<'a>, which: Derive) -> Option<Validated<'a>> {
     if !matches!(which, Derive::Protocol) {
         check_service_keys_on_protocol(cx, input);
+        check_header_keys_on_protocol(cx, input);
     }
     match which {
         Derive::Encode => layout(cx, input).map(Validated::Encode),
@@ -261,6 +262,7 @@ fn plan<'a>(
                         .collect(),
                 }),
                 at_least: (a.payload_len.is_set() && adds > 0).then_some(adds),
+                skip_value: a.skip.get().and_then(Option::as_ref),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -413,6 +415,8 @@ fn protocol<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Protocol<'a>> {
                 request: v.attrs.request.is_set(),
                 // Checked by `check_service` when a trait is generated.
                 method: service_method(v.ident).unwrap_or_else(|| v.ident.clone()),
+                ctx: v.attrs.ctx.get().map(Vec::as_slice),
+                header_fields: v.attrs.header.get().map(Vec::as_slice),
             })
         })
         .collect::<Option<_>>()?;
@@ -476,6 +480,56 @@ fn check_service_keys_on_protocol(cx: &Ctxt, input: &Input) {
                     "`request` marks a variant of a `#[derive(Protocol)]` enum",
                 );
             }
+        }
+    }
+}
+
+/// `ctx` and `header` on a variant tie a protocol's frame header to the
+/// variant's message; on any other derive's variants they would be
+/// silently ignored (an enum's own context is `ctx(name: Type)` on the
+/// enum).
+fn check_header_keys_on_protocol(cx: &Ctxt, input: &Input) {
+    let Body::Enum(variants) = &input.body else {
+        return;
+    };
+    for v in variants {
+        for (key, span) in tie_keys(v) {
+            err(
+                cx,
+                Some(span),
+                format!(
+                    "`{key}` on a variant ties a `#[derive(Protocol)]` enum's frame header to \
+                     the variant's message; declare an enum's context on the enum, \
+                     `#[codec(ctx(name: Type))]`"
+                ),
+            );
+        }
+    }
+}
+
+/// The keys tying a protocol variant to the frame header, where given.
+fn tie_keys(v: &Variant) -> impl Iterator<Item = (&'static str, Span)> {
+    [
+        ("ctx", v.attrs.ctx.span()),
+        ("header", v.attrs.header.span()),
+    ]
+    .into_iter()
+    .filter_map(|(key, span)| Some((key, span?)))
+}
+
+/// An `other` variant holds raw frames: there is no message to give a
+/// context to or to take header fields from.
+fn check_header_keys_not_on_other(cx: &Ctxt, variants: &[Variant]) {
+    for v in variants.iter().filter(|v| v.attrs.other.is_set()) {
+        for (key, span) in tie_keys(v) {
+            err(
+                cx,
+                Some(span),
+                format!(
+                    "an `other` variant holds raw frames, with no message to tie to the \
+                     header: remove `{key}`"
+                ),
+            );
         }
     }
 }
@@ -1549,6 +1603,7 @@ fn check_protocol(cx: &Ctxt, input: &Input) {
         }
     }
     check_single_other(cx, variants);
+    check_header_keys_not_on_other(cx, variants);
 }
 
 // Padding, alignment, fixed-size types, computed and wire-only fields.

@@ -46,9 +46,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! A frame header plugs in the same way: a protocol that decodes a message
-//! after its header builds the message's `Ctx` from the header's fields and
-//! calls [`DecodeWith::decode_in`].
+//! A frame header plugs in the same way: a `#[derive(Protocol)]` variant
+//! with `#[codec(ctx(flags = header.flags))]` builds its message's `Ctx`
+//! from the parsed header's value and calls [`DecodeWith::decode_in`];
+//! with `#[codec(header(flags = ..))]` it writes header fields from the
+//! message (see the derive's docs).
 
 use alloc::vec::Vec;
 
@@ -59,7 +61,7 @@ use crate::reader::Reader;
 /// A type written with a context (`#[codec(ctx(..))]`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` takes no context",
-    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field"
+    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field or protocol variant"
 )]
 pub trait EncodeWith {
     /// The values encoding needs: a struct with one public field per name
@@ -98,7 +100,7 @@ pub trait EncodeWith {
 /// A type read with a context (`#[codec(ctx(..))]`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` takes no context",
-    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field"
+    note = "declare it on the type, `#[codec(ctx(name: Type, ..))]`, or remove `ctx(..)` from the field or protocol variant"
 )]
 pub trait DecodeWith<'de>: Sized {
     /// The values decoding needs: a struct with one public field per name

@@ -95,7 +95,7 @@ fn explain_into<'de, P: DecodeProtocol<'de>>(frame: &'de [u8], ex: &mut Explaine
     let declared = usize::try_from(head.payload_len).unwrap_or(usize::MAX);
     let (payload, trailing) = rest.split_at(declared.min(rest.len()));
     let mut r = Reader::with_offset(payload, head.header_len);
-    let result = P::explain_payload(head.id, &mut r, ex);
+    let result = P::explain_framed(header, head.id, &mut r, ex);
     // An early return may have left fields pushed; notes go at the top.
     ex.clear_path();
     match result {

@@ -67,7 +67,7 @@ pub fn frame_len<P: Protocol>(p: &P) -> usize {
 pub fn encode_frame<P: Protocol>(p: &P, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
     let start = buf.len();
     let len = p.payload_len();
-    <P::Header as Header>::write(p.id(), len, buf)?;
+    p.write_header(len, buf)?;
     buf.reserve(len);
     let body = buf.len();
     if let Err(e) = p.encode_payload(buf) {
@@ -237,8 +237,9 @@ fn overrun(e: DecodeError, start: usize, end: usize) -> DecodeError {
 /// - any error of the message's decoder, with its field path.
 pub fn decode_frame<'de, P: DecodeProtocol<'de>>(r: &mut Reader<'de>) -> Result<P, DecodeError> {
     let frame_start = r.offset();
+    let bytes = r.peek();
     let (head, mut payload) = split_frame::<P::Header>(r)?;
-    decode_split::<P>(frame_start, &head, &mut payload)
+    decode_split::<P>(frame_start, &bytes[..head.header_len], &head, &mut payload)
 }
 
 /// Decodes a payload already split off by [`split_frame`] (or the frame
@@ -246,10 +247,11 @@ pub fn decode_frame<'de, P: DecodeProtocol<'de>>(r: &mut Reader<'de>) -> Result<
 #[inline]
 pub(crate) fn decode_split<'de, P: DecodeProtocol<'de>>(
     frame_start: usize,
+    header: &'de [u8],
     head: &FrameHead,
     payload: &mut Reader<'de>,
 ) -> Result<P, DecodeError> {
-    decode_payload_exact(payload, |r| P::decode_payload(head.id, r))
+    decode_payload_exact(payload, |r| P::decode_framed(header, head.id, r))
         .map_err(|e| frame_error::<P>(e, frame_start, head))
 }
 
@@ -558,7 +560,7 @@ impl<H: Header> FrameDecoder<H> {
             return Ok(None);
         };
         let mut payload = Reader::with_offset(frame.payload(), frame.head.header_len);
-        decode_split::<P>(0, &frame.head, &mut payload)
+        decode_split::<P>(0, frame.header(), &frame.head, &mut payload)
             .map(Some)
             .map_err(FrameError::Payload)
     }

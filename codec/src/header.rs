@@ -418,6 +418,40 @@ pub trait HeaderValue: Header + Sized {
         -> Result<(), EncodeError>;
 }
 
+/// For `#[derive(Protocol)]`: a frame whose header field `field` (set from
+/// the message by the variant's `header(..)`) is not what the decoded
+/// message gives; the error points at the header, which starts
+/// `header_len` bytes before `payload`'s start `payload_start`.
+#[doc(hidden)]
+#[cold]
+#[must_use]
+pub fn header_disagrees(
+    payload_start: usize,
+    header_len: usize,
+    header: &'static str,
+    field: &'static str,
+    message: &'static str,
+) -> DecodeError {
+    DecodeError::new(
+        crate::error::DecodeErrorKind::Invalid(message),
+        payload_start.saturating_sub(header_len),
+    )
+    .in_field(header, field)
+}
+
+/// For `#[derive(Protocol)]`: `decode_payload` (without the header) of a
+/// variant whose message takes its context from the frame header.
+#[doc(hidden)]
+#[cold]
+#[must_use]
+pub fn needs_header(payload: &Reader<'_>, message: &'static str) -> DecodeError {
+    payload
+        .error(crate::error::DecodeErrorKind::Invalid(
+            "this message takes its context from the frame header: decode the whole frame",
+        ))
+        .in_type(message)
+}
+
 /// For `#[derive(Header)]`: an id over the header's id field.
 #[doc(hidden)]
 #[cold]
@@ -613,6 +647,20 @@ impl Trace for HeaderTrace<'_> {
         } else {
             <Explainer as Trace>::leaf(self.ex, r, f)
         }
+    }
+    /// A header's bit fields (MQTT's type and flags nibbles) get their
+    /// lines as in any type's `explain`.
+    fn bits(
+        &mut self,
+        name: &'static str,
+        at: usize,
+        run: &[u8],
+        first: u32,
+        width: u32,
+        lsb: bool,
+        raw: u64,
+    ) {
+        <Explainer as Trace>::bits(self.ex, name, at, run, first, width, lsb, raw);
     }
 }
 

@@ -839,6 +839,7 @@ mod bits;
 pub use bits::{bits_too_wide, bits_value, get_bits, put_bits, read_bits, write_bits};
 // `#[derive(Header)]` and `#[codec(max_bytes = N)]`.
 pub use crate::header::{explain_header, header_bad_id, header_incomplete, header_too_large};
+pub use crate::header::{header_disagrees, needs_header};
 pub use crate::header::{FrameHead, HeaderValue, Parsed};
 pub use core::primitive::i128;
 

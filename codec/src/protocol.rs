@@ -125,6 +125,22 @@ pub trait Protocol: Sized {
     /// The derive lists them in declaration order; empty by default.
     const MESSAGES: &'static [crate::message::MessageShape] = &[];
 
+    /// Appends this message's frame header for a payload of `payload_len`
+    /// bytes: [`Header::write`] with [`Protocol::id`] by default. The derive
+    /// overrides it when a variant sets header fields from its message
+    /// (`#[codec(header(flags = ..))]`), writing through
+    /// [`HeaderValue::write_value`](crate::header::HeaderValue::write_value);
+    /// such fields must not change the header's length
+    /// ([`Header::encoded_len`] still counts it).
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::write`]; nothing is written then.
+    #[inline]
+    fn write_header(&self, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        <Self::Header as Header>::write(self.id(), payload_len, buf)
+    }
+
     /// The correlation tag of this message, if its type has one.
     fn tag(&self) -> Option<u64> {
         None
@@ -156,6 +172,44 @@ pub trait DecodeProtocol<'de>: Protocol {
     /// takes the raw frame, see [`RawFrame::read`]); any error of the
     /// message's decoder.
     fn decode_payload(id: u64, payload: &mut Reader<'de>) -> Result<Self, DecodeError>;
+
+    /// Decodes the payload of a frame whose header is `header` (its bytes,
+    /// already parsed, with `id` read from them): what the frame functions
+    /// call. By default the header's bytes are not needed and this is
+    /// [`DecodeProtocol::decode_payload`]; the derive overrides it when a
+    /// variant's message takes its context from the header
+    /// (`#[codec(ctx(qos = header.flags >> 1 & 3))]`), reading the header
+    /// with [`HeaderValue::value`](crate::header::HeaderValue::value).
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeProtocol::decode_payload`].
+    #[inline]
+    fn decode_framed(
+        header: &'de [u8],
+        id: u64,
+        payload: &mut Reader<'de>,
+    ) -> Result<Self, DecodeError> {
+        let _ = header;
+        Self::decode_payload(id, payload)
+    }
+
+    /// [`DecodeProtocol::explain_payload`] for a frame whose header is
+    /// `header`, as [`DecodeProtocol::decode_framed`] is to
+    /// [`DecodeProtocol::decode_payload`].
+    ///
+    /// # Errors
+    ///
+    /// As [`DecodeProtocol::decode_payload`].
+    fn explain_framed(
+        header: &'de [u8],
+        id: u64,
+        payload: &mut Reader<'de>,
+        ex: &mut Explainer,
+    ) -> Result<(), DecodeError> {
+        let _ = header;
+        Self::explain_payload(id, payload, ex)
+    }
 
     /// Decodes the payload like [`DecodeProtocol::decode_payload`] while
     /// describing each field to `ex`, for [`explain`](crate::explain()).

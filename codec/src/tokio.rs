@@ -152,7 +152,7 @@ where
         }
         let result = {
             let mut payload = Reader::with_offset(&src[head.header_len..total], head.header_len);
-            decode_split::<P>(0, &head, &mut payload)
+            decode_split::<P>(0, &src[..head.header_len], &head, &mut payload)
         };
         src.advance(total);
         result.map(Some).map_err(FrameError::Payload)

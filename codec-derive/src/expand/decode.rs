@@ -273,7 +273,12 @@ fn fields_code(
         let local = &p.field.local;
         let field_ty = p.field.ty;
         if let Wire::Skip = p.wire {
-            reads.extend(quote! { let #local: #field_ty = #DEFAULT::default(); });
+            // `skip = expr`: a value from the context (a header flag).
+            let value = match p.skip_value {
+                Some(expr) => quote!(#expr),
+                None => quote!(#DEFAULT::default()),
+            };
+            reads.extend(quote! { let #local: #field_ty = #value; });
             continue;
         }
         mins.push(min_len(p));

@@ -6,14 +6,17 @@ use quote::{quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 use syn::Type;
 
-use super::wrap;
+use super::{ctx, wrap};
 use crate::ast::{de_generics, Input};
-use crate::model::{Arm, Protocol};
+use crate::model::{Arm, CtxPass, Protocol};
 use crate::paths::{
     BOOL, DECODE, DECODE_ERROR, DECODE_FRAME, DECODE_PROTOCOL, ENCODE, ENCODE_ERROR,
     ENCODE_ERROR_KIND, ENCODE_FRAME, ENDIAN, ERR, EXPLAINER, FRAME_LEN, FROM, HEADER, ID_FITS,
     MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME, READER, RESULT, SAME_ID,
     SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
+};
+use crate::paths::{
+    DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
 };
 
 pub fn expand(protocol: &Protocol) -> TokenStream {
@@ -78,6 +81,13 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
         }
         None => quote!(_ => #ERR(#UNKNOWN_ID(__id, __payload))),
     };
+    // A message taking its context from the header is explained with it,
+    // by `explain_framed`; here it falls to `decode_payload`'s refusal.
+    let x_ty: Vec<_> = messages
+        .iter()
+        .filter(|a| a.ctx.is_none())
+        .map(|a| a.ty)
+        .collect();
     let explain = quote! {
             fn explain_payload(
                 __id: #U64,
@@ -85,9 +95,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 __ex: &mut #EXPLAINER,
             ) -> #RESULT<(), #DECODE_ERROR> {
                 match __id {
-                    #(<#m_ty as #message>::ID => {
-                        __ex.push(<#m_ty as #message>::NAME);
-                        let __r = <#m_ty as #decode<'de>>::explain_with(
+                    #(<#x_ty as #message>::ID => {
+                        __ex.push(<#x_ty as #message>::NAME);
+                        let __r = <#x_ty as #decode<'de>>::explain_with(
                             __payload, #endian::Big, __ex,
                         );
                         __ex.pop();
@@ -97,6 +107,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 }
             }
     };
+    let tied = Tied::new(protocol, &header);
+    let (len_arms, encode_arms, decode_arms) = tied.arms(&messages, &all_var, arms);
+    let (write_header, framed) = tied.methods();
     let conversions = arms.iter().map(|a| {
         let (v, ty) = (a.variant, a.ty);
         quote! {
@@ -121,7 +134,7 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
             }
         }
     });
-    let messages_const = messages_const(&m_ty);
+    let messages_const = messages_const(&messages);
     let checks = compile_checks(input, &messages, &header);
     let (service, dispatch) = super::service::expand(protocol).unzip();
 
@@ -179,7 +192,7 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 #[inline]
                 fn payload_len(&self) -> #USIZE {
                     match self {
-                        #(Self::#all_var(__m) => #encode::encoded_len(__m),)*
+                        #(#len_arms)*
                     }
                 }
 
@@ -189,12 +202,12 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                     __buf: &mut #VEC<#U8>,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     match self {
-                        #(Self::#m_var(__m) => {
-                            #encode::encode_with(__m, __buf, #endian::Big)
-                        })*
+                        #(#encode_arms)*
                         #other_encode
                     }
                 }
+
+                #write_header
             }
 
             #[automatically_derived]
@@ -205,14 +218,14 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                     __payload: &mut #READER<'de>,
                 ) -> #RESULT<Self, #DECODE_ERROR> {
                     match __id {
-                        #(<#m_ty as #message>::ID => {
-                            <#m_ty as #decode<'de>>::decode(__payload).map(Self::#m_var)
-                        })*
+                        #(#decode_arms)*
                         #unknown
                     }
                 }
 
                 #explain
+
+                #framed
             }
 
             /// The whole frame: header, then payload.
@@ -319,15 +332,247 @@ fn static_lifetimes(ty: &Type) -> Type {
 }
 
 /// `Protocol::MESSAGES`: each message's id, name and payload shape, in
-/// declaration order (the `other` catch-all has none).
-fn messages_const(m_ty: &[&Type]) -> TokenStream {
+/// declaration order (the `other` catch-all has none; a message taking a
+/// context has no `Encode::SHAPE`, so is opaque).
+fn messages_const(messages: &[&Arm]) -> TokenStream {
     // Paths used inside `#(..)*` repetitions must be locals.
     let (shape, message, encode) = (MESSAGE_SHAPE, MESSAGE, ENCODE);
+    let m_ty = messages.iter().map(|a| a.ty);
+    let shapes = messages.iter().map(|a| {
+        let ty = a.ty;
+        match a.ctx {
+            Some(_) => quote!(#SHAPE::Opaque),
+            None => quote!(<#ty as #encode>::SHAPE),
+        }
+    });
     quote! {
         const MESSAGES: &'static [#MESSAGE_SHAPE] = &[#(#shape {
             id: <#m_ty as #message>::ID,
             name: <#m_ty as #message>::NAME,
-            shape: || <#m_ty as #encode>::SHAPE,
+            shape: || #shapes,
         }),*];
     }
+}
+
+/// Variants tied to the frame header (`ctx(..)` and `header(..)`): their
+/// messages get a context built from the header's value, and set header
+/// fields from themselves. A protocol without any keeps the code it had.
+struct Tied<'a> {
+    protocol: &'a Protocol<'a>,
+    header: &'a TokenStream,
+}
+
+impl<'a> Tied<'a> {
+    fn new(protocol: &'a Protocol<'a>, header: &'a TokenStream) -> Self {
+        Tied { protocol, header }
+    }
+
+    /// The `payload_len`, `encode_payload` and `decode_payload` match arms
+    /// of every variant: as before for untied ones.
+    fn arms(
+        &self,
+        messages: &[&Arm],
+        all_var: &[&syn::Ident],
+        arms: &[Arm],
+    ) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>) {
+        let (encode, decode, endian, message) = (ENCODE, DECODE, ENDIAN, MESSAGE);
+        let len = all_var.iter().zip(arms).map(|(v, a)| match a.ctx {
+            None => quote!(Self::#v(__m) => #encode::encoded_len(__m),),
+            Some(_) => {
+                let (ty, value, cx) = (a.ty, self.value(a), self.ctx(a, false));
+                quote!(Self::#v(__m) => {
+                    #value
+                    <#ty as #ENCODE_WITH>::encoded_len_in(__m, #cx)
+                })
+            }
+        });
+        let enc = messages.iter().map(|a| {
+            let (v, ty) = (a.variant, a.ty);
+            match a.ctx {
+                None => quote!(Self::#v(__m) => {
+                    #encode::encode_with(__m, __buf, #endian::Big)
+                }),
+                Some(_) => {
+                    let (value, cx) = (self.value(a), self.ctx(a, false));
+                    quote!(Self::#v(__m) => {
+                        #value
+                        <#ty as #ENCODE_WITH>::encode_in(__m, __buf, #cx)
+                    })
+                }
+            }
+        });
+        let dec = messages.iter().map(|a| {
+            let (v, ty) = (a.variant, a.ty);
+            match a.ctx {
+                None => quote!(<#ty as #message>::ID => {
+                    <#ty as #decode<'de>>::decode(__payload).map(Self::#v)
+                }),
+                Some(_) => quote!(<#ty as #message>::ID => {
+                    #ERR(#NEEDS_HEADER(__payload, <#ty as #message>::NAME))
+                }),
+            }
+        });
+        (len.collect(), enc.collect(), dec.collect())
+    }
+
+    fn tied(&self) -> impl Iterator<Item = &Arm<'a>> {
+        self.protocol.arms.iter().filter(|a| a.ties_header())
+    }
+
+    /// `let header = ..;`: the header value a variant's message gives
+    /// (`__m`, read as `msg`): its `header(..)` fields, the rest default.
+    fn value(&self, a: &Arm) -> TokenStream {
+        let header = self.header;
+        let (names, exprs) = split(a.header_fields.unwrap_or_default());
+        quote! {
+            #[allow(unused_variables)] // not every expression reads the message
+            let msg = __m;
+            #[allow(unused_variables)] // not every variant's context reads the header
+            let header: #header = #header { #(#names: #exprs,)* ..#DEFAULT::default() };
+        }
+    }
+
+    /// The context value of a variant's message, from `header`.
+    fn ctx(&self, a: &Arm, de: bool) -> TokenStream {
+        let pass = CtxPass {
+            args: a.ctx.unwrap_or_default(),
+            uses: Vec::new(),
+        };
+        let trait_ = if de {
+            quote!(#DECODE_WITH<'__ctx_de>)
+        } else {
+            quote!(#ENCODE_WITH)
+        };
+        ctx::value(self.protocol.input, a.ty, &pass, trait_, de)
+    }
+
+    /// Checks on decode that the header fields a variant sets from its
+    /// message are what the decoded message (`__msg`) gives.
+    fn checks(&self, a: &Arm) -> TokenStream {
+        let header = self.header;
+        let (names, exprs) = split(a.header_fields.unwrap_or_default());
+        let checks = names.iter().zip(exprs).map(|(name, expr)| {
+            let field = name.to_string();
+            let msg = format!(
+                "header field `{field}` disagrees with the {} message",
+                a.variant
+            );
+            quote! {
+                if header.#name != {
+                    #[allow(unused_variables)] // not every expression reads the message
+                    let msg = &__msg;
+                    #expr
+                } {
+                    return #ERR(#HEADER_DISAGREES(
+                        __start, __header.len(), <#header as #HEADER>::NAME, #field, #msg,
+                    ));
+                }
+            }
+        });
+        quote!(#(#checks)*)
+    }
+
+    /// `write_header` (header fields from the message) and
+    /// `decode_framed`/`explain_framed` (the message's context from the
+    /// header); nothing for a protocol without tied variants.
+    fn methods(&self) -> (TokenStream, TokenStream) {
+        if self.tied().next().is_none() {
+            return (quote!(), quote!());
+        }
+        let (header, message, decode, endian) = (self.header, MESSAGE, DECODE, ENDIAN);
+        let writes = self.tied().filter(|a| a.header_fields.is_some()).map(|a| {
+            let (v, ty, value) = (a.variant, a.ty, self.value(a));
+            quote!(Self::#v(__m) => {
+                #value
+                #HEADER_VALUE::write_value(header, <#ty as #message>::ID, __len, __buf)
+            })
+        });
+        let write_header = quote! {
+            #[inline]
+            fn write_header(
+                &self,
+                __len: #USIZE,
+                __buf: &mut #VEC<#U8>,
+            ) -> #RESULT<(), #ENCODE_ERROR> {
+                #[allow(unreachable_patterns)] // every variant may set header fields
+                match self {
+                    #(#writes)*
+                    _ => <#header as #HEADER>::write(<Self as #PROTOCOL>::id(self), __len, __buf),
+                }
+            }
+        };
+        let (mut decodes, mut explains) = (Vec::new(), Vec::new());
+        for a in self.tied() {
+            let (v, ty, checks) = (a.variant, a.ty, self.checks(a));
+            let (read, explain) = match a.ctx {
+                Some(_) => {
+                    let (dcx, xcx) = (self.ctx(a, true), self.ctx(a, true));
+                    (
+                        quote!(<#ty as #DECODE_WITH<'de>>::decode_in(__payload, #dcx)),
+                        quote!(<#ty as #DECODE_WITH<'de>>::explain_in(__payload, #xcx, __ex)),
+                    )
+                }
+                None => (
+                    quote!(<#ty as #decode<'de>>::decode(__payload)),
+                    quote!(<#ty as #decode<'de>>::explain_with(__payload, #endian::Big, __ex)),
+                ),
+            };
+            // Where the payload starts, for a disagreeing header's error.
+            let at = a
+                .header_fields
+                .is_some()
+                .then(|| quote!(let __start = __payload.offset();));
+            let start = quote! {
+                #at
+                #[allow(unused_variables)] // not every variant's context reads the header
+                let header: #header = <#header as #HEADER_VALUE>::value(__header)?;
+            };
+            decodes.push(quote!(<#ty as #message>::ID => {
+                #start
+                let __msg = #read?;
+                #checks
+                #OK(Self::#v(__msg))
+            }));
+            explains.push(quote!(<#ty as #message>::ID => {
+                #start
+                __ex.push(<#ty as #message>::NAME);
+                let __r = #explain;
+                __ex.pop();
+                let __msg = __r?;
+                #checks
+                #OK(())
+            }));
+        }
+        let framed = quote! {
+            #[inline]
+            fn decode_framed(
+                __header: &'de [#U8],
+                __id: #U64,
+                __payload: &mut #READER<'de>,
+            ) -> #RESULT<Self, #DECODE_ERROR> {
+                match __id {
+                    #(#decodes)*
+                    _ => <Self as #DECODE_PROTOCOL<'de>>::decode_payload(__id, __payload),
+                }
+            }
+
+            fn explain_framed(
+                __header: &'de [#U8],
+                __id: #U64,
+                __payload: &mut #READER<'de>,
+                __ex: &mut #EXPLAINER,
+            ) -> #RESULT<(), #DECODE_ERROR> {
+                match __id {
+                    #(#explains)*
+                    _ => <Self as #DECODE_PROTOCOL<'de>>::explain_payload(__id, __payload, __ex),
+                }
+            }
+        };
+        (write_header, framed)
+    }
+}
+
+/// The names and expressions of `name = expr` pairs.
+fn split(args: &[crate::attr::CtxArg]) -> (Vec<&syn::Ident>, Vec<&syn::Expr>) {
+    args.iter().map(|a| (&a.name, &a.expr)).unzip()
 }

@@ -1,70 +1,44 @@
 //! MQTT 3.1.1 (OASIS standard, §2.2 fixed header, §3.1 CONNECT, §3.3
-//! PUBLISH): the fixed header's type nibble and DUP/QoS/RETAIN bits and
-//! CONNECT's flags byte as bit fields, the remaining length as a varint
-//! (MQTT's variable byte integer is LEB128), PUBLISH's packet identifier
-//! present only at QoS > 0 (`when`). Checked against the bytes paho-mqtt's
+//! PUBLISH) through a protocol enum: the fixed header is derived (type
+//! nibble as the id, flags nibble, remaining length as a varint of at most
+//! 4 bytes, MQTT's variable byte integer being LEB128), CONNECT's flags
+//! byte is bit fields, and PUBLISH takes the header's flags as context
+//! (its packet identifier is there only at QoS > 0) and writes
+//! DUP/QoS/RETAIN back into them. Checked against the bytes paho-mqtt's
 //! client writes to a socket (pinned in examples/peers/requirements.txt).
 //!
 //! ```text
-//! byte 1:  type (4) | DUP | QoS (2) | RETAIN      (CONNECT: 1 | 0000)
-//! byte 2…: remaining length, 7 bits a byte, low bits first
+//! byte 1:  type (4) | flags (4): PUBLISH DUP | QoS (2) | RETAIN, others 0000
+//! byte 2…: remaining length, 7 bits a byte, low bits first (at most 4)
 //! CONNECT: "MQTT" (u16 length), level 4,
 //!          flags: user | password | will retain | will QoS (2) | will | clean | 0,
 //!          keep alive (u16), client id, [will topic, will message], [user], [password]
 //! PUBLISH: topic (u16 length), [packet id when QoS > 0], payload (the rest)
 //! ```
-//!
-//! The remaining length is a plain varint field here, kept honest by an
-//! `assert` that it counts the bytes after it (a length over several
-//! fields is not a derive key yet).
 
-use codec::{Decode, Encode, FieldLayout, Message, Protocol};
+use codec::{Decode, DecodeErrorKind, Encode, FieldLayout, Message, Protocol};
 
 use crate::dns::{assert_prefixes_need_more, python_hex};
 
-/// §2.2.1: the control packet type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
-pub enum PacketType {
-    Connect = 1,
-    ConnAck = 2,
-    Publish = 3,
-    PubAck = 4,
-    PubRec = 5,
-    PubRel = 6,
-    PubComp = 7,
-    Subscribe = 8,
-    SubAck = 9,
-    Unsubscribe = 10,
-    UnsubAck = 11,
-    PingReq = 12,
-    PingResp = 13,
-    Disconnect = 14,
-}
-
-/// Bytes a `u16`-prefixed field takes when present.
-fn prefixed<T: AsRef<[u8]>>(v: &Option<T>) -> usize {
-    v.as_ref().map_or(0, |v| 2 + v.as_ref().len())
+/// §2.2: the fixed header.
+#[derive(Debug, Default, Clone, PartialEq, Encode, Decode, codec::Header)]
+pub struct Fixed {
+    /// §2.2.1: the control packet type.
+    #[codec(id, bits = 4)]
+    pub kind: u8,
+    /// §2.2.2: flags specific to each packet type.
+    #[codec(bits = 4)]
+    pub flags: u8,
+    /// §2.2.3: the bytes after the fixed header.
+    #[codec(payload_len, varint, max_bytes = 4)]
+    pub remaining: u32,
 }
 
 /// §3.1: CONNECT with its flags byte as bit fields; the will, user name
 /// and password are present as the flags say.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(
-    id = 0x10,
-    assert(
-        remaining as usize
-            == 10 + 2 + client_id.len() + prefixed(&will_topic) + prefixed(&will_message)
-                + prefixed(&username) + prefixed(&password),
-        "the remaining length must count the bytes after it"
-    )
-)]
+#[codec(id = 1)]
 pub struct Connect {
-    #[codec(bits = 4, assert(kind == PacketType::Connect, "not a CONNECT"))]
-    pub kind: PacketType,
-    #[codec(bits = 4)]
-    pub header_flags: u8,
-    #[codec(varint)]
-    pub remaining: u32,
     #[codec(len = u16)]
     pub protocol: String,
     pub level: u8,
@@ -95,26 +69,18 @@ pub struct Connect {
     pub password: Option<Vec<u8>>,
 }
 
-/// §3.3: PUBLISH; the packet identifier is there only at QoS 1 and 2.
+/// §3.3: PUBLISH. DUP, QoS and RETAIN travel in the fixed header's flags
+/// (the protocol passes them in as `flags`); the packet identifier is
+/// there only at QoS 1 and 2.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(
-    id = 0x30,
-    assert(
-        remaining as usize == 2 + topic.len() + 2 * usize::from(packet_id.is_some()) + payload.len(),
-        "the remaining length must count the bytes after it"
-    )
-)]
+#[codec(id = 3, ctx(flags: u8), assert(qos < 3, "QoS 3 is reserved"))]
 pub struct Publish {
-    #[codec(bits = 4, assert(kind == PacketType::Publish, "not a PUBLISH"))]
-    pub kind: PacketType,
-    #[codec(bits = 1)]
+    #[codec(skip = flags & 8 != 0)]
     pub dup: bool,
-    #[codec(bits = 2)]
+    #[codec(skip = flags >> 1 & 3)]
     pub qos: u8,
-    #[codec(bits = 1)]
+    #[codec(skip = flags & 1 != 0)]
     pub retain: bool,
-    #[codec(varint)]
-    pub remaining: u32,
     #[codec(len = u16)]
     pub topic: String,
     #[codec(when = qos > 0)]
@@ -123,9 +89,16 @@ pub struct Publish {
     pub payload: Vec<u8>,
 }
 
+/// MQTT control packets framed by the fixed header.
 #[derive(Debug, PartialEq, Protocol)]
+#[codec(header = Fixed)]
 enum Mqtt {
+    #[codec(header(flags = 0))]
     Connect(Connect),
+    #[codec(
+        ctx(flags = header.flags),
+        header(flags = u8::from(msg.dup) << 3 | msg.qos << 1 | u8::from(msg.retain))
+    )]
     Publish(Publish),
 }
 
@@ -150,9 +123,6 @@ for mid, qos, retain, dup, payload in [(0, 0, False, False, b"hello"), (10, 1, T
 
 fn connect() -> Connect {
     Connect {
-        kind: PacketType::Connect,
-        header_flags: 0,
-        remaining: 46,
         protocol: "MQTT".into(),
         level: 4,
         username_flag: true,
@@ -173,11 +143,9 @@ fn connect() -> Connect {
 
 fn publish(qos: u8, retain: bool, dup: bool, packet_id: Option<u16>, payload: &[u8]) -> Publish {
     Publish {
-        kind: PacketType::Publish,
         dup,
         qos,
         retain,
-        remaining: (5 + 2 * usize::from(packet_id.is_some()) + payload.len()) as u32,
         topic: "a/b".into(),
         packet_id,
         payload: payload.to_vec(),
@@ -195,71 +163,89 @@ fn connect_and_publish_match_paho() {
     assert_eq!((c[0], c[1], c[9]), (0x10, 46, 0xEE));
     assert_eq!([p0[0], p1[0], pdup[0]], [0x30, 0x33, 0x3A]);
 
-    assert_eq!(&connect().to_bytes().unwrap(), c);
-    assert_eq!(Connect::from_bytes(c).unwrap(), connect());
-    assert_prefixes_need_more::<Connect>(c);
+    let connect = Mqtt::from(connect());
+    assert_eq!(&connect.to_bytes().unwrap(), c);
+    assert_eq!(Mqtt::from_bytes(c).unwrap(), connect);
+    assert_prefixes_need_more::<Mqtt>(c);
 
     for (value, wire) in [
         (publish(0, false, false, None, b"hello"), p0),
         (publish(1, true, false, Some(10), b"hello"), p1),
         (publish(1, false, true, Some(11), b"x"), pdup),
     ] {
-        assert_eq!(&value.to_bytes().unwrap(), wire);
-        assert_eq!(Publish::from_bytes(wire).unwrap(), value);
-        // The payload is `rest`: prefixes that reach it decode (with less
-        // payload, and a remaining length that no longer matches).
-        let rest_at = wire.len() - value.payload.len();
-        assert_prefixes_need_more::<Publish>(&wire[..rest_at]);
-        assert!(Publish::from_bytes(&wire[..wire.len() - 1]).is_err());
+        let frame = Mqtt::from(value);
+        assert_eq!(&frame.to_bytes().unwrap(), wire);
+        assert_eq!(frame.encoded_len(), wire.len());
+        assert_eq!(Mqtt::from_bytes(wire).unwrap(), frame);
+        // The remaining length bounds the payload: every strict prefix
+        // is "need more bytes".
+        assert_prefixes_need_more::<Mqtt>(wire);
     }
 }
 
-/// Flags that disagree with the fields, values too wide for their bits,
-/// a packet of another type: errors naming the field.
+/// Flags that disagree with the packet, values too wide for their bits,
+/// a reserved packet type: errors naming the field.
 #[test]
 fn hostile_packets() {
     let mut c = connect();
     c.will_qos = 4;
     assert_eq!(
-        c.to_bytes().unwrap_err().to_string(),
+        Mqtt::from(c).to_bytes().unwrap_err().to_string(),
         "value 4 out of range for 2 bits in Connect.will_qos"
     );
     let mut c = connect();
     c.username = None;
-    assert!(c.to_bytes().is_err(), "username flag without a user name");
+    assert!(
+        Mqtt::from(c).to_bytes().is_err(),
+        "username flag without a user name"
+    );
 
-    let mut wire = publish(1, false, false, Some(1), b"x").to_bytes().unwrap();
+    let mut wire = Mqtt::from(publish(1, false, false, Some(1), b"x"))
+        .to_bytes()
+        .unwrap();
     wire[0] = 0xF2; // type 15: reserved
     assert_eq!(
-        Publish::from_bytes(&wire).unwrap_err().to_string(),
-        "invalid discriminant 15 at byte 0 in Publish.kind"
+        Mqtt::from_bytes(&wire).unwrap_err().kind(),
+        &DecodeErrorKind::UnknownId(15)
     );
-    wire[0] = 0x12; // CONNECT's type
-    let e = Publish::from_bytes(&wire).unwrap_err();
-    assert!(e.to_string().contains("not a PUBLISH"), "{e}");
+    wire[0] = 0x36; // QoS 3: reserved (§3.3.1.2)
+    let e = Mqtt::from_bytes(&wire).unwrap_err();
+    assert!(e.to_string().contains("QoS 3 is reserved"), "{e}");
+    let mut wire = Mqtt::from(connect()).to_bytes().unwrap();
+    wire[0] = 0x12; // CONNECT with flags 0010: §2.2.2 says 0000
+    assert_eq!(
+        Mqtt::from_bytes(&wire).unwrap_err().to_string(),
+        "header field `flags` disagrees with the Connect message at byte 0 in Fixed.flags"
+    );
     // QoS 0 with a packet id, QoS 1 without: `when` refuses both.
-    assert!(publish(0, false, false, Some(1), b"").to_bytes().is_err());
-    assert!(publish(1, false, false, None, b"").to_bytes().is_err());
+    assert!(Mqtt::from(publish(0, false, false, Some(1), b""))
+        .to_bytes()
+        .is_err());
+    assert!(Mqtt::from(publish(1, false, false, None, b""))
+        .to_bytes()
+        .is_err());
 }
 
-/// `explain` shows the fixed header's bits; `FIELDS` places them.
+/// `explain` shows the fixed header's bits, then the packet; `FIELDS`
+/// places CONNECT's flag bits.
 #[test]
 fn explain_and_fields() {
     let frame = Mqtt::from(publish(1, true, false, Some(10), b"hello"))
         .to_bytes()
         .unwrap();
-    let dump = codec::explain::<Mqtt>(&frame);
-    for line in [
-        "0003  33           Publish.kind = 3 (bits 0011....)",
-        "0003  33           Publish.dup = 0 (bits ....0...)",
-        "0003  33           Publish.qos = 1 (bits .....01.)",
-        "0003  33           Publish.retain = 1 (bits .......1)",
-        "0004  0c           Publish.remaining = 12",
-    ] {
-        assert!(dump.contains(line), "{line:?} not in\n{dump}");
-    }
     assert_eq!(
-        Connect::FIELDS[8],
+        codec::explain::<Mqtt>(&frame),
+        "0000  33           header.kind = 3 (bits 0011....)\n\
+         0000  33           header.flags = 3 (bits ....0011)\n\
+         0001  0c           header.remaining = 12\n\
+         0002  00 03        Publish.topic.len = 3\n\
+         0004  61 2f 62     Publish.topic = \"a/b\"\n\
+         0007  00 0a        Publish.packet_id = 10\n\
+         0009  68 65 6c 6c  Publish.payload = <Vec<u8>>\n\
+         000d  6f\n"
+    );
+    assert_eq!(
+        Connect::FIELDS[5],
         FieldLayout {
             name: "will_qos",
             offset: None,
@@ -267,5 +253,4 @@ fn explain_and_fields() {
             encoding: "bits = 2 from bit 3 (msb first), u8",
         }
     );
-    assert_eq!(Publish::FIELDS[2].offset, Some(0));
 }

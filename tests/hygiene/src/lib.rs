@@ -527,9 +527,45 @@ pub mod primitives {
         Ping(Ping),
     }
 
+    /// A message taking the frame header's flags as context.
+    #[derive(
+        ::core::fmt::Debug,
+        ::core::cmp::PartialEq,
+        ::codec_renamed::Encode,
+        ::codec_renamed::Decode,
+        ::codec_renamed::Message,
+    )]
+    #[codec(crate = "::codec_renamed", id = 2, ctx(flags: p::u8))]
+    pub struct Flagged {
+        #[codec(skip = flags)]
+        pub level: p::u8,
+        #[codec(when = level > 0)]
+        pub extra: ::core::option::Option<p::u8>,
+    }
+
+    /// A protocol whose variants tie the header to the message.
+    #[derive(::core::fmt::Debug, ::core::cmp::PartialEq, ::codec_renamed::Protocol)]
+    #[codec(crate = "::codec_renamed", header = Head)]
+    pub enum TiedWire {
+        #[codec(ctx(flags = header.flags), header(flags = msg.level))]
+        Flagged(Flagged),
+        #[codec(header(flags = 0))]
+        Ping(Ping),
+    }
+
     /// Encodes and decodes a value; panics on a mismatch.
     pub fn run() {
         serve();
+        let tied = <TiedWire as ::core::convert::From<Flagged>>::from(Flagged {
+            level: 2,
+            extra: ::core::option::Option::Some(9),
+        });
+        let bytes = ::codec_renamed::Encode::to_bytes(&tied).unwrap();
+        ::core::assert_eq!(bytes, [2, 2, 2, 9]);
+        let back: TiedWire = ::codec_renamed::Decode::from_bytes(&bytes).unwrap();
+        ::core::assert_eq!(back, tied);
+        let shown = ::codec_renamed::explain::<TiedWire>(&bytes);
+        ::core::assert!(shown.contains("Flagged.extra = 9"));
         let framed = <HeadWire as ::core::convert::From<Ping>>::from(Ping { tag: 3, yes: true });
         let bytes = ::codec_renamed::Encode::to_bytes(&framed).unwrap();
         ::core::assert_eq!(bytes, [1, 0, 4, 0, 3, 1]);
