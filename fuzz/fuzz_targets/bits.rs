@@ -66,7 +66,8 @@ where
             let again = T::from_bytes(bytes)
                 .unwrap_or_else(|e| panic!("encoding does not decode: {e}\n{v:?}\n{bytes:02x?}"));
             assert_eq!(again, v, "round trip");
-            let frame = codec::frame::frame_bytes(&v.into()).expect("the frame of an encodable value");
+            let frame =
+                codec::frame::frame_bytes(&v.into()).expect("the frame of an encodable value");
             let dump = codec::explain::<BitsFrames>(&frame);
             assert!(!explain_reports_problem(&dump), "{dump}");
         }

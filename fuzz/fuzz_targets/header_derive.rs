@@ -8,7 +8,9 @@
 //! same); for the flagged one, `HeaderValue::value` agrees with `parse` and
 //! re-writes the header byte for byte; whole frames of the tutorial
 //! protocol under the MQTT and PostgreSQL headers (`from_bytes`,
-//! `explain`, a run of frames).
+//! `explain`, a run of frames); and an MQTT protocol whose PUBLISH takes
+//! the header's flags nibble as context and gives it back on encode
+//! (`ctx(..)`/`header(..)` on protocol variants, `skip = expr` fields).
 #![no_main]
 
 use codec::header::{Header, HeaderValue, Parsed};
@@ -88,6 +90,62 @@ enum PgStorage {
     FetchResponse(FetchResponse),
 }
 
+/// MQTT's fixed header with its type and flags as bit fields.
+#[derive(Debug, Default, Clone, PartialEq, Encode, Decode, codec::Header)]
+struct Fixed {
+    #[codec(id, bits = 4)]
+    kind: u8,
+    #[codec(bits = 4)]
+    flags: u8,
+    #[codec(payload_len, varint, max_bytes = 4)]
+    remaining: u32,
+}
+
+/// PUBLISH: DUP, QoS and RETAIN come from the header's flags; the packet
+/// identifier is present when QoS > 0.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, codec::Message)]
+#[codec(id = 3, ctx(flags: u8))]
+#[codec(assert(qos < 3, "QoS 3 is reserved"))]
+struct Publish {
+    #[codec(skip = flags & 8 != 0)]
+    dup: bool,
+    #[codec(skip = flags >> 1 & 3)]
+    qos: u8,
+    #[codec(skip = flags & 1 != 0)]
+    retain: bool,
+    #[codec(len = u16)]
+    topic: String,
+    #[codec(when = qos > 0)]
+    packet_id: Option<u16>,
+    #[codec(rest)]
+    payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Encode, Decode, codec::Message)]
+#[codec(id = 4)]
+struct PubAck {
+    packet_id: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Encode, Decode, codec::Message)]
+#[codec(id = 12)]
+struct PingReq;
+
+/// The header tied to its messages both ways.
+#[derive(Debug, Clone, PartialEq, Protocol)]
+#[codec(header = Fixed)]
+enum Tied {
+    #[codec(
+        ctx(flags = header.flags),
+        header(flags = u8::from(msg.dup) << 3 | msg.qos << 1 | u8::from(msg.retain))
+    )]
+    Publish(Publish),
+    #[codec(header(flags = 0))]
+    PubAck(PubAck),
+    #[codec(header(flags = 0))]
+    PingReq(PingReq),
+}
+
 fuzz_target!(|data: &[u8]| {
     check_header::<DerivedStd>(data);
     check_header::<DerivedWide>(data);
@@ -109,4 +167,6 @@ fuzz_target!(|data: &[u8]| {
     }
     check_one_frame::<MqttStorage>(data, Canon::Shortest);
     check_one_frame::<PgStorage>(data, Canon::Exact);
+    check_header::<Fixed>(data);
+    check_one_frame::<Tied>(data, Canon::Shortest);
 });
