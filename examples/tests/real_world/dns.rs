@@ -15,12 +15,9 @@
 //! +--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+
 //! ```
 
-use std::process::Command;
-use std::time::Duration;
-
 use codec::{Decode, Encode, FieldLayout, Message, Protocol};
 
-use crate::support::interop::{python, run_bounded};
+use crate::support::python_hex_lines;
 
 /// RFC 1035's OPCODE (and RFC 1996's NOTIFY, RFC 2136's UPDATE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
@@ -102,29 +99,6 @@ enum Dns {
     Query(Query),
 }
 
-/// Runs `code` in the interop venv's Python; each line it prints is hex.
-pub(crate) fn python_hex(code: &str) -> Vec<Vec<u8>> {
-    let out = run_bounded(
-        Command::new(python()).args(["-c", code]),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("hex is ASCII")
-        .lines()
-        .map(|line| {
-            (0..line.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&line[i..i + 2], 16).expect("hex"))
-                .collect()
-        })
-        .collect()
-}
-
 /// Every strict prefix of `full` asks for more bytes, never more than
 /// follow.
 pub(crate) fn assert_prefixes_need_more<'a, T: Decode<'a> + std::fmt::Debug>(full: &'a [u8]) {
@@ -195,7 +169,7 @@ print(dns.message.make_query("example.com", "A", id=1).to_wire()[:12].hex())
 
 #[test]
 fn query_and_response_match_dnspython() {
-    let wires = python_hex(DNSPYTHON);
+    let wires = python_hex_lines("dnspython", DNSPYTHON);
     let [q, r, h] = &wires[..] else {
         panic!("three messages expected: {wires:02x?}");
     };

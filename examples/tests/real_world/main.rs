@@ -9,9 +9,9 @@ mod support {
 
     pub use super::interop;
 
-    /// Runs a Python snippet in the pinned venv and returns the bytes of
-    /// the hex it prints.
-    pub fn python_hex(what: &str, script: &str) -> Vec<u8> {
+    /// Runs a Python snippet in the pinned venv; each line it prints is
+    /// hex, returned as bytes.
+    pub fn python_hex_lines(what: &str, script: &str) -> Vec<Vec<u8>> {
         let out = interop::run_bounded(
             Command::new(interop::python()).args(["-c", script]),
             Duration::from_secs(60),
@@ -21,12 +21,24 @@ mod support {
             "{what} failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let hex = String::from_utf8(out.stdout).expect("hex output");
-        let hex = hex.trim();
-        (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits"))
+        String::from_utf8(out.stdout)
+            .expect("hex output")
+            .lines()
+            .map(|line| {
+                let line = line.trim();
+                (0..line.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&line[i..i + 2], 16).expect("hex digits"))
+                    .collect()
+            })
             .collect()
+    }
+
+    /// [`python_hex_lines`] for a snippet printing one line.
+    pub fn python_hex(what: &str, script: &str) -> Vec<u8> {
+        let mut lines = python_hex_lines(what, script);
+        assert_eq!(lines.len(), 1, "{what} printed {} lines", lines.len());
+        lines.remove(0)
     }
 }
 

@@ -18,7 +18,8 @@
 
 use codec::{Decode, DecodeErrorKind, Encode, FieldLayout, Message, Protocol};
 
-use crate::dns::{assert_prefixes_need_more, python_hex};
+use crate::dns::assert_prefixes_need_more;
+use crate::support::python_hex_lines;
 
 /// §2.2: the fixed header.
 #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, codec::Header)]
@@ -154,7 +155,7 @@ fn publish(qos: u8, retain: bool, dup: bool, packet_id: Option<u16>, payload: &[
 
 #[test]
 fn connect_and_publish_match_paho() {
-    let wires = python_hex(PAHO);
+    let wires = python_hex_lines("paho-mqtt", PAHO);
     let [c, p0, p1, pdup] = &wires[..] else {
         panic!("four packets expected: {wires:02x?}");
     };

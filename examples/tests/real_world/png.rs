@@ -10,12 +10,9 @@
 //! then chunks: length | type | data (length bytes) | crc, up to IEND
 //! ```
 
-use std::process::Command;
-use std::time::Duration;
-
 use codec::{Decode, DecodeErrorKind, Encode};
 
-use crate::support::interop::{python, run_bounded};
+use crate::support::python_hex;
 
 /// The IHDR chunk: its length is always 13 (a wire-only value), its type
 /// is magic, and its CRC covers the type and the fields.
@@ -79,26 +76,6 @@ fn ihdr_1x1_rgba(crc: u32) -> Ihdr {
     }
 }
 
-/// The bytes a Python script (run by the interop venv's python) writes to
-/// stdout as hex: for the goldens produced by Python's stdlib.
-pub(crate) fn python_bytes(script: &str) -> Vec<u8> {
-    let out = run_bounded(
-        Command::new(python()).args(["-c", script]),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let hex = String::from_utf8(out.stdout).expect("hex output");
-    let hex = hex.trim();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex byte"))
-        .collect()
-}
-
 /// Python's stdlib (`zlib`, `struct`) writes a whole 1x1 red RGBA PNG.
 fn python_png() -> Vec<u8> {
     const SCRIPT: &str = r#"
@@ -110,7 +87,7 @@ pixels = b"\x00" + bytes([255, 0, 0, 255])
 png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
 sys.stdout.write(png.hex())
 "#;
-    python_bytes(SCRIPT)
+    python_hex("zlib", SCRIPT)
 }
 
 /// The signature (the type's magic) and IHDR with the derive's CRC.

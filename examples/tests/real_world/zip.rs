@@ -13,7 +13,7 @@
 
 use codec::{Decode, Encode, Endian, Reader};
 
-use crate::png::python_bytes;
+use crate::support::python_hex;
 
 /// A local file header and its data (method 0, stored: the data is the
 /// file, so its CRC-32 is computed from it).
@@ -56,7 +56,7 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
     z.writestr(info, bytes(range(5)))
 sys.stdout.write(buf.getvalue().hex())
 "#;
-    python_bytes(SCRIPT)
+    python_hex("zipfile", SCRIPT)
 }
 
 /// The first entry as the layout above shows it.
