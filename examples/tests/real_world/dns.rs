@@ -17,6 +17,8 @@
 
 use codec::{Decode, Encode, FieldLayout, Message, Protocol};
 
+use codec_tests::assert_truncations;
+
 use crate::support::python_hex_lines;
 
 /// RFC 1035's OPCODE (and RFC 1996's NOTIFY, RFC 2136's UPDATE).
@@ -99,18 +101,6 @@ enum Dns {
     Query(Query),
 }
 
-/// Every strict prefix of `full` asks for more bytes, never more than
-/// follow.
-pub(crate) fn assert_prefixes_need_more<'a, T: Decode<'a> + std::fmt::Debug>(full: &'a [u8]) {
-    for k in 0..full.len() {
-        let e = T::from_bytes(&full[..k]).expect_err("a strict prefix decodes");
-        let n = e
-            .bytes_needed()
-            .unwrap_or_else(|| panic!("prefix {k}: {e}")) as usize;
-        assert!(n > 0 && k + n <= full.len(), "prefix {k}: {e}");
-    }
-}
-
 fn example_com() -> Vec<Label> {
     ["example", "com"]
         .map(|l| Label {
@@ -180,7 +170,7 @@ fn query_and_response_match_dnspython() {
         assert_eq!(&value.to_bytes().unwrap(), wire);
         assert_eq!(value.encoded_len(), wire.len());
         assert_eq!(Query::from_bytes(wire).unwrap(), value);
-        assert_prefixes_need_more::<Query>(wire);
+        assert_truncations::<Query>(wire, wire.len());
         // The header alone.
         assert_eq!(Header::from_bytes(&wire[..12]).unwrap(), value.header);
     }

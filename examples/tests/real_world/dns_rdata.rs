@@ -22,6 +22,7 @@
 //! value's to get right (it is read and written as is).
 
 use codec::{Decode, DecodeErrorKind, Encode};
+use codec_tests::assert_truncations;
 
 use crate::support::python_hex;
 
@@ -118,10 +119,7 @@ fn golden(value: &ResourceRecord, expected: &[u8]) {
     assert_eq!(value.to_bytes().unwrap(), expected, "{value:?}");
     assert_eq!(value.encoded_len(), expected.len());
     assert_eq!(&ResourceRecord::from_bytes(expected).unwrap(), value);
-    for k in 0..expected.len() {
-        let e = ResourceRecord::from_bytes(&expected[..k]).unwrap_err();
-        assert!(e.bytes_needed().is_some(), "prefix {k}: {e}");
-    }
+    assert_truncations::<ResourceRecord>(expected, expected.len());
 }
 
 /// `ex.com.`, TYPE, CLASS IN, TTL 3600: the bytes before RDLENGTH.

@@ -19,6 +19,7 @@
 //! ```
 
 use codec::{Decode, DecodeWith, Encode};
+use codec_tests::assert_truncations;
 
 use crate::support::python_hex;
 
@@ -124,10 +125,7 @@ fn api_versions_v3_matches_kafka_python() {
         expected
     );
     // Every strict prefix asks for more.
-    for k in 0..expected.len() {
-        let e = ApiVersions::from_bytes(&expected[..k]).unwrap_err();
-        assert!(e.bytes_needed().is_some(), "prefix {k}: {e}");
-    }
+    assert_truncations::<ApiVersions>(&expected, expected.len());
 }
 
 #[test]

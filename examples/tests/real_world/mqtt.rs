@@ -18,8 +18,8 @@
 
 use codec::{Decode, DecodeErrorKind, Encode, FieldLayout, Message, Protocol};
 
-use crate::dns::assert_prefixes_need_more;
 use crate::support::python_hex_lines;
+use codec_tests::assert_truncations;
 
 /// §2.2: the fixed header.
 #[derive(Debug, Default, Clone, PartialEq, Encode, Decode, codec::Header)]
@@ -167,7 +167,7 @@ fn connect_and_publish_match_paho() {
     let connect = Mqtt::from(connect());
     assert_eq!(&connect.to_bytes().unwrap(), c);
     assert_eq!(Mqtt::from_bytes(c).unwrap(), connect);
-    assert_prefixes_need_more::<Mqtt>(c);
+    assert_truncations::<Mqtt>(c, c.len());
 
     for (value, wire) in [
         (publish(0, false, false, None, b"hello"), p0),
@@ -180,7 +180,7 @@ fn connect_and_publish_match_paho() {
         assert_eq!(Mqtt::from_bytes(wire).unwrap(), frame);
         // The remaining length bounds the payload: every strict prefix
         // is "need more bytes".
-        assert_prefixes_need_more::<Mqtt>(wire);
+        assert_truncations::<Mqtt>(wire, wire.len());
     }
 }
 

@@ -11,6 +11,7 @@
 //! ```
 
 use codec::{Decode, DecodeErrorKind, Encode};
+use codec_tests::assert_truncations;
 
 use crate::support::python_hex;
 
@@ -102,10 +103,7 @@ fn signature_and_ihdr_golden() {
     let back = Png::from_bytes(SIGNATURE_IHDR_1X1_RGBA).unwrap();
     assert_eq!(back.ihdr, ihdr_1x1_rgba(0x1F15_C489));
     // Every strict prefix is "need more bytes".
-    for k in 0..SIGNATURE_IHDR_1X1_RGBA.len() {
-        let e = Png::from_bytes(&SIGNATURE_IHDR_1X1_RGBA[..k]).unwrap_err();
-        assert!(e.bytes_needed().is_some_and(|n| n > 0), "prefix {k}: {e}");
-    }
+    assert_truncations::<Png>(SIGNATURE_IHDR_1X1_RGBA, SIGNATURE_IHDR_1X1_RGBA.len());
 }
 
 /// A whole PNG written by Python decodes chunk by chunk, and encoding it
