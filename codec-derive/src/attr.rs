@@ -337,6 +337,9 @@ pub struct ContainerAttrs {
     /// `id_from = name` (enums): the variant is chosen by the context
     /// value `name`; no discriminant is on the wire.
     pub id_from: Slot<Ident>,
+    /// `correlate = Rules` on a protocol: the type implementing
+    /// `Correlate<Self>` (which messages are requests, responses, one-way).
+    pub correlate: Slot<Path>,
 }
 
 /// Attributes on a field.
@@ -579,11 +582,13 @@ impl ContainerAttrs {
             bit_order: Slot::new("bit_order"),
             ctx: Slot::new("ctx"),
             id_from: Slot::new("id_from"),
+            correlate: Slot::new("correlate"),
         };
         each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             match key(meta).as_str() {
                 "service" if is_enum => out.service.set(cx, span, meta.value()?.parse()?),
+                "correlate" if is_enum => out.correlate.set(cx, span, meta.value()?.parse()?),
                 "bit_order" => out.bit_order.set(cx, span, parse_bit_order(meta)?),
                 "ctx" => out.ctx.set(cx, span, parse_ctx_params(meta)?),
                 "id_from" if is_enum => out.id_from.set(cx, span, meta.value()?.parse()?),
@@ -605,7 +610,7 @@ impl ContainerAttrs {
                     return Err(unknown(
                         meta,
                         "an enum",
-                        "endian, crate, repr, header, id, response, magic, service, bit_order, ctx, id_from",
+                        "endian, crate, repr, header, id, response, magic, service, bit_order, ctx, id_from, correlate",
                     ))
                 }
                 _ => return Err(unknown(

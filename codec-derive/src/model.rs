@@ -354,6 +354,8 @@ pub struct Protocol<'a> {
     pub arms: Vec<Arm<'a>>,
     /// `service = Name`: the service trait to generate, if asked.
     pub service: Option<&'a Ident>,
+    /// `correlate = Rules`: the type implementing `Correlate<Self>`.
+    pub correlate: Option<&'a Path>,
 }
 
 /// A protocol variant and the message type it holds.

@@ -107,6 +107,8 @@ paths! {
     HEADER = Header;
     MESSAGE = Message;
     PROTOCOL = Protocol;
+    CORRELATE = Correlate;
+    CORRELATION = Correlation;
     RAW_FRAME = RawFrame;
     READER = Reader;
     REQUEST = Request;

@@ -579,7 +579,7 @@ fn assert_rules() {
     });
     assert_eq!(
         errs,
-        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service, bit_order, ctx, id_from)"]
+        ["unknown codec attribute `assert` on an enum (expected one of: endian, crate, repr, header, id, response, magic, service, bit_order, ctx, id_from, correlate)"]
     );
 }
 

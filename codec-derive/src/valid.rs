@@ -425,6 +425,7 @@ fn protocol<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Option<Protocol<'a>> {
         header: input.attrs.header.get(),
         arms,
         service: input.attrs.service.get(),
+        correlate: input.attrs.correlate.get(),
     })
 }
 
@@ -464,6 +465,15 @@ fn service_method(variant: &syn::Ident) -> Option<syn::Ident> {
 /// `service` and `request` shape the service trait of a protocol; on any
 /// other derive they would be silently ignored.
 fn check_service_keys_on_protocol(cx: &Ctxt, input: &Input) {
+    // `correlate` classifies a protocol's messages for connections; on
+    // another derive it would be silently ignored.
+    if let Some(span) = input.attrs.correlate.span() {
+        err(
+            cx,
+            Some(span),
+            "`correlate` declares a protocol's requests and responses: it needs `#[derive(Protocol)]`",
+        );
+    }
     if let Some(span) = input.attrs.service.span() {
         err(
             cx,

@@ -122,6 +122,7 @@ pub use crate::frame::{Frame, FrameDecoder, FrameError};
 pub use crate::header::{FrameHead, Header, HeaderValue, Parsed, StdHeader, WideHeader};
 pub use crate::message::{FieldLayout, Message, Request};
 pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
+pub use crate::protocol::{Correlate, Correlation};
 pub use crate::reader::Reader;
 pub use crate::registry::{DispatchError, Registry, RegistryError};
 

@@ -152,6 +152,93 @@ pub trait Protocol: Sized {
         let _ = tag;
         false
     }
+
+    /// What this message is to a connection (see [`Correlation`]): by
+    /// default [`Correlation::Tagged`] when it has a tag, else
+    /// [`Correlation::OneWay`]. `#[codec(correlate = Rules)]` on the
+    /// derive makes it `Rules`' [`Correlate::correlation`].
+    #[inline]
+    fn correlation(&self) -> Correlation {
+        match self.tag() {
+            Some(tag) => Correlation::Tagged(tag),
+            None => Correlation::OneWay,
+        }
+    }
+
+    /// The first tag a connection draws for its own requests (the tags
+    /// below it are reserved by the protocol); 0 unless
+    /// `#[codec(correlate = Rules)]` says otherwise ([`Correlate::FIRST_TAG`]).
+    const FIRST_TAG: u64 = 0;
+}
+
+/// What a message is to a connection that carries requests both ways: a
+/// request expecting a response with the same correlation id, that
+/// response, or a one-way message.
+///
+/// Ids are per direction: the requests each side sends draw from that
+/// side's own id space, and a response carries the id of the request it
+/// answers. Because a message says whether it is a request or a response,
+/// a request of ours and a request of the peer with the same id never
+/// meet (MQTT's packet identifiers and cs.packetstream's tags work this
+/// way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Correlation {
+    /// A request with id `.0` in its sender's id space.
+    Request(u64),
+    /// The response to the receiver's request `.0`.
+    Response(u64),
+    /// Neither: a notification, a fire-and-forget message, a control
+    /// packet (cs.packetstream's EOF).
+    OneWay,
+    /// Tagged, with no direction declared: a request when it reaches the
+    /// side that accepted the connection, a response when it reaches the
+    /// side that dialled (requests flow one way, as `codec::rpc` did before
+    /// connections were symmetric). What tagged messages are by default.
+    Tagged(u64),
+}
+
+/// Declares which messages of protocol `P` are requests, responses or
+/// one-way: named by `#[codec(correlate = Rules)]` on a
+/// `#[derive(Protocol)]` enum, whose [`Protocol::correlation`] and
+/// [`Protocol::FIRST_TAG`] then come from here.
+///
+/// ```
+/// use codec::protocol::{Correlate, Correlation};
+/// use codec::{Decode, Encode, Message, Protocol};
+///
+/// #[derive(Debug, Encode, Decode, Message)]
+/// #[codec(id = 1)]
+/// struct Ask { #[codec(tag)] tag: u8 }
+/// #[derive(Debug, Encode, Decode, Message)]
+/// #[codec(id = 2)]
+/// struct Answer { #[codec(tag)] tag: u8 }
+///
+/// /// Either side may ask; tag 0 is reserved.
+/// struct Rules;
+/// impl Correlate<Chat> for Rules {
+///     const FIRST_TAG: u64 = 1;
+///     fn correlation(msg: &Chat) -> Correlation {
+///         match msg {
+///             Chat::Ask(m) => Correlation::Request(m.tag.into()),
+///             Chat::Answer(m) => Correlation::Response(m.tag.into()),
+///         }
+///     }
+/// }
+///
+/// #[derive(Debug, Protocol)]
+/// #[codec(correlate = Rules)]
+/// enum Chat { Ask(Ask), Answer(Answer) }
+///
+/// assert_eq!(Chat::Ask(Ask { tag: 3 }).correlation(), Correlation::Request(3));
+/// assert_eq!(<Chat as Protocol>::FIRST_TAG, 1);
+/// ```
+pub trait Correlate<P> {
+    /// What `msg` is to a connection.
+    fn correlation(msg: &P) -> Correlation;
+
+    /// The first tag a side draws for its requests (default 0).
+    const FIRST_TAG: u64 = 0;
 }
 
 /// The decoding side of a [`Protocol`], for input that lives for `'de`.

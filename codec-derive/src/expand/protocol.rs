@@ -16,7 +16,7 @@ use crate::paths::{
     SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
 };
 use crate::paths::{
-    DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
+    CORRELATE, CORRELATION, DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
 };
 
 pub fn expand(protocol: &Protocol) -> TokenStream {
@@ -135,6 +135,17 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
         }
     });
     let messages_const = messages_const(&messages);
+    // `correlate = Rules`: the protocol's own request/response rules.
+    let correlate = protocol.correlate.map(|rules| {
+        quote! {
+            const FIRST_TAG: #U64 = <#rules as #CORRELATE<Self>>::FIRST_TAG;
+
+            #[inline]
+            fn correlation(&self) -> #CORRELATION {
+                <#rules as #CORRELATE<Self>>::correlation(self)
+            }
+        }
+    });
     let checks = compile_checks(input, &messages, &header);
     let (service, dispatch) = super::service::expand(protocol).unzip();
 
@@ -148,6 +159,8 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 const TAG_MAX: #U64 = #tag_max;
 
                 #messages_const
+
+                #correlate
 
                 #[inline]
                 fn tag(&self) -> #OPTION<#U64> {
