@@ -18,6 +18,9 @@ pub struct Counters {
     closed_on_error: AtomicU64,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
+    reverse_requests: AtomicU64,
+    reverse_responses: AtomicU64,
+    unhandled: AtomicU64,
 }
 
 /// A copy of [`Counters`] at one moment.
@@ -51,6 +54,16 @@ pub struct CounterSnapshot {
     pub bytes_in: u64,
     /// Bytes written to sockets.
     pub bytes_out: u64,
+    /// Requests in the other direction: sent by the server to its peers
+    /// ([`Peer::call`](super::Peer::call)), or received by the client and
+    /// handed to its handler.
+    pub reverse_requests: u64,
+    /// Responses in the other direction: matched to a server's call, or
+    /// sent by the client's handler.
+    pub reverse_responses: u64,
+    /// Requests dropped because the side has no handler for them (a
+    /// client without [`ClientConfig::with_handler`](super::ClientConfig::with_handler)).
+    pub unhandled: u64,
 }
 
 impl CounterSnapshot {
@@ -89,5 +102,8 @@ counter_fns!(
     refused,
     closed_on_error,
     bytes_in,
-    bytes_out
+    bytes_out,
+    reverse_requests,
+    reverse_responses,
+    unhandled
 );

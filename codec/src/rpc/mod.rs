@@ -45,6 +45,20 @@
 //! # }
 //! ```
 //!
+//! # Both ways
+//!
+//! A connection is symmetric: the side that accepted it may call the side
+//! that dialled ([`Peer::call`]), and the client answers with a handler
+//! ([`ClientConfig::with_handler`]), with the same deadlines,
+//! cancellation, back-pressure, quarantine and drain as the client's
+//! calls. Which messages are requests, responses or one-way is declared
+//! by the protocol ([`Correlation`](crate::Correlation),
+//! `#[codec(correlate = Rules)]`); each side draws the tags of its own
+//! requests from its own tag space, and a message's correlation says
+//! whether its tag is ours (a response) or the peer's (a request), so the
+//! two sides' tags never collide. Without `correlate`, tagged messages
+//! flow one way as before: requests to the accepting side, replies back.
+//!
 //! # Where things are
 //!
 //! ```text
@@ -54,25 +68,30 @@
 //! tags.rs              correlation tags: in flight, free, quarantined
 //! conn.rs              both sides: `FrameReader` (reads under limits), the
 //!                      batching writer, `HandshakeConn`
+//! calls.rs             both sides: one side's calls (take a tag, send, wait)
+//! peer.rs              both sides: `Peer` (the other side), `IdleHold`,
+//!                      `Handler`, `Dispatcher`
+//! session.rs           the engine both sides run per connection: route by
+//!                      correlation, handlers, ping, idle, drain
 //! client/mod.rs        `Client` (the handle) and `Notifications`
 //! client/config.rs     `ClientConfig`, `ReconnectPolicy`, `CallOptions`
-//! client/shared.rs     state shared by the handle, its calls and its task
-//! client/call.rs       one call: take a tag, send, wait for the reply
-//! client/task.rs       the background task: handshake, read replies, ping, reconnect
-//! server/mod.rs        `Server`, `ServerConfig`, `ServerHandle`, `Peer`, `IdleHold`,
-//!                      `Handler`
+//! client/task.rs       the dialling role: dial, handshake, session, reconnect
+//! server/mod.rs        `Server`, `ServerConfig`, `ServerHandle`
 //! server/listener.rs   the accept loop: connection limit, shutdown
-//! server/connection.rs one connection: handshake, run (read, dispatch), drain
+//! server/connection.rs the accepting role: handshake, register, session
 //! ```
 
 use std::boxed::Box;
 use std::string::String;
 
+mod calls;
 mod client;
 mod conn;
 mod counters;
 mod error;
+mod peer;
 mod server;
+mod session;
 mod tags;
 
 use std::future::Future;
@@ -80,11 +99,14 @@ use std::io;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use self::client::{CallOptions, Client, ClientConfig, Notifications, ReconnectPolicy};
+pub use self::client::{
+    CallOptions, Client, ClientConfig, ClientHandler, Notifications, ReconnectPolicy,
+};
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{CallError, Chain, ConnError};
-pub use self::server::{Dispatcher, Handler, IdleHold, Peer, Server, ServerConfig, ServerHandle};
+pub use self::peer::{Dispatcher, Handler, IdleHold, Peer};
+pub use self::server::{Server, ServerConfig, ServerHandle};
 
 /// A boxed, sendable future, for handshake hooks.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -47,6 +47,8 @@ pub(crate) enum Slot<T> {
 /// The tags of one connection.
 #[derive(Debug)]
 pub(crate) struct Tags<T> {
+    /// Smallest tag value drawn (the protocol reserves those below).
+    first: u64,
     /// Largest tag value the messages can carry.
     max: u64,
     /// How many tags may be taken at once (waiting or abandoned).
@@ -60,13 +62,15 @@ pub(crate) struct Tags<T> {
 }
 
 impl<T> Tags<T> {
-    /// Tags `0..=max`, at most `limit` in use at once.
-    pub(crate) fn new(max: u64, limit: usize, quarantine: Duration) -> Self {
-        let space = usize::try_from(max).map_or(usize::MAX, |m| m.saturating_add(1));
+    /// Tags `first..=max`, at most `limit` in use at once.
+    pub(crate) fn new(first: u64, max: u64, limit: usize, quarantine: Duration) -> Self {
+        let first = first.min(max);
+        let space = usize::try_from(max - first).map_or(usize::MAX, |m| m.saturating_add(1));
         Tags {
+            first,
             max,
             capacity: space.min(limit).max(1),
-            next: 0,
+            next: first,
             slots: HashMap::default(),
             abandoned: 0,
             quarantine,
@@ -81,10 +85,7 @@ impl<T> Tags<T> {
 
     /// Calls still waiting for a reply.
     pub(crate) fn waiting(&self) -> usize {
-        self.slots
-            .values()
-            .filter(|s| matches!(s, Slot::Waiting(_)))
-            .count()
+        self.slots.len() - self.abandoned
     }
 
     /// Takes a free tag for a call, or `None` when all are in use (the
@@ -107,7 +108,7 @@ impl<T> Tags<T> {
         loop {
             let tag = self.next;
             self.next = if self.next >= self.max {
-                0
+                self.first
             } else {
                 self.next + 1
             };
@@ -207,7 +208,7 @@ mod tests {
     #[test]
     fn tags_are_unique_while_in_flight_and_bounded() {
         let now = Instant::now();
-        let mut tags = Tags::<u32>::new(255, usize::MAX, Duration::from_secs(30));
+        let mut tags = Tags::<u32>::new(0, 255, usize::MAX, Duration::from_secs(30));
         assert_eq!(tags.capacity(), 256);
         let taken: Vec<u64> = (0..256).map(|i| tags.take(i, || now).0.unwrap()).collect();
         let mut sorted = taken.clone();
@@ -226,7 +227,7 @@ mod tests {
     #[test]
     fn abandoned_tags_wait_for_the_late_reply_or_the_quarantine() {
         let t0 = Instant::now();
-        let mut tags = Tags::<()>::new(1, usize::MAX, Duration::from_secs(5));
+        let mut tags = Tags::<()>::new(0, 1, usize::MAX, Duration::from_secs(5));
         let a = tags.take((), || t0).0.unwrap();
         let b = tags.take((), || t0).0.unwrap();
         assert!(tags.abandon(a, t0));
@@ -244,5 +245,16 @@ mod tests {
         assert!(tag.is_some());
         assert_eq!(freed, 2, "both quarantines expired");
         assert!(matches!(tags.complete(99), Completion::Unknown));
+    }
+
+    #[test]
+    fn reserved_tags_are_never_drawn() {
+        let now = Instant::now();
+        let mut tags = Tags::<()>::new(2, 4, usize::MAX, Duration::ZERO);
+        let taken: Vec<u64> = (0..3).map(|_| tags.take((), || now).0.unwrap()).collect();
+        assert_eq!(taken, [2, 3, 4]);
+        assert_eq!(tags.take((), || now).0, None, "three tags in 2..=4");
+        assert!(matches!(tags.complete(3), Completion::Waiting(())));
+        assert_eq!(tags.take((), || now).0, Some(3));
     }
 }

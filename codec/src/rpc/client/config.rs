@@ -1,11 +1,12 @@
 //! How a client behaves ([`ClientConfig`], [`ReconnectPolicy`]) and how one
 //! call does ([`CallOptions`]).
 
+use std::boxed::Box;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::rpc::conn;
-use crate::rpc::{Handshake, Keepalive};
+use crate::rpc::{BoxFuture, Handler, Handshake, Keepalive, Peer};
 
 /// How a client behaves. Every limit is explicit: no hidden deadline.
 ///
@@ -51,6 +52,39 @@ pub struct ClientConfig<P> {
     /// Time allowed for the handshake; past it the connection fails as a
     /// refused handshake would.
     pub handshake_timeout: Duration,
+    /// Answers the server's requests (messages its protocol declares
+    /// [`Correlation::Request`](crate::Correlation::Request)); without
+    /// one they are dropped and counted
+    /// ([`CounterSnapshot::unhandled`](crate::rpc::CounterSnapshot::unhandled)).
+    pub handler: Option<ClientHandler<P>>,
+    /// On close, time allowed for the server's requests in flight to be
+    /// answered, for the replies to be written, and for the server to
+    /// close its side (the client's own calls are bounded by their
+    /// deadlines).
+    pub close_grace: Duration,
+}
+
+/// A handler for the server's requests, as [`ClientConfig::with_handler`]
+/// keeps it.
+pub struct ClientHandler<P>(
+    #[allow(clippy::type_complexity, reason = "a boxed handler; named once, here")]
+    Arc<dyn Fn(P, Peer<P>) -> BoxFuture<'static, Option<P>> + Send + Sync>,
+);
+
+impl<P> Clone for ClientHandler<P> {
+    fn clone(&self) -> Self {
+        ClientHandler(Arc::clone(&self.0))
+    }
+}
+
+impl<P: Send + 'static> Handler<P> for ClientHandler<P> {
+    fn handle(
+        &self,
+        req: P,
+        peer: &Peer<P>,
+    ) -> impl std::future::Future<Output = Option<P>> + Send {
+        (self.0)(req, peer.clone())
+    }
 }
 
 impl<P> Default for ClientConfig<P> {
@@ -66,6 +100,8 @@ impl<P> Default for ClientConfig<P> {
             reconnect: None,
             handshake: None,
             handshake_timeout: Duration::from_secs(10),
+            handler: None,
+            close_grace: Duration::from_secs(30),
         }
     }
 }
@@ -150,6 +186,30 @@ impl<P> ClientConfig<P> {
         self.handshake_timeout = timeout;
         self
     }
+
+    /// On close, time allowed for the server's requests in flight, the
+    /// replies' writes and the server's close (default 30 s).
+    #[must_use = "`with_close_grace` returns the changed config"]
+    pub fn with_close_grace(mut self, grace: Duration) -> Self {
+        self.close_grace = grace;
+        self
+    }
+}
+
+impl<P: Send + 'static> ClientConfig<P> {
+    /// Answers the server's requests with `handler`, as a server's
+    /// handler answers a client's: the reply gets the request's tag, and
+    /// the handler sees the server as its [`Peer`] (default: none; the
+    /// server's requests are dropped and counted).
+    #[must_use = "`with_handler` returns the changed config"]
+    pub fn with_handler(mut self, handler: impl Handler<P>) -> Self {
+        let handler = Arc::new(handler);
+        self.handler = Some(ClientHandler(Arc::new(move |req, peer: Peer<P>| {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move { handler.handle(req, &peer).await })
+        })));
+        self
+    }
 }
 
 impl<P> std::fmt::Debug for ClientConfig<P> {
@@ -164,6 +224,8 @@ impl<P> std::fmt::Debug for ClientConfig<P> {
             .field("reconnect", &self.reconnect)
             .field("handshake", &self.handshake.is_some())
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("handler", &self.handler.is_some())
+            .field("close_grace", &self.close_grace)
             .finish()
     }
 }

@@ -1,33 +1,38 @@
-//! The client side: pipelined, tagged calls over one connection.
+//! The dialling side: pipelined, tagged calls over one connection, and
+//! (with [`ClientConfig::with_handler`]) answers to the server's own
+//! requests.
 //!
 //! [`Client`] is the handle (cheap to clone); each call runs on the
-//! caller's task ([`call`]), and one background task per client
-//! ([`task`]) reads replies, routes them to the calls by tag, and
-//! reconnects. Both sides share the state in [`shared`].
+//! caller's task ([`calls`](crate::rpc::calls)), and one background task
+//! per client ([`task`]) dials, runs the handshake as initiator, runs the
+//! connection on the engine both sides share
+//! ([`Session`](crate::rpc::session::Session)) and reconnects.
 
-mod call;
 mod config;
-mod shared;
 mod task;
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpStream, ToSocketAddrs};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-pub use self::config::{CallOptions, ClientConfig, ReconnectPolicy};
+pub use self::config::{CallOptions, ClientConfig, ClientHandler, ReconnectPolicy};
 
-use self::shared::Shared;
 use self::task::Task;
-use super::tags::Tags;
-use super::{apply_keepalive, CallError, CounterSnapshot};
+use super::calls::{self, CallSettings, Calls, Side};
+use super::{apply_keepalive, CallError, CounterSnapshot, Counters};
 use crate::{DecodeProtocol, Message, Protocol, Request};
 
 /// A connection to a server: pipelined, tagged calls and a stream of
 /// notifications. Cheap to clone; all clones share the connection.
 pub struct Client<P> {
-    shared: Arc<Shared<P>>,
+    shared: Arc<Calls<P>>,
     notifications: Arc<Mutex<Option<mpsc::Receiver<P>>>>,
+    /// Someone took the notification stream.
+    notes_taken: Arc<AtomicBool>,
+    /// Starts the connection's drain.
+    close: Arc<watch::Sender<bool>>,
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
     /// Shared by every clone: when the last one goes, the connection is
     /// half-closed (the connection task holds `shared` too, so it would
@@ -40,6 +45,8 @@ impl<P> Clone for Client<P> {
         Client {
             shared: Arc::clone(&self.shared),
             notifications: Arc::clone(&self.notifications),
+            notes_taken: Arc::clone(&self.notes_taken),
+            close: Arc::clone(&self.close),
             task: Arc::clone(&self.task),
             _last: Arc::clone(&self._last),
         }
@@ -49,11 +56,12 @@ impl<P> Clone for Client<P> {
 /// Dropped with the last [`Client`] handle: no call can be in flight then
 /// (calls borrow a handle), so stop new ones (pings) and half-close, like
 /// [`Client::close`] without the wait.
-struct LastHandle<P>(Arc<Shared<P>>);
+struct LastHandle<P>(Arc<Calls<P>>, Arc<watch::Sender<bool>>);
 
 impl<P> Drop for LastHandle<P> {
     fn drop(&mut self) {
         self.0.stop_sending();
+        self.1.send_replace(true);
     }
 }
 
@@ -106,15 +114,37 @@ where
         apply_keepalive(&stream, config.keepalive)?;
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let (note_tx, note_rx) = mpsc::channel(config.notification_queue.max(1));
-        let tags = Tags::new(P::TAG_MAX, config.max_in_flight, config.tag_quarantine);
-        let shared = Arc::new(Shared::new(config, tags, out_tx));
+        let settings = CallSettings {
+            default_timeout: config.default_timeout,
+            max_in_flight: config.max_in_flight,
+            tag_quarantine: config.tag_quarantine,
+        };
+        let shared = Arc::new(Calls::new(
+            settings,
+            Side::Dialling,
+            Arc::new(Counters::default()),
+            out_tx.clone(),
+        ));
         shared.counters.connections(1);
-        let task = Task::new(Arc::clone(&shared), peer, note_tx);
-        let task = tokio::spawn(task.run(stream, out_rx));
+        let notes_taken = Arc::new(AtomicBool::new(false));
+        let (close, close_rx) = watch::channel(false);
+        let close = Arc::new(close);
+        let task = Task {
+            calls: Arc::clone(&shared),
+            config,
+            peer,
+            notes: note_tx,
+            notes_taken: Arc::clone(&notes_taken),
+            close: close_rx,
+            attempt: 0,
+        };
+        let task = tokio::spawn(task.run(stream, (out_tx, out_rx)));
         Ok(Client {
-            _last: Arc::new(LastHandle(Arc::clone(&shared))),
+            _last: Arc::new(LastHandle(Arc::clone(&shared), Arc::clone(&close))),
             shared,
             notifications: Arc::new(Mutex::new(Some(note_rx))),
+            notes_taken,
+            close,
             task: Arc::new(Mutex::new(Some(task))),
         })
     }
@@ -160,7 +190,7 @@ where
     ///
     /// See [`CallError`].
     pub async fn call_raw(&self, req: P, opts: CallOptions) -> Result<P, CallError> {
-        call::call(&self.shared, req, opts).await
+        calls::call(&self.shared, req, opts).await
     }
 
     /// The notifications the server pushes (messages without a tag). The
@@ -172,8 +202,7 @@ where
     pub fn notifications(&self) -> Option<Notifications<P>> {
         let mut slot = self.notifications.lock().unwrap_or_else(|e| e.into_inner());
         let rx = slot.take()?;
-        self.shared
-            .notes_taken
+        self.notes_taken
             .store(true, std::sync::atomic::Ordering::Release);
         Some(Notifications { rx })
     }
@@ -185,23 +214,11 @@ where
     ///
     /// None today; the `Result` leaves room for I/O errors on the way out.
     pub async fn close(&self) -> Result<(), CallError> {
-        loop {
-            let idle = self.shared.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            {
-                let mut st = self.shared.lock();
-                st.closing = true;
-                if st.tags.waiting() == 0 || st.ended.is_some() {
-                    // Dropping the connection's sender lets the writer finish
-                    // and half-close; replace it with a closed one.
-                    let (dead, _) = mpsc::unbounded_channel();
-                    st.out = dead;
-                    break;
-                }
-            }
-            idle.await;
-        }
+        self.shared.lock().closing = true;
+        // The connection drains: its calls in flight get their replies
+        // (or their deadlines), then it half-closes and waits for the
+        // server's close.
+        self.close.send_replace(true);
         let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(task) = task {
             let _ = task.await;

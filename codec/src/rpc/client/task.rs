@@ -1,36 +1,43 @@
-//! The client's background task: for each connection, the handshake, a
-//! writer, and a reader that routes replies to their calls and
-//! notifications to their stream, with pings when idle; after a break,
-//! reconnection (if configured) with the idempotent calls resent.
+//! The client's background task, the dialling side's part around the
+//! [`Session`] engine: for each connection the handshake as initiator,
+//! then the session (which routes replies to their calls, notifications to
+//! their stream and the server's requests to the handler, and pings when
+//! idle); after a break, reconnection (if configured) with the idempotent
+//! calls resent.
 
 use std::format;
 use std::string::String;
 use std::vec::Vec;
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, watch};
 
-use super::call::call;
-use super::shared::{EndReason, Shared};
-use super::{CallOptions, ReconnectPolicy};
-use crate::rpc::conn::{self, FrameReader, HandshakeConn, Limits, Outgoing};
-use crate::rpc::error::Chain;
-use crate::rpc::tags::Completion;
+use super::config::ClientHandler;
+use super::{ClientConfig, ReconnectPolicy};
+use crate::rpc::calls::{Calls, EndReason, Side};
+use crate::rpc::conn::{FrameReader, HandshakeConn, Limits, Outgoing};
+use crate::rpc::session::{Ended, OneWay, Session, Settings};
 use crate::rpc::{apply_keepalive, CallError};
 use crate::{DecodeProtocol, Protocol};
 
-/// How one connection ended.
-enum Ended {
-    /// The server closed between frames, or we closed.
+/// A connection's queue of outgoing frames, both ends.
+type Queue = (
+    mpsc::UnboundedSender<Outgoing>,
+    mpsc::UnboundedReceiver<Outgoing>,
+);
+
+/// How one connection ended, as the reconnect logic sees it.
+enum Outcome {
+    /// The server closed between frames while we were closing, or we
+    /// drained.
     Clean,
-    /// The connection broke (error, mid-frame close, failed ping).
+    /// The connection broke (error, mid-frame close, failed ping, a close
+    /// by the server we did not ask for).
     Broken,
     /// The handshake was refused or timed out.
     Handshake(String),
@@ -38,73 +45,93 @@ enum Ended {
 
 /// The background task of one [`Client`](super::Client) and its clones.
 pub(super) struct Task<P> {
-    shared: Arc<Shared<P>>,
+    pub(super) calls: Arc<Calls<P>>,
+    pub(super) config: ClientConfig<P>,
     /// The server, for reconnecting.
-    peer: SocketAddr,
+    pub(super) peer: SocketAddr,
     /// Where notifications go.
-    notes: mpsc::Sender<P>,
+    pub(super) notes: mpsc::Sender<P>,
+    pub(super) notes_taken: Arc<AtomicBool>,
+    /// Set by `close()` or the last handle's drop: drain and end.
+    pub(super) close: watch::Receiver<bool>,
     /// Failed reconnection attempts in a row.
-    attempt: u32,
+    pub(super) attempt: u32,
 }
 
 impl<P> Task<P>
 where
     P: Protocol + for<'de> DecodeProtocol<'de> + Send + 'static,
 {
-    pub(super) fn new(shared: Arc<Shared<P>>, peer: SocketAddr, notes: mpsc::Sender<P>) -> Self {
-        Task {
-            shared,
-            peer,
-            notes,
-            attempt: 0,
-        }
-    }
-
     /// Serves connections until the client ends: the first on `stream`,
     /// later ones after reconnecting. Then fails the calls still waiting.
-    pub(super) async fn run(
-        mut self,
-        mut stream: TcpStream,
-        mut out_rx: mpsc::UnboundedReceiver<Outgoing>,
-    ) {
+    pub(super) async fn run(mut self, mut stream: TcpStream, mut queue: Queue) {
         loop {
-            let outcome = self.serve(stream, out_rx).await;
-            let closing = self.shared.lock().closing;
-            let reason = match (outcome, self.shared.config.reconnect) {
-                (Ended::Handshake(why), _) => {
+            let outcome = self.serve(stream, queue).await;
+            let closing = self.calls.lock().closing;
+            let reason = match (outcome, self.config.reconnect) {
+                (Outcome::Handshake(why), _) => {
                     tracing::warn!(peer = %self.peer, %why, "handshake refused");
                     EndReason::Handshake(why)
                 }
-                (Ended::Broken, Some(policy)) if !closing => match self.reconnect(policy).await {
-                    Some((next, next_rx)) => {
-                        (stream, out_rx) = (next, next_rx);
+                (Outcome::Broken, Some(policy)) if !closing => match self.reconnect(policy).await {
+                    Some((next, next_queue)) => {
+                        (stream, queue) = (next, next_queue);
                         continue;
                     }
                     None => EndReason::Closed,
                 },
-                (Ended::Clean | Ended::Broken, _) => EndReason::Closed,
+                (Outcome::Clean | Outcome::Broken, _) => EndReason::Closed,
             };
-            self.shared.end(reason);
+            self.calls.end(reason);
             return;
         }
     }
 
-    /// Runs one connection: handshake, writer, reader. Returns how it ended.
-    async fn serve(&self, stream: TcpStream, out_rx: mpsc::UnboundedReceiver<Outgoing>) -> Ended {
+    /// Runs one connection: handshake, then the session. Returns how it
+    /// ended.
+    async fn serve(&self, stream: TcpStream, queue: Queue) -> Outcome {
         let limits = Limits {
-            max_frame_len: self.shared.config.max_frame_len,
+            max_frame_len: self.config.max_frame_len,
             idle: None,
             frame: None,
         };
         let (rd, mut wr) = stream.into_split();
         let mut reader = FrameReader::<P>::new(rd, limits);
         if let Err(why) = self.handshake(&mut reader, &mut wr).await {
-            return Ended::Handshake(why);
+            return Outcome::Handshake(why);
         }
-        let writer = self.spawn_writer(wr, out_rx);
-        let outcome = self.read(&mut reader).await;
-        writer.abort();
-        outcome
+        let settings = Settings {
+            side: Side::Dialling,
+            max_in_flight: self.config.max_in_flight,
+            idle_timeout: None,
+            grace: None,
+            eof_grace: self.config.close_grace,
+            ping: self.config.ping.clone(),
+        };
+        let session = Session::<P, ClientHandler<P>>::start(
+            settings,
+            reader,
+            wr,
+            (0, self.peer),
+            Arc::clone(&self.calls),
+            queue,
+            self.config.handler.clone().map(Arc::new),
+            OneWay::Queue {
+                tx: self.notes.clone(),
+                taken: Arc::clone(&self.notes_taken),
+            },
+        );
+        let mut close = self.close.clone();
+        let ended = session
+            .serve(async move {
+                let _ = close.wait_for(|c| *c).await;
+            })
+            .await;
+        match ended {
+            Ended::Drained => Outcome::Clean,
+            Ended::PeerClosed if self.calls.lock().closing => Outcome::Clean,
+            Ended::PeerClosed | Ended::Broken => Outcome::Broken,
+        }
     }
 
     /// The client's side of the configured handshake, if any, within its
@@ -114,10 +141,10 @@ where
         reader: &mut FrameReader<P>,
         wr: &mut OwnedWriteHalf,
     ) -> Result<(), String> {
-        let Some(hs) = &self.shared.config.handshake else {
+        let Some(hs) = &self.config.handshake else {
             return Ok(());
         };
-        let limit = self.shared.config.handshake_timeout;
+        let limit = self.config.handshake_timeout;
         let mut conn = HandshakeConn::new(reader, wr);
         match tokio::time::timeout(limit, hs.client(&mut conn)).await {
             Ok(outcome) => outcome,
@@ -125,158 +152,23 @@ where
         }
     }
 
-    /// Writes what the calls queue, batching the frames of callers that
-    /// are about to call again (see [`conn::write_loop`]).
-    fn spawn_writer(
-        &self,
-        wr: OwnedWriteHalf,
-        out_rx: mpsc::UnboundedReceiver<Outgoing>,
-    ) -> JoinHandle<()> {
-        let shared = Arc::clone(&self.shared);
-        tokio::spawn(async move {
-            let r = conn::write_loop(
-                wr,
-                out_rx,
-                &shared.counters,
-                std::future::pending(),
-                Some(&shared.replied),
-            )
-            .await;
-            if let Err(e) = &r {
-                tracing::debug!(error = %e, "client writer ended");
-            }
-        })
-    }
-
-    /// Reads frames until the connection ends, pinging when idle.
-    async fn read(&self, reader: &mut FrameReader<P>) -> Ended {
-        let ping = self.shared.config.ping.clone();
-        let mut pinging: Option<JoinHandle<bool>> = None;
-        let outcome = loop {
-            let idle_for = match &ping {
-                Some((every, _)) if pinging.is_none() => Some(*every),
-                _ => None,
-            };
-            tokio::select! {
-                next = reader.next() => {
-                    self.shared.counters.bytes_in(reader.take_bytes_read());
-                    match next {
-                        Ok(Some(msg)) => self.deliver(msg).await,
-                        Ok(None) => break if self.shared.lock().closing { Ended::Clean } else { Ended::Broken },
-                        Err(e) => {
-                            tracing::warn!(error = %Chain(&e), "connection to server ended");
-                            self.shared.counters.closed_on_error(1);
-                            break Ended::Broken;
-                        }
-                    }
-                }
-                () = async {
-                    match idle_for {
-                        Some(every) => tokio::time::sleep(every).await,
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    let (every, make) = ping.as_ref().expect("idle fires only with a ping");
-                    pinging = Some(self.ping(make(), *every));
-                }
-                ok = async {
-                    match pinging.as_mut() {
-                        Some(task) => task.await.unwrap_or(false),
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    pinging = None;
-                    if !ok {
-                        tracing::warn!("ping failed; connection considered dead");
-                        break Ended::Broken;
-                    }
-                }
-            }
-        };
-        if let Some(task) = pinging {
-            task.abort();
-        }
-        outcome
-    }
-
-    /// Sends a ping as a call with `every` as its deadline; the task says
-    /// whether it was answered.
-    fn ping(&self, req: P, every: Duration) -> JoinHandle<bool> {
-        let shared = Arc::clone(&self.shared);
-        tokio::spawn(async move {
-            call(&shared, req, CallOptions::timeout(every))
-                .await
-                .is_ok()
-        })
-    }
-
-    /// Routes one frame from the server to its call or to the
-    /// notifications.
-    async fn deliver(&self, msg: P) {
-        let shared = &self.shared;
-        let Some(tag) = msg.tag() else {
-            shared.counters.notifications(1);
-            if shared.notes_taken.load(Ordering::Acquire) {
-                // Someone reads them: wait for room rather than lose one.
-                if self.notes.send(msg).await.is_err() {
-                    tracing::debug!("notification dropped: the stream was dropped");
-                }
-            } else if self.notes.try_send(msg).is_err() {
-                // Nobody took the stream and the queue is full: replies must
-                // keep flowing, so the oldest-unread policy is to drop this one.
-                tracing::debug!("notification dropped: queue full and the stream was never taken");
-            }
-            return;
-        };
-        let (completion, closing) = {
-            let mut st = shared.lock();
-            (st.tags.complete(tag), st.closing)
-        };
-        match completion {
-            Completion::Waiting(w) => {
-                shared.counters.responses(1);
-                shared.replied.fetch_add(1, Ordering::Relaxed);
-                let _ = w.tx.send(Ok(msg));
-            }
-            Completion::Late => {
-                shared.counters.late(1);
-                tracing::debug!(tag, name = msg.name(), "late reply dropped");
-            }
-            Completion::Unknown => {
-                shared.counters.unsolicited(1);
-                tracing::debug!(
-                    tag,
-                    name = msg.name(),
-                    "unsolicited or duplicate reply dropped"
-                );
-            }
-        }
-        shared.tag_freed.notify_one();
-        if closing {
-            shared.idle.notify_waiters();
-        }
-    }
-
     /// After a break: keeps the calls that can go on the next connection,
     /// connects again, and resends the idempotent requests. `None` when
     /// giving up (or nobody is left to care).
-    async fn reconnect(
-        &mut self,
-        policy: ReconnectPolicy,
-    ) -> Option<(TcpStream, mpsc::UnboundedReceiver<Outgoing>)> {
+    async fn reconnect(&mut self, policy: ReconnectPolicy) -> Option<(TcpStream, Queue)> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let resend = self.requeue(tx);
-        self.shared.tag_freed.notify_waiters();
-        self.shared.idle.notify_waiters();
+        let resend = self.requeue(tx.clone());
+        self.calls.tag_freed.notify_waiters();
+        self.calls.idle.notify_waiters();
         let stream = self.connect_again(policy).await?;
-        self.shared.counters.reconnects(1);
-        self.shared.counters.resent(resend.len() as u64);
-        let st = self.shared.lock();
+        self.calls.counters.reconnects(1);
+        self.calls.counters.resent(resend.len() as u64);
+        let st = self.calls.lock();
         for frame in resend {
             let _ = st.out.send(frame.into());
         }
         drop(st);
-        Some((stream, rx))
+        Some((stream, (tx, rx)))
     }
 
     /// Points the calls at the next connection's queue `out`. Fails the
@@ -284,7 +176,7 @@ where
     /// new connection has no replies in flight), and returns the frames to
     /// resend.
     fn requeue(&self, out: mpsc::UnboundedSender<Outgoing>) -> Vec<Arc<Vec<u8>>> {
-        let mut st = self.shared.lock();
+        let mut st = self.calls.lock();
         st.out = out;
         let mut frames = Vec::new();
         for (tag, w) in st.tags.drain() {
@@ -311,7 +203,7 @@ where
         loop {
             // Every handle was dropped (or closed with nothing left to resend).
             let abandoned = {
-                let st = self.shared.lock();
+                let st = self.calls.lock();
                 st.closing && st.tags.waiting() == 0
             };
             if abandoned {
@@ -325,10 +217,10 @@ where
             tokio::time::sleep(backoff).await;
             match TcpStream::connect(peer).await {
                 Ok(s) => {
-                    if apply_keepalive(&s, self.shared.config.keepalive).is_ok() {
+                    if apply_keepalive(&s, self.config.keepalive).is_ok() {
                         tracing::info!(%peer, attempt = self.attempt, "reconnected");
                         self.attempt = 0;
-                        self.shared.counters.connections(1);
+                        self.calls.counters.connections(1);
                         return Some(s);
                     }
                 }

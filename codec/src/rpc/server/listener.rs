@@ -9,8 +9,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use super::connection::Connection;
-use super::{Handler, Shared};
+use super::{connection, Shared};
+use crate::rpc::Handler;
 use crate::{DecodeProtocol, Protocol};
 
 /// The listening socket and the connections it accepted.
@@ -90,7 +90,7 @@ where
     fn spawn(&mut self, stream: TcpStream, addr: SocketAddr, permit: OwnedSemaphorePermit) {
         let (shared, handler) = (Arc::clone(&self.shared), Arc::clone(&self.handler));
         self.conns.spawn(async move {
-            Connection::serve(shared, handler, stream, addr).await;
+            connection::serve(shared, handler, stream, addr).await;
             drop(permit);
         });
     }

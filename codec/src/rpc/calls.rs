@@ -1,0 +1,351 @@
+//! The requests one side of a connection sends and waits on: tags in
+//! flight with their waiting calls, where frames go, and whether the side
+//! is closing or has ended. The dialling side's [`Client`](super::Client)
+//! and the accepting side's [`Peer`](super::Peer) both call through it.
+//!
+//! A call takes a free tag (waiting when every tag is in flight), sends the
+//! request, and waits for the response with that tag, within its deadline;
+//! a call that gives up (timeout or drop) leaves its tag in quarantine.
+
+use std::string::String;
+use std::vec::Vec;
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use super::conn::{self, Outgoing};
+use super::tags::{Completion, Tags};
+use super::{CallError, CallOptions, Counters};
+use crate::{Correlation, Protocol};
+
+/// Which of the counters a side's calls count in: the dialling side's
+/// calls are `requests`/`responses` (as they always were), the accepting
+/// side's are `reverse_requests`/`reverse_responses`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Dialling,
+    Accepting,
+}
+
+/// How a side's calls behave.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallSettings {
+    /// Deadline for calls that set none.
+    pub(crate) default_timeout: Option<Duration>,
+    /// Calls in flight at once.
+    pub(crate) max_in_flight: usize,
+    /// How long a given-up call's tag waits for its late reply.
+    pub(crate) tag_quarantine: Duration,
+}
+
+/// A call waiting for its reply.
+pub(crate) struct Waiter<P> {
+    pub(crate) tx: oneshot::Sender<Result<P, CallError>>,
+    /// The encoded request, kept for idempotent calls to resend.
+    pub(crate) resend: Option<Arc<Vec<u8>>>,
+    /// The request was queued on a connection. A call holds its tag before
+    /// it has encoded its request; if the connection breaks in between,
+    /// the request went nowhere and is sent on the next connection.
+    pub(crate) sent: bool,
+}
+
+/// The calls of one side, shared by its handles, its calls and its
+/// connection.
+pub(crate) struct Calls<P> {
+    state: Mutex<State<P>>,
+    /// Wakes calls waiting for a free tag.
+    pub(crate) tag_freed: Notify,
+    /// Wakes whoever waits for the last call to finish (close, drain).
+    pub(crate) idle: Notify,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) settings: CallSettings,
+    side: Side,
+    /// Replies delivered since the writer last wrote: their callers may be
+    /// about to send again, so the writer waits a moment for them.
+    pub(crate) replied: AtomicUsize,
+}
+
+pub(crate) struct State<P> {
+    pub(crate) tags: Tags<Waiter<P>>,
+    /// No new calls: `close()` was called or the connection drains.
+    pub(crate) closing: bool,
+    /// The connection ended for good; new calls fail with this.
+    pub(crate) ended: Option<EndReason>,
+    /// Where frames for the current connection go.
+    pub(crate) out: mpsc::UnboundedSender<Outgoing>,
+}
+
+/// Why a side's calls ended for good.
+#[derive(Debug, Clone)]
+pub(crate) enum EndReason {
+    Closed,
+    Handshake(String),
+}
+
+impl EndReason {
+    /// The error calls get once the side has ended.
+    pub(crate) fn error(&self) -> CallError {
+        match self {
+            EndReason::Closed => CallError::ConnectionClosed,
+            EndReason::Handshake(why) => CallError::Handshake(why.clone()),
+        }
+    }
+}
+
+impl<P: Protocol> Calls<P> {
+    pub(crate) fn new(
+        settings: CallSettings,
+        side: Side,
+        counters: Arc<Counters>,
+        out: mpsc::UnboundedSender<Outgoing>,
+    ) -> Self {
+        let tags = Tags::new(
+            P::FIRST_TAG,
+            P::TAG_MAX,
+            settings.max_in_flight,
+            settings.tag_quarantine,
+        );
+        Calls {
+            state: Mutex::new(State {
+                tags,
+                closing: false,
+                ended: None,
+                out,
+            }),
+            tag_freed: Notify::new(),
+            idle: Notify::new(),
+            counters,
+            settings,
+            side,
+            replied: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<P> Calls<P> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State<P>> {
+        // A panic while holding the lock cannot leave the state half-updated
+        // in a way later calls depend on, so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Calls still waiting for their replies.
+    pub(crate) fn waiting(&self) -> usize {
+        self.lock().tags.waiting()
+    }
+
+    /// Stops new calls and lets the writer finish and half-close: the
+    /// sender is replaced with a closed one.
+    pub(crate) fn stop_sending(&self) {
+        let mut st = self.lock();
+        st.closing = true;
+        let (dead, _) = mpsc::unbounded_channel();
+        st.out = dead;
+    }
+
+    /// Fails every waiting call and refuses new ones.
+    pub(crate) fn end(&self, reason: EndReason) {
+        let mut st = self.lock();
+        for (_, w) in st.tags.drain() {
+            let _ = w.tx.send(Err(reason.error()));
+        }
+        st.ended = Some(reason);
+        drop(st);
+        self.tag_freed.notify_waiters();
+        self.idle.notify_waiters();
+    }
+
+    fn count_request(&self) {
+        match self.side {
+            Side::Dialling => self.counters.requests(1),
+            Side::Accepting => self.counters.reverse_requests(1),
+        }
+    }
+
+    fn count_response(&self) {
+        match self.side {
+            Side::Dialling => self.counters.responses(1),
+            Side::Accepting => self.counters.reverse_responses(1),
+        }
+    }
+
+    /// The response to our request `tag` arrived: wakes its call, or
+    /// drops and counts a late or unsolicited one.
+    pub(crate) fn deliver(&self, tag: u64, msg: P)
+    where
+        P: Protocol,
+    {
+        let (completion, closing) = {
+            let mut st = self.lock();
+            (st.tags.complete(tag), st.closing)
+        };
+        match completion {
+            Completion::Waiting(w) => {
+                self.count_response();
+                self.replied
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let _ = w.tx.send(Ok(msg));
+            }
+            Completion::Late => {
+                self.counters.late(1);
+                tracing::debug!(tag, name = msg.name(), "late reply dropped");
+            }
+            Completion::Unknown => {
+                self.counters.unsolicited(1);
+                tracing::debug!(
+                    tag,
+                    name = msg.name(),
+                    "unsolicited or duplicate reply dropped"
+                );
+            }
+        }
+        self.tag_freed.notify_one();
+        if closing {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
+/// A tag and the receiver its reply arrives on.
+type Taken<P> = (u64, oneshot::Receiver<Result<P, CallError>>);
+
+/// Sends `req` and waits for the response with its tag, within the
+/// deadline (`opts.timeout`, else the side's default). Dropping the future
+/// cancels the call: its tag is quarantined.
+pub(crate) async fn call<P: Protocol>(
+    calls: &Calls<P>,
+    mut req: P,
+    opts: CallOptions,
+) -> Result<P, CallError> {
+    if !matches!(
+        req.correlation(),
+        Correlation::Request(_) | Correlation::Tagged(_)
+    ) {
+        return Err(CallError::Untagged(req.name()));
+    }
+    let timeout = opts.timeout.or(calls.settings.default_timeout);
+    let call = async {
+        let (tag, rx) = take_tag(calls).await?;
+        let mut guard = CallGuard {
+            calls,
+            tag,
+            armed: true,
+        };
+        if !req.set_tag(tag) {
+            guard.release();
+            return Err(CallError::Untagged(req.name()));
+        }
+        let frame = match conn::encode_frame(&req) {
+            Ok(frame) => frame,
+            Err(e) => {
+                guard.release();
+                return Err(e.into());
+            }
+        };
+        {
+            let mut st = calls.lock();
+            // No waiter: the connection ended and the call has been failed
+            // (its tag may already be someone else's): send nothing.
+            if let Some(w) = st.tags.waiter_mut(tag) {
+                if opts.idempotent {
+                    w.resend = Some(Arc::clone(&frame));
+                }
+                w.sent = true;
+                // A send error means the connection is gone; it fails the
+                // waiter.
+                let _ = st.out.send(frame.into());
+            }
+        }
+        calls.count_request();
+        let result = rx.await.unwrap_or(Err(CallError::ConnectionClosed));
+        guard.armed = false;
+        result
+    };
+    match timeout {
+        None => call.await,
+        Some(limit) => match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
+            Err(_) => {
+                calls.counters.timeouts(1);
+                Err(CallError::Timeout(limit))
+            }
+        },
+    }
+}
+
+/// Waits for a free tag (back-pressure when every tag is in flight).
+async fn take_tag<P>(calls: &Calls<P>) -> Result<Taken<P>, CallError> {
+    loop {
+        // Usually a tag is free: take it without registering for a wakeup
+        // (registering takes the `Notify`'s own lock, twice per call).
+        if let Some(taken) = try_take_tag(calls)? {
+            return Ok(taken);
+        }
+        let freed = calls.tag_freed.notified();
+        tokio::pin!(freed);
+        freed.as_mut().enable();
+        // Again, now that a release cannot be missed.
+        if let Some(taken) = try_take_tag(calls)? {
+            return Ok(taken);
+        }
+        // Quarantined tags free themselves with time, not with a reply.
+        let q = calls.settings.tag_quarantine.max(Duration::from_millis(10));
+        let _ = tokio::time::timeout(q, freed).await;
+    }
+}
+
+fn try_take_tag<P>(calls: &Calls<P>) -> Result<Option<Taken<P>>, CallError> {
+    let mut st = calls.lock();
+    if st.closing {
+        return Err(CallError::Closed);
+    }
+    if let Some(reason) = &st.ended {
+        return Err(reason.error());
+    }
+    let (tx, rx) = oneshot::channel();
+    let waiter = Waiter {
+        tx,
+        resend: None,
+        sent: false,
+    };
+    let (tag, expired) = st.tags.take(waiter, Instant::now);
+    drop(st);
+    if expired > 0 {
+        calls.tag_freed.notify_waiters();
+    }
+    Ok(tag.map(|tag| (tag, rx)))
+}
+
+/// Quarantines a call's tag if the call goes away before its reply.
+struct CallGuard<'a, P> {
+    calls: &'a Calls<P>,
+    tag: u64,
+    armed: bool,
+}
+
+impl<P> CallGuard<'_, P> {
+    /// Frees the tag at once (the request was never sent).
+    fn release(&mut self) {
+        self.armed = false;
+        let mut st = self.calls.lock();
+        let _ = st.tags.complete(self.tag);
+        drop(st);
+        self.calls.tag_freed.notify_one();
+        self.calls.idle.notify_waiters();
+    }
+}
+
+impl<P> Drop for CallGuard<'_, P> {
+    fn drop(&mut self) {
+        if self.armed {
+            let mut st = self.calls.lock();
+            st.tags.abandon(self.tag, Instant::now());
+            drop(st);
+            self.calls.tag_freed.notify_one();
+            self.calls.idle.notify_waiters();
+        }
+    }
+}

@@ -1,0 +1,569 @@
+//! The connection engine, the same for both sides: after the handshake,
+//! read messages and route each by its [`Correlation`] (a response to
+//! this side's call, a request for this side's handler, a one-way
+//! message), run the handlers within the in-flight limit, ping when idle,
+//! and end with a drain (finish what is in flight, flush, half-close).
+//!
+//! ```text
+//!                 dialling side (Client)        accepting side (Server)
+//! connect         dials, reconnects             accepts, counts, limits
+//! handshake       Handshake::client             Handshake::server
+//! Tagged(t)       a response to our call t      a request with tag t
+//! Request(t)      for the handler (if any)      for the handler
+//! Response(t)     for our call t                for our call t (Peer::call)
+//! OneWay          the notification stream       for the handler
+//! ```
+//!
+//! Handlers run on the connection's own task where they can: most answer
+//! without waiting, so the replies to the requests of one read are queued
+//! together and the writer sends them in one write. Only a handler that
+//! waits gets a task of its own.
+
+use std::boxed::Box;
+use std::sync::Arc;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio::time::Instant;
+
+use super::calls::{self, Calls, Side};
+use super::conn::{self, FrameReader, Outgoing};
+use super::error::Chain;
+use super::{CallOptions, ConnError, Counters, Handler, Peer};
+use crate::{Correlation, DecodeProtocol, Protocol};
+
+/// On shutdown, the accepting side keeps reading requests that are already
+/// on their way until none has arrived for this long.
+const SHUTDOWN_QUIET: Duration = Duration::from_millis(100);
+
+/// A ping: how long the connection may be idle, and the request to send.
+pub(crate) type Ping<P> = (Duration, Arc<dyn Fn() -> P + Send + Sync>);
+
+/// How one connection behaves, whichever side it is.
+pub(crate) struct Settings<P> {
+    pub(crate) side: Side,
+    /// Peer requests handled at once; past it reading pauses.
+    pub(crate) max_in_flight: usize,
+    /// A connection with no frame started for this long is closed (while
+    /// nothing is in flight and nothing holds it open).
+    pub(crate) idle_timeout: Option<Duration>,
+    /// Bound of each step of the drain; `None` waits for this side's
+    /// calls as long as they wait (their own deadlines bound them).
+    pub(crate) grace: Option<Duration>,
+    /// Bound of the wait for the peer's close after ours.
+    pub(crate) eof_grace: Duration,
+    pub(crate) ping: Option<Ping<P>>,
+}
+
+/// Where one-way messages go.
+pub(crate) enum OneWay<P> {
+    /// To the handler, like requests (the accepting side).
+    Handler,
+    /// To the notification stream (the dialling side); `taken` says
+    /// someone reads it, so a full queue waits rather than drops.
+    Queue {
+        tx: mpsc::Sender<P>,
+        taken: Arc<AtomicBool>,
+    },
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// We drained it (close or shutdown).
+    Drained,
+    /// The peer closed between frames.
+    PeerClosed,
+    /// An error, a limit, a failed ping or a panicking handler.
+    Broken,
+}
+
+/// A handler panicked: the connection closes (its calls then fail at once
+/// instead of waiting for a reply that will never come).
+struct Panicked;
+
+/// One connection that passed its handshake.
+pub(crate) struct Session<P, H> {
+    settings: Settings<P>,
+    handler: Option<Arc<H>>,
+    one_way: OneWay<P>,
+    reader: FrameReader<P>,
+    peer: Peer<P>,
+    /// The count of the peer's [`IdleHold`](super::IdleHold)s.
+    holds: watch::Receiver<usize>,
+    writer: Writer,
+    /// One permit per peer request between its arrival and its reply's
+    /// write.
+    in_flight: Arc<Semaphore>,
+    /// Handlers that waited, each in a task of its own.
+    tasks: JoinSet<()>,
+    /// Draining: no new calls; reading ends once nothing is in flight.
+    draining: bool,
+    /// When the drain must be over.
+    drain_deadline: Option<Instant>,
+}
+
+impl<P, H> Session<P, H>
+where
+    P: Protocol + for<'de> DecodeProtocol<'de> + Send + 'static,
+    H: Handler<P>,
+{
+    /// Starts the writer on `wr` and returns the connection, ready to run,
+    /// and the [`Peer`] handlers see. `calls` are this side's requests; its
+    /// frames go to the writer through `out`.
+    #[allow(clippy::too_many_arguments, reason = "one call site per side, each argument a part of the connection")]
+    pub(crate) fn start(
+        settings: Settings<P>,
+        reader: FrameReader<P>,
+        wr: OwnedWriteHalf,
+        (id, addr): (u64, SocketAddr),
+        calls: Arc<Calls<P>>,
+        (out, out_rx): (
+            mpsc::UnboundedSender<Outgoing>,
+            mpsc::UnboundedReceiver<Outgoing>,
+        ),
+        handler: Option<Arc<H>>,
+        one_way: OneWay<P>,
+    ) -> Self {
+        let (holds, held) = watch::channel(0);
+        let counters = Arc::clone(&calls.counters);
+        let peer = Peer {
+            id,
+            addr,
+            out,
+            counters: Arc::clone(&counters),
+            holds: Arc::new(holds),
+            calls: Arc::clone(&calls),
+        };
+        Session {
+            writer: Writer::spawn(wr, out_rx, counters, calls),
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
+            tasks: JoinSet::new(),
+            draining: false,
+            drain_deadline: None,
+            settings,
+            handler,
+            one_way,
+            reader,
+            peer,
+            holds: held,
+        }
+    }
+
+    /// The peer as handlers see it.
+    pub(crate) fn peer(&self) -> &Peer<P> {
+        &self.peer
+    }
+
+    /// Runs the connection until it ends, then drains it; `stop` starts
+    /// the drain (shutdown, close).
+    pub(crate) async fn serve(mut self, stop: impl Future<Output = ()>) -> Ended {
+        let ended = self.run(stop).await;
+        self.finish(ended).await;
+        ended
+    }
+
+    async fn run(&mut self, stop: impl Future<Output = ()>) -> Ended {
+        tokio::pin!(stop);
+        let mut pinging: Option<JoinHandle<bool>> = None;
+        let ended = loop {
+            let msg = match self.next(stop.as_mut(), &mut pinging).await {
+                Ok(msg) => msg,
+                Err(ended) => break ended,
+            };
+            if self.route(msg).await.is_err() {
+                break Ended::Broken;
+            }
+        };
+        if let Some(task) = pinging {
+            task.abort();
+        }
+        ended
+    }
+
+    /// The next message, or how the connection ended. Reaps the handler
+    /// tasks that finish meanwhile, and pings when idle.
+    async fn next(
+        &mut self,
+        mut stop: Pin<&mut impl Future<Output = ()>>,
+        pinging: &mut Option<JoinHandle<bool>>,
+    ) -> Result<P, Ended> {
+        loop {
+            let calls = Arc::clone(&self.peer.calls);
+            // Waiting on its own slow requests, or on the peer's replies,
+            // a connection is not idle; nor is one the handler holds open
+            // (a subscriber).
+            let held = *self.holds.borrow_and_update() > 0;
+            let idle = match self.settings.idle_timeout {
+                Some(d) if self.tasks.is_empty() && !held && calls.waiting() == 0 => Some(d),
+                _ => None,
+            };
+            self.reader.set_idle(idle);
+            let quiet = self.draining && calls.waiting() == 0;
+            if quiet && self.settings.side == Side::Dialling {
+                return Err(Ended::Drained);
+            }
+            let ping_every = match &self.settings.ping {
+                Some((every, _)) if pinging.is_none() && !self.draining => Some(*every),
+                _ => None,
+            };
+            let (reader, tasks, holds, draining, accepting) = (
+                &mut self.reader,
+                &mut self.tasks,
+                &mut self.holds,
+                self.draining,
+                self.settings.side == Side::Accepting,
+            );
+            let deadline = self.drain_deadline;
+            let next = tokio::select! {
+                biased;
+                () = &mut stop, if !draining => {
+                    self.begin_drain();
+                    continue;
+                }
+                // While held, a release ends the wait so that the idle
+                // limit applies again (the reader keeps any partial frame).
+                // Unheld, the watch is not polled: no registration per
+                // request; a hold taken meanwhile is seen when the idle
+                // limit expires (below).
+                Ok(()) = holds.changed(), if held => continue,
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    if self.finished(done).is_err() {
+                        return Err(Ended::Broken);
+                    }
+                    continue;
+                }
+                // A call given up while draining may be the last.
+                () = calls.idle.notified(), if draining => continue,
+                () = async {
+                    match deadline {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                }, if draining => {
+                    tracing::warn!(addr = %self.peer.addr, calls = calls.waiting(), "calls still waiting after the grace; abandoning them");
+                    return Err(Ended::Drained);
+                }
+                () = async {
+                    match ping_every {
+                        Some(every) => tokio::time::sleep(every).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    let (every, make) = self.settings.ping.as_ref().expect("idle fires only with a ping");
+                    let (req, every, calls) = (make(), *every, Arc::clone(&calls));
+                    *pinging = Some(tokio::spawn(async move {
+                        calls::call(&calls, req, CallOptions::timeout(every)).await.is_ok()
+                    }));
+                    continue;
+                }
+                ok = async {
+                    match pinging.as_mut() {
+                        Some(task) => task.await.unwrap_or(false),
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    *pinging = None;
+                    if !ok {
+                        tracing::warn!(addr = %self.peer.addr, "ping failed; connection considered dead");
+                        return Err(Ended::Broken);
+                    }
+                    continue;
+                }
+                next = async {
+                    if quiet && accepting {
+                        // Serve the requests already sent: read on while
+                        // frames keep arriving (briefly, bounded).
+                        tokio::time::timeout(SHUTDOWN_QUIET, reader.next()).await.ok()
+                    } else {
+                        Some(reader.next().await)
+                    }
+                } => match next {
+                    Some(next) => next,
+                    None => return Err(Ended::Drained),
+                },
+            };
+            self.peer
+                .counters
+                .bytes_in(self.reader.take_bytes_read());
+            return match next {
+                Ok(Some(msg)) => Ok(msg),
+                Ok(None) => Err(if self.draining {
+                    Ended::Drained
+                } else {
+                    Ended::PeerClosed
+                }),
+                // A hold taken while the idle clock ran: not idle after all.
+                Err(ConnError::Idle(_)) if *self.holds.borrow() > 0 => continue,
+                Err(e) => {
+                    log_conn_error(self.peer.addr, &e);
+                    self.peer.counters.closed_on_error(1);
+                    Err(Ended::Broken)
+                }
+            };
+        }
+    }
+
+    /// Stops new calls; the connection ends once what is in flight is done
+    /// (within the grace).
+    fn begin_drain(&mut self) {
+        self.draining = true;
+        self.peer.calls.lock().closing = true;
+        self.drain_deadline = self.settings.grace.map(|g| Instant::now() + g);
+    }
+
+    /// Hands one message to where its correlation sends it.
+    async fn route(&mut self, msg: P) -> Result<(), Panicked> {
+        let side = self.settings.side;
+        match (msg.correlation(), side) {
+            (Correlation::Response(tag), _) | (Correlation::Tagged(tag), Side::Dialling) => {
+                self.peer.calls.deliver(tag, msg);
+                Ok(())
+            }
+            (Correlation::Request(tag), _) | (Correlation::Tagged(tag), Side::Accepting) => {
+                self.serve_request(msg, Some(tag)).await
+            }
+            (Correlation::OneWay, _) => match &self.one_way {
+                OneWay::Handler => self.serve_request(msg, None).await,
+                OneWay::Queue { tx, taken } => {
+                    self.peer.counters.notifications(1);
+                    if taken.load(Ordering::Acquire) {
+                        // Someone reads them: wait for room rather than
+                        // lose one.
+                        if tx.send(msg).await.is_err() {
+                            tracing::debug!("notification dropped: the stream was dropped");
+                        }
+                    } else if tx.try_send(msg).is_err() {
+                        // Nobody took the stream and the queue is full:
+                        // replies must keep flowing, so this one is dropped.
+                        tracing::debug!(
+                            "notification dropped: queue full and the stream was never taken"
+                        );
+                    }
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    /// A peer request (or, on the accepting side, a one-way message) for
+    /// the handler, within the in-flight limit.
+    async fn serve_request(&mut self, req: P, tag: Option<u64>) -> Result<(), Panicked> {
+        let counters = &self.peer.counters;
+        match self.settings.side {
+            Side::Accepting => counters.requests(1),
+            Side::Dialling => counters.reverse_requests(1),
+        }
+        let Some(handler) = self.handler.clone() else {
+            counters.unhandled(1);
+            tracing::debug!(name = req.name(), "request dropped: no handler on this side");
+            return Ok(());
+        };
+        let Some(permit) = self.in_flight_slot().await else {
+            return Ok(());
+        };
+        self.start_handler(handler, req, tag, permit).await
+    }
+
+    /// A handler task ended; a panic closes the connection.
+    fn finished(&self, done: Result<(), JoinError>) -> Result<(), Panicked> {
+        match done {
+            Err(e) if e.is_panic() => Err(self.panicked()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Logs and counts a handler's panic.
+    fn panicked(&self) -> Panicked {
+        tracing::error!(addr = %self.peer.addr, "request handler panicked; closing the connection");
+        self.peer.counters.closed_on_error(1);
+        Panicked
+    }
+
+    /// A slot for one more request in flight. At the limit, reading pauses
+    /// until a reply is written; `None` if the writer ends meanwhile (a
+    /// peer that never reads its replies).
+    async fn in_flight_slot(&mut self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
+            return Some(permit);
+        }
+        tracing::info!(addr = %self.peer.addr, max = self.settings.max_in_flight, "in-flight limit reached; pausing reads");
+        tokio::select! {
+            permit = Arc::clone(&self.in_flight).acquire_owned() => permit.ok(),
+            _ = self.writer.ended.wait_for(|gone| *gone) => None,
+        }
+    }
+
+    /// Runs the request's handler: polled once here, and given a task of
+    /// its own only if it waits (that task polls it again, with its own
+    /// waker). Spawning every request made the writer wake, and write,
+    /// once per reply.
+    async fn start_handler(
+        &mut self,
+        handler: Arc<H>,
+        req: P,
+        tag: Option<u64>,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<(), Panicked> {
+        let side = self.settings.side;
+        let mut job = Box::pin(answer(handler, self.peer.clone(), req, tag, permit, side));
+        let ran = std::future::poll_fn(|cx| {
+            Poll::Ready(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || job.as_mut().poll(cx),
+            )))
+        })
+        .await;
+        match ran {
+            Ok(Poll::Ready(())) => Ok(()),
+            Ok(Poll::Pending) => {
+                self.tasks.spawn(job);
+                Ok(())
+            }
+            Err(_) => Err(self.panicked()),
+        }
+    }
+
+    /// Finishes the peer's requests in flight (within the grace), lets the
+    /// writer flush and half-close, and after a drain we began waits for
+    /// the peer to close its side. A broken connection on the dialling
+    /// side is dropped at once: its calls are resent or failed elsewhere.
+    async fn finish(self, ended: Ended) {
+        let Session {
+            settings,
+            mut reader,
+            peer,
+            writer,
+            mut tasks,
+            ..
+        } = self;
+        let addr = peer.addr;
+        drop(peer);
+        if ended == Ended::Broken && settings.side == Side::Dialling {
+            tasks.abort_all();
+            writer.task.abort();
+            return;
+        }
+        let grace = settings.grace.unwrap_or(settings.eof_grace);
+        if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
+            .await
+            .is_err()
+        {
+            tracing::warn!(%addr, left = tasks.len(), "requests still running after the grace; abandoning them");
+            tasks.abort_all();
+        }
+        writer.finish(addr, grace).await;
+        if ended == Ended::Drained {
+            // Half-closed: wait for the peer to close its side.
+            reader.drain_until_eof(settings.eof_grace).await;
+        }
+    }
+}
+
+/// Handles one request and queues its reply, with the request's tag, and
+/// with the in-flight permit, which is released once the reply is written
+/// (or here, when there is no reply).
+async fn answer<P, H>(
+    handler: Arc<H>,
+    peer: Peer<P>,
+    req: P,
+    tag: Option<u64>,
+    permit: OwnedSemaphorePermit,
+    side: Side,
+) where
+    P: Protocol,
+    H: Handler<P>,
+{
+    let Some(mut reply) = handler.handle(req, &peer).await else {
+        return;
+    };
+    if let Some(tag) = tag {
+        reply.set_tag(tag);
+    }
+    match conn::encode_frame(&reply) {
+        Ok(frame) => {
+            let out = Outgoing {
+                frame,
+                permit: Some(permit),
+            };
+            if peer.out.send(out).is_ok() {
+                match side {
+                    Side::Accepting => peer.counters.responses(1),
+                    Side::Dialling => peer.counters.reverse_responses(1),
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(addr = %peer.addr, error = %Chain(&e), "reply cannot be encoded; dropped")
+        }
+    }
+}
+
+/// The connection's writer task, and how to stop it.
+struct Writer {
+    task: JoinHandle<io::Result<()>>,
+    /// Tells the writer to finish with what is queued: handles held
+    /// elsewhere ([`Peer`]s) keep its channel open.
+    stop: oneshot::Sender<()>,
+    /// Set when the writer ends (the peer stopped taking bytes, or we
+    /// stopped it): requests waiting for a reply slot then wait no longer.
+    ended: watch::Receiver<bool>,
+}
+
+impl Writer {
+    /// Writes what is queued, batching the frames of callers that are
+    /// about to call again (see [`conn::write_loop`]).
+    fn spawn<P: Send + 'static>(
+        wr: OwnedWriteHalf,
+        rx: mpsc::UnboundedReceiver<Outgoing>,
+        counters: Arc<Counters>,
+        calls: Arc<Calls<P>>,
+    ) -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (gone, ended) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            let result =
+                conn::write_loop(wr, rx, &counters, stopped, Some(&calls.replied)).await;
+            gone.send_replace(true);
+            result
+        });
+        Writer { task, stop, ended }
+    }
+
+    /// Stops the writer once it has written what is queued, and waits for
+    /// it (within `grace`).
+    async fn finish(self, addr: SocketAddr, grace: Duration) {
+        let _ = self.stop.send(());
+        match tokio::time::timeout(grace, self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::debug!(%addr, error = %e, "writer ended with an error"),
+            _ => tracing::debug!(%addr, "writer did not finish"),
+        }
+    }
+}
+
+fn log_conn_error(addr: SocketAddr, e: &ConnError) {
+    let error = Chain(e);
+    match e {
+        ConnError::FrameTooLarge { .. } => {
+            tracing::warn!(%addr, %error, "frame length limit hit; closing")
+        }
+        ConnError::Idle(_) => tracing::info!(%addr, %error, "idle limit hit; closing"),
+        ConnError::FrameTimeout(_) => {
+            tracing::warn!(%addr, %error, "frame time limit hit; closing")
+        }
+        ConnError::Truncated { .. } => tracing::info!(%addr, %error, "peer closed mid-frame"),
+        _ => tracing::warn!(%addr, %error, "closing connection"),
+    }
+}
