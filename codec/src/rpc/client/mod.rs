@@ -193,6 +193,30 @@ where
         calls::call(&self.shared, req, opts).await
     }
 
+    /// Sends a one-way message (one the protocol declares
+    /// [`Correlation::OneWay`](crate::Correlation::OneWay), or any
+    /// untagged message): nothing waits for a reply. It goes out in order
+    /// with the calls sent before and after it.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Closed`] once the client is closing, the error that
+    /// ended it once it has ended, or the message does not encode.
+    pub fn send(&self, msg: impl Into<P>) -> Result<(), CallError> {
+        let frame = super::conn::encode_frame(&msg.into())?;
+        let st = self.shared.lock();
+        if st.closing {
+            return Err(CallError::Closed);
+        }
+        if let Some(reason) = &st.ended {
+            return Err(reason.error());
+        }
+        // A send error means the connection task is gone; it ends the
+        // client.
+        let _ = st.out.send(frame.into());
+        Ok(())
+    }
+
     /// The notifications the server pushes (messages without a tag). The
     /// stream can be taken once; later calls return `None`. Until it is
     /// taken, up to [`ClientConfig::notification_queue`] notifications are
