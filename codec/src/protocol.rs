@@ -188,9 +188,12 @@ pub enum Correlation {
     Request(u64),
     /// The response to the receiver's request `.0`.
     Response(u64),
-    /// Neither: a notification, a fire-and-forget message, a control
-    /// packet (cs.packetstream's EOF).
+    /// Neither: a notification, a fire-and-forget message.
     OneWay,
+    /// The sender's last message (cs.packetstream's EOF packet, MQTT's
+    /// DISCONNECT): handed to the handler like a one-way message, then the
+    /// connection ends as if the peer had closed it.
+    End,
     /// Tagged, with no direction declared: a request when it reaches the
     /// side that accepted the connection, a response when it reaches the
     /// side that dialled (requests flow one way, as `codec::rpc` did before

@@ -10,7 +10,7 @@
 use std::string::String;
 use std::vec::Vec;
 
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -66,6 +66,8 @@ pub(crate) struct Calls<P> {
     /// Replies delivered since the writer last wrote: their callers may be
     /// about to send again, so the writer waits a moment for them.
     pub(crate) replied: AtomicUsize,
+    /// Responses that matched no call, on these calls' connections.
+    pub(crate) unsolicited: AtomicU64,
 }
 
 pub(crate) struct State<P> {
@@ -121,6 +123,7 @@ impl<P: Protocol> Calls<P> {
             settings,
             side,
             replied: AtomicUsize::new(0),
+            unsolicited: AtomicU64::new(0),
         }
     }
 }
@@ -185,8 +188,7 @@ impl<P> Calls<P> {
         match completion {
             Completion::Waiting(w) => {
                 self.count_response();
-                self.replied
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.replied.fetch_add(1, Ordering::Relaxed);
                 let _ = w.tx.send(Ok(msg));
             }
             Completion::Late => {
@@ -195,6 +197,7 @@ impl<P> Calls<P> {
             }
             Completion::Unknown => {
                 self.counters.unsolicited(1);
+                self.unsolicited.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(
                     tag,
                     name = msg.name(),
@@ -207,6 +210,103 @@ impl<P> Calls<P> {
             self.idle.notify_waiters();
         }
     }
+}
+
+/// A request sent at once by [`Client::submit`](super::Client::submit):
+/// a future of its response, with no deadline of its own (wrap it in
+/// `tokio::time::timeout` for one). Dropping it gives the call up: its tag
+/// is quarantined and a late response is dropped and counted.
+#[must_use = "the response arrives only through this future; dropping it gives the call up"]
+pub struct PendingCall<P> {
+    calls: Arc<Calls<P>>,
+    tag: u64,
+    rx: oneshot::Receiver<Result<P, CallError>>,
+    done: bool,
+}
+
+impl<P> PendingCall<P> {
+    /// The request's tag.
+    pub fn tag(&self) -> u64 {
+        self.tag
+    }
+}
+
+impl<P> std::fmt::Debug for PendingCall<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingCall").field("tag", &self.tag).finish()
+    }
+}
+
+impl<P> std::future::Future for PendingCall<P> {
+    type Output = Result<P, CallError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = &mut *self;
+        let r = std::task::ready!(std::pin::Pin::new(&mut this.rx).poll(cx));
+        this.done = true;
+        std::task::Poll::Ready(r.unwrap_or(Err(CallError::ConnectionClosed)))
+    }
+}
+
+impl<P> Drop for PendingCall<P> {
+    fn drop(&mut self) {
+        if !self.done {
+            abandon(&self.calls, self.tag);
+        }
+    }
+}
+
+/// Sends `req` now, in the order of the calls to this function, and
+/// returns its pending response; [`CallError::Busy`] when every tag is in
+/// flight (it does not wait for one).
+pub(crate) fn submit<P: Protocol>(
+    calls: &Arc<Calls<P>>,
+    mut req: P,
+    idempotent: bool,
+) -> Result<PendingCall<P>, CallError> {
+    if !matches!(
+        req.correlation(),
+        Correlation::Request(_) | Correlation::Tagged(_)
+    ) {
+        return Err(CallError::Untagged(req.name()));
+    }
+    let (tag, rx) = try_take_tag(calls)?.ok_or(CallError::Busy)?;
+    let mut guard = CallGuard {
+        calls,
+        tag,
+        armed: true,
+    };
+    if !req.set_tag(tag) {
+        guard.release();
+        return Err(CallError::Untagged(req.name()));
+    }
+    let frame = match conn::encode_frame(&req) {
+        Ok(frame) => frame,
+        Err(e) => {
+            guard.release();
+            return Err(e.into());
+        }
+    };
+    guard.armed = false;
+    let mut st = calls.lock();
+    if let Some(w) = st.tags.waiter_mut(tag) {
+        if idempotent {
+            w.resend = Some(Arc::clone(&frame));
+        }
+        w.sent = true;
+        let _ = st.out.send(frame.into());
+    }
+    drop(st);
+    calls.count_request();
+    Ok(PendingCall {
+        calls: Arc::clone(calls),
+        tag,
+        rx,
+        done: false,
+    })
 }
 
 /// A tag and the receiver its reply arrives on.
@@ -341,11 +441,16 @@ impl<P> CallGuard<'_, P> {
 impl<P> Drop for CallGuard<'_, P> {
     fn drop(&mut self) {
         if self.armed {
-            let mut st = self.calls.lock();
-            st.tags.abandon(self.tag, Instant::now());
-            drop(st);
-            self.calls.tag_freed.notify_one();
-            self.calls.idle.notify_waiters();
+            abandon(self.calls, self.tag);
         }
     }
+}
+
+/// A call gave up before its reply: quarantine its tag.
+fn abandon<P>(calls: &Calls<P>, tag: u64) {
+    let mut st = calls.lock();
+    st.tags.abandon(tag, Instant::now());
+    drop(st);
+    calls.tag_freed.notify_one();
+    calls.idle.notify_waiters();
 }

@@ -46,6 +46,10 @@ pub enum CallError {
     /// The request has no `#[codec(tag)]` field (or the tag does not fit).
     #[error("request `{0}` has no tag field to correlate its reply")]
     Untagged(&'static str),
+    /// Every tag is in flight, and the call could not wait for one
+    /// ([`Client::submit`](super::Client::submit)).
+    #[error("every tag is in flight")]
+    Busy,
     /// The reply was another message than the request's response type.
     #[error("unexpected reply `{got}` (expected `{expected}`)")]
     UnexpectedReply {
@@ -100,6 +104,10 @@ pub enum ConnError {
     /// [`source()`](std::error::Error::source).
     #[error("i/o error")]
     Io(#[from] io::Error),
+    /// The drain's grace passed with calls or handlers still in flight;
+    /// they were abandoned.
+    #[error("calls and handlers still in flight after the grace of {0:?}")]
+    Grace(Duration),
 }
 
 /// Displays an error and its sources, joined by `": "`

@@ -105,6 +105,7 @@ pub use self::client::{
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{CallError, Chain, ConnError};
+pub use self::calls::PendingCall;
 pub use self::peer::{Dispatcher, Handler, IdleHold, Peer};
 pub use self::server::{Server, ServerConfig, ServerHandle};
 

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::calls::{self, Calls};
 use super::conn::{self, Outgoing};
-use super::{CallError, CallOptions, CounterSnapshot, Counters};
+use super::{CallError, CallOptions, ConnError, CounterSnapshot, Counters};
 use crate::{Dispatch, EncodeError, Message, Protocol, Request};
 
 /// Handles one request; the reply (if any) is sent back with the request's
@@ -23,9 +23,32 @@ use crate::{Dispatch, EncodeError, Message, Protocol, Request};
 /// Closures `Fn(P, Peer<P>) -> impl Future<Output = Option<P>>` implement
 /// it, and so does [`Dispatcher`] for a protocol's generated service trait
 /// (see [`dispatch`](crate::dispatch)).
+///
+/// The other methods are a connection's life events, for protocols with
+/// their own closing rules (cs.packetstream's end-of-requests and EOF
+/// packets); each does nothing by default.
 pub trait Handler<P>: Send + Sync + 'static {
     /// Handles `req`, which came from `peer`.
     fn handle(&self, req: P, peer: &Peer<P>) -> impl Future<Output = Option<P>> + Send;
+
+    /// The connection begins its drain (a close, a shutdown, the peer's
+    /// end or an error): this side sends no new requests. Messages queued
+    /// here ([`Peer::notify`]) go out before the replies still to come.
+    fn draining(&self, peer: &Peer<P>) {
+        let _ = peer;
+    }
+
+    /// Every reply is queued and the connection is about to half-close:
+    /// a message queued here is the last this side sends.
+    fn finishing(&self, peer: &Peer<P>) {
+        let _ = peer;
+    }
+
+    /// The connection ended: `error` is why, `None` for an orderly end
+    /// (drained, or closed by the peer between frames).
+    fn ended(&self, peer: &Peer<P>, error: Option<&ConnError>) {
+        let _ = (peer, error);
+    }
 }
 
 impl<P, F, Fut> Handler<P> for F
@@ -323,6 +346,16 @@ impl<P: Protocol> Peer<P> {
     /// Calls to the peer still waiting for their responses.
     pub fn calls_in_flight(&self) -> usize {
         self.calls.waiting()
+    }
+
+    /// Responses from this peer that matched no call of this side
+    /// (unsolicited or duplicate), over the connection's life (the
+    /// side's [`CounterSnapshot::unsolicited`] counts them for all
+    /// connections).
+    pub fn unsolicited(&self) -> u64 {
+        self.calls
+            .unsolicited
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn send_frame(&self, frame: Arc<Vec<u8>>) -> bool {

@@ -110,6 +110,8 @@ pub(crate) struct Session<P, H> {
     draining: bool,
     /// When the drain must be over.
     drain_deadline: Option<Instant>,
+    /// Why the connection ended, if by an error.
+    error: Option<ConnError>,
 }
 
 impl<P, H> Session<P, H>
@@ -150,6 +152,7 @@ where
             tasks: JoinSet::new(),
             draining: false,
             drain_deadline: None,
+            error: None,
             settings,
             handler,
             one_way,
@@ -180,8 +183,10 @@ where
                 Ok(msg) => msg,
                 Err(ended) => break ended,
             };
-            if self.route(msg).await.is_err() {
-                break Ended::Broken;
+            match self.route(msg).await {
+                Ok(Flow::Go) => {}
+                Ok(Flow::End) => break Ended::PeerClosed,
+                Err(Panicked) => break Ended::Broken,
             }
         };
         if let Some(task) = pinging {
@@ -251,6 +256,7 @@ where
                     }
                 }, if draining => {
                     tracing::warn!(addr = %self.peer.addr, calls = calls.waiting(), "calls still waiting after the grace; abandoning them");
+                    self.error = self.settings.grace.map(ConnError::Grace);
                     return Err(Ended::Drained);
                 }
                 () = async {
@@ -307,6 +313,7 @@ where
                 Err(e) => {
                     log_conn_error(self.peer.addr, &e);
                     self.peer.counters.closed_on_error(1);
+                    self.error = Some(e);
                     Err(Ended::Broken)
                 }
             };
@@ -319,21 +326,31 @@ where
         self.draining = true;
         self.peer.calls.lock().closing = true;
         self.drain_deadline = self.settings.grace.map(|g| Instant::now() + g);
+        if let Some(h) = &self.handler {
+            h.draining(&self.peer);
+        }
     }
 
-    /// Hands one message to where its correlation sends it.
-    async fn route(&mut self, msg: P) -> Result<(), Panicked> {
+    /// Hands one message to where its correlation sends it; says whether
+    /// the peer is done.
+    async fn route(&mut self, msg: P) -> Result<Flow, Panicked> {
         let side = self.settings.side;
         match (msg.correlation(), side) {
             (Correlation::Response(tag), _) | (Correlation::Tagged(tag), Side::Dialling) => {
                 self.peer.calls.deliver(tag, msg);
-                Ok(())
+                Ok(Flow::Go)
             }
             (Correlation::Request(tag), _) | (Correlation::Tagged(tag), Side::Accepting) => {
-                self.serve_request(msg, Some(tag)).await
+                self.serve_request(msg, Some(tag)).await.map(|()| Flow::Go)
+            }
+            (Correlation::End, _) => {
+                if self.handler.is_some() {
+                    self.serve_request(msg, None).await?;
+                }
+                Ok(Flow::End)
             }
             (Correlation::OneWay, _) => match &self.one_way {
-                OneWay::Handler => self.serve_request(msg, None).await,
+                OneWay::Handler => self.serve_request(msg, None).await.map(|()| Flow::Go),
                 OneWay::Queue { tx, taken } => {
                     self.peer.counters.notifications(1);
                     if taken.load(Ordering::Acquire) {
@@ -349,9 +366,16 @@ where
                             "notification dropped: queue full and the stream was never taken"
                         );
                     }
-                    Ok(())
+                    Ok(Flow::Go)
                 }
             },
+            // `Correlation` may grow: an unknown kind is dropped, not
+            // guessed at.
+            #[allow(unreachable_patterns, reason = "`Correlation` is non-exhaustive")]
+            _ => {
+                tracing::debug!(name = msg.name(), "message of an unknown correlation dropped");
+                Ok(Flow::Go)
+            }
         }
     }
 
@@ -434,24 +458,30 @@ where
 
     /// Finishes the peer's requests in flight (within the grace), lets the
     /// writer flush and half-close, and after a drain we began waits for
-    /// the peer to close its side. A broken connection on the dialling
-    /// side is dropped at once: its calls are resent or failed elsewhere.
+    /// the peer to close its side. The handler hears of each step.
     async fn finish(self, ended: Ended) {
+        if !self.draining {
+            // The peer ended (or the connection broke): the accepting
+            // side takes no new calls on it (the dialling side's calls
+            // wait for a reconnection, or fail when the client ends).
+            if self.settings.side == Side::Accepting {
+                self.peer.calls.lock().closing = true;
+            }
+            if let Some(h) = &self.handler {
+                h.draining(&self.peer);
+            }
+        }
         let Session {
             settings,
+            handler,
             mut reader,
             peer,
             writer,
             mut tasks,
+            error,
             ..
         } = self;
         let addr = peer.addr;
-        drop(peer);
-        if ended == Ended::Broken && settings.side == Side::Dialling {
-            tasks.abort_all();
-            writer.task.abort();
-            return;
-        }
         let grace = settings.grace.unwrap_or(settings.eof_grace);
         if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
             .await
@@ -460,12 +490,25 @@ where
             tracing::warn!(%addr, left = tasks.len(), "requests still running after the grace; abandoning them");
             tasks.abort_all();
         }
+        if let Some(h) = &handler {
+            h.finishing(&peer);
+        }
         writer.finish(addr, grace).await;
         if ended == Ended::Drained {
             // Half-closed: wait for the peer to close its side.
             reader.drain_until_eof(settings.eof_grace).await;
         }
+        if let Some(h) = &handler {
+            h.ended(&peer, error.as_ref());
+        }
     }
+}
+
+/// Whether the connection goes on after a message.
+enum Flow {
+    Go,
+    /// The peer sent its last message ([`Correlation::End`]).
+    End,
 }
 
 /// Handles one request and queues its reply, with the request's tag, and

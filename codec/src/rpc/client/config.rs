@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::rpc::conn;
-use crate::rpc::{BoxFuture, Handler, Handshake, Keepalive, Peer};
+use crate::rpc::{BoxFuture, ConnError, Handler, Handshake, Keepalive, Peer};
 
 /// How a client behaves. Every limit is explicit: no hidden deadline.
 ///
@@ -65,15 +65,39 @@ pub struct ClientConfig<P> {
 }
 
 /// A handler for the server's requests, as [`ClientConfig::with_handler`]
-/// keeps it.
-pub struct ClientHandler<P>(
-    #[allow(clippy::type_complexity, reason = "a boxed handler; named once, here")]
-    Arc<dyn Fn(P, Peer<P>) -> BoxFuture<'static, Option<P>> + Send + Sync>,
-);
+/// keeps it (boxed, so the config names no handler type).
+pub struct ClientHandler<P>(Arc<dyn DynHandler<P>>);
 
 impl<P> Clone for ClientHandler<P> {
     fn clone(&self) -> Self {
         ClientHandler(Arc::clone(&self.0))
+    }
+}
+
+/// [`Handler`] with the future boxed: what [`ClientHandler`] holds.
+trait DynHandler<P>: Send + Sync + 'static {
+    fn handle(&self, req: P, peer: Peer<P>) -> BoxFuture<'static, Option<P>>;
+    fn draining(&self, peer: &Peer<P>);
+    fn finishing(&self, peer: &Peer<P>);
+    fn ended(&self, peer: &Peer<P>, error: Option<&ConnError>);
+}
+
+impl<P: Send + 'static, H: Handler<P>> DynHandler<P> for Arc<H> {
+    fn handle(&self, req: P, peer: Peer<P>) -> BoxFuture<'static, Option<P>> {
+        let handler = Arc::clone(self);
+        Box::pin(async move { Handler::handle(&*handler, req, &peer).await })
+    }
+
+    fn draining(&self, peer: &Peer<P>) {
+        Handler::draining(&**self, peer);
+    }
+
+    fn finishing(&self, peer: &Peer<P>) {
+        Handler::finishing(&**self, peer);
+    }
+
+    fn ended(&self, peer: &Peer<P>, error: Option<&ConnError>) {
+        Handler::ended(&**self, peer, error);
     }
 }
 
@@ -83,7 +107,19 @@ impl<P: Send + 'static> Handler<P> for ClientHandler<P> {
         req: P,
         peer: &Peer<P>,
     ) -> impl std::future::Future<Output = Option<P>> + Send {
-        (self.0)(req, peer.clone())
+        self.0.handle(req, peer.clone())
+    }
+
+    fn draining(&self, peer: &Peer<P>) {
+        self.0.draining(peer);
+    }
+
+    fn finishing(&self, peer: &Peer<P>) {
+        self.0.finishing(peer);
+    }
+
+    fn ended(&self, peer: &Peer<P>, error: Option<&ConnError>) {
+        self.0.ended(peer, error);
     }
 }
 
@@ -203,11 +239,7 @@ impl<P: Send + 'static> ClientConfig<P> {
     /// server's requests are dropped and counted).
     #[must_use = "`with_handler` returns the changed config"]
     pub fn with_handler(mut self, handler: impl Handler<P>) -> Self {
-        let handler = Arc::new(handler);
-        self.handler = Some(ClientHandler(Arc::new(move |req, peer: Peer<P>| {
-            let handler = Arc::clone(&handler);
-            Box::pin(async move { handler.handle(req, &peer).await })
-        })));
+        self.handler = Some(ClientHandler(Arc::new(Arc::new(handler))));
         self
     }
 }

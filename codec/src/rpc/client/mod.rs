@@ -193,6 +193,20 @@ where
         calls::call(&self.shared, req, opts).await
     }
 
+    /// Sends `req` now (requests go out in the order submitted) and
+    /// returns its pending response, without waiting for a free tag and
+    /// without a deadline: for protocols whose callers fire requests from
+    /// synchronous code (cs.packetstream's `submit`). [`Client::call_raw`]
+    /// is the usual way.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Busy`] when every tag is in flight; otherwise as
+    /// [`Client::call_raw`].
+    pub fn submit(&self, req: P, opts: CallOptions) -> Result<calls::PendingCall<P>, CallError> {
+        calls::submit(&self.shared, req, opts.idempotent)
+    }
+
     /// Sends a one-way message (one the protocol declares
     /// [`Correlation::OneWay`](crate::Correlation::OneWay), or any
     /// untagged message): nothing waits for a reply. It goes out in order
