@@ -120,19 +120,6 @@ where
             self.bytes_read += n as u64;
         }
     }
-
-    /// Reads and discards until the peer closes (bounded by `limit`).
-    pub(crate) async fn drain_until_eof(&mut self, limit: Duration) {
-        let mut sink = [0u8; 4096];
-        let _ = tokio::time::timeout(limit, async {
-            while let Ok(n) = self.rd.read(&mut sink).await {
-                if n == 0 {
-                    break;
-                }
-            }
-        })
-        .await;
-    }
 }
 
 fn conn_error(e: FrameError) -> ConnError {

@@ -11,7 +11,9 @@
 //! Tagged(t)       a response to our call t      a request with tag t
 //! Request(t)      for the handler (if any)      for the handler
 //! Response(t)     for our call t                for our call t (Peer::call)
-//! OneWay          the notification stream       for the handler
+//! OneWay          the handler if there is one,  for the handler
+//!                 else the notification stream
+//! End             the handler, then the connection ends as if the peer closed
 //! ```
 //!
 //! Handlers run on the connection's own task where they can: most answer
@@ -350,7 +352,10 @@ where
                 Ok(Flow::End)
             }
             (Correlation::OneWay, _) => match &self.one_way {
-                OneWay::Handler => self.serve_request(msg, None).await.map(|()| Flow::Go),
+                _ if self.handler.is_some() => {
+                    self.serve_request(msg, None).await.map(|()| Flow::Go)
+                }
+                OneWay::Handler => Ok(Flow::Go),
                 OneWay::Queue { tx, taken } => {
                     self.peer.counters.notifications(1);
                     if taken.load(Ordering::Acquire) {
@@ -459,7 +464,7 @@ where
     /// Finishes the peer's requests in flight (within the grace), lets the
     /// writer flush and half-close, and after a drain we began waits for
     /// the peer to close its side. The handler hears of each step.
-    async fn finish(self, ended: Ended) {
+    async fn finish(mut self, ended: Ended) {
         if !self.draining {
             // The peer ended (or the connection broke): the accepting
             // side takes no new calls on it (the dialling side's calls
@@ -471,35 +476,58 @@ where
                 h.draining(&self.peer);
             }
         }
-        let Session {
-            settings,
-            handler,
-            mut reader,
-            peer,
-            writer,
-            mut tasks,
-            error,
-            ..
-        } = self;
-        let addr = peer.addr;
-        let grace = settings.grace.unwrap_or(settings.eof_grace);
+        let addr = self.peer.addr;
+        let grace = self.settings.grace.unwrap_or(self.settings.eof_grace);
+        let tasks = &mut self.tasks;
         if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
             .await
             .is_err()
         {
-            tracing::warn!(%addr, left = tasks.len(), "requests still running after the grace; abandoning them");
-            tasks.abort_all();
+            tracing::warn!(%addr, left = self.tasks.len(), "requests still running after the grace; abandoning them");
+            self.tasks.abort_all();
         }
-        if let Some(h) = &handler {
-            h.finishing(&peer);
+        if let Some(h) = &self.handler {
+            h.finishing(&self.peer);
         }
-        writer.finish(addr, grace).await;
+        self.writer.finish(addr, grace).await;
         if ended == Ended::Drained {
             // Half-closed: wait for the peer to close its side.
-            reader.drain_until_eof(settings.eof_grace).await;
+            self.linger().await;
         }
-        if let Some(h) = &handler {
-            h.ended(&peer, error.as_ref());
+        self.tasks.abort_all();
+        if let Some(h) = &self.handler {
+            h.ended(&self.peer, self.error.as_ref());
+        }
+    }
+
+    /// After our half-close, until the peer closes its side (within the
+    /// EOF grace): late responses still reach their calls (or are
+    /// counted), one-way messages and the peer's last message still reach
+    /// the handler (its replies go nowhere now), requests are dropped.
+    async fn linger(&mut self) {
+        let deadline = Instant::now() + self.settings.eof_grace;
+        let side = self.settings.side;
+        loop {
+            let Ok(next) = tokio::time::timeout_at(deadline, self.reader.next()).await else {
+                tracing::debug!(addr = %self.peer.addr, "the peer did not close within the grace");
+                return;
+            };
+            let Ok(Some(msg)) = next else { return };
+            match (msg.correlation(), side) {
+                (Correlation::Response(tag), _) | (Correlation::Tagged(tag), Side::Dialling) => {
+                    self.peer.calls.deliver(tag, msg);
+                }
+                (Correlation::OneWay, _) if self.handler.is_some() => {
+                    let _ = self.serve_request(msg, None).await;
+                }
+                (Correlation::End, _) => {
+                    if self.handler.is_some() {
+                        let _ = self.serve_request(msg, None).await;
+                    }
+                    return;
+                }
+                _ => tracing::debug!(name = msg.name(), "message after our half-close dropped"),
+            }
         }
     }
 }
@@ -552,10 +580,11 @@ async fn answer<P, H>(
 
 /// The connection's writer task, and how to stop it.
 struct Writer {
-    task: JoinHandle<io::Result<()>>,
+    /// `None` once finished.
+    task: Option<JoinHandle<io::Result<()>>>,
     /// Tells the writer to finish with what is queued: handles held
     /// elsewhere ([`Peer`]s) keep its channel open.
-    stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
     /// Set when the writer ends (the peer stopped taking bytes, or we
     /// stopped it): requests waiting for a reply slot then wait no longer.
     ended: watch::Receiver<bool>,
@@ -581,14 +610,21 @@ impl Writer {
             gone.send_replace(true);
             result
         });
-        Writer { task, stop, ended }
+        Writer {
+            task: Some(task),
+            stop: Some(stop),
+            ended,
+        }
     }
 
     /// Stops the writer once it has written what is queued, and waits for
     /// it (within `grace`).
-    async fn finish(self, addr: SocketAddr, grace: Duration) {
-        let _ = self.stop.send(());
-        match tokio::time::timeout(grace, self.task).await {
+    async fn finish(&mut self, addr: SocketAddr, grace: Duration) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(task) = self.task.take() else { return };
+        match tokio::time::timeout(grace, task).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => tracing::debug!(%addr, error = %e, "writer ended with an error"),
             _ => tracing::debug!(%addr, "writer did not finish"),

@@ -1,24 +1,32 @@
-//! A cs.packetstream connection on tokio: both sides may send requests,
-//! responses come back in any order, and the connection ends with the
-//! ERQ/EOF exchange.
+//! A cs.packetstream connection: packetstream's own rules on
+//! [`codec::rpc`]'s connection engine, which does the rest (framing under
+//! limits, tags, routing responses to requests, running handlers, the
+//! drain).
 //!
 //! ```text
-//! submit(rq_type, flags, payload) -> tag 2, 3, 4, ... (never reused)
+//! submit(rq_type, flags, payload) -> tag 2, 3, 4, ... (Rules::FIRST_TAG)
 //!           --- request tag 2 -->      handler runs on the peer
 //!           --- request tag 3 -->
 //!           <-- response tag 3 ---     out of order
 //!           <-- response tag 2 ---
-//! close():  --- ERQ (tag 1) ---->      "no more requests from me"
+//! close():  --- ERQ (tag 1) ---->      "no more requests from me"  (Handler::draining)
 //!           (responses still accepted; running handlers finish)
-//!           --- EOF (tag 0) ---->      then half-close
+//!           --- EOF (tag 0) ---->      then half-close             (Handler::finishing)
 //!           <-- ERQ, EOF --------      the peer does the same
 //! ```
 //!
-//! The peer's EOF (or a bare half-close) starts the same sequence on our
-//! side, so a server connection ends on its own when its client is done.
-//! Every wait in the sequence is bounded by [`Config::close_grace`].
+//! What is packetstream's here: [`PacketRules`], the engine's handler on
+//! both sides, which checks each peer request as cs.packetstream does
+//! (malformed, no handler, after the peer's ERQ, unknown channel, tag in
+//! use), answers with a response or a failure packet, sends ERQ when the
+//! drain begins and EOF last, and keeps [`Stats`]; and the mapping of the
+//! engine's errors to [`RequestError`] and [`ConnError`]. The peer's EOF
+//! packet (`Correlation::End`, see [`Rules`](super::wire::Rules)) or a bare
+//! half-close starts the same sequence on our side, so a server connection
+//! ends on its own when its client is done. Every wait in the sequence is
+//! bounded by [`Config::close_grace`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -28,18 +36,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::BytesMut;
-use codec::frame::FrameError;
-use codec::tokio::ProtocolCodec;
+use codec::rpc::{self, CallError, CallOptions, Client, ClientConfig, Peer, Server, ServerConfig};
 use codec::DecodeError;
 use futures::FutureExt;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
-use tokio::task::AbortHandle;
-use tokio::time::Instant;
+use tokio::net::ToSocketAddrs;
+use tokio::sync::watch;
 
-use super::wire::{frame, Packet, PacketBuildError, PacketStream, FIRST_TAG};
+use super::wire::{Packet, PacketBuildError, PacketStream};
 
 /// How a connection behaves; every limit is explicit.
 #[derive(Debug, Clone)]
@@ -48,7 +51,8 @@ pub struct Config {
     /// Largest packet body accepted (checked from the length prefix,
     /// before anything is allocated for the body). Default 16 MiB.
     pub max_frame_len: usize,
-    /// Peer requests handled at once; past this, reading pauses.
+    /// Peer requests handled at once; past this, reading pauses. Also
+    /// bounds our own requests in flight ([`RequestError::Busy`] past it).
     pub max_running: usize,
     /// Longest wait for each step of the shutdown: requests in flight and
     /// running handlers, writing the EOF, and the peer's EOF.
@@ -214,6 +218,9 @@ pub enum RequestError {
     /// No response within the close grace.
     #[error("no response within the close grace")]
     Abandoned,
+    /// More of our requests in flight than [`Config::max_running`].
+    #[error("too many requests in flight")]
+    Busy,
     /// The request cannot be put on the wire.
     #[error(transparent)]
     Build(#[from] PacketBuildError),
@@ -262,88 +269,250 @@ impl Summary {
     }
 }
 
-enum Out {
-    Frame(Vec<u8>),
-    Eof,
+/// One connection's packetstream state, shared by its handle, its
+/// pending responses and [`PacketRules`].
+#[derive(Debug)]
+struct ConnState {
+    inner: Mutex<Inner>,
+    /// The summary, once the connection has ended.
+    done: watch::Sender<Option<Summary>>,
 }
 
-type Waiter = oneshot::Sender<Result<Response, RequestError>>;
-
-struct State {
-    next_tag: u64,
-    /// Our requests waiting for responses, by (channel, tag).
-    pending: HashMap<(u64, u64), Waiter>,
-    /// Peer requests being handled, by (channel, tag).
-    running: HashMap<(u64, u64), AbortHandle>,
-    /// close() was called or the peer ended: no new requests.
-    closing: bool,
-    /// The EOF is queued: nothing more is sent.
-    eof_sent: bool,
+#[derive(Debug, Default)]
+struct Inner {
     stats: Stats,
+    /// Peer requests being handled, by (channel, tag).
+    running: HashSet<(u64, u64)>,
+    /// Our ERQ is queued: we send no new requests.
+    erq_sent: bool,
+    /// Our EOF is queued: nothing more is sent.
+    eof_sent: bool,
+    /// Why the connection ended, once it has.
+    error: Option<Arc<ConnError>>,
 }
 
-struct Shared {
-    state: Mutex<State>,
-    /// Wakes the shutdown sequence when pending/running change.
-    changed: Notify,
-    out: mpsc::UnboundedSender<Out>,
-    config: Config,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+impl ConnState {
+    fn new() -> Arc<Self> {
+        Arc::new(ConnState {
+            inner: Mutex::new(Inner::default()),
+            done: watch::channel(None).0,
+        })
     }
 
-    /// Queues a frame unless the EOF went out already. Call with the lock
-    /// held, so frames keep the order of their decisions.
-    fn send(&self, st: &State, packet: &Packet) {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Where [`PacketRules`] keeps its connections' state.
+#[derive(Debug)]
+enum Conns {
+    /// The one connection of a [`PacketConnection`].
+    One(Arc<ConnState>),
+    /// A [`PacketServer`]'s, by the engine's peer id; the summaries of
+    /// those that ended.
+    ByPeer {
+        live: Mutex<HashMap<u64, Arc<ConnState>>>,
+        ended: Mutex<Vec<Summary>>,
+    },
+}
+
+/// cs.packetstream's rules as the engine's [`rpc::Handler`], on both
+/// sides: each peer request checked and answered (a response or a failure
+/// packet, with the request's channel; the engine copies the tag), ERQ
+/// when the drain begins, EOF last, and the [`Stats`].
+#[derive(Clone)]
+pub struct PacketRules {
+    user: Option<Arc<dyn Handler>>,
+    conns: Arc<Conns>,
+}
+
+impl std::fmt::Debug for PacketRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PacketRules")
+            .field("handler", &self.user.is_some())
+            .field("conns", &self.conns)
+            .finish()
+    }
+}
+
+impl PacketRules {
+    fn state(&self, peer: &Peer<PacketStream>) -> Arc<ConnState> {
+        match &*self.conns {
+            Conns::One(state) => Arc::clone(state),
+            Conns::ByPeer { live, .. } => Arc::clone(
+                live.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(peer.id())
+                    .or_insert_with(ConnState::new),
+            ),
+        }
+    }
+
+    /// Checks a peer packet as cs.packetstream does, in its order: `Ok`
+    /// with the request to run, or `Err` with the packet to answer (a
+    /// failure) or nothing.
+    fn admit(&self, st: &mut Inner, packet: Packet) -> Result<(Arc<dyn Handler>, Request), Option<Packet>> {
+        let (channel, tag) = (packet.channel(), packet.tag);
+        if packet.is_eof() {
+            st.stats.peer_eof = true;
+            return Err(None);
+        }
+        if packet.is_erq() {
+            st.stats.peer_erq = true;
+            return Err(None);
+        }
+        if !packet.is_request() {
+            st.stats.unsolicited += 1;
+            tracing::warn!(channel, tag, "response to no request of ours; dropped");
+            return Err(None);
+        }
+        let mut reject = |reason: &str| {
+            tracing::warn!(channel, tag, reason, "rejecting request");
+            st.stats.rejected += 1;
+            st.stats.failures_sent += 1;
+            Err(Some(Packet::failure(channel, tag, reason)))
+        };
+        let Some(rq_type) = packet.handler_rq_type() else {
+            return reject("malformed request: rq_type 0 is reserved for EOF and ERQ");
+        };
+        let Some(user) = &self.user else {
+            return reject("no request handler");
+        };
+        if st.stats.peer_erq {
+            return reject("requests no longer allowed");
+        }
+        if channel != 0 {
+            return reject(&format!("unknown channel {channel}"));
+        }
+        if st.running.contains(&(channel, tag)) {
+            return reject(&format!("channel {channel}: tag already in use: {tag}"));
+        }
         if st.eof_sent {
-            tracing::debug!(tag = packet.tag, "packet after our EOF dropped");
-            return;
+            tracing::debug!(tag, "request after our EOF; the peer sees our EOF instead");
+            return Err(None);
         }
-        match frame(packet) {
-            Ok(f) => {
-                let _ = self.out.send(Out::Frame(f));
-            }
-            Err(e) => tracing::error!(error = %e, "packet cannot be encoded; dropped"),
-        }
-    }
-
-    fn reject(&self, st: &mut State, channel: u64, tag: u64, reason: &str) {
-        tracing::warn!(channel, tag, reason, "rejecting request");
-        st.stats.rejected += 1;
-        st.stats.failures_sent += 1;
-        self.send(st, &Packet::failure(channel, tag, reason));
-    }
-
-    /// Fails every request still waiting.
-    fn fail_pending(&self, st: &mut State, err: impl Fn() -> RequestError) {
-        for (_, w) in st.pending.drain() {
-            let _ = w.send(Err(err()));
-        }
-        self.changed.notify_waiters();
+        st.running.insert((channel, tag));
+        st.stats.requests_served += 1;
+        let req = Request {
+            tag,
+            rq_type,
+            flags: packet.user_flags(),
+            payload: packet.payload,
+        };
+        Ok((Arc::clone(user), req))
     }
 }
 
-/// A packet connection. Cheap to clone; all clones share the connection,
-/// and dropping the last one starts the shutdown.
+impl rpc::Handler<PacketStream> for PacketRules {
+    fn handle(
+        &self,
+        req: PacketStream,
+        peer: &Peer<PacketStream>,
+    ) -> impl Future<Output = Option<PacketStream>> + Send {
+        let state = self.state(peer);
+        // Checked here, in arrival order (the engine polls a handler once
+        // as the packet arrives); the user's handler runs in the future.
+        let admitted = self.admit(&mut state.lock(), req.into_packet());
+        async move {
+            let (user, req) = match admitted {
+                Ok(run) => run,
+                Err(answer) => return answer.map(PacketStream::from),
+            };
+            let (channel, tag) = (0, req.tag);
+            // A panicking handler is a failure response, not a lost reply.
+            let result = AssertUnwindSafe(user.handle(req))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(Failure("handler panicked".into())));
+            let mut st = state.lock();
+            st.running.remove(&(channel, tag));
+            let packet = match result {
+                Ok(reply) => Packet::response(channel, tag, true, reply.flags, reply.payload)
+                    .unwrap_or_else(|e| {
+                        st.stats.failures_sent += 1;
+                        Packet::failure(channel, tag, &format!("bad handler reply: {e}"))
+                    }),
+                Err(Failure(reason)) => {
+                    st.stats.failures_sent += 1;
+                    Packet::failure(channel, tag, &reason)
+                }
+            };
+            Some(packet.into())
+        }
+    }
+
+    /// End of requests from us: nothing new is submitted after this.
+    fn draining(&self, peer: &Peer<PacketStream>) {
+        self.state(peer).lock().erq_sent = true;
+        let _ = peer.notify(&Packet::ERQ.into());
+    }
+
+    /// Every response is queued: EOF, the last packet.
+    fn finishing(&self, peer: &Peer<PacketStream>) {
+        self.state(peer).lock().eof_sent = true;
+        let _ = peer.notify(&Packet::EOF.into());
+    }
+
+    fn ended(&self, peer: &Peer<PacketStream>, error: Option<&rpc::ConnError>) {
+        let state = self.state(peer);
+        let summary = {
+            let mut st = state.lock();
+            st.error = error.map(|e| Arc::new(ConnError::from(e)));
+            st.stats.unsolicited += peer.unsolicited();
+            Summary {
+                error: st.error.clone(),
+                stats: st.stats.clone(),
+            }
+        };
+        match &summary.error {
+            None => tracing::info!(addr = %peer.addr(), stats = ?summary.stats, "connection closed"),
+            Some(e) => {
+                tracing::warn!(addr = %peer.addr(), error = %e, stats = ?summary.stats, "connection ended")
+            }
+        }
+        if let Conns::ByPeer { live, ended } = &*self.conns {
+            live.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&peer.id());
+            ended
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(summary.clone());
+        }
+        state.done.send_replace(Some(summary));
+    }
+}
+
+impl From<&rpc::ConnError> for ConnError {
+    fn from(e: &rpc::ConnError) -> Self {
+        match e {
+            rpc::ConnError::FrameTooLarge { len, max } => ConnError::FrameTooLarge {
+                len: *len,
+                max: *max,
+            },
+            rpc::ConnError::Truncated { have } => ConnError::Truncated { have: *have },
+            rpc::ConnError::Decode(e) => ConnError::Decode(e.clone()),
+            rpc::ConnError::Grace(d) => ConnError::Grace("requests and handlers did not finish", *d),
+            rpc::ConnError::Io(e) => ConnError::Io(Arc::new(io::Error::new(e.kind(), e.to_string()))),
+            other => ConnError::Io(Arc::new(io::Error::other(rpc::Chain(other).to_string()))),
+        }
+    }
+}
+
+/// A packet connection that we dialled. Cheap to clone; all clones share
+/// the connection, and dropping the last one starts the shutdown.
 #[derive(Clone)]
 pub struct PacketConnection {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    shared: Arc<Shared>,
-    close: watch::Sender<bool>,
-    done: watch::Receiver<Option<Summary>>,
-    peer: Option<SocketAddr>,
+    client: Client<PacketStream>,
+    state: Arc<ConnState>,
+    peer: SocketAddr,
 }
 
 impl std::fmt::Debug for PacketConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PacketConnection")
-            .field("peer", &self.inner.peer)
+            .field("peer", &self.peer)
             .field("stats", &self.stats())
             .finish()
     }
@@ -357,70 +526,60 @@ impl PacketConnection {
     ///
     /// The TCP connection fails.
     pub async fn connect(addr: impl ToSocketAddrs, config: Config) -> io::Result<Self> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let peer = stream.peer_addr().ok();
-        Ok(Self::start(stream, config, None, peer))
+        Self::start(addr, config, None).await
     }
 
-    /// Runs a connection over `io`, serving the peer's requests with
-    /// `handler`. Must be called within a tokio runtime.
-    pub fn new<S>(io: S, config: Config, handler: Option<Arc<dyn Handler>>) -> Self
-    where
-        S: AsyncRead + AsyncWrite + Send + 'static,
-    {
-        Self::start(io, config, handler, None)
-    }
-
-    fn start<S>(
-        io: S,
+    /// Connects to `addr` and serves the peer's requests with `handler`
+    /// (either side of a packetstream connection may send requests).
+    ///
+    /// # Errors
+    ///
+    /// The TCP connection fails.
+    pub async fn connect_serving(
+        addr: impl ToSocketAddrs,
         config: Config,
-        handler: Option<Arc<dyn Handler>>,
-        peer: Option<SocketAddr>,
-    ) -> Self
-    where
-        S: AsyncRead + AsyncWrite + Send + 'static,
-    {
-        let (out, out_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                next_tag: FIRST_TAG,
-                pending: HashMap::new(),
-                running: HashMap::new(),
-                closing: false,
-                eof_sent: false,
-                stats: Stats::default(),
-            }),
-            changed: Notify::new(),
-            out,
-            config,
-        });
-        let (close, close_rx) = watch::channel(false);
-        let (done_tx, done) = watch::channel(None);
-        let (rd, wr) = tokio::io::split(io);
-        tokio::spawn(drive(
-            Arc::clone(&shared),
-            rd,
-            wr,
-            out_rx,
-            handler,
-            close_rx,
-            done_tx,
-        ));
-        PacketConnection {
-            inner: Arc::new(Inner {
-                shared,
-                close,
-                done,
-                peer,
-            }),
-        }
+        handler: Arc<dyn Handler>,
+    ) -> io::Result<Self> {
+        Self::start(addr, config, Some(handler)).await
     }
 
-    /// The peer's address, for TCP connections made by [`connect`](Self::connect)
-    /// or a [`PacketServer`].
+    async fn start(
+        addr: impl ToSocketAddrs,
+        config: Config,
+        user: Option<Arc<dyn Handler>>,
+    ) -> io::Result<Self> {
+        let state = ConnState::new();
+        let rules = PacketRules {
+            user,
+            conns: Arc::new(Conns::One(Arc::clone(&state))),
+        };
+        let client_config = ClientConfig::default()
+            .with_max_frame_len(config.max_frame_len)
+            .with_max_in_flight(config.max_running.max(1))
+            // Tags are never reused while a late response may come.
+            .with_tag_quarantine(Duration::from_secs(3600))
+            .with_close_grace(config.close_grace)
+            .with_handler(rules);
+        let peer = tokio::net::lookup_host(addr)
+            .await?
+            .next()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address to connect to"))?;
+        let client = Client::connect_with(peer, client_config)
+            .await
+            .map_err(|e| match e {
+                CallError::Io(e) => e,
+                other => io::Error::other(rpc::Chain(&other).to_string()),
+            })?;
+        Ok(PacketConnection {
+            client,
+            state,
+            peer,
+        })
+    }
+
+    /// The peer's address.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.inner.peer
+        Some(self.peer)
     }
 
     /// Sends a request for the peer's handler `rq_type` now (requests go
@@ -428,28 +587,31 @@ impl PacketConnection {
     ///
     /// # Errors
     ///
-    /// [`RequestError::Closed`] once the connection is closing;
-    /// [`RequestError::Build`] for an `rq_type` or `flags` the wire cannot
-    /// carry.
+    /// [`RequestError::Closed`] once the connection is closing (or
+    /// closed); [`RequestError::Build`] for an `rq_type` or `flags` the
+    /// wire cannot carry; [`RequestError::Busy`] past
+    /// [`Config::max_running`] requests in flight.
     pub fn submit(
         &self,
         rq_type: u64,
         flags: u64,
         payload: impl Into<Vec<u8>>,
     ) -> Result<PendingResponse, RequestError> {
-        let shared = &self.inner.shared;
-        let mut st = shared.lock();
-        if st.closing || st.eof_sent {
+        // Tag 0 until the engine draws ours.
+        let packet = Packet::request(0, 0, flags, rq_type, payload.into())?;
+        if self.state.lock().erq_sent {
             return Err(RequestError::Closed);
         }
-        let tag = st.next_tag;
-        let packet = Packet::request(0, tag, flags, rq_type, payload.into())?;
-        st.next_tag += 1;
-        let (tx, rx) = oneshot::channel();
-        st.pending.insert((0, tag), tx);
-        st.stats.requests_sent += 1;
-        shared.send(&st, &packet);
-        Ok(PendingResponse { tag, rx })
+        let call = match self.client.submit(packet.into(), CallOptions::default()) {
+            Ok(call) => call,
+            Err(CallError::Busy) => return Err(RequestError::Busy),
+            Err(_) => return Err(RequestError::Closed),
+        };
+        self.state.lock().stats.requests_sent += 1;
+        Ok(PendingResponse {
+            call,
+            state: Arc::clone(&self.state),
+        })
     }
 
     /// [`submit`](Self::submit) and wait for the response.
@@ -469,20 +631,25 @@ impl PacketConnection {
 
     /// The counters now.
     pub fn stats(&self) -> Stats {
-        self.inner.shared.lock().stats.clone()
+        if let Some(summary) = &*self.state.done.borrow() {
+            return summary.stats.clone();
+        }
+        let mut stats = self.state.lock().stats.clone();
+        stats.unsolicited += self.client.counters().unsolicited;
+        stats
     }
 
     /// Orderly shutdown: send ERQ, wait for our requests in flight and the
     /// handlers running, send EOF and half-close, wait for the peer's EOF.
     pub async fn close(&self) -> Summary {
-        self.inner.close.send_replace(true);
+        let _ = self.client.close().await;
         self.closed().await
     }
 
     /// Waits until the connection has ended (without starting the
     /// shutdown).
     pub async fn closed(&self) -> Summary {
-        let mut done = self.inner.done.clone();
+        let mut done = self.state.done.subscribe();
         let summary = match done.wait_for(Option::is_some).await {
             Ok(s) => s.clone(),
             Err(_) => None,
@@ -497,18 +664,19 @@ impl PacketConnection {
     }
 }
 
-/// A request's response, to be awaited. Dropping it does not cancel the
-/// request (cs.packetstream has no cancel); the response is then dropped.
+/// A request's response, to be awaited. Dropping it gives the request up
+/// (cs.packetstream has no cancel: the peer still answers, and the
+/// response is dropped and counted as late).
 #[derive(Debug)]
 pub struct PendingResponse {
-    tag: u64,
-    rx: oneshot::Receiver<Result<Response, RequestError>>,
+    call: rpc::PendingCall<PacketStream>,
+    state: Arc<ConnState>,
 }
 
 impl PendingResponse {
     /// The request's tag.
     pub fn tag(&self) -> u64 {
-        self.tag
+        self.call.tag()
     }
 }
 
@@ -516,351 +684,44 @@ impl Future for PendingResponse {
     type Output = Result<Response, RequestError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx)
-            .poll(cx)
-            .map(|r| r.unwrap_or(Err(RequestError::PeerEnded)))
-    }
-}
-
-/// The connection's life: run until close() or the peer's end, then the
-/// shutdown sequence, each step bounded.
-async fn drive<R, W>(
-    shared: Arc<Shared>,
-    rd: R,
-    wr: W,
-    out_rx: mpsc::UnboundedReceiver<Out>,
-    handler: Option<Arc<dyn Handler>>,
-    mut close_rx: watch::Receiver<bool>,
-    done: watch::Sender<Option<Summary>>,
-) where
-    R: AsyncRead + Send + Unpin + 'static,
-    W: AsyncWrite + Send + Unpin + 'static,
-{
-    let grace = shared.config.close_grace;
-    let mut writer = tokio::spawn(write_loop(wr, out_rx));
-    let mut reader = tokio::spawn(read_loop(rd, Arc::clone(&shared), handler));
-    let mut reader_done = false;
-    let mut error: Option<Arc<ConnError>> = None;
-
-    // Until someone asks to close (or every handle is gone), or the peer ends.
-    tokio::select! {
-        r = &mut reader => {
-            reader_done = true;
-            note_read_end(&shared, r, &mut error);
-        }
-        _ = close_rx.wait_for(|c| *c) => {}
-    }
-
-    // End of requests from us: nothing new is submitted after this.
-    {
-        let mut st = shared.lock();
-        st.closing = true;
-        shared.send(&st, &Packet::ERQ);
-    }
-
-    // Our requests in flight get their responses, running handlers finish.
-    let deadline = Instant::now() + grace;
-    loop {
-        let changed = shared.changed.notified();
-        tokio::pin!(changed);
-        changed.as_mut().enable();
-        {
-            let mut st = shared.lock();
-            if st.pending.is_empty() && st.running.is_empty() {
-                st.eof_sent = true;
-                let _ = shared.out.send(Out::Eof);
-                break;
-            }
-        }
-        tokio::select! {
-            () = &mut changed => {}
-            r = &mut reader, if !reader_done => {
-                reader_done = true;
-                note_read_end(&shared, r, &mut error);
-            }
-            () = tokio::time::sleep_until(deadline) => {
-                let mut st = shared.lock();
-                let (p, h) = (st.pending.len(), st.running.len());
-                tracing::warn!(pending = p, running = h, "shutdown grace over; abandoning them");
-                shared.fail_pending(&mut st, || RequestError::Abandoned);
-                for (_, task) in st.running.drain() {
-                    task.abort();
-                }
-                st.eof_sent = true;
-                let _ = shared.out.send(Out::Eof);
-                error.get_or_insert_with(|| {
-                    Arc::new(ConnError::Grace("requests and handlers did not finish", grace))
-                });
-                break;
-            }
-        }
-    }
-
-    // EOF written and our side half-closed.
-    match tokio::time::timeout(grace, &mut writer).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => {
-            error.get_or_insert_with(|| Arc::new(e));
-        }
-        Ok(Err(_)) => {}
-        Err(_) => {
-            writer.abort();
-            error.get_or_insert_with(|| Arc::new(ConnError::Grace("EOF not written", grace)));
-        }
-    }
-
-    // The peer's EOF (or its half-close).
-    if !reader_done {
-        match tokio::time::timeout(grace, &mut reader).await {
-            Ok(r) => note_read_end(&shared, r, &mut error),
-            Err(_) => {
-                reader.abort();
-                error.get_or_insert_with(|| {
-                    Arc::new(ConnError::Grace("peer did not send EOF", grace))
-                });
-            }
-        }
-    }
-
-    let stats = {
-        let mut st = shared.lock();
-        shared.fail_pending(&mut st, || RequestError::PeerEnded);
-        for (_, task) in st.running.drain() {
-            task.abort();
-        }
-        st.stats.clone()
-    };
-    done.send_replace(Some(Summary { error, stats }));
-}
-
-/// Records how reading ended and fails the requests that can no longer be
-/// answered.
-fn note_read_end(
-    shared: &Shared,
-    r: Result<Result<(), ConnError>, tokio::task::JoinError>,
-    error: &mut Option<Arc<ConnError>>,
-) {
-    let end = match r {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Arc::new(e)),
-        Err(e) => Err(Arc::new(ConnError::Io(Arc::new(io::Error::other(
-            e.to_string(),
-        ))))),
-    };
-    let mut st = shared.lock();
-    st.closing = true;
-    match end {
-        Ok(()) => shared.fail_pending(&mut st, || RequestError::PeerEnded),
-        Err(e) => {
-            tracing::warn!(error = %e, "connection failed");
-            error.get_or_insert_with(|| Arc::clone(&e));
-            shared.fail_pending(&mut st, || RequestError::Failed(Arc::clone(&e)));
-        }
-    }
-}
-
-/// Writes queued frames, batching what is queued; after `Out::Eof`,
-/// writes the EOF packet and half-closes.
-async fn write_loop<W: AsyncWrite + Unpin>(
-    mut wr: W,
-    mut rx: mpsc::UnboundedReceiver<Out>,
-) -> Result<(), ConnError> {
-    const BATCH: usize = 64 * 1024;
-    let mut batch = Vec::with_capacity(8 * 1024);
-    loop {
-        let Some(first) = rx.recv().await else {
-            wr.shutdown().await?;
-            return Ok(());
-        };
-        let mut eof = false;
-        let mut next = Some(first);
-        batch.clear();
-        while let Some(item) = next.take() {
-            match item {
-                Out::Frame(f) => batch.extend_from_slice(&f),
-                Out::Eof => {
-                    batch.extend_from_slice(&frame(&Packet::EOF).expect("EOF encodes"));
-                    eof = true;
-                    break;
-                }
-            }
-            if batch.len() < BATCH {
-                next = rx.try_recv().ok();
-            }
-        }
-        wr.write_all(&batch).await?;
-        if eof {
-            wr.flush().await?;
-            wr.shutdown().await?;
-            return Ok(());
-        }
-    }
-}
-
-/// Reads packets until the peer's EOF packet or socket EOF (`Ok`), or a
-/// framing error.
-async fn read_loop<R: AsyncRead + Unpin>(
-    mut rd: R,
-    shared: Arc<Shared>,
-    handler: Option<Arc<dyn Handler>>,
-) -> Result<(), ConnError> {
-    use tokio_util::codec::Decoder;
-    let mut codec =
-        ProtocolCodec::<PacketStream>::new().with_max_frame_len(shared.config.max_frame_len);
-    let mut buf = BytesMut::with_capacity(8 * 1024);
-    let permits = Arc::new(Semaphore::new(shared.config.max_running.max(1)));
-    loop {
-        loop {
-            let packet = match codec.decode(&mut buf) {
-                Ok(Some(p)) => p.into_packet(),
-                Ok(None) => break,
-                Err(e) => return Err(frame_error(e)),
-            };
-            if packet.is_eof() {
-                shared.lock().stats.peer_eof = true;
-                return Ok(());
-            }
-            on_packet(&shared, handler.as_ref(), &permits, packet).await;
-        }
-        let n = rd.read_buf(&mut buf).await?;
-        if n == 0 {
-            return match buf.len() {
-                0 => Ok(()),
-                have => Err(ConnError::Truncated { have }),
-            };
-        }
-    }
-}
-
-fn frame_error(e: FrameError) -> ConnError {
-    match e {
-        FrameError::TooLarge { len, max } => ConnError::FrameTooLarge { len, max },
-        FrameError::Truncated { have, .. } => ConnError::Truncated { have },
-        FrameError::Decode(e) | FrameError::Payload(e) => ConnError::Decode(e),
-        FrameError::Io(e) => e.into(),
-        other => io::Error::other(other.to_string()).into(),
-    }
-}
-
-async fn on_packet(
-    shared: &Arc<Shared>,
-    handler: Option<&Arc<dyn Handler>>,
-    permits: &Arc<Semaphore>,
-    packet: Packet,
-) {
-    let channel = packet.channel();
-    let tag = packet.tag;
-    if !packet.is_request() {
-        let (ok, flags) = packet.response_parts();
-        let mut st = shared.lock();
-        match st.pending.remove(&(channel, tag)) {
-            Some(w) => {
+        let got = std::task::ready!(Pin::new(&mut self.call).poll(cx));
+        let mut st = self.state.lock();
+        Poll::Ready(match got {
+            Ok(msg) => {
+                let packet = msg.into_packet();
+                let (ok, flags) = packet.response_parts();
                 st.stats.responses += 1;
                 if st.stats.peer_erq {
                     st.stats.responses_after_peer_erq += 1;
                 }
-                let _ = w.send(Ok(Response {
+                Ok(Response {
                     ok,
                     flags,
                     payload: packet.payload,
-                }));
-                shared.changed.notify_waiters();
+                })
             }
-            None => {
-                st.stats.unsolicited += 1;
-                tracing::warn!(channel, tag, "response to no request of ours; dropped");
-            }
-        }
-        return;
+            Err(CallError::Closed) => Err(RequestError::Closed),
+            // The connection ended: why is in its state, recorded before
+            // its calls are failed.
+            Err(_) => Err(match &st.error {
+                Some(e) if matches!(**e, ConnError::Grace(..)) => RequestError::Abandoned,
+                Some(e) => RequestError::Failed(Arc::clone(e)),
+                None => RequestError::PeerEnded,
+            }),
+        })
     }
-    if packet.is_erq() {
-        shared.lock().stats.peer_erq = true;
-        return;
-    }
-    // Past the handler limit, wait (and stop reading) for a slot.
-    let permit = match Arc::clone(permits).try_acquire_owned() {
-        Ok(p) => p,
-        Err(_) => match Arc::clone(permits).acquire_owned().await {
-            Ok(p) => p,
-            Err(_) => return,
-        },
-    };
-    let mut st = shared.lock();
-    // The same checks, in the same order, as cs.packetstream.
-    let Some(rq_type) = packet.handler_rq_type() else {
-        return shared.reject(
-            &mut st,
-            channel,
-            tag,
-            "malformed request: rq_type 0 is reserved for EOF and ERQ",
-        );
-    };
-    let Some(handler) = handler else {
-        return shared.reject(&mut st, channel, tag, "no request handler");
-    };
-    if st.stats.peer_erq {
-        return shared.reject(&mut st, channel, tag, "requests no longer allowed");
-    }
-    if channel != 0 {
-        return shared.reject(&mut st, channel, tag, &format!("unknown channel {channel}"));
-    }
-    if st.running.contains_key(&(channel, tag)) {
-        let reason = format!("channel {channel}: tag already in use: {tag}");
-        return shared.reject(&mut st, channel, tag, &reason);
-    }
-    if st.eof_sent {
-        tracing::debug!(tag, "request after our EOF; the peer sees our EOF instead");
-        return;
-    }
-    st.stats.requests_served += 1;
-    let req = Request {
-        tag,
-        rq_type,
-        flags: packet.user_flags(),
-        payload: packet.payload,
-    };
-    let fut = handler.handle(req);
-    let task_shared = Arc::clone(shared);
-    // Spawned under the lock: the task removes itself under it too.
-    let task = tokio::spawn(async move {
-        // A panicking handler is a failure response, not a lost reply.
-        let result = AssertUnwindSafe(fut)
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err(Failure("handler panicked".into())));
-        let mut st = task_shared.lock();
-        let packet = match result {
-            Ok(reply) => Packet::response(channel, tag, true, reply.flags, reply.payload)
-                .unwrap_or_else(|e| {
-                    st.stats.failures_sent += 1;
-                    Packet::failure(channel, tag, &format!("bad handler reply: {e}"))
-                }),
-            Err(Failure(reason)) => {
-                st.stats.failures_sent += 1;
-                Packet::failure(channel, tag, &reason)
-            }
-        };
-        task_shared.send(&st, &packet);
-        st.running.remove(&(channel, tag));
-        drop(st);
-        drop(permit);
-        task_shared.changed.notify_waiters();
-    });
-    st.running.insert((channel, tag), task.abort_handle());
 }
 
-/// Accepts TCP connections and runs a [`PacketConnection`] with the same
-/// handler on each.
+/// Accepts TCP connections and serves each with the same handler.
 pub struct PacketServer {
-    listener: TcpListener,
-    config: Config,
+    server: Server<PacketStream>,
     handler: Arc<dyn Handler>,
 }
 
 impl std::fmt::Debug for PacketServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PacketServer")
-            .field("listener", &self.listener)
+            .field("server", &self.server)
             .finish()
     }
 }
@@ -876,9 +737,15 @@ impl PacketServer {
         config: Config,
         handler: Arc<dyn Handler>,
     ) -> io::Result<Self> {
+        let server_config = ServerConfig::default()
+            .with_max_frame_len(config.max_frame_len)
+            .with_max_in_flight(config.max_running.max(1))
+            .with_idle_timeout(None)
+            .with_frame_timeout(None)
+            .with_shutdown_grace(config.close_grace)
+            .with_tag_quarantine(Duration::from_secs(3600));
         Ok(PacketServer {
-            listener: TcpListener::bind(addr).await?,
-            config,
+            server: Server::bind_with(addr, server_config).await?,
             handler,
         })
     }
@@ -889,94 +756,46 @@ impl PacketServer {
     ///
     /// The socket has no local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.server.local_addr()
     }
 
     /// Serves in the background until [`ServerHandle::shutdown`].
     pub fn serve(self) -> ServerHandle {
-        let (stop, stop_rx) = watch::channel(false);
-        let addr = self.listener.local_addr().ok();
-        let task = tokio::spawn(accept_loop(self, stop_rx));
-        ServerHandle { stop, task, addr }
+        let rules = PacketRules {
+            user: Some(self.handler),
+            conns: Arc::new(Conns::ByPeer {
+                live: Mutex::new(HashMap::new()),
+                ended: Mutex::new(Vec::new()),
+            }),
+        };
+        let handle = self.server.serve(rules.clone());
+        ServerHandle { handle, rules }
     }
 }
 
 /// A running [`PacketServer`].
 #[derive(Debug)]
 pub struct ServerHandle {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<Vec<Summary>>,
-    addr: Option<SocketAddr>,
+    handle: rpc::ServerHandle<PacketStream>,
+    rules: PacketRules,
 }
 
 impl ServerHandle {
     /// The address served.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.addr
+        self.handle.local_addr()
     }
 
     /// Stops accepting and closes every connection in order (ERQ, finish
     /// the running handlers, EOF, wait for the peer's EOF); returns the
     /// summaries of all connections served.
     pub async fn shutdown(self) -> Vec<Summary> {
-        self.stop.send_replace(true);
-        self.task.await.unwrap_or_default()
-    }
-}
-
-async fn accept_loop(server: PacketServer, mut stop: watch::Receiver<bool>) -> Vec<Summary> {
-    let mut conns = tokio::task::JoinSet::new();
-    let mut summaries = Vec::new();
-    loop {
-        let accepted = tokio::select! {
-            _ = stop.wait_for(|s| *s) => break,
-            Some(done) = conns.join_next(), if !conns.is_empty() => {
-                if let Ok(s) = done {
-                    summaries.push(s);
-                }
-                continue;
+        self.handle.shutdown().await;
+        match &*self.rules.conns {
+            Conns::ByPeer { ended, .. } => {
+                std::mem::take(&mut *ended.lock().unwrap_or_else(|e| e.into_inner()))
             }
-            a = server.listener.accept() => a,
-        };
-        let (stream, addr) = match accepted {
-            Ok(pair) => pair,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let conn = PacketConnection::start(
-            stream,
-            server.config.clone(),
-            Some(Arc::clone(&server.handler)),
-            Some(addr),
-        );
-        tracing::info!(%addr, "connection accepted");
-        let mut stop = stop.clone();
-        conns.spawn(async move {
-            let ended = tokio::select! {
-                s = conn.closed() => Some(s),
-                _ = stop.wait_for(|s| *s) => None,
-            };
-            let summary = match ended {
-                Some(s) => s,
-                None => conn.close().await,
-            };
-            match &summary.error {
-                None => tracing::info!(%addr, stats = ?summary.stats, "connection closed"),
-                Some(e) => {
-                    tracing::warn!(%addr, error = %e, stats = ?summary.stats, "connection ended")
-                }
-            }
-            summary
-        });
-    }
-    while let Some(done) = conns.join_next().await {
-        if let Ok(s) = done {
-            summaries.push(s);
+            Conns::One(_) => Vec::new(),
         }
     }
-    summaries
 }

@@ -5,10 +5,14 @@
 //!   a BSUInt length) and the body as a derived message ([`Packet`]:
 //!   `vlq` integers, a channel and an rq_type present `when` flag bits say,
 //!   the payload the `rest`).
-//! - [`conn`]: a tokio connection: [`PacketConnection::submit`] returns
-//!   `(ok, flags, payload)`, a [`Handler`] answers the peer's requests,
-//!   responses come in any order, and the connection ends with the ERQ/EOF
-//!   exchange in either direction.
+//! - [`wire::Rules`]: which packets are requests, responses and the end,
+//!   declared to `codec::rpc` with `#[codec(correlate = Rules)]`.
+//! - [`conn`]: the connection, on `codec::rpc`'s engine (the same for
+//!   both roles): [`PacketConnection::submit`] returns `(ok, flags,
+//!   payload)`, a [`Handler`] answers the peer's requests (on either
+//!   side), responses come in any order, and the connection ends with
+//!   the ERQ/EOF exchange in either direction; [`PacketRules`] holds
+//!   packetstream's own checks and closing rules.
 //! - [`demo`]: the handlers of the `packetstream-peer` binary.
 //! - [`dissector`]: its Wireshark dissector, generated from the layouts.
 //!
@@ -21,19 +25,23 @@
 //! packet or a failure, not by a typed `response` message.
 //!
 //! ```
-//! use codec_examples::packetstream::{demo, Config, PacketConnection};
+//! use codec_examples::packetstream::{demo, Config, PacketConnection, PacketServer};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let (a, b) = tokio::io::duplex(4096);
-//! let server = PacketConnection::new(a, Config::default(), Some(demo::handler()));
-//! let client = PacketConnection::new(b, Config::default(), None);
+//! let server = PacketServer::bind("127.0.0.1:0", Config::default(), demo::handler())
+//!     .await
+//!     .unwrap();
+//! let addr = server.local_addr().unwrap();
+//! let handle = server.serve();
+//! let client = PacketConnection::connect(addr, Config::default()).await.unwrap();
 //! let resp = client.request(demo::UPPER, 0, "hello").await.unwrap();
 //! assert_eq!((resp.ok, resp.flags, &resp.payload[..]), (true, 5, &b"HELLO"[..]));
 //! let fail = client.request(demo::FAIL, 0, "x").await.unwrap();
 //! assert!(!fail.ok);
 //! assert!(client.close().await.is_clean());
-//! assert!(server.closed().await.is_clean());
+//! let summaries = handle.shutdown().await;
+//! assert!(summaries[0].is_clean());
 //! # }
 //! ```
 
@@ -42,10 +50,10 @@ pub mod dissector;
 pub mod wire;
 
 pub use self::conn::{
-    BoxFuture, Config, ConnError, Failure, Handler, PacketConnection, PacketServer,
+    BoxFuture, Config, ConnError, Failure, Handler, PacketConnection, PacketRules, PacketServer,
     PendingResponse, Reply, Request, RequestError, Response, ServerHandle, Stats, Summary,
 };
-pub use self::wire::{Packet, PacketBuildError, PacketHeader, PacketStream};
+pub use self::wire::{Packet, PacketBuildError, PacketHeader, PacketStream, Rules};
 
 /// The request handlers both `packetstream-peer serve` and the Python
 /// driver (`examples/peers/packetstream_peer.py`) implement.

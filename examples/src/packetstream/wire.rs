@@ -17,7 +17,7 @@
 //! ```
 
 use codec::error::EncodeError;
-use codec::{Decode, Encode, Message, Protocol};
+use codec::{Correlate, Correlation, Decode, Encode, Message, Protocol};
 
 /// Flag bit 0: a channel number follows the flags.
 pub const FLAG_CHANNEL: u64 = 0x01;
@@ -85,9 +85,10 @@ pub struct Packet {
 }
 
 /// The cs.packetstream protocol: one message type, framed by
-/// [`PacketHeader`].
+/// [`PacketHeader`], whose packets are requests or responses by their
+/// flags ([`Rules`]).
 #[derive(Debug, Clone, PartialEq, Eq, Protocol)]
-#[codec(header = PacketHeader)]
+#[codec(header = PacketHeader, correlate = Rules)]
 pub enum PacketStream {
     /// The only message.
     Packet(Packet),
@@ -98,6 +99,41 @@ impl PacketStream {
     pub fn into_packet(self) -> Packet {
         let PacketStream::Packet(p) = self;
         p
+    }
+}
+
+/// Which packets are requests, responses and the end, for
+/// [`codec::rpc`]'s connection engine: each side numbers its own requests
+/// from [`FIRST_TAG`] (0 and 1 are the EOF and ERQ tags), and a packet's
+/// request flag says whose tag it carries, so both sides' tags never
+/// collide.
+///
+/// | packet | correlation |
+/// | --- | --- |
+/// | the exact EOF packet | `End`: the peer sends nothing more |
+/// | the exact ERQ packet | `OneWay`: the peer sends no more requests |
+/// | any other request (flag bit 1) | `Request(tag)`: checked, then the handler's |
+/// | a response on channel 0 | `Response(tag)`: one of our requests |
+/// | a response on another channel | `OneWay`: no request of ours uses another channel |
+#[derive(Debug, Clone, Copy)]
+pub struct Rules;
+
+impl Correlate<PacketStream> for Rules {
+    const FIRST_TAG: u64 = FIRST_TAG;
+
+    fn correlation(msg: &PacketStream) -> Correlation {
+        let PacketStream::Packet(p) = msg;
+        if p.is_eof() {
+            Correlation::End
+        } else if p.is_erq() {
+            Correlation::OneWay
+        } else if p.is_request() {
+            Correlation::Request(p.tag)
+        } else if p.channel() == 0 {
+            Correlation::Response(p.tag)
+        } else {
+            Correlation::OneWay
+        }
     }
 }
 
