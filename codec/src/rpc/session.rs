@@ -58,11 +58,9 @@ pub(crate) struct Settings<P> {
     /// A connection with no frame started for this long is closed (while
     /// nothing is in flight and nothing holds it open).
     pub(crate) idle_timeout: Option<Duration>,
-    /// Bound of each step of the drain; `None` waits for this side's
-    /// calls as long as they wait (their own deadlines bound them).
-    pub(crate) grace: Option<Duration>,
-    /// Bound of the wait for the peer's close after ours.
-    pub(crate) eof_grace: Duration,
+    /// Bound of each step of the drain: this side's calls in flight, the
+    /// peer's requests running, the writer's flush, the peer's close.
+    pub(crate) grace: Duration,
     pub(crate) ping: Option<Ping<P>>,
 }
 
@@ -258,7 +256,7 @@ where
                     }
                 }, if draining => {
                     tracing::warn!(addr = %self.peer.addr, calls = calls.waiting(), "calls still waiting after the grace; abandoning them");
-                    self.error = self.settings.grace.map(ConnError::Grace);
+                    self.error = Some(ConnError::Grace(self.settings.grace));
                     return Err(Ended::Drained);
                 }
                 () = async {
@@ -327,7 +325,7 @@ where
     fn begin_drain(&mut self) {
         self.draining = true;
         self.peer.calls.lock().closing = true;
-        self.drain_deadline = self.settings.grace.map(|g| Instant::now() + g);
+        self.drain_deadline = Some(Instant::now() + self.settings.grace);
         if let Some(h) = &self.handler {
             h.draining(&self.peer);
         }
@@ -477,7 +475,7 @@ where
             }
         }
         let addr = self.peer.addr;
-        let grace = self.settings.grace.unwrap_or(self.settings.eof_grace);
+        let grace = self.settings.grace;
         let tasks = &mut self.tasks;
         if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
             .await
@@ -501,11 +499,11 @@ where
     }
 
     /// After our half-close, until the peer closes its side (within the
-    /// EOF grace): late responses still reach their calls (or are
+    /// grace): late responses still reach their calls (or are
     /// counted), one-way messages and the peer's last message still reach
     /// the handler (its replies go nowhere now), requests are dropped.
     async fn linger(&mut self) {
-        let deadline = Instant::now() + self.settings.eof_grace;
+        let deadline = Instant::now() + self.settings.grace;
         let side = self.settings.side;
         loop {
             let Ok(next) = tokio::time::timeout_at(deadline, self.reader.next()).await else {

@@ -57,10 +57,10 @@ pub struct ClientConfig<P> {
     /// one they are dropped and counted
     /// ([`CounterSnapshot::unhandled`](crate::rpc::CounterSnapshot::unhandled)).
     pub handler: Option<ClientHandler<P>>,
-    /// On close, time allowed for the server's requests in flight to be
-    /// answered, for the replies to be written, and for the server to
-    /// close its side (the client's own calls are bounded by their
-    /// deadlines).
+    /// On close (or when the server ends the connection), time allowed
+    /// for each step of the drain: the client's calls in flight, the
+    /// server's requests being answered, the writes, and the server's
+    /// close. Calls still waiting after it fail.
     pub close_grace: Duration,
 }
 
@@ -223,8 +223,9 @@ impl<P> ClientConfig<P> {
         self
     }
 
-    /// On close, time allowed for the server's requests in flight, the
-    /// replies' writes and the server's close (default 30 s).
+    /// On close, time allowed for each step of the drain: calls in
+    /// flight, the server's requests, the writes, the server's close
+    /// (default 30 s).
     #[must_use = "`with_close_grace` returns the changed config"]
     pub fn with_close_grace(mut self, grace: Duration) -> Self {
         self.close_grace = grace;

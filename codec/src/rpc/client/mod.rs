@@ -245,8 +245,10 @@ where
         Some(Notifications { rx })
     }
 
-    /// Stops new calls, waits for the calls in flight, half-closes the
-    /// connection and waits for the server to close its side.
+    /// Stops new calls, waits for the calls in flight (and the server's
+    /// requests being answered), half-closes the connection and waits for
+    /// the server to close its side, each step within
+    /// [`ClientConfig::close_grace`].
     ///
     /// # Errors
     ///

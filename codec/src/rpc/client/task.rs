@@ -104,8 +104,7 @@ where
             side: Side::Dialling,
             max_in_flight: self.config.max_in_flight,
             idle_timeout: None,
-            grace: Some(self.config.close_grace),
-            eof_grace: self.config.close_grace,
+            grace: self.config.close_grace,
             ping: self.config.ping.clone(),
         };
         let session = Session::<P, ClientHandler<P>>::start(

@@ -63,8 +63,7 @@ pub(super) async fn serve<P, H>(
         side: Side::Accepting,
         max_in_flight: config.max_in_flight,
         idle_timeout: config.idle_timeout,
-        grace: Some(config.shutdown_grace),
-        eof_grace: config.shutdown_grace,
+        grace: config.shutdown_grace,
         ping: None,
     };
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
