@@ -121,8 +121,8 @@ pub use crate::explainer::Explainer;
 pub use crate::frame::{Frame, FrameDecoder, FrameError};
 pub use crate::header::{FrameHead, Header, HeaderValue, Parsed, StdHeader, WideHeader};
 pub use crate::message::{FieldLayout, Message, Request};
-pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
 pub use crate::protocol::{Correlate, Correlation};
+pub use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
 pub use crate::reader::Reader;
 pub use crate::registry::{DispatchError, Registry, RegistryError};
 

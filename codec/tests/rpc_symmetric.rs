@@ -67,7 +67,11 @@ enum Sym {
 }
 
 fn ask(n: u32, delay_ms: u16) -> Ask {
-    Ask { tag: 0, n, delay_ms }
+    Ask {
+        tag: 0,
+        n,
+        delay_ms,
+    }
 }
 
 /// What either side's handler does with an `Ask`: wait, answer `n + 1`.
@@ -130,7 +134,10 @@ fn rules_declare_each_message() {
         Sym::from(Told { tag: 9, n: 0 }).correlation(),
         Correlation::Response(9)
     );
-    assert_eq!(Sym::from(Hint { seq: 1 }).correlation(), Correlation::OneWay);
+    assert_eq!(
+        Sym::from(Hint { seq: 1 }).correlation(),
+        Correlation::OneWay
+    );
 }
 
 /// 64 client calls in flight, and for each the server calls the client
@@ -220,11 +227,21 @@ async fn one_way_messages_both_ways() {
             at_server.hints.lock().unwrap().len() == 100
         })
         .await;
-        assert_eq!(*at_server.hints.lock().unwrap(), (0..100).collect::<Vec<_>>());
+        assert_eq!(
+            *at_server.hints.lock().unwrap(),
+            (0..100).collect::<Vec<_>>()
+        );
         assert_eq!(client.counters().notifications, 100);
-        assert_eq!(client.counters().requests, 0, "a one-way message is no call");
+        assert_eq!(
+            client.counters().requests,
+            0,
+            "a one-way message is no call"
+        );
         client.close().await.unwrap();
-        assert!(matches!(client.send(Hint { seq: 0 }), Err(CallError::Closed)));
+        assert!(matches!(
+            client.send(Hint { seq: 0 }),
+            Err(CallError::Closed)
+        ));
         handle.shutdown().await;
     })
     .await;
@@ -239,7 +256,9 @@ async fn server_calls_have_deadlines_cancellation_and_back_pressure() {
         let config = ServerConfig::default()
             .with_max_in_flight(4)
             .with_tag_quarantine(Duration::from_secs(30));
-        let server = Server::<Sym>::bind_with("127.0.0.1:0", config).await.unwrap();
+        let server = Server::<Sym>::bind_with("127.0.0.1:0", config)
+            .await
+            .unwrap();
         let addr = server.local_addr().unwrap();
         let handle = server.serve(|_req: Sym, _peer: Peer<Sym>| async { None });
         let answerer = Arc::new(Answerer::default());
@@ -248,16 +267,21 @@ async fn server_calls_have_deadlines_cancellation_and_back_pressure() {
 
         // Deadline: the answer comes after 300 ms, the call gives up at 100.
         let err = peer
-            .call_with(ask(1, 300), CallOptions::timeout(Duration::from_millis(100)))
+            .call_with(
+                ask(1, 300),
+                CallOptions::timeout(Duration::from_millis(100)),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, CallError::Timeout(_)), "{err}");
         // Cancel: dropped after 50 ms, answered at 200.
         let dropped = tokio::time::timeout(Duration::from_millis(50), peer.call(ask(2, 200))).await;
         assert!(dropped.is_err());
-        eventually("both late answers are dropped", Duration::from_secs(5), || {
-            handle.counters().late == 2
-        })
+        eventually(
+            "both late answers are dropped",
+            Duration::from_secs(5),
+            || handle.counters().late == 2,
+        )
         .await;
         assert_eq!(handle.counters().timeouts, 1);
 
@@ -271,7 +295,10 @@ async fn server_calls_have_deadlines_cancellation_and_back_pressure() {
         for (n, got) in futures::future::join_all(calls).await {
             assert_eq!(got, n + 1);
         }
-        assert!(answerer.most.load(Ordering::SeqCst) <= 4, "more than 4 in flight");
+        assert!(
+            answerer.most.load(Ordering::SeqCst) <= 4,
+            "more than 4 in flight"
+        );
         assert_eq!(answerer.most.load(Ordering::SeqCst), 4);
         assert_eq!(handle.counters().reverse_responses, 20);
 

@@ -233,7 +233,9 @@ impl<P> PendingCall<P> {
 
 impl<P> std::fmt::Debug for PendingCall<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingCall").field("tag", &self.tag).finish()
+        f.debug_struct("PendingCall")
+            .field("tag", &self.tag)
+            .finish()
     }
 }
 

@@ -99,13 +99,13 @@ use std::io;
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use self::calls::PendingCall;
 pub use self::client::{
     CallOptions, Client, ClientConfig, ClientHandler, Notifications, ReconnectPolicy,
 };
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{CallError, Chain, ConnError};
-pub use self::calls::PendingCall;
 pub use self::peer::{Dispatcher, Handler, IdleHold, Peer};
 pub use self::server::{Server, ServerConfig, ServerHandle};
 

@@ -366,4 +366,3 @@ impl<P: Protocol> Peer<P> {
         sent
     }
 }
-

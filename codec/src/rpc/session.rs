@@ -122,7 +122,10 @@ where
     /// Starts the writer on `wr` and returns the connection, ready to run,
     /// and the [`Peer`] handlers see. `calls` are this side's requests; its
     /// frames go to the writer through `out`.
-    #[allow(clippy::too_many_arguments, reason = "one call site per side, each argument a part of the connection")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site per side, each argument a part of the connection"
+    )]
     pub(crate) fn start(
         settings: Settings<P>,
         reader: FrameReader<P>,
@@ -298,9 +301,7 @@ where
                     None => return Err(Ended::Drained),
                 },
             };
-            self.peer
-                .counters
-                .bytes_in(self.reader.take_bytes_read());
+            self.peer.counters.bytes_in(self.reader.take_bytes_read());
             return match next {
                 Ok(Some(msg)) => Ok(msg),
                 Ok(None) => Err(if self.draining {
@@ -376,7 +377,10 @@ where
             // guessed at.
             #[allow(unreachable_patterns, reason = "`Correlation` is non-exhaustive")]
             _ => {
-                tracing::debug!(name = msg.name(), "message of an unknown correlation dropped");
+                tracing::debug!(
+                    name = msg.name(),
+                    "message of an unknown correlation dropped"
+                );
                 Ok(Flow::Go)
             }
         }
@@ -392,7 +396,10 @@ where
         }
         let Some(handler) = self.handler.clone() else {
             counters.unhandled(1);
-            tracing::debug!(name = req.name(), "request dropped: no handler on this side");
+            tracing::debug!(
+                name = req.name(),
+                "request dropped: no handler on this side"
+            );
             return Ok(());
         };
         let Some(permit) = self.in_flight_slot().await else {
@@ -603,8 +610,7 @@ impl Writer {
             let stopped = async {
                 let _ = stopped.await;
             };
-            let result =
-                conn::write_loop(wr, rx, &counters, stopped, Some(&calls.replied)).await;
+            let result = conn::write_loop(wr, rx, &counters, stopped, Some(&calls.replied)).await;
             gone.send_replace(true);
             result
         });

@@ -352,7 +352,11 @@ impl PacketRules {
     /// Checks a peer packet as cs.packetstream does, in its order: `Ok`
     /// with the request to run, or `Err` with the packet to answer (a
     /// failure) or nothing.
-    fn admit(&self, st: &mut Inner, packet: Packet) -> Result<(Arc<dyn Handler>, Request), Option<Packet>> {
+    fn admit(
+        &self,
+        st: &mut Inner,
+        packet: Packet,
+    ) -> Result<(Arc<dyn Handler>, Request), Option<Packet>> {
         let (channel, tag) = (packet.channel(), packet.tag);
         if packet.is_eof() {
             st.stats.peer_eof = true;
@@ -466,7 +470,9 @@ impl rpc::Handler<PacketStream> for PacketRules {
             }
         };
         match &summary.error {
-            None => tracing::info!(addr = %peer.addr(), stats = ?summary.stats, "connection closed"),
+            None => {
+                tracing::info!(addr = %peer.addr(), stats = ?summary.stats, "connection closed")
+            }
             Some(e) => {
                 tracing::warn!(addr = %peer.addr(), error = %e, stats = ?summary.stats, "connection ended")
             }
@@ -493,8 +499,12 @@ impl From<&rpc::ConnError> for ConnError {
             },
             rpc::ConnError::Truncated { have } => ConnError::Truncated { have: *have },
             rpc::ConnError::Decode(e) => ConnError::Decode(e.clone()),
-            rpc::ConnError::Grace(d) => ConnError::Grace("requests and handlers did not finish", *d),
-            rpc::ConnError::Io(e) => ConnError::Io(Arc::new(io::Error::new(e.kind(), e.to_string()))),
+            rpc::ConnError::Grace(d) => {
+                ConnError::Grace("requests and handlers did not finish", *d)
+            }
+            rpc::ConnError::Io(e) => {
+                ConnError::Io(Arc::new(io::Error::new(e.kind(), e.to_string())))
+            }
             other => ConnError::Io(Arc::new(io::Error::other(rpc::Chain(other).to_string()))),
         }
     }
