@@ -642,6 +642,51 @@ fn term_with_assert_and_conversion() {
     );
 }
 
+/// `#[codec(correlate = Rules)]`: a protocol's key, given once, naming a
+/// type; it overrides `correlation` and `FIRST_TAG` from `Rules`.
+#[test]
+fn correlate_rules() {
+    let protocol = |input| errors_of(Derive::Protocol, input);
+    assert!(protocol(quote! {
+        #[codec(correlate = Rules)]
+        enum Chat { Ask(Ask), Answer(Answer) }
+    })
+    .is_empty());
+    assert_eq!(
+        protocol(quote! {
+            #[codec(correlate = Rules, correlate = Other)]
+            enum Chat { Ask(Ask) }
+        }),
+        ["duplicate `correlate` attribute"]
+    );
+    assert_eq!(
+        errors(quote! {
+            #[codec(repr = u8, correlate = Rules)]
+            enum Kind { #[codec(id = 1)] A }
+        }),
+        ["`correlate` declares a protocol's requests and responses: it needs `#[derive(Protocol)]`"]
+    );
+    assert_eq!(
+        errors(quote! {
+            #[codec(correlate = Rules)]
+            struct S { a: u8 }
+        }),
+        ["unknown codec attribute `correlate` on a struct (expected one of: endian, crate, id, response, magic, assert, size, pad, pad_check, bit_order, ctx)"]
+    );
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[codec(correlate = crate::Rules)]
+        enum Chat { Ask(Ask) }
+    })
+    .unwrap();
+    let out = derive(&input, Derive::Protocol).to_string().replace(' ', "");
+    for want in [
+        "constFIRST_TAG:_codec::__private::u64=<crate::Rulesas_codec::Correlate<Self>>::FIRST_TAG;",
+        "fncorrelation(&self)->_codec::Correlation{<crate::Rulesas_codec::Correlate<Self>>::correlation(self)}",
+    ] {
+        assert!(out.contains(want), "{want} not in {out}");
+    }
+}
+
 /// `#[codec(service = Name)]` and `#[codec(request)]`: the service trait's
 /// rules, one error per misuse.
 #[test]
