@@ -44,6 +44,13 @@ struct Hint {
     seq: u32,
 }
 
+/// The sender's last message.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 4)]
+struct Bye {
+    reason: u8,
+}
+
 /// Which messages are requests, responses and one-way: the same on both
 /// sides, so either may ask.
 struct Rules;
@@ -54,6 +61,7 @@ impl Correlate<Sym> for Rules {
             Sym::Ask(m) => Correlation::Request(m.tag.into()),
             Sym::Told(m) => Correlation::Response(m.tag.into()),
             Sym::Hint(_) => Correlation::OneWay,
+            Sym::Bye(_) => Correlation::End,
         }
     }
 }
@@ -64,6 +72,7 @@ enum Sym {
     Ask(Ask),
     Told(Told),
     Hint(Hint),
+    Bye(Bye),
 }
 
 fn ask(n: u32, delay_ms: u16) -> Ask {
@@ -99,7 +108,7 @@ impl Answerer {
                 self.hints.lock().unwrap().push(h.seq);
                 None
             }
-            Sym::Told(_) => None,
+            Sym::Told(_) | Sym::Bye(_) => None,
         }
     }
 }
@@ -374,6 +383,51 @@ async fn a_client_without_a_handler_drops_server_requests() {
         assert_eq!(client.call(ask(6, 0)).await.unwrap().n, 7);
         assert_eq!(answered.load(Ordering::SeqCst), 1);
         client.close().await.unwrap();
+        handle.shutdown().await;
+    })
+    .await;
+}
+
+/// The client's last message (`Correlation::End`) reaches the server's
+/// handler, then the server ends the connection as if the client had
+/// closed it: the server's call still waiting fails, and so do the
+/// client's later calls.
+#[tokio::test]
+async fn the_peers_last_message_ends_the_connection() {
+    bounded(10, async {
+        let server = Server::<Sym>::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let byes = Arc::new(Mutex::new(Vec::new()));
+        let b = Arc::clone(&byes);
+        let handle = server.serve(move |req: Sym, _peer: Peer<Sym>| {
+            if let Sym::Bye(bye) = &req {
+                b.lock().unwrap().push(bye.reason);
+            }
+            async { None }
+        });
+        let answerer = Arc::new(Answerer::default());
+        let client = client_answering(addr, &answerer, ClientConfig::default()).await;
+        let peer = only_peer(&handle).await;
+        // Answered after 1 s: still waiting when the client says goodbye
+        // (the client finishes answering before its side ends).
+        let waiting = tokio::spawn({
+            let peer = peer.clone();
+            async move { peer.call(ask(1, 1_000)).await }
+        });
+        eventually("the server's call reached the client", Duration::from_secs(5), || {
+            answerer.running.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        client.send(Bye { reason: 7 }).unwrap();
+        let err = waiting.await.unwrap().unwrap_err();
+        assert!(matches!(err, CallError::ConnectionClosed), "{err}");
+        assert_eq!(*byes.lock().unwrap(), [7]);
+        eventually("the connection is gone", Duration::from_secs(5), || {
+            handle.peers().is_empty()
+        })
+        .await;
+        let after = client.call(ask(2, 0)).await.unwrap_err();
+        assert!(matches!(after, CallError::ConnectionClosed), "{after}");
         handle.shutdown().await;
     })
     .await;
