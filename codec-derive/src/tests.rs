@@ -678,7 +678,9 @@ fn correlate_rules() {
         enum Chat { Ask(Ask) }
     })
     .unwrap();
-    let out = derive(&input, Derive::Protocol).to_string().replace(' ', "");
+    let out = derive(&input, Derive::Protocol)
+        .to_string()
+        .replace(' ', "");
     for want in [
         "constFIRST_TAG:_codec::__private::u64=<crate::Rulesas_codec::Correlate<Self>>::FIRST_TAG;",
         "fncorrelation(&self)->_codec::Correlation{<crate::Rulesas_codec::Correlate<Self>>::correlation(self)}",

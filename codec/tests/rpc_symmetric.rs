@@ -414,9 +414,11 @@ async fn the_peers_last_message_ends_the_connection() {
             let peer = peer.clone();
             async move { peer.call(ask(1, 1_000)).await }
         });
-        eventually("the server's call reached the client", Duration::from_secs(5), || {
-            answerer.running.load(Ordering::SeqCst) == 1
-        })
+        eventually(
+            "the server's call reached the client",
+            Duration::from_secs(5),
+            || answerer.running.load(Ordering::SeqCst) == 1,
+        )
         .await;
         client.send(Bye { reason: 7 }).unwrap();
         let err = waiting.await.unwrap().unwrap_err();

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use super::conn::{self, Outgoing};
 use super::tags::{Completion, Tags};
 use super::{CallError, CallOptions, Counters};
-use crate::{Correlation, Protocol};
+use crate::{Correlation, Message, Protocol, Request};
 
 /// Which of the counters a side's calls count in: the dialling side's
 /// calls are `requests`/`responses` (as they always were), the accepting
@@ -266,43 +266,18 @@ impl<P> Drop for PendingCall<P> {
 /// flight (it does not wait for one).
 pub(crate) fn submit<P: Protocol>(
     calls: &Arc<Calls<P>>,
-    mut req: P,
+    req: P,
     idempotent: bool,
 ) -> Result<PendingCall<P>, CallError> {
-    if !matches!(
-        req.correlation(),
-        Correlation::Request(_) | Correlation::Tagged(_)
-    ) {
-        return Err(CallError::Untagged(req.name()));
-    }
+    check_request(&req)?;
     let (tag, rx) = try_take_tag(calls)?.ok_or(CallError::Busy)?;
     let mut guard = CallGuard {
         calls,
         tag,
         armed: true,
     };
-    if !req.set_tag(tag) {
-        guard.release();
-        return Err(CallError::Untagged(req.name()));
-    }
-    let frame = match conn::encode_frame(&req) {
-        Ok(frame) => frame,
-        Err(e) => {
-            guard.release();
-            return Err(e.into());
-        }
-    };
+    send(calls, req, tag, idempotent).inspect_err(|_| guard.release())?;
     guard.armed = false;
-    let mut st = calls.lock();
-    if let Some(w) = st.tags.waiter_mut(tag) {
-        if idempotent {
-            w.resend = Some(Arc::clone(&frame));
-        }
-        w.sent = true;
-        let _ = st.out.send(frame.into());
-    }
-    drop(st);
-    calls.count_request();
     Ok(PendingCall {
         calls: Arc::clone(calls),
         tag,
@@ -319,15 +294,10 @@ type Taken<P> = (u64, oneshot::Receiver<Result<P, CallError>>);
 /// cancels the call: its tag is quarantined.
 pub(crate) async fn call<P: Protocol>(
     calls: &Calls<P>,
-    mut req: P,
+    req: P,
     opts: CallOptions,
 ) -> Result<P, CallError> {
-    if !matches!(
-        req.correlation(),
-        Correlation::Request(_) | Correlation::Tagged(_)
-    ) {
-        return Err(CallError::Untagged(req.name()));
-    }
+    check_request(&req)?;
     let timeout = opts.timeout.or(calls.settings.default_timeout);
     let call = async {
         let (tag, rx) = take_tag(calls).await?;
@@ -336,32 +306,7 @@ pub(crate) async fn call<P: Protocol>(
             tag,
             armed: true,
         };
-        if !req.set_tag(tag) {
-            guard.release();
-            return Err(CallError::Untagged(req.name()));
-        }
-        let frame = match conn::encode_frame(&req) {
-            Ok(frame) => frame,
-            Err(e) => {
-                guard.release();
-                return Err(e.into());
-            }
-        };
-        {
-            let mut st = calls.lock();
-            // No waiter: the connection ended and the call has been failed
-            // (its tag may already be someone else's): send nothing.
-            if let Some(w) = st.tags.waiter_mut(tag) {
-                if opts.idempotent {
-                    w.resend = Some(Arc::clone(&frame));
-                }
-                w.sent = true;
-                // A send error means the connection is gone; it fails the
-                // waiter.
-                let _ = st.out.send(frame.into());
-            }
-        }
-        calls.count_request();
+        send(calls, req, tag, opts.idempotent).inspect_err(|_| guard.release())?;
         let result = rx.await.unwrap_or(Err(CallError::ConnectionClosed));
         guard.armed = false;
         result
@@ -376,6 +321,60 @@ pub(crate) async fn call<P: Protocol>(
             }
         },
     }
+}
+
+/// [`call`], and the reply as the request's response type.
+pub(crate) async fn call_typed<P, R>(
+    calls: &Calls<P>,
+    req: R,
+    opts: CallOptions,
+) -> Result<R::Response, CallError>
+where
+    P: Protocol,
+    R: Request + Into<P>,
+    R::Response: TryFrom<P, Error = P>,
+{
+    let reply = call(calls, req.into(), opts).await?;
+    R::Response::try_from(reply).map_err(|other| CallError::UnexpectedReply {
+        got: other.name(),
+        expected: <R::Response as Message>::NAME,
+    })
+}
+
+/// A message a call can send: one that carries a tag for its response.
+fn check_request<P: Protocol>(req: &P) -> Result<(), CallError> {
+    match req.correlation() {
+        Correlation::Request(_) | Correlation::Tagged(_) => Ok(()),
+        _ => Err(CallError::Untagged(req.name())),
+    }
+}
+
+/// Puts `tag` in `req` and queues it on the connection (keeping the frame
+/// to resend if `idempotent`). On an error nothing was sent.
+fn send<P: Protocol>(
+    calls: &Calls<P>,
+    mut req: P,
+    tag: u64,
+    idempotent: bool,
+) -> Result<(), CallError> {
+    if !req.set_tag(tag) {
+        return Err(CallError::Untagged(req.name()));
+    }
+    let frame = conn::encode_frame(&req)?;
+    let mut st = calls.lock();
+    // No waiter: the connection ended and the call has been failed (its
+    // tag may already be someone else's): send nothing.
+    if let Some(w) = st.tags.waiter_mut(tag) {
+        if idempotent {
+            w.resend = Some(Arc::clone(&frame));
+        }
+        w.sent = true;
+        // A send error means the connection is gone; it fails the waiter.
+        let _ = st.out.send(frame.into());
+    }
+    drop(st);
+    calls.count_request();
+    Ok(())
 }
 
 /// Waits for a free tag (back-pressure when every tag is in flight).

@@ -235,6 +235,36 @@ impl From<Arc<Vec<u8>>> for Outgoing {
     }
 }
 
+/// Runs `hs`, if any, on a new connection within `limit`: its
+/// [`client`](super::Handshake::client) side for the side that dialled
+/// (`initiator`), its [`server`](super::Handshake::server) side for the
+/// side that accepted.
+pub(crate) async fn handshake<P>(
+    hs: Option<&dyn super::Handshake<P>>,
+    initiator: bool,
+    reader: &mut FrameReader<P>,
+    wr: &mut OwnedWriteHalf,
+    limit: Duration,
+) -> Result<(), String>
+where
+    P: Protocol + for<'de> DecodeProtocol<'de> + 'static,
+{
+    let Some(hs) = hs else {
+        return Ok(());
+    };
+    let mut conn = HandshakeConn::new(reader, wr);
+    let run = if initiator {
+        hs.client(&mut conn)
+    } else {
+        hs.server(&mut conn)
+    };
+    match tokio::time::timeout(limit, run).await {
+        Ok(outcome) => outcome,
+        Err(_) if initiator => Err(std::format!("no handshake reply within {limit:?}")),
+        Err(_) => Err(std::format!("no handshake within {limit:?}")),
+    }
+}
+
 /// The connection as a handshake sees it: send and receive messages before
 /// the connection carries calls.
 pub struct HandshakeConn<'a, P> {

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use super::calls::{self, Calls};
 use super::conn::{self, Outgoing};
 use super::{CallError, CallOptions, ConnError, CounterSnapshot, Counters};
-use crate::{Dispatch, EncodeError, Message, Protocol, Request};
+use crate::{Dispatch, EncodeError, Protocol, Request};
 
 /// Handles one request; the reply (if any) is sent back with the request's
 /// tag copied into it.
@@ -326,11 +326,7 @@ impl<P: Protocol> Peer<P> {
         R: Request + Into<P>,
         R::Response: TryFrom<P, Error = P>,
     {
-        let reply = self.call_raw(req.into(), opts).await?;
-        R::Response::try_from(reply).map_err(|other| CallError::UnexpectedReply {
-            got: other.name(),
-            expected: <R::Response as Message>::NAME,
-        })
+        calls::call_typed(&self.calls, req, opts).await
     }
 
     /// Sends any request of the protocol to the peer and returns whatever

@@ -22,7 +22,7 @@ pub use self::config::{CallOptions, ClientConfig, ClientHandler, ReconnectPolicy
 use self::task::Task;
 use super::calls::{self, CallSettings, Calls, Side};
 use super::{apply_keepalive, CallError, CounterSnapshot, Counters};
-use crate::{DecodeProtocol, Message, Protocol, Request};
+use crate::{DecodeProtocol, Protocol, Request};
 
 /// A connection to a server: pipelined, tagged calls and a stream of
 /// notifications. Cheap to clone; all clones share the connection.
@@ -173,11 +173,7 @@ where
         R: Request + Into<P>,
         R::Response: TryFrom<P, Error = P>,
     {
-        let reply = self.call_raw(req.into(), opts).await?;
-        R::Response::try_from(reply).map_err(|other| CallError::UnexpectedReply {
-            got: other.name(),
-            expected: <R::Response as Message>::NAME,
-        })
+        calls::call_typed(&self.shared, req, opts).await
     }
 
     /// Sends any request of the protocol and returns whatever reply carries

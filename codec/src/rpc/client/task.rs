@@ -5,7 +5,6 @@
 //! idle); after a break, reconnection (if configured) with the idempotent
 //! calls resent.
 
-use std::format;
 use std::string::String;
 use std::vec::Vec;
 
@@ -13,14 +12,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use super::config::ClientHandler;
 use super::{ClientConfig, ReconnectPolicy};
 use crate::rpc::calls::{Calls, EndReason, Side};
-use crate::rpc::conn::{FrameReader, HandshakeConn, Limits, Outgoing};
+use crate::rpc::conn::{self, FrameReader, Limits, Outgoing};
 use crate::rpc::session::{Ended, OneWay, Session, Settings};
 use crate::rpc::{apply_keepalive, CallError};
 use crate::{DecodeProtocol, Protocol};
@@ -97,7 +95,11 @@ where
         };
         let (rd, mut wr) = stream.into_split();
         let mut reader = FrameReader::<P>::new(rd, limits);
-        if let Err(why) = self.handshake(&mut reader, &mut wr).await {
+        let (hs, limit) = (
+            self.config.handshake.as_deref(),
+            self.config.handshake_timeout,
+        );
+        if let Err(why) = conn::handshake(hs, true, &mut reader, &mut wr, limit).await {
             return Outcome::Handshake(why);
         }
         let settings = Settings {
@@ -130,24 +132,6 @@ where
             Ended::Drained => Outcome::Clean,
             Ended::PeerClosed if self.calls.lock().closing => Outcome::Clean,
             Ended::PeerClosed | Ended::Broken => Outcome::Broken,
-        }
-    }
-
-    /// The client's side of the configured handshake, if any, within its
-    /// time limit.
-    async fn handshake(
-        &self,
-        reader: &mut FrameReader<P>,
-        wr: &mut OwnedWriteHalf,
-    ) -> Result<(), String> {
-        let Some(hs) = &self.config.handshake else {
-            return Ok(());
-        };
-        let limit = self.config.handshake_timeout;
-        let mut conn = HandshakeConn::new(reader, wr);
-        match tokio::time::timeout(limit, hs.client(&mut conn)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(format!("no handshake reply within {limit:?}")),
         }
     }
 

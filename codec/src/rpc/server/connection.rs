@@ -4,20 +4,16 @@
 //! and broadcasts), then the session until it ends or the server shuts
 //! down.
 
-use std::format;
-use std::string::String;
-
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::Shared;
 use crate::rpc::calls::{CallSettings, Calls, EndReason, Side};
-use crate::rpc::conn::{FrameReader, HandshakeConn, Limits};
+use crate::rpc::conn::{self, FrameReader, Limits};
 use crate::rpc::session::{OneWay, Session, Settings};
 use crate::rpc::{apply_keepalive, Handler};
 use crate::{DecodeProtocol, Protocol};
@@ -43,7 +39,9 @@ pub(super) async fn serve<P, H>(
     };
     let (rd, mut wr) = stream.into_split();
     let mut reader = FrameReader::<P>::new(rd, limits);
-    if let Err(why) = handshake(&shared, &mut reader, &mut wr).await {
+    let hs = shared.handshake.as_deref();
+    let limit = config.handshake_timeout;
+    if let Err(why) = conn::handshake(hs, false, &mut reader, &mut wr, limit).await {
         tracing::warn!(%addr, %why, "handshake refused");
         shared.counters.closed_on_error(1);
         return;
@@ -87,25 +85,4 @@ pub(super) async fn serve<P, H>(
     shared.peers().remove(&id);
     // No response can come any more: the server's calls to this peer fail.
     calls.end(EndReason::Closed);
-}
-
-/// The server's side of the configured handshake, if any, within its time
-/// limit.
-async fn handshake<P>(
-    shared: &Shared<P>,
-    reader: &mut FrameReader<P>,
-    wr: &mut OwnedWriteHalf,
-) -> Result<(), String>
-where
-    P: Protocol + for<'de> DecodeProtocol<'de> + 'static,
-{
-    let Some(hs) = &shared.handshake else {
-        return Ok(());
-    };
-    let limit = shared.config.handshake_timeout;
-    let mut conn = HandshakeConn::new(reader, wr);
-    match tokio::time::timeout(limit, hs.server(&mut conn)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(format!("no handshake within {limit:?}")),
-    }
 }
