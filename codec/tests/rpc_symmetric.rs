@@ -434,3 +434,33 @@ async fn the_peers_last_message_ends_the_connection() {
     })
     .await;
 }
+
+/// A connection whose server waits on its own call to the client is not
+/// idle: the idle limit (300 ms here) does not cut an 800 ms call short.
+#[tokio::test]
+async fn a_server_call_in_flight_keeps_the_connection_from_idling() {
+    bounded(10, async {
+        let config = ServerConfig::default().with_idle_timeout(Duration::from_millis(300));
+        let server = Server::<Sym>::bind_with("127.0.0.1:0", config)
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let handle = server.serve(|_req: Sym, _peer: Peer<Sym>| async { None });
+        let answerer = Arc::new(Answerer::default());
+        let client = client_answering(addr, &answerer, ClientConfig::default()).await;
+        let peer = only_peer(&handle).await;
+        assert_eq!(peer.call(ask(9, 800)).await.unwrap().n, 10);
+        assert_eq!(handle.counters().closed_on_error, 0);
+        // Then, with nothing in flight, the limit applies again.
+        eventually(
+            "the idle connection is closed",
+            Duration::from_secs(5),
+            || handle.peers().is_empty(),
+        )
+        .await;
+        assert_eq!(handle.counters().closed_on_error, 1);
+        client.close().await.unwrap();
+        handle.shutdown().await;
+    })
+    .await;
+}

@@ -211,8 +211,10 @@ where
             // a connection is not idle; nor is one the handler holds open
             // (a subscriber).
             let held = *self.holds.borrow_and_update() > 0;
+            // (This side's calls in flight are looked at only when the
+            // limit expires, below: no lock per message.)
             let idle = match self.settings.idle_timeout {
-                Some(d) if self.tasks.is_empty() && !held && calls.waiting() == 0 => Some(d),
+                Some(d) if self.tasks.is_empty() && !held => Some(d),
                 _ => None,
             };
             self.reader.set_idle(idle);
@@ -309,8 +311,13 @@ where
                 } else {
                     Ended::PeerClosed
                 }),
-                // A hold taken while the idle clock ran: not idle after all.
-                Err(ConnError::Idle(_)) if *self.holds.borrow() > 0 => continue,
+                // A hold taken while the idle clock ran, or a call of ours
+                // waiting for the peer: not idle after all.
+                Err(ConnError::Idle(_))
+                    if *self.holds.borrow() > 0 || self.peer.calls.waiting() > 0 =>
+                {
+                    continue
+                }
                 Err(e) => {
                     log_conn_error(self.peer.addr, &e);
                     self.peer.counters.closed_on_error(1);
