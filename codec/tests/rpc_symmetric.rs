@@ -136,6 +136,33 @@ async fn only_peer(handle: &codec::rpc::ServerHandle<Sym>) -> Peer<Sym> {
     handle.peers().pop().unwrap()
 }
 
+/// A server that answers nothing itself (its calls to the client are the
+/// test), a client whose handler is an [`Answerer`], and the client as the
+/// server's peer.
+struct Calling {
+    handle: Arc<codec::rpc::ServerHandle<Sym>>,
+    client: Client<Sym>,
+    answerer: Arc<Answerer>,
+    peer: Peer<Sym>,
+}
+
+async fn calling(config: ServerConfig) -> Calling {
+    let server = Server::<Sym>::bind_with("127.0.0.1:0", config)
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    let handle = Arc::new(server.serve(|_req: Sym, _peer: Peer<Sym>| async { None }));
+    let answerer = Arc::new(Answerer::default());
+    let client = client_answering(addr, &answerer, ClientConfig::default()).await;
+    let peer = only_peer(&handle).await;
+    Calling {
+        handle,
+        client,
+        answerer,
+        peer,
+    }
+}
+
 #[test]
 fn rules_declare_each_message() {
     assert_eq!(Sym::from(ask(1, 0)).correlation(), Correlation::Request(0));
@@ -265,14 +292,12 @@ async fn server_calls_have_deadlines_cancellation_and_back_pressure() {
         let config = ServerConfig::default()
             .with_max_in_flight(4)
             .with_tag_quarantine(Duration::from_secs(30));
-        let server = Server::<Sym>::bind_with("127.0.0.1:0", config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(|_req: Sym, _peer: Peer<Sym>| async { None });
-        let answerer = Arc::new(Answerer::default());
-        let client = client_answering(addr, &answerer, ClientConfig::default()).await;
-        let peer = only_peer(&handle).await;
+        let Calling {
+            handle,
+            client,
+            answerer,
+            peer,
+        } = calling(config).await;
 
         // Deadline: the answer comes after 300 ms, the call gives up at 100.
         let err = peer
@@ -322,12 +347,12 @@ async fn server_calls_have_deadlines_cancellation_and_back_pressure() {
 #[tokio::test]
 async fn shutdown_drains_server_calls_in_flight() {
     bounded(20, async {
-        let server = Server::<Sym>::bind("127.0.0.1:0").await.unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = Arc::new(server.serve(|_req: Sym, _peer: Peer<Sym>| async { None }));
-        let answerer = Arc::new(Answerer::default());
-        let client = client_answering(addr, &answerer, ClientConfig::default()).await;
-        let peer = only_peer(&handle).await;
+        let Calling {
+            handle,
+            client,
+            answerer,
+            peer,
+        } = calling(ServerConfig::default()).await;
 
         let in_flight = tokio::spawn({
             let peer = peer.clone();
@@ -441,14 +466,12 @@ async fn the_peers_last_message_ends_the_connection() {
 async fn a_server_call_in_flight_keeps_the_connection_from_idling() {
     bounded(10, async {
         let config = ServerConfig::default().with_idle_timeout(Duration::from_millis(300));
-        let server = Server::<Sym>::bind_with("127.0.0.1:0", config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(|_req: Sym, _peer: Peer<Sym>| async { None });
-        let answerer = Arc::new(Answerer::default());
-        let client = client_answering(addr, &answerer, ClientConfig::default()).await;
-        let peer = only_peer(&handle).await;
+        let Calling {
+            handle,
+            client,
+            peer,
+            ..
+        } = calling(config).await;
         assert_eq!(peer.call(ask(9, 800)).await.unwrap().n, 10);
         assert_eq!(handle.counters().closed_on_error, 0);
         // Then, with nothing in flight, the limit applies again.
