@@ -20,6 +20,7 @@
 //! pending.rs      the logged writes not yet in redb, which reads look at first
 //! batch.rs        one write transaction: what each write does to the tables
 //! wal.rs          the write-ahead log file: record format, append, replay
+//! faults.rs       I/O failures on command (tests): the file layer under redb and the log
 //! cache.rs        the read cache of small values the writer has committed
 //! stats.rs        the engines' counters (relaxed atomics) and `EngineStats`
 //! memdb.rs        the in-memory engine
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 mod batch;
 mod cache;
+mod faults;
 mod memdb;
 mod pending;
 mod redb_engine;
@@ -99,9 +101,19 @@ impl Db {
         on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
         limits: WalLimits,
     ) -> Result<Db, DbError> {
+        Db::open_faulty(path, on_commit, limits, None)
+    }
+
+    /// [`Db::open`] with its files failing as `faults` say (tests).
+    fn open_faulty(
+        path: Option<&Path>,
+        on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
+        limits: WalLimits,
+        faults: Option<Arc<faults::Faults>>,
+    ) -> Result<Db, DbError> {
         let engine = match path {
             None => Engine::Memory(Arc::new(MemDb::new(Box::new(on_commit)))),
-            Some(path) => Engine::Redb(Redb::open(path, Box::new(on_commit), limits)?),
+            Some(path) => Engine::Redb(Redb::open(path, Box::new(on_commit), limits, faults)?),
         };
         Ok(Db { engine })
     }

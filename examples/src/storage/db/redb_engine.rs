@@ -9,13 +9,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 
 use redb::{Database, ReadableTableMetadata};
 use tokio::sync::oneshot;
 
 use super::cache::Cache;
+use super::faults::{Faults, FaultyBackend};
 use super::pending::{peek, Pending};
 use super::request::{Command, Reply, Write};
 use super::schema::{decode_row, Row, CHUNKS, META};
@@ -39,6 +40,19 @@ const READERS: usize = 2;
 
 /// Reads taken in one batch at most.
 const MAX_READ_BATCH: usize = 256;
+
+/// The database the writer and the readers share: `None` while an I/O
+/// error keeps it closed (redb refuses every call after one until it is
+/// reopened; the writer reopens it).
+pub(super) type Shared = Arc<RwLock<Option<Arc<Database>>>>;
+
+/// Opens the database file (again).
+pub(super) type Opener = Box<dyn Fn() -> Result<Database, DbError> + Send>;
+
+/// The error of a call made while the database is closed.
+pub(super) fn closed() -> DbError {
+    DbError::new("the database is closed after an I/O error; reopening it")
+}
 
 /// A read, run by a reader thread inside a read transaction it shares with
 /// the other reads queued at the same moment.
@@ -69,21 +83,43 @@ impl Redb {
         path: &Path,
         on_commit: Box<OnCommit>,
         limits: WalLimits,
+        faults: Option<Arc<Faults>>,
     ) -> Result<Redb, DbError> {
-        let mut builder = Database::builder();
-        builder.set_cache_size(CACHE_BYTES);
-        let db = Arc::new(builder.create(path).map_err(db_err)?);
+        let opener: Opener = {
+            let (path, faults) = (path.to_path_buf(), faults.clone());
+            Box::new(move || {
+                let mut builder = Database::builder();
+                builder.set_cache_size(CACHE_BYTES);
+                match &faults {
+                    None => builder.create(&path).map_err(db_err),
+                    Some(f) => {
+                        let file = std::fs::OpenOptions::new()
+                            .read(true)
+                            .write(true)
+                            .create(true)
+                            .truncate(false)
+                            .open(&path)
+                            .map_err(db_err)?;
+                        let backend = FaultyBackend::new(file, Arc::clone(f)).map_err(db_err)?;
+                        builder.create_with_backend(backend).map_err(db_err)
+                    }
+                }
+            })
+        };
+        let shared: Shared = Arc::new(RwLock::new(Some(Arc::new(opener()?))));
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
         let pending = Pending::default();
         let stats = Arc::new(EngineCounters::default());
         let writer = Writer::open(
-            Arc::clone(&db),
+            Arc::clone(&shared),
+            opener,
             &wal::path_for(path),
             Arc::clone(&cache),
             Arc::clone(&pending),
             on_commit,
             limits,
             Arc::clone(&stats),
+            faults,
         )?;
         let (writes, rx) = std_mpsc::channel();
         thread::Builder::new()
@@ -93,7 +129,7 @@ impl Redb {
         let (reads, read_rx) = std_mpsc::channel::<ReadJob>();
         let read_rx = Arc::new(Mutex::new(read_rx));
         for i in 0..READERS {
-            let (db, rx) = (Arc::clone(&db), Arc::clone(&read_rx));
+            let (db, rx) = (Arc::clone(&shared), Arc::clone(&read_rx));
             thread::Builder::new()
                 .name(format!("storage-reader-{i}"))
                 .spawn(move || read_loop(&db, &rx))
@@ -401,7 +437,7 @@ fn with_row<T>(
 }
 
 /// The reader thread: batches of queued reads, one transaction each.
-fn read_loop(db: &Database, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
+fn read_loop(db: &Shared, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
     loop {
         let batch: Vec<ReadJob> = {
             let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
@@ -415,7 +451,10 @@ fn read_loop(db: &Database, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
             }
             batch
         };
-        match db.begin_read().map_err(db_err) {
+        // The database of this moment (none while an I/O error keeps it
+        // closed), let go of after the batch.
+        let db = db.read().unwrap_or_else(|e| e.into_inner()).clone();
+        match db.ok_or_else(closed).and_then(|db| db.begin_read().map_err(db_err)) {
             Ok(tx) => batch.into_iter().for_each(|job| job(Ok(&tx))),
             Err(e) => batch.into_iter().for_each(|job| job(Err(&e))),
         }

@@ -1,5 +1,6 @@
 //! The engines' tests: blobs and uploads on disk, reads never stale, the
-//! write-ahead log across crashes, and the two engines agreeing.
+//! write-ahead log across crashes, I/O failures, and the two engines
+//! agreeing.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use redb::{Database, ReadableTable};
 use super::schema::{CHUNKS, INLINE};
 use super::wal;
 use super::writer::WalLimits;
+use super::faults::Faults;
 use super::{Change, Db};
 use crate::storage::protocol::CHUNK;
 
@@ -492,4 +494,203 @@ async fn memory_and_redb_engines_agree() {
     disk.close().await;
     assert!(mem.store("a".into(), vec![1]).await.is_err(), "closed");
     assert!(disk.store("a".into(), vec![1]).await.is_err(), "closed");
+}
+
+/// `errno`s of the failures the tests inject.
+const ENOSPC: i32 = 28;
+const EIO: i32 = 5;
+
+/// Opens `path` with its files failing as `faults` say; checkpoints only
+/// when closing.
+fn open_faulty(path: &Path, faults: &Arc<Faults>) -> Db {
+    Db::open_faulty(Some(path), |_| {}, NO_CHECKPOINTS, Some(Arc::clone(faults))).unwrap()
+}
+
+/// Every name in `want` has its value and version; every name in `gone`
+/// has none.
+async fn assert_holds(db: &Db, want: &[(String, u64, Vec<u8>)], gone: &[String], when: &str) {
+    for (name, version, data) in want {
+        assert_eq!(
+            value_of(db, name).await,
+            Some((*version, data.clone())),
+            "{name} {when}"
+        );
+    }
+    for name in gone {
+        assert_eq!(db.meta(name.clone()).await.unwrap(), None, "{name} {when}");
+    }
+}
+
+/// The disk fills up (every write that would make a file longer fails
+/// with ENOSPC; the log's after writing half its record): stores are
+/// answered with an error, and the log is cut back to its whole records,
+/// so a crash image taken then holds exactly the acknowledged writes and
+/// replays nothing past the failed appends. A value too large for the log
+/// goes through redb, which fails too, closes itself and is reopened.
+/// Reads go on throughout (values in redb and values only in the log);
+/// once space returns, stores work again and their versions follow the
+/// last acknowledged one. A crash image taken afterwards, and the
+/// database closed normally, hold every acknowledged store and none of
+/// the refused ones.
+#[tokio::test]
+async fn a_full_disk_refuses_stores_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.redb");
+    let faults = Arc::new(Faults::default());
+    let mut want = Vec::new();
+    {
+        let db = open_faulty(&live, &faults);
+        for i in 0..20u8 {
+            let (name, data) = (format!("old{i}"), pattern(40 + usize::from(i), i));
+            let m = db.store(name.clone(), data.clone()).await.unwrap();
+            want.push((name, m.version, data));
+        }
+        db.close().await;
+    }
+    let db = reopen_faulty(&live, &faults);
+    for i in 0..20u8 {
+        let (name, data) = (format!("new{i}"), pattern(32, i ^ 0x5A));
+        let m = db.store(name.clone(), data.clone()).await.unwrap();
+        want.push((name, m.version, data));
+    }
+    let last = want.last().unwrap().1;
+    let log_len = std::fs::metadata(wal::path_for(&live)).unwrap().len();
+    assert!(log_len > 0);
+
+    faults.fail_writes(ENOSPC);
+    let mut refused: Vec<String> = (0..5).map(|i| format!("lost{i}")).collect();
+    for name in &refused {
+        let e = db.store(name.clone(), vec![7; 32]).await.unwrap_err();
+        assert!(e.0.contains("No space left"), "{e:?}");
+    }
+    assert_eq!(
+        std::fs::metadata(wal::path_for(&live)).unwrap().len(),
+        log_len,
+        "the failed appends are cut off"
+    );
+    let during = dir.path().join("during.redb");
+    crash_image(&live, &during);
+    assert_holds(&db, &want, &refused, "while the disk is full").await;
+    let big = pattern(4 << 20, 3);
+    let e = db.store("big".into(), big.clone()).await.unwrap_err();
+    assert!(e.0.contains("No space left"), "{e:?}");
+    refused.push("big".into());
+    assert_holds(&db, &want, &refused, "after redb failed").await;
+    assert!(faults.failures() >= 6);
+
+    faults.fail_writes(0);
+    let m = db.store("after".into(), vec![1; 32]).await.unwrap();
+    assert!(m.version > last, "versions go on");
+    want.push(("after".into(), m.version, vec![1; 32]));
+    let m = db.store("big".into(), big.clone()).await.unwrap();
+    want.push(("big".into(), m.version, big));
+    refused.pop();
+    let later = dir.path().join("later.redb");
+    crash_image(&live, &later);
+    db.close().await;
+    drop(db);
+
+    let (before, after) = want.split_at(40);
+    let mut gone = refused.clone();
+    gone.extend(["after".to_string(), "big".to_string()]);
+    let db = reopen(&during);
+    assert_holds(&db, before, &gone, "in the image taken while full").await;
+    db.close().await;
+    drop(db);
+    for image in [&later, &live] {
+        let db = reopen(image);
+        assert_holds(&db, before, &refused, "after space returned").await;
+        assert_holds(&db, after, &[], "after space returned").await;
+        db.close().await;
+    }
+}
+
+/// Opens `path` with `faults` once the threads of its last opening have
+/// let go.
+fn reopen_faulty(path: &Path, faults: &Arc<Faults>) -> Db {
+    for _ in 0..100 {
+        match Db::open_faulty(Some(path), |_| {}, NO_CHECKPOINTS, Some(Arc::clone(faults))) {
+            Err(e) if e.0.contains("already open") => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} stays open", path.display());
+}
+
+/// `fdatasync` fails (EIO) under the log, once, then for a while: each
+/// time the store is answered with an error; a single failure is
+/// repaired at once (the log cut back, or the database reopened) and
+/// every read is served; while syncs keep failing, the values in the log
+/// are still read, and those only in redb once it can be reopened. Once
+/// syncs work, stores succeed again, and the database reopened after a
+/// crash holds every acknowledged store and none of the refused ones.
+#[tokio::test]
+async fn a_failed_fsync_refuses_the_store_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.redb");
+    let faults = Arc::new(Faults::default());
+    let mut want = Vec::new();
+    {
+        let db = open_faulty(&live, &faults);
+        for i in 0..10u8 {
+            let (name, data) = (format!("old{i}"), pattern(32, i));
+            let m = db.store(name.clone(), data.clone()).await.unwrap();
+            want.push((name, m.version, data));
+        }
+        db.close().await;
+    }
+    let db = reopen_faulty(&live, &faults);
+    for i in 0..10u8 {
+        let (name, data) = (format!("k{i}"), pattern(32, i));
+        let m = db.store(name.clone(), data.clone()).await.unwrap();
+        want.push((name, m.version, data));
+    }
+    let mut gone = vec!["lost".to_string()];
+    faults.fail_next_sync(EIO);
+    let e = db.store("lost".into(), vec![9; 32]).await.unwrap_err();
+    assert!(e.0.contains("Input/output error"), "{e:?}");
+    assert_eq!(faults.failures(), 1);
+    assert_holds(&db, &want, &gone, "after one failed sync").await;
+    let m = db.store("again".into(), vec![4; 32]).await.unwrap();
+    want.push(("again".into(), m.version, vec![4; 32]));
+
+    faults.fail_syncs(EIO);
+    for i in 0..3 {
+        let name = format!("lost{i}");
+        let e = db.store(name.clone(), vec![9; 32]).await.unwrap_err();
+        assert!(e.0.contains("Input/output error") || e.0.contains("closed"), "{e:?}");
+        gone.push(name);
+    }
+    let in_log = &want[10..];
+    for (name, version, data) in in_log {
+        assert_eq!(value_of(&db, name).await, Some((*version, data.clone())), "{name}");
+    }
+    faults.fail_syncs(0);
+    // The first store after the failures may find the database still
+    // closed (it is reopened every 100 ms).
+    let mut stored = None;
+    for _ in 0..250 {
+        match db.store("after".into(), vec![3; 32]).await {
+            Ok(m) => {
+                stored = Some(m);
+                break;
+            }
+            Err(e) if e.0.contains("closed") => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let m = stored.expect("the database reopens within 5 s of syncs working");
+    want.push(("after".into(), m.version, vec![3; 32]));
+    assert_holds(&db, &want, &gone, "once syncs work").await;
+    let image = dir.path().join("image.redb");
+    crash_image(&live, &image);
+    db.close().await;
+    drop(db);
+    for path in [&image, &live] {
+        let db = reopen(path);
+        assert_holds(&db, &want, &gone, "reopened").await;
+        db.close().await;
+    }
 }
