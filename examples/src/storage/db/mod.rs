@@ -118,6 +118,37 @@ impl Db {
         Ok(Db { engine })
     }
 
+    /// Compacts the database file at `path` (no server may have it
+    /// open): opens it (replaying its log), closes it, then compacts it
+    /// (redb moves every page to the front and cuts the file). Returns
+    /// the file's size before and after.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened, or compacting it failed.
+    pub async fn compact(path: &Path) -> Result<(u64, u64), DbError> {
+        let size = || std::fs::metadata(path).map(|m| m.len()).map_err(types::db_err);
+        let before = size()?;
+        // The threads of a handle just dropped let go of the file shortly.
+        let mut tries = 0;
+        let db = loop {
+            match Db::open(Some(path), |_| {}) {
+                Err(e) if e.0.contains("already open") && tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                other => break other?,
+            }
+        };
+        db.close().await;
+        drop(db);
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || redb_engine::compact(&path))
+            .await
+            .map_err(types::db_err)??;
+        Ok((before, size()?))
+    }
+
     /// Stores a value; returns once it is durable.
     ///
     /// # Errors

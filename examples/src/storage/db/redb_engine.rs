@@ -54,6 +54,60 @@ pub(super) fn closed() -> DbError {
     DbError::new("the database is closed after an I/O error; reopening it")
 }
 
+/// Opening compacts the file when it is more than this many times the
+/// pages in use...
+const COMPACT_RATIO: u64 = 2;
+
+/// ...and larger than this.
+const COMPACT_MIN_BYTES: u64 = 16 << 20;
+
+/// Compacts `db` if its file is mostly free pages (more than
+/// [`COMPACT_RATIO`] times the pages in use, and over
+/// [`COMPACT_MIN_BYTES`]): crashes and bursts of writes leave free pages
+/// that redb reuses but never gives back. Returns whether it did.
+fn compact_if_it_pays(db: &mut Database, path: &Path) -> Result<bool, DbError> {
+    let file = std::fs::metadata(path).map_err(db_err)?.len();
+    let used = {
+        let tx = db.begin_write().map_err(db_err)?;
+        let stats = tx.stats().map_err(db_err)?;
+        tx.abort().map_err(db_err)?;
+        stats.allocated_pages() * stats.page_size() as u64
+    };
+    if file <= COMPACT_MIN_BYTES || file <= used * COMPACT_RATIO {
+        return Ok(false);
+    }
+    let start = std::time::Instant::now();
+    db.compact().map_err(db_err)?;
+    let after = std::fs::metadata(path).map_err(db_err)?.len();
+    tracing::info!(
+        path = %path.display(),
+        before = file,
+        after,
+        in_use = used,
+        ms = start.elapsed().as_millis() as u64,
+        "compacted the database file"
+    );
+    Ok(true)
+}
+
+/// Compacts the database file at `path` (opened here, so no one else may
+/// have it open), however little it gains.
+pub(super) fn compact(path: &Path) -> Result<(), DbError> {
+    // The threads of a handle just dropped let go of the file shortly.
+    for _ in 0..100 {
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
+        match builder.create(path) {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(db_err(e)),
+            Ok(mut db) => return db.compact().map(drop).map_err(db_err),
+        }
+    }
+    Err(DbError::new("the database stays open elsewhere"))
+}
+
 /// A read, run by a reader thread inside a read transaction it shares with
 /// the other reads queued at the same moment.
 type ReadJob = Box<dyn FnOnce(Result<&redb::ReadTransaction, &DbError>) + Send>;
@@ -106,7 +160,9 @@ impl Redb {
                 }
             })
         };
-        let shared: Shared = Arc::new(RwLock::new(Some(Arc::new(opener()?))));
+        let mut db = opener()?;
+        compact_if_it_pays(&mut db, path)?;
+        let shared: Shared = Arc::new(RwLock::new(Some(Arc::new(db))));
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
         let pending = Pending::default();
         let stats = Arc::new(EngineCounters::default());

@@ -694,3 +694,44 @@ async fn a_failed_fsync_refuses_the_store_and_loses_nothing() {
         db.close().await;
     }
 }
+
+/// A file left mostly free (large values stored, then deleted) shrinks
+/// with [`Db::compact`], and is compacted on its own when the database is
+/// opened again; what is left is kept.
+#[tokio::test]
+async fn compaction_gives_free_space_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let keep = pattern(100, 9);
+    for round in 0..2 {
+        {
+            let db = reopen(&path);
+            db.store("keep".into(), keep.clone()).await.unwrap();
+            for i in 0..24 {
+                db.store(format!("big{i}"), pattern(1 << 20, i as u8))
+                    .await
+                    .unwrap();
+            }
+            for i in 0..24 {
+                db.delete(format!("big{i}")).await.unwrap();
+            }
+            db.close().await;
+        }
+        let full = size();
+        assert!(full > 24 << 20, "{full}");
+        if round == 0 {
+            let (before, after) = Db::compact(&path).await.unwrap();
+            assert_eq!((before, after), (full, size()));
+            assert!(after < full / 4, "compact: {full} -> {after}");
+        } else {
+            let db = reopen(&path);
+            let after = size();
+            assert!(after < full / 4, "open: {full} -> {after}");
+            db.close().await;
+        }
+        let db = reopen(&path);
+        assert_eq!(value_of(&db, "keep").await.map(|v| v.1), Some(keep.clone()));
+        db.close().await;
+    }
+}
