@@ -24,7 +24,10 @@
 #
 # Prints one markdown table (ops/s: the mean of each side's two runs; ratio
 # = storage / Redis; the longest latency seen, a stall, for durable SET)
-# and writes it with the raw figures to $OUT (docs/bench-data by default).
+# and writes it with the raw figures to $OUT (docs/bench-data by default):
+# redis-one-client.md, redis-one-client-raw.csv, redis-one-client-machine.txt
+# (redis.md and redis-raw.csv are the earlier two-client runs, which
+# scripts/plots.py still reads).
 #
 # Usage: scripts/bench-redis.sh
 #        DUR=1 scripts/bench-redis.sh         seconds per run (default 2)
@@ -135,7 +138,8 @@ rb() {
         awk -F'"' 'NR > 1 && $2 == toupper("'"$op"'") { print $4 }'
 }
 
-raw="$OUT/redis-raw.csv"
+raw="$OUT/redis-one-client-raw.csv"
+machine="$OUT/redis-one-client-machine.txt"
 echo "pair,size,conns,depth,op,run,client,server,ops_per_s,p50_ms,p99_ms,max_ms" >"$raw"
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -145,7 +149,7 @@ echo "pair,size,conns,depth,op,run,client,server,ops_per_s,p50_ms,p99_ms,max_ms"
     echo "redis: $(redis-server --version)"
     echo "seconds per run: $DUR"
     echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} >"$OUT/redis-machine.txt"
+} >"$machine"
 
 # matrix PAIR STORAGE_ADDR REDIS_PORT OPS
 matrix() {
@@ -182,9 +186,9 @@ if [ "$DURABLE" = 1 ]; then
     matrix durable "$STORAGE_ADDR" "$REDIS_PORT" set
 fi
 
-echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/redis-machine.txt"
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$machine"
 
-python3 - "$raw" <<'PY' | tee "$OUT/redis.md"
+python3 - "$raw" <<'PY' | tee "$OUT/redis-one-client.md"
 import csv, sys
 from collections import defaultdict
 runs = defaultdict(list)
@@ -220,4 +224,4 @@ print("ops/s, the mean of each side's two runs (A-B-B-A, one client: `storage be
       " ours/rb = our client's Redis figure / redis-benchmark's in the same cell;"
       " max ms = the longest latency in either run.")
 PY
-log "done: $OUT/redis.md"
+log "done: $OUT/redis-one-client.md"

@@ -438,13 +438,21 @@ pub async fn run(conn: &ConnArgs, command: Command) -> Result<(), Failure> {
         Command::Explain { hex } => explain(&hex).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Compact { file } => {
-            let (before, after) = super::db::Db::compact(&file)
+            let c = super::db::Db::compact(&file)
                 .await
                 .map_err(|e| Failure::other(format!("cannot compact {}: {e}", file.display())))?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "compacted {}: {before} -> {after} bytes", file.display())
-                .and_then(|()| out.flush())
-                .map_err(Failure::stdout)
+            writeln!(
+                out,
+                "compacted {}: {} -> {} bytes\nbefore: {}\nafter:  {}",
+                file.display(),
+                c.before,
+                c.after,
+                c.use_before,
+                c.use_after
+            )
+            .and_then(|()| out.flush())
+            .map_err(Failure::stdout)
         }
         Command::Demo => super::demo::run().await,
         Command::Completions { shell } => completions(shell),

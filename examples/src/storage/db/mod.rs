@@ -53,6 +53,19 @@ pub use self::types::{Change, DbError, Meta};
 use self::writer::{WalLimits, WAL_LIMITS};
 use super::protocol::Entry;
 
+/// What [`Db::compact`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compacted {
+    /// File bytes before.
+    pub before: u64,
+    /// File bytes after.
+    pub after: u64,
+    /// How the pages were used before (one line).
+    pub use_before: String,
+    /// How the pages are used after (one line).
+    pub use_after: String,
+}
+
 /// Handle to the database: cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -121,12 +134,13 @@ impl Db {
     /// Compacts the database file at `path` (no server may have it
     /// open): opens it (replaying its log), closes it, then compacts it
     /// (redb moves every page to the front and cuts the file). Returns
-    /// the file's size before and after.
+    /// the file's size before and after, and how its pages are used
+    /// before and after (a line each).
     ///
     /// # Errors
     ///
     /// The file cannot be opened, or compacting it failed.
-    pub async fn compact(path: &Path) -> Result<(u64, u64), DbError> {
+    pub async fn compact(path: &Path) -> Result<Compacted, DbError> {
         let size = || std::fs::metadata(path).map(|m| m.len()).map_err(types::db_err);
         let before = size()?;
         // The threads of a handle just dropped let go of the file shortly.
@@ -143,10 +157,16 @@ impl Db {
         db.close().await;
         drop(db);
         let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || redb_engine::compact(&path))
-            .await
-            .map_err(types::db_err)??;
-        Ok((before, size()?))
+        let (use_before, use_after) =
+            tokio::task::spawn_blocking(move || redb_engine::compact(&path))
+                .await
+                .map_err(types::db_err)??;
+        Ok(Compacted {
+            before,
+            after: size()?,
+            use_before,
+            use_after,
+        })
     }
 
     /// Stores a value; returns once it is durable.

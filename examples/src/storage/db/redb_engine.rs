@@ -90,9 +90,28 @@ fn compact_if_it_pays(db: &mut Database, path: &Path) -> Result<bool, DbError> {
     Ok(true)
 }
 
+/// How the pages of `db` are used, in one line.
+fn page_use(db: &Database) -> Result<String, DbError> {
+    let tx = db.begin_write().map_err(db_err)?;
+    let s = tx.stats().map_err(db_err)?;
+    tx.abort().map_err(db_err)?;
+    let page = s.page_size() as u64;
+    Ok(format!(
+        "{} pages of {page} B in use ({} leaf, {} branch): {} B of keys and values, \
+         {} B of metadata, {} B fragmented",
+        s.allocated_pages(),
+        s.leaf_pages(),
+        s.branch_pages(),
+        s.stored_bytes(),
+        s.metadata_bytes(),
+        s.fragmented_bytes()
+    ))
+}
+
 /// Compacts the database file at `path` (opened here, so no one else may
-/// have it open), however little it gains.
-pub(super) fn compact(path: &Path) -> Result<(), DbError> {
+/// have it open), however little it gains; returns how its pages are used
+/// before and after.
+pub(super) fn compact(path: &Path) -> Result<(String, String), DbError> {
     // The threads of a handle just dropped let go of the file shortly.
     for _ in 0..100 {
         let mut builder = Database::builder();
@@ -102,7 +121,11 @@ pub(super) fn compact(path: &Path) -> Result<(), DbError> {
                 thread::sleep(std::time::Duration::from_millis(20));
             }
             Err(e) => return Err(db_err(e)),
-            Ok(mut db) => return db.compact().map(drop).map_err(db_err),
+            Ok(mut db) => {
+                let before = page_use(&db)?;
+                db.compact().map_err(db_err)?;
+                return Ok((before, page_use(&db)?));
+            }
         }
     }
     Err(DbError::new("the database stays open elsewhere"))

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redb::{Database, ReadableTable};
+use redb::{Database, ReadableTable, ReadableTableMetadata};
 
 use super::schema::{CHUNKS, INLINE};
 use super::wal;
@@ -16,9 +16,9 @@ use super::{Change, Db};
 use crate::storage::protocol::CHUNK;
 
 /// Opens the file directly once the service's threads have let go.
-fn chunk_count(path: &Path) -> usize {
+fn open_direct(path: &Path) -> Database {
     let mut tries = 0;
-    let db = loop {
+    loop {
         match Database::create(path) {
             Ok(db) => break db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) if tries < 100 => {
@@ -27,7 +27,12 @@ fn chunk_count(path: &Path) -> usize {
             }
             Err(e) => panic!("{e}"),
         }
-    };
+    }
+}
+
+/// The chunks in the file.
+fn chunk_count(path: &Path) -> usize {
+    let db = open_direct(path);
     let tx = db.begin_read().unwrap();
     let chunks = tx.open_table(CHUNKS).unwrap();
     chunks.iter().unwrap().count()
@@ -721,7 +726,8 @@ async fn compaction_gives_free_space_back() {
         let full = size();
         assert!(full > 24 << 20, "{full}");
         if round == 0 {
-            let (before, after) = Db::compact(&path).await.unwrap();
+            let c = Db::compact(&path).await.unwrap();
+            let (before, after) = (c.before, c.after);
             assert_eq!((before, after), (full, size()));
             assert!(after < full / 4, "compact: {full} -> {after}");
         } else {
@@ -734,4 +740,44 @@ async fn compaction_gives_free_space_back() {
         assert_eq!(value_of(&db, "keep").await.map(|v| v.1), Some(keep.clone()));
         db.close().await;
     }
+}
+
+/// A database written with the previous row layout (`meta2`: three
+/// little-endian u64s, then the inline bytes) opens with every value and
+/// version, its rows moved to the compact layout and the old table gone.
+#[tokio::test]
+async fn rows_of_the_previous_layout_are_moved() {
+    use super::schema::{META, META_V2, SEQ};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    {
+        let db = Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut old = tx.open_table(META_V2).unwrap();
+            for i in 0..50u64 {
+                let mut row = Vec::new();
+                let data = pattern(32, i as u8);
+                for word in [i + 1, data.len() as u64, 0] {
+                    row.extend_from_slice(&word.to_le_bytes());
+                }
+                row.extend_from_slice(&data);
+                old.insert(format!("k{i}").as_str(), row.as_slice()).unwrap();
+            }
+            tx.open_table(SEQ).unwrap().insert("version", 50).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let db = reopen(&path);
+    for i in 0..50u64 {
+        let want = Some((i + 1, pattern(32, i as u8)));
+        assert_eq!(value_of(&db, &format!("k{i}")).await, want, "k{i}");
+    }
+    assert_eq!(db.store("next".into(), vec![1]).await.unwrap().version, 51);
+    db.close().await;
+    drop(db);
+    let db = open_direct(&path);
+    let tx = db.begin_read().unwrap();
+    assert_eq!(tx.open_table(META).unwrap().len().unwrap(), 51);
+    assert!(tx.open_table(META_V2).is_err(), "the old table is gone");
 }

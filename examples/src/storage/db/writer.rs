@@ -39,7 +39,7 @@ use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use redb::{Database, Durability, ReadableTable};
+use redb::{Database, Durability, ReadableTable, TableHandle};
 use tokio::sync::oneshot;
 
 use super::batch::{Applied, Batch, Counters};
@@ -48,7 +48,10 @@ use super::faults::Faults;
 use super::pending::{peek, Pended, Pending};
 use super::redb_engine::{closed, Opener, Shared};
 use super::request::{Answer, Command, Failed, Settled, Write};
-use super::schema::{decode_row, drop_chunks, encode_row, CHUNKS, META, SEQ, UPLOADS, WAL_TABLE};
+use super::schema::{
+    decode_row, decode_row_v2, drop_chunks, encode_row, CHUNKS, META, META_V2, SEQ, UPLOADS,
+    WAL_TABLE,
+};
 use super::stats::EngineCounters;
 use super::types::{db_err, Change, DbError, Meta, OnCommit};
 use super::wal::{LogOp, Records, Wal};
@@ -711,6 +714,32 @@ fn linger(rx: &std_mpsc::Receiver<Command>, since: &mut Option<Instant>) -> Opti
     }
 }
 
+/// Creates the metadata table, moving the rows of the previous layout
+/// (`meta2`) into it if there are any.
+fn migrate_v2(tx: &redb::WriteTransaction) -> Result<(), DbError> {
+    let mut meta = tx.open_table(META).map_err(db_err)?;
+    let v2 = META_V2.name();
+    if !tx.list_tables().map_err(db_err)?.any(|t| t.name() == v2) {
+        return Ok(());
+    }
+    let old = tx.open_table(META_V2).map_err(db_err)?;
+    let mut row = Vec::new();
+    let mut moved = 0u64;
+    for item in old.iter().map_err(db_err)? {
+        let (name, value) = item.map_err(db_err)?;
+        let r = decode_row_v2(value.value())?;
+        encode_row(&mut row, r.meta, r.inline);
+        meta.insert(name.value(), row.as_slice()).map_err(db_err)?;
+        moved += 1;
+    }
+    drop(old);
+    tx.delete_table(META_V2).map_err(db_err)?;
+    if moved > 0 {
+        tracing::info!(rows = moved, "moved the metadata rows to the compact layout");
+    }
+    Ok(())
+}
+
 /// Creates the tables, collects orphan blobs and loads the counters and
 /// the last checkpointed log sequence number.
 fn init(db: &Database) -> Result<(Counters, u64), DbError> {
@@ -718,7 +747,7 @@ fn init(db: &Database) -> Result<(Counters, u64), DbError> {
     let counters;
     let lsn;
     {
-        tx.open_table(META).map_err(db_err)?;
+        migrate_v2(&tx)?;
         let walt = tx.open_table(WAL_TABLE).map_err(db_err)?;
         lsn = walt.get("lsn").map_err(db_err)?.map_or(0, |v| v.value());
         let seq = tx.open_table(SEQ).map_err(db_err)?;
