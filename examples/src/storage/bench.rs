@@ -348,7 +348,13 @@ fn parse_reply(wire: Wire, buf: &[u8], size: usize) -> std::io::Result<Option<Re
                 return Ok(None);
             };
             let line = &buf[1..eol];
-            let reply = |len, ok| Ok(Some(Reply { len, slot: None, ok }));
+            let reply = |len, ok| {
+                Ok(Some(Reply {
+                    len,
+                    slot: None,
+                    ok,
+                }))
+            };
             match buf[0] {
                 b'+' => reply(eol + 2, line == b"OK"),
                 b'-' => reply(eol + 2, false),
@@ -405,7 +411,10 @@ async fn raw_worker(
                     (*k - 1, false)
                 }
                 (Some(_), _) => break,
-                (None, _) => ((rng.next() % args.keys as u64) as usize, rng.unit() < args.mix),
+                (None, _) => (
+                    (rng.next() % args.keys as u64) as usize,
+                    rng.unit() < args.mix,
+                ),
             };
             push_request(wire, &mut out, i, get, &value, slot as u8);
             gets[slot] = get;
@@ -590,7 +599,9 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
                 .await
                 .map_err(|e| Failure::other(Chain(&e)))?
                 .map_err(|_| Failure::other("the load thread panicked"))?
-                .map_err(|e| Failure::other(format!("populating the keys failed: {}", Chain(&e))))?;
+                .map_err(|e| {
+                    Failure::other(format!("populating the keys failed: {}", Chain(&e)))
+                })?;
             let errors = totals.errors.load(Ordering::Relaxed);
             if errors > 0 {
                 return Err(Failure::other(format!(
@@ -759,7 +770,9 @@ mod tests {
         let store_ok = [0x02, 0, 4, 5, 1, b'k', 0];
         let fetch_ok = [0x04, 0, 8, 6, 0, 1, b'k', 0, 2, b'a', b'b'];
         let fetch_short = [0x04, 0, 7, 6, 0, 1, b'k', 0, 1, b'a'];
-        let cases: [(Wire, &[u8], usize, Option<usize>, bool); 9] = [
+        // protocol, bytes, value size, slot, success
+        type Case<'a> = (Wire, &'a [u8], usize, Option<usize>, bool);
+        let cases: [Case<'_>; 9] = [
             (Wire::Storage, &store_ok, 2, Some(5), true),
             (Wire::Storage, &fetch_ok, 2, Some(6), true),
             (Wire::Storage, &fetch_short, 2, Some(6), false),
@@ -778,9 +791,17 @@ mod tests {
                 slot,
                 ok,
             };
-            assert_eq!(parse_reply(wire, &more, size).unwrap(), Some(want), "{bytes:?}");
+            assert_eq!(
+                parse_reply(wire, &more, size).unwrap(),
+                Some(want),
+                "{bytes:?}"
+            );
             for cut in 0..bytes.len() {
-                assert_eq!(parse_reply(wire, &bytes[..cut], size).unwrap(), None, "{cut}");
+                assert_eq!(
+                    parse_reply(wire, &bytes[..cut], size).unwrap(),
+                    None,
+                    "{cut}"
+                );
             }
         }
         assert!(parse_reply(Wire::Resp, b":1\r\n", 0).is_err());

@@ -141,7 +141,11 @@ impl Db {
     ///
     /// The file cannot be opened, or compacting it failed.
     pub async fn compact(path: &Path) -> Result<Compacted, DbError> {
-        let size = || std::fs::metadata(path).map(|m| m.len()).map_err(types::db_err);
+        let size = || {
+            std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(types::db_err)
+        };
         let before = size()?;
         // The threads of a handle just dropped let go of the file shortly.
         let mut tries = 0;

@@ -49,6 +49,17 @@ pub(super) type Shared = Arc<RwLock<Option<Arc<Database>>>>;
 /// Opens the database file (again).
 pub(super) type Opener = Box<dyn Fn() -> Result<Database, DbError> + Send>;
 
+/// The database file as the writer takes it: shared with the readers,
+/// how to open it again, and the failures its files are to have (tests).
+pub(super) struct Files {
+    /// The open database.
+    pub(super) shared: Shared,
+    /// Opens it again.
+    pub(super) opener: Opener,
+    /// Failures on command, `None` in service.
+    pub(super) faults: Option<Arc<Faults>>,
+}
+
 /// The error of a call made while the database is closed.
 pub(super) fn closed() -> DbError {
     DbError::new("the database is closed after an I/O error; reopening it")
@@ -189,16 +200,19 @@ impl Redb {
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
         let pending = Pending::default();
         let stats = Arc::new(EngineCounters::default());
-        let writer = Writer::open(
-            Arc::clone(&shared),
+        let files = Files {
+            shared: Arc::clone(&shared),
             opener,
+            faults,
+        };
+        let writer = Writer::open(
+            files,
             &wal::path_for(path),
             Arc::clone(&cache),
             Arc::clone(&pending),
             on_commit,
             limits,
             Arc::clone(&stats),
-            faults,
         )?;
         let (writes, rx) = std_mpsc::channel();
         thread::Builder::new()
@@ -533,7 +547,10 @@ fn read_loop(db: &Shared, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
         // The database of this moment (none while an I/O error keeps it
         // closed), let go of after the batch.
         let db = db.read().unwrap_or_else(|e| e.into_inner()).clone();
-        match db.ok_or_else(closed).and_then(|db| db.begin_read().map_err(db_err)) {
+        match db
+            .ok_or_else(closed)
+            .and_then(|db| db.begin_read().map_err(db_err))
+        {
             Ok(tx) => batch.into_iter().for_each(|job| job(Ok(&tx))),
             Err(e) => batch.into_iter().for_each(|job| job(Err(&e))),
         }

@@ -149,7 +149,9 @@ mod tests {
         encode_row(&mut row, Meta::new(300, 3, 0), b"abc");
         assert_eq!(row, [0xAC, 0x02, 0x00, b'a', b'b', b'c']);
         for version in [0, 1, 127, 128, u64::MAX] {
-            for (size, blob, inline) in [(0, 0, &b""[..]), (5, 0, b"hello"), (1 << 40, u64::MAX, b"")] {
+            for (size, blob, inline) in
+                [(0, 0, &b""[..]), (5, 0, b"hello"), (1 << 40, u64::MAX, b"")]
+            {
                 let m = Meta::new(version, size, blob);
                 encode_row(&mut row, m, inline);
                 let back = decode_row(&row).unwrap();

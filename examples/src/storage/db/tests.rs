@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use redb::{Database, ReadableTable, ReadableTableMetadata};
 
+use super::faults::Faults;
 use super::schema::{CHUNKS, INLINE};
 use super::wal;
 use super::writer::WalLimits;
-use super::faults::Faults;
 use super::{Change, Db};
 use crate::storage::protocol::CHUNK;
 
@@ -665,12 +665,19 @@ async fn a_failed_fsync_refuses_the_store_and_loses_nothing() {
     for i in 0..3 {
         let name = format!("lost{i}");
         let e = db.store(name.clone(), vec![9; 32]).await.unwrap_err();
-        assert!(e.0.contains("Input/output error") || e.0.contains("closed"), "{e:?}");
+        assert!(
+            e.0.contains("Input/output error") || e.0.contains("closed"),
+            "{e:?}"
+        );
         gone.push(name);
     }
     let in_log = &want[10..];
     for (name, version, data) in in_log {
-        assert_eq!(value_of(&db, name).await, Some((*version, data.clone())), "{name}");
+        assert_eq!(
+            value_of(&db, name).await,
+            Some((*version, data.clone())),
+            "{name}"
+        );
     }
     faults.fail_syncs(0);
     // The first store after the failures may find the database still
@@ -762,7 +769,8 @@ async fn rows_of_the_previous_layout_are_moved() {
                     row.extend_from_slice(&word.to_le_bytes());
                 }
                 row.extend_from_slice(&data);
-                old.insert(format!("k{i}").as_str(), row.as_slice()).unwrap();
+                old.insert(format!("k{i}").as_str(), row.as_slice())
+                    .unwrap();
             }
             tx.open_table(SEQ).unwrap().insert("version", 50).unwrap();
         }

@@ -44,9 +44,8 @@ use tokio::sync::oneshot;
 
 use super::batch::{Applied, Batch, Counters};
 use super::cache::Cache;
-use super::faults::Faults;
 use super::pending::{peek, Pended, Pending};
-use super::redb_engine::{closed, Opener, Shared};
+use super::redb_engine::{closed, Files, Opener, Shared};
 use super::request::{Answer, Command, Failed, Settled, Write};
 use super::schema::{
     decode_row, decode_row_v2, drop_chunks, encode_row, CHUNKS, META, META_V2, SEQ, UPLOADS,
@@ -163,16 +162,19 @@ impl Writer {
     ///
     /// The database or the log cannot be read or written.
     pub(super) fn open(
-        shared: Shared,
-        opener: Opener,
+        files: Files,
         wal: &Path,
         cache: Arc<Cache>,
         pending: Pending,
         on_commit: Box<OnCommit>,
         limits: WalLimits,
         stats: Arc<EngineCounters>,
-        faults: Option<Arc<Faults>>,
     ) -> Result<Writer, DbError> {
+        let Files {
+            shared,
+            opener,
+            faults,
+        } = files;
         let db = shared
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -335,7 +337,9 @@ impl Writer {
         let Some(db) = &self.db else { return };
         if !matches!(
             db.begin_write(),
-            Err(redb::TransactionError::Storage(redb::StorageError::PreviousIo))
+            Err(redb::TransactionError::Storage(
+                redb::StorageError::PreviousIo
+            ))
         ) {
             return;
         }
@@ -553,7 +557,13 @@ impl Writer {
     ) -> Result<bool, DbError> {
         let tx = match reader {
             Some(tx) => tx,
-            None => reader.insert(self.db.as_ref().ok_or_else(closed)?.begin_read().map_err(db_err)?),
+            None => reader.insert(
+                self.db
+                    .as_ref()
+                    .ok_or_else(closed)?
+                    .begin_read()
+                    .map_err(db_err)?,
+            ),
         };
         let meta = tx.open_table(META).map_err(db_err)?;
         let found = meta.get(name).map_err(db_err)?.is_some();
@@ -735,7 +745,10 @@ fn migrate_v2(tx: &redb::WriteTransaction) -> Result<(), DbError> {
     drop(old);
     tx.delete_table(META_V2).map_err(db_err)?;
     if moved > 0 {
-        tracing::info!(rows = moved, "moved the metadata rows to the compact layout");
+        tracing::info!(
+            rows = moved,
+            "moved the metadata rows to the compact layout"
+        );
     }
     Ok(())
 }
