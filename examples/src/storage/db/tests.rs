@@ -542,22 +542,7 @@ async fn a_full_disk_refuses_stores_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let live = dir.path().join("live.redb");
     let faults = Arc::new(Faults::default());
-    let mut want = Vec::new();
-    {
-        let db = open_faulty(&live, &faults);
-        for i in 0..20u8 {
-            let (name, data) = (format!("old{i}"), pattern(40 + usize::from(i), i));
-            let m = db.store(name.clone(), data.clone()).await.unwrap();
-            want.push((name, m.version, data));
-        }
-        db.close().await;
-    }
-    let db = reopen_faulty(&live, &faults);
-    for i in 0..20u8 {
-        let (name, data) = (format!("new{i}"), pattern(32, i ^ 0x5A));
-        let m = db.store(name.clone(), data.clone()).await.unwrap();
-        want.push((name, m.version, data));
-    }
+    let (db, mut want) = seed(&live, &faults, 20).await;
     let last = want.last().unwrap().1;
     let log_len = std::fs::metadata(wal::path_for(&live)).unwrap().len();
     assert!(log_len > 0);
@@ -610,6 +595,28 @@ async fn a_full_disk_refuses_stores_and_loses_nothing() {
     }
 }
 
+/// Stores `n` values (`old0`, `old1`, ...) into a new database at
+/// `path` and closes it, so they are in redb; reopens it with `faults`
+/// and stores `n` more (`new0`, ...), which stay in the log. Returns the
+/// database and the name, version and value of each store.
+async fn seed(path: &Path, faults: &Arc<Faults>, n: u8) -> (Db, Vec<(String, u64, Vec<u8>)>) {
+    async fn store_n(db: &Db, prefix: &str, n: u8, out: &mut Vec<(String, u64, Vec<u8>)>) {
+        for i in 0..n {
+            let (name, data) = (format!("{prefix}{i}"), pattern(32 + usize::from(i), i));
+            let m = db.store(name.clone(), data.clone()).await.unwrap();
+            out.push((name, m.version, data));
+        }
+    }
+    let mut stored = Vec::new();
+    let db = open_faulty(path, faults);
+    store_n(&db, "old", n, &mut stored).await;
+    db.close().await;
+    drop(db);
+    let db = reopen_faulty(path, faults);
+    store_n(&db, "new", n, &mut stored).await;
+    (db, stored)
+}
+
 /// Opens `path` with `faults` once the threads of its last opening have
 /// let go.
 fn reopen_faulty(path: &Path, faults: &Arc<Faults>) -> Db {
@@ -636,22 +643,7 @@ async fn a_failed_fsync_refuses_the_store_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let live = dir.path().join("live.redb");
     let faults = Arc::new(Faults::default());
-    let mut want = Vec::new();
-    {
-        let db = open_faulty(&live, &faults);
-        for i in 0..10u8 {
-            let (name, data) = (format!("old{i}"), pattern(32, i));
-            let m = db.store(name.clone(), data.clone()).await.unwrap();
-            want.push((name, m.version, data));
-        }
-        db.close().await;
-    }
-    let db = reopen_faulty(&live, &faults);
-    for i in 0..10u8 {
-        let (name, data) = (format!("k{i}"), pattern(32, i));
-        let m = db.store(name.clone(), data.clone()).await.unwrap();
-        want.push((name, m.version, data));
-    }
+    let (db, mut want) = seed(&live, &faults, 10).await;
     let mut gone = vec!["lost".to_string()];
     faults.fail_next_sync(EIO);
     let e = db.store("lost".into(), vec![9; 32]).await.unwrap_err();
