@@ -10,6 +10,12 @@
 //! (one `write` and one `fdatasync` per batch); the writer applies them to
 //! redb in a checkpoint about once a second.
 //!
+//! I/O failures: a failed log append is cut back (the store answered
+//! with an error, nothing after it ever replayed); redb, which refuses all
+//! calls after one failed, is closed and reopened by the writer. Opening
+//! compacts the file when it is mostly free pages ([`Db::compact`] does it
+//! on demand).
+//!
 //! ```text
 //! mod.rs          the `Db` handle: open, then one delegating method per call
 //! types.rs        `DbError`, `Meta`, `Change`: what both engines take and return
