@@ -401,7 +401,15 @@ impl Writer {
             if !p.is_empty() {
                 let mut meta = tx.open_table(META).map_err(db_err)?;
                 let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
-                for (name, value) in p.iter() {
+                // In a scrambled order, not the map's sorted one: redb
+                // splits a full leaf in half, so keys inserted in order
+                // leave every leaf half empty for good; in no particular
+                // order they fill leaves to about 70 % (the textbook
+                // figure for random insertion), and the file takes about
+                // a quarter less space.
+                let mut order: Vec<_> = p.iter().collect();
+                order.sort_unstable_by_key(|(name, _)| crc32fast::hash(name.as_bytes()));
+                for (name, value) in order {
                     let old = match value {
                         Some((m, data)) => {
                             encode_row(&mut self.row, *m, data);
