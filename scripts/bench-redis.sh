@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
-# The storage service against Redis, on loopback, in one run.
+# The storage service against Redis, on loopback, with ONE load client for
+# both: `storage bench`, which speaks the storage protocol and RESP with the
+# same code (`--protocol resp`; redis-benchmark's model: one thread, each
+# connection writes `depth` requests then reads all their replies; 1000
+# keys, all stored before the measured phase).
 #
 # Installs redis-server and redis-tools from the Debian packages if they are
-# missing, then for every value size (32 B, 4 KiB), connection count (1, 50)
-# and pipelining depth (1, 16):
+# missing, then starts four servers, each its own process on 127.0.0.1 with
+# a free port and its files in one temporary directory:
 #
-#   Redis, default configuration      redis-benchmark -t set,get
-#   storage serve --memory            storage bench --mix 0 (SET), --mix 1 (GET)
-#   Redis, appendonly yes +
-#          appendfsync always         redis-benchmark -t set,get
-#   storage serve --db FILE           storage bench --mix 0 / --mix 1
+#   storage serve --memory      against  Redis without persistence
+#                                        (save "", appendonly no)
+#   storage serve --db FILE     against  Redis appendonly yes +
+#                                        appendfsync always
 #
-# Every server is a separate process on 127.0.0.1 with a free port and its
-# files in a temporary directory (on the same file system for both); every
-# client is a separate process, as redis-benchmark is. Both spread the load
-# over 1000 keys (`-r 1000` / `--keys 1000`). Prints one markdown table
-# (ops/s, and storage / Redis), and writes it with the raw figures to
-# $OUT (docs/bench-data by default).
+# For every value size (32 B, 4 KiB), connection count (1, 50), pipelining
+# depth (1, 16) and operation (SET, GET; durable: SET), one cell runs our
+# client four times, alternating the servers A-B-B-A (storage, Redis,
+# Redis, storage) so that load from other processes falls on both, then
+# redis-benchmark once against the same Redis with the same -c/-P/-d/-r (so
+# the client is checked in the same run: "rb" column, and our Redis figure
+# over redis-benchmark's).
+#
+# Prints one markdown table (ops/s: the mean of each side's two runs; ratio
+# = storage / Redis; the longest latency seen, a stall, for durable SET)
+# and writes it with the raw figures to $OUT (docs/bench-data by default):
+# redis-one-client.md, redis-one-client-raw.csv, redis-one-client-machine.txt
+# (redis.md and redis-raw.csv are the earlier two-client runs, which
+# scripts/plots.py still reads).
 #
 # Usage: scripts/bench-redis.sh
-#        DUR=3 scripts/bench-redis.sh         seconds per cell (default 2)
-#        SIZES=32 CONNS=50 DEPTHS=16 scripts/bench-redis.sh
+#        DUR=1 scripts/bench-redis.sh         seconds per run (default 2)
+#        SIZES=32 CONNS=50 DEPTHS=16 OPS=get DURABLE=0 scripts/bench-redis.sh
 #
-# About 6 minutes on 2 cores, plus the release build of `storage`.
+# About 6 minutes on 2 cores at DUR=2, plus the release build of `storage`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +41,9 @@ DUR=${DUR:-2}
 SIZES=${SIZES:-"32 4096"}
 CONNS=${CONNS:-"1 50"}
 DEPTHS=${DEPTHS:-"1 16"}
+OPS=${OPS:-"set get"}
+MEMORY=${MEMORY:-1}
+DURABLE=${DURABLE:-1}
 KEYS=1000
 OUT=${OUT:-docs/bench-data}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -45,7 +59,7 @@ fi
 
 cargo build --release -p codec-examples --bin storage
 STORAGE="$TARGET/release/storage"
-"$STORAGE" bench --help >/dev/null
+"$STORAGE" bench --help | grep -q -- --protocol
 
 tmp=$(mktemp -d)
 pids=()
@@ -62,19 +76,17 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_redis NAME [redis-server options...]: starts Redis, sets REDIS_PORT
-# and REDIS_PID.
+# start_redis NAME [redis-server options...]: starts Redis, prints its port.
 start_redis() {
-    local name=$1
+    local name=$1 port
     shift
-    REDIS_PORT=$(free_port)
+    port=$(free_port)
     mkdir -p "$tmp/$name"
-    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$tmp/$name" \
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$tmp/$name" \
         --daemonize no --logfile "$tmp/$name/redis.log" "$@" &
-    REDIS_PID=$!
-    pids+=("$REDIS_PID")
+    pids+=("$!")
     for _ in $(seq 100); do
-        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        redis-cli -p "$port" ping >/dev/null 2>&1 && { REDIS_PORT=$port; return 0; }
         sleep 0.1
     done
     echo "redis did not start:" >&2
@@ -82,20 +94,14 @@ start_redis() {
     exit 1
 }
 
-stop_redis() {
-    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-    wait "$REDIS_PID" 2>/dev/null || true
-}
-
 # start_storage NAME [serve options...]: starts `storage serve`, sets
-# STORAGE_ADDR and STORAGE_PID.
+# STORAGE_ADDR.
 start_storage() {
     local name=$1
     shift
     mkdir -p "$tmp/$name"
     "$STORAGE" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name/out" 2>"$tmp/$name/err" &
-    STORAGE_PID=$!
-    pids+=("$STORAGE_PID")
+    pids+=("$!")
     for _ in $(seq 100); do
         STORAGE_ADDR=$(sed -n 's/^listening on //p' "$tmp/$name/out")
         [ -n "$STORAGE_ADDR" ] && return 0
@@ -106,106 +112,116 @@ start_storage() {
     exit 1
 }
 
-stop_storage() {
-    kill -TERM "$STORAGE_PID" 2>/dev/null || true
-    wait "$STORAGE_PID" 2>/dev/null || true
-}
-
-# redis_rate TEST SIZE CONNS DEPTH: requests/s of one redis-benchmark test,
-# sized to run about DUR seconds from a short probe run.
-redis_rate() {
-    local test=$1 size=$2 conns=$3 depth=$4 n rate
-    run() {
-        redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -t "$test" -d "$size" -c "$conns" \
-            -P "$depth" -r "$KEYS" -n "$1" -q --csv |
-            awk -F'"' 'NR > 1 && $2 == toupper("'"$test"'") { print $4 }'
+# ours ADDR PROTOCOL OP SIZE CONNS DEPTH: "ops/s,p50 ms,p99 ms,max ms" of one
+# `storage bench` run.
+ours() {
+    local addr=$1 proto=$2 op=$3 size=$4 conns=$5 depth=$6 mix out
+    mix=$([ "$op" = set ] && echo 0 || echo 1)
+    out=$("$STORAGE" bench --server "$addr" --protocol "$proto" --conns "$conns" \
+        --depth "$depth" --size "$size" --mix "$mix" --duration "$DUR" --keys "$KEYS" 2>&1) || {
+        echo "storage bench failed against $addr ($proto):" >&2
+        echo "$out" >&2
+        exit 1
     }
-    rate=$(run 2000)
-    n=$(python3 -c "print(max(2000, int($rate * $DUR)))")
-    run "$n"
+    local rate lat
+    rate=$(sed -n 's/^ops: .* = \([0-9.]*\) ops\/s.*/\1/p' <<<"$out")
+    lat=$(sed -n 's/^latency: p50 \([0-9.]*\) ms  p99 \([0-9.]*\) ms  p999 [0-9.]* ms  max \([0-9.]*\) ms/\1,\2,\3/p' <<<"$out")
+    echo "$rate,$lat"
 }
 
-# storage_rate MIX SIZE CONNS DEPTH: ops/s of one `storage bench` run.
-storage_rate() {
-    local mix=$1 size=$2 conns=$3 depth=$4
-    "$STORAGE" bench --server "$STORAGE_ADDR" --conns "$conns" --depth "$depth" \
-        --size "$size" --mix "$mix" --duration "$DUR" --keys "$KEYS" 2>/dev/null |
-        sed -n 's/^ops: .* = \([0-9.]*\) ops\/s.*/\1/p'
+# rb PORT OP SIZE CONNS DEPTH N: requests/s of one redis-benchmark test of
+# N requests.
+rb() {
+    local port=$1 op=$2 size=$3 conns=$4 depth=$5 n=$6
+    redis-benchmark -h 127.0.0.1 -p "$port" -t "$op" -d "$size" -c "$conns" \
+        -P "$depth" -r "$KEYS" -n "$n" -q --csv |
+        awk -F'"' 'NR > 1 && $2 == toupper("'"$op"'") { print $4 }'
 }
 
-raw="$OUT/redis-raw.csv"
-echo "server,size,conns,depth,op,ops_per_s" >"$raw"
+raw="$OUT/redis-one-client-raw.csv"
+machine="$OUT/redis-one-client-machine.txt"
+echo "pair,size,conns,depth,op,run,client,server,ops_per_s,p50_ms,p99_ms,max_ms" >"$raw"
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
     echo "nproc: $(nproc)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
     echo "redis: $(redis-server --version)"
+    echo "seconds per run: $DUR"
     echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} >"$OUT/redis-machine.txt"
+} >"$machine"
 
-measure_redis() {
-    local label=$1
-    for size in $SIZES; do for conns in $CONNS; do for depth in $DEPTHS; do
-        for op in set get; do
-            rate=$(redis_rate "$op" "$size" "$conns" "$depth")
-            echo "$label,$size,$conns,$depth,$op,$rate" >>"$raw"
-            log "$label $op ${size}B c$conns P$depth: $rate"
+# matrix PAIR STORAGE_ADDR REDIS_PORT OPS
+matrix() {
+    local pair=$1 saddr=$2 rport=$3 ops=$4
+    for size in $SIZES; do for conns in $CONNS; do for depth in $DEPTHS; do for op in $ops; do
+        local cell="$pair,$size,$conns,$depth,$op" rsum=0 r
+        for run in 1 2 3 4; do
+            if [ "$run" = 1 ] || [ "$run" = 4 ]; then
+                r=$(ours "$saddr" storage "$op" "$size" "$conns" "$depth")
+                echo "$cell,$run,storage-bench,storage,$r" >>"$raw"
+            else
+                r=$(ours "127.0.0.1:$rport" resp "$op" "$size" "$conns" "$depth")
+                echo "$cell,$run,storage-bench,redis,$r" >>"$raw"
+                rsum=$(python3 -c "print($rsum + ${r%%,*})")
+            fi
+            log "$pair $op ${size}B c$conns d$depth run $run: $r"
         done
-    done; done; done
+        local n
+        n=$(python3 -c "print(max(2000, int($rsum / 2 * $DUR)))")
+        r=$(rb "$rport" "$op" "$size" "$conns" "$depth" "$n")
+        echo "$cell,5,redis-benchmark,redis,$r,,," >>"$raw"
+        log "$pair $op ${size}B c$conns d$depth redis-benchmark: $r"
+    done; done; done; done
 }
 
-measure_storage() {
-    local label=$1
-    for size in $SIZES; do for conns in $CONNS; do for depth in $DEPTHS; do
-        for op in set get; do
-            mix=$([ "$op" = set ] && echo 0 || echo 1)
-            rate=$(storage_rate "$mix" "$size" "$conns" "$depth")
-            echo "$label,$size,$conns,$depth,$op,$rate" >>"$raw"
-            log "$label $op ${size}B c$conns d$depth: $rate"
-        done
-    done; done; done
-}
+if [ "$MEMORY" = 1 ]; then
+    start_storage memory --memory
+    start_redis redis --save "" --appendonly no
+    matrix memory "$STORAGE_ADDR" "$REDIS_PORT" "$OPS"
+fi
+if [ "$DURABLE" = 1 ]; then
+    start_storage durable --db "$tmp/durable/storage.redb"
+    start_redis redis-aof --save "" --appendonly yes --appendfsync always
+    matrix durable "$STORAGE_ADDR" "$REDIS_PORT" set
+fi
 
-start_redis redis
-measure_redis redis
-stop_redis
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$machine"
 
-start_storage memory --memory
-measure_storage storage-memory
-stop_storage
-
-start_redis redis-aof --appendonly yes --appendfsync always
-measure_redis redis-aof
-stop_redis
-
-start_storage durable --db "$tmp/durable/storage.redb"
-measure_storage storage-durable
-stop_storage
-
-echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/redis-machine.txt"
-
-python3 - "$raw" <<'EOF' | tee "$OUT/redis.md"
+python3 - "$raw" <<'PY' | tee "$OUT/redis-one-client.md"
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-rate = {(r["server"], r["size"], r["conns"], r["depth"], r["op"]): float(r["ops_per_s"] or 0) for r in rows}
-cells = sorted({(r["size"], r["conns"], r["depth"], r["op"]) for r in rows},
-               key=lambda c: (int(c[0]), int(c[1]), int(c[2]), c[3] == "get"))
+from collections import defaultdict
+runs = defaultdict(list)
+for r in csv.DictReader(open(sys.argv[1])):
+    key = (r["pair"], int(r["size"]), int(r["conns"]), int(r["depth"]), r["op"])
+    runs[key].append(r)
 def k(x):
     return f"{x / 1000:,.1f}k" if x < 1e6 else f"{x / 1e6:,.2f}M"
-def ratio(a, b, target):
-    if not b:
-        return "-"
-    r = a / b
-    return f"**{r:.2f}**" if target and r < 1.0 else f"{r:.2f}"
-print("| value | conns | depth | op | Redis | storage --memory | ratio | Redis AOF always | storage durable | ratio |")
-print("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-for size, conns, depth, op in cells:
-    r, m = rate[("redis", size, conns, depth, op)], rate[("storage-memory", size, conns, depth, op)]
-    ra, d = rate[("redis-aof", size, conns, depth, op)], rate[("storage-durable", size, conns, depth, op)]
-    print(f"| {size} B | {conns} | {depth} | {op.upper()} | {k(r)} | {k(m)} | {ratio(m, r, True)} "
-          f"| {k(ra)} | {k(d)} | {ratio(d, ra, op == 'set')} |")
+def side(rows, client, server):
+    return [r for r in rows if r["client"] == client and r["server"] == server]
+def mean(rows, col):
+    xs = [float(r[col]) for r in rows if r[col]]
+    return sum(xs) / len(xs) if xs else 0.0
+def top(rows, col):
+    return max((float(r[col]) for r in rows if r[col]), default=0.0)
+print("| pair | value | conns × depth | op | storage | Redis | ratio | redis-benchmark | ours/rb | max ms storage / Redis |")
+print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for key in sorted(runs, key=lambda c: (c[0] != "memory", c[1], c[2], c[3], c[4] == "get")):
+    pair, size, conns, depth, op = key
+    rows = runs[key]
+    s, r = side(rows, "storage-bench", "storage"), side(rows, "storage-bench", "redis")
+    b = side(rows, "redis-benchmark", "redis")
+    sv, rv, bv = mean(s, "ops_per_s"), mean(r, "ops_per_s"), mean(b, "ops_per_s")
+    ratio = sv / rv if rv else 0
+    mark = f"**{ratio:.2f}**" if ratio < 1.0 else f"{ratio:.2f}"
+    check = f"{rv / bv:.2f}" if bv else "-"
+    stall = f"{top(s, 'max_ms'):.1f} / {top(r, 'max_ms'):.1f}"
+    print(f"| {pair} | {size} B | {conns} × {depth} | {op.upper()} | {k(sv)} | {k(rv)} | {mark} "
+          f"| {k(bv)} | {check} | {stall} |")
 print()
-print("ops/s; ratio = storage / Redis, **bold** where a target (memory: every row;"
-      " durable: SET) is missed.")
-EOF
-log "done: $OUT/redis.md"
+print("ops/s, the mean of each side's two runs (A-B-B-A, one client: `storage bench`,"
+      " `--protocol resp` for Redis); ratio = storage / Redis, **bold** under 1.0;"
+      " ours/rb = our client's Redis figure / redis-benchmark's in the same cell;"
+      " max ms = the longest latency in either run.")
+PY
+log "done: $OUT/redis-one-client.md"

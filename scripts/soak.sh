@@ -48,6 +48,7 @@ trap cleanup EXIT
 
 start_server 127.0.0.1:0
 echo "server on $addr, results in $out"
+echo "kill,db_bytes,acked" >"$out/disk.csv"
 
 echo "t,rss_kib" >"$rss"
 (
@@ -76,6 +77,7 @@ while [ $SECONDS -lt $deadline ]; do
     kill -9 "$server_pid"
     wait "$server_pid" 2>/dev/null || true
     kills=$((kills + 1))
+    echo "$kills,$(stat -c %s "$db"),$(wc -l <"$log")" >>"$out/disk.csv"
     start_server "$addr"
 done
 wait "$load_pid"
@@ -90,6 +92,11 @@ kill "$sampler_pid" 2>/dev/null || true
 sampler_pid=
 
 echo "kills: $kills"
+# The database file at each kill (before the restart's repair) and after
+# the final clean start: bytes, and bytes per acknowledged store (each
+# store is a fresh key).
+echo "database bytes at each kill (bytes per acknowledged key):" $(awk -F, 'NR > 1 && $3 > 0 { printf "%d (%.0f) ", $2, $2 / $3 }' "$out/disk.csv")
+echo "database bytes after verifying: $(stat -c %s "$db") for $(wc -l <"$log") acknowledged stores"
 # The peak RSS of each server lifetime (one per restart window): flat means
 # no growth from window to window beyond the database's own growth.
 tail -n +2 "$rss" | awk -F, -v w="$kill_every" '

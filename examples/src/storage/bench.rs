@@ -47,6 +47,11 @@ pub struct BenchArgs {
     /// Keys to spread the load over (all pre-populated).
     #[arg(long, default_value_t = 1000)]
     pub keys: usize,
+    /// The protocol to speak: `resp` loads a Redis server at `--server`
+    /// with the same code (same connections, batches and key choice) as
+    /// the storage protocol.
+    #[arg(long, value_enum, default_value_t = Wire::Storage, requires = "server")]
+    pub protocol: Wire,
 }
 
 /// Latencies in log-linear buckets (32 per power of two: about 3%
@@ -201,14 +206,27 @@ async fn worker(
     hist
 }
 
+/// The protocol the load generator speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wire {
+    /// The storage protocol (`StoreRequest` / `FetchRequest` frames).
+    Storage,
+    /// Redis's RESP (`SET key value` / `GET key`), to load a Redis server
+    /// with the same client.
+    Resp,
+}
+
 /// The fast path of the measured phase (no token, values that fit one
-/// frame, depth up to 256): like redis-benchmark, each connection is a
-/// plain socket with `depth` requests in flight, the slot number as the
-/// transaction byte, requests encoded into one reused buffer and written
-/// together, replies parsed in place; all connections run on one thread,
-/// so the load generator takes at most one core from the server.
+/// frame, depth up to 256; always for `--protocol resp`), redis-benchmark's
+/// model: each connection is a plain socket that writes `depth` requests
+/// (encoded into one reused buffer, written together), then reads until
+/// all `depth` replies are in (parsed in place), and starts again; all
+/// connections run on one thread, so the load generator takes at most one
+/// core from the server. The two protocols share this code: only
+/// [`push_request`] and [`parse_reply`] look at the bytes.
 fn raw_ok(args: &BenchArgs, token: Option<&[u8]>) -> bool {
-    token.is_none() && args.depth <= 256 && args.size <= inline_limit(&key(args.keys))
+    args.protocol == Wire::Resp
+        || (token.is_none() && args.depth <= 256 && args.size <= inline_limit(&key(args.keys)))
 }
 
 /// Appends `key(i)` without allocating.
@@ -227,130 +245,241 @@ fn push_key(out: &mut Vec<u8>, i: usize) {
     out.extend_from_slice(&digits);
 }
 
-/// Appends one request (a `StoreRequest` or a `FetchRequest` frame) for
-/// slot `trans`; returns whether it is a get.
-fn push_request(
-    out: &mut Vec<u8>,
-    rng: &mut Rng,
-    args: &BenchArgs,
-    value: &[u8],
-    trans: u8,
-) -> bool {
-    let i = (rng.next() % args.keys as u64) as usize;
-    let get = rng.unit() < args.mix;
-    let at = out.len();
-    out.extend_from_slice(&[if get { 0x03 } else { 0x01 }, 0, 0, trans, 0]);
-    push_key(out, i);
-    let name_len = out.len() - at - 5;
-    out[at + 4] = name_len as u8;
-    if !get {
-        out.extend_from_slice(&(value.len() as u16).to_be_bytes());
-        out.extend_from_slice(value);
+/// Appends a decimal number without allocating.
+fn push_decimal(out: &mut Vec<u8>, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    let payload = (out.len() - at - 3) as u16;
-    out[at + 1..at + 3].copy_from_slice(&payload.to_be_bytes());
-    get
+    out.extend_from_slice(&digits[at..]);
 }
 
-/// Whether a reply payload is a success (of the right size, for a get).
-fn reply_ok(id: u8, payload: &[u8], size: usize) -> bool {
-    match id {
-        // StoreResponse: trans | name.len | name | status
-        0x02 => {
-            let nl = payload.get(1).map_or(0, |&n| usize::from(n));
-            payload.len() == 3 + nl && payload[2 + nl] == 0
+/// Appends one request for key `i` in slot `trans`: a get, or a store of
+/// `value`. Storage: a `StoreRequest` or `FetchRequest` frame with `trans`
+/// as its transaction byte. RESP: `SET key value` or `GET key` as an
+/// array of bulk strings (replies come in order, so there is no slot).
+fn push_request(wire: Wire, out: &mut Vec<u8>, i: usize, get: bool, value: &[u8], trans: u8) {
+    match wire {
+        Wire::Storage => {
+            let at = out.len();
+            out.extend_from_slice(&[if get { 0x03 } else { 0x01 }, 0, 0, trans, 0]);
+            push_key(out, i);
+            let name_len = out.len() - at - 5;
+            out[at + 4] = name_len as u8;
+            if !get {
+                out.extend_from_slice(&(value.len() as u16).to_be_bytes());
+                out.extend_from_slice(value);
+            }
+            let payload = (out.len() - at - 3) as u16;
+            out[at + 1..at + 3].copy_from_slice(&payload.to_be_bytes());
         }
-        // FetchResponse: trans | status | name.len | name | data.len | data
-        0x04 => {
-            let nl = payload.get(2).map_or(0, |&n| usize::from(n));
-            payload.len() == 5 + nl + size && payload[1] == 0
+        Wire::Resp => {
+            let key_len = key(0).len();
+            if get {
+                out.extend_from_slice(b"*2\r\n$3\r\nGET\r\n$");
+            } else {
+                out.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$");
+            }
+            push_decimal(out, key_len);
+            out.extend_from_slice(b"\r\n");
+            let at = out.len();
+            push_key(out, i);
+            debug_assert_eq!(out.len() - at, key_len, "keys under 10^7 have one length");
+            out.extend_from_slice(b"\r\n");
+            if !get {
+                out.push(b'$');
+                push_decimal(out, value.len());
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(value);
+                out.extend_from_slice(b"\r\n");
+            }
         }
-        _ => false,
     }
 }
 
-/// One connection of the fast path, until `end`.
+/// One reply read from the front of a buffer.
+#[derive(Debug, PartialEq, Eq)]
+struct Reply {
+    /// Bytes it takes.
+    len: usize,
+    /// Its slot (the storage protocol's transaction byte; RESP: none).
+    slot: Option<usize>,
+    /// Whether it is a success (of the right size, for a get).
+    ok: bool,
+}
+
+/// The reply at the front of `buf`, `Ok(None)` if it is not all there yet;
+/// an error for bytes that are no reply of `wire`.
+fn parse_reply(wire: Wire, buf: &[u8], size: usize) -> std::io::Result<Option<Reply>> {
+    match wire {
+        Wire::Storage => {
+            let Some(head) = buf.get(..3) else {
+                return Ok(None);
+            };
+            let len = 3 + usize::from(u16::from_be_bytes([head[1], head[2]]));
+            let Some(payload) = buf.get(3..len) else {
+                return Ok(None);
+            };
+            let ok = match head[0] {
+                // StoreResponse: trans | name.len | name | status
+                0x02 => {
+                    let nl = payload.get(1).map_or(0, |&n| usize::from(n));
+                    payload.len() == 3 + nl && payload[2 + nl] == 0
+                }
+                // FetchResponse: trans | status | name.len | name | data.len | data
+                0x04 => {
+                    let nl = payload.get(2).map_or(0, |&n| usize::from(n));
+                    payload.len() == 5 + nl + size && payload[1] == 0
+                }
+                _ => false,
+            };
+            let slot = payload.first().map(|&t| usize::from(t));
+            Ok(Some(Reply { len, slot, ok }))
+        }
+        Wire::Resp => {
+            let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+                return Ok(None);
+            };
+            let line = &buf[1..eol];
+            let reply = |len, ok| {
+                Ok(Some(Reply {
+                    len,
+                    slot: None,
+                    ok,
+                }))
+            };
+            match buf[0] {
+                b'+' => reply(eol + 2, line == b"OK"),
+                b'-' => reply(eol + 2, false),
+                b'$' if line == b"-1" => reply(eol + 2, false),
+                b'$' => {
+                    let n: usize = std::str::from_utf8(line)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| std::io::Error::other("bad RESP bulk length"))?;
+                    let len = eol + 2 + n + 2;
+                    if buf.len() < len {
+                        return Ok(None);
+                    }
+                    reply(len, n == size && &buf[len - 2..len] == b"\r\n")
+                }
+                _ => Err(std::io::Error::other("not a RESP reply to SET or GET")),
+            }
+        }
+    }
+}
+
+/// One connection of the fast path: batches of `depth` requests until
+/// `end` (`keys`: store every key once, in order, then stop).
 async fn raw_worker(
     addr: String,
     args: Arc<BenchArgs>,
     seed: u64,
     end: Instant,
     totals: Arc<Totals>,
+    populate: Option<std::ops::Range<usize>>,
 ) -> std::io::Result<Histogram> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut sock = tokio::net::TcpStream::connect(addr.as_str()).await?;
     sock.set_nodelay(true)?;
+    let wire = args.protocol;
     let mut hist = Histogram::default();
     let mut rng = Rng(seed | 1);
     let value = vec![0xA5u8; args.size];
-    let depth = args.depth;
-    let mut sent: Vec<(Instant, bool)> = Vec::with_capacity(depth);
-    let mut out = Vec::with_capacity(depth * (args.size + 32));
-    let now = Instant::now();
-    for slot in 0..depth {
-        let get = push_request(&mut out, &mut rng, &args, &value, slot as u8);
-        sent.push((now, get));
-    }
-    let mut in_flight = depth;
-    let mut buf = vec![0u8; (depth * (args.size + 32)).max(64 * 1024)];
+    let depth = args.depth.min(256);
+    let mut gets = vec![false; depth];
+    let mut answered = vec![false; depth];
+    let mut out = Vec::with_capacity(depth * (args.size + 48));
+    let mut buf = vec![0u8; (depth * (args.size + 48)).max(64 * 1024)];
     let mut filled = 0;
-    while in_flight > 0 {
-        if !out.is_empty() {
-            sock.write_all(&out).await?;
-            out.clear();
-        }
-        if filled == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        let n = sock.read(&mut buf[filled..]).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        filled += n;
-        let now = Instant::now();
-        let more = now < end;
-        let (mut gets, mut puts, mut errors) = (0, 0, 0);
-        let mut at = 0;
-        while filled - at >= 3 {
-            let len = usize::from(u16::from_be_bytes([buf[at + 1], buf[at + 2]]));
-            if filled - at < 3 + len {
-                break;
-            }
-            let id = buf[at];
-            let payload = &buf[at + 3..at + 3 + len];
-            let slot = payload.first().map_or(usize::MAX, |&t| usize::from(t));
-            at += 3 + len;
-            let Some(&(start, get)) = sent.get(slot) else {
-                return Err(std::io::Error::other("reply to no request"));
+    let mut next_key = populate.as_ref().map(|r| r.start);
+    loop {
+        // One batch: `depth` requests, written together.
+        out.clear();
+        let mut batch = 0;
+        for slot in 0..depth {
+            let (i, get) = match (&populate, next_key.as_mut()) {
+                (Some(range), Some(k)) if *k < range.end => {
+                    *k += 1;
+                    (*k - 1, false)
+                }
+                (Some(_), _) => break,
+                (None, _) => (
+                    (rng.next() % args.keys as u64) as usize,
+                    rng.unit() < args.mix,
+                ),
             };
-            hist.record(now - start);
-            match (reply_ok(id, payload, args.size), get) {
-                (false, _) => errors += 1,
-                (true, true) => gets += 1,
-                (true, false) => puts += 1,
-            }
-            in_flight -= 1;
-            if more {
-                let get = push_request(&mut out, &mut rng, &args, &value, slot as u8);
-                sent[slot] = (now, get);
-                in_flight += 1;
-            }
+            push_request(wire, &mut out, i, get, &value, slot as u8);
+            gets[slot] = get;
+            answered[slot] = false;
+            batch += 1;
         }
-        buf.copy_within(at..filled, 0);
-        filled -= at;
-        totals.gets.fetch_add(gets, Ordering::Relaxed);
-        totals.puts.fetch_add(puts, Ordering::Relaxed);
+        if batch == 0 {
+            return Ok(hist);
+        }
+        let start = Instant::now();
+        sock.write_all(&out).await?;
+        // Its replies, all of them.
+        let (mut n_gets, mut n_puts, mut errors) = (0, 0, 0);
+        let mut got = 0;
+        while got < batch {
+            if filled == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let n = sock.read(&mut buf[filled..]).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            filled += n;
+            let now = Instant::now();
+            let mut at = 0;
+            while let Some(reply) = parse_reply(wire, &buf[at..filled], args.size)? {
+                at += reply.len;
+                let slot = reply.slot.unwrap_or(got);
+                if slot >= batch || std::mem::replace(&mut answered[slot], true) {
+                    return Err(std::io::Error::other("reply to no request"));
+                }
+                got += 1;
+                hist.record(now - start);
+                match (reply.ok, gets[slot]) {
+                    (false, _) => errors += 1,
+                    (true, true) => n_gets += 1,
+                    (true, false) => n_puts += 1,
+                }
+                if got == batch {
+                    break;
+                }
+            }
+            buf.copy_within(at..filled, 0);
+            filled -= at;
+        }
+        if filled != 0 {
+            return Err(std::io::Error::other("more replies than requests"));
+        }
+        totals.gets.fetch_add(n_gets, Ordering::Relaxed);
+        totals.puts.fetch_add(n_puts, Ordering::Relaxed);
         totals.errors.fetch_add(errors, Ordering::Relaxed);
+        if populate.is_none() && Instant::now() >= end {
+            return Ok(hist);
+        }
     }
-    Ok(hist)
 }
 
-/// Runs the fast path's connections on one thread of their own.
+/// Runs the fast path's connections on one thread of their own; with
+/// `populate`, each stores its share of the keys once instead.
 fn raw_run(
     addr: &str,
     args: &Arc<BenchArgs>,
     end: Instant,
     totals: &Arc<Totals>,
+    populate: bool,
 ) -> std::thread::JoinHandle<std::io::Result<Histogram>> {
     let (addr, args, totals) = (addr.to_string(), Arc::clone(args), Arc::clone(totals));
     std::thread::spawn(move || {
@@ -359,14 +488,17 @@ fn raw_run(
             .build()?;
         rt.block_on(async move {
             let mut tasks = tokio::task::JoinSet::new();
+            let share = args.keys.div_ceil(args.conns);
             for c in 0..args.conns {
                 let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(c as u64 + 1);
+                let range = populate.then(|| c * share..((c + 1) * share).min(args.keys));
                 tasks.spawn(raw_worker(
                     addr.clone(),
                     Arc::clone(&args),
                     seed,
                     end,
                     Arc::clone(&totals),
+                    range,
                 ));
             }
             let mut hist = Histogram::default();
@@ -412,7 +544,10 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
             "--duration must be a positive number of seconds",
         ));
     }
-    let token = client_token(args.token_file.as_deref())?;
+    let token = match args.protocol {
+        Wire::Storage => client_token(args.token_file.as_deref())?,
+        Wire::Resp => None,
+    };
     let (addr, local, what) = match &args.server {
         Some(addr) => (addr.clone(), None, "remote".to_string()),
         None => {
@@ -424,8 +559,13 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
             (addr, Some((handle, service)), what)
         }
     };
-    let mut clients = Vec::with_capacity(args.conns);
-    for _ in 0..args.conns {
+    // RESP: the fast path's connections are the only ones.
+    let typed = match args.protocol {
+        Wire::Storage => args.conns,
+        Wire::Resp => 0,
+    };
+    let mut clients = Vec::with_capacity(typed);
+    for _ in 0..typed {
         let opts = Options {
             token: token.clone(),
             timeout: Some(Duration::from_secs(30)),
@@ -437,17 +577,40 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
         clients.push(c);
     }
     print_line(format_args!(
-        "bench: {} conns x depth {}, {}-byte values, {:.0}% gets, {} keys, {:.1} s, server {addr} ({what})",
+        "bench: {} conns x depth {}, {}-byte values, {:.0}% gets, {} keys, {:.1} s, server {addr} ({what}, {})",
         args.conns,
         args.depth,
         args.size,
         args.mix * 100.0,
         args.keys,
-        args.duration
+        args.duration,
+        match args.protocol {
+            Wire::Storage => "storage protocol",
+            Wire::Resp => "RESP",
+        }
     ))?;
-    populate(&clients, &args).await?;
-
     let args = Arc::new(args);
+    match args.protocol {
+        Wire::Storage => populate(&clients, &args).await?,
+        Wire::Resp => {
+            let totals = Arc::new(Totals::default());
+            let filler = raw_run(&addr, &args, Instant::now(), &totals, true);
+            tokio::task::spawn_blocking(move || filler.join())
+                .await
+                .map_err(|e| Failure::other(Chain(&e)))?
+                .map_err(|_| Failure::other("the load thread panicked"))?
+                .map_err(|e| {
+                    Failure::other(format!("populating the keys failed: {}", Chain(&e)))
+                })?;
+            let errors = totals.errors.load(Ordering::Relaxed);
+            if errors > 0 {
+                return Err(Failure::other(format!(
+                    "populating the keys failed: {errors} stores refused"
+                )));
+            }
+        }
+    }
+
     let totals = Arc::new(Totals::default());
     let duration = Duration::from_secs_f64(args.duration);
     let start = Instant::now();
@@ -459,7 +622,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Failure> {
             c.close().await;
         }
     }
-    let raw = raw.then(|| raw_run(&addr, &args, end, &totals));
+    let raw = raw.then(|| raw_run(&addr, &args, end, &totals, false));
     let mut tasks = tokio::task::JoinSet::new();
     for (c, client) in clients.iter().enumerate().filter(|_| raw.is_none()) {
         for d in 0..args.depth {
@@ -587,6 +750,61 @@ mod tests {
             assert!(low <= v, "{v} in bucket {b} starting at {low}");
             assert!(v - low <= v / 16 + 1, "{v} too far from {low}");
         }
+    }
+
+    /// A RESP SET and GET as redis-cli would send them.
+    #[test]
+    fn resp_requests() {
+        let mut out = Vec::new();
+        push_request(Wire::Resp, &mut out, 42, false, b"xyz", 7);
+        push_request(Wire::Resp, &mut out, 9_999_999, true, b"", 8);
+        let want: &[u8] = b"*3\r\n$3\r\nSET\r\n$13\r\nbench/0000042\r\n$3\r\nxyz\r\n\
+                            *2\r\n$3\r\nGET\r\n$13\r\nbench/9999999\r\n";
+        assert_eq!(out, want);
+    }
+
+    /// Replies of both protocols: whole ones read with their length, slot
+    /// and outcome; every strict prefix reads as "not yet".
+    #[test]
+    fn replies() {
+        let store_ok = [0x02, 0, 4, 5, 1, b'k', 0];
+        let fetch_ok = [0x04, 0, 8, 6, 0, 1, b'k', 0, 2, b'a', b'b'];
+        let fetch_short = [0x04, 0, 7, 6, 0, 1, b'k', 0, 1, b'a'];
+        // protocol, bytes, value size, slot, success
+        type Case<'a> = (Wire, &'a [u8], usize, Option<usize>, bool);
+        let cases: [Case<'_>; 9] = [
+            (Wire::Storage, &store_ok, 2, Some(5), true),
+            (Wire::Storage, &fetch_ok, 2, Some(6), true),
+            (Wire::Storage, &fetch_short, 2, Some(6), false),
+            (Wire::Resp, b"+OK\r\n", 2, None, true),
+            (Wire::Resp, b"$2\r\nab\r\n", 2, None, true),
+            (Wire::Resp, b"$2\r\nab\r\n", 3, None, false),
+            (Wire::Resp, b"$-1\r\n", 2, None, false),
+            (Wire::Resp, b"-ERR no\r\n", 2, None, false),
+            (Wire::Resp, b"$0\r\n\r\n", 0, None, true),
+        ];
+        for (wire, bytes, size, slot, ok) in cases {
+            let mut more = bytes.to_vec();
+            more.extend_from_slice(b"+OK\r\n");
+            let want = Reply {
+                len: bytes.len(),
+                slot,
+                ok,
+            };
+            assert_eq!(
+                parse_reply(wire, &more, size).unwrap(),
+                Some(want),
+                "{bytes:?}"
+            );
+            for cut in 0..bytes.len() {
+                assert_eq!(
+                    parse_reply(wire, &bytes[..cut], size).unwrap(),
+                    None,
+                    "{cut}"
+                );
+            }
+        }
+        assert!(parse_reply(Wire::Resp, b":1\r\n", 0).is_err());
     }
 
     #[test]

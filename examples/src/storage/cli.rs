@@ -191,6 +191,14 @@ pub enum Command {
     },
     /// Load generator: ops/s and latency percentiles.
     Bench(BenchArgs),
+    /// Compact a database file (with no server running on it): replays
+    /// its log, then moves every page to the front and cuts the file;
+    /// prints the size before and after. (Opening a database compacts it
+    /// on its own when more than half the file is free.)
+    Compact {
+        /// The database file.
+        file: PathBuf,
+    },
     /// Run a server and a scripted client conversation in one process.
     Demo,
     /// Print a completion script for SHELL (bash, zsh, fish, elvish,
@@ -429,6 +437,23 @@ pub async fn run(conn: &ConnArgs, command: Command) -> Result<(), Failure> {
         }
         Command::Explain { hex } => explain(&hex).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Compact { file } => {
+            let c = super::db::Db::compact(&file)
+                .await
+                .map_err(|e| Failure::other(format!("cannot compact {}: {e}", file.display())))?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "compacted {}: {} -> {} bytes\nbefore: {}\nafter:  {}",
+                file.display(),
+                c.before,
+                c.after,
+                c.use_before,
+                c.use_after
+            )
+            .and_then(|()| out.flush())
+            .map_err(Failure::stdout)
+        }
         Command::Demo => super::demo::run().await,
         Command::Completions { shell } => completions(shell),
         Command::Dissector { ports } => {

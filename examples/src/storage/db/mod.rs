@@ -10,6 +10,12 @@
 //! (one `write` and one `fdatasync` per batch); the writer applies them to
 //! redb in a checkpoint about once a second.
 //!
+//! I/O failures: a failed log append is cut back (the store answered
+//! with an error, nothing after it ever replayed); redb, which refuses all
+//! calls after one failed, is closed and reopened by the writer. Opening
+//! compacts the file when it is mostly free pages ([`Db::compact`] does it
+//! on demand).
+//!
 //! ```text
 //! mod.rs          the `Db` handle: open, then one delegating method per call
 //! types.rs        `DbError`, `Meta`, `Change`: what both engines take and return
@@ -20,6 +26,7 @@
 //! pending.rs      the logged writes not yet in redb, which reads look at first
 //! batch.rs        one write transaction: what each write does to the tables
 //! wal.rs          the write-ahead log file: record format, append, replay
+//! faults.rs       I/O failures on command (tests): the file layer under redb and the log
 //! cache.rs        the read cache of small values the writer has committed
 //! stats.rs        the engines' counters (relaxed atomics) and `EngineStats`
 //! memdb.rs        the in-memory engine
@@ -31,6 +38,7 @@ use std::sync::Arc;
 
 mod batch;
 mod cache;
+mod faults;
 mod memdb;
 mod pending;
 mod redb_engine;
@@ -50,6 +58,19 @@ pub use self::stats::EngineStats;
 pub use self::types::{Change, DbError, Meta};
 use self::writer::{WalLimits, WAL_LIMITS};
 use super::protocol::Entry;
+
+/// What [`Db::compact`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compacted {
+    /// File bytes before.
+    pub before: u64,
+    /// File bytes after.
+    pub after: u64,
+    /// How the pages were used before (one line).
+    pub use_before: String,
+    /// How the pages are used after (one line).
+    pub use_after: String,
+}
 
 /// Handle to the database: cheap to clone.
 #[derive(Clone)]
@@ -99,11 +120,63 @@ impl Db {
         on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
         limits: WalLimits,
     ) -> Result<Db, DbError> {
+        Db::open_faulty(path, on_commit, limits, None)
+    }
+
+    /// [`Db::open`] with its files failing as `faults` say (tests).
+    fn open_faulty(
+        path: Option<&Path>,
+        on_commit: impl Fn(&[Change]) + Send + Sync + 'static,
+        limits: WalLimits,
+        faults: Option<Arc<faults::Faults>>,
+    ) -> Result<Db, DbError> {
         let engine = match path {
             None => Engine::Memory(Arc::new(MemDb::new(Box::new(on_commit)))),
-            Some(path) => Engine::Redb(Redb::open(path, Box::new(on_commit), limits)?),
+            Some(path) => Engine::Redb(Redb::open(path, Box::new(on_commit), limits, faults)?),
         };
         Ok(Db { engine })
+    }
+
+    /// Compacts the database file at `path` (no server may have it
+    /// open): opens it (replaying its log), closes it, then compacts it
+    /// (redb moves every page to the front and cuts the file). Returns
+    /// the file's size before and after, and how its pages are used
+    /// before and after (a line each).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened, or compacting it failed.
+    pub async fn compact(path: &Path) -> Result<Compacted, DbError> {
+        let size = || {
+            std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(types::db_err)
+        };
+        let before = size()?;
+        // The threads of a handle just dropped let go of the file shortly.
+        let mut tries = 0;
+        let db = loop {
+            match Db::open(Some(path), |_| {}) {
+                Err(e) if e.0.contains("already open") && tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                other => break other?,
+            }
+        };
+        db.close().await;
+        drop(db);
+        let path = path.to_path_buf();
+        let (use_before, use_after) =
+            tokio::task::spawn_blocking(move || redb_engine::compact(&path))
+                .await
+                .map_err(types::db_err)??;
+        Ok(Compacted {
+            before,
+            after: size()?,
+            use_before,
+            use_after,
+        })
     }
 
     /// Stores a value; returns once it is durable.

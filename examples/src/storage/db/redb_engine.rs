@@ -9,13 +9,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 
 use redb::{Database, ReadableTableMetadata};
 use tokio::sync::oneshot;
 
 use super::cache::Cache;
+use super::faults::{Faults, FaultyBackend};
 use super::pending::{peek, Pending};
 use super::request::{Command, Reply, Write};
 use super::schema::{decode_row, Row, CHUNKS, META};
@@ -39,6 +40,107 @@ const READERS: usize = 2;
 
 /// Reads taken in one batch at most.
 const MAX_READ_BATCH: usize = 256;
+
+/// The database the writer and the readers share: `None` while an I/O
+/// error keeps it closed (redb refuses every call after one until it is
+/// reopened; the writer reopens it).
+pub(super) type Shared = Arc<RwLock<Option<Arc<Database>>>>;
+
+/// Opens the database file (again).
+pub(super) type Opener = Box<dyn Fn() -> Result<Database, DbError> + Send>;
+
+/// The database file as the writer takes it: shared with the readers,
+/// how to open it again, and the failures its files are to have (tests).
+pub(super) struct Files {
+    /// The open database.
+    pub(super) shared: Shared,
+    /// Opens it again.
+    pub(super) opener: Opener,
+    /// Failures on command, `None` in service.
+    pub(super) faults: Option<Arc<Faults>>,
+}
+
+/// The error of a call made while the database is closed.
+pub(super) fn closed() -> DbError {
+    DbError::new("the database is closed after an I/O error; reopening it")
+}
+
+/// Opening compacts the file when it is more than this many times the
+/// pages in use...
+const COMPACT_RATIO: u64 = 2;
+
+/// ...and larger than this.
+const COMPACT_MIN_BYTES: u64 = 16 << 20;
+
+/// Compacts `db` if its file is mostly free pages (more than
+/// [`COMPACT_RATIO`] times the pages in use, and over
+/// [`COMPACT_MIN_BYTES`]): crashes and bursts of writes leave free pages
+/// that redb reuses but never gives back. Returns whether it did.
+fn compact_if_it_pays(db: &mut Database, path: &Path) -> Result<bool, DbError> {
+    let file = std::fs::metadata(path).map_err(db_err)?.len();
+    let used = {
+        let tx = db.begin_write().map_err(db_err)?;
+        let stats = tx.stats().map_err(db_err)?;
+        tx.abort().map_err(db_err)?;
+        stats.allocated_pages() * stats.page_size() as u64
+    };
+    if file <= COMPACT_MIN_BYTES || file <= used * COMPACT_RATIO {
+        return Ok(false);
+    }
+    let start = std::time::Instant::now();
+    db.compact().map_err(db_err)?;
+    let after = std::fs::metadata(path).map_err(db_err)?.len();
+    tracing::info!(
+        path = %path.display(),
+        before = file,
+        after,
+        in_use = used,
+        ms = start.elapsed().as_millis() as u64,
+        "compacted the database file"
+    );
+    Ok(true)
+}
+
+/// How the pages of `db` are used, in one line.
+fn page_use(db: &Database) -> Result<String, DbError> {
+    let tx = db.begin_write().map_err(db_err)?;
+    let s = tx.stats().map_err(db_err)?;
+    tx.abort().map_err(db_err)?;
+    let page = s.page_size() as u64;
+    Ok(format!(
+        "{} pages of {page} B in use ({} leaf, {} branch): {} B of keys and values, \
+         {} B of metadata, {} B fragmented",
+        s.allocated_pages(),
+        s.leaf_pages(),
+        s.branch_pages(),
+        s.stored_bytes(),
+        s.metadata_bytes(),
+        s.fragmented_bytes()
+    ))
+}
+
+/// Compacts the database file at `path` (opened here, so no one else may
+/// have it open), however little it gains; returns how its pages are used
+/// before and after.
+pub(super) fn compact(path: &Path) -> Result<(String, String), DbError> {
+    // The threads of a handle just dropped let go of the file shortly.
+    for _ in 0..100 {
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
+        match builder.create(path) {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(db_err(e)),
+            Ok(mut db) => {
+                let before = page_use(&db)?;
+                db.compact().map_err(db_err)?;
+                return Ok((before, page_use(&db)?));
+            }
+        }
+    }
+    Err(DbError::new("the database stays open elsewhere"))
+}
 
 /// A read, run by a reader thread inside a read transaction it shares with
 /// the other reads queued at the same moment.
@@ -69,15 +171,42 @@ impl Redb {
         path: &Path,
         on_commit: Box<OnCommit>,
         limits: WalLimits,
+        faults: Option<Arc<Faults>>,
     ) -> Result<Redb, DbError> {
-        let mut builder = Database::builder();
-        builder.set_cache_size(CACHE_BYTES);
-        let db = Arc::new(builder.create(path).map_err(db_err)?);
+        let opener: Opener = {
+            let (path, faults) = (path.to_path_buf(), faults.clone());
+            Box::new(move || {
+                let mut builder = Database::builder();
+                builder.set_cache_size(CACHE_BYTES);
+                match &faults {
+                    None => builder.create(&path).map_err(db_err),
+                    Some(f) => {
+                        let file = std::fs::OpenOptions::new()
+                            .read(true)
+                            .write(true)
+                            .create(true)
+                            .truncate(false)
+                            .open(&path)
+                            .map_err(db_err)?;
+                        let backend = FaultyBackend::new(file, Arc::clone(f)).map_err(db_err)?;
+                        builder.create_with_backend(backend).map_err(db_err)
+                    }
+                }
+            })
+        };
+        let mut db = opener()?;
+        compact_if_it_pays(&mut db, path)?;
+        let shared: Shared = Arc::new(RwLock::new(Some(Arc::new(db))));
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
         let pending = Pending::default();
         let stats = Arc::new(EngineCounters::default());
+        let files = Files {
+            shared: Arc::clone(&shared),
+            opener,
+            faults,
+        };
         let writer = Writer::open(
-            Arc::clone(&db),
+            files,
             &wal::path_for(path),
             Arc::clone(&cache),
             Arc::clone(&pending),
@@ -93,7 +222,7 @@ impl Redb {
         let (reads, read_rx) = std_mpsc::channel::<ReadJob>();
         let read_rx = Arc::new(Mutex::new(read_rx));
         for i in 0..READERS {
-            let (db, rx) = (Arc::clone(&db), Arc::clone(&read_rx));
+            let (db, rx) = (Arc::clone(&shared), Arc::clone(&read_rx));
             thread::Builder::new()
                 .name(format!("storage-reader-{i}"))
                 .spawn(move || read_loop(&db, &rx))
@@ -401,7 +530,7 @@ fn with_row<T>(
 }
 
 /// The reader thread: batches of queued reads, one transaction each.
-fn read_loop(db: &Database, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
+fn read_loop(db: &Shared, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
     loop {
         let batch: Vec<ReadJob> = {
             let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
@@ -415,7 +544,13 @@ fn read_loop(db: &Database, rx: &Mutex<std_mpsc::Receiver<ReadJob>>) {
             }
             batch
         };
-        match db.begin_read().map_err(db_err) {
+        // The database of this moment (none while an I/O error keeps it
+        // closed), let go of after the batch.
+        let db = db.read().unwrap_or_else(|e| e.into_inner()).clone();
+        match db
+            .ok_or_else(closed)
+            .and_then(|db| db.begin_read().map_err(db_err))
+        {
             Ok(tx) => batch.into_iter().for_each(|job| job(Ok(&tx))),
             Err(e) => batch.into_iter().for_each(|job| job(Err(&e))),
         }

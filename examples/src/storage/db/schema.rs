@@ -4,8 +4,9 @@
 //! row; a larger one (or one uploaded in chunks) is a blob of chunks:
 //!
 //! ```text
-//! meta2    name             -> version u64 | size u64 | blob u64 | inline bytes
-//!                              (little-endian; blob 0: the value is inline)
+//! meta3    name             -> version varint | blob varint | inline bytes (blob 0)
+//!                                                          | size varint   (a blob)
+//!                              (LEB128 varints; a 32-byte value's row is 36-37 bytes)
 //! chunks2  (blob, index)    -> up to CHUNK bytes
 //! seq2     "version"|"blob" -> last number handed out
 //! uploads2 blob             -> 0 (uploads begun, not yet committed)
@@ -20,7 +21,10 @@ use redb::TableDefinition;
 use super::types::{db_err, DbError, Meta};
 
 /// Metadata rows by name (see [`encode_row`]).
-pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta2");
+pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta3");
+/// The metadata rows of the previous layout (see [`decode_row_v2`]),
+/// moved into [`META`] when a database is opened.
+pub(super) const META_V2: TableDefinition<&str, &[u8]> = TableDefinition::new("meta2");
 /// The chunks of each blob, by (blob, index).
 pub(super) const CHUNKS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("chunks2");
 /// `"version"` and `"blob"`: the last of each handed out.
@@ -42,26 +46,49 @@ pub(super) type MetaTable<'t> = redb::Table<'t, &'static str, &'static [u8]>;
 /// ones in chunks.
 pub const INLINE: usize = 16 * 1024;
 
-/// version, size, blob: the fixed part of a metadata row.
-const ROW_HEAD: usize = 24;
-
 /// A metadata row, decoded.
 pub(super) struct Row<'a> {
     pub(super) meta: Meta,
     pub(super) inline: &'a [u8],
 }
 
-/// Writes the row of `meta` and its `inline` bytes into `row`.
+/// Writes the row of `meta` and its `inline` bytes into `row`: varints
+/// (LEB128) of the version and the blob, then the inline bytes (blob 0:
+/// the size is their count) or a varint of the size (a blob).
 pub(super) fn encode_row(row: &mut Vec<u8>, meta: Meta, inline: &[u8]) {
     row.clear();
-    row.extend_from_slice(&meta.version.to_le_bytes());
-    row.extend_from_slice(&meta.size.to_le_bytes());
-    row.extend_from_slice(&meta.blob.to_le_bytes());
-    row.extend_from_slice(inline);
+    push_varint(row, meta.version);
+    push_varint(row, meta.blob);
+    if meta.blob == 0 {
+        row.extend_from_slice(inline);
+    } else {
+        push_varint(row, meta.size);
+    }
 }
 
 /// Reads a row written by [`encode_row`].
 pub(super) fn decode_row(b: &[u8]) -> Result<Row<'_>, DbError> {
+    let corrupt = || DbError::new("corrupt metadata row");
+    let (version, rest) = take_varint(b).ok_or_else(corrupt)?;
+    let (blob, rest) = take_varint(rest).ok_or_else(corrupt)?;
+    if blob == 0 {
+        return Ok(Row {
+            meta: Meta::new(version, rest.len() as u64, 0),
+            inline: rest,
+        });
+    }
+    match take_varint(rest) {
+        Some((size, [])) => Ok(Row {
+            meta: Meta::new(version, size, blob),
+            inline: &[],
+        }),
+        _ => Err(corrupt()),
+    }
+}
+
+/// Reads a row of the previous layout (`meta2`: version, size, blob as
+/// little-endian u64s, then the inline bytes); for the migration on open.
+pub(super) fn decode_row_v2(b: &[u8]) -> Result<Row<'_>, DbError> {
     let word = |i: usize| {
         b.get(i * 8..i * 8 + 8)
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
@@ -70,10 +97,36 @@ pub(super) fn decode_row(b: &[u8]) -> Result<Row<'_>, DbError> {
     match (word(0), word(1), word(2)) {
         (Some(version), Some(size), Some(blob)) => Ok(Row {
             meta: Meta::new(version, size, blob),
-            inline: &b[ROW_HEAD..],
+            inline: &b[24..],
         }),
         _ => Err(DbError::new("corrupt metadata row")),
     }
+}
+
+/// Appends `v` as a LEB128 varint.
+fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 varint of at most ten bytes that fits a u64; returns
+/// it and the rest.
+fn take_varint(b: &[u8]) -> Option<(u64, &[u8])> {
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        let bits = u64::from(byte & 0x7F);
+        if i == 9 && bits > 1 {
+            return None;
+        }
+        v |= bits << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((v, &b[i + 1..]));
+        }
+    }
+    None
 }
 
 /// Removes every chunk of `blob`.
@@ -81,4 +134,39 @@ pub(super) fn drop_chunks(chunks: &mut ChunkTable<'_>, blob: u64) -> Result<(), 
     chunks
         .retain_in((blob, 0)..=(blob, u64::MAX), |_, _| false)
         .map_err(db_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows read back as written, inline or not, at the varints' edges;
+    /// the bytes of a small one are as documented; cut or overlong rows
+    /// of blobs are refused.
+    #[test]
+    fn rows_round_trip() {
+        let mut row = Vec::new();
+        encode_row(&mut row, Meta::new(300, 3, 0), b"abc");
+        assert_eq!(row, [0xAC, 0x02, 0x00, b'a', b'b', b'c']);
+        for version in [0, 1, 127, 128, u64::MAX] {
+            for (size, blob, inline) in
+                [(0, 0, &b""[..]), (5, 0, b"hello"), (1 << 40, u64::MAX, b"")]
+            {
+                let m = Meta::new(version, size, blob);
+                encode_row(&mut row, m, inline);
+                let back = decode_row(&row).unwrap();
+                assert_eq!((back.meta, back.inline), (m, inline));
+                if blob != 0 {
+                    for cut in 0..row.len() {
+                        assert!(decode_row(&row[..cut]).is_err(), "{cut}");
+                    }
+                    let mut long = row.clone();
+                    long.push(0);
+                    assert!(decode_row(&long).is_err());
+                }
+            }
+        }
+        assert!(take_varint(&[0xFF; 10]).is_none());
+        assert_eq!(take_varint(&[0x80, 0x00]), Some((0, &[][..])));
+    }
 }

@@ -1,12 +1,14 @@
 //! The engines' tests: blobs and uploads on disk, reads never stale, the
-//! write-ahead log across crashes, and the two engines agreeing.
+//! write-ahead log across crashes, I/O failures, and the two engines
+//! agreeing.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redb::{Database, ReadableTable};
+use redb::{Database, ReadableTable, ReadableTableMetadata};
 
+use super::faults::Faults;
 use super::schema::{CHUNKS, INLINE};
 use super::wal;
 use super::writer::WalLimits;
@@ -14,9 +16,9 @@ use super::{Change, Db};
 use crate::storage::protocol::CHUNK;
 
 /// Opens the file directly once the service's threads have let go.
-fn chunk_count(path: &Path) -> usize {
+fn open_direct(path: &Path) -> Database {
     let mut tries = 0;
-    let db = loop {
+    loop {
         match Database::create(path) {
             Ok(db) => break db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) if tries < 100 => {
@@ -25,7 +27,12 @@ fn chunk_count(path: &Path) -> usize {
             }
             Err(e) => panic!("{e}"),
         }
-    };
+    }
+}
+
+/// The chunks in the file.
+fn chunk_count(path: &Path) -> usize {
+    let db = open_direct(path);
     let tx = db.begin_read().unwrap();
     let chunks = tx.open_table(CHUNKS).unwrap();
     chunks.iter().unwrap().count()
@@ -492,4 +499,285 @@ async fn memory_and_redb_engines_agree() {
     disk.close().await;
     assert!(mem.store("a".into(), vec![1]).await.is_err(), "closed");
     assert!(disk.store("a".into(), vec![1]).await.is_err(), "closed");
+}
+
+/// `errno`s of the failures the tests inject.
+const ENOSPC: i32 = 28;
+const EIO: i32 = 5;
+
+/// Opens `path` with its files failing as `faults` say; checkpoints only
+/// when closing.
+fn open_faulty(path: &Path, faults: &Arc<Faults>) -> Db {
+    Db::open_faulty(Some(path), |_| {}, NO_CHECKPOINTS, Some(Arc::clone(faults))).unwrap()
+}
+
+/// Every name in `want` has its value and version; every name in `gone`
+/// has none.
+async fn assert_holds(db: &Db, want: &[(String, u64, Vec<u8>)], gone: &[String], when: &str) {
+    for (name, version, data) in want {
+        assert_eq!(
+            value_of(db, name).await,
+            Some((*version, data.clone())),
+            "{name} {when}"
+        );
+    }
+    for name in gone {
+        assert_eq!(db.meta(name.clone()).await.unwrap(), None, "{name} {when}");
+    }
+}
+
+/// The disk fills up (every write that would make a file longer fails
+/// with ENOSPC; the log's after writing half its record): stores are
+/// answered with an error, and the log is cut back to its whole records,
+/// so a crash image taken then holds exactly the acknowledged writes and
+/// replays nothing past the failed appends. A value too large for the log
+/// goes through redb, which fails too, closes itself and is reopened.
+/// Reads go on throughout (values in redb and values only in the log);
+/// once space returns, stores work again and their versions follow the
+/// last acknowledged one. A crash image taken afterwards, and the
+/// database closed normally, hold every acknowledged store and none of
+/// the refused ones.
+#[tokio::test]
+async fn a_full_disk_refuses_stores_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.redb");
+    let faults = Arc::new(Faults::default());
+    let (db, mut want) = seed(&live, &faults, 20).await;
+    let last = want.last().unwrap().1;
+    let log_len = std::fs::metadata(wal::path_for(&live)).unwrap().len();
+    assert!(log_len > 0);
+
+    faults.fail_writes(ENOSPC);
+    let mut refused: Vec<String> = (0..5).map(|i| format!("lost{i}")).collect();
+    for name in &refused {
+        let e = db.store(name.clone(), vec![7; 32]).await.unwrap_err();
+        assert!(e.0.contains("No space left"), "{e:?}");
+    }
+    assert_eq!(
+        std::fs::metadata(wal::path_for(&live)).unwrap().len(),
+        log_len,
+        "the failed appends are cut off"
+    );
+    let during = dir.path().join("during.redb");
+    crash_image(&live, &during);
+    assert_holds(&db, &want, &refused, "while the disk is full").await;
+    let big = pattern(4 << 20, 3);
+    let e = db.store("big".into(), big.clone()).await.unwrap_err();
+    assert!(e.0.contains("No space left"), "{e:?}");
+    refused.push("big".into());
+    assert_holds(&db, &want, &refused, "after redb failed").await;
+    assert!(faults.failures() >= 6);
+
+    faults.fail_writes(0);
+    let m = db.store("after".into(), vec![1; 32]).await.unwrap();
+    assert!(m.version > last, "versions go on");
+    want.push(("after".into(), m.version, vec![1; 32]));
+    let m = db.store("big".into(), big.clone()).await.unwrap();
+    want.push(("big".into(), m.version, big));
+    refused.pop();
+    let later = dir.path().join("later.redb");
+    crash_image(&live, &later);
+    db.close().await;
+    drop(db);
+
+    let (before, after) = want.split_at(40);
+    let mut gone = refused.clone();
+    gone.extend(["after".to_string(), "big".to_string()]);
+    let db = reopen(&during);
+    assert_holds(&db, before, &gone, "in the image taken while full").await;
+    db.close().await;
+    drop(db);
+    for image in [&later, &live] {
+        let db = reopen(image);
+        assert_holds(&db, before, &refused, "after space returned").await;
+        assert_holds(&db, after, &[], "after space returned").await;
+        db.close().await;
+    }
+}
+
+/// Stores `n` values (`old0`, `old1`, ...) into a new database at
+/// `path` and closes it, so they are in redb; reopens it with `faults`
+/// and stores `n` more (`new0`, ...), which stay in the log. Returns the
+/// database and the name, version and value of each store.
+async fn seed(path: &Path, faults: &Arc<Faults>, n: u8) -> (Db, Vec<(String, u64, Vec<u8>)>) {
+    async fn store_n(db: &Db, prefix: &str, n: u8, out: &mut Vec<(String, u64, Vec<u8>)>) {
+        for i in 0..n {
+            let (name, data) = (format!("{prefix}{i}"), pattern(32 + usize::from(i), i));
+            let m = db.store(name.clone(), data.clone()).await.unwrap();
+            out.push((name, m.version, data));
+        }
+    }
+    let mut stored = Vec::new();
+    let db = open_faulty(path, faults);
+    store_n(&db, "old", n, &mut stored).await;
+    db.close().await;
+    drop(db);
+    let db = reopen_faulty(path, faults);
+    store_n(&db, "new", n, &mut stored).await;
+    (db, stored)
+}
+
+/// Opens `path` with `faults` once the threads of its last opening have
+/// let go.
+fn reopen_faulty(path: &Path, faults: &Arc<Faults>) -> Db {
+    for _ in 0..100 {
+        match Db::open_faulty(Some(path), |_| {}, NO_CHECKPOINTS, Some(Arc::clone(faults))) {
+            Err(e) if e.0.contains("already open") => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} stays open", path.display());
+}
+
+/// `fdatasync` fails (EIO) under the log, once, then for a while: each
+/// time the store is answered with an error; a single failure is
+/// repaired at once (the log cut back, or the database reopened) and
+/// every read is served; while syncs keep failing, the values in the log
+/// are still read, and those only in redb once it can be reopened. Once
+/// syncs work, stores succeed again, and the database reopened after a
+/// crash holds every acknowledged store and none of the refused ones.
+#[tokio::test]
+async fn a_failed_fsync_refuses_the_store_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.redb");
+    let faults = Arc::new(Faults::default());
+    let (db, mut want) = seed(&live, &faults, 10).await;
+    let mut gone = vec!["lost".to_string()];
+    faults.fail_next_sync(EIO);
+    let e = db.store("lost".into(), vec![9; 32]).await.unwrap_err();
+    assert!(e.0.contains("Input/output error"), "{e:?}");
+    assert_eq!(faults.failures(), 1);
+    assert_holds(&db, &want, &gone, "after one failed sync").await;
+    let m = db.store("again".into(), vec![4; 32]).await.unwrap();
+    want.push(("again".into(), m.version, vec![4; 32]));
+
+    faults.fail_syncs(EIO);
+    for i in 0..3 {
+        let name = format!("lost{i}");
+        let e = db.store(name.clone(), vec![9; 32]).await.unwrap_err();
+        assert!(
+            e.0.contains("Input/output error") || e.0.contains("closed"),
+            "{e:?}"
+        );
+        gone.push(name);
+    }
+    let in_log = &want[10..];
+    for (name, version, data) in in_log {
+        assert_eq!(
+            value_of(&db, name).await,
+            Some((*version, data.clone())),
+            "{name}"
+        );
+    }
+    faults.fail_syncs(0);
+    // The first store after the failures may find the database still
+    // closed (it is reopened every 100 ms).
+    let mut stored = None;
+    for _ in 0..250 {
+        match db.store("after".into(), vec![3; 32]).await {
+            Ok(m) => {
+                stored = Some(m);
+                break;
+            }
+            Err(e) if e.0.contains("closed") => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let m = stored.expect("the database reopens within 5 s of syncs working");
+    want.push(("after".into(), m.version, vec![3; 32]));
+    assert_holds(&db, &want, &gone, "once syncs work").await;
+    let image = dir.path().join("image.redb");
+    crash_image(&live, &image);
+    db.close().await;
+    drop(db);
+    for path in [&image, &live] {
+        let db = reopen(path);
+        assert_holds(&db, &want, &gone, "reopened").await;
+        db.close().await;
+    }
+}
+
+/// A file left mostly free (large values stored, then deleted) shrinks
+/// with [`Db::compact`], and is compacted on its own when the database is
+/// opened again; what is left is kept.
+#[tokio::test]
+async fn compaction_gives_free_space_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let keep = pattern(100, 9);
+    for round in 0..2 {
+        {
+            let db = reopen(&path);
+            db.store("keep".into(), keep.clone()).await.unwrap();
+            for i in 0..24 {
+                db.store(format!("big{i}"), pattern(1 << 20, i as u8))
+                    .await
+                    .unwrap();
+            }
+            for i in 0..24 {
+                db.delete(format!("big{i}")).await.unwrap();
+            }
+            db.close().await;
+        }
+        let full = size();
+        assert!(full > 24 << 20, "{full}");
+        if round == 0 {
+            let c = Db::compact(&path).await.unwrap();
+            let (before, after) = (c.before, c.after);
+            assert_eq!((before, after), (full, size()));
+            assert!(after < full / 4, "compact: {full} -> {after}");
+        } else {
+            let db = reopen(&path);
+            let after = size();
+            assert!(after < full / 4, "open: {full} -> {after}");
+            db.close().await;
+        }
+        let db = reopen(&path);
+        assert_eq!(value_of(&db, "keep").await.map(|v| v.1), Some(keep.clone()));
+        db.close().await;
+    }
+}
+
+/// A database written with the previous row layout (`meta2`: three
+/// little-endian u64s, then the inline bytes) opens with every value and
+/// version, its rows moved to the compact layout and the old table gone.
+#[tokio::test]
+async fn rows_of_the_previous_layout_are_moved() {
+    use super::schema::{META, META_V2, SEQ};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    {
+        let db = Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut old = tx.open_table(META_V2).unwrap();
+            for i in 0..50u64 {
+                let mut row = Vec::new();
+                let data = pattern(32, i as u8);
+                for word in [i + 1, data.len() as u64, 0] {
+                    row.extend_from_slice(&word.to_le_bytes());
+                }
+                row.extend_from_slice(&data);
+                old.insert(format!("k{i}").as_str(), row.as_slice())
+                    .unwrap();
+            }
+            tx.open_table(SEQ).unwrap().insert("version", 50).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let db = reopen(&path);
+    for i in 0..50u64 {
+        let want = Some((i + 1, pattern(32, i as u8)));
+        assert_eq!(value_of(&db, &format!("k{i}")).await, want, "k{i}");
+    }
+    assert_eq!(db.store("next".into(), vec![1]).await.unwrap().version, 51);
+    db.close().await;
+    drop(db);
+    let db = open_direct(&path);
+    let tx = db.begin_read().unwrap();
+    assert_eq!(tx.open_table(META).unwrap().len().unwrap(), 51);
+    assert!(tx.open_table(META_V2).is_err(), "the old table is gone");
 }

@@ -21,12 +21,14 @@
 //! cut there.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use codec::{Decode, Encode};
 
+use super::faults::{self, Faults};
 use super::types::DbError;
 
 /// Bytes before the payload: length and checksum.
@@ -172,9 +174,12 @@ pub(super) struct Wal {
     since: Option<Instant>,
     /// The record being built.
     buf: Vec<u8>,
-    /// An append failed (the file may end in a torn record, and its
-    /// sequence number is spent), or emptying the log did: nothing may be
-    /// appended until a checkpoint records the number and empties it.
+    /// Failures on command (tests), `None` in service.
+    faults: Option<Arc<Faults>>,
+    /// An append failed and could not be cut back (the file may end in a
+    /// torn record, and its sequence number is spent), or emptying the log
+    /// failed: nothing may be appended until a checkpoint records the
+    /// number and empties it.
     broken: bool,
 }
 
@@ -195,7 +200,11 @@ impl Wal {
     ///
     /// The file cannot be read or cut, or its records start after
     /// `checkpointed + 1` (it belongs to another database).
-    pub(super) fn open(path: &Path, checkpointed: u64) -> Result<(Wal, Records), DbError> {
+    pub(super) fn open(
+        path: &Path,
+        checkpointed: u64,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<(Wal, Records), DbError> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -248,6 +257,7 @@ impl Wal {
             last,
             since: (valid > 0).then(Instant::now),
             buf: Vec::new(),
+            faults,
             broken: false,
         };
         Ok((wal, replay))
@@ -287,8 +297,11 @@ impl Wal {
     }
 
     /// Writes the prepared record with one `write` and makes it durable
-    /// with one `fdatasync`. On failure, the file is cut back and the log
-    /// takes no more records until the next checkpoint.
+    /// with one `fdatasync`. On failure, the file is cut back to its last
+    /// whole record and synced; if that works, the log stays usable (the
+    /// next append retries, so a full disk refuses stores until space
+    /// returns, without touching the database); if not, the log takes no
+    /// more records until the next checkpoint.
     ///
     /// # Errors
     ///
@@ -297,41 +310,45 @@ impl Wal {
         if self.broken {
             return Err(DbError::new("write-ahead log unusable until a checkpoint"));
         }
-        // The number is used even if the append fails: a record that
-        // reached the disk anyway is then never taken for a later one.
-        self.last += 1;
-        let written = self
-            .file
-            .write_all(&self.buf)
-            .and_then(|()| self.file.sync_data());
+        let written = faults::write_and_sync(&mut self.file, &self.buf, self.faults.as_deref());
         match written {
             Ok(()) => {
+                self.last += 1;
                 self.len += self.buf.len() as u64;
                 self.since.get_or_insert_with(Instant::now);
                 Ok(())
             }
             Err(e) => {
-                // Cut back what may have been written, and take no more
-                // records until a checkpoint has recorded this number:
-                // the next record must not follow a gap (replay stops at
-                // one), nor reuse a number a record on disk may carry.
-                self.undo();
-                self.broken = true;
+                // Cut back what may have been written. Only if the cut is
+                // durable is the record's number free again; if not, the
+                // number is spent (a record that reached the disk anyway
+                // must never be taken for a later one) and the log takes
+                // no more records until a checkpoint has recorded it: the
+                // next record must not follow a gap (replay stops at one).
+                if !self.undo() {
+                    self.last += 1;
+                    self.broken = true;
+                }
                 Err(wal_err("append", e))
             }
         }
     }
 
-    fn undo(&mut self) {
+    /// Cuts the file back to its whole records, durably; whether that
+    /// worked.
+    fn undo(&mut self) -> bool {
         let len = self.len;
         let cut = self
             .file
             .set_len(len)
             .and_then(|()| self.file.seek(SeekFrom::Start(len)).map(drop))
-            .and_then(|()| self.file.sync_data());
-        if let Err(e) = cut {
-            tracing::error!(path = %self.path.display(), error = %e, "cannot cut the write-ahead log back");
-            self.broken = true;
+            .and_then(|()| faults::sync(&self.file, self.faults.as_deref()));
+        match cut {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(path = %self.path.display(), error = %e, "cannot cut the write-ahead log back");
+                false
+            }
         }
     }
 

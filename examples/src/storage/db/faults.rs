@@ -1,0 +1,153 @@
+//! I/O failures on command: the engine's file layer for the database file
+//! (a redb [`StorageBackend`]) and for the write-ahead log both ask a
+//! shared [`Faults`] before each write and each sync, so tests can make
+//! the disk fill up or fail a sync at any moment, and make it work again.
+//!
+//! A full disk is modelled as one: a write that would make a file longer
+//! fails (`ENOSPC`), after writing what fits (for the log: half of the
+//! record, so a torn tail is really on disk); writes inside a file's
+//! length still work. A failed sync fails every `fdatasync` (of both
+//! files) with `EIO`, or only the next one.
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use redb::StorageBackend;
+
+/// Which of the engine's I/O calls fail, and with which `errno` (0: they
+/// work). Shared by every file of one database.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    write: AtomicI32,
+    sync: AtomicI32,
+    /// Syncs left to fail, or negative: all of them.
+    syncs_left: AtomicI32,
+    /// Failures handed out so far.
+    failed: AtomicI32,
+}
+
+impl Faults {
+    /// Makes every write that would make a file longer fail with `errno`
+    /// from now on; 0 makes them work again.
+    #[cfg_attr(not(test), allow(dead_code))] // the engine's own tests are its only callers
+    pub(crate) fn fail_writes(&self, errno: i32) {
+        self.write.store(errno, Ordering::SeqCst);
+    }
+
+    /// Makes every `fdatasync` fail with `errno` from now on; 0 makes them
+    /// work again.
+    #[cfg_attr(not(test), allow(dead_code))] // the engine's own tests are its only callers
+    pub(crate) fn fail_syncs(&self, errno: i32) {
+        self.syncs_left.store(-1, Ordering::SeqCst);
+        self.sync.store(errno, Ordering::SeqCst);
+    }
+
+    /// Makes the next `fdatasync` (only) fail with `errno`.
+    #[cfg_attr(not(test), allow(dead_code))] // the engine's own tests are its only callers
+    pub(crate) fn fail_next_sync(&self, errno: i32) {
+        self.syncs_left.store(1, Ordering::SeqCst);
+        self.sync.store(errno, Ordering::SeqCst);
+    }
+
+    /// How many calls have failed so far.
+    #[cfg_attr(not(test), allow(dead_code))] // the engine's own tests are its only callers
+    pub(crate) fn failures(&self) -> i32 {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    fn check(&self, which: &AtomicI32) -> io::Result<()> {
+        match which.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            errno => {
+                self.failed.fetch_add(1, Ordering::SeqCst);
+                Err(io::Error::from_raw_os_error(errno))
+            }
+        }
+    }
+
+    /// Before a write.
+    pub(super) fn write(&self) -> io::Result<()> {
+        self.check(&self.write)
+    }
+
+    /// Before a sync.
+    pub(super) fn sync(&self) -> io::Result<()> {
+        let failed = self.check(&self.sync);
+        if failed.is_err() && self.syncs_left.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.sync.store(0, Ordering::SeqCst);
+        }
+        failed
+    }
+}
+
+/// Writes `buf` to the log's `file` and syncs it, failing as `faults`
+/// say (a failed write leaves the first half of `buf` written).
+pub(super) fn write_and_sync(
+    file: &mut File,
+    buf: &[u8],
+    faults: Option<&Faults>,
+) -> io::Result<()> {
+    use std::io::Write;
+    if let Some(f) = faults {
+        if let Err(e) = f.write() {
+            file.write_all(&buf[..buf.len() / 2])?;
+            return Err(e);
+        }
+    }
+    file.write_all(buf)?;
+    sync(file, faults)
+}
+
+/// `fdatasync`, failing as `faults` say.
+pub(super) fn sync(file: &File, faults: Option<&Faults>) -> io::Result<()> {
+    faults.map_or(Ok(()), Faults::sync)?;
+    file.sync_data()
+}
+
+/// redb's file backend, failing as [`Faults`] say.
+#[derive(Debug)]
+pub(super) struct FaultyBackend {
+    file: redb::backends::FileBackend,
+    faults: Arc<Faults>,
+}
+
+impl FaultyBackend {
+    /// The backend over `file` (opened for reading and writing).
+    pub(super) fn new(file: File, faults: Arc<Faults>) -> Result<Self, redb::DatabaseError> {
+        Ok(FaultyBackend {
+            file: redb::backends::FileBackend::new(file)?,
+            faults,
+        })
+    }
+}
+
+impl StorageBackend for FaultyBackend {
+    fn len(&self) -> io::Result<u64> {
+        self.file.len()
+    }
+
+    fn read(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        self.file.read(offset, len)
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        if len > self.file.len()? {
+            self.faults.write()?;
+        }
+        self.file.set_len(len)
+    }
+
+    fn sync_data(&self, eventual: bool) -> io::Result<()> {
+        self.faults.sync()?;
+        self.file.sync_data(eventual)
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        if offset + data.len() as u64 > self.file.len()? {
+            self.faults.write()?;
+        }
+        self.file.write(offset, data)
+    }
+}
