@@ -83,6 +83,7 @@ pub mod bin_proto;
 pub mod bincode;
 pub mod binrw;
 pub mod deku;
+pub mod frames;
 pub mod postcard;
 pub mod rows;
 pub mod run;
