@@ -173,10 +173,8 @@ impl<P: PeerInfo> PeerInfo for Framed<P> {
     const NOTES: &'static str = P::NOTES;
 }
 
-type EncodeFail<P> = FrameFailure<
-    <P as Peer<StoreRequest>>::EncodeError,
-    <P as Peer<Mixed>>::EncodeError,
->;
+type EncodeFail<P> =
+    FrameFailure<<P as Peer<StoreRequest>>::EncodeError, <P as Peer<Mixed>>::EncodeError>;
 type DecodeFail<P> =
     FrameFailure<<P as Peer<StoreRequest>>::DecodeError, <P as Peer<Mixed>>::DecodeError>;
 
@@ -278,9 +276,7 @@ where
     }
     fn borrowed_model(b: &Self::Borrowed<'_>) -> Frame {
         match b {
-            Either::Store(s) => {
-                Frame::StoreRequest(<P as Peer<StoreRequest>>::borrowed_model(s))
-            }
+            Either::Store(s) => Frame::StoreRequest(<P as Peer<StoreRequest>>::borrowed_model(s)),
             Either::Many(m) => Frame::ManyFields(<P as Peer<Mixed>>::borrowed_model(m)),
         }
     }

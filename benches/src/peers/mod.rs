@@ -89,6 +89,7 @@ pub mod rows;
 pub mod run;
 pub mod scroll;
 pub mod speedy;
+pub mod streams;
 
 /// Whether a contender can decode without copying strings and bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,15 +17,30 @@
 
 use std::hint::black_box;
 
-use super::{bin_proto, bincode, binrw, deku, postcard, scroll, speedy};
 use super::frames::{Frame, Framed, ProtoDerive};
-use super::{Borrowing, Derive, Hand, Peer, NAMES};
+use super::{bin_proto, bincode, binrw, deku, postcard, scroll, speedy};
+use super::{streams, Borrowing, Derive, Hand, Peer, NAMES};
 use crate::placement::{self, Placed, PAGE, TARGET_DISTANCE};
 use crate::rows::{dns_header, pg_strings, DnsHeader, PgStrings};
 use crate::{mixed, store_large, store_small, Mixed, StoreRequest};
 
-/// The routines, in table order.
-pub const ROUTINES: [&str; 3] = ["encode", "decode_owned", "decode_borrowed"];
+/// The routines, in table order. The `stream_` routines
+/// ([`streams::STREAM_ROUTINES`](super::streams::STREAM_ROUTINES)) run on
+/// the `frame_` messages only, by the derive and hand-written code.
+pub const ROUTINES: [&str; 6] = [
+    "encode",
+    "decode_owned",
+    "decode_borrowed",
+    "stream_sans_io",
+    "stream_tokio",
+    "stream_blocking",
+];
+
+/// Whether `(routine, message)` is a cell of the tables: the stream
+/// routines run on whole frames only.
+pub fn is_cell(routine: &str, message: &str) -> bool {
+    !routine.starts_with("stream_") || message.starts_with("frame_")
+}
 
 /// The messages, in table order. `dns_header` and `pg_strings` (issue
 /// 12's real-world rows: a bit-field header, NUL-terminated strings) are
@@ -70,6 +85,11 @@ pub enum Prepared {
 pub fn prepare(routine: &str, message: &str, name: &str) -> Option<Prepared> {
     if !ROUTINES.contains(&routine) || !NAMES.contains(&name) {
         return None;
+    }
+    if !is_cell(routine, message) {
+        return MESSAGES
+            .contains(&message)
+            .then_some(Prepared::Unsupported(streams::NO_STREAM));
     }
     let msg = match message {
         "store_small" => Msg::Store(store_small()),
@@ -132,6 +152,9 @@ fn protocol(routine: &str, message: &str, name: &str) -> Prepared {
         Frame::StoreRequest(s) => Some(s.data.len()),
         Frame::ManyFields(_) => None,
     };
+    if routine.starts_with("stream_") {
+        return streams::prepare(routine, &frame, name);
+    }
     match name {
         "derive" => for_message::<ProtoDerive, Frame>(routine, &frame, data),
         "hand" => for_message::<Framed<Hand>, Frame>(routine, &frame, data),
@@ -258,7 +281,10 @@ mod tests {
                         Some(Prepared::Ready(mut batch)) => batch(3),
                         Some(Prepared::Unsupported(why)) => {
                             assert!(
-                                routine == "decode_borrowed" || why == NO_ROW || why == NO_FRAME,
+                                routine == "decode_borrowed"
+                                    || why == NO_ROW
+                                    || why == NO_FRAME
+                                    || why == streams::NO_STREAM,
                                 "{name}: {why}"
                             );
                         }
