@@ -188,15 +188,31 @@ pub fn decode_payload_exact<'de, T>(
 ) -> Result<T, DecodeError> {
     let start = payload.offset();
     let declared = payload.remaining();
-    let end = start + declared;
-    match decode(payload) {
-        Ok(value) if payload.is_empty() => Ok(value),
-        Ok(_) => Err(payload.error(DecodeErrorKind::LengthMismatch {
-            declared: declared as u64,
-            actual: (payload.offset() - start) as u64,
-        })),
-        Err(e) => Err(overrun(e, start, end)),
+    // The value is bound once and returned as is: a `match` with a guard
+    // on `Ok(value)` moved it (a whole protocol enum) an extra time.
+    let value = match decode(payload) {
+        Ok(value) => value,
+        Err(e) => return Err(overrun(e, start, start + declared)),
+    };
+    if !payload.is_empty() {
+        return Err(left_over(payload.offset(), start, declared));
     }
+    Ok(value)
+}
+
+/// The error for a payload the message did not use up, at `at`. (Offsets
+/// by value: a `&Reader` passed out of line makes the payload reader
+/// escape, and every read of the message then stores it to memory.)
+#[cold]
+#[inline(never)]
+fn left_over(at: usize, start: usize, declared: usize) -> DecodeError {
+    DecodeError::new(
+        DecodeErrorKind::LengthMismatch {
+            declared: declared as u64,
+            actual: (at - start) as u64,
+        },
+        at,
+    )
 }
 
 /// A read that ran off the end of the payload window (not off a narrower
@@ -235,11 +251,80 @@ fn overrun(e: DecodeError, start: usize, end: usize) -> DecodeError {
 /// - a header length other than the message's:
 ///   [`DecodeErrorKind::LengthMismatch`];
 /// - any error of the message's decoder, with its field path.
+#[inline]
 pub fn decode_frame<'de, P: DecodeProtocol<'de>>(r: &mut Reader<'de>) -> Result<P, DecodeError> {
     let frame_start = r.offset();
     let bytes = r.peek();
     let (head, mut payload) = split_frame::<P::Header>(r)?;
     decode_split::<P>(frame_start, &bytes[..head.header_len], &head, &mut payload)
+}
+
+/// Decodes one whole frame of protocol `P` that takes all of `bytes`: what
+/// [`decode_frame`] followed by a check for trailing bytes does, with the
+/// same result and errors on every input, in one length check instead of
+/// two (the header's length against what is left, which covers both a
+/// short frame and trailing bytes).
+///
+/// The derive's `Decode::from_bytes` for a protocol enum is a call to this.
+///
+/// # Errors
+///
+/// As [`decode_frame`]; bytes after the frame are
+/// [`DecodeErrorKind::TrailingBytes`] (after any error of the frame
+/// itself, as with [`Decode::from_bytes`](crate::Decode::from_bytes)).
+///
+/// ```
+/// # use codec::{DecodeError, Reader};
+/// # use codec::{DecodeProtocol, Protocol, StdHeader};
+/// # #[derive(Debug, PartialEq)]
+/// # struct Tick(u8);
+/// # impl Protocol for Tick {
+/// #     type Header = StdHeader;
+/// #     fn id(&self) -> u64 { 0x20 }
+/// #     fn name(&self) -> &'static str { "Tick" }
+/// #     fn payload_len(&self) -> usize { 1 }
+/// #     fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), codec::EncodeError> {
+/// #         buf.push(self.0);
+/// #         Ok(())
+/// #     }
+/// # }
+/// # impl<'de> DecodeProtocol<'de> for Tick {
+/// #     fn decode_payload(id: u64, payload: &mut Reader<'de>) -> Result<Self, DecodeError> {
+/// #         Ok(Tick(payload.byte()?))
+/// #     }
+/// # }
+/// use codec::frame::decode_frame_exact;
+/// use codec::DecodeErrorKind;
+///
+/// assert_eq!(decode_frame_exact::<Tick>(&[0x20, 0, 1, 5])?, Tick(5));
+/// let err = decode_frame_exact::<Tick>(&[0x20, 0, 1, 5, 9]).unwrap_err();
+/// assert_eq!(err.kind(), &DecodeErrorKind::TrailingBytes { count: 1 });
+/// assert_eq!(decode_frame_exact::<Tick>(&[0x20, 0, 2, 5]).unwrap_err().bytes_needed(), Some(1));
+/// # Ok::<(), DecodeError>(())
+/// ```
+#[inline]
+pub fn decode_frame_exact<'de, P: DecodeProtocol<'de>>(bytes: &'de [u8]) -> Result<P, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let head = read_head::<P::Header>(&mut r)?;
+    // Exactly the rest of the input: anything else (short, long, a length
+    // over usize) takes the general path, which reports it.
+    if usize::try_from(head.payload_len) != Ok(r.remaining()) {
+        return decode_then_finish(bytes);
+    }
+    let header = &bytes[..head.header_len];
+    let mut payload = Reader::with_offset(r.take_rest(), head.header_len);
+    decode_split::<P>(0, header, &head, &mut payload)
+}
+
+/// [`decode_frame`], then the check for trailing bytes: the errors of
+/// [`decode_frame_exact`] for a frame whose length is not the input's.
+#[cold]
+#[inline(never)]
+fn decode_then_finish<'de, P: DecodeProtocol<'de>>(bytes: &'de [u8]) -> Result<P, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let value = decode_frame(&mut r)?;
+    r.finish()?;
+    Ok(value)
 }
 
 /// Decodes a payload already split off by [`split_frame`] (or the frame
@@ -251,31 +336,45 @@ pub(crate) fn decode_split<'de, P: DecodeProtocol<'de>>(
     head: &FrameHead,
     payload: &mut Reader<'de>,
 ) -> Result<P, DecodeError> {
-    decode_payload_exact(payload, |r| P::decode_framed(header, head.id, r))
-        .map_err(|e| frame_error::<P>(e, frame_start, head))
+    let id = head.id;
+    match decode_payload_exact(payload, |r| P::decode_framed(header, id, r)) {
+        Ok(value) => Ok(value),
+        Err(e) => Err(frame_error::<P>(e, frame_start, id)),
+    }
 }
 
 /// Puts payload errors in frame terms: an unknown id points at the header,
 /// a length mismatch names the message.
 #[cold]
-fn frame_error<P: Protocol>(e: DecodeError, frame_start: usize, head: &FrameHead) -> DecodeError {
+#[inline(never)]
+fn frame_error<P: Protocol>(e: DecodeError, frame_start: usize, id: u64) -> DecodeError {
     let name = <P::Header as Header>::NAME;
     match e.kind() {
         DecodeErrorKind::UnknownId(id) => {
             let kind = DecodeErrorKind::UnknownId(*id);
             e.restate(kind, frame_start).in_field(name, "id")
         }
-        DecodeErrorKind::LengthMismatch { .. } => e.in_type(P::name_of(head.id).unwrap_or(name)),
+        DecodeErrorKind::LengthMismatch { .. } => e.in_type(P::name_of(id).unwrap_or(name)),
         _ => e,
     }
 }
 
 /// The error [`DecodeProtocol::decode_payload`] returns for an id no
 /// variant claims. [`decode_frame`] moves it to the frame's first byte.
-#[cold]
+// Inlined, handing the offset by value to the cold constructor: as for
+// `Reader::end_error`, a `&Reader` passed out of line makes the payload
+// reader escape in the derive's `decode_payload`, which then stores it
+// after every read of every message.
+#[inline(always)]
 #[must_use]
 pub fn unknown_id(id: u64, payload: &Reader<'_>) -> DecodeError {
-    payload.error(DecodeErrorKind::UnknownId(id))
+    unknown_id_at(id, payload.offset())
+}
+
+#[cold]
+#[inline(never)]
+fn unknown_id_at(id: u64, offset: usize) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::UnknownId(id), offset)
 }
 
 /// The default limit on a frame's payload: 16 MiB. Headers that cannot

@@ -16,7 +16,7 @@ use crate::paths::{
     SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
 };
 use crate::paths::{
-    DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
+    DECODE_FRAME_EXACT, DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
 };
 
 pub fn expand(protocol: &Protocol) -> TokenStream {
@@ -255,6 +255,11 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                     _: #endian,
                 ) -> #RESULT<Self, #DECODE_ERROR> {
                     #DECODE_FRAME(__r)
+                }
+
+                #[inline]
+                fn from_bytes(__bytes: &'de [#U8]) -> #RESULT<Self, #DECODE_ERROR> {
+                    #DECODE_FRAME_EXACT(__bytes)
                 }
             }
 
