@@ -194,6 +194,30 @@ pub trait DecodeProtocol<'de>: Protocol {
         Self::decode_payload(id, payload)
     }
 
+    /// [`DecodeProtocol::decode_framed`], checking that the message used
+    /// exactly the payload: what the frame functions ([`decode_frame`],
+    /// the frame decoder, the codecs) call.
+    ///
+    /// The default is
+    /// [`decode_payload_exact`](crate::frame::decode_payload_exact) around
+    /// [`DecodeProtocol::decode_framed`]. The derive overrides it to check
+    /// inside each variant's arm, before the message is moved into the
+    /// enum, with the same results and errors.
+    ///
+    /// [`decode_frame`]: crate::frame::decode_frame
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_payload_exact`](crate::frame::decode_payload_exact).
+    #[inline]
+    fn decode_framed_exact(
+        header: &'de [u8],
+        id: u64,
+        payload: &mut Reader<'de>,
+    ) -> Result<Self, DecodeError> {
+        crate::frame::decode_payload_exact(payload, |r| Self::decode_framed(header, id, r))
+    }
+
     /// [`DecodeProtocol::explain_payload`] for a frame whose header is
     /// `header`, as [`DecodeProtocol::decode_framed`] is to
     /// [`DecodeProtocol::decode_payload`].
