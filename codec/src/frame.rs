@@ -270,7 +270,7 @@ pub fn decode_frame<'de, P: DecodeProtocol<'de>>(r: &mut Reader<'de>) -> Result<
 /// #     }
 /// # }
 /// # impl<'de> DecodeProtocol<'de> for Tick {
-/// #     fn decode_payload(id: u64, payload: &mut Reader<'de>) -> Result<Self, DecodeError> {
+/// #     fn decode_payload(_: u64, payload: &mut Reader<'de>) -> Result<Self, DecodeError> {
 /// #         Ok(Tick(payload.byte()?))
 /// #     }
 /// # }
