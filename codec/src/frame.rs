@@ -252,7 +252,7 @@ pub fn decode_frame<'de, P: DecodeProtocol<'de>>(r: &mut Reader<'de>) -> Result<
 ///
 /// As [`decode_frame`]; bytes after the frame are
 /// [`DecodeErrorKind::TrailingBytes`] (after any error of the frame
-/// itself, as with [`Decode::from_bytes`](crate::Decode::from_bytes)).
+/// itself, as with [`Decode::from_bytes`]).
 ///
 /// ```
 /// # use codec::{DecodeError, Reader};

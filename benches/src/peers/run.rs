@@ -25,7 +25,7 @@ use crate::rows::{dns_header, pg_strings, DnsHeader, PgStrings};
 use crate::{mixed, store_large, store_small, Mixed, StoreRequest};
 
 /// The routines, in table order. The `stream_` routines
-/// ([`streams::STREAM_ROUTINES`](super::streams::STREAM_ROUTINES)) run on
+/// ([`streams::STREAM_ROUTINES`]) run on
 /// the `frame_` messages only, by the derive and hand-written code.
 pub const ROUTINES: [&str; 6] = [
     "encode",
@@ -45,7 +45,7 @@ pub fn is_cell(routine: &str, message: &str) -> bool {
 /// The messages, in table order. `dns_header` and `pg_strings` (issue
 /// 12's real-world rows: a bit-field header, NUL-terminated strings) are
 /// run by the derive, hand-written code, deku and binrw only. The `frame_`
-/// rows (issue 13) are whole protocol frames ([`frames`]): the derive's
+/// rows (issue 13) are whole protocol frames ([`super::frames`]): the derive's
 /// `#[derive(Protocol)]` enum against the hand-written match around the
 /// hand-written (or a peer's) struct code, for the wire-compatible peers.
 pub const MESSAGES: [&str; 8] = [
