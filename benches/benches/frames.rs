@@ -7,23 +7,12 @@ use bytes::BytesMut;
 use codec::frame::FrameDecoder;
 use codec::tokio::ProtocolCodec;
 use codec::StdHeader;
+use codec_benches::peers::streams::length_delimited;
 use codec_benches::tutorial::{decode_payload, frames, Tutorial};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use tokio_util::codec::{Decoder, LengthDelimitedCodec};
+use tokio_util::codec::Decoder;
 
 const FRAMES: usize = 10_000;
-
-/// The tutorial header for `LengthDelimitedCodec`: a u8 id, then a u16
-/// big-endian payload length; the frame it yields keeps the header.
-fn length_delimited() -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder()
-        .length_field_offset(1)
-        .length_field_length(2)
-        .length_adjustment(3)
-        .num_skip(0)
-        .big_endian()
-        .new_codec()
-}
 
 fn bench(c: &mut Criterion) {
     let (msgs, bytes) = frames(FRAMES);

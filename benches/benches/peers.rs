@@ -28,8 +28,9 @@
 
 use std::time::Instant;
 
+use codec_benches::peers::frames::{check_frame, Frame};
 use codec_benches::peers::rows::check_rows;
-use codec_benches::peers::run::{prepare, Prepared, MESSAGES, ROUTINES};
+use codec_benches::peers::run::{is_cell, prepare, Prepared, MESSAGES, ROUTINES};
 use codec_benches::peers::{check_mixed, check_store, NAMES};
 use codec_benches::rows::{dns_header, pg_strings};
 use codec_benches::{mixed, store_large, store_small};
@@ -40,8 +41,14 @@ fn benches(c: &mut Criterion) {
     check_store(&store_large());
     check_mixed(&mixed());
     check_rows(&dns_header(), &pg_strings());
+    check_frame(&Frame::StoreRequest(store_small()));
+    check_frame(&Frame::StoreRequest(store_large()));
+    check_frame(&Frame::ManyFields(mixed()));
     for message in MESSAGES {
         for routine in ROUTINES {
+            if !is_cell(routine, message) {
+                continue;
+            }
             let mut g = c.benchmark_group(format!("peers/{routine}/{message}"));
             for name in NAMES {
                 match prepare(routine, message, name).expect("known benchmark") {

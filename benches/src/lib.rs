@@ -22,15 +22,17 @@
 #![doc(test(attr(deny(warnings))))]
 
 use byteorder::{BigEndian, ByteOrder, WriteBytesExt};
-use codec::{Decode, Encode};
+use codec::{Decode, Encode, Message};
 
 pub mod callgrind;
 pub mod peers;
 pub mod placement;
 pub mod rows;
 
-/// The striptease tutorial's store request, owning its strings.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+/// The striptease tutorial's store request, owning its strings. Message
+/// id 0x01 in the protocol rows ([`peers::frames`]).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x01)]
 pub struct StoreRequest {
     /// Transaction number.
     pub trans: u8,
@@ -43,7 +45,8 @@ pub struct StoreRequest {
 }
 
 /// [`StoreRequest`] borrowing its strings from the input.
-#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x01)]
 pub struct StoreRequestRef<'a> {
     /// Transaction number.
     pub trans: u8,
@@ -56,7 +59,9 @@ pub struct StoreRequestRef<'a> {
 }
 
 /// Twelve mixed integer, float and bool fields plus two short strings.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+/// Message id 0x02 in the protocol rows.
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x02)]
 pub struct Mixed {
     /// A 64-bit id.
     pub id: u64,
@@ -91,7 +96,8 @@ pub struct Mixed {
 }
 
 /// [`Mixed`] borrowing its strings from the input.
-#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode, Message)]
+#[codec(id = 0x02)]
 pub struct MixedRef<'a> {
     /// A 64-bit id.
     pub id: u64,

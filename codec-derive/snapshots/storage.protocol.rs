@@ -155,6 +155,37 @@ const _: () = {
                 }
             }
         }
+        #[inline]
+        fn decode_framed_exact(
+            __header: &'de [_codec::__private::u8],
+            __id: _codec::__private::u64,
+            __payload: &mut _codec::Reader<'de>,
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            match __id {
+                <StoreRequest as _codec::Message>::ID => {
+                    _codec::__private::decode_variant_exact::<
+                        StoreRequest,
+                        Self,
+                    >(__payload, Self::StoreRequest)
+                }
+                <StoreResponse as _codec::Message>::ID => {
+                    _codec::__private::decode_variant_exact::<
+                        StoreResponse,
+                        Self,
+                    >(__payload, Self::StoreResponse)
+                }
+                _ => {
+                    _codec::__private::decode_payload_exact(
+                        __payload,
+                        |__r| {
+                            <Self as _codec::DecodeProtocol<
+                                'de,
+                            >>::decode_framed(__header, __id, __r)
+                        },
+                    )
+                }
+            }
+        }
     }
     /// The whole frame: header, then payload.
     #[automatically_derived]
@@ -181,6 +212,12 @@ const _: () = {
             _: _codec::Endian,
         ) -> _codec::__private::Result<Self, _codec::DecodeError> {
             _codec::__private::decode_frame(__r)
+        }
+        #[inline]
+        fn from_bytes(
+            __bytes: &'de [_codec::__private::u8],
+        ) -> _codec::__private::Result<Self, _codec::DecodeError> {
+            _codec::__private::decode_frame_exact(__bytes)
         }
     }
     #[automatically_derived]

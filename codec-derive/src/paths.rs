@@ -229,6 +229,10 @@ paths! {
     // A protocol variant tied to its frame header (`ctx`/`header`).
     HEADER_DISAGREES = __private::header_disagrees;
     NEEDS_HEADER = __private::needs_header;
+    // A protocol enum's `from_bytes`: the whole input is one frame.
+    DECODE_FRAME_EXACT = __private::decode_frame_exact;
+    DECODE_PAYLOAD_EXACT = __private::decode_payload_exact;
+    DECODE_VARIANT_EXACT = __private::decode_variant_exact;
     LEN_AT_LEAST = __private::len_at_least;
     PARSED = __private::Parsed;
     READ_BASE128_MAX = __private::read_base128_max;

@@ -817,6 +817,8 @@ pub use core::primitive::{bool, str, u16, u32, u64, u8, usize};
 // derive (codec-derive's `paths.rs` names each of them once).
 pub use crate::decode::{explain_each, NoTrace, Trace};
 pub use crate::frame::{decode_frame, encode_frame, frame_len, unknown_id};
+// The derive's `from_bytes` for a protocol enum (issue 13).
+pub use crate::frame::{decode_frame_exact, decode_payload_exact, decode_variant_exact};
 pub use crate::message::tag_limit;
 /// The wire metadata `Encode::SHAPE` and `Protocol::MESSAGES` are made of.
 pub use crate::message::{

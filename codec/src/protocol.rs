@@ -34,7 +34,7 @@
 use alloc::vec::Vec;
 
 use crate::encode::Encode;
-use crate::error::{DecodeError, EncodeError};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::explainer::Explainer;
 use crate::header::Header;
 use crate::reader::Reader;
@@ -284,6 +284,30 @@ pub trait DecodeProtocol<'de>: Protocol {
         Self::decode_payload(id, payload)
     }
 
+    /// [`DecodeProtocol::decode_framed`], checking that the message used
+    /// exactly the payload: what the frame functions ([`decode_frame`],
+    /// the frame decoder, the codecs) call.
+    ///
+    /// The default is
+    /// [`decode_payload_exact`](crate::frame::decode_payload_exact) around
+    /// [`DecodeProtocol::decode_framed`]. The derive overrides it to check
+    /// inside each variant's arm, before the message is moved into the
+    /// enum, with the same results and errors.
+    ///
+    /// [`decode_frame`]: crate::frame::decode_frame
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_payload_exact`](crate::frame::decode_payload_exact).
+    #[inline]
+    fn decode_framed_exact(
+        header: &'de [u8],
+        id: u64,
+        payload: &mut Reader<'de>,
+    ) -> Result<Self, DecodeError> {
+        payload_exact(payload, |r| Self::decode_framed(header, id, r))
+    }
+
     /// [`DecodeProtocol::explain_payload`] for a frame whose header is
     /// `header`, as [`DecodeProtocol::decode_framed`] is to
     /// [`DecodeProtocol::decode_payload`].
@@ -388,5 +412,65 @@ impl Encode for RawFrame {
     fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
         buf.extend_from_slice(&self.payload);
         Ok(())
+    }
+}
+
+/// [`decode_payload_exact`](crate::frame::decode_payload_exact)'s body,
+/// here so that [`DecodeProtocol::decode_framed_exact`]'s default can use
+/// it without this module depending on `frame` (which depends on this
+/// one).
+#[inline]
+pub(crate) fn payload_exact<'de, T>(
+    payload: &mut Reader<'de>,
+    decode: impl FnOnce(&mut Reader<'de>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let start = payload.offset();
+    let declared = payload.remaining();
+    // The value is bound once and returned as is: a `match` with a guard
+    // on `Ok(value)` moved it (a whole protocol enum) an extra time.
+    let value = match decode(payload) {
+        Ok(value) => value,
+        Err(e) => return Err(overrun(e, start, start + declared)),
+    };
+    if !payload.is_empty() {
+        return Err(left_over(payload.offset(), start, declared));
+    }
+    Ok(value)
+}
+
+/// The error for a payload the message did not use up, at `at`. (Offsets
+/// by value: a `&Reader` passed out of line makes the payload reader
+/// escape, and every read of the message then stores it to memory.)
+#[cold]
+#[inline(never)]
+pub(crate) fn left_over(at: usize, start: usize, declared: usize) -> DecodeError {
+    DecodeError::new(
+        DecodeErrorKind::LengthMismatch {
+            declared: declared as u64,
+            actual: (at - start) as u64,
+        },
+        at,
+    )
+}
+
+/// A read that ran off the end of the payload window (not off a narrower
+/// window inside it) is a header length that is too small.
+#[cold]
+pub(crate) fn overrun(e: DecodeError, start: usize, end: usize) -> DecodeError {
+    match *e.kind() {
+        DecodeErrorKind::UnexpectedEnd { needed, available }
+            if e.offset().saturating_add(available) == end =>
+        {
+            let at = e.offset();
+            let actual = ((at - start) as u64).saturating_add(needed);
+            e.restate(
+                DecodeErrorKind::LengthMismatch {
+                    declared: (end - start) as u64,
+                    actual,
+                },
+                at,
+            )
+        }
+        _ => e,
     }
 }

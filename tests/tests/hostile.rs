@@ -1485,3 +1485,104 @@ fn term_and_size_with_assert() {
     assert_eq!(e.path().to_string(), "TermChecked.name");
     assert_eq!(buf, [0xEE]);
 }
+
+// Issue 13: a protocol enum's `from_bytes` checks the header's length
+// against the input once (`decode_frame_exact`), and the derive checks the
+// payload is used exactly inside each variant's arm
+// (`decode_framed_exact`). Both must answer exactly as the general path
+// does: `decode_frame` then a check for trailing bytes, and
+// `decode_payload_exact` around `decode_framed`. (Variants tied to the
+// header take the default path in the derive's `decode_framed_exact`.)
+
+/// The general path: `decode_frame`, then the check for trailing bytes.
+fn frame_then_finish<'a, P: codec::DecodeProtocol<'a>>(input: &'a [u8]) -> Result<P, DecodeError> {
+    let mut r = codec::Reader::new(input);
+    let v = codec::frame::decode_frame(&mut r)?;
+    r.finish()?;
+    Ok(v)
+}
+
+/// The derive's `decode_framed_exact` and the trait's default on the same
+/// payload window, if `input` has a whole header.
+fn framed_exact_agrees<'a, P>(input: &'a [u8]) -> Result<(), TestCaseError>
+where
+    P: codec::DecodeProtocol<'a> + std::fmt::Debug + PartialEq,
+{
+    use codec::header::{Header, Parsed};
+    let Ok(Parsed::Complete(head)) = <P::Header as Header>::parse(input) else {
+        return Ok(());
+    };
+    let (header, rest) = input.split_at(head.header_len);
+    let len = usize::try_from(head.payload_len)
+        .unwrap_or(usize::MAX)
+        .min(rest.len());
+    let window = || codec::Reader::with_offset(&rest[..len], head.header_len);
+    let (mut a, mut b) = (window(), window());
+    let fast = P::decode_framed_exact(header, head.id, &mut a);
+    let slow = codec::frame::decode_payload_exact(&mut b, |r| P::decode_framed(header, head.id, r));
+    prop_assert_eq!(fast, slow, "input {:?}", Hex(input));
+    prop_assert_eq!(a.offset(), b.offset());
+    Ok(())
+}
+
+/// Every prefix, a byte of trailing noise, a header length one off either
+/// way (`len_low`: the index of the length's low byte), every byte set to
+/// 0xFF, and one random edit, of a valid frame.
+fn hostile_frames_of(
+    bytes: &[u8],
+    len_low: usize,
+    edit: (prop::sample::Index, u8),
+) -> Vec<Vec<u8>> {
+    let mut inputs: Vec<Vec<u8>> = (0..=bytes.len()).map(|n| bytes[..n].to_vec()).collect();
+    inputs.push([bytes, &[0]].concat());
+    for delta in [-1i32, 1] {
+        let mut b = bytes.to_vec();
+        b[len_low] = b[len_low].wrapping_add(delta as u8);
+        inputs.push(b);
+    }
+    inputs.extend((0..bytes.len()).map(|i| {
+        let mut b = bytes.to_vec();
+        b[i] = 0xFF;
+        b
+    }));
+    let mut edited = bytes.to_vec();
+    let at = edit.0.index(edited.len());
+    edited[at] = edit.1;
+    inputs.push(edited);
+    inputs
+}
+
+fn storage() -> impl Strategy<Value = Storage> {
+    prop_oneof![
+        store_request().prop_map(Storage::StoreRequest),
+        text(60).prop_map(|name| Storage::Changed(codec_tests::tutorial::Changed { name })),
+    ]
+}
+
+fn open() -> impl Strategy<Value = Open> {
+    prop_oneof![
+        store_request().prop_map(Open::StoreRequest),
+        (2u64..0xFFFF, bytes(40)).prop_map(|(id, p)| Open::Unknown(RawFrame::new(id, p))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn protocol_from_bytes_is_the_general_path(
+        s in storage(),
+        o in open(),
+        edit in (any::<prop::sample::Index>(), any::<u8>()),
+    ) {
+        // The length's low byte: StdHeader's is byte 2, WideHeader's 5.
+        for input in hostile_frames_of(&s.to_bytes().unwrap(), 2, edit) {
+            prop_assert_eq!(Storage::from_bytes(&input), frame_then_finish::<Storage>(&input), "input {:?}", Hex(&input));
+            framed_exact_agrees::<Storage>(&input)?;
+        }
+        for input in hostile_frames_of(&o.to_bytes().unwrap(), 5, edit) {
+            prop_assert_eq!(Open::from_bytes(&input), frame_then_finish::<Open>(&input), "input {:?}", Hex(&input));
+            framed_exact_agrees::<Open>(&input)?;
+        }
+    }
+}

@@ -7,12 +7,15 @@
 //!
 //! # Round-robin timing: every contender runs a ~1 ms batch in turn, ROUNDS
 //! # times per benchmark row, so load from other processes hits all alike.
-//! peers-ops rr [ROUNDS] [RUN] >> peers.csv
+//! peers-ops rr [ROUNDS] [RUN] [MESSAGE] >> peers.csv
 //!
 //! # Instruction counts under callgrind (independent of machine load):
 //! # runs `valgrind --tool=callgrind` on `peers-ops count` at two batch
 //! # sizes and divides the difference.
-//! peers-ops callgrind [N] >> peers.csv
+//! peers-ops callgrind [N] [MESSAGE] >> peers.csv
+//!
+//! # MESSAGE: only the rows whose message starts with it (`frame_` for
+//! # the protocol rows of issue 13, `store_small`, ...).
 //! peers-ops count ROUTINE MESSAGE NAME N      # what callgrind runs
 //!
 //! # Markdown tables: per method, each contender's median as a ratio to
@@ -36,8 +39,8 @@ use codec_benches::peers::{summaries, Borrowing, NAMES};
 use serde_json::Value;
 
 const USAGE: &str = "usage: peers-ops criterion DIR RUN\n       \
-                     peers-ops rr [ROUNDS] [RUN]\n       \
-                     peers-ops callgrind [N]\n       \
+                     peers-ops rr [ROUNDS] [RUN] [MESSAGE]\n       \
+                     peers-ops callgrind [N] [MESSAGE]\n       \
                      peers-ops count ROUTINE MESSAGE NAME N\n       \
                      peers-ops report CSV";
 
@@ -49,11 +52,13 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args[..] {
         ["criterion", dir, run] => criterion(Path::new(dir), run),
-        ["rr"] => rr(301, "1"),
-        ["rr", rounds] => parse(rounds).and_then(|r| rr(r, "1")),
-        ["rr", rounds, run] => parse(rounds).and_then(|r| rr(r, run)),
-        ["callgrind"] => callgrind(1000),
-        ["callgrind", n] => parse(n).and_then(callgrind),
+        ["rr"] => rr(301, "1", ""),
+        ["rr", rounds] => parse(rounds).and_then(|r| rr(r, "1", "")),
+        ["rr", rounds, run] => parse(rounds).and_then(|r| rr(r, run, "")),
+        ["rr", rounds, run, only] => parse(rounds).and_then(|r| rr(r, run, only)),
+        ["callgrind"] => callgrind(1000, ""),
+        ["callgrind", n] => parse(n).and_then(|n| callgrind(n, "")),
+        ["callgrind", n, only] => parse(n).and_then(|n| callgrind(n, only)),
         ["count", routine, message, name, n] => {
             parse(n).and_then(|n| count(routine, message, name, n))
         }
@@ -118,12 +123,13 @@ fn criterion(dir: &Path, run: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Round-robin timing of every contender, row by row.
-fn rr(rounds: usize, run: &str) -> Result<(), String> {
+/// Round-robin timing of every contender, row by row (rows whose message
+/// starts with `only`).
+fn rr(rounds: usize, run: &str, only: &str) -> Result<(), String> {
     if rounds == 0 {
         return Err("ROUNDS must be at least 1".into());
     }
-    for message in MESSAGES {
+    for message in MESSAGES.into_iter().filter(|m| m.starts_with(only)) {
         for routine in ROUTINES {
             let mut sides: Vec<(&str, Batch, u64, Vec<f64>)> = Vec::new();
             for name in NAMES {
@@ -185,12 +191,13 @@ fn count(routine: &str, message: &str, name: &str, n: u64) -> Result<(), String>
     }
 }
 
-/// Instructions per call of every cell: callgrind's totals at batch sizes
-/// `base` and `base + n`, differenced.
-fn callgrind(n: u64) -> Result<(), String> {
+/// Instructions per call of every cell (whose message starts with
+/// `only`): callgrind's totals at batch sizes `base` and `base + n`,
+/// differenced.
+fn callgrind(n: u64, only: &str) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let base = 100;
-    for (routine, message, name) in cells() {
+    for (routine, message, name) in cells().filter(|(_, m, _)| m.starts_with(only)) {
         if ready(routine, message, name).is_none() {
             continue;
         }

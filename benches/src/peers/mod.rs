@@ -83,11 +83,13 @@ pub mod bin_proto;
 pub mod bincode;
 pub mod binrw;
 pub mod deku;
+pub mod frames;
 pub mod postcard;
 pub mod rows;
 pub mod run;
 pub mod scroll;
 pub mod speedy;
+pub mod streams;
 
 /// Whether a contender can decode without copying strings and bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,28 +17,53 @@
 
 use std::hint::black_box;
 
+use super::frames::{Frame, Framed, ProtoDerive};
 use super::{bin_proto, bincode, binrw, deku, postcard, scroll, speedy};
-use super::{Borrowing, Derive, Hand, Peer, NAMES};
+use super::{streams, Borrowing, Derive, Hand, Peer, NAMES};
 use crate::placement::{self, Placed, PAGE, TARGET_DISTANCE};
 use crate::rows::{dns_header, pg_strings, DnsHeader, PgStrings};
 use crate::{mixed, store_large, store_small, Mixed, StoreRequest};
 
-/// The routines, in table order.
-pub const ROUTINES: [&str; 3] = ["encode", "decode_owned", "decode_borrowed"];
+/// The routines, in table order. The `stream_` routines
+/// ([`streams::STREAM_ROUTINES`]) run on
+/// the `frame_` messages only, by the derive and hand-written code.
+pub const ROUTINES: [&str; 6] = [
+    "encode",
+    "decode_owned",
+    "decode_borrowed",
+    "stream_sans_io",
+    "stream_tokio",
+    "stream_blocking",
+];
 
-/// The messages, in table order. The last two (issue 12's real-world
-/// rows: a bit-field header, NUL-terminated strings) are run by the
-/// derive, hand-written code, deku and binrw only.
-pub const MESSAGES: [&str; 5] = [
+/// Whether `(routine, message)` is a cell of the tables: the stream
+/// routines run on whole frames only.
+pub fn is_cell(routine: &str, message: &str) -> bool {
+    !routine.starts_with("stream_") || message.starts_with("frame_")
+}
+
+/// The messages, in table order. `dns_header` and `pg_strings` (issue
+/// 12's real-world rows: a bit-field header, NUL-terminated strings) are
+/// run by the derive, hand-written code, deku and binrw only. The `frame_`
+/// rows (issue 13) are whole protocol frames ([`super::frames`]): the derive's
+/// `#[derive(Protocol)]` enum against the hand-written match around the
+/// hand-written (or a peer's) struct code, for the wire-compatible peers.
+pub const MESSAGES: [&str; 8] = [
     "store_small",
     "store_large",
     "mixed",
     "dns_header",
     "pg_strings",
+    "frame_store_small",
+    "frame_store_large",
+    "frame_mixed",
 ];
 
 /// Why the other contenders have no real-world row.
 const NO_ROW: &str = "no real-world row: compared with deku and binrw, which have bit fields and NUL-terminated strings";
+
+/// Why the other contenders have no protocol row.
+const NO_FRAME: &str = "no protocol row: compared with the wire-compatible derive crates";
 
 /// The routine run `n` times.
 pub type Batch = Box<dyn FnMut(u64)>;
@@ -61,11 +86,19 @@ pub fn prepare(routine: &str, message: &str, name: &str) -> Option<Prepared> {
     if !ROUTINES.contains(&routine) || !NAMES.contains(&name) {
         return None;
     }
+    if !is_cell(routine, message) {
+        return MESSAGES
+            .contains(&message)
+            .then_some(Prepared::Unsupported(streams::NO_STREAM));
+    }
     let msg = match message {
         "store_small" => Msg::Store(store_small()),
         "store_large" => Msg::Store(store_large()),
         "mixed" => Msg::Mixed(mixed()),
         "dns_header" | "pg_strings" => return Some(real_world(routine, message, name)),
+        "frame_store_small" | "frame_store_large" | "frame_mixed" => {
+            return Some(protocol(routine, message, name))
+        }
         _ => return None,
     };
     Some(match name {
@@ -105,6 +138,31 @@ fn real_world(routine: &str, message: &str, name: &str) -> Prepared {
         "binrw" => on::<binrw::Binrw>(routine, message),
         "deku" => on::<deku::Deku>(routine, message),
         _ => Prepared::Unsupported(NO_ROW),
+    }
+}
+
+/// A protocol row's batch: whole frames of [`Frame`].
+fn protocol(routine: &str, message: &str, name: &str) -> Prepared {
+    let frame = match message {
+        "frame_store_small" => Frame::StoreRequest(store_small()),
+        "frame_store_large" => Frame::StoreRequest(store_large()),
+        _ => Frame::ManyFields(mixed()),
+    };
+    let data = match &frame {
+        Frame::StoreRequest(s) => Some(s.data.len()),
+        Frame::ManyFields(_) => None,
+    };
+    if routine.starts_with("stream_") {
+        return streams::prepare(routine, &frame, name);
+    }
+    match name {
+        "derive" => for_message::<ProtoDerive, Frame>(routine, &frame, data),
+        "hand" => for_message::<Framed<Hand>, Frame>(routine, &frame, data),
+        "speedy" => for_message::<Framed<speedy::Speedy>, Frame>(routine, &frame, data),
+        "binrw" => for_message::<Framed<binrw::Binrw>, Frame>(routine, &frame, data),
+        "deku" => for_message::<Framed<deku::Deku>, Frame>(routine, &frame, data),
+        "bin-proto" => for_message::<Framed<bin_proto::BinProto>, Frame>(routine, &frame, data),
+        _ => Prepared::Unsupported(NO_FRAME),
     }
 }
 
@@ -223,7 +281,10 @@ mod tests {
                         Some(Prepared::Ready(mut batch)) => batch(3),
                         Some(Prepared::Unsupported(why)) => {
                             assert!(
-                                routine == "decode_borrowed" || why == NO_ROW,
+                                routine == "decode_borrowed"
+                                    || why == NO_ROW
+                                    || why == NO_FRAME
+                                    || why == streams::NO_STREAM,
                                 "{name}: {why}"
                             );
                         }

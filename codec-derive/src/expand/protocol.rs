@@ -16,8 +16,8 @@ use crate::paths::{
     SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
 };
 use crate::paths::{
-    CORRELATE, CORRELATION, DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE,
-    NEEDS_HEADER, SHAPE,
+    CORRELATE, CORRELATION, DECODE_FRAME_EXACT, DECODE_PAYLOAD_EXACT, DECODE_VARIANT_EXACT,
+    DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
 };
 
 pub fn expand(protocol: &Protocol) -> TokenStream {
@@ -111,6 +111,7 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
     let tied = Tied::new(protocol, &header);
     let (len_arms, encode_arms, decode_arms) = tied.arms(&messages, &all_var, arms);
     let (write_header, framed) = tied.methods();
+    let framed_exact = framed_exact(&messages);
     let conversions = arms.iter().map(|a| {
         let (v, ty) = (a.variant, a.ty);
         quote! {
@@ -240,6 +241,8 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 #explain
 
                 #framed
+
+                #framed_exact
             }
 
             /// The whole frame: header, then payload.
@@ -270,6 +273,11 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 ) -> #RESULT<Self, #DECODE_ERROR> {
                     #DECODE_FRAME(__r)
                 }
+
+                #[inline]
+                fn from_bytes(__bytes: &'de [#U8]) -> #RESULT<Self, #DECODE_ERROR> {
+                    #DECODE_FRAME_EXACT(__bytes)
+                }
             }
 
             #(#conversions)*
@@ -280,6 +288,33 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
         },
     );
     quote!(#service #impls)
+}
+
+/// `decode_framed_exact`: each message's arm checks that the payload is
+/// used exactly before the message becomes the variant (so the variants do
+/// not meet in one temporary that is then copied); messages tied to the
+/// header, the `other` variant and unknown ids take the default path
+/// through `decode_framed`, which the arms here agree with.
+fn framed_exact(messages: &[&Arm]) -> TokenStream {
+    let untied: Vec<&&Arm> = messages.iter().filter(|a| !a.ties_header()).collect();
+    let (ty, var): (Vec<_>, Vec<_>) = untied.iter().map(|a| (a.ty, a.variant)).unzip();
+    // Paths used inside `#(..)*` repetitions must be locals.
+    let (message, exact) = (MESSAGE, DECODE_VARIANT_EXACT);
+    quote! {
+        #[inline]
+        fn decode_framed_exact(
+            __header: &'de [#U8],
+            __id: #U64,
+            __payload: &mut #READER<'de>,
+        ) -> #RESULT<Self, #DECODE_ERROR> {
+            match __id {
+                #(<#ty as #message>::ID => #exact::<#ty, Self>(__payload, Self::#var),)*
+                _ => #DECODE_PAYLOAD_EXACT(__payload, |__r| {
+                    <Self as #DECODE_PROTOCOL<'de>>::decode_framed(__header, __id, __r)
+                }),
+            }
+        }
+    }
 }
 
 /// Constant assertions, evaluated when the crate compiles: every id fits
