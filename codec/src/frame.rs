@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 
+use crate::sink::Sink;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::header::{FrameHead, Header, Parsed};
 use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
@@ -64,7 +65,7 @@ pub fn frame_len<P: Protocol>(p: &P) -> usize {
 /// [`Protocol::payload_len`] bytes long (a bug in a hand-written impl). On
 /// error `buf` is left as it was.
 #[inline]
-pub fn encode_frame<P: Protocol>(p: &P, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+pub fn encode_frame<P: Protocol, S: Sink + ?Sized>(p: &P, buf: &mut S) -> Result<(), EncodeError> {
     let start = buf.len();
     let len = p.payload_len();
     p.write_header(len, buf)?;
@@ -1282,7 +1283,7 @@ pub(crate) mod whole_frame_tests {
             fn payload_len(&self) -> usize {
                 2
             }
-            fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+            fn encode_payload<S: Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> {
                 buf.push(0);
                 Ok(())
             }

@@ -12,8 +12,8 @@ use crate::model::{Arm, CtxPass, Protocol};
 use crate::paths::{
     BOOL, DECODE, DECODE_ERROR, DECODE_FRAME, DECODE_PROTOCOL, ENCODE, ENCODE_ERROR,
     ENCODE_ERROR_KIND, ENCODE_FRAME, ENDIAN, ERR, EXPLAINER, FRAME_LEN, FROM, HEADER, ID_FITS,
-    MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME, READER, RESULT, SAME_ID,
-    SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
+    MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME, READER, RESULT, SINK, SIZED, SAME_ID,
+    SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, 
 };
 use crate::paths::{
     DECODE_WITH, DEFAULT, ENCODE_WITH, HEADER_DISAGREES, HEADER_VALUE, NEEDS_HEADER, SHAPE,
@@ -197,9 +197,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 }
 
                 #[inline]
-                fn encode_payload(
+                fn encode_payload<__S: #SINK + ?#SIZED>(
                     &self,
-                    __buf: &mut #VEC<#U8>,
+                    __buf: &mut __S,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     match self {
                         #(#encode_arms)*
@@ -237,9 +237,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 }
 
                 #[inline]
-                fn encode_with(
+                fn encode_with<__S: #SINK + ?#SIZED>(
                     &self,
-                    __buf: &mut #VEC<#U8>,
+                    __buf: &mut __S,
                     _: #endian,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     #ENCODE_FRAME(self, __buf)
@@ -489,10 +489,10 @@ impl<'a> Tied<'a> {
         });
         let write_header = quote! {
             #[inline]
-            fn write_header(
+            fn write_header<__S: #SINK + ?#SIZED>(
                 &self,
                 __len: #USIZE,
-                __buf: &mut #VEC<#U8>,
+                __buf: &mut __S,
             ) -> #RESULT<(), #ENCODE_ERROR> {
                 #[allow(unreachable_patterns)] // every variant may set header fields
                 match self {
