@@ -11,7 +11,7 @@ use crate::attr::CtxParam;
 use crate::model::Derive;
 use crate::paths::{
     in_runtime_scope, DECODE, DECODE_ERROR, DECODE_WITH, ENCODE, ENCODE_ERROR, ENCODE_WITH, ENDIAN,
-    EXPLAINER, READER, RESULT, SINK, SIZED, UNREACHABLE, USIZE, 
+    EXPLAINER, READER, RESULT, SINK, SIZED, UNREACHABLE, USIZE,
 };
 
 /// The errors, then the placeholder impl, inside the same runtime scope a

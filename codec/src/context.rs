@@ -54,10 +54,10 @@
 
 use alloc::vec::Vec;
 
-use crate::sink::Sink;
 use crate::error::{DecodeError, EncodeError};
 use crate::explainer::Explainer;
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// A type written with a context (`#[codec(ctx(..))]`).
 #[diagnostic::on_unimplemented(

@@ -10,8 +10,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::error::{EncodeError, EncodeErrorKind};
-pub use crate::sink::Sink;
 use crate::message::Shape;
+pub use crate::sink::Sink;
 use crate::wire::{put, Endian, LenPrefix, Unit};
 
 /// A type that can be written as bytes.
@@ -24,6 +24,24 @@ use crate::wire::{put, Endian, LenPrefix, Unit};
 ///
 /// assert_eq!(0x0102u16.to_bytes()?, [0x01, 0x02]);
 /// assert_eq!(0x0102u16.encoded_len(), 2);
+/// # Ok::<(), codec::EncodeError>(())
+/// ```
+///
+/// An encoding is appended to a [`Sink`]: a growable byte buffer, such as
+/// `Vec<u8>` or (feature `bytes` or `tokio`) `bytes::BytesMut`, the buffer
+/// `tokio_util`'s `Framed` writes from. The methods are generic over the
+/// sink, so each sink gets code of its own and a `Vec<u8>` pays nothing
+/// for the others.
+///
+/// ```
+/// # #[cfg(any(feature = "bytes", feature = "tokio"))] {
+/// use bytes::BytesMut;
+/// use codec::Encode;
+///
+/// let mut out = BytesMut::from(&b"ready:"[..]);
+/// (7u8, 0x0102u16).encode(&mut out)?; // appended, no copy through a Vec
+/// assert_eq!(&out[..], b"ready:\x07\x01\x02");
+/// # }
 /// # Ok::<(), codec::EncodeError>(())
 /// ```
 #[diagnostic::on_unimplemented(

@@ -171,8 +171,8 @@ fn note_rest(
 mod tests {
     use super::*;
     use crate::frame::whole_frame_tests::{STORE_REQUEST, STORE_RESPONSE};
-    use crate::test_protocol::Storage;
     use crate::sink::Sink;
+    use crate::test_protocol::Storage;
 
     #[test]
     fn explain_snapshot_of_the_tutorial_frame() {

@@ -24,11 +24,11 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::sink::Sink;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::header::{FrameHead, Header, Parsed};
 use crate::protocol::{DecodeProtocol, Protocol, RawFrame};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// The whole frame of `p` (header and payload) in a new vector of exactly
 /// [`frame_len`] bytes.

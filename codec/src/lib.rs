@@ -112,10 +112,10 @@ pub use crate::bits::{DecodeBits, EncodeBits};
 pub use crate::context::{DecodeWith, EncodeWith};
 pub use crate::decode::{Decode, DecodeSeq};
 pub use crate::encode::{Encode, EncodeSeq};
-pub use crate::sink::Sink;
 pub use crate::error::{
     DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, Found, PathSegment,
 };
+pub use crate::sink::Sink;
 pub use crate::wire::Endian;
 
 pub use crate::dispatch::Dispatch;

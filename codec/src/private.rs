@@ -9,9 +9,9 @@ pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
 pub use core::{panic, stringify, unreachable};
 
-use crate::sink::Sink;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::Base128;
 
 /// Integers that may hold another field's length (`len_from`).

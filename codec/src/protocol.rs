@@ -33,12 +33,12 @@
 
 use alloc::vec::Vec;
 
-use crate::sink::Sink;
 use crate::encode::Encode;
 use crate::error::{DecodeError, EncodeError};
 use crate::explainer::Explainer;
 use crate::header::Header;
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::Endian;
 
 /// An enum of messages sent as frames of one [`Header`] type: the encoding
@@ -138,7 +138,11 @@ pub trait Protocol: Sized {
     ///
     /// As [`Header::write`]; nothing is written then.
     #[inline]
-    fn write_header<S: Sink + ?Sized>(&self, payload_len: usize, buf: &mut S) -> Result<(), EncodeError> {
+    fn write_header<S: Sink + ?Sized>(
+        &self,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), EncodeError> {
         <Self::Header as Header>::write(self.id(), payload_len, buf)
     }
 

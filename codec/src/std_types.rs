@@ -83,12 +83,12 @@ use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use core::num::NonZero;
 
-use crate::sink::Sink;
 use crate::decode::{explain_leaf, leaf_explain, Decode, DecodeSeq};
 use crate::encode::Encode;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::explainer::Explainer;
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::{Endian, Unit};
 
 mod collections;
@@ -600,7 +600,11 @@ mod tests {
             fn encoded_len(&self) -> usize {
                 0
             }
-            fn encode_with<S: Sink + ?Sized>(&self, _: &mut S, _: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(
+                &self,
+                _: &mut S,
+                _: Endian,
+            ) -> Result<(), EncodeError> {
                 Err(EncodeError::new(crate::error::EncodeErrorKind::Invalid(
                     "bad",
                 )))

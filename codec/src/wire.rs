@@ -8,10 +8,9 @@
 //!        every byte but the last has its 0x80 bit set
 //! ```
 
-
-use crate::sink::Sink;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// Byte order of fixed-width integers and floats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -90,7 +89,12 @@ impl LenPrefix {
     ///
     /// [`EncodeErrorKind::LengthOverflow`] when `len` is over [`LenPrefix::max`].
     #[inline]
-    pub fn write<S: Sink + ?Sized>(self, len: usize, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
+    pub fn write<S: Sink + ?Sized>(
+        self,
+        len: usize,
+        buf: &mut S,
+        order: Endian,
+    ) -> Result<(), EncodeError> {
         let len = len as u64;
         if len > self.max() {
             return Err(EncodeError::new(EncodeErrorKind::LengthOverflow {
@@ -172,7 +176,12 @@ impl LenPrefix {
 }
 
 #[inline(always)]
-pub(crate) fn put<const N: usize, S: Sink + ?Sized>(buf: &mut S, order: Endian, be: [u8; N], le: [u8; N]) {
+pub(crate) fn put<const N: usize, S: Sink + ?Sized>(
+    buf: &mut S,
+    order: Endian,
+    be: [u8; N],
+    le: [u8; N],
+) {
     buf.extend_from_slice(if order == Endian::Big { &be } else { &le });
 }
 

@@ -12,8 +12,8 @@ use crate::ast::{Field, Shape};
 use crate::model::{BitField, FieldPlan, Layout, LayoutBody, Wire};
 use crate::paths::{
     ASSERT_FAILED, BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE,
-    ENCODE_BITS, ENCODE_ERROR, ENDIAN, ERR, FROM, GET_BITS, NONE, OPTION, PUT_BITS, READ_BITS, RESULT, SINK, SIZED,
-    SOME, TRACE, U16, U32, U64, U8, USIZE, WRITE_BITS,
+    ENCODE_BITS, ENCODE_ERROR, ENDIAN, ERR, FROM, GET_BITS, NONE, OPTION, PUT_BITS, READ_BITS,
+    RESULT, SINK, SIZED, SOME, TRACE, U16, U32, U64, U8, USIZE, WRITE_BITS,
 };
 
 /// The fields of the run `leader` starts, with their places.

@@ -3,11 +3,10 @@
 //! little-endian for least-significant-first), each field is a shift and a
 //! mask of it, and encode stores the assembled `u64` the same way.
 
-
 use crate::bits::DecodeBits;
-use crate::sink::Sink;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// The run's `N` bytes at `*at` in `run` as one integer; advances `at`.
 /// (The bytes go to the front of a `u64` either way, so the load is one

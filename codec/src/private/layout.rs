@@ -4,9 +4,9 @@
 
 use core::fmt;
 
-use crate::sink::Sink;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Found};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// Padding bytes as read, shown on their `explain` line: the count, then
 /// the bytes (the first [`Found::CAPACITY`] of them).

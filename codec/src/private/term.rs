@@ -11,11 +11,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::sink::Sink;
 use crate::decode::Decode;
 use crate::encode::Encode;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::Endian;
 
 /// A value ended by a terminator byte: a string or byte string that may not
@@ -30,7 +30,12 @@ pub trait TermEncode {
     ///
     /// The value holds `term` (a string) or an element starts with it (a
     /// list): either would end the value early on decode.
-    fn encode_term<S: Sink + ?Sized>(&self, buf: &mut S, term: u8, order: Endian) -> Result<(), EncodeError>;
+    fn encode_term<S: Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        term: u8,
+        order: Endian,
+    ) -> Result<(), EncodeError>;
 }
 
 /// Reads a value ended by a terminator byte (see [`TermEncode`]).
@@ -104,7 +109,12 @@ impl TermEncode for str {
         self.len()
     }
     #[inline]
-    fn encode_term<S: Sink + ?Sized>(&self, buf: &mut S, term: u8, _: Endian) -> Result<(), EncodeError> {
+    fn encode_term<S: Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        term: u8,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         put_term(self.as_bytes(), buf, term)
     }
 }
@@ -115,7 +125,12 @@ impl TermEncode for [u8] {
         self.len()
     }
     #[inline]
-    fn encode_term<S: Sink + ?Sized>(&self, buf: &mut S, term: u8, _: Endian) -> Result<(), EncodeError> {
+    fn encode_term<S: Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        term: u8,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         put_term(self, buf, term)
     }
 }
@@ -126,7 +141,12 @@ impl<T: Encode> TermEncode for Vec<T> {
     fn term_len(&self) -> usize {
         T::encoded_len_slice(self)
     }
-    fn encode_term<S: Sink + ?Sized>(&self, buf: &mut S, term: u8, order: Endian) -> Result<(), EncodeError> {
+    fn encode_term<S: Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        term: u8,
+        order: Endian,
+    ) -> Result<(), EncodeError> {
         let start = buf.len();
         for (i, item) in self.iter().enumerate() {
             let at = buf.len();

@@ -381,7 +381,8 @@ mod tests {
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (client, server) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+        let (client, server) =
+            tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
         let (_rd, mut wr) = client.unwrap().into_split();
         let (mut peer, _) = server.unwrap();
         let read = async {
@@ -392,11 +393,10 @@ mod tests {
             batch.write(&mut wr).await?;
             wr.shutdown().await
         };
-        let (got, wrote) = tokio::time::timeout(Duration::from_secs(10), async {
-            tokio::join!(read, write)
-        })
-        .await
-        .expect("the batch is written within 10 s");
+        let (got, wrote) =
+            tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(read, write) })
+                .await
+                .expect("the batch is written within 10 s");
         wrote.unwrap();
         let want: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
         assert!(got.unwrap() == want, "bytes out of order");

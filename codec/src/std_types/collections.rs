@@ -3,12 +3,12 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 
-use crate::sink::Sink;
 use crate::decode::{decode_items, prefixed_impls as decode_prefixed, Collect, Decode, DecodeSeq};
 use crate::encode::{prefixed_impls as encode_prefixed, Encode, EncodeSeq};
 use crate::error::{DecodeError, EncodeError};
 use crate::explainer::Explainer;
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::{Endian, LenPrefix, Unit};
 
 /// Bytes the entries of a map take.

@@ -62,7 +62,11 @@ impl Header for StockingsHeader {
         n
     }
 
-    fn write<S: codec::Sink + ?Sized>(id: u64, payload_len: usize, buf: &mut S) -> Result<(), EncodeError> {
+    fn write<S: codec::Sink + ?Sized>(
+        id: u64,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), EncodeError> {
         if id > Self::MAX_ID {
             return Err(EncodeError::new(EncodeErrorKind::ValueOutOfRange {
                 value: id as i128,
