@@ -144,7 +144,14 @@ impl Sink for Vec<u8> {
     fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
         let at = Vec::len(self);
         self.resize(at + n, 0);
-        &mut self[at..]
+        // Built from `at` and `n` rather than by slicing, so the length is
+        // `n` to the optimiser too (after the zeroes are stored it cannot
+        // tell that the vector's length is still `at + n`), and callers'
+        // checks of it fold away.
+        // SAFETY: `resize` made the vector `at + n` bytes long, all
+        // initialised, so the `n` bytes from `at` are in bounds; they are
+        // borrowed mutably for as long as `self` is.
+        unsafe { core::slice::from_raw_parts_mut(self.as_mut_ptr().add(at), n) }
     }
 }
 
