@@ -89,16 +89,17 @@ pub fn encode_check(
 }
 
 /// Encode: the run's bytes as a piece of a byte run: (its store into the
-/// run's array, its write on its own). The run's integer is assembled
+/// run's array, its write on its own, and its integer read into a local
+/// with the store of that local). The run's integer is assembled
 /// from the (checked) values right where it is stored, in an integer as
 /// wide as the run: values taken before the output's capacity check would
 /// live across it (in a loop, on the stack).
 pub fn encode_piece(
     run: &[(&FieldPlan, BitField)],
     value: &dyn Fn(&FieldPlan) -> TokenStream,
-) -> (TokenStream, TokenStream) {
+) -> (TokenStream, TokenStream, (TokenStream, TokenStream)) {
     let Some((_, lead)) = run.first() else {
-        return (TokenStream::new(), TokenStream::new());
+        return Default::default();
     };
     let (n, lsb) = (lead.run_bytes(), lead.lsb);
     let acc_ty = acc_type(n);
@@ -111,9 +112,14 @@ pub fn encode_piece(
         quote_spanned!(ty.span()=> ((<#ty as #to_bits>::to_bits(#v) as #acc_ty) << #shift))
     });
     let acc = quote!(<#U64 as #FROM<#acc_ty>>::from(0 #(| #parts)*));
+    let local = format_ident!("__bits_{}", lead.leader.name);
     (
         quote!(#PUT_BITS::<#n>(#acc, __run, &mut __at, #lsb);),
         quote!(#WRITE_BITS::<#n, _>(#acc, __buf, #lsb);),
+        (
+            quote!(let #local: #U64 = #acc;),
+            quote!(#PUT_BITS::<#n>(#local, __run, &mut __at, #lsb);),
+        ),
     )
 }
 

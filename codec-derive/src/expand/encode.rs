@@ -426,22 +426,36 @@ fn fields_code(
         // A run of bit fields is one piece, at its first field.
         if let Wire::Bits(b) = &p.wire {
             if b.leads() {
-                let (put, alone) = bits::encode_piece(&bits::run_of(plans, b.leader), &value);
+                let (put, alone, split) =
+                    bits::encode_piece(&bits::run_of(plans, b.leader), &value);
                 let n = b.run_bytes();
-                run.push(quote!(#n), (put, alone, true));
+                run.push(
+                    quote!(#n),
+                    Piece {
+                        put,
+                        alone,
+                        bits: true,
+                        split: Some(split),
+                    },
+                );
             }
             continue;
         }
         match (p.packed, &p.wire) {
             (Some(Packed::Scalar), _) => {
                 let alone = value_write(p, v.clone());
+                let local = format_ident!("__l_{}", p.field.name);
                 run.push(
                     quote!(<#ty as #FIXED>::SIZE),
-                    (
-                        quote!(#FIXED::put(#v, __run, &mut __at, #order);),
-                        quote!(#ENCODE_CTX(#alone, #ty_name, #name)?;),
-                        false,
-                    ),
+                    Piece {
+                        put: quote!(#FIXED::put(#v, __run, &mut __at, #order);),
+                        alone: quote!(#ENCODE_CTX(#alone, #ty_name, #name)?;),
+                        bits: false,
+                        split: Some((
+                            quote!(let #local: #ty = #CLONE::clone(#v);),
+                            quote!(#FIXED::put(&#local, __run, &mut __at, #order);),
+                        )),
+                    },
                 );
                 continue;
             }
@@ -454,8 +468,8 @@ fn fields_code(
                 let count = quote!(<#ty as #ENCODE_SEQ>::seq_count(#v, #u));
                 run.push(
                     quote!(<#int as #FIXED>::SIZE),
-                    (
-                        quote! {
+                    Piece {
+                        put: quote! {
                             #FIXED::put(
                                 &#ENCODE_CTX(
                                     #LEN_FIELD::<#int>(#count, #int_name),
@@ -467,15 +481,16 @@ fn fields_code(
                                 #order,
                             );
                         },
-                        quote! {
+                        alone: quote! {
                             #ENCODE_CTX(
                                 #prefix.write(#count, __buf, #order),
                                 #ty_name,
                                 #name,
                             )?;
                         },
-                        false,
-                    ),
+                        bits: false,
+                        split: None,
+                    },
                 );
                 writes.extend(flush(&mut run));
                 writes.extend(quote! {
@@ -607,34 +622,55 @@ fn ctx_local(f: &Field) -> syn::Ident {
     format_ident!("__ctx_{}", f.name)
 }
 
-/// A piece of a run: its write into the run, its write on its own, and
-/// whether it is a run of bit fields.
-type Piece = (TokenStream, TokenStream, bool);
+/// A piece of a run.
+struct Piece {
+    /// Its write into the run.
+    put: TokenStream,
+    /// Its write on its own (a run of one).
+    alone: TokenStream,
+    /// A run of bit fields.
+    bits: bool,
+    /// For a run written in place: its value read into a local, and the
+    /// write of that local (`None`: `put` as it is).
+    split: Option<(TokenStream, TokenStream)>,
+}
 
 /// Writes a run with one capacity check instead of one per field; a run
-/// of one on its own. Each piece is (its write into the run, its write on
-/// its own).
+/// of one on its own.
 ///
 /// A run holding bit fields is written in place, into bytes appended
 /// first ([`RUN_SLOT`]): the fields are read after the capacity check, so
 /// none of the values the bit run assembles lives across it (in a loop,
-/// LLVM kept them on the stack). Other runs fill a stack array appended
+/// LLVM kept them on the stack), and all are read before any is stored
+/// (stores into the output may alias the value, so reads after them could
+/// not be merged or reordered). Other runs fill a stack array appended
 /// with one copy, which compiles to fewer instructions for them.
 fn flush(run: &mut Run<Piece>) -> TokenStream {
     let (sizes, pieces) = run.take();
-    let has_bits = pieces.iter().any(|p| p.2);
-    let (puts, alone): (Vec<_>, Vec<_>) = pieces.into_iter().map(|(p, a, _)| (p, a)).unzip();
-    if puts.len() < 2 {
+    if pieces.len() < 2 {
+        let alone = pieces.into_iter().map(|p| p.alone);
         return quote!(#(#alone)*);
     }
-    if has_bits {
+    if pieces.iter().any(|p| p.bits) {
+        let (mut loads, mut puts) = (Vec::new(), Vec::new());
+        for p in pieces {
+            match p.split {
+                Some((load, put)) => {
+                    loads.push(load);
+                    puts.push(put);
+                }
+                None => puts.push(p.put),
+            }
+        }
         return quote! {{
             let __run: &mut [#U8; 0 #(+ #sizes)*] =
                 #RUN_SLOT::<{ 0 #(+ #sizes)* }, _>(__buf);
+            #(#loads)*
             let mut __at = 0usize;
             #(#puts)*
         }};
     }
+    let puts = pieces.into_iter().map(|p| p.put);
     quote! {{
         let mut __run = [0u8; 0 #(+ #sizes)*];
         let __run = &mut __run;
