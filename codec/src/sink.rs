@@ -107,114 +107,90 @@ pub trait Sink {
     }
 }
 
-impl Sink for Vec<u8> {
-    #[inline(always)]
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-    #[inline(always)]
-    fn reserve(&mut self, additional: usize) {
-        Vec::reserve(self, additional);
-    }
-    #[inline(always)]
-    fn push(&mut self, byte: u8) {
-        Vec::push(self, byte);
-    }
-    #[inline(always)]
-    fn extend_from_slice(&mut self, bytes: &[u8]) {
-        Vec::extend_from_slice(self, bytes);
-    }
-    #[inline(always)]
-    fn truncate(&mut self, len: usize) {
-        Vec::truncate(self, len);
-    }
-    #[inline(always)]
-    fn resize(&mut self, new_len: usize, value: u8) {
-        Vec::resize(self, new_len, value);
-    }
-    #[inline(always)]
-    fn as_slice(&self) -> &[u8] {
-        self
-    }
-    #[inline(always)]
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self
-    }
-    #[inline(always)]
-    fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
-        let at = Vec::len(self);
-        self.resize(at + n, 0);
-        // Built from `at` and `n` rather than by slicing, so the length is
-        // `n` to the optimiser too (after the zeroes are stored it cannot
-        // tell that the vector's length is still `at + n`), and callers'
-        // checks of it fold away.
-        // SAFETY: `resize` made the vector `at + n` bytes long, all
-        // initialised, so the `n` bytes from `at` are in bounds; they are
-        // borrowed mutably for as long as `self` is.
-        unsafe { core::slice::from_raw_parts_mut(self.as_mut_ptr().add(at), n) }
-    }
+/// `Sink` for a contiguous growable buffer with `Vec<u8>`'s inherent
+/// methods (`len`, `reserve`, `extend_from_slice`, `truncate`, `resize`,
+/// `as_mut_ptr`); `$push` appends one byte.
+macro_rules! buffer_sinks {
+    ($($(#[$attr:meta])* $t:ty, push = $push:path;)*) => {$(
+        $(#[$attr])*
+        impl Sink for $t {
+            #[inline(always)]
+            fn len(&self) -> usize {
+                <$t>::len(self)
+            }
+            #[inline(always)]
+            fn reserve(&mut self, additional: usize) {
+                <$t>::reserve(self, additional);
+            }
+            #[inline(always)]
+            fn push(&mut self, byte: u8) {
+                $push(self, byte);
+            }
+            #[inline(always)]
+            fn extend_from_slice(&mut self, bytes: &[u8]) {
+                <$t>::extend_from_slice(self, bytes);
+            }
+            #[inline(always)]
+            fn truncate(&mut self, len: usize) {
+                <$t>::truncate(self, len);
+            }
+            #[inline(always)]
+            fn resize(&mut self, new_len: usize, value: u8) {
+                <$t>::resize(self, new_len, value);
+            }
+            #[inline(always)]
+            fn as_slice(&self) -> &[u8] {
+                self
+            }
+            #[inline(always)]
+            fn as_mut_slice(&mut self) -> &mut [u8] {
+                self
+            }
+            #[inline(always)]
+            fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
+                let at = <$t>::len(self);
+                <$t>::resize(self, at + n, 0);
+                // Built from `at` and `n` rather than by slicing, so the
+                // length is `n` to the optimiser too (after the zeroes are
+                // stored it cannot tell that the buffer's length is still
+                // `at + n`), and callers' checks of it fold away.
+                // SAFETY: `resize` made the buffer `at + n` bytes long, all
+                // initialised and contiguous, so the `n` bytes from `at`
+                // are in bounds; they are borrowed mutably for as long as
+                // `self` is.
+                unsafe { core::slice::from_raw_parts_mut(self.as_mut_ptr().add(at), n) }
+            }
+        }
+    )*};
 }
 
-/// `Framed`'s write buffer: a frame encoded into it is written once.
-///
-/// ```
-/// use bytes::BytesMut;
-/// use codec::Encode;
-///
-/// #[derive(Encode)]
-/// struct Ping {
-///     seq: u16,
-///     #[codec(len = u8)]
-///     note: String,
-/// }
-///
-/// let mut out = BytesMut::with_capacity(64);
-/// let ping = Ping { seq: 7, note: "hi".into() };
-/// ping.encode(&mut out)?;
-/// assert_eq!(&out[..], [0, 7, 2, b'h', b'i']);
-/// assert_eq!(&out[..], ping.to_bytes()?);
-/// # Ok::<(), codec::EncodeError>(())
-/// ```
+buffer_sinks! {
+    Vec<u8>, push = Vec::push;
+}
+
 #[cfg(any(feature = "bytes", feature = "tokio"))]
-impl Sink for bytes::BytesMut {
-    #[inline(always)]
-    fn len(&self) -> usize {
-        bytes::BytesMut::len(self)
-    }
-    #[inline(always)]
-    fn reserve(&mut self, additional: usize) {
-        bytes::BytesMut::reserve(self, additional);
-    }
-    #[inline(always)]
-    fn push(&mut self, byte: u8) {
-        bytes::BufMut::put_u8(self, byte);
-    }
-    #[inline(always)]
-    fn extend_from_slice(&mut self, bytes: &[u8]) {
-        bytes::BytesMut::extend_from_slice(self, bytes);
-    }
-    #[inline(always)]
-    fn truncate(&mut self, len: usize) {
-        bytes::BytesMut::truncate(self, len);
-    }
-    #[inline(always)]
-    fn resize(&mut self, new_len: usize, value: u8) {
-        bytes::BytesMut::resize(self, new_len, value);
-    }
-    #[inline(always)]
-    fn as_slice(&self) -> &[u8] {
-        self
-    }
-    #[inline(always)]
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self
-    }
-    #[inline(always)]
-    fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
-        let at = bytes::BytesMut::len(self);
-        self.resize(at + n, 0);
-        &mut self[at..]
-    }
+buffer_sinks! {
+    /// `Framed`'s write buffer: a frame encoded into it is written once.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use codec::Encode;
+    ///
+    /// #[derive(Encode)]
+    /// struct Ping {
+    ///     seq: u16,
+    ///     #[codec(len = u8)]
+    ///     note: String,
+    /// }
+    ///
+    /// let mut out = BytesMut::with_capacity(64);
+    /// let ping = Ping { seq: 7, note: "hi".into() };
+    /// ping.encode(&mut out)?;
+    /// assert_eq!(&out[..], [0, 7, 2, b'h', b'i']);
+    /// assert_eq!(&out[..], ping.to_bytes()?);
+    /// # Ok::<(), codec::EncodeError>(())
+    /// ```
+    bytes::BytesMut, push = bytes::BufMut::put_u8;
 }
 
 /// A sink borrowed mutably is a sink (`&mut Vec<u8>` passed by value).

@@ -103,36 +103,30 @@ fn as_str<'de>(r: &Reader<'de>, start: usize, bytes: &'de [u8]) -> Result<&'de s
     })
 }
 
-impl TermEncode for str {
-    #[inline]
-    fn term_len(&self) -> usize {
-        self.len()
-    }
-    #[inline]
-    fn encode_term<S: Sink + ?Sized>(
-        &self,
-        buf: &mut S,
-        term: u8,
-        _: Endian,
-    ) -> Result<(), EncodeError> {
-        put_term(self.as_bytes(), buf, term)
-    }
+/// Strings and byte strings: the bytes, then `term`.
+macro_rules! bytes_term_impls {
+    ($($t:ty => |$v:ident| $bytes:expr;)*) => {$(
+        impl TermEncode for $t {
+            #[inline]
+            fn term_len(&self) -> usize {
+                self.len()
+            }
+            #[inline]
+            fn encode_term<S: Sink + ?Sized>(
+                &self,
+                buf: &mut S,
+                term: u8,
+                _: Endian,
+            ) -> Result<(), EncodeError> {
+                let $v = self;
+                put_term($bytes, buf, term)
+            }
+        }
+    )*};
 }
-
-impl TermEncode for [u8] {
-    #[inline]
-    fn term_len(&self) -> usize {
-        self.len()
-    }
-    #[inline]
-    fn encode_term<S: Sink + ?Sized>(
-        &self,
-        buf: &mut S,
-        term: u8,
-        _: Endian,
-    ) -> Result<(), EncodeError> {
-        put_term(self, buf, term)
-    }
+bytes_term_impls! {
+    str => |s| s.as_bytes();
+    [u8] => |b| b;
 }
 
 /// A list: each element, then `term` where the next element would start.
