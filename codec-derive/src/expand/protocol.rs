@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::Type;
 
@@ -394,9 +395,15 @@ impl<'a> Tied<'a> {
                 }),
                 Some(_) => {
                     let (value, cx) = (self.value(a), self.ctx(a, false));
+                    // At the message type, as its length's call is: a type
+                    // without a context gets one error, there.
+                    let encode_with = ENCODE_WITH.at(ty.span());
+                    let call = quote_spanned! {ty.span()=>
+                        <#ty as #encode_with>::encode_in(__m, __buf, #cx)
+                    };
                     quote!(Self::#v(__m) => {
                         #value
-                        <#ty as #ENCODE_WITH>::encode_in(__m, __buf, #cx)
+                        #call
                     })
                 }
             }
