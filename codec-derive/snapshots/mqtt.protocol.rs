@@ -99,9 +99,9 @@ const _: () = {
             }
         }
         #[inline]
-        fn encode_payload(
+        fn encode_payload<__S: _codec::Sink + ?_codec::__private::Sized>(
             &self,
-            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
+            __buf: &mut __S,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             match self {
                 Self::Publish(__m) => {
@@ -131,10 +131,10 @@ const _: () = {
             }
         }
         #[inline]
-        fn write_header(
+        fn write_header<__S: _codec::Sink + ?_codec::__private::Sized>(
             &self,
             __len: _codec::__private::usize,
-            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
+            __buf: &mut __S,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             #[allow(unreachable_patterns)]
             match self {
@@ -435,9 +435,9 @@ const _: () = {
             _codec::__private::frame_len(self)
         }
         #[inline]
-        fn encode_with(
+        fn encode_with<__S: _codec::Sink + ?_codec::__private::Sized>(
             &self,
-            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
+            __buf: &mut __S,
             _: _codec::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             _codec::__private::encode_frame(self, __buf)

@@ -84,14 +84,14 @@ const _: () = {
                 } + <&'a [u8] as _codec::EncodeSeq>::seq_encoded_len(&self.payload)
         }
         #[inline]
-        fn encode_with(
+        fn encode_with<__S: _codec::Sink + ?_codec::__private::Sized>(
             &self,
-            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
+            __buf: &mut __S,
             _: _codec::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             _codec::__private::encode_ctx(
                 {
-                    _codec::__private::write_base128::<u64>(*&self.tag, __buf, true);
+                    _codec::__private::write_base128::<u64, _>(*&self.tag, __buf, true);
                     _codec::__private::Ok(())
                 },
                 "Packet",
@@ -99,7 +99,10 @@ const _: () = {
             )?;
             _codec::__private::encode_ctx(
                 {
-                    _codec::__private::write_base128::<u64>(*&self.flags, __buf, true);
+                    _codec::__private::write_base128::<
+                        u64,
+                        _,
+                    >(*&self.flags, __buf, true);
                     _codec::__private::Ok(())
                 },
                 "Packet",
@@ -114,7 +117,7 @@ const _: () = {
                     &self.channel,
                 ) {
                     (true, _codec::__private::Some(__v)) => {
-                        _codec::__private::write_base128::<u64>(*__v, __buf, true);
+                        _codec::__private::write_base128::<u64, _>(*__v, __buf, true);
                         _codec::__private::Ok(())
                     }
                     (false, _codec::__private::None) => _codec::__private::Ok(()),

@@ -72,9 +72,9 @@ const _: () = {
             }
         }
         #[inline]
-        fn encode_payload(
+        fn encode_payload<__S: _codec::Sink + ?_codec::__private::Sized>(
             &self,
-            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
+            __buf: &mut __S,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             match self {
                 Self::StoreRequest(__m) => {
@@ -195,9 +195,9 @@ const _: () = {
             _codec::__private::frame_len(self)
         }
         #[inline]
-        fn encode_with(
+        fn encode_with<__S: _codec::Sink + ?_codec::__private::Sized>(
             &self,
-            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
+            __buf: &mut __S,
             _: _codec::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             _codec::__private::encode_frame(self, __buf)

@@ -87,18 +87,19 @@ const _: () = {
                 }
         }
         #[inline]
-        fn encode_with(
+        fn encode_with<__S: _codec::Sink + ?_codec::__private::Sized>(
             &self,
-            __buf: &mut _codec::__private::Vec<_codec::__private::u8>,
+            __buf: &mut __S,
             _: _codec::Endian,
         ) -> _codec::__private::Result<(), _codec::EncodeError> {
             {
                 let mut __run = [0u8; 0 + <u8 as _codec::__private::Fixed>::SIZE
                     + <_codec::__private::u8 as _codec::__private::Fixed>::SIZE];
+                let __run = &mut __run;
                 let mut __at = 0usize;
                 _codec::__private::Fixed::put(
                     &self.trans,
-                    &mut __run,
+                    __run,
                     &mut __at,
                     _codec::Endian::Big,
                 );
@@ -116,11 +117,11 @@ const _: () = {
                         "StoreRequest",
                         "name",
                     )?,
-                    &mut __run,
+                    __run,
                     &mut __at,
                     _codec::Endian::Big,
                 );
-                __buf.extend_from_slice(&__run);
+                __buf.extend_from_slice(__run);
             }
             _codec::__private::encode_ctx(
                 <String as _codec::EncodeSeq>::encode_seq(

@@ -11,7 +11,7 @@ use crate::attr::CtxParam;
 use crate::model::Derive;
 use crate::paths::{
     in_runtime_scope, DECODE, DECODE_ERROR, DECODE_WITH, ENCODE, ENCODE_ERROR, ENCODE_WITH, ENDIAN,
-    EXPLAINER, READER, RESULT, U8, UNREACHABLE, USIZE, VEC,
+    EXPLAINER, READER, RESULT, SINK, SIZED, UNREACHABLE, USIZE,
 };
 
 /// The errors, then the placeholder impl, inside the same runtime scope a
@@ -45,7 +45,7 @@ pub fn expand(
             quote! {
                 impl #impl_g #ENCODE for #ident #ty_g #where_c {
                     fn encoded_len(&self) -> #USIZE { #UNREACHABLE!() }
-                    fn encode_with(&self, _: &mut #VEC<#U8>, _: #ENDIAN)
+                    fn encode_with<__S: #SINK + ?#SIZED>(&self, _: &mut __S, _: #ENDIAN)
                         -> #RESULT<(), #ENCODE_ERROR> { #UNREACHABLE!() }
                 }
             }
@@ -83,7 +83,7 @@ fn ctx_placeholder(input: &DeriveInput, which: Derive, params: &[CtxParam]) -> T
             impl #impl_g #ENCODE_WITH for #ident #ty_g #where_c {
                 type Ctx = #ctx_ty;
                 fn encoded_len_in(&self, _: #ctx_ty) -> #USIZE { #UNREACHABLE!() }
-                fn encode_in(&self, _: &mut #VEC<#U8>, _: #ctx_ty)
+                fn encode_in<__S: #SINK + ?#SIZED>(&self, _: &mut __S, _: #ctx_ty)
                     -> #RESULT<(), #ENCODE_ERROR> { #UNREACHABLE!() }
             }
         }

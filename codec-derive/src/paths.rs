@@ -100,6 +100,7 @@ paths! {
     ENCODE_ERROR = EncodeError;
     ENCODE_ERROR_KIND = EncodeErrorKind;
     ENCODE_SEQ = EncodeSeq;
+    SINK = Sink;
     ENDIAN = Endian;
     EXPLAINER = Explainer;
     EXPLAIN_EACH = __private::explain_each;
@@ -216,6 +217,7 @@ paths! {
     BITS_VALUE = __private::bits_value;
     GET_BITS = __private::get_bits;
     PUT_BITS = __private::put_bits;
+    RUN_SLOT = __private::run_slot;
     READ_BITS = __private::read_bits;
     WRITE_BITS = __private::write_bits;
     // `#[derive(Header)]` and `max_bytes`.

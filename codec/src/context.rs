@@ -57,6 +57,7 @@ use alloc::vec::Vec;
 use crate::error::{DecodeError, EncodeError};
 use crate::explainer::Explainer;
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// A type written with a context (`#[codec(ctx(..))]`).
 #[diagnostic::on_unimplemented(
@@ -78,7 +79,7 @@ pub trait EncodeWith {
     /// A value its wire format cannot describe, or one the context
     /// contradicts (an enum variant its `id_from` value does not select);
     /// `buf` may then hold a partial encoding.
-    fn encode_in(&self, buf: &mut Vec<u8>, ctx: Self::Ctx) -> Result<(), EncodeError>;
+    fn encode_in<S: Sink + ?Sized>(&self, buf: &mut S, ctx: Self::Ctx) -> Result<(), EncodeError>;
 
     /// Encodes into a new vector of exactly [`EncodeWith::encoded_len_in`]
     /// bytes.

@@ -1,5 +1,5 @@
 //! The [`Encode`] trait and its impls for primitives, strings, byte slices
-//! and containers.
+//! and containers, and the [`Sink`] it writes into.
 
 use alloc::borrow::{Cow, ToOwned};
 use alloc::boxed::Box;
@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 
 use crate::error::{EncodeError, EncodeErrorKind};
 use crate::message::Shape;
+pub use crate::sink::Sink;
 use crate::wire::{put, Endian, LenPrefix, Unit};
 
 /// A type that can be written as bytes.
@@ -23,6 +24,24 @@ use crate::wire::{put, Endian, LenPrefix, Unit};
 ///
 /// assert_eq!(0x0102u16.to_bytes()?, [0x01, 0x02]);
 /// assert_eq!(0x0102u16.encoded_len(), 2);
+/// # Ok::<(), codec::EncodeError>(())
+/// ```
+///
+/// An encoding is appended to a [`Sink`]: a growable byte buffer, such as
+/// `Vec<u8>` or (feature `bytes` or `tokio`) `bytes::BytesMut`, the buffer
+/// `tokio_util`'s `Framed` writes from. The methods are generic over the
+/// sink, so each sink gets code of its own and a `Vec<u8>` pays nothing
+/// for the others.
+///
+/// ```
+/// # #[cfg(any(feature = "bytes", feature = "tokio"))] {
+/// use bytes::BytesMut;
+/// use codec::Encode;
+///
+/// let mut out = BytesMut::from(&b"ready:"[..]);
+/// (7u8, 0x0102u16).encode(&mut out)?; // appended, no copy through a Vec
+/// assert_eq!(&out[..], b"ready:\x07\x01\x02");
+/// # }
 /// # Ok::<(), codec::EncodeError>(())
 /// ```
 #[diagnostic::on_unimplemented(
@@ -48,7 +67,7 @@ pub trait Encode {
     ///
     /// A value its wire format cannot describe; `buf` may then hold a
     /// partial encoding (the provided methods undo it).
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError>;
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError>;
 
     /// Appends the encoding to `buf` in the default (big-endian) byte order.
     ///
@@ -57,7 +76,7 @@ pub trait Encode {
     /// As [`Encode::encode_with`]; on error `buf` is truncated back to its
     /// original length.
     #[inline]
-    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode<S: Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> {
         let start = buf.len();
         self.encode_with(buf, Endian::Big)
             .inspect_err(|_| buf.truncate(start))
@@ -83,7 +102,11 @@ pub trait Encode {
     /// As [`Encode::encode_with`], with the element index in the path.
     #[doc(hidden)]
     #[inline]
-    fn encode_slice(items: &[Self], buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError>
+    fn encode_slice<S: Sink + ?Sized>(
+        items: &[Self],
+        buf: &mut S,
+        order: Endian,
+    ) -> Result<(), EncodeError>
     where
         Self: Sized,
     {
@@ -120,7 +143,7 @@ pub trait EncodeSeq {
     /// # Errors
     ///
     /// An element that cannot be encoded.
-    fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError>;
+    fn encode_seq<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError>;
 }
 
 macro_rules! num_impls {
@@ -131,7 +154,7 @@ macro_rules! num_impls {
                 core::mem::size_of::<$t>()
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 put(buf, order, self.to_be_bytes(), self.to_le_bytes());
                 Ok(())
             }
@@ -150,12 +173,16 @@ impl Encode for u8 {
         1
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
         buf.push(*self);
         Ok(())
     }
     #[inline]
-    fn encode_slice(items: &[Self], buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_slice<S: Sink + ?Sized>(
+        items: &[Self],
+        buf: &mut S,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         buf.extend_from_slice(items);
         Ok(())
     }
@@ -174,7 +201,7 @@ macro_rules! size_impls {
                 8
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 let v = <$wire>::try_from(*self).map_err(|_| {
                     EncodeError::new(EncodeErrorKind::ValueOutOfRange {
                         value: *self as i128,
@@ -194,7 +221,7 @@ impl Encode for bool {
         1
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
         buf.push(*self as u8);
         Ok(())
     }
@@ -206,7 +233,7 @@ impl Encode for char {
         4
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
         (*self as u32).encode_with(buf, order)
     }
 }
@@ -217,7 +244,7 @@ impl Encode for () {
         0
     }
     #[inline]
-    fn encode_with(&self, _: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, _: &mut S, _: Endian) -> Result<(), EncodeError> {
         Ok(())
     }
 }
@@ -228,7 +255,7 @@ impl<T: Encode, const N: usize> Encode for [T; N] {
         T::encoded_len_slice(self)
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
         T::encode_slice(self, buf, order)
     }
 }
@@ -241,7 +268,7 @@ impl<T: Encode> Encode for Option<T> {
         1 + self.as_ref().map_or(0, Encode::encoded_len)
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
         match self {
             None => {
                 buf.push(0);
@@ -269,7 +296,7 @@ macro_rules! prefixed_impls {
                 LenPrefix::Varint.size(self.seq_count(Unit::Elements)) + self.seq_encoded_len()
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 LenPrefix::Varint.write(self.seq_count(Unit::Elements), buf, order)?;
                 self.encode_seq(buf, order)
             }
@@ -294,7 +321,7 @@ impl EncodeSeq for str {
         self.len()
     }
     #[inline]
-    fn encode_seq(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_seq<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
         buf.extend_from_slice(self.as_bytes());
         Ok(())
     }
@@ -313,7 +340,7 @@ impl<T: Encode> EncodeSeq for [T] {
         T::encoded_len_slice(self)
     }
     #[inline]
-    fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+    fn encode_seq<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
         T::encode_slice(self, buf, order)
     }
 }
@@ -332,7 +359,7 @@ macro_rules! deref_seq_impls {
                 (**self).seq_encoded_len()
             }
             #[inline]
-            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_seq<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 (**self).encode_seq(buf, order)
             }
         }
@@ -355,7 +382,7 @@ macro_rules! deref_impls {
                 (**self).encoded_len()
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 (**self).encode_with(buf, order)
             }
         }
@@ -383,7 +410,7 @@ impl Encode for bytes::Bytes {
         (**self).encoded_len()
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
         (**self).encode_with(buf, order)
     }
 }

@@ -46,7 +46,7 @@ use crate::reader::Reader;
 ///     fn name(&self) -> &'static str { "Blob" }
 ///     fn name_of(id: u64) -> Option<&'static str> { (id == 9).then_some("Blob") }
 ///     fn payload_len(&self) -> usize { self.0.len() }
-///     fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+///     fn encode_payload<S: codec::Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> {
 ///         buf.extend_from_slice(&self.0);
 ///         Ok(())
 ///     }
@@ -171,8 +171,8 @@ fn note_rest(
 mod tests {
     use super::*;
     use crate::frame::whole_frame_tests::{STORE_REQUEST, STORE_RESPONSE};
+    use crate::sink::Sink;
     use crate::test_protocol::Storage;
-    use alloc::vec::Vec;
 
     #[test]
     fn explain_snapshot_of_the_tutorial_frame() {
@@ -262,7 +262,7 @@ mod tests {
             fn encoded_len(_: u64, _: usize) -> usize {
                 1
             }
-            fn write(_: u64, _: usize, _: &mut Vec<u8>) -> Result<(), EncodeError> {
+            fn write<S: Sink + ?Sized>(_: u64, _: usize, _: &mut S) -> Result<(), EncodeError> {
                 Ok(())
             }
             fn parse(bytes: &[u8]) -> Result<Parsed, DecodeError> {
@@ -285,7 +285,7 @@ mod tests {
             fn payload_len(&self) -> usize {
                 0
             }
-            fn encode_payload(&self, _: &mut Vec<u8>) -> Result<(), EncodeError> {
+            fn encode_payload<S: Sink + ?Sized>(&self, _: &mut S) -> Result<(), EncodeError> {
                 Ok(())
             }
         }

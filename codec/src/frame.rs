@@ -29,6 +29,7 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::header::{FrameHead, Header, Parsed};
 use crate::protocol::{left_over, overrun, DecodeProtocol, Protocol, RawFrame};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// The whole frame of `p` (header and payload) in a new vector of exactly
 /// [`frame_len`] bytes.
@@ -65,7 +66,7 @@ pub fn frame_len<P: Protocol>(p: &P) -> usize {
 /// [`Protocol::payload_len`] bytes long (a bug in a hand-written impl). On
 /// error `buf` is left as it was.
 #[inline]
-pub fn encode_frame<P: Protocol>(p: &P, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+pub fn encode_frame<P: Protocol, S: Sink + ?Sized>(p: &P, buf: &mut S) -> Result<(), EncodeError> {
     let start = buf.len();
     let len = p.payload_len();
     p.write_header(len, buf)?;
@@ -1364,7 +1365,7 @@ pub(crate) mod whole_frame_tests {
             fn payload_len(&self) -> usize {
                 2
             }
-            fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+            fn encode_payload<S: Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> {
                 buf.push(0);
                 Ok(())
             }

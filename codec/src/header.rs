@@ -61,13 +61,13 @@
 //! target).
 
 use alloc::format;
-use alloc::vec::Vec;
 
 use crate::context::DecodeWith;
 use crate::decode::{Decode, DecodeSeq, Trace};
 use crate::error::{DecodeError, EncodeError, EncodeErrorKind, PathSegment};
 use crate::explainer::Explainer;
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::{Endian, Unit};
 
 /// A frame header: how a message id and a payload length are written in
@@ -114,7 +114,8 @@ pub trait Header {
     /// [`EncodeErrorKind::ValueOutOfRange`] when `id` is over
     /// [`Header::MAX_ID`], [`EncodeErrorKind::LengthOverflow`] when
     /// `payload_len` is over [`Header::MAX_LEN`]. Nothing is written then.
-    fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
+    fn write<S: Sink + ?Sized>(id: u64, payload_len: usize, buf: &mut S)
+        -> Result<(), EncodeError>;
 
     /// Parses a header at the start of `bytes`, which may hold only part of
     /// it (or more: the payload and further frames follow).
@@ -277,7 +278,11 @@ impl Header for StdHeader {
     }
 
     #[inline]
-    fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn write<S: Sink + ?Sized>(
+        id: u64,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), EncodeError> {
         check_fits::<Self>(id, payload_len, "u8 message id", "u16")?;
         let len = (payload_len as u16).to_be_bytes();
         buf.extend_from_slice(&[id as u8, len[0], len[1]]);
@@ -340,7 +345,11 @@ impl Header for WideHeader {
     }
 
     #[inline]
-    fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn write<S: Sink + ?Sized>(
+        id: u64,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), EncodeError> {
         check_fits::<Self>(id, payload_len, "u16 message id", "u32")?;
         buf.extend_from_slice(&(id as u16).to_be_bytes());
         buf.extend_from_slice(&(payload_len as u32).to_be_bytes());
@@ -414,8 +423,12 @@ pub trait HeaderValue: Header + Sized {
     ///
     /// As [`Header::write`], and any field's own encode error; nothing is
     /// written then.
-    fn write_value(self, id: u64, payload_len: usize, buf: &mut Vec<u8>)
-        -> Result<(), EncodeError>;
+    fn write_value<S: Sink + ?Sized>(
+        self,
+        id: u64,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), EncodeError>;
 }
 
 /// For `#[derive(Protocol)]`: a frame whose header field `field` (set from
@@ -672,6 +685,7 @@ pub(crate) mod tests {
     use crate::wire;
     use alloc::string::ToString;
     use alloc::vec;
+    use alloc::vec::Vec;
 
     // The test headers below stay hand-written: they test the trait itself,
     // and these unit tests also run without the `derive` feature.
@@ -697,7 +711,11 @@ pub(crate) mod tests {
             wire::base128_len(payload_len as u64)
         }
 
-        fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        fn write<S: Sink + ?Sized>(
+            id: u64,
+            payload_len: usize,
+            buf: &mut S,
+        ) -> Result<(), EncodeError> {
             check_fits::<Self>(id, payload_len, "no message id", "vlq")?;
             wire::write_vlq(payload_len as u64, buf);
             Ok(())
@@ -748,7 +766,11 @@ pub(crate) mod tests {
             n
         }
 
-        fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        fn write<S: Sink + ?Sized>(
+            id: u64,
+            payload_len: usize,
+            buf: &mut S,
+        ) -> Result<(), EncodeError> {
             check_fits::<Self>(id, payload_len, "type bit", "62-bit group varint")?;
             let len = payload_len as u64;
             let mut rest = len >> 6;

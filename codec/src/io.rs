@@ -13,7 +13,7 @@
 //! #     fn id(&self) -> u64 { 0x20 }
 //! #     fn name(&self) -> &'static str { "Tick" }
 //! #     fn payload_len(&self) -> usize { 1 }
-//! #     fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> { buf.push(self.0); Ok(()) }
+//! #     fn encode_payload<S: codec::Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> { buf.push(self.0); Ok(()) }
 //! # }
 //! # impl<'de> DecodeProtocol<'de> for Tick {
 //! #     fn decode_payload(_: u64, p: &mut Reader<'de>) -> Result<Self, DecodeError> { Ok(Tick(p.byte()?)) }

@@ -42,7 +42,8 @@
 //! - [`reader`]: the offset-tracking [`Reader`] every decoder reads from.
 //! - [`wire`]: byte order, length prefixes and base-128 integers.
 //! - [`encode`] and [`decode`]: the [`Encode`] and [`Decode`] traits and
-//!   their impls for std types.
+//!   their impls for std types; [`Sink`], what `Encode` writes into
+//!   (`Vec<u8>`, `bytes::BytesMut`).
 //! - [`header`]: the [`Header`] trait and the built-in [`StdHeader`] and
 //!   [`WideHeader`].
 //! - [`message`]: [`Message`] (a payload type with an id), [`Request`] and
@@ -96,6 +97,7 @@ pub mod reader;
 pub mod registry;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+mod sink;
 pub mod std_types;
 #[cfg(feature = "tokio")]
 pub mod tokio;
@@ -113,6 +115,7 @@ pub use crate::encode::{Encode, EncodeSeq};
 pub use crate::error::{
     DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, FieldPath, Found, PathSegment,
 };
+pub use crate::sink::Sink;
 pub use crate::wire::Endian;
 
 pub use crate::dispatch::Dispatch;

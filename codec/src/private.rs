@@ -11,6 +11,7 @@ pub use core::{panic, stringify, unreachable};
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::Base128;
 
 /// Integers that may hold another field's length (`len_from`).
@@ -187,10 +188,10 @@ impl LenSpec {
     ///
     /// [`EncodeErrorKind::LengthOverflow`] when `n` plus `adds` does not fit.
     #[inline]
-    pub fn write(
+    pub fn write<S: Sink + ?Sized>(
         self,
         n: usize,
-        buf: &mut Vec<u8>,
+        buf: &mut S,
         order: crate::wire::Endian,
     ) -> Result<(), EncodeError> {
         match (n as u64).checked_add(self.adds) {
@@ -208,11 +209,11 @@ impl LenSpec {
 
     /// Writes the `null` value (a field's `None`).
     #[inline]
-    pub fn write_null(self, buf: &mut Vec<u8>, order: crate::wire::Endian) {
+    pub fn write_null<S: Sink + ?Sized>(self, buf: &mut S, order: crate::wire::Endian) {
         self.put_raw(self.null.unwrap_or(0) as u64, buf, order);
     }
 
-    fn put_raw(self, raw: u64, buf: &mut Vec<u8>, order: crate::wire::Endian) {
+    fn put_raw<S: Sink + ?Sized>(self, raw: u64, buf: &mut S, order: crate::wire::Endian) {
         let b = self.bytes as usize;
         match (b, order) {
             (0, _) => crate::wire::write_base128(raw, buf, self.vlq),
@@ -360,9 +361,9 @@ int_n!(u8 => false, u16 => false, u32 => false, u64 => false, usize => false,
 /// Bytes of an `N`-byte integer field (`u32` in 3 bytes), or an error
 /// naming the wire type (`u24`) when the value does not fit.
 #[inline]
-pub fn write_int_n<T: IntN, const N: usize>(
+pub fn write_int_n<T: IntN, const N: usize, S: Sink + ?Sized>(
     v: T,
-    buf: &mut Vec<u8>,
+    buf: &mut S,
     order: crate::wire::Endian,
     wire: &'static str,
 ) -> Result<(), EncodeError> {
@@ -838,7 +839,7 @@ pub use layout::{
 };
 #[path = "private/bits.rs"]
 mod bits;
-pub use bits::{bits_too_wide, bits_value, get_bits, put_bits, read_bits, write_bits};
+pub use bits::{bits_too_wide, bits_value, get_bits, put_bits, read_bits, run_slot, write_bits};
 // `#[derive(Header)]` and `#[codec(max_bytes = N)]`.
 pub use crate::header::{explain_header, header_bad_id, header_incomplete, header_too_large};
 pub use crate::header::{header_disagrees, needs_header};
@@ -876,9 +877,9 @@ pub fn read_base128_max<T: Base128>(
 /// [`EncodeErrorKind::ValueOutOfRange`] naming `target`; nothing is
 /// written then.
 #[inline]
-pub fn write_base128_max<T: Base128>(
+pub fn write_base128_max<T: Base128, S: Sink + ?Sized>(
     v: T,
-    buf: &mut Vec<u8>,
+    buf: &mut S,
     vlq: bool,
     max_bytes: usize,
     target: &'static str,

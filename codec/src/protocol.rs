@@ -38,6 +38,7 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::explainer::Explainer;
 use crate::header::Header;
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::Endian;
 
 /// An enum of messages sent as frames of one [`Header`] type: the encoding
@@ -64,7 +65,7 @@ use crate::wire::Endian;
 ///     fn id(&self) -> u64 { 0x20 }
 ///     fn name(&self) -> &'static str { "Tick" }
 ///     fn payload_len(&self) -> usize { 1 }
-///     fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+///     fn encode_payload<S: codec::Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> {
 ///         buf.push(self.0);
 ///         Ok(())
 ///     }
@@ -113,7 +114,7 @@ pub trait Protocol: Sized {
     /// # Errors
     ///
     /// A field its wire format cannot describe.
-    fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
+    fn encode_payload<S: Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError>;
 
     /// The largest tag every tagged message of the protocol can hold (the
     /// tag space a client draws from); 0 when no message has a tag.
@@ -137,7 +138,11 @@ pub trait Protocol: Sized {
     ///
     /// As [`Header::write`]; nothing is written then.
     #[inline]
-    fn write_header(&self, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn write_header<S: Sink + ?Sized>(
+        &self,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), EncodeError> {
         <Self::Header as Header>::write(self.id(), payload_len, buf)
     }
 
@@ -409,7 +414,7 @@ impl Encode for RawFrame {
     }
 
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
         buf.extend_from_slice(&self.payload);
         Ok(())
     }

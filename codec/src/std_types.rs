@@ -88,6 +88,7 @@ use crate::encode::Encode;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::explainer::Explainer;
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::{Endian, Unit};
 
 mod collections;
@@ -103,7 +104,7 @@ macro_rules! nonzero_impls {
                 self.get().encoded_len()
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 self.get().encode_with(buf, order)
             }
         }
@@ -147,7 +148,7 @@ macro_rules! fixed_impls {
                 $n
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
                 let $v = self;
                 buf.extend_from_slice(&$to);
                 Ok(())
@@ -216,7 +217,7 @@ macro_rules! family_impls {
                 }
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 match self {
                     $t::V4(a) => {
                         buf.push(4);
@@ -264,7 +265,7 @@ impl Encode for CStr {
         self.count_bytes() + 1
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
         buf.extend_from_slice(self.to_bytes_with_nul());
         Ok(())
     }
@@ -277,7 +278,7 @@ impl Encode for CString {
         self.as_c_str().encoded_len()
     }
     #[inline]
-    fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
         self.as_c_str().encode_with(buf, order)
     }
 }
@@ -480,7 +481,7 @@ macro_rules! tuple_impls {
                 0 $(+ self.$i.encoded_len())+
             }
             #[inline]
-            fn encode_with(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 $(
                     self.$i
                         .encode_with(buf, order)
@@ -599,7 +600,11 @@ mod tests {
             fn encoded_len(&self) -> usize {
                 0
             }
-            fn encode_with(&self, _: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: Sink + ?Sized>(
+                &self,
+                _: &mut S,
+                _: Endian,
+            ) -> Result<(), EncodeError> {
                 Err(EncodeError::new(crate::error::EncodeErrorKind::Invalid(
                     "bad",
                 )))

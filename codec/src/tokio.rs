@@ -11,7 +11,7 @@
 //! #     fn id(&self) -> u64 { 1 }
 //! #     fn name(&self) -> &'static str { "Storage" }
 //! #     fn payload_len(&self) -> usize { 0 }
-//! #     fn encode_payload(&self, _: &mut Vec<u8>) -> Result<(), EncodeError> { Ok(()) }
+//! #     fn encode_payload<S: codec::Sink + ?Sized>(&self, _: &mut S) -> Result<(), EncodeError> { Ok(()) }
 //! # }
 //! # impl<'de> DecodeProtocol<'de> for Storage {
 //! #     fn decode_payload(_: u64, _: &mut Reader<'de>) -> Result<Self, DecodeError> { Ok(Storage) }
@@ -32,7 +32,6 @@
 //! # let _ = run;
 //! ```
 
-use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -54,10 +53,11 @@ use crate::reader::Reader;
 /// stream that ends inside a frame is [`FrameError::Truncated`]. Encoding
 /// refuses payloads over the limit.
 ///
-/// Messages are encoded from `P` or `&P`.
+/// Messages are encoded from `P` or `&P`, straight into `Framed`'s write
+/// buffer (a [`Sink`](crate::Sink)): each frame is written once, with no
+/// scratch vector and no copy.
 pub struct ProtocolCodec<P> {
     max: usize,
-    scratch: Vec<u8>,
     protocol: PhantomData<fn(P) -> P>,
 }
 
@@ -67,7 +67,6 @@ impl<P: Protocol> ProtocolCodec<P> {
     pub fn new() -> Self {
         ProtocolCodec {
             max: clamp_max::<P::Header>(DEFAULT_MAX_FRAME_LEN),
-            scratch: Vec::new(),
             protocol: PhantomData,
         }
     }
@@ -85,7 +84,7 @@ impl<P: Protocol> ProtocolCodec<P> {
         self.max
     }
 
-    fn encode_ref(&mut self, item: &P, dst: &mut BytesMut) -> Result<(), FrameError> {
+    fn encode_ref(&self, item: &P, dst: &mut BytesMut) -> Result<(), FrameError> {
         let len = item.payload_len();
         if len > self.max {
             return Err(FrameError::TooLarge {
@@ -93,9 +92,8 @@ impl<P: Protocol> ProtocolCodec<P> {
                 max: self.max,
             });
         }
-        self.scratch.clear();
-        encode_frame(item, &mut self.scratch)?;
-        dst.extend_from_slice(&self.scratch);
+        // Into `dst` itself; on error it is left as it was.
+        encode_frame(item, dst)?;
         Ok(())
     }
 }
@@ -110,7 +108,6 @@ impl<P> Clone for ProtocolCodec<P> {
     fn clone(&self) -> Self {
         ProtocolCodec {
             max: self.max,
-            scratch: Vec::new(),
             protocol: PhantomData,
         }
     }
@@ -197,6 +194,7 @@ mod tests {
     use crate::Encode;
     use std::string::ToString;
     use std::vec;
+    use std::vec::Vec;
 
     fn bytes_of(msgs: &[Storage]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -8,10 +8,9 @@
 //!        every byte but the last has its 0x80 bit set
 //! ```
 
-use alloc::vec::Vec;
-
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// Byte order of fixed-width integers and floats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -90,7 +89,12 @@ impl LenPrefix {
     ///
     /// [`EncodeErrorKind::LengthOverflow`] when `len` is over [`LenPrefix::max`].
     #[inline]
-    pub fn write(self, len: usize, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+    pub fn write<S: Sink + ?Sized>(
+        self,
+        len: usize,
+        buf: &mut S,
+        order: Endian,
+    ) -> Result<(), EncodeError> {
         let len = len as u64;
         if len > self.max() {
             return Err(EncodeError::new(EncodeErrorKind::LengthOverflow {
@@ -172,7 +176,12 @@ impl LenPrefix {
 }
 
 #[inline(always)]
-pub(crate) fn put<const N: usize>(buf: &mut Vec<u8>, order: Endian, be: [u8; N], le: [u8; N]) {
+pub(crate) fn put<const N: usize, S: Sink + ?Sized>(
+    buf: &mut S,
+    order: Endian,
+    be: [u8; N],
+    le: [u8; N],
+) {
     buf.extend_from_slice(if order == Endian::Big { &be } else { &le });
 }
 
@@ -191,7 +200,7 @@ pub const fn base128_len(v: u64) -> usize {
 /// assert_eq!(buf, [0xAC, 0x02]);
 /// ```
 #[inline]
-pub fn write_varint(mut v: u64, buf: &mut Vec<u8>) {
+pub fn write_varint<S: Sink + ?Sized>(mut v: u64, buf: &mut S) {
     while v >= 0x80 {
         buf.push((v as u8) | 0x80);
         v >>= 7;
@@ -208,7 +217,7 @@ pub fn write_varint(mut v: u64, buf: &mut Vec<u8>) {
 /// assert_eq!(buf, [0x82, 0x2C]);
 /// ```
 #[inline]
-pub fn write_vlq(v: u64, buf: &mut Vec<u8>) {
+pub fn write_vlq<S: Sink + ?Sized>(v: u64, buf: &mut S) {
     let n = base128_len(v);
     for i in (1..n).rev() {
         buf.push(((v >> (7 * i)) as u8 & 0x7f) | 0x80);
@@ -380,7 +389,7 @@ pub fn read_base128<T: Base128>(r: &mut Reader<'_>, vlq: bool) -> Result<T, Deco
 
 /// Appends a base-128 integer in either flavour.
 #[inline]
-pub fn write_base128<T: Base128>(v: T, buf: &mut Vec<u8>, vlq: bool) {
+pub fn write_base128<T: Base128, S: Sink + ?Sized>(v: T, buf: &mut S, vlq: bool) {
     if vlq {
         write_vlq(v.to_base128(), buf)
     } else {

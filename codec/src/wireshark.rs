@@ -1030,7 +1030,11 @@ mod tests {
         fn encoded_len(&self) -> usize {
             0
         }
-        fn encode_with(&self, _: &mut Vec<u8>, _: crate::Endian) -> Result<(), crate::EncodeError> {
+        fn encode_with<S: crate::Sink + ?Sized>(
+            &self,
+            _: &mut S,
+            _: crate::Endian,
+        ) -> Result<(), crate::EncodeError> {
             Ok(())
         }
     }

@@ -62,7 +62,11 @@ impl Header for VlqHand {
         codec::wire::base128_len(payload_len as u64)
     }
 
-    fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), codec::EncodeError> {
+    fn write<S: codec::Sink + ?Sized>(
+        id: u64,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), codec::EncodeError> {
         if id != 0 {
             return Err(codec::EncodeError::new(
                 codec::EncodeErrorKind::ValueOutOfRange {

@@ -12,8 +12,8 @@ use crate::ast::{Field, Shape};
 use crate::model::{BitField, FieldPlan, Layout, LayoutBody, Wire};
 use crate::paths::{
     ASSERT_FAILED, BITS_TOO_WIDE, BITS_VALUE, DECODE_BITS, DECODE_CTX, DECODE_ERROR, ENCODE,
-    ENCODE_BITS, ENCODE_ERROR, ENDIAN, ERR, GET_BITS, NONE, OPTION, PUT_BITS, READ_BITS, RESULT,
-    SOME, TRACE, U64, U8, USIZE, VEC, WRITE_BITS,
+    ENCODE_BITS, ENCODE_ERROR, ENDIAN, ERR, FROM, GET_BITS, NONE, OPTION, PUT_BITS, READ_BITS,
+    RESULT, SINK, SIZED, SOME, TRACE, U16, U32, U64, U8, USIZE, WRITE_BITS,
 };
 
 /// The fields of the run `leader` starts, with their places.
@@ -30,11 +30,6 @@ pub fn run_of<'p, 'a>(
         .collect()
 }
 
-/// The local holding a run's integer on encode.
-fn acc_local(leader: &Field) -> syn::Ident {
-    format_ident!("__bits_{}", leader.name)
-}
-
 fn mask(width: u32) -> Literal {
     Literal::u64_suffixed(if width >= 64 {
         u64::MAX
@@ -43,24 +38,32 @@ fn mask(width: u32) -> Literal {
     })
 }
 
-/// Encode: `let __bits_<leader>: u64 = ..;` assembling the run from each
-/// field's value (`value` gives a reference to it), after checking each
-/// fits its bits; runs with the checks, before anything is written.
-pub fn encode_acc(
+/// The run's integer type on encode: as narrow as the run (`u8` to
+/// `u64`), so the assembled value is stored without widening.
+fn acc_type(run_bytes: usize) -> TokenStream {
+    match run_bytes {
+        1 => quote!(#U8),
+        2 => quote!(#U16),
+        3 | 4 => quote!(#U32),
+        _ => quote!(#U64),
+    }
+}
+
+/// Encode: checks that each value of the run fits its bits, with one
+/// branch (the error path, out of line, finds the first that does not);
+/// runs with the other checks, before anything is written. `value` gives
+/// a reference to a field's value. Empty when no value can be too wide.
+pub fn encode_check(
     run: &[(&FieldPlan, BitField)],
     ty_name: &str,
     value: &dyn Fn(&FieldPlan) -> TokenStream,
 ) -> TokenStream {
-    let Some((_, lead)) = run.first() else {
-        return TokenStream::new();
-    };
-    let acc = acc_local(lead.leader);
     let mut stmts = TokenStream::new();
-    let mut parts = Vec::new();
-    // The values that may not fit, checked with one branch: the error
-    // path (out of line) finds the first that does not.
     let (mut wide, mut checked, mut widths) = (Vec::new(), Vec::new(), Vec::new());
     for (i, (p, b)) in run.iter().enumerate() {
+        if !(b.check && b.width < 64) {
+            continue;
+        }
         let ty = p.ty;
         let v = value(p);
         let local = format_ident!("__v{}", i);
@@ -68,39 +71,55 @@ pub fn encode_acc(
         stmts.extend(quote_spanned! {ty.span()=>
             let #local: #U64 = <#ty as #to_bits>::to_bits(#v);
         });
-        if b.check && b.width < 64 {
-            let width = Literal::u32_unsuffixed(b.width);
-            let name = &p.field.name;
-            wide.push(quote!((#local >> #width)));
-            checked.push(quote!(#local));
-            widths.push(quote!((#width, #name)));
+        let width = Literal::u32_unsuffixed(b.width);
+        let name = &p.field.name;
+        wide.push(quote!((#local >> #width)));
+        checked.push(quote!(#local));
+        widths.push(quote!((#width, #name)));
+    }
+    if wide.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {{
+        #stmts
+        if 0 #(| #wide)* != 0 {
+            return #ERR(#BITS_TOO_WIDE(&[#(#checked),*], &[#(#widths),*], #ty_name));
         }
-        let shift = Literal::u32_unsuffixed(b.shift());
-        parts.push(quote!((#local << #shift)));
-    }
-    if !wide.is_empty() {
-        stmts.extend(quote! {
-            if 0 #(| #wide)* != 0 {
-                return #ERR(#BITS_TOO_WIDE(&[#(#checked),*], &[#(#widths),*], #ty_name));
-            }
-        });
-    }
-    quote! {
-        let #acc: #U64 = {
-            #stmts
-            0 #(| #parts)*
-        };
-    }
+    }}
 }
 
 /// Encode: the run's bytes as a piece of a byte run: (its store into the
-/// run's array, its write on its own).
-pub fn encode_piece(lead: &BitField) -> (TokenStream, TokenStream) {
-    let acc = acc_local(lead.leader);
+/// run's array, its write on its own, and its integer read into a local
+/// with the store of that local). The run's integer is assembled
+/// from the (checked) values right where it is stored, in an integer as
+/// wide as the run: values taken before the output's capacity check would
+/// live across it (in a loop, on the stack).
+pub fn encode_piece(
+    run: &[(&FieldPlan, BitField)],
+    value: &dyn Fn(&FieldPlan) -> TokenStream,
+) -> (TokenStream, TokenStream, (TokenStream, TokenStream)) {
+    let Some((_, lead)) = run.first() else {
+        return Default::default();
+    };
     let (n, lsb) = (lead.run_bytes(), lead.lsb);
+    let acc_ty = acc_type(n);
+    let parts = run.iter().map(|(p, b)| {
+        let ty = p.ty;
+        let v = value(p);
+        let to_bits = ENCODE_BITS.at(ty.span());
+        let shift = Literal::u32_unsuffixed(b.shift());
+        // Checked to fit (or as wide as the run): the cast keeps every bit.
+        quote_spanned!(ty.span()=> ((<#ty as #to_bits>::to_bits(#v) as #acc_ty) << #shift))
+    });
+    let acc = quote!(<#U64 as #FROM<#acc_ty>>::from(0 #(| #parts)*));
+    let local = format_ident!("__bits_{}", lead.leader.name);
     (
-        quote!(#PUT_BITS::<#n>(#acc, &mut __run, &mut __at, #lsb);),
-        quote!(#WRITE_BITS::<#n>(#acc, __buf, #lsb);),
+        quote!(#PUT_BITS::<#n>(#acc, __run, &mut __at, #lsb);),
+        quote!(#WRITE_BITS::<#n, _>(#acc, __buf, #lsb);),
+        (
+            quote!(let #local: #U64 = #acc;),
+            quote!(#PUT_BITS::<#n>(#local, __run, &mut __at, #lsb);),
+        ),
     )
 }
 
@@ -265,7 +284,7 @@ pub fn encode_inline(layout: &Layout) -> (TokenStream, TokenStream) {
     }
     let encode = quote! {
         #[inline(always)]
-        fn encode(&self, __buf: &mut #VEC<#U8>) -> #RESULT<(), #ENCODE_ERROR> {
+        fn encode<__S: #SINK + ?#SIZED>(&self, __buf: &mut __S) -> #RESULT<(), #ENCODE_ERROR> {
             // Nothing is written before the checks pass: no truncation.
             <Self as #ENCODE>::encode_with(self, __buf, #ENDIAN::Big)
         }

@@ -15,11 +15,11 @@ use crate::model::{
 use crate::paths::{
     endian, int_type, len_prefix, len_spec, prefix, unit, ASSERT_FAILED_ENCODE, BASE128_LEN, CLONE,
     ENCODE, ENCODE_CTX, ENCODE_ERROR, ENCODE_ERROR_KIND, ENCODE_SEQ, ENCODE_WITH, ENDIAN, ERR,
-    FIXED, FROM, I128, LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SOME, TERM_ENCODE,
-    TRY_TO_WIRE, U64, U8, USIZE, VEC, WHEN_MISMATCH, WRITE_BASE128, WRITE_BASE128_MAX, WRITE_INT_N,
-    WRITE_PADDED,
+    FIXED, FROM, I128, LEN_FIELD, LEN_FIELD_ADDS, NONE, OK, PADDED, RESULT, SINK, SIZED, SOME,
+    TERM_ENCODE, TRY_TO_WIRE, U64, U8, USIZE, WHEN_MISMATCH, WRITE_BASE128, WRITE_BASE128_MAX,
+    WRITE_INT_N, WRITE_PADDED,
 };
-use crate::paths::{ALIGN_PAD, WRITE_PAD, WRITE_TO_SIZE};
+use crate::paths::{ALIGN_PAD, RUN_SLOT, WRITE_PAD, WRITE_TO_SIZE};
 
 pub fn expand(layout: &Layout) -> TokenStream {
     let input = layout.input;
@@ -127,9 +127,9 @@ pub fn expand(layout: &Layout) -> TokenStream {
                     }
 
                     #[inline]
-                    fn encode_in(
+                    fn encode_in<__S: #SINK + ?#SIZED>(
                         &self,
-                        __buf: &mut #VEC<#U8>,
+                        __buf: &mut __S,
                         __ctx: #ctx_ty,
                     ) -> #RESULT<(), #ENCODE_ERROR> {
                         #bind
@@ -154,9 +154,9 @@ pub fn expand(layout: &Layout) -> TokenStream {
                 }
 
                 #encode_with_inline
-                fn encode_with(
+                fn encode_with<__S: #SINK + ?#SIZED>(
                     &self,
-                    __buf: &mut #VEC<#U8>,
+                    __buf: &mut __S,
                     _: #ENDIAN,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     #encode_body
@@ -369,7 +369,7 @@ fn fields_code(
         if let Wire::Bits(b) = &p.wire {
             if b.leads() {
                 let run = bits::run_of(plans, b.leader);
-                checked_len_locals.extend(bits::encode_acc(&run, &ty_name, &value));
+                checked_len_locals.extend(bits::encode_check(&run, &ty_name, &value));
             }
         }
     }
@@ -426,12 +426,17 @@ fn fields_code(
         // A run of bit fields is one piece, at its first field.
         if let Wire::Bits(b) = &p.wire {
             if b.leads() {
+                let (put, alone, split) =
+                    bits::encode_piece(&bits::run_of(plans, b.leader), &value);
+                let n = b.run_bytes();
                 run.push(
-                    {
-                        let n = b.run_bytes();
-                        quote!(#n)
+                    quote!(#n),
+                    Piece {
+                        put,
+                        alone,
+                        bits: true,
+                        split: Some(split),
                     },
-                    bits::encode_piece(b),
                 );
             }
             continue;
@@ -439,12 +444,18 @@ fn fields_code(
         match (p.packed, &p.wire) {
             (Some(Packed::Scalar), _) => {
                 let alone = value_write(p, v.clone());
+                let local = format_ident!("__l_{}", p.field.name);
                 run.push(
                     quote!(<#ty as #FIXED>::SIZE),
-                    (
-                        quote!(#FIXED::put(#v, &mut __run, &mut __at, #order);),
-                        quote!(#ENCODE_CTX(#alone, #ty_name, #name)?;),
-                    ),
+                    Piece {
+                        put: quote!(#FIXED::put(#v, __run, &mut __at, #order);),
+                        alone: quote!(#ENCODE_CTX(#alone, #ty_name, #name)?;),
+                        bits: false,
+                        split: Some((
+                            quote!(let #local: #ty = #CLONE::clone(#v);),
+                            quote!(#FIXED::put(&#local, __run, &mut __at, #order);),
+                        )),
+                    },
                 );
                 continue;
             }
@@ -457,27 +468,29 @@ fn fields_code(
                 let count = quote!(<#ty as #ENCODE_SEQ>::seq_count(#v, #u));
                 run.push(
                     quote!(<#int as #FIXED>::SIZE),
-                    (
-                        quote! {
+                    Piece {
+                        put: quote! {
                             #FIXED::put(
                                 &#ENCODE_CTX(
                                     #LEN_FIELD::<#int>(#count, #int_name),
                                     #ty_name,
                                     #name,
                                 )?,
-                                &mut __run,
+                                __run,
                                 &mut __at,
                                 #order,
                             );
                         },
-                        quote! {
+                        alone: quote! {
                             #ENCODE_CTX(
                                 #prefix.write(#count, __buf, #order),
                                 #ty_name,
                                 #name,
                             )?;
                         },
-                    ),
+                        bits: false,
+                        split: None,
+                    },
                 );
                 writes.extend(flush(&mut run));
                 writes.extend(quote! {
@@ -509,7 +522,7 @@ fn fields_code(
                 let mark = mark_local(from);
                 let write = value_write(p, quote!(&__v));
                 quote! {{
-                    let __v: #ty = (#func)(&__buf[#mark..]);
+                    let __v: #ty = (#func)(&#SINK::as_slice(__buf)[#mark..]);
                     #write
                 }}
             }
@@ -609,20 +622,61 @@ fn ctx_local(f: &Field) -> syn::Ident {
     format_ident!("__ctx_{}", f.name)
 }
 
-/// Writes a run: into one stack array appended with one copy (one
-/// capacity check instead of one per field); a run of one on its own.
-/// Each piece is (its write into the run, its write on its own).
-fn flush(run: &mut Run<(TokenStream, TokenStream)>) -> TokenStream {
+/// A piece of a run.
+struct Piece {
+    /// Its write into the run.
+    put: TokenStream,
+    /// Its write on its own (a run of one).
+    alone: TokenStream,
+    /// A run of bit fields.
+    bits: bool,
+    /// For a run written in place: its value read into a local, and the
+    /// write of that local (`None`: `put` as it is).
+    split: Option<(TokenStream, TokenStream)>,
+}
+
+/// Writes a run with one capacity check instead of one per field; a run
+/// of one on its own.
+///
+/// A run holding bit fields is written in place, into bytes appended
+/// first ([`RUN_SLOT`]): the fields are read after the capacity check, so
+/// none of the values the bit run assembles lives across it (in a loop,
+/// LLVM kept them on the stack), and all are read before any is stored
+/// (stores into the output may alias the value, so reads after them could
+/// not be merged or reordered). Other runs fill a stack array appended
+/// with one copy, which compiles to fewer instructions for them.
+fn flush(run: &mut Run<Piece>) -> TokenStream {
     let (sizes, pieces) = run.take();
-    let (puts, alone): (Vec<_>, Vec<_>) = pieces.into_iter().unzip();
-    if puts.len() < 2 {
+    if pieces.len() < 2 {
+        let alone = pieces.into_iter().map(|p| p.alone);
         return quote!(#(#alone)*);
     }
+    if pieces.iter().any(|p| p.bits) {
+        let (mut loads, mut puts) = (Vec::new(), Vec::new());
+        for p in pieces {
+            match p.split {
+                Some((load, put)) => {
+                    loads.push(load);
+                    puts.push(put);
+                }
+                None => puts.push(p.put),
+            }
+        }
+        return quote! {{
+            let __run: &mut [#U8; 0 #(+ #sizes)*] =
+                #RUN_SLOT::<{ 0 #(+ #sizes)* }, _>(__buf);
+            #(#loads)*
+            let mut __at = 0usize;
+            #(#puts)*
+        }};
+    }
+    let puts = pieces.into_iter().map(|p| p.put);
     quote! {{
         let mut __run = [0u8; 0 #(+ #sizes)*];
+        let __run = &mut __run;
         let mut __at = 0usize;
         #(#puts)*
-        __buf.extend_from_slice(&__run);
+        __buf.extend_from_slice(__run);
     }}
 }
 
@@ -714,7 +768,7 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
             vlq,
             max_bytes: None,
         } => quote! {{
-            #WRITE_BASE128::<#ty>(*#v, __buf, #vlq);
+            #WRITE_BASE128::<#ty, _>(*#v, __buf, #vlq);
             #OK(())
         }},
         Wire::Base128 {
@@ -723,11 +777,11 @@ fn value_write(p: &FieldPlan, v: TokenStream) -> TokenStream {
         } => {
             let flavour = if *vlq { "vlq" } else { "varint" };
             let target = format!("{flavour} of at most {}", super::decode::byte_count(*max));
-            quote!(#WRITE_BASE128_MAX::<#ty>(*#v, __buf, #vlq, #max, #target, *#v as #I128))
+            quote!(#WRITE_BASE128_MAX::<#ty, _>(*#v, __buf, #vlq, #max, #target, *#v as #I128))
         }
         Wire::IntN { bytes, signed } => {
             let name = int_n_name(*bytes, *signed);
-            quote!(#WRITE_INT_N::<#ty, #bytes>(*#v, __buf, #order, #name))
+            quote!(#WRITE_INT_N::<#ty, #bytes, _>(*#v, __buf, #order, #name))
         }
         Wire::Prefixed(k, u) => {
             let prefix = prefix(k);
@@ -794,7 +848,7 @@ fn enum_code(
         if repr.is_none() {
             TokenStream::new()
         } else if base128 {
-            quote!(#WRITE_BASE128::<#U64>(#id, __buf, #vlq);)
+            quote!(#WRITE_BASE128::<#U64, _>(#id, __buf, #vlq);)
         } else {
             quote!(<#repr_ty as #ENCODE>::encode_with(&#id, __buf, #order)?;)
         }

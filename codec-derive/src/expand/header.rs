@@ -19,7 +19,7 @@ use crate::model::{FrameHeader, Presence, Wire};
 use crate::paths::{
     DECODE, DECODE_ERROR, DEFAULT, ENCODE, ENCODE_ERROR, ENDIAN, ERR, EXPLAINER, EXPLAIN_HEADER,
     FRAME_HEAD, HEADER, HEADER_BAD_ID, HEADER_INCOMPLETE, HEADER_TOO_LARGE, HEADER_VALUE, ID_FITS,
-    NONE, OK, OPTION, PARSED, READER, RESULT, SOME, STR, U64, U8, USIZE, VEC,
+    NONE, OK, OPTION, PARSED, READER, RESULT, SINK, SIZED, SOME, STR, U64, U8, USIZE,
 };
 
 pub fn expand(h: &FrameHeader) -> TokenStream {
@@ -126,10 +126,10 @@ pub fn expand(h: &FrameHeader) -> TokenStream {
                 }
 
                 #[inline]
-                fn write(
+                fn write<__S: #SINK + ?#SIZED>(
                     __id: #U64,
                     __len: #USIZE,
-                    __buf: &mut #VEC<#U8>,
+                    __buf: &mut __S,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     let __h: Self = #DEFAULT::default();
                     #HEADER_VALUE::write_value(__h, __id, __len, __buf)
@@ -177,11 +177,11 @@ pub fn expand(h: &FrameHeader) -> TokenStream {
                 }
 
                 #[inline]
-                fn write_value(
+                fn write_value<__S: #SINK + ?#SIZED>(
                     self,
                     __id: #U64,
                     __len: #USIZE,
-                    __buf: &mut #VEC<#U8>,
+                    __buf: &mut __S,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     // Checked before anything is written.
                     if !#ID_FITS(__id, #max_id) {

@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::Type;
 
@@ -13,7 +14,7 @@ use crate::paths::{
     BOOL, DECODE, DECODE_ERROR, DECODE_FRAME, DECODE_PROTOCOL, ENCODE, ENCODE_ERROR,
     ENCODE_ERROR_KIND, ENCODE_FRAME, ENDIAN, ERR, EXPLAINER, FRAME_LEN, FROM, HEADER, ID_FITS,
     MESSAGE, MESSAGE_SHAPE, NONE, OK, OPTION, PANIC, PROTOCOL, RAW_FRAME, READER, RESULT, SAME_ID,
-    SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE, VEC,
+    SINK, SIZED, SOME, STD_HEADER, STR, TAG_LIMIT, TRY_FROM, U64, U8, UNKNOWN_ID, USIZE,
 };
 use crate::paths::{
     CORRELATE, CORRELATION, DECODE_FRAME_EXACT, DECODE_PAYLOAD_EXACT, DECODE_VARIANT_EXACT,
@@ -212,9 +213,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 }
 
                 #[inline]
-                fn encode_payload(
+                fn encode_payload<__S: #SINK + ?#SIZED>(
                     &self,
-                    __buf: &mut #VEC<#U8>,
+                    __buf: &mut __S,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     match self {
                         #(#encode_arms)*
@@ -254,9 +255,9 @@ pub fn expand(protocol: &Protocol) -> TokenStream {
                 }
 
                 #[inline]
-                fn encode_with(
+                fn encode_with<__S: #SINK + ?#SIZED>(
                     &self,
-                    __buf: &mut #VEC<#U8>,
+                    __buf: &mut __S,
                     _: #endian,
                 ) -> #RESULT<(), #ENCODE_ERROR> {
                     #ENCODE_FRAME(self, __buf)
@@ -443,9 +444,15 @@ impl<'a> Tied<'a> {
                 }),
                 Some(_) => {
                     let (value, cx) = (self.value(a), self.ctx(a, false));
+                    // At the message type, as its length's call is: a type
+                    // without a context gets one error, there.
+                    let encode_with = ENCODE_WITH.at(ty.span());
+                    let call = quote_spanned! {ty.span()=>
+                        <#ty as #encode_with>::encode_in(__m, __buf, #cx)
+                    };
                     quote!(Self::#v(__m) => {
                         #value
-                        <#ty as #ENCODE_WITH>::encode_in(__m, __buf, #cx)
+                        #call
                     })
                 }
             }
@@ -538,10 +545,10 @@ impl<'a> Tied<'a> {
         });
         let write_header = quote! {
             #[inline]
-            fn write_header(
+            fn write_header<__S: #SINK + ?#SIZED>(
                 &self,
                 __len: #USIZE,
-                __buf: &mut #VEC<#U8>,
+                __buf: &mut __S,
             ) -> #RESULT<(), #ENCODE_ERROR> {
                 #[allow(unreachable_patterns)] // every variant may set header fields
                 match self {

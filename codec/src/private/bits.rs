@@ -3,11 +3,10 @@
 //! little-endian for least-significant-first), each field is a shift and a
 //! mask of it, and encode stores the assembled `u64` the same way.
 
-use alloc::vec::Vec;
-
 use crate::bits::DecodeBits;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// The run's `N` bytes at `*at` in `run` as one integer; advances `at`.
 /// (The bytes go to the front of a `u64` either way, so the load is one
@@ -35,15 +34,47 @@ fn bits_bytes<const N: usize>(acc: u64, lsb: bool) -> [u8; 8] {
 }
 
 /// Stores a run of `N` bytes at `*at` in `run`; advances `at`.
+///
+/// Runs of 1, 2 and 4 bytes are stored from an integer of their own width
+/// (`u8`, `u16`, `u32`), not from the `u64`: in a larger encode, the wide
+/// integer's byte swap and shift stay in the loop and its value keeps a
+/// register; the narrow store is what hand-written code does.
 #[inline(always)]
 pub fn put_bits<const N: usize>(acc: u64, run: &mut [u8], at: &mut usize, lsb: bool) {
-    run[*at..*at + N].copy_from_slice(&bits_bytes::<N>(acc, lsb)[..N]);
+    let dst = &mut run[*at..*at + N];
+    match N {
+        1 => dst[0] = acc as u8,
+        2 => dst.copy_from_slice(&if lsb {
+            (acc as u16).to_le_bytes()
+        } else {
+            (acc as u16).to_be_bytes()
+        }),
+        4 => dst.copy_from_slice(&if lsb {
+            (acc as u32).to_le_bytes()
+        } else {
+            (acc as u32).to_be_bytes()
+        }),
+        _ => dst.copy_from_slice(&bits_bytes::<N>(acc, lsb)[..N]),
+    }
     *at += N;
+}
+
+/// Appends `N` zero bytes to `buf` and returns them, for a run to fill:
+/// the capacity is checked once, before any field is read, so nothing
+/// read for the run lives across the check (in a loop, values kept there
+/// go to the stack).
+#[inline(always)]
+pub fn run_slot<const N: usize, S: Sink + ?Sized>(buf: &mut S) -> &mut [u8; N] {
+    match buf.put_zeroed(N).as_mut_array::<N>() {
+        Some(run) => run,
+        // `put_zeroed` returns exactly `N` bytes.
+        None => unreachable!("a sink's `put_zeroed` returned the wrong length"),
+    }
 }
 
 /// Appends a run of `N` bytes.
 #[inline(always)]
-pub fn write_bits<const N: usize>(acc: u64, buf: &mut Vec<u8>, lsb: bool) {
+pub fn write_bits<const N: usize, S: Sink + ?Sized>(acc: u64, buf: &mut S, lsb: bool) {
     buf.extend_from_slice(&bits_bytes::<N>(acc, lsb)[..N]);
 }
 
@@ -114,6 +145,7 @@ const BITS_NAMES: [&str; 64] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     #[test]
     fn runs_load_and_store_in_both_orders() {
@@ -128,7 +160,7 @@ mod tests {
         put_bits::<3>(0x12_3456, &mut out, &mut at, false);
         assert_eq!((out, at), ([0, 0x12, 0x34, 0x56], 4));
         let mut buf = Vec::new();
-        write_bits::<2>(0x1234, &mut buf, true);
+        write_bits::<2, _>(0x1234, &mut buf, true);
         assert_eq!(buf, [0x34, 0x12]);
         assert!(bits_value::<bool>(2, 5).is_err());
         let e = bits_too_wide(&[3, 9, 1], &[(2, "a"), (3, "b"), (1, "c")], "T");

@@ -2,11 +2,11 @@
 //! (`#[codec(pad_before, pad_after, align, size, checksum, wire)]`), for
 //! generated code.
 
-use alloc::vec::Vec;
 use core::fmt;
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Found};
 use crate::reader::Reader;
+use crate::sink::Sink;
 
 /// Padding bytes as read, shown on their `explain` line: the count, then
 /// the bytes (the first [`Found::CAPACITY`] of them).
@@ -41,7 +41,7 @@ pub const fn align_pad(offset: usize, align: usize) -> usize {
 
 /// Writes `n` padding bytes of `pad`.
 #[inline]
-pub fn write_pad(buf: &mut Vec<u8>, n: usize, pad: u8) {
+pub fn write_pad<S: Sink + ?Sized>(buf: &mut S, n: usize, pad: u8) {
     buf.resize(buf.len() + n, pad);
 }
 
@@ -83,8 +83,8 @@ pub fn read_pad(
 ///
 /// [`EncodeErrorKind::OverSize`] when its fields took more than `size`.
 #[inline]
-pub fn write_to_size(
-    buf: &mut Vec<u8>,
+pub fn write_to_size<S: Sink + ?Sized>(
+    buf: &mut S,
     start: usize,
     size: usize,
     pad: u8,

@@ -15,6 +15,7 @@ use crate::decode::Decode;
 use crate::encode::Encode;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::Endian;
 
 /// A value ended by a terminator byte: a string or byte string that may not
@@ -29,7 +30,12 @@ pub trait TermEncode {
     ///
     /// The value holds `term` (a string) or an element starts with it (a
     /// list): either would end the value early on decode.
-    fn encode_term(&self, buf: &mut Vec<u8>, term: u8, order: Endian) -> Result<(), EncodeError>;
+    fn encode_term<S: Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        term: u8,
+        order: Endian,
+    ) -> Result<(), EncodeError>;
 }
 
 /// Reads a value ended by a terminator byte (see [`TermEncode`]).
@@ -55,7 +61,7 @@ fn term_inside() -> EncodeError {
 
 /// Writes `bytes` then `term`, refusing bytes that hold `term`.
 #[inline]
-fn put_term(bytes: &[u8], buf: &mut Vec<u8>, term: u8) -> Result<(), EncodeError> {
+fn put_term<S: Sink + ?Sized>(bytes: &[u8], buf: &mut S, term: u8) -> Result<(), EncodeError> {
     if bytes.contains(&term) {
         return Err(term_inside());
     }
@@ -97,26 +103,30 @@ fn as_str<'de>(r: &Reader<'de>, start: usize, bytes: &'de [u8]) -> Result<&'de s
     })
 }
 
-impl TermEncode for str {
-    #[inline]
-    fn term_len(&self) -> usize {
-        self.len()
-    }
-    #[inline]
-    fn encode_term(&self, buf: &mut Vec<u8>, term: u8, _: Endian) -> Result<(), EncodeError> {
-        put_term(self.as_bytes(), buf, term)
-    }
+/// Strings and byte strings: the bytes, then `term`.
+macro_rules! bytes_term_impls {
+    ($($t:ty => |$v:ident| $bytes:expr;)*) => {$(
+        impl TermEncode for $t {
+            #[inline]
+            fn term_len(&self) -> usize {
+                self.len()
+            }
+            #[inline]
+            fn encode_term<S: Sink + ?Sized>(
+                &self,
+                buf: &mut S,
+                term: u8,
+                _: Endian,
+            ) -> Result<(), EncodeError> {
+                let $v = self;
+                put_term($bytes, buf, term)
+            }
+        }
+    )*};
 }
-
-impl TermEncode for [u8] {
-    #[inline]
-    fn term_len(&self) -> usize {
-        self.len()
-    }
-    #[inline]
-    fn encode_term(&self, buf: &mut Vec<u8>, term: u8, _: Endian) -> Result<(), EncodeError> {
-        put_term(self, buf, term)
-    }
+bytes_term_impls! {
+    str => |s| s.as_bytes();
+    [u8] => |b| b;
 }
 
 /// A list: each element, then `term` where the next element would start.
@@ -125,14 +135,19 @@ impl<T: Encode> TermEncode for Vec<T> {
     fn term_len(&self) -> usize {
         T::encoded_len_slice(self)
     }
-    fn encode_term(&self, buf: &mut Vec<u8>, term: u8, order: Endian) -> Result<(), EncodeError> {
+    fn encode_term<S: Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        term: u8,
+        order: Endian,
+    ) -> Result<(), EncodeError> {
         let start = buf.len();
         for (i, item) in self.iter().enumerate() {
             let at = buf.len();
             let written = item.encode_with(buf, order).and_then(|()| {
                 // An element that is empty or starts with the terminator
                 // would read back as the end of the list.
-                match buf.get(at) {
+                match buf.as_slice().get(at) {
                     Some(&b) if b != term => Ok(()),
                     _ => Err(EncodeError::new(EncodeErrorKind::Invalid(
                         "list element is empty or starts with the list's terminator byte",
@@ -158,9 +173,9 @@ macro_rules! term_deref {
                 (**self).term_len()
             }
             #[inline]
-            fn encode_term(
+            fn encode_term<S: Sink + ?Sized>(
                 &self,
-                buf: &mut Vec<u8>,
+                buf: &mut S,
                 term: u8,
                 order: Endian,
             ) -> Result<(), EncodeError> {
@@ -312,9 +327,9 @@ padded_str! {
 /// A value longer than `size`, or ending with `pad` (the padding is
 /// stripped on decode, so it would not read back): nothing is written.
 #[inline]
-pub fn write_padded(
+pub fn write_padded<S: Sink + ?Sized>(
     value: &[u8],
-    buf: &mut Vec<u8>,
+    buf: &mut S,
     size: usize,
     pad: u8,
 ) -> Result<(), EncodeError> {

@@ -2,13 +2,13 @@
 //! `#[codec(..)]` attribute; duplicates on decode are errors.
 
 use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::vec::Vec;
 
 use crate::decode::{decode_items, prefixed_impls as decode_prefixed, Collect, Decode, DecodeSeq};
 use crate::encode::{prefixed_impls as encode_prefixed, Encode, EncodeSeq};
 use crate::error::{DecodeError, EncodeError};
 use crate::explainer::Explainer;
 use crate::reader::Reader;
+use crate::sink::Sink;
 use crate::wire::{Endian, LenPrefix, Unit};
 
 /// Bytes the entries of a map take.
@@ -27,9 +27,9 @@ const ENTRY: &str = "entry";
 
 /// Appends each key and its value, naming the entry's index and its part
 /// (`[1].value`) when one fails.
-fn encode_entries<'a, K: Encode + 'a, V: Encode + 'a>(
+fn encode_entries<'a, K: Encode + 'a, V: Encode + 'a, S: Sink + ?Sized>(
     entries: impl Iterator<Item = (&'a K, &'a V)>,
-    buf: &mut Vec<u8>,
+    buf: &mut S,
     order: Endian,
 ) -> Result<(), EncodeError> {
     for (i, (k, v)) in entries.enumerate() {
@@ -45,9 +45,9 @@ fn encode_entries<'a, K: Encode + 'a, V: Encode + 'a>(
 }
 
 /// Appends each element, naming the index of one that fails.
-fn encode_elements<'a, T: Encode + 'a>(
+fn encode_elements<'a, T: Encode + 'a, S: Sink + ?Sized>(
     items: impl Iterator<Item = &'a T>,
-    buf: &mut Vec<u8>,
+    buf: &mut S,
     order: Endian,
 ) -> Result<(), EncodeError> {
     for (i, item) in items.enumerate() {
@@ -80,7 +80,7 @@ macro_rules! encode_collection {
                 encode_collection!(@len $kind self)
             }
             #[inline]
-            fn encode_seq(&self, buf: &mut Vec<u8>, order: Endian) -> Result<(), EncodeError> {
+            fn encode_seq<S: Sink + ?Sized>(&self, buf: &mut S, order: Endian) -> Result<(), EncodeError> {
                 encode_collection!(@encode $kind self, buf, order)
             }
         }
@@ -101,8 +101,8 @@ encode_collection! {
 }
 #[cfg(feature = "std")]
 encode_collection! {
-    impl[K: Encode, V: Encode, S] std::collections::HashMap<K, V, S> => entries;
-    impl[T: Encode, S] std::collections::HashSet<T, S> => elements;
+    impl[K: Encode, V: Encode, H] std::collections::HashMap<K, V, H> => entries;
+    impl[T: Encode, H] std::collections::HashSet<T, H> => elements;
 }
 
 /// Reads a map entry, naming the part that fails (`key`, `value`).

@@ -33,10 +33,10 @@ pub const EKEY: u8 = 2;
 /// Any other failure.
 pub const FAIL: u8 = 0xFF;
 
-fn put_len(
+fn put_len<S: codec::Sink + ?Sized>(
     prefix: LenPrefix,
     n: usize,
-    buf: &mut Vec<u8>,
+    buf: &mut S,
     ty: &'static str,
     field: &'static str,
 ) -> Result<(), EncodeError> {
@@ -127,7 +127,11 @@ impl Encode for StoreRequest {
     fn encoded_len(&self) -> usize {
         1 + 1 + self.name.len() + 2 + self.data.len()
     }
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: codec::Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         buf.push(self.trans);
         put_len(LenPrefix::U8, self.name.len(), buf, "StoreRequest", "name")?;
         buf.extend_from_slice(self.name.as_bytes());
@@ -231,7 +235,11 @@ impl Encode for StoreResponse {
     fn encoded_len(&self) -> usize {
         1 + 1 + self.name.len() + 1
     }
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: codec::Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         buf.push(self.trans);
         put_len(LenPrefix::U8, self.name.len(), buf, "StoreResponse", "name")?;
         buf.extend_from_slice(self.name.as_bytes());
@@ -295,7 +303,11 @@ impl Encode for FetchRequest {
     fn encoded_len(&self) -> usize {
         2 + self.name.len()
     }
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: codec::Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         buf.push(self.trans);
         put_len(LenPrefix::U8, self.name.len(), buf, "FetchRequest", "name")?;
         buf.extend_from_slice(self.name.as_bytes());
@@ -358,7 +370,11 @@ impl Encode for Ping {
     fn encoded_len(&self) -> usize {
         8
     }
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: codec::Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         buf.extend_from_slice(&self.seq.to_be_bytes());
         buf.push(2);
         buf.extend_from_slice(&self.note.to_be_bytes());
@@ -435,7 +451,7 @@ macro_rules! protocol {
                     $($name::$other(raw) => Encode::encoded_len(raw),)?
                 }
             }
-            fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+            fn encode_payload<S: codec::Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> {
                 match self {
                     $($name::$var(m) => Encode::encode(m, buf),)*
                     $($name::$other(raw) => Encode::encode(raw, buf),)?
@@ -471,7 +487,7 @@ macro_rules! protocol {
             fn encoded_len(&self) -> usize {
                 frame_len(self)
             }
-            fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+            fn encode_with<S: codec::Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
                 encode_frame(self, buf)
             }
         }
@@ -551,7 +567,7 @@ impl Protocol for Borrowed<'_> {
         let Borrowed::Echo(m) = self;
         m.data.len()
     }
-    fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode_payload<S: codec::Sink + ?Sized>(&self, buf: &mut S) -> Result<(), EncodeError> {
         let Borrowed::Echo(m) = self;
         buf.extend_from_slice(m.data);
         Ok(())
@@ -573,7 +589,11 @@ impl Encode for Borrowed<'_> {
     fn encoded_len(&self) -> usize {
         frame_len(self)
     }
-    fn encode_with(&self, buf: &mut Vec<u8>, _: Endian) -> Result<(), EncodeError> {
+    fn encode_with<S: codec::Sink + ?Sized>(
+        &self,
+        buf: &mut S,
+        _: Endian,
+    ) -> Result<(), EncodeError> {
         encode_frame(self, buf)
     }
 }

@@ -62,7 +62,11 @@ impl Header for StockingsHeader {
         n
     }
 
-    fn write(id: u64, payload_len: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn write<S: codec::Sink + ?Sized>(
+        id: u64,
+        payload_len: usize,
+        buf: &mut S,
+    ) -> Result<(), EncodeError> {
         if id > Self::MAX_ID {
             return Err(EncodeError::new(EncodeErrorKind::ValueOutOfRange {
                 value: id as i128,
@@ -88,7 +92,7 @@ impl Header for StockingsHeader {
         }
         // The last header byte carries the end mark, as in the original.
         let last = buf.len() - 1;
-        buf[last] |= 0x80;
+        buf.as_mut_slice()[last] |= 0x80;
         debug_assert!(buf.len() - start <= Self::MAX_BYTES);
         Ok(())
     }

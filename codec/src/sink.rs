@@ -1,0 +1,234 @@
+//! The [`Sink`] trait: the buffer [`Encode`](crate::Encode) writes into,
+//! implemented by `Vec<u8>` and (feature `bytes` or `tokio`)
+//! `bytes::BytesMut`. A leaf: it imports nothing from the crate.
+
+use alloc::vec::Vec;
+
+/// Where [`Encode`](crate::Encode) writes: a growable, contiguous byte buffer.
+///
+/// `Vec<u8>` implements it, and so does `bytes::BytesMut` (feature `bytes`
+/// or `tokio`), so a message is encoded straight into the buffer a socket
+/// writes from (`tokio_util`'s `Framed`), with no scratch vector and no
+/// copy. Encoding only appends, except that it may rewrite bytes it wrote
+/// itself (a length known only after its field, a checksum): hence
+/// [`Sink::as_mut_slice`].
+///
+/// The methods are named as `Vec<u8>`'s, so code written for a vector
+/// reads the same for any sink. [`Encode`](crate::Encode)'s methods are generic over the
+/// sink, so encoding into a `Vec<u8>` compiles to what it did before there
+/// were sinks.
+///
+/// ```
+/// use codec::{Encode, Sink};
+///
+/// /// A sink that counts what it is given, over a vector.
+/// #[derive(Default)]
+/// struct Counting {
+///     bytes: Vec<u8>,
+///     calls: usize,
+/// }
+///
+/// impl Sink for Counting {
+///     fn len(&self) -> usize { self.bytes.len() }
+///     fn reserve(&mut self, additional: usize) { self.bytes.reserve(additional) }
+///     fn push(&mut self, byte: u8) {
+///         self.calls += 1;
+///         self.bytes.push(byte)
+///     }
+///     fn extend_from_slice(&mut self, bytes: &[u8]) {
+///         self.calls += 1;
+///         self.bytes.extend_from_slice(bytes)
+///     }
+///     fn truncate(&mut self, len: usize) { self.bytes.truncate(len) }
+///     fn as_slice(&self) -> &[u8] { &self.bytes }
+///     fn as_mut_slice(&mut self) -> &mut [u8] { &mut self.bytes }
+/// }
+///
+/// let mut sink = Counting::default();
+/// (7u8, "hi").encode(&mut sink)?;
+/// assert_eq!(sink.bytes, [7, 2, b'h', b'i']);
+/// assert_eq!(sink.calls, 3);
+/// # Ok::<(), codec::EncodeError>(())
+/// ```
+pub trait Sink {
+    /// Bytes in the buffer (from before the encode, and written by it).
+    fn len(&self) -> usize;
+
+    /// No bytes in the buffer.
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes room for at least `additional` more bytes (a hint: a sink
+    /// that cannot reserve may do nothing).
+    fn reserve(&mut self, additional: usize);
+
+    /// Appends one byte.
+    fn push(&mut self, byte: u8);
+
+    /// Appends `bytes`.
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+
+    /// Shortens the buffer to `len` bytes (an encode that failed undoes
+    /// what it wrote); no effect when it holds no more.
+    fn truncate(&mut self, len: usize);
+
+    /// Makes the buffer `new_len` bytes long: appends copies of `value`
+    /// (padding), or truncates.
+    #[inline]
+    fn resize(&mut self, new_len: usize, value: u8) {
+        let len = self.len();
+        if new_len <= len {
+            self.truncate(new_len);
+            return;
+        }
+        self.reserve(new_len - len);
+        for _ in len..new_len {
+            self.push(value);
+        }
+    }
+
+    /// The bytes in the buffer (a checksum reads what was written).
+    fn as_slice(&self) -> &[u8];
+
+    /// The bytes in the buffer, to rewrite ones already written (a
+    /// length, once its field is written). Never changes the length.
+    fn as_mut_slice(&mut self) -> &mut [u8];
+
+    /// Appends `n` zero bytes and returns exactly those `n` bytes, to be
+    /// filled in place (generated code writes a run of fixed-width fields
+    /// this way: one capacity check, then plain stores).
+    #[inline]
+    fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
+        let at = self.len();
+        self.resize(at + n, 0);
+        &mut self.as_mut_slice()[at..]
+    }
+}
+
+/// `Sink` for a contiguous growable buffer with `Vec<u8>`'s inherent
+/// methods (`len`, `reserve`, `extend_from_slice`, `truncate`, `resize`,
+/// `as_mut_ptr`); `$push` appends one byte.
+macro_rules! buffer_sinks {
+    ($($(#[$attr:meta])* $t:ty, push = $push:path;)*) => {$(
+        $(#[$attr])*
+        impl Sink for $t {
+            #[inline(always)]
+            fn len(&self) -> usize {
+                <$t>::len(self)
+            }
+            #[inline(always)]
+            fn reserve(&mut self, additional: usize) {
+                <$t>::reserve(self, additional);
+            }
+            #[inline(always)]
+            fn push(&mut self, byte: u8) {
+                $push(self, byte);
+            }
+            #[inline(always)]
+            fn extend_from_slice(&mut self, bytes: &[u8]) {
+                <$t>::extend_from_slice(self, bytes);
+            }
+            #[inline(always)]
+            fn truncate(&mut self, len: usize) {
+                <$t>::truncate(self, len);
+            }
+            #[inline(always)]
+            fn resize(&mut self, new_len: usize, value: u8) {
+                <$t>::resize(self, new_len, value);
+            }
+            #[inline(always)]
+            fn as_slice(&self) -> &[u8] {
+                self
+            }
+            #[inline(always)]
+            fn as_mut_slice(&mut self) -> &mut [u8] {
+                self
+            }
+            #[inline(always)]
+            fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
+                let at = <$t>::len(self);
+                <$t>::resize(self, at + n, 0);
+                // Built from `at` and `n` rather than by slicing, so the
+                // length is `n` to the optimiser too (after the zeroes are
+                // stored it cannot tell that the buffer's length is still
+                // `at + n`), and callers' checks of it fold away.
+                // SAFETY: `resize` made the buffer `at + n` bytes long, all
+                // initialised and contiguous, so the `n` bytes from `at`
+                // are in bounds; they are borrowed mutably for as long as
+                // `self` is.
+                unsafe { core::slice::from_raw_parts_mut(self.as_mut_ptr().add(at), n) }
+            }
+        }
+    )*};
+}
+
+buffer_sinks! {
+    Vec<u8>, push = Vec::push;
+}
+
+#[cfg(any(feature = "bytes", feature = "tokio"))]
+buffer_sinks! {
+    /// `Framed`'s write buffer: a frame encoded into it is written once.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use codec::Encode;
+    ///
+    /// #[derive(Encode)]
+    /// struct Ping {
+    ///     seq: u16,
+    ///     #[codec(len = u8)]
+    ///     note: String,
+    /// }
+    ///
+    /// let mut out = BytesMut::with_capacity(64);
+    /// let ping = Ping { seq: 7, note: "hi".into() };
+    /// ping.encode(&mut out)?;
+    /// assert_eq!(&out[..], [0, 7, 2, b'h', b'i']);
+    /// assert_eq!(&out[..], ping.to_bytes()?);
+    /// # Ok::<(), codec::EncodeError>(())
+    /// ```
+    bytes::BytesMut, push = bytes::BufMut::put_u8;
+}
+
+/// A sink borrowed mutably is a sink (`&mut Vec<u8>` passed by value).
+impl<S: Sink + ?Sized> Sink for &mut S {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    #[inline(always)]
+    fn reserve(&mut self, additional: usize) {
+        (**self).reserve(additional);
+    }
+    #[inline(always)]
+    fn push(&mut self, byte: u8) {
+        (**self).push(byte);
+    }
+    #[inline(always)]
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        (**self).extend_from_slice(bytes);
+    }
+    #[inline(always)]
+    fn truncate(&mut self, len: usize) {
+        (**self).truncate(len);
+    }
+    #[inline(always)]
+    fn resize(&mut self, new_len: usize, value: u8) {
+        (**self).resize(new_len, value);
+    }
+    #[inline(always)]
+    fn as_slice(&self) -> &[u8] {
+        (**self).as_slice()
+    }
+    #[inline(always)]
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        (**self).as_mut_slice()
+    }
+    #[inline(always)]
+    fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
+        (**self).put_zeroed(n)
+    }
+}
