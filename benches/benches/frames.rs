@@ -90,7 +90,7 @@ criterion_group!(benches, bench);
 use bytes::{BufMut, Bytes};
 use codec::Protocol;
 use codec_benches::tutorial::{FetchRequest, FetchResponse, StoreRequest, StoreResponse};
-use tokio_util::codec::Encoder;
+use tokio_util::codec::{Encoder, LengthDelimitedCodec};
 
 /// The tutorial payload of `m`, hand-written, with its id in front.
 #[inline]
