@@ -11,6 +11,7 @@
 pub mod packet;
 pub mod props;
 pub mod reason;
+pub mod session;
 pub mod topic;
 
 pub use packet::{FixedHeader, Packet, Packet311};
