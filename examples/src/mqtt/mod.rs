@@ -8,6 +8,7 @@
 //! reason.rs   return and reason codes
 //! ```
 
+pub mod broker;
 pub mod packet;
 pub mod props;
 pub mod reason;
