@@ -6,9 +6,13 @@
 //! props.rs    5.0 properties
 //! topic.rs    topic names, filters, matching, shared subscriptions
 //! reason.rs   return and reason codes
+//! session.rs  the per-session state machine (ids, windows, QoS 2), no sockets
+//! broker.rs   the broker: shared state, one task per connection
+//! client.rs   a small client API
 //! ```
 
 pub mod broker;
+pub mod client;
 pub mod packet;
 pub mod props;
 pub mod reason;
