@@ -135,7 +135,10 @@ fn options(c: &Common, tool: &str, clean: bool) -> Options {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp || e.kind() == clap::error::ErrorKind::DisplayVersion => {
+        Err(e)
+            if e.kind() == clap::error::ErrorKind::DisplayHelp
+                || e.kind() == clap::error::ErrorKind::DisplayVersion =>
+        {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
@@ -145,7 +148,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Error: {e}");
@@ -161,7 +167,10 @@ fn main() -> ExitCode {
 fn report(e: &ClientError) -> ExitCode {
     match e {
         ClientError::Refused(code) => {
-            eprintln!("Connection error: Connection Refused: {}.", codec_examples::mqtt::client::refusal(*code));
+            eprintln!(
+                "Connection error: Connection Refused: {}.",
+                codec_examples::mqtt::client::refusal(*code)
+            );
         }
         ClientError::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             eprintln!("Error: Connection refused");
@@ -188,12 +197,16 @@ async fn publish(a: PubArgs) -> ExitCode {
         }
     };
     if !codec_examples::mqtt::topic::valid_topic_name(&a.topic) || a.topic.is_empty() {
-        eprintln!("Error: Invalid publish topic '{}', does it contain '+' or '#'?", a.topic);
+        eprintln!(
+            "Error: Invalid publish topic '{}', does it contain '+' or '#'?",
+            a.topic
+        );
         return ExitCode::FAILURE;
     }
     let run = async {
         let mut c = Client::connect(options(&a.common, "mqtt-pub", true)).await?;
-        c.publish(&a.topic, &payload, a.common.qos, a.retain).await?;
+        c.publish(&a.topic, &payload, a.common.qos, a.retain)
+            .await?;
         c.disconnect().await
     };
     match run.await {
@@ -205,13 +218,19 @@ async fn publish(a: PubArgs) -> ExitCode {
 async fn subscribe(a: SubArgs) -> ExitCode {
     for t in &a.topics {
         if !codec_examples::mqtt::topic::valid_subscription(t, a.common.version == 5) {
-            eprintln!("Error: Invalid subscription topic '{t}', are all '+' and '#' wildcards correct?");
+            eprintln!(
+                "Error: Invalid subscription topic '{t}', are all '+' and '#' wildcards correct?"
+            );
             return ExitCode::FAILURE;
         }
     }
     let run = async {
         let mut c = Client::connect(options(&a.common, "mqtt-sub", !a.keep_session)).await?;
-        let filters: Vec<(&str, u8)> = a.topics.iter().map(|t| (t.as_str(), a.common.qos)).collect();
+        let filters: Vec<(&str, u8)> = a
+            .topics
+            .iter()
+            .map(|t| (t.as_str(), a.common.qos))
+            .collect();
         c.subscribe(&filters).await?;
         let mut seen = 0u64;
         let mut out = std::io::stdout().lock();

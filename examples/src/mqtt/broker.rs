@@ -225,7 +225,9 @@ impl State {
     /// Gives a delivery to a session: through its connection, or into
     /// its queue while offline.
     fn hand(&mut self, client: &str, d: Delivery, counters: &Counters) {
-        let Some(entry) = self.sessions.get_mut(client) else { return };
+        let Some(entry) = self.sessions.get_mut(client) else {
+            return;
+        };
         if let Some(live) = &entry.conn {
             if live.tx.send(Event::Deliver(d)).is_ok() {
                 return;
@@ -379,7 +381,9 @@ impl Conn {
             let next = if self.v5 {
                 self.frames.next_message::<Packet>()
             } else {
-                self.frames.next_message::<Packet311>().map(|p| p.map(Packet::from))
+                self.frames
+                    .next_message::<Packet311>()
+                    .map(|p| p.map(Packet::from))
             };
             match next {
                 Ok(Some(p)) => {
@@ -449,7 +453,8 @@ impl Conn {
             add(&self.broker.counters.protocol_errors, 1);
         }
         if self.v5 {
-            self.out.push(Packet::Disconnect(Disconnect::new(true, code, vec![])));
+            self.out
+                .push(Packet::Disconnect(Disconnect::new(true, code, vec![])));
         }
         let _ = self.flush().await;
     }
@@ -474,7 +479,10 @@ impl Conn {
         };
         add(&self.broker.counters.clients_connected, 1);
         let (session, end, rx) = self.serve(session, rx).await;
-        self.broker.counters.clients_connected.fetch_sub(1, Ordering::Relaxed);
+        self.broker
+            .counters
+            .clients_connected
+            .fetch_sub(1, Ordering::Relaxed);
         self.leave(session, rx, end, will, expiry);
     }
 
@@ -499,17 +507,27 @@ impl Conn {
         }
         self.v5 = c.level == 5;
         let refuse = |code: u8| {
-            Packet::ConnAck(ConnAck { reserved: 0, session_present: false, code, properties: Some(vec![]) })
+            Packet::ConnAck(ConnAck {
+                reserved: 0,
+                session_present: false,
+                code,
+                properties: Some(vec![]),
+            })
         };
         let props = c.properties.clone().unwrap_or_default();
         if props::check(&props, false).is_err()
-            || c.will_properties.as_deref().is_some_and(|w| props::check(w, false).is_err())
+            || c.will_properties
+                .as_deref()
+                .is_some_and(|w| props::check(w, false).is_err())
         {
             self.out.push(refuse(reason::PROTOCOL_ERROR));
             let _ = self.flush().await;
             return None;
         }
-        if props.find(|p| matches!(p, Property::AuthMethod(_)).then_some(())).is_some() {
+        if props
+            .find(|p| matches!(p, Property::AuthMethod(_)).then_some(()))
+            .is_some()
+        {
             self.out.push(refuse(reason::BAD_AUTH_METHOD));
             let _ = self.flush().await;
             return None;
@@ -530,22 +548,24 @@ impl Conn {
         self.client = Arc::clone(&client);
         self.keep_alive = c.keep_alive;
         let expiry = if self.v5 {
-            props.find(|p| match p {
-                Property::SessionExpiry(s) => Some(*s),
-                _ => None,
-            })
-            .unwrap_or(0)
+            props
+                .find(|p| match p {
+                    Property::SessionExpiry(s) => Some(*s),
+                    _ => None,
+                })
+                .unwrap_or(0)
         } else if c.clean_start {
             0
         } else {
             u32::MAX
         };
         let window = if self.v5 {
-            props.find(|p| match p {
-                Property::ReceiveMaximum(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(u16::MAX)
+            props
+                .find(|p| match p {
+                    Property::ReceiveMaximum(n) => Some(*n),
+                    _ => None,
+                })
+                .unwrap_or(u16::MAX)
         } else {
             cfg.window_311
         };
@@ -560,13 +580,16 @@ impl Conn {
         let (tx, rx) = mpsc::unbounded_channel();
         let (present, takeover, held) = {
             let mut state = self.broker.lock();
-            let entry = state.sessions.entry(Arc::clone(&client)).or_insert_with(|| Entry {
-                session: None,
-                conn: None,
-                subs: HashMap::new(),
-                expiry,
-                generation: 0,
-            });
+            let entry = state
+                .sessions
+                .entry(Arc::clone(&client))
+                .or_insert_with(|| Entry {
+                    session: None,
+                    conn: None,
+                    subs: HashMap::new(),
+                    expiry,
+                    generation: 0,
+                });
             entry.generation += 1;
             let takeover = entry.conn.take().map(|old| {
                 let (stx, srx) = oneshot::channel();
@@ -801,7 +824,9 @@ impl Conn {
             .filter(|p| {
                 !matches!(
                     p,
-                    Property::TopicAlias(_) | Property::MessageExpiry(_) | Property::SubscriptionId(_)
+                    Property::TopicAlias(_)
+                        | Property::MessageExpiry(_)
+                        | Property::SubscriptionId(_)
                 )
             })
             .collect();
@@ -822,13 +847,22 @@ impl Conn {
             }
             1 => {
                 let n = route(self, msg);
-                let code = if n == 0 { reason::NO_MATCHING_SUBSCRIBERS } else { 0 };
-                self.out.push(Packet::PubAck(PubAck::new(id, self.v5, code, vec![])));
+                let code = if n == 0 {
+                    reason::NO_MATCHING_SUBSCRIBERS
+                } else {
+                    0
+                };
+                self.out
+                    .push(Packet::PubAck(PubAck::new(id, self.v5, code, vec![])));
             }
             _ => match session.on_publish_qos2(id) {
                 Ok(fresh) => {
                     let n = if fresh { route(self, msg) } else { 1 };
-                    let code = if n == 0 { reason::NO_MATCHING_SUBSCRIBERS } else { 0 };
+                    let code = if n == 0 {
+                        reason::NO_MATCHING_SUBSCRIBERS
+                    } else {
+                        0
+                    };
                     self.out.push(Packet::PubRec(session.pubrec(id, code)));
                 }
                 Err(_) => {
@@ -862,7 +896,11 @@ impl Conn {
             };
             for sub in &s.subscriptions {
                 if !valid_subscription(&sub.filter, self.v5) {
-                    codes.push(if self.v5 { reason::TOPIC_FILTER_INVALID } else { reason::V3_SUB_FAILURE });
+                    codes.push(if self.v5 {
+                        reason::TOPIC_FILTER_INVALID
+                    } else {
+                        reason::V3_SUB_FAILURE
+                    });
                     continue;
                 }
                 let (group, filter) = match shared(&sub.filter) {
@@ -943,7 +981,9 @@ impl Conn {
             }
         }
         let will = will.filter(|_| matches!(end, End::WithWill | End::Abnormal | End::TakenOver));
-        let Some(entry) = state.sessions.get_mut(&self.client) else { return };
+        let Some(entry) = state.sessions.get_mut(&self.client) else {
+            return;
+        };
         let ours = entry.conn.as_ref().is_some_and(|c| c.id == self.id);
         let generation = entry.generation;
         let expiry = entry.expiry;
@@ -971,7 +1011,11 @@ impl Conn {
             });
         }
         if let Some(will) = will {
-            let delay = if end == End::TakenOver { 0 } else { will.delay.min(expiry) };
+            let delay = if end == End::TakenOver {
+                0
+            } else {
+                will.delay.min(expiry)
+            };
             if delay == 0 {
                 add(&broker.counters.wills, 1);
                 broker.publish(will.message());

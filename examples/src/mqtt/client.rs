@@ -174,7 +174,12 @@ impl Client {
             session_present: false,
             connack_properties: Vec::new(),
         };
-        let mut connect = Connect::new(if o.v5 { 5 } else { 4 }, &o.client_id, o.keep_alive, o.clean_start);
+        let mut connect = Connect::new(
+            if o.v5 { 5 } else { 4 },
+            &o.client_id,
+            o.keep_alive,
+            o.clean_start,
+        );
         if o.v5 && o.session_expiry > 0 {
             connect.properties = Some(vec![Property::SessionExpiry(o.session_expiry)]);
         }
@@ -204,7 +209,13 @@ impl Client {
     /// # Errors
     ///
     /// An invalid topic or QoS, I/O errors, the connection closing.
-    pub async fn publish(&mut self, topic: &str, payload: &[u8], qos: u8, retain: bool) -> Result<u8, ClientError> {
+    pub async fn publish(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+    ) -> Result<u8, ClientError> {
         let packet_id = (qos > 0).then(|| self.fresh_id());
         self.send(Packet::Publish(Publish {
             dup: false,
@@ -224,7 +235,8 @@ impl Client {
                     if r.code() >= 0x80 {
                         return Ok(r.code());
                     }
-                    self.send(Packet::PubRel(PubRel::new(id, self.v5, 0, vec![]))).await?;
+                    self.send(Packet::PubRel(PubRel::new(id, self.v5, 0, vec![])))
+                        .await?;
                 }
                 Packet::PubComp(c) if qos == 2 && c.packet_id == id => return Ok(c.code()),
                 other => self.other(other).await?,
@@ -238,7 +250,10 @@ impl Client {
     ///
     /// An invalid filter, I/O errors, the connection closing.
     pub async fn subscribe(&mut self, filters: &[(&str, u8)]) -> Result<Vec<u8>, ClientError> {
-        let subs = filters.iter().map(|(f, q)| Subscription::new(f, *q)).collect();
+        let subs = filters
+            .iter()
+            .map(|(f, q)| Subscription::new(f, *q))
+            .collect();
         self.subscribe_with(subs).await
     }
 
@@ -247,7 +262,10 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::subscribe`].
-    pub async fn subscribe_with(&mut self, subscriptions: Vec<Subscription>) -> Result<Vec<u8>, ClientError> {
+    pub async fn subscribe_with(
+        &mut self,
+        subscriptions: Vec<Subscription>,
+    ) -> Result<Vec<u8>, ClientError> {
         let id = self.fresh_id();
         self.send(Packet::Subscribe(Subscribe {
             packet_id: id,
@@ -273,7 +291,12 @@ impl Client {
         self.send(Packet::Unsubscribe(Unsubscribe {
             packet_id: id,
             properties: self.v5.then(Vec::new),
-            filters: filters.iter().map(|f| TopicFilter { filter: (*f).into() }).collect(),
+            filters: filters
+                .iter()
+                .map(|f| TopicFilter {
+                    filter: (*f).into(),
+                })
+                .collect(),
         }))
         .await?;
         loop {
@@ -316,7 +339,8 @@ impl Client {
     ///
     /// I/O errors.
     pub async fn disconnect(mut self) -> Result<(), ClientError> {
-        self.send(Packet::Disconnect(Disconnect::new(self.v5, 0, vec![]))).await?;
+        self.send(Packet::Disconnect(Disconnect::new(self.v5, 0, vec![])))
+            .await?;
         self.stream.shutdown().await?;
         Ok(())
     }
@@ -328,7 +352,8 @@ impl Client {
             Packet::Publish(p) => {
                 let keep = match (p.qos, p.packet_id) {
                     (1, Some(id)) => {
-                        self.send(Packet::PubAck(PubAck::new(id, self.v5, 0, vec![]))).await?;
+                        self.send(Packet::PubAck(PubAck::new(id, self.v5, 0, vec![])))
+                            .await?;
                         true
                     }
                     (2, Some(id)) => {

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::packet::{Packet, Publish, PubComp, PubRec, PubRel};
+use super::packet::{Packet, PubComp, PubRec, PubRel, Publish};
 use super::props::Property;
 use super::reason;
 
@@ -148,12 +148,18 @@ impl Session {
             if d.qos > 0 && self.outgoing.len() >= usize::from(self.window) {
                 break;
             }
-            let Some(d) = self.queue.pop_front() else { break };
+            let Some(d) = self.queue.pop_front() else {
+                break;
+            };
             if d.msg.expired(now) {
                 self.dropped += 1;
                 continue;
             }
-            let packet_id = if d.qos > 0 { Some(self.fresh_id()) } else { None };
+            let packet_id = if d.qos > 0 {
+                Some(self.fresh_id())
+            } else {
+                None
+            };
             let publish = self.publish(&d, packet_id, false, now);
             if self.too_large(&publish) {
                 // 5.0 §3.1.2.11.4: discarded as if sent.
@@ -209,7 +215,12 @@ impl Session {
                 Some(PubRel::new(id, self.v5, 0, vec![]))
             }
             Some(Outgoing::Released) => Some(PubRel::new(id, self.v5, 0, vec![])),
-            _ => Some(PubRel::new(id, self.v5, reason::PACKET_ID_NOT_FOUND, vec![])),
+            _ => Some(PubRel::new(
+                id,
+                self.v5,
+                reason::PACKET_ID_NOT_FOUND,
+                vec![],
+            )),
         }
     }
 
@@ -273,7 +284,9 @@ impl Session {
             let mut p = d.msg.properties.clone();
             if let Some(e) = d.msg.expires {
                 let left = e.saturating_duration_since(now).as_secs().max(1);
-                p.push(Property::MessageExpiry(u32::try_from(left).unwrap_or(u32::MAX)));
+                p.push(Property::MessageExpiry(
+                    u32::try_from(left).unwrap_or(u32::MAX),
+                ));
             }
             p.extend(d.sub_ids.iter().map(|&i| Property::SubscriptionId(i)));
             p
@@ -371,7 +384,10 @@ mod tests {
         assert!(matches!(out[..], [Packet::PubRel(ref r)] if r.packet_id == 1));
         assert!(s.on_pubcomp(1));
         assert!(!s.on_pubcomp(1));
-        assert_eq!(s.on_pubrec(9, 0).map(|r| r.code()), Some(reason::PACKET_ID_NOT_FOUND));
+        assert_eq!(
+            s.on_pubrec(9, 0).map(|r| r.code()),
+            Some(reason::PACKET_ID_NOT_FOUND)
+        );
 
         assert_eq!(s.on_publish_qos2(7), Ok(true));
         assert_eq!(s.on_publish_qos2(7), Ok(false));
