@@ -138,9 +138,12 @@ struct Entry {
     subs: HashMap<String, Sub>,
     /// Seconds the session outlives its connection (`u32::MAX`: forever).
     expiry: u32,
-    /// Bumped on each connection, so delayed wills and expiries know
-    /// whether the client came back.
+    /// Bumped on each connection, so a session expiry knows whether the
+    /// client came back.
     generation: u64,
+    /// A will waiting for its delay; a new connection cancels it, the
+    /// session ending publishes it at once.
+    will: Option<Will>,
 }
 
 #[derive(Debug, Default)]
@@ -589,8 +592,12 @@ impl Conn {
                     subs: HashMap::new(),
                     expiry,
                     generation: 0,
+                    will: None,
                 });
             entry.generation += 1;
+            // 5.0 §3.1.3.2.2: a delayed will is not sent if the client
+            // comes back before the delay ends.
+            entry.will = None;
             let takeover = entry.conn.take().map(|old| {
                 let (stx, srx) = oneshot::channel();
                 let _ = old.tx.send(Event::TakenOver(stx));
@@ -987,6 +994,18 @@ impl Conn {
         let ours = entry.conn.as_ref().is_some_and(|c| c.id == self.id);
         let generation = entry.generation;
         let expiry = entry.expiry;
+        // The will goes now, or waits in the entry for its delay (never
+        // longer than the session lasts).
+        let mut now_will = None;
+        let mut delay = 0;
+        if let Some(will) = will {
+            delay = if ours { will.delay.min(expiry) } else { 0 };
+            if delay == 0 {
+                now_will = Some(will);
+            } else {
+                entry.will = Some(will);
+            }
+        }
         if ours {
             entry.conn = None;
             if expiry == 0 {
@@ -996,44 +1015,48 @@ impl Conn {
             }
         }
         drop(state);
+        if let Some(will) = now_will {
+            add(&broker.counters.wills, 1);
+            broker.publish(will.message());
+        }
+        if delay > 0 {
+            let (broker, client) = (Arc::clone(&broker), Arc::clone(&self.client));
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(u64::from(delay))).await;
+                let will = broker
+                    .lock()
+                    .sessions
+                    .get_mut(&client)
+                    .filter(|e| e.generation == generation)
+                    .and_then(|e| e.will.take());
+                if let Some(will) = will {
+                    add(&broker.counters.wills, 1);
+                    broker.publish(will.message());
+                }
+            });
+        }
         if ours && expiry != 0 && expiry != u32::MAX {
             let (broker, client) = (Arc::clone(&broker), Arc::clone(&self.client));
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(u64::from(expiry))).await;
-                let mut state = broker.lock();
-                if state
-                    .sessions
-                    .get(&client)
-                    .is_some_and(|e| e.generation == generation && e.conn.is_none())
-                {
-                    state.sessions.remove(&client);
-                }
-            });
-        }
-        if let Some(will) = will {
-            let delay = if end == End::TakenOver {
-                0
-            } else {
-                will.delay.min(expiry)
-            };
-            if delay == 0 {
-                add(&broker.counters.wills, 1);
-                broker.publish(will.message());
-            } else {
-                let client = Arc::clone(&self.client);
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_secs(u64::from(delay))).await;
-                    let back = broker
-                        .lock()
+                let gone = {
+                    let mut state = broker.lock();
+                    let expired = state
                         .sessions
                         .get(&client)
-                        .is_some_and(|e| e.generation != generation);
-                    if !back {
-                        add(&broker.counters.wills, 1);
-                        broker.publish(will.message());
+                        .is_some_and(|e| e.generation == generation && e.conn.is_none());
+                    if expired {
+                        state.sessions.remove(&client).and_then(|e| e.will)
+                    } else {
+                        None
                     }
-                });
-            }
+                };
+                // The session ended: a will still waiting goes now.
+                if let Some(will) = gone {
+                    add(&broker.counters.wills, 1);
+                    broker.publish(will.message());
+                }
+            });
         }
         tracing::debug!(client = %self.client, end = ?end, "disconnected");
     }
