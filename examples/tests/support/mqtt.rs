@@ -20,15 +20,18 @@ use std::time::{Duration, Instant};
 
 use super::interop::Proc;
 
-/// Whether `tool` runs (`--help` exits with some status, or the binary
-/// at least starts).
+/// Whether `tool` starts (from `PATH`, or /usr/sbin where Debian puts
+/// mosquitto); any exit status will do.
 fn runs(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    let start = |path: &Path| {
+        Command::new(path)
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    start(Path::new(tool)) || start(&Path::new("/usr/sbin").join(tool))
 }
 
 /// Installs Debian package `package` once if `tool` is missing (as root);
