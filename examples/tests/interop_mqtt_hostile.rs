@@ -270,3 +270,14 @@ fn counters_under_sys() {
         "{got:?}"
     );
 }
+
+/// Session takeover: the first connection gets DISCONNECT 0x8E (5.0
+/// §3.1.4), then the close.
+#[test]
+fn takeover_sends_session_taken_over() {
+    let broker = Broker::ours(&[]);
+    let (mut first, _) = Raw::connect(broker.addr, Connect::new(5, "same", 60, true));
+    let _second = Raw::client(broker.addr, true, "same", true);
+    assert!(matches!(first.recv(WAIT), Got::Packet(Packet::Disconnect(ref d)) if d.code() == 0x8E));
+    assert_eq!(first.recv(WAIT), Got::Closed);
+}
