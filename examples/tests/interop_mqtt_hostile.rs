@@ -22,10 +22,14 @@ use support::mqtt_raw::{line, Got, Raw};
 
 const WAIT: Duration = Duration::from_secs(5);
 
+/// The DISCONNECT reason code sent (5.0), and whether the connection
+/// then closed.
+type Answer = (Option<u8>, bool);
+
 /// What the broker does after `bytes` on a fresh connection (`v5`: a 5.0
 /// CONNECT first; `None`: no CONNECT at all): the DISCONNECT reason code
 /// it sends, if any, and whether it then closes.
-fn answer(addr: SocketAddr, v5: Option<bool>, bytes: &[u8]) -> (Option<u8>, bool) {
+fn answer(addr: SocketAddr, v5: Option<bool>, bytes: &[u8]) -> Answer {
     let mut r = match v5 {
         Some(v5) => Raw::client(addr, v5, "", true),
         None => Raw::open(addr, true),
@@ -75,7 +79,7 @@ fn bad_input_gets_what_the_spec_prescribes() {
         p.topic = topic.into();
         Packet::Publish(p).to_bytes().unwrap()
     };
-    let cases: Vec<(&str, Option<bool>, Vec<u8>, (Option<u8>, bool))> = vec![
+    let cases: Vec<(&str, Option<bool>, Vec<u8>, Answer)> = vec![
         // A remaining length with a fifth byte.
         (
             "5-byte length v5",

@@ -232,9 +232,9 @@ impl State {
             return;
         };
         if let Some(live) = &entry.conn {
-            if live.tx.send(Event::Deliver(d)).is_ok() {
-                return;
-            }
+            // The receiver lives until `Conn::leave` clears `conn` under
+            // this lock, so the send cannot fail while `conn` is set.
+            let _ = live.tx.send(Event::Deliver(d));
         } else if let Some(s) = &mut entry.session {
             let before = s.dropped;
             s.deliver(d, false);

@@ -118,14 +118,14 @@ pub struct Connect {
     pub will_properties: Option<Vec<Property>>,
     /// The will's topic.
     #[codec(when = will_flag, len = u16)]
-    #[codec(assert(will_topic.as_deref().map_or(true, valid_topic_name), "invalid will topic"))]
+    #[codec(assert(will_topic.as_deref().is_none_or(valid_topic_name), "invalid will topic"))]
     pub will_topic: Option<String>,
     /// The will's payload.
     #[codec(when = will_flag, len = u16)]
     pub will_payload: Option<Vec<u8>>,
     /// The user name.
     #[codec(when = username_flag, len = u16)]
-    #[codec(assert(username.as_deref().map_or(true, valid_utf8), "U+0000 in the user name"))]
+    #[codec(assert(username.as_deref().is_none_or(valid_utf8), "U+0000 in the user name"))]
     pub username: Option<String>,
     /// The password (binary data).
     #[codec(when = password_flag, len = u16)]
