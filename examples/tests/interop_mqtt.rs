@@ -5,15 +5,18 @@
 //! (mosquitto, mosquitto-clients, tshark) are installed when missing.
 
 mod support {
+    pub mod capture;
     pub mod interop;
     pub mod mqtt;
+    pub mod storage;
 }
 
 use std::process::Command;
 use std::time::Duration;
 
+use support::capture::{require, Capture};
 use support::interop::{python, run_bounded, Proc};
-use support::mqtt::{require, Broker, Capture, Kind};
+use support::mqtt::{Broker, Kind};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -24,6 +27,18 @@ fn tool(name: &str) -> Command {
 
 fn peer() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mqtt-peer"))
+}
+
+fn peer_pub() -> Command {
+    let mut c = peer();
+    c.arg("pub");
+    c
+}
+
+fn peer_sub() -> Command {
+    let mut c = peer();
+    c.arg("sub");
+    c
 }
 
 fn out(cmd: &mut Command) -> (i32, String, String) {
@@ -126,19 +141,7 @@ fn mosquitto_clients_against_our_broker() {
 #[test]
 fn mqtt_peer_against_mosquitto() {
     let broker = Broker::start(Kind::Mosquitto);
-    pub_sub(
-        &broker,
-        || {
-            let mut c = peer();
-            c.arg("pub");
-            c
-        },
-        || {
-            let mut c = peer();
-            c.arg("sub");
-            c
-        },
-    );
+    pub_sub(&broker, peer_pub, peer_sub);
 }
 
 /// mqtt-peer prints what mosquitto_sub prints and exits as it does, on
@@ -258,19 +261,7 @@ fn tshark_finds_no_malformed_packet() {
     let pcap = dir.path().join("mqtt.pcap");
     let capture = Capture::start(broker.port(), &pcap);
     pub_sub(&broker, || tool("mosquitto_pub"), || tool("mosquitto_sub"));
-    pub_sub(
-        &broker,
-        || {
-            let mut c = peer();
-            c.arg("pub");
-            c
-        },
-        || {
-            let mut c = peer();
-            c.arg("sub");
-            c
-        },
-    );
+    pub_sub(&broker, peer_pub, peer_sub);
     capture.stop();
     let port = broker.port();
     let fields = |filter: &str| {

@@ -5,9 +5,11 @@
 //! keepalive within 1.5 ×); its counters under `$SYS/broker/`.
 
 mod support {
+    pub mod capture;
     pub mod interop;
     pub mod mqtt;
     pub mod mqtt_raw;
+    pub mod storage;
 }
 
 use std::net::SocketAddr;

@@ -9,9 +9,11 @@
 //! size, subscription identifiers, keepalive.
 
 mod support {
+    pub mod capture;
     pub mod interop;
     pub mod mqtt;
     pub mod mqtt_raw;
+    pub mod storage;
 }
 
 use std::net::SocketAddr;

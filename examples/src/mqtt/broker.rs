@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use codec::frame::{encode_frame, FrameDecoder, FrameError};
+use codec::frame::{FrameDecoder, FrameError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
@@ -381,14 +381,7 @@ impl Conn {
         let mut buf = [0u8; 16 * 1024];
         loop {
             let max = self.broker.config.max_packet as usize;
-            let next = if self.v5 {
-                self.frames.next_message::<Packet>()
-            } else {
-                self.frames
-                    .next_message::<Packet311>()
-                    .map(|p| p.map(Packet::from))
-            };
-            match next {
+            match next_packet(&mut self.frames, self.v5) {
                 Ok(Some(p)) => {
                     add(&self.counters().packets_in, 1);
                     if codec::frame::frame_len(&p) > max {
@@ -432,15 +425,7 @@ impl Conn {
                 add(&self.broker.counters.publish_out, 1);
             }
             add(&self.broker.counters.packets_out, 1);
-            let r = if self.v5 {
-                encode_frame(&p, &mut self.wbuf)
-            } else {
-                match p.downgrade() {
-                    Some(p) => encode_frame(&p, &mut self.wbuf),
-                    None => Ok(()),
-                }
-            };
-            if let Err(e) = r {
+            if let Err(e) = encode_packet(p, self.v5, &mut self.wbuf) {
                 tracing::warn!(peer = %self.peer, error = %e, "packet not encoded");
             }
         }

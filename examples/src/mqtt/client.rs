@@ -23,7 +23,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use codec::frame::{encode_frame, FrameDecoder, FrameError};
+use codec::frame::{FrameDecoder, FrameError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -391,11 +391,7 @@ impl Client {
 
     async fn send(&mut self, p: Packet) -> Result<(), ClientError> {
         let mut buf = Vec::new();
-        if self.v5 {
-            encode_frame(&p, &mut buf)?;
-        } else if let Some(p) = p.downgrade() {
-            encode_frame(&p, &mut buf)?;
-        }
+        encode_packet(p, self.v5, &mut buf)?;
         self.stream.write_all(&buf).await?;
         self.last_sent = Instant::now();
         Ok(())
@@ -404,12 +400,7 @@ impl Client {
     async fn read(&mut self) -> Result<Packet, ClientError> {
         let mut buf = [0u8; 16 * 1024];
         loop {
-            let next = if self.v5 {
-                self.frames.next_message::<Packet>()?
-            } else {
-                self.frames.next_message::<Packet311>()?.map(Packet::from)
-            };
-            if let Some(p) = next {
+            if let Some(p) = next_packet(&mut self.frames, self.v5)? {
                 return Ok(p);
             }
             let n = self.stream.read(&mut buf).await?;

@@ -32,7 +32,8 @@
 //! (5.0-only fields must be `None` to encode as 3.1.1:
 //! [`Packet::downgrade`] strips them).
 
-use codec::{Decode, Encode, Message, Protocol};
+use codec::frame::{encode_frame, FrameDecoder, FrameError};
+use codec::{Decode, Encode, EncodeError, Message, Protocol};
 
 use super::props::Property;
 use super::topic::{valid_filter, valid_topic_name, valid_utf8};
@@ -592,4 +593,39 @@ strip! {
     PingReq => |_m| ();
     PingResp => |_m| ();
     Disconnect => |m| (m.tail, m.reason, m.properties) = (0, None, None);
+}
+
+/// The next whole packet buffered in `frames`, decoded as protocol level
+/// 5 (`v5`) or 4.
+///
+/// # Errors
+///
+/// As [`FrameDecoder::next_message`]: a bad header, a frame over the
+/// limit, a packet that does not decode.
+pub fn next_packet(
+    frames: &mut FrameDecoder<FixedHeader>,
+    v5: bool,
+) -> Result<Option<Packet>, FrameError> {
+    if v5 {
+        frames.next_message::<Packet>()
+    } else {
+        Ok(frames.next_message::<Packet311>()?.map(Packet::from))
+    }
+}
+
+/// Appends `p` as a frame of protocol level 5 (`v5`) or 4; a 5.0-only
+/// packet (AUTH) writes nothing at level 4.
+///
+/// # Errors
+///
+/// A packet its layout cannot describe (an invalid topic, a QoS over 2).
+pub fn encode_packet(p: Packet, v5: bool, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+    if v5 {
+        encode_frame(&p, buf)
+    } else {
+        match p.downgrade() {
+            Some(p) => encode_frame(&p, buf),
+            None => Ok(()),
+        }
+    }
 }

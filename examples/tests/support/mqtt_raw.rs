@@ -11,10 +11,10 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use codec::frame::{encode_frame, FrameDecoder};
+use codec::frame::FrameDecoder;
 use codec_examples::mqtt::packet::*;
 use codec_examples::mqtt::props::Property;
-use codec_examples::mqtt::{FixedHeader, Packet, Packet311};
+use codec_examples::mqtt::{FixedHeader, Packet};
 
 /// One connection.
 pub struct Raw {
@@ -74,11 +74,7 @@ impl Raw {
 
     pub fn send(&mut self, p: Packet) {
         let mut buf = Vec::new();
-        if self.v5 {
-            encode_frame(&p, &mut buf).expect("encode");
-        } else {
-            encode_frame(&p.downgrade().expect("a 3.1.1 packet"), &mut buf).expect("encode");
-        }
+        encode_packet(p, self.v5, &mut buf).expect("encode");
         self.send_bytes(&buf);
     }
 
@@ -91,14 +87,7 @@ impl Raw {
         let deadline = Instant::now() + wait;
         let mut buf = [0u8; 65536];
         loop {
-            let next = if self.v5 {
-                self.frames.next_message::<Packet>()
-            } else {
-                self.frames
-                    .next_message::<Packet311>()
-                    .map(|p| p.map(Packet::from))
-            };
-            match next {
+            match next_packet(&mut self.frames, self.v5) {
                 Ok(Some(p)) => return Got::Packet(p),
                 Ok(None) => {}
                 Err(e) => return Got::Bad(e.to_string()),
