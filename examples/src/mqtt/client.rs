@@ -217,15 +217,10 @@ impl Client {
         retain: bool,
     ) -> Result<u8, ClientError> {
         let packet_id = (qos > 0).then(|| self.fresh_id());
-        self.send(Packet::Publish(Publish {
-            dup: false,
-            qos,
-            retain,
-            topic: topic.into(),
-            packet_id,
-            properties: self.v5.then(Vec::new),
-            payload: payload.to_vec(),
-        }))
+        let properties = self.v5.then(Vec::new);
+        self.send(Packet::Publish(Publish::new(
+            topic, payload, qos, retain, packet_id, properties,
+        )))
         .await?;
         let Some(id) = packet_id else { return Ok(0) };
         loop {

@@ -205,6 +205,29 @@ pub struct Publish {
     pub payload: Vec<u8>,
 }
 
+impl Publish {
+    /// A first delivery (DUP clear) of `payload` to `topic`; `properties`
+    /// only at level 5 (`None` for 3.1.1).
+    pub fn new(
+        topic: &str,
+        payload: &[u8],
+        qos: u8,
+        retain: bool,
+        packet_id: Option<u16>,
+        properties: Option<Vec<Property>>,
+    ) -> Publish {
+        Publish {
+            dup: false,
+            qos,
+            retain,
+            topic: topic.into(),
+            packet_id,
+            properties,
+            payload: payload.to_vec(),
+        }
+    }
+}
+
 /// The four acknowledgements of a publication share one layout.
 macro_rules! ack {
     ($(#[$doc:meta])* $name:ident = $id:literal) => {

@@ -152,15 +152,10 @@ impl Raw {
         props: Vec<Property>,
     ) -> u8 {
         let packet_id = (qos > 0).then(|| self.fresh_id());
-        self.send(Packet::Publish(Publish {
-            dup: false,
-            qos,
-            retain,
-            topic: topic.into(),
-            packet_id,
-            properties: self.v5.then_some(props),
-            payload: payload.to_vec(),
-        }));
+        let properties = self.v5.then_some(props);
+        self.send(Packet::Publish(Publish::new(
+            topic, payload, qos, retain, packet_id, properties,
+        )));
         let Some(id) = packet_id else { return 0 };
         loop {
             match self.expect() {
