@@ -4,6 +4,7 @@
 //! ```text
 //! mqtt-peer pub -h HOST -p PORT -t TOPIC (-m MESSAGE | -n | -f FILE) [-q QOS] [-r] [-V 5|311] [-i ID]
 //! mqtt-peer sub -h HOST -p PORT -t FILTER [-t FILTER...] [-q QOS] [-C COUNT] [-v] [-W SECONDS] [-V 5|311] [-i ID] [-c] [-k SECONDS]
+//! mqtt-peer bench -h HOST -p PORT [--pubs N] [--subs M] [-q QOS] [--size BYTES] [--count N] [-V 5|311]
 //! ```
 //!
 //! Output and exit statuses follow mosquitto's tools: `sub` prints each
@@ -36,6 +37,30 @@ enum Command {
     /// Subscribe and print messages (mosquitto_sub).
     #[command(disable_help_flag = true)]
     Sub(SubArgs),
+    /// Load a broker: publishers → subscribers, messages/s and latency.
+    #[command(disable_help_flag = true)]
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Publishers.
+    #[arg(long, default_value_t = 1)]
+    pubs: usize,
+    /// Subscribers.
+    #[arg(long, default_value_t = 1)]
+    subs: usize,
+    /// Payload bytes (at least 8).
+    #[arg(long, default_value_t = 32)]
+    size: usize,
+    /// Messages per publisher.
+    #[arg(long, default_value_t = 10_000)]
+    count: usize,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
 }
 
 /// Options both commands share.
@@ -161,6 +186,17 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Pub(a) => rt.block_on(publish(a)),
         Command::Sub(a) => rt.block_on(subscribe(a)),
+        Command::Bench(a) => {
+            // Many clients: a multi-threaded runtime of its own.
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            rt.block_on(bench(a))
+        }
     }
 }
 
@@ -178,6 +214,30 @@ fn report(e: &ClientError) -> ExitCode {
         e => eprintln!("Error: {e}"),
     }
     ExitCode::FAILURE
+}
+
+async fn bench(a: BenchArgs) -> ExitCode {
+    let cfg = codec_examples::mqtt::bench::BenchConfig {
+        host: a.common.host.clone(),
+        port: a.common.port,
+        pubs: a.pubs.max(1),
+        subs: a.subs.max(1),
+        qos: a.common.qos,
+        size: a.size,
+        count: a.count,
+        v5: a.common.version == 5,
+        timeout: Duration::from_secs(a.timeout),
+    };
+    match codec_examples::mqtt::bench::run(cfg).await {
+        Ok(r) => {
+            println!(
+                "pubs {} subs {} qos {} size {} {r}",
+                a.pubs, a.subs, a.common.qos, a.size
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(&e),
+    }
 }
 
 async fn publish(a: PubArgs) -> ExitCode {

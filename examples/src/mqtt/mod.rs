@@ -9,8 +9,10 @@
 //! session.rs  the per-session state machine (ids, windows, QoS 2), no sockets
 //! broker.rs   the broker: shared state, one task per connection
 //! client.rs   a small client API
+//! bench.rs    the load client of `mqtt-peer bench`
 //! ```
 
+pub mod bench;
 pub mod broker;
 pub mod client;
 pub mod packet;
