@@ -350,6 +350,10 @@ struct Conn {
     keep_alive: u16,
 }
 
+/// Deliveries a connection takes from its channel before it writes and
+/// looks at its socket again (where PUBACKs open the window).
+const DELIVERY_BATCH: usize = 256;
+
 /// The result of handling a packet: go on, or end the connection.
 type Flow = Result<(), End>;
 
@@ -645,26 +649,37 @@ impl Conn {
     ) -> (Session, End, mpsc::UnboundedReceiver<Event>) {
         let grace = u64::from(self.keep_alive) * 1500;
         let mut last = Instant::now();
-        let end = loop {
+        let end = 'conn: loop {
             let deadline = (grace > 0).then(|| last + Duration::from_millis(grace));
             tokio::select! {
-                biased;
-                ev = rx.recv() => match ev {
-                    Some(Event::Deliver(d)) => {
-                        session.deliver(d, true);
-                        // Take whatever else is waiting, then send in one write.
-                        while let Ok(Event::Deliver(d)) = rx.try_recv() {
-                            session.deliver(d, true);
+                ev = rx.recv() => {
+                    // This delivery and up to a batch more that are
+                    // waiting, each through the window at once (so a flood
+                    // never piles up past the session's queue limit), then
+                    // one write.
+                    let mut next = ev;
+                    for taken in 1..=DELIVERY_BATCH {
+                        match next {
+                            Some(Event::Deliver(d)) => {
+                                session.deliver(d, true);
+                                session.pump(Instant::now(), &mut self.out);
+                            }
+                            Some(Event::TakenOver(reply)) => {
+                                self.disconnect(reason::SESSION_TAKEN_OVER).await;
+                                let _ = reply.send(session);
+                                return (Session::new(self.v5, 1, 1), End::TakenOver, rx);
+                            }
+                            None => break 'conn End::Abnormal,
                         }
-                        session.pump(Instant::now(), &mut self.out);
+                        if taken == DELIVERY_BATCH {
+                            break;
+                        }
+                        match rx.try_recv() {
+                            Ok(ev) => next = Some(ev),
+                            Err(_) => break,
+                        }
                     }
-                    Some(Event::TakenOver(reply)) => {
-                        self.disconnect(reason::SESSION_TAKEN_OVER).await;
-                        let _ = reply.send(session);
-                        return (Session::new(self.v5, 1, 1), End::TakenOver, rx);
-                    }
-                    None => break End::Abnormal,
-                },
+                }
                 p = self.read(deadline) => match p {
                     Ok(Some(p)) => {
                         last = Instant::now();
