@@ -5,11 +5,13 @@
 //! ```text
 //! storage/       the storage service: protocol, server, client, CLI, engine (`db/`)
 //! packetstream/  cs.packetstream: bidirectional packet connections
+//! mqtt/          MQTT 3.1.1 and 5.0: packets, broker, client
 //! stockings/     Stockings: complete-message sockets, blocking and tokio
 //! bin/           storage, storage-soak, packetstream-peer, stockings-peer, codec-tour
 //! ```
 #![warn(missing_docs)]
 
+pub mod mqtt;
 pub mod packetstream;
 pub mod stockings;
 pub mod storage;

@@ -1,0 +1,1121 @@
+//! The broker: shared state (sessions, subscriptions, retained messages)
+//! behind one lock, and one task per connection that reads frames with
+//! the framework's [`FrameDecoder`], runs the packet rules, and feeds the
+//! session's state machine ([`Session`]).
+//!
+//! ```text
+//! accept → Conn::run: CONNECT → CONNACK → loop {
+//!     frame in  → handle(packet)  → Session / State::route → frames out
+//!     event in  (Deliver, TakenOver)  → Session::pump      → frames out
+//!     keepalive × 1.5 without a frame → close
+//! } → will (now or after its delay), session kept (expiry) or dropped
+//! ```
+//!
+//! A delivery to a connected client goes through its channel; to an
+//! offline persistent session, straight into its queue under the lock. A
+//! connection leaving drains its channel into the session under the same
+//! lock, so no message is lost between the two.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use codec::frame::{FrameDecoder, FrameError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+
+use super::packet::*;
+use super::props::{self, Property, Props};
+use super::reason;
+use super::session::{Delivery, Message, Session};
+use super::topic::{matches, shared, valid_subscription};
+
+/// Broker limits and options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The largest packet accepted (advertised to 5.0 clients in CONNACK).
+    pub max_packet: u32,
+    /// Our receive maximum: unreleased QoS 2 publications a client may
+    /// have (advertised to 5.0 clients).
+    pub receive_max: u16,
+    /// The highest topic alias a 5.0 client may use.
+    pub topic_alias_max: u16,
+    /// The in-flight window toward 3.1.1 clients (5.0 ones say theirs).
+    pub window_311: u16,
+    /// Messages a session queues at most.
+    pub max_queued: usize,
+    /// How long a new connection has to send CONNECT.
+    pub connect_timeout: Duration,
+    /// Publish the counters as retained `$SYS/broker/NAME` messages this
+    /// often (none: never).
+    pub sys_interval: Option<Duration>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_packet: 1 << 20,
+            receive_max: 100,
+            topic_alias_max: 16,
+            window_311: 20,
+            max_queued: 10_000,
+            connect_timeout: Duration::from_secs(10),
+            sys_interval: Some(Duration::from_secs(10)),
+        }
+    }
+}
+
+macro_rules! counters {
+    ($($name:ident: $doc:literal,)*) => {
+        /// The broker's counters, since start.
+        #[derive(Debug, Default)]
+        pub struct Counters {
+            $(#[doc = $doc] pub $name: AtomicU64,)*
+        }
+
+        impl Counters {
+            /// Every counter as `(name, value)`.
+            pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+                vec![$((stringify!($name), self.$name.load(Ordering::Relaxed)),)*]
+            }
+        }
+    };
+}
+
+counters! {
+    connections: "Connections accepted.",
+    clients_connected: "Clients connected now.",
+    packets_in: "Packets received.",
+    packets_out: "Packets sent.",
+    bytes_in: "Bytes received.",
+    bytes_out: "Bytes sent.",
+    publish_in: "PUBLISH packets received.",
+    publish_out: "PUBLISH packets sent.",
+    malformed: "Connections closed for a malformed packet.",
+    protocol_errors: "Connections closed for a protocol error.",
+    dropped: "Messages dropped (expired, too large, queue full).",
+    wills: "Will messages published.",
+}
+
+fn add(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
+/// A subscription of one session.
+#[derive(Debug, Clone)]
+struct Sub {
+    filter: String,
+    group: Option<String>,
+    qos: u8,
+    no_local: bool,
+    retain_as_published: bool,
+    id: Option<u32>,
+}
+
+/// What a connection's task receives from the rest of the broker.
+#[derive(Debug)]
+enum Event {
+    Deliver(Delivery),
+    /// Another connection took the client id: hand the session over.
+    TakenOver(oneshot::Sender<Session>),
+}
+
+#[derive(Debug)]
+struct Live {
+    id: u64,
+    tx: mpsc::UnboundedSender<Event>,
+}
+
+/// One client identifier's entry.
+#[derive(Debug)]
+struct Entry {
+    /// The session while no connection holds it.
+    session: Option<Session>,
+    conn: Option<Live>,
+    subs: HashMap<String, Sub>,
+    /// Seconds the session outlives its connection (`u32::MAX`: forever).
+    expiry: u32,
+    /// Bumped on each connection, so a session expiry knows whether the
+    /// client came back.
+    generation: u64,
+    /// A will waiting for its delay; a new connection cancels it, the
+    /// session ending publishes it at once.
+    will: Option<Will>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sessions: HashMap<Arc<str>, Entry>,
+    retained: BTreeMap<String, Arc<Message>>,
+    shared_turn: HashMap<String, usize>,
+}
+
+impl State {
+    /// Routes a message to every matching subscription; the number of
+    /// sessions it went to.
+    fn route(&mut self, msg: Arc<Message>, counters: &Counters) -> usize {
+        if msg.retain {
+            if msg.payload.is_empty() {
+                self.retained.remove(&msg.topic);
+            } else {
+                self.retained.insert(msg.topic.clone(), Arc::clone(&msg));
+            }
+        }
+        let mut groups: BTreeMap<String, Vec<(Arc<str>, Sub)>> = BTreeMap::new();
+        let mut plain: Vec<(Arc<str>, Delivery)> = Vec::new();
+        for (client, entry) in &self.sessions {
+            let mut best: Option<Delivery> = None;
+            for sub in entry.subs.values() {
+                if !matches(&sub.filter, &msg.topic) {
+                    continue;
+                }
+                if let Some(g) = &sub.group {
+                    groups
+                        .entry(format!("{g}\0{}", sub.filter))
+                        .or_default()
+                        .push((Arc::clone(client), sub.clone()));
+                    continue;
+                }
+                if sub.no_local && *msg.from == **client {
+                    continue;
+                }
+                let d = best.get_or_insert_with(|| Delivery {
+                    msg: Arc::clone(&msg),
+                    qos: 0,
+                    retain: false,
+                    sub_ids: Vec::new(),
+                });
+                d.qos = d.qos.max(sub.qos.min(msg.qos));
+                d.retain |= sub.retain_as_published && msg.retain;
+                d.sub_ids.extend(sub.id);
+            }
+            if let Some(d) = best {
+                plain.push((Arc::clone(client), d));
+            }
+        }
+        let mut n = plain.len();
+        for (client, d) in plain {
+            self.hand(&client, d, counters);
+        }
+        // Shared subscriptions: one member of each group, in turn,
+        // preferring connected ones.
+        for (key, mut members) in groups {
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            let online: Vec<_> = members
+                .iter()
+                .filter(|(c, _)| self.sessions.get(c).is_some_and(|e| e.conn.is_some()))
+                .cloned()
+                .collect();
+            let pool = if online.is_empty() { members } else { online };
+            let turn = self.shared_turn.entry(key).or_default();
+            let (client, sub) = pool[*turn % pool.len()].clone();
+            *turn = turn.wrapping_add(1);
+            let d = Delivery {
+                msg: Arc::clone(&msg),
+                qos: sub.qos.min(msg.qos),
+                retain: false,
+                sub_ids: sub.id.into_iter().collect(),
+            };
+            self.hand(&client, d, counters);
+            n += 1;
+        }
+        n
+    }
+
+    /// Gives a delivery to a session: through its connection, or into
+    /// its queue while offline.
+    fn hand(&mut self, client: &str, d: Delivery, counters: &Counters) {
+        let Some(entry) = self.sessions.get_mut(client) else {
+            return;
+        };
+        if let Some(live) = &entry.conn {
+            // The receiver lives until `Conn::leave` clears `conn` under
+            // this lock, so the send cannot fail while `conn` is set.
+            let _ = live.tx.send(Event::Deliver(d));
+        } else if let Some(s) = &mut entry.session {
+            let before = s.dropped;
+            s.deliver(d, false);
+            add(&counters.dropped, s.dropped - before);
+        }
+    }
+}
+
+/// The broker: shared by every connection task.
+#[derive(Debug)]
+pub struct Broker {
+    state: Mutex<State>,
+    config: Config,
+    counters: Counters,
+    next_conn: AtomicU64,
+}
+
+impl Broker {
+    /// A broker with this configuration.
+    pub fn new(config: Config) -> Arc<Broker> {
+        Arc::new(Broker {
+            state: Mutex::new(State::default()),
+            config,
+            counters: Counters::default(),
+            next_conn: AtomicU64::new(1),
+        })
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere must not stop the broker: the state stays usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes a message as if a client had (used for wills and `$SYS`).
+    pub fn publish(&self, msg: Message) -> usize {
+        self.lock().route(Arc::new(msg), &self.counters)
+    }
+
+    /// Accepts connections until the task is dropped.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        if let Some(every) = self.config.sys_interval {
+            let me = Arc::downgrade(&self);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    let Some(b) = me.upgrade() else { return };
+                    for (name, value) in b.counters.snapshot() {
+                        b.publish(Message {
+                            topic: format!("$SYS/broker/{name}"),
+                            payload: value.to_string().into_bytes(),
+                            qos: 0,
+                            retain: true,
+                            properties: vec![],
+                            expires: None,
+                            from: "$SYS".into(),
+                        });
+                    }
+                }
+            });
+        }
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            add(&self.counters.connections, 1);
+            let _ = stream.set_nodelay(true);
+            let broker = Arc::clone(&self);
+            tokio::spawn(async move {
+                let id = broker.next_conn.fetch_add(1, Ordering::Relaxed);
+                let mut conn = Conn::new(broker, stream, peer, id);
+                conn.run().await;
+            });
+        }
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum End {
+    /// DISCONNECT with reason 0: no will.
+    Normal,
+    /// DISCONNECT 0x04: publish the will.
+    WithWill,
+    /// Socket closed, keepalive, bad input: publish the will.
+    Abnormal,
+    /// Another connection took the session.
+    TakenOver,
+}
+
+/// One connection's task state.
+struct Conn {
+    broker: Arc<Broker>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    frames: FrameDecoder<FixedHeader>,
+    out: Vec<Packet>,
+    wbuf: Vec<u8>,
+    v5: bool,
+    client: Arc<str>,
+    aliases: HashMap<u16, String>,
+    keep_alive: u16,
+}
+
+/// Deliveries a connection takes from its channel before it writes and
+/// looks at its socket again (where PUBACKs open the window).
+const DELIVERY_BATCH: usize = 256;
+
+/// The result of handling a packet: go on, or end the connection.
+type Flow = Result<(), End>;
+
+impl Conn {
+    fn new(broker: Arc<Broker>, stream: TcpStream, peer: SocketAddr, id: u64) -> Conn {
+        let max = broker.config.max_packet.saturating_sub(2) as usize;
+        Conn {
+            broker,
+            stream,
+            peer,
+            id,
+            frames: FrameDecoder::new().with_max_frame_len(max),
+            out: Vec::new(),
+            wbuf: Vec::new(),
+            v5: false,
+            client: "".into(),
+            aliases: HashMap::new(),
+            keep_alive: 0,
+        }
+    }
+
+    fn counters(&self) -> &Counters {
+        &self.broker.counters
+    }
+
+    /// Reads the next packet, with a deadline. `Ok(None)`: the peer
+    /// closed cleanly or the deadline passed.
+    async fn read(&mut self, deadline: Option<Instant>) -> Result<Option<Packet>, u8> {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let max = self.broker.config.max_packet as usize;
+            match next_packet(&mut self.frames, self.v5) {
+                Ok(Some(p)) => {
+                    add(&self.counters().packets_in, 1);
+                    if codec::frame::frame_len(&p) > max {
+                        return Err(reason::PACKET_TOO_LARGE);
+                    }
+                    return Ok(Some(p));
+                }
+                Ok(None) => {}
+                Err(FrameError::TooLarge { .. }) => return Err(reason::PACKET_TOO_LARGE),
+                Err(e) => {
+                    tracing::debug!(peer = %self.peer, error = %e, "malformed packet");
+                    return Err(reason::MALFORMED);
+                }
+            }
+            let read = self.stream.read(&mut buf);
+            let n = match deadline {
+                Some(d) => match tokio::time::timeout_at(d.into(), read).await {
+                    Ok(r) => r,
+                    Err(_) => return Ok(None),
+                },
+                None => read.await,
+            };
+            match n {
+                Ok(0) | Err(_) => return Ok(None),
+                Ok(n) => {
+                    add(&self.counters().bytes_in, n as u64);
+                    self.frames.push(&buf[..n]);
+                }
+            }
+        }
+    }
+
+    /// Writes every queued packet in one write.
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        self.wbuf.clear();
+        for p in self.out.drain(..) {
+            if matches!(p, Packet::Publish(_)) {
+                add(&self.broker.counters.publish_out, 1);
+            }
+            add(&self.broker.counters.packets_out, 1);
+            if let Err(e) = encode_packet(p, self.v5, &mut self.wbuf) {
+                tracing::warn!(peer = %self.peer, error = %e, "packet not encoded");
+            }
+        }
+        add(&self.broker.counters.bytes_out, self.wbuf.len() as u64);
+        self.stream.write_all(&self.wbuf).await
+    }
+
+    /// Sends a 5.0 DISCONNECT with `code` (nothing in 3.1.1) and flushes.
+    async fn disconnect(&mut self, code: u8) {
+        if code == reason::MALFORMED {
+            add(&self.broker.counters.malformed, 1);
+        } else if code == reason::PROTOCOL_ERROR {
+            add(&self.broker.counters.protocol_errors, 1);
+        }
+        if self.v5 {
+            self.out
+                .push(Packet::Disconnect(Disconnect::new(true, code, vec![])));
+        }
+        let _ = self.flush().await;
+    }
+
+    async fn run(&mut self) {
+        let deadline = Instant::now() + self.broker.config.connect_timeout;
+        let connect = match self.read(Some(deadline)).await {
+            Ok(Some(Packet::Connect(c))) => c,
+            Ok(Some(other)) => {
+                tracing::debug!(peer = %self.peer, packet = ?other, "first packet not CONNECT");
+                add(&self.broker.counters.protocol_errors, 1);
+                return;
+            }
+            Ok(None) => return,
+            Err(_) => {
+                add(&self.broker.counters.malformed, 1);
+                return;
+            }
+        };
+        let Some((session, rx, will, expiry)) = self.connect(connect).await else {
+            return;
+        };
+        add(&self.broker.counters.clients_connected, 1);
+        let (session, end, rx) = self.serve(session, rx).await;
+        self.broker
+            .counters
+            .clients_connected
+            .fetch_sub(1, Ordering::Relaxed);
+        self.leave(session, rx, end, will, expiry);
+    }
+
+    /// Answers CONNECT: takes over or creates the session, sends CONNACK
+    /// and what was in flight.
+    async fn connect(
+        &mut self,
+        c: Connect,
+    ) -> Option<(Session, mpsc::UnboundedReceiver<Event>, Option<Will>, u32)> {
+        let cfg = self.broker.config.clone();
+        if c.level != 4 && c.level != 5 {
+            // 3.1.1 §3.1.2.2: CONNACK 0x01 then close (in the 3.1.1 form,
+            // which a client of another level can read).
+            self.out.push(Packet::ConnAck(ConnAck {
+                reserved: 0,
+                session_present: false,
+                code: reason::V3_BAD_VERSION,
+                properties: None,
+            }));
+            let _ = self.flush().await;
+            return None;
+        }
+        self.v5 = c.level == 5;
+        let refuse = |code: u8| {
+            Packet::ConnAck(ConnAck {
+                reserved: 0,
+                session_present: false,
+                code,
+                properties: Some(vec![]),
+            })
+        };
+        let props = c.properties.clone().unwrap_or_default();
+        if props::check(&props, false).is_err()
+            || c.will_properties
+                .as_deref()
+                .is_some_and(|w| props::check(w, false).is_err())
+        {
+            self.out.push(refuse(reason::PROTOCOL_ERROR));
+            let _ = self.flush().await;
+            return None;
+        }
+        if props
+            .find(|p| matches!(p, Property::AuthMethod(_)).then_some(()))
+            .is_some()
+        {
+            self.out.push(refuse(reason::BAD_AUTH_METHOD));
+            let _ = self.flush().await;
+            return None;
+        }
+        let mut assigned = None;
+        let client: Arc<str> = if c.client_id.is_empty() {
+            if !self.v5 && !c.clean_start {
+                self.out.push(refuse(reason::V3_ID_REJECTED));
+                let _ = self.flush().await;
+                return None;
+            }
+            let id = format!("auto-{}", self.id);
+            assigned = Some(id.clone());
+            id.into()
+        } else {
+            c.client_id.as_str().into()
+        };
+        self.client = Arc::clone(&client);
+        self.keep_alive = c.keep_alive;
+        let expiry = if self.v5 {
+            props
+                .find(|p| match p {
+                    Property::SessionExpiry(s) => Some(*s),
+                    _ => None,
+                })
+                .unwrap_or(0)
+        } else if c.clean_start {
+            0
+        } else {
+            u32::MAX
+        };
+        let window = if self.v5 {
+            props
+                .find(|p| match p {
+                    Property::ReceiveMaximum(n) => Some(*n),
+                    _ => None,
+                })
+                .unwrap_or(u16::MAX)
+        } else {
+            cfg.window_311
+        };
+        let max_packet = props
+            .find(|p| match p {
+                Property::MaximumPacketSize(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(u32::MAX);
+        let will = c.will_flag.then(|| Will::from_connect(&c, &client));
+
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (present, takeover, held) = {
+            let mut state = self.broker.lock();
+            let entry = state
+                .sessions
+                .entry(Arc::clone(&client))
+                .or_insert_with(|| Entry {
+                    session: None,
+                    conn: None,
+                    subs: HashMap::new(),
+                    expiry,
+                    generation: 0,
+                    will: None,
+                });
+            entry.generation += 1;
+            // 5.0 §3.1.3.2.2: a delayed will is not sent if the client
+            // comes back before the delay ends.
+            entry.will = None;
+            let takeover = entry.conn.take().map(|old| {
+                let (stx, srx) = oneshot::channel();
+                let _ = old.tx.send(Event::TakenOver(stx));
+                srx
+            });
+            entry.conn = Some(Live { id: self.id, tx });
+            let held = entry.session.take();
+            let present = !c.clean_start && (held.is_some() || takeover.is_some());
+            if c.clean_start {
+                entry.subs.clear();
+            }
+            entry.expiry = expiry;
+            (present, takeover, held)
+        };
+        let mut old = held;
+        if let Some(srx) = takeover {
+            if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(5), srx).await {
+                old = Some(s);
+            }
+        }
+        let mut session = match old {
+            Some(s) if !c.clean_start => s,
+            _ => Session::new(self.v5, window, cfg.receive_max),
+        };
+        session.set_version(self.v5);
+        session.window = window.max(1);
+        session.max_packet = max_packet;
+        session.receive_max = cfg.receive_max;
+        session.max_queued = cfg.max_queued;
+
+        let properties = self.v5.then(|| {
+            let mut p = vec![
+                Property::ReceiveMaximum(cfg.receive_max),
+                Property::MaximumPacketSize(cfg.max_packet),
+                Property::TopicAliasMaximum(cfg.topic_alias_max),
+            ];
+            if let Some(id) = assigned {
+                p.push(Property::AssignedClientId(id.into()));
+            }
+            p
+        });
+        self.out.push(Packet::ConnAck(ConnAck {
+            reserved: 0,
+            session_present: present,
+            code: 0,
+            properties,
+        }));
+        session.resume(Instant::now(), &mut self.out);
+        tracing::debug!(peer = %self.peer, client = %client, v5 = self.v5, present, "connected");
+        // A write that fails shows up as the first read ending the loop.
+        let _ = self.flush().await;
+        Some((session, rx, will, expiry))
+    }
+
+    /// The connected loop.
+    async fn serve(
+        &mut self,
+        mut session: Session,
+        mut rx: mpsc::UnboundedReceiver<Event>,
+    ) -> (Session, End, mpsc::UnboundedReceiver<Event>) {
+        let grace = u64::from(self.keep_alive) * 1500;
+        let mut last = Instant::now();
+        let end = 'conn: loop {
+            let deadline = (grace > 0).then(|| last + Duration::from_millis(grace));
+            tokio::select! {
+                ev = rx.recv() => {
+                    // This delivery and up to a batch more that are
+                    // waiting, each through the window at once (so a flood
+                    // never piles up past the session's queue limit), then
+                    // one write.
+                    let mut next = ev;
+                    for taken in 1..=DELIVERY_BATCH {
+                        match next {
+                            Some(Event::Deliver(d)) => {
+                                session.deliver(d, true);
+                                session.pump(Instant::now(), &mut self.out);
+                            }
+                            Some(Event::TakenOver(reply)) => {
+                                self.disconnect(reason::SESSION_TAKEN_OVER).await;
+                                let _ = reply.send(session);
+                                return (Session::new(self.v5, 1, 1), End::TakenOver, rx);
+                            }
+                            None => break 'conn End::Abnormal,
+                        }
+                        if taken == DELIVERY_BATCH {
+                            break;
+                        }
+                        match rx.try_recv() {
+                            Ok(ev) => next = Some(ev),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                p = self.read(deadline) => match p {
+                    Ok(Some(p)) => {
+                        last = Instant::now();
+                        if let Err(end) = self.handle(p, &mut session).await {
+                            break end;
+                        }
+                    }
+                    Ok(None) => {
+                        if deadline.is_some_and(|d| Instant::now() >= d) {
+                            tracing::debug!(client = %self.client, "keepalive expired");
+                            self.disconnect(reason::KEEP_ALIVE_TIMEOUT).await;
+                        }
+                        break End::Abnormal;
+                    }
+                    Err(code) => {
+                        self.disconnect(code).await;
+                        break End::Abnormal;
+                    }
+                },
+            }
+            if self.flush().await.is_err() {
+                break End::Abnormal;
+            }
+        };
+        (session, end, rx)
+    }
+
+    async fn handle(&mut self, p: Packet, session: &mut Session) -> Flow {
+        let now = Instant::now();
+        match p {
+            Packet::Publish(p) => return self.on_publish(p, session).await,
+            Packet::PubAck(a) => {
+                session.on_puback(a.packet_id);
+            }
+            Packet::PubRec(r) => {
+                if let Some(rel) = session.on_pubrec(r.packet_id, r.code()) {
+                    self.out.push(Packet::PubRel(rel));
+                }
+            }
+            Packet::PubComp(c) => {
+                session.on_pubcomp(c.packet_id);
+            }
+            Packet::PubRel(r) => {
+                let comp = session.on_pubrel(r.packet_id);
+                self.out.push(Packet::PubComp(comp));
+            }
+            Packet::Subscribe(s) => return self.on_subscribe(s, session).await,
+            Packet::Unsubscribe(u) => {
+                let mut codes = Vec::new();
+                {
+                    let mut state = self.broker.lock();
+                    if let Some(e) = state.sessions.get_mut(&self.client) {
+                        for f in &u.filters {
+                            codes.push(match e.subs.remove(&f.filter) {
+                                Some(_) => reason::SUCCESS,
+                                None => reason::NO_SUBSCRIPTION_EXISTED,
+                            });
+                        }
+                    }
+                }
+                self.out.push(Packet::UnsubAck(UnsubAck {
+                    packet_id: u.packet_id,
+                    properties: Some(vec![]),
+                    codes,
+                }));
+            }
+            Packet::PingReq(_) => self.out.push(Packet::PingResp(PingResp)),
+            Packet::Disconnect(d) => {
+                let new_expiry = d.properties.find(|p| match p {
+                    Property::SessionExpiry(s) => Some(*s),
+                    _ => None,
+                });
+                if let Some(s) = new_expiry {
+                    // 5.0 §3.14.2.2.2: a session expiry of 0 at CONNECT
+                    // cannot be raised at DISCONNECT.
+                    let refused = {
+                        let mut state = self.broker.lock();
+                        match state.sessions.get_mut(&self.client) {
+                            Some(e) if e.expiry == 0 && s != 0 => true,
+                            Some(e) => {
+                                e.expiry = s;
+                                false
+                            }
+                            None => false,
+                        }
+                    };
+                    if refused {
+                        self.disconnect(reason::PROTOCOL_ERROR).await;
+                        return Err(End::Abnormal);
+                    }
+                }
+                return Err(if d.code() == reason::DISCONNECT_WITH_WILL {
+                    End::WithWill
+                } else {
+                    End::Normal
+                });
+            }
+            other => {
+                // A second CONNECT, AUTH without a method, or a packet only
+                // a server sends.
+                tracing::debug!(client = %self.client, packet = ?other, "protocol error");
+                self.disconnect(reason::PROTOCOL_ERROR).await;
+                return Err(End::Abnormal);
+            }
+        }
+        session.pump(now, &mut self.out);
+        Ok(())
+    }
+
+    async fn on_publish(&mut self, mut p: Publish, session: &mut Session) -> Flow {
+        add(&self.broker.counters.publish_in, 1);
+        let props = p.properties.take().unwrap_or_default();
+        if props::check(&props, false).is_err() {
+            self.disconnect(reason::PROTOCOL_ERROR).await;
+            return Err(End::Abnormal);
+        }
+        let alias = props.find(|p| match p {
+            Property::TopicAlias(a) => Some(*a),
+            _ => None,
+        });
+        match alias {
+            Some(a) if a == 0 || a > self.broker.config.topic_alias_max => {
+                self.disconnect(reason::TOPIC_ALIAS_INVALID).await;
+                return Err(End::Abnormal);
+            }
+            Some(a) if p.topic.is_empty() => match self.aliases.get(&a) {
+                Some(t) => p.topic = t.clone(),
+                None => {
+                    self.disconnect(reason::PROTOCOL_ERROR).await;
+                    return Err(End::Abnormal);
+                }
+            },
+            Some(a) => {
+                self.aliases.insert(a, p.topic.clone());
+            }
+            None if p.topic.is_empty() => {
+                self.disconnect(reason::TOPIC_NAME_INVALID).await;
+                return Err(End::Abnormal);
+            }
+            None => {}
+        }
+        let now = Instant::now();
+        let expires = props.find(|p| match p {
+            Property::MessageExpiry(s) => Some(now + Duration::from_secs(u64::from(*s))),
+            _ => None,
+        });
+        let forwarded = props
+            .into_iter()
+            .filter(|p| {
+                !matches!(
+                    p,
+                    Property::TopicAlias(_)
+                        | Property::MessageExpiry(_)
+                        | Property::SubscriptionId(_)
+                )
+            })
+            .collect();
+        let msg = Arc::new(Message {
+            topic: p.topic,
+            payload: p.payload,
+            qos: p.qos,
+            retain: p.retain,
+            properties: forwarded,
+            expires,
+            from: Arc::clone(&self.client),
+        });
+        let route = |me: &Conn, msg: Arc<Message>| me.broker.lock().route(msg, &me.broker.counters);
+        let id = p.packet_id.unwrap_or(0);
+        match p.qos {
+            0 => {
+                route(self, msg);
+            }
+            1 => {
+                let n = route(self, msg);
+                let code = if n == 0 {
+                    reason::NO_MATCHING_SUBSCRIBERS
+                } else {
+                    0
+                };
+                self.out
+                    .push(Packet::PubAck(PubAck::new(id, self.v5, code, vec![])));
+            }
+            _ => match session.on_publish_qos2(id) {
+                Ok(fresh) => {
+                    let n = if fresh { route(self, msg) } else { 1 };
+                    let code = if n == 0 {
+                        reason::NO_MATCHING_SUBSCRIBERS
+                    } else {
+                        0
+                    };
+                    self.out.push(Packet::PubRec(session.pubrec(id, code)));
+                }
+                Err(_) => {
+                    self.disconnect(reason::RECEIVE_MAXIMUM_EXCEEDED).await;
+                    return Err(End::Abnormal);
+                }
+            },
+        }
+        session.pump(now, &mut self.out);
+        Ok(())
+    }
+
+    async fn on_subscribe(&mut self, s: Subscribe, session: &mut Session) -> Flow {
+        let props = s.properties.unwrap_or_default();
+        let sub_id = props.find(|p| match p {
+            Property::SubscriptionId(i) => Some(*i),
+            _ => None,
+        });
+        if props::check(&props, false).is_err() {
+            self.disconnect(reason::PROTOCOL_ERROR).await;
+            return Err(End::Abnormal);
+        }
+        let mut codes = Vec::new();
+        let mut retained = Vec::new();
+        let mut shared_no_local = false;
+        {
+            let mut state = self.broker.lock();
+            let state = &mut *state;
+            let Some(entry) = state.sessions.get_mut(&self.client) else {
+                return Err(End::Abnormal);
+            };
+            for sub in &s.subscriptions {
+                if !valid_subscription(&sub.filter, self.v5) {
+                    codes.push(if self.v5 {
+                        reason::TOPIC_FILTER_INVALID
+                    } else {
+                        reason::V3_SUB_FAILURE
+                    });
+                    continue;
+                }
+                let (group, filter) = match shared(&sub.filter) {
+                    Some((g, f)) if self.v5 => (Some(g.to_string()), f.to_string()),
+                    _ => (None, sub.filter.clone()),
+                };
+                if group.is_some() && sub.no_local {
+                    // 5.0 §3.8.3.1: a protocol error.
+                    shared_no_local = true;
+                    break;
+                }
+                let existed = entry
+                    .subs
+                    .insert(
+                        sub.filter.clone(),
+                        Sub {
+                            filter: filter.clone(),
+                            group: group.clone(),
+                            qos: sub.qos,
+                            no_local: sub.no_local,
+                            retain_as_published: sub.retain_as_published,
+                            id: sub_id,
+                        },
+                    )
+                    .is_some();
+                codes.push(sub.qos);
+                let send_retained = group.is_none()
+                    && (sub.retain_handling == 0 || (sub.retain_handling == 1 && !existed));
+                if send_retained {
+                    for m in state.retained.values() {
+                        if matches(&filter, &m.topic) && !m.expired(Instant::now()) {
+                            retained.push(Delivery {
+                                msg: Arc::clone(m),
+                                qos: sub.qos.min(m.qos),
+                                retain: true,
+                                sub_ids: sub_id.into_iter().collect(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if shared_no_local {
+            self.disconnect(reason::PROTOCOL_ERROR).await;
+            return Err(End::Abnormal);
+        }
+        self.out.push(Packet::SubAck(SubAck {
+            packet_id: s.packet_id,
+            properties: Some(vec![]),
+            codes,
+        }));
+        for d in retained {
+            session.deliver(d, true);
+        }
+        session.pump(Instant::now(), &mut self.out);
+        Ok(())
+    }
+
+    /// After the connection: the session back into the broker (or gone),
+    /// the will published or scheduled.
+    fn leave(
+        &mut self,
+        mut session: Session,
+        mut rx: mpsc::UnboundedReceiver<Event>,
+        end: End,
+        will: Option<Will>,
+        _expiry: u32,
+    ) {
+        let broker = Arc::clone(&self.broker);
+        let mut state = broker.lock();
+        while let Ok(ev) = rx.try_recv() {
+            match ev {
+                Event::Deliver(d) => session.deliver(d, false),
+                Event::TakenOver(reply) => {
+                    let _ = reply.send(session);
+                    return;
+                }
+            }
+        }
+        let will = will.filter(|_| matches!(end, End::WithWill | End::Abnormal | End::TakenOver));
+        let Some(entry) = state.sessions.get_mut(&self.client) else {
+            return;
+        };
+        let ours = entry.conn.as_ref().is_some_and(|c| c.id == self.id);
+        let generation = entry.generation;
+        let expiry = entry.expiry;
+        // The will goes now, or waits in the entry for its delay (never
+        // longer than the session lasts).
+        let mut now_will = None;
+        let mut delay = 0;
+        if let Some(will) = will {
+            delay = if ours { will.delay.min(expiry) } else { 0 };
+            if delay == 0 {
+                now_will = Some(will);
+            } else {
+                entry.will = Some(will);
+            }
+        }
+        if ours {
+            entry.conn = None;
+            if expiry == 0 {
+                state.sessions.remove(&self.client);
+            } else {
+                entry.session = Some(session);
+            }
+        }
+        drop(state);
+        if let Some(will) = now_will {
+            add(&broker.counters.wills, 1);
+            broker.publish(will.message());
+        }
+        if delay > 0 {
+            let (broker, client) = (Arc::clone(&broker), Arc::clone(&self.client));
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(u64::from(delay))).await;
+                let will = broker
+                    .lock()
+                    .sessions
+                    .get_mut(&client)
+                    .filter(|e| e.generation == generation)
+                    .and_then(|e| e.will.take());
+                if let Some(will) = will {
+                    add(&broker.counters.wills, 1);
+                    broker.publish(will.message());
+                }
+            });
+        }
+        if ours && expiry != 0 && expiry != u32::MAX {
+            let (broker, client) = (Arc::clone(&broker), Arc::clone(&self.client));
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(u64::from(expiry))).await;
+                let gone = {
+                    let mut state = broker.lock();
+                    let expired = state
+                        .sessions
+                        .get(&client)
+                        .is_some_and(|e| e.generation == generation && e.conn.is_none());
+                    if expired {
+                        state.sessions.remove(&client).and_then(|e| e.will)
+                    } else {
+                        None
+                    }
+                };
+                // The session ended: a will still waiting goes now.
+                if let Some(will) = gone {
+                    add(&broker.counters.wills, 1);
+                    broker.publish(will.message());
+                }
+            });
+        }
+        tracing::debug!(client = %self.client, end = ?end, "disconnected");
+    }
+}
+
+/// A will as CONNECT gave it.
+#[derive(Debug, Clone)]
+struct Will {
+    topic: String,
+    payload: Vec<u8>,
+    qos: u8,
+    retain: bool,
+    properties: Vec<Property>,
+    delay: u32,
+    from: Arc<str>,
+}
+
+impl Will {
+    fn from_connect(c: &Connect, client: &Arc<str>) -> Will {
+        let props = c.will_properties.clone().unwrap_or_default();
+        let delay = props
+            .find(|p| match p {
+                Property::WillDelay(d) => Some(*d),
+                _ => None,
+            })
+            .unwrap_or(0);
+        Will {
+            topic: c.will_topic.clone().unwrap_or_default(),
+            payload: c.will_payload.clone().unwrap_or_default(),
+            qos: c.will_qos,
+            retain: c.will_retain,
+            properties: props
+                .into_iter()
+                .filter(|p| !matches!(p, Property::WillDelay(_)))
+                .collect(),
+            delay,
+            from: Arc::clone(client),
+        }
+    }
+
+    fn message(&self) -> Message {
+        let now = Instant::now();
+        let expires = self.properties.find(|p| match p {
+            Property::MessageExpiry(s) => Some(now + Duration::from_secs(u64::from(*s))),
+            _ => None,
+        });
+        Message {
+            topic: self.topic.clone(),
+            payload: self.payload.clone(),
+            qos: self.qos,
+            retain: self.retain,
+            properties: self
+                .properties
+                .iter()
+                .filter(|p| !matches!(p, Property::MessageExpiry(_)))
+                .cloned()
+                .collect(),
+            expires,
+            from: Arc::clone(&self.from),
+        }
+    }
+}
