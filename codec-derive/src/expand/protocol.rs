@@ -444,15 +444,18 @@ impl<'a> Tied<'a> {
                 }),
                 Some(_) => {
                     let (value, cx) = (self.value(a), self.ctx(a, false));
-                    // At the message type, as its length's call is: a type
-                    // without a context gets one error, there.
+                    // The function's path at the message type, as its
+                    // length's call is: a type without a context gets one
+                    // error, there. Only the path: the locals keep the
+                    // derive's hygiene (a protocol written by a user's
+                    // `macro_rules!` would not see `__m` otherwise).
                     let encode_with = ENCODE_WITH.at(ty.span());
-                    let call = quote_spanned! {ty.span()=>
-                        <#ty as #encode_with>::encode_in(__m, __buf, #cx)
+                    let encode_in = quote_spanned! {ty.span()=>
+                        <#ty as #encode_with>::encode_in
                     };
                     quote!(Self::#v(__m) => {
                         #value
-                        #call
+                        #encode_in(__m, __buf, #cx)
                     })
                 }
             }
