@@ -1,7 +1,7 @@
 //! `#[derive(Protocol)]`: an enum of messages that encodes and decodes
 //! whole frames, choosing the variant by the id in the header.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
@@ -444,18 +444,22 @@ impl<'a> Tied<'a> {
                 }),
                 Some(_) => {
                     let (value, cx) = (self.value(a), self.ctx(a, false));
-                    // The function's path at the message type, as its
-                    // length's call is: a type without a context gets one
-                    // error, there. Only the path: the locals keep the
-                    // derive's hygiene (a protocol written by a user's
-                    // `macro_rules!` would not see `__m` otherwise).
+                    // At the message type, as its length's call is: a type
+                    // without a context gets one error, there. The locals
+                    // are interpolated, so they keep the derive's hygiene
+                    // (spanned at a type from a user's `macro_rules!`, they
+                    // would not resolve).
                     let encode_with = ENCODE_WITH.at(ty.span());
-                    let encode_in = quote_spanned! {ty.span()=>
-                        <#ty as #encode_with>::encode_in
+                    let (m, buf) = (
+                        Ident::new("__m", Span::call_site()),
+                        Ident::new("__buf", Span::call_site()),
+                    );
+                    let call = quote_spanned! {ty.span()=>
+                        <#ty as #encode_with>::encode_in(#m, #buf, #cx)
                     };
                     quote!(Self::#v(__m) => {
                         #value
-                        #encode_in(__m, __buf, #cx)
+                        #call
                     })
                 }
             }
