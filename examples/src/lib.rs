@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod packetstream;
+pub mod pg;
 pub mod stockings;
 pub mod storage;
 
