@@ -221,7 +221,7 @@ mod tests {
         let long = format!("select {} nosuch", "x, ".repeat(40));
         let n = notice(&[(b'S', "ERROR"), (b'M', "m"), (b'P', "128"), (b'D', "d"), (b'W', "c")]);
         let text = error_text(&n, Some(&long), false);
-        assert!(text.starts_with("ERROR:  m\nLINE 1: ...x, x, "), "{text}");
+        assert!(text.starts_with("ERROR:  m\nLINE 1: ..., x, "), "{text}");
         assert!(text.ends_with("^\nDETAIL:  d\n"), "{text}");
     }
 }
