@@ -133,6 +133,8 @@ pub enum Event<'a> {
     Complete(&'a str),
     /// The query string was empty.
     EmptyQuery,
+    /// COPY TO STDOUT starts: [`Event::CopyData`] follows.
+    CopyOut,
     /// COPY TO STDOUT data.
     CopyData(&'a [u8]),
 }
@@ -686,7 +688,8 @@ impl Client {
                 Backend::DataRow(r) => keep(f(Event::Row(&r))),
                 Backend::CommandComplete(c) => keep(f(Event::Complete(&c.tag))),
                 Backend::EmptyQueryResponse(_) => keep(f(Event::EmptyQuery)),
-                Backend::CopyOutResponse(_) | Backend::CopyDone(_) => {}
+                Backend::CopyOutResponse(_) => keep(f(Event::CopyOut)),
+                Backend::CopyDone(_) => {}
                 Backend::CopyData(d) => keep(f(Event::CopyData(&d.data))),
                 Backend::CopyInResponse(_) => {
                     self.wr.send(CopyFail {
@@ -742,7 +745,7 @@ impl Client {
                     open = false;
                 }
                 Event::EmptyQuery => results.push(QueryResult::default()),
-                Event::CopyData(_) => {}
+                Event::CopyOut | Event::CopyData(_) => {}
             }
             Ok(())
         })
@@ -944,6 +947,12 @@ impl Client {
                 )));
             }
         }
+    }
+
+    /// Takes the notifications that arrived during commands and were not
+    /// read yet.
+    pub fn take_notifications(&mut self) -> Vec<Notification> {
+        self.rd.notifications.drain(..).collect()
     }
 
     /// Notifications as a stream (queued ones first), ending after the

@@ -8,12 +8,14 @@
 //! wire.rs    every frontend and backend message, the two headers, three protocol enums
 //! auth.rs    md5 and SCRAM-SHA-256 (RustCrypto crates)
 //! error.rs   Error, and Notice: an ErrorResponse's or NoticeResponse's fields
+//! cli.rs     the pg-peer command line
 //! client.rs  Client: startup, auth, simple and extended queries, pipelining, COPY, LISTEN, cancel
 //! psql.rs    psql's CSV output and error/notice text
 //! libpq.rs   PGHOST/PGPORT/... and the password file
 //! ```
 
 pub mod auth;
+pub mod cli;
 pub mod client;
 pub mod error;
 pub mod libpq;
