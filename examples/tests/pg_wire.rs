@@ -9,8 +9,8 @@
 //! typed:   Byte1 type | Int32 length (counts itself) | body
 //! untyped: Int32 length (counts itself) | Int32 code  | body
 //! ```
-//! The bytes of a real psql session are checked in `pg_server.rs`, which
-//! decodes everything a PostgreSQL 15 server sends with these types.
+//! The bytes of a real psql session are checked in `pg_client.rs`, which
+//! decodes a recorded psql session with these types.
 
 use codec::{Decode, Encode, Protocol};
 use codec_examples::pg::wire::*;
