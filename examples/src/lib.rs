@@ -6,7 +6,8 @@
 //! storage/       the storage service: protocol, server, client, CLI, engine (`db/`)
 //! packetstream/  cs.packetstream: bidirectional packet connections
 //! stockings/     Stockings: complete-message sockets, blocking and tokio
-//! bin/           storage, storage-soak, packetstream-peer, stockings-peer, codec-tour
+//! pg/            PostgreSQL protocol 3.0: every message, an async client, pg-peer's CLI
+//! bin/           storage, storage-soak, packetstream-peer, stockings-peer, codec-tour, pg-peer
 //! ```
 #![warn(missing_docs)]
 

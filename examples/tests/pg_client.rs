@@ -32,12 +32,16 @@ fn config(user: &str) -> Config {
 }
 
 async fn connect(user: &str) -> Client {
-    Client::connect(&config(user)).await.unwrap_or_else(|e| panic!("{user}: {e}"))
+    Client::connect(&config(user))
+        .await
+        .unwrap_or_else(|e| panic!("{user}: {e}"))
 }
 
 /// Every test is bounded: a stuck server or client fails it.
 async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), f).await.expect("test took over 60 s")
+    tokio::time::timeout(Duration::from_secs(60), f)
+        .await
+        .expect("test took over 60 s")
 }
 
 #[tokio::test]
@@ -48,16 +52,36 @@ async fn each_authentication_method_and_the_session_state() {
                 let mut c = config(user);
                 c.ssl_mode = ssl;
                 c.application_name = Some("pg_client".into());
-                let mut client = Client::connect(&c).await.unwrap_or_else(|e| panic!("{method}: {e}"));
-                let r = client.simple_query("SELECT current_user, current_setting('application_name')").await.unwrap();
-                assert_eq!(r[0].rows[0].columns[0].value.as_deref(), Some(user.as_bytes()));
-                assert_eq!(r[0].rows[0].columns[1].value.as_deref(), Some(&b"pg_client"[..]));
+                let mut client = Client::connect(&c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{method}: {e}"));
+                let r = client
+                    .simple_query("SELECT current_user, current_setting('application_name')")
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    r[0].rows[0].columns[0].value.as_deref(),
+                    Some(user.as_bytes())
+                );
+                assert_eq!(
+                    r[0].rows[0].columns[1].value.as_deref(),
+                    Some(&b"pg_client"[..])
+                );
                 // ParameterStatus and BackendKeyData are kept.
-                assert!(client.parameter("server_version").unwrap().starts_with("15"));
+                assert!(client
+                    .parameter("server_version")
+                    .unwrap()
+                    .starts_with("15"));
                 assert_eq!(client.parameter("client_encoding"), Some("UTF8"));
                 let pid = client.backend_key().unwrap().process_id;
-                let r = client.simple_query("SELECT pg_backend_pid()").await.unwrap();
-                assert_eq!(r[0].rows[0].columns[0].value.as_deref(), Some(pid.to_string().as_bytes()));
+                let r = client
+                    .simple_query("SELECT pg_backend_pid()")
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    r[0].rows[0].columns[0].value.as_deref(),
+                    Some(pid.to_string().as_bytes())
+                );
                 client.close().await.unwrap();
             }
         }
@@ -149,23 +173,37 @@ async fn simple_queries_empty_queries_and_notices() {
 async fn extended_queries_text_binary_null_and_pipelined() {
     bounded(async {
         let mut client = connect("scram_user").await;
-        let q = ExtendedQuery::new("SELECT $1::int + 1 AS n, $2::text IS NULL AS isnull, $3::text AS t")
-            .param(Some("41"))
-            .param(None)
-            .param(Some("héllo"));
+        let q = ExtendedQuery::new(
+            "SELECT $1::int + 1 AS n, $2::text IS NULL AS isnull, $3::text AS t",
+        )
+        .param(Some("41"))
+        .param(None)
+        .param(Some("héllo"));
         let r = client.query(&q).await.unwrap();
         let row: Vec<_> = r.rows[0].columns.iter().map(|c| c.value.clone()).collect();
-        assert_eq!(row, [Some(b"42".to_vec()), Some(b"t".to_vec()), Some("héllo".as_bytes().to_vec())]);
+        assert_eq!(
+            row,
+            [
+                Some(b"42".to_vec()),
+                Some(b"t".to_vec()),
+                Some("héllo".as_bytes().to_vec())
+            ]
+        );
         assert_eq!(r.columns[0].name, "n");
         assert_eq!(r.tag.as_deref(), Some("SELECT 1"));
 
         // Binary: an int8 parameter and int8/float8/bool results.
-        let q = ExtendedQuery::new("SELECT $1 * 2 AS big, 0.5::float8 AS f, true AS b, NULL::int4 AS n")
-            .binary_param(20, Some(4_000_000_000i64.to_be_bytes().to_vec()))
-            .binary_results();
+        let q = ExtendedQuery::new(
+            "SELECT $1 * 2 AS big, 0.5::float8 AS f, true AS b, NULL::int4 AS n",
+        )
+        .binary_param(20, Some(4_000_000_000i64.to_be_bytes().to_vec()))
+        .binary_results();
         let r = client.query(&q).await.unwrap();
         let c = &r.rows[0].columns;
-        assert_eq!(c[0].value.as_deref(), Some(&8_000_000_000i64.to_be_bytes()[..]));
+        assert_eq!(
+            c[0].value.as_deref(),
+            Some(&8_000_000_000i64.to_be_bytes()[..])
+        );
         assert_eq!(c[1].value.as_deref(), Some(&0.5f64.to_be_bytes()[..]));
         assert_eq!(c[2].value.as_deref(), Some(&[1u8][..]));
         assert_eq!(c[3].value, None);
@@ -192,15 +230,24 @@ async fn extended_queries_text_binary_null_and_pipelined() {
         assert_eq!(results.len(), 2000);
         for (i, r) in results.iter().enumerate() {
             match r {
-                Ok(r) => assert_eq!(r.rows[0].columns[0].value.as_deref(), Some((i * 3).to_string().as_bytes())),
+                Ok(r) => assert_eq!(
+                    r.rows[0].columns[0].value.as_deref(),
+                    Some((i * 3).to_string().as_bytes())
+                ),
                 Err(n) => assert_eq!((i, n.code()), (1000, "22012")),
             }
         }
         // A statement the server refuses to parse.
-        let e = client.query(&ExtendedQuery::new("SELEC 1")).await.unwrap_err();
+        let e = client
+            .query(&ExtendedQuery::new("SELEC 1"))
+            .await
+            .unwrap_err();
         assert_eq!(e.server().unwrap().code(), "42601");
         assert_eq!(e.server().unwrap().position(), Some(1));
-        let e = client.query(&ExtendedQuery::new("SELECT 'a\0b'")).await.unwrap_err();
+        let e = client
+            .query(&ExtendedQuery::new("SELECT 'a\0b'"))
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::Encode(_)), "{e}");
         // Still usable after the refusal to encode.
         let r = client.query(&ExtendedQuery::new("SELECT 7")).await.unwrap();
@@ -213,13 +260,20 @@ async fn extended_queries_text_binary_null_and_pipelined() {
 async fn copy_streams_both_ways() {
     bounded(async {
         let mut client = connect("postgres").await;
-        client.simple_query("CREATE TEMP TABLE c(n int, t text)").await.unwrap();
+        client
+            .simple_query("CREATE TEMP TABLE c(n int, t text)")
+            .await
+            .unwrap();
         // COPY FROM STDIN from a generator that never holds the data:
         // 300,000 rows through a 64 KiB pipe.
         let (mut w, r) = tokio::io::duplex(64 * 1024);
         let writer = tokio::spawn(async move {
             for i in 0..300_000u32 {
-                let line = if i % 10 == 0 { format!("{i}\t\\N\n") } else { format!("{i}\trow {i}\n") };
+                let line = if i % 10 == 0 {
+                    format!("{i}\t\\N\n")
+                } else {
+                    format!("{i}\trow {i}\n")
+                };
                 w.write_all(line.as_bytes()).await.unwrap();
             }
         });
@@ -243,10 +297,16 @@ async fn copy_streams_both_ways() {
         copy.next().await.unwrap().unwrap();
         drop(copy);
         let r = client.simple_query("SELECT count(*) FROM c").await.unwrap();
-        assert_eq!(r[0].rows[0].columns[0].value.as_deref(), Some(&b"300000"[..]));
+        assert_eq!(
+            r[0].rows[0].columns[0].value.as_deref(),
+            Some(&b"300000"[..])
+        );
 
         // A bad row stops the sending early, with the server's error.
-        let e = client.copy_in("COPY c FROM STDIN", &b"1\tok\nx\tbad\n"[..]).await.unwrap_err();
+        let e = client
+            .copy_in("COPY c FROM STDIN", &b"1\tok\nx\tbad\n"[..])
+            .await
+            .unwrap_err();
         assert_eq!(e.server().unwrap().code(), "22P02");
         // The wrong kind of statement for copy_out / copy_in.
         let e = client.copy_out("COPY nosuch TO STDOUT").await.unwrap_err();
@@ -261,20 +321,43 @@ async fn copy_streams_both_ways() {
 async fn listen_notify_arrives_on_the_stream() {
     bounded(async {
         let mut listener = connect("postgres").await;
-        listener.simple_query("LISTEN chan_a; LISTEN \"chan b\"").await.unwrap();
+        listener
+            .simple_query("LISTEN chan_a; LISTEN \"chan b\"")
+            .await
+            .unwrap();
         let mut talker = connect("md5_user").await;
         let talker_pid = talker.backend_key().unwrap().process_id;
         talker
-            .simple_query("NOTIFY chan_a, 'one'; NOTIFY \"chan b\"; SELECT pg_notify('chan_a', 'thrée')")
+            .simple_query(
+                "NOTIFY chan_a, 'one'; NOTIFY \"chan b\"; SELECT pg_notify('chan_a', 'thrée')",
+            )
             .await
             .unwrap();
-        let got: Vec<_> = listener.notifications().take(3).map(Result::unwrap).collect().await;
-        let got: Vec<_> = got.iter().map(|n| (n.process_id, n.channel.as_str(), n.payload.as_str())).collect();
-        assert_eq!(got, [(talker_pid, "chan_a", "one"), (talker_pid, "chan b", ""), (talker_pid, "chan_a", "thrée")]);
+        let got: Vec<_> = listener
+            .notifications()
+            .take(3)
+            .map(Result::unwrap)
+            .collect()
+            .await;
+        let got: Vec<_> = got
+            .iter()
+            .map(|n| (n.process_id, n.channel.as_str(), n.payload.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (talker_pid, "chan_a", "one"),
+                (talker_pid, "chan b", ""),
+                (talker_pid, "chan_a", "thrée")
+            ]
+        );
         // One sent while the listener runs a query is queued, then read.
         let notify = async {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            talker.simple_query("NOTIFY chan_a, 'during'").await.unwrap();
+            talker
+                .simple_query("NOTIFY chan_a, 'during'")
+                .await
+                .unwrap();
         };
         let (r, ()) = tokio::join!(listener.simple_query("SELECT pg_sleep(0.6)"), notify);
         r.unwrap();
@@ -341,8 +424,24 @@ fn a_recorded_psql_session_decodes_with_the_library_types() {
     });
     let out = support::pg::run(
         std::process::Command::new(format!("{}/psql", support::pg::PG_BIN))
-            .args(["-X", "--csv", "-h", "127.0.0.1", "-p", &proxy_port.to_string(), "-U", "scram_user", "-d", "postgres"])
-            .args(["-c", "SELECT 1 AS a, NULL::text AS b; SELECT 1/0", "-c", "DO $$ BEGIN RAISE NOTICE 'n'; END $$"])
+            .args([
+                "-X",
+                "--csv",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &proxy_port.to_string(),
+                "-U",
+                "scram_user",
+                "-d",
+                "postgres",
+            ])
+            .args([
+                "-c",
+                "SELECT 1 AS a, NULL::text AS b; SELECT 1/0",
+                "-c",
+                "DO $$ BEGIN RAISE NOTICE 'n'; END $$",
+            ])
             .args(["-c", "COPY (SELECT 1) TO STDOUT", "-c", ""])
             .env_clear()
             .env("PGPASSWORD", USERS[3].1)
@@ -360,8 +459,13 @@ fn a_recorded_psql_session_decodes_with_the_library_types() {
     let first: Startup = frames.next_message().unwrap().unwrap();
     assert!(matches!(first, Startup::SslRequest(_)), "{first:?}");
     let second: Startup = frames.next_message().unwrap().unwrap();
-    let Startup::StartupMessage(startup) = second else { panic!("{second:?}") };
-    assert!(startup.params.iter().any(|p| p.name == "user" && p.value == "scram_user"));
+    let Startup::StartupMessage(startup) = second else {
+        panic!("{second:?}")
+    };
+    assert!(startup
+        .params
+        .iter()
+        .any(|p| p.name == "user" && p.value == "scram_user"));
     let consumed = up.len() - frames.buffered();
     let mut typed = FrameDecoder::<PgHeader>::new();
     typed.push(&up[consumed..]);
@@ -373,8 +477,16 @@ fn a_recorded_psql_session_decodes_with_the_library_types() {
     }
     typed.finish().unwrap();
     let kinds: Vec<_> = sent.iter().map(codec::Protocol::name).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "AuthResponse").count(), 2, "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "Query").count(), 4, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "AuthResponse").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "Query").count(),
+        4,
+        "{kinds:?}"
+    );
     assert_eq!(kinds.last(), Some(&"Terminate"));
 
     assert_eq!(down[0], b'N');
@@ -382,7 +494,7 @@ fn a_recorded_psql_session_decodes_with_the_library_types() {
     frames.push(&down[1..]);
     let mut got = Vec::new();
     while let Some(f) = frames.next_frame().unwrap() {
-        got.push(Backend::from_bytes_frame(&f.bytes().to_vec()));
+        got.push(Backend::from_bytes_frame(f.bytes()));
     }
     frames.finish().unwrap();
     let kinds: Vec<_> = got.iter().map(codec::Protocol::name).collect();

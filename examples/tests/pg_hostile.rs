@@ -57,7 +57,10 @@ where
     F: Future<Output = ()> + Send + 'static,
     C: Future<Output = T>,
 {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let started = Instant::now();
     let (result, largest) = largest_during(|| {
         rt.block_on(async {
@@ -90,7 +93,9 @@ async fn connect_and_query(config: Config) -> Result<(), Error> {
 
 /// A script: handshake, ready, read the query, then send `bytes` and
 /// keep the connection open for a while.
-fn after_query(bytes: Vec<u8>) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + 'static {
+fn after_query(
+    bytes: Vec<u8>,
+) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + 'static {
     move |mut s| {
         let bytes = bytes.clone();
         Box::pin(async move {
@@ -133,7 +138,10 @@ fn a_large_claim_then_silence_allocates_only_what_arrived() {
         Err(e @ (Error::Protocol(_) | Error::Io(_))) => e.to_string(),
         other => panic!("{other:?}"),
     };
-    assert!(e.contains("stream ended inside a frame") || e.contains("closed"), "{e}");
+    assert!(
+        e.contains("stream ended inside a frame") || e.contains("closed"),
+        "{e}"
+    );
     assert!(largest < 1 << 20, "largest allocation {largest}");
 }
 
@@ -182,7 +190,9 @@ fn an_authentication_that_never_finishes_times_out() {
     let (r, took, _) = against(
         |mut s: TcpStream| async move {
             handshake(&mut s).await;
-            s.write_all(&msg(b'R', b"\0\0\0\x0aSCRAM-SHA-256\0\0")).await.unwrap();
+            s.write_all(&msg(b'R', b"\0\0\0\x0aSCRAM-SHA-256\0\0"))
+                .await
+                .unwrap();
             let mut buf = [0u8; 256];
             while s.read(&mut buf).await.unwrap_or(0) > 0 {}
         },
@@ -207,7 +217,9 @@ fn an_authentication_that_never_finishes_times_out() {
     let (r, took, _) = against(
         |mut s: TcpStream| async move {
             handshake(&mut s).await;
-            s.write_all(&msg(b'R', b"\0\0\0\x0aSCRAM-SHA-256\0\0")).await.unwrap();
+            s.write_all(&msg(b'R', b"\0\0\0\x0aSCRAM-SHA-256\0\0"))
+                .await
+                .unwrap();
             let mut buf = [0u8; 256];
             let n = s.read(&mut buf).await.unwrap();
             let text = String::from_utf8_lossy(&buf[..n]).to_string();
@@ -219,7 +231,10 @@ fn an_authentication_that_never_finishes_times_out() {
         },
         connect_and_query,
     );
-    assert!(matches!(&r, Err(Error::Auth(m)) if m.contains("iteration")), "{r:?}");
+    assert!(
+        matches!(&r, Err(Error::Auth(m)) if m.contains("iteration")),
+        "{r:?}"
+    );
     assert!(took < Duration::from_secs(2), "{took:?}");
     // A method this client does not speak (GSSAPI).
     let r = against(
@@ -231,7 +246,10 @@ fn an_authentication_that_never_finishes_times_out() {
         connect_and_query,
     )
     .0;
-    assert!(matches!(&r, Err(Error::Auth(m)) if m.contains("unsupported")), "{r:?}");
+    assert!(
+        matches!(&r, Err(Error::Auth(m)) if m.contains("unsupported")),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -249,7 +267,9 @@ fn ssl_request_answers() {
         s.write_all(&ready()).await.unwrap();
         let mut q = [0u8; 64];
         let _ = s.read(&mut q).await;
-        s.write_all(&[msg(b'I', b""), msg(b'Z', b"I")].concat()).await.unwrap();
+        s.write_all(&[msg(b'I', b""), msg(b'Z', b"I")].concat())
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let r = against(script, connect_and_query).0;
@@ -260,7 +280,10 @@ fn ssl_request_answers() {
         connect_and_query(c).await
     })
     .0;
-    assert!(matches!(&r, Err(Error::Tls(m)) if m.contains("does not speak TLS")), "{r:?}");
+    assert!(
+        matches!(&r, Err(Error::Tls(m)) if m.contains("does not speak TLS")),
+        "{r:?}"
+    );
     // A server that requires TLS (pg_hba `hostssl` only): its refusal of
     // the plain connection becomes a TLS error.
     let r = against(
@@ -275,7 +298,10 @@ fn ssl_request_answers() {
         connect_and_query,
     )
     .0;
-    assert!(matches!(&r, Err(Error::Tls(m)) if m.contains("requires TLS")), "{r:?}");
+    assert!(
+        matches!(&r, Err(Error::Tls(m)) if m.contains("requires TLS")),
+        "{r:?}"
+    );
     // An answer that is neither.
     let r = against(
         |mut s: TcpStream| async move {
@@ -285,7 +311,10 @@ fn ssl_request_answers() {
         connect_and_query,
     )
     .0;
-    assert!(matches!(&r, Err(Error::Protocol(m)) if m.contains("SSLRequest")), "{r:?}");
+    assert!(
+        matches!(&r, Err(Error::Protocol(m)) if m.contains("SSLRequest")),
+        "{r:?}"
+    );
 }
 
 /// pg-peer against a lying server: exit 2 and the reason, no panic.
@@ -297,16 +326,31 @@ fn pg_peer_exits_2_on_a_hostile_server() {
     rt.spawn(async move {
         loop {
             let (s, _) = l.accept().await.unwrap();
-            tokio::spawn(after_query([&b"D"[..], &0x8000_0000u32.to_be_bytes()].concat())(s));
+            tokio::spawn(after_query(
+                [&b"D"[..], &0x8000_0000u32.to_be_bytes()].concat(),
+            )(s));
         }
     });
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pg-peer"))
-        .args(["query", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "u", "-c", "SELECT 1"])
+        .args([
+            "query",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "u",
+            "-c",
+            "SELECT 1",
+        ])
         .env_clear()
         .env("PGCONNECT_TIMEOUT", "5")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("over the limit") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("over the limit") && !err.contains("panicked"),
+        "{err}"
+    );
 }

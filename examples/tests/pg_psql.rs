@@ -36,7 +36,11 @@ fn same(user: &str, commands: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&peer.stdout[..peer.stdout.len().min(2000)]),
         String::from_utf8_lossy(&psql.stdout[..psql.stdout.len().min(2000)]),
     );
-    assert_eq!(peer.status.code(), psql.status.code(), "exit status of {commands:?}");
+    assert_eq!(
+        peer.status.code(),
+        psql.status.code(),
+        "exit status of {commands:?}"
+    );
     psql.stdout
 }
 
@@ -154,7 +158,16 @@ fn each_authentication_method() {
 #[test]
 fn notifications_print_after_their_command() {
     let s = server();
-    let cmds = ["-c", "LISTEN ch", "-c", "NOTIFY ch", "-c", "NOTIFY ch, 'pay,load'", "-c", "SELECT 1 AS a"];
+    let cmds = [
+        "-c",
+        "LISTEN ch",
+        "-c",
+        "NOTIFY ch",
+        "-c",
+        "NOTIFY ch, 'pay,load'",
+        "-c",
+        "SELECT 1 AS a",
+    ];
     let psql = s.psql("postgres", &cmds, None);
     let peer = s.peer("query", "postgres", &cmds, &[], None);
     // The lines differ only in the backend's PID.
@@ -168,7 +181,9 @@ fn notifications_print_after_their_command() {
             .collect::<Vec<_>>()
     };
     assert_eq!(strip(&peer.stdout), strip(&psql.stdout));
-    assert!(strip(&peer.stdout).iter().any(|l| l.contains("with payload \"pay,load\"")));
+    assert!(strip(&peer.stdout)
+        .iter()
+        .any(|l| l.contains("with payload \"pay,load\"")));
 }
 
 /// Wrong passwords, an unknown database, a closed port: exit 2 for both
@@ -189,13 +204,32 @@ fn failed_connections_exit_2() {
             "{user}: {err}"
         );
     }
-    let peer = s.peer("query", "postgres", &["-d", "nosuch_db", "-c", "SELECT 1"], &[], None);
+    let peer = s.peer(
+        "query",
+        "postgres",
+        &["-d", "nosuch_db", "-c", "SELECT 1"],
+        &[],
+        None,
+    );
     assert_eq!(peer.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&peer.stderr).contains("FATAL:  database \"nosuch_db\" does not exist"));
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert!(String::from_utf8_lossy(&peer.stderr)
+        .contains("FATAL:  database \"nosuch_db\" does not exist"));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let out = support::pg::run(
         std::process::Command::new(env!("CARGO_BIN_EXE_pg-peer"))
-            .args(["query", "-h", "127.0.0.1", "-p", &closed.to_string(), "-c", "SELECT 1"])
+            .args([
+                "query",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &closed.to_string(),
+                "-c",
+                "SELECT 1",
+            ])
             .env_clear(),
         None,
         std::time::Duration::from_secs(30),
@@ -226,10 +260,21 @@ fn environment_and_password_file() {
         ("PGCONNECT_TIMEOUT", "10"),
     ];
     let out = run(&["-c", "SELECT current_user AS u"], &env);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "u\nscram_user\n", "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "u\nscram_user\n",
+        "{out:?}"
+    );
     // -U overrides PGUSER (and PGPASSWORD is then the wrong one for md5_user).
-    let out = run(&["-U", "trust_user", "-c", "SELECT current_user AS u"], &env);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "u\ntrust_user\n", "{out:?}");
+    let out = run(
+        &["-U", "trust_user", "-c", "SELECT current_user AS u"],
+        &env,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "u\ntrust_user\n",
+        "{out:?}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let pass = dir.path().join("pgpass");
@@ -253,7 +298,11 @@ fn environment_and_password_file() {
             ("PGCONNECT_TIMEOUT", "10"),
         ];
         let out = run(&["-c", "SELECT current_user AS u"], &env);
-        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("u\n{user}\n"), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("u\n{user}\n"),
+            "{out:?}"
+        );
         // psql reads the same file the same way.
         let psql = support::pg::run(
             std::process::Command::new(format!("{}/psql", support::pg::PG_BIN))
@@ -276,7 +325,10 @@ fn environment_and_password_file() {
     ];
     let out = run(&["-c", "SELECT 1"], &env);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("has group or world access"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has group or world access"),
+        "{out:?}"
+    );
 }
 
 /// COPY both ways through pg-peer, checked against psql's view of the
@@ -292,18 +344,41 @@ fn copy_out_and_copy_in_stream() {
         None,
     );
     assert!(setup.status.success(), "{setup:?}");
-    let out = s.peer("copy-out", "postgres", &["-c", "COPY copy_src TO STDOUT"], &[], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = s.peer(
+        "copy-out",
+        "postgres",
+        &["-c", "COPY copy_src TO STDOUT"],
+        &[],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let psql_out = s.psql("postgres", &["-c", "COPY copy_src TO STDOUT"], None);
     assert_eq!(out.stdout, psql_out.stdout);
     assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 200_000);
 
-    let inp = s.peer("copy-in", "postgres", &["-c", "COPY copy_dst FROM STDIN"], &[], Some(&out.stdout));
-    assert!(inp.status.success(), "{}", String::from_utf8_lossy(&inp.stderr));
+    let inp = s.peer(
+        "copy-in",
+        "postgres",
+        &["-c", "COPY copy_dst FROM STDIN"],
+        &[],
+        Some(&out.stdout),
+    );
+    assert!(
+        inp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inp.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&inp.stdout), "COPY 200000\n");
     let check = s.psql(
         "postgres",
-        &["-c", "SELECT count(*) AS c FROM (SELECT * FROM copy_src EXCEPT SELECT * FROM copy_dst) d"],
+        &[
+            "-c",
+            "SELECT count(*) AS c FROM (SELECT * FROM copy_src EXCEPT SELECT * FROM copy_dst) d",
+        ],
         None,
     );
     assert_eq!(String::from_utf8_lossy(&check.stdout), "c\n0\n");
@@ -318,6 +393,9 @@ fn copy_out_and_copy_in_stream() {
     );
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.starts_with("ERROR:  invalid input syntax for type integer: \"not a number\""), "{err}");
+    assert!(
+        err.starts_with("ERROR:  invalid input syntax for type integer: \"not a number\""),
+        "{err}"
+    );
     assert!(err.contains("CONTEXT:  COPY copy_dst, line 2"), "{err}");
 }

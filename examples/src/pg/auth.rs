@@ -165,8 +165,9 @@ impl Scram {
         let server_key = hmac(&self.salted, b"Server Key");
         let mut mac = HmacSha256::new_from_slice(&server_key).expect("HMAC accepts any key length");
         mac.update(self.auth_message.as_bytes());
-        mac.verify_slice(&sig)
-            .map_err(|_| "server signature does not match: the server does not know the password".into())
+        mac.verify_slice(&sig).map_err(|_| {
+            "server signature does not match: the server does not know the password".into()
+        })
     }
 }
 
@@ -222,7 +223,9 @@ mod tests {
     fn md5_shape() {
         let a = md5_password("user", "secret", [1, 2, 3, 4]);
         assert!(a.starts_with("md5") && a.len() == 35, "{a}");
-        assert!(a[3..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(a[3..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_ne!(a, md5_password("user", "secret", [1, 2, 3, 5]));
     }
 }

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Connection options fall back to libpq's environment
-//! ([`libpq`](super::libpq)). As psql: every `-c` runs in one session, in
+//! ([`libpq`]). As psql: every `-c` runs in one session, in
 //! order, even after one fails; the exit status is 0 when the last one
 //! succeeded, 1 when it failed, 2 when the connection or authentication
 //! failed or the connection was lost. Notices and errors go to stderr
@@ -189,7 +189,9 @@ async fn query(client: &mut Client, sql: &str) -> Result<(), u8> {
                     had_columns = true;
                     csv_line(&mut out, cols.iter().map(|c| Some(c.name.as_bytes())))?;
                 }
-                Event::Row(row) => csv_line(&mut out, row.columns.iter().map(|c| c.value.as_deref()))?,
+                Event::Row(row) => {
+                    csv_line(&mut out, row.columns.iter().map(|c| c.value.as_deref()))?
+                }
                 Event::Complete(tag) => {
                     if !copying && prints_tag(had_columns, tag) {
                         writeln!(out, "{tag}")?;

@@ -1,6 +1,6 @@
 //! An async PostgreSQL client on tokio and `codec`'s framing: the
 //! backend's messages arrive through [`ProtocolCodec`]`<`[`Backend`]`>`
-//! (the derived [`PgHeader`](super::wire::PgHeader)), the frontend's are
+//! (the derived [`PgHeader`]), the frontend's are
 //! written with `codec::frame::encode_frame`; the startup packet, which has
 //! no type byte, goes out as a [`Startup`] frame.
 //!
@@ -319,7 +319,9 @@ impl Incoming {
                 Backend::EmptyQueryResponse(_) => {}
                 Backend::PortalSuspended(_) => result.suspended = true,
                 Backend::ErrorResponse(e) => {
-                    let err = self.until_ready(Some(Notice::from_fields(e.fields))).await?;
+                    let err = self
+                        .until_ready(Some(Notice::from_fields(e.fields)))
+                        .await?;
                     return Ok(Err(err.unwrap_or_default()));
                 }
                 Backend::ReadyForQuery(z) => {
@@ -558,14 +560,16 @@ impl Client {
                         .await?;
                     }
                     Authentication::SaslContinue { data } => {
-                        let s = scram.as_mut().ok_or_else(|| {
-                            Error::Unexpected("SASLContinue before SASL".into())
-                        })?;
+                        let s = scram
+                            .as_mut()
+                            .ok_or_else(|| Error::Unexpected("SASLContinue before SASL".into()))?;
                         let fin = s.client_final(&data).map_err(Error::Auth)?;
-                        self.send_auth(SaslResponse {
-                            data: fin.into_bytes(),
-                        }
-                        .to_bytes()?)
+                        self.send_auth(
+                            SaslResponse {
+                                data: fin.into_bytes(),
+                            }
+                            .to_bytes()?,
+                        )
                         .await?;
                     }
                     Authentication::SaslFinal { data } => {
@@ -597,7 +601,12 @@ impl Client {
                     self.rd.status = z.status;
                     return Ok(());
                 }
-                other => return Err(Error::Unexpected(format!("{} during startup", other.name()))),
+                other => {
+                    return Err(Error::Unexpected(format!(
+                        "{} during startup",
+                        other.name()
+                    )))
+                }
             }
         }
     }
@@ -793,6 +802,41 @@ impl Client {
         Ok(results)
     }
 
+    /// Sends a COPY statement and waits for CopyOutResponse (`out`) or
+    /// CopyInResponse; from then on the session is busy until
+    /// ReadyForQuery.
+    async fn copy_start(&mut self, sql: &str, out: bool) -> Result<(), Error> {
+        self.settle().await?;
+        self.wr.send(Query { query: sql.into() })?;
+        self.wr.flush().await?;
+        let msg = self.rd.recv().await?;
+        match msg {
+            Backend::CopyOutResponse(_) if out => {}
+            Backend::CopyInResponse(_) if !out => {}
+            Backend::ErrorResponse(e) => {
+                let e = self
+                    .rd
+                    .until_ready(Some(Notice::from_fields(e.fields)))
+                    .await?;
+                return Err(Error::Server(e.unwrap_or_default()));
+            }
+            other => {
+                self.busy = true;
+                let what = if out {
+                    "COPY TO STDOUT data"
+                } else {
+                    "COPY FROM STDIN"
+                };
+                return Err(Error::Unexpected(format!(
+                    "{} where {what} should start",
+                    other.name()
+                )));
+            }
+        }
+        self.busy = true;
+        Ok(())
+    }
+
     /// Runs `COPY ... TO STDOUT` and returns the data as it streams in.
     ///
     /// # Errors
@@ -800,26 +844,7 @@ impl Client {
     /// [`Error::Server`] when the statement fails before data starts;
     /// [`Error::Unexpected`] when it is not a COPY TO STDOUT.
     pub async fn copy_out(&mut self, sql: &str) -> Result<CopyOut<'_>, Error> {
-        self.settle().await?;
-        self.wr.send(Query { query: sql.into() })?;
-        self.wr.flush().await?;
-        loop {
-            match self.rd.recv().await? {
-                Backend::CopyOutResponse(_) => break,
-                Backend::ErrorResponse(e) => {
-                    let e = self.rd.until_ready(Some(Notice::from_fields(e.fields))).await?;
-                    return Err(Error::Server(e.unwrap_or_default()));
-                }
-                other => {
-                    self.busy = true;
-                    return Err(Error::Unexpected(format!(
-                        "{} where COPY TO STDOUT data should start",
-                        other.name()
-                    )));
-                }
-            }
-        }
-        self.busy = true;
+        self.copy_start(sql, true).await?;
         Ok(CopyOut {
             client: self,
             tag: None,
@@ -839,47 +864,34 @@ impl Client {
         sql: &str,
         mut source: impl AsyncRead + Unpin,
     ) -> Result<u64, Error> {
-        self.settle().await?;
-        self.wr.send(Query { query: sql.into() })?;
-        self.wr.flush().await?;
-        loop {
-            match self.rd.recv().await? {
-                Backend::CopyInResponse(_) => break,
-                Backend::ErrorResponse(e) => {
-                    let e = self.rd.until_ready(Some(Notice::from_fields(e.fields))).await?;
-                    return Err(Error::Server(e.unwrap_or_default()));
-                }
-                other => {
-                    self.busy = true;
-                    return Err(Error::Unexpected(format!(
-                        "{} where COPY FROM STDIN should start",
-                        other.name()
-                    )));
-                }
-            }
-        }
-        self.busy = true;
+        self.copy_start(sql, false).await?;
         let mut early: Option<Notice> = None;
         loop {
             // An error already sent by the server (a bad row) ends the
             // sending: everything after it would be dropped anyway.
             if let Some(msg) = self.rd.frames.next().now_or_never() {
-                let msg = msg.ok_or_else(|| {
-                    Error::Io(std::io::ErrorKind::UnexpectedEof.into())
-                })??;
+                let msg =
+                    msg.ok_or_else(|| Error::Io(std::io::ErrorKind::UnexpectedEof.into()))??;
                 match self.rd.absorb(msg) {
                     Some(Backend::ErrorResponse(e)) => {
                         early = Some(Notice::from_fields(e.fields));
                         break;
                     }
                     Some(other) => {
-                        return Err(Error::Unexpected(format!("{} during COPY FROM STDIN", other.name())))
+                        return Err(Error::Unexpected(format!(
+                            "{} during COPY FROM STDIN",
+                            other.name()
+                        )))
                     }
                     None => continue,
                 }
             }
             let mut chunk = Vec::with_capacity(COPY_CHUNK);
-            let n = match (&mut source).take(COPY_CHUNK as u64).read_to_end(&mut chunk).await {
+            let n = match (&mut source)
+                .take(COPY_CHUNK as u64)
+                .read_to_end(&mut chunk)
+                .await
+            {
                 Ok(n) => n,
                 Err(e) => {
                     self.wr.send(CopyFail {

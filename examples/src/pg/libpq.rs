@@ -43,9 +43,7 @@ pub fn resolve(
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<(Config, Vec<String>), String> {
     let get = |flag: &Option<String>, var: &str| {
-        flag.clone()
-            .or_else(|| env(var))
-            .filter(|v| !v.is_empty())
+        flag.clone().or_else(|| env(var)).filter(|v| !v.is_empty())
     };
     let host = get(&flags.host, "PGHOST").unwrap_or_else(|| "/var/run/postgresql".into());
     let port_text = get(&flags.port, "PGPORT").unwrap_or_else(|| "5432".into());
@@ -60,10 +58,9 @@ pub fn resolve(
     config.application_name = Some(env("PGAPPNAME").unwrap_or_else(|| "pg-peer".into()));
     config.connect_timeout = match env("PGCONNECT_TIMEOUT") {
         Some(t) => {
-            let secs: u64 = t
-                .trim()
-                .parse()
-                .map_err(|_| format!("invalid integer value \"{t}\" for connection option \"connect_timeout\""))?;
+            let secs: u64 = t.trim().parse().map_err(|_| {
+                format!("invalid integer value \"{t}\" for connection option \"connect_timeout\"")
+            })?;
             // libpq: 0 waits forever, and less than 2 seconds means 2.
             (secs > 0).then(|| Duration::from_secs(secs.max(2)))
         }
@@ -90,7 +87,11 @@ pub fn resolve(
 /// The password for `config`'s host, port, database and user from the
 /// password file at `path`, if the file exists, is safe and has a
 /// matching line.
-pub fn password_from_file(path: &Path, config: &Config, warnings: &mut Vec<String>) -> Option<String> {
+pub fn password_from_file(
+    path: &Path,
+    config: &Config,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() {
         warnings.push(format!(
@@ -221,7 +222,14 @@ mod tests {
         );
         assert_eq!(c.password.as_deref(), Some("pw"));
         assert_eq!(c.connect_timeout, Some(Duration::from_secs(2)));
-        assert!(resolve(&Flags { port: Some("x".into()), ..Flags::default() }, |_| None).is_err());
+        assert!(resolve(
+            &Flags {
+                port: Some("x".into()),
+                ..Flags::default()
+            },
+            |_| None
+        )
+        .is_err());
     }
 
     #[test]
@@ -233,13 +241,28 @@ mod tests {
 host\\:x:*:*:*:colon
 *:*:*:*:a\\:b\\\\c\\
 ";
-        assert_eq!(lookup(file, ["127.0.0.1", "5432", "db", "bob"]).as_deref(), Some("first"));
-        assert_eq!(lookup(file, ["127.0.0.1", "5433", "db", "bob"]).as_deref(), Some("second"));
-        assert_eq!(lookup(file, ["host:x", "1", "d", "u"]).as_deref(), Some("colon"));
-        assert_eq!(lookup(file, ["h", "1", "d", "u"]).as_deref(), Some("a:b\\c"));
+        assert_eq!(
+            lookup(file, ["127.0.0.1", "5432", "db", "bob"]).as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            lookup(file, ["127.0.0.1", "5433", "db", "bob"]).as_deref(),
+            Some("second")
+        );
+        assert_eq!(
+            lookup(file, ["host:x", "1", "d", "u"]).as_deref(),
+            Some("colon")
+        );
+        assert_eq!(
+            lookup(file, ["h", "1", "d", "u"]).as_deref(),
+            Some("a:b\\c")
+        );
         // An escaped star is a literal star, not a wildcard.
         assert_eq!(lookup("\\*:*:*:*:x\n", ["h", "1", "d", "u"]), None);
-        assert_eq!(lookup("\\*:*:*:*:x\n", ["*", "1", "d", "u"]).as_deref(), Some("x"));
+        assert_eq!(
+            lookup("\\*:*:*:*:x\n", ["*", "1", "d", "u"]).as_deref(),
+            Some("x")
+        );
         // Too few fields: no match.
         assert_eq!(lookup("h:1:d\n", ["h", "1", "d", "u"]), None);
     }
@@ -254,7 +277,10 @@ host\\:x:*:*:*:colon
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let mut warnings = Vec::new();
         assert_eq!(password_from_file(&path, &config, &mut warnings), None);
-        assert!(warnings[0].contains("has group or world access"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("has group or world access"),
+            "{warnings:?}"
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(
             password_from_file(&path, &config, &mut Vec::new()).as_deref(),

@@ -68,7 +68,10 @@ pub fn csv_line<'a>(
 /// statement without rows; after rows only for `INSERT`, `UPDATE` and
 /// `DELETE` with `RETURNING` (psql's `PrintQueryResult`).
 pub fn prints_tag(had_columns: bool, tag: &str) -> bool {
-    !had_columns || ["INSERT", "UPDATE", "DELETE"].iter().any(|p| tag.starts_with(p))
+    !had_columns
+        || ["INSERT", "UPDATE", "DELETE"]
+            .iter()
+            .any(|p| tag.starts_with(p))
 }
 
 /// psql's line for a notification received during a command.
@@ -125,7 +128,11 @@ pub fn error_text(n: &Notice, query: Option<&str>, is_error: bool) -> String {
 
 /// C's `atoi`: leading digits, 0 when there are none.
 fn atoi(s: &str) -> i64 {
-    let digits: String = s.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = s
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().unwrap_or(0)
 }
 
@@ -207,7 +214,11 @@ mod tests {
     /// comparison).
     #[test]
     fn positions_like_libpq() {
-        let n = notice(&[(b'S', "ERROR"), (b'M', "column \"nosuch\" does not exist"), (b'P', "18")]);
+        let n = notice(&[
+            (b'S', "ERROR"),
+            (b'M', "column \"nosuch\" does not exist"),
+            (b'P', "18"),
+        ]);
         assert_eq!(
             error_text(&n, Some("select 1; select nosuch; select 2"), true),
             "ERROR:  column \"nosuch\" does not exist\nLINE 1: select 1; select nosuch; select 2\n                         ^\n"
@@ -219,7 +230,13 @@ mod tests {
         );
         assert_eq!(error_text(&n, None, true), "ERROR:  m at character 18\n");
         let long = format!("select {} nosuch", "x, ".repeat(40));
-        let n = notice(&[(b'S', "ERROR"), (b'M', "m"), (b'P', "128"), (b'D', "d"), (b'W', "c")]);
+        let n = notice(&[
+            (b'S', "ERROR"),
+            (b'M', "m"),
+            (b'P', "128"),
+            (b'D', "d"),
+            (b'W', "c"),
+        ]);
         let text = error_text(&n, Some(&long), false);
         assert!(text.starts_with("ERROR:  m\nLINE 1: ..., x, "), "{text}");
         assert!(text.ends_with("^\nDETAIL:  d\n"), "{text}");

@@ -74,13 +74,29 @@ fn ensure_installed() {
 
 /// The postgres user's uid and gid.
 fn postgres_ids() -> (u32, u32) {
-    let out = Command::new("id").args(["-u", "postgres"]).output().unwrap();
-    let uid = String::from_utf8_lossy(&out.stdout).trim().parse().expect("a postgres user");
-    let out = Command::new("id").args(["-g", "postgres"]).output().unwrap();
-    let gid = String::from_utf8_lossy(&out.stdout).trim().parse().expect("a postgres group");
+    let out = Command::new("id")
+        .args(["-u", "postgres"])
+        .output()
+        .unwrap();
+    let uid = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a postgres user");
+    let out = Command::new("id")
+        .args(["-g", "postgres"])
+        .output()
+        .unwrap();
+    let gid = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a postgres group");
     (uid, gid)
 }
 
+#[allow(
+    clippy::zombie_processes,
+    reason = "postgres and its watchdog outlive this process on purpose: the watchdog stops postgres when we exit"
+)]
 fn start() -> Server {
     ensure_installed();
     let (uid, gid) = postgres_ids();
@@ -95,14 +111,25 @@ fn start() -> Server {
         Command::new(bin("initdb"))
             .arg("-D")
             .arg(&data)
-            .args(["-U", "postgres", "-A", "trust", "--encoding=UTF8", "--locale=C.UTF-8"])
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ])
             .current_dir(&dir)
             .uid(uid)
             .gid(gid),
         None,
         Duration::from_secs(120),
     );
-    assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "initdb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut hba = String::from("local all all trust\nhost all postgres 127.0.0.1/32 trust\n");
     for (user, _, method) in USERS {
         hba.push_str(&format!("host all {user} 127.0.0.1/32 {method}\n"));
@@ -112,14 +139,25 @@ fn start() -> Server {
 
     for _attempt in 0..5 {
         // A free port now; postgres fails to start if it is taken by then.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let log = std::fs::File::create(dir.join(format!("log.{port}"))).unwrap();
         let mut child = Command::new(bin("postgres"))
             .arg("-D")
             .arg(&data)
             .args(["-p", &port.to_string(), "-k"])
             .arg(&dir)
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"])
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=50",
+            ])
             .current_dir(&dir)
             .uid(uid)
             .gid(gid)
@@ -163,6 +201,7 @@ fn start() -> Server {
         if !up {
             drop(stdin);
             let _ = child.kill();
+            let _ = child.wait();
             continue;
         }
         let server = Server {
@@ -180,14 +219,22 @@ impl Server {
     fn setup_users(&self) {
         let mut sql = String::new();
         for (user, password, method) in USERS {
-            let enc = if method == "md5" { "md5" } else { "scram-sha-256" };
+            let enc = if method == "md5" {
+                "md5"
+            } else {
+                "scram-sha-256"
+            };
             sql.push_str(&format!(
                 "SET password_encryption = '{enc}'; CREATE ROLE {user} LOGIN SUPERUSER PASSWORD '{}';",
                 password.replace('\'', "''")
             ));
         }
         let out = self.psql("postgres", &["-v", "ON_ERROR_STOP=1", "-c", &sql], None);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// `psql --csv -X` as `user` on the server with `args`, `stdin` fed in.
@@ -196,10 +243,27 @@ impl Server {
     }
 
     /// As [`Server::psql`], with more environment variables.
-    pub fn psql_env(&self, user: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    pub fn psql_env(
+        &self,
+        user: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&[u8]>,
+    ) -> Output {
         run(
             Command::new(bin("psql"))
-                .args(["-X", "--csv", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", user, "-d", "postgres"])
+                .args([
+                    "-X",
+                    "--csv",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    user,
+                    "-d",
+                    "postgres",
+                ])
                 .args(args)
                 .env_clear()
                 .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -212,10 +276,26 @@ impl Server {
 
     /// `pg-peer SUBCOMMAND -h 127.0.0.1 -p PORT -U user -d postgres args`,
     /// with a clean environment plus `env`.
-    pub fn peer(&self, sub: &str, user: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    pub fn peer(
+        &self,
+        sub: &str,
+        user: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&[u8]>,
+    ) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pg-peer"));
         cmd.arg(sub)
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", user, "-d", "postgres"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                user,
+                "-d",
+                "postgres",
+            ])
             .args(args)
             .env_clear()
             .env("PGCONNECT_TIMEOUT", "10");
@@ -228,9 +308,13 @@ impl Server {
 
 /// Runs `cmd` with `stdin` fed in, killed after `limit`.
 pub fn run(cmd: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Output {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
     let pid = child.id();
     if let (Some(data), Some(mut pipe)) = (stdin.map(<[u8]>::to_vec), child.stdin.take()) {
@@ -257,7 +341,9 @@ pub fn run(cmd: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Output {
     let status = match rx.recv_timeout(limit) {
         Ok(status) => status.unwrap(),
         Err(_) => {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
             panic!("{cmd:?} did not finish within {limit:?}");
         }
     };
