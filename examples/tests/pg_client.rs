@@ -424,18 +424,8 @@ fn a_recorded_psql_session_decodes_with_the_library_types() {
     });
     let out = support::pg::run(
         std::process::Command::new(format!("{}/psql", support::pg::PG_BIN))
-            .args([
-                "-X",
-                "--csv",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &proxy_port.to_string(),
-                "-U",
-                "scram_user",
-                "-d",
-                "postgres",
-            ])
+            .args(["-X", "--csv"])
+            .args(support::pg::conn_args(proxy_port, "scram_user"))
             .args([
                 "-c",
                 "SELECT 1 AS a, NULL::text AS b; SELECT 1/0",

@@ -252,18 +252,8 @@ impl Server {
     ) -> Output {
         run(
             Command::new(bin("psql"))
-                .args([
-                    "-X",
-                    "--csv",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    user,
-                    "-d",
-                    "postgres",
-                ])
+                .args(["-X", "--csv"])
+                .args(conn_args(self.port, user))
                 .args(args)
                 .env_clear()
                 .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -286,16 +276,7 @@ impl Server {
     ) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pg-peer"));
         cmd.arg(sub)
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                user,
-                "-d",
-                "postgres",
-            ])
+            .args(conn_args(self.port, user))
             .args(args)
             .env_clear()
             .env("PGCONNECT_TIMEOUT", "10");
@@ -304,6 +285,21 @@ impl Server {
         }
         run(&mut cmd, stdin, Duration::from_secs(120))
     }
+}
+
+/// `-h 127.0.0.1 -p PORT -U USER -d postgres`, for psql and pg-peer.
+pub fn conn_args(port: u16, user: &str) -> [String; 8] {
+    [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-U",
+        user,
+        "-d",
+        "postgres",
+    ]
+    .map(String::from)
 }
 
 /// Runs `cmd` with `stdin` fed in, killed after `limit`.
