@@ -91,23 +91,37 @@ async fn connect_and_query(config: Config) -> Result<(), Error> {
     c.simple_query("SELECT 1").await.map(drop)
 }
 
-/// A script: handshake, ready, read the query, then send `bytes` and
-/// keep the connection open for a while.
-fn after_query(
-    bytes: Vec<u8>,
-) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + 'static {
-    move |mut s| {
+/// A fake backend's script for one connection.
+type Script = Box<dyn Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// Handshake; when `query`, AuthenticationOk, ReadyForQuery and the
+/// client's query read; then `bytes`, and the connection kept open for a
+/// while.
+fn scripted(query: bool, bytes: Vec<u8>) -> Script {
+    Box::new(move |mut s| {
         let bytes = bytes.clone();
         Box::pin(async move {
             handshake(&mut s).await;
-            s.write_all(&ready()).await.unwrap();
-            let mut q = [0u8; 64];
-            let _ = s.read(&mut q).await;
+            if query {
+                s.write_all(&ready()).await.unwrap();
+                let mut q = [0u8; 64];
+                let _ = s.read(&mut q).await;
+            }
             let _ = s.write_all(&bytes).await;
             let _ = s.flush().await;
             tokio::time::sleep(Duration::from_millis(300)).await;
         })
-    }
+    })
+}
+
+/// The answer to the client's first query is `bytes`.
+fn after_query(bytes: Vec<u8>) -> Script {
+    scripted(true, bytes)
+}
+
+/// The answer to the StartupMessage is `bytes`.
+fn after_startup(bytes: Vec<u8>) -> Script {
+    scripted(false, bytes)
 }
 
 fn protocol_error(r: Result<(), Error>) -> String {
@@ -237,15 +251,7 @@ fn an_authentication_that_never_finishes_times_out() {
     );
     assert!(took < Duration::from_secs(2), "{took:?}");
     // A method this client does not speak (GSSAPI).
-    let r = against(
-        |mut s: TcpStream| async move {
-            handshake(&mut s).await;
-            s.write_all(&msg(b'R', b"\0\0\0\x07")).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        },
-        connect_and_query,
-    )
-    .0;
+    let r = against(after_startup(msg(b'R', b"\0\0\0\x07")), connect_and_query).0;
     assert!(
         matches!(&r, Err(Error::Auth(m)) if m.contains("unsupported")),
         "{r:?}"
@@ -286,18 +292,11 @@ fn ssl_request_answers() {
     );
     // A server that requires TLS (pg_hba `hostssl` only): its refusal of
     // the plain connection becomes a TLS error.
-    let r = against(
-        |mut s: TcpStream| async move {
-            handshake(&mut s).await;
-            let e = msg(
-                b'E',
-                b"SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for host \"127.0.0.1\", user \"u\", database \"db\", no encryption\0\0",
-            );
-            s.write_all(&e).await.unwrap();
-        },
-        connect_and_query,
-    )
-    .0;
+    let refusal = msg(
+        b'E',
+        b"SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry for host \"127.0.0.1\", user \"u\", database \"db\", no encryption\0\0",
+    );
+    let r = against(after_startup(refusal), connect_and_query).0;
     assert!(
         matches!(&r, Err(Error::Tls(m)) if m.contains("requires TLS")),
         "{r:?}"
