@@ -16,7 +16,9 @@
 //! (`NOTICE:  ...`, `ERROR:  ...` with psql's `LINE n:` extract),
 //! notifications to stdout after the command they arrived with. Output is
 //! always psql's CSV format (`--csv` is accepted for compatibility; the
-//! aligned table format is not implemented).
+//! aligned table format is not implemented). A `COPY ... FROM STDIN` inside
+//! `query` is refused with CopyFail (psql would read standard input): use
+//! `copy-in`.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
