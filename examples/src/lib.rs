@@ -7,12 +7,14 @@
 //! packetstream/  cs.packetstream: bidirectional packet connections
 //! mqtt/          MQTT 3.1.1 and 5.0: packets, broker, client
 //! stockings/     Stockings: complete-message sockets, blocking and tokio
-//! bin/           storage, storage-soak, packetstream-peer, stockings-peer, codec-tour
+//! pg/            PostgreSQL protocol 3.0: every message, an async client, pg-peer's CLI
+//! bin/           storage, storage-soak, packetstream-peer, stockings-peer, codec-tour, pg-peer
 //! ```
 #![warn(missing_docs)]
 
 pub mod mqtt;
 pub mod packetstream;
+pub mod pg;
 pub mod stockings;
 pub mod storage;
 

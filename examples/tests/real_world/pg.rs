@@ -10,7 +10,9 @@
 //! text columns). Checked once by hand against pg8000 1.31.6 over a socket
 //! pair (it is not in the pinned venv): it writes these SSLRequest,
 //! StartupMessage and Query bytes, and reads this RowDescription and
-//! DataRow as `[[1, None]]`.
+//! DataRow as `[[1, None]]`. The message types are the library's
+//! (`codec_examples::pg::wire`); the two enums here hold only the ones
+//! this test frames.
 //!
 //! ```text
 //! typed message:  Byte1 type | Int32 length (counts itself, not the type) | body
@@ -28,64 +30,10 @@
 use codec::frame::FrameDecoder;
 use codec::header::{FrameHead, Header as _, Parsed};
 use codec::{Decode, DecodeError, Encode, FieldLayout, Message, Protocol};
-
-/// The typed messages' header: the type byte, then an Int32 length that
-/// counts itself but not the type byte.
-#[derive(Debug, Default, Clone, PartialEq, Encode, Decode, codec::Header)]
-pub struct PgHeader {
-    #[codec(id)]
-    pub kind: u8,
-    #[codec(payload_len, len_adds = 4)]
-    pub len: u32,
-}
-
-/// Query ('Q', frontend): a simple query.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = b'Q')]
-pub struct Query {
-    #[codec(term)]
-    pub query: String,
-}
-
-/// One field of a RowDescription.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
-pub struct FieldDescription {
-    #[codec(term)]
-    pub name: String,
-    /// The table's OID, 0 when the field is not a table column.
-    pub table_oid: u32,
-    /// The column's attribute number, 0 when not a table column.
-    pub column: i16,
-    pub type_oid: u32,
-    /// `pg_type.typlen`: negative for variable-width types.
-    pub type_size: i16,
-    pub type_modifier: i32,
-    /// 0 text, 1 binary.
-    pub format: i16,
-}
-
-/// RowDescription ('T', backend): an Int16 count of fields.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = b'T')]
-pub struct RowDescription {
-    #[codec(len = i16)]
-    pub fields: Vec<FieldDescription>,
-}
-
-/// One column value of a DataRow: an Int32 length, -1 for NULL.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
-pub struct Column {
-    #[codec(len = i32, null = -1)]
-    pub value: Option<Vec<u8>>,
-}
-
-/// DataRow ('D', backend): an Int16 count of columns.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = b'D')]
-pub struct DataRow {
-    #[codec(len = i16)]
-    pub columns: Vec<Column>,
-}
+use codec_examples::pg::wire::{
+    Column, DataRow, FieldDescription, Param, PgHeader, Query, RowDescription, SslRequest,
+    StartupHeader, StartupMessage,
+};
 
 /// The typed messages of this test, both directions.
 #[derive(Debug, Clone, PartialEq, Protocol)]
@@ -95,40 +43,6 @@ enum Pg {
     RowDescription(RowDescription),
     DataRow(DataRow),
 }
-
-/// The untyped messages' header: the Int32 length, which counts itself
-/// and the version after it, then the version (or request code) that
-/// says which message this is.
-#[derive(Debug, Default, Clone, PartialEq, Encode, Decode, codec::Header)]
-pub struct StartupHeader {
-    #[codec(payload_len, len_adds = 8)]
-    pub len: u32,
-    #[codec(id)]
-    pub version: u32,
-}
-
-/// One run-time parameter of a StartupMessage.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
-pub struct Param {
-    #[codec(term)]
-    pub name: String,
-    #[codec(term)]
-    pub value: String,
-}
-
-/// StartupMessage, protocol 3.0 (196608 = 3 << 16): the parameters, ended
-/// by a NUL where the next name would start.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 196608)]
-pub struct StartupMessage {
-    #[codec(term)]
-    pub params: Vec<Param>,
-}
-
-/// SSLRequest: the request code alone.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
-#[codec(id = 80877103)]
-pub struct SslRequest {}
 
 /// The first message a client sends.
 #[derive(Debug, Clone, PartialEq, Protocol)]
