@@ -265,7 +265,7 @@ pub fn decode_frame<'de, P: DecodeProtocol<'de>>(r: &mut Reader<'de>) -> Result<
 /// #     fn id(&self) -> u64 { 0x20 }
 /// #     fn name(&self) -> &'static str { "Tick" }
 /// #     fn payload_len(&self) -> usize { 1 }
-/// #     fn encode_payload(&self, buf: &mut Vec<u8>) -> Result<(), codec::EncodeError> {
+/// #     fn encode_payload<S: codec::Sink + ?Sized>(&self, buf: &mut S) -> Result<(), codec::EncodeError> {
 /// #         buf.push(self.0);
 /// #         Ok(())
 /// #     }
