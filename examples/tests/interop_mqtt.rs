@@ -5,6 +5,7 @@
 //! (mosquitto, mosquitto-clients, tshark) are installed when missing.
 
 mod support {
+    pub mod apt;
     pub mod capture;
     pub mod interop;
     pub mod mqtt;

@@ -5,6 +5,7 @@
 //! keepalive within 1.5 ×); its counters under `$SYS/broker/`.
 
 mod support {
+    pub mod apt;
     pub mod capture;
     pub mod interop;
     pub mod mqtt;

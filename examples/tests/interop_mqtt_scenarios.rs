@@ -9,6 +9,7 @@
 //! size, subscription identifiers, keepalive.
 
 mod support {
+    pub mod apt;
     pub mod capture;
     pub mod interop;
     pub mod mqtt;

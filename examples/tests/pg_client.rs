@@ -6,6 +6,7 @@
 //! session decoded message by message with the library's types.
 
 mod support {
+    pub mod apt;
     pub mod pg;
 }
 

@@ -4,6 +4,7 @@
 //! `copy-in`, and the exit status of failed connections.
 
 mod support {
+    pub mod apt;
     pub mod pg;
 }
 

@@ -11,6 +11,7 @@
 //! message saying so, never skips.
 
 mod support {
+    pub mod apt;
     pub mod capture;
     pub mod storage;
 }

@@ -37,15 +37,7 @@ pub fn require(tool: &str, package: &str) {
     if runs(tool) {
         return;
     }
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let installed = apt(&["update", "-qq"]) && apt(&["install", "-y", "-qq", package]);
+    let installed = super::apt::install(package);
     assert!(
         installed && runs(tool),
         "`{tool}` is missing and `apt-get install -y {package}` failed \

@@ -56,15 +56,7 @@ fn ensure_installed() {
     if bin("postgres").exists() && bin("psql").exists() && bin("initdb").exists() {
         return;
     }
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let installed = apt(&["update", "-qq"]) && apt(&["install", "-y", "-qq", "postgresql-15"]);
+    let installed = super::apt::install("postgresql-15");
     assert!(
         installed && bin("postgres").exists(),
         "PostgreSQL 15 is missing and `apt-get install -y postgresql-15` failed \
