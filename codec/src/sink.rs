@@ -149,12 +149,15 @@ macro_rules! buffer_sinks {
             #[inline(always)]
             fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
                 let at = <$t>::len(self);
-                <$t>::resize(self, at + n, 0);
+                // Checked: a wrapped `at + n` would shrink the buffer and
+                // the slice below would reach past its end.
+                let end = at.checked_add(n).expect("capacity overflow");
+                <$t>::resize(self, end, 0);
                 // Built from `at` and `n` rather than by slicing, so the
                 // length is `n` to the optimiser too (after the zeroes are
                 // stored it cannot tell that the buffer's length is still
                 // `at + n`), and callers' checks of it fold away.
-                // SAFETY: `resize` made the buffer `at + n` bytes long, all
+                // SAFETY: `resize` made the buffer `end = at + n` bytes long, all
                 // initialised and contiguous, so the `n` bytes from `at`
                 // are in bounds; they are borrowed mutably for as long as
                 // `self` is.
@@ -230,5 +233,27 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline(always)]
     fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
         (**self).put_zeroed(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sink;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn put_zeroed_appends_exactly_n_zeroes() {
+        let mut buf = alloc::vec![7u8, 8];
+        Sink::put_zeroed(&mut buf, 3).copy_from_slice(&[1, 2, 3]);
+        assert_eq!(buf, [7, 8, 1, 2, 3]);
+    }
+
+    /// A length past `usize::MAX` is refused, in release builds too: a
+    /// wrapped end would shrink the buffer under the slice handed out.
+    #[test]
+    #[should_panic(expected = "capacity overflow")]
+    fn put_zeroed_refuses_a_length_that_overflows() {
+        let mut buf: Vec<u8> = alloc::vec![1];
+        Sink::put_zeroed(&mut buf, usize::MAX);
     }
 }
