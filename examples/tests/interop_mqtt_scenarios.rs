@@ -250,6 +250,7 @@ fn subscription_options(addr: SocketAddr, k: &str) -> Vec<String> {
     let t = format!("{k}so");
     let mut p = Raw::client(addr, true, &format!("{k}-so-pub"), true);
     p.publish(&t, b"kept", 0, true);
+    p.ping();
     let mut out = Vec::new();
     let sub = |nl: bool, rap: bool, rh: u8| {
         let mut s = Subscription::new(&t, 1);

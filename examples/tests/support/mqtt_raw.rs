@@ -121,6 +121,17 @@ impl Raw {
         }
     }
 
+    /// A PINGREQ answered: every packet sent before it has been handled
+    /// (a broker answers a connection's packets in order), so a QoS 0
+    /// publication is in place before another client looks for it.
+    pub fn ping(&mut self) {
+        self.send(Packet::PingReq(PingReq));
+        match self.expect() {
+            Packet::PingResp(_) => {}
+            other => panic!("expected PINGRESP, got {other:?}"),
+        }
+    }
+
     /// Subscribes with full options; the SUBACK codes.
     pub fn subscribe_with(&mut self, subs: Vec<Subscription>, props: Vec<Property>) -> Vec<u8> {
         let id = self.fresh_id();
