@@ -39,6 +39,9 @@ pub(crate) struct CallSettings {
     pub(crate) max_in_flight: usize,
     /// How long a given-up call's tag waits for its late reply.
     pub(crate) tag_quarantine: Duration,
+    /// Largest tag drawn, when the protocol's tag fields do not say it
+    /// (`Protocol::TAG_MAX`).
+    pub(crate) tag_max: Option<u64>,
 }
 
 /// A call waiting for its reply.
@@ -50,6 +53,8 @@ pub(crate) struct Waiter<P> {
     /// it has encoded its request; if the connection breaks in between,
     /// the request went nowhere and is sent on the next connection.
     pub(crate) sent: bool,
+    /// A call on a [`HeldTag`]: its reply leaves the tag held, not free.
+    pub(crate) held: bool,
 }
 
 /// The calls of one side, shared by its handles, its calls and its
@@ -68,6 +73,9 @@ pub(crate) struct Calls<P> {
     pub(crate) replied: AtomicUsize,
     /// Responses that matched no call, on these calls' connections.
     pub(crate) unsolicited: AtomicU64,
+    /// When the connection's writer last wrote (kept only when the
+    /// connection pings).
+    pub(crate) clock: conn::WriteClock,
 }
 
 pub(crate) struct State<P> {
@@ -106,7 +114,7 @@ impl<P: Protocol> Calls<P> {
     ) -> Self {
         let tags = Tags::new(
             P::FIRST_TAG,
-            P::TAG_MAX,
+            settings.tag_max.unwrap_or(P::TAG_MAX),
             settings.max_in_flight,
             settings.tag_quarantine,
         );
@@ -124,6 +132,7 @@ impl<P: Protocol> Calls<P> {
             side,
             replied: AtomicUsize::new(0),
             unsolicited: AtomicU64::new(0),
+            clock: conn::WriteClock::new(),
         }
     }
 }
@@ -183,7 +192,11 @@ impl<P> Calls<P> {
     {
         let (completion, closing) = {
             let mut st = self.lock();
-            (st.tags.complete(tag), st.closing)
+            let completion = st.tags.complete(tag);
+            if matches!(&completion, Completion::Waiting(w) if w.held) {
+                st.tags.park(tag);
+            }
+            (completion, st.closing)
         };
         match completion {
             Completion::Waiting(w) => {
@@ -341,6 +354,120 @@ where
     })
 }
 
+/// A tag of this side's tag space held by its caller across several
+/// calls: for protocols that send more than one request under one id
+/// (MQTT's QoS 2: PUBLISH answered by PUBREC, then PUBREL under the same
+/// packet identifier answered by PUBCOMP), and for requests whose tag the
+/// derive cannot fill (an optional id field): build the request with
+/// [`HeldTag::tag`] in it.
+///
+/// While held, the tag counts as a call in flight (the connection does
+/// not idle, a drain waits for it, within its grace) and no other call
+/// draws it. Each [`HeldTag::call`] waits for the response with the tag,
+/// with a call's deadline, cancellation and quarantine: a call that gives
+/// up quarantines the tag, and the hold cannot call again
+/// ([`CallError::HoldLost`]). Dropping the hold frees the tag.
+#[must_use = "the tag is held until this is dropped"]
+pub struct HeldTag<P> {
+    calls: Arc<Calls<P>>,
+    tag: u64,
+}
+
+impl<P> std::fmt::Debug for HeldTag<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldTag").field("tag", &self.tag).finish()
+    }
+}
+
+impl<P: Protocol> HeldTag<P> {
+    /// The tag: put it in the requests sent with [`HeldTag::call`].
+    pub fn tag(&self) -> u64 {
+        self.tag
+    }
+
+    /// Sends `req` under the held tag and waits for the response with it,
+    /// within the deadline (`opts.timeout`, else the side's default). The
+    /// tag is set with `Protocol::set_tag`; a request whose tag the
+    /// derive cannot set must already carry it (its correlation says
+    /// which). The tag stays held afterwards.
+    ///
+    /// # Errors
+    ///
+    /// As a call ([`CallError`]); [`CallError::HoldLost`] when an earlier
+    /// call on this hold gave up; [`CallError::TagMismatch`] when `req`
+    /// carries another tag.
+    pub async fn call(&self, req: P, opts: CallOptions) -> Result<P, CallError> {
+        check_request(&req)?;
+        let calls = &*self.calls;
+        let timeout = opts.timeout.or(calls.settings.default_timeout);
+        let call = async {
+            let (tx, rx) = oneshot::channel();
+            {
+                let mut st = calls.lock();
+                if let Some(reason) = &st.ended {
+                    return Err(reason.error());
+                }
+                let waiter = Waiter {
+                    tx,
+                    resend: None,
+                    sent: false,
+                    held: true,
+                };
+                if !st.tags.arm(self.tag, waiter) {
+                    return Err(CallError::HoldLost(self.tag));
+                }
+            }
+            let mut guard = CallGuard {
+                calls,
+                tag: self.tag,
+                armed: true,
+            };
+            if let Err(e) = send(calls, req, self.tag, opts.idempotent) {
+                // Nothing was sent: the tag is held again, not freed.
+                guard.armed = false;
+                let mut st = calls.lock();
+                if st.tags.waiter_mut(self.tag).is_some() {
+                    st.tags.park(self.tag);
+                }
+                return Err(e);
+            }
+            let result = rx.await.unwrap_or(Err(CallError::ConnectionClosed));
+            guard.armed = false;
+            result
+        };
+        match timeout {
+            None => call.await,
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => {
+                    calls.counters.timeouts(1);
+                    Err(CallError::Timeout(limit))
+                }
+            },
+        }
+    }
+}
+
+impl<P> Drop for HeldTag<P> {
+    fn drop(&mut self) {
+        let mut st = self.calls.lock();
+        st.tags.unhold(self.tag);
+        drop(st);
+        self.calls.tag_freed.notify_one();
+        self.calls.idle.notify_waiters();
+    }
+}
+
+/// Takes a free tag and holds it (waiting when every tag is in flight).
+pub(crate) async fn hold<P>(calls: &Arc<Calls<P>>) -> Result<HeldTag<P>, CallError> {
+    let (tag, _rx) = take_tag(calls).await?;
+    calls.lock().tags.park(tag);
+    Ok(HeldTag {
+        calls: Arc::clone(calls),
+        tag,
+    })
+}
+
 /// A message a call can send: one that carries a tag for its response.
 fn check_request<P: Protocol>(req: &P) -> Result<(), CallError> {
     match req.correlation() {
@@ -358,7 +485,15 @@ fn send<P: Protocol>(
     idempotent: bool,
 ) -> Result<(), CallError> {
     if !req.set_tag(tag) {
-        return Err(CallError::Untagged(req.name()));
+        // A tag the derive cannot set (`Correlate` reads it): the request
+        // must carry it already (a held tag's request).
+        match req.correlation() {
+            Correlation::Request(t) | Correlation::Tagged(t) if t == tag => {}
+            Correlation::Request(t) | Correlation::Tagged(t) => {
+                return Err(CallError::TagMismatch { tag: t, held: tag })
+            }
+            _ => return Err(CallError::Untagged(req.name())),
+        }
     }
     let frame = conn::encode_frame(&req)?;
     let mut st = calls.lock();
@@ -411,6 +546,7 @@ fn try_take_tag<P>(calls: &Calls<P>) -> Result<Option<Taken<P>>, CallError> {
         tx,
         resend: None,
         sent: false,
+        held: false,
     };
     let (tag, expired) = st.tags.take(waiter, Instant::now);
     drop(st);

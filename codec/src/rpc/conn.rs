@@ -5,7 +5,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,6 +150,7 @@ pub(crate) async fn write_loop(
     counters: &Counters,
     stop: impl std::future::Future<Output = ()>,
     due: Option<&AtomicUsize>,
+    clock: Option<&WriteClock>,
 ) -> io::Result<()> {
     const BATCH: usize = 64 * 1024;
     let mut batch = Batch::default();
@@ -211,9 +212,43 @@ pub(crate) async fn write_loop(
         }
         batch.write(&mut wr).await?;
         counters.bytes_out(batch.len() as u64);
+        if let Some(clock) = clock {
+            clock.wrote();
+        }
         permits.clear();
     }
     wr.shutdown().await
+}
+
+/// When the writer last wrote: a ping is due when nothing was sent for
+/// its interval, as well as when nothing was received (MQTT's keepalive
+/// counts what the client sends).
+#[derive(Debug)]
+pub(crate) struct WriteClock {
+    epoch: Instant,
+    /// Milliseconds from `epoch` to the last write.
+    last: AtomicU64,
+}
+
+impl WriteClock {
+    pub(crate) fn new() -> Self {
+        WriteClock {
+            epoch: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// A write just ended.
+    fn wrote(&self) {
+        let ms = self.epoch.elapsed().as_millis();
+        self.last
+            .store(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// When the last write ended (or the clock started).
+    pub(crate) fn last(&self) -> Instant {
+        self.epoch + Duration::from_millis(self.last.load(Ordering::Relaxed))
+    }
 }
 
 /// The frames of one write. Small frames are copied into one buffer (one

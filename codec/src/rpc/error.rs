@@ -46,6 +46,19 @@ pub enum CallError {
     /// The request has no `#[codec(tag)]` field (or the tag does not fit).
     #[error("request `{0}` has no tag field to correlate its reply")]
     Untagged(&'static str),
+    /// A call on a [`HeldTag`](super::HeldTag) whose earlier call gave up
+    /// (timeout or drop): the tag `.0` is quarantined, not held any more.
+    #[error("tag {0} is no longer held: an earlier call on it gave up")]
+    HoldLost(u64),
+    /// The request carries tag `tag` but was sent under the held tag
+    /// `held`, and its tag cannot be set.
+    #[error("request carries tag {tag}, not the held tag {held}")]
+    TagMismatch {
+        /// The request's own tag.
+        tag: u64,
+        /// The held tag it was sent under.
+        held: u64,
+    },
     /// Every tag is in flight, and the call could not wait for one
     /// ([`Client::submit`](super::Client::submit)).
     #[error("every tag is in flight")]

@@ -99,9 +99,9 @@ use std::io;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use self::calls::PendingCall;
+pub use self::calls::{HeldTag, PendingCall};
 pub use self::client::{
-    CallOptions, Client, ClientConfig, ClientHandler, Notifications, ReconnectPolicy,
+    CallOptions, Client, ClientConfig, ClientHandler, Notifications, Pong, ReconnectPolicy,
 };
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};

@@ -339,6 +339,18 @@ impl<P: Protocol> Peer<P> {
         calls::call(&self.calls, req, opts).await
     }
 
+    /// Takes a free tag of this side (waiting for one when every tag is
+    /// in flight) and holds it for several calls to the peer: see
+    /// [`HeldTag`](super::HeldTag).
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Closed`] once the connection is closing, the error
+    /// that ended it once it has ended.
+    pub async fn hold_tag(&self) -> Result<super::HeldTag<P>, CallError> {
+        calls::hold(&self.calls).await
+    }
+
     /// Calls to the peer still waiting for their responses.
     pub fn calls_in_flight(&self) -> usize {
         self.calls.waiting()

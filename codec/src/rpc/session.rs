@@ -50,6 +50,9 @@ const SHUTDOWN_QUIET: Duration = Duration::from_millis(100);
 /// A ping: how long the connection may be idle, and the request to send.
 pub(crate) type Ping<P> = (Duration, Arc<dyn Fn() -> P + Send + Sync>);
 
+/// Recognises the answer to an untagged ping.
+pub(crate) type Pong<P> = Arc<dyn Fn(&P) -> bool + Send + Sync>;
+
 /// How one connection behaves, whichever side it is.
 pub(crate) struct Settings<P> {
     pub(crate) side: Side,
@@ -62,6 +65,9 @@ pub(crate) struct Settings<P> {
     /// peer's requests running, the writer's flush, the peer's close.
     pub(crate) grace: Duration,
     pub(crate) ping: Option<Ping<P>>,
+    /// With a ping: the ping is untagged (a one-way message), and this
+    /// recognises its answer.
+    pub(crate) pong: Option<Pong<P>>,
 }
 
 /// Where one-way messages go.
@@ -112,6 +118,8 @@ pub(crate) struct Session<P, H> {
     drain_deadline: Option<Instant>,
     /// Why the connection ended, if by an error.
     error: Option<ConnError>,
+    /// An untagged ping was sent: its answer is due by then.
+    pong_due: Option<Instant>,
 }
 
 impl<P, H> Session<P, H>
@@ -149,8 +157,10 @@ where
             holds: Arc::new(holds),
             calls: Arc::clone(&calls),
         };
+        let clocked = settings.ping.is_some();
         Session {
-            writer: Writer::spawn(wr, out_rx, counters, calls),
+            writer: Writer::spawn(wr, out_rx, counters, calls, clocked),
+            pong_due: None,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
             tasks: JoinSet::new(),
             draining: false,
@@ -222,10 +232,19 @@ where
             if quiet && self.settings.side == Side::Dialling {
                 return Err(Ended::Drained);
             }
-            let ping_every = match &self.settings.ping {
-                Some((every, _)) if pinging.is_none() && !self.draining => Some(*every),
+            // A ping is due when nothing was received (this loop runs per
+            // message) or nothing sent (the writer's clock) for its
+            // interval.
+            let ping_at = match &self.settings.ping {
+                Some((every, _))
+                    if pinging.is_none() && self.pong_due.is_none() && !self.draining =>
+                {
+                    let since = calls.clock.last().min(Instant::now());
+                    Some(since + *every)
+                }
                 _ => None,
             };
+            let pong_due = self.pong_due;
             let (reader, tasks, holds, draining, accepting) = (
                 &mut self.reader,
                 &mut self.tasks,
@@ -265,17 +284,39 @@ where
                     return Err(Ended::Drained);
                 }
                 () = async {
-                    match ping_every {
-                        Some(every) => tokio::time::sleep(every).await,
+                    match ping_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
                         None => std::future::pending().await,
                     }
                 } => {
                     let (every, make) = self.settings.ping.as_ref().expect("idle fires only with a ping");
                     let (req, every, calls) = (make(), *every, Arc::clone(&calls));
-                    *pinging = Some(tokio::spawn(async move {
-                        calls::call(&calls, req, CallOptions::timeout(every)).await.is_ok()
-                    }));
+                    if self.settings.pong.is_some() {
+                        match conn::encode_frame(&req) {
+                            // A send error: the writer is gone, and the
+                            // pong's deadline ends the connection.
+                            Ok(frame) => drop(self.peer.out.send(frame.into())),
+                            Err(e) => {
+                                tracing::warn!(addr = %self.peer.addr, error = %Chain(&e), "ping cannot be encoded");
+                                return Err(Ended::Broken);
+                            }
+                        }
+                        self.pong_due = Some(Instant::now() + every);
+                    } else {
+                        *pinging = Some(tokio::spawn(async move {
+                            calls::call(&calls, req, CallOptions::timeout(every)).await.is_ok()
+                        }));
+                    }
                     continue;
+                }
+                () = async {
+                    match pong_due {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    tracing::warn!(addr = %self.peer.addr, "no answer to the ping; connection considered dead");
+                    return Err(Ended::Broken);
                 }
                 ok = async {
                     match pinging.as_mut() {
@@ -342,6 +383,10 @@ where
     /// Hands one message to where its correlation sends it; says whether
     /// the peer is done.
     async fn route(&mut self, msg: P) -> Result<Flow, Panicked> {
+        if self.pong_due.is_some() && self.settings.pong.as_ref().is_some_and(|f| f(&msg)) {
+            self.pong_due = None;
+            return Ok(Flow::Go);
+        }
         let side = self.settings.side;
         match (msg.correlation(), side) {
             (Correlation::Response(tag), _) | (Correlation::Tagged(tag), Side::Dialling) => {
@@ -610,6 +655,7 @@ impl Writer {
         rx: mpsc::UnboundedReceiver<Outgoing>,
         counters: Arc<Counters>,
         calls: Arc<Calls<P>>,
+        clocked: bool,
     ) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
         let (gone, ended) = watch::channel(false);
@@ -617,7 +663,9 @@ impl Writer {
             let stopped = async {
                 let _ = stopped.await;
             };
-            let result = conn::write_loop(wr, rx, &counters, stopped, Some(&calls.replied)).await;
+            let clock = clocked.then_some(&calls.clock);
+            let result =
+                conn::write_loop(wr, rx, &counters, stopped, Some(&calls.replied), clock).await;
             gone.send_replace(true);
             result
         });

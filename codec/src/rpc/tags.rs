@@ -42,6 +42,10 @@ pub(crate) enum Slot<T> {
     Waiting(T),
     /// The call gave up at `since`; a reply is late.
     Abandoned { since: Instant },
+    /// Held by its caller between calls ([`HeldTag`](super::HeldTag)):
+    /// no call waits, but the tag is not free (a protocol that sends
+    /// several requests under one id, MQTT's PUBLISH then PUBREL).
+    Held,
 }
 
 /// The tags of one connection.
@@ -128,7 +132,39 @@ impl<T> Tags<T> {
                 self.abandoned -= 1;
                 Completion::Late
             }
+            Some(Slot::Held) => {
+                // No call waits on a held tag between its calls.
+                self.slots.insert(tag, Slot::Held);
+                Completion::Unknown
+            }
             None => Completion::Unknown,
+        }
+    }
+
+    /// Keeps `tag` taken with no call waiting on it (the reply of a held
+    /// tag's call arrived, or a hold was just taken).
+    pub(crate) fn park(&mut self, tag: u64) {
+        self.slots.insert(tag, Slot::Held);
+    }
+
+    /// A call on a held tag: waits on it again. False (and `waiter`
+    /// dropped) when the tag is not held: its last call gave up, so the
+    /// tag is quarantined or already someone else's.
+    pub(crate) fn arm(&mut self, tag: u64, waiter: T) -> bool {
+        match self.slots.get_mut(&tag) {
+            Some(slot @ Slot::Held) => {
+                *slot = Slot::Waiting(waiter);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The hold on `tag` ends: frees it if no call waits on it (a call
+    /// still waiting keeps it until its reply, or its quarantine).
+    pub(crate) fn unhold(&mut self, tag: u64) {
+        if let Some(Slot::Held) = self.slots.get(&tag) {
+            self.slots.remove(&tag);
         }
     }
 
@@ -179,17 +215,23 @@ impl<T> Tags<T> {
         }
     }
 
-    /// Removes every tag, returning the waiters (the connection ended, so
-    /// abandoned tags can no longer get a late reply).
+    /// Removes every tag but the held ones, returning the waiters (the
+    /// connection ended, so abandoned tags can no longer get a late
+    /// reply; a held tag stays its holder's until the hold is dropped).
     pub(crate) fn drain(&mut self) -> Vec<(u64, T)> {
         let all = std::mem::take(&mut self.slots);
         self.abandoned = 0;
-        all.into_iter()
-            .filter_map(|(tag, s)| match s {
-                Slot::Waiting(w) => Some((tag, w)),
-                Slot::Abandoned { .. } => None,
-            })
-            .collect()
+        let mut waiters = Vec::new();
+        for (tag, s) in all {
+            match s {
+                Slot::Waiting(w) => waiters.push((tag, w)),
+                Slot::Abandoned { .. } => {}
+                Slot::Held => {
+                    self.slots.insert(tag, Slot::Held);
+                }
+            }
+        }
+        waiters
     }
 }
 
@@ -245,6 +287,43 @@ mod tests {
         assert!(tag.is_some());
         assert_eq!(freed, 2, "both quarantines expired");
         assert!(matches!(tags.complete(99), Completion::Unknown));
+    }
+
+    #[test]
+    fn held_tags_stay_taken_between_calls() {
+        let now = Instant::now();
+        let mut tags = Tags::<u8>::new(1, 2, usize::MAX, Duration::from_secs(5));
+        let a = tags.take(1, || now).0.unwrap();
+        tags.park(a);
+        assert_eq!(tags.waiting(), 1, "a held tag counts as in flight");
+        assert!(
+            matches!(tags.complete(a), Completion::Unknown),
+            "no call waits"
+        );
+        let b = tags.take(2, || now).0.unwrap();
+        assert_ne!(a, b);
+        assert_eq!(tags.take(3, || now).0, None, "the held tag is not free");
+        assert!(tags.arm(a, 4));
+        assert!(matches!(tags.complete(a), Completion::Waiting(4)));
+        tags.park(a);
+        assert!(tags.drain().iter().all(|(t, _)| *t != a));
+        assert!(tags.arm(a, 5), "a hold survives a reconnection");
+        assert!(tags.abandon(a, now));
+        assert!(!tags.arm(a, 6), "a hold whose call gave up is lost");
+        tags.unhold(a);
+        assert!(
+            matches!(tags.complete(a), Completion::Late),
+            "still quarantined"
+        );
+        let mut tags = Tags::<u8>::new(1, 1, usize::MAX, Duration::ZERO);
+        let a = tags.take(1, || now).0.unwrap();
+        tags.park(a);
+        tags.unhold(a);
+        assert_eq!(
+            tags.take(2, || now).0,
+            Some(a),
+            "freed by the end of its hold"
+        );
     }
 
     #[test]

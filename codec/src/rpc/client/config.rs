@@ -45,6 +45,13 @@ pub struct ClientConfig<P> {
     /// When the connection is idle this long, send the ping request made by
     /// the function; a ping that fails ends the connection.
     pub ping: Option<(Duration, Arc<dyn Fn() -> P + Send + Sync>)>,
+    /// Recognises the answer to an untagged ping
+    /// ([`ClientConfig::with_untagged_ping`]); `None`: the ping is a call.
+    pub pong: Option<Pong<P>>,
+    /// Largest tag the client's calls draw; `None`: the largest its
+    /// protocol's tag fields hold (`Protocol::TAG_MAX`). For protocols
+    /// whose tags the derive does not see (read by `Correlate`).
+    pub tag_max: Option<u64>,
     /// Reconnect after the connection breaks, resending idempotent calls.
     pub reconnect: Option<ReconnectPolicy>,
     /// A handshake to run on every new connection before calls.
@@ -63,6 +70,9 @@ pub struct ClientConfig<P> {
     /// close. Calls still waiting after it fail.
     pub close_grace: Duration,
 }
+
+/// Recognises the answer to an untagged ping.
+pub type Pong<P> = Arc<dyn Fn(&P) -> bool + Send + Sync>;
 
 /// A handler for the server's requests, as [`ClientConfig::with_handler`]
 /// keeps it (boxed, so the config names no handler type).
@@ -133,6 +143,8 @@ impl<P> Default for ClientConfig<P> {
             notification_queue: 1024,
             keepalive: Some(Keepalive::default()),
             ping: None,
+            pong: None,
+            tag_max: None,
             reconnect: None,
             handshake: None,
             handshake_timeout: Duration::from_secs(10),
@@ -187,9 +199,9 @@ impl<P> ClientConfig<P> {
         self
     }
 
-    /// When the connection is idle for `every`, sends the request `make`
-    /// returns, with `every` as its deadline; a ping that fails ends the
-    /// connection (default: no ping).
+    /// When nothing was received, or nothing sent, for `every`, sends
+    /// the request `make` returns, with `every` as its deadline; a ping
+    /// that fails ends the connection (default: no ping).
     #[must_use = "`with_ping` returns the changed config"]
     pub fn with_ping(
         mut self,
@@ -197,6 +209,32 @@ impl<P> ClientConfig<P> {
         make: impl Fn() -> P + Send + Sync + 'static,
     ) -> Self {
         self.ping = Some((every, Arc::new(make)));
+        self.pong = None;
+        self
+    }
+
+    /// A ping for protocols whose keepalive carries no tag (MQTT's
+    /// PINGREQ/PINGRESP): when nothing was received, or nothing sent, for
+    /// `every`, sends the message `make` returns; the first message
+    /// `is_pong` accepts within `every` answers it (and goes nowhere
+    /// else), and without one the connection is considered dead.
+    #[must_use = "`with_untagged_ping` returns the changed config"]
+    pub fn with_untagged_ping(
+        mut self,
+        every: Duration,
+        make: impl Fn() -> P + Send + Sync + 'static,
+        is_pong: impl Fn(&P) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.ping = Some((every, Arc::new(make)));
+        self.pong = Some(Arc::new(is_pong));
+        self
+    }
+
+    /// The largest tag the client's calls draw (default: the protocol's
+    /// `TAG_MAX`): for protocols whose tag fields the derive does not see.
+    #[must_use = "`with_tag_max` returns the changed config"]
+    pub fn with_tag_max(mut self, max: impl Into<Option<u64>>) -> Self {
+        self.tag_max = max.into();
         self
     }
 
@@ -254,6 +292,8 @@ impl<P> std::fmt::Debug for ClientConfig<P> {
             .field("max_frame_len", &self.max_frame_len)
             .field("keepalive", &self.keepalive)
             .field("ping", &self.ping.as_ref().map(|(d, _)| d))
+            .field("untagged_ping", &self.pong.is_some())
+            .field("tag_max", &self.tag_max)
             .field("reconnect", &self.reconnect)
             .field("handshake", &self.handshake.is_some())
             .field("handshake_timeout", &self.handshake_timeout)

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, watch};
 
-pub use self::config::{CallOptions, ClientConfig, ClientHandler, ReconnectPolicy};
+pub use self::config::{CallOptions, ClientConfig, ClientHandler, Pong, ReconnectPolicy};
 
 use self::task::Task;
 use super::calls::{self, CallSettings, Calls, Side};
@@ -118,6 +118,7 @@ where
             default_timeout: config.default_timeout,
             max_in_flight: config.max_in_flight,
             tag_quarantine: config.tag_quarantine,
+            tag_max: config.tag_max,
         };
         let shared = Arc::new(Calls::new(
             settings,
@@ -187,6 +188,17 @@ where
     /// See [`CallError`].
     pub async fn call_raw(&self, req: P, opts: CallOptions) -> Result<P, CallError> {
         calls::call(&self.shared, req, opts).await
+    }
+
+    /// Takes a free tag (waiting for one when every tag is in flight) and
+    /// holds it for several calls: see [`HeldTag`](calls::HeldTag).
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Closed`] once the client is closing, the error that
+    /// ended it once it has ended.
+    pub async fn hold_tag(&self) -> Result<calls::HeldTag<P>, CallError> {
+        calls::hold(&self.shared).await
     }
 
     /// Sends `req` now (requests go out in the order submitted) and

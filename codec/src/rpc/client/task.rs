@@ -108,6 +108,7 @@ where
             idle_timeout: None,
             grace: self.config.close_grace,
             ping: self.config.ping.clone(),
+            pong: self.config.pong.clone(),
         };
         let session = Session::<P, ClientHandler<P>>::start(
             settings,

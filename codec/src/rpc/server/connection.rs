@@ -52,6 +52,7 @@ pub(super) async fn serve<P, H>(
             default_timeout: config.call_timeout,
             max_in_flight: config.max_in_flight,
             tag_quarantine: config.tag_quarantine,
+            tag_max: config.tag_max,
         },
         Side::Accepting,
         Arc::clone(&shared.counters),
@@ -63,6 +64,7 @@ pub(super) async fn serve<P, H>(
         idle_timeout: config.idle_timeout,
         grace: config.shutdown_grace,
         ping: None,
+        pong: None,
     };
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let session = Session::start(

@@ -81,6 +81,10 @@ pub struct ServerConfig {
     /// How long the tag of a server call that timed out or was dropped
     /// waits for its late reply before it is reused.
     pub tag_quarantine: Duration,
+    /// Largest tag the server's calls draw; `None`: the largest its
+    /// protocol's tag fields hold (`Protocol::TAG_MAX`). For protocols
+    /// whose tags the derive does not see (read by `Correlate`).
+    pub tag_max: Option<u64>,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +100,7 @@ impl Default for ServerConfig {
             keepalive: Some(Keepalive::default()),
             call_timeout: None,
             tag_quarantine: Duration::from_secs(30),
+            tag_max: None,
         }
     }
 }
@@ -167,6 +172,14 @@ impl ServerConfig {
     #[must_use = "`with_call_timeout` returns the changed config"]
     pub fn with_call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.call_timeout = timeout.into();
+        self
+    }
+
+    /// The largest tag the server's calls draw (default: the protocol's
+    /// `TAG_MAX`): for protocols whose tag fields the derive does not see.
+    #[must_use = "`with_tag_max` returns the changed config"]
+    pub fn with_tag_max(mut self, max: impl Into<Option<u64>>) -> Self {
+        self.tag_max = max.into();
         self
     }
 
