@@ -15,18 +15,25 @@
 //! # }
 //! ```
 //!
-//! One task drives the socket: a call writes its packet and reads until
-//! its answer comes, keeping PUBLISHes that arrive meanwhile (acknowledged
-//! at once) for [`Client::recv`], which also sends PINGREQ when the
-//! connection has been quiet for the keepalive.
+//! The connection is a [`codec::rpc`] client with MQTT's correlation
+//! ([`Rules`](super::correlate::Rules)): CONNECT/CONNACK is its handshake,
+//! a QoS 1 PUBLISH, a SUBSCRIBE or an UNSUBSCRIBE is a call answered by
+//! PUBACK, SUBACK or UNSUBACK, a QoS 2 PUBLISH holds its packet
+//! identifier for PUBLISH→PUBREC then PUBREL→PUBCOMP
+//! ([`HeldTag`](codec::rpc::HeldTag)), the server's PUBLISHes (and
+//! PUBRELs) are answered by the connection's handler and kept for
+//! [`Client::recv`], and the layer sends PINGREQ when nothing was sent or
+//! received for the keepalive (its untagged ping, answered by PINGRESP).
 
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
-use codec::frame::{FrameDecoder, FrameError};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use codec::frame::FrameError;
+use codec::rpc::{self, CallError, CallOptions, ClientConfig, Handler, HandshakeConn, Peer};
+use codec::{DecodeProtocol, Message, Protocol};
+use tokio::sync::{mpsc, oneshot};
 
+use super::correlate::TAG_MAX;
 use super::packet::*;
 use super::props::Property;
 use super::session::Session;
@@ -53,6 +60,21 @@ pub enum ClientError {
     /// The server answered with something unexpected.
     #[error("protocol error: {0}")]
     Protocol(&'static str),
+    /// The connection layer failed the exchange (a deadline, the
+    /// connection ending mid-call).
+    #[error("{0}")]
+    Rpc(#[source] CallError),
+}
+
+impl From<CallError> for ClientError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Io(e) => ClientError::Io(e),
+            CallError::Encode(e) => ClientError::Encode(e),
+            CallError::ConnectionClosed | CallError::Closed => ClientError::Closed(None),
+            e => ClientError::Rpc(e),
+        }
+    }
 }
 
 /// mosquitto's wording of a CONNACK refusal.
@@ -139,18 +161,182 @@ pub struct Received {
 /// A connected client.
 #[derive(Debug)]
 pub struct Client {
-    stream: TcpStream,
-    frames: FrameDecoder<FixedHeader>,
+    conn: Conn,
     v5: bool,
-    next_id: u16,
-    inbox: VecDeque<Received>,
-    incoming: Session,
-    keep_alive: u16,
-    last_sent: Instant,
+    /// The server's PUBLISHes, as the handler takes them, and the end.
+    inbox: mpsc::UnboundedReceiver<Event>,
+    /// Once the connection has ended: the DISCONNECT reason, if any.
+    closed: Option<Option<u8>>,
     /// CONNACK's session-present flag.
     pub session_present: bool,
     /// CONNACK's properties (5.0).
     pub connack_properties: Vec<Property>,
+}
+
+/// The connection, at its protocol level.
+#[derive(Debug)]
+enum Conn {
+    V5(rpc::Client<Packet>),
+    V311(rpc::Client<Packet311>),
+}
+
+/// What the handler hands to [`Client::recv`].
+#[derive(Debug)]
+enum Event {
+    Message(Received),
+    /// The server's DISCONNECT (its reason code), or the connection's end.
+    Closed(Option<u8>),
+}
+
+/// One protocol level's packet enum: [`Packet`] (5.0) or [`Packet311`].
+trait Level: Protocol + for<'de> DecodeProtocol<'de> + Into<Packet> + Send + Sync + 'static {
+    /// `p` at this level (`None`: AUTH at 3.1.1).
+    fn level(p: Packet) -> Option<Self>;
+}
+
+impl Level for Packet {
+    fn level(p: Packet) -> Option<Self> {
+        Some(p)
+    }
+}
+
+impl Level for Packet311 {
+    fn level(p: Packet) -> Option<Self> {
+        p.downgrade()
+    }
+}
+
+/// `p` at level `L`; AUTH, which 3.1.1 lacks, is a protocol error.
+fn at<L: Level>(p: Packet) -> Result<L, ClientError> {
+    L::level(p).ok_or(ClientError::Protocol("AUTH does not exist in MQTT 3.1.1"))
+}
+
+/// The handshake: CONNECT, then CONNACK, whose outcome goes to
+/// [`Client::connect`].
+struct Hello {
+    connect: Packet,
+    connack: Mutex<Option<oneshot::Sender<Result<ConnAck, ClientError>>>>,
+}
+
+impl Hello {
+    fn answer(&self, r: Result<ConnAck, ClientError>) {
+        let tx = self
+            .connack
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(tx) = tx {
+            let _ = tx.send(r);
+        }
+    }
+}
+
+impl<L: Level> rpc::Handshake<L> for Hello {
+    fn client<'a>(
+        &'a self,
+        conn: &'a mut HandshakeConn<L>,
+    ) -> rpc::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let connect = match at::<L>(self.connect.clone()) {
+                Ok(c) => c,
+                Err(e) => {
+                    let why = e.to_string();
+                    self.answer(Err(e));
+                    return Err(why);
+                }
+            };
+            conn.send(&connect).await?;
+            let reply = conn.recv().await;
+            match reply.map(Into::into) {
+                Ok(Packet::ConnAck(a)) if a.code == 0 => {
+                    self.answer(Ok(a));
+                    Ok(())
+                }
+                Ok(Packet::ConnAck(a)) => {
+                    let why = format!("connection refused: {}", refusal(a.code));
+                    self.answer(Err(ClientError::Refused(a.code)));
+                    Err(why)
+                }
+                Ok(_) => {
+                    self.answer(Err(ClientError::Protocol("expected CONNACK")));
+                    Err("expected CONNACK".into())
+                }
+                Err(why) => {
+                    self.answer(Err(ClientError::Closed(None)));
+                    Err(why)
+                }
+            }
+        })
+    }
+
+    fn server<'a>(&'a self, _: &'a mut HandshakeConn<L>) -> rpc::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Err("the MQTT client does not accept connections".into()) })
+    }
+}
+
+/// Answers the server's requests: PUBLISH at QoS 1 (PUBACK) and 2
+/// (PUBREC, delivering a packet identifier once until its PUBREL), PUBREL
+/// (PUBCOMP); keeps every PUBLISH for [`Client::recv`]; DISCONNECT and
+/// the connection's end close the inbox.
+struct Inbound {
+    v5: bool,
+    tx: mpsc::UnboundedSender<Event>,
+    /// The QoS 2 identifiers received and not yet released.
+    qos2: Mutex<Session>,
+}
+
+impl Inbound {
+    fn answer(&self, p: Packet) -> Option<Packet> {
+        match p {
+            Packet::Publish(p) => {
+                let (keep, reply) = match (p.qos, p.packet_id) {
+                    (1, Some(id)) => (
+                        true,
+                        Some(Packet::PubAck(PubAck::new(id, self.v5, 0, vec![]))),
+                    ),
+                    (2, Some(id)) => {
+                        let mut s = self.qos2.lock().unwrap_or_else(|e| e.into_inner());
+                        let fresh = s.on_publish_qos2(id).unwrap_or(false);
+                        (fresh, Some(Packet::PubRec(s.pubrec(id, 0))))
+                    }
+                    _ => (true, None),
+                };
+                if keep {
+                    let _ = self.tx.send(Event::Message(Received {
+                        topic: p.topic,
+                        payload: p.payload,
+                        qos: p.qos,
+                        retain: p.retain,
+                        properties: p.properties.unwrap_or_default(),
+                    }));
+                }
+                reply
+            }
+            Packet::PubRel(r) => {
+                let mut s = self.qos2.lock().unwrap_or_else(|e| e.into_inner());
+                Some(Packet::PubComp(s.on_pubrel(r.packet_id)))
+            }
+            Packet::Disconnect(d) => {
+                let _ = self.tx.send(Event::Closed(Some(d.code())));
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The handler of one protocol level.
+struct Answer(Inbound);
+
+impl<L: Level> Handler<L> for Answer {
+    fn handle(&self, req: L, _: &Peer<L>) -> impl std::future::Future<Output = Option<L>> + Send {
+        let reply = self.0.answer(req.into()).and_then(L::level);
+        std::future::ready(reply)
+    }
+
+    fn ended(&self, _: &Peer<L>, _: Option<&rpc::ConnError>) {
+        let _ = self.0.tx.send(Event::Closed(None));
+    }
 }
 
 impl Client {
@@ -160,20 +346,6 @@ impl Client {
     ///
     /// I/O errors, [`ClientError::Refused`] with the CONNACK code.
     pub async fn connect(o: Options) -> Result<Client, ClientError> {
-        let stream = TcpStream::connect((o.host.as_str(), o.port)).await?;
-        stream.set_nodelay(true)?;
-        let mut c = Client {
-            stream,
-            frames: FrameDecoder::new(),
-            v5: o.v5,
-            next_id: 0,
-            inbox: VecDeque::new(),
-            incoming: Session::new(o.v5, 1, u16::MAX),
-            keep_alive: o.keep_alive,
-            last_sent: Instant::now(),
-            session_present: false,
-            connack_properties: Vec::new(),
-        };
         let mut connect = Connect::new(
             if o.v5 { 5 } else { 4 },
             &o.client_id,
@@ -183,7 +355,7 @@ impl Client {
         if o.v5 && o.session_expiry > 0 {
             connect.properties = Some(vec![Property::SessionExpiry(o.session_expiry)]);
         }
-        if let Some((topic, payload, qos, retain)) = o.will {
+        if let Some((topic, payload, qos, retain)) = o.will.clone() {
             connect.will_flag = true;
             connect.will_qos = qos;
             connect.will_retain = retain;
@@ -191,16 +363,32 @@ impl Client {
             connect.will_payload = Some(payload);
             connect.will_properties = o.v5.then(Vec::new);
         }
-        c.send(Packet::Connect(connect)).await?;
-        match c.read().await? {
-            Packet::ConnAck(a) if a.code == 0 => {
-                c.session_present = a.session_present;
-                c.connack_properties = a.properties.unwrap_or_default();
-                Ok(c)
-            }
-            Packet::ConnAck(a) => Err(ClientError::Refused(a.code)),
-            _ => Err(ClientError::Protocol("expected CONNACK")),
-        }
+        let (connack_tx, connack) = oneshot::channel();
+        let hello = Hello {
+            connect: Packet::Connect(connect),
+            connack: Mutex::new(Some(connack_tx)),
+        };
+        let (tx, inbox) = mpsc::unbounded_channel();
+        let inbound = Answer(Inbound {
+            v5: o.v5,
+            tx,
+            qos2: Mutex::new(Session::new(o.v5, 1, u16::MAX)),
+        });
+        let addr = (o.host.as_str(), o.port);
+        let conn = if o.v5 {
+            Conn::V5(rpc::Client::connect_with(addr, config(&o, hello, inbound)).await?)
+        } else {
+            Conn::V311(rpc::Client::connect_with(addr, config(&o, hello, inbound)).await?)
+        };
+        let ack = connack.await.unwrap_or(Err(ClientError::Closed(None)))?;
+        Ok(Client {
+            conn,
+            v5: o.v5,
+            inbox,
+            closed: None,
+            session_present: ack.session_present,
+            connack_properties: ack.properties.unwrap_or_default(),
+        })
     }
 
     /// Publishes and, at QoS 1 and 2, waits for the acknowledgement; the
@@ -216,26 +404,15 @@ impl Client {
         qos: u8,
         retain: bool,
     ) -> Result<u8, ClientError> {
-        let packet_id = (qos > 0).then(|| self.fresh_id());
         let properties = self.v5.then(Vec::new);
-        self.send(Packet::Publish(Publish::new(
-            topic, payload, qos, retain, packet_id, properties,
-        )))
-        .await?;
-        let Some(id) = packet_id else { return Ok(0) };
-        loop {
-            match self.read().await? {
-                Packet::PubAck(a) if qos == 1 && a.packet_id == id => return Ok(a.code()),
-                Packet::PubRec(r) if qos == 2 && r.packet_id == id => {
-                    if r.code() >= 0x80 {
-                        return Ok(r.code());
-                    }
-                    self.send(Packet::PubRel(PubRel::new(id, self.v5, 0, vec![])))
-                        .await?;
-                }
-                Packet::PubComp(c) if qos == 2 && c.packet_id == id => return Ok(c.code()),
-                other => self.other(other).await?,
-            }
+        let publish = |id| Publish::new(topic, payload, qos, retain, id, properties.clone());
+        if qos == 0 {
+            self.send(Packet::Publish(publish(None)))?;
+            return Ok(0);
+        }
+        match &self.conn {
+            Conn::V5(c) => publish_on(c, qos, self.v5, publish).await,
+            Conn::V311(c) => publish_on(c, qos, self.v5, publish).await,
         }
     }
 
@@ -261,18 +438,17 @@ impl Client {
         &mut self,
         subscriptions: Vec<Subscription>,
     ) -> Result<Vec<u8>, ClientError> {
-        let id = self.fresh_id();
-        self.send(Packet::Subscribe(Subscribe {
-            packet_id: id,
-            properties: self.v5.then(Vec::new),
-            subscriptions,
-        }))
-        .await?;
-        loop {
-            match self.read().await? {
-                Packet::SubAck(a) if a.packet_id == id => return Ok(a.codes),
-                other => self.other(other).await?,
-            }
+        let properties = self.v5.then(Vec::new);
+        let subscribe = move |packet_id| {
+            Packet::Subscribe(Subscribe {
+                packet_id,
+                properties,
+                subscriptions,
+            })
+        };
+        match self.call(subscribe).await? {
+            Packet::SubAck(a) => Ok(a.codes),
+            _ => Err(ClientError::Protocol("expected SUBACK")),
         }
     }
 
@@ -282,127 +458,146 @@ impl Client {
     ///
     /// As [`Client::subscribe`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<Vec<u8>, ClientError> {
-        let id = self.fresh_id();
-        self.send(Packet::Unsubscribe(Unsubscribe {
-            packet_id: id,
-            properties: self.v5.then(Vec::new),
-            filters: filters
-                .iter()
-                .map(|f| TopicFilter {
-                    filter: (*f).into(),
-                })
-                .collect(),
-        }))
-        .await?;
-        loop {
-            match self.read().await? {
-                Packet::UnsubAck(a) if a.packet_id == id => return Ok(a.codes),
-                other => self.other(other).await?,
-            }
+        let properties = self.v5.then(Vec::new);
+        let filters = filters
+            .iter()
+            .map(|f| TopicFilter {
+                filter: (*f).into(),
+            })
+            .collect();
+        let unsubscribe = move |packet_id| {
+            Packet::Unsubscribe(Unsubscribe {
+                packet_id,
+                properties,
+                filters,
+            })
+        };
+        match self.call(unsubscribe).await? {
+            Packet::UnsubAck(a) => Ok(a.codes),
+            _ => Err(ClientError::Protocol("expected UNSUBACK")),
         }
     }
 
-    /// The next message, pinging when the connection is quiet.
+    /// The next message (the connection layer pings when it is quiet).
     ///
     /// # Errors
     ///
-    /// I/O errors, the connection closing.
+    /// The connection closing (with the server's DISCONNECT reason, if
+    /// it sent one).
     pub async fn recv(&mut self) -> Result<Received, ClientError> {
-        loop {
-            if let Some(m) = self.inbox.pop_front() {
-                return Ok(m);
+        if let Some(code) = self.closed {
+            return Err(ClientError::Closed(code));
+        }
+        match self.inbox.recv().await {
+            Some(Event::Message(m)) => Ok(m),
+            Some(Event::Closed(code)) => {
+                self.closed = Some(code);
+                Err(ClientError::Closed(code))
             }
-            let p = if self.keep_alive == 0 {
-                self.read().await?
-            } else {
-                let at = self.last_sent + Duration::from_secs(u64::from(self.keep_alive));
-                match tokio::time::timeout_at(at.into(), self.read()).await {
-                    Ok(p) => p?,
-                    Err(_) => {
-                        self.send(Packet::PingReq(PingReq)).await?;
-                        continue;
-                    }
-                }
-            };
-            self.other(p).await?;
+            None => {
+                self.closed = Some(None);
+                Err(ClientError::Closed(None))
+            }
         }
     }
 
-    /// Sends DISCONNECT and closes.
+    /// Sends DISCONNECT and closes (waiting for the exchanges in flight
+    /// and for the server to close its side, within 5 s).
     ///
     /// # Errors
     ///
     /// I/O errors.
-    pub async fn disconnect(mut self) -> Result<(), ClientError> {
-        self.send(Packet::Disconnect(Disconnect::new(self.v5, 0, vec![])))
-            .await?;
-        self.stream.shutdown().await?;
-        Ok(())
-    }
-
-    /// A packet that is not the answer awaited: PUBLISHes are kept (and
-    /// acknowledged), PUBRELs answered, DISCONNECT ends the connection.
-    async fn other(&mut self, p: Packet) -> Result<(), ClientError> {
-        match p {
-            Packet::Publish(p) => {
-                let keep = match (p.qos, p.packet_id) {
-                    (1, Some(id)) => {
-                        self.send(Packet::PubAck(PubAck::new(id, self.v5, 0, vec![])))
-                            .await?;
-                        true
-                    }
-                    (2, Some(id)) => {
-                        let fresh = self.incoming.on_publish_qos2(id).unwrap_or(false);
-                        let rec = self.incoming.pubrec(id, 0);
-                        self.send(Packet::PubRec(rec)).await?;
-                        fresh
-                    }
-                    _ => true,
-                };
-                if keep {
-                    self.inbox.push_back(Received {
-                        topic: p.topic,
-                        payload: p.payload,
-                        qos: p.qos,
-                        retain: p.retain,
-                        properties: p.properties.unwrap_or_default(),
-                    });
-                }
-            }
-            Packet::PubRel(r) => {
-                let comp = self.incoming.on_pubrel(r.packet_id);
-                self.send(Packet::PubComp(comp)).await?;
-            }
-            Packet::Disconnect(d) => return Err(ClientError::Closed(Some(d.code()))),
-            _ => {}
+    pub async fn disconnect(self) -> Result<(), ClientError> {
+        self.send(Packet::Disconnect(Disconnect::new(self.v5, 0, vec![])))?;
+        match &self.conn {
+            Conn::V5(c) => c.close().await?,
+            Conn::V311(c) => c.close().await?,
         }
         Ok(())
     }
 
-    fn fresh_id(&mut self) -> u16 {
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.next_id
-    }
-
-    async fn send(&mut self, p: Packet) -> Result<(), ClientError> {
-        let mut buf = Vec::new();
-        encode_packet(p, self.v5, &mut buf)?;
-        self.stream.write_all(&buf).await?;
-        self.last_sent = Instant::now();
+    /// Sends a packet nothing answers.
+    fn send(&self, p: Packet) -> Result<(), ClientError> {
+        match &self.conn {
+            Conn::V5(c) => c.send(at::<Packet>(p)?)?,
+            Conn::V311(c) => c.send(at::<Packet311>(p)?)?,
+        }
         Ok(())
     }
 
-    async fn read(&mut self) -> Result<Packet, ClientError> {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            if let Some(p) = next_packet(&mut self.frames, self.v5)? {
-                return Ok(p);
-            }
-            let n = self.stream.read(&mut buf).await?;
-            if n == 0 {
-                return Err(ClientError::Closed(None));
-            }
-            self.frames.push(&buf[..n]);
+    /// A call under a fresh packet identifier: `make` builds the request
+    /// with it.
+    async fn call(&self, make: impl FnOnce(u16) -> Packet) -> Result<Packet, ClientError> {
+        match &self.conn {
+            Conn::V5(c) => call_on(c, make).await,
+            Conn::V311(c) => call_on(c, make).await,
         }
+    }
+}
+
+/// The connection's configuration: MQTT's tag space, the CONNECT
+/// handshake, the handler of the server's PUBLISHes, PINGREQ every
+/// keepalive (none at 0).
+fn config<L: Level>(o: &Options, hello: Hello, inbound: Answer) -> ClientConfig<L> {
+    let config = ClientConfig::default()
+        .with_tag_max(TAG_MAX)
+        .with_handshake(hello)
+        .with_handshake_timeout(Duration::from_secs(30))
+        .with_handler(inbound)
+        .with_close_grace(Duration::from_secs(5));
+    if o.keep_alive == 0 {
+        return config;
+    }
+    let ping = || L::level(Packet::PingReq(PingReq)).expect("PINGREQ exists at every level");
+    config.with_untagged_ping(
+        Duration::from_secs(u64::from(o.keep_alive)),
+        ping,
+        |p: &L| p.id() == <PingResp as Message>::ID,
+    )
+}
+
+/// A call on `c` under a packet identifier held for it.
+async fn call_on<L: Level>(
+    c: &rpc::Client<L>,
+    make: impl FnOnce(u16) -> Packet,
+) -> Result<Packet, ClientError> {
+    let hold = c.hold_tag().await?;
+    let id = packet_id(&hold)?;
+    Ok(hold
+        .call(at(make(id))?, CallOptions::default())
+        .await?
+        .into())
+}
+
+/// The held tag as a packet identifier.
+fn packet_id<L: Level>(hold: &rpc::HeldTag<L>) -> Result<u16, ClientError> {
+    u16::try_from(hold.tag()).map_err(|_| ClientError::Protocol("packet identifier over 65535"))
+}
+
+/// A PUBLISH at QoS 1 (answered by PUBACK) or 2 (PUBREC, then PUBREL
+/// under the same identifier, answered by PUBCOMP); the reason code.
+async fn publish_on<L: Level>(
+    c: &rpc::Client<L>,
+    qos: u8,
+    v5: bool,
+    publish: impl FnOnce(Option<u16>) -> Publish,
+) -> Result<u8, ClientError> {
+    let hold = c.hold_tag().await?;
+    let id = packet_id(&hold)?;
+    let opts = CallOptions::default();
+    let reply = hold
+        .call(at(Packet::Publish(publish(Some(id))))?, opts)
+        .await?;
+    match (qos, reply.into()) {
+        (1, Packet::PubAck(a)) => Ok(a.code()),
+        (2, Packet::PubRec(r)) if r.code() >= 0x80 => Ok(r.code()),
+        (2, Packet::PubRec(_)) => {
+            let rel = at(Packet::PubRel(PubRel::new(id, v5, 0, vec![])))?;
+            match hold.call(rel, opts).await?.into() {
+                Packet::PubComp(c) => Ok(c.code()),
+                _ => Err(ClientError::Protocol("expected PUBCOMP")),
+            }
+        }
+        _ => Err(ClientError::Protocol("unexpected acknowledgement")),
     }
 }

@@ -8,13 +8,15 @@
 //! reason.rs   return and reason codes
 //! session.rs  the per-session state machine (ids, windows, QoS 2), no sockets
 //! broker.rs   the broker: shared state, one task per connection
-//! client.rs   a small client API
+//! client.rs   a small client API, on `codec::rpc`
+//! correlate.rs which packets are requests, responses, one-way (`Rules`)
 //! bench.rs    the load client of `mqtt-peer bench`
 //! ```
 
 pub mod bench;
 pub mod broker;
 pub mod client;
+pub mod correlate;
 pub mod packet;
 pub mod props;
 pub mod reason;

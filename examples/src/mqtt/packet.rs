@@ -471,6 +471,7 @@ macro_rules! protocol {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Protocol)]
         #[codec(header = FixedHeader)]
+        #[codec(correlate = super::correlate::Rules)]
         pub enum $name {
             /// CONNECT.
             #[codec(header(flags = 0))]
