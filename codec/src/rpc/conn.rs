@@ -77,6 +77,18 @@ where
         std::mem::take(&mut self.bytes_read)
     }
 
+    /// The next message if a whole one is already buffered (no read).
+    pub(crate) fn buffered(&mut self) -> Result<Option<P>, ConnError> {
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let msg = self.codec.decode(&mut self.buf).map_err(conn_error)?;
+        if msg.is_some() {
+            self.frame_started = None;
+        }
+        Ok(msg)
+    }
+
     /// The next message; `Ok(None)` when the peer closed between frames.
     /// Cancel-safe: a partial frame stays buffered.
     pub(crate) async fn next(&mut self) -> Result<Option<P>, ConnError> {
@@ -269,12 +281,14 @@ impl Batch {
     /// Frames at least this long are not copied.
     const DIRECT: usize = 2048;
 
+    #[inline]
     fn clear(&mut self) {
         self.copied.clear();
         self.direct.clear();
         self.len = 0;
     }
 
+    #[inline]
     fn push(&mut self, frame: Arc<Vec<u8>>) {
         self.len += frame.len();
         if frame.len() >= Self::DIRECT {
@@ -285,6 +299,7 @@ impl Batch {
     }
 
     /// Bytes queued.
+    #[inline]
     fn len(&self) -> usize {
         self.len
     }
