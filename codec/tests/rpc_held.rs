@@ -1,9 +1,10 @@
 //! The connection layer's mechanisms for protocols like MQTT: a tag held
 //! across several requests (QoS 2's PUBLISH then PUBREL under one packet
 //! identifier), tags the derive does not see (read by `Correlate`, the
-//! tag space set by config), and a keepalive ping without a tag
+//! tag space set by config), a keepalive ping without a tag
 //! (PINGREQ/PINGRESP), due when nothing was sent as well as when nothing
-//! was received.
+//! was received, an idle limit per connection set by the handshake
+//! (CONNECT's keepalive), and a mark on resent requests (DUP).
 #![cfg(feature = "rpc")]
 
 mod support {
@@ -14,9 +15,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use codec::rpc::{CallError, CallOptions, Client, ClientConfig, Peer, Server};
+use codec::rpc::{
+    BoxFuture, CallError, CallOptions, Client, ClientConfig, Handshake, HandshakeConn, Peer,
+    ReconnectPolicy, Server, ServerConfig,
+};
 use codec::{Correlate, Correlation, Decode, Encode, Message, Protocol};
-use support::rpc::bounded;
+use support::rpc::{answer, bounded, check_pong, eventually, ping, Hello, Small, Welcome};
 
 /// A request whose id is a plain field: `Correlate` reads it, the derive
 /// cannot set it (like MQTT's packet identifier).
@@ -350,6 +354,145 @@ async fn a_client_that_only_receives_still_pings() {
         assert!(n >= 3, "pings while receiving every 10 ms for 700 ms: {n}");
         client.close().await.unwrap();
         handle.shutdown().await;
+    })
+    .await;
+}
+
+/// A handshake that tells the server the client's idle limit, in
+/// milliseconds (as MQTT's CONNECT carries its keepalive).
+struct IdleFor(u32);
+
+impl Handshake<Small> for IdleFor {
+    fn client<'a>(
+        &'a self,
+        conn: &'a mut HandshakeConn<Small>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            conn.send(&Small::Hello(Hello {
+                token: self.0.to_string(),
+            }))
+            .await?;
+            match conn.recv().await? {
+                Small::Welcome(_) => Ok(()),
+                other => Err(format!("expected Welcome, got {}", other.name())),
+            }
+        })
+    }
+
+    fn server<'a>(
+        &'a self,
+        conn: &'a mut HandshakeConn<Small>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let Small::Hello(h) = conn.recv().await? else {
+                return Err("expected Hello".into());
+            };
+            let ms: u64 = h.token.parse().map_err(|_| "not a number".to_string())?;
+            conn.set_idle_timeout(Some(Duration::from_millis(ms)));
+            conn.send(&Small::Welcome(Welcome {
+                ok: true,
+                reason: String::new(),
+            }))
+            .await
+        })
+    }
+}
+
+/// The handshake sets each connection's idle limit: the connection that
+/// asked for 150 ms is closed once idle that long, the one that asked
+/// for 5 s (and the configured 10 s) is not.
+#[tokio::test]
+async fn the_handshake_sets_the_connections_idle_limit() {
+    bounded(10, async {
+        let config = ServerConfig::default().with_idle_timeout(Duration::from_secs(10));
+        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
+            .await
+            .unwrap()
+            .with_handshake(IdleFor(0));
+        let addr = server.local_addr().unwrap();
+        let handle = server.serve(|req: Small, _peer: Peer<Small>| async move { answer(req) });
+        let short = ClientConfig::default().with_handshake(IdleFor(150));
+        let short = Client::<Small>::connect_with(addr, short).await.unwrap();
+        let long = ClientConfig::default().with_handshake(IdleFor(5_000));
+        let long = Client::<Small>::connect_with(addr, long).await.unwrap();
+        check_pong(1, &short.call(ping(1)).await.unwrap());
+        check_pong(2, &long.call(ping(2)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let closed = short.call(ping(3)).await;
+        assert!(
+            matches!(closed, Err(CallError::ConnectionClosed)),
+            "{closed:?}"
+        );
+        check_pong(4, &long.call(ping(4)).await.unwrap());
+        long.close().await.unwrap();
+        handle.shutdown().await;
+    })
+    .await;
+}
+
+/// Idempotent requests resent after a reconnection carry the configured
+/// mark (here the top bit of `n`, the frame's fifth byte); the first
+/// sending and new requests do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resent_requests_carry_the_mark() {
+    bounded(20, async {
+        let scfg = ServerConfig::default().with_shutdown_grace(Duration::from_millis(200));
+        let first = Server::<Small>::bind_with("127.0.0.1:0", scfg.clone())
+            .await
+            .unwrap();
+        let addr = first.local_addr().unwrap();
+        let firsts = Arc::new(Mutex::new(Vec::new()));
+        let f = Arc::clone(&firsts);
+        let first = first.serve(move |req: Small, _peer: Peer<Small>| {
+            if let Small::Ping(p) = &req {
+                f.lock().unwrap().push(p.n);
+            }
+            async move {
+                std::future::pending::<()>().await;
+                None
+            }
+        });
+        let cfg = ClientConfig::default()
+            .with_reconnect(
+                ReconnectPolicy::default()
+                    .with_initial_backoff(Duration::from_millis(20))
+                    .with_max_attempts(100),
+            )
+            // StdHeader (id u8, length u16), tag u8, then n (u32 BE).
+            .with_resend_mark(|frame: &mut [u8]| frame[4] |= 0x80);
+        let client = Client::<Small>::connect_with(addr, cfg).await.unwrap();
+        let calls: Vec<_> = (1..=3u32)
+            .map(|n| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    client
+                        .call_with(ping(n), CallOptions::default().idempotent())
+                        .await
+                })
+            })
+            .collect();
+        eventually(
+            "3 requests at the first server",
+            Duration::from_secs(5),
+            || firsts.lock().unwrap().len() == 3,
+        )
+        .await;
+        let mut sent = firsts.lock().unwrap().clone();
+        sent.sort_unstable();
+        assert_eq!(sent, [1, 2, 3], "first sent unmarked");
+        first.shutdown().await;
+        let second = Server::<Small>::bind_with(addr, scfg).await.unwrap();
+        let second = second.serve(|req: Small, _peer: Peer<Small>| async move { answer(req) });
+        let mut got = Vec::new();
+        for call in calls {
+            got.push(call.await.unwrap().unwrap().n);
+        }
+        got.sort_unstable();
+        let marked: Vec<u32> = (1..=3u32).map(|n| (n | 1 << 31) + 1).collect();
+        assert_eq!(got, marked, "the resent requests carried the mark");
+        check_pong(7, &client.call(ping(7)).await.unwrap());
+        client.close().await.unwrap();
+        second.shutdown().await;
     })
     .await;
 }

@@ -362,12 +362,12 @@ pub(crate) async fn handshake<P>(
     reader: &mut FrameReader<P>,
     wr: &mut OwnedWriteHalf,
     limit: Duration,
-) -> Result<(), String>
+) -> Result<Option<Option<Duration>>, String>
 where
     P: Protocol + for<'de> DecodeProtocol<'de> + 'static,
 {
     let Some(hs) = hs else {
-        return Ok(());
+        return Ok(None);
     };
     let mut conn = HandshakeConn::new(reader, wr);
     let run = if initiator {
@@ -375,8 +375,10 @@ where
     } else {
         hs.server(&mut conn)
     };
-    match tokio::time::timeout(limit, run).await {
-        Ok(outcome) => outcome,
+    let outcome = tokio::time::timeout(limit, run).await;
+    let idle = conn.idle;
+    match outcome {
+        Ok(outcome) => outcome.map(|()| idle),
         Err(_) if initiator => Err(std::format!("no handshake reply within {limit:?}")),
         Err(_) => Err(std::format!("no handshake within {limit:?}")),
     }
@@ -387,6 +389,8 @@ where
 pub struct HandshakeConn<'a, P> {
     reader: &'a mut FrameReader<P>,
     wr: &'a mut OwnedWriteHalf,
+    /// This connection's idle limit, if the handshake set one.
+    idle: Option<Option<Duration>>,
 }
 
 impl<'a, P> HandshakeConn<'a, P>
@@ -394,7 +398,20 @@ where
     P: Protocol + for<'de> DecodeProtocol<'de>,
 {
     pub(crate) fn new(reader: &'a mut FrameReader<P>, wr: &'a mut OwnedWriteHalf) -> Self {
-        HandshakeConn { reader, wr }
+        HandshakeConn {
+            reader,
+            wr,
+            idle: None,
+        }
+    }
+
+    /// Sets this connection's idle limit (`None`: none), in place of the
+    /// configured one ([`ServerConfig::idle_timeout`](super::ServerConfig::idle_timeout);
+    /// the client has none by default): for protocols whose handshake
+    /// says how long a peer may stay silent (MQTT's CONNECT carries its
+    /// keepalive, and the server closes after one and a half times it).
+    pub fn set_idle_timeout(&mut self, limit: Option<Duration>) {
+        self.idle = Some(limit);
     }
 
     /// Sends one message.

@@ -102,6 +102,7 @@ use std::time::Duration;
 pub use self::calls::{HeldTag, PendingCall};
 pub use self::client::{
     CallOptions, Client, ClientConfig, ClientHandler, Notifications, Pong, ReconnectPolicy,
+    ResendMark,
 };
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};

@@ -45,6 +45,9 @@ pub struct ClientConfig<P> {
     /// When the connection is idle this long, send the ping request made by
     /// the function; a ping that fails ends the connection.
     pub ping: Option<(Duration, Arc<dyn Fn() -> P + Send + Sync>)>,
+    /// Marks a frame resent after a reconnection (see
+    /// [`ClientConfig::with_resend_mark`]).
+    pub resend_mark: Option<ResendMark>,
     /// Recognises the answer to an untagged ping
     /// ([`ClientConfig::with_untagged_ping`]); `None`: the ping is a call.
     pub pong: Option<Pong<P>>,
@@ -73,6 +76,9 @@ pub struct ClientConfig<P> {
 
 /// Recognises the answer to an untagged ping.
 pub type Pong<P> = Arc<dyn Fn(&P) -> bool + Send + Sync>;
+
+/// Marks a resent frame ([`ClientConfig::with_resend_mark`]).
+pub type ResendMark = Arc<dyn Fn(&mut [u8]) + Send + Sync>;
 
 /// A handler for the server's requests, as [`ClientConfig::with_handler`]
 /// keeps it (boxed, so the config names no handler type).
@@ -145,6 +151,7 @@ impl<P> Default for ClientConfig<P> {
             ping: None,
             pong: None,
             tag_max: None,
+            resend_mark: None,
             reconnect: None,
             handshake: None,
             handshake_timeout: Duration::from_secs(10),
@@ -230,6 +237,17 @@ impl<P> ClientConfig<P> {
         self
     }
 
+    /// Marks each idempotent request resent after a reconnection: `mark`
+    /// gets the encoded frame, header included, and may change its bytes
+    /// (not its length), as protocols that flag redeliveries want: MQTT
+    /// sets the DUP bit (0x08 of the first byte) of a resent PUBLISH.
+    /// Default: resent as first sent.
+    #[must_use = "`with_resend_mark` returns the changed config"]
+    pub fn with_resend_mark(mut self, mark: impl Fn(&mut [u8]) + Send + Sync + 'static) -> Self {
+        self.resend_mark = Some(Arc::new(mark));
+        self
+    }
+
     /// The largest tag the client's calls draw (default: the protocol's
     /// `TAG_MAX`): for protocols whose tag fields the derive does not see.
     #[must_use = "`with_tag_max` returns the changed config"]
@@ -294,6 +312,7 @@ impl<P> std::fmt::Debug for ClientConfig<P> {
             .field("ping", &self.ping.as_ref().map(|(d, _)| d))
             .field("untagged_ping", &self.pong.is_some())
             .field("tag_max", &self.tag_max)
+            .field("resend_mark", &self.resend_mark.is_some())
             .field("reconnect", &self.reconnect)
             .field("handshake", &self.handshake.is_some())
             .field("handshake_timeout", &self.handshake_timeout)

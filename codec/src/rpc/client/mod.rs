@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, watch};
 
-pub use self::config::{CallOptions, ClientConfig, ClientHandler, Pong, ReconnectPolicy};
+pub use self::config::{
+    CallOptions, ClientConfig, ClientHandler, Pong, ReconnectPolicy, ResendMark,
+};
 
 use self::task::Task;
 use super::calls::{self, CallSettings, Calls, Side};

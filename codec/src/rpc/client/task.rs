@@ -99,13 +99,14 @@ where
             self.config.handshake.as_deref(),
             self.config.handshake_timeout,
         );
-        if let Err(why) = conn::handshake(hs, true, &mut reader, &mut wr, limit).await {
-            return Outcome::Handshake(why);
-        }
+        let idle = match conn::handshake(hs, true, &mut reader, &mut wr, limit).await {
+            Ok(idle) => idle.flatten(),
+            Err(why) => return Outcome::Handshake(why),
+        };
         let settings = Settings {
             side: Side::Dialling,
             max_in_flight: self.config.max_in_flight,
-            idle_timeout: None,
+            idle_timeout: idle,
             grace: self.config.close_grace,
             ping: self.config.ping.clone(),
             pong: self.config.pong.clone(),
@@ -169,8 +170,24 @@ where
                 // queue.
                 (false, _) => st.tags.restore(tag, w),
                 (true, Some(frame)) => {
-                    frames.push(frame);
-                    st.tags.restore(tag, w);
+                    // A redelivery, marked as the protocol wants (MQTT's
+                    // DUP flag); the mark stays for later resends.
+                    let frame = match &self.config.resend_mark {
+                        Some(mark) => {
+                            let mut marked = Vec::clone(&frame);
+                            mark(&mut marked);
+                            Arc::new(marked)
+                        }
+                        None => frame,
+                    };
+                    frames.push(Arc::clone(&frame));
+                    st.tags.restore(
+                        tag,
+                        crate::rpc::calls::Waiter {
+                            resend: Some(frame),
+                            ..w
+                        },
+                    );
                 }
                 (true, None) => {
                     let _ = w.tx.send(Err(CallError::NotIdempotent));

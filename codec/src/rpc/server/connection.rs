@@ -41,11 +41,14 @@ pub(super) async fn serve<P, H>(
     let mut reader = FrameReader::<P>::new(rd, limits);
     let hs = shared.handshake.as_deref();
     let limit = config.handshake_timeout;
-    if let Err(why) = conn::handshake(hs, false, &mut reader, &mut wr, limit).await {
-        tracing::warn!(%addr, %why, "handshake refused");
-        shared.counters.closed_on_error(1);
-        return;
-    }
+    let idle = match conn::handshake(hs, false, &mut reader, &mut wr, limit).await {
+        Ok(idle) => idle.unwrap_or(config.idle_timeout),
+        Err(why) => {
+            tracing::warn!(%addr, %why, "handshake refused");
+            shared.counters.closed_on_error(1);
+            return;
+        }
+    };
     let (tx, rx) = mpsc::unbounded_channel();
     let calls = Arc::new(Calls::new(
         CallSettings {
@@ -61,7 +64,7 @@ pub(super) async fn serve<P, H>(
     let settings = Settings {
         side: Side::Accepting,
         max_in_flight: config.max_in_flight,
-        idle_timeout: config.idle_timeout,
+        idle_timeout: idle,
         grace: config.shutdown_grace,
         ping: None,
         pong: None,
