@@ -59,6 +59,19 @@
 //! two sides' tags never collide. Without `correlate`, tagged messages
 //! flow one way as before: requests to the accepting side, replies back.
 //!
+//! # Protocols with rules of their own
+//!
+//! For protocols like MQTT: [`Client::hold_tag`] (and [`Peer::hold_tag`])
+//! hold a tag across several requests ([`HeldTag`]); a request whose tag
+//! the derive cannot set carries the held tag itself, and
+//! [`ClientConfig::with_tag_max`] / [`ServerConfig::with_tag_max`] set
+//! the tag space; [`ClientConfig::with_untagged_ping`] pings with a
+//! message that has no tag and takes the first matching message as its
+//! answer (pings are due when nothing was sent, or nothing received);
+//! [`HandshakeConn::set_idle_timeout`] sets one connection's idle
+//! limit; [`ClientConfig::with_resend_mark`] marks requests resent after
+//! a reconnection.
+//!
 //! # Where things are
 //!
 //! ```text
@@ -68,7 +81,8 @@
 //! tags.rs              correlation tags: in flight, free, quarantined
 //! conn.rs              both sides: `FrameReader` (reads under limits), the
 //!                      batching writer, `HandshakeConn`
-//! calls.rs             both sides: one side's calls (take a tag, send, wait)
+//! calls.rs             both sides: one side's calls (take a tag, send, wait),
+//!                      held tags
 //! peer.rs              both sides: `Peer` (the other side), `IdleHold`,
 //!                      `Handler`, `Dispatcher`
 //! session.rs           the engine both sides run per connection: route by
