@@ -242,7 +242,9 @@ where
             // Waiting on its own slow requests, or on the peer's replies,
             // a connection is not idle; nor is one the handler holds open
             // (a subscriber).
-            let held = *self.holds.borrow_and_update() > 0;
+            // (Without an idle limit holds change nothing: the watch's
+            // lock is not taken.)
+            let held = self.settings.idle_timeout.is_some() && *self.holds.borrow_and_update() > 0;
             // (This side's calls in flight are looked at only when the
             // limit expires, below: no lock per message.)
             let idle = match self.settings.idle_timeout {
