@@ -435,6 +435,9 @@ impl<P: Protocol> HeldTag<P> {
             guard.armed = false;
             result
         };
+        // As in `call`: a shared helper future around `call` cost 130
+        // instructions per round trip there (callgrind), so each keeps
+        // its own.
         match timeout {
             None => call.await,
             Some(limit) => match tokio::time::timeout(limit, call).await {
