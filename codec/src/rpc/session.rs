@@ -195,10 +195,11 @@ where
         // budget and state: a tenth of a round trip at depth 1
         // (callgrind).
         let (fire, mut stopped) = StopFlag::new();
-        let watcher = tokio::spawn(async move {
+        // Aborted when the loop ends, or if this future is dropped.
+        let _watcher = AbortOnDrop(tokio::spawn(async move {
             stop.await;
             fire.raise();
-        });
+        }));
         let mut pinging: Option<JoinHandle<bool>> = None;
         let ended = loop {
             let msg = match self.next(&mut stopped, &mut pinging).await {
@@ -214,7 +215,6 @@ where
         if let Some(task) = pinging {
             task.abort();
         }
-        watcher.abort();
         ended
     }
 
@@ -634,6 +634,15 @@ struct StopShared {
 
 /// Raises a [`StopFlag`].
 struct StopFire(Arc<StopShared>);
+
+/// A task aborted when this handle is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 impl StopFlag {
     fn new() -> (StopFire, StopFlag) {
