@@ -27,6 +27,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
+use super::index::SubIndex;
 use super::packet::*;
 use super::props::{self, Property, Props};
 use super::reason;
@@ -149,11 +150,66 @@ struct Entry {
 #[derive(Debug, Default)]
 struct State {
     sessions: HashMap<Arc<str>, Entry>,
+    /// The sessions by their subscriptions' filters: every `Sub` in every
+    /// entry's `subs` is in it once (kept by `subscribe`, `unsubscribe`,
+    /// `clear_subs` and `remove_session`).
+    index: SubIndex,
+    /// Scratch for `route`'s candidates (kept to spare an allocation per
+    /// message).
+    candidates: Vec<Arc<str>>,
     retained: BTreeMap<String, Arc<Message>>,
     shared_turn: HashMap<String, usize>,
 }
 
 impl State {
+    /// Adds or replaces `client`'s subscription under `key` (the filter as
+    /// subscribed, `$share/` prefix included); true if it replaced one.
+    fn subscribe(&mut self, client: &Arc<str>, key: &str, sub: Sub) -> bool {
+        let Some(entry) = self.sessions.get_mut(client) else {
+            return false;
+        };
+        let filter = sub.filter.clone();
+        match entry.subs.insert(key.to_string(), sub) {
+            Some(old) => {
+                self.index.remove(&old.filter, client);
+                self.index.add(&filter, client);
+                true
+            }
+            None => {
+                self.index.add(&filter, client);
+                false
+            }
+        }
+    }
+
+    /// Removes `client`'s subscription under `key`; true if it had one.
+    fn unsubscribe(&mut self, client: &str, key: &str) -> bool {
+        let Some(sub) = self
+            .sessions
+            .get_mut(client)
+            .and_then(|e| e.subs.remove(key))
+        else {
+            return false;
+        };
+        self.index.remove(&sub.filter, client);
+        true
+    }
+
+    /// Removes every subscription of `client`.
+    fn clear_subs(&mut self, client: &str) {
+        if let Some(e) = self.sessions.get_mut(client) {
+            for (_, sub) in e.subs.drain() {
+                self.index.remove(&sub.filter, client);
+            }
+        }
+    }
+
+    /// Removes `client`'s entry and its subscriptions.
+    fn remove_session(&mut self, client: &str) -> Option<Entry> {
+        self.clear_subs(client);
+        self.sessions.remove(client)
+    }
+
     /// Routes a message to every matching subscription; the number of
     /// sessions it went to.
     fn route(&mut self, msg: Arc<Message>, counters: &Counters) -> usize {
@@ -165,8 +221,16 @@ impl State {
             }
         }
         let mut groups: BTreeMap<String, Vec<(Arc<str>, Sub)>> = BTreeMap::new();
-        let mut plain: Vec<(Arc<str>, Delivery)> = Vec::new();
-        for (client, entry) in &self.sessions {
+        let mut n = 0;
+        // Only the sessions the index names: each holds a filter matching
+        // the topic.
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
+        self.index.candidates(&msg.topic, &mut candidates);
+        for client in candidates.drain(..) {
+            let Some(entry) = self.sessions.get_mut(&client) else {
+                continue;
+            };
             let mut best: Option<Delivery> = None;
             for sub in entry.subs.values() {
                 if !matches(&sub.filter, &msg.topic) {
@@ -176,10 +240,10 @@ impl State {
                     groups
                         .entry(format!("{g}\0{}", sub.filter))
                         .or_default()
-                        .push((Arc::clone(client), sub.clone()));
+                        .push((Arc::clone(&client), sub.clone()));
                     continue;
                 }
-                if sub.no_local && *msg.from == **client {
+                if sub.no_local && *msg.from == *client {
                     continue;
                 }
                 let d = best.get_or_insert_with(|| Delivery {
@@ -193,13 +257,11 @@ impl State {
                 d.sub_ids.extend(sub.id);
             }
             if let Some(d) = best {
-                plain.push((Arc::clone(client), d));
+                n += 1;
+                hand(entry, d, counters);
             }
         }
-        let mut n = plain.len();
-        for (client, d) in plain {
-            self.hand(&client, d, counters);
-        }
+        self.candidates = candidates;
         // Shared subscriptions: one member of each group, in turn,
         // preferring connected ones.
         for (key, mut members) in groups {
@@ -219,27 +281,26 @@ impl State {
                 retain: false,
                 sub_ids: sub.id.into_iter().collect(),
             };
-            self.hand(&client, d, counters);
+            if let Some(entry) = self.sessions.get_mut(&client) {
+                hand(entry, d, counters);
+            }
             n += 1;
         }
         n
     }
+}
 
-    /// Gives a delivery to a session: through its connection, or into
-    /// its queue while offline.
-    fn hand(&mut self, client: &str, d: Delivery, counters: &Counters) {
-        let Some(entry) = self.sessions.get_mut(client) else {
-            return;
-        };
-        if let Some(live) = &entry.conn {
-            // The receiver lives until `Conn::leave` clears `conn` under
-            // this lock, so the send cannot fail while `conn` is set.
-            let _ = live.tx.send(Event::Deliver(d));
-        } else if let Some(s) = &mut entry.session {
-            let before = s.dropped;
-            s.deliver(d, false);
-            add(&counters.dropped, s.dropped - before);
-        }
+/// Gives a delivery to a session: through its connection, or into its
+/// queue while offline.
+fn hand(entry: &mut Entry, d: Delivery, counters: &Counters) {
+    if let Some(live) = &entry.conn {
+        // The receiver lives until `Conn::leave` clears `conn` under this
+        // lock, so the send cannot fail while `conn` is set.
+        let _ = live.tx.send(Event::Deliver(d));
+    } else if let Some(s) = &mut entry.session {
+        let before = s.dropped;
+        s.deliver(d, false);
+        add(&counters.dropped, s.dropped - before);
     }
 }
 
@@ -342,6 +403,9 @@ struct Conn {
     peer: SocketAddr,
     id: u64,
     frames: FrameDecoder<FixedHeader>,
+    /// The socket's bytes land here before the frame decoder (one buffer
+    /// for the connection's life, not one per read).
+    rbuf: Box<[u8]>,
     out: Vec<Packet>,
     wbuf: Vec<u8>,
     v5: bool,
@@ -353,6 +417,9 @@ struct Conn {
 /// Deliveries a connection takes from its channel before it writes and
 /// looks at its socket again (where PUBACKs open the window).
 const DELIVERY_BATCH: usize = 256;
+
+/// Bytes a connection reads from its socket at most at once.
+const READ_BUF: usize = 16 * 1024;
 
 /// The result of handling a packet: go on, or end the connection.
 type Flow = Result<(), End>;
@@ -366,6 +433,7 @@ impl Conn {
             peer,
             id,
             frames: FrameDecoder::new().with_max_frame_len(max),
+            rbuf: vec![0; READ_BUF].into_boxed_slice(),
             out: Vec::new(),
             wbuf: Vec::new(),
             v5: false,
@@ -382,25 +450,11 @@ impl Conn {
     /// Reads the next packet, with a deadline. `Ok(None)`: the peer
     /// closed cleanly or the deadline passed.
     async fn read(&mut self, deadline: Option<Instant>) -> Result<Option<Packet>, u8> {
-        let mut buf = [0u8; 16 * 1024];
         loop {
-            let max = self.broker.config.max_packet as usize;
-            match next_packet(&mut self.frames, self.v5) {
-                Ok(Some(p)) => {
-                    add(&self.counters().packets_in, 1);
-                    if codec::frame::frame_len(&p) > max {
-                        return Err(reason::PACKET_TOO_LARGE);
-                    }
-                    return Ok(Some(p));
-                }
-                Ok(None) => {}
-                Err(FrameError::TooLarge { .. }) => return Err(reason::PACKET_TOO_LARGE),
-                Err(e) => {
-                    tracing::debug!(peer = %self.peer, error = %e, "malformed packet");
-                    return Err(reason::MALFORMED);
-                }
+            if let Some(p) = self.buffered()? {
+                return Ok(Some(p));
             }
-            let read = self.stream.read(&mut buf);
+            let read = self.stream.read(&mut self.rbuf);
             let n = match deadline {
                 Some(d) => match tokio::time::timeout_at(d.into(), read).await {
                     Ok(r) => r,
@@ -412,8 +466,29 @@ impl Conn {
                 Ok(0) | Err(_) => return Ok(None),
                 Ok(n) => {
                     add(&self.counters().bytes_in, n as u64);
-                    self.frames.push(&buf[..n]);
+                    self.frames.push(&self.rbuf[..n]);
                 }
+            }
+        }
+    }
+
+    /// The next packet already read from the socket, if a whole one is
+    /// there. `Err`: the reason code to close with.
+    fn buffered(&mut self) -> Result<Option<Packet>, u8> {
+        let max = self.broker.config.max_packet as usize;
+        match next_packet(&mut self.frames, self.v5) {
+            Ok(Some(p)) => {
+                add(&self.counters().packets_in, 1);
+                if codec::frame::frame_len(&p) > max {
+                    return Err(reason::PACKET_TOO_LARGE);
+                }
+                Ok(Some(p))
+            }
+            Ok(None) => Ok(None),
+            Err(FrameError::TooLarge { .. }) => Err(reason::PACKET_TOO_LARGE),
+            Err(e) => {
+                tracing::debug!(peer = %self.peer, error = %e, "malformed packet");
+                Err(reason::MALFORMED)
             }
         }
     }
@@ -595,10 +670,10 @@ impl Conn {
             entry.conn = Some(Live { id: self.id, tx });
             let held = entry.session.take();
             let present = !c.clean_start && (held.is_some() || takeover.is_some());
-            if c.clean_start {
-                entry.subs.clear();
-            }
             entry.expiry = expiry;
+            if c.clean_start {
+                state.clear_subs(&client);
+            }
             (present, takeover, held)
         };
         let mut old = held;
@@ -647,10 +722,14 @@ impl Conn {
         mut session: Session,
         mut rx: mpsc::UnboundedReceiver<Event>,
     ) -> (Session, End, mpsc::UnboundedReceiver<Event>) {
-        let grace = u64::from(self.keep_alive) * 1500;
+        // Keepalive: one timer for the connection, pushed back to 1.5 ×
+        // the keepalive after the last packet when it fires early (cheaper
+        // than a timer per read).
+        let grace = Duration::from_millis(u64::from(self.keep_alive) * 1500);
         let mut last = Instant::now();
+        let keepalive = tokio::time::sleep_until((last + grace).into());
+        tokio::pin!(keepalive);
         let end = 'conn: loop {
-            let deadline = (grace > 0).then(|| last + Duration::from_millis(grace));
             tokio::select! {
                 ev = rx.recv() => {
                     // This delivery and up to a batch more that are
@@ -680,25 +759,40 @@ impl Conn {
                         }
                     }
                 }
-                p = self.read(deadline) => match p {
+                p = self.read(None) => match p {
                     Ok(Some(p)) => {
                         last = Instant::now();
-                        if let Err(end) = self.handle(p, &mut session).await {
-                            break end;
+                        // This packet and every whole one already read,
+                        // then one write for all the answers.
+                        let mut next = Some(p);
+                        while let Some(p) = next {
+                            if let Err(end) = self.handle(p, &mut session).await {
+                                break 'conn end;
+                            }
+                            next = match self.buffered() {
+                                Ok(p) => p,
+                                Err(code) => {
+                                    self.disconnect(code).await;
+                                    break 'conn End::Abnormal;
+                                }
+                            };
                         }
                     }
-                    Ok(None) => {
-                        if deadline.is_some_and(|d| Instant::now() >= d) {
-                            tracing::debug!(client = %self.client, "keepalive expired");
-                            self.disconnect(reason::KEEP_ALIVE_TIMEOUT).await;
-                        }
-                        break End::Abnormal;
-                    }
+                    Ok(None) => break End::Abnormal,
                     Err(code) => {
                         self.disconnect(code).await;
                         break End::Abnormal;
                     }
                 },
+                () = &mut keepalive, if !grace.is_zero() => {
+                    let due = last + grace;
+                    if Instant::now() >= due {
+                        tracing::debug!(client = %self.client, "keepalive expired");
+                        self.disconnect(reason::KEEP_ALIVE_TIMEOUT).await;
+                        break End::Abnormal;
+                    }
+                    keepalive.as_mut().reset(due.into());
+                }
             }
             if self.flush().await.is_err() {
                 break End::Abnormal;
@@ -731,11 +825,11 @@ impl Conn {
                 let mut codes = Vec::new();
                 {
                     let mut state = self.broker.lock();
-                    if let Some(e) = state.sessions.get_mut(&self.client) {
+                    if state.sessions.contains_key(&self.client) {
                         for f in &u.filters {
-                            codes.push(match e.subs.remove(&f.filter) {
-                                Some(_) => reason::SUCCESS,
-                                None => reason::NO_SUBSCRIPTION_EXISTED,
+                            codes.push(match state.unsubscribe(&self.client, &f.filter) {
+                                true => reason::SUCCESS,
+                                false => reason::NO_SUBSCRIPTION_EXISTED,
                             });
                         }
                     }
@@ -898,9 +992,9 @@ impl Conn {
         {
             let mut state = self.broker.lock();
             let state = &mut *state;
-            let Some(entry) = state.sessions.get_mut(&self.client) else {
+            if !state.sessions.contains_key(&self.client) {
                 return Err(End::Abnormal);
-            };
+            }
             for sub in &s.subscriptions {
                 if !valid_subscription(&sub.filter, self.v5) {
                     codes.push(if self.v5 {
@@ -919,20 +1013,18 @@ impl Conn {
                     shared_no_local = true;
                     break;
                 }
-                let existed = entry
-                    .subs
-                    .insert(
-                        sub.filter.clone(),
-                        Sub {
-                            filter: filter.clone(),
-                            group: group.clone(),
-                            qos: sub.qos,
-                            no_local: sub.no_local,
-                            retain_as_published: sub.retain_as_published,
-                            id: sub_id,
-                        },
-                    )
-                    .is_some();
+                let existed = state.subscribe(
+                    &self.client,
+                    &sub.filter,
+                    Sub {
+                        filter: filter.clone(),
+                        group: group.clone(),
+                        qos: sub.qos,
+                        no_local: sub.no_local,
+                        retain_as_published: sub.retain_as_published,
+                        id: sub_id,
+                    },
+                );
                 codes.push(sub.qos);
                 let send_retained = group.is_none()
                     && (sub.retain_handling == 0 || (sub.retain_handling == 1 && !existed));
@@ -1009,7 +1101,7 @@ impl Conn {
         if ours {
             entry.conn = None;
             if expiry == 0 {
-                state.sessions.remove(&self.client);
+                state.remove_session(&self.client);
             } else {
                 entry.session = Some(session);
             }
@@ -1046,7 +1138,7 @@ impl Conn {
                         .get(&client)
                         .is_some_and(|e| e.generation == generation && e.conn.is_none());
                     if expired {
-                        state.sessions.remove(&client).and_then(|e| e.will)
+                        state.remove_session(&client).and_then(|e| e.will)
                     } else {
                         None
                     }

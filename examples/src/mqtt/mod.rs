@@ -10,11 +10,13 @@
 //! broker.rs   the broker: shared state, one task per connection
 //! client.rs   a small client API
 //! bench.rs    the load client of `mqtt-peer bench`
+//! index.rs    the broker's subscription index (exact filters hashed, wildcards listed)
 //! ```
 
 pub mod bench;
 pub mod broker;
 pub mod client;
+pub mod index;
 pub mod packet;
 pub mod props;
 pub mod reason;
