@@ -31,6 +31,11 @@ struct Args {
     /// message otherwise costs.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Never send topic aliases (by default a 5.0 client whose CONNECT
+    /// accepts them gets them; mosquitto_sub 2.0.11 and paho-mqtt 2.2.0
+    /// advertise a maximum when told to but cannot read them).
+    #[arg(long)]
+    no_outgoing_aliases: bool,
 }
 
 fn main() -> ExitCode {
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
             max_packet: args.max_packet_size,
             receive_max: args.receive_maximum.max(1),
             window_311: args.max_inflight.max(1),
+            aliases_out: !args.no_outgoing_aliases,
             sys_interval: (args.sys_interval > 0).then(|| Duration::from_secs(args.sys_interval)),
             ..Config::default()
         };

@@ -44,6 +44,11 @@ pub struct Config {
     pub receive_max: u16,
     /// The highest topic alias a 5.0 client may use.
     pub topic_alias_max: u16,
+    /// Send topic aliases to 5.0 clients whose CONNECT accepts them (a
+    /// Topic Alias Maximum over 0). mosquitto_sub 2.0.11 and paho-mqtt
+    /// 2.2.0 advertise one when told to but do not resolve what arrives:
+    /// off for them.
+    pub aliases_out: bool,
     /// The in-flight window toward 3.1.1 clients (5.0 ones say theirs).
     pub window_311: u16,
     /// Messages a session queues at most.
@@ -61,6 +66,7 @@ impl Default for Config {
             max_packet: 1 << 20,
             receive_max: 100,
             topic_alias_max: 16,
+            aliases_out: true,
             window_311: 20,
             max_queued: 10_000,
             connect_timeout: Duration::from_secs(10),
@@ -412,6 +418,8 @@ struct Conn {
     client: Arc<str>,
     aliases: HashMap<u16, String>,
     keep_alive: u16,
+    /// A PUBLISH handled since the last write went to some session.
+    routed: bool,
 }
 
 /// Deliveries a connection takes from its channel before it writes and
@@ -440,6 +448,7 @@ impl Conn {
             client: "".into(),
             aliases: HashMap::new(),
             keep_alive: 0,
+            routed: false,
         }
     }
 
@@ -636,6 +645,13 @@ impl Conn {
         } else {
             cfg.window_311
         };
+        // 5.0 §3.1.2.11.5: the aliases the client accepts from us.
+        let alias_max = props
+            .find(|p| match p {
+                Property::TopicAliasMaximum(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(0);
         let max_packet = props
             .find(|p| match p {
                 Property::MaximumPacketSize(n) => Some(*n),
@@ -689,6 +705,11 @@ impl Conn {
         session.set_version(self.v5);
         session.window = window.max(1);
         session.max_packet = max_packet;
+        session.alias_max = if self.v5 && cfg.aliases_out {
+            alias_max
+        } else {
+            0
+        };
         session.receive_max = cfg.receive_max;
         session.max_queued = cfg.max_queued;
 
@@ -793,6 +814,13 @@ impl Conn {
                     }
                     keepalive.as_mut().reset(due.into());
                 }
+            }
+            if std::mem::take(&mut self.routed) && !self.out.is_empty() {
+                // The subscribers' tasks, just woken, write the deliveries
+                // before this connection's acknowledgements go out
+                // (mosquitto's order): a publisher woken by its PUBACK
+                // does not run ahead of the delivery.
+                tokio::task::yield_now().await;
             }
             if self.flush().await.is_err() {
                 break End::Abnormal;
@@ -940,7 +968,11 @@ impl Conn {
             expires,
             from: Arc::clone(&self.client),
         });
-        let route = |me: &Conn, msg: Arc<Message>| me.broker.lock().route(msg, &me.broker.counters);
+        let route = |me: &mut Conn, msg: Arc<Message>| {
+            let n = me.broker.lock().route(msg, &me.broker.counters);
+            me.routed |= n > 0;
+            n
+        };
         let id = p.packet_id.unwrap_or(0);
         match p.qos {
             0 => {
@@ -1209,5 +1241,114 @@ impl Will {
             expires,
             from: Arc::clone(&self.from),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A raw 5.0 connection: CONNECT with `props`, CONNACK read.
+    async fn raw(
+        addr: SocketAddr,
+        id: &str,
+        props: Vec<Property>,
+    ) -> (TcpStream, FrameDecoder<FixedHeader>) {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let mut c = Connect::new(5, id, 0, true);
+        c.properties = Some(props);
+        let mut buf = Vec::new();
+        encode_packet(Packet::Connect(c), true, &mut buf).unwrap();
+        s.write_all(&buf).await.unwrap();
+        let mut frames = FrameDecoder::new();
+        assert!(matches!(next(&mut s, &mut frames).await, Packet::ConnAck(a) if a.code == 0));
+        (s, frames)
+    }
+
+    async fn send(s: &mut TcpStream, p: Packet) {
+        let mut buf = Vec::new();
+        encode_packet(p, true, &mut buf).unwrap();
+        s.write_all(&buf).await.unwrap();
+    }
+
+    /// The next packet, within 5 s.
+    async fn next(s: &mut TcpStream, frames: &mut FrameDecoder<FixedHeader>) -> Packet {
+        let read = async {
+            loop {
+                if let Some(p) = next_packet(frames, true).unwrap() {
+                    return p;
+                }
+                let mut buf = [0u8; 4096];
+                let n = s.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed");
+                frames.push(&buf[..n]);
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), read)
+            .await
+            .unwrap()
+    }
+
+    /// A subscriber whose CONNECT takes 1 topic alias gets the first
+    /// PUBLISH on a topic with the topic and alias 1, the next with alias
+    /// 1 and an empty topic, a second topic in full without alias; one
+    /// that takes none gets every topic in full.
+    #[tokio::test]
+    async fn outgoing_topic_aliases() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Config {
+            sys_interval: None,
+            ..Config::default()
+        };
+        let server = tokio::spawn(Broker::new(config).serve(listener));
+        let (mut sub, mut sf) = raw(addr, "alias-sub", vec![Property::TopicAliasMaximum(1)]).await;
+        let (mut plain, mut pf) = raw(addr, "plain-sub", vec![]).await;
+        for (s, f) in [(&mut sub, &mut sf), (&mut plain, &mut pf)] {
+            send(
+                s,
+                Packet::Subscribe(Subscribe {
+                    packet_id: 1,
+                    properties: Some(vec![]),
+                    subscriptions: vec![Subscription::new("t/#", 0)],
+                }),
+            )
+            .await;
+            assert!(matches!(next(s, f).await, Packet::SubAck(_)));
+        }
+        let (mut publisher, _) = raw(addr, "alias-pub", vec![]).await;
+        for (topic, body) in [("t/a", "1"), ("t/a", "2"), ("t/b", "3"), ("t/a", "4")] {
+            let p = Publish::new(topic, body.as_bytes(), 0, false, None, Some(vec![]));
+            send(&mut publisher, Packet::Publish(p)).await;
+        }
+        let mut got = Vec::new();
+        let mut full = Vec::new();
+        for _ in 0..4 {
+            let Packet::Publish(p) = next(&mut sub, &mut sf).await else {
+                panic!("not a PUBLISH");
+            };
+            let alias = p.properties.unwrap_or_default().find(|p| match p {
+                Property::TopicAlias(a) => Some(*a),
+                _ => None,
+            });
+            got.push((p.topic, alias, String::from_utf8(p.payload).unwrap()));
+            let Packet::Publish(p) = next(&mut plain, &mut pf).await else {
+                panic!("not a PUBLISH");
+            };
+            assert_eq!(p.properties, Some(vec![]));
+            full.push(p.topic);
+        }
+        let want = |t: &str, a, b: &str| (t.to_string(), a, b.to_string());
+        assert_eq!(
+            got,
+            [
+                want("t/a", Some(1), "1"),
+                want("", Some(1), "2"),
+                want("t/b", None, "3"),
+                want("", Some(1), "4"),
+            ]
+        );
+        assert_eq!(full, ["t/a", "t/a", "t/b", "t/a"]);
+        server.abort();
     }
 }
