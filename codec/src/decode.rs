@@ -1014,6 +1014,7 @@ impl<'de> DecodeSeq<'de> for bytes::Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     /// A byte vector read by byte length (`rest`, `unit = bytes`) takes
     /// one copy and fails on a truncation exactly as the element-by-element
