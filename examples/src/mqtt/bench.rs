@@ -10,7 +10,8 @@
 //! ```text
 //! pubs P → broker → subs S: each sub receives P × count messages
 //! msgs/s = messages delivered / (last delivery − first measured publish)
-//! a subscriber stops at P × count, or QUIET after the publishers are done
+//! a subscriber stops at P × count, or QUIET (1 s) after the publishers
+//! are done and nothing arrives
 //! ```
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -79,7 +80,7 @@ const WARMUP: u64 = u64::MAX;
 /// How long subscribers wait for more once the publishers are done and
 /// nothing arrives (a broker that drops messages would otherwise hold
 /// them to the timeout).
-const QUIET: Duration = Duration::from_millis(500);
+const QUIET: Duration = Duration::from_secs(1);
 
 /// How long publishers wait for the subscribers to have the warm-up.
 const WARMUP_WAIT: Duration = Duration::from_secs(1);
@@ -122,7 +123,14 @@ pub async fn run(cfg: BenchConfig) -> Result<BenchResult, ClientError> {
                     m = tokio::time::timeout_at(deadline, c.recv()) => m,
                     _ = stop.changed() => break,
                 };
-                let Ok(Ok(m)) = m else { break };
+                let m = match m {
+                    Ok(Ok(m)) => m,
+                    Ok(Err(e)) => {
+                        eprintln!("bench: subscriber {i} ended early: {e}");
+                        break;
+                    }
+                    Err(_) => break,
+                };
                 let now = Instant::now();
                 heard.store(
                     now.duration_since(base).as_nanos() as u64,
