@@ -11,6 +11,12 @@
 //! } → will (now or after its delay), session kept (expiry) or dropped
 //! ```
 //!
+//! Routing asks the subscription index ([`SubIndex`]) which sessions
+//! hold a matching filter. A connection whose PUBLISHes went somewhere
+//! yields before its next write, so the subscribers' deliveries go out
+//! before its acknowledgements and a flooding publisher does not starve
+//! them (the broker runs on one thread by default).
+//!
 //! A delivery to a connected client goes through its channel; to an
 //! offline persistent session, straight into its queue under the lock. A
 //! connection leaving drains its channel into the session under the same
