@@ -107,6 +107,24 @@ pub trait Decode<'de>: Sized {
         Ok(out)
     }
 
+    /// Reads elements filling exactly `len` bytes into a vector (a field
+    /// with `unit = bytes`, or `rest`). Byte-sized types override this
+    /// with a single copy, as [`Decode::decode_vec`].
+    ///
+    /// # Errors
+    ///
+    /// Truncated input (checked before any allocation), or an element
+    /// error with its index in the path.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_vec_bytes(
+        r: &mut Reader<'de>,
+        len: usize,
+        order: Endian,
+    ) -> Result<Vec<Self>, DecodeError> {
+        decode_byte_counted(r, len, |r, _| Self::decode_with(r, order))
+    }
+
     /// [`Decode::decode_vec`] while recording it in `out`: one line for
     /// the run. Byte-sized types show the bytes as text where they are.
     ///
@@ -640,6 +658,15 @@ impl<'de> Decode<'de> for u8 {
     fn decode_vec(r: &mut Reader<'de>, count: usize, _: Endian) -> Result<Vec<Self>, DecodeError> {
         Ok(r.take(count)?.to_vec())
     }
+    #[inline]
+    fn decode_vec_bytes(
+        r: &mut Reader<'de>,
+        len: usize,
+        _: Endian,
+    ) -> Result<Vec<Self>, DecodeError> {
+        // One byte per element: a byte length is a count.
+        Ok(r.take(len)?.to_vec())
+    }
     fn explain_vec(
         r: &mut Reader<'de>,
         count: usize,
@@ -931,7 +958,7 @@ impl<'de, T: Decode<'de>> DecodeSeq<'de> for Vec<T> {
     ) -> Result<Self, DecodeError> {
         match unit {
             Unit::Elements => T::decode_vec(r, count, order),
-            Unit::Bytes => decode_byte_counted(r, count, |r, _| T::decode_with(r, order)),
+            Unit::Bytes => T::decode_vec_bytes(r, count, order),
         }
     }
 }
@@ -981,5 +1008,30 @@ impl<'de> DecodeSeq<'de> for bytes::Bytes {
         _: Endian,
     ) -> Result<Self, DecodeError> {
         r.take(count).map(bytes::Bytes::copy_from_slice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    /// A byte vector read by byte length (`rest`, `unit = bytes`) takes
+    /// one copy and fails on a truncation exactly as the element-by-element
+    /// path of another one-byte type does.
+    #[test]
+    fn byte_vec_by_length() {
+        let data = [1u8, 2, 3, 0xff];
+        let mut r = Reader::new(&data);
+        let v = Vec::<u8>::decode_rest(&mut r, Endian::Big).unwrap();
+        assert_eq!((v, r.remaining()), (data.to_vec(), 0));
+
+        let mut r = Reader::new(&data[..3]);
+        let e = Vec::<u8>::decode_seq(&mut r, 5, Unit::Bytes, Endian::Big).unwrap_err();
+        let mut r = Reader::new(&data[..3]);
+        let generic = Vec::<i8>::decode_seq(&mut r, 5, Unit::Bytes, Endian::Big).unwrap_err();
+        assert!(e.is_incomplete());
+        assert_eq!(e.to_string(), generic.to_string());
+        assert_eq!(e.offset(), generic.offset());
     }
 }

@@ -4,7 +4,7 @@
 //! ```text
 //! mqtt-peer pub -h HOST -p PORT -t TOPIC (-m MESSAGE | -n | -f FILE) [-q QOS] [-r] [-V 5|311] [-i ID]
 //! mqtt-peer sub -h HOST -p PORT -t FILTER [-t FILTER...] [-q QOS] [-C COUNT] [-v] [-W SECONDS] [-V 5|311] [-i ID] [-c] [-k SECONDS]
-//! mqtt-peer bench -h HOST -p PORT [--pubs N] [--subs M] [-q QOS] [--size BYTES] [--count N] [-V 5|311]
+//! mqtt-peer bench -h HOST -p PORT [--pubs N] [--subs M] [-q QOS] [--size BYTES] [--count N] [--warmup N] [-V 5|311]
 //! ```
 //!
 //! Output and exit statuses follow mosquitto's tools: `sub` prints each
@@ -58,6 +58,9 @@ struct BenchArgs {
     /// Messages per publisher.
     #[arg(long, default_value_t = 10_000)]
     count: usize,
+    /// Warm-up messages per publisher, sent first and not counted.
+    #[arg(long, default_value_t = 100)]
+    warmup: usize,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -225,6 +228,7 @@ async fn bench(a: BenchArgs) -> ExitCode {
         qos: a.common.qos,
         size: a.size,
         count: a.count,
+        warmup: a.warmup,
         v5: a.common.version == 5,
         timeout: Duration::from_secs(a.timeout),
     };

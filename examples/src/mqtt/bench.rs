@@ -1,14 +1,20 @@
 //! `mqtt-peer bench`: a load client for any MQTT broker. Subscribers
-//! connect and subscribe first; then publishers send as fast as the
-//! broker takes them (QoS 0: written back to back; QoS 1: each waits for
-//! its PUBACK, one in flight per publisher). Every payload starts with its
-//! send time, so each subscriber measures publish → delivery latency.
+//! connect and subscribe first; each publisher sends a warm-up (not
+//! counted) and waits until the subscribers have it (or a second has
+//! passed); then publishers send as fast as the broker takes them (QoS 0:
+//! written back to back; QoS 1: each waits for its PUBACK, one in flight
+//! per publisher). Every payload starts with its send time, so each
+//! subscriber measures publish → receipt latency; messages are counted
+//! where they arrive, at the subscribers.
 //!
 //! ```text
 //! pubs P → broker → subs S: each sub receives P × count messages
-//! msgs/s = messages delivered / (last delivery − first publish)
+//! msgs/s = messages delivered / (last delivery − first measured publish)
+//! a subscriber stops at P × count, or QUIET (1 s) after the publishers
+//! are done and nothing arrives
 //! ```
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +37,8 @@ pub struct BenchConfig {
     pub size: usize,
     /// Messages per publisher.
     pub count: usize,
+    /// Warm-up messages per publisher, sent before and not counted.
+    pub warmup: usize,
     /// Speak 5.0 (else 3.1.1).
     pub v5: bool,
     /// Give up after this long.
@@ -66,6 +74,17 @@ impl std::fmt::Display for BenchResult {
     }
 }
 
+/// The send time of a warm-up message (not a real time: never counted).
+const WARMUP: u64 = u64::MAX;
+
+/// How long subscribers wait for more once the publishers are done and
+/// nothing arrives (a broker that drops messages would otherwise hold
+/// them to the timeout).
+const QUIET: Duration = Duration::from_secs(1);
+
+/// How long publishers wait for the subscribers to have the warm-up.
+const WARMUP_WAIT: Duration = Duration::from_secs(1);
+
 /// Runs one benchmark.
 ///
 /// # Errors
@@ -82,30 +101,54 @@ pub async fn run(cfg: BenchConfig) -> Result<BenchResult, ClientError> {
         ..Options::new(&cfg.host, cfg.port)
     };
     let expected = cfg.pubs * cfg.count;
+    let warm = Arc::new(AtomicUsize::new(0));
+    // The last receipt at any subscriber (ns since `base`), and the
+    // signal that ends them once the publishers are done and all is quiet.
+    let heard = Arc::new(AtomicU64::new(0));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut subs = Vec::new();
     for i in 0..cfg.subs {
         let mut c = Client::connect(options("sub", i)).await?;
         c.subscribe(&[(&topic, cfg.qos)]).await?;
         let deadline = tokio::time::Instant::now() + cfg.timeout;
+        let (warm, heard) = (Arc::clone(&warm), Arc::clone(&heard));
+        let mut stop = stop_rx.clone();
         subs.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(expected);
             let mut last = base;
             while lat.len() < expected {
-                match tokio::time::timeout_at(deadline, c.recv()).await {
-                    Ok(Ok(m)) => {
-                        let now = Instant::now();
-                        let sent = m
-                            .payload
-                            .get(..8)
-                            .and_then(|b| b.try_into().ok())
-                            .map(u64::from_le_bytes)
-                            .unwrap_or(0);
-                        let at = base + Duration::from_nanos(sent);
-                        lat.push(now.saturating_duration_since(at));
-                        last = now;
+                // `recv` is cancelled only at the end, when the rest is
+                // thrown away anyway.
+                let m = tokio::select! {
+                    m = tokio::time::timeout_at(deadline, c.recv()) => m,
+                    _ = stop.changed() => break,
+                };
+                let m = match m {
+                    Ok(Ok(m)) => m,
+                    Ok(Err(e)) => {
+                        eprintln!("bench: subscriber {i} ended early: {e}");
+                        break;
                     }
-                    _ => break,
+                    Err(_) => break,
+                };
+                let now = Instant::now();
+                heard.store(
+                    now.duration_since(base).as_nanos() as u64,
+                    Ordering::Relaxed,
+                );
+                let sent = m
+                    .payload
+                    .get(..8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_le_bytes)
+                    .unwrap_or(0);
+                if sent == WARMUP {
+                    warm.fetch_add(1, Ordering::Relaxed);
+                    continue;
                 }
+                let at = base + Duration::from_nanos(sent);
+                lat.push(now.saturating_duration_since(at));
+                last = now;
             }
             let _ = c.disconnect().await;
             (lat, last)
@@ -116,11 +159,24 @@ pub async fn run(cfg: BenchConfig) -> Result<BenchResult, ClientError> {
     for i in 0..cfg.pubs {
         clients.push(Client::connect(options("pub", i)).await?);
     }
-    let start = Instant::now();
+    // Two meeting points: after the warm-up, and the measured start.
+    let gates = Arc::new(tokio::sync::Barrier::new(cfg.pubs + 1));
     for mut c in clients {
         let (topic, count, qos, size) = (Arc::clone(&topic), cfg.count, cfg.qos, cfg.size.max(8));
+        let (warmup, gates) = (cfg.warmup, Arc::clone(&gates));
         pubs.push(tokio::spawn(async move {
             let mut payload = vec![0u8; size];
+            payload[..8].copy_from_slice(&WARMUP.to_le_bytes());
+            let mut warmed = Ok(());
+            for _ in 0..warmup {
+                warmed = c.publish(&topic, &payload, qos, false).await.map(drop);
+                if warmed.is_err() {
+                    break;
+                }
+            }
+            gates.wait().await;
+            gates.wait().await;
+            warmed?;
             for _ in 0..count {
                 let t = base.elapsed().as_nanos() as u64;
                 payload[..8].copy_from_slice(&t.to_le_bytes());
@@ -129,12 +185,35 @@ pub async fn run(cfg: BenchConfig) -> Result<BenchResult, ClientError> {
             c.disconnect().await
         }));
     }
+    gates.wait().await;
+    let warm_target = cfg.warmup * cfg.pubs * cfg.subs;
+    let warm_until = Instant::now() + WARMUP_WAIT;
+    while warm.load(Ordering::Relaxed) < warm_target && Instant::now() < warm_until {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let start = Instant::now();
+    gates.wait().await;
     let mut sent = 0;
+    let mut failed = None;
     for p in pubs {
-        if let Ok(r) = p.await {
-            r?;
-            sent += cfg.count;
+        match p.await {
+            Ok(Ok(())) => sent += cfg.count,
+            Ok(Err(e)) => failed = Some(e),
+            Err(_) => {}
         }
+    }
+    let give_up = Instant::now() + cfg.timeout;
+    loop {
+        tokio::time::sleep(QUIET / 10).await;
+        let last = base + Duration::from_nanos(heard.load(Ordering::Relaxed));
+        let all_done = subs.iter().all(|s| s.is_finished());
+        if all_done || last.elapsed() >= QUIET || Instant::now() >= give_up {
+            break;
+        }
+    }
+    let _ = stop_tx.send(true);
+    if let Some(e) = failed {
+        return Err(e);
     }
     let mut all = Vec::new();
     let mut end = start;

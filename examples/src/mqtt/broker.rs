@@ -11,6 +11,12 @@
 //! } → will (now or after its delay), session kept (expiry) or dropped
 //! ```
 //!
+//! Routing asks the subscription index ([`SubIndex`]) which sessions
+//! hold a matching filter. A connection whose PUBLISHes went somewhere
+//! yields before its next write, so the subscribers' deliveries go out
+//! before its acknowledgements and a flooding publisher does not starve
+//! them (the broker runs on one thread by default).
+//!
 //! A delivery to a connected client goes through its channel; to an
 //! offline persistent session, straight into its queue under the lock. A
 //! connection leaving drains its channel into the session under the same
@@ -27,6 +33,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
+use super::index::SubIndex;
 use super::packet::*;
 use super::props::{self, Property, Props};
 use super::reason;
@@ -43,6 +50,11 @@ pub struct Config {
     pub receive_max: u16,
     /// The highest topic alias a 5.0 client may use.
     pub topic_alias_max: u16,
+    /// Send topic aliases to 5.0 clients whose CONNECT accepts them (a
+    /// Topic Alias Maximum over 0). Off by default, as in mosquitto:
+    /// mosquitto_sub 2.0.11 and paho-mqtt 2.2.0 advertise a maximum when
+    /// told to but do not resolve what arrives.
+    pub aliases_out: bool,
     /// The in-flight window toward 3.1.1 clients (5.0 ones say theirs).
     pub window_311: u16,
     /// Messages a session queues at most.
@@ -60,6 +72,7 @@ impl Default for Config {
             max_packet: 1 << 20,
             receive_max: 100,
             topic_alias_max: 16,
+            aliases_out: false,
             window_311: 20,
             max_queued: 10_000,
             connect_timeout: Duration::from_secs(10),
@@ -149,11 +162,66 @@ struct Entry {
 #[derive(Debug, Default)]
 struct State {
     sessions: HashMap<Arc<str>, Entry>,
+    /// The sessions by their subscriptions' filters: every `Sub` in every
+    /// entry's `subs` is in it once (kept by `subscribe`, `unsubscribe`,
+    /// `clear_subs` and `remove_session`).
+    index: SubIndex,
+    /// Scratch for `route`'s candidates (kept to spare an allocation per
+    /// message).
+    candidates: Vec<Arc<str>>,
     retained: BTreeMap<String, Arc<Message>>,
     shared_turn: HashMap<String, usize>,
 }
 
 impl State {
+    /// Adds or replaces `client`'s subscription under `key` (the filter as
+    /// subscribed, `$share/` prefix included); true if it replaced one.
+    fn subscribe(&mut self, client: &Arc<str>, key: &str, sub: Sub) -> bool {
+        let Some(entry) = self.sessions.get_mut(client) else {
+            return false;
+        };
+        let filter = sub.filter.clone();
+        match entry.subs.insert(key.to_string(), sub) {
+            Some(old) => {
+                self.index.remove(&old.filter, client);
+                self.index.add(&filter, client);
+                true
+            }
+            None => {
+                self.index.add(&filter, client);
+                false
+            }
+        }
+    }
+
+    /// Removes `client`'s subscription under `key`; true if it had one.
+    fn unsubscribe(&mut self, client: &str, key: &str) -> bool {
+        let Some(sub) = self
+            .sessions
+            .get_mut(client)
+            .and_then(|e| e.subs.remove(key))
+        else {
+            return false;
+        };
+        self.index.remove(&sub.filter, client);
+        true
+    }
+
+    /// Removes every subscription of `client`.
+    fn clear_subs(&mut self, client: &str) {
+        if let Some(e) = self.sessions.get_mut(client) {
+            for (_, sub) in e.subs.drain() {
+                self.index.remove(&sub.filter, client);
+            }
+        }
+    }
+
+    /// Removes `client`'s entry and its subscriptions.
+    fn remove_session(&mut self, client: &str) -> Option<Entry> {
+        self.clear_subs(client);
+        self.sessions.remove(client)
+    }
+
     /// Routes a message to every matching subscription; the number of
     /// sessions it went to.
     fn route(&mut self, msg: Arc<Message>, counters: &Counters) -> usize {
@@ -165,8 +233,16 @@ impl State {
             }
         }
         let mut groups: BTreeMap<String, Vec<(Arc<str>, Sub)>> = BTreeMap::new();
-        let mut plain: Vec<(Arc<str>, Delivery)> = Vec::new();
-        for (client, entry) in &self.sessions {
+        let mut n = 0;
+        // Only the sessions the index names: each holds a filter matching
+        // the topic.
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
+        self.index.candidates(&msg.topic, &mut candidates);
+        for client in candidates.drain(..) {
+            let Some(entry) = self.sessions.get_mut(&client) else {
+                continue;
+            };
             let mut best: Option<Delivery> = None;
             for sub in entry.subs.values() {
                 if !matches(&sub.filter, &msg.topic) {
@@ -176,10 +252,10 @@ impl State {
                     groups
                         .entry(format!("{g}\0{}", sub.filter))
                         .or_default()
-                        .push((Arc::clone(client), sub.clone()));
+                        .push((Arc::clone(&client), sub.clone()));
                     continue;
                 }
-                if sub.no_local && *msg.from == **client {
+                if sub.no_local && *msg.from == *client {
                     continue;
                 }
                 let d = best.get_or_insert_with(|| Delivery {
@@ -193,13 +269,11 @@ impl State {
                 d.sub_ids.extend(sub.id);
             }
             if let Some(d) = best {
-                plain.push((Arc::clone(client), d));
+                n += 1;
+                hand(entry, d, counters);
             }
         }
-        let mut n = plain.len();
-        for (client, d) in plain {
-            self.hand(&client, d, counters);
-        }
+        self.candidates = candidates;
         // Shared subscriptions: one member of each group, in turn,
         // preferring connected ones.
         for (key, mut members) in groups {
@@ -219,27 +293,26 @@ impl State {
                 retain: false,
                 sub_ids: sub.id.into_iter().collect(),
             };
-            self.hand(&client, d, counters);
+            if let Some(entry) = self.sessions.get_mut(&client) {
+                hand(entry, d, counters);
+            }
             n += 1;
         }
         n
     }
+}
 
-    /// Gives a delivery to a session: through its connection, or into
-    /// its queue while offline.
-    fn hand(&mut self, client: &str, d: Delivery, counters: &Counters) {
-        let Some(entry) = self.sessions.get_mut(client) else {
-            return;
-        };
-        if let Some(live) = &entry.conn {
-            // The receiver lives until `Conn::leave` clears `conn` under
-            // this lock, so the send cannot fail while `conn` is set.
-            let _ = live.tx.send(Event::Deliver(d));
-        } else if let Some(s) = &mut entry.session {
-            let before = s.dropped;
-            s.deliver(d, false);
-            add(&counters.dropped, s.dropped - before);
-        }
+/// Gives a delivery to a session: through its connection, or into its
+/// queue while offline.
+fn hand(entry: &mut Entry, d: Delivery, counters: &Counters) {
+    if let Some(live) = &entry.conn {
+        // The receiver lives until `Conn::leave` clears `conn` under this
+        // lock, so the send cannot fail while `conn` is set.
+        let _ = live.tx.send(Event::Deliver(d));
+    } else if let Some(s) = &mut entry.session {
+        let before = s.dropped;
+        s.deliver(d, false);
+        add(&counters.dropped, s.dropped - before);
     }
 }
 
@@ -342,17 +415,25 @@ struct Conn {
     peer: SocketAddr,
     id: u64,
     frames: FrameDecoder<FixedHeader>,
+    /// The socket's bytes land here before the frame decoder (one buffer
+    /// for the connection's life, not one per read).
+    rbuf: Box<[u8]>,
     out: Vec<Packet>,
     wbuf: Vec<u8>,
     v5: bool,
     client: Arc<str>,
     aliases: HashMap<u16, String>,
     keep_alive: u16,
+    /// A PUBLISH handled since the last write went to some session.
+    routed: bool,
 }
 
 /// Deliveries a connection takes from its channel before it writes and
 /// looks at its socket again (where PUBACKs open the window).
 const DELIVERY_BATCH: usize = 256;
+
+/// Bytes a connection reads from its socket at most at once.
+const READ_BUF: usize = 16 * 1024;
 
 /// The result of handling a packet: go on, or end the connection.
 type Flow = Result<(), End>;
@@ -366,12 +447,14 @@ impl Conn {
             peer,
             id,
             frames: FrameDecoder::new().with_max_frame_len(max),
+            rbuf: vec![0; READ_BUF].into_boxed_slice(),
             out: Vec::new(),
             wbuf: Vec::new(),
             v5: false,
             client: "".into(),
             aliases: HashMap::new(),
             keep_alive: 0,
+            routed: false,
         }
     }
 
@@ -382,25 +465,11 @@ impl Conn {
     /// Reads the next packet, with a deadline. `Ok(None)`: the peer
     /// closed cleanly or the deadline passed.
     async fn read(&mut self, deadline: Option<Instant>) -> Result<Option<Packet>, u8> {
-        let mut buf = [0u8; 16 * 1024];
         loop {
-            let max = self.broker.config.max_packet as usize;
-            match next_packet(&mut self.frames, self.v5) {
-                Ok(Some(p)) => {
-                    add(&self.counters().packets_in, 1);
-                    if codec::frame::frame_len(&p) > max {
-                        return Err(reason::PACKET_TOO_LARGE);
-                    }
-                    return Ok(Some(p));
-                }
-                Ok(None) => {}
-                Err(FrameError::TooLarge { .. }) => return Err(reason::PACKET_TOO_LARGE),
-                Err(e) => {
-                    tracing::debug!(peer = %self.peer, error = %e, "malformed packet");
-                    return Err(reason::MALFORMED);
-                }
+            if let Some(p) = self.buffered()? {
+                return Ok(Some(p));
             }
-            let read = self.stream.read(&mut buf);
+            let read = self.stream.read(&mut self.rbuf);
             let n = match deadline {
                 Some(d) => match tokio::time::timeout_at(d.into(), read).await {
                     Ok(r) => r,
@@ -412,8 +481,29 @@ impl Conn {
                 Ok(0) | Err(_) => return Ok(None),
                 Ok(n) => {
                     add(&self.counters().bytes_in, n as u64);
-                    self.frames.push(&buf[..n]);
+                    self.frames.push(&self.rbuf[..n]);
                 }
+            }
+        }
+    }
+
+    /// The next packet already read from the socket, if a whole one is
+    /// there. `Err`: the reason code to close with.
+    fn buffered(&mut self) -> Result<Option<Packet>, u8> {
+        let max = self.broker.config.max_packet as usize;
+        match next_packet(&mut self.frames, self.v5) {
+            Ok(Some(p)) => {
+                add(&self.counters().packets_in, 1);
+                if codec::frame::frame_len(&p) > max {
+                    return Err(reason::PACKET_TOO_LARGE);
+                }
+                Ok(Some(p))
+            }
+            Ok(None) => Ok(None),
+            Err(FrameError::TooLarge { .. }) => Err(reason::PACKET_TOO_LARGE),
+            Err(e) => {
+                tracing::debug!(peer = %self.peer, error = %e, "malformed packet");
+                Err(reason::MALFORMED)
             }
         }
     }
@@ -561,6 +651,13 @@ impl Conn {
         } else {
             cfg.window_311
         };
+        // 5.0 §3.1.2.11.5: the aliases the client accepts from us.
+        let alias_max = props
+            .find(|p| match p {
+                Property::TopicAliasMaximum(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(0);
         let max_packet = props
             .find(|p| match p {
                 Property::MaximumPacketSize(n) => Some(*n),
@@ -595,10 +692,10 @@ impl Conn {
             entry.conn = Some(Live { id: self.id, tx });
             let held = entry.session.take();
             let present = !c.clean_start && (held.is_some() || takeover.is_some());
-            if c.clean_start {
-                entry.subs.clear();
-            }
             entry.expiry = expiry;
+            if c.clean_start {
+                state.clear_subs(&client);
+            }
             (present, takeover, held)
         };
         let mut old = held;
@@ -614,6 +711,11 @@ impl Conn {
         session.set_version(self.v5);
         session.window = window.max(1);
         session.max_packet = max_packet;
+        session.alias_max = if self.v5 && cfg.aliases_out {
+            alias_max
+        } else {
+            0
+        };
         session.receive_max = cfg.receive_max;
         session.max_queued = cfg.max_queued;
 
@@ -647,10 +749,14 @@ impl Conn {
         mut session: Session,
         mut rx: mpsc::UnboundedReceiver<Event>,
     ) -> (Session, End, mpsc::UnboundedReceiver<Event>) {
-        let grace = u64::from(self.keep_alive) * 1500;
+        // Keepalive: one timer for the connection, pushed back to 1.5 ×
+        // the keepalive after the last packet when it fires early (cheaper
+        // than a timer per read).
+        let grace = Duration::from_millis(u64::from(self.keep_alive) * 1500);
         let mut last = Instant::now();
+        let keepalive = tokio::time::sleep_until((last + grace).into());
+        tokio::pin!(keepalive);
         let end = 'conn: loop {
-            let deadline = (grace > 0).then(|| last + Duration::from_millis(grace));
             tokio::select! {
                 ev = rx.recv() => {
                     // This delivery and up to a batch more that are
@@ -680,25 +786,51 @@ impl Conn {
                         }
                     }
                 }
-                p = self.read(deadline) => match p {
+                p = self.read(None) => match p {
                     Ok(Some(p)) => {
                         last = Instant::now();
-                        if let Err(end) = self.handle(p, &mut session).await {
-                            break end;
+                        // This packet and every whole one already read,
+                        // then one write for all the answers.
+                        let mut next = Some(p);
+                        while let Some(p) = next {
+                            if let Err(end) = self.handle(p, &mut session).await {
+                                break 'conn end;
+                            }
+                            next = match self.buffered() {
+                                Ok(p) => p,
+                                Err(code) => {
+                                    self.disconnect(code).await;
+                                    break 'conn End::Abnormal;
+                                }
+                            };
                         }
                     }
-                    Ok(None) => {
-                        if deadline.is_some_and(|d| Instant::now() >= d) {
-                            tracing::debug!(client = %self.client, "keepalive expired");
-                            self.disconnect(reason::KEEP_ALIVE_TIMEOUT).await;
-                        }
-                        break End::Abnormal;
-                    }
+                    Ok(None) => break End::Abnormal,
                     Err(code) => {
                         self.disconnect(code).await;
                         break End::Abnormal;
                     }
                 },
+                () = &mut keepalive, if !grace.is_zero() => {
+                    let due = last + grace;
+                    if Instant::now() >= due {
+                        tracing::debug!(client = %self.client, "keepalive expired");
+                        self.disconnect(reason::KEEP_ALIVE_TIMEOUT).await;
+                        break End::Abnormal;
+                    }
+                    keepalive.as_mut().reset(due.into());
+                }
+            }
+            if std::mem::take(&mut self.routed) {
+                // The subscribers' tasks, just woken, write the deliveries
+                // before this connection's acknowledgements go out
+                // (mosquitto's order): a publisher woken by its PUBACK
+                // does not run ahead of the delivery. And a publisher
+                // whose socket is always ready (a QoS 0 flood) lets the
+                // subscribers run after each read instead of ingesting
+                // until its budget runs out (50 such publishers starved
+                // the one subscriber for over 500 ms on one thread).
+                tokio::task::yield_now().await;
             }
             if self.flush().await.is_err() {
                 break End::Abnormal;
@@ -731,11 +863,11 @@ impl Conn {
                 let mut codes = Vec::new();
                 {
                     let mut state = self.broker.lock();
-                    if let Some(e) = state.sessions.get_mut(&self.client) {
+                    if state.sessions.contains_key(&self.client) {
                         for f in &u.filters {
-                            codes.push(match e.subs.remove(&f.filter) {
-                                Some(_) => reason::SUCCESS,
-                                None => reason::NO_SUBSCRIPTION_EXISTED,
+                            codes.push(match state.unsubscribe(&self.client, &f.filter) {
+                                true => reason::SUCCESS,
+                                false => reason::NO_SUBSCRIPTION_EXISTED,
                             });
                         }
                     }
@@ -846,7 +978,11 @@ impl Conn {
             expires,
             from: Arc::clone(&self.client),
         });
-        let route = |me: &Conn, msg: Arc<Message>| me.broker.lock().route(msg, &me.broker.counters);
+        let route = |me: &mut Conn, msg: Arc<Message>| {
+            let n = me.broker.lock().route(msg, &me.broker.counters);
+            me.routed |= n > 0;
+            n
+        };
         let id = p.packet_id.unwrap_or(0);
         match p.qos {
             0 => {
@@ -898,9 +1034,9 @@ impl Conn {
         {
             let mut state = self.broker.lock();
             let state = &mut *state;
-            let Some(entry) = state.sessions.get_mut(&self.client) else {
+            if !state.sessions.contains_key(&self.client) {
                 return Err(End::Abnormal);
-            };
+            }
             for sub in &s.subscriptions {
                 if !valid_subscription(&sub.filter, self.v5) {
                     codes.push(if self.v5 {
@@ -919,20 +1055,18 @@ impl Conn {
                     shared_no_local = true;
                     break;
                 }
-                let existed = entry
-                    .subs
-                    .insert(
-                        sub.filter.clone(),
-                        Sub {
-                            filter: filter.clone(),
-                            group: group.clone(),
-                            qos: sub.qos,
-                            no_local: sub.no_local,
-                            retain_as_published: sub.retain_as_published,
-                            id: sub_id,
-                        },
-                    )
-                    .is_some();
+                let existed = state.subscribe(
+                    &self.client,
+                    &sub.filter,
+                    Sub {
+                        filter: filter.clone(),
+                        group: group.clone(),
+                        qos: sub.qos,
+                        no_local: sub.no_local,
+                        retain_as_published: sub.retain_as_published,
+                        id: sub_id,
+                    },
+                );
                 codes.push(sub.qos);
                 let send_retained = group.is_none()
                     && (sub.retain_handling == 0 || (sub.retain_handling == 1 && !existed));
@@ -1009,7 +1143,7 @@ impl Conn {
         if ours {
             entry.conn = None;
             if expiry == 0 {
-                state.sessions.remove(&self.client);
+                state.remove_session(&self.client);
             } else {
                 entry.session = Some(session);
             }
@@ -1046,7 +1180,7 @@ impl Conn {
                         .get(&client)
                         .is_some_and(|e| e.generation == generation && e.conn.is_none());
                     if expired {
-                        state.sessions.remove(&client).and_then(|e| e.will)
+                        state.remove_session(&client).and_then(|e| e.will)
                     } else {
                         None
                     }
@@ -1117,5 +1251,115 @@ impl Will {
             expires,
             from: Arc::clone(&self.from),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A raw 5.0 connection: CONNECT with `props`, CONNACK read.
+    async fn raw(
+        addr: SocketAddr,
+        id: &str,
+        props: Vec<Property>,
+    ) -> (TcpStream, FrameDecoder<FixedHeader>) {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let mut c = Connect::new(5, id, 0, true);
+        c.properties = Some(props);
+        let mut buf = Vec::new();
+        encode_packet(Packet::Connect(c), true, &mut buf).unwrap();
+        s.write_all(&buf).await.unwrap();
+        let mut frames = FrameDecoder::new();
+        assert!(matches!(next(&mut s, &mut frames).await, Packet::ConnAck(a) if a.code == 0));
+        (s, frames)
+    }
+
+    async fn send(s: &mut TcpStream, p: Packet) {
+        let mut buf = Vec::new();
+        encode_packet(p, true, &mut buf).unwrap();
+        s.write_all(&buf).await.unwrap();
+    }
+
+    /// The next packet, within 5 s.
+    async fn next(s: &mut TcpStream, frames: &mut FrameDecoder<FixedHeader>) -> Packet {
+        let read = async {
+            loop {
+                if let Some(p) = next_packet(frames, true).unwrap() {
+                    return p;
+                }
+                let mut buf = [0u8; 4096];
+                let n = s.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed");
+                frames.push(&buf[..n]);
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), read)
+            .await
+            .unwrap()
+    }
+
+    /// A subscriber whose CONNECT takes 1 topic alias gets the first
+    /// PUBLISH on a topic with the topic and alias 1, the next with alias
+    /// 1 and an empty topic, a second topic in full without alias; one
+    /// that takes none gets every topic in full.
+    #[tokio::test]
+    async fn outgoing_topic_aliases() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Config {
+            sys_interval: None,
+            aliases_out: true,
+            ..Config::default()
+        };
+        let server = tokio::spawn(Broker::new(config).serve(listener));
+        let (mut sub, mut sf) = raw(addr, "alias-sub", vec![Property::TopicAliasMaximum(1)]).await;
+        let (mut plain, mut pf) = raw(addr, "plain-sub", vec![]).await;
+        for (s, f) in [(&mut sub, &mut sf), (&mut plain, &mut pf)] {
+            send(
+                s,
+                Packet::Subscribe(Subscribe {
+                    packet_id: 1,
+                    properties: Some(vec![]),
+                    subscriptions: vec![Subscription::new("t/#", 0)],
+                }),
+            )
+            .await;
+            assert!(matches!(next(s, f).await, Packet::SubAck(_)));
+        }
+        let (mut publisher, _) = raw(addr, "alias-pub", vec![]).await;
+        for (topic, body) in [("t/a", "1"), ("t/a", "2"), ("t/b", "3"), ("t/a", "4")] {
+            let p = Publish::new(topic, body.as_bytes(), 0, false, None, Some(vec![]));
+            send(&mut publisher, Packet::Publish(p)).await;
+        }
+        let mut got = Vec::new();
+        let mut full = Vec::new();
+        for _ in 0..4 {
+            let Packet::Publish(p) = next(&mut sub, &mut sf).await else {
+                panic!("not a PUBLISH");
+            };
+            let alias = p.properties.unwrap_or_default().find(|p| match p {
+                Property::TopicAlias(a) => Some(*a),
+                _ => None,
+            });
+            got.push((p.topic, alias, String::from_utf8(p.payload).unwrap()));
+            let Packet::Publish(p) = next(&mut plain, &mut pf).await else {
+                panic!("not a PUBLISH");
+            };
+            assert_eq!(p.properties, Some(vec![]));
+            full.push(p.topic);
+        }
+        let want = |t: &str, a, b: &str| (t.to_string(), a, b.to_string());
+        assert_eq!(
+            got,
+            [
+                want("t/a", Some(1), "1"),
+                want("", Some(1), "2"),
+                want("t/b", None, "3"),
+                want("", Some(1), "4"),
+            ]
+        );
+        assert_eq!(full, ["t/a", "t/a", "t/b", "t/a"]);
+        server.abort();
     }
 }

@@ -11,12 +11,14 @@
 //! client.rs   a small client API, on `codec::rpc`
 //! correlate.rs which packets are requests, responses, one-way (`Rules`)
 //! bench.rs    the load client of `mqtt-peer bench`
+//! index.rs    the broker's subscription index (exact filters hashed, wildcards listed)
 //! ```
 
 pub mod bench;
 pub mod broker;
 pub mod client;
 pub mod correlate;
+pub mod index;
 pub mod packet;
 pub mod props;
 pub mod reason;

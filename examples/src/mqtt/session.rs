@@ -15,7 +15,7 @@
 //! reconnect: resume() resends in-flight PUBLISHes with DUP, PUBRELs as they were
 //! ```
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -99,6 +99,11 @@ pub struct Session {
     pub max_queued: usize,
     /// Messages dropped: expired, too large for the client, queue full.
     pub dropped: u64,
+    /// The client's topic alias maximum (5.0 CONNECT; 0: it takes none).
+    pub alias_max: u16,
+    /// The topic aliases this connection has told the client (5.0
+    /// §3.3.2.3.4: they last as long as the network connection).
+    aliases: HashMap<String, u16>,
 }
 
 impl Session {
@@ -115,6 +120,8 @@ impl Session {
             receive_max,
             max_queued: 10_000,
             dropped: 0,
+            alias_max: 0,
+            aliases: HashMap::new(),
         }
     }
 
@@ -160,11 +167,16 @@ impl Session {
             } else {
                 None
             };
-            let publish = self.publish(&d, packet_id, false, now);
+            let alias = self.alias_for(&d.msg.topic);
+            let publish = self.publish(&d, packet_id, false, now, alias);
             if self.too_large(&publish) {
-                // 5.0 §3.1.2.11.4: discarded as if sent.
+                // 5.0 §3.1.2.11.4: discarded as if sent (and the client
+                // has not learnt an alias from it).
                 self.dropped += 1;
                 continue;
+            }
+            if let Some((a, false)) = alias {
+                self.aliases.insert(d.msg.topic.clone(), a);
             }
             if let Some(id) = packet_id {
                 self.outgoing.insert(id, Outgoing::Sent(d));
@@ -175,12 +187,14 @@ impl Session {
 
     /// After a reconnect: every unacknowledged PUBLISH again with DUP set,
     /// every PUBREL again, in the order first sent (§4.4), then the queue.
+    /// The new connection starts without topic aliases.
     pub fn resume(&mut self, now: Instant, out: &mut Vec<Packet>) {
+        self.aliases.clear();
         let ids: Vec<u16> = self.outgoing.keys().copied().collect();
         for id in ids {
             match &self.outgoing[&id] {
                 Outgoing::Sent(d) => {
-                    let p = self.publish(d, Some(id), true, now);
+                    let p = self.publish(d, Some(id), true, now, None);
                     out.push(Packet::Publish(p));
                 }
                 Outgoing::Released => {
@@ -278,8 +292,33 @@ impl Session {
         }
     }
 
-    /// The PUBLISH carrying a delivery.
-    fn publish(&self, d: &Delivery, packet_id: Option<u16>, dup: bool, now: Instant) -> Publish {
+    /// The topic alias to send `topic` with, if the client takes them:
+    /// `(alias, true)` when the client already knows it, `(alias, false)`
+    /// for a new one while aliases are left; none once all are given
+    /// (the topic then goes in full).
+    fn alias_for(&self, topic: &str) -> Option<(u16, bool)> {
+        if !self.v5 || self.alias_max == 0 {
+            return None;
+        }
+        match self.aliases.get(topic) {
+            Some(&a) => Some((a, true)),
+            None if self.aliases.len() < usize::from(self.alias_max) => {
+                Some((self.aliases.len() as u16 + 1, false))
+            }
+            None => None,
+        }
+    }
+
+    /// The PUBLISH carrying a delivery; with `alias`, its Topic Alias
+    /// property, and an empty topic name when the client knows the alias.
+    fn publish(
+        &self,
+        d: &Delivery,
+        packet_id: Option<u16>,
+        dup: bool,
+        now: Instant,
+        alias: Option<(u16, bool)>,
+    ) -> Publish {
         let properties = self.v5.then(|| {
             let mut p = d.msg.properties.clone();
             if let Some(e) = d.msg.expires {
@@ -289,13 +328,18 @@ impl Session {
                 ));
             }
             p.extend(d.sub_ids.iter().map(|&i| Property::SubscriptionId(i)));
+            p.extend(alias.map(|(a, _)| Property::TopicAlias(a)));
             p
         });
+        let topic = match alias {
+            Some((_, true)) => String::new(),
+            _ => d.msg.topic.clone(),
+        };
         Publish {
             dup,
             qos: d.qos,
             retain: d.retain,
-            topic: d.msg.topic.clone(),
+            topic,
             packet_id,
             properties,
             payload: d.msg.payload.clone(),
@@ -367,6 +411,63 @@ mod tests {
         s.deliver(delivery(0), false);
         s.deliver(delivery(1), false);
         assert_eq!(s.queued(), 1);
+    }
+
+    /// Outgoing topic aliases toward a 5.0 client that takes two: the
+    /// first PUBLISH of a topic names it with a new alias, the next ones
+    /// send the alias with an empty topic; a third topic goes in full; a
+    /// reconnect starts over; a 3.1.1 session never aliases.
+    #[test]
+    fn outgoing_topic_aliases() {
+        let now = Instant::now();
+        let on = |topic: &str| {
+            let mut d = delivery(0);
+            Arc::make_mut(&mut d.msg).topic = topic.into();
+            d
+        };
+        let sent = |out: &[Packet]| -> Vec<(String, Vec<Property>)> {
+            out.iter()
+                .map(|p| match p {
+                    Packet::Publish(p) => {
+                        (p.topic.clone(), p.properties.clone().unwrap_or_default())
+                    }
+                    other => panic!("not a PUBLISH: {other:?}"),
+                })
+                .collect()
+        };
+        let mut s = Session::new(true, 10, 10);
+        s.alias_max = 2;
+        for t in ["a", "a", "b", "c", "b"] {
+            s.deliver(on(t), true);
+        }
+        let mut out = Vec::new();
+        s.pump(now, &mut out);
+        let alias = |a| vec![Property::TopicAlias(a)];
+        assert_eq!(
+            sent(&out),
+            [
+                ("a".to_string(), alias(1)),
+                (String::new(), alias(1)),
+                ("b".to_string(), alias(2)),
+                ("c".to_string(), vec![]),
+                (String::new(), alias(2)),
+            ]
+        );
+        out.clear();
+        s.resume(now, &mut out);
+        s.deliver(on("b"), true);
+        s.pump(now, &mut out);
+        assert_eq!(sent(&out), [("b".to_string(), alias(1))]);
+
+        let mut old = Session::new(false, 10, 10);
+        old.alias_max = 2;
+        old.deliver(on("a"), true);
+        old.deliver(on("a"), true);
+        out.clear();
+        old.pump(now, &mut out);
+        assert!(out
+            .iter()
+            .all(|p| matches!(p, Packet::Publish(p) if p.topic == "a")));
     }
 
     /// QoS 2 both ways: PUBREC → PUBREL → PUBCOMP outgoing; incoming
