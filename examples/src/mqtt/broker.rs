@@ -21,17 +21,24 @@
 //! offline persistent session, straight into its queue under the lock. A
 //! connection leaving drains its channel into the session under the same
 //! lock, so no message is lost between the two.
+//!
+//! Back-pressure: each connected session counts its backlog (deliveries
+//! in its channel or queue, not yet in flight, [`Backlog`]). A publisher
+//! whose PUBLISH reached a session over [`HIGH_WATER`] reads nothing more
+//! until that backlog is under [`LOW_WATER`] (or [`CONGESTION_WAIT`] has
+//! passed, so two clients feeding each other cannot deadlock): a fan-in
+//! flood slows its publishers instead of filling a queue until it drops.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use codec::frame::{FrameDecoder, FrameError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::index::SubIndex;
 use super::packet::*;
@@ -140,6 +147,53 @@ enum Event {
 struct Live {
     id: u64,
     tx: mpsc::UnboundedSender<Event>,
+    backlog: Arc<Backlog>,
+}
+
+/// A publisher that reached a session with a backlog over this many
+/// deliveries waits before reading on (below the default queue limit of
+/// 10,000, so a flood slows down before anything is dropped).
+const HIGH_WATER: usize = 1_000;
+
+/// The backlog a waiting publisher waits for.
+const LOW_WATER: usize = 250;
+
+/// How long a publisher waits for congested sessions at most per pause.
+const CONGESTION_WAIT: Duration = Duration::from_millis(250);
+
+/// A connected session's deliveries not yet in flight: sent through its
+/// channel and not yet taken, plus its queue. Publishers add, the
+/// session's connection takes away and wakes them when it drains.
+#[derive(Debug, Default)]
+struct Backlog {
+    channel: AtomicUsize,
+    queued: AtomicUsize,
+    /// The connection is gone: nothing will drain it, nobody waits on it.
+    closed: AtomicBool,
+    drained: Notify,
+}
+
+impl Backlog {
+    fn len(&self) -> usize {
+        if self.closed.load(Ordering::Relaxed) {
+            return 0;
+        }
+        self.channel.load(Ordering::Relaxed) + self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Records the session's queue after a change; wakes the waiting
+    /// publishers once the backlog is low.
+    fn set_queued(&self, queued: usize) {
+        self.queued.store(queued, Ordering::Relaxed);
+        if self.len() < LOW_WATER {
+            self.drained.notify_waiters();
+        }
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        self.drained.notify_waiters();
+    }
 }
 
 /// One client identifier's entry.
@@ -224,7 +278,15 @@ impl State {
 
     /// Routes a message to every matching subscription; the number of
     /// sessions it went to.
-    fn route(&mut self, msg: Arc<Message>, counters: &Counters) -> usize {
+    /// Delivers `msg` to every matching session; the number reached. The
+    /// connected sessions it left over [`HIGH_WATER`] are pushed onto
+    /// `congested`.
+    fn route(
+        &mut self,
+        msg: Arc<Message>,
+        counters: &Counters,
+        congested: &mut Vec<Arc<Backlog>>,
+    ) -> usize {
         if msg.retain {
             if msg.payload.is_empty() {
                 self.retained.remove(&msg.topic);
@@ -270,7 +332,7 @@ impl State {
             }
             if let Some(d) = best {
                 n += 1;
-                hand(entry, d, counters);
+                congested.extend(hand(entry, d, counters));
             }
         }
         self.candidates = candidates;
@@ -294,7 +356,7 @@ impl State {
                 sub_ids: sub.id.into_iter().collect(),
             };
             if let Some(entry) = self.sessions.get_mut(&client) {
-                hand(entry, d, counters);
+                congested.extend(hand(entry, d, counters));
             }
             n += 1;
         }
@@ -303,17 +365,23 @@ impl State {
 }
 
 /// Gives a delivery to a session: through its connection, or into its
-/// queue while offline.
-fn hand(entry: &mut Entry, d: Delivery, counters: &Counters) {
+/// queue while offline. The connection's backlog when it is over
+/// [`HIGH_WATER`].
+fn hand(entry: &mut Entry, d: Delivery, counters: &Counters) -> Option<Arc<Backlog>> {
     if let Some(live) = &entry.conn {
         // The receiver lives until `Conn::leave` clears `conn` under this
         // lock, so the send cannot fail while `conn` is set.
+        live.backlog.channel.fetch_add(1, Ordering::Relaxed);
         let _ = live.tx.send(Event::Deliver(d));
+        if live.backlog.len() > HIGH_WATER {
+            return Some(Arc::clone(&live.backlog));
+        }
     } else if let Some(s) = &mut entry.session {
         let before = s.dropped;
         s.deliver(d, false);
         add(&counters.dropped, s.dropped - before);
     }
+    None
 }
 
 /// The broker: shared by every connection task.
@@ -348,7 +416,8 @@ impl Broker {
 
     /// Publishes a message as if a client had (used for wills and `$SYS`).
     pub fn publish(&self, msg: Message) -> usize {
-        self.lock().route(Arc::new(msg), &self.counters)
+        self.lock()
+            .route(Arc::new(msg), &self.counters, &mut Vec::new())
     }
 
     /// Accepts connections until the task is dropped.
@@ -426,6 +495,11 @@ struct Conn {
     keep_alive: u16,
     /// A PUBLISH handled since the last write went to some session.
     routed: bool,
+    /// This connection's session's backlog (publishers add to it).
+    backlog: Arc<Backlog>,
+    /// Sessions this connection's PUBLISHes left over [`HIGH_WATER`]:
+    /// waited for before the next read.
+    congested: Vec<Arc<Backlog>>,
 }
 
 /// Deliveries a connection takes from its channel before it writes and
@@ -455,6 +529,31 @@ impl Conn {
             aliases: HashMap::new(),
             keep_alive: 0,
             routed: false,
+            backlog: Arc::default(),
+            congested: Vec::new(),
+        }
+    }
+
+    /// Waits until every session this connection's PUBLISHes congested
+    /// is under [`LOW_WATER`], for [`CONGESTION_WAIT`] at most.
+    async fn ease_congestion(&mut self) {
+        let deadline = tokio::time::Instant::now() + CONGESTION_WAIT;
+        for b in std::mem::take(&mut self.congested) {
+            // Its own session drains only when this task runs.
+            if Arc::ptr_eq(&b, &self.backlog) {
+                continue;
+            }
+            loop {
+                let notified = b.drained.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if b.len() < LOW_WATER {
+                    break;
+                }
+                if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 
@@ -689,7 +788,11 @@ impl Conn {
                 let _ = old.tx.send(Event::TakenOver(stx));
                 srx
             });
-            entry.conn = Some(Live { id: self.id, tx });
+            entry.conn = Some(Live {
+                id: self.id,
+                tx,
+                backlog: Arc::clone(&self.backlog),
+            });
             let held = entry.session.take();
             let present = !c.clean_start && (held.is_some() || takeover.is_some());
             entry.expiry = expiry;
@@ -767,12 +870,14 @@ impl Conn {
                     for taken in 1..=DELIVERY_BATCH {
                         match next {
                             Some(Event::Deliver(d)) => {
+                                self.backlog.channel.fetch_sub(1, Ordering::Relaxed);
                                 session.deliver(d, true);
                                 session.pump(Instant::now(), &mut self.out);
                             }
                             Some(Event::TakenOver(reply)) => {
                                 self.disconnect(reason::SESSION_TAKEN_OVER).await;
                                 let _ = reply.send(session);
+                                self.backlog.close();
                                 return (Session::new(self.v5, 1, 1), End::TakenOver, rx);
                             }
                             None => break 'conn End::Abnormal,
@@ -835,7 +940,12 @@ impl Conn {
             if self.flush().await.is_err() {
                 break End::Abnormal;
             }
+            self.backlog.set_queued(session.queued());
+            if !self.congested.is_empty() {
+                self.ease_congestion().await;
+            }
         };
+        self.backlog.close();
         (session, end, rx)
     }
 
@@ -979,7 +1089,10 @@ impl Conn {
             from: Arc::clone(&self.client),
         });
         let route = |me: &mut Conn, msg: Arc<Message>| {
-            let n = me.broker.lock().route(msg, &me.broker.counters);
+            let n = me
+                .broker
+                .lock()
+                .route(msg, &me.broker.counters, &mut me.congested);
             me.routed |= n > 0;
             n
         };
