@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 
 use super::error::Chain;
+pub(crate) use super::parts::Parts;
 use super::{ConnError, Counters};
 use crate::tokio::ProtocolCodec;
 use crate::{DecodeProtocol, EncodeError, FrameError, Protocol};
@@ -75,6 +76,16 @@ where
     /// Bytes read since the last call.
     pub(crate) fn take_bytes_read(&mut self) -> u64 {
         std::mem::take(&mut self.bytes_read)
+    }
+
+    /// The next message if its whole frame is already buffered; never
+    /// reads.
+    pub(crate) fn buffered(&mut self) -> Result<Option<P>, ConnError> {
+        let msg = self.codec.decode(&mut self.buf).map_err(conn_error)?;
+        if msg.is_some() {
+            self.frame_started = None;
+        }
+        Ok(msg)
     }
 
     /// The next message; `Ok(None)` when the peer closed between frames.
@@ -153,8 +164,9 @@ pub(crate) async fn write_loop(
 ) -> io::Result<()> {
     const BATCH: usize = 64 * 1024;
     let mut batch = Batch::default();
-    // Released once their frames are written, not when queued.
-    let mut permits = Vec::new();
+    // Released once their frames are written, not when queued: merged
+    // into one, so a batch returns them to the semaphore in one call.
+    let mut permits = Permits(None);
     tokio::pin!(stop);
     let mut stopping = false;
     loop {
@@ -177,7 +189,7 @@ pub(crate) async fn write_loop(
         };
         batch.clear();
         batch.push(frame.frame);
-        permits.extend(frame.permit);
+        permits.add(frame.permit);
         let mut frames = 1;
         // Frames since the last yield (the first yield is always worth it).
         let mut fresh = 1;
@@ -186,7 +198,7 @@ pub(crate) async fn write_loop(
             match rx.try_recv() {
                 Ok(frame) => {
                     batch.push(frame.frame);
-                    permits.extend(frame.permit);
+                    permits.add(frame.permit);
                     frames += 1;
                     fresh += 1;
                 }
@@ -211,23 +223,56 @@ pub(crate) async fn write_loop(
         }
         batch.write(&mut wr).await?;
         counters.bytes_out(batch.len() as u64);
-        permits.clear();
+        permits.0 = None;
     }
     wr.shutdown().await
+}
+
+/// The in-flight permits of a batch's replies, merged (all are the
+/// connection's: one semaphore).
+struct Permits(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Permits {
+    fn add(&mut self, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
+        match (&mut self.0, permit) {
+            (Some(all), Some(one)) => all.merge(one),
+            (all @ None, one) => *all = one,
+            (Some(_), None) => {}
+        }
+    }
 }
 
 /// The frames of one write. Small frames are copied into one buffer (one
 /// iovec for many frames); a frame of [`Batch::DIRECT`] bytes or more is
 /// written from its own encoding, with no copy (a 4 KiB value is not
-/// moved again on its way to the socket), through a vectored write.
+/// moved again on its way to the socket), through a vectored write; so
+/// is each shared buffer of a reply encoded as [`Parts`].
 #[derive(Default)]
 struct Batch {
     /// The small frames, back to back.
     copied: Vec<u8>,
     /// The large frames, each with the length of `copied` when it came
     /// (the frames before it).
-    direct: Vec<(usize, Arc<Vec<u8>>)>,
+    direct: Vec<(usize, Direct)>,
     len: usize,
+}
+
+/// Bytes written from where they are, not copied into the batch.
+enum Direct {
+    /// A whole frame (shared by every peer it goes to).
+    Frame(Arc<Vec<u8>>),
+    /// A shared buffer inside a reply's frame (a stored value).
+    Shared(Bytes),
+}
+
+impl std::ops::Deref for Direct {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Direct::Frame(f) => f,
+            Direct::Shared(b) => b,
+        }
+    }
 }
 
 impl Batch {
@@ -240,13 +285,31 @@ impl Batch {
         self.len = 0;
     }
 
-    fn push(&mut self, frame: Arc<Vec<u8>>) {
+    fn push(&mut self, frame: Frame) {
+        let frame = match frame {
+            Frame::Whole(frame) => frame,
+            Frame::Parts(parts) => return self.push_parts(parts),
+        };
         self.len += frame.len();
         if frame.len() >= Self::DIRECT {
-            self.direct.push((self.copied.len(), frame));
+            self.direct.push((self.copied.len(), Direct::Frame(frame)));
         } else {
             self.copied.extend_from_slice(&frame);
         }
+    }
+
+    /// A reply's pieces: its bytes copied, its shared buffers by reference.
+    fn push_parts(&mut self, parts: Parts) {
+        let (flat, shared) = parts.into_pieces();
+        let mut from = 0;
+        for (at, bytes) in shared {
+            self.copied.extend_from_slice(&flat[from..at]);
+            self.len += at - from + bytes.len();
+            self.direct.push((self.copied.len(), Direct::Shared(bytes)));
+            from = at;
+        }
+        self.copied.extend_from_slice(&flat[from..]);
+        self.len += flat.len() - from;
     }
 
     /// Bytes queued.
@@ -286,7 +349,7 @@ impl Batch {
 /// A frame queued for a connection's writer.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
-    pub(crate) frame: Arc<Vec<u8>>,
+    pub(crate) frame: Frame,
     /// A reply's in-flight permit: its request counts against the limit
     /// until the reply is written, so a peer that sends requests without
     /// reading replies is paused instead of filling the server's memory.
@@ -296,10 +359,20 @@ pub(crate) struct Outgoing {
 impl From<Arc<Vec<u8>>> for Outgoing {
     fn from(frame: Arc<Vec<u8>>) -> Self {
         Outgoing {
-            frame,
+            frame: Frame::Whole(frame),
             permit: None,
         }
     }
+}
+
+/// An encoded frame.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// In one buffer, shareable (a notification to many peers, a call
+    /// kept for resending).
+    Whole(Arc<Vec<u8>>),
+    /// A reply, with its large shared buffers by reference.
+    Parts(Parts),
 }
 
 /// Runs `hs`, if any, on a new connection within `limit`: its
@@ -391,7 +464,7 @@ mod tests {
             .collect();
         let mut batch = Batch::default();
         for f in &frames {
-            batch.push(Arc::clone(f));
+            batch.push(Frame::Whole(Arc::clone(f)));
         }
         assert_eq!(batch.len(), sizes.iter().sum::<usize>());
         assert_eq!(batch.direct.len(), 4, "frames of 2048 bytes and more");
