@@ -67,7 +67,7 @@ async fn unfinished_uploads_are_collected_on_open() {
         let db = Db::open(Some(&path), |_| {}).unwrap();
         assert_eq!(
             db.fetch("uploaded".into(), 100).await.unwrap(),
-            Some(Ok(vec![2; 10]))
+            Some(Ok(vec![2; 10].into()))
         );
         db.close().await;
     }
@@ -95,7 +95,7 @@ async fn inline_and_chunked_overwrites_leave_no_orphans() {
             db.store("k".into(), value.clone()).await.unwrap();
             assert_eq!(
                 db.fetch("k".into(), all).await.unwrap(),
-                Some(Ok(value.clone()))
+                Some(Ok(value.clone().into()))
             );
             let (m, first) = db.chunk("k".into(), 0).await.unwrap().unwrap();
             assert_eq!(m.size, value.len() as u64);
@@ -111,12 +111,12 @@ async fn inline_and_chunked_overwrites_leave_no_orphans() {
             .unwrap();
         assert_eq!(
             db.fetch("k".into(), all).await.unwrap(),
-            Some(Ok(small.clone()))
+            Some(Ok(small.clone().into()))
         );
         db.store("k".into(), edge.clone()).await.unwrap();
         assert_eq!(
             db.fetch("k".into(), all).await.unwrap(),
-            Some(Ok(edge.clone()))
+            Some(Ok(edge.clone().into()))
         );
         // A chunked value deleted, an inline one deleted.
         db.store("big".into(), big.clone()).await.unwrap();
@@ -223,7 +223,7 @@ const NO_CHECKPOINTS: WalLimits = WalLimits {
 async fn value_of(db: &Db, name: &str) -> Option<(u64, Vec<u8>)> {
     let meta = db.meta(name.into()).await.unwrap()?;
     match db.fetch(name.into(), u64::MAX).await.unwrap() {
-        Some(Ok(v)) => Some((meta.version, v)),
+        Some(Ok(v)) => Some((meta.version, v.to_vec())),
         other => panic!("{name}: {other:?}"),
     }
 }
