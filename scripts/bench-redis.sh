@@ -13,14 +13,19 @@
 #                                        (save "", appendonly no)
 #   storage serve --db FILE     against  Redis appendonly yes +
 #                                        appendfsync always
+#                                        (SET, and GET: values served from
+#                                        the read cache, DURABLE_OPS)
 #
 # For every value size (32 B, 4 KiB), connection count (1, 50), pipelining
-# depth (1, 16) and operation (SET, GET; durable: SET), one cell runs our
+# depth (1, 16) and operation (SET, GET; durable: DURABLE_OPS), one cell runs our
 # client four times, alternating the servers A-B-B-A (storage, Redis,
 # Redis, storage) so that load from other processes falls on both, then
 # redis-benchmark once against the same Redis with the same -c/-P/-d/-r (so
 # the client is checked in the same run: "rb" column, and our Redis figure
-# over redis-benchmark's).
+# over redis-benchmark's). For GET, redis-benchmark runs `-t set,get` and
+# its GET figure is taken: its own keys (key:NNN) then hold values of the
+# cell's size, as ours do (a GET of a key never set is answered nil, a
+# 5-byte reply, whatever -d says).
 #
 # Prints one markdown table (ops/s: the mean of each side's two runs; ratio
 # = storage / Redis; the longest latency seen, a stall, for durable SET)
@@ -32,8 +37,9 @@
 # Usage: scripts/bench-redis.sh
 #        DUR=1 scripts/bench-redis.sh         seconds per run (default 2)
 #        SIZES=32 CONNS=50 DEPTHS=16 OPS=get DURABLE=0 scripts/bench-redis.sh
+#        DURABLE_OPS=get MEMORY=0 scripts/bench-redis.sh   GET on --db only
 #
-# About 6 minutes on 2 cores at DUR=2, plus the release build of `storage`.
+# About 8 minutes on 2 cores at DUR=2, plus the release build of `storage`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +50,7 @@ DEPTHS=${DEPTHS:-"1 16"}
 OPS=${OPS:-"set get"}
 MEMORY=${MEMORY:-1}
 DURABLE=${DURABLE:-1}
+DURABLE_OPS=${DURABLE_OPS:-"set get"}
 KEYS=1000
 OUT=${OUT:-docs/bench-data}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -130,10 +137,11 @@ ours() {
 }
 
 # rb PORT OP SIZE CONNS DEPTH N: requests/s of one redis-benchmark test of
-# N requests.
+# N requests (for GET, after a SET test that stores its keys).
 rb() {
-    local port=$1 op=$2 size=$3 conns=$4 depth=$5 n=$6
-    redis-benchmark -h 127.0.0.1 -p "$port" -t "$op" -d "$size" -c "$conns" \
+    local port=$1 op=$2 size=$3 conns=$4 depth=$5 n=$6 tests=$2
+    [ "$op" = get ] && tests=set,get
+    redis-benchmark -h 127.0.0.1 -p "$port" -t "$tests" -d "$size" -c "$conns" \
         -P "$depth" -r "$KEYS" -n "$n" -q --csv |
         awk -F'"' 'NR > 1 && $2 == toupper("'"$op"'") { print $4 }'
 }
@@ -183,7 +191,7 @@ fi
 if [ "$DURABLE" = 1 ]; then
     start_storage durable --db "$tmp/durable/storage.redb"
     start_redis redis-aof --save "" --appendonly yes --appendfsync always
-    matrix durable "$STORAGE_ADDR" "$REDIS_PORT" set
+    matrix durable "$STORAGE_ADDR" "$REDIS_PORT" "$DURABLE_OPS"
 fi
 
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$machine"
