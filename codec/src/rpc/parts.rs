@@ -169,7 +169,11 @@ mod tests {
     use std::vec;
 
     fn big(n: usize, seed: u8) -> Bytes {
-        Bytes::from((0..n).map(|i| (i as u8).wrapping_mul(7) ^ seed).collect::<Vec<u8>>())
+        Bytes::from(
+            (0..n)
+                .map(|i| (i as u8).wrapping_mul(7) ^ seed)
+                .collect::<Vec<u8>>(),
+        )
     }
 
     /// Reads the pieces back in order.
@@ -205,7 +209,11 @@ mod tests {
         }
         assert_eq!(parts.len(), vec.len());
         assert_eq!(parts.as_slice(), &vec[..]);
-        assert_eq!(parts.shared.len(), 2, "only buffers of SHARE_MIN bytes or more");
+        assert_eq!(
+            parts.shared.len(),
+            2,
+            "only buffers of SHARE_MIN bytes or more"
+        );
         assert_eq!(parts.shared[0].1.as_ptr(), a.as_ptr(), "not copied");
         assert_eq!(parts.flat.len(), vec.len() - a.len() - b.len());
         // A change after `as_slice` is seen by the next one.
