@@ -491,4 +491,47 @@ mod tests {
         let want: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
         assert!(got.unwrap() == want, "bytes out of order");
     }
+
+    /// Replies as pieces among whole frames: their shared buffers go out
+    /// by reference (the very buffers), everything else copied, and the
+    /// write's slices, joined, are every frame's bytes in order.
+    #[test]
+    fn a_batch_sends_shared_buffers_by_reference() {
+        use crate::Sink;
+        let value = Bytes::from(vec![7u8; 4096]);
+        let small = Bytes::from(vec![8u8; 100]);
+        let mut want = Vec::new();
+        let mut batch = Batch::default();
+        for round in 0..3u8 {
+            let whole = Arc::new(vec![round; 50]);
+            want.extend_from_slice(&whole);
+            batch.push(Frame::Whole(whole));
+            let mut parts = Parts::default();
+            parts.extend_from_slice(&[round, 1, 2]);
+            parts.extend_from_bytes(&value);
+            parts.extend_from_bytes(&small);
+            parts.push(round);
+            want.extend_from_slice(parts.as_slice());
+            batch.push(Frame::Parts(parts));
+        }
+        assert_eq!(batch.len(), want.len());
+        let shared: Vec<_> = batch
+            .direct
+            .iter()
+            .filter_map(|(_, d)| match d {
+                Direct::Shared(b) => Some(b.as_ptr()),
+                Direct::Frame(_) => None,
+            })
+            .collect();
+        assert_eq!(shared, [value.as_ptr(); 3], "the value itself, never copied");
+        let mut got = Vec::new();
+        let mut from = 0;
+        for (at, d) in &batch.direct {
+            got.extend_from_slice(&batch.copied[from..*at]);
+            got.extend_from_slice(d);
+            from = *at;
+        }
+        got.extend_from_slice(&batch.copied[from..]);
+        assert!(got == want, "bytes out of order");
+    }
 }
