@@ -420,13 +420,14 @@ impl Encode for bytes::Bytes {
 /// by one that gathers a frame for a vectored write.
 #[cfg(feature = "bytes")]
 impl EncodeSeq for bytes::Bytes {
+    /// Bytes are elements: the count is the length in either unit.
     #[inline]
-    fn seq_count(&self, unit: Unit) -> usize {
-        (**self).seq_count(unit)
+    fn seq_count(&self, _: Unit) -> usize {
+        self.len()
     }
     #[inline]
     fn seq_encoded_len(&self) -> usize {
-        (**self).seq_encoded_len()
+        self.len()
     }
     #[inline]
     fn encode_seq<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {

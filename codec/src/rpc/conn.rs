@@ -523,15 +523,12 @@ mod tests {
                 Direct::Frame(_) => None,
             })
             .collect();
-        assert_eq!(shared, [value.as_ptr(); 3], "the value itself, never copied");
-        let mut got = Vec::new();
-        let mut from = 0;
-        for (at, d) in &batch.direct {
-            got.extend_from_slice(&batch.copied[from..*at]);
-            got.extend_from_slice(d);
-            from = *at;
-        }
-        got.extend_from_slice(&batch.copied[from..]);
+        assert_eq!(
+            shared,
+            [value.as_ptr(); 3],
+            "the value itself, never copied"
+        );
+        let got = super::super::parts::join(&batch.copied, &batch.direct);
         assert!(got == want, "bytes out of order");
     }
 }

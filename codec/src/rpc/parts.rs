@@ -65,15 +65,7 @@ impl Parts {
 
     /// The whole frame in one buffer.
     fn joined(&self) -> Vec<u8> {
-        let mut all = Vec::with_capacity(self.flat.len() + self.shared_len);
-        let mut from = 0;
-        for (at, bytes) in &self.shared {
-            all.extend_from_slice(&self.flat[from..*at]);
-            all.extend_from_slice(bytes);
-            from = *at;
-        }
-        all.extend_from_slice(&self.flat[from..]);
-        all
+        join(&self.flat, &self.shared)
     }
 
     /// Before a change: the copy for `as_slice` would be stale.
@@ -83,6 +75,24 @@ impl Parts {
             self.view.take();
         }
     }
+}
+
+/// `flat` with each of `shared` spliced in where it goes (the length of
+/// `flat` before it), in order: what the pieces send.
+pub(crate) fn join<B: std::ops::Deref<Target = [u8]>>(
+    flat: &[u8],
+    shared: &[(usize, B)],
+) -> Vec<u8> {
+    let mut all =
+        Vec::with_capacity(flat.len() + shared.iter().map(|(_, b)| b.len()).sum::<usize>());
+    let mut from = 0;
+    for (at, bytes) in shared {
+        all.extend_from_slice(&flat[from..*at]);
+        all.extend_from_slice(bytes);
+        from = *at;
+    }
+    all.extend_from_slice(&flat[from..]);
+    all
 }
 
 impl Sink for Parts {
@@ -179,15 +189,7 @@ mod tests {
     /// Reads the pieces back in order.
     fn whole(parts: Parts) -> Vec<u8> {
         let (flat, shared) = parts.into_pieces();
-        let mut out = Vec::new();
-        let mut from = 0;
-        for (at, b) in shared {
-            out.extend_from_slice(&flat[from..at]);
-            out.extend_from_slice(&b);
-            from = at;
-        }
-        out.extend_from_slice(&flat[from..]);
-        out
+        join(&flat, &shared)
     }
 
     /// Large shared buffers are kept by reference (the same memory), small
