@@ -22,10 +22,10 @@
 # Redis, storage) so that load from other processes falls on both, then
 # redis-benchmark once against the same Redis with the same -c/-P/-d/-r (so
 # the client is checked in the same run: "rb" column, and our Redis figure
-# over redis-benchmark's). For GET, redis-benchmark runs `-t set,get` and
-# its GET figure is taken: its own keys (key:NNN) then hold values of the
-# cell's size, as ours do (a GET of a key never set is answered nil, a
-# 5-byte reply, whatever -d says).
+# over redis-benchmark's). For GET, redis-benchmark's own keys
+# (key:000000000NNN) are first stored with values of the cell's size
+# (one pipelined `redis-cli --pipe`), so its GETs read what ours do (a GET
+# of a key never set is answered nil, a 5-byte reply, whatever -d says).
 #
 # Prints one markdown table (ops/s: the mean of each side's two runs; ratio
 # = storage / Redis; the longest latency seen, a stall, for durable SET)
@@ -136,12 +136,23 @@ ours() {
     echo "$rate,$lat"
 }
 
+# rb_keys PORT SIZE: stores redis-benchmark's keys (-r $KEYS) with values
+# of SIZE bytes, in one pipeline (quick even with appendfsync always).
+rb_keys() {
+    python3 -c "
+import sys
+v = 'x' * $2
+sys.stdout.write(''.join(
+    f'*3\r\n\$3\r\nSET\r\n\$16\r\nkey:{i:012d}\r\n\${len(v)}\r\n{v}\r\n'
+    for i in range($KEYS)))" | redis-cli -p "$1" --pipe >/dev/null
+}
+
 # rb PORT OP SIZE CONNS DEPTH N: requests/s of one redis-benchmark test of
-# N requests (for GET, after a SET test that stores its keys).
+# N requests (for GET, of keys stored by rb_keys).
 rb() {
-    local port=$1 op=$2 size=$3 conns=$4 depth=$5 n=$6 tests=$2
-    [ "$op" = get ] && tests=set,get
-    redis-benchmark -h 127.0.0.1 -p "$port" -t "$tests" -d "$size" -c "$conns" \
+    local port=$1 op=$2 size=$3 conns=$4 depth=$5 n=$6
+    [ "$op" = get ] && rb_keys "$port" "$size"
+    redis-benchmark -h 127.0.0.1 -p "$port" -t "$op" -d "$size" -c "$conns" \
         -P "$depth" -r "$KEYS" -n "$n" -q --csv |
         awk -F'"' 'NR > 1 && $2 == toupper("'"$op"'") { print $4 }'
 }
