@@ -415,7 +415,23 @@ impl Encode for bytes::Bytes {
     }
 }
 
+/// The body of a `Bytes` goes to the sink as the shared buffer it is
+/// ([`Sink::extend_from_bytes`]): copied by most sinks, kept by reference
+/// by one that gathers a frame for a vectored write.
 #[cfg(feature = "bytes")]
-deref_seq_impls! {
-    impl[] bytes::Bytes;
+impl EncodeSeq for bytes::Bytes {
+    /// Bytes are elements: the count is the length in either unit.
+    #[inline]
+    fn seq_count(&self, _: Unit) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn seq_encoded_len(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn encode_seq<S: Sink + ?Sized>(&self, buf: &mut S, _: Endian) -> Result<(), EncodeError> {
+        buf.extend_from_bytes(self);
+        Ok(())
+    }
 }

@@ -105,6 +105,20 @@ pub trait Sink {
         self.resize(at + n, 0);
         &mut self.as_mut_slice()[at..]
     }
+
+    /// Appends the bytes of a shared buffer (feature `bytes` or `tokio`).
+    ///
+    /// The default copies them, as [`Sink::extend_from_slice`]. A sink
+    /// that gathers a frame as pieces for a vectored write (the rpc
+    /// connections' reply encoder) overrides it to keep a reference to
+    /// `bytes` instead, so a value shared with a store or a cache leaves
+    /// for the socket without being copied. `bytes::Bytes` fields encode
+    /// through it.
+    #[cfg(any(feature = "bytes", feature = "tokio"))]
+    #[inline]
+    fn extend_from_bytes(&mut self, bytes: &bytes::Bytes) {
+        self.extend_from_slice(bytes);
+    }
 }
 
 /// `Sink` for a contiguous growable buffer with `Vec<u8>`'s inherent
@@ -233,6 +247,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline(always)]
     fn put_zeroed(&mut self, n: usize) -> &mut [u8] {
         (**self).put_zeroed(n)
+    }
+    #[cfg(any(feature = "bytes", feature = "tokio"))]
+    #[inline(always)]
+    fn extend_from_bytes(&mut self, bytes: &bytes::Bytes) {
+        (**self).extend_from_bytes(bytes);
     }
 }
 

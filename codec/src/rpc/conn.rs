@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 
 use super::error::Chain;
+pub(crate) use super::parts::Parts;
 use super::{ConnError, Counters};
 use crate::tokio::ProtocolCodec;
 use crate::{DecodeProtocol, EncodeError, FrameError, Protocol};
@@ -166,8 +167,9 @@ pub(crate) async fn write_loop(
 ) -> io::Result<()> {
     const BATCH: usize = 64 * 1024;
     let mut batch = Batch::default();
-    // Released once their frames are written, not when queued.
-    let mut permits = Vec::new();
+    // Released once their frames are written, not when queued: merged
+    // into one, so a batch returns them to the semaphore in one call.
+    let mut permits = Permits(None);
     tokio::pin!(stop);
     let mut stopping = false;
     loop {
@@ -190,7 +192,7 @@ pub(crate) async fn write_loop(
         };
         batch.clear();
         batch.push(frame.frame);
-        permits.extend(frame.permit);
+        permits.add(frame.permit);
         let mut frames = 1;
         // Frames since the last yield (the first yield is always worth it).
         let mut fresh = 1;
@@ -199,7 +201,7 @@ pub(crate) async fn write_loop(
             match rx.try_recv() {
                 Ok(frame) => {
                     batch.push(frame.frame);
-                    permits.extend(frame.permit);
+                    permits.add(frame.permit);
                     frames += 1;
                     fresh += 1;
                 }
@@ -227,7 +229,7 @@ pub(crate) async fn write_loop(
         if let Some(clock) = clock {
             clock.wrote();
         }
-        permits.clear();
+        permits.0 = None;
     }
     wr.shutdown().await
 }
@@ -263,18 +265,51 @@ impl WriteClock {
     }
 }
 
+/// The in-flight permits of a batch's replies, merged (all are the
+/// connection's: one semaphore).
+struct Permits(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Permits {
+    fn add(&mut self, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
+        match (&mut self.0, permit) {
+            (Some(all), Some(one)) => all.merge(one),
+            (all @ None, one) => *all = one,
+            (Some(_), None) => {}
+        }
+    }
+}
+
 /// The frames of one write. Small frames are copied into one buffer (one
 /// iovec for many frames); a frame of [`Batch::DIRECT`] bytes or more is
 /// written from its own encoding, with no copy (a 4 KiB value is not
-/// moved again on its way to the socket), through a vectored write.
+/// moved again on its way to the socket), through a vectored write; so
+/// is each shared buffer of a reply encoded as [`Parts`].
 #[derive(Default)]
 struct Batch {
     /// The small frames, back to back.
     copied: Vec<u8>,
     /// The large frames, each with the length of `copied` when it came
     /// (the frames before it).
-    direct: Vec<(usize, Arc<Vec<u8>>)>,
+    direct: Vec<(usize, Direct)>,
     len: usize,
+}
+
+/// Bytes written from where they are, not copied into the batch.
+enum Direct {
+    /// A whole frame (shared by every peer it goes to).
+    Frame(Arc<Vec<u8>>),
+    /// A shared buffer inside a reply's frame (a stored value).
+    Shared(Bytes),
+}
+
+impl std::ops::Deref for Direct {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Direct::Frame(f) => f,
+            Direct::Shared(b) => b,
+        }
+    }
 }
 
 impl Batch {
@@ -289,13 +324,31 @@ impl Batch {
     }
 
     #[inline]
-    fn push(&mut self, frame: Arc<Vec<u8>>) {
+    fn push(&mut self, frame: Frame) {
+        let frame = match frame {
+            Frame::Whole(frame) => frame,
+            Frame::Parts(parts) => return self.push_parts(parts),
+        };
         self.len += frame.len();
         if frame.len() >= Self::DIRECT {
-            self.direct.push((self.copied.len(), frame));
+            self.direct.push((self.copied.len(), Direct::Frame(frame)));
         } else {
             self.copied.extend_from_slice(&frame);
         }
+    }
+
+    /// A reply's pieces: its bytes copied, its shared buffers by reference.
+    fn push_parts(&mut self, parts: Parts) {
+        let (flat, shared) = parts.into_pieces();
+        let mut from = 0;
+        for (at, bytes) in shared {
+            self.copied.extend_from_slice(&flat[from..at]);
+            self.len += at - from + bytes.len();
+            self.direct.push((self.copied.len(), Direct::Shared(bytes)));
+            from = at;
+        }
+        self.copied.extend_from_slice(&flat[from..]);
+        self.len += flat.len() - from;
     }
 
     /// Bytes queued.
@@ -336,7 +389,7 @@ impl Batch {
 /// A frame queued for a connection's writer.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
-    pub(crate) frame: Arc<Vec<u8>>,
+    pub(crate) frame: Frame,
     /// A reply's in-flight permit: its request counts against the limit
     /// until the reply is written, so a peer that sends requests without
     /// reading replies is paused instead of filling the server's memory.
@@ -346,10 +399,20 @@ pub(crate) struct Outgoing {
 impl From<Arc<Vec<u8>>> for Outgoing {
     fn from(frame: Arc<Vec<u8>>) -> Self {
         Outgoing {
-            frame,
+            frame: Frame::Whole(frame),
             permit: None,
         }
     }
+}
+
+/// An encoded frame.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// In one buffer, shareable (a notification to many peers, a call
+    /// kept for resending).
+    Whole(Arc<Vec<u8>>),
+    /// A reply, with its large shared buffers by reference.
+    Parts(Parts),
 }
 
 /// Runs `hs`, if any, on a new connection within `limit`: its
@@ -458,7 +521,7 @@ mod tests {
             .collect();
         let mut batch = Batch::default();
         for f in &frames {
-            batch.push(Arc::clone(f));
+            batch.push(Frame::Whole(Arc::clone(f)));
         }
         assert_eq!(batch.len(), sizes.iter().sum::<usize>());
         assert_eq!(batch.direct.len(), 4, "frames of 2048 bytes and more");
@@ -484,5 +547,45 @@ mod tests {
         wrote.unwrap();
         let want: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
         assert!(got.unwrap() == want, "bytes out of order");
+    }
+
+    /// Replies as pieces among whole frames: their shared buffers go out
+    /// by reference (the very buffers), everything else copied, and the
+    /// write's slices, joined, are every frame's bytes in order.
+    #[test]
+    fn a_batch_sends_shared_buffers_by_reference() {
+        use crate::Sink;
+        let value = Bytes::from(vec![7u8; 4096]);
+        let small = Bytes::from(vec![8u8; 100]);
+        let mut want = Vec::new();
+        let mut batch = Batch::default();
+        for round in 0..3u8 {
+            let whole = Arc::new(vec![round; 50]);
+            want.extend_from_slice(&whole);
+            batch.push(Frame::Whole(whole));
+            let mut parts = Parts::default();
+            parts.extend_from_slice(&[round, 1, 2]);
+            parts.extend_from_bytes(&value);
+            parts.extend_from_bytes(&small);
+            parts.push(round);
+            want.extend_from_slice(parts.as_slice());
+            batch.push(Frame::Parts(parts));
+        }
+        assert_eq!(batch.len(), want.len());
+        let shared: Vec<_> = batch
+            .direct
+            .iter()
+            .filter_map(|(_, d)| match d {
+                Direct::Shared(b) => Some(b.as_ptr()),
+                Direct::Frame(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            shared,
+            [value.as_ptr(); 3],
+            "the value itself, never copied"
+        );
+        let got = super::super::parts::join(&batch.copied, &batch.direct);
+        assert!(got == want, "bytes out of order");
     }
 }

@@ -103,6 +103,7 @@ mod client;
 mod conn;
 mod counters;
 mod error;
+mod parts;
 mod peer;
 mod server;
 mod session;

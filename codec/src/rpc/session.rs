@@ -102,7 +102,7 @@ pub(crate) struct Session<P, H> {
     handler: Option<Arc<H>>,
     one_way: OneWay<P>,
     reader: FrameReader<P>,
-    peer: Peer<P>,
+    peer: Arc<Peer<P>>,
     /// The count of the peer's [`IdleHold`](super::IdleHold)s.
     holds: watch::Receiver<usize>,
     writer: Writer,
@@ -169,7 +169,7 @@ where
             handler,
             one_way,
             reader,
-            peer,
+            peer: Arc::new(peer),
             holds: held,
         }
     }
@@ -707,7 +707,7 @@ enum Flow {
 /// (or here, when there is no reply).
 async fn answer<P, H>(
     handler: Arc<H>,
-    peer: Peer<P>,
+    peer: Arc<Peer<P>>,
     req: P,
     tag: Option<u64>,
     permit: OwnedSemaphorePermit,
@@ -722,10 +722,10 @@ async fn answer<P, H>(
     if let Some(tag) = tag {
         reply.set_tag(tag);
     }
-    match conn::encode_frame(&reply) {
-        Ok(frame) => {
+    match conn::Parts::encode(&reply) {
+        Ok(parts) => {
             let out = Outgoing {
-                frame,
+                frame: conn::Frame::Parts(parts),
                 permit: Some(permit),
             };
             if peer.out.send(out).is_ok() {

@@ -20,6 +20,7 @@
 //! StatsResponse 0x41  trans u8 | status u8 | count u16 | count × (name.len u8 | name | value varint)
 //! ```
 
+use bytes::Bytes;
 use codec::{Decode, Encode, Message, Protocol};
 
 /// The largest payload a `StdHeader` frame carries.
@@ -115,9 +116,10 @@ pub struct FetchResponse {
     /// The request's key.
     #[codec(len = u8)]
     pub name: String,
-    /// The value (empty unless `Success`).
+    /// The value (empty unless `Success`): the stored buffer itself,
+    /// shared, so the server sends it without copying it.
     #[codec(len = u16)]
-    pub data: Vec<u8>,
+    pub data: Bytes,
 }
 
 /// Delete `name` (0x10).
@@ -366,9 +368,9 @@ pub struct GetChunkResponse {
     /// The value's total size.
     #[codec(varint)]
     pub size: u64,
-    /// The bytes.
+    /// The bytes (shared with the store, as [`FetchResponse::data`]).
     #[codec(len = u16)]
-    pub data: Vec<u8>,
+    pub data: Bytes,
 }
 
 /// The client's half of the access handshake (0x30).
@@ -528,7 +530,7 @@ mod tests {
             trans: 9,
             status: Status::Ekey,
             name: "key".into(),
-            data: vec![],
+            data: Bytes::new(),
         });
         assert_eq!(
             missing.to_bytes().unwrap(),
@@ -595,7 +597,7 @@ mod tests {
             status: Status::Success,
             version: u64::MAX,
             size: MAX_VALUE,
-            data: vec![0; CHUNK],
+            data: vec![0; CHUNK].into(),
         };
         assert!(Storage::from(reply).to_bytes().is_ok());
     }

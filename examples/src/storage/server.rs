@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use bytes::Bytes;
 use codec::rpc::{BoxFuture, CounterSnapshot, Handshake, HandshakeConn, IdleHold, Peer};
 use codec::Protocol;
 
@@ -206,11 +207,11 @@ impl StorageService<Peer<Storage>> for Service {
     async fn fetch_request(&self, r: FetchRequest, _: &Peer<Storage>) -> FetchResponse {
         // What fits in one frame: trans, status, name.len, name, data.len.
         let limit = (MAX_PAYLOAD - 5 - r.name.len()) as u64;
-        let (status, data) = match self.db.fetch(r.name.clone(), limit).await {
+        let (status, data) = match self.db.fetch(&r.name, limit).await {
             Ok(Some(Ok(data))) => (Status::Success, data),
-            Ok(Some(Err(_too_big))) => (Status::Fail, Vec::new()),
-            Ok(None) => (Status::Ekey, Vec::new()),
-            Err(e) => (eio(&e), Vec::new()),
+            Ok(Some(Err(_too_big))) => (Status::Fail, Bytes::new()),
+            Ok(None) => (Status::Ekey, Bytes::new()),
+            Err(e) => (eio(&e), Bytes::new()),
         };
         FetchResponse {
             trans: r.trans,
@@ -347,13 +348,13 @@ impl StorageService<Peer<Storage>> for Service {
             size,
             data,
         };
-        match self.db.chunk(r.name.clone(), r.offset).await {
+        match self.db.chunk(&r.name, r.offset).await {
             Ok(Some((meta, _))) if r.version != 0 && meta.version != r.version => {
-                reply(Status::Echanged, meta.version, meta.size, Vec::new())
+                reply(Status::Echanged, meta.version, meta.size, Bytes::new())
             }
             Ok(Some((meta, data))) => reply(Status::Success, meta.version, meta.size, data),
-            Ok(None) => reply(Status::Ekey, 0, 0, Vec::new()),
-            Err(e) => reply(eio(&e), 0, 0, Vec::new()),
+            Ok(None) => reply(Status::Ekey, 0, 0, Bytes::new()),
+            Err(e) => reply(eio(&e), 0, 0, Bytes::new()),
         }
     }
 

@@ -10,6 +10,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
+use bytes::Bytes;
+
 use super::types::Meta;
 
 /// Bytes counted per entry on top of its name and value (the map's and
@@ -19,7 +21,8 @@ const OVERHEAD: usize = 96;
 #[derive(Debug)]
 struct Cached {
     meta: Meta,
-    data: Vec<u8>,
+    /// Shared: a hit hands out the buffer itself, not a copy.
+    data: Bytes,
     /// Which of the name's entries in `order` is this one's.
     generation: u64,
 }
@@ -59,8 +62,9 @@ impl Cache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The cached value of `name`: its metadata and a copy of its bytes.
-    pub(super) fn get(&self, name: &str) -> Option<(Meta, Vec<u8>)> {
+    /// The cached value of `name`: its metadata and its bytes (shared,
+    /// not copied).
+    pub(super) fn get(&self, name: &str) -> Option<(Meta, Bytes)> {
         let inner = self.lock();
         inner.map.get(name).map(|c| (c.meta, c.data.clone()))
     }
@@ -79,7 +83,8 @@ impl Cache {
     /// Caches `name`'s committed value, evicting the oldest entries to stay
     /// within the bound (a value too large for an eighth of it is not
     /// cached).
-    pub(super) fn insert(&self, name: &str, meta: Meta, data: Vec<u8>) {
+    pub(super) fn insert(&self, name: &str, meta: Meta, data: impl Into<Bytes>) {
+        let data = data.into();
         let mut inner = self.lock();
         if let Some(old) = inner.map.remove(name) {
             inner.bytes -= cost(name, &old.data);

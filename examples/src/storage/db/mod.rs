@@ -36,6 +36,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 mod batch;
 mod cache;
 mod faults;
@@ -271,34 +273,32 @@ impl Db {
 
     /// The whole value of `name` if it is at most `limit` bytes: `Ok(None)`
     /// when there is no such key, `Err(size)` inside when it is larger.
+    /// The bytes are the store's (the in-memory map's, the read cache's)
+    /// shared, not copied, where it holds them whole.
     ///
     /// # Errors
     ///
     /// The database failed.
     pub async fn fetch(
         &self,
-        name: String,
+        name: &str,
         limit: u64,
-    ) -> Result<Option<Result<Vec<u8>, u64>>, DbError> {
+    ) -> Result<Option<Result<Bytes, u64>>, DbError> {
         match &self.engine {
-            Engine::Memory(m) => Ok(m.fetch(&name, limit)),
+            Engine::Memory(m) => Ok(m.fetch(name, limit)),
             Engine::Redb(r) => r.fetch(name, limit).await,
         }
     }
 
     /// The chunk at `offset` of `name`'s value: `(meta, bytes)`;
-    /// `Ok(None)` for no such key.
+    /// `Ok(None)` for no such key. Shared as [`Db::fetch`]'s.
     ///
     /// # Errors
     ///
     /// The database failed.
-    pub async fn chunk(
-        &self,
-        name: String,
-        offset: u64,
-    ) -> Result<Option<(Meta, Vec<u8>)>, DbError> {
+    pub async fn chunk(&self, name: &str, offset: u64) -> Result<Option<(Meta, Bytes)>, DbError> {
         match &self.engine {
-            Engine::Memory(m) => Ok(m.chunk(&name, offset)),
+            Engine::Memory(m) => Ok(m.chunk(name, offset)),
             Engine::Redb(r) => r.chunk(name, offset).await,
         }
     }

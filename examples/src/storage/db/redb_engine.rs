@@ -12,6 +12,7 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 
+use bytes::Bytes;
 use redb::{Database, ReadableTableMetadata};
 use tokio::sync::oneshot;
 
@@ -296,10 +297,10 @@ impl Redb {
 
     pub(super) async fn fetch(
         &self,
-        name: String,
+        name: &str,
         limit: u64,
-    ) -> Result<Option<Result<Vec<u8>, u64>>, DbError> {
-        let cached = self.cache.get(&name);
+    ) -> Result<Option<Result<Bytes, u64>>, DbError> {
+        let cached = self.cache.get(name);
         self.stats.cache(cached.is_some());
         if let Some((m, data)) = cached {
             return Ok(Some(if m.size > limit {
@@ -308,18 +309,19 @@ impl Redb {
                 Ok(data)
             }));
         }
-        let pending = peek(&self.pending, &name, |v| {
+        let pending = peek(&self.pending, name, |v| {
             v.map(|(m, data)| {
                 if m.size > limit {
                     Err(m.size)
                 } else {
-                    Ok(data.clone())
+                    Ok(Bytes::copy_from_slice(data))
                 }
             })
         });
         if let Some(found) = pending {
             return Ok(found);
         }
+        let name = name.to_string();
         self.read(move |tx| {
             with_row(tx, &name, |row| {
                 let m = row.meta;
@@ -327,7 +329,7 @@ impl Redb {
                     return Ok(Err(m.size));
                 }
                 if m.blob == 0 {
-                    return Ok(Ok(row.inline.to_vec()));
+                    return Ok(Ok(Bytes::copy_from_slice(row.inline)));
                 }
                 let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
                 let mut data = Vec::with_capacity(m.size as usize);
@@ -338,7 +340,7 @@ impl Redb {
                     let (_, v) = item.map_err(db_err)?;
                     data.extend_from_slice(v.value());
                 }
-                Ok(Ok(data))
+                Ok(Ok(Bytes::from(data)))
             })
         })
         .await
@@ -346,32 +348,40 @@ impl Redb {
 
     pub(super) async fn chunk(
         &self,
-        name: String,
+        name: &str,
         offset: u64,
-    ) -> Result<Option<(Meta, Vec<u8>)>, DbError> {
+    ) -> Result<Option<(Meta, Bytes)>, DbError> {
         let first = offset / CHUNK as u64 == 0;
-        let pending = peek(&self.pending, &name, |v| {
-            v.map(|(m, data)| (*m, if first { data.clone() } else { Vec::new() }))
+        let pending = peek(&self.pending, name, |v| {
+            v.map(|(m, data)| {
+                let data = if first {
+                    Bytes::copy_from_slice(data)
+                } else {
+                    Bytes::new()
+                };
+                (*m, data)
+            })
         });
         if let Some(found) = pending {
             return Ok(found);
         }
+        let name = name.to_string();
         self.read(move |tx| {
             with_row(tx, &name, |row| {
                 let m = row.meta;
                 let index = offset / CHUNK as u64;
                 if m.blob == 0 {
                     let data = if index == 0 {
-                        row.inline.to_vec()
+                        Bytes::copy_from_slice(row.inline)
                     } else {
-                        Vec::new()
+                        Bytes::new()
                     };
                     return Ok((m, data));
                 }
                 let chunks = tx.open_table(CHUNKS).map_err(db_err)?;
                 let data = match chunks.get((m.blob, index)).map_err(db_err)? {
-                    Some(v) => v.value().to_vec(),
-                    None => Vec::new(),
+                    Some(v) => Bytes::copy_from_slice(v.value()),
+                    None => Bytes::new(),
                 };
                 Ok((m, data))
             })

@@ -66,8 +66,8 @@ async fn unfinished_uploads_are_collected_on_open() {
     {
         let db = Db::open(Some(&path), |_| {}).unwrap();
         assert_eq!(
-            db.fetch("uploaded".into(), 100).await.unwrap(),
-            Some(Ok(vec![2; 10]))
+            db.fetch("uploaded", 100).await.unwrap(),
+            Some(Ok(vec![2; 10].into()))
         );
         db.close().await;
     }
@@ -94,13 +94,13 @@ async fn inline_and_chunked_overwrites_leave_no_orphans() {
         for value in [&small, &big, &edge, &big, &small, &Vec::new()] {
             db.store("k".into(), value.clone()).await.unwrap();
             assert_eq!(
-                db.fetch("k".into(), all).await.unwrap(),
-                Some(Ok(value.clone()))
+                db.fetch("k", all).await.unwrap(),
+                Some(Ok(value.clone().into()))
             );
-            let (m, first) = db.chunk("k".into(), 0).await.unwrap().unwrap();
+            let (m, first) = db.chunk("k", 0).await.unwrap().unwrap();
             assert_eq!(m.size, value.len() as u64);
             assert_eq!(first, value[..value.len().min(CHUNK)]);
-            let (_, second) = db.chunk("k".into(), CHUNK as u64).await.unwrap().unwrap();
+            let (_, second) = db.chunk("k", CHUNK as u64).await.unwrap().unwrap();
             assert_eq!(second, value[value.len().min(CHUNK)..]);
         }
         // An upload over an inline value, then an inline store over it.
@@ -110,19 +110,19 @@ async fn inline_and_chunked_overwrites_leave_no_orphans() {
             .await
             .unwrap();
         assert_eq!(
-            db.fetch("k".into(), all).await.unwrap(),
-            Some(Ok(small.clone()))
+            db.fetch("k", all).await.unwrap(),
+            Some(Ok(small.clone().into()))
         );
         db.store("k".into(), edge.clone()).await.unwrap();
         assert_eq!(
-            db.fetch("k".into(), all).await.unwrap(),
-            Some(Ok(edge.clone()))
+            db.fetch("k", all).await.unwrap(),
+            Some(Ok(edge.clone().into()))
         );
         // A chunked value deleted, an inline one deleted.
         db.store("big".into(), big.clone()).await.unwrap();
         assert!(db.delete("big".into()).await.unwrap().is_some());
         assert!(db.delete("k".into()).await.unwrap().is_some());
-        assert_eq!(db.fetch("k".into(), all).await.unwrap(), None);
+        assert_eq!(db.fetch("k", all).await.unwrap(), None);
         db.close().await;
     }
     assert_eq!(chunk_count(&path), 0, "no chunk outlives its value");
@@ -147,7 +147,7 @@ async fn reads_are_never_stale() {
         v
     };
     let read = |db: Db| async move {
-        match db.fetch("k".into(), u64::MAX).await.unwrap() {
+        match db.fetch("k", u64::MAX).await.unwrap() {
             Some(Ok(v)) => Some(u64::from_le_bytes(v[..8].try_into().unwrap())),
             None => None,
             Some(Err(size)) => panic!("{size} bytes over no limit"),
@@ -222,8 +222,8 @@ const NO_CHECKPOINTS: WalLimits = WalLimits {
 
 async fn value_of(db: &Db, name: &str) -> Option<(u64, Vec<u8>)> {
     let meta = db.meta(name.into()).await.unwrap()?;
-    match db.fetch(name.into(), u64::MAX).await.unwrap() {
-        Some(Ok(v)) => Some((meta.version, v)),
+    match db.fetch(name, u64::MAX).await.unwrap() {
+        Some(Ok(v)) => Some((meta.version, v.to_vec())),
         other => panic!("{name}: {other:?}"),
     }
 }
@@ -391,11 +391,11 @@ async fn observe(db: &Db, names: &[&str]) -> Vec<String> {
     let mut seen = Vec::new();
     for name in names {
         let meta = db.meta((*name).into()).await.unwrap();
-        let whole = db.fetch((*name).into(), u64::MAX).await.unwrap();
-        let small = db.fetch((*name).into(), 50).await.unwrap();
+        let whole = db.fetch(name, u64::MAX).await.unwrap();
+        let small = db.fetch(name, 50).await.unwrap();
         let mut chunks = Vec::new();
         for i in 0..3 {
-            chunks.push(db.chunk((*name).into(), i * CHUNK as u64).await.unwrap());
+            chunks.push(db.chunk(name, i * CHUNK as u64).await.unwrap());
         }
         let m = meta.map(|m| (m.version, m.size));
         let c: Vec<_> = chunks
