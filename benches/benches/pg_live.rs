@@ -14,6 +14,10 @@
 //! 100,000-row fetch (each driver's usual extended query: text results
 //! for codec, binary for tokio-postgres, both decoded into rows), and
 //! COPY OUT of 1,000,000 rows. `ROUNDS` sets the rounds (default 5).
+//!
+//! `PROFILE=codec` or `PROFILE=tokio-postgres` runs only that side's
+//! 100,000-row fetch, `ROUNDS` times, and prints nothing: for
+//! `valgrind --tool=callgrind` or `perf record` on one client.
 
 use std::time::{Duration, Instant};
 
@@ -147,6 +151,16 @@ fn main() {
             let _ = conn.await;
         });
         let mut s = Sides { ours, theirs };
+        if let Ok(side) = std::env::var("PROFILE") {
+            for _ in 0..rounds {
+                match side.as_str() {
+                    "codec" => s.ours_fetch().await,
+                    "tokio-postgres" => s.theirs_fetch().await,
+                    other => panic!("PROFILE={other}: codec or tokio-postgres"),
+                }
+            }
+            return;
+        }
         // Warm both connections and the server's caches.
         s.ours_fetch().await;
         s.theirs_fetch().await;
