@@ -32,6 +32,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use codec::frame::encode_frame;
 use codec::{Encode as _, Protocol as _};
 use futures::{FutureExt as _, Stream, StreamExt as _};
@@ -263,7 +265,8 @@ impl Incoming {
         Ok(self.recv_row().await?.into_backend())
     }
 
-    /// As [`Incoming::recv`], with a DataRow kept as a [`Row`].
+    /// As [`Incoming::recv`], with a DataRow kept as a [`Row`] and a
+    /// CopyData as its bytes.
     async fn recv_row(&mut self) -> Result<Received, Error> {
         loop {
             match self.recv_any().await? {
@@ -330,7 +333,7 @@ impl Incoming {
                     result.rows.push(r);
                     continue;
                 }
-                Received::Msg(msg) => msg,
+                other => other.into_backend(),
             };
             match msg {
                 Backend::ParseComplete(_) | Backend::BindComplete(_) | Backend::NoData(_) => {}
@@ -714,6 +717,10 @@ impl Client {
                     keep(f(Event::Row(&r)));
                     continue;
                 }
+                Received::CopyData(d) => {
+                    keep(f(Event::CopyData(&d)));
+                    continue;
+                }
                 Received::Msg(msg) => msg,
             };
             match msg {
@@ -722,7 +729,6 @@ impl Client {
                 Backend::EmptyQueryResponse(_) => keep(f(Event::EmptyQuery)),
                 Backend::CopyOutResponse(_) => keep(f(Event::CopyOut)),
                 Backend::CopyDone(_) => {}
-                Backend::CopyData(d) => keep(f(Event::CopyData(&d.data))),
                 Backend::CopyInResponse(_) => {
                     self.wr.send(CopyFail {
                         message: "COPY FROM STDIN needs Client::copy_in".into(),
@@ -1026,19 +1032,23 @@ pub struct CopyOut<'a> {
 
 impl CopyOut<'_> {
     /// The next chunk of data (one CopyData: a row, in text and CSV
-    /// formats), or `None` at the end.
+    /// formats), or `None` at the end. The chunk is the message's bytes
+    /// as read, not a copy.
     ///
     /// # Errors
     ///
     /// [`Error::Server`] when the copy fails mid-way; I/O and protocol
     /// errors.
-    pub async fn next(&mut self) -> Result<Option<Vec<u8>>, Error> {
+    pub async fn next(&mut self) -> Result<Option<Bytes>, Error> {
         if !self.client.busy {
             return Ok(None);
         }
         loop {
-            match self.client.rd.recv().await? {
-                Backend::CopyData(d) => return Ok(Some(d.data)),
+            let msg = match self.client.rd.recv_row().await? {
+                Received::CopyData(d) => return Ok(Some(d)),
+                other => other.into_backend(),
+            };
+            match msg {
                 Backend::CopyDone(_) => {}
                 Backend::CommandComplete(c) => self.tag = Some(c.tag),
                 Backend::ErrorResponse(e) => {

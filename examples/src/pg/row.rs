@@ -5,13 +5,14 @@
 //! tokio-postgres keeps a `Bytes` body and column ranges.
 //!
 //! [`BackendCodec`] is the reader's decoder: DataRow frames become
-//! [`Received::Row`], every other message is decoded by
+//! [`Received::Row`], CopyData frames [`Received::CopyData`] (their body
+//! is the rest of the message, any bytes: splitting the frame off is the
+//! whole decoding), every other message is decoded by
 //! [`ProtocolCodec`]`<`[`Backend`]`>` as before. A DataRow that does not
 //! decode is left to that codec too, so its error (field path, byte
 //! offset) is exactly the derived [`DataRow`]'s.
 
 use std::fmt;
-use std::ops::Range;
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use codec::frame::{decode_payload_exact, split_frame, FrameError};
@@ -19,7 +20,7 @@ use codec::tokio::ProtocolCodec;
 use codec::{Decode as _, Reader};
 use tokio_util::codec::Decoder;
 
-use super::wire::{Backend, Column, DataRow, DataRowRef, PgHeader};
+use super::wire::{Backend, Column, CopyData, DataRow, DataRowRef, PgHeader};
 
 /// One row of a result, holding the DataRow message's bytes: reading a
 /// value borrows from them, nothing is copied per column.
@@ -27,10 +28,21 @@ use super::wire::{Backend, Column, DataRow, DataRowRef, PgHeader};
 pub struct Row {
     /// The DataRow's payload (after the type byte and length).
     body: Bytes,
-    /// Each column's bytes in `body`, `None` for NULL. A payload is at
-    /// most `u32::MAX - 4` bytes (its Int32 length counts itself), so
-    /// `u32` offsets always fit.
-    spans: Vec<Option<Range<u32>>>,
+    /// Each column's bytes in `body`, `None` for NULL.
+    spans: Vec<Option<Span>>,
+}
+
+/// A column's bytes in a [`Row`]'s body, `start..end`. A payload is at
+/// most `u32::MAX - 4` bytes (its Int32 length counts itself), so `u32`
+/// offsets always fit. Aligned to 8 so that `Option<Span>` has
+/// [`ColumnRef`](super::wire::ColumnRef)'s size and alignment: the spans
+/// are then collected into the decoded row's own `Vec` (the standard
+/// library's in-place `collect`), one allocation per row, not two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(8))]
+struct Span {
+    start: u32,
+    end: u32,
 }
 
 impl Row {
@@ -51,18 +63,18 @@ impl Row {
     /// When `i >= self.len()`, as slice indexing does; [`Row::try_get`]
     /// does not.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        self.span(self.spans[i].clone())
+        self.span(self.spans[i])
     }
 
     /// Column `i`'s value (`Some(None)` for NULL), or `None` when the row
     /// has no column `i`.
     pub fn try_get(&self, i: usize) -> Option<Option<&[u8]>> {
-        self.spans.get(i).map(|s| self.span(s.clone()))
+        self.spans.get(i).map(|&s| self.span(s))
     }
 
     /// Every column's value in order, `None` for NULL.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&[u8]>> + '_ {
-        self.spans.iter().map(|s| self.span(s.clone()))
+        self.spans.iter().map(|&s| self.span(s))
     }
 
     /// The owned message: every value copied into its own `Vec`.
@@ -77,7 +89,7 @@ impl Row {
         }
     }
 
-    fn span(&self, s: Option<Range<u32>>) -> Option<&[u8]> {
+    fn span(&self, s: Option<Span>) -> Option<&[u8]> {
         s.map(|r| &self.body[r.start as usize..r.end as usize])
     }
 
@@ -95,12 +107,15 @@ impl Row {
             let row = decode_payload_exact(&mut payload, DataRowRef::decode).ok()?;
             let spans = row
                 .columns
-                .iter()
+                .into_iter()
                 .map(|c| {
                     c.value.map(|v| {
                         // Offsets within a payload of less than 4 GiB.
                         let start = (v.as_ptr() as usize - base) as u32;
-                        start..start + v.len() as u32
+                        Span {
+                            start,
+                            end: start + v.len() as u32,
+                        }
                     })
                 })
                 .collect();
@@ -113,6 +128,22 @@ impl Row {
             spans,
         })
     }
+}
+
+/// Splits the body of the whole frame at the front of `src`, if it is all
+/// there and at most `max` bytes; `None` leaves `src` as it was.
+fn split_body(src: &mut BytesMut, max: usize) -> Option<Bytes> {
+    let (header_len, total) = {
+        let mut r = Reader::new(src);
+        let (head, _) = split_frame::<PgHeader>(&mut r).ok()?;
+        if head.payload_len > max as u64 {
+            return None;
+        }
+        (head.header_len, r.offset())
+    };
+    let mut frame = src.split_to(total);
+    frame.advance(header_len);
+    Some(frame.freeze())
 }
 
 impl fmt::Debug for Row {
@@ -128,6 +159,8 @@ impl fmt::Debug for Row {
 pub(crate) enum Received {
     /// A DataRow, kept as its bytes.
     Row(Row),
+    /// A CopyData's body, split off the read buffer.
+    CopyData(Bytes),
     /// Any other message (or a DataRow that did not decode: never, since
     /// that is an error).
     Msg(Backend),
@@ -139,6 +172,9 @@ impl Received {
     pub(crate) fn into_backend(self) -> Backend {
         match self {
             Received::Row(r) => Backend::DataRow(r.to_data_row()),
+            Received::CopyData(data) => Backend::CopyData(CopyData {
+                data: data.to_vec(),
+            }),
             Received::Msg(m) => m,
         }
     }
@@ -166,10 +202,19 @@ impl Decoder for BackendCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Received>, FrameError> {
-        if src.first() == Some(&b'D') {
-            if let Some(row) = Row::split_from(src, self.inner.max_frame_len()) {
-                return Ok(Some(Received::Row(row)));
+        let max = self.inner.max_frame_len();
+        match src.first() {
+            Some(b'D') => {
+                if let Some(row) = Row::split_from(src, max) {
+                    return Ok(Some(Received::Row(row)));
+                }
             }
+            Some(b'd') => {
+                if let Some(data) = split_body(src, max) {
+                    return Ok(Some(Received::CopyData(data)));
+                }
+            }
+            _ => {}
         }
         Ok(self.inner.decode(src)?.map(Received::Msg))
     }
@@ -204,8 +249,8 @@ mod tests {
         }
     }
 
-    /// Rows, with other messages between them, in every split of the
-    /// input: each row's values as sent, the rest decoded as `Backend`.
+    /// Rows, with CopyData between them, in every split of the input:
+    /// each row's values and each chunk as sent.
     #[test]
     fn rows_in_any_split() {
         let rows = [
@@ -216,7 +261,9 @@ mod tests {
         let mut bytes = Vec::new();
         for r in &rows {
             bytes.extend(frame(Backend::DataRow(r.clone())));
-            bytes.extend(frame(Backend::NoData(super::super::wire::NoData {})));
+            bytes.extend(frame(Backend::CopyData(CopyData {
+                data: b"a\tb\n".to_vec(),
+            })));
         }
         for chunk in [1, 2, 7, 4096] {
             let mut codec = BackendCodec::new(1 << 20);
@@ -239,7 +286,10 @@ mod tests {
                 assert!(g
                     .iter()
                     .eq(r.columns.iter().map(|c| c.value.as_deref())));
-                assert!(matches!(got[2 * i + 1], Received::Msg(Backend::NoData(_))));
+                let Received::CopyData(d) = &got[2 * i + 1] else {
+                    panic!("not CopyData: {:?}", got[2 * i + 1]);
+                };
+                assert_eq!(&d[..], b"a\tb\n");
             }
         }
     }
