@@ -60,14 +60,8 @@ async fn each_authentication_method_and_the_session_state() {
                     .simple_query("SELECT current_user, current_setting('application_name')")
                     .await
                     .unwrap();
-                assert_eq!(
-                    r[0].rows[0].get(0),
-                    Some(user.as_bytes())
-                );
-                assert_eq!(
-                    r[0].rows[0].get(1),
-                    Some(&b"pg_client"[..])
-                );
+                assert_eq!(r[0].rows[0].get(0), Some(user.as_bytes()));
+                assert_eq!(r[0].rows[0].get(1), Some(&b"pg_client"[..]));
                 // ParameterStatus and BackendKeyData are kept.
                 assert!(client
                     .parameter("server_version")
@@ -79,10 +73,7 @@ async fn each_authentication_method_and_the_session_state() {
                     .simple_query("SELECT pg_backend_pid()")
                     .await
                     .unwrap();
-                assert_eq!(
-                    r[0].rows[0].get(0),
-                    Some(pid.to_string().as_bytes())
-                );
+                assert_eq!(r[0].rows[0].get(0), Some(pid.to_string().as_bytes()));
                 client.close().await.unwrap();
             }
         }
@@ -201,10 +192,7 @@ async fn extended_queries_text_binary_null_and_pipelined() {
         .binary_results();
         let r = client.query(&q).await.unwrap();
         let c = &r.rows[0];
-        assert_eq!(
-            c.get(0),
-            Some(&8_000_000_000i64.to_be_bytes()[..])
-        );
+        assert_eq!(c.get(0), Some(&8_000_000_000i64.to_be_bytes()[..]));
         assert_eq!(c.get(1), Some(&0.5f64.to_be_bytes()[..]));
         assert_eq!(c.get(2), Some(&[1u8][..]));
         assert_eq!(c.get(3), None);
@@ -231,10 +219,7 @@ async fn extended_queries_text_binary_null_and_pipelined() {
         assert_eq!(results.len(), 2000);
         for (i, r) in results.iter().enumerate() {
             match r {
-                Ok(r) => assert_eq!(
-                    r.rows[0].get(0),
-                    Some((i * 3).to_string().as_bytes())
-                ),
+                Ok(r) => assert_eq!(r.rows[0].get(0), Some((i * 3).to_string().as_bytes())),
                 Err(n) => assert_eq!((i, n.code()), (1000, "22012")),
             }
         }
@@ -298,10 +283,7 @@ async fn copy_streams_both_ways() {
         copy.next().await.unwrap().unwrap();
         drop(copy);
         let r = client.simple_query("SELECT count(*) FROM c").await.unwrap();
-        assert_eq!(
-            r[0].rows[0].get(0),
-            Some(&b"300000"[..])
-        );
+        assert_eq!(r[0].rows[0].get(0), Some(&b"300000"[..]));
 
         // A bad row stops the sending early, with the server's error.
         let e = client

@@ -176,7 +176,11 @@ fn scram_passwords_are_saslprepped() {
         ));
     }
     let out = s.psql("postgres", &["-v", "ON_ERROR_STOP=1", "-c", &sql], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let query = ["-c", "SELECT current_user AS u"];
     for (user, typed, mapped) in users {
         for password in [typed, mapped] {

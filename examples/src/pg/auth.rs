@@ -227,8 +227,14 @@ mod tests {
             scram.client_final(b"r=abcdef,s=QUJD,i=4096").unwrap()
         };
         assert_eq!(proof("pa\u{a0}ss\u{ff11}"), proof("pa ss1"));
-        assert_eq!(Scram::with_nonce("pa\u{a0}ss\u{ff11}", "abc").password, "pa ss1");
-        assert_eq!(Scram::with_nonce("bell\u{7}é", "abc").password, "bell\u{7}é");
+        assert_eq!(
+            Scram::with_nonce("pa\u{a0}ss\u{ff11}", "abc").password,
+            "pa ss1"
+        );
+        assert_eq!(
+            Scram::with_nonce("bell\u{7}é", "abc").password,
+            "bell\u{7}é"
+        );
     }
 
     #[test]

@@ -79,14 +79,7 @@ impl Row {
 
     /// The owned message: every value copied into its own `Vec`.
     pub fn to_data_row(&self) -> DataRow {
-        DataRow {
-            columns: self
-                .iter()
-                .map(|v| Column {
-                    value: v.map(<[u8]>::to_vec),
-                })
-                .collect(),
-        }
+        data_row(self.iter())
     }
 
     fn span(&self, s: Option<Span>) -> Option<&[u8]> {
@@ -127,6 +120,17 @@ impl Row {
             body: frame.freeze(),
             spans,
         })
+    }
+}
+
+/// The owned DataRow of these values.
+fn data_row<'a>(values: impl Iterator<Item = Option<&'a [u8]>>) -> DataRow {
+    DataRow {
+        columns: values
+            .map(|v| Column {
+                value: v.map(<[u8]>::to_vec),
+            })
+            .collect(),
     }
 }
 
@@ -239,14 +243,7 @@ mod tests {
     }
 
     fn row(values: &[Option<&[u8]>]) -> DataRow {
-        DataRow {
-            columns: values
-                .iter()
-                .map(|v| Column {
-                    value: v.map(<[u8]>::to_vec),
-                })
-                .collect(),
-        }
+        data_row(values.iter().copied())
     }
 
     /// Rows, with CopyData between them, in every split of the input:
@@ -283,9 +280,7 @@ mod tests {
                 };
                 assert_eq!(&g.to_data_row(), r);
                 assert_eq!(g.len(), r.columns.len());
-                assert!(g
-                    .iter()
-                    .eq(r.columns.iter().map(|c| c.value.as_deref())));
+                assert!(g.iter().eq(r.columns.iter().map(|c| c.value.as_deref())));
                 let Received::CopyData(d) = &got[2 * i + 1] else {
                     panic!("not CopyData: {:?}", got[2 * i + 1]);
                 };
