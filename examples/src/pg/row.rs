@@ -4,8 +4,8 @@
 //! no copy) and kept in a [`Row`] with the span of each column, as
 //! tokio-postgres keeps a `Bytes` body and column ranges.
 //!
-//! [`BackendCodec`] is the reader's decoder: DataRow frames become
-//! [`Received::Row`], CopyData frames [`Received::CopyData`] (their body
+//! `BackendCodec` is the reader's decoder: DataRow frames become
+//! `Received::Row`, CopyData frames `Received::CopyData` (their body
 //! is the rest of the message, any bytes: splitting the frame off is the
 //! whole decoding), every other message is decoded by
 //! [`ProtocolCodec`]`<`[`Backend`]`>` as before. A DataRow that does not
