@@ -11,9 +11,15 @@
 //! ```
 //!
 //! Rows: `SELECT 1` round trips one at a time and pipelined, a
-//! 100,000-row fetch (each driver's usual extended query: text results
-//! for codec, binary for tokio-postgres, both decoded into rows), and
-//! COPY OUT of 1,000,000 rows. `ROUNDS` sets the rounds (default 5).
+//! 100,000-row fetch (binary results on both sides, tokio-postgres's
+//! only format, so the server does the same work for both; then codec's
+//! text results against the same tokio-postgres binary fetch, where the
+//! server's text output of the float column weighs in), and COPY OUT of
+//! 1,000,000 rows. `ROUNDS` sets the rounds (default 5).
+//!
+//! `PROFILE=codec`, `codec-text` or `tokio-postgres` runs only that side's
+//! 100,000-row fetch, `ROUNDS` times, and prints nothing: for
+//! `valgrind --tool=callgrind` or `perf record` on one client.
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +73,15 @@ impl Sides {
     }
 
     async fn ours_fetch(&mut self) {
+        let r = self
+            .ours
+            .query(&ExtendedQuery::new(FETCH_SQL).binary_results())
+            .await
+            .unwrap();
+        assert_eq!(r.rows.len(), 100_000);
+    }
+
+    async fn ours_fetch_text(&mut self) {
         let r = self
             .ours
             .query(&ExtendedQuery::new(FETCH_SQL))
@@ -147,6 +162,17 @@ fn main() {
             let _ = conn.await;
         });
         let mut s = Sides { ours, theirs };
+        if let Ok(side) = std::env::var("PROFILE") {
+            for _ in 0..rounds {
+                match side.as_str() {
+                    "codec" => s.ours_fetch().await,
+                    "codec-text" => s.ours_fetch_text().await,
+                    "tokio-postgres" => s.theirs_fetch().await,
+                    other => panic!("PROFILE={other}: codec, codec-text or tokio-postgres"),
+                }
+            }
+            return;
+        }
         // Warm both connections and the server's caches.
         s.ours_fetch().await;
         s.theirs_fetch().await;
@@ -182,7 +208,16 @@ fn main() {
             ours_pipelined,
             theirs_pipelined
         );
-        row!("fetch 100,000 rows (3 columns)", ours_fetch, theirs_fetch);
+        row!(
+            "fetch 100,000 rows (3 columns), binary",
+            ours_fetch,
+            theirs_fetch
+        );
+        row!(
+            "fetch 100,000 rows, codec text / tokio-postgres binary",
+            ours_fetch_text,
+            theirs_fetch
+        );
         row!("COPY OUT 1,000,000 rows", ours_copy, theirs_copy);
         drop(s);
         let _ = driver.await;

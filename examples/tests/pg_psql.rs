@@ -156,6 +156,54 @@ fn each_authentication_method() {
     }
 }
 
+/// SCRAM passwords go through SASLprep (RFC 4013) as in libpq, which
+/// the server also applied when the password was set: a no-break space
+/// (U+00A0) and a fullwidth digit (U+FF11) are hashed as `pa ss1`, so
+/// pg-peer logs in with the password as typed and with its mapped form,
+/// as psql does. A password SASLprep refuses (a control character) is
+/// hashed as given, on both sides.
+#[test]
+fn scram_passwords_are_saslprepped() {
+    let s = server();
+    let users = [
+        ("saslprep_user", "pa\u{a0}ss\u{ff11}", "pa ss1"),
+        ("saslprep_raw_user", "bell\u{7}é", "bell\u{7}é"),
+    ];
+    let mut sql = String::from("SET password_encryption = 'scram-sha-256';");
+    for (user, password, _) in users {
+        sql.push_str(&format!(
+            "DROP ROLE IF EXISTS {user}; CREATE ROLE {user} LOGIN PASSWORD '{password}';"
+        ));
+    }
+    let out = s.psql("postgres", &["-v", "ON_ERROR_STOP=1", "-c", &sql], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let query = ["-c", "SELECT current_user AS u"];
+    for (user, typed, mapped) in users {
+        for password in [typed, mapped] {
+            let env = [("PGPASSWORD", password)];
+            let psql = s.psql_env(user, &query, &env, None);
+            let mut args = vec!["--csv"];
+            args.extend(query);
+            let peer = s.peer("query", user, &args, &env, None);
+            assert_eq!(
+                (peer.status.code(), String::from_utf8_lossy(&peer.stderr)),
+                (Some(0), "".into()),
+                "{user} with {password:?}"
+            );
+            assert_eq!(peer.stdout, format!("u\n{user}\n").into_bytes());
+            assert_eq!(peer.stdout, psql.stdout, "{user} with {password:?}");
+        }
+        // The hash is of the password, not of anything: a wrong one fails.
+        let env = [("PGPASSWORD", "pa ss")];
+        let peer = s.peer("query", user, &query, &env, None);
+        assert_eq!(peer.status.code(), Some(2), "{user}");
+    }
+}
+
 #[test]
 fn notifications_print_after_their_command() {
     let s = server();

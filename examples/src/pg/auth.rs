@@ -1,7 +1,8 @@
 //! Password authentication: md5 and SCRAM-SHA-256 (RFC 5802 and RFC 7677,
 //! without channel binding, as PostgreSQL's `n,,` GS2 header), on the
 //! RustCrypto crates. Nothing here is hand-written cryptography: hashing,
-//! HMAC and PBKDF2 come from `md-5`, `sha2`, `hmac` and `pbkdf2`.
+//! HMAC and PBKDF2 come from `md-5`, `sha2`, `hmac` and `pbkdf2`; the
+//! SCRAM password goes through SASLprep (RFC 4013) from `stringprep`.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -47,6 +48,23 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// The password as SCRAM hashes it: SASLprep'd (RFC 4013: non-ASCII
+/// spaces become spaces, some characters are dropped, then NFKC), or as
+/// given when SASLprep refuses it (a prohibited character, bidirectional
+/// text): what libpq's `pg_saslprep` does, and what the server did when
+/// the password was set, since PostgreSQL passwords need not be valid
+/// SASLprep input.
+///
+/// ```
+/// # use codec_examples::pg::auth::saslprep;
+/// assert_eq!(saslprep("pa\u{a0}ss\u{ff11}"), "pa ss1");
+/// assert_eq!(saslprep("plain pw"), "plain pw");
+/// assert_eq!(saslprep("bell\u{7}é"), "bell\u{7}é");
+/// ```
+pub fn saslprep(password: &str) -> String {
+    stringprep::saslprep(password).map_or_else(|_| password.to_string(), |p| p.into_owned())
+}
+
 /// A SCRAM-SHA-256 exchange, client side: [`client_first`](Scram::client_first),
 /// then [`client_final`](Scram::client_final) with the server's first
 /// message, then [`verify_server_final`](Scram::verify_server_final).
@@ -76,7 +94,7 @@ impl Scram {
     /// the RFC's test vectors.
     pub fn with_nonce(password: &str, nonce: &str) -> Scram {
         Scram {
-            password: password.to_string(),
+            password: saslprep(password),
             nonce: nonce.to_string(),
             auth_message: String::new(),
             salted: [0; 32],
@@ -196,6 +214,27 @@ mod tests {
             .unwrap();
         assert!(scram.verify_server_final(b"v=AAAA").is_err());
         assert!(scram.verify_server_final(b"e=invalid-proof").is_err());
+    }
+
+    /// The password that is hashed is the SASLprep'd one: U+00A0 and a
+    /// fullwidth digit give the proof of the mapped password, and a
+    /// password SASLprep refuses is used as given.
+    #[test]
+    fn scram_hashes_the_saslprepped_password() {
+        let proof = |pw: &str| {
+            let mut scram = Scram::with_nonce(pw, "abc");
+            scram.client_first();
+            scram.client_final(b"r=abcdef,s=QUJD,i=4096").unwrap()
+        };
+        assert_eq!(proof("pa\u{a0}ss\u{ff11}"), proof("pa ss1"));
+        assert_eq!(
+            Scram::with_nonce("pa\u{a0}ss\u{ff11}", "abc").password,
+            "pa ss1"
+        );
+        assert_eq!(
+            Scram::with_nonce("bell\u{7}é", "abc").password,
+            "bell\u{7}é"
+        );
     }
 
     #[test]

@@ -191,9 +191,7 @@ async fn query(client: &mut Client, sql: &str) -> Result<(), u8> {
                     had_columns = true;
                     csv_line(&mut out, cols.iter().map(|c| Some(c.name.as_bytes())))?;
                 }
-                Event::Row(row) => {
-                    csv_line(&mut out, row.columns.iter().map(|c| c.value.as_deref()))?
-                }
+                Event::Row(row) => csv_line(&mut out, row.iter())?,
                 Event::Complete(tag) => {
                     if !copying && prints_tag(had_columns, tag) {
                         writeln!(out, "{tag}")?;

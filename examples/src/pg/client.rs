@@ -1,6 +1,9 @@
 //! An async PostgreSQL client on tokio and `codec`'s framing: the
-//! backend's messages arrive through [`ProtocolCodec`]`<`[`Backend`]`>`
-//! (the derived [`PgHeader`]), the frontend's are
+//! backend's messages arrive through
+//! [`ProtocolCodec`](codec::tokio::ProtocolCodec)`<`[`Backend`]`>` (the
+//! derived [`PgHeader`]), except DataRows, which are checked in the read
+//! buffer and kept as its bytes ([`Row`], no copy per value); the
+//! frontend's are
 //! written with `codec::frame::encode_frame`; the startup packet, which has
 //! no type byte, goes out as a [`Startup`] frame.
 //!
@@ -20,7 +23,7 @@
 //! let results = client.simple_query("SELECT 1 AS one; SELECT 'a' AS a").await?;
 //! assert_eq!(results.len(), 2);
 //! let r = client.query(&ExtendedQuery::new("SELECT $1::int + 1").param(Some("41"))).await?;
-//! assert_eq!(r.rows[0].columns[0].value.as_deref(), Some(&b"42"[..]));
+//! assert_eq!(r.rows[0].get(0), Some(&b"42"[..]));
 //! client.close().await?;
 //! # Ok(())
 //! # }
@@ -29,8 +32,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use codec::frame::encode_frame;
-use codec::tokio::ProtocolCodec;
 use codec::{Encode as _, Protocol as _};
 use futures::{FutureExt as _, Stream, StreamExt as _};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
@@ -38,6 +42,7 @@ use tokio_util::codec::FramedRead;
 
 use super::auth::{md5_password, Scram};
 use super::error::{Error, Notice};
+use super::row::{BackendCodec, Received, Row};
 use super::wire::*;
 
 /// Whether to ask the server for TLS first (libpq's `sslmode`, the
@@ -128,7 +133,7 @@ pub enum Event<'a> {
     /// A result set starts: its columns.
     Columns(&'a [FieldDescription]),
     /// A row of the current result set.
-    Row(&'a DataRow),
+    Row(&'a Row),
     /// A statement finished with this command tag.
     Complete(&'a str),
     /// The query string was empty.
@@ -146,7 +151,7 @@ pub struct QueryResult {
     /// The columns, empty for a statement that returns no rows.
     pub columns: Vec<FieldDescription>,
     /// The rows.
-    pub rows: Vec<DataRow>,
+    pub rows: Vec<Row>,
     /// The command tag (`SELECT 2`); `None` for an empty query.
     pub tag: Option<String>,
     /// True when Execute's row limit stopped the portal (PortalSuspended).
@@ -244,7 +249,7 @@ type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// The receiving half: frames in, asynchronous messages handled.
 struct Incoming {
-    frames: FramedRead<BoxRead, ProtocolCodec<Backend>>,
+    frames: FramedRead<BoxRead, BackendCodec>,
     params: BTreeMap<String, String>,
     notifications: VecDeque<Notification>,
     on_notice: Box<dyn FnMut(&Notice) + Send>,
@@ -254,16 +259,28 @@ struct Incoming {
 impl Incoming {
     /// The next message that is not asynchronous (notices, notifications
     /// and parameter changes are taken care of on the way).
+    /// A DataRow comes as [`Backend::DataRow`], copied: for the places
+    /// that do not expect rows.
     async fn recv(&mut self) -> Result<Backend, Error> {
+        Ok(self.recv_row().await?.into_backend())
+    }
+
+    /// As [`Incoming::recv`], with a DataRow kept as a [`Row`] and a
+    /// CopyData as its bytes.
+    async fn recv_row(&mut self) -> Result<Received, Error> {
         loop {
-            let msg = self.recv_any().await?;
-            if let Some(msg) = self.absorb(msg) {
-                return Ok(msg);
+            match self.recv_any().await? {
+                Received::Msg(msg) => {
+                    if let Some(msg) = self.absorb(msg) {
+                        return Ok(Received::Msg(msg));
+                    }
+                }
+                row => return Ok(row),
             }
         }
     }
 
-    async fn recv_any(&mut self) -> Result<Backend, Error> {
+    async fn recv_any(&mut self) -> Result<Received, Error> {
         match self.frames.next().await {
             Some(Ok(msg)) => Ok(msg),
             Some(Err(e)) => Err(e.into()),
@@ -311,10 +328,16 @@ impl Incoming {
     async fn extended_result(&mut self) -> Result<Result<QueryResult, Notice>, Error> {
         let mut result = QueryResult::default();
         loop {
-            match self.recv().await? {
+            let msg = match self.recv_row().await? {
+                Received::Row(r) => {
+                    result.rows.push(r);
+                    continue;
+                }
+                other => other.into_backend(),
+            };
+            match msg {
                 Backend::ParseComplete(_) | Backend::BindComplete(_) | Backend::NoData(_) => {}
                 Backend::RowDescription(d) => result.columns = d.fields,
-                Backend::DataRow(r) => result.rows.push(r),
                 Backend::CommandComplete(c) => result.tag = Some(c.tag),
                 Backend::EmptyQueryResponse(_) => {}
                 Backend::PortalSuspended(_) => result.suspended = true,
@@ -484,10 +507,7 @@ impl Client {
         }
         let mut client = Client {
             rd: Incoming {
-                frames: FramedRead::new(
-                    r,
-                    ProtocolCodec::new().with_max_frame_len(config.max_message_len),
-                ),
+                frames: FramedRead::new(r, BackendCodec::new(config.max_message_len)),
                 params: BTreeMap::new(),
                 notifications: VecDeque::new(),
                 on_notice: Box::new(|_| {}),
@@ -692,14 +712,23 @@ impl Client {
             }
         };
         loop {
-            match self.rd.recv().await? {
+            let msg = match self.rd.recv_row().await? {
+                Received::Row(r) => {
+                    keep(f(Event::Row(&r)));
+                    continue;
+                }
+                Received::CopyData(d) => {
+                    keep(f(Event::CopyData(&d)));
+                    continue;
+                }
+                Received::Msg(msg) => msg,
+            };
+            match msg {
                 Backend::RowDescription(d) => keep(f(Event::Columns(&d.fields))),
-                Backend::DataRow(r) => keep(f(Event::Row(&r))),
                 Backend::CommandComplete(c) => keep(f(Event::Complete(&c.tag))),
                 Backend::EmptyQueryResponse(_) => keep(f(Event::EmptyQuery)),
                 Backend::CopyOutResponse(_) => keep(f(Event::CopyOut)),
                 Backend::CopyDone(_) => {}
-                Backend::CopyData(d) => keep(f(Event::CopyData(&d.data))),
                 Backend::CopyInResponse(_) => {
                     self.wr.send(CopyFail {
                         message: "COPY FROM STDIN needs Client::copy_in".into(),
@@ -872,7 +901,7 @@ impl Client {
             if let Some(msg) = self.rd.frames.next().now_or_never() {
                 let msg =
                     msg.ok_or_else(|| Error::Io(std::io::ErrorKind::UnexpectedEof.into()))??;
-                match self.rd.absorb(msg) {
+                match self.rd.absorb(msg.into_backend()) {
                     Some(Backend::ErrorResponse(e)) => {
                         early = Some(Notice::from_fields(e.fields));
                         break;
@@ -952,7 +981,7 @@ impl Client {
                 return Ok(n);
             }
             let msg = self.rd.recv_any().await?;
-            if let Some(other) = self.rd.absorb(msg) {
+            if let Some(other) = self.rd.absorb(msg.into_backend()) {
                 return Err(Error::Unexpected(format!(
                     "{} while waiting for notifications",
                     other.name()
@@ -1003,19 +1032,23 @@ pub struct CopyOut<'a> {
 
 impl CopyOut<'_> {
     /// The next chunk of data (one CopyData: a row, in text and CSV
-    /// formats), or `None` at the end.
+    /// formats), or `None` at the end. The chunk is the message's bytes
+    /// as read, not a copy.
     ///
     /// # Errors
     ///
     /// [`Error::Server`] when the copy fails mid-way; I/O and protocol
     /// errors.
-    pub async fn next(&mut self) -> Result<Option<Vec<u8>>, Error> {
+    pub async fn next(&mut self) -> Result<Option<Bytes>, Error> {
         if !self.client.busy {
             return Ok(None);
         }
         loop {
-            match self.client.rd.recv().await? {
-                Backend::CopyData(d) => return Ok(Some(d.data)),
+            let msg = match self.client.rd.recv_row().await? {
+                Received::CopyData(d) => return Ok(Some(d)),
+                other => other.into_backend(),
+            };
+            match msg {
                 Backend::CopyDone(_) => {}
                 Backend::CommandComplete(c) => self.tag = Some(c.tag),
                 Backend::ErrorResponse(e) => {

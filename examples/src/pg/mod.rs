@@ -9,6 +9,7 @@
 //! auth.rs    md5 and SCRAM-SHA-256 (RustCrypto crates)
 //! error.rs   Error, and Notice: an ErrorResponse's or NoticeResponse's fields
 //! cli.rs     the pg-peer command line
+//! row.rs     Row: a DataRow kept as the bytes it arrived in, and the reader's decoder
 //! client.rs  Client: startup, auth, simple and extended queries, pipelining, COPY, LISTEN, cancel
 //! psql.rs    psql's CSV output and error/notice text
 //! libpq.rs   PGHOST/PGPORT/... and the password file
@@ -20,7 +21,9 @@ pub mod client;
 pub mod error;
 pub mod libpq;
 pub mod psql;
+pub mod row;
 pub mod wire;
 
 pub use client::{Client, Config};
 pub use error::{Error, Notice};
+pub use row::Row;

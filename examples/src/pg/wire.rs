@@ -481,6 +481,27 @@ pub struct DataRow {
     pub columns: Vec<Column>,
 }
 
+/// One value of a [`DataRowRef`], borrowed from the message: an Int32
+/// length, -1 for NULL, then the bytes ([`Column`]'s layout).
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+pub struct ColumnRef<'a> {
+    /// The bytes, `None` for NULL.
+    #[codec(len = i32, null = -1)]
+    pub value: Option<&'a [u8]>,
+}
+
+/// DataRow ('D') decoded without copying its values: the same bytes as
+/// [`DataRow`], each column a slice of the message. The client's fetch
+/// path checks every row with it before keeping the message's bytes
+/// (see [`Row`](super::row::Row)).
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
+#[codec(id = b'D')]
+pub struct DataRowRef<'a> {
+    /// The values, in RowDescription's order.
+    #[codec(len = i16)]
+    pub columns: Vec<ColumnRef<'a>>,
+}
+
 /// EmptyQueryResponse ('I'): the query string was empty.
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
 #[codec(id = b'I')]
