@@ -207,7 +207,7 @@ impl Redb {
         };
         let writer = Writer::open(
             files,
-            &wal::path_for(path),
+            path,
             Arc::clone(&cache),
             Arc::clone(&pending),
             on_commit,
@@ -481,7 +481,7 @@ impl Redb {
             .await?;
         let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
         let db_bytes = size(&self.path);
-        let log_bytes = size(&wal::path_for(&self.path));
+        let log_bytes = wal::paths_for(&self.path).iter().map(|p| size(p)).sum();
         Ok(self.stats.snapshot(keys, db_bytes, log_bytes))
     }
 
