@@ -20,6 +20,7 @@ use super::faults::{Faults, FaultyBackend};
 use super::pending::{peek, Pending};
 use super::request::{Command, Reply, Write};
 use super::schema::{decode_row, Row, CHUNKS, META};
+use super::snapshot;
 use super::stats::{EngineCounters, EngineStats};
 use super::types::{db_err, DbError, Meta, OnCommit};
 use super::wal;
@@ -41,13 +42,18 @@ const READERS: usize = 2;
 /// Reads taken in one batch at most.
 const MAX_READ_BATCH: usize = 256;
 
-/// The database the writer and the readers share: `None` while an I/O
-/// error keeps it closed (redb refuses every call after one until it is
-/// reopened; the writer reopens it).
+/// The database the writer and the readers share: while an I/O error
+/// keeps it closed (redb refuses every call after one until it is
+/// reopened; the writer reopens it), its last durable state opened for
+/// reading, or `None` if even that cannot be opened.
 pub(super) type Shared = Arc<RwLock<Option<Arc<Database>>>>;
 
 /// Opens the database file (again).
 pub(super) type Opener = Box<dyn Fn() -> Result<Database, DbError> + Send>;
+
+/// Opens the database file's last durable state for reading
+/// ([`super::snapshot`]).
+pub(super) type SnapshotOpener = Box<dyn Fn() -> Result<Database, DbError> + Send>;
 
 /// The database file as the writer takes it: shared with the readers,
 /// how to open it again, and the failures its files are to have (tests).
@@ -58,6 +64,8 @@ pub(super) struct Files {
     pub(super) opener: Opener,
     /// Failures on command, `None` in service.
     pub(super) faults: Option<Arc<Faults>>,
+    /// Opens its last durable state for reads while it is closed.
+    pub(super) snapshot: SnapshotOpener,
 }
 
 /// The error of a call made while the database is closed.
@@ -200,10 +208,15 @@ impl Redb {
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
         let pending = Pending::default();
         let stats = Arc::new(EngineCounters::default());
+        let snapshot: SnapshotOpener = {
+            let path = path.to_path_buf();
+            Box::new(move || snapshot::open(&path, CACHE_BYTES))
+        };
         let files = Files {
             shared: Arc::clone(&shared),
             opener,
             faults,
+            snapshot,
         };
         let writer = Writer::open(
             files,

@@ -53,7 +53,7 @@ use tokio::sync::oneshot;
 use super::batch::{Applied, Batch, Counters};
 use super::cache::Cache;
 use super::pending::{peek, Maps, Pended, Pending};
-use super::redb_engine::{closed, Files, Opener, Shared};
+use super::redb_engine::{closed, Files, Opener, Shared, SnapshotOpener};
 use super::request::{Answer, Command, Failed, Settled, Write};
 use super::schema::{
     decode_row, decode_row_v2, drop_chunks, encode_row, CHUNKS, META, META_V2, SEQ, UPLOADS,
@@ -141,6 +141,8 @@ pub(super) struct Writer {
     shared: Shared,
     /// Opens the database again.
     opener: Opener,
+    /// Opens its last durable state for the readers while it is closed.
+    snapshot: SnapshotOpener,
     /// The database closed after an I/O error, until the readers let go.
     closed: Option<Weak<Database>>,
     wal: Wal,
@@ -230,6 +232,7 @@ impl Writer {
             shared,
             opener,
             faults,
+            snapshot,
         } = files;
         let db = shared
             .read()
@@ -242,6 +245,7 @@ impl Writer {
             db: Some(db),
             shared,
             opener,
+            snapshot,
             closed: None,
             wal,
             limits,
@@ -491,8 +495,10 @@ impl Writer {
     }
 
     /// After a failed commit: redb refuses all I/O once one has failed
-    /// ("previous I/O error") until it is reopened, so close it (readers
-    /// are told the database is closed) and try to reopen it now.
+    /// ("previous I/O error") until it is reopened, so close it and try to
+    /// reopen it now; if that fails, the readers read the file's last
+    /// durable state meanwhile (with the pending writes over it, as
+    /// always), until a reopening succeeds.
     fn close_if_failed(&mut self) {
         let Some(db) = &self.db else { return };
         if !matches!(
@@ -508,6 +514,15 @@ impl Writer {
         self.closed = self.db.take().as_ref().map(Arc::downgrade);
         if let Err(e) = self.db() {
             tracing::error!(error = %e, "the database stays closed for now");
+            match (self.snapshot)() {
+                Ok(db) => {
+                    tracing::warn!("reads are served from the last durable state meanwhile");
+                    *self.shared.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(db));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the last durable state either");
+                }
+            }
         }
     }
 
