@@ -27,8 +27,32 @@ const PAGE: u64 = 4096;
 #[derive(Debug)]
 struct Overlay {
     file: File,
+    state: Mutex<State>,
+}
+
+/// What redb wrote to an [`Overlay`].
+#[derive(Debug)]
+struct State {
     /// The length redb set, or the file's.
-    len: Mutex<(u64, HashMap<u64, Box<[u8]>>)>,
+    len: u64,
+    /// The pages written, by index.
+    pages: HashMap<u64, Box<[u8]>>,
+}
+
+impl Overlay {
+    fn new(file: File, len: u64) -> Overlay {
+        Overlay {
+            file,
+            state: Mutex::new(State {
+                len,
+                pages: HashMap::new(),
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Overlay {
@@ -48,16 +72,16 @@ impl Overlay {
 
 impl StorageBackend for Overlay {
     fn len(&self) -> io::Result<u64> {
-        Ok(self.len.lock().unwrap_or_else(|e| e.into_inner()).0)
+        Ok(self.state().len)
     }
 
     fn read(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
         let mut buf = self.read_file(offset, len)?;
-        let state = self.len.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.state();
         let end = offset + len as u64;
         let mut page = offset / PAGE;
         while page * PAGE < end {
-            if let Some(p) = state.1.get(&page) {
+            if let Some(p) = state.pages.get(&page) {
                 let from = (page * PAGE).max(offset);
                 let to = ((page + 1) * PAGE).min(end);
                 let src = &p[(from - page * PAGE) as usize..(to - page * PAGE) as usize];
@@ -69,7 +93,7 @@ impl StorageBackend for Overlay {
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
-        self.len.lock().unwrap_or_else(|e| e.into_inner()).0 = len;
+        self.state().len = len;
         Ok(())
     }
 
@@ -81,19 +105,20 @@ impl StorageBackend for Overlay {
         let end = offset + data.len() as u64;
         let mut page = offset / PAGE;
         while page * PAGE < end {
-            let has = self
-                .len
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .1
-                .contains_key(&page);
+            let has = self.state().pages.contains_key(&page);
             let fresh = if has {
                 None
             } else {
-                Some(self.read_file(page * PAGE, PAGE as usize)?.into_boxed_slice())
+                Some(
+                    self.read_file(page * PAGE, PAGE as usize)?
+                        .into_boxed_slice(),
+                )
             };
-            let mut state = self.len.lock().unwrap_or_else(|e| e.into_inner());
-            let p = state.1.entry(page).or_insert_with(|| fresh.unwrap_or_default());
+            let mut state = self.state();
+            let p = state
+                .pages
+                .entry(page)
+                .or_insert_with(|| fresh.unwrap_or_default());
             let from = (page * PAGE).max(offset);
             let to = ((page + 1) * PAGE).min(end);
             p[(from - page * PAGE) as usize..(to - page * PAGE) as usize]
@@ -113,10 +138,7 @@ impl StorageBackend for Overlay {
 pub(super) fn open(path: &Path, cache_bytes: usize) -> Result<Database, DbError> {
     let file = File::open(path).map_err(db_err)?;
     let len = file.metadata().map_err(db_err)?.len();
-    let backend = Overlay {
-        file,
-        len: Mutex::new((len, HashMap::new())),
-    };
+    let backend = Overlay::new(file, len);
     let mut builder = Database::builder();
     builder.set_cache_size(cache_bytes);
     builder.create_with_backend(backend).map_err(db_err)
@@ -134,10 +156,7 @@ mod tests {
         let path = dir.path().join("f");
         let bytes: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
         std::fs::write(&path, &bytes).unwrap();
-        let o = Overlay {
-            file: File::open(&path).unwrap(),
-            len: Mutex::new((bytes.len() as u64, HashMap::new())),
-        };
+        let o = Overlay::new(File::open(&path).unwrap(), bytes.len() as u64);
         o.write(4000, &[0xAA; 200]).unwrap();
         o.set_len(20_000).unwrap();
         o.write(12_000, &[0xBB; 10]).unwrap();

@@ -735,10 +735,11 @@ async fn stores_never_wait_for_a_checkpoint() {
     }
     for _ in 0..200 {
         let (name, data) = (format!("k{}", i % 40), pattern(300, i as u8));
-        let stored = tokio::time::timeout(Duration::from_secs(1), db.store(name.clone(), data.clone()))
-            .await
-            .expect("a store waited for the stuck checkpoint")
-            .unwrap();
+        let stored =
+            tokio::time::timeout(Duration::from_secs(1), db.store(name.clone(), data.clone()))
+                .await
+                .expect("a store waited for the stuck checkpoint")
+                .unwrap();
         want.push((name, stored.version, data));
         i += 1;
     }
@@ -762,7 +763,10 @@ async fn stores_never_wait_for_a_checkpoint() {
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while log() > 0 {
-        assert!(std::time::Instant::now() < deadline, "the log is never emptied");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log is never emptied"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_holds(&db, &last, &[], "after the checkpoints").await;
@@ -788,7 +792,10 @@ async fn reads_are_served_while_fsync_keeps_failing() {
     let (db, mut want) = seed(&live, &faults, 10).await;
     faults.fail_syncs(EIO);
     // Through redb: its commit fails, and redb closes.
-    let e = db.store("big".into(), pattern(INLINE + 1, 1)).await.unwrap_err();
+    let e = db
+        .store("big".into(), pattern(INLINE + 1, 1))
+        .await
+        .unwrap_err();
     assert!(e.0.contains("Input/output error"), "{e:?}");
     for i in 0..3 {
         let e = db.store(format!("lost{i}"), vec![9; 32]).await.unwrap_err();
@@ -797,9 +804,17 @@ async fn reads_are_served_while_fsync_keeps_failing() {
             "{e:?}"
         );
     }
-    let gone: Vec<String> = ["big", "lost0", "lost1", "lost2"].map(String::from).to_vec();
+    let gone: Vec<String> = ["big", "lost0", "lost1", "lost2"]
+        .map(String::from)
+        .to_vec();
     for round in 0..3 {
-        assert_holds(&db, &want, &gone, &format!("while syncs fail, round {round}")).await;
+        assert_holds(
+            &db,
+            &want,
+            &gone,
+            &format!("while syncs fail, round {round}"),
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     assert!(faults.failures() >= 4);

@@ -303,7 +303,11 @@ impl Wal {
                         p0.display()
                     )));
                 }
-                tracing::warn!(expected = next, found = lsn, "write-ahead log has a gap; replaying up to it");
+                tracing::warn!(
+                    expected = next,
+                    found = lsn,
+                    "write-ahead log has a gap; replaying up to it"
+                );
                 break;
             }
             replay.push((lsn, ops));

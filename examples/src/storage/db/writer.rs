@@ -61,7 +61,7 @@ use super::schema::{
 };
 use super::stats::EngineCounters;
 use super::types::{db_err, Change, DbError, Meta, OnCommit};
-use super::wal::{LogOp, Records, Wal};
+use super::wal::{LogOp, Logged, Records, Wal};
 use crate::storage::protocol::ChangeKind;
 
 /// A checkpoint is due once the write-ahead log holds this many bytes...
@@ -105,8 +105,7 @@ const CHECKPOINT_POLL: Duration = Duration::from_millis(2);
 /// How a batch is made durable.
 enum Mode {
     /// Not at all (upload chunks, whose upload's commit makes them
-    /// durable; a replayed record, which the checkpoint after the replay
-    /// does).
+    /// durable).
     Plain,
     /// By a durable commit, which is also a checkpoint: it records the
     /// last logged sequence number.
@@ -306,7 +305,12 @@ impl Writer {
             };
             let reopen_at = self.db.is_none().then(|| now + REOPEN_EVERY);
             let poll_at = self.checkpointer.busy.then(|| now + CHECKPOINT_POLL);
-            let first = match checkpoint_at.into_iter().chain(reopen_at).chain(poll_at).min() {
+            let first = match checkpoint_at
+                .into_iter()
+                .chain(reopen_at)
+                .chain(poll_at)
+                .min()
+            {
                 Some(at) => {
                     let wait = at.saturating_duration_since(Instant::now());
                     match rx.recv_timeout(wait) {
@@ -548,15 +552,41 @@ impl Writer {
         answers.into_iter().for_each(Answer::send);
     }
 
-    /// Replays the log's records after the checkpointed one (each batch as
-    /// it was first applied, so versions come out the same), then
-    /// checkpoints.
+    /// Replays the log's records after the checkpointed one into the
+    /// pending writes (each write as it was first logged, so versions come
+    /// out the same), then checkpoints them in one commit. (Applying each
+    /// record in a commit of its own, as before, copied the leaves each
+    /// one touched into pages redb could not reuse before the durable
+    /// commit at the end: a few thousand records made the file grow by
+    /// hundreds of MB.)
     fn recover(&mut self, replay: Records) -> Result<(), DbError> {
         let records = replay.len();
-        for (_, ops) in replay {
-            let writes = ops.into_iter().map(Write::replayed).collect();
-            self.apply(writes, Mode::Plain).map_err(|f| f.error)?;
+        let mut c = self.counters;
+        let mut reader = None;
+        {
+            let mut p = self.pending.write().unwrap_or_else(|e| e.into_inner());
+            for op in replay.into_iter().flat_map(|(_, ops)| ops) {
+                match op {
+                    Logged::Store { name, data } => {
+                        c.version += 1;
+                        let m = Meta::new(c.version, data.len() as u64, 0);
+                        p.insert(name, Some((m, data)));
+                    }
+                    Logged::Delete { name } => {
+                        let exists = match p.get(&name) {
+                            Some(v) => v.is_some(),
+                            None => self.exists_in_redb(&mut reader, &name)?,
+                        };
+                        if exists {
+                            c.version += 1;
+                            p.insert(name, None);
+                        }
+                    }
+                }
+            }
         }
+        drop(reader);
+        self.counters = c;
         if records > 0 {
             tracing::info!(records, "replayed the write-ahead log");
         }
@@ -867,9 +897,8 @@ fn gather(
         }
         while stop.is_none() && batch.len() < MAX_BATCH {
             next = rx.try_recv().ok();
-            let wait = batch.len() < expect
-                && yields < GATHER_YIELDS
-                && batch.iter().any(Write::durable);
+            let wait =
+                batch.len() < expect && yields < GATHER_YIELDS && batch.iter().any(Write::durable);
             if next.is_some() || !wait {
                 break;
             }
