@@ -12,7 +12,7 @@ use super::faults::Faults;
 use super::schema::{CHUNKS, INLINE};
 use super::wal;
 use super::writer::WalLimits;
-use super::{Change, Db};
+use super::{Change, Db, Meta};
 use crate::storage::protocol::CHUNK;
 
 /// Opens the file directly once the service's threads have let go.
@@ -636,6 +636,28 @@ fn reopen_faulty(path: &Path, faults: &Arc<Faults>) -> Db {
     panic!("{} stays open", path.display());
 }
 
+/// Each of `paths`, reopened, holds `want` and not `gone`.
+async fn assert_each_reopened(paths: &[&Path], want: &[(String, u64, Vec<u8>)], gone: &[String]) {
+    for path in paths {
+        let db = reopen(path);
+        assert_holds(&db, want, gone, "reopened").await;
+        db.close().await;
+    }
+}
+
+/// Stores `data` under `name` once the database is reopened after an
+/// I/O error (it is reopened every 100 ms): within 5 s.
+async fn store_once_reopened(db: &Db, name: &str, data: Vec<u8>) -> Meta {
+    for _ in 0..250 {
+        match db.store(name.into(), data.clone()).await {
+            Ok(m) => return m,
+            Err(e) if e.0.contains("closed") => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    panic!("the database does not reopen within 5 s of syncs working");
+}
+
 /// `fdatasync` fails (EIO) under the log, once, then for a while: each
 /// time the store is answered with an error; a single failure is
 /// repaired at once (the log cut back, or the database reopened) and
@@ -679,29 +701,14 @@ async fn a_failed_fsync_refuses_the_store_and_loses_nothing() {
     faults.fail_syncs(0);
     // The first store after the failures may find the database still
     // closed (it is reopened every 100 ms).
-    let mut stored = None;
-    for _ in 0..250 {
-        match db.store("after".into(), vec![3; 32]).await {
-            Ok(m) => {
-                stored = Some(m);
-                break;
-            }
-            Err(e) if e.0.contains("closed") => tokio::time::sleep(Duration::from_millis(20)).await,
-            Err(e) => panic!("{e:?}"),
-        }
-    }
-    let m = stored.expect("the database reopens within 5 s of syncs working");
+    let m = store_once_reopened(&db, "after", vec![3; 32]).await;
     want.push(("after".into(), m.version, vec![3; 32]));
     assert_holds(&db, &want, &gone, "once syncs work").await;
     let image = dir.path().join("image.redb");
     crash_image(&live, &image);
     db.close().await;
     drop(db);
-    for path in [&image, &live] {
-        let db = reopen(path);
-        assert_holds(&db, &want, &gone, "reopened").await;
-        db.close().await;
-    }
+    assert_each_reopened(&[&image, &live], &want, &gone).await;
 }
 
 /// A checkpoint in progress never holds up a store: with the database
@@ -772,11 +779,7 @@ async fn stores_never_wait_for_a_checkpoint() {
     assert_holds(&db, &last, &[], "after the checkpoints").await;
     db.close().await;
     drop(db);
-    for path in [&image, &live] {
-        let db = reopen(path);
-        assert_holds(&db, &last, &[], "reopened").await;
-        db.close().await;
-    }
+    assert_each_reopened(&[&image, &live], &last, &[]).await;
 }
 
 /// While `fdatasync` keeps failing, redb cannot be reopened (it writes
@@ -819,18 +822,7 @@ async fn reads_are_served_while_fsync_keeps_failing() {
     }
     assert!(faults.failures() >= 4);
     faults.fail_syncs(0);
-    let mut stored = None;
-    for _ in 0..250 {
-        match db.store("after".into(), vec![3; 32]).await {
-            Ok(m) => {
-                stored = Some(m);
-                break;
-            }
-            Err(e) if e.0.contains("closed") => tokio::time::sleep(Duration::from_millis(20)).await,
-            Err(e) => panic!("{e:?}"),
-        }
-    }
-    let m = stored.expect("the database reopens within 5 s of syncs working");
+    let m = store_once_reopened(&db, "after", vec![3; 32]).await;
     want.push(("after".into(), m.version, vec![3; 32]));
     assert_holds(&db, &want, &gone, "once syncs work").await;
     db.close().await;
