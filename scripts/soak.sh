@@ -95,7 +95,7 @@ echo "kills: $kills"
 # The database file at each kill (before the restart's repair) and after
 # the final clean start: bytes, and bytes per acknowledged store (each
 # store is a fresh key).
-echo "database bytes at each kill (bytes per acknowledged key):" $(awk -F, 'NR > 1 && $3 > 0 { printf "%d (%.0f) ", $2, $2 / $3 }' "$out/disk.csv")
+echo "database bytes at each kill (bytes per acknowledged key):" $(awk -F, 'NR > 1 && $3 > 0 { printf "%.0f (%.0f) ", $2, $2 / $3 }' "$out/disk.csv")
 echo "database bytes after verifying: $(stat -c %s "$db") for $(wc -l <"$log") acknowledged stores"
 # The peak RSS of each server lifetime (one per restart window): flat means
 # no growth from window to window beyond the database's own growth.

@@ -43,7 +43,8 @@ start() {
 }
 stop() { kill -"$1" "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 bytes() { stat -c %s "$db"; }
-wal() { stat -c %s "$db.wal" 2>/dev/null || echo 0; }
+# The log is two files used in turn: <db>.wal and <db>.wal.1.
+wal() { cat "$db.wal" "$db.wal.1" 2>/dev/null | wc -c; }
 load() {
     "$STORAGE" bench --server "$addr" --keys "$N" --size "$SIZE" --mix 0 \
         --conns 8 --depth 16 --duration "$1" | sed -n 's/^ops: /  /p' >&2

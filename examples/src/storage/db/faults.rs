@@ -7,12 +7,13 @@
 //! fails (`ENOSPC`), after writing what fits (for the log: half of the
 //! record, so a torn tail is really on disk); writes inside a file's
 //! length still work. A failed sync fails every `fdatasync` (of both
-//! files) with `EIO`, or only the next one.
+//! files) with `EIO`, or only the next one. A held sync (the database
+//! file's only) waits until released: a checkpoint stuck in its commit.
 
 use std::fs::File;
 use std::io;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use redb::StorageBackend;
 
@@ -26,6 +27,8 @@ pub(crate) struct Faults {
     syncs_left: AtomicI32,
     /// Failures handed out so far.
     failed: AtomicI32,
+    /// Whether the database file's syncs wait, and how many are waiting.
+    hold: (Mutex<(bool, i32)>, Condvar),
 }
 
 impl Faults {
@@ -49,6 +52,35 @@ impl Faults {
     pub(crate) fn fail_next_sync(&self, errno: i32) {
         self.syncs_left.store(1, Ordering::SeqCst);
         self.sync.store(errno, Ordering::SeqCst);
+    }
+
+    /// Makes the database file's syncs wait (`true`) until released
+    /// (`false`); the log's are not held.
+    #[cfg_attr(not(test), allow(dead_code))] // the engine's own tests are its only callers
+    pub(crate) fn hold_db_syncs(&self, hold: bool) {
+        let (lock, cv) = &self.hold;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).0 = hold;
+        cv.notify_all();
+    }
+
+    /// How many of the database file's syncs are waiting now.
+    #[cfg_attr(not(test), allow(dead_code))] // the engine's own tests are its only callers
+    pub(crate) fn held_syncs(&self) -> i32 {
+        self.hold.0.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+
+    /// Before a sync of the database file: waits while syncs are held.
+    fn wait_if_held(&self) {
+        let (lock, cv) = &self.hold;
+        let mut h = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if !h.0 {
+            return;
+        }
+        h.1 += 1;
+        while h.0 {
+            h = cv.wait(h).unwrap_or_else(|e| e.into_inner());
+        }
+        h.1 -= 1;
     }
 
     /// How many calls have failed so far.
@@ -140,6 +172,7 @@ impl StorageBackend for FaultyBackend {
     }
 
     fn sync_data(&self, eventual: bool) -> io::Result<()> {
+        self.faults.wait_if_held();
         self.faults.sync()?;
         self.file.sync_data(eventual)
     }

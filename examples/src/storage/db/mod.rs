@@ -12,7 +12,9 @@
 //!
 //! I/O failures: a failed log append is cut back (the store answered
 //! with an error, nothing after it ever replayed); redb, which refuses all
-//! calls after one failed, is closed and reopened by the writer. Opening
+//! calls after one failed, is closed and reopened by the writer, and
+//! while it cannot be, reads are served from the file's last durable
+//! state (opened apart, its repair kept in memory). Opening
 //! compacts the file when it is mostly free pages ([`Db::compact`] does it
 //! on demand).
 //!
@@ -27,6 +29,7 @@
 //! batch.rs        one write transaction: what each write does to the tables
 //! wal.rs          the write-ahead log file: record format, append, replay
 //! faults.rs       I/O failures on command (tests): the file layer under redb and the log
+//! snapshot.rs     the file's last durable state, read while redb is closed after an I/O error
 //! cache.rs        the read cache of small values the writer has committed
 //! stats.rs        the engines' counters (relaxed atomics) and `EngineStats`
 //! memdb.rs        the in-memory engine
@@ -46,6 +49,7 @@ mod pending;
 mod redb_engine;
 mod request;
 mod schema;
+mod snapshot;
 mod stats;
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,7 @@ use super::faults::{Faults, FaultyBackend};
 use super::pending::{peek, Pending};
 use super::request::{Command, Reply, Write};
 use super::schema::{decode_row, Row, CHUNKS, META};
+use super::snapshot;
 use super::stats::{EngineCounters, EngineStats};
 use super::types::{db_err, DbError, Meta, OnCommit};
 use super::wal;
@@ -42,13 +43,18 @@ const READERS: usize = 2;
 /// Reads taken in one batch at most.
 const MAX_READ_BATCH: usize = 256;
 
-/// The database the writer and the readers share: `None` while an I/O
-/// error keeps it closed (redb refuses every call after one until it is
-/// reopened; the writer reopens it).
+/// The database the writer and the readers share: while an I/O error
+/// keeps it closed (redb refuses every call after one until it is
+/// reopened; the writer reopens it), its last durable state opened for
+/// reading, or `None` if even that cannot be opened.
 pub(super) type Shared = Arc<RwLock<Option<Arc<Database>>>>;
 
 /// Opens the database file (again).
 pub(super) type Opener = Box<dyn Fn() -> Result<Database, DbError> + Send>;
+
+/// Opens the database file's last durable state for reading
+/// ([`super::snapshot`]).
+pub(super) type SnapshotOpener = Box<dyn Fn() -> Result<Database, DbError> + Send>;
 
 /// The database file as the writer takes it: shared with the readers,
 /// how to open it again, and the failures its files are to have (tests).
@@ -59,6 +65,8 @@ pub(super) struct Files {
     pub(super) opener: Opener,
     /// Failures on command, `None` in service.
     pub(super) faults: Option<Arc<Faults>>,
+    /// Opens its last durable state for reads while it is closed.
+    pub(super) snapshot: SnapshotOpener,
 }
 
 /// The error of a call made while the database is closed.
@@ -201,14 +209,19 @@ impl Redb {
         let cache = Arc::new(Cache::new(READ_CACHE_BYTES));
         let pending = Pending::default();
         let stats = Arc::new(EngineCounters::default());
+        let snapshot: SnapshotOpener = {
+            let path = path.to_path_buf();
+            Box::new(move || snapshot::open(&path, CACHE_BYTES))
+        };
         let files = Files {
             shared: Arc::clone(&shared),
             opener,
             faults,
+            snapshot,
         };
         let writer = Writer::open(
             files,
-            &wal::path_for(path),
+            path,
             Arc::clone(&cache),
             Arc::clone(&pending),
             on_commit,
@@ -491,7 +504,7 @@ impl Redb {
             .await?;
         let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
         let db_bytes = size(&self.path);
-        let log_bytes = size(&wal::path_for(&self.path));
+        let log_bytes = wal::paths_for(&self.path).iter().map(|p| size(p)).sum();
         Ok(self.stats.snapshot(keys, db_bytes, log_bytes))
     }
 

@@ -7,7 +7,6 @@ use tokio::sync::oneshot;
 
 use super::schema::INLINE;
 use super::types::{Change, DbError, Meta};
-use super::wal::Logged;
 
 /// Whoever waits for a write's result, if anyone does.
 pub(super) struct Reply<T>(Option<oneshot::Sender<Result<T, DbError>>>);
@@ -18,7 +17,7 @@ impl<T> Reply<T> {
         Reply(Some(tx))
     }
 
-    /// A reply nobody waits for (a replayed write, an abandoned upload).
+    /// A reply nobody waits for (an abandoned upload).
     pub(super) fn nobody() -> Reply<T> {
         Reply(None)
     }
@@ -73,21 +72,6 @@ pub(super) enum Write {
 }
 
 impl Write {
-    /// A write read back from the log, which nobody waits for.
-    pub(super) fn replayed(op: Logged) -> Write {
-        match op {
-            Logged::Store { name, data } => Write::Store {
-                name,
-                data,
-                reply: Reply::nobody(),
-            },
-            Logged::Delete { name } => Write::Delete {
-                name,
-                reply: Reply::nobody(),
-            },
-        }
-    }
-
     /// Whether the caller waits for the write to be on disk.
     pub(super) fn durable(&self) -> bool {
         matches!(

@@ -3,9 +3,12 @@
 //! A batch of small stores and deletes is appended as one record with one
 //! `write` and one `fdatasync`, then acknowledged (the writer keeps the
 //! batch in memory, where readers see it, until a checkpoint applies it to
-//! redb). A checkpoint (a durable redb commit that also records the last
-//! logged sequence number in `wal2`) is followed by emptying the log. On
-//! open, the records after the checkpointed one are replayed.
+//! redb). The log is two files used in turn (`<db>.wal`, `<db>.wal.1`): a
+//! checkpoint begins by switching appends to the other file, applies the
+//! records of the one left behind in a durable redb commit that also
+//! records their last sequence number (in `wal2`), then empties that
+//! file; appends never wait for it. On open, the records of both files
+//! after the checkpointed one are replayed, in sequence order.
 //!
 //! ```text
 //! record   len u32 | crc u32 | payload            (little-endian)
@@ -162,49 +165,19 @@ fn record(bytes: &[u8], at: usize) -> Option<(u64, Vec<Logged>, usize)> {
     Some((lsn, ops.into_iter().map(Logged::from).collect(), end))
 }
 
-/// The log file beside the database, owned by the writer thread.
-pub(super) struct Wal {
+/// One of the log's two files.
+struct Seg {
     file: File,
     path: PathBuf,
     /// Bytes of whole records in the file.
     len: u64,
-    /// The last sequence number handed out.
-    last: u64,
-    /// When the first record since the last checkpoint was appended.
-    since: Option<Instant>,
-    /// The record being built.
-    buf: Vec<u8>,
-    /// Failures on command (tests), `None` in service.
-    faults: Option<Arc<Faults>>,
-    /// An append failed and could not be cut back (the file may end in a
-    /// torn record, and its sequence number is spent), or emptying the log
-    /// failed: nothing may be appended until a checkpoint records the
-    /// number and empties it.
-    broken: bool,
 }
 
-/// `<db file>.wal`.
-pub(super) fn path_for(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
-    p.push(".wal");
-    PathBuf::from(p)
-}
-
-impl Wal {
-    /// Opens (or creates) the log at `path`, whose records up to
-    /// `checkpointed` are already in the database; returns the records to
-    /// replay, in order. A torn or corrupt tail is cut off (with a warning
-    /// giving the offset).
-    ///
-    /// # Errors
-    ///
-    /// The file cannot be read or cut, or its records start after
-    /// `checkpointed + 1` (it belongs to another database).
-    pub(super) fn open(
-        path: &Path,
-        checkpointed: u64,
-        faults: Option<Arc<Faults>>,
-    ) -> Result<(Wal, Records), DbError> {
+impl Seg {
+    /// Opens (or creates) the file at `path` and reads its whole records,
+    /// cutting off a torn or corrupt tail (with a warning giving the
+    /// offset); leaves it positioned after them.
+    fn open(path: &Path) -> Result<(Seg, Records), DbError> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -212,12 +185,6 @@ impl Wal {
             .truncate(false)
             .open(path)
             .map_err(|e| wal_err("open", e))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The file's name must survive a crash as well as its bytes.
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(|e| wal_err("read", e))?;
@@ -233,29 +200,125 @@ impl Wal {
                 .and_then(|()| file.sync_data())
                 .map_err(|e| wal_err("cut", e))?;
         }
-        drop(bytes);
         file.seek(SeekFrom::Start(valid as u64))
             .map_err(|e| wal_err("seek", e))?;
-        let replay: Vec<_> = records
-            .into_iter()
-            .filter(|(lsn, _)| *lsn > checkpointed)
-            .collect();
-        if let Some((first, _)) = replay.first() {
-            if *first != checkpointed + 1 {
-                return Err(DbError::new(format!(
-                    "write-ahead log {} starts at record {first} but the database has only \
-                     {checkpointed}: it belongs to another database",
-                    path.display()
-                )));
-            }
-        }
-        let last = replay.last().map_or(checkpointed, |(lsn, _)| *lsn);
-        let wal = Wal {
+        let seg = Seg {
             file,
             path: path.to_path_buf(),
             len: valid as u64,
+        };
+        Ok((seg, records))
+    }
+
+    /// Empties the file (not synced: records left by a lost emptying are
+    /// at or below a checkpoint, and skipped on replay).
+    fn empty(&mut self) -> Result<(), DbError> {
+        self.file
+            .set_len(0)
+            .and_then(|()| self.file.seek(SeekFrom::Start(0)).map(drop))
+            .map_err(|e| wal_err("empty", e))?;
+        self.len = 0;
+        Ok(())
+    }
+}
+
+/// The log beside the database, owned by the writer thread: two files
+/// used in turn. Records are appended to the current one; a checkpoint
+/// begins by [`Wal::rotate`], which makes the other one current, so
+/// appends go on while the checkpoint applies the records of the one
+/// left behind, and [`Wal::release`] empties that one once they are in
+/// redb.
+pub(super) struct Wal {
+    segs: [Seg; 2],
+    /// The file appends go to.
+    cur: usize,
+    /// The last sequence number handed out.
+    last: u64,
+    /// When the first record in the current file was appended.
+    since: Option<Instant>,
+    /// The record being built.
+    buf: Vec<u8>,
+    /// Failures on command (tests), `None` in service.
+    faults: Option<Arc<Faults>>,
+    /// An append failed and could not be cut back (the file may end in a
+    /// torn record, and its sequence number is spent), or emptying the log
+    /// failed: nothing may be appended until a checkpoint records the
+    /// number and empties it.
+    broken: bool,
+}
+
+/// `<db file>.wal`: the log's first file.
+pub(super) fn path_for(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".wal");
+    PathBuf::from(p)
+}
+
+/// The log's two files: `<db file>.wal` and `<db file>.wal.1`.
+pub(super) fn paths_for(db: &Path) -> [PathBuf; 2] {
+    let first = path_for(db);
+    let mut second = first.clone().into_os_string();
+    second.push(".1");
+    [first, PathBuf::from(second)]
+}
+
+impl Wal {
+    /// Opens (or creates) the log of the database at `db`, whose records
+    /// up to `checkpointed` are already in the database; returns the
+    /// records to replay (from both files), in order. Torn or corrupt
+    /// tails are cut off (with a warning giving the offset).
+    ///
+    /// # Errors
+    ///
+    /// A file cannot be read or cut, or its records start after
+    /// `checkpointed + 1` (it belongs to another database).
+    pub(super) fn open(
+        db: &Path,
+        checkpointed: u64,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<(Wal, Records), DbError> {
+        let [p0, p1] = paths_for(db);
+        let (s0, r0) = Seg::open(&p0)?;
+        let (s1, r1) = Seg::open(&p1)?;
+        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The files' names must survive a crash as well as their bytes.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        let mut records: Records = r0
+            .into_iter()
+            .chain(r1)
+            .filter(|(lsn, _)| *lsn > checkpointed)
+            .collect();
+        records.sort_by_key(|(lsn, _)| *lsn);
+        let mut replay: Records = Vec::with_capacity(records.len());
+        for (lsn, ops) in records {
+            let next = replay.last().map_or(checkpointed, |(l, _)| *l) + 1;
+            if lsn != next {
+                if replay.is_empty() {
+                    return Err(DbError::new(format!(
+                        "write-ahead log {} starts at record {lsn} but the database has only \
+                         {checkpointed}: it belongs to another database",
+                        p0.display()
+                    )));
+                }
+                tracing::warn!(
+                    expected = next,
+                    found = lsn,
+                    "write-ahead log has a gap; replaying up to it"
+                );
+                break;
+            }
+            replay.push((lsn, ops));
+        }
+        let last = replay.last().map_or(checkpointed, |(lsn, _)| *lsn);
+        let any = s0.len > 0 || s1.len > 0;
+        let wal = Wal {
+            segs: [s0, s1],
+            cur: 0,
             last,
-            since: (valid > 0).then(Instant::now),
+            since: any.then(Instant::now),
             buf: Vec::new(),
             faults,
             broken: false,
@@ -268,12 +331,17 @@ impl Wal {
         self.last
     }
 
-    /// Bytes in the log.
+    /// Bytes in the current file (appended since the last rotation).
     pub(super) fn len(&self) -> u64 {
-        self.len
+        self.segs[self.cur].len
     }
 
-    /// When the first record since the last checkpoint was appended.
+    /// Bytes in both files.
+    pub(super) fn total_len(&self) -> u64 {
+        self.segs[0].len + self.segs[1].len
+    }
+
+    /// When the first record in the current file was appended.
     pub(super) fn since(&self) -> Option<Instant> {
         self.since
     }
@@ -281,6 +349,31 @@ impl Wal {
     /// Whether the log can take appends (a checkpoint repairs it).
     pub(super) fn usable(&self) -> bool {
         !self.broken
+    }
+
+    /// Makes the other file current, if the log is usable, the current
+    /// file holds records and the other is empty; returns the last
+    /// sequence number in the file left behind (what the checkpoint of
+    /// its records records).
+    pub(super) fn rotate(&mut self) -> Option<u64> {
+        let other = 1 - self.cur;
+        if self.broken || self.segs[self.cur].len == 0 || self.segs[other].len > 0 {
+            return None;
+        }
+        self.cur = other;
+        self.since = None;
+        Some(self.last)
+    }
+
+    /// Empties the file left behind by [`Wal::rotate`], whose records a
+    /// checkpoint has put in the database.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be cut; the next rotation waits until a later
+    /// release (or [`Wal::reset`]) empties it.
+    pub(super) fn release(&mut self) -> Result<(), DbError> {
+        self.segs[1 - self.cur].empty()
     }
 
     /// Builds the next record from `ops` (not yet written).
@@ -310,11 +403,12 @@ impl Wal {
         if self.broken {
             return Err(DbError::new("write-ahead log unusable until a checkpoint"));
         }
-        let written = faults::write_and_sync(&mut self.file, &self.buf, self.faults.as_deref());
+        let seg = &mut self.segs[self.cur];
+        let written = faults::write_and_sync(&mut seg.file, &self.buf, self.faults.as_deref());
         match written {
             Ok(()) => {
                 self.last += 1;
-                self.len += self.buf.len() as u64;
+                seg.len += self.buf.len() as u64;
                 self.since.get_or_insert_with(Instant::now);
                 Ok(())
             }
@@ -334,46 +428,44 @@ impl Wal {
         }
     }
 
-    /// Cuts the file back to its whole records, durably; whether that
-    /// worked.
+    /// Cuts the current file back to its whole records, durably; whether
+    /// that worked.
     fn undo(&mut self) -> bool {
-        let len = self.len;
-        let cut = self
+        let seg = &mut self.segs[self.cur];
+        let len = seg.len;
+        let cut = seg
             .file
             .set_len(len)
-            .and_then(|()| self.file.seek(SeekFrom::Start(len)).map(drop))
-            .and_then(|()| faults::sync(&self.file, self.faults.as_deref()));
+            .and_then(|()| seg.file.seek(SeekFrom::Start(len)).map(drop))
+            .and_then(|()| faults::sync(&seg.file, self.faults.as_deref()));
         match cut {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!(path = %self.path.display(), error = %e, "cannot cut the write-ahead log back");
+                tracing::error!(path = %seg.path.display(), error = %e, "cannot cut the write-ahead log back");
                 false
             }
         }
     }
 
-    /// Empties the log after a checkpoint has made its records durable in
-    /// the database. If the emptying is lost in a crash, the old records
-    /// are at or below the checkpoint and skipped on replay.
+    /// Empties both files after a checkpoint has made all their records
+    /// durable in the database. If the emptying is lost in a crash, the
+    /// old records are at or below the checkpoint and skipped on replay.
     ///
     /// # Errors
     ///
-    /// The file cannot be cut; appends wait for the next checkpoint.
+    /// A file cannot be cut; appends wait for the next checkpoint.
     pub(super) fn reset(&mut self) -> Result<(), DbError> {
-        let cut = self
-            .file
-            .set_len(0)
-            .and_then(|()| self.file.seek(SeekFrom::Start(0)).map(drop));
+        let cut = self.segs[0].empty().and_then(|()| self.segs[1].empty());
         match cut {
             Ok(()) => {
-                self.len = 0;
+                self.cur = 0;
                 self.since = None;
                 self.broken = false;
                 Ok(())
             }
             Err(e) => {
                 self.broken = true;
-                Err(wal_err("empty", e))
+                Err(e)
             }
         }
     }

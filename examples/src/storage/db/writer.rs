@@ -1,9 +1,10 @@
 //! The redb engine's writer thread: a [`Writer`] owns the write side of
 //! the database and applies the queued [`Write`]s in batches.
 //!
-//! The writer takes every write queued at once (up to [`MAX_BATCH`],
-//! lingering a few microseconds for company before a durable one) and
-//! settles the batch on one of three paths:
+//! The writer takes every write queued at once (up to [`MAX_BATCH`]; no
+//! timer: a batch is what arrived while the previous one was being made
+//! durable, so its size follows the load) and settles the batch on one of
+//! three paths:
 //!
 //! - Inline stores and deletes (and upload chunks in the same batch) are
 //!   appended to the write-ahead log ([`super::wal`]) as one record with
@@ -12,19 +13,26 @@
 //!   disk.
 //! - An upload's commit, or a value too large to be inline (or any durable
 //!   write while the log is unusable after a failed append), goes through
-//!   redb durably: a checkpoint first, then the batch in one durable commit
-//!   that also records the last logged sequence number.
+//!   redb durably: a checkpoint first (waiting for one in progress), then
+//!   the batch in one durable commit that also records the last logged
+//!   sequence number.
 //! - Upload chunks, new blob ids and abandoned uploads alone are committed
 //!   to redb without waiting for the disk (the upload's commit makes them
 //!   durable).
 //!
 //! A checkpoint applies the pending writes to redb in one durable commit
-//! that records the last logged sequence number (in `wal2`), then empties
-//! [`Pending`] and the log. It runs when the log passes [`WAL_MAX_BYTES`]
-//! or its oldest record [`WAL_MAX_AGE`], when the database closes, and
-//! before every batch that goes through redb durably. So a key overwritten
-//! many times between two checkpoints costs redb one update, and redb
-//! commits about once a second rather than once per batch. Opening the
+//! that records the last logged sequence number (in `wal2`). It begins
+//! when the log's current file passes [`WAL_MAX_BYTES`] or its oldest
+//! record [`WAL_MAX_AGE`]: the writer switches the log to its other file
+//! ([`Wal::rotate`]) and freezes the pending writes ([`Pending`] keeps
+//! them readable), and the checkpointer thread commits them while the
+//! writer goes on appending; once it is done, the writer lets the frozen
+//! writes and the file left behind go. When the database closes, before
+//! every batch that goes through redb durably, and while the log is
+//! unusable, the writer checkpoints everything itself instead (after the
+//! checkpoint in progress). So a key overwritten many times between two
+//! checkpoints costs redb one update, redb commits about once a second
+//! rather than once per batch, and no store waits for redb. Opening the
 //! database replays the records after the checkpointed one.
 //!
 //! The writer keeps the version and blob counters in memory (loaded on
@@ -32,7 +40,7 @@
 //! settles into one [`Answer`] per write, sent to its caller through a
 //! task on the runtime that opened the database.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Weak};
@@ -44,8 +52,8 @@ use tokio::sync::oneshot;
 
 use super::batch::{Applied, Batch, Counters};
 use super::cache::Cache;
-use super::pending::{peek, Pended, Pending};
-use super::redb_engine::{closed, Files, Opener, Shared};
+use super::pending::{peek, Maps, Pended, Pending};
+use super::redb_engine::{closed, Files, Opener, Shared, SnapshotOpener};
 use super::request::{Answer, Command, Failed, Settled, Write};
 use super::schema::{
     decode_row, decode_row_v2, drop_chunks, encode_row, CHUNKS, META, META_V2, SEQ, UPLOADS,
@@ -53,7 +61,7 @@ use super::schema::{
 };
 use super::stats::EngineCounters;
 use super::types::{db_err, Change, DbError, Meta, OnCommit};
-use super::wal::{LogOp, Records, Wal};
+use super::wal::{LogOp, Logged, Records, Wal};
 use crate::storage::protocol::ChangeKind;
 
 /// A checkpoint is due once the write-ahead log holds this many bytes...
@@ -86,21 +94,18 @@ const REOPEN_EVERY: Duration = Duration::from_millis(100);
 /// Writes queued at once are committed together, up to this many.
 const MAX_BATCH: usize = 1024;
 
-/// Before a durable commit, the writer waits this long for another write
-/// to arrive (and again after each that does, up to [`LINGER_MAX`]): the
-/// requests of one pipelined burst reach the writer a few microseconds
-/// apart, and a commit (an `fdatasync`) is far dearer than the wait, so
-/// they share it, as Redis's pipelined commands share one AOF `fsync`.
-const LINGER_GAP: Duration = Duration::from_micros(15);
+/// A durable batch smaller than the recent ones yields the core at most
+/// this many times for the rest of its wave (see [`gather`]).
+const GATHER_YIELDS: u32 = 64;
 
-/// The longest a commit waits for company in all.
-const LINGER_MAX: Duration = Duration::from_micros(150);
+/// While a checkpoint is in progress and no write comes, the writer
+/// looks this often whether it is done (to let its log file go).
+const CHECKPOINT_POLL: Duration = Duration::from_millis(2);
 
 /// How a batch is made durable.
 enum Mode {
     /// Not at all (upload chunks, whose upload's commit makes them
-    /// durable; a replayed record, which the checkpoint after the replay
-    /// does).
+    /// durable).
     Plain,
     /// By a durable commit, which is also a checkpoint: it records the
     /// last logged sequence number.
@@ -139,6 +144,8 @@ pub(super) struct Writer {
     shared: Shared,
     /// Opens the database again.
     opener: Opener,
+    /// Opens its last durable state for the readers while it is closed.
+    snapshot: SnapshotOpener,
     /// The database closed after an I/O error, until the readers let go.
     closed: Option<Weak<Database>>,
     wal: Wal,
@@ -152,6 +159,62 @@ pub(super) struct Writer {
     row: Vec<u8>,
     on_commit: Box<OnCommit>,
     answering: Option<Answering>,
+    /// The checkpointer thread.
+    checkpointer: Checkpointer,
+    /// The last sequence number of the frozen writes, while there are any
+    /// (a checkpoint of them in progress, or failed and to be retried).
+    frozen: Option<u64>,
+    /// The sizes of the last two batches (see [`gather`]).
+    recent: [usize; 2],
+}
+
+/// A checkpoint for the checkpointer thread: the frozen writes, the last
+/// sequence number they reach and the counters to record with them.
+struct Job {
+    db: Arc<Database>,
+    writes: Arc<BTreeMap<String, Pended>>,
+    lsn: u64,
+    counters: Counters,
+}
+
+/// The writer's end of the checkpointer thread.
+struct Checkpointer {
+    jobs: std_mpsc::Sender<Job>,
+    done: std_mpsc::Receiver<Result<(), DbError>>,
+    /// A job was sent and its result not yet taken.
+    busy: bool,
+}
+
+impl Checkpointer {
+    /// Starts the thread; it stops when this is dropped.
+    fn start() -> Result<Checkpointer, DbError> {
+        let (jobs, rx) = std_mpsc::channel::<Job>();
+        let (tx, done) = std_mpsc::channel();
+        thread::Builder::new()
+            .name("storage-checkpoint".into())
+            .spawn(move || {
+                let mut row = Vec::new();
+                for job in rx {
+                    let Job {
+                        db,
+                        writes,
+                        lsn,
+                        counters,
+                    } = job;
+                    let result = commit_pending(&db, &[&writes], lsn, counters, &mut row);
+                    drop((db, writes));
+                    if tx.send(result).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(db_err)?;
+        Ok(Checkpointer {
+            jobs,
+            done,
+            busy: false,
+        })
+    }
 }
 
 impl Writer {
@@ -163,7 +226,7 @@ impl Writer {
     /// The database or the log cannot be read or written.
     pub(super) fn open(
         files: Files,
-        wal: &Path,
+        db_path: &Path,
         cache: Arc<Cache>,
         pending: Pending,
         on_commit: Box<OnCommit>,
@@ -174,6 +237,7 @@ impl Writer {
             shared,
             opener,
             faults,
+            snapshot,
         } = files;
         let db = shared
             .read()
@@ -181,11 +245,12 @@ impl Writer {
             .clone()
             .ok_or_else(|| DbError::new("no database to write"))?;
         let (counters, checkpointed) = init(&db)?;
-        let (wal, replay) = Wal::open(wal, checkpointed, faults)?;
+        let (wal, replay) = Wal::open(db_path, checkpointed, faults)?;
         let mut writer = Writer {
             db: Some(db),
             shared,
             opener,
+            snapshot,
             closed: None,
             wal,
             limits,
@@ -196,6 +261,9 @@ impl Writer {
             row: Vec::new(),
             on_commit,
             answering: None,
+            checkpointer: Checkpointer::start()?,
+            frozen: None,
+            recent: [0; 2],
         };
         writer.recover(replay)?;
         writer.answering = answering_task();
@@ -223,13 +291,26 @@ impl Writer {
         // `stop` is checked before waiting: once a close is seen, nothing
         // more is read (handles still alive would keep `recv` blocked).
         while stop.is_none() {
-            // Idle with records in the log: checkpoint when they are due;
-            // with the database closed by an I/O error: try to reopen it
-            // every so often, so reads come back without waiting for a
-            // write.
-            let checkpoint_at = self.wal.since().map(|since| since + self.limits.age);
-            let reopen_at = self.db.is_none().then(|| Instant::now() + REOPEN_EVERY);
-            let first = match checkpoint_at.into_iter().chain(reopen_at).min() {
+            self.poll_checkpoint(false);
+            // Idle with records in the log: checkpoint when they are due
+            // (retry a failed one every so often); with the database
+            // closed by an I/O error: try to reopen it every so often, so
+            // reads come back without waiting for a write; with a
+            // checkpoint in progress: look whether it is done.
+            let now = Instant::now();
+            let checkpoint_at = match self.frozen {
+                _ if self.checkpointer.busy => None,
+                Some(_) => Some(now + REOPEN_EVERY),
+                None => self.wal.since().map(|since| since + self.limits.age),
+            };
+            let reopen_at = self.db.is_none().then(|| now + REOPEN_EVERY);
+            let poll_at = self.checkpointer.busy.then(|| now + CHECKPOINT_POLL);
+            let first = match checkpoint_at
+                .into_iter()
+                .chain(reopen_at)
+                .chain(poll_at)
+                .min()
+            {
                 Some(at) => {
                     let wait = at.saturating_duration_since(Instant::now());
                     match rx.recv_timeout(wait) {
@@ -242,7 +323,7 @@ impl Writer {
                                 }
                             }
                             if checkpoint_at.is_some_and(|at| at <= Instant::now()) {
-                                self.try_checkpoint();
+                                self.begin_checkpoint();
                             }
                             continue;
                         }
@@ -254,7 +335,9 @@ impl Writer {
                     Err(_) => break,
                 },
             };
-            let batch = gather(rx, first, &mut stop);
+            let expect = self.recent.iter().copied().max().unwrap_or(0);
+            let batch = gather(rx, first, &mut stop, expect);
+            self.recent = [self.recent[1], batch.len()];
             if batch.is_empty() {
                 continue;
             }
@@ -264,13 +347,107 @@ impl Writer {
                 .since()
                 .is_some_and(|since| since.elapsed() >= self.limits.age);
             if due || self.wal.len() >= self.limits.bytes || !self.wal.usable() {
-                self.try_checkpoint();
+                self.begin_checkpoint();
             }
         }
-        if self.wal.len() > 0 || !self.wal.usable() {
+        if self.wal.total_len() > 0 || !self.wal.usable() || self.frozen.is_some() {
             self.try_checkpoint();
         }
         stop
+    }
+
+    /// Begins a checkpoint of the writes logged so far on the
+    /// checkpointer thread, unless one is in progress (or retries the
+    /// failed one); while the log is unusable, checkpoints everything here
+    /// instead.
+    fn begin_checkpoint(&mut self) {
+        if self.checkpointer.busy {
+            return;
+        }
+        if !self.wal.usable() {
+            self.try_checkpoint();
+            return;
+        }
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(e) => {
+                tracing::debug!(error = %e, "no checkpoint while the database is closed");
+                return;
+            }
+        };
+        let (writes, lsn) = match self.frozen {
+            Some(lsn) => (self.pending_read().frozen(), lsn),
+            None => {
+                let rotated = self.wal.rotate().or_else(|| {
+                    // The file the last checkpoint left behind could not
+                    // be emptied then.
+                    self.wal.release().ok()?;
+                    self.wal.rotate()
+                });
+                let Some(lsn) = rotated else { return };
+                let writes = self
+                    .pending
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .freeze();
+                self.frozen = Some(lsn);
+                (writes, lsn)
+            }
+        };
+        let job = Job {
+            db,
+            writes,
+            lsn,
+            counters: self.counters,
+        };
+        self.checkpointer.busy = self.checkpointer.jobs.send(job).is_ok();
+    }
+
+    /// Takes the result of the checkpoint in progress, if there is one and
+    /// it is done (`wait`: waiting for it): on success, lets the frozen
+    /// writes and the log file they were in go.
+    fn poll_checkpoint(&mut self, wait: bool) {
+        if !self.checkpointer.busy {
+            return;
+        }
+        let result = if wait {
+            self.checkpointer
+                .done
+                .recv()
+                .map_err(|_| DbError::new("the checkpointer stopped"))
+        } else {
+            match self.checkpointer.done.try_recv() {
+                Ok(result) => Ok(result),
+                Err(std_mpsc::TryRecvError::Empty) => return,
+                Err(std_mpsc::TryRecvError::Disconnected) => {
+                    Err(DbError::new("the checkpointer stopped"))
+                }
+            }
+        };
+        self.checkpointer.busy = false;
+        match result.and_then(|r| r) {
+            Ok(()) => {
+                self.stats.commit();
+                self.stats.fsync();
+                self.pending_write().thaw();
+                self.frozen = None;
+                if let Err(e) = self.wal.release() {
+                    tracing::error!(error = %e, "cannot empty the write-ahead log file after a checkpoint");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "checkpoint failed; the write-ahead log keeps its records");
+                self.close_if_failed();
+            }
+        }
+    }
+
+    fn pending_read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
+        self.pending.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn pending_write(&self) -> std::sync::RwLockWriteGuard<'_, Maps> {
+        self.pending.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Settles a batch on its path, answers its writes and reports its
@@ -331,8 +508,10 @@ impl Writer {
     }
 
     /// After a failed commit: redb refuses all I/O once one has failed
-    /// ("previous I/O error") until it is reopened, so close it (readers
-    /// are told the database is closed) and try to reopen it now.
+    /// ("previous I/O error") until it is reopened, so close it and try to
+    /// reopen it now; if that fails, the readers read the file's last
+    /// durable state meanwhile (with the pending writes over it, as
+    /// always), until a reopening succeeds.
     fn close_if_failed(&mut self) {
         let Some(db) = &self.db else { return };
         if !matches!(
@@ -348,6 +527,15 @@ impl Writer {
         self.closed = self.db.take().as_ref().map(Arc::downgrade);
         if let Err(e) = self.db() {
             tracing::error!(error = %e, "the database stays closed for now");
+            match (self.snapshot)() {
+                Ok(db) => {
+                    tracing::warn!("reads are served from the last durable state meanwhile");
+                    *self.shared.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(db));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the last durable state either");
+                }
+            }
         }
     }
 
@@ -364,19 +552,45 @@ impl Writer {
         answers.into_iter().for_each(Answer::send);
     }
 
-    /// Replays the log's records after the checkpointed one (each batch as
-    /// it was first applied, so versions come out the same), then
-    /// checkpoints.
+    /// Replays the log's records after the checkpointed one into the
+    /// pending writes (each write as it was first logged, so versions come
+    /// out the same), then checkpoints them in one commit. (Applying each
+    /// record in a commit of its own, as before, copied the leaves each
+    /// one touched into pages redb could not reuse before the durable
+    /// commit at the end: a few thousand records made the file grow by
+    /// hundreds of MB.)
     fn recover(&mut self, replay: Records) -> Result<(), DbError> {
         let records = replay.len();
-        for (_, ops) in replay {
-            let writes = ops.into_iter().map(Write::replayed).collect();
-            self.apply(writes, Mode::Plain).map_err(|f| f.error)?;
+        let mut c = self.counters;
+        let mut reader = None;
+        {
+            let mut p = self.pending.write().unwrap_or_else(|e| e.into_inner());
+            for op in replay.into_iter().flat_map(|(_, ops)| ops) {
+                match op {
+                    Logged::Store { name, data } => {
+                        c.version += 1;
+                        let m = Meta::new(c.version, data.len() as u64, 0);
+                        p.insert(name, Some((m, data)));
+                    }
+                    Logged::Delete { name } => {
+                        let exists = match p.get(&name) {
+                            Some(v) => v.is_some(),
+                            None => self.exists_in_redb(&mut reader, &name)?,
+                        };
+                        if exists {
+                            c.version += 1;
+                            p.insert(name, None);
+                        }
+                    }
+                }
+            }
         }
+        drop(reader);
+        self.counters = c;
         if records > 0 {
             tracing::info!(records, "replayed the write-ahead log");
         }
-        if self.wal.len() > 0 || records > 0 {
+        if self.wal.total_len() > 0 || records > 0 {
             self.checkpoint()?;
         }
         Ok(())
@@ -392,60 +606,27 @@ impl Writer {
     }
 
     /// Makes everything committed so far durable and records the last
-    /// logged sequence number with it, then empties the log.
+    /// logged sequence number with it, then empties the log (after the
+    /// checkpoint in progress, if any).
     fn checkpoint(&mut self) -> Result<(), DbError> {
-        let tx = self.db()?.begin_write().map_err(db_err)?;
+        self.poll_checkpoint(true);
+        let db = self.db()?;
         {
             // Only this thread changes `pending`: reading it here is stable.
             let p = self.pending.read().unwrap_or_else(|e| e.into_inner());
-            if !p.is_empty() {
-                let mut meta = tx.open_table(META).map_err(db_err)?;
-                let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
-                // In a scrambled order, not the map's sorted one: redb
-                // splits a full leaf in half, so keys inserted in order
-                // leave every leaf half empty for good; in no particular
-                // order they fill leaves to about 70 % (the textbook
-                // figure for random insertion), and the file takes about
-                // a quarter less space.
-                let mut order: Vec<_> = p.iter().collect();
-                order.sort_unstable_by_key(|(name, _)| crc32fast::hash(name.as_bytes()));
-                for (name, value) in order {
-                    let old = match value {
-                        Some((m, data)) => {
-                            encode_row(&mut self.row, *m, data);
-                            let old = meta
-                                .insert(name.as_str(), self.row.as_slice())
-                                .map_err(db_err)?;
-                            old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
-                        }
-                        None => {
-                            let old = meta.remove(name.as_str()).map_err(db_err)?;
-                            old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
-                        }
-                    };
-                    if let Some(blob) = old.transpose()? {
-                        if blob != 0 {
-                            drop_chunks(&mut chunks, blob)?;
-                        }
-                    }
-                }
-            }
-            let mut seq = tx.open_table(SEQ).map_err(db_err)?;
-            seq.insert("version", self.counters.version)
-                .map_err(db_err)?;
-            seq.insert("blob", self.counters.blob).map_err(db_err)?;
-            tx.open_table(WAL_TABLE)
-                .map_err(db_err)?
-                .insert("lsn", self.wal.last())
-                .map_err(db_err)?;
+            let (frozen, active) = p.layers();
+            commit_pending(
+                &db,
+                &[frozen, active],
+                self.wal.last(),
+                self.counters,
+                &mut self.row,
+            )?;
         }
-        tx.commit().map_err(db_err)?;
         self.stats.commit();
         self.stats.fsync();
-        self.pending
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.pending_write().clear();
+        self.frozen = None;
         self.wal.reset()
     }
 
@@ -689,47 +870,110 @@ impl Writer {
     }
 }
 
-/// Takes `first` and the commands queued behind it (lingering for more
-/// before a durable write), up to [`MAX_BATCH`] writes or a close, which
-/// goes to `stop`.
+/// Takes `first` and the commands queued behind it, up to [`MAX_BATCH`]
+/// writes or a close, which goes to `stop`: what queued while the last
+/// batch was being made durable. No timer: it waits for more only while
+/// fewer than `expect` (the larger of the last two batches) have come,
+/// yielding the core up to [`GATHER_YIELDS`] times, and only for a
+/// durable batch. Callers that each wait for their last write before
+/// sending the next (50 connections at depth 1) come back in the waves
+/// the last batches answered; without this, one early comer would be
+/// made durable alone while the rest of its wave queues behind its
+/// `fdatasync`, and the waves would never merge again (batches of 1 and
+/// 49 in turn, half the throughput).
 fn gather(
     rx: &std_mpsc::Receiver<Command>,
     first: Command,
     stop: &mut Option<oneshot::Sender<()>>,
+    expect: usize,
 ) -> Vec<Write> {
     let mut batch = Vec::new();
     let mut next = Some(first);
-    let mut lingered = None;
+    let mut yields = 0;
     while let Some(command) = next.take() {
         match command {
             Command::Close(reply) => *stop = Some(reply),
             Command::Write(write) => batch.push(write),
         }
-        if stop.is_none() && batch.len() < MAX_BATCH {
+        while stop.is_none() && batch.len() < MAX_BATCH {
             next = rx.try_recv().ok();
-            if next.is_none() && batch.iter().any(Write::durable) {
-                next = linger(rx, &mut lingered);
+            let wait =
+                batch.len() < expect && yields < GATHER_YIELDS && batch.iter().any(Write::durable);
+            if next.is_some() || !wait {
+                break;
             }
+            yields += 1;
+            thread::yield_now();
         }
     }
     batch
 }
 
-/// The next command if one arrives within [`LINGER_GAP`]; yields the core
-/// meanwhile (the writes come from the threads serving connections).
-fn linger(rx: &std_mpsc::Receiver<Command>, since: &mut Option<Instant>) -> Option<Command> {
-    let start = Instant::now();
-    let first = *since.get_or_insert(start);
-    let until = (start + LINGER_GAP).min(first + LINGER_MAX);
-    loop {
-        if let Ok(command) = rx.try_recv() {
-            return Some(command);
+/// Applies `layers`' writes (a later layer's over an earlier one's, for
+/// the same name) to redb in one durable commit that records `lsn` as
+/// the last checkpointed sequence number, and the counters (never
+/// lowering those recorded: the writer's own commits may have raised
+/// them since the layers were frozen).
+fn commit_pending(
+    db: &Database,
+    layers: &[&BTreeMap<String, Pended>],
+    lsn: u64,
+    counters: Counters,
+    row: &mut Vec<u8>,
+) -> Result<(), DbError> {
+    let tx = db.begin_write().map_err(db_err)?;
+    {
+        let mut seen = HashSet::new();
+        let mut order: Vec<(&String, &Pended)> = Vec::new();
+        for layer in layers.iter().rev() {
+            for (name, value) in layer.iter() {
+                if seen.insert(name) {
+                    order.push((name, value));
+                }
+            }
         }
-        if Instant::now() >= until {
-            return None;
+        if !order.is_empty() {
+            let mut meta = tx.open_table(META).map_err(db_err)?;
+            let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
+            // In a scrambled order, not the map's sorted one: redb
+            // splits a full leaf in half, so keys inserted in order
+            // leave every leaf half empty for good; in no particular
+            // order they fill leaves to about 70 % (the textbook
+            // figure for random insertion), and the file takes about
+            // a quarter less space.
+            order.sort_unstable_by_key(|(name, _)| crc32fast::hash(name.as_bytes()));
+            for (name, value) in order {
+                let old = match value {
+                    Some((m, data)) => {
+                        encode_row(row, *m, data);
+                        let old = meta.insert(name.as_str(), row.as_slice()).map_err(db_err)?;
+                        old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
+                    }
+                    None => {
+                        let old = meta.remove(name.as_str()).map_err(db_err)?;
+                        old.map(|v| decode_row(v.value()).map(|r| r.meta.blob))
+                    }
+                };
+                if let Some(blob) = old.transpose()? {
+                    if blob != 0 {
+                        drop_chunks(&mut chunks, blob)?;
+                    }
+                }
+            }
         }
-        thread::yield_now();
+        let mut seq = tx.open_table(SEQ).map_err(db_err)?;
+        for (key, value) in [("version", counters.version), ("blob", counters.blob)] {
+            let recorded = seq.get(key).map_err(db_err)?.map_or(0, |v| v.value());
+            if value > recorded {
+                seq.insert(key, value).map_err(db_err)?;
+            }
+        }
+        tx.open_table(WAL_TABLE)
+            .map_err(db_err)?
+            .insert("lsn", lsn)
+            .map_err(db_err)?;
     }
+    tx.commit().map_err(db_err)
 }
 
 /// Creates the metadata table, moving the rows of the previous layout
