@@ -109,7 +109,7 @@ pub trait Sink {
 
 /// `Sink` for a contiguous growable buffer with `Vec<u8>`'s inherent
 /// methods (`len`, `reserve`, `extend_from_slice`, `truncate`, `resize`,
-/// `as_mut_ptr`); `$push` appends one byte.
+/// `spare_capacity_mut`, `set_len`); `$push` appends one byte.
 macro_rules! buffer_sinks {
     ($($(#[$attr:meta])* $t:ty, push = $push:path;)*) => {$(
         $(#[$attr])*
@@ -152,16 +152,29 @@ macro_rules! buffer_sinks {
                 // Checked: a wrapped `at + n` would shrink the buffer and
                 // the slice below would reach past its end.
                 let end = at.checked_add(n).expect("capacity overflow");
-                <$t>::resize(self, end, 0);
-                // Built from `at` and `n` rather than by slicing, so the
-                // length is `n` to the optimiser too (after the zeroes are
-                // stored it cannot tell that the buffer's length is still
-                // `at + n`), and callers' checks of it fold away.
-                // SAFETY: `resize` made the buffer `end = at + n` bytes long, all
-                // initialised and contiguous, so the `n` bytes from `at`
-                // are in bounds; they are borrowed mutably for as long as
-                // `self` is.
-                unsafe { core::slice::from_raw_parts_mut(self.as_mut_ptr().add(at), n) }
+                <$t>::reserve(self, n);
+                // The zeroes are stored through the pointer handed out, so
+                // the caller's stores reuse it: reading the buffer's
+                // pointer again after the zeroes (which, as far as the
+                // optimiser knows, may have overwritten it) cost a load.
+                // `reserve` left at least `n` bytes of spare capacity, so
+                // the slice cannot fail.
+                let spare = &mut <$t>::spare_capacity_mut(self)[..n];
+                spare.fill(core::mem::MaybeUninit::new(0));
+                let ptr = spare.as_mut_ptr().cast::<u8>();
+                // SAFETY: the `n` bytes after the first `at` are spare
+                // capacity, now initialised (zeroed above), so the buffer
+                // may grow over them; `ptr` points at them (derived from
+                // the spare-capacity slice, so it may write all `n`), and
+                // `set_len` only writes the buffer's length, not its bytes.
+                // The slice is built from `ptr` and `n` rather than by
+                // slicing the buffer, so its length is `n` to the
+                // optimiser too and callers' checks of it fold away; it is
+                // borrowed mutably for as long as `self` is.
+                unsafe {
+                    <$t>::set_len(self, end);
+                    core::slice::from_raw_parts_mut(ptr, n)
+                }
             }
         }
     )*};
