@@ -261,6 +261,38 @@ mod tests {
         assert_eq!(buf, [7, 8, 1, 2, 3]);
     }
 
+    /// The bytes handed out are zeroes even where the spare capacity held
+    /// old bytes (they are written, not assumed), and the buffer grows by
+    /// exactly them.
+    #[test]
+    fn put_zeroed_zeroes_stale_spare_capacity() {
+        let mut buf = alloc::vec![9u8; 16];
+        buf.truncate(2);
+        let run = Sink::put_zeroed(&mut buf, 5);
+        assert_eq!(run, [0; 5]);
+        run[4] = 4;
+        assert_eq!(buf, [9, 9, 0, 0, 0, 0, 4]);
+        // Past the capacity: the buffer grows first.
+        let cap = buf.capacity();
+        Sink::put_zeroed(&mut buf, cap).fill(1);
+        assert_eq!(buf.len(), 7 + cap);
+        assert!(buf[7..].iter().all(|&b| b == 1));
+    }
+
+    /// `BytesMut` the same way (its own `reserve` and spare capacity).
+    #[cfg(any(feature = "bytes", feature = "tokio"))]
+    #[test]
+    fn put_zeroed_into_bytes_mut() {
+        let mut buf = bytes::BytesMut::from(&[9u8; 16][..]);
+        buf.truncate(2);
+        Sink::put_zeroed(&mut buf, 3).copy_from_slice(&[1, 2, 3]);
+        Sink::put_zeroed(&mut buf, 2);
+        assert_eq!(&buf[..], [9, 9, 1, 2, 3, 0, 0]);
+        let mut empty = bytes::BytesMut::new();
+        assert_eq!(Sink::put_zeroed(&mut empty, 40), [0; 40]);
+        assert_eq!(empty.len(), 40);
+    }
+
     /// A length past `usize::MAX` is refused, in release builds too: a
     /// wrapped end would shrink the buffer under the slice handed out.
     #[test]
