@@ -36,8 +36,14 @@ fn check_packet(p: &Packet, v5: bool) {
         .unwrap_or_else(|e| panic!("a re-encoded packet does not decode: {e}\n{p:?}\n{out:02x?}"))
         .unwrap_or_else(|| panic!("a re-encoded packet is incomplete: {p:?}\n{out:02x?}"));
     assert_eq!(&back, p, "round trip through encode_packet");
-    assert_eq!(again.buffered(), 0, "bytes left after the re-encoded packet");
-    again.finish().expect("nothing pending after one whole frame");
+    assert_eq!(
+        again.buffered(),
+        0,
+        "bytes left after the re-encoded packet"
+    );
+    again
+        .finish()
+        .expect("nothing pending after one whole frame");
 }
 
 fuzz_target!(|input: &[u8]| {

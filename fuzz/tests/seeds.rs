@@ -422,7 +422,14 @@ fn write_mqtt_seeds() {
         let packets = [
             Packet::Connect(connect),
             Packet::Publish(Publish::new("a/b", b"hi", 0, true, None, props.clone())),
-            Packet::Publish(Publish::new("a/b", b"hello", 1, false, Some(7), props.clone())),
+            Packet::Publish(Publish::new(
+                "a/b",
+                b"hello",
+                1,
+                false,
+                Some(7),
+                props.clone(),
+            )),
             Packet::Subscribe(Subscribe {
                 packet_id: 1,
                 properties: props.clone(),
