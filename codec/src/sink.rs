@@ -123,7 +123,7 @@ pub trait Sink {
 
 /// `Sink` for a contiguous growable buffer with `Vec<u8>`'s inherent
 /// methods (`len`, `reserve`, `extend_from_slice`, `truncate`, `resize`,
-/// `as_mut_ptr`); `$push` appends one byte.
+/// `spare_capacity_mut`, `set_len`); `$push` appends one byte.
 macro_rules! buffer_sinks {
     ($($(#[$attr:meta])* $t:ty, push = $push:path;)*) => {$(
         $(#[$attr])*
@@ -166,16 +166,29 @@ macro_rules! buffer_sinks {
                 // Checked: a wrapped `at + n` would shrink the buffer and
                 // the slice below would reach past its end.
                 let end = at.checked_add(n).expect("capacity overflow");
-                <$t>::resize(self, end, 0);
-                // Built from `at` and `n` rather than by slicing, so the
-                // length is `n` to the optimiser too (after the zeroes are
-                // stored it cannot tell that the buffer's length is still
-                // `at + n`), and callers' checks of it fold away.
-                // SAFETY: `resize` made the buffer `end = at + n` bytes long, all
-                // initialised and contiguous, so the `n` bytes from `at`
-                // are in bounds; they are borrowed mutably for as long as
-                // `self` is.
-                unsafe { core::slice::from_raw_parts_mut(self.as_mut_ptr().add(at), n) }
+                <$t>::reserve(self, n);
+                // The zeroes are stored through the pointer handed out, so
+                // the caller's stores reuse it: reading the buffer's
+                // pointer again after the zeroes (which, as far as the
+                // optimiser knows, may have overwritten it) cost a load.
+                // `reserve` left at least `n` bytes of spare capacity, so
+                // the slice cannot fail.
+                let spare = &mut <$t>::spare_capacity_mut(self)[..n];
+                spare.fill(core::mem::MaybeUninit::new(0));
+                let ptr = spare.as_mut_ptr().cast::<u8>();
+                // SAFETY: the `n` bytes after the first `at` are spare
+                // capacity, now initialised (zeroed above), so the buffer
+                // may grow over them; `ptr` points at them (derived from
+                // the spare-capacity slice, so it may write all `n`), and
+                // `set_len` only writes the buffer's length, not its bytes.
+                // The slice is built from `ptr` and `n` rather than by
+                // slicing the buffer, so its length is `n` to the
+                // optimiser too and callers' checks of it fold away; it is
+                // borrowed mutably for as long as `self` is.
+                unsafe {
+                    <$t>::set_len(self, end);
+                    core::slice::from_raw_parts_mut(ptr, n)
+                }
             }
         }
     )*};
@@ -265,6 +278,38 @@ mod tests {
         let mut buf = alloc::vec![7u8, 8];
         Sink::put_zeroed(&mut buf, 3).copy_from_slice(&[1, 2, 3]);
         assert_eq!(buf, [7, 8, 1, 2, 3]);
+    }
+
+    /// The bytes handed out are zeroes even where the spare capacity held
+    /// old bytes (they are written, not assumed), and the buffer grows by
+    /// exactly them.
+    #[test]
+    fn put_zeroed_zeroes_stale_spare_capacity() {
+        let mut buf = alloc::vec![9u8; 16];
+        buf.truncate(2);
+        let run = Sink::put_zeroed(&mut buf, 5);
+        assert_eq!(run, [0; 5]);
+        run[4] = 4;
+        assert_eq!(buf, [9, 9, 0, 0, 0, 0, 4]);
+        // Past the capacity: the buffer grows first.
+        let cap = buf.capacity();
+        Sink::put_zeroed(&mut buf, cap).fill(1);
+        assert_eq!(buf.len(), 7 + cap);
+        assert!(buf[7..].iter().all(|&b| b == 1));
+    }
+
+    /// `BytesMut` the same way (its own `reserve` and spare capacity).
+    #[cfg(any(feature = "bytes", feature = "tokio"))]
+    #[test]
+    fn put_zeroed_into_bytes_mut() {
+        let mut buf = bytes::BytesMut::from(&[9u8; 16][..]);
+        buf.truncate(2);
+        Sink::put_zeroed(&mut buf, 3).copy_from_slice(&[1, 2, 3]);
+        Sink::put_zeroed(&mut buf, 2);
+        assert_eq!(&buf[..], [9, 9, 1, 2, 3, 0, 0]);
+        let mut empty = bytes::BytesMut::new();
+        assert_eq!(Sink::put_zeroed(&mut empty, 40), [0; 40]);
+        assert_eq!(empty.len(), 40);
     }
 
     /// A length past `usize::MAX` is refused, in release builds too: a

@@ -93,7 +93,8 @@ impl<'a> Plan<'a> {
         !self.lazy || n % 2 == 1 || n + 1 == total
     }
 
-    fn decoder<H: Header>(&self) -> FrameDecoder<H> {
+    /// A frame decoder with the plan's payload limit, if any.
+    pub fn decoder<H: Header>(&self) -> FrameDecoder<H> {
         match self.limit {
             Some(max) => FrameDecoder::new().with_max_frame_len(max),
             None => FrameDecoder::new(),

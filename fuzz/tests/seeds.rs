@@ -395,3 +395,65 @@ fn write_bits_seeds() {
         write("bits", name, &v);
     }
 }
+
+/// mqtt: streams of packets of both protocol levels (CONNECT with a user
+/// name, password and will, PUBLISH at QoS 0 and 1, SUBSCRIBE, an
+/// acknowledgement, PINGREQ, DISCONNECT), whole and split, and with a
+/// payload limit. Mode bit 0: level 5.
+#[test]
+fn write_mqtt_seeds() {
+    use codec_examples::mqtt::packet::{
+        encode_packet, next_packet, Connect, Disconnect, PingReq, PubAck, Publish, Subscribe,
+        Subscription,
+    };
+    use codec_examples::mqtt::Packet;
+    let stream = |v5: bool| {
+        let props = v5.then(Vec::new);
+        let mut connect = Connect::new(if v5 { 5 } else { 4 }, "client-1", 60, true);
+        connect.username_flag = true;
+        connect.username = Some("user".into());
+        connect.password_flag = true;
+        connect.password = Some(b"secret".to_vec());
+        connect.will_flag = true;
+        connect.will_qos = 1;
+        connect.will_properties = props.clone();
+        connect.will_topic = Some("will/topic".into());
+        connect.will_payload = Some(b"gone".to_vec());
+        let packets = [
+            Packet::Connect(connect),
+            Packet::Publish(Publish::new("a/b", b"hi", 0, true, None, props.clone())),
+            Packet::Publish(Publish::new(
+                "a/b",
+                b"hello",
+                1,
+                false,
+                Some(7),
+                props.clone(),
+            )),
+            Packet::Subscribe(Subscribe {
+                packet_id: 1,
+                properties: props.clone(),
+                subscriptions: vec![Subscription::new("a/#", 1)],
+            }),
+            Packet::PubAck(PubAck::new(7, v5, 0x10, Vec::new())),
+            Packet::PingReq(PingReq),
+            Packet::Disconnect(Disconnect::new(v5, 0, Vec::new())),
+        ];
+        let mut out = Vec::new();
+        for p in packets.clone() {
+            encode_packet(p, v5, &mut out).unwrap();
+        }
+        let mut frames = codec::frame::FrameDecoder::new();
+        frames.push(&out);
+        for p in &packets {
+            assert_eq!(next_packet(&mut frames, v5).unwrap().as_ref(), Some(p));
+        }
+        out
+    };
+    let (v5, v4) = (stream(true), stream(false));
+    assert_eq!(v4[0], 0x10, "CONNECT first");
+    write("mqtt", "v5_stream", &plan(1 | 2, 0, &[], &v5));
+    write("mqtt", "v5_split", &plan(1, 0, &[1, 3, 2], &v5));
+    write("mqtt", "v4_stream", &plan(2, 0, &[], &v4));
+    write("mqtt", "v4_limit", &plan(4 | 8, 4, &[5], &v4));
+}

@@ -83,7 +83,7 @@ pub fn encode_check(
     quote! {{
         #stmts
         if 0 #(| #wide)* != 0 {
-            return #ERR(#BITS_TOO_WIDE(&[#(#checked),*], &[#(#widths),*], #ty_name));
+            return #BITS_TOO_WIDE(&[#(#checked),*], &[#(#widths),*], #ty_name);
         }
     }}
 }

@@ -108,26 +108,37 @@ fn invalid_bits(bits: u64, offset: usize) -> DecodeError {
 }
 
 /// The error for the first of `values` wider than its field's bits
-/// (`fields`: each one's width and name), in type `ty`. Out of line: the
-/// generated encode checks a whole run with one branch and calls this
-/// only when some value is too wide.
+/// (`fields`: each one's width and name), in type `ty`, as the `Err` the
+/// generated encode returns. Out of line: the generated encode checks a
+/// whole run with one branch and calls this only when some value is too
+/// wide.
+///
+/// It returns the whole `Result` (always `Err`) rather than the error:
+/// with `return Err(bits_too_wide(..))` the optimiser knows that the
+/// encode succeeded exactly when the check's value was zero, and callers
+/// testing the result (`is_ok()`) recomputed it from that value, which
+/// then stayed live in a register through the whole write.
+///
+/// # Errors
+///
+/// Always: `EncodeErrorKind::ValueOutOfRange` naming the field.
 #[cold]
 #[inline(never)]
 pub fn bits_too_wide(
     values: &[u64],
     fields: &'static [(u32, &'static str)],
     ty: &'static str,
-) -> EncodeError {
+) -> Result<(), EncodeError> {
     let (value, (width, field)) = values
         .iter()
         .zip(fields)
         .find(|(v, (w, _))| **v >> w != 0)
         .map_or((0, (0, "")), |(v, f)| (*v, *f));
-    EncodeError::new(EncodeErrorKind::ValueOutOfRange {
+    Err(EncodeError::new(EncodeErrorKind::ValueOutOfRange {
         value: i128::from(value),
         target: BITS_NAMES.get(width as usize).copied().unwrap_or("bits"),
     })
-    .in_field(ty, field)
+    .in_field(ty, field))
 }
 
 /// `"N bits"` for N below 64 (the widths a check can refuse).
@@ -163,7 +174,7 @@ mod tests {
         write_bits::<2, _>(0x1234, &mut buf, true);
         assert_eq!(buf, [0x34, 0x12]);
         assert!(bits_value::<bool>(2, 5).is_err());
-        let e = bits_too_wide(&[3, 9, 1], &[(2, "a"), (3, "b"), (1, "c")], "T");
+        let e = bits_too_wide(&[3, 9, 1], &[(2, "a"), (3, "b"), (1, "c")], "T").unwrap_err();
         assert_eq!(
             alloc::format!("{e}"),
             "value 9 out of range for 3 bits in T.b"
