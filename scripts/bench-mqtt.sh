@@ -51,20 +51,8 @@ cargo build --release -p codec-examples --bin mqtt-broker --bin mqtt-peer
 BROKER="$TARGET/release/mqtt-broker"
 PEER="$TARGET/release/mqtt-peer"
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# $tmp, pids, cleanup on exit, free_port.
+. scripts/servers.sh
 
 wait_port() {
     for _ in $(seq 100); do
