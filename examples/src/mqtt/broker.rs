@@ -13,9 +13,8 @@
 //!
 //! Routing asks the subscription index ([`SubIndex`]) which sessions
 //! hold a matching filter. A connection whose PUBLISHes went somewhere
-//! yields before its next write, so the subscribers' deliveries go out
-//! before its acknowledgements and a flooding publisher does not starve
-//! them (the broker runs on one thread by default).
+//! yields after its write, so a flooding publisher does not starve the
+//! subscribers (the broker runs on one thread by default).
 //!
 //! A delivery to a connected client goes through its channel; to an
 //! offline persistent session, straight into its queue under the lock. A
@@ -926,19 +925,17 @@ impl Conn {
                     keepalive.as_mut().reset(due.into());
                 }
             }
-            if std::mem::take(&mut self.routed) {
-                // The subscribers' tasks, just woken, write the deliveries
-                // before this connection's acknowledgements go out
-                // (mosquitto's order): a publisher woken by its PUBACK
-                // does not run ahead of the delivery. And a publisher
-                // whose socket is always ready (a QoS 0 flood) lets the
-                // subscribers run after each read instead of ingesting
-                // until its budget runs out (50 such publishers starved
-                // the one subscriber for over 500 ms on one thread).
-                tokio::task::yield_now().await;
-            }
             if self.flush().await.is_err() {
                 break End::Abnormal;
+            }
+            if std::mem::take(&mut self.routed) {
+                // A publisher whose socket is always ready (a QoS 0 flood)
+                // lets the subscribers, just woken, run after each read
+                // instead of ingesting until its budget runs out (50 such
+                // publishers starved the one subscriber for over 500 ms
+                // on one thread). After the write, so a PUBACK does not
+                // wait for the deliveries' writes.
+                tokio::task::yield_now().await;
             }
             self.backlog.set_queued(session.queued());
             if !self.congested.is_empty() {
