@@ -22,11 +22,11 @@
 //! lock, so no message is lost between the two.
 //!
 //! Back-pressure: each connected session counts its backlog (deliveries
-//! in its channel or queue, not yet in flight, [`Backlog`]). A publisher
-//! whose PUBLISH reached a session over [`HIGH_WATER`] reads nothing more
-//! until that backlog is under [`LOW_WATER`] (or [`CONGESTION_WAIT`] has
-//! passed, so two clients feeding each other cannot deadlock): a fan-in
-//! flood slows its publishers instead of filling a queue until it drops.
+//! in its channel or queue, not yet in flight). A publisher whose
+//! PUBLISH reached a session over 1,000 reads nothing more until that
+//! backlog is under 250 (or 250 ms have passed, so two clients feeding
+//! each other cannot deadlock): a fan-in flood slows its publishers
+//! instead of filling a queue until it drops.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
