@@ -4,6 +4,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
+use core::mem::ManuallyDrop;
 
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -490,7 +491,19 @@ pub enum EncodeErrorKind {
 /// );
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct EncodeError(Box<EncodeInner>);
+pub struct EncodeError(ManuallyDrop<Box<EncodeInner>>);
+
+/// Dropping the error is out of line: an encode call's caller that drops
+/// the `Result` keeps no deallocation on its success path (in a loop,
+/// LLVM kept `dealloc`'s address in a register across the whole body).
+impl Drop for EncodeError {
+    #[cold]
+    #[inline(never)]
+    fn drop(&mut self) {
+        // SAFETY: `self.0` is dropped once, here, and never used after.
+        unsafe { ManuallyDrop::drop(&mut self.0) }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct EncodeInner {
@@ -504,10 +517,10 @@ impl EncodeError {
     #[inline(never)]
     #[must_use]
     pub fn new(kind: EncodeErrorKind) -> Self {
-        EncodeError(Box::new(EncodeInner {
+        EncodeError(ManuallyDrop::new(Box::new(EncodeInner {
             kind,
             path: FieldPath::default(),
-        }))
+        })))
     }
 
     /// What went wrong.
