@@ -117,6 +117,9 @@ counters! {
     protocol_errors: "Connections closed for a protocol error.",
     dropped: "Messages dropped (expired, too large, queue full).",
     wills: "Will messages published.",
+    backlog_peak: "The most deliveries one connected session has had waiting at once \
+                   (in its channel and queue, not yet written), since start: what the \
+                   back-pressure bounds.",
 }
 
 fn add(c: &AtomicU64, n: u64) {
@@ -372,7 +375,15 @@ fn hand(entry: &mut Entry, d: Delivery, counters: &Counters) -> Option<Arc<Backl
         // lock, so the send cannot fail while `conn` is set.
         live.backlog.channel.fetch_add(1, Ordering::Relaxed);
         let _ = live.tx.send(Event::Deliver(d));
-        if live.backlog.len() > HIGH_WATER {
+        let len = live.backlog.len();
+        // A plain load first: the peak rarely moves, the read-modify-write
+        // only when it does.
+        if len as u64 > counters.backlog_peak.load(Ordering::Relaxed) {
+            counters
+                .backlog_peak
+                .fetch_max(len as u64, Ordering::Relaxed);
+        }
+        if len > HIGH_WATER {
             return Some(Arc::clone(&live.backlog));
         }
     } else if let Some(s) = &mut entry.session {

@@ -49,6 +49,18 @@ impl Raw {
         }
     }
 
+    /// Wraps a connection opened elsewhere (with socket options of the
+    /// test's choosing) without sending anything.
+    pub fn over(stream: TcpStream, v5: bool) -> Raw {
+        stream.set_nodelay(true).expect("nodelay");
+        Raw {
+            stream,
+            frames: FrameDecoder::new(),
+            v5,
+            next_id: 0,
+        }
+    }
+
     /// Connects with `connect` and returns the CONNACK.
     pub fn connect(addr: SocketAddr, connect: Connect) -> (Raw, ConnAck) {
         let mut r = Raw::open(addr, connect.level == 5);
