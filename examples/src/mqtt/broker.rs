@@ -27,6 +27,26 @@
 //! backlog is under 250 (or 250 ms have passed, so two clients feeding
 //! each other cannot deadlock): a fan-in flood slows its publishers
 //! instead of filling a queue until it drops.
+//!
+//! Why the connection loop is its own and not `codec::rpc`'s server side
+//! (the client, `client.rs`, is on `codec::rpc`): four things the broker
+//! needs are outside what an rpc connection owns. The decode context is
+//! set by the first packet: the protocol level of CONNECT decides whether
+//! every later frame is a `Packet` (5.0) or a `Packet311`, where an rpc
+//! connection decodes one protocol type for its whole life. Closing is
+//! part of the protocol: a 5.0 client gets a DISCONNECT with the reason
+//! code of what went wrong (malformed, protocol error, packet too large,
+//! keepalive, session taken over) before the close, a 3.1.1 one only the
+//! close. The packet identifiers in flight belong to the session, not to
+//! the connection: an unacknowledged QoS 1 or 2 delivery outlives its
+//! connection and goes out again with DUP on the client's next one, where
+//! rpc's pending calls belong to their connection (resent only by a
+//! client that reconnects). And another connection closes this one from
+//! outside: a CONNECT with the same client identifier takes the session
+//! over, the old connection sends DISCONNECT 0x8E and hands its session
+//! state (`Event::TakenOver`) to the new one. The back-pressure above
+//! also reaches across connections (a publisher's reads wait for its
+//! subscribers' backlogs).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
