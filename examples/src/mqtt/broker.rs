@@ -619,6 +619,12 @@ impl Conn {
     /// The next packet already read from the socket, if a whole one is
     /// there. `Err`: the reason code to close with.
     fn buffered(&mut self) -> Result<Option<Packet>, u8> {
+        // Nothing buffered: no frame, and no header parse that builds an
+        // "incomplete" error to say so (most calls, one after each packet
+        // and each read, find the buffer empty).
+        if self.frames.buffered() == 0 {
+            return Ok(None);
+        }
         let max = self.broker.config.max_packet as usize;
         match next_packet(&mut self.frames, self.v5) {
             Ok(Some(p)) => {
