@@ -39,14 +39,7 @@ pub enum Got {
 impl Raw {
     /// Opens a TCP connection without sending anything.
     pub fn open(addr: SocketAddr, v5: bool) -> Raw {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
-        Raw {
-            stream,
-            frames: FrameDecoder::new(),
-            v5,
-            next_id: 0,
-        }
+        Raw::over(TcpStream::connect(addr).expect("connect"), v5)
     }
 
     /// Wraps a connection opened elsewhere (with socket options of the
