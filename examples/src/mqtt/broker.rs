@@ -26,7 +26,10 @@
 //! PUBLISH reached a session over 1,000 reads nothing more until that
 //! backlog is under 250 (or 250 ms have passed, so two clients feeding
 //! each other cannot deadlock): a fan-in flood slows its publishers
-//! instead of filling a queue until it drops.
+//! instead of filling a queue until it drops. The counter `backlog_peak`
+//! records the largest backlog seen; `tests/interop_mqtt_backpressure.rs`
+//! stalls a subscriber under a flood and checks the bound, the slowed
+//! publisher, the undisturbed bystander and the delivery of everything.
 //!
 //! Why the connection loop is its own and not `codec::rpc`'s server side
 //! (the client, `client.rs`, is on `codec::rpc`): four things the broker
