@@ -53,6 +53,11 @@ pub fn shared(s: &str) -> Option<(&str, &str)> {
 /// the parent level and any below; a topic starting with `$` is not
 /// matched by a filter starting with a wildcard.
 pub fn matches(filter: &str, topic: &str) -> bool {
+    // A topic name holds no wildcards, so a filter equal to it has none
+    // either: the common exact subscription, without splitting levels.
+    if filter == topic {
+        return true;
+    }
     if topic.starts_with('$') && filter.starts_with(['+', '#']) {
         return false;
     }

@@ -39,7 +39,12 @@ pub enum Got {
 impl Raw {
     /// Opens a TCP connection without sending anything.
     pub fn open(addr: SocketAddr, v5: bool) -> Raw {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Raw::over(TcpStream::connect(addr).expect("connect"), v5)
+    }
+
+    /// Wraps a connection opened elsewhere (with socket options of the
+    /// test's choosing) without sending anything.
+    pub fn over(stream: TcpStream, v5: bool) -> Raw {
         stream.set_nodelay(true).expect("nodelay");
         Raw {
             stream,
