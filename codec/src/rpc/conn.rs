@@ -55,6 +55,12 @@ pub(crate) struct FrameReader<P> {
     /// are offered (pipelined bursts of large frames: 16 stores of 4 KiB
     /// took 8 reads of 8 KiB), halved while they take under a quarter.
     room: usize,
+    /// The read deadlines' one timer, made at the first wait with a
+    /// deadline: moved only when a deadline comes sooner than it, and
+    /// when it fires before the deadline now in force (a later one).
+    /// A timer per wait (`timeout_at`) was registered and cleared in the
+    /// runtime's timer wheel per request at depth 1.
+    timer: Option<std::pin::Pin<std::boxed::Box<tokio::time::Sleep>>>,
 }
 
 /// Least and most room offered to a read.
@@ -74,6 +80,7 @@ where
             frame_started: None,
             bytes_read: 0,
             room: READ_MIN,
+            timer: None,
         }
     }
 
@@ -141,10 +148,28 @@ where
             let read = self.rd.read_buf(&mut self.buf);
             let n = match deadline {
                 None => read.await?,
-                Some(at) => match tokio::time::timeout_at(at, read).await {
-                    Ok(n) => n?,
-                    Err(_) => return Err(expired.expect("a deadline comes with its error")),
-                },
+                Some(at) => {
+                    let timer = self
+                        .timer
+                        .get_or_insert_with(|| std::boxed::Box::pin(tokio::time::sleep_until(at)));
+                    let due = async {
+                        if timer.deadline() > at {
+                            timer.as_mut().reset(at);
+                        }
+                        loop {
+                            timer.as_mut().await;
+                            if Instant::now() >= at {
+                                return;
+                            }
+                            timer.as_mut().reset(at);
+                        }
+                    };
+                    tokio::select! {
+                        biased;
+                        n = read => n?,
+                        () = due => return Err(expired.expect("a deadline comes with its error")),
+                    }
+                }
             };
             if n == 0 {
                 return match self.codec.decode_eof(&mut self.buf).map_err(conn_error)? {
