@@ -17,9 +17,11 @@
 //! ```
 //!
 //! Handlers run on the connection's own task where they can: most answer
-//! without waiting, so the replies to the requests of one read are queued
-//! together and the writer sends them in one write. Only a handler that
-//! waits gets a task of its own.
+//! without waiting, so the replies to the requests of one read go out
+//! together in one write. On the accepting side that task writes them
+//! itself ([`conn::Inline`]); the writer task sends the rest (replies of
+//! handlers that waited, notifications, this side's calls). Only a
+//! handler that waits gets a task of its own.
 
 use std::boxed::Box;
 use std::sync::Arc;
