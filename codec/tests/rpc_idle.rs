@@ -171,3 +171,41 @@ async fn a_held_connection_still_has_the_frame_time_limit() {
     })
     .await;
 }
+
+/// The idle limit counts from the last frame, not from the first wait: a
+/// connection that sends a request every 100 ms stays open for 1.2 s under
+/// a 300 ms limit (the connection keeps one timer, armed at its first
+/// wait, and moves it on when it fires early), and is closed about 300 ms
+/// after it falls silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_limit_counts_from_the_last_frame() {
+    bounded(20, async {
+        let idle = Duration::from_millis(300);
+        let config = ServerConfig::default().with_idle_timeout(idle);
+        let (handle, _holds) = holding_server(config).await;
+        let addr = handle.local_addr().unwrap();
+        let (mut rd, mut wr) = split_raw(tokio::net::TcpStream::connect(addr).await.unwrap());
+        for n in 0..12u32 {
+            let mut p = ping(n);
+            p.tag = 1;
+            write_msg(&mut wr, Small::Ping(p)).await;
+            match read_msg(&mut rd).await {
+                Small::Pong(got) => check_pong(n, &got),
+                other => panic!("unexpected {other:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let silent = tokio::time::Instant::now();
+        assert!(
+            futures::StreamExt::next(&mut rd).await.is_none(),
+            "the server sent something instead of closing"
+        );
+        let closed_after = silent.elapsed();
+        assert!(
+            closed_after >= Duration::from_millis(150) && closed_after < Duration::from_secs(3),
+            "closed {closed_after:?} after the last request (limit {idle:?})"
+        );
+        handle.shutdown().await;
+    })
+    .await;
+}

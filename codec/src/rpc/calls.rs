@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
 
-use super::conn::{self, Outgoing};
+use super::conn;
 use super::tags::{Completion, Tags};
 use super::{CallError, CallOptions, Counters};
 use crate::{Correlation, Message, Protocol, Request};
@@ -85,7 +85,7 @@ pub(crate) struct State<P> {
     /// The connection ended for good; new calls fail with this.
     pub(crate) ended: Option<EndReason>,
     /// Where frames for the current connection go.
-    pub(crate) out: mpsc::UnboundedSender<Outgoing>,
+    pub(crate) out: conn::Out,
 }
 
 /// Why a side's calls ended for good.
@@ -110,7 +110,7 @@ impl<P: Protocol> Calls<P> {
         settings: CallSettings,
         side: Side,
         counters: Arc<Counters>,
-        out: mpsc::UnboundedSender<Outgoing>,
+        out: conn::Out,
     ) -> Self {
         let tags = Tags::new(
             P::FIRST_TAG,
@@ -154,7 +154,7 @@ impl<P> Calls<P> {
     pub(crate) fn stop_sending(&self) {
         let mut st = self.lock();
         st.closing = true;
-        let (dead, _) = mpsc::unbounded_channel();
+        let (dead, _) = conn::queue();
         st.out = dead;
     }
 

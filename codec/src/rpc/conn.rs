@@ -51,7 +51,21 @@ pub(crate) struct FrameReader<P> {
     /// When the first byte of the unfinished frame in `buf` arrived.
     frame_started: Option<Instant>,
     bytes_read: u64,
+    /// Room offered to the next read: doubled while reads fill what they
+    /// are offered (pipelined bursts of large frames: 16 stores of 4 KiB
+    /// took 8 reads of 8 KiB), halved while they take under a quarter.
+    room: usize,
+    /// The read deadlines' one timer, made at the first wait with a
+    /// deadline: moved only when a deadline comes sooner than it, and
+    /// when it fires before the deadline now in force (a later one).
+    /// A timer per wait (`timeout_at`) was registered and cleared in the
+    /// runtime's timer wheel per request at depth 1.
+    timer: Option<std::pin::Pin<std::boxed::Box<tokio::time::Sleep>>>,
 }
+
+/// Least and most room offered to a read.
+const READ_MIN: usize = 8 * 1024;
+const READ_MAX: usize = 128 * 1024;
 
 impl<P> FrameReader<P>
 where
@@ -60,11 +74,13 @@ where
     pub(crate) fn new(rd: OwnedReadHalf, limits: Limits) -> Self {
         FrameReader {
             rd,
-            buf: BytesMut::with_capacity(8 * 1024),
+            buf: BytesMut::with_capacity(READ_MIN),
             codec: ProtocolCodec::new().with_max_frame_len(limits.max_frame_len),
             limits,
             frame_started: None,
             bytes_read: 0,
+            room: READ_MIN,
+            timer: None,
         }
     }
 
@@ -76,6 +92,17 @@ where
     /// Bytes read since the last call.
     pub(crate) fn take_bytes_read(&mut self) -> u64 {
         std::mem::take(&mut self.bytes_read)
+    }
+
+    /// Room for the next read: `room` bytes, in a buffer no bigger than
+    /// twice that once it is empty (a burst's large buffer is not kept by
+    /// an idle connection).
+    fn make_room(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 2 * self.room {
+            self.buf = BytesMut::with_capacity(self.room);
+        } else if self.buf.capacity() - self.buf.len() < self.room {
+            self.buf.reserve(self.room);
+        }
     }
 
     /// The next message if a whole one is already buffered (no read).
@@ -116,13 +143,33 @@ where
                     None => (None, None),
                 }
             };
+            self.make_room();
+            let offered = self.buf.capacity() - self.buf.len();
             let read = self.rd.read_buf(&mut self.buf);
             let n = match deadline {
                 None => read.await?,
-                Some(at) => match tokio::time::timeout_at(at, read).await {
-                    Ok(n) => n?,
-                    Err(_) => return Err(expired.expect("a deadline comes with its error")),
-                },
+                Some(at) => {
+                    let timer = self
+                        .timer
+                        .get_or_insert_with(|| std::boxed::Box::pin(tokio::time::sleep_until(at)));
+                    let due = async {
+                        if timer.deadline() > at {
+                            timer.as_mut().reset(at);
+                        }
+                        loop {
+                            timer.as_mut().await;
+                            if Instant::now() >= at {
+                                return;
+                            }
+                            timer.as_mut().reset(at);
+                        }
+                    };
+                    tokio::select! {
+                        biased;
+                        n = read => n?,
+                        () = due => return Err(expired.expect("a deadline comes with its error")),
+                    }
+                }
             };
             if n == 0 {
                 return match self.codec.decode_eof(&mut self.buf).map_err(conn_error)? {
@@ -131,6 +178,11 @@ where
                 };
             }
             self.bytes_read += n as u64;
+            if n == offered {
+                self.room = (self.room * 2).min(READ_MAX);
+            } else if n < self.room / 4 {
+                self.room = (self.room / 2).max(READ_MIN);
+            }
         }
     }
 }
@@ -158,8 +210,8 @@ fn conn_error(e: FrameError) -> ConnError {
 /// times) before writing. Without it a client with 16 to 64 calls in
 /// flight wrote 2 to 4 frames per syscall; with it, tens.
 pub(crate) async fn write_loop(
-    mut wr: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    wire: Arc<Wire>,
+    mut rx: OutRx,
     counters: &Counters,
     stop: impl std::future::Future<Output = ()>,
     due: Option<&AtomicUsize>,
@@ -174,13 +226,13 @@ pub(crate) async fn write_loop(
     let mut stopping = false;
     loop {
         let frame = if stopping {
-            match rx.try_recv() {
+            match rx.rx.try_recv() {
                 Ok(frame) => frame,
                 Err(_) => break,
             }
         } else {
             tokio::select! {
-                frame = rx.recv() => match frame {
+                frame = rx.rx.recv() => match frame {
                     Some(frame) => frame,
                     None => break,
                 },
@@ -198,7 +250,7 @@ pub(crate) async fn write_loop(
         let mut fresh = 1;
         let mut yields = 0;
         while batch.len() < BATCH {
-            match rx.try_recv() {
+            match rx.rx.try_recv() {
                 Ok(frame) => {
                     batch.push(frame.frame);
                     permits.add(frame.permit);
@@ -224,14 +276,200 @@ pub(crate) async fn write_loop(
         if let Some(d) = due {
             d.store(0, Ordering::Relaxed);
         }
-        batch.write(&mut wr).await?;
+        {
+            // The reader may have left the rest of a batch it began
+            // (`Wire::leftover`): it goes first, then these frames.
+            let mut wire = wire.lock().await;
+            wire.write_leftover().await?;
+            batch.write(&mut wire.wr).await?;
+        }
+        rx.queued.fetch_sub(frames, Ordering::AcqRel);
         counters.bytes_out(batch.len() as u64);
         if let Some(clock) = clock {
             clock.wrote();
         }
         permits.0 = None;
     }
-    wr.shutdown().await
+    let mut wire = wire.lock().await;
+    wire.write_leftover().await?;
+    wire.wr.shutdown().await
+}
+
+/// The connection's write half, shared by its writer task and (on the
+/// accepting side) its reader, which writes the replies of handlers that
+/// answered at once itself ([`Inline`]): whoever holds the lock writes.
+/// The writer holds it for each batch, until written; the reader only
+/// for a non-blocking write.
+pub(crate) type Wire = tokio::sync::Mutex<WireHalf>;
+
+/// See [`Wire`].
+pub(crate) struct WireHalf {
+    wr: OwnedWriteHalf,
+    /// The rest of a batch the reader began to write and the socket did
+    /// not take at once (the bytes of the batch from the offset on),
+    /// written by the writer before anything else; a frame queued for the
+    /// writer (with the batch's permits) wakes it for that.
+    leftover: Option<(Batch, usize)>,
+}
+
+impl WireHalf {
+    pub(crate) fn new(wr: OwnedWriteHalf) -> Self {
+        WireHalf { wr, leftover: None }
+    }
+
+    /// Writes the rest of the reader's batch, if any.
+    async fn write_leftover(&mut self) -> io::Result<()> {
+        if let Some((batch, written)) = self.leftover.take() {
+            batch.write_from(&mut self.wr, written).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The sending end of a connection's queue for its writer, with the count
+/// of frames queued and not yet written: the reader writes a reply itself
+/// only while nothing sent before it waits in the queue (a notification a
+/// handler sent before it returned its reply goes out first).
+#[derive(Debug, Clone)]
+pub(crate) struct Out {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// The writer's end of the queue ([`Out`]).
+#[derive(Debug)]
+pub(crate) struct OutRx {
+    rx: mpsc::UnboundedReceiver<Outgoing>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// A new queue for a connection's writer.
+pub(crate) fn queue() -> (Out, OutRx) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let queued = Arc::new(AtomicUsize::new(0));
+    (
+        Out {
+            tx,
+            queued: Arc::clone(&queued),
+        },
+        OutRx { rx, queued },
+    )
+}
+
+impl Out {
+    /// Queues a frame for the writer; gives it back if the writer is gone.
+    pub(crate) fn send(&self, out: Outgoing) -> Result<(), mpsc::error::SendError<Outgoing>> {
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let sent = self.tx.send(out);
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+        }
+        sent
+    }
+
+    /// Whether the writer is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Frames queued and not yet written.
+    #[inline]
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+}
+
+/// The replies of handlers that answered at once, on the accepting side:
+/// encoded into one batch as they come and written by the reader itself
+/// once the requests already read are served ([`Inline::flush`]), as
+/// Redis does, instead of each going through the writer task's queue (a
+/// channel send, a wake-up and a receive per reply).
+pub(crate) struct Inline {
+    wire: Arc<Wire>,
+    batch: Batch,
+    permits: Permits,
+    /// Reused for each reply's encoding.
+    parts: Parts,
+    /// A write failed: replies go through the writer (which fails too,
+    /// and ends the connection's writing) from now on.
+    pub(crate) broken: bool,
+}
+
+impl Inline {
+    /// Batches bigger than this are written before more are added.
+    pub(crate) const BATCH: usize = 64 * 1024;
+
+    pub(crate) fn new(wire: Arc<Wire>) -> Self {
+        Inline {
+            wire,
+            batch: Batch::default(),
+            permits: Permits(None),
+            parts: Parts::default(),
+            broken: false,
+        }
+    }
+
+    /// Bytes waiting to be written.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Adds `reply` to the batch, with its in-flight permit (released once
+    /// it is written).
+    pub(crate) fn push<P: Protocol>(
+        &mut self,
+        reply: &P,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<(), EncodeError> {
+        self.parts.encode_into(reply)?;
+        self.batch.push_parts_ref(&self.parts);
+        self.permits.add(Some(permit));
+        Ok(())
+    }
+
+    /// Writes the batch: as much as the socket takes now, and the rest
+    /// (rare: a full socket buffer) through the writer, which is woken by
+    /// an empty frame on `out` carrying the batch's permits.
+    pub(crate) async fn flush(&mut self, out: &Out, counters: &Counters) {
+        if self.batch.len() == 0 {
+            self.permits.0 = None;
+            return;
+        }
+        let mut wire = match self.wire.try_lock() {
+            Ok(wire) => wire,
+            Err(_) => self.wire.lock().await,
+        };
+        let result = match wire.write_leftover().await {
+            Ok(()) => self.batch.try_write(&wire.wr),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(n) if n == self.batch.len() => {
+                drop(wire);
+                counters.bytes_out(n as u64);
+                self.batch.clear();
+                self.permits.0 = None;
+            }
+            Ok(n) => {
+                counters.bytes_out(self.batch.len() as u64);
+                wire.leftover = Some((std::mem::take(&mut self.batch), n));
+                drop(wire);
+                let wake = Outgoing {
+                    frame: Frame::Whole(Arc::new(Vec::new())),
+                    permit: self.permits.0.take(),
+                };
+                let _ = out.send(wake);
+            }
+            Err(e) => {
+                drop(wire);
+                tracing::debug!(error = %e, "reply write failed; replies go through the writer");
+                self.broken = true;
+                self.batch.clear();
+                self.permits.0 = None;
+            }
+        }
+    }
 }
 
 /// When the writer last wrote: a ping is due when nothing was sent for
@@ -267,7 +505,7 @@ impl WriteClock {
 
 /// The in-flight permits of a batch's replies, merged (all are the
 /// connection's: one semaphore).
-struct Permits(Option<tokio::sync::OwnedSemaphorePermit>);
+pub(crate) struct Permits(Option<tokio::sync::OwnedSemaphorePermit>);
 
 impl Permits {
     fn add(&mut self, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
@@ -285,7 +523,7 @@ impl Permits {
 /// moved again on its way to the socket), through a vectored write; so
 /// is each shared buffer of a reply encoded as [`Parts`].
 #[derive(Default)]
-struct Batch {
+pub(crate) struct Batch {
     /// The small frames, back to back.
     copied: Vec<u8>,
     /// The large frames, each with the length of `copied` when it came
@@ -351,17 +589,30 @@ impl Batch {
         self.len += flat.len() - from;
     }
 
+    /// A reply's pieces, its shared buffers by reference (`parts` is
+    /// kept, to be encoded into again).
+    fn push_parts_ref(&mut self, parts: &Parts) {
+        let (flat, shared) = parts.pieces();
+        let mut from = 0;
+        for (at, bytes) in shared {
+            self.copied.extend_from_slice(&flat[from..*at]);
+            self.len += at - from + bytes.len();
+            self.direct
+                .push((self.copied.len(), Direct::Shared(bytes.clone())));
+            from = *at;
+        }
+        self.copied.extend_from_slice(&flat[from..]);
+        self.len += flat.len() - from;
+    }
+
     /// Bytes queued.
     #[inline]
     fn len(&self) -> usize {
         self.len
     }
 
-    /// Writes every frame, in the order they came.
-    async fn write(&self, wr: &mut OwnedWriteHalf) -> io::Result<()> {
-        if self.direct.is_empty() {
-            return wr.write_all(&self.copied).await;
-        }
+    /// The batch as the slices of one vectored write.
+    fn slices(&self) -> Vec<io::IoSlice<'_>> {
         let mut slices = Vec::with_capacity(2 * self.direct.len() + 1);
         let mut from = 0;
         for (at, frame) in &self.direct {
@@ -374,7 +625,37 @@ impl Batch {
         if from < self.copied.len() {
             slices.push(io::IoSlice::new(&self.copied[from..]));
         }
+        slices
+    }
+
+    /// Writes what the socket takes without waiting; returns how many
+    /// bytes (0 if it takes none now).
+    fn try_write(&self, wr: &OwnedWriteHalf) -> io::Result<usize> {
+        let wrote = if self.direct.is_empty() {
+            wr.try_write(&self.copied)
+        } else {
+            wr.try_write_vectored(&self.slices())
+        };
+        match wrote {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes every frame, in the order they came.
+    async fn write(&self, wr: &mut OwnedWriteHalf) -> io::Result<()> {
+        self.write_from(wr, 0).await
+    }
+
+    /// Writes the batch's bytes from `skip` on.
+    async fn write_from(&self, wr: &mut OwnedWriteHalf, skip: usize) -> io::Result<()> {
+        if self.direct.is_empty() {
+            return wr.write_all(&self.copied[skip..]).await;
+        }
+        let mut slices = self.slices();
         let mut bufs = &mut slices[..];
+        io::IoSlice::advance_slices(&mut bufs, skip);
         while !bufs.is_empty() {
             let n = wr.write_vectored(bufs).await?;
             if n == 0 {

@@ -46,6 +46,21 @@ impl Parts {
         Ok(parts)
     }
 
+    /// Encodes `msg`'s whole frame in place of what `self` held, reusing
+    /// its buffer.
+    pub(crate) fn encode_into<P: Protocol>(&mut self, msg: &P) -> Result<(), EncodeError> {
+        self.flat.clear();
+        self.shared.clear();
+        self.shared_len = 0;
+        self.view.take();
+        crate::frame::encode_frame(msg, self)
+    }
+
+    /// [`Parts::into_pieces`], borrowed.
+    pub(crate) fn pieces(&self) -> (&[u8], &[(usize, Bytes)]) {
+        (&self.flat, &self.shared)
+    }
+
     /// The bytes written without the shared buffers, and the shared
     /// buffers with where they go in them.
     pub(crate) fn into_pieces(self) -> (Vec<u8>, Vec<(usize, Bytes)>) {

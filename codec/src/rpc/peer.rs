@@ -10,10 +10,10 @@ use std::vec::Vec;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::calls::{self, Calls};
-use super::conn::{self, Outgoing};
+use super::conn;
 use super::{CallError, CallOptions, ConnError, CounterSnapshot, Counters};
 use crate::{Dispatch, EncodeError, Protocol, Request};
 
@@ -144,7 +144,7 @@ where
 pub struct Peer<P> {
     pub(crate) id: u64,
     pub(crate) addr: SocketAddr,
-    pub(crate) out: mpsc::UnboundedSender<Outgoing>,
+    pub(crate) out: conn::Out,
     pub(crate) counters: Arc<Counters>,
     /// How many [`IdleHold`]s exist; the connection watches it.
     pub(crate) holds: Arc<watch::Sender<usize>>,

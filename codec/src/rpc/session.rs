@@ -17,9 +17,11 @@
 //! ```
 //!
 //! Handlers run on the connection's own task where they can: most answer
-//! without waiting, so the replies to the requests of one read are queued
-//! together and the writer sends them in one write. Only a handler that
-//! waits gets a task of its own.
+//! without waiting, so the replies to the requests of one read go out
+//! together in one write. On the accepting side that task writes them
+//! itself ([`conn::Inline`]); the writer task sends the rest (replies of
+//! handlers that waited, notifications, this side's calls). Only a
+//! handler that waits gets a task of its own.
 
 use std::boxed::Box;
 use std::sync::Arc;
@@ -106,6 +108,9 @@ pub(crate) struct Session<P, H> {
     /// The count of the peer's [`IdleHold`](super::IdleHold)s.
     holds: watch::Receiver<usize>,
     writer: Writer,
+    /// Replies written by this task, not the writer's (the accepting
+    /// side; `None` once the writer is finished).
+    inline: Option<conn::Inline>,
     /// One permit per peer request between its arrival and its reply's
     /// write.
     in_flight: Arc<Semaphore>,
@@ -139,10 +144,7 @@ where
         wr: OwnedWriteHalf,
         (id, addr): (u64, SocketAddr),
         calls: Arc<Calls<P>>,
-        (out, out_rx): (
-            mpsc::UnboundedSender<Outgoing>,
-            mpsc::UnboundedReceiver<Outgoing>,
-        ),
+        (out, out_rx): (conn::Out, conn::OutRx),
         handler: Option<Arc<H>>,
         one_way: OneWay<P>,
     ) -> Self {
@@ -157,8 +159,14 @@ where
             calls: Arc::clone(&calls),
         };
         let clocked = settings.ping.is_some();
+        let wire = Arc::new(conn::Wire::new(conn::WireHalf::new(wr)));
+        // The dialling side's replies (to the peer's rare requests) keep
+        // the writer's batching with its calls.
+        let inline =
+            (settings.side == Side::Accepting).then(|| conn::Inline::new(Arc::clone(&wire)));
         Session {
-            writer: Writer::spawn(wr, out_rx, counters, calls, clocked),
+            writer: Writer::spawn(wire, out_rx, counters, calls, clocked),
+            inline,
             pong_due: None,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
             tasks: JoinSet::new(),
@@ -215,7 +223,15 @@ where
         if let Some(task) = pinging {
             task.abort();
         }
+        self.flush().await;
         ended
+    }
+
+    /// Writes the replies of the handlers that answered at once.
+    async fn flush(&mut self) {
+        if let Some(inline) = &mut self.inline {
+            inline.flush(&self.peer.out, &self.peer.counters).await;
+        }
     }
 
     /// The next message, or how the connection ended. Reaps the handler
@@ -238,6 +254,9 @@ where
                     Err(e) => return Err(self.broke(e)),
                 }
             }
+            // The requests read are served: their replies go out in one
+            // write before the wait.
+            self.flush().await;
             let calls = Arc::clone(&self.peer.calls);
             // Waiting on its own slow requests, or on the peer's replies,
             // a connection is not idle; nor is one the handler holds open
@@ -511,6 +530,11 @@ where
         if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
             return Some(permit);
         }
+        // The replies held here return their permits once written.
+        self.flush().await;
+        if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
+            return Some(permit);
+        }
         tracing::info!(addr = %self.peer.addr, max = self.settings.max_in_flight, "in-flight limit reached; pausing reads");
         tokio::select! {
             permit = Arc::clone(&self.in_flight).acquire_owned() => permit.ok(),
@@ -530,7 +554,7 @@ where
         permit: OwnedSemaphorePermit,
     ) -> Result<(), Panicked> {
         let side = self.settings.side;
-        let mut job = Box::pin(answer(handler, self.peer.clone(), req, tag, permit, side));
+        let mut job = Box::pin(answer(handler, self.peer.clone(), req, tag, permit));
         let ran = std::future::poll_fn(|cx| {
             Poll::Ready(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
                 || job.as_mut().poll(cx),
@@ -538,12 +562,48 @@ where
         })
         .await;
         match ran {
-            Ok(Poll::Ready(())) => Ok(()),
+            Ok(Poll::Ready(Some((reply, permit)))) => {
+                self.reply(reply, permit).await;
+                Ok(())
+            }
+            Ok(Poll::Ready(None)) => Ok(()),
             Ok(Poll::Pending) => {
-                self.tasks.spawn(job);
+                let peer = Arc::clone(&self.peer);
+                self.tasks.spawn(async move {
+                    if let Some((reply, permit)) = job.await {
+                        send_reply(&peer, side, &reply, permit);
+                    }
+                });
                 Ok(())
             }
             Err(_) => Err(self.panicked()),
+        }
+    }
+
+    /// The reply of a handler that answered at once: into this task's
+    /// batch while nothing sent before it waits for the writer, else
+    /// (after the batch) through the writer, behind what waits there.
+    async fn reply(&mut self, reply: P, permit: OwnedSemaphorePermit) {
+        let side = self.settings.side;
+        let Some(inline) = self.inline.as_mut().filter(|i| !i.broken) else {
+            send_reply(&self.peer, side, &reply, permit);
+            return;
+        };
+        if self.peer.out.queued() > 0 {
+            inline.flush(&self.peer.out, &self.peer.counters).await;
+            send_reply(&self.peer, side, &reply, permit);
+            return;
+        }
+        match inline.push(&reply, permit) {
+            Ok(()) => {
+                self.peer.counters.responses(1);
+                if inline.len() >= conn::Inline::BATCH {
+                    inline.flush(&self.peer.out, &self.peer.counters).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(addr = %self.peer.addr, error = %Chain(&e), "reply cannot be encoded; dropped")
+            }
         }
     }
 
@@ -572,6 +632,11 @@ where
             tracing::warn!(%addr, left = self.tasks.len(), "requests still running after the grace; abandoning them");
             self.tasks.abort_all();
         }
+        // Replies of handlers that answered at once are written before
+        // `finishing`'s last messages; later ones (in `linger`) go to the
+        // finished writer, that is nowhere.
+        self.flush().await;
+        self.inline = None;
         if let Some(h) = &self.handler {
             h.finishing(&self.peer);
         }
@@ -702,27 +767,30 @@ enum Flow {
     End,
 }
 
-/// Handles one request and queues its reply, with the request's tag, and
-/// with the in-flight permit, which is released once the reply is written
-/// (or here, when there is no reply).
+/// Handles one request: its reply, with the request's tag, and the
+/// in-flight permit, which is released once the reply is written (or
+/// here, when there is no reply).
 async fn answer<P, H>(
     handler: Arc<H>,
     peer: Arc<Peer<P>>,
     req: P,
     tag: Option<u64>,
     permit: OwnedSemaphorePermit,
-    side: Side,
-) where
+) -> Option<(P, OwnedSemaphorePermit)>
+where
     P: Protocol,
     H: Handler<P>,
 {
-    let Some(mut reply) = handler.handle(req, &peer).await else {
-        return;
-    };
+    let mut reply = handler.handle(req, &peer).await?;
     if let Some(tag) = tag {
         reply.set_tag(tag);
     }
-    match conn::Parts::encode(&reply) {
+    Some((reply, permit))
+}
+
+/// Queues a reply for the connection's writer.
+fn send_reply<P: Protocol>(peer: &Peer<P>, side: Side, reply: &P, permit: OwnedSemaphorePermit) {
+    match conn::Parts::encode(reply) {
         Ok(parts) => {
             let out = Outgoing {
                 frame: conn::Frame::Parts(parts),
@@ -757,8 +825,8 @@ impl Writer {
     /// Writes what is queued, batching the frames of callers that are
     /// about to call again (see [`conn::write_loop`]).
     fn spawn<P: Send + 'static>(
-        wr: OwnedWriteHalf,
-        rx: mpsc::UnboundedReceiver<Outgoing>,
+        wire: Arc<conn::Wire>,
+        rx: conn::OutRx,
         counters: Arc<Counters>,
         calls: Arc<Calls<P>>,
         clocked: bool,
@@ -771,7 +839,7 @@ impl Writer {
             };
             let clock = clocked.then_some(&calls.clock);
             let result =
-                conn::write_loop(wr, rx, &counters, stopped, Some(&calls.replied), clock).await;
+                conn::write_loop(wire, rx, &counters, stopped, Some(&calls.replied), clock).await;
             gone.send_replace(true);
             result
         });

@@ -114,7 +114,7 @@ where
         let stream = TcpStream::connect(addr).await?;
         let peer = stream.peer_addr()?;
         apply_keepalive(&stream, config.keepalive)?;
-        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (out_tx, out_rx) = crate::rpc::conn::queue();
         let (note_tx, note_rx) = mpsc::channel(config.notification_queue.max(1));
         let settings = CallSettings {
             default_timeout: config.default_timeout,

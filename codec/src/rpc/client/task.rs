@@ -18,16 +18,13 @@ use tokio::sync::{mpsc, watch};
 use super::config::ClientHandler;
 use super::{ClientConfig, ReconnectPolicy};
 use crate::rpc::calls::{Calls, EndReason, Side};
-use crate::rpc::conn::{self, FrameReader, Limits, Outgoing};
+use crate::rpc::conn::{self, FrameReader, Limits};
 use crate::rpc::session::{Ended, OneWay, Session, Settings};
 use crate::rpc::{apply_keepalive, CallError};
 use crate::{DecodeProtocol, Protocol};
 
 /// A connection's queue of outgoing frames, both ends.
-type Queue = (
-    mpsc::UnboundedSender<Outgoing>,
-    mpsc::UnboundedReceiver<Outgoing>,
-);
+type Queue = (conn::Out, conn::OutRx);
 
 /// How one connection ended, as the reconnect logic sees it.
 enum Outcome {
@@ -141,7 +138,7 @@ where
     /// connects again, and resends the idempotent requests. `None` when
     /// giving up (or nobody is left to care).
     async fn reconnect(&mut self, policy: ReconnectPolicy) -> Option<(TcpStream, Queue)> {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = conn::queue();
         let resend = self.requeue(tx.clone());
         self.calls.tag_freed.notify_waiters();
         self.calls.idle.notify_waiters();
@@ -160,7 +157,7 @@ where
     /// calls that cannot be resent; keeps the others, with their tags (the
     /// new connection has no replies in flight), and returns the frames to
     /// resend.
-    fn requeue(&self, out: mpsc::UnboundedSender<Outgoing>) -> Vec<Arc<Vec<u8>>> {
+    fn requeue(&self, out: conn::Out) -> Vec<Arc<Vec<u8>>> {
         let mut st = self.calls.lock();
         st.out = out;
         let mut frames = Vec::new();

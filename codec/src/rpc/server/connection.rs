@@ -9,7 +9,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 
 use super::Shared;
 use crate::rpc::calls::{CallSettings, Calls, EndReason, Side};
@@ -49,7 +48,7 @@ pub(super) async fn serve<P, H>(
             return;
         }
     };
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = conn::queue();
     let calls = Arc::new(Calls::new(
         CallSettings {
             default_timeout: config.call_timeout,
