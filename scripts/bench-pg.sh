@@ -4,9 +4,11 @@
 # the postgres user (installs Debian's postgresql-15 if missing), a free
 # loopback port, trust authentication; stopped and removed at exit.
 #
-#     scripts/bench-pg.sh            # ROUNDS=5 by default; BENCH_TIMEOUT=600 s
+#     scripts/bench-pg.sh            # ROUNDS=10 by default; BENCH_TIMEOUT=600 s
 #
-# Prints a Markdown table (medians of A-B-B-A rounds, ratio codec/tokio-postgres).
+# Prints two Markdown tables: wall-time medians of A-B-B-A rounds with the
+# ratio codec/tokio-postgres, then each side's CPU time (getrusage) and
+# voluntary context switches (wake-ups) per row or query.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,10 +30,10 @@ trap cleanup EXIT
     "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null)
 echo "PostgreSQL 15 on 127.0.0.1:$port; $(nproc) cores; $(uname -r)"
-# Build first, then run with a deadline: the four rows take about 30 s at
-# ROUNDS=5 on a quiet 2-core machine (the COPY row most: 20 copies of
-# 1,000,000 rows); BENCH_TIMEOUT (seconds, default 600) stops a run that
-# hangs, whatever the load.
+# Build first, then run with a deadline: the five rows take about 30 s at
+# ROUNDS=10 on the 2-core machine under a load of 4 (the COPY row most: 40
+# copies of 1,000,000 rows); BENCH_TIMEOUT (seconds, default 600) stops a
+# run that hangs, whatever the load.
 cargo bench -p codec-benches --bench pg_live --no-run
 PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres \
     timeout --kill-after=10 "${BENCH_TIMEOUT:-600}" \

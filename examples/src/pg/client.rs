@@ -2,8 +2,9 @@
 //! backend's messages arrive through
 //! [`ProtocolCodec`](codec::tokio::ProtocolCodec)`<`[`Backend`]`>` (the
 //! derived [`PgHeader`]), except DataRows, which are checked in the read
-//! buffer and kept as its bytes ([`Row`], no copy per value); the
-//! frontend's are
+//! buffer and kept as its bytes ([`Row`], no copy per value), and
+//! CopyData, whose bytes are handed out as they are; the socket is read
+//! into a 64 KiB buffer (see `Frames`); the frontend's are
 //! written with `codec::frame::encode_frame`; the startup packet, which has
 //! no type byte, goes out as a [`Startup`] frame.
 //!
@@ -32,13 +33,13 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use codec::frame::encode_frame;
 use codec::{Encode as _, Protocol as _};
-use futures::{FutureExt as _, Stream, StreamExt as _};
+use futures::{FutureExt as _, Stream};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
-use tokio_util::codec::FramedRead;
+use tokio_util::codec::Decoder as _;
 
 use super::auth::{md5_password, Scram};
 use super::error::{Error, Notice};
@@ -247,9 +248,116 @@ impl CancelToken {
 type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
 type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
 
+/// Bytes the read buffer is sized for: each read asks for what is free of
+/// it. tokio-util's `FramedRead` (and so tokio-postgres) reads into 8
+/// KiB; with 64 KiB a read takes everything the server has sent since the
+/// last one (its 8 KiB flushes pile up while the client works), so a
+/// result streams in with fewer `recvfrom` calls.
+const READ_BUF: usize = 64 * 1024;
+
+/// A read into less free room than this first makes room: a read is then
+/// never a sliver. The room is made by moving the unread bytes (a partial
+/// message) to the front when nothing else holds the buffer (COPY chunks
+/// already dropped), or else in a new [`READ_BUF`] buffer (rows of a
+/// result still hold the old one, which is freed with them).
+const MIN_READ: usize = 8 * 1024;
+
+/// The socket's messages: its bytes read into one buffer, cut into
+/// messages by [`BackendCodec`] (what tokio-util's `FramedRead` did, with
+/// a larger buffer and no `Stream` layer between the message loops and
+/// the decoder).
+struct Frames {
+    io: BoxRead,
+    buf: BytesMut,
+    codec: BackendCodec,
+    /// The server closed its side: what is left in `buf` is all there is.
+    eof: bool,
+}
+
+impl Frames {
+    fn new(io: BoxRead, codec: BackendCodec) -> Frames {
+        Frames {
+            io,
+            buf: BytesMut::with_capacity(READ_BUF),
+            codec,
+            eof: false,
+        }
+    }
+
+    /// The next message, reading as needed. Cancel-safe: a message is
+    /// taken out of the buffer only when it is returned.
+    ///
+    /// # Errors
+    ///
+    /// As [`Frames::try_next`] and [`Frames::fill`].
+    async fn next(&mut self) -> Result<Received, Error> {
+        loop {
+            if let Some(msg) = self.try_next()? {
+                return Ok(msg);
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// A whole CopyData already in the buffer, as its body.
+    #[inline]
+    fn copy_data(&mut self) -> Option<Bytes> {
+        self.codec.copy_data(&mut self.buf)
+    }
+
+    /// A whole DataRow already in the buffer, as a [`Row`].
+    #[inline]
+    fn row(&mut self) -> Option<Row> {
+        self.codec.row(&mut self.buf)
+    }
+
+    /// A message already in the buffer, without reading.
+    ///
+    /// # Errors
+    ///
+    /// Framing and decoding errors; after the server closed its side,
+    /// [`FrameError::Truncated`] for a message cut short, and
+    /// `UnexpectedEof` when nothing is left.
+    ///
+    /// [`FrameError::Truncated`]: codec::FrameError::Truncated
+    #[inline]
+    fn try_next(&mut self) -> Result<Option<Received>, Error> {
+        if let Some(msg) = self.codec.decode(&mut self.buf)? {
+            return Ok(Some(msg));
+        }
+        if self.eof {
+            return match self.codec.decode_eof(&mut self.buf)? {
+                Some(msg) => Ok(Some(msg)),
+                None => Err(Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "server closed the connection",
+                ))),
+            };
+        }
+        Ok(None)
+    }
+
+    /// Reads once from the socket: whatever it has, up to the free room
+    /// (at least [`MIN_READ`]).
+    ///
+    /// # Errors
+    ///
+    /// The socket's.
+    async fn fill(&mut self) -> Result<(), Error> {
+        if self.buf.capacity() - self.buf.len() < MIN_READ {
+            self.buf
+                .reserve(READ_BUF.saturating_sub(self.buf.len()).max(MIN_READ));
+        }
+        if self.io.read_buf(&mut self.buf).await? == 0 {
+            self.eof = true;
+        }
+        Ok(())
+    }
+}
+
 /// The receiving half: frames in, asynchronous messages handled.
 struct Incoming {
-    frames: FramedRead<BoxRead, BackendCodec>,
+    frames: Frames,
     params: BTreeMap<String, String>,
     notifications: VecDeque<Notification>,
     on_notice: Box<dyn FnMut(&Notice) + Send>,
@@ -269,26 +377,35 @@ impl Incoming {
     /// CopyData as its bytes.
     async fn recv_row(&mut self) -> Result<Received, Error> {
         loop {
-            match self.recv_any().await? {
-                Received::Msg(msg) => {
+            if let Some(msg) = self.buffered()? {
+                return Ok(msg);
+            }
+            self.frames.fill().await?;
+        }
+    }
+
+    /// As [`Incoming::recv_row`], for a message already read: `None` when
+    /// the buffer holds no whole one. The message loops try this first and
+    /// await [`Incoming::recv_row`] only when it is `None` (once per read,
+    /// not once per message: an `async` call per row cost more than
+    /// decoding the row). The rows and COPY chunks of a result go by
+    /// [`Frames::row`] and [`Frames::copy_data`] before this.
+    #[inline]
+    fn buffered(&mut self) -> Result<Option<Received>, Error> {
+        loop {
+            match self.frames.try_next()? {
+                Some(Received::Msg(msg)) => {
                     if let Some(msg) = self.absorb(msg) {
-                        return Ok(Received::Msg(msg));
+                        return Ok(Some(Received::Msg(msg)));
                     }
                 }
-                row => return Ok(row),
+                other => return Ok(other),
             }
         }
     }
 
     async fn recv_any(&mut self) -> Result<Received, Error> {
-        match self.frames.next().await {
-            Some(Ok(msg)) => Ok(msg),
-            Some(Err(e)) => Err(e.into()),
-            None => Err(Error::Io(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "server closed the connection",
-            ))),
-        }
+        self.frames.next().await
     }
 
     /// Handles an asynchronous message; gives back any other.
@@ -328,7 +445,15 @@ impl Incoming {
     async fn extended_result(&mut self) -> Result<Result<QueryResult, Notice>, Error> {
         let mut result = QueryResult::default();
         loop {
-            let msg = match self.recv_row().await? {
+            if let Some(row) = self.frames.row() {
+                result.rows.push(row);
+                continue;
+            }
+            let msg = match self.buffered()? {
+                Some(msg) => msg,
+                None => self.recv_row().await?,
+            };
+            let msg = match msg {
                 Received::Row(r) => {
                     result.rows.push(r);
                     continue;
@@ -507,7 +632,7 @@ impl Client {
         }
         let mut client = Client {
             rd: Incoming {
-                frames: FramedRead::new(r, BackendCodec::new(config.max_message_len)),
+                frames: Frames::new(r, BackendCodec::new(config.max_message_len)),
                 params: BTreeMap::new(),
                 notifications: VecDeque::new(),
                 on_notice: Box::new(|_| {}),
@@ -712,7 +837,15 @@ impl Client {
             }
         };
         loop {
-            let msg = match self.rd.recv_row().await? {
+            if let Some(r) = self.rd.frames.row() {
+                keep(f(Event::Row(&r)));
+                continue;
+            }
+            let msg = match self.rd.buffered()? {
+                Some(msg) => msg,
+                None => self.rd.recv_row().await?,
+            };
+            let msg = match msg {
                 Received::Row(r) => {
                     keep(f(Event::Row(&r)));
                     continue;
@@ -899,9 +1032,7 @@ impl Client {
             // An error already sent by the server (a bad row) ends the
             // sending: everything after it would be dropped anyway.
             if let Some(msg) = self.rd.frames.next().now_or_never() {
-                let msg =
-                    msg.ok_or_else(|| Error::Io(std::io::ErrorKind::UnexpectedEof.into()))??;
-                match self.rd.absorb(msg.into_backend()) {
+                match self.rd.absorb(msg?.into_backend()) {
                     Some(Backend::ErrorResponse(e)) => {
                         early = Some(Notice::from_fields(e.fields));
                         break;
@@ -1044,7 +1175,14 @@ impl CopyOut<'_> {
             return Ok(None);
         }
         loop {
-            let msg = match self.client.rd.recv_row().await? {
+            if let Some(d) = self.client.rd.frames.copy_data() {
+                return Ok(Some(d));
+            }
+            let msg = match self.client.rd.buffered()? {
+                Some(msg) => msg,
+                None => self.client.rd.recv_row().await?,
+            };
+            let msg = match msg {
                 Received::CopyData(d) => return Ok(Some(d)),
                 other => other.into_backend(),
             };

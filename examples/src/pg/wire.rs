@@ -492,7 +492,8 @@ pub struct ColumnRef<'a> {
 
 /// DataRow ('D') decoded without copying its values: the same bytes as
 /// [`DataRow`], each column a slice of the message. The client's fetch
-/// path checks every row with it before keeping the message's bytes
+/// path reads the same layout with each [`ColumnRef`] kept as a span of
+/// the message instead of a slice, so that narrow rows need no `Vec`
 /// (see [`Row`](super::row::Row)).
 #[derive(Debug, Clone, PartialEq, Encode, Decode, Message)]
 #[codec(id = b'D')]
