@@ -98,6 +98,11 @@ const MAX_BATCH: usize = 1024;
 /// looks this often whether it is done (to let its log file go).
 const CHECKPOINT_POLL: Duration = Duration::from_millis(2);
 
+/// A flush with fewer writes queued than the recent batches yields the
+/// runtime at most this many times for the rest of its wave (see
+/// [`Flush::run`]).
+const GATHER_YIELDS: u32 = 64;
+
 /// How a batch is made durable.
 enum Mode {
     /// Not at all (upload chunks, whose upload's commit makes them
@@ -910,6 +915,9 @@ struct Queue {
     orphaned: bool,
     /// The writer thread has stopped: nothing more is taken.
     stopped: bool,
+    /// The sizes of the last two batches the flushes settled (see
+    /// [`Flush::run`]).
+    recent: [usize; 2],
 }
 
 /// Why the writer thread's wait ended.
@@ -1056,7 +1064,7 @@ impl Writes {
                     state: Arc::clone(&self.state),
                     ran: false,
                 };
-                drop(runtime.spawn(async move { flush.run() }));
+                drop(runtime.spawn(flush.run()));
             }
             _ => self.intake.kick(&mut q),
         }
@@ -1080,7 +1088,30 @@ struct Flush {
 }
 
 impl Flush {
-    fn run(mut self) {
+    /// Waits for the rest of a wave, then settles the queue. Callers
+    /// that each wait for their last write before sending the next (50
+    /// connections at depth 1) come back in the waves the last batches
+    /// answered, their requests read over several passes of the
+    /// runtime: while fewer than the larger of the last two batches are
+    /// queued, the flush yields (the runtime polls its sockets and runs
+    /// the connections that became ready) up to [`GATHER_YIELDS`] times.
+    /// Without this, the first few of a wave would be made durable alone
+    /// while the rest queue behind their `fdatasync`, two or three
+    /// `fdatasync`s a wave. A lone caller (the last batches of one) never
+    /// waits.
+    async fn run(mut self) {
+        let expect = lock(&self.intake.queue).recent.iter().copied().max();
+        let expect = expect.unwrap_or(0);
+        for _ in 0..GATHER_YIELDS {
+            let enough = {
+                let q = lock(&self.intake.queue);
+                q.kick || q.commands.len() >= expect
+            };
+            if enough {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
         self.ran = true;
         let mut state = match self.state.try_lock() {
             Ok(state) => state,
@@ -1104,6 +1135,7 @@ impl Flush {
                 self.intake.kick(&mut q);
                 return;
             }
+            q.recent = [q.recent[1], q.commands.len()];
             q.commands
                 .drain(..)
                 .filter_map(|c| match c {
