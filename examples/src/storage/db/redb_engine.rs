@@ -1,8 +1,10 @@
 //! The redb engine: one database file, one writer thread and a few reader
-//! threads, so the async runtime never waits on the disk.
+//! threads, so the async runtime never waits on redb.
 //!
-//! Writes go to the [`Writer`] as [`Command`]s; it groups concurrent
-//! writes into shared commits. Reads look in the read cache, then in the
+//! Writes go to the [`Writer`] as [`Command`]s, queued in order; the log
+//! appends of small stores and deletes are made by a flush on the
+//! runtime, once per pass of it, the rest by the writer thread, each
+//! batch in one commit. Reads look in the read cache, then in the
 //! writer's [`Pending`] writes (logged, not yet in redb), then ask a
 //! reader thread, which batches the reads queued at the same moment into
 //! one read transaction.

@@ -954,7 +954,10 @@ async fn a_burst_from_one_read_costs_one_fsync() {
             s.await.unwrap();
         }
         let fsyncs = db.stats().await.unwrap().fsyncs - before;
-        assert_eq!(fsyncs, 1, "round {round}: {fsyncs} fsyncs for a burst of 16");
+        assert_eq!(
+            fsyncs, 1,
+            "round {round}: {fsyncs} fsyncs for a burst of 16"
+        );
         for i in 0..16u8 {
             let (_, v) = value_of(&db, &format!("k{i}")).await.unwrap();
             assert_eq!(v, [round, i]);

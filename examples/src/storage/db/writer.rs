@@ -1,10 +1,19 @@
-//! The redb engine's writer thread: a [`Writer`] owns the write side of
-//! the database and applies the queued [`Write`]s in batches.
+//! The redb engine's write side: a [`Writer`] owns the database's writes
+//! and the log, and settles the queued [`Write`]s in batches, in the
+//! order they were queued ([`Writes`], the handles' end).
 //!
-//! The writer takes every write queued at once (up to [`MAX_BATCH`]; no
-//! timer: a batch is what arrived while the previous one was being made
-//! durable, so its size follows the load) and settles the batch on one of
-//! three paths:
+//! Who settles a batch: inline stores and deletes queued from a runtime's
+//! task are settled by a flush on that runtime ([`Flush`]), which runs
+//! once the tasks ready at that moment have run, so it takes every write
+//! the connections decoded from their reads in this pass (a pipelined
+//! burst of 16 costs one `fdatasync`, as Redis's one AOF `fsync` per pass
+//! of its loop), appends them where it runs and answers them there: no
+//! thread wakes between the request and its reply. Everything else (redb
+//! commits, uploads, a close, or a flush that finds the writer thread
+//! busy) goes to the writer thread, which also runs the timers and the
+//! checkpoints; whoever holds the writer takes the queue's front, so the
+//! order is kept, and nothing on the runtime waits for redb. A batch goes
+//! on one of three paths:
 //!
 //! - Inline stores and deletes (and upload chunks in the same batch) are
 //!   appended to the write-ahead log ([`super::wal`]) as one record with
@@ -37,8 +46,9 @@
 //!
 //! The writer keeps the version and blob counters in memory (loaded on
 //! open) and writes them once per commit that changes them. A batch
-//! settles into one [`Answer`] per write, sent to its caller through a
-//! task on the runtime that opened the database.
+//! settles into one [`Answer`] per write, sent to its caller by the flush
+//! that settled it, or, from the writer thread, through a task on the
+//! runtime that opened the database.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
