@@ -667,7 +667,10 @@ impl Writer {
         let mut staged: Vec<(String, Pended)> = Vec::new();
         let mut changes = Vec::new();
         // Whether each name staged so far exists after this batch's writes.
+        // (Kept only if the batch has a delete: a name and a hash per
+        // store otherwise, for nothing.)
         let mut exists_now: HashMap<String, bool> = HashMap::new();
+        let deletes = batch.iter().any(|w| matches!(w, Write::Delete { .. }));
         let mut reader = None;
         let mut writes = batch.into_iter().enumerate();
         for (i, write) in writes.by_ref() {
@@ -682,7 +685,9 @@ impl Writer {
                         version: m.version,
                         size,
                     });
-                    exists_now.insert(name.clone(), true);
+                    if deletes {
+                        exists_now.insert(name.clone(), true);
+                    }
                     staged.push((name, Some((m, data))));
                     answers.push((i, Answer::Meta(reply, Ok(m))));
                 }
