@@ -172,6 +172,7 @@ echo "pair,size,conns,depth,op,run,client,server,ops_per_s,p50_ms,p99_ms,max_ms,
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+    echo "storage binary: ${STORAGE_BIN:-built from this tree}"
     echo "nproc: $(nproc)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
     echo "redis: $(redis-server --version)"
