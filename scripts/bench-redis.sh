@@ -40,6 +40,7 @@
 #        DUR=1 scripts/bench-redis.sh         seconds per run (default 2)
 #        SIZES=32 CONNS=50 DEPTHS=16 OPS=get DURABLE=0 scripts/bench-redis.sh
 #        DURABLE_OPS=get MEMORY=0 scripts/bench-redis.sh   GET on --db only
+#        STORAGE_BIN=/tmp/base-storage OUT=/tmp/before scripts/bench-redis.sh
 #
 # About 8 minutes on 2 cores at DUR=2, plus the release build of `storage`.
 set -euo pipefail
@@ -66,8 +67,15 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
     DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools
 fi
 
-cargo build --release -p codec-examples --bin storage
-STORAGE="$TARGET/release/storage"
+# STORAGE_BIN=path: measure that `storage` binary (server and client)
+# instead of building this tree's, e.g. a base commit's copy for a
+# before/after pair of runs.
+if [ -n "${STORAGE_BIN:-}" ]; then
+    STORAGE=$STORAGE_BIN
+else
+    cargo build --release -p codec-examples --bin storage
+    STORAGE="$TARGET/release/storage"
+fi
 "$STORAGE" bench --help | grep -q -- --protocol
 
 # $tmp, pids, cleanup on exit, free_port.
@@ -164,6 +172,7 @@ echo "pair,size,conns,depth,op,run,client,server,ops_per_s,p50_ms,p99_ms,max_ms,
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+    echo "storage binary: ${STORAGE_BIN:-built from this tree}"
     echo "nproc: $(nproc)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
     echo "redis: $(redis-server --version)"

@@ -5,10 +5,11 @@
 //! [`Db`] is a cheap handle whose methods hand each call to its engine.
 //! The redb engine has a single writer thread that groups concurrent
 //! writes into shared commits, and reader threads that batch concurrent
-//! reads into shared transactions, so the async runtime never waits on the
-//! disk. Small stores and deletes are durable once appended to the log
-//! (one `write` and one `fdatasync` per batch); the writer applies them to
-//! redb in a checkpoint about once a second.
+//! reads into shared transactions, so the async runtime never waits on
+//! redb. Small stores and deletes are durable once appended to the log
+//! (one `write` and one `fdatasync` per batch, made on the runtime's
+//! thread once per pass of it, as Redis does); the writer applies them
+//! to redb in a checkpoint about once a second.
 //!
 //! I/O failures: a failed log append is cut back (the store answered
 //! with an error, nothing after it ever replayed); redb, which refuses all

@@ -1,8 +1,10 @@
 //! The redb engine: one database file, one writer thread and a few reader
-//! threads, so the async runtime never waits on the disk.
+//! threads, so the async runtime never waits on redb.
 //!
-//! Writes go to the [`Writer`] as [`Command`]s; it groups concurrent
-//! writes into shared commits. Reads look in the read cache, then in the
+//! Writes go to the [`Writer`] as [`Command`]s, queued in order; the log
+//! appends of small stores and deletes are made by a flush on the
+//! runtime, once per pass of it, the rest by the writer thread, each
+//! batch in one commit. Reads look in the read cache, then in the
 //! writer's [`Pending`] writes (logged, not yet in redb), then ask a
 //! reader thread, which batches the reads queued at the same moment into
 //! one read transaction.
@@ -25,7 +27,7 @@ use super::snapshot;
 use super::stats::{EngineCounters, EngineStats};
 use super::types::{db_err, DbError, Meta, OnCommit};
 use super::wal;
-use super::writer::{WalLimits, Writer};
+use super::writer::{WalLimits, Writer, Writes};
 use crate::storage::protocol::{Entry, CHUNK};
 
 /// redb's page cache. Its default (1 GiB) would let a large value read or
@@ -159,7 +161,7 @@ type ReadJob = Box<dyn FnOnce(Result<&redb::ReadTransaction, &DbError>) + Send>;
 /// reads look at first. Cheap to clone.
 #[derive(Clone)]
 pub(super) struct Redb {
-    writes: std_mpsc::Sender<Command>,
+    writes: Writes,
     reads: std_mpsc::Sender<ReadJob>,
     cache: Arc<Cache>,
     pending: Pending,
@@ -228,11 +230,7 @@ impl Redb {
             limits,
             Arc::clone(&stats),
         )?;
-        let (writes, rx) = std_mpsc::channel();
-        thread::Builder::new()
-            .name("storage-writer".into())
-            .spawn(move || writer.run(&rx))
-            .map_err(db_err)?;
+        let writes = Writes::start(writer)?;
         let (reads, read_rx) = std_mpsc::channel::<ReadJob>();
         let read_rx = Arc::new(Mutex::new(read_rx));
         for i in 0..READERS {
@@ -511,9 +509,7 @@ impl Redb {
     /// Queues a write and waits for its answer.
     async fn write<T>(&self, write: impl FnOnce(Reply<T>) -> Write) -> Result<T, DbError> {
         let (tx, rx) = oneshot::channel();
-        self.writes
-            .send(Command::Write(write(Reply::to(tx))))
-            .map_err(|_| DbError::new("the writer has stopped"))?;
+        self.writes.send(Command::Write(write(Reply::to(tx))))?;
         rx.await
             .map_err(|_| DbError::new("the writer has stopped"))?
     }

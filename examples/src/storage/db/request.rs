@@ -80,6 +80,16 @@ impl Write {
         )
     }
 
+    /// Whether the write goes to the log: an inline store or a delete
+    /// (what a flush on the runtime may settle itself).
+    pub(super) fn inline(&self) -> bool {
+        match self {
+            Write::Store { data, .. } => data.len() <= INLINE,
+            Write::Delete { .. } => true,
+            _ => false,
+        }
+    }
+
     /// Whether the write goes through redb durably rather than through the
     /// log: an upload's commit, a value too large to be inline.
     pub(super) fn through_redb(&self) -> bool {

@@ -914,3 +914,54 @@ async fn rows_of_the_previous_layout_are_moved() {
     assert_eq!(tx.open_table(META).unwrap().len().unwrap(), 51);
     assert!(tx.open_table(META_V2).is_err(), "the old table is gone");
 }
+
+/// The stores a connection decodes from one read (a pipelined burst) are
+/// made durable together: one `fdatasync` for the burst, however long the
+/// decoding of the rest takes after the first store is submitted (here
+/// 20 ms, the runtime's thread held as a slow reader would hold it).
+/// Redis, reading a burst, does one AOF `fsync` for it; a writer that
+/// starts on the first store as soon as it is submitted does two.
+#[tokio::test(flavor = "current_thread")]
+async fn a_burst_from_one_read_costs_one_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let db = Db::open_with(Some(&path), |_| {}, NO_CHECKPOINTS).unwrap();
+    db.store("warm".into(), vec![0]).await.unwrap();
+    for round in 0..3u8 {
+        let before = db.stats().await.unwrap().fsyncs;
+        let mut stores: Vec<_> = (0..16u8)
+            .map(|i| Box::pin(db.store(format!("k{i}"), vec![round, i])))
+            .collect();
+        // Submit every store in one poll of this task, as the session
+        // does with the frames of one read, the first well before the
+        // others.
+        let mut started = false;
+        std::future::poll_fn(|cx| {
+            for (i, s) in stores.iter_mut().enumerate() {
+                assert!(
+                    std::future::Future::poll(s.as_mut(), cx).is_pending(),
+                    "store {i} answered at once"
+                );
+                if !started {
+                    started = true;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            std::task::Poll::Ready(())
+        })
+        .await;
+        for s in stores {
+            s.await.unwrap();
+        }
+        let fsyncs = db.stats().await.unwrap().fsyncs - before;
+        assert_eq!(
+            fsyncs, 1,
+            "round {round}: {fsyncs} fsyncs for a burst of 16"
+        );
+        for i in 0..16u8 {
+            let (_, v) = value_of(&db, &format!("k{i}")).await.unwrap();
+            assert_eq!(v, [round, i]);
+        }
+    }
+    db.close().await;
+}

@@ -1,10 +1,19 @@
-//! The redb engine's writer thread: a [`Writer`] owns the write side of
-//! the database and applies the queued [`Write`]s in batches.
+//! The redb engine's write side: a [`Writer`] owns the database's writes
+//! and the log, and settles the queued [`Write`]s in batches, in the
+//! order they were queued ([`Writes`], the handles' end).
 //!
-//! The writer takes every write queued at once (up to [`MAX_BATCH`]; no
-//! timer: a batch is what arrived while the previous one was being made
-//! durable, so its size follows the load) and settles the batch on one of
-//! three paths:
+//! Who settles a batch: inline stores and deletes queued from a runtime's
+//! task are settled by a flush on that runtime ([`Flush`]), which runs
+//! once the tasks ready at that moment have run, so it takes every write
+//! the connections decoded from their reads in this pass (a pipelined
+//! burst of 16 costs one `fdatasync`, as Redis's one AOF `fsync` per pass
+//! of its loop), appends them where it runs and answers them there: no
+//! thread wakes between the request and its reply. Everything else (redb
+//! commits, uploads, a close, or a flush that finds the writer thread
+//! busy) goes to the writer thread, which also runs the timers and the
+//! checkpoints; whoever holds the writer takes the queue's front, so the
+//! order is kept, and nothing on the runtime waits for redb. A batch goes
+//! on one of three paths:
 //!
 //! - Inline stores and deletes (and upload chunks in the same batch) are
 //!   appended to the write-ahead log ([`super::wal`]) as one record with
@@ -37,13 +46,14 @@
 //!
 //! The writer keeps the version and blob counters in memory (loaded on
 //! open) and writes them once per commit that changes them. A batch
-//! settles into one [`Answer`] per write, sent to its caller through a
-//! task on the runtime that opened the database.
+//! settles into one [`Answer`] per write, sent to its caller by the flush
+//! that settled it, or, from the writer thread, through a task on the
+//! runtime that opened the database.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -94,13 +104,14 @@ const REOPEN_EVERY: Duration = Duration::from_millis(100);
 /// Writes queued at once are committed together, up to this many.
 const MAX_BATCH: usize = 1024;
 
-/// A durable batch smaller than the recent ones yields the core at most
-/// this many times for the rest of its wave (see [`gather`]).
-const GATHER_YIELDS: u32 = 64;
-
 /// While a checkpoint is in progress and no write comes, the writer
 /// looks this often whether it is done (to let its log file go).
 const CHECKPOINT_POLL: Duration = Duration::from_millis(2);
+
+/// A flush with fewer writes queued than the recent batches yields the
+/// runtime at most this many times for the rest of its wave (see
+/// [`Flush::run`]).
+const GATHER_YIELDS: u32 = 64;
 
 /// How a batch is made durable.
 enum Mode {
@@ -164,8 +175,6 @@ pub(super) struct Writer {
     /// The last sequence number of the frozen writes, while there are any
     /// (a checkpoint of them in progress, or failed and to be retried).
     frozen: Option<u64>,
-    /// The sizes of the last two batches (see [`gather`]).
-    recent: [usize; 2],
 }
 
 /// A checkpoint for the checkpointer thread: the frozen writes, the last
@@ -263,97 +272,102 @@ impl Writer {
             answering: None,
             checkpointer: Checkpointer::start()?,
             frozen: None,
-            recent: [0; 2],
         };
         writer.recover(replay)?;
         writer.answering = answering_task();
         Ok(writer)
     }
 
-    /// Applies writes until a [`Command::Close`] arrives or every handle is
-    /// gone, checkpoints, and lets go of the database and the log before
-    /// answering the close (so the last handle's drop closes the file
-    /// cleanly).
-    pub(super) fn run(mut self, rx: &std_mpsc::Receiver<Command>) {
-        let stop = self.serve(rx);
-        let Writer { db, wal, .. } = self;
-        drop((db, wal));
-        if let Some(reply) = stop {
-            let _ = reply.send(());
-        }
-    }
-
-    /// The loop: takes every queued write, settles them as one batch, then
-    /// answers each and reports the changes. Returns the reply of the
-    /// close that stopped it, if one did.
-    fn serve(&mut self, rx: &std_mpsc::Receiver<Command>) -> Option<oneshot::Sender<()>> {
-        let mut stop = None;
-        // `stop` is checked before waiting: once a close is seen, nothing
-        // more is read (handles still alive would keep `recv` blocked).
-        while stop.is_none() {
-            self.poll_checkpoint(false);
-            // Idle with records in the log: checkpoint when they are due
-            // (retry a failed one every so often); with the database
-            // closed by an I/O error: try to reopen it every so often, so
-            // reads come back without waiting for a write; with a
-            // checkpoint in progress: look whether it is done.
-            let now = Instant::now();
-            let checkpoint_at = match self.frozen {
-                _ if self.checkpointer.busy => None,
-                Some(_) => Some(now + REOPEN_EVERY),
-                None => self.wal.since().map(|since| since + self.limits.age),
-            };
-            let reopen_at = self.db.is_none().then(|| now + REOPEN_EVERY);
-            let poll_at = self.checkpointer.busy.then(|| now + CHECKPOINT_POLL);
-            let first = match checkpoint_at
+    /// When the writer thread must look at the database unasked: a
+    /// checkpoint due (or a failed one to retry), a reopening to try
+    /// while an I/O error keeps the database closed, a checkpoint in
+    /// progress to look at.
+    fn timers(&self) -> Timers {
+        let now = Instant::now();
+        let checkpoint_at = match self.frozen {
+            _ if self.checkpointer.busy => None,
+            Some(_) => Some(now + REOPEN_EVERY),
+            None => self.wal.since().map(|since| since + self.limits.age),
+        };
+        let reopen_at = self.db.is_none().then(|| now + REOPEN_EVERY);
+        let poll_at = self.checkpointer.busy.then(|| now + CHECKPOINT_POLL);
+        Timers {
+            checkpoint_at,
+            wake_at: checkpoint_at
                 .into_iter()
                 .chain(reopen_at)
                 .chain(poll_at)
-                .min()
-            {
-                Some(at) => {
-                    let wait = at.saturating_duration_since(Instant::now());
-                    match rx.recv_timeout(wait) {
-                        Ok(command) => command,
-                        Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                            if self.db.is_none() {
-                                if let Err(e) = self.db() {
-                                    tracing::debug!(error = %e, "the database stays closed");
-                                    continue;
-                                }
-                            }
-                            if checkpoint_at.is_some_and(|at| at <= Instant::now()) {
-                                self.begin_checkpoint();
-                            }
-                            continue;
-                        }
-                        Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
-                    }
-                }
-                None => match rx.recv() {
-                    Ok(command) => command,
-                    Err(_) => break,
-                },
-            };
-            let expect = self.recent.iter().copied().max().unwrap_or(0);
-            let batch = gather(rx, first, &mut stop, expect);
-            self.recent = [self.recent[1], batch.len()];
-            if batch.is_empty() {
-                continue;
-            }
-            self.write_batch(batch);
-            let due = self
-                .wal
-                .since()
-                .is_some_and(|since| since.elapsed() >= self.limits.age);
-            if due || self.wal.len() >= self.limits.bytes || !self.wal.usable() {
-                self.begin_checkpoint();
+                .min(),
+        }
+    }
+
+    /// The writer thread's wait timed out: reopens the database if an
+    /// I/O error closed it (so reads come back without waiting for a
+    /// write), and begins a checkpoint if one is due.
+    fn on_timeout(&mut self, checkpoint_at: Option<Instant>) {
+        if self.db.is_none() {
+            if let Err(e) = self.db() {
+                tracing::debug!(error = %e, "the database stays closed");
+                return;
             }
         }
+        if checkpoint_at.is_some_and(|at| at <= Instant::now()) {
+            self.begin_checkpoint();
+        }
+    }
+
+    /// Begins a checkpoint if the log's current file is old or large
+    /// enough, or the log is unusable.
+    fn checkpoint_if_due(&mut self) {
+        let due = self
+            .wal
+            .since()
+            .is_some_and(|since| since.elapsed() >= self.limits.age);
+        if due || self.wal.len() >= self.limits.bytes || !self.wal.usable() {
+            self.begin_checkpoint();
+        }
+    }
+
+    /// Whether a flush on the runtime may settle `commands` itself: only
+    /// inline stores and deletes (the log path), with the log usable and
+    /// the database open (a delete reads it).
+    fn takes_inline(&self, commands: &VecDeque<Command>) -> bool {
+        self.wal.usable()
+            && self.db.is_some()
+            && commands
+                .iter()
+                .all(|c| matches!(c, Command::Write(w) if w.inline()))
+    }
+
+    /// Settles a batch of inline stores and deletes where the flush runs
+    /// (the runtime's thread): one log append, then each answer sent from
+    /// here (the callers' tasks are woken on their own runtime, no thread
+    /// to wake). Returns whether the writer thread must look at the
+    /// database: the log's first record since the last rotation (the
+    /// checkpoint timer starts), a file past its size, a failed append.
+    /// A failure is only answered here; anything redb needs after one is
+    /// the writer thread's.
+    fn log_inline(&mut self, batch: Vec<Write>) -> bool {
+        let first = self.wal.since().is_none();
+        match self.log_batch(batch) {
+            Ok(Settled { answers, changes }) => {
+                answers.into_iter().for_each(Answer::send);
+                (self.on_commit)(&changes);
+            }
+            Err(Failed { error, answers }) => {
+                tracing::error!(error = %error, ops = answers.len(), "log append failed; nothing was written");
+                answers.into_iter().for_each(Answer::send);
+                return true;
+            }
+        }
+        first || self.wal.len() >= self.limits.bytes || !self.wal.usable()
+    }
+
+    /// At the end: checkpoints what the log still holds.
+    fn finish(&mut self) {
         if self.wal.total_len() > 0 || !self.wal.usable() || self.frozen.is_some() {
             self.try_checkpoint();
         }
-        stop
     }
 
     /// Begins a checkpoint of the writes logged so far on the
@@ -653,7 +667,10 @@ impl Writer {
         let mut staged: Vec<(String, Pended)> = Vec::new();
         let mut changes = Vec::new();
         // Whether each name staged so far exists after this batch's writes.
+        // (Kept only if the batch has a delete: a name and a hash per
+        // store otherwise, for nothing.)
         let mut exists_now: HashMap<String, bool> = HashMap::new();
+        let deletes = batch.iter().any(|w| matches!(w, Write::Delete { .. }));
         let mut reader = None;
         let mut writes = batch.into_iter().enumerate();
         for (i, write) in writes.by_ref() {
@@ -668,7 +685,9 @@ impl Writer {
                         version: m.version,
                         size,
                     });
-                    exists_now.insert(name.clone(), true);
+                    if deletes {
+                        exists_now.insert(name.clone(), true);
+                    }
                     staged.push((name, Some((m, data))));
                     answers.push((i, Answer::Meta(reply, Ok(m))));
                 }
@@ -870,43 +889,360 @@ impl Writer {
     }
 }
 
-/// Takes `first` and the commands queued behind it, up to [`MAX_BATCH`]
-/// writes or a close, which goes to `stop`: what queued while the last
-/// batch was being made durable. No timer: it waits for more only while
-/// fewer than `expect` (the larger of the last two batches) have come,
-/// yielding the core up to [`GATHER_YIELDS`] times, and only for a
-/// durable batch. Callers that each wait for their last write before
-/// sending the next (50 connections at depth 1) come back in the waves
-/// the last batches answered; without this, one early comer would be
-/// made durable alone while the rest of its wave queues behind its
-/// `fdatasync`, and the waves would never merge again (batches of 1 and
-/// 49 in turn, half the throughput).
-fn gather(
-    rx: &std_mpsc::Receiver<Command>,
-    first: Command,
-    stop: &mut Option<oneshot::Sender<()>>,
-    expect: usize,
-) -> Vec<Write> {
-    let mut batch = Vec::new();
-    let mut next = Some(first);
-    let mut yields = 0;
-    while let Some(command) = next.take() {
-        match command {
-            Command::Close(reply) => *stop = Some(reply),
-            Command::Write(write) => batch.push(write),
-        }
-        while stop.is_none() && batch.len() < MAX_BATCH {
-            next = rx.try_recv().ok();
-            let wait =
-                batch.len() < expect && yields < GATHER_YIELDS && batch.iter().any(Write::durable);
-            if next.is_some() || !wait {
-                break;
+/// The writer's state, shared by the writer thread and the flushes on the
+/// runtime (whoever holds it settles the queue's commands, in order);
+/// `None` once the writer thread has stopped.
+type State = Mutex<Option<Writer>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// When the writer thread looks at the database unasked ([`Writer::timers`]).
+struct Timers {
+    /// A checkpoint is due then.
+    checkpoint_at: Option<Instant>,
+    /// The earliest of every reason to wake.
+    wake_at: Option<Instant>,
+}
+
+/// The commands of every handle, in the order they were sent, and who is
+/// to settle them.
+#[derive(Default)]
+struct Intake {
+    queue: Mutex<Queue>,
+    /// Wakes the writer thread.
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    commands: VecDeque<Command>,
+    /// A flush is scheduled on a runtime and has not yet looked at the
+    /// queue.
+    flush: bool,
+    /// The writer thread is to take the queue.
+    kick: bool,
+    /// The writer thread is to look at its timers and the log (a flush
+    /// changed them), not at the queue.
+    look: bool,
+    /// Every handle is gone.
+    orphaned: bool,
+    /// The writer thread has stopped: nothing more is taken.
+    stopped: bool,
+    /// The sizes of the last two batches the flushes settled (see
+    /// [`Flush::run`]).
+    recent: [usize; 2],
+}
+
+/// Why the writer thread's wait ended.
+enum Woke {
+    Kicked,
+    Look,
+    Timeout,
+    Orphaned,
+}
+
+impl Intake {
+    /// Asks the writer thread to take the queue.
+    fn kick(&self, q: &mut Queue) {
+        q.kick = true;
+        self.wake.notify_one();
+    }
+
+    /// Asks the writer thread to look at its timers and the log.
+    fn look(&self) {
+        lock(&self.queue).look = true;
+        self.wake.notify_one();
+    }
+
+    /// Waits (the writer thread) until asked to take the queue or to
+    /// look, every handle is gone, or `until`.
+    fn wait(&self, until: Option<Instant>) -> Woke {
+        let mut q = lock(&self.queue);
+        loop {
+            if q.kick {
+                q.kick = false;
+                return Woke::Kicked;
             }
-            yields += 1;
-            thread::yield_now();
+            if q.orphaned {
+                return Woke::Orphaned;
+            }
+            if q.look {
+                q.look = false;
+                return Woke::Look;
+            }
+            q = match until {
+                None => self.wake.wait(q).unwrap_or_else(|e| e.into_inner()),
+                Some(at) => {
+                    let left = at.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Woke::Timeout;
+                    }
+                    self.wake
+                        .wait_timeout(q, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
         }
     }
-    batch
+
+    /// Takes the writes at the front of the queue, up to [`MAX_BATCH`] or
+    /// a close, which goes to `stop` (nothing after it is taken); leaves
+    /// the writer thread asked again if more remain.
+    fn take(&self, stop: &mut Option<oneshot::Sender<()>>) -> Vec<Write> {
+        let mut q = lock(&self.queue);
+        let mut batch = Vec::new();
+        while batch.len() < MAX_BATCH && stop.is_none() {
+            match q.commands.pop_front() {
+                None => break,
+                Some(Command::Close(reply)) => *stop = Some(reply),
+                Some(Command::Write(write)) => batch.push(write),
+            }
+        }
+        if stop.is_none() && !q.commands.is_empty() {
+            q.kick = true;
+        }
+        batch
+    }
+}
+
+/// Where the engine's handles send their writes: the queue, and the
+/// writer's state for the flushes. Cheap to clone; when the last clone
+/// goes, the writer thread checkpoints and stops.
+#[derive(Clone)]
+pub(super) struct Writes {
+    intake: Arc<Intake>,
+    state: Arc<State>,
+    _alive: Arc<Alive>,
+}
+
+/// Tells the writer thread when the last handle is gone.
+struct Alive(Arc<Intake>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        let mut q = lock(&self.0.queue);
+        q.orphaned = true;
+        self.0.wake.notify_one();
+    }
+}
+
+impl Writes {
+    /// Starts the writer thread with `writer`.
+    ///
+    /// # Errors
+    ///
+    /// The thread cannot be started.
+    pub(super) fn start(writer: Writer) -> Result<Writes, DbError> {
+        let intake = Arc::new(Intake::default());
+        let state = Arc::new(Mutex::new(Some(writer)));
+        let (i, s) = (Arc::clone(&intake), Arc::clone(&state));
+        thread::Builder::new()
+            .name("storage-writer".into())
+            .spawn(move || run(&s, &i))
+            .map_err(db_err)?;
+        Ok(Writes {
+            _alive: Arc::new(Alive(Arc::clone(&intake))),
+            intake,
+            state,
+        })
+    }
+
+    /// Queues `command`. The first inline store or delete queued from a
+    /// runtime's task schedules a flush on that runtime, which runs once
+    /// the tasks ready now have run (the session has decoded every frame
+    /// of its read, and the other ready connections theirs) and settles
+    /// the whole queue at once, there ([`Flush`]); anything else, or no
+    /// runtime, asks the writer thread.
+    ///
+    /// # Errors
+    ///
+    /// The writer thread has stopped.
+    pub(super) fn send(&self, command: Command) -> Result<(), DbError> {
+        let inline = matches!(&command, Command::Write(w) if w.inline());
+        let mut q = lock(&self.intake.queue);
+        if q.stopped {
+            return Err(DbError::new("the writer has stopped"));
+        }
+        q.commands.push_back(command);
+        if q.flush || q.kick {
+            return Ok(());
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if inline => {
+                q.flush = true;
+                drop(q);
+                let flush = Flush {
+                    intake: Arc::clone(&self.intake),
+                    state: Arc::clone(&self.state),
+                    ran: false,
+                };
+                drop(runtime.spawn(flush.run()));
+            }
+            _ => self.intake.kick(&mut q),
+        }
+        Ok(())
+    }
+}
+
+/// Settles the queue on the runtime's thread, as Redis settles what it
+/// read in one pass of its loop: one `write` and one `fdatasync` for
+/// every inline store and delete queued, then every answer, with no
+/// thread to wake on the way there or back. If the writer thread holds
+/// the state (a checkpoint of its own, a redb commit) or the queue holds
+/// anything else, it asks the writer thread instead, so nothing on the
+/// runtime ever waits for redb, and the queue's order is kept (whoever
+/// holds the state takes the queue's front). A flush dropped unrun (its
+/// runtime shut down) asks the writer thread too.
+struct Flush {
+    intake: Arc<Intake>,
+    state: Arc<State>,
+    ran: bool,
+}
+
+impl Flush {
+    /// Waits for the rest of a wave, then settles the queue. Callers
+    /// that each wait for their last write before sending the next (50
+    /// connections at depth 1) come back in the waves the last batches
+    /// answered, their requests read over several passes of the
+    /// runtime: while fewer than the larger of the last two batches are
+    /// queued, the flush yields (the runtime polls its sockets and runs
+    /// the connections that became ready) up to [`GATHER_YIELDS`] times.
+    /// Without this, the first few of a wave would be made durable alone
+    /// while the rest queue behind their `fdatasync`, two or three
+    /// `fdatasync`s a wave. A lone caller (the last batches of one) never
+    /// waits.
+    async fn run(mut self) {
+        let expect = lock(&self.intake.queue).recent.iter().copied().max();
+        let expect = expect.unwrap_or(0);
+        for _ in 0..GATHER_YIELDS {
+            let enough = {
+                let q = lock(&self.intake.queue);
+                q.kick || q.commands.len() >= expect
+            };
+            if enough {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        self.ran = true;
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                let mut q = lock(&self.intake.queue);
+                q.flush = false;
+                self.intake.kick(&mut q);
+                return;
+            }
+        };
+        let batch: Vec<Write> = {
+            let mut q = lock(&self.intake.queue);
+            q.flush = false;
+            let Some(writer) = state.as_ref() else {
+                // Stopped: their callers hear it as their replies drop.
+                q.commands.clear();
+                return;
+            };
+            if q.kick || !writer.takes_inline(&q.commands) {
+                self.intake.kick(&mut q);
+                return;
+            }
+            q.recent = [q.recent[1], q.commands.len()];
+            q.commands
+                .drain(..)
+                .filter_map(|c| match c {
+                    Command::Write(w) => Some(w),
+                    Command::Close(_) => None,
+                })
+                .collect()
+        };
+        let Some(writer) = state.as_mut() else { return };
+        if writer.log_inline(batch) {
+            self.intake.look();
+        }
+    }
+}
+
+impl Drop for Flush {
+    fn drop(&mut self) {
+        if !self.ran {
+            let mut q = lock(&self.intake.queue);
+            q.flush = false;
+            self.intake.kick(&mut q);
+        }
+    }
+}
+
+/// The writer thread: settles what the flushes leave to it until a
+/// [`Command::Close`] arrives or every handle is gone, checkpoints, and
+/// lets go of the database and the log before answering the close (so
+/// the last handle's drop closes the file cleanly).
+fn run(state: &State, intake: &Intake) {
+    let stop = serve(state, intake);
+    let writer = lock(state).take();
+    {
+        let mut q = lock(&intake.queue);
+        q.stopped = true;
+        // Their callers hear that the writer stopped as their replies drop.
+        q.commands.clear();
+    }
+    drop(writer);
+    if let Some(reply) = stop {
+        let _ = reply.send(());
+    }
+}
+
+/// The writer thread's loop: waits to be asked (or for a timer), takes
+/// the queue's front as one batch, settles it, answers each write and
+/// reports the changes. Returns the reply of the close that stopped it,
+/// if one did.
+fn serve(state: &State, intake: &Intake) -> Option<oneshot::Sender<()>> {
+    let mut stop = None;
+    let mut orphaned = false;
+    // `stop` is checked before waiting: once a close is seen, nothing
+    // more is taken.
+    while stop.is_none() {
+        let timers = {
+            let mut state = lock(state);
+            let writer = state.as_mut()?;
+            writer.poll_checkpoint(false);
+            writer.timers()
+        };
+        let woke = if orphaned {
+            Woke::Orphaned
+        } else {
+            intake.wait(timers.wake_at)
+        };
+        let mut state = lock(state);
+        let writer = state.as_mut()?;
+        match woke {
+            Woke::Timeout => {
+                writer.on_timeout(timers.checkpoint_at);
+                continue;
+            }
+            Woke::Look => {
+                writer.checkpoint_if_due();
+                continue;
+            }
+            Woke::Orphaned => orphaned = true,
+            Woke::Kicked => {}
+        }
+        let batch = intake.take(&mut stop);
+        if orphaned && batch.is_empty() && stop.is_none() {
+            break;
+        }
+        if !batch.is_empty() {
+            writer.write_batch(batch);
+        }
+        writer.checkpoint_if_due();
+    }
+    if let Some(writer) = lock(state).as_mut() {
+        writer.finish();
+    }
+    stop
 }
 
 /// Applies `layers`' writes (a later layer's over an earlier one's, for
