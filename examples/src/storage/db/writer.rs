@@ -113,6 +113,15 @@ const CHECKPOINT_POLL: Duration = Duration::from_millis(2);
 /// [`Flush::run`]).
 const GATHER_YIELDS: u32 = 64;
 
+/// Waves of inline writes up to this many are settled on the runtime's
+/// thread (no thread to wake: what one connection's pipelined burst or a
+/// few callers need); larger ones go to the writer thread, whose
+/// `fdatasync` then overlaps the runtime reading the next wave (on the
+/// quiet-machine matrix, settling every wave inline took 32-byte durable
+/// SETs at 50 x 16 from 0.69 to 0.55 of Redis, and 50 x 1 from 0.95 to
+/// 0.75, while 1 x 16 went from 0.53 to 0.77).
+const INLINE_WAVE: usize = 16;
+
 /// How a batch is made durable.
 enum Mode {
     /// Not at all (upload chunks, whose upload's commit makes them
@@ -930,8 +939,8 @@ struct Queue {
     orphaned: bool,
     /// The writer thread has stopped: nothing more is taken.
     stopped: bool,
-    /// The sizes of the last two batches the flushes settled (see
-    /// [`Flush::run`]).
+    /// The sizes of the last two batches settled, by the flushes or the
+    /// writer thread (see [`Flush::run`] and [`INLINE_WAVE`]).
     recent: [usize; 2],
 }
 
@@ -1004,6 +1013,9 @@ impl Intake {
         if stop.is_none() && !q.commands.is_empty() {
             q.kick = true;
         }
+        // The writer thread's batches are waves too: when they shrink
+        // again, the flushes take over.
+        q.recent = [q.recent[1], batch.len()];
         batch
     }
 }
@@ -1070,8 +1082,9 @@ impl Writes {
         if q.flush || q.kick {
             return Ok(());
         }
+        let small = q.recent.iter().all(|&n| n <= INLINE_WAVE);
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) if inline => {
+            Ok(runtime) if inline && small => {
                 q.flush = true;
                 drop(q);
                 let flush = Flush {
