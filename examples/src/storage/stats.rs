@@ -16,6 +16,7 @@
 //! requests.<Message>           storage_requests_total{message="..."}     messages received
 //! errors.<Message>             storage_errors_total{message="..."}       replies not Success/Ekey
 //! commits, fsyncs              storage_commits_total, ..._fsyncs_total   the engine's
+//! inline_appends               storage_inline_appends_total              log appends on the runtime
 //! cache_hits, cache_misses     storage_cache_hits_total, ..._misses_total
 //! keys, db_bytes, log_bytes    storage_keys, storage_db_bytes, ...       gauges
 //! ```
@@ -132,6 +133,7 @@ pub fn collect(
     out.extend([
         stat("commits", engine.commits),
         stat("fsyncs", engine.fsyncs),
+        stat("inline_appends", engine.inline_appends),
         stat("cache_hits", engine.cache_hits),
         stat("cache_misses", engine.cache_misses),
         stat("keys", engine.keys),
@@ -230,6 +232,9 @@ fn help(family: &str) -> &'static str {
         "errors" => "Replies with a status other than Success or Ekey, by message.",
         "commits" => "Batches of writes made durable (log appends and database commits).",
         "fsyncs" => "fdatasync calls (log appends and durable database commits).",
+        "inline_appends" => {
+            "Log appends made on the server's runtime thread (small waves of writes)."
+        }
         "cache_hits" => "Whole-value reads answered by the read cache.",
         "cache_misses" => "Whole-value reads the read cache could not answer.",
         "keys" => "Keys stored.",

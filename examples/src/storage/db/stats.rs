@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub(super) struct EngineCounters {
     commits: AtomicU64,
     fsyncs: AtomicU64,
+    inline_appends: AtomicU64,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
 }
@@ -23,6 +24,12 @@ impl EngineCounters {
     /// One `fdatasync` (of the log, or inside a durable redb commit).
     pub(super) fn fsync(&self) {
         self.fsyncs.fetch_add(1, Relaxed);
+    }
+
+    /// A log append made on the runtime's thread (a small wave settled
+    /// where it was read, not handed to the writer thread).
+    pub(super) fn inline_append(&self) {
+        self.inline_appends.fetch_add(1, Relaxed);
     }
 
     /// A read answered by the read cache (`true`) or not.
@@ -40,6 +47,7 @@ impl EngineCounters {
         EngineStats {
             commits: self.commits.load(Relaxed),
             fsyncs: self.fsyncs.load(Relaxed),
+            inline_appends: self.inline_appends.load(Relaxed),
             cache_hits: self.cache_hits.load(Relaxed),
             cache_misses: self.cache_misses.load(Relaxed),
             keys,
@@ -58,6 +66,9 @@ pub struct EngineStats {
     /// `fdatasync`s: one per log append and per durable redb commit (0 in
     /// memory).
     pub fsyncs: u64,
+    /// Log appends made on the server's runtime thread (waves of up to
+    /// 16 small writes); the rest of `commits` are the writer thread's.
+    pub inline_appends: u64,
     /// Whole-value reads answered by the read cache.
     pub cache_hits: u64,
     /// Whole-value reads the read cache could not answer.

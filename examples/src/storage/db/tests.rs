@@ -915,6 +915,48 @@ async fn rows_of_the_previous_layout_are_moved() {
     assert!(tx.open_table(META_V2).is_err(), "the old table is gone");
 }
 
+/// The log appends made on the runtime's thread while a wave of `n`
+/// stores, all submitted in one poll, is settled.
+async fn inline_appends_for_wave(db: &Db, n: usize, round: u8) -> u64 {
+    let before = db.stats().await.unwrap().inline_appends;
+    let stores = (0..n).map(|i| db.store(format!("w{i}"), vec![round]));
+    for r in futures::future::join_all(stores).await {
+        r.unwrap();
+    }
+    db.stats().await.unwrap().inline_appends - before
+}
+
+/// Waves of up to 16 small stores are settled on the runtime's thread (no
+/// thread to wake); after a larger wave the writer thread takes them (its
+/// `fdatasync` overlaps the runtime reading the next wave), and once two
+/// batches were small again the runtime takes them back.
+#[tokio::test(flavor = "current_thread")]
+async fn small_waves_settle_on_the_runtime_large_ones_on_the_writer_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let db = Db::open_with(Some(&path), |_| {}, NO_CHECKPOINTS).unwrap();
+    assert_eq!(inline_appends_for_wave(&db, 4, 0).await, 1);
+    // The first wave of 200 is settled inline (the batches before it were
+    // small); after it the writer thread takes them. The writer may take
+    // a wave in pieces, so a few waves are allowed for the switch.
+    let mut round = 1;
+    while inline_appends_for_wave(&db, 200, round).await > 0 {
+        round += 1;
+        assert!(round <= 6, "every wave of 200 was settled on the runtime");
+    }
+    let mut back = false;
+    for r in 0..6u8 {
+        if inline_appends_for_wave(&db, 4, 100 + r).await > 0 {
+            back = true;
+            break;
+        }
+    }
+    assert!(back, "small waves stayed on the writer thread");
+    let (_, v) = value_of(&db, "w199").await.unwrap();
+    assert_eq!(v, [round]);
+    db.close().await;
+}
+
 /// The stores a connection decodes from one read (a pipelined burst) are
 /// made durable together: one `fdatasync` for the burst, however long the
 /// decoding of the rest takes after the first store is submitted (here

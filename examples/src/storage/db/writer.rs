@@ -357,6 +357,7 @@ impl Writer {
     /// A failure is only answered here; anything redb needs after one is
     /// the writer thread's.
     fn log_inline(&mut self, batch: Vec<Write>) -> bool {
+        self.stats.inline_append();
         let first = self.wal.since().is_none();
         match self.log_batch(batch) {
             Ok(Settled { answers, changes }) => {
