@@ -50,12 +50,13 @@ fn acc_type(run_bytes: usize) -> TokenStream {
 }
 
 /// Encode: checks that each value of the run fits its bits, as one `||`
-/// of comparisons against each field's largest value (compare-and-branch
-/// pairs, which LLVM merges where widths agree; an `|` of shifted values
-/// cost two more instructions on the DNS header); the error path, out of
-/// line, finds the first that does not fit. Runs with the other checks,
-/// before anything is written. `value` gives
-/// a reference to a field's value. Empty when no value can be too wide.
+/// of comparisons against each field's largest value (each a fused
+/// compare-and-branch, merged by LLVM where widths agree; an `|` of
+/// shifted values tested against zero took more micro-ops on the DNS
+/// header for the same instruction count); the error path, out of line,
+/// finds the first that does not fit. Runs with the other checks, before
+/// anything is written. `value` gives a reference to a field's value.
+/// Empty when no value can be too wide.
 pub fn encode_check(
     run: &[(&FieldPlan, BitField)],
     ty_name: &str,
