@@ -114,21 +114,22 @@ impl Faults {
     }
 }
 
-/// Writes `buf` to the log's `file` and syncs it, failing as `faults`
+/// Writes `buf` to the log's `file` at offset `at` and syncs it, failing as `faults`
 /// say (a failed write leaves the first half of `buf` written).
 pub(super) fn write_and_sync(
-    file: &mut File,
+    file: &File,
     buf: &[u8],
+    at: u64,
     faults: Option<&Faults>,
 ) -> io::Result<()> {
-    use std::io::Write;
+    use std::os::unix::fs::FileExt;
     if let Some(f) = faults {
         if let Err(e) = f.write() {
-            file.write_all(&buf[..buf.len() / 2])?;
+            file.write_all_at(&buf[..buf.len() / 2], at)?;
             return Err(e);
         }
     }
-    file.write_all(buf)?;
+    file.write_all_at(buf, at)?;
     sync(file, faults)
 }
 

@@ -257,7 +257,7 @@ async fn acknowledged_writes_survive_a_crash_before_the_checkpoint() {
             want.insert(name, (m.version, data));
         }
     }
-    assert!(std::fs::metadata(wal::path_for(&live)).unwrap().len() > 0);
+    assert!(wal::logged_bytes(&wal::path_for(&live)) > 0);
     let image = dir.path().join("image.redb");
     crash_image(&live, &image);
     let bare = dir.path().join("bare.redb");
@@ -287,10 +287,11 @@ async fn acknowledged_writes_survive_a_crash_before_the_checkpoint() {
             );
         }
         db.close().await;
+        assert_eq!(wal::logged_bytes(&wal::path_for(&image)), 0, "checkpointed");
         assert_eq!(
             std::fs::metadata(wal::path_for(&image)).unwrap().len(),
-            0,
-            "checkpointed"
+            wal::HEADER,
+            "cut to its header by the clean close"
         );
         // The emptying of the log is lost: its records come back.
         std::fs::write(wal::path_for(&image), &kept_log).unwrap();
@@ -322,14 +323,15 @@ async fn a_torn_last_record_is_dropped_and_the_rest_kept() {
     crash_image(&live, &image);
     db.close().await;
     let log = std::fs::read(wal::path_for(&image)).unwrap();
-    let records = wal::scan(&log);
-    assert_eq!((records.records.len(), records.valid), (6, log.len()));
-    let before = wal::scan(&log[..log.len() - 1]).valid;
+    let records = wal::scan_file(&log);
+    let end = records.valid;
+    assert_eq!(records.records.len(), 6);
+    let before = wal::scan_file(&log[..end - 1]).valid;
     let mut images = Vec::new();
-    for cut in before..log.len() {
+    for cut in before..end {
         images.push((format!("cut at {cut}"), log[..cut].to_vec()));
     }
-    for at in before..log.len() {
+    for at in before..end {
         let mut bad = log.clone();
         bad[at] ^= 0x20;
         images.push((format!("byte {at} flipped"), bad));
@@ -369,17 +371,26 @@ async fn the_log_stays_bounded() {
     let db = Db::open_with(Some(&path), |_| {}, limits).unwrap();
     let files = wal::paths_for(&path);
     let file = |i: usize| std::fs::metadata(&files[i]).map_or(0, |m| m.len());
-    let log = || file(0) + file(1);
-    let mut largest = 0;
+    let logged = |i: usize| wal::logged_bytes(&files[i]);
+    let log = || logged(0) + logged(1);
+    let (mut largest, mut longest) = (0, 0);
     for i in 0..3000u32 {
         db.store(format!("k{}", i % 50), pattern(1000, i as u8))
             .await
             .unwrap();
-        largest = largest.max(file(0)).max(file(1));
+        longest = longest.max(file(0)).max(file(1));
+        if i % 10 == 0 {
+            largest = largest.max(logged(0)).max(logged(1));
+        }
     }
     assert!(
         largest > 0 && largest < 2 * (64 << 10),
-        "a log file reached {largest} bytes"
+        "a log file held {largest} bytes of records"
+    );
+    // Kept at most twice the limit, plus one step of growth.
+    assert!(
+        longest <= 2 * (64 << 10) + wal::GROW,
+        "a log file reached {longest} bytes"
     );
     // 3 MB overwritten in 50 keys: the database reuses its pages.
     let size = std::fs::metadata(&path).unwrap().len();
@@ -549,7 +560,7 @@ async fn a_full_disk_refuses_stores_and_loses_nothing() {
     let faults = Arc::new(Faults::default());
     let (db, mut want) = seed(&live, &faults, 20).await;
     let last = want.last().unwrap().1;
-    let log_len = std::fs::metadata(wal::path_for(&live)).unwrap().len();
+    let log_len = wal::logged_bytes(&wal::path_for(&live));
     assert!(log_len > 0);
 
     faults.fail_writes(ENOSPC);
@@ -559,7 +570,7 @@ async fn a_full_disk_refuses_stores_and_loses_nothing() {
         assert!(e.0.contains("No space left"), "{e:?}");
     }
     assert_eq!(
-        std::fs::metadata(wal::path_for(&live)).unwrap().len(),
+        wal::logged_bytes(&wal::path_for(&live)),
         log_len,
         "the failed appends are cut off"
     );
@@ -762,12 +773,7 @@ async fn stores_never_wait_for_a_checkpoint() {
 
     faults.hold_db_syncs(false);
     let files = wal::paths_for(&live);
-    let log = || {
-        files
-            .iter()
-            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
-            .sum::<u64>()
-    };
+    let log = || files.iter().map(|p| wal::logged_bytes(p)).sum::<u64>();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while log() > 0 {
         assert!(

@@ -263,7 +263,8 @@ impl Writer {
             .clone()
             .ok_or_else(|| DbError::new("no database to write"))?;
         let (counters, checkpointed) = init(&db)?;
-        let (wal, replay) = Wal::open(db_path, checkpointed, faults)?;
+        let keep = limits.bytes.saturating_mul(2);
+        let (wal, replay) = Wal::open(db_path, checkpointed, keep, faults)?;
         let mut writer = Writer {
             db: Some(db),
             shared,
@@ -377,6 +378,11 @@ impl Writer {
     fn finish(&mut self) {
         if self.wal.total_len() > 0 || !self.wal.usable() || self.frozen.is_some() {
             self.try_checkpoint();
+        }
+        if self.wal.total_len() == 0 && self.wal.usable() {
+            if let Err(e) = self.wal.shrink() {
+                tracing::debug!(error = %e, "cannot cut the write-ahead log to its headers");
+            }
         }
     }
 
