@@ -330,7 +330,16 @@ impl Seg {
             chain,
         } = scan_file(&bytes);
         let (salt, len, size, chain) = match salt_of(&bytes) {
-            Some(salt) => (salt, valid as u64 - HEADER, bytes.len() as u64, chain),
+            Some(salt) => {
+                if bytes[valid..].iter().take(HEAD).any(|&b| b != 0) {
+                    tracing::debug!(
+                        path = %path.display(),
+                        offset = valid,
+                        "write-ahead log: a torn record, or an earlier round's, after the last whole one"
+                    );
+                }
+                (salt, valid as u64 - HEADER, bytes.len() as u64, chain)
+            }
             None => {
                 if bytes.starts_with(&MAGIC) {
                     tracing::warn!(path = %path.display(), "write-ahead log header is corrupt; starting the file afresh");
@@ -864,7 +873,11 @@ mod tests {
         while wal.len() + 2000 < GROW {
             append(&mut wal, "a");
             n += 1;
-            assert_eq!(sizes(&wal, &paths), [GROW, HEADER], "record {n} grew the file");
+            assert_eq!(
+                sizes(&wal, &paths),
+                [GROW, HEADER],
+                "record {n} grew the file"
+            );
         }
         while wal.len() < GROW {
             append(&mut wal, "a");
