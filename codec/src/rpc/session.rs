@@ -553,11 +553,17 @@ where
     /// until a reply is written; `None` if the writer ends meanwhile (a
     /// peer that never reads its replies).
     async fn in_flight_slot(&mut self) -> Option<OwnedSemaphorePermit> {
+        if let Some(permit) = self.inline.as_mut().and_then(conn::Inline::take_permit) {
+            return Some(permit);
+        }
         if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
             return Some(permit);
         }
-        // The replies held here return their permits once written.
+        // The replies held here free their permits once written.
         self.flush().await;
+        if let Some(permit) = self.inline.as_mut().and_then(conn::Inline::take_permit) {
+            return Some(permit);
+        }
         if let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() {
             return Some(permit);
         }
