@@ -62,7 +62,8 @@ impl Chunks {
         if self.rest.is_empty() {
             return self.first.clone();
         }
-        let mut all = Vec::with_capacity(self.first.len() + self.rest.iter().map(Bytes::len).sum::<usize>());
+        let mut all =
+            Vec::with_capacity(self.first.len() + self.rest.iter().map(Bytes::len).sum::<usize>());
         all.extend_from_slice(&self.first);
         for c in &self.rest {
             all.extend_from_slice(c);
