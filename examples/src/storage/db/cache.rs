@@ -29,7 +29,9 @@ struct Cached {
 
 #[derive(Debug, Default)]
 struct Inner {
-    map: HashMap<String, Cached>,
+    /// foldhash, not SipHash: a read's lookup is on the request's path
+    /// (see `memdb.rs`).
+    map: HashMap<String, Cached, foldhash::fast::RandomState>,
     /// Names in the order they came in, oldest first, with the generation
     /// they came in with; entries whose generation no longer matches are
     /// stale and skipped.
