@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
+
 use super::pending::Pended;
 use super::request::{Answer, Reply, Write};
 use super::schema::{
@@ -105,7 +107,7 @@ impl Batch<'_> {
         let size = data.len() as u64;
         let m = if data.len() <= INLINE {
             let m = self.point(&name, 0, size, &data)?;
-            self.fill.insert(name.clone(), Some((m, data)));
+            self.fill.insert(name.clone(), Some((m, Bytes::from(data))));
             m
         } else {
             self.fill.insert(name.clone(), None);

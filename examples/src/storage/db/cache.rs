@@ -1,11 +1,14 @@
 //! The redb engine's read cache: small values by name, bounded in bytes.
 //!
-//! Only the writer thread fills it, with what it has just committed;
-//! readers never do (a reader's snapshot may already be older than the
-//! cache). The writer removes the names a batch touches before it commits
-//! and puts the new values in after the commit, before anyone is told, so
-//! a hit is never older than anything a reader or a client has seen: while
-//! a commit is in flight its names miss and are read from the database.
+//! Only the writer fills it, with what it has just committed; readers
+//! never do (a reader's snapshot may already be older than the cache). The
+//! writer removes the names a batch applied to redb touches before it
+//! commits and puts the new values in after the commit, before anyone is
+//! told, so a hit is never older than anything a reader or a client has
+//! seen: while a commit is in flight its names miss and are read from the
+//! database. Logged writes are read from the pending writes, which reads
+//! consult first; the cache learns them (once per name) when a checkpoint
+//! has committed them and before it lets them go.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};

@@ -6,6 +6,8 @@ use std::iter::Peekable;
 use std::ops::RangeBounds;
 use std::sync::{Arc, RwLock};
 
+use bytes::Bytes;
+
 use super::types::Meta;
 
 /// Acknowledged inline stores (`Some`) and deletes (`None`) that are in
@@ -20,7 +22,7 @@ use super::types::Meta;
 pub(super) type Pending = Arc<RwLock<Maps>>;
 
 /// A pending write: the stored value and its metadata, or `None` (deleted).
-pub(super) type Pended = Option<(Meta, Vec<u8>)>;
+pub(super) type Pended = Option<(Meta, Bytes)>;
 
 /// The writes logged since the last checkpoint began (`active`), over
 /// those the checkpoint in progress is applying to redb (`frozen`).
@@ -123,7 +125,7 @@ where
 pub(super) fn peek<T>(
     pending: &Pending,
     name: &str,
-    f: impl FnOnce(Option<&(Meta, Vec<u8>)>) -> T,
+    f: impl FnOnce(Option<&(Meta, Bytes)>) -> T,
 ) -> Option<T> {
     let p = pending.read().unwrap_or_else(|e| e.into_inner());
     p.get(name).map(|v| f(v.as_ref()))
@@ -134,7 +136,7 @@ mod tests {
     use super::*;
 
     fn v(version: u64) -> Pended {
-        Some((Meta::new(version, 1, 0), vec![version as u8]))
+        Some((Meta::new(version, 1, 0), Bytes::from(vec![version as u8])))
     }
 
     /// Reads see the active write over the frozen one, and the frozen one

@@ -4,10 +4,10 @@
 //! Writes go to the [`Writer`] as [`Command`]s, queued in order; the log
 //! appends of small stores and deletes are made by a flush on the
 //! runtime, once per pass of it, the rest by the writer thread, each
-//! batch in one commit. Reads look in the read cache, then in the
-//! writer's [`Pending`] writes (logged, not yet in redb), then ask a
-//! reader thread, which batches the reads queued at the same moment into
-//! one read transaction.
+//! batch in one commit. Reads look in the writer's [`Pending`] writes
+//! (logged, not yet in redb), then in the read cache, then ask a reader
+//! thread, which batches the reads queued at the same moment into one
+//! read transaction.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
@@ -311,25 +311,24 @@ impl Redb {
         name: &str,
         limit: u64,
     ) -> Result<Option<Result<Bytes, u64>>, DbError> {
-        let cached = self.cache.get(name);
-        self.stats.cache(cached.is_some());
-        if let Some((m, data)) = cached {
-            return Ok(Some(if m.size > limit {
+        // The pending writes first (the newest; the cache learns them only
+        // when a checkpoint lets them go), then the cache: both count as
+        // cache hits (answered from memory).
+        let within = |m: &Meta, data: &Bytes| {
+            if m.size > limit {
                 Err(m.size)
             } else {
-                Ok(data)
-            }));
-        }
-        let pending = peek(&self.pending, name, |v| {
-            v.map(|(m, data)| {
-                if m.size > limit {
-                    Err(m.size)
-                } else {
-                    Ok(Bytes::copy_from_slice(data))
-                }
-            })
+                Ok(data.clone())
+            }
+        };
+        let pending = peek(&self.pending, name, |v| v.map(|(m, data)| within(m, data)));
+        let found = pending.or_else(|| {
+            self.cache
+                .get(name)
+                .map(|(m, data)| Some(within(&m, &data)))
         });
-        if let Some(found) = pending {
+        self.stats.cache(found.is_some());
+        if let Some(found) = found {
             return Ok(found);
         }
         let name = name.to_string();
@@ -365,11 +364,7 @@ impl Redb {
         let first = offset / CHUNK as u64 == 0;
         let pending = peek(&self.pending, name, |v| {
             v.map(|(m, data)| {
-                let data = if first {
-                    Bytes::copy_from_slice(data)
-                } else {
-                    Bytes::new()
-                };
+                let data = if first { data.clone() } else { Bytes::new() };
                 (*m, data)
             })
         });

@@ -1013,3 +1013,64 @@ async fn a_burst_from_one_read_costs_one_fsync() {
     }
     db.close().await;
 }
+
+/// Logged writes reach the read cache when a checkpoint lets them go, at
+/// every checkpoint: a value read from the cache after the first
+/// checkpoint is replaced by the next one's (a stale cache would answer
+/// the old value once the pending writes are let go), a delete takes the
+/// name out, and the checkpoint a through-redb store forces does the same
+/// for the writes it clears.
+#[tokio::test]
+async fn checkpoints_leave_the_newest_values_in_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let limits = WalLimits {
+        bytes: u64::MAX,
+        age: Duration::from_millis(20),
+    };
+    let db = Db::open_with(Some(&path), |_| {}, limits).unwrap();
+    let files = wal::paths_for(&path);
+    let checkpointed = || async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while files.iter().map(|f| wal::logged_bytes(f)).sum::<u64>() > 0 {
+            assert!(std::time::Instant::now() < deadline, "never checkpointed");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The checkpoint's end (the cache filled, the layer let go) follows
+        // the emptying of the log on the writer's next pass.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let fetch = |name: &'static str| {
+        let db = &db;
+        async move {
+            db.fetch(name, u64::MAX)
+                .await
+                .unwrap()
+                .map(|v| v.unwrap().to_vec())
+        }
+    };
+
+    db.store("k".into(), b"one".to_vec()).await.unwrap();
+    checkpointed().await;
+    let before = db.stats().await.unwrap().cache_hits;
+    assert_eq!(fetch("k").await.as_deref(), Some(&b"one"[..]));
+    let after = db.stats().await.unwrap().cache_hits;
+    assert_eq!(after, before + 1, "served from the cache");
+
+    db.store("k".into(), b"two".to_vec()).await.unwrap();
+    db.store("gone".into(), b"x".to_vec()).await.unwrap();
+    checkpointed().await;
+    assert_eq!(fetch("k").await.as_deref(), Some(&b"two"[..]));
+    assert_eq!(fetch("gone").await.as_deref(), Some(&b"x"[..]));
+    db.delete("gone".into()).await.unwrap();
+    checkpointed().await;
+    assert_eq!(fetch("gone").await, None);
+
+    db.store("k".into(), b"three".to_vec()).await.unwrap();
+    db.store("big".into(), pattern(INLINE + 1, 9))
+        .await
+        .unwrap();
+    assert_eq!(fetch("k").await.as_deref(), Some(&b"three"[..]));
+    assert_eq!(fetch("big").await, Some(pattern(INLINE + 1, 9)));
+    db.close().await;
+}

@@ -50,13 +50,14 @@
 //! that settled it, or, from the writer thread, through a task on the
 //! runtime that opened the database.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use redb::{Database, Durability, ReadableTable, TableHandle};
 use tokio::sync::oneshot;
 
@@ -459,6 +460,8 @@ impl Writer {
             Ok(()) => {
                 self.stats.commit();
                 self.stats.fsync();
+                let frozen = self.pending_read().frozen();
+                self.cache_layer(&frozen);
                 self.pending_write().thaw();
                 self.frozen = None;
                 if let Err(e) = self.wal.release() {
@@ -600,7 +603,7 @@ impl Writer {
                     Logged::Store { name, data } => {
                         c.version += 1;
                         let m = Meta::new(c.version, data.len() as u64, 0);
-                        p.insert(name, Some((m, data)));
+                        p.insert(name, Some((m, Bytes::from(data))));
                     }
                     Logged::Delete { name } => {
                         let exists = match p.get(&name) {
@@ -655,6 +658,12 @@ impl Writer {
         }
         self.stats.commit();
         self.stats.fsync();
+        {
+            let p = self.pending_read();
+            let (frozen, active) = p.layers();
+            self.cache_layer(frozen);
+            self.cache_layer(active);
+        }
         self.pending_write().clear();
         self.frozen = None;
         self.wal.reset()
@@ -680,12 +689,12 @@ impl Writer {
         let mut c = self.counters;
         let mut answers: Vec<(usize, Answer)> = Vec::with_capacity(batch.len());
         let mut others: Vec<(usize, Write)> = Vec::new();
-        let mut staged: Vec<(String, Pended)> = Vec::new();
-        let mut changes = Vec::new();
+        let mut staged: Vec<(String, Pended)> = Vec::with_capacity(batch.len());
+        let mut changes = Vec::with_capacity(batch.len());
         // Whether each name staged so far exists after this batch's writes.
         // (Kept only if the batch has a delete: a name and a hash per
         // store otherwise, for nothing.)
-        let mut exists_now: HashMap<String, bool> = HashMap::new();
+        let mut exists_now: foldhash::HashMap<String, bool> = foldhash::HashMap::default();
         let deletes = batch.iter().any(|w| matches!(w, Write::Delete { .. }));
         let mut reader = None;
         let mut writes = batch.into_iter().enumerate();
@@ -704,7 +713,7 @@ impl Writer {
                     if deletes {
                         exists_now.insert(name.clone(), true);
                     }
-                    staged.push((name, Some((m, data))));
+                    staged.push((name, Some((m, Bytes::from(data)))));
                     answers.push((i, Answer::Meta(reply, Ok(m))));
                 }
                 Write::Delete { name, reply } => {
@@ -807,30 +816,27 @@ impl Writer {
         Ok(())
     }
 
-    /// Makes logged writes visible to readers: in `pending`, and the
-    /// last value of each name in the cache.
+    /// Makes logged writes visible to readers, in `pending` (which reads
+    /// consult before the cache: the cache learns these values when a
+    /// checkpoint lets them go, see [`Writer::cache_layer`]).
     fn publish(&self, staged: Vec<(String, Pended)>) {
-        // The cache forgets the names first, so no read finds an older
-        // value in it after a newer one in `pending`.
-        self.cache
-            .remove(staged.iter().map(|(name, _)| name.as_str()));
-        let mut fill = Vec::new();
-        {
-            let mut seen = HashSet::new();
-            for (name, value) in staged.iter().rev() {
-                if seen.insert(name.as_str()) {
-                    if let Some((m, data)) = value {
-                        fill.push((name.clone(), *m, data.clone()));
-                    }
-                }
-            }
-            let mut p = self.pending.write().unwrap_or_else(|e| e.into_inner());
-            for (name, value) in staged {
-                p.insert(name, value);
-            }
+        let mut p = self.pending.write().unwrap_or_else(|e| e.into_inner());
+        for (name, value) in staged {
+            p.insert(name, value);
         }
-        for (name, m, data) in fill {
-            self.cache.insert(&name, m, data);
+    }
+
+    /// Puts a layer of pending writes that a checkpoint has committed into
+    /// the read cache (a deleted name out of it), before the layer is let
+    /// go: reads consult `pending` first, so until then the cache's entry
+    /// for these names is never read, and after it holds what redb does.
+    /// Once per name per checkpoint, not once per store.
+    fn cache_layer(&self, layer: &BTreeMap<String, Pended>) {
+        for (name, value) in layer {
+            match value {
+                Some((m, data)) => self.cache.insert(name, *m, data.clone()),
+                None => self.cache.remove([name.as_str()]),
+            }
         }
     }
 
@@ -1279,7 +1285,7 @@ fn commit_pending(
 ) -> Result<(), DbError> {
     let tx = db.begin_write().map_err(db_err)?;
     {
-        let mut seen = HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         let mut order: Vec<(&String, &Pended)> = Vec::new();
         for layer in layers.iter().rev() {
             for (name, value) in layer.iter() {
