@@ -5,11 +5,7 @@
 //! written back to back; QoS 1: each waits for its PUBACK, one in flight
 //! per publisher). Every payload starts with its send time, so each
 //! subscriber measures publish → receipt latency; messages are counted
-//! where they arrive, at the subscribers. The publishers run on one
-//! thread and the subscribers on another (each a one-thread runtime), as
-//! two client processes would: a subscriber reading a delivery never
-//! delays a publisher's PUBACK on a shared worker, and a connection's
-//! reader, writer and caller tasks never wake each other across threads.
+//! where they arrive, at the subscribers.
 //!
 //! ```text
 //! pubs P → broker → subs S: each sub receives P × count messages
@@ -89,45 +85,6 @@ const QUIET: Duration = Duration::from_secs(1);
 /// How long publishers wait for the subscribers to have the warm-up.
 const WARMUP_WAIT: Duration = Duration::from_secs(1);
 
-/// A thread of its own running a one-thread runtime: the publishers run
-/// on one, the subscribers on another, so a subscriber's work (reading
-/// and acknowledging a delivery) never sits between a publisher and its
-/// PUBACK on a shared worker, as it does for separate client processes.
-struct Lane {
-    handle: tokio::runtime::Handle,
-    /// Dropped to stop the lane's runtime (its tasks are dropped with it).
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Lane {
-    fn new(name: &str) -> std::io::Result<Lane> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let handle = rt.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || {
-                rt.block_on(async {
-                    let _ = stopped.await;
-                })
-            })?;
-        Ok(Lane {
-            handle,
-            _stop: stop,
-        })
-    }
-
-    fn spawn<F>(&self, f: F) -> tokio::task::JoinHandle<F::Output>
-    where
-        F: std::future::Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.handle.spawn(f)
-    }
-}
-
 /// Runs one benchmark.
 ///
 /// # Errors
@@ -149,22 +106,14 @@ pub async fn run(cfg: BenchConfig) -> Result<BenchResult, ClientError> {
     // signal that ends them once the publishers are done and all is quiet.
     let heard = Arc::new(AtomicU64::new(0));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (sub_lane, pub_lane) = (Lane::new("bench-subs")?, Lane::new("bench-pubs")?);
     let mut subs = Vec::new();
     for i in 0..cfg.subs {
-        let (o, topic_, qos) = (options("sub", i), Arc::clone(&topic), cfg.qos);
-        let mut c = sub_lane
-            .spawn(async move {
-                let mut c = Client::connect(o).await?;
-                c.subscribe(&[(&topic_, qos)]).await?;
-                Ok::<_, ClientError>(c)
-            })
-            .await
-            .map_err(|e| ClientError::Io(std::io::Error::other(e)))??;
+        let mut c = Client::connect(options("sub", i)).await?;
+        c.subscribe(&[(&topic, cfg.qos)]).await?;
         let deadline = tokio::time::Instant::now() + cfg.timeout;
         let (warm, heard) = (Arc::clone(&warm), Arc::clone(&heard));
         let mut stop = stop_rx.clone();
-        subs.push(sub_lane.spawn(async move {
+        subs.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(expected);
             let mut last = base;
             while lat.len() < expected {
@@ -208,19 +157,14 @@ pub async fn run(cfg: BenchConfig) -> Result<BenchResult, ClientError> {
     let mut pubs = Vec::new();
     let mut clients = Vec::new();
     for i in 0..cfg.pubs {
-        let o = options("pub", i);
-        let c = pub_lane
-            .spawn(Client::connect(o))
-            .await
-            .map_err(|e| ClientError::Io(std::io::Error::other(e)))??;
-        clients.push(c);
+        clients.push(Client::connect(options("pub", i)).await?);
     }
     // Two meeting points: after the warm-up, and the measured start.
     let gates = Arc::new(tokio::sync::Barrier::new(cfg.pubs + 1));
     for mut c in clients {
         let (topic, count, qos, size) = (Arc::clone(&topic), cfg.count, cfg.qos, cfg.size.max(8));
         let (warmup, gates) = (cfg.warmup, Arc::clone(&gates));
-        pubs.push(pub_lane.spawn(async move {
+        pubs.push(tokio::spawn(async move {
             let mut payload = vec![0u8; size];
             payload[..8].copy_from_slice(&WARMUP.to_le_bytes());
             let mut warmed = Ok(());
@@ -300,11 +244,10 @@ mod tests {
     use super::*;
     use crate::mqtt::broker::{Broker, Config};
 
-    /// A run against the broker in this process, with the publishers and
-    /// the subscribers on their own threads: every message reaches every
-    /// subscriber and the rate and latencies are measured.
+    /// A run against the broker in this process: every message reaches
+    /// every subscriber and the rate and latencies are measured.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_run_delivers_everything_from_its_lanes() {
+    async fn a_run_delivers_everything() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let config = Config {
