@@ -13,8 +13,9 @@
 //!
 //! Routing asks the subscription index ([`SubIndex`]) which sessions
 //! hold a matching filter. A connection whose PUBLISHes went somewhere
-//! yields after its write, so a flooding publisher does not starve the
-//! subscribers (the broker runs on one thread by default).
+//! yields after its write when its last read filled the read buffer, so
+//! a flooding publisher does not starve the subscribers (the broker runs
+//! on one thread by default).
 //!
 //! A delivery to a connected client goes through its channel; to an
 //! offline persistent session, straight into its queue under the lock. A
