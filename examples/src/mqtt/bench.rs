@@ -238,3 +238,42 @@ pub async fn run(cfg: BenchConfig) -> Result<BenchResult, ClientError> {
         p99: pick(0.99),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mqtt::broker::{Broker, Config};
+
+    /// A run against the broker in this process: every message reaches
+    /// every subscriber and the rate and latencies are measured.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_run_delivers_everything() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let config = Config {
+            sys_interval: None,
+            ..Config::default()
+        };
+        let server = tokio::spawn(Broker::new(config).serve(listener));
+        let cfg = BenchConfig {
+            host: "127.0.0.1".into(),
+            port,
+            pubs: 2,
+            subs: 3,
+            qos: 1,
+            size: 4096,
+            count: 200,
+            warmup: 10,
+            v5: false,
+            timeout: Duration::from_secs(20),
+        };
+        let r = tokio::time::timeout(Duration::from_secs(30), run(cfg))
+            .await
+            .expect("the run ends in bounded time")
+            .expect("the run succeeds");
+        assert_eq!(r.sent, 400);
+        assert_eq!(r.delivered, 1200);
+        assert!(r.rate > 0.0 && r.p50 <= r.p99, "{r}");
+        server.abort();
+    }
+}
