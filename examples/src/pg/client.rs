@@ -863,6 +863,8 @@ impl Client {
     }
 
     async fn settle(&mut self) -> Result<(), Error> {
+        // A bulk COPY dropped early: its rest is read without the mark.
+        self.rd.frames.bulk = false;
         if self.busy {
             self.rd.until_ready(None).await?;
             self.busy = false;
@@ -1223,16 +1225,11 @@ pub struct CopyOut<'a> {
 }
 
 /// A COPY TO STDOUT that has sent this many bytes is a bulk stream: its
-/// reads wait for a raised low-water mark (see [`LowWater`]). A short
-/// copy never waits for the mark, and a long one at most once for its
-/// last bytes.
+/// reads wait for a raised low-water mark (see [`LowWater`]) until its
+/// end, or until the next command when it is dropped early. A short copy
+/// never waits for the mark, and a long one at most once for its last
+/// bytes.
 const BULK_AFTER: usize = 256 * 1024;
-
-impl Drop for CopyOut<'_> {
-    fn drop(&mut self) {
-        self.client.rd.frames.bulk = false;
-    }
-}
 
 impl CopyOut<'_> {
     /// The next chunk of data (one CopyData: a row, in text and CSV
