@@ -5,10 +5,16 @@
 # loopback port, trust authentication; stopped and removed at exit.
 #
 #     scripts/bench-pg.sh            # ROUNDS=10 by default; BENCH_TIMEOUT=600 s
+#     BENCH_ROWS=copy CALIBRATE=1 ROUNDS=20 scripts/bench-pg.sh
+#                                    # the COPY row only, 40 pairs, plus codec
+#                                    # with/without its low-water mark and
+#                                    # tokio-postgres against itself
 #
-# Prints two Markdown tables: wall-time medians of A-B-B-A rounds with the
-# ratio codec/tokio-postgres, then each side's CPU time (getrusage) and
-# voluntary context switches (wake-ups) per row or query.
+# Prints three Markdown tables: wall-time medians of A-B-B-A rounds with the
+# ratio codec/tokio-postgres and the paired ratios (median, 95 % interval,
+# pairs codec won); each side's CPU time (getrusage) and voluntary context
+# switches (wake-ups) per row or query; the /proc scheduler counters of the
+# backend serving each side and of the client thread (see pg_live.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod libpq;
+mod lowat;
 pub mod psql;
 pub mod row;
 pub mod wire;
