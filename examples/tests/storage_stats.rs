@@ -234,8 +234,8 @@ fn the_redb_engine_counts_keys_commits_and_cache_hits() {
     let out = r.out();
     // Counted through the logged writes not yet checkpointed, or after.
     assert_eq!(stat(&out, "keys").as_deref(), Some("1"), "{out}");
-    // The fetch of `a` is answered by the read cache (the writer put the
-    // value there), the fetch of `nope` is not.
+    // The fetch of `a` is answered from memory (its logged write, or the
+    // read cache after a checkpoint), the fetch of `nope` is not.
     assert_eq!(stat(&out, "cache_hits").as_deref(), Some("1"), "{out}");
     assert_eq!(stat(&out, "cache_misses").as_deref(), Some("1"), "{out}");
     assert_eq!(

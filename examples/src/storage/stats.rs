@@ -235,8 +235,8 @@ fn help(family: &str) -> &'static str {
         "inline_appends" => {
             "Log appends made on the server's runtime thread (small waves of writes)."
         }
-        "cache_hits" => "Whole-value reads answered by the read cache.",
-        "cache_misses" => "Whole-value reads the read cache could not answer.",
+        "cache_hits" => "Whole-value reads answered from memory (logged writes not yet checkpointed, or the read cache).",
+        "cache_misses" => "Whole-value reads answered from the database file.",
         "keys" => "Keys stored.",
         "db_bytes" => "Size of the database file in bytes.",
         "log_bytes" => "Size of the write-ahead log in bytes.",

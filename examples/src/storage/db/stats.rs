@@ -32,7 +32,8 @@ impl EngineCounters {
         self.inline_appends.fetch_add(1, Relaxed);
     }
 
-    /// A read answered by the read cache (`true`) or not.
+    /// A read answered from memory (`true`: the pending writes or the
+    /// read cache) or not.
     pub(super) fn cache(&self, hit: bool) {
         let c = if hit {
             &self.cache_hits
@@ -69,9 +70,10 @@ pub struct EngineStats {
     /// Log appends made on the server's runtime thread (waves of up to
     /// 16 small writes); the rest of `commits` are the writer thread's.
     pub inline_appends: u64,
-    /// Whole-value reads answered by the read cache.
+    /// Whole-value reads answered from memory (logged writes not yet
+    /// checkpointed, or the read cache).
     pub cache_hits: u64,
-    /// Whole-value reads the read cache could not answer.
+    /// Whole-value reads answered from the database file.
     pub cache_misses: u64,
     /// Keys stored.
     pub keys: u64,
