@@ -114,8 +114,8 @@ impl Faults {
     }
 }
 
-/// Writes `buf` to the log's `file` at offset `at` and syncs it, failing as `faults`
-/// say (a failed write leaves the first half of `buf` written).
+/// Writes `buf` to the log's `file` at offset `at` and syncs it, failing
+/// as `faults` say (a failed write leaves the first half of `buf` written).
 pub(super) fn write_and_sync(
     file: &File,
     buf: &[u8],

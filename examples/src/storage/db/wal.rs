@@ -412,8 +412,9 @@ pub(super) struct Wal {
     last: u64,
     /// When the first record in the current file was appended.
     since: Option<Instant>,
-    /// The record being built, and (once built) its checksum.
+    /// The record being built.
     buf: Vec<u8>,
+    /// The checksum of the record in `buf`: the chain once it is appended.
     crc: u32,
     /// A file longer than this when emptied is cut to its header.
     keep: u64,
