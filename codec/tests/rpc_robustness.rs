@@ -465,3 +465,39 @@ async fn a_peer_that_never_reads_replies_is_paused() {
     })
     .await;
 }
+
+/// A handler that panics, at once or after waiting (both run on the
+/// connection's task), closes that connection only: its caller's call
+/// fails, the panic is counted, and calls on another connection and on a
+/// new one are served, including ones whose handlers wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_closes_its_connection_only() {
+    bounded(20, async {
+        let server = Server::<Small>::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let handle = server.serve(|req: Small, _peer: Peer<Small>| async move {
+            if let Small::Ping(p) = &req {
+                if p.n >= 10 {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                assert!(p.n % 10 != 7, "handler panics on request {}", p.n);
+            }
+            answer(req)
+        });
+        for (round, n) in [(0, 7), (1, 17)] {
+            let doomed = Client::<Small>::connect(addr).await.unwrap();
+            let other = Client::<Small>::connect(addr).await.unwrap();
+            check_pong(12, &other.call(ping(12)).await.unwrap());
+            assert!(doomed.call(ping(n)).await.is_err(), "round {round}");
+            check_pong(13, &other.call(ping(13)).await.unwrap());
+            check_pong(3, &other.call(ping(3)).await.unwrap());
+            assert_eq!(handle.counters().closed_on_error, round + 1);
+            let fresh = Client::<Small>::connect(addr).await.unwrap();
+            check_pong(11, &fresh.call(ping(11)).await.unwrap());
+            other.close().await.unwrap();
+            fresh.close().await.unwrap();
+        }
+        handle.shutdown().await;
+    })
+    .await;
+}
