@@ -24,6 +24,12 @@ use crate::{Dispatch, EncodeError, Protocol, Request};
 /// it, and so does [`Dispatcher`] for a protocol's generated service trait
 /// (see [`dispatch`](crate::dispatch)).
 ///
+/// The returned future runs on the connection's own task, alongside its
+/// reading and the connection's other requests in flight (up to the
+/// in-flight limit): it should wait (on I/O, a channel, a timer) rather
+/// than compute or block for long; work that would is better spawned (or
+/// given to `spawn_blocking`) and awaited.
+///
 /// The other methods are a connection's life events, for protocols with
 /// their own closing rules (cs.packetstream's end-of-requests and EOF
 /// packets); each does nothing by default.

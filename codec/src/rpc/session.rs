@@ -16,18 +16,17 @@
 //! End             the handler, then the connection ends as if the peer closed
 //! ```
 //!
-//! Handlers run on the connection's own task where they can: most answer
-//! without waiting, so the replies to the requests of one read go out
-//! together in one write. On the accepting side that task writes them
-//! itself ([`conn::Inline`]); the writer task sends the rest (replies of
-//! handlers that waited, notifications, this side's calls). A handler
-//! that waits stays on that task too, in a set polled with the reader
-//! (only the handlers woken are polled again), and its reply joins the
-//! task's next batch: a durable store's reply, say, goes out with the
-//! others of its read once the log's sync is done, with no task spawned,
-//! reaped and dropped per request (a quarter of a durable store's
-//! instructions under callgrind). A handler with long work of its own
-//! spawns a task for it.
+//! Handlers run on the connection's own task: most answer without
+//! waiting, so the replies to the requests of one read go out together in
+//! one write. On the accepting side that task writes them itself
+//! ([`conn::Inline`]); the writer task sends the rest (notifications, this
+//! side's calls, replies queued behind them). A handler that waits stays
+//! on that task too, in a set polled with the reader (only the handlers
+//! woken are polled again), and its reply joins the task's next batch: a
+//! durable store's reply, say, goes out with the others of its read once
+//! the log's sync is done, with no task spawned, reaped and dropped per
+//! request (about a fifth of a durable store's instructions under
+//! callgrind). A handler with long work of its own spawns a task for it.
 
 use std::boxed::Box;
 use std::sync::Arc;
