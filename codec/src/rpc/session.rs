@@ -541,17 +541,28 @@ where
         self.start_handler(handler, req, tag, permit).await
     }
 
-    /// A handler that waited is done: its reply (if any) into the batch;
-    /// a panic closes the connection.
+    /// A handler that waited is done: its reply (if any) into the batch,
+    /// and those of the others already done with it (the stores a log
+    /// sync settled together), so that they leave in one write rather
+    /// than one each; a panic closes the connection.
     async fn answered(&mut self, done: Answered<P>) -> Result<(), Panicked> {
-        match done {
-            Ok(Some((reply, permit))) => {
-                self.reply(reply, permit).await;
-                Ok(())
+        let mut done = Some(done);
+        while let Some(next) = done.take() {
+            match next {
+                Ok(Some((reply, permit))) => self.reply(reply, permit).await,
+                Ok(None) => {}
+                Err(_) => return Err(self.panicked()),
             }
-            Ok(None) => Ok(()),
-            Err(_) => Err(self.panicked()),
+            // Polled with this task's waker: a `Pending` here leaves it
+            // registered, as the wait's own poll would.
+            let waiting = &mut self.waiting;
+            if let Poll::Ready(Some(next)) =
+                std::future::poll_fn(|cx| Poll::Ready(waiting.poll_next_unpin(cx))).await
+            {
+                done = Some(next);
+            }
         }
+        Ok(())
     }
 
     /// Logs and counts a handler's panic.
