@@ -150,3 +150,59 @@ async fn replies_cut_by_a_full_socket_arrive_whole() {
     })
     .await;
 }
+
+/// Pipelined requests whose handlers all wait for the same event (the
+/// stores one log sync makes durable): once it comes, their replies leave
+/// in one write, not one each.
+#[tokio::test]
+async fn replies_of_handlers_woken_together_leave_in_one_write() {
+    bounded(20, async {
+        let requests = 16u32;
+        let (open, gate) = tokio::sync::watch::channel(false);
+        let arrived = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let server = Server::<Small>::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let seen = std::sync::Arc::clone(&arrived);
+        let handle = server.serve(move |req: Small, _peer: Peer<Small>| {
+            let (mut gate, seen) = (gate.clone(), std::sync::Arc::clone(&seen));
+            async move {
+                let Small::Ping(p) = req else { return None };
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                gate.wait_for(|open| *open).await.ok()?;
+                Some(Small::Pong(pong(p.n)))
+            }
+        });
+        let (mut rd, mut wr) = split_raw(tokio::net::TcpStream::connect(addr).await.unwrap());
+        let mut burst = Vec::new();
+        for n in 0..requests {
+            let mut p = ping(n);
+            p.tag = (n + 1) as u8;
+            burst.extend(Small::Ping(p).to_bytes().unwrap());
+        }
+        wr.write_all(&burst).await.unwrap();
+        eventually("every handler waiting", Duration::from_secs(10), || {
+            arrived.load(std::sync::atomic::Ordering::Relaxed) == requests
+        })
+        .await;
+        let before = handle.counters();
+        open.send_replace(true);
+        let mut answered = std::collections::HashSet::new();
+        for _ in 0..requests {
+            let Small::Pong(got) = read_msg(&mut rd).await else {
+                panic!("not a reply")
+            };
+            check_pong(got.n - 1, &got);
+            assert!(answered.insert(got.n), "{} answered twice", got.n);
+        }
+        let after = handle.counters();
+        assert_eq!(after.responses - before.responses, u64::from(requests));
+        assert_eq!(
+            after.writes - before.writes,
+            1,
+            "writes for the {requests} replies"
+        );
+        drop(wr);
+        handle.shutdown().await;
+    })
+    .await;
+}

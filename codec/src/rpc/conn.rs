@@ -285,6 +285,7 @@ pub(crate) async fn write_loop(
         }
         rx.queued.fetch_sub(frames, Ordering::AcqRel);
         counters.bytes_out(batch.len() as u64);
+        counters.writes(1);
         if let Some(clock) = clock {
             clock.wrote();
         }
@@ -462,11 +463,13 @@ impl Inline {
             Ok(n) if n == self.batch.len() => {
                 drop(wire);
                 counters.bytes_out(n as u64);
+                counters.writes(1);
                 self.batch.clear();
                 self.free.add(self.permits.0.take());
             }
             Ok(n) => {
                 counters.bytes_out(self.batch.len() as u64);
+                counters.writes(1);
                 wire.leftover = Some((std::mem::take(&mut self.batch), n));
                 drop(wire);
                 let wake = Outgoing {

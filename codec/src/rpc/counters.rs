@@ -18,6 +18,7 @@ pub struct Counters {
     closed_on_error: AtomicU64,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
+    writes: AtomicU64,
     reverse_requests: AtomicU64,
     reverse_responses: AtomicU64,
     unhandled: AtomicU64,
@@ -54,6 +55,9 @@ pub struct CounterSnapshot {
     pub bytes_in: u64,
     /// Bytes written to sockets.
     pub bytes_out: u64,
+    /// Batches written to sockets, each of one or more frames (frames
+    /// sent ÷ `writes` is how well replies are batched).
+    pub writes: u64,
     /// Requests in the other direction: sent by the server to its peers
     /// ([`Peer::call`](super::Peer::call)), or received by the client and
     /// handed to its handler.
@@ -103,6 +107,7 @@ counter_fns!(
     closed_on_error,
     bytes_in,
     bytes_out,
+    writes,
     reverse_requests,
     reverse_responses,
     unhandled
