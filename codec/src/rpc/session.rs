@@ -40,7 +40,6 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use futures_util::FutureExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -609,13 +608,12 @@ where
         }
     }
 
-    /// Runs the request's handler: polled once here, and given a task of
-    /// its own only if it waits (that task polls it again, with its own
-    /// waker). Spawning every request made the writer wake, and write,
-    /// once per reply. It runs in the connection's [`Spare`] box, which a
-    /// handler that answers at once leaves for the next request: a new
-    /// box per request (an allocation, a free) was 8 % of a pipelined
-    /// in-memory GET's instructions (callgrind).
+    /// Runs the request's handler: polled once here, and if it waits, kept
+    /// in [`Session::waiting`], polled by this task when woken. It runs in
+    /// the connection's [`Spare`] box, which a handler that answers at
+    /// once leaves for the next request: a new box per request (an
+    /// allocation, a free) was 8 % of a pipelined in-memory GET's
+    /// instructions (callgrind). A handler that waits keeps its box.
     async fn start_handler(
         &mut self,
         handler: Arc<H>,
@@ -648,8 +646,7 @@ where
                 // The waiting future keeps this box (moving a box does
                 // not move what it holds); the next request gets another.
                 let job = std::mem::replace(job, Box::pin(None));
-                let job = std::panic::AssertUnwindSafe(OptionFuture(job)).catch_unwind();
-                self.waiting.push(Box::pin(job));
+                self.waiting.push(Waiting(job));
                 Ok(())
             }
             Err(_) => {
@@ -886,22 +883,37 @@ impl Spare {
 /// to send, or its panic.
 type Answered<P> = std::thread::Result<Option<(P, OwnedSemaphorePermit)>>;
 
-/// A handler that waited, as the connection's task polls it.
-type Waiting<P> = Pin<Box<dyn Future<Output = Answered<P>> + Send>>;
+/// A handler that waited, in the box it ran in first (no new box when it
+/// waits), polled by the connection's task: the box is always full
+/// (`None` ends at once, answering nothing).
+struct Waiting<P>(Pin<Box<dyn Job<P>>>);
 
-/// A future in a [`Spare`]'s box, polled by the connection's task once its
-/// handler has waited: the box is always full (`None` ends at once,
-/// answering nothing).
-struct OptionFuture<F>(Pin<Box<Option<F>>>);
+/// A handler's future in its box, polled with its panic caught.
+trait Job<P>: Send {
+    fn poll_job(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Answered<P>>;
+}
 
-impl<F: Future<Output = Option<T>>, T> Future for OptionFuture<F> {
-    type Output = Option<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<T>> {
-        match self.0.as_mut().as_pin_mut() {
-            Some(fut) => fut.poll(cx),
-            None => Poll::Ready(None),
+impl<F, P> Job<P> for Option<F>
+where
+    F: Future<Output = Option<(P, OwnedSemaphorePermit)>> + Send,
+{
+    fn poll_job(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Answered<P>> {
+        let Some(fut) = self.as_pin_mut() else {
+            return Poll::Ready(Ok(None));
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(answered)) => Poll::Ready(Ok(answered)),
+            Err(panic) => Poll::Ready(Err(panic)),
         }
+    }
+}
+
+impl<P> Future for Waiting<P> {
+    type Output = Answered<P>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Answered<P>> {
+        self.0.as_mut().poll_job(cx)
     }
 }
 
