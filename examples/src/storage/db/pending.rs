@@ -1,9 +1,6 @@
 //! The writes that are in the write-ahead log but not yet in redb, which
 //! readers consult before redb.
 
-use std::collections::BTreeMap;
-use std::iter::Peekable;
-use std::ops::RangeBounds;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -24,12 +21,20 @@ pub(super) type Pending = Arc<RwLock<Maps>>;
 /// A pending write: the stored value and its metadata, or `None` (deleted).
 pub(super) type Pended = Option<(Meta, Bytes)>;
 
+/// One layer of pending writes, by name. A hash map: every logged store
+/// inserts into it and every read looks into it, while only a listing
+/// wants names in order (it sorts the few it selects); a `BTreeMap` here
+/// was a tenth of a durable 32-byte store's instructions (callgrind:
+/// about 850 per insert among 1,000 names, comparing long common
+/// prefixes all the way down).
+pub(super) type Layer = foldhash::HashMap<String, Pended>;
+
 /// The writes logged since the last checkpoint began (`active`), over
 /// those the checkpoint in progress is applying to redb (`frozen`).
 #[derive(Debug, Default)]
 pub(super) struct Maps {
-    active: BTreeMap<String, Pended>,
-    frozen: Arc<BTreeMap<String, Pended>>,
+    active: Layer,
+    frozen: Arc<Layer>,
 }
 
 impl Maps {
@@ -43,38 +48,36 @@ impl Maps {
         self.active.insert(name, value);
     }
 
-    /// The pending writes with names in `range`, in name order, each name
-    /// once (its active write over its frozen one).
-    pub(super) fn range<R: RangeBounds<String> + Clone>(
-        &self,
-        range: R,
-    ) -> impl Iterator<Item = (&String, &Pended)> {
-        Merge {
-            a: self.active.range(range.clone()).peekable(),
-            b: self.frozen.range(range).peekable(),
-        }
-    }
-
-    /// Every pending write, in name order, each name once.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&String, &Pended)> {
-        self.range::<std::ops::RangeFull>(..)
+    /// The pending writes whose names `keep` accepts, in name order, each
+    /// name once (its active write over its frozen one). It looks at every
+    /// pending name: listings pay for the stores' cheaper inserts.
+    pub(super) fn select(&self, keep: impl Fn(&str) -> bool) -> Vec<(&String, &Pended)> {
+        let mut found: Vec<(&String, &Pended)> =
+            self.active.iter().filter(|(k, _)| keep(k)).collect();
+        found.extend(
+            self.frozen
+                .iter()
+                .filter(|(k, _)| keep(k) && !self.active.contains_key(*k)),
+        );
+        found.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        found
     }
 
     /// The frozen writes, then the active ones.
-    pub(super) fn layers(&self) -> (&BTreeMap<String, Pended>, &BTreeMap<String, Pended>) {
+    pub(super) fn layers(&self) -> (&Layer, &Layer) {
         (&self.frozen, &self.active)
     }
 
     /// Moves the active writes aside for a checkpoint, which is handed
     /// them; none may be frozen already.
-    pub(super) fn freeze(&mut self) -> Arc<BTreeMap<String, Pended>> {
+    pub(super) fn freeze(&mut self) -> Arc<Layer> {
         debug_assert!(self.frozen.is_empty());
         self.frozen = Arc::new(std::mem::take(&mut self.active));
         Arc::clone(&self.frozen)
     }
 
     /// The frozen writes (a failed checkpoint's, to retry).
-    pub(super) fn frozen(&self) -> Arc<BTreeMap<String, Pended>> {
+    pub(super) fn frozen(&self) -> Arc<Layer> {
         Arc::clone(&self.frozen)
     }
 
@@ -87,37 +90,6 @@ impl Maps {
     pub(super) fn clear(&mut self) {
         self.active.clear();
         self.thaw();
-    }
-}
-
-/// Two sorted iterators merged by name, `a`'s entry winning a tie.
-struct Merge<A: Iterator, B: Iterator> {
-    a: Peekable<A>,
-    b: Peekable<B>,
-}
-
-impl<'m, A, B> Iterator for Merge<A, B>
-where
-    A: Iterator<Item = (&'m String, &'m Pended)>,
-    B: Iterator<Item = (&'m String, &'m Pended)>,
-{
-    type Item = (&'m String, &'m Pended);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match (self.a.peek(), self.b.peek()) {
-            (Some((x, _)), Some((y, _))) => {
-                if x < y {
-                    self.a.next()
-                } else if y < x {
-                    self.b.next()
-                } else {
-                    self.b.next();
-                    self.a.next()
-                }
-            }
-            (Some(_), None) => self.a.next(),
-            (None, _) => self.b.next(),
-        }
     }
 }
 
@@ -140,7 +112,7 @@ mod tests {
     }
 
     /// Reads see the active write over the frozen one, and the frozen one
-    /// until it is let go; ranges merge both in name order, once each.
+    /// until it is let go; selections merge both in name order, once each.
     #[test]
     fn active_over_frozen() {
         let mut m = Maps::default();
@@ -152,17 +124,31 @@ mod tests {
         m.insert("c".into(), None);
         assert_eq!(m.get("a"), Some(&v(1)));
         assert_eq!(m.get("c"), Some(&None));
-        let all: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let all: Vec<_> = m
+            .select(|_| true)
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         assert_eq!(
             all,
             [("a".into(), v(1)), ("b".into(), v(3)), ("c".into(), None)]
         );
-        let from_b: Vec<_> = m.range("b".to_string()..).map(|(k, _)| k.clone()).collect();
+        let from_b: Vec<_> = m
+            .select(|k| k >= "b")
+            .into_iter()
+            .map(|(k, _)| k.clone())
+            .collect();
         assert_eq!(from_b, ["b", "c"]);
+        let only_c: Vec<_> = m
+            .select(|k| k == "c")
+            .into_iter()
+            .map(|(_, v)| v.clone())
+            .collect();
+        assert_eq!(only_c, [None], "the active delete hides the frozen store");
         m.thaw();
         assert_eq!(m.get("a"), None);
         assert_eq!(m.get("b"), Some(&v(3)));
         m.clear();
-        assert_eq!(m.iter().count(), 0);
+        assert!(m.select(|_| true).is_empty());
     }
 }

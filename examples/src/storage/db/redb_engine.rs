@@ -410,9 +410,8 @@ impl Redb {
         // before the reader's transaction begins, override its rows.
         let overlay: Vec<(String, Option<u64>)> = {
             let p = self.pending.read().unwrap_or_else(|e| e.into_inner());
-            p.range(start.clone()..)
-                .take_while(|(k, _)| k.starts_with(prefix.as_str()))
-                .filter(|(k, _)| **k != after)
+            p.select(|k| k >= start.as_str() && k.starts_with(prefix.as_str()) && k != after)
+                .into_iter()
                 .map(|(k, v)| (k.clone(), v.as_ref().map(|(m, _)| m.size)))
                 .collect()
         };
@@ -478,7 +477,10 @@ impl Redb {
     pub(super) async fn stats(&self) -> Result<EngineStats, DbError> {
         let pending: Vec<(String, bool)> = {
             let p = self.pending.read().unwrap_or_else(|e| e.into_inner());
-            p.iter().map(|(k, v)| (k.clone(), v.is_some())).collect()
+            p.select(|_| true)
+                .into_iter()
+                .map(|(k, v)| (k.clone(), v.is_some()))
+                .collect()
         };
         let keys = self
             .read(move |tx| {

@@ -50,7 +50,7 @@
 //! that settled it, or, from the writer thread, through a task on the
 //! runtime that opened the database.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -63,7 +63,7 @@ use tokio::sync::oneshot;
 
 use super::batch::{Applied, Batch, Counters};
 use super::cache::Cache;
-use super::pending::{peek, Maps, Pended, Pending};
+use super::pending::{peek, Layer, Maps, Pended, Pending};
 use super::redb_engine::{closed, Files, Opener, Shared, SnapshotOpener};
 use super::request::{Answer, Command, Failed, Settled, Write};
 use super::schema::{
@@ -191,7 +191,7 @@ pub(super) struct Writer {
 /// sequence number they reach and the counters to record with them.
 struct Job {
     db: Arc<Database>,
-    writes: Arc<BTreeMap<String, Pended>>,
+    writes: Arc<Layer>,
     lsn: u64,
     counters: Counters,
 }
@@ -831,7 +831,7 @@ impl Writer {
     /// go: reads consult `pending` first, so until then the cache's entry
     /// for these names is never read, and after it holds what redb does.
     /// Once per name per checkpoint, not once per store.
-    fn cache_layer(&self, layer: &BTreeMap<String, Pended>) {
+    fn cache_layer(&self, layer: &Layer) {
         for (name, value) in layer {
             match value {
                 Some((m, data)) => self.cache.insert(name, *m, data.clone()),
@@ -1278,7 +1278,7 @@ fn serve(state: &State, intake: &Intake) -> Option<oneshot::Sender<()>> {
 /// them since the layers were frozen).
 fn commit_pending(
     db: &Database,
-    layers: &[&BTreeMap<String, Pended>],
+    layers: &[&Layer],
     lsn: u64,
     counters: Counters,
     row: &mut Vec<u8>,
@@ -1297,7 +1297,8 @@ fn commit_pending(
         if !order.is_empty() {
             let mut meta = tx.open_table(META).map_err(db_err)?;
             let mut chunks = tx.open_table(CHUNKS).map_err(db_err)?;
-            // In a scrambled order, not the map's sorted one: redb
+            // In a scrambled order (the map's is not sorted either, but
+            // this one does not depend on the hasher's seed): redb
             // splits a full leaf in half, so keys inserted in order
             // leave every leaf half empty for good; in no particular
             // order they fill leaves to about 70 % (the textbook
