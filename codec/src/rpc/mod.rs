@@ -85,6 +85,8 @@
 //!                      held tags
 //! peer.rs              both sides: `Peer` (the other side), `IdleHold`,
 //!                      `Handler`, `Dispatcher`
+//! later.rs             both sides: `Later` (a reply given later, from
+//!                      anywhere) and the connection's queue of them
 //! session.rs           the engine both sides run per connection: route by
 //!                      correlation, handlers, ping, idle, drain
 //! client/mod.rs        `Client` (the handle) and `Notifications`
@@ -103,6 +105,7 @@ mod client;
 mod conn;
 mod counters;
 mod error;
+mod later;
 mod parts;
 mod peer;
 mod server;
@@ -122,6 +125,7 @@ pub use self::client::{
 pub use self::conn::HandshakeConn;
 pub use self::counters::{CounterSnapshot, Counters};
 pub use self::error::{CallError, Chain, ConnError};
+pub use self::later::Later;
 pub use self::peer::{Dispatcher, Handler, IdleHold, Peer};
 pub use self::server::{Server, ServerConfig, ServerHandle};
 

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::calls::{self, Calls};
 use super::conn;
-use super::{CallError, CallOptions, ConnError, CounterSnapshot, Counters};
+use super::{CallError, CallOptions, ConnError, CounterSnapshot, Counters, Later};
 use crate::{Dispatch, EncodeError, Protocol, Request};
 
 /// Handles one request; the reply (if any) is sent back with the request's
@@ -36,6 +36,67 @@ use crate::{Dispatch, EncodeError, Protocol, Request};
 pub trait Handler<P>: Send + Sync + 'static {
     /// Handles `req`, which came from `peer`.
     fn handle(&self, req: P, peer: &Peer<P>) -> impl Future<Output = Option<P>> + Send;
+
+    /// Whether `req` goes to [`handle_later`](Handler::handle_later)
+    /// instead of [`handle`](Handler::handle); `false` by default.
+    ///
+    /// Asked of each request before it is handled, so it should be a
+    /// glance at the request (its variant), not work.
+    fn answers_later(&self, req: &P) -> bool {
+        let _ = req;
+        false
+    }
+
+    /// Handles a request [`answers_later`](Handler::answers_later) chose:
+    /// its reply goes through `later`, now or from anywhere later (another
+    /// thread that completes many requests at once, say), with no future
+    /// per request for the connection to keep and poll. Replies given
+    /// together leave together, in one write.
+    ///
+    /// Called on the connection's task: hand the work on and return. By
+    /// default `later` is dropped, which answers nothing.
+    ///
+    /// ```
+    /// use codec::rpc::{Handler, Later, Peer};
+    /// # use codec::{Decode, Encode, Message, Protocol};
+    /// # #[derive(Debug, Encode, Decode, Message)]
+    /// # #[codec(id = 1, response = Done)]
+    /// # struct Job { #[codec(tag)] tag: u8, n: u32 }
+    /// # #[derive(Debug, Encode, Decode, Message)]
+    /// # #[codec(id = 2)]
+    /// # struct Done { #[codec(tag)] tag: u8, n: u32 }
+    /// # #[derive(Debug, Protocol)]
+    /// # enum Work { Job(Job), Done(Done) }
+    ///
+    /// /// Jobs go to a worker thread, which answers each when it is done.
+    /// struct Worker(std::sync::mpsc::Sender<(u32, Later<Work>)>);
+    ///
+    /// impl Handler<Work> for Worker {
+    ///     async fn handle(&self, _: Work, _: &Peer<Work>) -> Option<Work> {
+    ///         None
+    ///     }
+    ///
+    ///     fn answers_later(&self, req: &Work) -> bool {
+    ///         matches!(req, Work::Job(_))
+    ///     }
+    ///
+    ///     fn handle_later(&self, req: Work, _: &Peer<Work>, later: Later<Work>) {
+    ///         if let Work::Job(job) = req {
+    ///             let _ = self.0.send((job.n, later));
+    ///         }
+    ///     }
+    /// }
+    /// # let (tx, rx) = std::sync::mpsc::channel::<(u32, Later<Work>)>();
+    /// # std::thread::spawn(move || {
+    /// #     for (n, later) in rx {
+    /// #         later.answer(Work::Done(Done { tag: 0, n: n * 2 }));
+    /// #     }
+    /// # });
+    /// # let _ = Worker(tx);
+    /// ```
+    fn handle_later(&self, req: P, peer: &Peer<P>, later: Later<P>) {
+        let _ = (req, peer, later);
+    }
 
     /// The connection begins its drain (a close, a shutdown, the peer's
     /// end or an error): this side sends no new requests. Messages queued

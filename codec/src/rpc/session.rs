@@ -27,9 +27,14 @@
 //! the log's sync is done, with no task spawned, reaped and dropped per
 //! request (about a fifth of a durable store's instructions under
 //! callgrind). A handler with long work of its own spawns a task for it.
+//! A request the handler takes to answer later ([`super::Later`]) costs
+//! the task no future at all: the answers given meanwhile wait in the
+//! connection's queue, and the task takes them all at once into its
+//! next batch.
 
 use std::boxed::Box;
 use std::sync::Arc;
+use std::vec::Vec;
 
 use std::future::Future;
 use std::io;
@@ -48,6 +53,7 @@ use tokio::time::Instant;
 use super::calls::{self, Calls, Side};
 use super::conn::{self, FrameReader, Outgoing};
 use super::error::Chain;
+use super::later::Answers;
 use super::{CallOptions, ConnError, Counters, Handler, Peer};
 use crate::{Correlation, DecodeProtocol, Protocol};
 
@@ -123,6 +129,12 @@ pub(crate) struct Session<P, H> {
     in_flight: Arc<Semaphore>,
     /// Handlers that waited, polled by this task.
     waiting: FuturesUnordered<Waiting<P>>,
+    /// Replies given through [`Later`](super::Later)s, and how many are
+    /// still to come.
+    later: Arc<Answers<P>>,
+    deferred: usize,
+    /// Where this task takes the `Later`s' replies (kept for its capacity).
+    later_ready: Vec<(P, OwnedSemaphorePermit)>,
     /// The box each request's handler runs in ([`Spare`]).
     spare: Spare,
     /// Draining: no new calls; reading ends once nothing is in flight.
@@ -179,6 +191,9 @@ where
             pong_due: None,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
             waiting: FuturesUnordered::new(),
+            later: Answers::new(),
+            deferred: 0,
+            later_ready: Vec::new(),
             spare: Spare::default(),
             draining: false,
             drain_deadline: None,
@@ -265,7 +280,11 @@ where
                 }
             }
             // The requests read are served: their replies go out in one
-            // write before the wait.
+            // write before the wait, with those given later meanwhile.
+            if self.deferred > 0 {
+                let settled = self.later.take(&mut self.later_ready, None);
+                self.settle_later(settled).await;
+            }
             self.flush().await;
             let calls = Arc::clone(&self.peer.calls);
             // Waiting on its own slow requests, or on the peer's replies,
@@ -277,7 +296,7 @@ where
             // (This side's calls in flight are looked at only when the
             // limit expires, below: no lock per message.)
             let idle = match self.settings.idle_timeout {
-                Some(d) if self.waiting.is_empty() && !held => Some(d),
+                Some(d) if self.waiting.is_empty() && self.deferred == 0 && !held => Some(d),
                 _ => None,
             };
             self.reader.set_idle(idle);
@@ -305,6 +324,8 @@ where
                 self.draining,
                 self.settings.side == Side::Accepting,
             );
+            let (later, later_ready, deferred) =
+                (&self.later, &mut self.later_ready, self.deferred);
             let deadline = self.drain_deadline;
             // The usual wait (nothing draining, running, held or pinging):
             // every branch below but the first and the last is disabled,
@@ -314,6 +335,7 @@ where
             let usual = !draining
                 && !held
                 && waiting.is_empty()
+                && deferred == 0
                 && ping_at.is_none()
                 && pong_due.is_none()
                 && pinging.is_none();
@@ -345,6 +367,10 @@ where
                         if self.answered(done).await.is_err() {
                             return Err(Ended::Broken);
                         }
+                        continue;
+                    }
+                    settled = later.settled(later_ready), if deferred > 0 => {
+                        self.settle_later(settled).await;
                         continue;
                     }
                     // A call given up while draining may be the last.
@@ -564,6 +590,17 @@ where
         Ok(())
     }
 
+    /// `settled` [`Later`](super::Later)s were answered or dropped: their
+    /// replies (taken into `later_ready`) into the batch.
+    async fn settle_later(&mut self, settled: usize) {
+        self.deferred -= settled;
+        let mut ready = std::mem::take(&mut self.later_ready);
+        for (reply, permit) in ready.drain(..) {
+            self.reply(reply, permit).await;
+        }
+        self.later_ready = ready;
+    }
+
     /// Logs and counts a handler's panic.
     fn panicked(&self) -> Panicked {
         tracing::error!(addr = %self.peer.addr, "request handler panicked; closing the connection");
@@ -592,15 +629,25 @@ where
         }
         tracing::info!(addr = %self.peer.addr, max = self.settings.max_in_flight, "in-flight limit reached; pausing reads");
         loop {
-            // The handlers that wait hold most of the permits: they are
-            // polled here too, and their replies free them once written.
-            let waiting = &mut self.waiting;
-            let done = tokio::select! {
+            // The handlers that wait (or answer later) hold most of the
+            // permits: they are polled here too, and their replies free
+            // them once written.
+            let (waiting, later, later_ready, deferred) = (
+                &mut self.waiting,
+                &self.later,
+                &mut self.later_ready,
+                self.deferred,
+            );
+            let woke = tokio::select! {
                 permit = Arc::clone(&self.in_flight).acquire_owned() => return Ok(permit.ok()),
                 _ = self.writer.ended.wait_for(|gone| *gone) => return Ok(None),
-                Some(done) = waiting.next(), if !waiting.is_empty() => done,
+                Some(done) = waiting.next(), if !waiting.is_empty() => Ok(done),
+                settled = later.settled(later_ready), if deferred > 0 => Err(settled),
             };
-            self.answered(done).await?;
+            match woke {
+                Ok(done) => self.answered(done).await?,
+                Err(settled) => self.settle_later(settled).await,
+            }
             self.flush().await;
             if let Some(permit) = self.inline.as_mut().and_then(conn::Inline::take_permit) {
                 return Ok(Some(permit));
@@ -621,6 +668,15 @@ where
         tag: Option<u64>,
         permit: OwnedSemaphorePermit,
     ) -> Result<(), Panicked> {
+        if handler.answers_later(&req) {
+            let later = self.later.later(tag, permit);
+            self.deferred += 1;
+            let peer = &*self.peer;
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler.handle_later(req, peer, later);
+            }))
+            .map_err(|_| self.panicked());
+        }
         let job = self
             .spare
             .fill(answer(handler, self.peer.clone(), req, tag, permit));
@@ -701,22 +757,37 @@ where
         let addr = self.peer.addr;
         let grace = self.settings.grace;
         let side = self.settings.side;
-        let (waiting, peer) = (&mut self.waiting, &self.peer);
+        let (waiting, peer, later, ready) = (
+            &mut self.waiting,
+            &self.peer,
+            &self.later,
+            &mut self.later_ready,
+        );
+        let deferred = &mut self.deferred;
         let finished = tokio::time::timeout(grace, async {
-            while let Some(done) = waiting.next().await {
-                match done {
-                    Ok(Some((reply, permit))) => send_reply(peer, side, &reply, permit),
-                    Ok(None) => {}
-                    Err(_) => {
-                        tracing::error!(%addr, "request handler panicked while the connection ended");
-                        peer.counters.closed_on_error(1);
+            loop {
+                tokio::select! {
+                    Some(done) = waiting.next(), if !waiting.is_empty() => match done {
+                        Ok(Some((reply, permit))) => send_reply(peer, side, &reply, permit),
+                        Ok(None) => {}
+                        Err(_) => {
+                            tracing::error!(%addr, "request handler panicked while the connection ended");
+                            peer.counters.closed_on_error(1);
+                        }
+                    },
+                    settled = later.settled(ready), if *deferred > 0 => {
+                        *deferred -= settled;
+                        for (reply, permit) in ready.drain(..) {
+                            send_reply(peer, side, &reply, permit);
+                        }
                     }
+                    else => break,
                 }
             }
         })
         .await;
         if finished.is_err() {
-            tracing::warn!(%addr, left = self.waiting.len(), "requests still running after the grace; abandoning them");
+            tracing::warn!(%addr, left = self.waiting.len() + self.deferred, "requests still running after the grace; abandoning them");
             self.waiting.clear();
         }
         // Replies of handlers that answered at once are written before

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::rpc::conn;
-use crate::rpc::{BoxFuture, ConnError, Handler, Handshake, Keepalive, Peer};
+use crate::rpc::{BoxFuture, ConnError, Handler, Handshake, Keepalive, Later, Peer};
 
 /// How a client behaves. Every limit is explicit: no hidden deadline.
 ///
@@ -93,6 +93,8 @@ impl<P> Clone for ClientHandler<P> {
 /// [`Handler`] with the future boxed: what [`ClientHandler`] holds.
 trait DynHandler<P>: Send + Sync + 'static {
     fn handle(&self, req: P, peer: Peer<P>) -> BoxFuture<'static, Option<P>>;
+    fn answers_later(&self, req: &P) -> bool;
+    fn handle_later(&self, req: P, peer: &Peer<P>, later: Later<P>);
     fn draining(&self, peer: &Peer<P>);
     fn finishing(&self, peer: &Peer<P>);
     fn ended(&self, peer: &Peer<P>, error: Option<&ConnError>);
@@ -102,6 +104,14 @@ impl<P: Send + 'static, H: Handler<P>> DynHandler<P> for Arc<H> {
     fn handle(&self, req: P, peer: Peer<P>) -> BoxFuture<'static, Option<P>> {
         let handler = Arc::clone(self);
         Box::pin(async move { Handler::handle(&*handler, req, &peer).await })
+    }
+
+    fn answers_later(&self, req: &P) -> bool {
+        Handler::answers_later(&**self, req)
+    }
+
+    fn handle_later(&self, req: P, peer: &Peer<P>, later: Later<P>) {
+        Handler::handle_later(&**self, req, peer, later);
     }
 
     fn draining(&self, peer: &Peer<P>) {
@@ -124,6 +134,14 @@ impl<P: Send + 'static> Handler<P> for ClientHandler<P> {
         peer: &Peer<P>,
     ) -> impl std::future::Future<Output = Option<P>> + Send {
         self.0.handle(req, peer.clone())
+    }
+
+    fn answers_later(&self, req: &P) -> bool {
+        self.0.answers_later(req)
+    }
+
+    fn handle_later(&self, req: P, peer: &Peer<P>, later: Later<P>) {
+        self.0.handle_later(req, peer, later);
     }
 
     fn draining(&self, peer: &Peer<P>) {
