@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use codec::rpc::{Chain, Dispatcher, Server, ServerConfig, ServerHandle};
+use codec::rpc::{Chain, Server, ServerConfig, ServerHandle};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::cli::{client_token, Failure};
@@ -521,7 +521,7 @@ async fn local_server(
     let config = ServerConfig::default().with_max_in_flight(1024);
     let server = Server::<Storage>::bind_with("127.0.0.1:0", config).await?;
     let addr = server.local_addr()?.to_string();
-    let handle = server.serve(Dispatcher(Arc::clone(&service)));
+    let handle = server.serve(service.handler());
     Ok((addr, handle, service))
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use codec::rpc::{CallError, Chain, Dispatcher, Server, ServerConfig};
+use codec::rpc::{CallError, Chain, Server, ServerConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
@@ -867,7 +867,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let mut signals = Signals::install()?;
     let local = server.local_addr()?;
-    let handle = Arc::new(server.serve(Dispatcher(Arc::clone(&service))));
+    let handle = Arc::new(server.serve(service.handler()));
     let metrics = match metrics_listener {
         Some(l) => {
             let at = l.local_addr()?;

@@ -3,10 +3,9 @@
 //! printing each step.
 
 use std::io::Write as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use codec::rpc::{Chain, Dispatcher, Server, ServerConfig};
+use codec::rpc::{Chain, Server, ServerConfig};
 use codec::Encode;
 use tokio::io::AsyncWriteExt;
 
@@ -84,7 +83,7 @@ pub async fn run() -> Result<(), Failure> {
         .map_err(err)?;
     let server = Server::<Storage>::bind_with("127.0.0.1:0", ServerConfig::default()).await?;
     let addr = server.local_addr()?;
-    let handle = server.serve(Dispatcher(Arc::clone(&service)));
+    let handle = server.serve(service.handler());
     show(format!(
         "listening on {addr}, database {}",
         db_path.display()

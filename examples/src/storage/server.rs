@@ -7,8 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::Bytes;
-use codec::rpc::{BoxFuture, CounterSnapshot, Handshake, HandshakeConn, IdleHold, Peer};
-use codec::Protocol;
+use codec::rpc::{
+    BoxFuture, CounterSnapshot, Dispatcher, Handler, Handshake, HandshakeConn, IdleHold, Later,
+    Peer,
+};
+use codec::{Message, Protocol};
 
 use super::db::{Change, Db};
 use super::protocol::*;
@@ -98,6 +101,14 @@ impl Service {
         }))
     }
 
+    /// What serves the protocol's requests: each to its method of the
+    /// service ([`StorageService`]), but a durable store, which is
+    /// answered when its log sync completes, with no future per request
+    /// ([`Later`]).
+    pub fn handler(self: &Arc<Self>) -> impl Handler<Storage> {
+        Served(Dispatcher(Arc::clone(self)))
+    }
+
     /// The database, for shutdown.
     pub fn db(&self) -> &Db {
         &self.db
@@ -181,6 +192,56 @@ impl Service {
             status,
             stats,
         }
+    }
+}
+
+/// [`Service::handler`].
+struct Served(Dispatcher<Service>);
+
+impl Handler<Storage> for Served {
+    #[inline]
+    fn handle(
+        &self,
+        req: Storage,
+        peer: &Peer<Storage>,
+    ) -> impl Future<Output = Option<Storage>> + Send {
+        self.0.handle(req, peer)
+    }
+
+    /// A durable store waits for its log's sync; the other requests (and
+    /// every store of the in-memory engine) are answered at once or wait
+    /// on reads.
+    #[inline]
+    fn answers_later(&self, req: &Storage) -> bool {
+        matches!(req, Storage::StoreRequest(_)) && self.0 .0.db.is_durable()
+    }
+
+    fn handle_later(&self, req: Storage, _: &Peer<Storage>, later: Later<Storage>) {
+        let Storage::StoreRequest(StoreRequest { trans, name, data }) = req else {
+            unreachable!("only stores are answered later")
+        };
+        let key = valid_name(&name).then(|| name.clone());
+        let service = Arc::clone(&self.0 .0);
+        let answer = move |status| {
+            let reply = Storage::from(StoreResponse {
+                trans,
+                name,
+                status,
+            });
+            service
+                .messages
+                .count(StoreRequest::ID, stats::failed(Some(&reply)));
+            later.answer(reply);
+        };
+        let Some(key) = key else {
+            return answer(Status::Einval);
+        };
+        self.0 .0.db.store_then(key, data, move |stored| {
+            answer(match stored {
+                Ok(_) => Status::Success,
+                Err(e) => eio(&e),
+            });
+        });
     }
 }
 

@@ -198,6 +198,27 @@ impl Db {
         }
     }
 
+    /// Stores a value and calls `then` with the result once it is
+    /// durable: on the runtime that opened the database (or, outside one,
+    /// the writer thread), with no future to poll meanwhile. The in-memory
+    /// engine calls it before returning.
+    pub fn store_then(
+        &self,
+        name: String,
+        data: Vec<u8>,
+        then: impl FnOnce(Result<Meta, DbError>) + Send + 'static,
+    ) {
+        match &self.engine {
+            Engine::Memory(m) => then(m.store(name, data)),
+            Engine::Redb(r) => r.store_then(name, data, Box::new(then)),
+        }
+    }
+
+    /// Whether writes wait for the disk (not the in-memory engine).
+    pub fn is_durable(&self) -> bool {
+        matches!(self.engine, Engine::Redb(_))
+    }
+
     /// Deletes a key; `None` if it did not exist. Returns once durable.
     ///
     /// # Errors

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use super::cache::Cache;
 use super::faults::{Faults, FaultyBackend};
 use super::pending::{peek, Pending};
-use super::request::{Command, Reply, Write};
+use super::request::{Command, Reply, Then, Write};
 use super::schema::{decode_row, Row, CHUNKS, META};
 use super::snapshot;
 use super::stats::{EngineCounters, EngineStats};
@@ -252,6 +252,17 @@ impl Redb {
 
     pub(super) async fn store(&self, name: String, data: Vec<u8>) -> Result<Meta, DbError> {
         self.write(|reply| Write::Store { name, data, reply }).await
+    }
+
+    /// [`store`](Self::store), answered by calling `then` on the
+    /// answering task.
+    pub(super) fn store_then(&self, name: String, data: Vec<u8>, then: Then<Meta>) {
+        let reply = Reply::call(then);
+        // Refused, the write is dropped, and its reply with it: that
+        // calls `then` with the error.
+        let _ = self
+            .writes
+            .send(Command::Write(Write::Store { name, data, reply }));
     }
 
     pub(super) async fn delete(&self, name: String) -> Result<Option<u64>, DbError> {

@@ -9,12 +9,28 @@ use super::schema::INLINE;
 use super::types::{Change, DbError, Meta};
 
 /// Whoever waits for a write's result, if anyone does.
-pub(super) struct Reply<T>(Option<oneshot::Sender<Result<T, DbError>>>);
+pub(super) struct Reply<T>(Option<Waiter<T>>);
+
+/// Called with a write's result ([`Reply::call`]).
+pub(super) type Then<T> = Box<dyn FnOnce(Result<T, DbError>) + Send>;
+
+enum Waiter<T> {
+    /// A future awaiting the receiver.
+    Channel(oneshot::Sender<Result<T, DbError>>),
+    /// A function to call with the result, on the answering task (no
+    /// future, no channel: the server's durable stores answer through it).
+    Call(Then<T>),
+}
 
 impl<T> Reply<T> {
     /// A reply sent on `tx`.
     pub(super) fn to(tx: oneshot::Sender<Result<T, DbError>>) -> Reply<T> {
-        Reply(Some(tx))
+        Reply(Some(Waiter::Channel(tx)))
+    }
+
+    /// A reply given by calling `then`.
+    pub(super) fn call(then: Then<T>) -> Reply<T> {
+        Reply(Some(Waiter::Call(then)))
     }
 
     /// A reply nobody waits for (an abandoned upload).
@@ -22,10 +38,26 @@ impl<T> Reply<T> {
         Reply(None)
     }
 
-    fn send(self, result: Result<T, DbError>) {
-        // A receiver that went away (its client disconnected) needs nothing.
-        if let Some(tx) = self.0 {
-            let _ = tx.send(result);
+    fn send(mut self, result: Result<T, DbError>) {
+        match self.0.take() {
+            // A receiver that went away (its client disconnected) needs
+            // nothing.
+            Some(Waiter::Channel(tx)) => {
+                let _ = tx.send(result);
+            }
+            Some(Waiter::Call(then)) => then(result),
+            None => {}
+        }
+    }
+}
+
+/// A write dropped unanswered (the writer stopped with it queued) fails:
+/// a channel's receiver sees its sender dropped, a function is called
+/// with the error.
+impl<T> Drop for Reply<T> {
+    fn drop(&mut self) {
+        if let Some(Waiter::Call(then)) = self.0.take() {
+            then(Err(DbError::new("the writer has stopped")));
         }
     }
 }

@@ -1074,3 +1074,32 @@ async fn checkpoints_leave_the_newest_values_in_the_cache() {
     assert_eq!(fetch("big").await, Some(pattern(INLINE + 1, 9)));
     db.close().await;
 }
+
+/// [`Db::store_then`] through its three ends: a store made durable calls
+/// its function with the new version (and the value is there), a failed
+/// `fdatasync` calls it with the error (and the value is not), and a
+/// store sent after the writer stopped is called with "stopped" rather
+/// than never.
+#[tokio::test]
+async fn store_then_is_called_once_with_each_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.redb");
+    let faults = Arc::new(Faults::default());
+    let (db, _) = seed(&live, &faults, 2).await;
+    let store = |name: &str| {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        db.store_then(name.into(), vec![7; 32], move |r| tx.send(r).unwrap());
+        rx
+    };
+    let m = store("then").await.unwrap().unwrap();
+    assert_eq!(value_of(&db, "then").await, Some((m.version, vec![7; 32])));
+
+    faults.fail_next_sync(EIO);
+    let e = store("refused").await.unwrap().unwrap_err();
+    assert!(e.0.contains("Input/output error"), "{e:?}");
+    assert_eq!(value_of(&db, "refused").await, None);
+
+    db.close().await;
+    let e = store("late").await.unwrap().unwrap_err();
+    assert!(e.0.contains("stopped"), "{e:?}");
+}
