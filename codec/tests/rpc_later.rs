@@ -10,12 +10,15 @@ mod support {
     pub mod rpc;
 }
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use codec::rpc::{CallError, CallOptions, Client, Handler, Later, Peer, Server, ServerConfig};
+use codec::rpc::{
+    CallError, CallOptions, Client, Handler, Later, Peer, Server, ServerConfig, ServerHandle,
+};
 use codec::Encode;
 use support::rpc::*;
 use tokio::io::AsyncWriteExt;
@@ -33,15 +36,32 @@ struct ToWorker {
     arrived: Arc<AtomicU32>,
 }
 
-impl ToWorker {
-    fn new() -> (Self, Handed, Arc<AtomicU32>) {
-        let (tx, rx) = std_mpsc::channel();
-        let arrived = Arc::new(AtomicU32::new(0));
-        let handler = ToWorker {
-            tx,
-            arrived: Arc::clone(&arrived),
-        };
-        (handler, rx, arrived)
+/// A server of [`ToWorker`] on an ephemeral port, its `Later`s going to
+/// `worker` on a thread of its own.
+struct Served {
+    handle: ServerHandle<Small>,
+    addr: SocketAddr,
+    /// Requests handed to the worker.
+    arrived: Arc<AtomicU32>,
+    worker: std::thread::JoinHandle<()>,
+}
+
+async fn serve(config: ServerConfig, worker: impl FnOnce(Handed) + Send + 'static) -> Served {
+    let (tx, rx) = std_mpsc::channel();
+    let arrived = Arc::new(AtomicU32::new(0));
+    let handler = ToWorker {
+        tx,
+        arrived: Arc::clone(&arrived),
+    };
+    let server = Server::<Small>::bind_with("127.0.0.1:0", config)
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    Served {
+        handle: server.serve(handler),
+        addr,
+        arrived,
+        worker: std::thread::spawn(move || worker(rx)),
     }
 }
 
@@ -72,12 +92,13 @@ impl Handler<Small> for ToWorker {
 async fn replies_given_later_carry_their_tags_and_leave_together() {
     bounded(20, async {
         let requests = 16u32;
-        let (handler, rx, arrived) = ToWorker::new();
-        let server = Server::<Small>::bind("127.0.0.1:0").await.unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(handler);
         let (go, start) = std_mpsc::channel::<std_mpsc::Sender<()>>();
-        let worker = std::thread::spawn(move || {
+        let Served {
+            handle,
+            addr,
+            arrived,
+            worker,
+        } = serve(ServerConfig::default(), move |rx| {
             let mut held: Vec<(u32, Later<Small>)> = rx.iter().take(16).collect();
             let done = start.recv().unwrap();
             held.reverse();
@@ -86,7 +107,8 @@ async fn replies_given_later_carry_their_tags_and_leave_together() {
                 later.answer(Small::Pong(pong(n)));
             }
             done.send(()).unwrap();
-        });
+        })
+        .await;
         let (mut rd, mut wr) = split_raw(tokio::net::TcpStream::connect(addr).await.unwrap());
         let mut burst = Vec::new();
         for n in 0..requests {
@@ -133,11 +155,12 @@ async fn replies_given_later_carry_their_tags_and_leave_together() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_answered_later_from_another_thread_get_their_own_replies() {
     bounded(20, async {
-        let (handler, rx, _) = ToWorker::new();
-        let server = Server::<Small>::bind("127.0.0.1:0").await.unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(handler);
-        let worker = std::thread::spawn(move || {
+        let Served {
+            handle,
+            addr,
+            worker,
+            ..
+        } = serve(ServerConfig::default(), |rx| {
             // Answers in batches of whatever has arrived, newest first.
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
@@ -146,7 +169,8 @@ async fn calls_answered_later_from_another_thread_get_their_own_replies() {
                     later.answer(Small::Pong(pong(n)));
                 }
             }
-        });
+        })
+        .await;
         let client = Arc::new(Client::<Small>::connect(addr).await.unwrap());
         let mut calls = tokio::task::JoinSet::new();
         for n in 0..2_000u32 {
@@ -170,20 +194,20 @@ async fn calls_answered_later_from_another_thread_get_their_own_replies() {
 #[tokio::test]
 async fn a_later_dropped_unanswered_frees_its_slot() {
     bounded(20, async {
-        let (handler, rx, _) = ToWorker::new();
         let config = ServerConfig::default().with_max_in_flight(1);
-        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(handler);
-        let worker = std::thread::spawn(move || {
+        let Served {
+            handle,
+            addr,
+            worker,
+            ..
+        } = serve(config, |rx| {
             for (n, later) in rx {
                 if n != 0 {
                     later.answer(Small::Pong(pong(n)));
                 }
             }
-        });
+        })
+        .await;
         let client = Client::<Small>::connect(addr).await.unwrap();
         let dropped = client
             .call_with(ping(0), CallOptions::timeout(Duration::from_millis(200)))
@@ -211,19 +235,19 @@ async fn a_later_dropped_unanswered_frees_its_slot() {
 #[tokio::test]
 async fn a_shutdown_waits_for_the_answers_to_come() {
     bounded(20, async {
-        let (handler, rx, arrived) = ToWorker::new();
         let config = ServerConfig::default().with_shutdown_grace(Duration::from_secs(5));
-        let server = Server::<Small>::bind_with("127.0.0.1:0", config)
-            .await
-            .unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(handler);
-        let worker = std::thread::spawn(move || {
+        let Served {
+            handle,
+            addr,
+            arrived,
+            worker,
+        } = serve(config, |rx| {
             for (n, later) in rx {
                 std::thread::sleep(Duration::from_millis(300));
                 later.answer(Small::Pong(pong(n)));
             }
-        });
+        })
+        .await;
         let client = Client::<Small>::connect(addr).await.unwrap();
         let call = tokio::spawn(async move {
             let got = client.call(ping(7)).await;
@@ -247,15 +271,17 @@ async fn a_shutdown_waits_for_the_answers_to_come() {
 #[tokio::test]
 async fn a_panic_in_handle_later_closes_only_its_connection() {
     bounded(20, async {
-        let (handler, rx, _) = ToWorker::new();
-        let server = Server::<Small>::bind("127.0.0.1:0").await.unwrap();
-        let addr = server.local_addr().unwrap();
-        let handle = server.serve(handler);
-        let worker = std::thread::spawn(move || {
+        let Served {
+            handle,
+            addr,
+            worker,
+            ..
+        } = serve(ServerConfig::default(), |rx| {
             for (n, later) in rx {
                 later.answer(Small::Pong(pong(n)));
             }
-        });
+        })
+        .await;
         let first = Client::<Small>::connect(addr).await.unwrap();
         let second = Client::<Small>::connect(addr).await.unwrap();
         check_pong(1, &first.call(ping(1)).await.unwrap());
