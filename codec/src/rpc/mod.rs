@@ -59,6 +59,17 @@
 //! two sides' tags never collide. Without `correlate`, tagged messages
 //! flow one way as before: requests to the accepting side, replies back.
 //!
+//! # Answering later
+//!
+//! A handler whose requests complete elsewhere (a storage engine's log
+//! sync, a worker thread) can take them without a future each:
+//! [`Handler::answers_later`] picks the requests, and
+//! [`Handler::handle_later`] hands each request's [`Later`] on; whoever
+//! completes it calls [`Later::answer`], from any thread. The replies
+//! given together leave together, in one write; a `Later` dropped
+//! unanswered sends nothing and frees its in-flight slot; the drain waits
+//! for those still out.
+//!
 //! # Protocols with rules of their own
 //!
 //! For protocols like MQTT: [`Client::hold_tag`] (and [`Peer::hold_tag`])
