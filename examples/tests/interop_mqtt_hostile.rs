@@ -77,7 +77,7 @@ fn bad_input_gets_what_the_spec_prescribes() {
             topic: topic.into(),
             packet_id: (qos > 0).then_some(1),
             properties: Some(vec![]),
-            payload: b"x".to_vec(),
+            payload: b"x".to_vec().into(),
         };
         p.topic = topic.into();
         Packet::Publish(p).to_bytes().unwrap()
@@ -178,7 +178,7 @@ fn bad_input_gets_what_the_spec_prescribes() {
                     topic: "a".into(),
                     packet_id: None,
                     properties: Some(vec![Property::TopicAlias(17)]),
-                    payload: vec![],
+                    payload: Default::default(),
                 })
                 .to_bytes()
                 .unwrap()

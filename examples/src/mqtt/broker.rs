@@ -466,7 +466,7 @@ impl Broker {
                     for (name, value) in b.counters.snapshot() {
                         b.publish(Message {
                             topic: format!("$SYS/broker/{name}"),
-                            payload: value.to_string().into_bytes(),
+                            payload: value.to_string().into(),
                             qos: 0,
                             retain: true,
                             properties: vec![],
@@ -1361,7 +1361,7 @@ impl Conn {
 #[derive(Debug, Clone)]
 struct Will {
     topic: String,
-    payload: Vec<u8>,
+    payload: bytes::Bytes,
     qos: u8,
     retain: bool,
     properties: Vec<Property>,
@@ -1380,7 +1380,7 @@ impl Will {
             .unwrap_or(0);
         Will {
             topic: c.will_topic.clone().unwrap_or_default(),
-            payload: c.will_payload.clone().unwrap_or_default(),
+            payload: c.will_payload.clone().unwrap_or_default().into(),
             qos: c.will_qos,
             retain: c.will_retain,
             properties: props
@@ -1503,7 +1503,11 @@ mod tests {
                 Property::TopicAlias(a) => Some(*a),
                 _ => None,
             });
-            got.push((p.topic, alias, String::from_utf8(p.payload).unwrap()));
+            got.push((
+                p.topic,
+                alias,
+                String::from_utf8(p.payload.to_vec()).unwrap(),
+            ));
             let Packet::Publish(p) = next(&mut plain, &mut pf).await else {
                 panic!("not a PUBLISH");
             };

@@ -304,7 +304,7 @@ impl Inbound {
                 if keep {
                     let _ = self.tx.send(Event::Message(Received {
                         topic: p.topic,
-                        payload: p.payload,
+                        payload: p.payload.into(),
                         qos: p.qos,
                         retain: p.retain,
                         properties: p.properties.unwrap_or_default(),

@@ -202,7 +202,7 @@ pub struct Publish {
     pub properties: Option<Vec<Property>>,
     /// The application message.
     #[codec(rest)]
-    pub payload: Vec<u8>,
+    pub payload: bytes::Bytes,
 }
 
 impl Publish {
@@ -223,7 +223,7 @@ impl Publish {
             topic: topic.into(),
             packet_id,
             properties,
-            payload: payload.to_vec(),
+            payload: bytes::Bytes::copy_from_slice(payload),
         }
     }
 }

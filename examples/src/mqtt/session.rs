@@ -29,7 +29,7 @@ pub struct Message {
     /// The topic name.
     pub topic: String,
     /// The payload.
-    pub payload: Vec<u8>,
+    pub payload: bytes::Bytes,
     /// The QoS it was published with.
     pub qos: u8,
     /// The RETAIN flag it was published with.
@@ -364,7 +364,7 @@ mod tests {
         Delivery {
             msg: Arc::new(Message {
                 topic: "t".into(),
-                payload: b"x".to_vec(),
+                payload: bytes::Bytes::from_static(b"x"),
                 qos,
                 retain: false,
                 properties: vec![],

@@ -151,7 +151,7 @@ fn publish_examples() {
         topic: "a/b".into(),
         packet_id: Some(10),
         properties: props,
-        payload: b"hi".to_vec(),
+        payload: bytes::Bytes::from_static(b"hi"),
     };
     golden311(
         Packet311::Publish(p(None)),
