@@ -93,9 +93,9 @@ pub(crate) struct Answers<P>(Mutex<Ready<P>>);
 
 /// The replies ready, the `Later`s dropped unanswered since the task last
 /// looked, and the task's waker while it waits.
-pub(crate) struct Ready<P> {
-    pub(crate) replies: Vec<(P, OwnedSemaphorePermit)>,
-    pub(crate) dropped: usize,
+struct Ready<P> {
+    replies: Vec<(P, OwnedSemaphorePermit)>,
+    dropped: usize,
     waker: Option<Waker>,
 }
 
@@ -134,6 +134,7 @@ impl<P> Answers<P> {
         into: &mut Vec<(P, OwnedSemaphorePermit)>,
         cx: Option<&mut Context<'_>>,
     ) -> usize {
+        debug_assert!(into.is_empty(), "the replies taken before were all sent");
         let mut ready = self.lock();
         let settled = ready.replies.len() + ready.dropped;
         if settled == 0 {
