@@ -236,12 +236,10 @@ impl Handler<Storage> for Served {
         let Some(key) = key else {
             return answer(Status::Einval);
         };
-        self.0 .0.db.store_then(key, data, move |stored| {
-            answer(match stored {
-                Ok(_) => Status::Success,
-                Err(e) => eio(&e),
-            });
-        });
+        self.0
+             .0
+            .db
+            .store_then(key, data, move |stored| answer(status(&stored)));
     }
 }
 
@@ -249,14 +247,13 @@ impl Handler<Storage> for Served {
 /// generated [`Dispatch`](codec::Dispatch) routes every message here (no
 /// `match` over the variants), and `replied` counts each by message.
 impl StorageService<Peer<Storage>> for Service {
+    /// The in-memory engine's stores (a durable store is answered later,
+    /// by [`Served::handle_later`]).
     async fn store_request(&self, r: StoreRequest, _: &Peer<Storage>) -> StoreResponse {
         let status = if !valid_name(&r.name) {
             Status::Einval
         } else {
-            match self.db.store(r.name.clone(), r.data).await {
-                Ok(_) => Status::Success,
-                Err(e) => eio(&e),
-            }
+            status(&self.db.store(r.name.clone(), r.data).await)
         };
         StoreResponse {
             trans: r.trans,
@@ -390,10 +387,7 @@ impl StorageService<Peer<Storage>> for Service {
                 status: Status::Einval,
             };
         };
-        let status = match self.db.commit(up.name.clone(), r.upload, up.size).await {
-            Ok(_) => Status::Success,
-            Err(e) => eio(&e),
-        };
+        let status = status(&self.db.commit(up.name.clone(), r.upload, up.size).await);
         StoreResponse {
             trans: r.trans,
             name: up.name,
@@ -506,6 +500,14 @@ impl StorageService<Peer<Storage>> for Service {
     fn replied(&self, id: u64, reply: Option<Storage>, _: &Peer<Storage>) -> Option<Storage> {
         self.messages.count(id, stats::failed(reply.as_ref()));
         reply
+    }
+}
+
+/// A write's status: SUCCESS, or EIO (logged).
+fn status<T>(stored: &Result<T, super::db::DbError>) -> Status {
+    match stored {
+        Ok(_) => Status::Success,
+        Err(e) => eio(e),
     }
 }
 
