@@ -248,7 +248,7 @@ impl Handler<Storage> for Served {
 /// `match` over the variants), and `replied` counts each by message.
 impl StorageService<Peer<Storage>> for Service {
     /// The in-memory engine's stores (a durable store is answered later,
-    /// by [`Served::handle_later`]).
+    /// by `Served::handle_later`).
     async fn store_request(&self, r: StoreRequest, _: &Peer<Storage>) -> StoreResponse {
         let status = if !valid_name(&r.name) {
             Status::Einval
