@@ -1,6 +1,6 @@
 //! I/O failures on command: the engine's file layer for the database file
-//! (a redb [`StorageBackend`]) and for the write-ahead log both ask a
-//! shared [`Faults`] before each write and each sync, so tests can make
+//! ([`super::dbfile`]) and for the write-ahead log both ask a shared
+//! [`Faults`] before each write and each sync, so tests can make
 //! the disk fill up or fail a sync at any moment, and make it work again.
 //!
 //! A full disk is modelled as one: a write that would make a file longer
@@ -13,9 +13,7 @@
 use std::fs::File;
 use std::io;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-
-use redb::StorageBackend;
+use std::sync::{Condvar, Mutex};
 
 /// Which of the engine's I/O calls fail, and with which `errno` (0: they
 /// work). Shared by every file of one database.
@@ -70,7 +68,7 @@ impl Faults {
     }
 
     /// Before a sync of the database file: waits while syncs are held.
-    fn wait_if_held(&self) {
+    pub(super) fn wait_if_held(&self) {
         let (lock, cv) = &self.hold;
         let mut h = lock.lock().unwrap_or_else(|e| e.into_inner());
         if !h.0 {
@@ -137,51 +135,4 @@ pub(super) fn write_and_sync(
 pub(super) fn sync(file: &File, faults: Option<&Faults>) -> io::Result<()> {
     faults.map_or(Ok(()), Faults::sync)?;
     file.sync_data()
-}
-
-/// redb's file backend, failing as [`Faults`] say.
-#[derive(Debug)]
-pub(super) struct FaultyBackend {
-    file: redb::backends::FileBackend,
-    faults: Arc<Faults>,
-}
-
-impl FaultyBackend {
-    /// The backend over `file` (opened for reading and writing).
-    pub(super) fn new(file: File, faults: Arc<Faults>) -> Result<Self, redb::DatabaseError> {
-        Ok(FaultyBackend {
-            file: redb::backends::FileBackend::new(file)?,
-            faults,
-        })
-    }
-}
-
-impl StorageBackend for FaultyBackend {
-    fn len(&self) -> io::Result<u64> {
-        self.file.len()
-    }
-
-    fn read(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        self.file.read(offset, len)
-    }
-
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        if len > self.file.len()? {
-            self.faults.write()?;
-        }
-        self.file.set_len(len)
-    }
-
-    fn sync_data(&self, eventual: bool) -> io::Result<()> {
-        self.faults.wait_if_held();
-        self.faults.sync()?;
-        self.file.sync_data(eventual)
-    }
-
-    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        if offset + data.len() as u64 > self.file.len()? {
-            self.faults.write()?;
-        }
-        self.file.write(offset, data)
-    }
 }

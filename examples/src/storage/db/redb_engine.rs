@@ -19,7 +19,8 @@ use redb::{Database, ReadableTableMetadata};
 use tokio::sync::oneshot;
 
 use super::cache::Cache;
-use super::faults::{Faults, FaultyBackend};
+use super::dbfile::DbFile;
+use super::faults::Faults;
 use super::pending::{peek, Pending};
 use super::request::{Command, Reply, Then, Write};
 use super::schema::{decode_row, Row, CHUNKS, META};
@@ -189,20 +190,15 @@ impl Redb {
             Box::new(move || {
                 let mut builder = Database::builder();
                 builder.set_cache_size(CACHE_BYTES);
-                match &faults {
-                    None => builder.create(&path).map_err(db_err),
-                    Some(f) => {
-                        let file = std::fs::OpenOptions::new()
-                            .read(true)
-                            .write(true)
-                            .create(true)
-                            .truncate(false)
-                            .open(&path)
-                            .map_err(db_err)?;
-                        let backend = FaultyBackend::new(file, Arc::clone(f)).map_err(db_err)?;
-                        builder.create_with_backend(backend).map_err(db_err)
-                    }
-                }
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&path)
+                    .map_err(db_err)?;
+                let backend = DbFile::new(file, faults.clone()).map_err(db_err)?;
+                builder.create_with_backend(backend).map_err(db_err)
             })
         };
         let mut db = opener()?;
