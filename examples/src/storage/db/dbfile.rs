@@ -1,6 +1,6 @@
 //! The database file's layer under redb (a [`StorageBackend`]): redb's
-//! own file backend, which also starts writing pages to the disk as redb
-//! writes them, and fails as [`Faults`] say (tests).
+//! own file backend, which also writes pages out to the disk in slices as
+//! redb writes them, and fails as [`Faults`] say (tests).
 //!
 //! Why: a checkpoint writes every key changed since the last one (about
 //! 8 MB a second for 1,000 keys of 4 KiB overwritten in a loop), then
@@ -16,6 +16,11 @@
 //! that commits (the checkpointer, or the writer for uploads and large
 //! values), never on a store's `fdatasync`. Durability is unchanged:
 //! redb's commit still syncs.
+//!
+//! The same holds for an upload, whose chunks are committed without
+//! waiting for the disk and synced by its last commit: a 256 MiB upload
+//! held the stores beside it for 280-310 ms at that sync, and 20 ms now;
+//! the upload takes 10-15 % longer (docs/BENCHMARKS.md, session 26).
 
 use std::fs::File;
 use std::io;
@@ -30,8 +35,9 @@ use super::faults::Faults;
 /// Bytes written between two write-outs.
 const WRITE_OUT_EVERY: u64 = 64 << 10;
 
-/// redb's file backend, starting writes out early, and failing as
-/// `faults` say when there are any.
+/// redb's file backend, writing pages out in slices of
+/// [`WRITE_OUT_EVERY`] bytes, and failing as `faults` say when there are
+/// any.
 #[derive(Debug)]
 pub(super) struct DbFile {
     file: FileBackend,
@@ -81,7 +87,7 @@ impl DbFile {
         // SAFETY: the descriptor is open for as long as `self.raw` lives;
         // the call only reads its arguments. A failure (a file system
         // without it) only loses the pacing: the sync writes the pages
-        // anyway, so the result is ignored.
+        // anyway, so it is not an error (only the count notes success).
         let done = unsafe {
             libc::sync_file_range(
                 self.raw.as_raw_fd(),
