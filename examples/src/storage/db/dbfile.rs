@@ -22,8 +22,9 @@
 //! held the stores beside it for 280-310 ms at that sync, and 20 ms now;
 //! the upload takes 10-15 % longer (docs/BENCHMARKS.md, session 26).
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -53,12 +54,18 @@ pub(super) struct DbFile {
 }
 
 impl DbFile {
-    /// The layer over `file` (opened for reading and writing), locking it
-    /// as redb's own backend does.
-    pub(super) fn new(
-        file: File,
+    /// Opens (or creates) the database file at `path` as redb's
+    /// `Builder::create` does, locking it as redb's own backend does.
+    pub(super) fn open(
+        path: &Path,
         faults: Option<Arc<Faults>>,
     ) -> Result<Self, redb::DatabaseError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
         let raw = file.try_clone()?;
         Ok(DbFile {
             file: FileBackend::new(file)?,
@@ -160,14 +167,7 @@ mod tests {
     #[test]
     fn every_slice_written_is_written_out() {
         let dir = tempfile::tempdir().unwrap();
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(dir.path().join("db"))
-            .unwrap();
-        let layer = DbFile::new(file, None).unwrap();
+        let layer = DbFile::open(&dir.path().join("db"), None).unwrap();
         let page = [7u8; 8192];
         let pages = 4 * WRITE_OUT_EVERY / page.len() as u64 - 1;
         for i in 0..pages {

@@ -29,7 +29,7 @@
 //! pending.rs      the logged writes not yet in redb, which reads look at first
 //! batch.rs        one write transaction: what each write does to the tables
 //! wal.rs          the write-ahead log file: record format, append, replay
-//! dbfile.rs       the file layer under redb: pages written out early, faults on command
+//! dbfile.rs       the file layer under redb: pages written out in slices, faults on command
 //! faults.rs       I/O failures on command (tests), for the database file and the log
 //! snapshot.rs     the file's last durable state, read while redb is closed after an I/O error
 //! cache.rs        the read cache of small values the writer has committed

@@ -190,14 +190,7 @@ impl Redb {
             Box::new(move || {
                 let mut builder = Database::builder();
                 builder.set_cache_size(CACHE_BYTES);
-                let file = std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&path)
-                    .map_err(db_err)?;
-                let backend = DbFile::new(file, faults.clone()).map_err(db_err)?;
+                let backend = DbFile::open(&path, faults.clone()).map_err(db_err)?;
                 builder.create_with_backend(backend).map_err(db_err)
             })
         };
